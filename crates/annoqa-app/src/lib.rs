@@ -1,0 +1,1 @@
+//! annoqa browser app.

@@ -1,0 +1,508 @@
+//! The annotator page's state machine: the item on screen, the regions drawn on it, the active
+//! label and where the submit flow stands.
+//!
+//! Everything here is plain Rust with no DOM access, so the rules ("a hotkey labels a pending
+//! selection", "an edit withdraws a warning confirmation") are unit-tested natively. Time
+//! reaches it as an argument (`now_ms`), as in `annoqa-core`.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use annoqa_core::api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
+use annoqa_core::{
+    score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity, TaskSpec,
+};
+use yew::Reducible;
+
+use crate::selection::TextSelection;
+
+/// A label of a control, e.g. `PERSON` of `entities`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelRef {
+    pub control: String,
+    pub label: String,
+}
+
+/// What a key press means in this task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HotkeyTarget {
+    /// A label of a `text_spans` control.
+    SpanLabel(LabelRef),
+    /// A label of a `choice` control.
+    Choice { control: String, label: String, multiple: bool },
+}
+
+/// The label or choice whose hotkey is `key`. Letters match regardless of case, so Caps Lock
+/// does not silently disable the shortcuts.
+pub fn hotkey_target(spec: &TaskSpec, key: &str) -> Option<HotkeyTarget> {
+    for control in &spec.controls {
+        for label in &control.labels {
+            let Some(hotkey) = label.hotkey.as_deref() else { continue };
+            if !(hotkey == key || hotkey.eq_ignore_ascii_case(key)) {
+                continue;
+            }
+            match control.kind {
+                ControlKind::TextSpans { .. } => {
+                    return Some(HotkeyTarget::SpanLabel(LabelRef {
+                        control: control.name.clone(),
+                        label: label.value.clone(),
+                    }))
+                }
+                ControlKind::Choice { multiple } => {
+                    return Some(HotkeyTarget::Choice {
+                        control: control.name.clone(),
+                        label: label.value.clone(),
+                        multiple,
+                    })
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Where the submit flow of the current item stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Editing,
+    /// The annotation has warnings; the next submit sends it anyway.
+    ConfirmingWarnings,
+    Submitting,
+    /// Stored; the gold report is on screen until the annotator moves on.
+    Reviewing,
+}
+
+/// Whose gold report is on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoldSource {
+    /// Computed in the browser from the training gold, shown while the server answers.
+    Local,
+    /// The server's report: authoritative.
+    Server,
+}
+
+/// A gold answer with the report that compares the annotation to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoldView {
+    pub report: GoldReport,
+    pub answer: Vec<Region>,
+    pub explanation: String,
+    pub guideline: Option<String>,
+    pub source: GoldSource,
+}
+
+impl GoldView {
+    /// The instant report for a training item, from the same `score_gold` the server runs.
+    pub fn local(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region]) -> GoldView {
+        GoldView {
+            report: score_gold(spec, item, gold, regions),
+            answer: gold.answer.clone(),
+            explanation: gold.explanation.clone(),
+            guideline: gold.guideline.clone(),
+            source: GoldSource::Local,
+        }
+    }
+
+    pub fn from_server(reveal: GoldReveal) -> GoldView {
+        GoldView {
+            report: reveal.report,
+            answer: reveal.answer,
+            explanation: reveal.explanation,
+            guideline: reveal.guideline,
+            source: GoldSource::Server,
+        }
+    }
+}
+
+/// Why a submission did not go through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmitFailure {
+    pub message: String,
+    /// The server's validation errors, when it refused the annotation.
+    pub findings: Vec<Finding>,
+    /// The server already has an answer for this item from this annotator.
+    pub already_submitted: bool,
+}
+
+/// One item on screen and everything drawn on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub assigned: Rc<AssignedItem>,
+    /// `Date.now()` when the item was shown, for the lead time.
+    pub shown_at_ms: f64,
+    pub regions: Vec<Region>,
+    /// Number of the next generated region id (`r1`, `r2`, …).
+    next_region: u32,
+    /// A text selection waiting for a label.
+    pub pending: Option<TextSelection>,
+    /// The span the annotator clicked; Delete removes it.
+    pub selected_region: Option<String>,
+    pub phase: Phase,
+    pub gold: Option<GoldView>,
+    pub failure: Option<SubmitFailure>,
+}
+
+impl Session {
+    pub fn new(assigned: AssignedItem, now_ms: f64) -> Session {
+        Session {
+            assigned: Rc::new(assigned),
+            shown_at_ms: now_ms,
+            regions: Vec::new(),
+            next_region: 1,
+            pending: None,
+            selected_region: None,
+            phase: Phase::Editing,
+            gold: None,
+            failure: None,
+        }
+    }
+
+    pub fn item(&self) -> &Item {
+        &self.assigned.item
+    }
+
+    /// The item's text, or `None` for media the text annotator cannot show.
+    pub fn text(&self) -> Option<&str> {
+        match &self.assigned.item.media {
+            Media::Text { text } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Whether the annotation may still change (not sent, not stored).
+    pub fn editable(&self) -> bool {
+        matches!(self.phase, Phase::Editing | Phase::ConfirmingWarnings)
+    }
+
+    /// The labels chosen for a choice control.
+    pub fn chosen(&self, control: &str) -> Vec<&str> {
+        self.regions
+            .iter()
+            .filter(|r| r.control == control)
+            .flat_map(|r| match &r.value {
+                RegionValue::Choice { labels } => labels.iter().map(String::as_str).collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    pub fn submit_request(&self, annotator: &str, now_ms: f64) -> SubmitRequest {
+        let elapsed = (now_ms - self.shown_at_ms).max(0.0);
+        SubmitRequest {
+            annotator: annotator.to_string(),
+            // `as` saturates, and `elapsed` is finite and non-negative here.
+            lead_time_ms: elapsed.round() as u64,
+            regions: self.regions.clone(),
+        }
+    }
+
+    fn new_region_id(&mut self) -> String {
+        loop {
+            let id = format!("r{}", self.next_region);
+            self.next_region += 1;
+            if !self.regions.iter().any(|r| r.id == id) {
+                return id;
+            }
+        }
+    }
+
+    /// Any change to the answer withdraws a warning confirmation: the annotator confirmed the
+    /// warnings of the previous version, not of this one.
+    fn edited(&mut self) {
+        self.phase = Phase::Editing;
+        self.failure = None;
+    }
+
+    fn add_span(&mut self, selection: TextSelection, label: &LabelRef) {
+        self.pending = None;
+        let existing = self.regions.iter().find(|r| {
+            r.control == label.control
+                && matches!(&r.value, RegionValue::TextSpan { start, end, label: l }
+                    if *start == selection.start && *end == selection.end && *l == label.label)
+        });
+        if let Some(existing) = existing {
+            // The same span twice is never meant; select the one that is there.
+            self.selected_region = Some(existing.id.clone());
+            return;
+        }
+        let id = self.new_region_id();
+        self.regions.push(Region {
+            id: id.clone(),
+            control: label.control.clone(),
+            value: RegionValue::TextSpan { start: selection.start, end: selection.end, label: label.label.clone() },
+            attributes: BTreeMap::new(),
+        });
+        self.selected_region = Some(id);
+        self.edited();
+    }
+
+    fn toggle_choice(&mut self, control: &str, label: &str, multiple: bool) {
+        let position = self
+            .regions
+            .iter()
+            .position(|r| r.control == control && matches!(r.value, RegionValue::Choice { .. }));
+        match position {
+            None => {
+                let id = self.new_region_id();
+                self.regions.push(Region {
+                    id,
+                    control: control.to_string(),
+                    value: RegionValue::Choice { labels: vec![label.to_string()] },
+                    attributes: BTreeMap::new(),
+                });
+            }
+            Some(index) => {
+                let RegionValue::Choice { labels } = &mut self.regions[index].value else { return };
+                if let Some(at) = labels.iter().position(|l| l == label) {
+                    labels.remove(at);
+                } else if multiple {
+                    labels.push(label.to_string());
+                } else {
+                    *labels = vec![label.to_string()];
+                }
+                if labels.is_empty() {
+                    self.regions.remove(index);
+                }
+            }
+        }
+        self.edited();
+    }
+
+    fn remove_region(&mut self, id: &str) {
+        let before = self.regions.len();
+        self.regions.retain(|r| r.id != id);
+        if self.selected_region.as_deref() == Some(id) {
+            self.selected_region = None;
+        }
+        if self.regions.len() != before {
+            self.edited();
+        }
+    }
+}
+
+/// What the page shows in place of the task.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Work {
+    /// No annotator name yet, so nothing can be assigned.
+    NoAnnotator,
+    Loading,
+    LoadFailed(String),
+    /// Every item is done.
+    Finished,
+    Annotating(Session),
+}
+
+/// A short message that disappears by itself ("saved").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub id: u32,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnotatorState {
+    pub work: Work,
+    pub progress: Option<Progress>,
+    /// The label new selections get at once. It survives moving to the next item.
+    pub active_label: Option<LabelRef>,
+    pub notice: Option<Notice>,
+    notices: u32,
+}
+
+impl Default for AnnotatorState {
+    fn default() -> Self {
+        AnnotatorState { work: Work::Loading, progress: None, active_label: None, notice: None, notices: 0 }
+    }
+}
+
+/// What Enter (or the submit button) does now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmitIntent {
+    Submit,
+    /// Warnings: ask for a confirmation first.
+    ConfirmWarnings,
+    /// Errors block submitting.
+    FixErrors,
+    /// The gold report is on screen: move on.
+    Next,
+    /// Nothing to do (loading, sending, finished).
+    Wait,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    NoAnnotator,
+    Loading,
+    LoadFailed(String),
+    Loaded { next: NextItem, now_ms: f64 },
+    /// A label button was clicked: it becomes the active label (and labels a pending selection).
+    ActivateLabel(LabelRef),
+    /// A text selection was made in the item text.
+    Selected(TextSelection),
+    ToggleChoice { control: String, label: String, multiple: bool },
+    SelectRegion(Option<String>),
+    RemoveRegion(String),
+    RemoveSelectedRegion,
+    /// Escape: drop the pending selection, the active label and the span selection.
+    ClearSelection,
+    ConfirmWarnings,
+    SubmitStarted { local_gold: Option<GoldView> },
+    SubmitSucceeded(SubmitResponse),
+    SubmitFailed(SubmitFailure),
+    DismissFailure,
+    ShowNotice(String),
+    /// Hide the notice with this id (a later notice stays).
+    HideNotice(u32),
+}
+
+impl AnnotatorState {
+    pub fn session(&self) -> Option<&Session> {
+        match &self.work {
+            Work::Annotating(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    fn editable_session(&mut self) -> Option<&mut Session> {
+        match &mut self.work {
+            Work::Annotating(session) if session.editable() => Some(session),
+            _ => None,
+        }
+    }
+
+    pub fn submit_intent(&self, findings: &[Finding]) -> SubmitIntent {
+        let Some(session) = self.session() else { return SubmitIntent::Wait };
+        match session.phase {
+            Phase::Submitting => SubmitIntent::Wait,
+            Phase::Reviewing => SubmitIntent::Next,
+            _ if findings.iter().any(|f| f.severity == Severity::Error) => SubmitIntent::FixErrors,
+            Phase::ConfirmingWarnings => SubmitIntent::Submit,
+            Phase::Editing if findings.is_empty() => SubmitIntent::Submit,
+            Phase::Editing => SubmitIntent::ConfirmWarnings,
+        }
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::NoAnnotator => self.work = Work::NoAnnotator,
+            Action::Loading => self.work = Work::Loading,
+            Action::LoadFailed(message) => self.work = Work::LoadFailed(message),
+            Action::Loaded { next, now_ms } => {
+                self.progress = Some(next.progress);
+                self.work = match next.item {
+                    Some(assigned) => Work::Annotating(Session::new(assigned, now_ms)),
+                    None => Work::Finished,
+                };
+            }
+            Action::ActivateLabel(label) => {
+                if let Some(session) = self.editable_session() {
+                    if let Some(selection) = session.pending.take() {
+                        session.add_span(selection, &label);
+                    }
+                }
+                self.active_label = Some(label);
+            }
+            Action::Selected(selection) => {
+                let active = self.active_label.clone();
+                let Some(session) = self.editable_session() else { return };
+                match active {
+                    Some(label) => session.add_span(selection, &label),
+                    None => {
+                        session.pending = Some(selection);
+                        session.selected_region = None;
+                    }
+                }
+            }
+            Action::ToggleChoice { control, label, multiple } => {
+                if let Some(session) = self.editable_session() {
+                    session.toggle_choice(&control, &label, multiple);
+                }
+            }
+            Action::SelectRegion(id) => {
+                if let Some(session) = self.editable_session() {
+                    session.selected_region = id.filter(|id| session.regions.iter().any(|r| &r.id == id));
+                    session.pending = None;
+                }
+            }
+            Action::RemoveRegion(id) => {
+                if let Some(session) = self.editable_session() {
+                    session.remove_region(&id);
+                }
+            }
+            Action::RemoveSelectedRegion => {
+                if let Some(session) = self.editable_session() {
+                    if let Some(id) = session.selected_region.clone() {
+                        session.remove_region(&id);
+                    }
+                }
+            }
+            Action::ClearSelection => {
+                self.active_label = None;
+                if let Some(session) = self.editable_session() {
+                    session.pending = None;
+                    session.selected_region = None;
+                    session.phase = Phase::Editing;
+                }
+            }
+            Action::ConfirmWarnings => {
+                if let Some(session) = self.editable_session() {
+                    session.phase = Phase::ConfirmingWarnings;
+                }
+            }
+            Action::SubmitStarted { local_gold } => {
+                if let Some(session) = self.editable_session() {
+                    session.phase = Phase::Submitting;
+                    session.pending = None;
+                    session.selected_region = None;
+                    session.failure = None;
+                    session.gold = local_gold;
+                }
+            }
+            Action::SubmitSucceeded(response) => {
+                if let Work::Annotating(session) = &mut self.work {
+                    if session.phase != Phase::Submitting {
+                        return;
+                    }
+                    if let Some(reveal) = response.gold {
+                        session.gold = Some(GoldView::from_server(reveal));
+                    }
+                    // Without any gold there is nothing to review; the page loads the next item.
+                    session.phase = Phase::Reviewing;
+                }
+            }
+            Action::SubmitFailed(failure) => {
+                if let Work::Annotating(session) = &mut self.work {
+                    // Back to editing with every region intact, so nothing is lost.
+                    session.phase = Phase::Editing;
+                    session.gold = None;
+                    session.failure = Some(failure);
+                }
+            }
+            Action::DismissFailure => {
+                if let Work::Annotating(session) = &mut self.work {
+                    session.failure = None;
+                }
+            }
+            Action::ShowNotice(text) => {
+                self.notices += 1;
+                self.notice = Some(Notice { id: self.notices, text });
+            }
+            Action::HideNotice(id) => {
+                if self.notice.as_ref().is_some_and(|n| n.id == id) {
+                    self.notice = None;
+                }
+            }
+        }
+    }
+}
+
+impl Reducible for AnnotatorState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = Rc::unwrap_or_clone(self);
+        next.apply(action);
+        Rc::new(next)
+    }
+}

@@ -1,0 +1,63 @@
+//! `annoqa`: the command-line entry point. Parses arguments and hands over to the crates that
+//! do the work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "annoqa", version, about = "Annotation QA: live validation, gold checks, agreement")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the annotator app and its API on SQLite.
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// SQLite database file, created with its folder when missing.
+        #[arg(long, default_value = "data/annoqa.sqlite3")]
+        database: PathBuf,
+        /// The app as built by Trunk.
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+        /// Folder with demo projects, media and guidelines.
+        #[arg(long = "static", default_value = "static")]
+        static_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ANNOQA_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve { addr, database, dist, static_dir } => serve(annoqa_server::Config { addr, database, dist, static_dir }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: annoqa_server::Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let database = config.database.clone();
+    runtime.block_on(annoqa_server::serve(config, |addr| {
+        // Scripts (and the end-to-end test) read this line to find the server.
+        println!("annoqa listening on http://{addr}/ (database {})", database.display());
+    }))
+}

@@ -1,0 +1,19 @@
+//! annoqa's domain model and QA logic.
+//!
+//! **Invariant:** this crate does no I/O: no files, no network, no clock, no randomness, no DOM,
+//! no SQL. Time and identity reach it as arguments, so the browser (Wasm), the server and the CLI
+//! get identical answers from the same inputs.
+
+pub mod api;
+pub mod guidelines;
+pub mod model;
+pub mod score;
+pub mod text;
+pub mod validate;
+
+pub use model::*;
+pub use score::{score_gold, GoldReport, RegionVerdict, Verdict};
+pub use validate::{validate, Finding, Severity};
+
+#[cfg(test)]
+mod tests;

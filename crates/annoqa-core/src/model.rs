@@ -1,0 +1,441 @@
+//! The domain model: projects, task specs, items, annotations, regions and gold.
+//!
+//! Everything here is plain data with a stable JSON form (serde). The JSON form is the file
+//! format of `static/demo/*` and the wire format between browser and server.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// An annotation project: what annotators read (title, guidelines) and what they fill in (spec).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Project {
+    pub id: String,
+    pub title: String,
+    /// Markdown. Headings are guideline sections; their anchors are what findings and gold
+    /// feedback link to (see [`crate::guidelines`]).
+    pub guidelines: String,
+    pub spec: TaskSpec,
+}
+
+/// What an annotation of one item consists of.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSpec {
+    pub media: MediaKind,
+    pub controls: Vec<Control>,
+    /// Gold score (0–1) at or above which a gold item counts as passed.
+    #[serde(default = "default_pass_threshold")]
+    pub pass_threshold: f64,
+}
+
+fn default_pass_threshold() -> f64 {
+    0.8
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Text,
+    Image,
+    Audio,
+    Video,
+}
+
+/// One question the annotator answers about an item, e.g. "entities" or "sentiment".
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Control {
+    /// Unique within the spec; regions name the control they answer.
+    pub name: String,
+    /// What the annotator is asked, shown above the control.
+    #[serde(default)]
+    pub prompt: String,
+    #[serde(flatten)]
+    pub kind: ControlKind,
+    pub labels: Vec<Label>,
+    /// At least one region for this control is needed before submitting.
+    #[serde(default)]
+    pub required: bool,
+    /// Guideline section that explains this control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+    #[serde(default)]
+    pub tolerance: Tolerance,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ControlKind {
+    /// Pick one label (or several when `multiple`) for the whole item.
+    Choice {
+        #[serde(default)]
+        multiple: bool,
+    },
+    /// Label character ranges of a text item.
+    TextSpans {
+        #[serde(default)]
+        overlap: SpanOverlap,
+    },
+    BBox,
+    Polygon,
+    Keypoint,
+    /// Time ranges of an audio item, optionally transcribed.
+    AudioSegments {
+        #[serde(default)]
+        transcript: bool,
+    },
+    VideoBoxes,
+    VideoTracks,
+    VideoSegments,
+    /// Which of the item's two candidates is better.
+    Pairwise {
+        #[serde(default)]
+        allow_tie: bool,
+        #[serde(default)]
+        rationale_required: bool,
+    },
+}
+
+impl ControlKind {
+    /// The snake_case name used in JSON and in messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ControlKind::Choice { .. } => "choice",
+            ControlKind::TextSpans { .. } => "text_spans",
+            ControlKind::BBox => "b_box",
+            ControlKind::Polygon => "polygon",
+            ControlKind::Keypoint => "keypoint",
+            ControlKind::AudioSegments { .. } => "audio_segments",
+            ControlKind::VideoBoxes => "video_boxes",
+            ControlKind::VideoTracks => "video_tracks",
+            ControlKind::VideoSegments => "video_segments",
+            ControlKind::Pairwise { .. } => "pairwise",
+        }
+    }
+
+    /// Whether a region value is the kind of answer this control takes.
+    pub fn accepts(&self, value: &RegionValue) -> bool {
+        matches!(
+            (self, value),
+            (ControlKind::Choice { .. }, RegionValue::Choice { .. })
+                | (ControlKind::TextSpans { .. }, RegionValue::TextSpan { .. })
+                | (ControlKind::BBox, RegionValue::BBox { .. })
+                | (ControlKind::Polygon, RegionValue::Polygon { .. })
+                | (ControlKind::Keypoint, RegionValue::Keypoint { .. })
+                | (ControlKind::AudioSegments { .. }, RegionValue::AudioSegment { .. })
+                | (ControlKind::VideoBoxes, RegionValue::VideoBox { .. })
+                | (ControlKind::VideoTracks, RegionValue::VideoTrack { .. })
+                | (ControlKind::VideoSegments, RegionValue::VideoSegment { .. })
+                | (ControlKind::Pairwise { .. }, RegionValue::Pairwise { .. })
+        )
+    }
+}
+
+/// Which text spans may overlap each other.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanOverlap {
+    Allowed,
+    #[default]
+    SameLabelForbidden,
+    AllForbidden,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Label {
+    pub value: String,
+    /// Key that picks this label in the annotator UI, e.g. "1".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotkey: Option<String>,
+    /// CSS colour for the label's highlights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Guideline section that defines this label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+}
+
+/// How far from gold an answer may be and still count as matched. A control sets defaults;
+/// a gold item can override them per control.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerance {
+    /// A span matches when its character IoU with the gold span is at least this (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_min_overlap: Option<f64>,
+    /// A span matches when both of its ends are within this many characters of gold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_boundary_chars: Option<u32>,
+}
+
+impl Tolerance {
+    /// `self` with the fields `overrides` sets replaced.
+    pub fn overridden_by(self, overrides: Option<&Tolerance>) -> Tolerance {
+        let Some(o) = overrides else { return self };
+        Tolerance {
+            span_min_overlap: o.span_min_overlap.or(self.span_min_overlap),
+            span_boundary_chars: o.span_boundary_chars.or(self.span_boundary_chars),
+        }
+    }
+}
+
+/// One unit of work. Gold is deliberately not part of this type: an `Item` can be sent to any
+/// browser, gold only through [`crate::api`] types that are built after the checks.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub media: Media,
+    /// The two candidates of a pairwise preference task ("A" and "B").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Media>,
+}
+
+/// The content an annotator looks at. Text is inline; other media are referenced by URL with
+/// the metadata validation needs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Media {
+    Text {
+        text: String,
+    },
+    Image {
+        src: String,
+        width: u32,
+        height: u32,
+    },
+    Audio {
+        src: String,
+        /// Seconds.
+        duration: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sample_rate: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channels: Option<u16>,
+    },
+    Video {
+        src: String,
+        width: u32,
+        height: u32,
+        /// Frames per second.
+        frame_rate: f64,
+        frame_count: u32,
+    },
+}
+
+impl Media {
+    pub fn kind(&self) -> MediaKind {
+        match self {
+            Media::Text { .. } => MediaKind::Text,
+            Media::Image { .. } => MediaKind::Image,
+            Media::Audio { .. } => MediaKind::Audio,
+            Media::Video { .. } => MediaKind::Video,
+        }
+    }
+}
+
+/// An item as stored and imported: the item plus its gold, if it is a gold item.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ItemSource {
+    #[serde(flatten)]
+    pub item: Item,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold: Option<Gold>,
+}
+
+/// A known answer for an item, used to check annotators.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Gold {
+    pub mode: GoldMode,
+    pub answer: Vec<Region>,
+    /// Per-control tolerance overrides, keyed by control name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tolerance: BTreeMap<String, Tolerance>,
+    /// Why the answer is what it is, shown to the annotator after submitting.
+    #[serde(default)]
+    pub explanation: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GoldMode {
+    /// Onboarding item: the answer ships with the item so feedback is instant.
+    Training,
+    /// Hidden check: the answer is revealed only after the submission is stored.
+    Honeypot,
+}
+
+/// One annotator's answer for one item.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Annotation {
+    pub item_id: String,
+    pub annotator: String,
+    /// Unix milliseconds when the answer was stored (set by the server).
+    pub created_at_ms: i64,
+    /// Milliseconds the annotator spent on the item.
+    pub lead_time_ms: u64,
+    pub regions: Vec<Region>,
+}
+
+/// One answer to one control: a class choice, a span, a box, a segment, …
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Region {
+    /// Unique within an annotation; findings and verdicts point at regions by id.
+    pub id: String,
+    pub control: String,
+    #[serde(flatten)]
+    pub value: RegionValue,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Geometry and label of a region. Pixel coordinates are in the media's own pixels with the
+/// origin at the top left; times are seconds; text offsets are Unicode scalar values
+/// (see [`crate::text`]), half-open `[start, end)`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RegionValue {
+    Choice {
+        labels: Vec<String>,
+    },
+    TextSpan {
+        start: usize,
+        end: usize,
+        label: String,
+    },
+    BBox {
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+        label: String,
+    },
+    Polygon {
+        points: Vec<[f64; 2]>,
+        label: String,
+    },
+    Keypoint {
+        x: f64,
+        y: f64,
+        label: String,
+    },
+    AudioSegment {
+        start: f64,
+        end: f64,
+        label: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transcript: Option<String>,
+    },
+    VideoBox {
+        frame: u32,
+        x: f64,
+        y: f64,
+        width: f64,
+        height: f64,
+        label: String,
+    },
+    VideoTrack {
+        label: String,
+        keyframes: Vec<Keyframe>,
+    },
+    VideoSegment {
+        start_frame: u32,
+        /// Inclusive.
+        end_frame: u32,
+        label: String,
+    },
+    Pairwise {
+        choice: PairChoice,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rationale: Option<String>,
+    },
+}
+
+impl RegionValue {
+    /// The labels this region carries (none for a pairwise choice).
+    pub fn labels(&self) -> Vec<&str> {
+        match self {
+            RegionValue::Choice { labels } => labels.iter().map(String::as_str).collect(),
+            RegionValue::TextSpan { label, .. }
+            | RegionValue::BBox { label, .. }
+            | RegionValue::Polygon { label, .. }
+            | RegionValue::Keypoint { label, .. }
+            | RegionValue::AudioSegment { label, .. }
+            | RegionValue::VideoBox { label, .. }
+            | RegionValue::VideoTrack { label, .. }
+            | RegionValue::VideoSegment { label, .. } => vec![label.as_str()],
+            RegionValue::Pairwise { .. } => Vec::new(),
+        }
+    }
+}
+
+/// A tracked object's box at one frame. Between keyframes the box is interpolated linearly;
+/// `outside` marks the object as absent from this keyframe until the next one.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Keyframe {
+    pub frame: u32,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outside: bool,
+}
+
+/// An axis-aligned box in pixels.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct BoxGeometry {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The box of a track at `frame`: the keyframe's box, or the linear interpolation between the
+/// surrounding keyframes; `None` before the first keyframe, after the last one, or while the
+/// object is marked outside. `keyframes` must be sorted by frame.
+pub fn track_box_at(keyframes: &[Keyframe], frame: u32) -> Option<BoxGeometry> {
+    let after = keyframes.partition_point(|k| k.frame <= frame);
+    let prev = keyframes.get(after.checked_sub(1)?)?;
+    if prev.outside {
+        return None;
+    }
+    if prev.frame == frame {
+        return Some(prev.geometry());
+    }
+    let next = keyframes.get(after)?;
+    let t = f64::from(frame - prev.frame) / f64::from(next.frame - prev.frame);
+    let lerp = |a: f64, b: f64| a + (b - a) * t;
+    Some(BoxGeometry {
+        x: lerp(prev.x, next.x),
+        y: lerp(prev.y, next.y),
+        width: lerp(prev.width, next.width),
+        height: lerp(prev.height, next.height),
+    })
+}
+
+impl Keyframe {
+    pub fn geometry(&self) -> BoxGeometry {
+        BoxGeometry { x: self.x, y: self.y, width: self.width, height: self.height }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairChoice {
+    A,
+    B,
+    Tie,
+}
+
+impl TaskSpec {
+    pub fn control(&self, name: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.name == name)
+    }
+}
+
+impl Control {
+    pub fn label(&self, value: &str) -> Option<&Label> {
+        self.labels.iter().find(|l| l.value == value)
+    }
+}

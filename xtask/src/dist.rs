@@ -1,0 +1,89 @@
+//! `cargo xtask dist` and `cargo xtask run`: the release build of the browser app, and the
+//! server that serves it.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::install::{self, Purpose};
+use crate::shell::{format_size, step, Cmd};
+
+/// Builds the browser app into `dist/` with `trunk build --release` (configured by the root
+/// `Trunk.toml`), using the tools on `path`.
+pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
+    Cmd::new("trunk")
+        .args(["build", "--release"])
+        .env("PATH", path)
+        .run()?;
+    print_sizes(&root.join("dist"))
+}
+
+/// `cargo xtask dist`.
+pub(crate) fn dist(root: &Path) -> Result<()> {
+    let path = step("install", || install::install(root, Purpose::Build))?;
+    step("dist (trunk build --release)", || trunk_build(root, &path))
+}
+
+/// `cargo xtask run [-- serve args]`: builds everything in release mode and runs the server in
+/// place of this process, so Ctrl-C reaches it directly.
+pub(crate) fn run(root: &Path, serve_args: &[OsString]) -> Result<()> {
+    dist(root)?;
+    step("build annoqa-cli (release)", || {
+        Cmd::cargo()
+            .args(["build", "--release", "-p", "annoqa-cli"])
+            .run()
+    })?;
+    let server = Cmd::new(root.join("target/release/annoqa"))
+        .args(["serve", "--dist", "dist", "--static", "static"])
+        .args(serve_args);
+    println!("==> serve");
+    exec(&server)
+}
+
+#[cfg(unix)]
+fn exec(cmd: &Cmd) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    println!("$ {cmd}");
+    // `exec` only returns on failure.
+    let err = cmd.to_command().exec();
+    Err(err).with_context(|| format!("could not start `{cmd}`"))
+}
+
+#[cfg(not(unix))]
+fn exec(cmd: &Cmd) -> Result<()> {
+    cmd.run()
+}
+
+/// Prints the raw and gzip-compressed size of every `.wasm` and `.js` file in `dist/`: what
+/// a first visit downloads.
+fn print_sizes(dist: &Path) -> Result<()> {
+    let entries = fs::read_dir(dist).with_context(|| format!("cannot read {}", dist.display()))?;
+    let mut files: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "wasm" || ext == "js")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        println!("    no .wasm or .js files in {}", dist.display());
+    }
+    for file in files {
+        let raw = fs::metadata(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .len();
+        let gzip = match Cmd::new("gzip").args(["-9", "-c"]).arg(&file).read_bytes() {
+            Ok(bytes) => format_size(bytes.len() as u64),
+            Err(_) => "? (gzip not available)".to_owned(),
+        };
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        println!(
+            "    {name:<40} {:>11} raw {gzip:>11} gzip",
+            format_size(raw)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! annoqa's build automation, run as `cargo xtask <command>` from anywhere in the repository.
+//!
+//! - `install`: the pinned tools (Wasm target, wasm-bindgen CLI, Trunk, binaryen's wasm-opt).
+//! - `dist`: the release build of the browser app into `dist/`.
+//! - `run`: `dist`, then the release server.
+//! - `test`: everything CI checks (`.ci/run` calls it and nothing else).
+//!
+//! **Invariant:** xtask depends on `std` and `anyhow` only, so it compiles in seconds on a
+//! fresh machine.
+
+mod ci;
+mod dist;
+mod install;
+mod pins;
+mod shell;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::install::Purpose;
+use crate::shell::step;
+
+const HELP: &str = "\
+cargo xtask <command>
+
+commands:
+  install               install the missing build tools at their pinned versions:
+                        the wasm32-unknown-unknown target, the wasm-bindgen CLI (version from
+                        Cargo.lock, must match Trunk.toml), trunk 0.21.14 and wasm-opt
+                        (npm binaryen@132 in ${XDG_DATA_HOME:-~/.local/share}/annoqa-tools)
+  dist                  install, then `trunk build --release` into dist/; prints the sizes
+  run [-- <args>]       dist, then build and run `annoqa serve --dist dist --static static <args>`
+  test                  everything CI checks: install (also Chromium and ChromeDriver), fmt,
+                        clippy (native and wasm32), native tests, headless browser tests,
+                        dist, end-to-end tests; stops at the first failing step
+  help                  print this help
+";
+
+/// A parsed command line.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Command {
+    Install,
+    Dist,
+    Run { serve_args: Vec<OsString> },
+    Test,
+    Help,
+}
+
+/// Parses the arguments after `cargo xtask`.
+pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
+    let mut args = args.into_iter();
+    let Some(command) = args.next() else {
+        return Ok(Command::Help);
+    };
+    let rest: Vec<OsString> = args.collect();
+    let command = match command.to_str() {
+        Some("install") => Command::Install,
+        Some("dist") => Command::Dist,
+        Some("test") => Command::Test,
+        Some("help" | "--help" | "-h") => Command::Help,
+        Some("run") => {
+            return match rest.split_first() {
+                None => Ok(Command::Run { serve_args: rest }),
+                Some((dashes, serve_args)) if dashes == "--" => Ok(Command::Run {
+                    serve_args: serve_args.to_vec(),
+                }),
+                Some((arg, _)) => bail!(
+                    "unexpected argument `{}`: pass server arguments after `--`, as in \
+                     `cargo xtask run -- --port 9000`",
+                    arg.to_string_lossy()
+                ),
+            };
+        }
+        _ => bail!(
+            "unknown command `{}`; run `cargo xtask help`",
+            command.to_string_lossy()
+        ),
+    };
+    if let Some(arg) = rest.first() {
+        bail!("unexpected argument `{}`", arg.to_string_lossy());
+    }
+    Ok(command)
+}
+
+/// The repository root: the parent of this crate's directory.
+fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<ExitCode> {
+    let command = parse_args(std::env::args_os().skip(1).collect())?;
+    let root = repo_root();
+    // Every command below runs from the root, wherever `cargo xtask` was typed.
+    std::env::set_current_dir(&root).with_context(|| format!("cannot enter {}", root.display()))?;
+    match command {
+        Command::Help => print!("{HELP}"),
+        Command::Install => {
+            step("install", || install::install(&root, Purpose::Build))?;
+        }
+        Command::Dist => dist::dist(&root)?,
+        Command::Run { serve_args } => dist::run(&root, &serve_args)?,
+        Command::Test => {
+            if !ci::run(&root) {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
