@@ -94,7 +94,11 @@ fn home_dir() -> Result<PathBuf> {
 }
 
 fn ok(label: &str, detail: &str) {
-    println!("    {label}: ok ({detail})");
+    if detail.is_empty() {
+        println!("    {label}: ok");
+    } else {
+        println!("    {label}: ok ({detail})");
+    }
 }
 
 fn rust_components(path: &OsString) -> Result<()> {
@@ -190,7 +194,7 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
         found = current();
     }
     if is_pinned(&found) {
-        ok(&label, "wasm-bindgen and wasm-bindgen-test-runner");
+        ok(&label, "wasm-bindgen, wasm-bindgen-test-runner");
         return Ok(());
     }
     println!(
@@ -228,7 +232,7 @@ fn trunk(path: &OsString) -> Result<()> {
         found = current();
     }
     if found.as_deref() == Some(TRUNK_VERSION) {
-        ok(&label, "trunk");
+        ok(&label, "");
         return Ok(());
     }
     println!(

@@ -1,0 +1,57 @@
+//! Pages and their URL hashes: `#/` lists projects, `#/p/PROJECT_ID` annotates one.
+//!
+//! The page lives in the hash so the server serves one `index.html` for everything and a
+//! reload keeps the page.
+
+use annoqa_core::api::encode;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Projects,
+    Project(String),
+}
+
+impl Route {
+    pub fn hash(&self) -> String {
+        match self {
+            Route::Projects => "#/".to_string(),
+            Route::Project(id) => format!("#/p/{}", encode(id)),
+        }
+    }
+}
+
+/// The page for a location hash (with or without the leading `#`). Hashes that are not
+/// routes, like a `#g-section` anchor, give `None`: they do not change the page.
+pub fn parse_hash(hash: &str) -> Option<Route> {
+    let path = hash.strip_prefix('#').unwrap_or(hash);
+    if path.is_empty() || path == "/" {
+        return Some(Route::Projects);
+    }
+    let rest = path.strip_prefix('/')?;
+    match rest.split_once('/') {
+        Some(("p", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Project(percent_decode(id))),
+        _ => Some(Route::Projects),
+    }
+}
+
+/// Decodes `%XX` escapes; text that does not decode to UTF-8 is kept as it is.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                // Both digits are below 16, so the byte fits.
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
