@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::dist;
-use crate::install::{self, Purpose, CHROMEDRIVER, CHROMIUM, WASM_TARGET};
+use crate::install::{self, Purpose, CHROMEDRIVER, CHROMIUM};
 use crate::shell::{format_duration, timed, Cmd};
 
 /// The package that holds the end-to-end tests (`tests/`); it needs built binaries and a
@@ -42,51 +42,33 @@ pub(crate) type StepFn = fn(&mut Ctx) -> Result<()>;
 /// The steps of `cargo xtask test`, in order.
 pub(crate) const STEPS: &[(&str, StepFn)] = &[
     ("install", install_step),
-    ("fmt", |_| {
-        Cmd::cargo().args(["fmt", "--all", "--", "--check"]).run()
-    }),
+    ("fmt", |_| cargo("fmt --all -- --check").run()),
     ("clippy (native)", |_| {
-        Cmd::cargo()
-            .args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .run()
+        cargo("clippy --workspace --all-targets -- -D warnings").run()
     }),
     ("clippy (wasm32)", |_| {
-        Cmd::cargo()
-            .args(["clippy", "-p", "annoqa-core", "-p", "annoqa-app"])
-            .args([
-                "--target",
-                WASM_TARGET,
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .run()
+        cargo(
+            "clippy -p annoqa-core -p annoqa-app --target wasm32-unknown-unknown --all-targets \
+             -- -D warnings",
+        )
+        .run()
     }),
     ("check core (wasm32)", |_| {
-        Cmd::cargo()
-            .args(["check", "-p", "annoqa-core", "--target", WASM_TARGET])
-            .run()
+        cargo("check -p annoqa-core --target wasm32-unknown-unknown").run()
     }),
     ("test (native)", |_| {
-        Cmd::cargo()
-            .args(["test", "--workspace", "--exclude", E2E_PACKAGE])
-            .run()
+        cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).run()
     }),
     ("test (wasm32, headless chromium)", wasm_test_step),
     ("dist", |ctx| dist::trunk_build(&ctx.root, ctx.path()?)),
-    ("build annoqa-cli", |_| {
-        Cmd::cargo().args(["build", "-p", "annoqa-cli"]).run()
-    }),
+    ("build annoqa-cli", |_| cargo("build -p annoqa-cli").run()),
     ("test (e2e)", e2e_step),
 ];
+
+/// `cargo` with space-separated arguments.
+fn cargo(args: &str) -> Cmd {
+    Cmd::cargo().args(args.split_whitespace())
+}
 
 fn install_step(ctx: &mut Ctx) -> Result<()> {
     ctx.path = Some(install::install(&ctx.root, Purpose::Test)?);
@@ -95,8 +77,7 @@ fn install_step(ctx: &mut Ctx) -> Result<()> {
 
 fn wasm_test_step(ctx: &mut Ctx) -> Result<()> {
     let app_dir = ctx.root.join("crates/annoqa-app");
-    let mut cmd = Cmd::cargo()
-        .args(["test", "-p", "annoqa-app", "--target", WASM_TARGET])
+    let mut cmd = cargo("test -p annoqa-app --target wasm32-unknown-unknown")
         .dir(&app_dir)
         .env("PATH", ctx.path()?)
         .env("CHROMEDRIVER", CHROMEDRIVER);
@@ -119,10 +100,9 @@ pub(crate) fn webdriver_json(root: &Path) -> Option<PathBuf> {
 
 fn e2e_step(ctx: &mut Ctx) -> Result<()> {
     let root = &ctx.root;
-    Cmd::cargo()
-        .args(["test", "-p", E2E_PACKAGE])
+    cargo(&format!("test -p {E2E_PACKAGE}"))
         .env("PATH", ctx.path()?)
-        .env("ANNOQA_BIN", root.join("target/debug/annoqa"))
+        .env("ANNOQA_BIN", crate::target_dir(root).join("debug/annoqa"))
         .env("ANNOQA_DIST", root.join("dist"))
         .env("ANNOQA_STATIC", root.join("static"))
         .env("CHROMEDRIVER", CHROMEDRIVER)

@@ -35,7 +35,7 @@ pub(crate) fn run(root: &Path, serve_args: &[OsString]) -> Result<()> {
             .args(["build", "--release", "-p", "annoqa-cli"])
             .run()
     })?;
-    let server = Cmd::new(root.join("target/release/annoqa"))
+    let server = Cmd::new(crate::target_dir(root).join("release/annoqa"))
         .args(["serve", "--dist", "dist", "--static", "static"])
         .args(serve_args);
     println!("==> serve");

@@ -174,19 +174,24 @@ pub(crate) fn pinned_wasm_bindgen(root: &Path) -> Result<String> {
 fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
     let version = pinned_wasm_bindgen(root)?;
     let label = format!("wasm-bindgen {version}");
-    // The CLI package installs both binaries; the test runner must match too.
-    let installed = |tool: &str| -> Option<String> {
-        let output = Cmd::new(tool).arg("--version").env("PATH", path).probe()?;
-        pins::tool_version(&output, tool).map(str::to_owned)
-    };
+    // The CLI package installs both binaries, and both must be at the pinned version.
+    let tools = ["wasm-bindgen", "wasm-bindgen-test-runner"];
     let current = || {
-        (
-            installed("wasm-bindgen"),
-            installed("wasm-bindgen-test-runner"),
-        )
+        tools.map(|tool| {
+            let output = Cmd::new(tool).arg("--version").env("PATH", path).probe()?;
+            pins::tool_version(&output, tool).map(str::to_owned)
+        })
     };
-    let is_pinned = |found: &(Option<String>, Option<String>)| {
-        found.0.as_deref() == Some(version.as_str()) && found.1.as_deref() == Some(version.as_str())
+    let is_pinned = |found: &[Option<String>; 2]| {
+        found
+            .iter()
+            .all(|installed| installed.as_deref() == Some(version.as_str()))
+    };
+    let describe = |found: &[Option<String>; 2]| {
+        let found = tools.iter().zip(found).map(|(tool, installed)| {
+            format!("{tool} {}", installed.as_deref().unwrap_or("missing"))
+        });
+        found.collect::<Vec<_>>().join(", ")
     };
 
     let mut found = current();
@@ -194,12 +199,12 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
         found = current();
     }
     if is_pinned(&found) {
-        ok(&label, "wasm-bindgen, wasm-bindgen-test-runner");
+        ok(&label, &tools.join(", "));
         return Ok(());
     }
     println!(
         "    {label}: found {}, installing wasm-bindgen-cli {version} (takes a few minutes)",
-        found.0.as_deref().unwrap_or("none")
+        describe(&found)
     );
     Cmd::cargo()
         .args(["install", "wasm-bindgen-cli", "--version", &version])
@@ -208,9 +213,9 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
     let found = current();
     if !is_pinned(&found) {
         bail!(
-            "after installing wasm-bindgen-cli {version}, `wasm-bindgen --version` on PATH \
-             reports {}: put {} before other directories on PATH",
-            found.0.as_deref().unwrap_or("nothing"),
+            "after installing wasm-bindgen-cli {version}, PATH has {}: put {} before other \
+             directories on PATH",
+            describe(&found),
             cargo_bin_dir()?.display()
         );
     }
