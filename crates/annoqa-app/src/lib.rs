@@ -1,1 +1,27 @@
-//! annoqa browser app.
+//! annoqa's browser front end: a Yew single-page app.
+//!
+//! The annotator page shows an item, lets the annotator mark spans and answer choices, checks
+//! the answer live with `annoqa_core::validate`, submits it to the server and shows gold
+//! feedback computed with `annoqa_core::score_gold`, the same functions the server runs.
+//!
+//! Code map: [`components`] (views, [`components::App`] is the root), [`state`] (the annotator
+//! page's state machine, DOM-free), [`selection`] (DOM selection to text offsets),
+//! [`spans`] (text with overlapping spans marked), [`markdown`] (guidelines, never as raw
+//! HTML), [`api_client`] (the server's JSON API), [`hooks`], [`route`].
+
+pub mod api_client;
+pub mod components;
+pub mod dom;
+pub mod hooks;
+pub mod labels;
+pub mod markdown;
+pub mod route;
+pub mod selection;
+pub mod spans;
+pub mod state;
+
+pub use components::App;
+
+// Native only: browser behaviour is tested in `tests/it` under wasm-bindgen-test.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

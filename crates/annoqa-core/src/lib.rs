@@ -6,6 +6,12 @@
 
 pub mod api;
 pub mod guidelines;
+pub mod geometry;
+pub mod matching;
+pub mod intervals;
+pub mod transcript;
+pub mod events;
+pub mod tracking;
 pub mod model;
 pub mod score;
 pub mod text;

@@ -1,0 +1,30 @@
+//! Agreement, label aggregation and QA statistics for annotation projects.
+//!
+//! The crate answers the questions a QA lead asks of a batch: do the annotators agree
+//! ([`agreement`], [`alpha`]), what is the consensus label of each item ([`aggregate`]), how sure
+//! are we of an annotator's accuracy ([`intervals`]), and how many items must be reviewed
+//! ([`sampling`]).
+//!
+//! **Architecture Invariant:** this crate does no I/O: no files, no clock, no threads, no global
+//! randomness. Randomness comes from a seed passed by the caller ([`rng::Rng`]), so the browser
+//! (Wasm), the server and the CLI compute identical numbers from identical inputs.
+//!
+//! **Architecture Invariant:** labels are dense indices (`u32`, `0..categories`) and annotators and
+//! items are dense indices too. Mapping names to indices is the caller's job (the CLI does it
+//! while reading CSV); it keeps the hot loops on flat arrays.
+
+pub mod aggregate;
+pub mod agreement;
+pub mod alpha;
+pub mod data;
+pub mod intervals;
+pub mod rng;
+pub mod sampling;
+
+mod error;
+
+pub use data::{ContingencyTable, Counts, Ratings, Weights};
+pub use error::StatsError;
+
+#[cfg(test)]
+mod tests;
