@@ -2,7 +2,10 @@
 
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, EventTarget, HtmlElement, ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition};
+use web_sys::{
+    Element, EventTarget, FocusOptions, HtmlElement, ScrollBehavior, ScrollIntoViewOptions,
+    ScrollLogicalPosition,
+};
 
 /// How long the `flash` highlight stays on an element; matches the CSS animation.
 const FLASH_MS: u32 = 1600;
@@ -33,11 +36,14 @@ pub fn reveal(element: &Element) {
     focus(element);
 }
 
-/// Moves keyboard focus to `element` without scrolling the page.
+/// Moves keyboard focus to `element` without scrolling, so a smooth scroll towards it is not
+/// cut short by the jump focusing would cause.
 pub fn focus(element: &Element) {
     if let Some(html) = element.dyn_ref::<HtmlElement>() {
+        let options = FocusOptions::new();
+        options.set_prevent_scroll(true);
         // Focus fails only for elements that cannot take it; then there is nothing to do.
-        let _ = html.focus();
+        let _ = html.focus_with_options(&options);
     }
 }
 
@@ -47,14 +53,23 @@ pub fn element_by_id(id: &str) -> Option<Element> {
 
 /// Whether typing into `target` is text entry, where single-key shortcuts must not fire.
 pub fn is_text_entry(target: Option<&EventTarget>) -> bool {
-    let Some(element) = target.and_then(|t| t.dyn_ref::<Element>()) else { return false };
+    let Some(element) = target.and_then(|t| t.dyn_ref::<Element>()) else {
+        return false;
+    };
     let tag = element.tag_name().to_ascii_lowercase();
     matches!(tag.as_str(), "input" | "textarea" | "select")
-        || element.dyn_ref::<HtmlElement>().is_some_and(|h| h.is_content_editable())
+        || element
+            .dyn_ref::<HtmlElement>()
+            .is_some_and(|h| h.is_content_editable())
 }
 
 /// Whether Enter on `target` already activates it natively (a focused button or link).
 pub fn activates_on_enter(target: Option<&EventTarget>) -> bool {
-    let Some(element) = target.and_then(|t| t.dyn_ref::<Element>()) else { return false };
-    matches!(element.tag_name().to_ascii_lowercase().as_str(), "button" | "a" | "summary")
+    let Some(element) = target.and_then(|t| t.dyn_ref::<Element>()) else {
+        return false;
+    };
+    matches!(
+        element.tag_name().to_ascii_lowercase().as_str(),
+        "button" | "a" | "summary"
+    )
 }

@@ -8,9 +8,12 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use annoqa_core::api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
+use annoqa_core::api::{
+    AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse,
+};
 use annoqa_core::{
-    score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity, TaskSpec,
+    score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity,
+    TaskSpec,
 };
 use yew::Reducible;
 
@@ -29,7 +32,11 @@ pub enum HotkeyTarget {
     /// A label of a `text_spans` control.
     SpanLabel(LabelRef),
     /// A label of a `choice` control.
-    Choice { control: String, label: String, multiple: bool },
+    Choice {
+        control: String,
+        label: String,
+        multiple: bool,
+    },
 }
 
 /// The label or choice whose hotkey is `key`. Letters match regardless of case, so Caps Lock
@@ -37,7 +44,9 @@ pub enum HotkeyTarget {
 pub fn hotkey_target(spec: &TaskSpec, key: &str) -> Option<HotkeyTarget> {
     for control in &spec.controls {
         for label in &control.labels {
-            let Some(hotkey) = label.hotkey.as_deref() else { continue };
+            let Some(hotkey) = label.hotkey.as_deref() else {
+                continue;
+            };
             if !(hotkey == key || hotkey.eq_ignore_ascii_case(key)) {
                 continue;
             }
@@ -230,7 +239,11 @@ impl Session {
         self.regions.push(Region {
             id: id.clone(),
             control: label.control.clone(),
-            value: RegionValue::TextSpan { start: selection.start, end: selection.end, label: label.label.clone() },
+            value: RegionValue::TextSpan {
+                start: selection.start,
+                end: selection.end,
+                label: label.label.clone(),
+            },
             attributes: BTreeMap::new(),
         });
         self.selected_region = Some(id);
@@ -248,12 +261,16 @@ impl Session {
                 self.regions.push(Region {
                     id,
                     control: control.to_string(),
-                    value: RegionValue::Choice { labels: vec![label.to_string()] },
+                    value: RegionValue::Choice {
+                        labels: vec![label.to_string()],
+                    },
                     attributes: BTreeMap::new(),
                 });
             }
             Some(index) => {
-                let RegionValue::Choice { labels } = &mut self.regions[index].value else { return };
+                let RegionValue::Choice { labels } = &mut self.regions[index].value else {
+                    return;
+                };
                 if let Some(at) = labels.iter().position(|l| l == label) {
                     labels.remove(at);
                 } else if multiple {
@@ -290,7 +307,7 @@ pub enum Work {
     LoadFailed(String),
     /// Every item is done.
     Finished,
-    Annotating(Session),
+    Annotating(Box<Session>),
 }
 
 /// A short message that disappears by itself ("saved").
@@ -312,7 +329,13 @@ pub struct AnnotatorState {
 
 impl Default for AnnotatorState {
     fn default() -> Self {
-        AnnotatorState { work: Work::Loading, progress: None, active_label: None, notice: None, notices: 0 }
+        AnnotatorState {
+            work: Work::Loading,
+            progress: None,
+            active_label: None,
+            notice: None,
+            notices: 0,
+        }
     }
 }
 
@@ -335,19 +358,28 @@ pub enum Action {
     NoAnnotator,
     Loading,
     LoadFailed(String),
-    Loaded { next: NextItem, now_ms: f64 },
+    Loaded {
+        next: NextItem,
+        now_ms: f64,
+    },
     /// A label button was clicked: it becomes the active label (and labels a pending selection).
     ActivateLabel(LabelRef),
     /// A text selection was made in the item text.
     Selected(TextSelection),
-    ToggleChoice { control: String, label: String, multiple: bool },
+    ToggleChoice {
+        control: String,
+        label: String,
+        multiple: bool,
+    },
     SelectRegion(Option<String>),
     RemoveRegion(String),
     RemoveSelectedRegion,
     /// Escape: drop the pending selection, the active label and the span selection.
     ClearSelection,
     ConfirmWarnings,
-    SubmitStarted { local_gold: Option<GoldView> },
+    SubmitStarted {
+        local_gold: Option<GoldView>,
+    },
     SubmitSucceeded(SubmitResponse),
     SubmitFailed(SubmitFailure),
     DismissFailure,
@@ -372,7 +404,9 @@ impl AnnotatorState {
     }
 
     pub fn submit_intent(&self, findings: &[Finding]) -> SubmitIntent {
-        let Some(session) = self.session() else { return SubmitIntent::Wait };
+        let Some(session) = self.session() else {
+            return SubmitIntent::Wait;
+        };
         match session.phase {
             Phase::Submitting => SubmitIntent::Wait,
             Phase::Reviewing => SubmitIntent::Next,
@@ -391,7 +425,7 @@ impl AnnotatorState {
             Action::Loaded { next, now_ms } => {
                 self.progress = Some(next.progress);
                 self.work = match next.item {
-                    Some(assigned) => Work::Annotating(Session::new(assigned, now_ms)),
+                    Some(assigned) => Work::Annotating(Box::new(Session::new(assigned, now_ms))),
                     None => Work::Finished,
                 };
             }
@@ -405,7 +439,9 @@ impl AnnotatorState {
             }
             Action::Selected(selection) => {
                 let active = self.active_label.clone();
-                let Some(session) = self.editable_session() else { return };
+                let Some(session) = self.editable_session() else {
+                    return;
+                };
                 match active {
                     Some(label) => session.add_span(selection, &label),
                     None => {
@@ -414,14 +450,19 @@ impl AnnotatorState {
                     }
                 }
             }
-            Action::ToggleChoice { control, label, multiple } => {
+            Action::ToggleChoice {
+                control,
+                label,
+                multiple,
+            } => {
                 if let Some(session) = self.editable_session() {
                     session.toggle_choice(&control, &label, multiple);
                 }
             }
             Action::SelectRegion(id) => {
                 if let Some(session) = self.editable_session() {
-                    session.selected_region = id.filter(|id| session.regions.iter().any(|r| &r.id == id));
+                    session.selected_region =
+                        id.filter(|id| session.regions.iter().any(|r| &r.id == id));
                     session.pending = None;
                 }
             }
@@ -486,7 +527,10 @@ impl AnnotatorState {
             }
             Action::ShowNotice(text) => {
                 self.notices += 1;
-                self.notice = Some(Notice { id: self.notices, text });
+                self.notice = Some(Notice {
+                    id: self.notices,
+                    text,
+                });
             }
             Action::HideNotice(id) => {
                 if self.notice.as_ref().is_some_and(|n| n.id == id) {

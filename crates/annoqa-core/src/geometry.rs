@@ -28,8 +28,8 @@ pub fn box_area(b: &BoxGeometry) -> f64 {
 
 fn box_is_degenerate(b: &BoxGeometry) -> bool {
     let finite = b.x.is_finite() && b.y.is_finite() && b.width.is_finite() && b.height.is_finite();
-    // `!(w > 0)` rather than `w <= 0` so that NaN counts as degenerate too.
-    !finite || !(b.width > 0.0) || !(b.height > 0.0) || !(b.width * b.height).is_finite()
+    // Stated positively and negated as a whole, so that NaN counts as degenerate too.
+    !(finite && b.width > 0.0 && b.height > 0.0 && (b.width * b.height).is_finite())
 }
 
 /// Intersection over union of two boxes, in [0, 1] and symmetric. 0 when either box is
@@ -38,14 +38,16 @@ pub fn box_iou(a: &BoxGeometry, b: &BoxGeometry) -> f64 {
     if box_is_degenerate(a) || box_is_degenerate(b) {
         return 0.0;
     }
-    // Same operations as py-motmetrics' `boxiou`, so cross-checks agree to the last bit.
-    let iw = ((a.x + a.width).min(b.x + b.width) - a.x.max(b.x)).max(0.0);
-    let ih = ((a.y + a.height).min(b.y + b.height) - a.y.max(b.y)).max(0.0);
+    // Same operations as py-motmetrics' `boxiou` (sizes taken back from the corners), so
+    // cross-checks agree to the last bit, also at the IoU threshold.
+    let (ax2, ay2, bx2, by2) = (a.x + a.width, a.y + a.height, b.x + b.width, b.y + b.height);
+    let iw = (ax2.min(bx2) - a.x.max(b.x)).max(0.0);
+    let ih = (ay2.min(by2) - a.y.max(b.y)).max(0.0);
     let inter = iw * ih;
-    if !(inter > 0.0) {
+    if inter <= 0.0 || inter.is_nan() {
         return 0.0;
     }
-    let union = a.width * a.height + b.width * b.height - inter;
+    let union = (ax2 - a.x) * (ay2 - a.y) + (bx2 - b.x) * (by2 - b.y) - inter;
     let iou = inter / union;
     // `x + w - x` can exceed `w` by an ulp, which could push the ratio a hair above 1.
     if iou.is_finite() {
@@ -70,7 +72,10 @@ pub fn box_in_media(b: &BoxGeometry, width: f64, height: f64) -> bool {
 /// Whether every vertex of a polygon lies in the media (then, the media being convex, the whole
 /// polygon does). An empty polygon is not in the media.
 pub fn polygon_in_media(points: &[[f64; 2]], width: f64, height: f64) -> bool {
-    !points.is_empty() && points.iter().all(|p| point_in_media(p[0], p[1], width, height))
+    !points.is_empty()
+        && points
+            .iter()
+            .all(|p| point_in_media(p[0], p[1], width, height))
 }
 
 /// What makes a polygon unusable, in the order [`polygon_problem`] checks.
@@ -92,11 +97,20 @@ impl std::fmt::Display for PolygonProblem {
         match self {
             PolygonProblem::NotFinite => write!(f, "polygon has a coordinate that is not a number"),
             PolygonProblem::TooFewPoints { distinct } => {
-                write!(f, "polygon needs at least 3 distinct points, has {distinct}")
+                write!(
+                    f,
+                    "polygon needs at least 3 distinct points, has {distinct}"
+                )
             }
-            PolygonProblem::ZeroArea => write!(f, "polygon has no area: all points lie on one line"),
+            PolygonProblem::ZeroArea => {
+                write!(f, "polygon has no area: all points lie on one line")
+            }
             PolygonProblem::SelfIntersecting { at } => {
-                write!(f, "polygon crosses itself near ({:.1}, {:.1})", at[0], at[1])
+                write!(
+                    f,
+                    "polygon crosses itself near ({:.1}, {:.1})",
+                    at[0], at[1]
+                )
             }
         }
     }
@@ -120,9 +134,11 @@ pub fn polygon_problem(points: &[[f64; 2]]) -> Option<PolygonProblem> {
     }
     let ring = distinct_ring(points);
     if ring.len() < 3 {
-        return Some(PolygonProblem::TooFewPoints { distinct: ring.len() });
+        return Some(PolygonProblem::TooFewPoints {
+            distinct: ring.len(),
+        });
     }
-    if ring_area2(&ring, [0.0, 0.0]) == 0.0 && all_collinear(&ring) {
+    if all_collinear(&ring) {
         return Some(PolygonProblem::ZeroArea);
     }
     self_intersection(&ring).map(|at| PolygonProblem::SelfIntersecting { at })
@@ -166,12 +182,20 @@ fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
 
 /// Whether `c`, known to be collinear with segment `ab`, lies within its bounding box.
 fn within(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> bool {
-    c[0] >= a[0].min(b[0]) && c[0] <= a[0].max(b[0]) && c[1] >= a[1].min(b[1]) && c[1] <= a[1].max(b[1])
+    c[0] >= a[0].min(b[0])
+        && c[0] <= a[0].max(b[0])
+        && c[1] >= a[1].min(b[1])
+        && c[1] <= a[1].max(b[1])
 }
 
 /// A point where closed segments `ab` and `cd` meet, if they do.
 fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> Option<[f64; 2]> {
-    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+    let (o1, o2, o3, o4) = (
+        orient(a, b, c),
+        orient(a, b, d),
+        orient(c, d, a),
+        orient(c, d, b),
+    );
     if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
         let t = o3 / (o3 - o4);
         return Some([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]);
@@ -204,10 +228,6 @@ fn self_intersection(ring: &[[f64; 2]]) -> Option<[f64; 2]> {
                 if orient(p, shared, q) == 0.0 && dot(sub(p, shared), sub(q, shared)) > 0.0 {
                     return Some(shared);
                 }
-                // A triangle's edges are all neighbours of each other; nothing else to check.
-                if n > 3 || next(next(i)) != j && next(next(j)) != i {
-                    continue;
-                }
                 continue;
             }
             if let Some(at) = segments_meet(a, b, c, d) {
@@ -223,7 +243,9 @@ fn self_intersection(ring: &[[f64; 2]]) -> Option<[f64; 2]> {
 /// `-origin`; translating first keeps far-from-origin polygons accurate.
 fn ring_area2(ring: &[[f64; 2]], origin: [f64; 2]) -> f64 {
     let n = ring.len();
-    (0..n).map(|i| cross(sub(ring[i], origin), sub(ring[(i + 1) % n], origin))).sum()
+    (0..n)
+        .map(|i| cross(sub(ring[i], origin), sub(ring[(i + 1) % n], origin)))
+        .sum()
 }
 
 /// Area of a polygon by the shoelace formula, ≥ 0. Not finite or fewer than 3 distinct points:
@@ -231,7 +253,11 @@ fn ring_area2(ring: &[[f64; 2]], origin: [f64; 2]) -> f64 {
 /// cancel), which is why IoU needs [`polygon_problem`] to pass first.
 pub fn polygon_area(points: &[[f64; 2]]) -> f64 {
     match clean(points) {
-        Some(ring) => ring_area2(&ring, ring[0]).abs() / 2.0,
+        // Coordinates near f64::MAX overflow to infinities (and NaN); such a polygon has no
+        // usable area.
+        Some(ring) => Some(ring_area2(&ring, ring[0]).abs() / 2.0)
+            .filter(|a| a.is_finite())
+            .unwrap_or(0.0),
         None => 0.0,
     }
 }
@@ -270,7 +296,9 @@ pub fn polygon_intersection_area(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
 /// Intersection over union of two polygons, in [0, 1] and symmetric (to rounding). 0 when
 /// either polygon is degenerate (not finite, fewer than 3 distinct points, zero area).
 pub fn polygon_iou(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
-    let Some(pair) = prepare(a, b) else { return 0.0 };
+    let Some(pair) = prepare(a, b) else {
+        return 0.0;
+    };
     let inter = pair.intersection2();
     let union = pair.area_p + pair.area_q - inter;
     let iou = inter / union;
@@ -293,9 +321,22 @@ struct PolygonPair {
 }
 
 fn bbox(ring: &[[f64; 2]]) -> [f64; 4] {
-    ring.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |b, p| {
-        [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
-    })
+    ring.iter().fold(
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        },
+    )
 }
 
 fn prepare(a: &[[f64; 2]], b: &[[f64; 2]]) -> Option<PolygonPair> {
@@ -319,10 +360,21 @@ fn prepare(a: &[[f64; 2]], b: &[[f64; 2]]) -> Option<PolygonPair> {
         area_q = -area_q;
     }
     let extent = (bp[2].max(bq[2]) - origin[0]).max(bp[3].max(bq[3]) - origin[1]);
-    if !(area_p > 0.0 && area_q > 0.0 && area_p.is_finite() && area_q.is_finite() && extent.is_finite()) {
+    if !(area_p > 0.0
+        && area_q > 0.0
+        && area_p.is_finite()
+        && area_q.is_finite()
+        && extent.is_finite())
+    {
         return None;
     }
-    Some(PolygonPair { p, q, area_p, area_q, tolerance: extent * 1e-12 })
+    Some(PolygonPair {
+        p,
+        q,
+        area_p,
+        area_q,
+        tolerance: extent * 1e-12,
+    })
 }
 
 impl PolygonPair {
@@ -395,7 +447,13 @@ fn boundary_inside(ring: &[[f64; 2]], other: &[[f64; 2]], keep_shared: bool, tol
         }
         cuts.sort_by(f64::total_cmp);
         cuts.dedup();
-        let at = |t: f64| if t == 1.0 { b } else { [a[0] + t * r[0], a[1] + t * r[1]] };
+        let at = |t: f64| {
+            if t == 1.0 {
+                b
+            } else {
+                [a[0] + t * r[0], a[1] + t * r[1]]
+            }
+        };
         for w in cuts.windows(2) {
             let (t0, t1) = (w[0], w[1]);
             let mid = (t0 + t1) / 2.0;
@@ -434,13 +492,13 @@ fn contains(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
 /// zero-area object still scores 1 for an exact hit. Non-finite or negative inputs, or `k ≤ 0`
 /// with a non-zero distance, score 0.
 pub fn keypoint_similarity(distance_sq: f64, object_area: f64, kappa: f64) -> f64 {
-    if !(distance_sq >= 0.0) || !distance_sq.is_finite() {
+    if distance_sq.is_nan() || distance_sq < 0.0 || distance_sq.is_infinite() {
         return 0.0;
     }
     if distance_sq == 0.0 {
         return 1.0;
     }
-    if !(kappa > 0.0) || !kappa.is_finite() || !(object_area >= 0.0) || !object_area.is_finite() {
+    if !(kappa > 0.0 && kappa.is_finite() && object_area >= 0.0 && object_area.is_finite()) {
         return 0.0;
     }
     // The operation order of pycocotools: e = d² / vars / (area + eps) / 2 with vars = κ².

@@ -62,13 +62,22 @@ impl AnchorNamer {
     /// The anchor of the next heading: `explicit` if given, else a unique slug of `title`.
     pub fn name(&mut self, explicit: Option<&str>, title: &str) -> String {
         if let Some(id) = explicit {
-            self.seen.entry(id.to_string()).or_insert(0);
+            // An explicit anchor takes its name: a later heading with the same slug gets `-1`.
+            let count = self.seen.entry(id.to_string()).or_insert(0);
+            *count = (*count).max(1);
             return id.to_string();
         }
         let base = slug(title);
         let count = self.seen.entry(base.clone()).or_insert(0);
-        let anchor = if *count == 0 { base.clone() } else { format!("{base}-{count}") };
+        let mut anchor = if *count == 0 { base.clone() } else { format!("{base}-{count}") };
         *count += 1;
+        // A numbered slug can itself collide with an explicit anchor (`{#rules-1}`); skip those.
+        while self.seen.contains_key(&anchor) && anchor != base {
+            let count = self.seen.entry(base.clone()).or_insert(0);
+            anchor = format!("{base}-{count}");
+            *count += 1;
+        }
+        self.seen.entry(anchor.clone()).or_insert(1);
         anchor
     }
 }

@@ -83,9 +83,11 @@ pub fn match_pairs(
     for &(r, c, _) in &edges {
         components.union(r, rows + c);
     }
-    let mut by_component: Vec<(usize, usize, usize, f64)> =
-        edges.iter().map(|&(r, c, s)| (components.find(r), r, c, s)).collect();
-    by_component.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut by_component: Vec<(usize, usize, usize, f64)> = edges
+        .iter()
+        .map(|&(r, c, s)| (components.find(r), r, c, s))
+        .collect();
+    by_component.sort_by_key(|e| (e.0, e.1, e.2));
 
     let mut matches = Vec::new();
     for group in by_component.chunk_by(|a, b| a.0 == b.0) {
@@ -101,7 +103,11 @@ fn eligible(similarity: f64, threshold: f64) -> bool {
 
 /// Dense Hungarian on one component. Missing pairs get weight 0 and are dropped afterwards:
 /// a zero-weight pair never changes the total, so dropping it keeps the set optimal.
-fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, out: &mut Vec<Match>) {
+fn solve_component(
+    group: &[(usize, usize, usize, f64)],
+    objective: Objective,
+    out: &mut Vec<Match>,
+) {
     let mut row_ids: Vec<usize> = group.iter().map(|e| e.1).collect();
     let mut col_ids: Vec<usize> = group.iter().map(|e| e.2).collect();
     row_ids.sort_unstable();
@@ -110,7 +116,11 @@ fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, o
     col_ids.dedup();
     if group.len() == 1 {
         let (_, row, col, similarity) = group[0];
-        out.push(Match { row, col, similarity });
+        out.push(Match {
+            row,
+            col,
+            similarity,
+        });
         return;
     }
     // Under MaxPairsThenSimilarity every pair is worth `bonus` more than its similarity, with
@@ -121,11 +131,17 @@ fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, o
         Objective::MaxPairsThenSimilarity => 1.0 + group.iter().map(|e| e.3).sum::<f64>(),
     };
     let transpose = row_ids.len() > col_ids.len();
-    let (n, m) = if transpose { (col_ids.len(), row_ids.len()) } else { (row_ids.len(), col_ids.len()) };
+    let (n, m) = if transpose {
+        (col_ids.len(), row_ids.len())
+    } else {
+        (row_ids.len(), col_ids.len())
+    };
     let mut weight = vec![0.0; n * m];
     let mut similarity = vec![f64::NAN; n * m];
     for &(_, r, c, s) in group {
-        let (Ok(ri), Ok(ci)) = (row_ids.binary_search(&r), col_ids.binary_search(&c)) else { continue };
+        let (Ok(ri), Ok(ci)) = (row_ids.binary_search(&r), col_ids.binary_search(&c)) else {
+            continue;
+        };
         let (i, j) = if transpose { (ci, ri) } else { (ri, ci) };
         weight[i * m + j] = bonus + s;
         similarity[i * m + j] = s;
@@ -136,7 +152,11 @@ fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, o
             continue;
         }
         let (ri, ci) = if transpose { (j, i) } else { (i, j) };
-        out.push(Match { row: row_ids[ri], col: col_ids[ci], similarity: s });
+        out.push(Match {
+            row: row_ids[ri],
+            col: col_ids[ci],
+            similarity: s,
+        });
     }
 }
 
@@ -204,7 +224,10 @@ fn hungarian_max(n: usize, m: usize, weight: &[f64]) -> Vec<(usize, usize)> {
             }
         }
     }
-    (1..=m).filter(|&j| col_owner[j] != 0).map(|j| (col_owner[j] - 1, j - 1)).collect()
+    (1..=m)
+        .filter(|&j| col_owner[j] != 0)
+        .map(|j| (col_owner[j] - 1, j - 1))
+        .collect()
 }
 
 struct UnionFind {
@@ -213,7 +236,9 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> UnionFind {
-        UnionFind { parent: (0..n).collect() }
+        UnionFind {
+            parent: (0..n).collect(),
+        }
     }
 
     fn find(&mut self, mut x: usize) -> usize {
@@ -267,19 +292,44 @@ mod tests {
         let sim = [[1.0, 0.4], [0.55, 0.0]];
         let total = match_dense(2, 2, |r, c| sim[r][c], 0.0, Objective::MaxTotalSimilarity);
         assert_eq!(pairs(&total), [(0, 0)]);
-        let most = match_dense(2, 2, |r, c| sim[r][c], 0.0, Objective::MaxPairsThenSimilarity);
+        let most = match_dense(
+            2,
+            2,
+            |r, c| sim[r][c],
+            0.0,
+            Objective::MaxPairsThenSimilarity,
+        );
         assert_eq!(pairs(&most), [(0, 1), (1, 0)]);
     }
 
     #[test]
     fn rectangular_and_sparse_inputs() {
         // Three rows, one column: the best row wins.
-        let m = match_dense(3, 1, |r, _| [0.2, 0.7, 0.5][r], 0.0, Objective::MaxTotalSimilarity);
+        let m = match_dense(
+            3,
+            1,
+            |r, _| [0.2, 0.7, 0.5][r],
+            0.0,
+            Objective::MaxTotalSimilarity,
+        );
         assert_eq!(pairs(&m), [(1, 0)]);
         // Out-of-range, NaN, infinite and duplicate candidates are ignored or merged.
-        let candidates = [(0, 0, 0.3), (0, 0, 0.6), (5, 0, 1.0), (1, 1, f64::NAN), (1, 1, f64::INFINITY)];
+        let candidates = [
+            (0, 0, 0.3),
+            (0, 0, 0.6),
+            (5, 0, 1.0),
+            (1, 1, f64::NAN),
+            (1, 1, f64::INFINITY),
+        ];
         let m = match_pairs(2, 2, &candidates, 0.0, Objective::MaxTotalSimilarity);
-        assert_eq!(m, [Match { row: 0, col: 0, similarity: 0.6 }]);
+        assert_eq!(
+            m,
+            [Match {
+                row: 0,
+                col: 0,
+                similarity: 0.6
+            }]
+        );
         assert!(match_pairs(0, 0, &[], 0.5, Objective::MaxTotalSimilarity).is_empty());
     }
 
@@ -324,8 +374,12 @@ mod tests {
     }
 
     fn matrix() -> impl Strategy<Value = (usize, Vec<Vec<f64>>)> {
-        (0..=6usize, 0..=6usize)
-            .prop_flat_map(|(r, c)| (Just(c), proptest::collection::vec(proptest::collection::vec(cell(), c), r)))
+        (0..=6usize, 0..=6usize).prop_flat_map(|(r, c)| {
+            (
+                Just(c),
+                proptest::collection::vec(proptest::collection::vec(cell(), c), r),
+            )
+        })
     }
 
     proptest! {

@@ -187,9 +187,11 @@ fn offsets_convert_between_scalars_and_utf16() {
 
 #[test]
 fn guideline_sections_have_stable_anchors() {
-    let md = "# Overview\n\n## Person names {#person}\n\ntext\n\n## Edge cases\n\n### Edge cases\n";
+    let md = "# Overview\n\n## Person names {#person}\n\ntext\n\n## Edge cases\n\n### Edge cases\n\n\
+              ## Rules {#rules}\n\n## Rules\n\n## Person\n\n## Rules {#rules-2}\n\n## Rules\n";
     let anchors: Vec<String> = guidelines::sections(md).into_iter().map(|s| s.anchor).collect();
-    expect![[r#"overview person edge-cases edge-cases-1"#]].assert_eq(&anchors.join(" "));
+    expect![[r#"overview person edge-cases edge-cases-1 rules rules-1 person-1 rules-2 rules-3"#]]
+        .assert_eq(&anchors.join(" "));
 }
 
 #[test]

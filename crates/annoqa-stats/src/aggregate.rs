@@ -34,14 +34,22 @@ impl Answers {
         let mut triples: Vec<(u32, u32, u32)> = answers.into_iter().collect();
         for &(t, w, l) in &triples {
             if t as usize >= tasks || w as usize >= workers {
-                return Err(StatsError::InvalidArgument(format!("answer ({t}, {w}, {l}) names an unknown task or worker")));
+                return Err(StatsError::InvalidArgument(format!(
+                    "answer ({t}, {w}, {l}) names an unknown task or worker"
+                )));
             }
             if l as usize >= classes {
-                return Err(StatsError::CategoryOutOfRange { category: l, categories: classes });
+                return Err(StatsError::CategoryOutOfRange {
+                    category: l,
+                    categories: classes,
+                });
             }
         }
         if classes < 2 {
-            return Err(StatsError::TooFewCategories { min: 2, got: classes });
+            return Err(StatsError::TooFewCategories {
+                min: 2,
+                got: classes,
+            });
         }
         // A stable sort keeps each task's answers in input order, so results never depend on
         // anything but the input.
@@ -137,13 +145,22 @@ impl Consensus {
 
 /// Weighted majority vote. `worker_weights` (one per worker, default 1) scale each answer; the
 /// posterior of a task is its weighted vote shares.
-pub fn majority_vote(answers: &Answers, worker_weights: Option<&[f64]>, ties: TiePolicy) -> Result<Consensus, StatsError> {
+pub fn majority_vote(
+    answers: &Answers,
+    worker_weights: Option<&[f64]>,
+    ties: TiePolicy,
+) -> Result<Consensus, StatsError> {
     if let Some(w) = worker_weights {
         if w.len() != answers.workers {
-            return Err(StatsError::WrongLength { expected: answers.workers, got: w.len() });
+            return Err(StatsError::WrongLength {
+                expected: answers.workers,
+                got: w.len(),
+            });
         }
         if let Some(bad) = w.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
-            return Err(StatsError::InvalidArgument(format!("worker weight {bad} is not a non-negative number")));
+            return Err(StatsError::InvalidArgument(format!(
+                "worker weight {bad} is not a non-negative number"
+            )));
         }
     }
     let k = answers.classes;
@@ -161,11 +178,15 @@ pub fn majority_vote(answers: &Answers, worker_weights: Option<&[f64]>, ties: Ti
         let row = &posteriors[t * k..(t + 1) * k];
         let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // Shares are sums of the same weights in different orders; treat near-equal as tied.
-        let tied: Vec<u32> = (0..k as u32).filter(|&c| best - row[c as usize] <= 1e-12).collect();
+        let tied: Vec<u32> = (0..k as u32)
+            .filter(|&c| best - row[c as usize] <= 1e-12)
+            .collect();
         labels.push(match (tied.len(), ties, rng.as_mut()) {
             (1, _, _) => Some(tied[0]),
             (_, TiePolicy::FirstLabel, _) => Some(tied[0]),
-            (_, TiePolicy::Seeded(_), Some(rng)) => Some(tied[rng.below(tied.len() as u64) as usize]),
+            (_, TiePolicy::Seeded(_), Some(rng)) => {
+                Some(tied[rng.below(tied.len() as u64) as usize])
+            }
             _ => None,
         });
     }
@@ -241,7 +262,12 @@ pub struct DawidSkeneOptions {
 
 impl Default for DawidSkeneOptions {
     fn default() -> Self {
-        DawidSkeneOptions { model: WorkerModel::ConfusionMatrix, tolerance: 1e-7, max_iterations: 100, gold: Vec::new() }
+        DawidSkeneOptions {
+            model: WorkerModel::ConfusionMatrix,
+            tolerance: 1e-7,
+            max_iterations: 100,
+            gold: Vec::new(),
+        }
     }
 }
 
@@ -252,26 +278,34 @@ impl Default for DawidSkeneOptions {
 /// an M-step (class priors and confusion matrices from the posteriors, eqs. 2.3–2.4) followed by
 /// an E-step (posteriors from priors and confusion matrices, eq. 2.5), until the log-likelihood
 /// settles or `max_iterations` is reached.
-pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Consensus, StatsError> {
+pub fn dawid_skene(
+    answers: &Answers,
+    options: &DawidSkeneOptions,
+) -> Result<Consensus, StatsError> {
     let k = answers.classes;
     let tasks = answers.tasks;
     let mut gold = vec![u32::MAX; tasks];
     for &(t, l) in &options.gold {
         if t as usize >= tasks {
-            return Err(StatsError::InvalidArgument(format!("gold names unknown task {t}")));
+            return Err(StatsError::InvalidArgument(format!(
+                "gold names unknown task {t}"
+            )));
         }
         if l as usize >= k {
-            return Err(StatsError::CategoryOutOfRange { category: l, categories: k });
+            return Err(StatsError::CategoryOutOfRange {
+                category: l,
+                categories: k,
+            });
         }
         gold[t as usize] = l;
     }
     let mut posteriors = vote_shares(answers, None);
     fix_gold(&mut posteriors, &gold, k);
 
-    let mut confusion = vec![0.0; answers.workers * k * k];
-    let mut log_confusion = vec![0.0; answers.workers * k * k];
+    // Worker models are kept as `[worker][answered][truth]`, so the E-step reads one contiguous
+    // run of `classes` values per answer.
+    let mut by_answer = vec![0.0; answers.workers * k * k];
     let mut priors = vec![0.0; k];
-    let mut log_priors = vec![0.0; k];
     let mut previous = f64::NEG_INFINITY;
     let mut log_likelihood = f64::NEG_INFINITY;
     let mut converged = false;
@@ -279,14 +313,14 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     let scale = answers.len().max(1) as f64;
     while iterations < options.max_iterations {
         iterations += 1;
-        m_step(answers, options.model, &posteriors, &mut priors, &mut confusion);
-        for (l, p) in log_priors.iter_mut().zip(&priors) {
-            *l = p.ln();
-        }
-        for (l, p) in log_confusion.iter_mut().zip(&confusion) {
-            *l = p.ln();
-        }
-        log_likelihood = e_step(answers, &log_priors, &log_confusion, &mut posteriors);
+        m_step(
+            answers,
+            options.model,
+            &posteriors,
+            &mut priors,
+            &mut by_answer,
+        );
+        log_likelihood = e_step(answers, &priors, &by_answer, &mut posteriors);
         fix_gold(&mut posteriors, &gold, k);
         if (log_likelihood - previous).abs() / scale < options.tolerance {
             converged = true;
@@ -295,7 +329,22 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         previous = log_likelihood;
     }
     // Final estimates consistent with the returned posteriors.
-    m_step(answers, options.model, &posteriors, &mut priors, &mut confusion);
+    m_step(
+        answers,
+        options.model,
+        &posteriors,
+        &mut priors,
+        &mut by_answer,
+    );
+    let mut confusion = vec![0.0; by_answer.len()];
+    for w in 0..answers.workers {
+        for truth in 0..k {
+            for answered in 0..k {
+                confusion[(w * k + truth) * k + answered] =
+                    by_answer[(w * k + answered) * k + truth];
+            }
+        }
+    }
     let labels = (0..tasks)
         .map(|t| {
             if answers.range(t).is_empty() && gold[t] == u32::MAX {
@@ -311,7 +360,16 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
             Some(best as u32)
         })
         .collect();
-    Ok(Consensus { classes: k, labels, posteriors, confusion, priors, iterations, converged, log_likelihood })
+    Ok(Consensus {
+        classes: k,
+        labels,
+        posteriors,
+        confusion,
+        priors,
+        iterations,
+        converged,
+        log_likelihood,
+    })
 }
 
 fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
@@ -324,35 +382,55 @@ fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
     }
 }
 
-/// Maximum-likelihood priors and confusion matrices given the posteriors.
-fn m_step(answers: &Answers, model: WorkerModel, posteriors: &[f64], priors: &mut [f64], confusion: &mut [f64]) {
+/// Maximum-likelihood priors and worker models (`[worker][answered][truth]`) given the
+/// posteriors.
+fn m_step(
+    answers: &Answers,
+    model: WorkerModel,
+    posteriors: &[f64],
+    priors: &mut [f64],
+    by_answer: &mut [f64],
+) {
     let k = answers.classes;
     priors.copy_from_slice(&class_priors(posteriors, k, answers.tasks));
-    confusion.iter_mut().for_each(|x| *x = 0.0);
+    by_answer.iter_mut().for_each(|x| *x = 0.0);
     for t in 0..answers.tasks {
         let row = &posteriors[t * k..(t + 1) * k];
         for i in answers.range(t) {
-            let base = answers.worker[i] as usize * k * k + answers.label[i] as usize;
-            for (truth, &p) in row.iter().enumerate() {
-                confusion[base + truth * k] += p;
+            let base = (answers.worker[i] as usize * k + answers.label[i] as usize) * k;
+            for (slot, &p) in by_answer[base..base + k].iter_mut().zip(row) {
+                *slot += p;
             }
         }
     }
-    for matrix in confusion.chunks_exact_mut(k * k) {
+    for matrix in by_answer.chunks_exact_mut(k * k) {
         match model {
             WorkerModel::ConfusionMatrix => {
-                for row in matrix.chunks_exact_mut(k) {
-                    normalise_or_uniform(row);
+                // Normalise each true class over the answers given for it.
+                for truth in 0..k {
+                    let total: f64 = (0..k).map(|answered| matrix[answered * k + truth]).sum();
+                    for answered in 0..k {
+                        matrix[answered * k + truth] = if total > 0.0 {
+                            matrix[answered * k + truth] / total
+                        } else {
+                            1.0 / k as f64
+                        };
+                    }
                 }
             }
             WorkerModel::OneCoin => {
                 let total: f64 = matrix.iter().sum();
                 let correct: f64 = (0..k).map(|c| matrix[c * k + c]).sum();
-                let skill = if total > 0.0 { correct / total } else { 1.0 / k as f64 };
+                let skill = if total > 0.0 {
+                    correct / total
+                } else {
+                    1.0 / k as f64
+                };
                 let error = (1.0 - skill) / (k - 1) as f64;
-                for truth in 0..k {
-                    for answered in 0..k {
-                        matrix[truth * k + answered] = if truth == answered { skill } else { error };
+                for answered in 0..k {
+                    for truth in 0..k {
+                        matrix[answered * k + truth] =
+                            if truth == answered { skill } else { error };
                     }
                 }
             }
@@ -360,33 +438,41 @@ fn m_step(answers: &Answers, model: WorkerModel, posteriors: &[f64], priors: &mu
     }
 }
 
-/// Posteriors given priors and confusion matrices; returns the log-likelihood of the answers.
-fn e_step(answers: &Answers, log_priors: &[f64], log_confusion: &[f64], posteriors: &mut [f64]) -> f64 {
+/// Posteriors given priors and worker models; returns the log-likelihood of the answers.
+///
+/// Works with probabilities rather than logs: one multiply per class and answer and a single
+/// logarithm per task is several times faster than log-space sums with an `exp` per class.
+/// Rows are renormalised every few answers so tasks with very many answers cannot underflow.
+fn e_step(answers: &Answers, priors: &[f64], by_answer: &[f64], posteriors: &mut [f64]) -> f64 {
+    const RENORMALISE_EVERY: usize = 16;
     let k = answers.classes;
     let mut log_likelihood = 0.0;
     for t in 0..answers.tasks {
         let row = &mut posteriors[t * k..(t + 1) * k];
-        row.copy_from_slice(log_priors);
-        for i in answers.range(t) {
-            let base = answers.worker[i] as usize * k * k + answers.label[i] as usize;
-            for (truth, x) in row.iter_mut().enumerate() {
-                *x += log_confusion[base + truth * k];
+        row.copy_from_slice(priors);
+        let mut log_scale = 0.0;
+        for (n, i) in answers.range(t).enumerate() {
+            let base = (answers.worker[i] as usize * k + answers.label[i] as usize) * k;
+            for (x, &p) in row.iter_mut().zip(&by_answer[base..base + k]) {
+                *x *= p;
+            }
+            if n % RENORMALISE_EVERY == RENORMALISE_EVERY - 1 {
+                let sum: f64 = row.iter().sum();
+                if sum > 0.0 {
+                    row.iter_mut().for_each(|x| *x /= sum);
+                    log_scale += sum.ln();
+                }
             }
         }
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if max == f64::NEG_INFINITY {
+        let sum: f64 = row.iter().sum();
+        if sum > 0.0 && sum.is_finite() {
+            row.iter_mut().for_each(|x| *x /= sum);
+            log_likelihood += log_scale + sum.ln();
+        } else {
             // No class can explain these answers (possible only with zero priors); fall back
             // to ignorance rather than NaN.
             row.iter_mut().for_each(|x| *x = 1.0 / k as f64);
-            continue;
         }
-        let mut sum = 0.0;
-        for x in row.iter_mut() {
-            *x = (*x - max).exp();
-            sum += *x;
-        }
-        row.iter_mut().for_each(|x| *x /= sum);
-        log_likelihood += max + sum.ln();
     }
     log_likelihood
 }

@@ -21,17 +21,28 @@ pub struct Ratings {
 impl Ratings {
     /// `units` × `coders` ratings, all missing.
     pub fn new(units: usize, coders: usize, categories: usize) -> Ratings {
-        Ratings { units, coders, categories, cells: vec![MISSING; units * coders] }
+        Ratings {
+            units,
+            coders,
+            categories,
+            cells: vec![MISSING; units * coders],
+        }
     }
 
     /// One row per unit, one entry per coder.
-    pub fn from_rows<R: AsRef<[Option<u32>]>>(categories: usize, rows: &[R]) -> Result<Ratings, StatsError> {
+    pub fn from_rows<R: AsRef<[Option<u32>]>>(
+        categories: usize,
+        rows: &[R],
+    ) -> Result<Ratings, StatsError> {
         let coders = rows.first().map_or(0, |r| r.as_ref().len());
         let mut ratings = Ratings::new(rows.len(), coders, categories);
         for (unit, row) in rows.iter().enumerate() {
             let row = row.as_ref();
             if row.len() != coders {
-                return Err(StatsError::WrongLength { expected: coders, got: row.len() });
+                return Err(StatsError::WrongLength {
+                    expected: coders,
+                    got: row.len(),
+                });
             }
             for (coder, &value) in row.iter().enumerate() {
                 ratings.set(unit, coder, value)?;
@@ -52,10 +63,18 @@ impl Ratings {
         self.categories
     }
 
-    pub fn set(&mut self, unit: usize, coder: usize, category: Option<u32>) -> Result<(), StatsError> {
+    pub fn set(
+        &mut self,
+        unit: usize,
+        coder: usize,
+        category: Option<u32>,
+    ) -> Result<(), StatsError> {
         let value = match category {
             Some(c) if c as usize >= self.categories => {
-                return Err(StatsError::CategoryOutOfRange { category: c, categories: self.categories })
+                return Err(StatsError::CategoryOutOfRange {
+                    category: c,
+                    categories: self.categories,
+                })
             }
             Some(c) => c,
             None => MISSING,
@@ -81,7 +100,9 @@ impl Ratings {
                     row[value as usize] += 1;
                 }
             }
-            counts.push_unit(&row).expect("row has one entry per category");
+            counts
+                .push_unit(&row)
+                .expect("row has one entry per category");
         }
         counts
     }
@@ -108,7 +129,10 @@ pub struct Counts {
 
 impl Counts {
     pub fn new(categories: usize) -> Counts {
-        Counts { categories, cells: Vec::new() }
+        Counts {
+            categories,
+            cells: Vec::new(),
+        }
     }
 
     pub fn from_rows<R: AsRef<[u32]>>(categories: usize, rows: &[R]) -> Result<Counts, StatsError> {
@@ -145,7 +169,10 @@ impl Counts {
 
     pub fn push_unit(&mut self, row: &[u32]) -> Result<(), StatsError> {
         if row.len() != self.categories {
-            return Err(StatsError::WrongLength { expected: self.categories, got: row.len() });
+            return Err(StatsError::WrongLength {
+                expected: self.categories,
+                got: row.len(),
+            });
         }
         self.cells.extend_from_slice(row);
         Ok(())
@@ -172,7 +199,9 @@ impl Counts {
         let mut binary = Counts::new(2);
         for row in self.iter() {
             let total: u32 = row.iter().sum();
-            binary.cells.extend_from_slice(&[row[category], total - row[category]]);
+            binary
+                .cells
+                .extend_from_slice(&[row[category], total - row[category]]);
         }
         binary
     }
@@ -188,7 +217,10 @@ pub struct ContingencyTable {
 
 impl ContingencyTable {
     pub fn new(categories: usize) -> ContingencyTable {
-        ContingencyTable { categories, cells: vec![0.0; categories * categories] }
+        ContingencyTable {
+            categories,
+            cells: vec![0.0; categories * categories],
+        }
     }
 
     pub fn from_rows<R: AsRef<[f64]>>(rows: &[R]) -> Result<ContingencyTable, StatsError> {
@@ -197,7 +229,10 @@ impl ContingencyTable {
         for (a, row) in rows.iter().enumerate() {
             let row = row.as_ref();
             if row.len() != k {
-                return Err(StatsError::WrongLength { expected: k, got: row.len() });
+                return Err(StatsError::WrongLength {
+                    expected: k,
+                    got: row.len(),
+                });
             }
             table.cells[a * k..(a + 1) * k].copy_from_slice(row);
         }
@@ -205,12 +240,18 @@ impl ContingencyTable {
     }
 
     /// The table of paired labels `(a, b)`.
-    pub fn from_pairs(categories: usize, pairs: impl IntoIterator<Item = (u32, u32)>) -> Result<ContingencyTable, StatsError> {
+    pub fn from_pairs(
+        categories: usize,
+        pairs: impl IntoIterator<Item = (u32, u32)>,
+    ) -> Result<ContingencyTable, StatsError> {
         let mut table = ContingencyTable::new(categories);
         for (a, b) in pairs {
             for c in [a, b] {
                 if c as usize >= categories {
-                    return Err(StatsError::CategoryOutOfRange { category: c, categories });
+                    return Err(StatsError::CategoryOutOfRange {
+                        category: c,
+                        categories,
+                    });
                 }
             }
             table.add(a, b, 1.0);
@@ -255,15 +296,26 @@ impl Weights {
         let k = scores.len();
         let range = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             - scores.iter().copied().fold(f64::INFINITY, f64::min);
-        let scaled = |a: usize, b: usize| if range > 0.0 { (scores[a] - scores[b]).abs() / range } else { 0.0 };
+        let scaled = |a: usize, b: usize| {
+            if range > 0.0 {
+                (scores[a] - scores[b]).abs() / range
+            } else {
+                0.0
+            }
+        };
         let mut w = vec![0.0; k * k];
         match self {
             Weights::Custom(m) => {
                 if m.len() != k * k {
-                    return Err(StatsError::WrongLength { expected: k * k, got: m.len() });
+                    return Err(StatsError::WrongLength {
+                        expected: k * k,
+                        got: m.len(),
+                    });
                 }
                 if let Some(bad) = m.iter().find(|x| !(0.0..=1.0).contains(*x)) {
-                    return Err(StatsError::InvalidArgument(format!("weight {bad} is outside [0, 1]")));
+                    return Err(StatsError::InvalidArgument(format!(
+                        "weight {bad} is outside [0, 1]"
+                    )));
                 }
                 w.copy_from_slice(m);
             }

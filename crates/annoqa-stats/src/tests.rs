@@ -1,5 +1,8 @@
 //! Unit tests of the crate, one module per source module. Published worked examples name their
 //! source and the value printed there.
 
-mod agreement;
 mod aggregate;
+mod agreement;
+mod intervals;
+mod properties;
+mod sampling;

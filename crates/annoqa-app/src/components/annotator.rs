@@ -1,22 +1,22 @@
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use annoqa_core::api::ProjectView;
-use annoqa_core::{validate, Finding, MediaKind, Severity, TaskSpec};
+use annoqa_core::{validate, ControlKind, Finding, MediaKind, Severity, TaskSpec};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, KeyboardEvent, Node};
 use yew::{
-    classes, component, html, use_effect_with, use_mut_ref, use_node_ref, use_reducer, use_state, AttrValue,
-    Callback, Html, MouseEvent, NodeRef, Properties, UseReducerDispatcher,
+    classes, component, html, use_effect_with, use_mut_ref, use_node_ref, use_reducer, use_state,
+    AttrValue, Callback, Html, MouseEvent, NodeRef, Properties, UseReducerDispatcher,
 };
 
 use super::controls::ChoiceClick;
 use super::findings::finding_row;
 use super::{
-    keep_focus, Controls, FindingsPanel, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText, ShortcutsHelp,
-    SpanList,
+    keep_focus, Controls, FindingsPanel, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText,
+    ShortcutsHelp, SpanList,
 };
 use crate::api_client;
 use crate::dom;
@@ -24,8 +24,8 @@ use crate::hooks::use_document_listener;
 use crate::selection::{clear_dom_selection, current_selection, TextSelection};
 use crate::spans::SpanMark;
 use crate::state::{
-    hotkey_target, Action, AnnotatorState, GoldView, HotkeyTarget, Phase, Session, SubmitFailure, SubmitIntent,
-    Work,
+    hotkey_target, Action, AnnotatorState, GoldView, HotkeyTarget, Phase, Session, SubmitFailure,
+    SubmitIntent, Work,
 };
 
 /// How long a notice ("saved") stays on screen.
@@ -59,7 +59,8 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     let state = use_reducer(AnnotatorState::default);
     // Bumped for every next-item request, so a late answer for an old request is dropped.
     let generation = use_mut_ref(|| 0u32);
-    let in_flight: Rc<RefCell<Cell<bool>>> = use_mut_ref(|| Cell::new(false));
+    // A submission is on its way; a second Enter must not send the answer twice.
+    let in_flight = use_mut_ref(|| false);
     let guidelines_open = use_state(|| true);
     let guideline_focus = use_state(|| None::<GuidelineFocus>);
     let help_open = use_state(|| false);
@@ -88,7 +89,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         ProjectLoad::Ready(loaded) => Some(loaded.clone()),
         _ => None,
     };
-    let text_task = loaded.as_ref().is_some_and(|p| p.spec.media == MediaKind::Text);
+    let text_task = loaded
+        .as_ref()
+        .is_some_and(|p| p.spec.media == MediaKind::Text);
 
     let load_next = {
         let dispatcher = state.dispatcher();
@@ -114,7 +117,10 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
                     return;
                 }
                 dispatcher.dispatch(match result {
-                    Ok(next) => Action::Loaded { next, now_ms: js_sys::Date::now() },
+                    Ok(next) => Action::Loaded {
+                        next,
+                        now_ms: js_sys::Date::now(),
+                    },
                     Err(error) => Action::LoadFailed(error.message),
                 });
             });
@@ -123,11 +129,14 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
 
     {
         let load_next = load_next.clone();
-        use_effect_with((props.project_id.clone(), props.annotator.clone(), text_task), move |(_, _, text_task)| {
-            if *text_task {
-                load_next.emit(());
-            }
-        });
+        use_effect_with(
+            (props.project_id.clone(), props.annotator.clone(), text_task),
+            move |(_, _, text_task)| {
+                if *text_task {
+                    load_next.emit(());
+                }
+            },
+        );
     }
 
     {
@@ -135,7 +144,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         use_effect_with(state.notice.clone(), move |notice| {
             let timeout = notice.as_ref().map(|notice| {
                 let id = notice.id;
-                Timeout::new(NOTICE_MS, move || dispatcher.dispatch(Action::HideNotice(id)))
+                Timeout::new(NOTICE_MS, move || {
+                    dispatcher.dispatch(Action::HideNotice(id))
+                })
             });
             move || drop(timeout)
         });
@@ -151,7 +162,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         let guideline_focus = guideline_focus.clone();
         Callback::from(move |anchor: String| {
             guidelines_open.set(true);
-            let nonce = guideline_focus.as_ref().map_or(1, |f| f.nonce.wrapping_add(1));
+            let nonce = guideline_focus
+                .as_ref()
+                .map_or(1, |f| f.nonce.wrapping_add(1));
             guideline_focus.set(Some(GuidelineFocus { anchor, nonce }));
         })
     };
@@ -217,7 +230,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     use_document_listener("keyup", {
         let (text_ref, take_selection) = (text_ref.clone(), take_selection.clone());
         Callback::from(move |event: Event| {
-            let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+            let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
             if event.key() == "Shift" && selection_starts_in(&text_ref) {
                 if let Some(container) = text_ref.get() {
                     take_selection.emit(container);
@@ -230,7 +245,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     use_document_listener("mouseup", {
         let (text_ref, take_selection) = (text_ref.clone(), take_selection.clone());
         Callback::from(move |event: Event| {
-            let Some(container) = text_ref.get() else { return };
+            let Some(container) = text_ref.get() else {
+                return;
+            };
             let target = event.target().and_then(|t| t.dyn_into::<Node>().ok());
             if !container.contains(target.as_ref()) && selection_starts_in(&text_ref) {
                 take_selection.emit(container);
@@ -243,7 +260,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         let text_ref = text_ref.clone();
         let editable = state.session().is_some_and(Session::editable);
         Callback::from(move |event: MouseEvent| {
-            let Some(container) = text_ref.get() else { return };
+            let Some(container) = text_ref.get() else {
+                return;
+            };
             if let Some(selection) = current_selection(&container) {
                 if editable {
                     dispatcher.dispatch(Action::Selected(selection));
@@ -317,8 +336,12 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
 
 /// Whether the document's selection starts inside the item text.
 fn selection_starts_in(text_ref: &NodeRef) -> bool {
-    let Some(container) = text_ref.get() else { return false };
-    let anchor = web_sys::window().and_then(|w| w.get_selection().ok().flatten()).and_then(|s| s.anchor_node());
+    let Some(container) = text_ref.get() else {
+        return false;
+    };
+    let anchor = web_sys::window()
+        .and_then(|w| w.get_selection().ok().flatten())
+        .and_then(|s| s.anchor_node());
     anchor.is_some_and(|node| container.contains(Some(&node)))
 }
 
@@ -336,7 +359,10 @@ fn unsupported_media(project: &LoadedProject) -> Html {
             </header>
             <div id="unsupported-media" class="panel">
                 <h2>{ format!("The {kind} annotator arrives in a later release") }</h2>
-                <p>{ "This release of annoqa annotates text. The project and its items are safe on the server; come back after upgrading." }</p>
+                <p>
+                    { "This release of annoqa annotates text. The project and its items are safe \
+                       on the server; come back after upgrading." }
+                </p>
                 <p><a href="#/">{ "Back to all projects" }</a></p>
             </div>
         </>
@@ -349,7 +375,7 @@ struct SendContext {
     spec: Option<Rc<TaskSpec>>,
     project_id: String,
     annotator: String,
-    in_flight: Rc<RefCell<Cell<bool>>>,
+    in_flight: Rc<RefCell<bool>>,
     generation: Rc<RefCell<u32>>,
     load_next: Callback<()>,
 }
@@ -358,11 +384,13 @@ struct SendContext {
 /// server's report replaces it when it arrives. On failure the annotation stays as it was.
 fn make_send(cx: SendContext) -> Callback<()> {
     Callback::from(move |()| {
-        let (Some(session), Some(spec)) = (cx.session.clone(), cx.spec.clone()) else { return };
-        if cx.in_flight.borrow().get() || !session.editable() {
+        let (Some(session), Some(spec)) = (cx.session.clone(), cx.spec.clone()) else {
+            return;
+        };
+        if *cx.in_flight.borrow() || !session.editable() {
             return;
         }
-        cx.in_flight.borrow().set(true);
+        *cx.in_flight.borrow_mut() = true;
         let request = session.submit_request(&cx.annotator, js_sys::Date::now());
         let local_gold = session
             .assigned
@@ -373,11 +401,15 @@ fn make_send(cx: SendContext) -> Callback<()> {
         cx.dispatcher.dispatch(Action::SubmitStarted { local_gold });
 
         let ticket = *cx.generation.borrow();
-        let (dispatcher, in_flight, generation) = (cx.dispatcher.clone(), cx.in_flight.clone(), cx.generation.clone());
+        let (dispatcher, in_flight, generation) = (
+            cx.dispatcher.clone(),
+            cx.in_flight.clone(),
+            cx.generation.clone(),
+        );
         let (project_id, load_next) = (cx.project_id.clone(), cx.load_next.clone());
         spawn_local(async move {
             let result = api_client::submit(&project_id, &session.item().id, &request).await;
-            in_flight.borrow().set(false);
+            *in_flight.borrow_mut() = false;
             if *generation.borrow() != ticket {
                 return;
             }
@@ -386,7 +418,10 @@ fn make_send(cx: SendContext) -> Callback<()> {
                     let review = has_local_gold || response.gold.is_some();
                     dispatcher.dispatch(Action::SubmitSucceeded(response));
                     if !review {
-                        dispatcher.dispatch(Action::ShowNotice(format!("Saved item {}.", session.item().id)));
+                        dispatcher.dispatch(Action::ShowNotice(format!(
+                            "Saved item {}.",
+                            session.item().id
+                        )));
                         load_next.emit(());
                     }
                 }
@@ -411,7 +446,9 @@ struct KeyContext {
 /// (Ctrl+C must copy) and of Enter on a focused button or link, which activates it natively.
 fn on_keydown(cx: KeyContext) -> Callback<Event> {
     Callback::from(move |event: Event| {
-        let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
         let target = event.target();
         if event.default_prevented()
             || event.ctrl_key()
@@ -445,13 +482,25 @@ fn on_keydown(cx: KeyContext) -> Callback<Event> {
                 cx.dispatcher.dispatch(Action::RemoveSelectedRegion);
                 true
             }
-            _ => match cx.spec.as_deref().and_then(|spec| hotkey_target(spec, &key)) {
+            _ => match cx
+                .spec
+                .as_deref()
+                .and_then(|spec| hotkey_target(spec, &key))
+            {
                 Some(HotkeyTarget::SpanLabel(label)) => {
                     cx.dispatcher.dispatch(Action::ActivateLabel(label));
                     true
                 }
-                Some(HotkeyTarget::Choice { control, label, multiple }) => {
-                    cx.dispatcher.dispatch(Action::ToggleChoice { control, label, multiple });
+                Some(HotkeyTarget::Choice {
+                    control,
+                    label,
+                    multiple,
+                }) => {
+                    cx.dispatcher.dispatch(Action::ToggleChoice {
+                        control,
+                        label,
+                        multiple,
+                    });
                     true
                 }
                 None => false,
@@ -481,7 +530,9 @@ impl TaskView<'_> {
     fn render(self, annotator: &str) -> Html {
         let state = self.state;
         let progress = match (&state.progress, &state.work) {
-            (Some(p), Work::Annotating(_)) => format!("item {} of {}", (p.done + 1).min(p.total.max(1)), p.total),
+            (Some(p), Work::Annotating(_)) => {
+                format!("item {} of {}", (p.done + 1).min(p.total.max(1)), p.total)
+            }
             (Some(p), Work::Finished) => format!("{} of {} done", p.done, p.total),
             (Some(p), _) => format!("{} of {} done", p.done, p.total),
             (None, _) => "…".to_string(),
@@ -491,7 +542,9 @@ impl TaskView<'_> {
         });
         let body = match &state.work {
             Work::NoAnnotator => html! {
-                <div class="panel"><p>{ "Enter your name in the Annotator field at the top to get items." }</p></div>
+                <div class="panel">
+                    <p>{ "Enter your name in the Annotator field at the top to get items." }</p>
+                </div>
             },
             Work::Loading => html! { <p class="loading">{ "Loading the next item…" }</p> },
             Work::LoadFailed(message) => {
@@ -499,7 +552,7 @@ impl TaskView<'_> {
                 html! {
                     <div class="banner banner-error" role="alert">
                         <p>{ format!("Could not load the next item: {message}") }</p>
-                        <button type="button" onclick={Callback::from(move |_: MouseEvent| load_next.emit(()))}>
+                        <button type="button" onclick={load_next.reform(|_: MouseEvent| ())}>
                             { "Try again" }
                         </button>
                     </div>
@@ -533,10 +586,6 @@ impl TaskView<'_> {
 
     fn session(&self, session: &Session) -> Html {
         let spec = &self.project.spec;
-        let dispatcher_action = |action: fn(String) -> Action| {
-            let dispatcher = self.state_dispatch();
-            Callback::from(move |id: String| dispatcher.emit(action(id)))
-        };
         let Some(text) = session.text() else {
             return html! {
                 <div id="unsupported-media" class="panel">
@@ -548,7 +597,9 @@ impl TaskView<'_> {
         let text: AttrValue = text.to_string().into();
 
         let flagged = |id: &str, severity: Severity| {
-            self.findings.iter().any(|f| f.severity == severity && f.regions.iter().any(|r| r == id))
+            self.findings
+                .iter()
+                .any(|f| f.severity == severity && f.regions.iter().any(|r| r == id))
         };
         let mut marks = SpanMark::from_regions(spec, &session.regions);
         for mark in &mut marks {
@@ -577,23 +628,28 @@ impl TaskView<'_> {
         let chosen: Vec<(String, Vec<String>)> = spec
             .controls
             .iter()
-            .map(|c| (c.name.clone(), session.chosen(&c.name).into_iter().map(str::to_string).collect()))
-            .collect();
-        let on_label = {
-            let dispatch = self.state_dispatch();
-            Callback::from(move |label| dispatch.emit(Action::ActivateLabel(label)))
-        };
-        let on_choice = {
-            let dispatch = self.state_dispatch();
-            Callback::from(move |c: ChoiceClick| {
-                dispatch.emit(Action::ToggleChoice { control: c.control, label: c.label, multiple: c.multiple })
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    session
+                        .chosen(&c.name)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                )
             })
-        };
+            .collect();
+        let on_label = self.dispatch.reform(Action::ActivateLabel);
+        let on_choice = self.dispatch.reform(|c: ChoiceClick| Action::ToggleChoice {
+            control: c.control,
+            label: c.label,
+            multiple: c.multiple,
+        });
         let hint = session.pending.map(|_| {
             let keys: Vec<String> = spec
                 .controls
                 .iter()
-                .filter(|c| matches!(c.kind, annoqa_core::ControlKind::TextSpans { .. }))
+                .filter(|c| matches!(c.kind, ControlKind::TextSpans { .. }))
                 .flat_map(|c| c.labels.iter().filter_map(|l| l.hotkey.clone()))
                 .collect();
             let keys = match (keys.first(), keys.last()) {
@@ -601,7 +657,11 @@ impl TaskView<'_> {
                 (Some(only), _) => only.clone(),
                 _ => "a label".to_string(),
             };
-            html! { <p id="selection-hint" class="hint" role="status">{ format!("press {keys} to label the selection") }</p> }
+            html! {
+                <p id="selection-hint" class="hint" role="status">
+                    { format!("press {keys} to label the selection") }
+                </p>
+            }
         });
 
         html! {
@@ -616,8 +676,8 @@ impl TaskView<'_> {
                         onmouseup={self.on_text_mouseup.clone()} />
                     <SpanList text={text.clone()} marks={marks} selected={session.selected_region.clone()}
                         editable={session.editable()}
-                        on_select={dispatcher_action(|id| Action::SelectRegion(Some(id)))}
-                        on_remove={dispatcher_action(Action::RemoveRegion)} />
+                        on_select={self.dispatch.reform(|id| Action::SelectRegion(Some(id)))}
+                        on_remove={self.dispatch.reform(Action::RemoveRegion)} />
                 </div>
                 <FindingsPanel findings={self.findings.to_vec()} node_ref={self.findings_ref.clone()}
                     on_guideline={self.on_guideline.clone()} />
@@ -629,10 +689,6 @@ impl TaskView<'_> {
                 }
             </>
         }
-    }
-
-    fn state_dispatch(&self) -> Callback<Action> {
-        self.dispatch.clone()
     }
 
     fn submit_bar(&self, session: &Session) -> Html {
@@ -661,13 +717,15 @@ impl TaskView<'_> {
     }
 
     fn failure_banner(&self, failure: &SubmitFailure) -> Html {
-        let dismiss = self.state_dispatch().reform(|_: MouseEvent| Action::DismissFailure);
+        let dismiss = self.dispatch.reform(|_: MouseEvent| Action::DismissFailure);
         let next = self.load_next.reform(|_: MouseEvent| ());
         html! {
             <div id="error-banner" class="banner banner-error" role="alert">
                 <p>
                     <strong>{ "Not submitted: " }</strong>{ failure.message.clone() }
-                    { if failure.already_submitted { "" } else { ". Your annotation is kept; fix it or try again." } }
+                    if !failure.already_submitted {
+                        { ". Your annotation is kept; fix it or try again." }
+                    }
                 </p>
                 if !failure.findings.is_empty() {
                     <ul class="finding-list">

@@ -4,7 +4,7 @@ use annoqa_core::{Control, ControlKind, Label, TaskSpec};
 use yew::{classes, component, html, AttrValue, Callback, Html, MouseEvent, Properties};
 
 use super::{guideline_link, keep_focus};
-use crate::labels::label_color;
+use crate::labels::{is_plain_css_color, label_color};
 use crate::state::LabelRef;
 
 /// A click on a choice label: the control, the label and whether several may be chosen.
@@ -38,7 +38,11 @@ pub fn Controls(props: &ControlsProps) -> Html {
 }
 
 fn control_group(props: &ControlsProps, control: &Control) -> Html {
-    let prompt = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
+    let prompt = if control.prompt.is_empty() {
+        control.name.clone()
+    } else {
+        control.prompt.clone()
+    };
     let buttons = match control.kind {
         ControlKind::TextSpans { .. } => html! {
             <div class="label-buttons" role="group" aria-label={prompt.clone()}>
@@ -70,14 +74,16 @@ fn control_group(props: &ControlsProps, control: &Control) -> Html {
     }
 }
 
-fn style_for(spec: &TaskSpec, control: &Control, label: &Label) -> Option<AttrValue> {
-    label_color(spec, &control.name, &label.value).map(|c| format!("--label-color: {c}").into())
+fn color_style(color: &str) -> AttrValue {
+    format!("--label-color: {color}").into()
 }
 
-fn button_body(label: &Label) -> Html {
+/// A span label always has a colour (its highlights need one); a choice shows a swatch only
+/// when the spec gives it a colour.
+fn button_body(label: &Label, swatch: bool) -> Html {
     html! {
         <>
-            <span class="swatch" aria-hidden="true"></span>
+            if swatch { <span class="swatch" aria-hidden="true"></span> }
             <span class="label-name">{ label.value.clone() }</span>
             if let Some(key) = &label.hotkey { <kbd>{ key.clone() }</kbd> }
         </>
@@ -85,7 +91,10 @@ fn button_body(label: &Label) -> Html {
 }
 
 fn span_label_button(props: &ControlsProps, control: &Control, label: &Label) -> Html {
-    let target = LabelRef { control: control.name.clone(), label: label.value.clone() };
+    let target = LabelRef {
+        control: control.name.clone(),
+        label: label.value.clone(),
+    };
     let active = props.active_label.as_ref() == Some(&target);
     let on_label = props.on_label.clone();
     let title = match &label.hotkey {
@@ -95,10 +104,10 @@ fn span_label_button(props: &ControlsProps, control: &Control, label: &Label) ->
     html! {
         <button type="button" class={classes!("label-btn", active.then_some("active"))}
             data-label={label.value.clone()} aria-pressed={active.to_string()} title={title}
-            style={style_for(&props.spec, control, label)} disabled={props.disabled}
-            onmousedown={keep_focus()}
+            style={label_color(&props.spec, &control.name, &label.value).map(|c| color_style(&c))}
+            disabled={props.disabled} onmousedown={keep_focus()}
             onclick={Callback::from(move |_: MouseEvent| on_label.emit(target.clone()))}>
-            { button_body(label) }
+            { button_body(label, true) }
         </button>
     }
 }
@@ -108,15 +117,19 @@ fn choice_button(props: &ControlsProps, control: &Control, label: &Label, multip
         .chosen
         .iter()
         .any(|(name, labels)| *name == control.name && labels.contains(&label.value));
-    let click = ChoiceClick { control: control.name.clone(), label: label.value.clone(), multiple };
+    let click = ChoiceClick {
+        control: control.name.clone(),
+        label: label.value.clone(),
+        multiple,
+    };
     let on_choice = props.on_choice.clone();
+    let color = label.color.as_deref().filter(|c| is_plain_css_color(c));
     html! {
         <button type="button" class={classes!("choice-btn", chosen.then_some("chosen"))}
             data-label={label.value.clone()} aria-pressed={chosen.to_string()}
-            style={style_for(&props.spec, control, label)} disabled={props.disabled}
-            onmousedown={keep_focus()}
+            style={color.map(color_style)} disabled={props.disabled} onmousedown={keep_focus()}
             onclick={Callback::from(move |_: MouseEvent| on_choice.emit(click.clone()))}>
-            { button_body(label) }
+            { button_body(label, color.is_some()) }
         </button>
     }
 }

@@ -52,7 +52,9 @@ fn marks_by_verdict<'a>(
     SpanMark::from_regions(spec, regions)
         .into_iter()
         .map(|mut mark| {
-            let verdict = verdicts.iter().find(|v| find(v).is_some() && find(v) == mark.region.as_deref());
+            let verdict = verdicts
+                .iter()
+                .find(|v| find(v).is_some() && find(v) == mark.region.as_deref());
             if let Some(verdict) = verdict {
                 mark.classes.push(verdict_class(&verdict.verdict));
             }
@@ -81,20 +83,34 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
     let passed = report.passed;
     let percent = |x: f64| format!("{:.0}%", x * 100.0);
 
-    let yours = marks_by_verdict(&props.spec, &props.regions, &report.verdicts, |v| v.region.as_deref());
-    let theirs = marks_by_verdict(&props.spec, &gold.answer, &report.verdicts, |v| v.gold_region.as_deref());
+    let yours = marks_by_verdict(&props.spec, &props.regions, &report.verdicts, |v| {
+        v.region.as_deref()
+    });
+    let theirs = marks_by_verdict(&props.spec, &gold.answer, &report.verdicts, |v| {
+        v.gold_region.as_deref()
+    });
     let has_spans = !yours.is_empty() || !theirs.is_empty();
 
     // `score_gold` puts the explanation first among the feedback; it is shown on its own.
-    let feedback = report.feedback.iter().filter(|f| f.message != gold.explanation);
+    let feedback = report
+        .feedback
+        .iter()
+        .filter(|f| f.message != gold.explanation);
     let choice_verdicts = report.verdicts.iter().filter(|v| {
-        props.spec.control(&v.control).is_some_and(|c| matches!(c.kind, ControlKind::Choice { .. }))
+        props
+            .spec
+            .control(&v.control)
+            .is_some_and(|c| matches!(c.kind, ControlKind::Choice { .. }))
     });
 
+    let source = match gold.source {
+        GoldSource::Local => "local",
+        GoldSource::Server => "server",
+    };
     let on_next = props.on_next.clone();
     html! {
-        <section id="gold-report" data-passed={passed.to_string()} data-score={report.score.to_string()}
-            data-source={match gold.source { GoldSource::Local => "local", GoldSource::Server => "server" }}
+        <section id="gold-report" data-passed={passed.to_string()}
+            data-score={report.score.to_string()} data-source={source}
             class={classes!(if passed { "passed" } else { "failed" })} aria-live="polite" tabindex="-1">
             <header class="gold-header">
                 <span class={classes!("badge", if passed { "badge-pass" } else { "badge-fail" })}>
@@ -130,11 +146,15 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
                 <div class="verdict-texts">
                     <figure>
                         <figcaption>{ "Your answer" }</figcaption>
-                        <div class="verdict-text your-answer" dir="auto">{ render_span_text(&props.text, &yours) }</div>
+                        <div class="verdict-text your-answer" dir="auto">
+                            { render_span_text(&props.text, &yours) }
+                        </div>
                     </figure>
                     <figure>
                         <figcaption>{ "Gold" }</figcaption>
-                        <div class="verdict-text gold-answer" dir="auto">{ render_span_text(&props.text, &theirs) }</div>
+                        <div class="verdict-text gold-answer" dir="auto">
+                            { render_span_text(&props.text, &theirs) }
+                        </div>
                     </figure>
                 </div>
                 <p class="verdict-legend">
@@ -176,7 +196,11 @@ fn choice_row(props: &GoldReportProps, verdict: &RegionVerdict) -> Html {
     });
     let yours = choice_labels(&props.regions, &verdict.control);
     let gold = choice_labels(&props.gold.answer, &verdict.control);
-    let yours = if yours.is_empty() { "nothing".to_string() } else { yours.join(", ") };
+    let yours = if yours.is_empty() {
+        "nothing".to_string()
+    } else {
+        yours.join(", ")
+    };
     let class: Classes = classes!("choice-verdict", verdict_class(&verdict.verdict));
     html! {
         <li class={class} data-control={verdict.control.clone()}>

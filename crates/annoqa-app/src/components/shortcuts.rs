@@ -1,7 +1,9 @@
 use std::rc::Rc;
 
 use annoqa_core::{ControlKind, TaskSpec};
-use yew::{component, html, Callback, Html, MouseEvent, Properties};
+use yew::{component, html, use_effect_with, use_node_ref, Callback, Html, MouseEvent, Properties};
+
+use crate::dom;
 
 #[derive(Properties, PartialEq)]
 pub struct ShortcutsHelpProps {
@@ -15,15 +17,22 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
     let mut rows: Vec<(String, String)> = Vec::new();
     if let Some(spec) = &props.spec {
         for control in &spec.controls {
-            let verb = match control.kind {
-                ControlKind::TextSpans { .. } => "Label the selection (or make it the active label):",
-                ControlKind::Choice { .. } => "Choose",
+            let spans = match control.kind {
+                ControlKind::TextSpans { .. } => true,
+                ControlKind::Choice { .. } => false,
                 _ => continue,
             };
             for label in &control.labels {
-                if let Some(key) = &label.hotkey {
-                    rows.push((key.clone(), format!("{verb} {}", label.value)));
-                }
+                let Some(key) = &label.hotkey else { continue };
+                let what = if spans {
+                    format!(
+                        "Label {}: the selection, or every selection after it",
+                        label.value
+                    )
+                } else {
+                    format!("Choose {}", label.value)
+                };
+                rows.push((key.clone(), what));
             }
         }
     }
@@ -35,6 +44,16 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
     ];
     rows.extend(general.iter().map(|(k, v)| (k.to_string(), v.to_string())));
 
+    // Keyboard focus moves into the dialog when it opens.
+    let close_ref = use_node_ref();
+    {
+        let close_ref = close_ref.clone();
+        use_effect_with((), move |_| {
+            if let Some(button) = close_ref.cast::<web_sys::Element>() {
+                dom::focus(&button);
+            }
+        });
+    }
     let close = {
         let on_close = props.on_close.clone();
         Callback::from(move |_: MouseEvent| on_close.emit(()))
@@ -50,7 +69,7 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
                         }) }
                     </tbody>
                 </table>
-                <button type="button" class="primary" onclick={close}>{ "Close" }</button>
+                <button type="button" class="primary" ref={close_ref} onclick={close}>{ "Close" }</button>
             </div>
         </div>
     }

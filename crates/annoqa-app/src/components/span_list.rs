@@ -35,9 +35,14 @@ pub fn SpanList(props: &SpanListProps) -> Html {
 
 fn span_row(props: &SpanListProps, mark: &SpanMark) -> Html {
     let id = mark.region.clone().unwrap_or_default();
-    let quote = text::slice(&props.text, mark.start, mark.end).unwrap_or_default().to_string();
+    let quote = text::slice(&props.text, mark.start, mark.end)
+        .unwrap_or_default()
+        .to_string();
     let selected = props.selected.as_deref() == Some(id.as_str());
-    let style: Option<AttrValue> = mark.color.as_ref().map(|c| format!("--label-color: {c}").into());
+    let style: Option<AttrValue> = mark
+        .color
+        .as_ref()
+        .map(|c| format!("--label-color: {c}").into());
     let select = {
         let on_select = props.on_select.clone();
         let id = id.clone();
@@ -49,7 +54,8 @@ fn span_row(props: &SpanListProps, mark: &SpanMark) -> Html {
         Callback::from(move |_: MouseEvent| on_remove.emit(id.clone()))
     };
     html! {
-        <li key={id.clone()} class={classes!("span-row", selected.then_some("selected"), mark.classes.clone())}
+        <li key={id.clone()}
+            class={classes!("span-row", selected.then_some("selected"), mark.classes.clone())}
             data-region={id.clone()} style={style}>
             <button type="button" class="span-pick" onmousedown={keep_focus()} onclick={select}
                 disabled={!props.editable} aria-pressed={selected.to_string()}>

@@ -11,7 +11,9 @@ fn storage() -> Option<Storage> {
 #[hook]
 pub fn use_local_storage(key: &'static str, default: &'static str) -> (String, Callback<String>) {
     let value = use_state(|| {
-        storage().and_then(|s| s.get_item(key).ok().flatten()).unwrap_or_else(|| default.to_string())
+        storage()
+            .and_then(|s| s.get_item(key).ok().flatten())
+            .unwrap_or_else(|| default.to_string())
     });
     let set = {
         let value = value.clone();

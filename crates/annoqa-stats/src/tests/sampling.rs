@@ -1,0 +1,196 @@
+//! ISO 2859-1 sampling plans and review samples.
+
+use crate::sampling::*;
+
+fn letter(lot: u64, level: InspectionLevel) -> char {
+    CODE_LETTERS[code_letter(lot, level).unwrap()]
+}
+
+#[test]
+fn code_letters_follow_table_1() {
+    // ISO 2859-1 Table 1 / ANSI Z1.4 Table I, spot checks across levels and row boundaries.
+    assert_eq!(letter(1000, InspectionLevel::II), 'J');
+    assert_eq!(letter(2, InspectionLevel::III), 'B');
+    assert_eq!(letter(8, InspectionLevel::II), 'A');
+    assert_eq!(letter(9, InspectionLevel::II), 'B');
+    assert_eq!(letter(500, InspectionLevel::I), 'F');
+    assert_eq!(letter(501, InspectionLevel::I), 'G');
+    assert_eq!(letter(3200, InspectionLevel::S4), 'G');
+    assert_eq!(letter(35_001, InspectionLevel::S3), 'G');
+    assert_eq!(letter(10_000_000, InspectionLevel::III), 'R');
+    assert_eq!(letter(10_000_000, InspectionLevel::S1), 'D');
+    assert!(code_letter(1, InspectionLevel::II).is_err());
+    // The whole level II column, row by row.
+    let lots = [
+        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
+    ];
+    let column: String = lots
+        .iter()
+        .map(|&lot| letter(lot, InspectionLevel::II))
+        .collect();
+    assert_eq!(column, "ABCDEFGHJKLMNPQ");
+}
+
+fn plan(lot: u64, aql: f64) -> (char, char, u64, u32, u32) {
+    let p = single_sampling_plan(lot, aql, InspectionLevel::II, Inspection::Normal).unwrap();
+    (
+        p.code_letter,
+        p.plan_letter,
+        p.sample_size,
+        p.accept,
+        p.reject,
+    )
+}
+
+#[test]
+fn normal_plans_follow_table_2a() {
+    // Lot 1000 at level II is J, n = 80; AQL 1.0 → Ac 2, Re 3 (ISO 2859-1 Table 2-A).
+    assert_eq!(plan(1000, 1.0), ('J', 'J', 80, 2, 3));
+    // The J row across the AQLs: 2.5 → 5/6, 4.0 → 7/8, 6.5 → 10/11, 0.65 → 1/2, 1.5 → 3/4.
+    assert_eq!(plan(1000, 2.5), ('J', 'J', 80, 5, 6));
+    assert_eq!(plan(1000, 4.0), ('J', 'J', 80, 7, 8));
+    assert_eq!(plan(1000, 6.5), ('J', 'J', 80, 10, 11));
+    assert_eq!(plan(1000, 0.65), ('J', 'J', 80, 1, 2));
+    assert_eq!(plan(1000, 1.5), ('J', 'J', 80, 3, 4));
+    // 0.15 is J's 0/1 plan; 0.25 is ↑ (back to H's 0/1, n = 50); 0.40 is ↓ (K's 1/2, n = 125).
+    assert_eq!(plan(1000, 0.15), ('J', 'J', 80, 0, 1));
+    assert_eq!(plan(1000, 0.25), ('J', 'H', 50, 0, 1));
+    assert_eq!(plan(1000, 0.40), ('J', 'K', 125, 1, 2));
+    // Below the 0/1 diagonal every arrow points down: AQL 0.010 at J → Q's 0/1, n = 1250, which
+    // exceeds the lot, so all 1000 items are inspected.
+    assert_eq!(plan(1000, 0.010), ('J', 'Q', 1000, 0, 1));
+    // Past 21/22 the arrow points up: lot 200,000 (P, n = 800) at AQL 6.5 → L's 21/22, n = 200.
+    assert_eq!(plan(200_000, 6.5), ('P', 'L', 200, 21, 22));
+    // Small lot: lot 40 (D, n = 8) at AQL 2.5 is ↑ → C's 0/1, n = 5; at 4.0 ↓ → E's 1/2, n = 13.
+    assert_eq!(plan(40, 2.5), ('D', 'C', 5, 0, 1));
+    assert_eq!(plan(40, 4.0), ('D', 'E', 13, 1, 2));
+}
+
+#[test]
+fn normal_plans_match_published_cells() {
+    // Cells of Table 2-A (AQL 1.0–6.5) as transcribed in a public AQL calculator: every plan
+    // cell there is reproduced by the diagonal rule.
+    let cells = [
+        ('A', 6.5, 0, 1),
+        ('B', 4.0, 0, 1),
+        ('C', 2.5, 0, 1),
+        ('D', 1.5, 0, 1),
+        ('D', 6.5, 1, 2),
+        ('E', 1.0, 0, 1),
+        ('E', 4.0, 1, 2),
+        ('E', 6.5, 2, 3),
+        ('F', 2.5, 1, 2),
+        ('F', 4.0, 2, 3),
+        ('F', 6.5, 3, 4),
+        ('G', 1.5, 1, 2),
+        ('G', 2.5, 2, 3),
+        ('G', 4.0, 3, 4),
+        ('G', 6.5, 5, 6),
+        ('H', 1.0, 1, 2),
+        ('H', 1.5, 2, 3),
+        ('H', 2.5, 3, 4),
+        ('H', 4.0, 5, 6),
+        ('H', 6.5, 7, 8),
+        ('K', 1.0, 3, 4),
+        ('K', 1.5, 5, 6),
+        ('K', 2.5, 7, 8),
+        ('K', 4.0, 10, 11),
+        ('K', 6.5, 14, 15),
+        ('L', 1.0, 5, 6),
+        ('L', 1.5, 7, 8),
+        ('L', 2.5, 10, 11),
+        ('L', 4.0, 14, 15),
+        ('L', 6.5, 21, 22),
+        ('M', 1.0, 7, 8),
+        ('M', 1.5, 10, 11),
+        ('M', 2.5, 14, 15),
+        ('M', 4.0, 21, 22),
+        ('N', 1.0, 10, 11),
+        ('N', 1.5, 14, 15),
+        ('N', 2.5, 21, 22),
+        ('P', 1.0, 14, 15),
+        ('P', 1.5, 21, 22),
+        ('Q', 1.0, 21, 22),
+    ];
+    // A level II lot for every letter (A … Q).
+    let lots = [
+        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
+    ];
+    for (letter, aql, ac, re) in cells {
+        let lot = lots[CODE_LETTERS.iter().position(|c| *c == letter).unwrap()];
+        let got = plan(lot, aql);
+        assert_eq!(
+            (got.1, got.3, got.4),
+            (letter, ac, re),
+            "{letter} at AQL {aql}"
+        );
+    }
+}
+
+#[test]
+fn sampling_plan_errors_and_small_lots() {
+    assert!(single_sampling_plan(1000, 0.3, InspectionLevel::II, Inspection::Normal).is_err());
+    assert!(single_sampling_plan(1000, 1.0, InspectionLevel::II, Inspection::Tightened).is_err());
+    // Lot 3 at level II is A (n = 2) with AQL 10 → C's 1/2, n = 5 ≥ lot: inspect all 3.
+    let p = single_sampling_plan(3, 10.0, InspectionLevel::II, Inspection::Normal).unwrap();
+    assert_eq!(
+        (p.plan_letter, p.sample_size, p.inspect_all, p.accept),
+        ('C', 3, true, 1)
+    );
+}
+
+#[test]
+fn random_sample_is_seeded_and_distinct() {
+    let a = random_sample(100, 10, 42);
+    assert_eq!(a, random_sample(100, 10, 42));
+    assert_ne!(a, random_sample(100, 10, 43));
+    let mut sorted = a.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 10);
+    assert!(a.iter().all(|&i| i < 100));
+    assert_eq!(random_sample(5, 10, 1).len(), 5);
+}
+
+#[test]
+fn stratified_sample_is_proportional_and_covers_small_strata() {
+    // 80 items of annotator 0, 15 of annotator 1, 5 of annotator 2; sample 20.
+    let strata: Vec<u32> = (0..100)
+        .map(|i| {
+            if i < 80 {
+                0
+            } else if i < 95 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    let sample = stratified_sample(&strata, 20, 7);
+    assert_eq!(sample.len(), 20);
+    let count = |s: u32| sample.iter().filter(|&&i| strata[i] == s).count();
+    // One each first, then 17 more by remaining size 79 : 14 : 4 → 13.85 : 2.45 : 0.70, so 13, 2, 0
+    // plus the two largest remainders (0.85, 0.70): 15, 3, 2 in all.
+    assert_eq!((count(0), count(1), count(2)), (15, 3, 2));
+    assert_eq!(sample, stratified_sample(&strata, 20, 7));
+    // Fewer items than strata: the largest strata win.
+    let small = stratified_sample(&strata, 2, 7);
+    assert_eq!(small.iter().map(|&i| strata[i]).collect::<Vec<_>>(), [0, 1]);
+}
+
+#[test]
+fn risk_weighted_sample_prefers_risky_items() {
+    // Item 0 is 50 times riskier than each of the others; over many seeds it is nearly always in.
+    let mut risk = vec![1.0; 50];
+    risk[0] = 50.0;
+    let hits = (0..200)
+        .filter(|&seed| risk_weighted_sample(&risk, 5, seed).unwrap().contains(&0))
+        .count();
+    assert!(hits > 190, "item 0 drawn in {hits} of 200 samples");
+    // Zero risk is drawn last; negative risk is an error.
+    let picked = risk_weighted_sample(&[0.0, 1.0, 0.0, 2.0], 2, 3).unwrap();
+    let mut picked_sorted = picked.clone();
+    picked_sorted.sort_unstable();
+    assert_eq!(picked_sorted, [1, 3]);
+    assert!(risk_weighted_sample(&[1.0, -1.0], 1, 0).is_err());
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Reference values for annoqa-stats from the Python packages QA teams already trust.
+
+Reads cases as JSON on stdin and prints one JSON object per line on stdout, one per
+(case, metric, reference package) with either a "value" or an "error". An xtask command
+computes the same cases with annoqa-stats and compares; this script only reports.
+
+Input:
+
+    {"cases": [
+      {"id": "random-17",
+       "units": [[1, 2, null, 1], [3, 3, 3, null], ...],   # one row per unit, one column per
+                                                           # coder; null is a missing rating
+       "metrics": ["krippendorff_alpha", "fleiss_kappa", "cohen_kappa", "gwet_ac",
+                   "brennan_prediger", "percent_agreement"],
+       "level": "nominal",          # Krippendorff's alpha: nominal|ordinal|interval|ratio
+       "weights": "identity"}       # identity|linear|quadratic for the kappa family
+    ]}
+
+Labels must be numbers (category values); annoqa's CLI maps names to numbers the same way for
+ordered data. Weighted coefficients use the category values, as irrCAC does; annoqa-stats
+uses positions 0..k-1, which agree when the categories are consecutive integers, so the xtask
+should generate such cases for weighted comparisons.
+
+References (install with `pip install krippendorff statsmodels scikit-learn irrCAC pandas`):
+
+* krippendorff_alpha: krippendorff.alpha(reliability_data=coders x units, level_of_measurement)
+  and irrCAC CAC.krippendorff() (nominal/identity only: irrCAC weights differ for levels);
+* fleiss_kappa: statsmodels.stats.inter_rater.fleiss_kappa(aggregate_raters(...)[0],
+  method="fleiss") (complete, unweighted data only) and irrCAC CAC.fleiss() (Gwet's
+  generalisation with missing ratings and weights, which annoqa-stats follows);
+* cohen_kappa: sklearn.metrics.cohen_kappa_score(a, b, weights=None|"linear"|"quadratic") for
+  every pair of coders over the units both rated;
+* gwet_ac, brennan_prediger: irrCAC CAC.gwet(), CAC.bp();
+* percent_agreement: the "pa" irrCAC reports with CAC.gwet().
+
+A package that is missing or fails on a case yields an "error" line, never a crash, so one
+broken reference cannot hide the others.
+"""
+
+import json
+import math
+import sys
+from importlib import metadata
+
+
+def version(package):
+    try:
+        return f"{package} {metadata.version(package)}"
+    except metadata.PackageNotFoundError:
+        return f"{package} (not installed)"
+
+
+def emit(case_id, metric, reference, value=None, error=None, **extra):
+    line = {"id": case_id, "metric": metric, "reference": reference}
+    line.update(extra)
+    if error is not None:
+        line["error"] = error
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        line["error"] = "undefined"
+    else:
+        line["value"] = float(value)
+    print(json.dumps(line), flush=True)
+
+
+def guarded(case_id, metric, reference, compute, **extra):
+    try:
+        emit(case_id, metric, reference, compute(), **extra)
+    except Exception as e:  # a reference package failing is a result to report, not a crash
+        emit(case_id, metric, reference, error=f"{type(e).__name__}: {e}", **extra)
+
+
+def krippendorff_alpha(units, level):
+    import numpy as np
+    import krippendorff
+
+    data = np.array([[np.nan if v is None else float(v) for v in row] for row in units]).T
+    return krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+
+
+def statsmodels_fleiss(units):
+    import numpy as np
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+    if any(v is None for row in units for v in row):
+        raise ValueError("statsmodels' fleiss_kappa needs complete data")
+    table, _ = aggregate_raters(np.array(units, dtype=float))
+    return fleiss_kappa(table, method="fleiss")
+
+
+def sklearn_cohen(units, a, b, weights):
+    from sklearn.metrics import cohen_kappa_score
+
+    pairs = [(row[a], row[b]) for row in units if row[a] is not None and row[b] is not None]
+    if not pairs:
+        raise ValueError("the coders share no unit")
+    x, y = zip(*pairs)
+    return cohen_kappa_score(x, y, weights=None if weights == "identity" else weights)
+
+
+def irrcac(units, weights):
+    import numpy as np
+    import pandas as pd
+    from irrCAC.raw import CAC
+
+    frame = pd.DataFrame([[np.nan if v is None else float(v) for v in row] for row in units])
+    return CAC(frame, weights=weights, digits=12)
+
+
+def run_case(case):
+    case_id = case["id"]
+    units = case["units"]
+    metrics = case.get("metrics", [])
+    level = case.get("level", "nominal")
+    weights = case.get("weights", "identity")
+    coders = max((len(row) for row in units), default=0)
+
+    if "krippendorff_alpha" in metrics:
+        guarded(case_id, "krippendorff_alpha", version("krippendorff"), lambda: krippendorff_alpha(units, level))
+        if level == "nominal":
+            guarded(case_id, "krippendorff_alpha", version("irrCAC"),
+                    lambda: irrcac(units, "identity").krippendorff()["est"]["coefficient_value"])
+    if "fleiss_kappa" in metrics:
+        if weights == "identity":
+            guarded(case_id, "fleiss_kappa", version("statsmodels"), lambda: statsmodels_fleiss(units))
+        guarded(case_id, "fleiss_kappa", version("irrCAC"),
+                lambda: irrcac(units, weights).fleiss()["est"]["coefficient_value"])
+    if "cohen_kappa" in metrics:
+        for a in range(coders):
+            for b in range(a + 1, coders):
+                guarded(case_id, "cohen_kappa", version("scikit-learn"),
+                        lambda a=a, b=b: sklearn_cohen(units, a, b, weights), pair=[a, b])
+    if "gwet_ac" in metrics:
+        guarded(case_id, "gwet_ac", version("irrCAC"), lambda: irrcac(units, weights).gwet()["est"]["coefficient_value"])
+    if "brennan_prediger" in metrics:
+        guarded(case_id, "brennan_prediger", version("irrCAC"),
+                lambda: irrcac(units, weights).bp()["est"]["coefficient_value"])
+    if "percent_agreement" in metrics:
+        guarded(case_id, "percent_agreement", version("irrCAC"), lambda: irrcac(units, weights).gwet()["est"]["pa"])
+
+
+def main():
+    try:
+        cases = json.load(sys.stdin)["cases"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        print(f"error: stdin is not {{\"cases\": [...]}}: {e}", file=sys.stderr)
+        return 2
+    for case in cases:
+        run_case(case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
