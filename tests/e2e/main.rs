@@ -93,7 +93,11 @@ async fn start_browser(webdriver: &str, profile: &Path) -> Client {
     });
     let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector).capabilities(capabilities).connect(webdriver).await.expect("cannot open a browser session")
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(webdriver)
+        .await
+        .expect("cannot open a browser session")
 }
 
 async fn wait_for(client: &Client, css: &str) -> Element {
@@ -200,12 +204,11 @@ async fn annotator_labels_a_text_item_sees_gold_feedback_and_the_answer_is_store
 
     // The answer is in the database, with the server's own score.
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
-    let (regions, gold_score): (String, Option<f64>) = sqlx::query_as(
-        "SELECT regions, gold_score FROM submissions WHERE item_id = 's01' AND annotator = 'demo'",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("the submission row is stored");
+    let (regions, gold_score): (String, Option<f64>) =
+        sqlx::query_as("SELECT regions, gold_score FROM submissions WHERE item_id = 's01' AND annotator = 'demo'")
+            .fetch_one(&pool)
+            .await
+            .expect("the submission row is stored");
     let regions: serde_json::Value = serde_json::from_str(&regions).unwrap();
     let spans: Vec<(u64, u64, &str)> = regions
         .as_array()

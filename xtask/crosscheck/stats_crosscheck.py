@@ -41,7 +41,11 @@ broken reference cannot hide the others.
 import json
 import math
 import sys
+import warnings
 from importlib import metadata
+
+# The references warn about pandas copies and undefined kappas; the JSON lines say what matters.
+warnings.simplefilter("ignore")
 
 
 def version(package):
@@ -95,7 +99,10 @@ def sklearn_cohen(units, a, b, weights):
     if not pairs:
         raise ValueError("the coders share no unit")
     x, y = zip(*pairs)
-    return cohen_kappa_score(x, y, weights=None if weights == "identity" else weights)
+    # Weights by position among all of the case's categories, as annoqa does; without `labels`
+    # scikit-learn would use only the categories this pair happened to use.
+    labels = sorted({v for row in units for v in row if v is not None})
+    return cohen_kappa_score(x, y, labels=labels, weights=None if weights == "identity" else weights)
 
 
 def irrcac(units, weights):

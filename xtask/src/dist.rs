@@ -11,10 +11,11 @@ use crate::install::{self, Purpose};
 use crate::shell::{format_size, step, Cmd};
 
 /// Builds the browser app into `dist/` with `trunk build --release` (configured by the root
-/// `Trunk.toml`), using the tools on `path`.
+/// `Trunk.toml`), using the tools on `path`. Trunk skips its update check, which would ask
+/// crates.io for a newer Trunk on every build.
 pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
     Cmd::new("trunk")
-        .args(["build", "--release"])
+        .args(["build", "--release", "--skip-version-check"])
         .env("PATH", path)
         .run()?;
     print_sizes(&root.join("dist"))

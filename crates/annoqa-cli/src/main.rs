@@ -36,13 +36,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ANNOQA_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ANNOQA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Serve { addr, database, dist, static_dir } => serve(annoqa_server::Config { addr, database, dist, static_dir }),
+        Command::Serve { addr, database, dist, static_dir } => {
+            serve(annoqa_server::Config { addr, database, dist, static_dir })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

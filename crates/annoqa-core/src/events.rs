@@ -70,12 +70,10 @@ impl EventTolerance {
     /// Same expressions as sed_eval's `validate_onset` / `validate_offset`, so the results
     /// agree exactly on the boundary.
     pub fn times_match(&self, reference: &Event<'_>, estimated: &Event<'_>) -> bool {
-        let onset_ok =
-            !self.evaluate_onset || (reference.onset - estimated.onset).abs() <= self.t_collar;
+        let onset_ok = !self.evaluate_onset || (reference.onset - estimated.onset).abs() <= self.t_collar;
         let offset_ok = !self.evaluate_offset || {
             let length = reference.offset - reference.onset;
-            (reference.offset - estimated.offset).abs()
-                <= self.t_collar.max(self.percentage_of_length * length)
+            (reference.offset - estimated.offset).abs() <= self.t_collar.max(self.percentage_of_length * length)
         };
         onset_ok && offset_ok
     }
@@ -137,16 +135,12 @@ impl EventScore<'_> {
     /// Estimated events that are neither true positives nor substitutions (sed_eval's overall
     /// `Nfp`).
     pub fn insertions(&self) -> usize {
-        self.overall
-            .false_positives()
-            .saturating_sub(self.substitutions)
+        self.overall.false_positives().saturating_sub(self.substitutions)
     }
 
     /// Reference events that are neither found nor substituted (sed_eval's overall `Nfn`).
     pub fn deletions(&self) -> usize {
-        self.overall
-            .false_negatives()
-            .saturating_sub(self.substitutions)
+        self.overall.false_negatives().saturating_sub(self.substitutions)
     }
 }
 
@@ -157,16 +151,13 @@ pub fn event_based_scores<'a>(
     estimated: &[Event<'a>],
     tolerance: &EventTolerance,
 ) -> EventScore<'a> {
-    let qualifies =
-        |r: &Event<'_>, e: &Event<'_>| r.label == e.label && tolerance.times_match(r, e);
+    let qualifies = |r: &Event<'_>, e: &Event<'_>| r.label == e.label && tolerance.times_match(r, e);
     let mut matches: Vec<(usize, usize)> = match tolerance.matching {
         EventMatching::Greedy => {
             let mut taken = vec![false; estimated.len()];
             let mut matches = Vec::new();
             for (ri, r) in reference.iter().enumerate() {
-                if let Some(ei) =
-                    (0..estimated.len()).find(|&ei| !taken[ei] && qualifies(r, &estimated[ei]))
-                {
+                if let Some(ei) = (0..estimated.len()).find(|&ei| !taken[ei] && qualifies(r, &estimated[ei])) {
                     taken[ei] = true;
                     matches.push((ri, ei));
                 }
@@ -181,25 +172,15 @@ pub fn event_based_scores<'a>(
                 for (ei, e) in estimated.iter().enumerate() {
                     if qualifies(r, e) {
                         let error = (r.onset - e.onset).abs() + (r.offset - e.offset).abs();
-                        let closeness = if error.is_finite() {
-                            1.0 / (1.0 + error)
-                        } else {
-                            f64::MIN_POSITIVE
-                        };
+                        let closeness = if error.is_finite() { 1.0 / (1.0 + error) } else { f64::MIN_POSITIVE };
                         candidates.push((ri, ei, closeness));
                     }
                 }
             }
-            match_pairs(
-                reference.len(),
-                estimated.len(),
-                &candidates,
-                0.0,
-                Objective::MaxPairsThenSimilarity,
-            )
-            .into_iter()
-            .map(|m| (m.row, m.col))
-            .collect()
+            match_pairs(reference.len(), estimated.len(), &candidates, 0.0, Objective::MaxPairsThenSimilarity)
+                .into_iter()
+                .map(|m| (m.row, m.col))
+                .collect()
         }
     };
     matches.sort_unstable();
@@ -214,13 +195,8 @@ pub fn event_based_scores<'a>(
     // leftover estimate that matches in time.
     let mut substituted = Vec::new();
     let mut est_counted = est_matched.clone();
-    for (ri, r) in reference
-        .iter()
-        .enumerate()
-        .filter(|(ri, _)| !ref_matched[*ri])
-    {
-        if let Some(ei) = (0..estimated.len())
-            .find(|&ei| !est_counted[ei] && tolerance.times_match(r, &estimated[ei]))
+    for (ri, r) in reference.iter().enumerate().filter(|(ri, _)| !ref_matched[*ri]) {
+        if let Some(ei) = (0..estimated.len()).find(|&ei| !est_counted[ei] && tolerance.times_match(r, &estimated[ei]))
         {
             est_counted[ei] = true;
             substituted.push((ri, ei));
@@ -235,10 +211,7 @@ pub fn event_based_scores<'a>(
         per_class.entry(e.label).or_default().estimated += 1;
     }
     for &(ri, _) in &matches {
-        per_class
-            .entry(reference[ri].label)
-            .or_default()
-            .true_positives += 1;
+        per_class.entry(reference[ri].label).or_default().true_positives += 1;
     }
     EventScore {
         overall: DetectionCounts {
@@ -294,11 +267,7 @@ pub struct FrameSegment<'a> {
 
 /// Optimal one-to-one matching of gold (rows) and annotated (columns) video segments of the
 /// same label by [`frame_iou`], pairs below `min_iou` left unmatched (see [`crate::matching`]).
-pub fn match_frame_segments(
-    gold: &[FrameSegment<'_>],
-    annotated: &[FrameSegment<'_>],
-    min_iou: f64,
-) -> Vec<Match> {
+pub fn match_frame_segments(gold: &[FrameSegment<'_>], annotated: &[FrameSegment<'_>], min_iou: f64) -> Vec<Match> {
     match_dense(
         gold.len(),
         annotated.len(),
@@ -322,11 +291,7 @@ mod tests {
     use super::*;
 
     fn ev(onset: f64, offset: f64, label: &str) -> Event<'_> {
-        Event {
-            onset,
-            offset,
-            label,
-        }
+        Event { onset, offset, label }
     }
 
     #[test]
@@ -337,43 +302,18 @@ mod tests {
         //            dog [2.3, 4] — onset off by 0.3 > 0.2: no hit;
         //            dog [5, 6] — the cat's times with the wrong label: a substitution.
         // TP 1 of 3 either way: precision = recall = F1 = 1/3; insertions 1, deletions 1.
-        let reference = [
-            ev(0.0, 1.0, "dog"),
-            ev(2.0, 4.0, "dog"),
-            ev(5.0, 6.0, "cat"),
-        ];
-        let estimated = [
-            ev(0.1, 1.15, "dog"),
-            ev(2.3, 4.0, "dog"),
-            ev(5.0, 6.0, "dog"),
-        ];
+        let reference = [ev(0.0, 1.0, "dog"), ev(2.0, 4.0, "dog"), ev(5.0, 6.0, "cat")];
+        let estimated = [ev(0.1, 1.15, "dog"), ev(2.3, 4.0, "dog"), ev(5.0, 6.0, "dog")];
         for matching in [EventMatching::Optimal, EventMatching::Greedy] {
-            let tolerance = EventTolerance {
-                matching,
-                ..EventTolerance::default()
-            };
+            let tolerance = EventTolerance { matching, ..EventTolerance::default() };
             let score = event_based_scores(&reference, &estimated, &tolerance);
             assert_eq!(score.matches, [(0, 0)]);
             assert_eq!(score.substituted, [(2, 2)]);
             assert_eq!((score.insertions(), score.deletions()), (1, 1));
             assert_eq!(score.overall.precision(), Some(1.0 / 3.0));
             assert_eq!(score.overall.f1(), 1.0 / 3.0);
-            assert_eq!(
-                score.per_class["dog"],
-                DetectionCounts {
-                    reference: 2,
-                    estimated: 3,
-                    true_positives: 1
-                }
-            );
-            assert_eq!(
-                score.per_class["cat"],
-                DetectionCounts {
-                    reference: 1,
-                    estimated: 0,
-                    true_positives: 0
-                }
-            );
+            assert_eq!(score.per_class["dog"], DetectionCounts { reference: 2, estimated: 3, true_positives: 1 });
+            assert_eq!(score.per_class["cat"], DetectionCounts { reference: 1, estimated: 0, true_positives: 0 });
             assert_eq!(score.per_class["cat"].precision(), None);
         }
     }
@@ -385,19 +325,10 @@ mod tests {
         // Optimal: R1–E2 and R2–E1: TP 2.
         let reference = [ev(0.0, 1.0, "x"), ev(0.3, 1.0, "x")];
         let estimated = [ev(0.15, 1.0, "x"), ev(-0.1, 1.0, "x")];
-        let greedy = EventTolerance {
-            matching: EventMatching::Greedy,
-            ..EventTolerance::default()
-        };
-        assert_eq!(
-            event_based_scores(&reference, &estimated, &greedy).matches,
-            [(0, 0)]
-        );
+        let greedy = EventTolerance { matching: EventMatching::Greedy, ..EventTolerance::default() };
+        assert_eq!(event_based_scores(&reference, &estimated, &greedy).matches, [(0, 0)]);
         let optimal = EventTolerance::default();
-        assert_eq!(
-            event_based_scores(&reference, &estimated, &optimal).matches,
-            [(0, 1), (1, 0)]
-        );
+        assert_eq!(event_based_scores(&reference, &estimated, &optimal).matches, [(0, 1), (1, 0)]);
     }
 
     #[test]
@@ -408,10 +339,7 @@ mod tests {
         assert!(tolerance.times_match(&r, &ev(0.0, 14.0, "x")));
         assert!(tolerance.times_match(&r, &ev(0.0, 15.0, "x")));
         assert!(!tolerance.times_match(&r, &ev(0.0, 15.5, "x")));
-        let onset_only = EventTolerance {
-            evaluate_offset: false,
-            ..tolerance
-        };
+        let onset_only = EventTolerance { evaluate_offset: false, ..tolerance };
         assert!(onset_only.times_match(&r, &ev(0.1, 100.0, "x")));
         assert!(!tolerance.times_match(&r, &ev(f64::NAN, 10.0, "x")));
     }
@@ -420,19 +348,9 @@ mod tests {
     fn empty_lists() {
         let none: [Event<'_>; 0] = [];
         let score = event_based_scores(&none, &none, &EventTolerance::default());
-        assert_eq!(
-            (
-                score.overall.f1(),
-                score.overall.precision(),
-                score.overall.recall()
-            ),
-            (1.0, None, None)
-        );
+        assert_eq!((score.overall.f1(), score.overall.precision(), score.overall.recall()), (1.0, None, None));
         let score = event_based_scores(&[ev(0.0, 1.0, "x")], &none, &EventTolerance::default());
-        assert_eq!(
-            (score.overall.f1(), score.overall.recall()),
-            (0.0, Some(0.0))
-        );
+        assert_eq!((score.overall.f1(), score.overall.recall()), (0.0, Some(0.0)));
     }
 
     #[test]
@@ -446,32 +364,13 @@ mod tests {
         assert_eq!(frame_iou((3, 3), (3, 3)), 1.0);
         assert_eq!(frame_iou((0, u32::MAX), (0, u32::MAX)), 1.0);
         assert_eq!(frame_iou((5, 1), (0, 9)), 0.0);
-        let gold = [FrameSegment {
-            start_frame: 0,
-            end_frame: 9,
-            label: "goal",
-        }];
+        let gold = [FrameSegment { start_frame: 0, end_frame: 9, label: "goal" }];
         let annotated = [
-            FrameSegment {
-                start_frame: 0,
-                end_frame: 9,
-                label: "foul",
-            },
-            FrameSegment {
-                start_frame: 2,
-                end_frame: 9,
-                label: "goal",
-            },
+            FrameSegment { start_frame: 0, end_frame: 9, label: "foul" },
+            FrameSegment { start_frame: 2, end_frame: 9, label: "goal" },
         ];
         let m = match_frame_segments(&gold, &annotated, 0.5);
-        assert_eq!(
-            m,
-            [Match {
-                row: 0,
-                col: 1,
-                similarity: 0.8
-            }]
-        );
+        assert_eq!(m, [Match { row: 0, col: 1, similarity: 0.8 }]);
     }
 
     fn time() -> impl Strategy<Value = f64> {

@@ -72,10 +72,7 @@ pub fn box_in_media(b: &BoxGeometry, width: f64, height: f64) -> bool {
 /// Whether every vertex of a polygon lies in the media (then, the media being convex, the whole
 /// polygon does). An empty polygon is not in the media.
 pub fn polygon_in_media(points: &[[f64; 2]], width: f64, height: f64) -> bool {
-    !points.is_empty()
-        && points
-            .iter()
-            .all(|p| point_in_media(p[0], p[1], width, height))
+    !points.is_empty() && points.iter().all(|p| point_in_media(p[0], p[1], width, height))
 }
 
 /// What makes a polygon unusable, in the order [`polygon_problem`] checks.
@@ -97,20 +94,13 @@ impl std::fmt::Display for PolygonProblem {
         match self {
             PolygonProblem::NotFinite => write!(f, "polygon has a coordinate that is not a number"),
             PolygonProblem::TooFewPoints { distinct } => {
-                write!(
-                    f,
-                    "polygon needs at least 3 distinct points, has {distinct}"
-                )
+                write!(f, "polygon needs at least 3 distinct points, has {distinct}")
             }
             PolygonProblem::ZeroArea => {
                 write!(f, "polygon has no area: all points lie on one line")
             }
             PolygonProblem::SelfIntersecting { at } => {
-                write!(
-                    f,
-                    "polygon crosses itself near ({:.1}, {:.1})",
-                    at[0], at[1]
-                )
+                write!(f, "polygon crosses itself near ({:.1}, {:.1})", at[0], at[1])
             }
         }
     }
@@ -134,9 +124,7 @@ pub fn polygon_problem(points: &[[f64; 2]]) -> Option<PolygonProblem> {
     }
     let ring = distinct_ring(points);
     if ring.len() < 3 {
-        return Some(PolygonProblem::TooFewPoints {
-            distinct: ring.len(),
-        });
+        return Some(PolygonProblem::TooFewPoints { distinct: ring.len() });
     }
     if all_collinear(&ring) {
         return Some(PolygonProblem::ZeroArea);
@@ -182,20 +170,12 @@ fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
 
 /// Whether `c`, known to be collinear with segment `ab`, lies within its bounding box.
 fn within(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> bool {
-    c[0] >= a[0].min(b[0])
-        && c[0] <= a[0].max(b[0])
-        && c[1] >= a[1].min(b[1])
-        && c[1] <= a[1].max(b[1])
+    c[0] >= a[0].min(b[0]) && c[0] <= a[0].max(b[0]) && c[1] >= a[1].min(b[1]) && c[1] <= a[1].max(b[1])
 }
 
 /// A point where closed segments `ab` and `cd` meet, if they do.
 fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> Option<[f64; 2]> {
-    let (o1, o2, o3, o4) = (
-        orient(a, b, c),
-        orient(a, b, d),
-        orient(c, d, a),
-        orient(c, d, b),
-    );
+    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
     if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
         let t = o3 / (o3 - o4);
         return Some([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]);
@@ -243,9 +223,7 @@ fn self_intersection(ring: &[[f64; 2]]) -> Option<[f64; 2]> {
 /// `-origin`; translating first keeps far-from-origin polygons accurate.
 fn ring_area2(ring: &[[f64; 2]], origin: [f64; 2]) -> f64 {
     let n = ring.len();
-    (0..n)
-        .map(|i| cross(sub(ring[i], origin), sub(ring[(i + 1) % n], origin)))
-        .sum()
+    (0..n).map(|i| cross(sub(ring[i], origin), sub(ring[(i + 1) % n], origin))).sum()
 }
 
 /// Area of a polygon by the shoelace formula, ≥ 0. Not finite or fewer than 3 distinct points:
@@ -255,9 +233,7 @@ pub fn polygon_area(points: &[[f64; 2]]) -> f64 {
     match clean(points) {
         // Coordinates near f64::MAX overflow to infinities (and NaN); such a polygon has no
         // usable area.
-        Some(ring) => Some(ring_area2(&ring, ring[0]).abs() / 2.0)
-            .filter(|a| a.is_finite())
-            .unwrap_or(0.0),
+        Some(ring) => Some(ring_area2(&ring, ring[0]).abs() / 2.0).filter(|a| a.is_finite()).unwrap_or(0.0),
         None => 0.0,
     }
 }
@@ -321,22 +297,9 @@ struct PolygonPair {
 }
 
 fn bbox(ring: &[[f64; 2]]) -> [f64; 4] {
-    ring.iter().fold(
-        [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ],
-        |b, p| {
-            [
-                b[0].min(p[0]),
-                b[1].min(p[1]),
-                b[2].max(p[0]),
-                b[3].max(p[1]),
-            ]
-        },
-    )
+    ring.iter().fold([f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY], |b, p| {
+        [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])]
+    })
 }
 
 fn prepare(a: &[[f64; 2]], b: &[[f64; 2]]) -> Option<PolygonPair> {
@@ -360,21 +323,10 @@ fn prepare(a: &[[f64; 2]], b: &[[f64; 2]]) -> Option<PolygonPair> {
         area_q = -area_q;
     }
     let extent = (bp[2].max(bq[2]) - origin[0]).max(bp[3].max(bq[3]) - origin[1]);
-    if !(area_p > 0.0
-        && area_q > 0.0
-        && area_p.is_finite()
-        && area_q.is_finite()
-        && extent.is_finite())
-    {
+    if !(area_p > 0.0 && area_q > 0.0 && area_p.is_finite() && area_q.is_finite() && extent.is_finite()) {
         return None;
     }
-    Some(PolygonPair {
-        p,
-        q,
-        area_p,
-        area_q,
-        tolerance: extent * 1e-12,
-    })
+    Some(PolygonPair { p, q, area_p, area_q, tolerance: extent * 1e-12 })
 }
 
 impl PolygonPair {
@@ -516,8 +468,10 @@ pub struct KeypointPair {
 }
 
 /// Object keypoint similarity (OKS): the mean [`keypoint_similarity`] over the object's gold
-/// keypoints; a missing annotated keypoint scores 0. No gold keypoints: 1 if nothing was
-/// annotated either is the caller's business, here it is 0 (nothing to be similar to).
+/// keypoints (pycocotools averages over the visible gold keypoints); a missing annotated
+/// keypoint scores 0. Without gold keypoints there is nothing to be similar to: 0. Whether an
+/// empty answer to an empty gold counts as correct is the scorer's decision, not this
+/// function's.
 pub fn object_keypoint_similarity(pairs: &[KeypointPair], object_area: f64) -> f64 {
     if pairs.is_empty() {
         return 0.0;

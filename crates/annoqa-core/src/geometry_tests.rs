@@ -5,12 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn bx(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
-    BoxGeometry {
-        x,
-        y,
-        width,
-        height,
-    }
+    BoxGeometry { x, y, width, height }
 }
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<[f64; 2]> {
@@ -24,24 +19,12 @@ fn close(a: f64, b: f64) -> bool {
 #[test]
 fn box_iou_worked_examples() {
     // 10×10 boxes offset by (5, 5): intersection 5·5 = 25, union 100 + 100 − 25 = 175.
-    assert_eq!(
-        box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(5.0, 5.0, 10.0, 10.0)),
-        25.0 / 175.0
-    );
+    assert_eq!(box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(5.0, 5.0, 10.0, 10.0)), 25.0 / 175.0);
     // A box inside another: 4 / 100.
-    assert_eq!(
-        box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(3.0, 3.0, 2.0, 2.0)),
-        0.04
-    );
-    assert_eq!(
-        box_iou(&bx(1.0, 2.0, 3.0, 4.0), &bx(1.0, 2.0, 3.0, 4.0)),
-        1.0
-    );
+    assert_eq!(box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(3.0, 3.0, 2.0, 2.0)), 0.04);
+    assert_eq!(box_iou(&bx(1.0, 2.0, 3.0, 4.0), &bx(1.0, 2.0, 3.0, 4.0)), 1.0);
     // Touching along an edge: no area in common.
-    assert_eq!(
-        box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(10.0, 0.0, 10.0, 10.0)),
-        0.0
-    );
+    assert_eq!(box_iou(&bx(0.0, 0.0, 10.0, 10.0), &bx(10.0, 0.0, 10.0, 10.0)), 0.0);
     // Degenerate boxes have IoU 0 with everything, themselves included.
     let unit = bx(0.0, 0.0, 1.0, 1.0);
     for bad in [
@@ -66,16 +49,8 @@ fn media_bounds() {
     assert!(!box_in_media(&bx(0.0, 0.0, 0.0, 10.0), 640.0, 480.0));
     assert!(point_in_media(640.0, 480.0, 640.0, 480.0));
     assert!(!point_in_media(f64::NAN, 1.0, 640.0, 480.0));
-    assert!(polygon_in_media(
-        &[[0.0, 0.0], [640.0, 0.0], [0.0, 480.0]],
-        640.0,
-        480.0
-    ));
-    assert!(!polygon_in_media(
-        &[[0.0, 0.0], [641.0, 0.0], [0.0, 480.0]],
-        640.0,
-        480.0
-    ));
+    assert!(polygon_in_media(&[[0.0, 0.0], [640.0, 0.0], [0.0, 480.0]], 640.0, 480.0));
+    assert!(!polygon_in_media(&[[0.0, 0.0], [641.0, 0.0], [0.0, 480.0]], 640.0, 480.0));
     assert!(!polygon_in_media(&[], 640.0, 480.0));
 }
 
@@ -85,37 +60,21 @@ fn polygon_area_worked_examples() {
     assert_eq!(polygon_area(&[[0.0, 0.0], [4.0, 0.0], [0.0, 3.0]]), 6.0);
     assert_eq!(polygon_area(&[[0.0, 3.0], [4.0, 0.0], [0.0, 0.0]]), 6.0);
     // A closing point and repeated points change nothing.
-    assert_eq!(
-        polygon_area(&[[0.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 3.0], [0.0, 0.0]]),
-        6.0
-    );
+    assert_eq!(polygon_area(&[[0.0, 0.0], [4.0, 0.0], [4.0, 0.0], [0.0, 3.0], [0.0, 0.0]]), 6.0);
     // L shape: 2×2 square minus its 1×1 top-right quarter = 3.
     assert_eq!(polygon_area(&l_shape()), 3.0);
     assert_eq!(polygon_area(&[]), 0.0);
-    assert_eq!(
-        polygon_area(&[[0.0, 0.0], [1.0, f64::NAN], [0.0, 1.0]]),
-        0.0
-    );
+    assert_eq!(polygon_area(&[[0.0, 0.0], [1.0, f64::NAN], [0.0, 1.0]]), 0.0);
 }
 
 fn l_shape() -> Vec<[f64; 2]> {
-    vec![
-        [0.0, 0.0],
-        [2.0, 0.0],
-        [2.0, 1.0],
-        [1.0, 1.0],
-        [1.0, 2.0],
-        [0.0, 2.0],
-    ]
+    vec![[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [1.0, 1.0], [1.0, 2.0], [0.0, 2.0]]
 }
 
 #[test]
 fn polygon_iou_worked_examples() {
     // Unit squares offset by 0.5: intersection 0.5, union 1.5.
-    assert!(close(
-        polygon_iou(&rect(0.0, 0.0, 1.0, 1.0), &rect(0.5, 0.0, 1.5, 1.0)),
-        1.0 / 3.0
-    ));
+    assert!(close(polygon_iou(&rect(0.0, 0.0, 1.0, 1.0), &rect(0.5, 0.0, 1.5, 1.0)), 1.0 / 3.0));
     // Identical polygons, either orientation.
     let mut reversed = l_shape();
     reversed.reverse();
@@ -125,37 +84,16 @@ fn polygon_iou_worked_examples() {
     assert_eq!(polygon_iou(&l_shape(), &rect(1.0, 1.0, 2.0, 2.0)), 0.0);
     // The square [0.5,1.5]² (area 1) covers the L except for the notch part [1,1.5]² (0.25):
     // intersection 0.75, union 3 + 1 − 0.75 = 3.25.
-    assert!(close(
-        polygon_iou(&l_shape(), &rect(0.5, 0.5, 1.5, 1.5)),
-        0.75 / 3.25
-    ));
+    assert!(close(polygon_iou(&l_shape(), &rect(0.5, 0.5, 1.5, 1.5)), 0.75 / 3.25));
     // Shared edges running the same way: [0,1]×[0,2] inside [0,2]²: 2 / 4.
-    assert!(close(
-        polygon_iou(&rect(0.0, 0.0, 2.0, 2.0), &rect(0.0, 0.0, 1.0, 2.0)),
-        0.5
-    ));
+    assert!(close(polygon_iou(&rect(0.0, 0.0, 2.0, 2.0), &rect(0.0, 0.0, 1.0, 2.0)), 0.5));
     // Adjacent squares touching along x = 1.
-    assert_eq!(
-        polygon_iou(&rect(0.0, 0.0, 1.0, 1.0), &rect(1.0, 0.0, 2.0, 1.0)),
-        0.0
-    );
+    assert_eq!(polygon_iou(&rect(0.0, 0.0, 1.0, 1.0), &rect(1.0, 0.0, 2.0, 1.0)), 0.0);
     // A U (3×3 minus the 1×2 slot [1,2]×[1,3]: area 7) cut by the bar [−1,4]×[2,2.5] (area 2.5):
     // the intersection is two pieces of 0.5 each; union 7 + 2.5 − 1 = 8.5.
-    let u = [
-        [0.0, 0.0],
-        [3.0, 0.0],
-        [3.0, 3.0],
-        [2.0, 3.0],
-        [2.0, 1.0],
-        [1.0, 1.0],
-        [1.0, 3.0],
-        [0.0, 3.0],
-    ];
+    let u = [[0.0, 0.0], [3.0, 0.0], [3.0, 3.0], [2.0, 3.0], [2.0, 1.0], [1.0, 1.0], [1.0, 3.0], [0.0, 3.0]];
     assert!(close(polygon_area(&u), 7.0));
-    assert!(close(
-        polygon_iou(&u, &rect(-1.0, 2.0, 4.0, 2.5)),
-        1.0 / 8.5
-    ));
+    assert!(close(polygon_iou(&u, &rect(-1.0, 2.0, 4.0, 2.5)), 1.0 / 8.5));
     // A triangle (base 1, height 0.5: area 0.25) inside the U's base [0,3]×[0,1] whose apex
     // touches the U's inner corner (1, 1): the intersection is the whole triangle.
     let apex = [[0.5, 0.5], [1.5, 0.5], [1.0, 1.0]];
@@ -166,35 +104,20 @@ fn polygon_iou_worked_examples() {
     assert!((polygon_iou(&far, &bar) - 1.0 / 8.5).abs() < 1e-9);
     // Degenerate input: 0.
     assert_eq!(polygon_iou(&[], &l_shape()), 0.0);
-    assert_eq!(
-        polygon_iou(&[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], &l_shape()),
-        0.0
-    );
+    assert_eq!(polygon_iou(&[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], &l_shape()), 0.0);
 }
 
 #[test]
 fn polygon_validity() {
     assert_eq!(polygon_problem(&l_shape()), None);
-    assert_eq!(
-        polygon_problem(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]),
-        None
-    );
-    assert_eq!(
-        polygon_problem(&[[0.0, 0.0], [f64::INFINITY, 0.0], [0.0, 1.0]]),
-        Some(PolygonProblem::NotFinite)
-    );
+    assert_eq!(polygon_problem(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), None);
+    assert_eq!(polygon_problem(&[[0.0, 0.0], [f64::INFINITY, 0.0], [0.0, 1.0]]), Some(PolygonProblem::NotFinite));
     assert_eq!(
         polygon_problem(&[[0.0, 0.0], [1.0, 1.0], [1.0, 1.0], [0.0, 0.0]]),
         Some(PolygonProblem::TooFewPoints { distinct: 2 })
     );
-    assert_eq!(
-        polygon_problem(&[]),
-        Some(PolygonProblem::TooFewPoints { distinct: 0 })
-    );
-    assert_eq!(
-        polygon_problem(&[[0.0, 0.0], [1.0, 1.0], [3.0, 3.0]]),
-        Some(PolygonProblem::ZeroArea)
-    );
+    assert_eq!(polygon_problem(&[]), Some(PolygonProblem::TooFewPoints { distinct: 0 }));
+    assert_eq!(polygon_problem(&[[0.0, 0.0], [1.0, 1.0], [3.0, 3.0]]), Some(PolygonProblem::ZeroArea));
     // Bow tie: edges (0,0)–(2,2) and (2,0)–(0,2) cross at (1,1).
     assert_eq!(
         polygon_problem(&[[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0]]),
@@ -207,14 +130,7 @@ fn polygon_validity() {
     );
     // Two triangles touching at (1,1), drawn as one ring: invalid as in GEOS.
     assert_eq!(
-        polygon_problem(&[
-            [0.0, 0.0],
-            [2.0, 0.0],
-            [1.0, 1.0],
-            [2.0, 2.0],
-            [0.0, 2.0],
-            [1.0, 1.0]
-        ]),
+        polygon_problem(&[[0.0, 0.0], [2.0, 0.0], [1.0, 1.0], [2.0, 2.0], [0.0, 2.0], [1.0, 1.0]]),
         Some(PolygonProblem::SelfIntersecting { at: [1.0, 1.0] })
     );
     assert_eq!(
@@ -233,16 +149,8 @@ fn keypoint_similarity_worked_examples() {
     assert_eq!(keypoint_similarity(1.0, 100.0, 0.0), 0.0);
     // Two keypoints, one exact and one missing: mean of 1 and 0.
     let pairs = [
-        KeypointPair {
-            gold: [1.0, 1.0],
-            annotated: Some([1.0, 1.0]),
-            kappa: 0.05,
-        },
-        KeypointPair {
-            gold: [5.0, 5.0],
-            annotated: None,
-            kappa: 0.05,
-        },
+        KeypointPair { gold: [1.0, 1.0], annotated: Some([1.0, 1.0]), kappa: 0.05 },
+        KeypointPair { gold: [5.0, 5.0], annotated: None, kappa: 0.05 },
     ];
     assert_eq!(object_keypoint_similarity(&pairs, 400.0), 0.5);
 }
@@ -271,28 +179,20 @@ fn any_box() -> impl Strategy<Value = BoxGeometry> {
 fn star() -> impl Strategy<Value = (Vec<[f64; 2]>, [f64; 2])> {
     // Spoke i points at angle (i + jitter) / k of a turn: increasing, and no gap reaches half a
     // turn for k ≥ 4, so the centre is inside.
-    (
-        -8i32..8,
-        -8i32..8,
-        proptest::collection::vec((0u32..900, 1u32..32), 4..10),
-    )
-        .prop_map(|(cx, cy, spokes)| {
-            let centre = [f64::from(cx), f64::from(cy)];
-            let k = spokes.len() as f64;
-            let points = spokes
-                .iter()
-                .enumerate()
-                .map(|(i, &(jitter, radius))| {
-                    let a = (i as f64 + f64::from(jitter) / 1000.0) / k * std::f64::consts::TAU;
-                    let r = f64::from(radius) / 4.0;
-                    [
-                        ((centre[0] + r * a.cos()) * 4.0).round() / 4.0,
-                        ((centre[1] + r * a.sin()) * 4.0).round() / 4.0,
-                    ]
-                })
-                .collect();
-            (points, centre)
-        })
+    (-8i32..8, -8i32..8, proptest::collection::vec((0u32..900, 1u32..32), 4..10)).prop_map(|(cx, cy, spokes)| {
+        let centre = [f64::from(cx), f64::from(cy)];
+        let k = spokes.len() as f64;
+        let points = spokes
+            .iter()
+            .enumerate()
+            .map(|(i, &(jitter, radius))| {
+                let a = (i as f64 + f64::from(jitter) / 1000.0) / k * std::f64::consts::TAU;
+                let r = f64::from(radius) / 4.0;
+                [((centre[0] + r * a.cos()) * 4.0).round() / 4.0, ((centre[1] + r * a.sin()) * 4.0).round() / 4.0]
+            })
+            .collect();
+        (points, centre)
+    })
 }
 
 /// Intersection area by an independent route: split each star into the fan of triangles

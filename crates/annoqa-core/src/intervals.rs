@@ -33,10 +33,7 @@ pub fn interval_overlaps<G: Ord>(intervals: &[(G, f64, f64)]) -> Vec<IntervalOve
         .collect();
     order.sort_by(|&i, &j| {
         let (a, b) = (&intervals[i], &intervals[j]);
-        a.0.cmp(&b.0)
-            .then(a.1.total_cmp(&b.1))
-            .then(a.2.total_cmp(&b.2))
-            .then(i.cmp(&j))
+        a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)).then(i.cmp(&j))
     });
     let mut overlaps = Vec::new();
     let mut furthest: Option<usize> = None;
@@ -45,10 +42,7 @@ pub fn interval_overlaps<G: Ord>(intervals: &[(G, f64, f64)]) -> Vec<IntervalOve
         match furthest {
             Some(f) if intervals[f].0 == current.0 => {
                 if current.1 < intervals[f].2 {
-                    overlaps.push(IntervalOverlap {
-                        first: f,
-                        second: i,
-                    });
+                    overlaps.push(IntervalOverlap { first: f, second: i });
                 }
                 if current.2 > intervals[f].2 {
                     furthest = Some(i);
@@ -71,38 +65,39 @@ pub struct BoxOverlap {
 /// Pairs of boxes in the same group overlapping with IoU ≥ `min_iou` (and > 0), `first < second`,
 /// sorted.
 ///
-/// Sort-and-sweep (sweep and prune): boxes sorted by left edge; a box is compared only with the
-/// active boxes whose right edge lies beyond its left edge, and of those only the ones whose
-/// y-ranges overlap get an IoU. Cost O(n log n + a) where a counts box pairs whose x-ranges
-/// overlap — about n·(mean width / media width)·n for scattered boxes, never all pairs unless
-/// the boxes really are stacked on one column. Degenerate boxes are skipped (IoU 0 with
+/// Sort-and-sweep (sweep and prune): boxes sorted by left edge; each box is compared with the
+/// boxes after it until one starts right of its right edge (those are its active set), and of
+/// those only the ones whose y-ranges overlap get an IoU. Cost O(n log n + a) where a counts box pairs whose x-ranges
+/// overlap — about n²·(mean width / media width) for scattered boxes, never all pairs unless
+/// the boxes really are stacked in one column. Degenerate boxes are skipped (IoU 0 with
 /// everything). Use `()` as the group for "any label".
 pub fn box_overlaps<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> Vec<BoxOverlap> {
-    let mut order: Vec<usize> = (0..boxes.len())
-        .filter(|&i| crate::geometry::box_area(&boxes[i].1) > 0.0)
-        .collect();
+    let mut order: Vec<usize> = (0..boxes.len()).filter(|&i| crate::geometry::box_area(&boxes[i].1) > 0.0).collect();
     order.sort_by(|&i, &j| boxes[i].1.x.total_cmp(&boxes[j].1.x).then(i.cmp(&j)));
-    let right = |i: usize| boxes[i].1.x + boxes[i].1.width;
-    let mut active: Vec<usize> = Vec::new();
+    // Edges in sweep order, one array each: the inner loop reads two or three of them
+    // sequentially, which is what keeps 5,000 boxes within the per-edit budget.
+    let edge = |f: fn(&BoxGeometry) -> f64| -> Vec<f64> { order.iter().map(|&i| f(&boxes[i].1)).collect() };
+    let left = edge(|b| b.x);
+    let right = edge(|b| b.x + b.width);
+    let top = edge(|b| b.y);
+    let bottom = edge(|b| b.y + b.height);
     let mut overlaps = Vec::new();
-    for &i in &order {
-        let b = &boxes[i].1;
-        active.retain(|&j| right(j) > b.x);
-        for &j in &active {
-            let (group, other) = (&boxes[j].0, &boxes[j].1);
-            if *group != boxes[i].0 || other.y >= b.y + b.height || b.y >= other.y + other.height {
+    for a in 0..order.len() {
+        let (i, a_right, a_top, a_bottom) = (order[a], right[a], top[a], bottom[a]);
+        let later = left[a + 1..].iter().zip(&top[a + 1..]).zip(&bottom[a + 1..]).zip(&order[a + 1..]);
+        for (((&b_left, &b_top), &b_bottom), &j) in later {
+            // Sorted by left edge: once a box starts at or past `a`'s right edge, all later do.
+            if b_left >= a_right {
+                break;
+            }
+            if b_top >= a_bottom || a_top >= b_bottom || boxes[i].0 != boxes[j].0 {
                 continue;
             }
-            let iou = box_iou(other, b);
+            let iou = box_iou(&boxes[i].1, &boxes[j].1);
             if iou > 0.0 && iou >= min_iou {
-                overlaps.push(BoxOverlap {
-                    first: i.min(j),
-                    second: i.max(j),
-                    iou,
-                });
+                overlaps.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
             }
         }
-        active.push(i);
     }
     overlaps.sort_by_key(|o| (o.first, o.second));
     overlaps
@@ -122,46 +117,22 @@ mod tests {
     fn interval_sweep_reports_each_offender_once_beside_the_furthest() {
         // 0: [0, 10) reaches furthest; 1: [2, 3) and 2: [5, 12) overlap it; 3: [11, 13)
         // overlaps 2 (which by then reaches furthest, to 12); 4: [13, 14) only touches 3.
-        let intervals = [
-            ((), 0.0, 10.0),
-            ((), 2.0, 3.0),
-            ((), 5.0, 12.0),
-            ((), 11.0, 13.0),
-            ((), 13.0, 14.0),
-        ];
-        assert_eq!(
-            pairs(&interval_overlaps(&intervals)),
-            [(0, 1), (0, 2), (2, 3)]
-        );
+        let intervals = [((), 0.0, 10.0), ((), 2.0, 3.0), ((), 5.0, 12.0), ((), 11.0, 13.0), ((), 13.0, 14.0)];
+        assert_eq!(pairs(&interval_overlaps(&intervals)), [(0, 1), (0, 2), (2, 3)]);
     }
 
     #[test]
     fn interval_groups_and_bad_intervals() {
         // Same times, different labels: only the two "speech" segments collide.
-        let intervals = [
-            ("speech", 0.0, 2.0),
-            ("music", 1.0, 3.0),
-            ("speech", 1.5, 4.0),
-        ];
+        let intervals = [("speech", 0.0, 2.0), ("music", 1.0, 3.0), ("speech", 1.5, 4.0)];
         assert_eq!(pairs(&interval_overlaps(&intervals)), [(0, 2)]);
         // Empty, reversed and NaN intervals are skipped.
-        let intervals = [
-            ((), 0.0, 5.0),
-            ((), 1.0, 1.0),
-            ((), 3.0, 2.0),
-            ((), f64::NAN, 4.0),
-            ((), 4.0, 6.0),
-        ];
+        let intervals = [((), 0.0, 5.0), ((), 1.0, 1.0), ((), 3.0, 2.0), ((), f64::NAN, 4.0), ((), 4.0, 6.0)];
         assert_eq!(pairs(&interval_overlaps(&intervals)), [(0, 4)]);
     }
 
     fn bx(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
-        BoxGeometry {
-            x,
-            y,
-            width,
-            height,
-        }
+        BoxGeometry { x, y, width, height }
     }
 
     #[test]
@@ -175,20 +146,10 @@ mod tests {
             ("car", bx(100.0, 0.0, 10.0, 10.0)),
             ("bus", bx(6.0, 6.0, 10.0, 10.0)),
         ];
-        let all: Vec<(usize, usize)> = box_overlaps(&boxes, 0.0)
-            .iter()
-            .map(|o| (o.first, o.second))
-            .collect();
+        let all: Vec<(usize, usize)> = box_overlaps(&boxes, 0.0).iter().map(|o| (o.first, o.second)).collect();
         assert_eq!(all, [(0, 1), (0, 2), (1, 2)]);
         let strong = box_overlaps(&boxes, 0.5);
-        assert_eq!(
-            strong,
-            [BoxOverlap {
-                first: 0,
-                second: 2,
-                iou: 0.81
-            }]
-        );
+        assert_eq!(strong, [BoxOverlap { first: 0, second: 2, iou: 0.81 }]);
     }
 
     fn brute_force<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> Vec<(usize, usize)> {

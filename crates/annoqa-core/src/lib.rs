@@ -5,16 +5,16 @@
 //! get identical answers from the same inputs.
 
 pub mod api;
-pub mod guidelines;
-pub mod geometry;
-pub mod matching;
-pub mod intervals;
-pub mod transcript;
 pub mod events;
-pub mod tracking;
+pub mod geometry;
+pub mod guidelines;
+pub mod intervals;
+pub mod matching;
 pub mod model;
 pub mod score;
 pub mod text;
+pub mod tracking;
+pub mod transcript;
 pub mod validate;
 
 pub use model::*;

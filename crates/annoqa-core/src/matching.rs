@@ -70,23 +70,27 @@ pub fn match_pairs(
     threshold: f64,
     objective: Objective,
 ) -> Vec<Match> {
-    let mut edges: Vec<(usize, usize, f64)> = candidates
-        .iter()
-        .copied()
-        .filter(|&(r, c, s)| r < rows && c < cols && eligible(s, threshold))
-        .collect();
+    let mut edges: Vec<(usize, usize, f64)> =
+        candidates.iter().copied().filter(|&(r, c, s)| r < rows && c < cols && eligible(s, threshold)).collect();
     edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
     edges.dedup_by_key(|e| (e.0, e.1));
 
-    // Connected components of the bipartite graph: rows are nodes 0..rows, columns follow.
-    let mut components = UnionFind::new(rows + cols);
-    for &(r, c, _) in &edges {
-        components.union(r, rows + c);
+    // Connected components of the bipartite graph. Nodes are the rows and columns that have an
+    // eligible pair (rows first, then columns), so memory follows the candidates, not `rows`
+    // and `cols`.
+    let mut row_ids: Vec<usize> = edges.iter().map(|e| e.0).collect();
+    let mut col_ids: Vec<usize> = edges.iter().map(|e| e.1).collect();
+    for ids in [&mut row_ids, &mut col_ids] {
+        ids.sort_unstable();
+        ids.dedup();
     }
-    let mut by_component: Vec<(usize, usize, usize, f64)> = edges
-        .iter()
-        .map(|&(r, c, s)| (components.find(r), r, c, s))
-        .collect();
+    let node = |ids: &[usize], id: usize| ids.binary_search(&id).unwrap_or(0);
+    let mut components = UnionFind::new(row_ids.len() + col_ids.len());
+    for &(r, c, _) in &edges {
+        components.union(node(&row_ids, r), row_ids.len() + node(&col_ids, c));
+    }
+    let mut by_component: Vec<(usize, usize, usize, f64)> =
+        edges.iter().map(|&(r, c, s)| (components.find(node(&row_ids, r)), r, c, s)).collect();
     by_component.sort_by_key(|e| (e.0, e.1, e.2));
 
     let mut matches = Vec::new();
@@ -103,11 +107,7 @@ fn eligible(similarity: f64, threshold: f64) -> bool {
 
 /// Dense Hungarian on one component. Missing pairs get weight 0 and are dropped afterwards:
 /// a zero-weight pair never changes the total, so dropping it keeps the set optimal.
-fn solve_component(
-    group: &[(usize, usize, usize, f64)],
-    objective: Objective,
-    out: &mut Vec<Match>,
-) {
+fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, out: &mut Vec<Match>) {
     let mut row_ids: Vec<usize> = group.iter().map(|e| e.1).collect();
     let mut col_ids: Vec<usize> = group.iter().map(|e| e.2).collect();
     row_ids.sort_unstable();
@@ -116,11 +116,7 @@ fn solve_component(
     col_ids.dedup();
     if group.len() == 1 {
         let (_, row, col, similarity) = group[0];
-        out.push(Match {
-            row,
-            col,
-            similarity,
-        });
+        out.push(Match { row, col, similarity });
         return;
     }
     // Under MaxPairsThenSimilarity every pair is worth `bonus` more than its similarity, with
@@ -131,11 +127,7 @@ fn solve_component(
         Objective::MaxPairsThenSimilarity => 1.0 + group.iter().map(|e| e.3).sum::<f64>(),
     };
     let transpose = row_ids.len() > col_ids.len();
-    let (n, m) = if transpose {
-        (col_ids.len(), row_ids.len())
-    } else {
-        (row_ids.len(), col_ids.len())
-    };
+    let (n, m) = if transpose { (col_ids.len(), row_ids.len()) } else { (row_ids.len(), col_ids.len()) };
     let mut weight = vec![0.0; n * m];
     let mut similarity = vec![f64::NAN; n * m];
     for &(_, r, c, s) in group {
@@ -152,11 +144,7 @@ fn solve_component(
             continue;
         }
         let (ri, ci) = if transpose { (j, i) } else { (i, j) };
-        out.push(Match {
-            row: row_ids[ri],
-            col: col_ids[ci],
-            similarity: s,
-        });
+        out.push(Match { row: row_ids[ri], col: col_ids[ci], similarity: s });
     }
 }
 
@@ -224,10 +212,7 @@ fn hungarian_max(n: usize, m: usize, weight: &[f64]) -> Vec<(usize, usize)> {
             }
         }
     }
-    (1..=m)
-        .filter(|&j| col_owner[j] != 0)
-        .map(|j| (col_owner[j] - 1, j - 1))
-        .collect()
+    (1..=m).filter(|&j| col_owner[j] != 0).map(|j| (col_owner[j] - 1, j - 1)).collect()
 }
 
 struct UnionFind {
@@ -236,9 +221,7 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> UnionFind {
-        UnionFind {
-            parent: (0..n).collect(),
-        }
+        UnionFind { parent: (0..n).collect() }
     }
 
     fn find(&mut self, mut x: usize) -> usize {
@@ -292,45 +275,23 @@ mod tests {
         let sim = [[1.0, 0.4], [0.55, 0.0]];
         let total = match_dense(2, 2, |r, c| sim[r][c], 0.0, Objective::MaxTotalSimilarity);
         assert_eq!(pairs(&total), [(0, 0)]);
-        let most = match_dense(
-            2,
-            2,
-            |r, c| sim[r][c],
-            0.0,
-            Objective::MaxPairsThenSimilarity,
-        );
+        let most = match_dense(2, 2, |r, c| sim[r][c], 0.0, Objective::MaxPairsThenSimilarity);
         assert_eq!(pairs(&most), [(0, 1), (1, 0)]);
     }
 
     #[test]
     fn rectangular_and_sparse_inputs() {
         // Three rows, one column: the best row wins.
-        let m = match_dense(
-            3,
-            1,
-            |r, _| [0.2, 0.7, 0.5][r],
-            0.0,
-            Objective::MaxTotalSimilarity,
-        );
+        let m = match_dense(3, 1, |r, _| [0.2, 0.7, 0.5][r], 0.0, Objective::MaxTotalSimilarity);
         assert_eq!(pairs(&m), [(1, 0)]);
         // Out-of-range, NaN, infinite and duplicate candidates are ignored or merged.
-        let candidates = [
-            (0, 0, 0.3),
-            (0, 0, 0.6),
-            (5, 0, 1.0),
-            (1, 1, f64::NAN),
-            (1, 1, f64::INFINITY),
-        ];
+        let candidates = [(0, 0, 0.3), (0, 0, 0.6), (5, 0, 1.0), (1, 1, f64::NAN), (1, 1, f64::INFINITY)];
         let m = match_pairs(2, 2, &candidates, 0.0, Objective::MaxTotalSimilarity);
-        assert_eq!(
-            m,
-            [Match {
-                row: 0,
-                col: 0,
-                similarity: 0.6
-            }]
-        );
+        assert_eq!(m, [Match { row: 0, col: 0, similarity: 0.6 }]);
         assert!(match_pairs(0, 0, &[], 0.5, Objective::MaxTotalSimilarity).is_empty());
+        // Memory follows the candidates, not the declared size.
+        let m = match_pairs(usize::MAX, usize::MAX, &[(5, 7, 0.9)], 0.5, Objective::MaxTotalSimilarity);
+        assert_eq!(m, [Match { row: 5, col: 7, similarity: 0.9 }]);
     }
 
     /// Best (pair count, total) over every one-to-one set of eligible pairs.
@@ -374,12 +335,8 @@ mod tests {
     }
 
     fn matrix() -> impl Strategy<Value = (usize, Vec<Vec<f64>>)> {
-        (0..=6usize, 0..=6usize).prop_flat_map(|(r, c)| {
-            (
-                Just(c),
-                proptest::collection::vec(proptest::collection::vec(cell(), c), r),
-            )
-        })
+        (0..=6usize, 0..=6usize)
+            .prop_flat_map(|(r, c)| (Just(c), proptest::collection::vec(proptest::collection::vec(cell(), c), r)))
     }
 
     proptest! {

@@ -179,9 +179,7 @@ fn span_refs<'a>(regions: &[&'a Region]) -> Vec<SpanRef<'a>> {
     regions
         .iter()
         .filter_map(|r| match &r.value {
-            RegionValue::TextSpan { start, end, label } => {
-                Some(SpanRef { id: &r.id, start: *start, end: *end, label })
-            }
+            RegionValue::TextSpan { start, end, label } => Some(SpanRef { id: &r.id, start: *start, end: *end, label }),
             _ => None,
         })
         .collect()

@@ -107,9 +107,12 @@ fn every_media_kind_and_gold_round_trips() {
             gold: Some(Gold {
                 mode: GoldMode::Honeypot,
                 answer: vec![choice("g1", &["positive"])],
-                tolerance: [("entities".to_string(), Tolerance { span_min_overlap: Some(0.5), span_boundary_chars: None })]
-                    .into_iter()
-                    .collect(),
+                tolerance: [(
+                    "entities".to_string(),
+                    Tolerance { span_min_overlap: Some(0.5), span_boundary_chars: None },
+                )]
+                .into_iter()
+                .collect(),
                 explanation: "because".into(),
                 guideline: Some("sentiment".into()),
             }),
@@ -197,7 +200,12 @@ fn guideline_sections_have_stable_anchors() {
 #[test]
 fn spec_check_finds_dangling_anchors_and_duplicates() {
     let mut spec = spec();
-    spec.controls[0].labels.push(Label { value: "PERSON".into(), hotkey: Some("2".into()), color: None, guideline: None });
+    spec.controls[0].labels.push(Label {
+        value: "PERSON".into(),
+        hotkey: Some("2".into()),
+        color: None,
+        guideline: None,
+    });
     let problems = guidelines::check_spec(&spec, "## Entities\n");
     expect![[r#"
         label `PERSON` of control `entities` links to guideline section `person`, which does not exist
@@ -415,7 +423,12 @@ fn boundary_within_tolerance_matches_and_says_so() {
     check_score(
         SENTENCE,
         &sentence_gold(),
-        &[span("a", 4, 12, "PERSON"), span("b", 23, 28, "PLACE"), span("c", 32, 39, "PLACE"), choice("d", &["positive"])],
+        &[
+            span("a", 4, 12, "PERSON"),
+            span("b", 23, 28, "PLACE"),
+            span("c", 32, 39, "PLACE"),
+            choice("d", &["positive"]),
+        ],
         expect![[r#"
             passed=true score=1.000
             entities a~g1 Matched { start_delta: 0, end_delta: 0 }
@@ -434,7 +447,12 @@ fn gold_tolerance_override_tightens_the_control_default() {
         &spec(),
         &text_item(SENTENCE),
         &g,
-        &[span("a", 4, 12, "PERSON"), span("b", 23, 28, "PLACE"), span("c", 32, 39, "PLACE"), choice("d", &["positive"])],
+        &[
+            span("a", 4, 12, "PERSON"),
+            span("b", 23, 28, "PLACE"),
+            span("c", 32, 39, "PLACE"),
+            choice("d", &["positive"]),
+        ],
     );
     // Spans: 2 matched, 1 boundary miss → F1 = 4 / (4 + 2); sentiment 1 → mean 5/6.
     assert!((report.score - 5.0 / 6.0).abs() < 1e-12, "score {}", report.score);

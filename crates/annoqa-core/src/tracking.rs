@@ -108,11 +108,7 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
         (iou > 0.0 && 1.0 - iou <= max_distance).then_some(iou)
     };
 
-    let mut frames: Vec<u32> = gold_frames
-        .keys()
-        .chain(predicted_frames.keys())
-        .copied()
-        .collect();
+    let mut frames: Vec<u32> = gold_frames.keys().chain(predicted_frames.keys()).copied().collect();
     frames.sort_unstable();
     frames.dedup();
 
@@ -154,12 +150,7 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
                 hyp_done[j] = true;
                 matches += 1;
                 iou_sum += iou;
-                events.push(MotEvent::Match {
-                    frame,
-                    gold: o.track,
-                    predicted: prev,
-                    iou,
-                });
+                events.push(MotEvent::Match { frame, gold: o.track, predicted: prev, iou });
             }
         }
 
@@ -172,13 +163,7 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
                 }
             }
         }
-        for m in match_pairs(
-            objs.len(),
-            hyps.len(),
-            &candidates,
-            0.0,
-            Objective::MaxPairsThenSimilarity,
-        ) {
+        for m in match_pairs(objs.len(), hyps.len(), &candidates, 0.0, Objective::MaxPairsThenSimilarity) {
             let (o, h) = (objs[m.row].track, hyps[m.col].track);
             obj_done[m.row] = true;
             hyp_done[m.col] = true;
@@ -186,22 +171,11 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
             match last_match.insert(o, h) {
                 Some(previous) if previous != h => {
                     switches += 1;
-                    events.push(MotEvent::Switch {
-                        frame,
-                        gold: o,
-                        predicted: h,
-                        previous,
-                        iou: m.similarity,
-                    });
+                    events.push(MotEvent::Switch { frame, gold: o, predicted: h, previous, iou: m.similarity });
                 }
                 _ => {
                     matches += 1;
-                    events.push(MotEvent::Match {
-                        frame,
-                        gold: o,
-                        predicted: h,
-                        iou: m.similarity,
-                    });
+                    events.push(MotEvent::Match { frame, gold: o, predicted: h, iou: m.similarity });
                 }
             }
         }
@@ -209,17 +183,11 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
         // Rule 4.
         for (_, o) in objs.iter().enumerate().filter(|(i, _)| !obj_done[*i]) {
             misses += 1;
-            events.push(MotEvent::Miss {
-                frame,
-                gold: o.track,
-            });
+            events.push(MotEvent::Miss { frame, gold: o.track });
         }
         for (_, h) in hyps.iter().enumerate().filter(|(j, _)| !hyp_done[*j]) {
             false_positives += 1;
-            events.push(MotEvent::FalsePositive {
-                frame,
-                predicted: h.track,
-            });
+            events.push(MotEvent::FalsePositive { frame, predicted: h.track });
         }
     }
 
@@ -233,19 +201,11 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
         1.0 - (misses + false_positives + switches) as f64 / objects as f64
     };
     let detections = matches + switches;
-    let motp = if detections == 0 {
-        0.0
-    } else {
-        iou_sum / detections as f64
-    };
+    let motp = if detections == 0 { 0.0 } else { iou_sum / detections as f64 };
 
     let (id_assignment, idtp) = global_id_assignment(&id_pairs);
-    let (idfn, idfp) = (objects - idtp, predictions - idtp);
-    let idf1 = if objects + predictions == 0 {
-        1.0
-    } else {
-        (2 * idtp) as f64 / (objects + predictions) as f64
-    };
+    let (idfn, idfp) = (objects.saturating_sub(idtp), predictions.saturating_sub(idtp));
+    let idf1 = if objects + predictions == 0 { 1.0 } else { (2 * idtp) as f64 / (objects + predictions) as f64 };
 
     MotScore {
         objects,
@@ -290,22 +250,11 @@ fn global_id_assignment(id_pairs: &HashMap<(usize, usize), usize>) -> (Vec<(usiz
     pred_ids.sort_unstable();
     pred_ids.dedup();
     let index = |ids: &[usize], id: usize| ids.binary_search(&id).unwrap_or(0);
-    let candidates: Vec<(usize, usize, f64)> = id_pairs
-        .iter()
-        .map(|(&(g, p), &n)| (index(&gold_ids, g), index(&pred_ids, p), n as f64))
-        .collect();
-    let matched = match_pairs(
-        gold_ids.len(),
-        pred_ids.len(),
-        &candidates,
-        0.0,
-        Objective::MaxTotalSimilarity,
-    );
+    let candidates: Vec<(usize, usize, f64)> =
+        id_pairs.iter().map(|(&(g, p), &n)| (index(&gold_ids, g), index(&pred_ids, p), n as f64)).collect();
+    let matched = match_pairs(gold_ids.len(), pred_ids.len(), &candidates, 0.0, Objective::MaxTotalSimilarity);
     let idtp = matched.iter().map(|m| m.similarity as usize).sum();
-    let mut pairs: Vec<(usize, usize)> = matched
-        .iter()
-        .map(|m| (gold_ids[m.row], pred_ids[m.col]))
-        .collect();
+    let mut pairs: Vec<(usize, usize)> = matched.iter().map(|m| (gold_ids[m.row], pred_ids[m.col])).collect();
     pairs.sort_unstable();
     (pairs, idtp)
 }
@@ -318,16 +267,7 @@ mod tests {
     use crate::{track_box_at, Keyframe};
 
     fn tb(track: usize, frame: u32, x: f64) -> TrackedBox {
-        TrackedBox {
-            track,
-            frame,
-            bbox: BoxGeometry {
-                x,
-                y: 0.0,
-                width: 10.0,
-                height: 10.0,
-            },
-        }
+        TrackedBox { track, frame, bbox: BoxGeometry { x, y: 0.0, width: 10.0, height: 10.0 } }
     }
 
     #[test]
@@ -346,26 +286,11 @@ mod tests {
         // (an ID switch at frame 2). Frame 3 also has a stray prediction 12 far away (FP),
         // and gold object 1 appears only in frame 3, unseen (a miss).
         // Frame 1: prediction 10 at x = 3 vs gold at 1: intersection 8·10, union 120: IoU 2/3.
-        let gold = [
-            tb(0, 0, 0.0),
-            tb(0, 1, 1.0),
-            tb(0, 2, 2.0),
-            tb(0, 3, 3.0),
-            tb(1, 3, 100.0),
-        ];
-        let predicted = [
-            tb(10, 0, 0.0),
-            tb(10, 1, 3.0),
-            tb(11, 2, 2.0),
-            tb(11, 3, 3.0),
-            tb(12, 3, 200.0),
-        ];
+        let gold = [tb(0, 0, 0.0), tb(0, 1, 1.0), tb(0, 2, 2.0), tb(0, 3, 3.0), tb(1, 3, 100.0)];
+        let predicted = [tb(10, 0, 0.0), tb(10, 1, 3.0), tb(11, 2, 2.0), tb(11, 3, 3.0), tb(12, 3, 200.0)];
         let s = score_tracks(&gold, &predicted, 0.5);
         assert_eq!((s.objects, s.predictions), (5, 5));
-        assert_eq!(
-            (s.matches, s.switches, s.misses, s.false_positives),
-            (3, 1, 1, 1)
-        );
+        assert_eq!((s.matches, s.switches, s.misses, s.false_positives), (3, 1, 1, 1));
         // MOTA = 1 − (1 + 1 + 1) / 5 = 0.4; MOTP = (1 + 2/3 + 1 + 1) / 4.
         assert!((s.mota - 0.4).abs() < 1e-12);
         assert!((s.motp - (3.0 + 2.0 / 3.0) / 4.0).abs() < 1e-12);
@@ -374,13 +299,7 @@ mod tests {
         assert_eq!(s.idtp, 2);
         assert_eq!((s.idfn, s.idfp), (3, 3));
         assert!((s.idf1 - 0.4).abs() < 1e-12);
-        assert!(s.events.contains(&MotEvent::Switch {
-            frame: 2,
-            gold: 0,
-            predicted: 11,
-            previous: 10,
-            iou: 1.0
-        }));
+        assert!(s.events.contains(&MotEvent::Switch { frame: 2, gold: 0, predicted: 11, previous: 10, iou: 1.0 }));
     }
 
     #[test]
@@ -399,26 +318,11 @@ mod tests {
         // A gold track keyframed at frames 0 and 10 (x from 0 to 10) and a prediction keyframed
         // at 0 and 10 (x from 0 to 20): at frame f the boxes are f px and 2f px from the left,
         // offset by f px; IoU = (10 − f)/(10 + f) ≥ 0.5 up to f = 3.
-        let key = |frame, x| Keyframe {
-            frame,
-            x,
-            y: 0.0,
-            width: 10.0,
-            height: 10.0,
-            outside: false,
-        };
+        let key = |frame, x| Keyframe { frame, x, y: 0.0, width: 10.0, height: 10.0, outside: false };
         let gold_keys = [key(0, 0.0), key(10, 10.0)];
         let pred_keys = [key(0, 0.0), key(10, 20.0)];
         let sample = |track, keys: &[Keyframe]| -> Vec<TrackedBox> {
-            (0..=10)
-                .filter_map(|frame| {
-                    Some(TrackedBox {
-                        track,
-                        frame,
-                        bbox: track_box_at(keys, frame)?,
-                    })
-                })
-                .collect()
+            (0..=10).filter_map(|frame| Some(TrackedBox { track, frame, bbox: track_box_at(keys, frame)? })).collect()
         };
         let s = score_tracks(&sample(0, &gold_keys), &sample(1, &pred_keys), 0.5);
         assert_eq!((s.matches, s.misses, s.false_positives), (4, 7, 7));
@@ -435,12 +339,7 @@ mod tests {
 
     fn boxes() -> impl Strategy<Value = Vec<TrackedBox>> {
         proptest::collection::vec(
-            (
-                0usize..3,
-                0u32..5,
-                0i32..6,
-                prop_oneof![9 => Just(10.0), 1 => Just(f64::NAN)],
-            ),
+            (0usize..3, 0u32..5, 0i32..6, prop_oneof![9 => Just(10.0), 1 => Just(f64::NAN)]),
             0..15,
         )
         .prop_map(|v| {
@@ -448,12 +347,7 @@ mod tests {
                 .map(|(track, frame, x, w)| TrackedBox {
                     track,
                     frame,
-                    bbox: BoxGeometry {
-                        x: f64::from(x) * 3.0,
-                        y: 0.0,
-                        width: w,
-                        height: 10.0,
-                    },
+                    bbox: BoxGeometry { x: f64::from(x) * 3.0, y: 0.0, width: w, height: 10.0 },
                 })
                 .collect()
         })

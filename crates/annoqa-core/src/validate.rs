@@ -95,10 +95,8 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
     }
 
     for control in &spec.controls {
-        let answers: Vec<&Region> = regions
-            .iter()
-            .filter(|r| r.control == control.name && control.kind.accepts(&r.value))
-            .collect();
+        let answers: Vec<&Region> =
+            regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
         let empty = answers.iter().all(|r| matches!(&r.value, RegionValue::Choice { labels } if labels.is_empty()));
         if control.required && empty {
             let what = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
@@ -180,7 +178,8 @@ fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[
             continue;
         }
         if start == end {
-            findings.push(Finding::error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
+            findings
+                .push(Finding::error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
             continue;
         }
         let covered = text::slice(text, start, end).unwrap_or_default();
@@ -216,7 +215,13 @@ fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[
 /// Sweep over spans sorted by start: a span overlaps an earlier one exactly when it starts
 /// before the furthest end seen so far, so one pass (O(n log n) with the sort) finds every
 /// overlapping span, each reported once beside the span that reaches furthest.
-fn check_span_overlap(control: &Control, rule: SpanOverlap, text: &str, spans: &mut [Span<'_>], findings: &mut Vec<Finding>) {
+fn check_span_overlap(
+    control: &Control,
+    rule: SpanOverlap,
+    text: &str,
+    spans: &mut [Span<'_>],
+    findings: &mut Vec<Finding>,
+) {
     if rule == SpanOverlap::Allowed {
         return;
     }

@@ -51,7 +51,10 @@ async fn list_projects(State(store): State<Store>) -> Result<impl IntoResponse, 
     Ok(Json(store.projects().await?))
 }
 
-async fn get_project(State(store): State<Store>, UrlPath(id): UrlPath<String>) -> Result<Json<ProjectView>, ServerError> {
+async fn get_project(
+    State(store): State<Store>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Json<ProjectView>, ServerError> {
     let project = store.project(&id).await?.ok_or_else(|| no_project(&id))?;
     Ok(Json(ProjectView { id: project.id, title: project.title, guidelines: project.guidelines, spec: project.spec }))
 }
@@ -66,7 +69,8 @@ async fn next_item(
     UrlPath(project): UrlPath<String>,
     query: Result<Query<AnnotatorQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<NextItem>, ServerError> {
-    let Query(query) = query.map_err(|_| ServerError::BadRequest("the `annotator` query parameter is required".into()))?;
+    let Query(query) =
+        query.map_err(|_| ServerError::BadRequest("the `annotator` query parameter is required".into()))?;
     check_annotator(&query.annotator)?;
     store.project(&project).await?.ok_or_else(|| no_project(&project))?;
     let (next, progress) = store.next_item(&project, &query.annotator).await?;
@@ -131,9 +135,7 @@ fn no_project(id: &str) -> ServerError {
 
 fn check_annotator(name: &str) -> Result<(), ServerError> {
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(ServerError::BadRequest(
-            "annotator must be 1–64 characters without control characters".into(),
-        ));
+        return Err(ServerError::BadRequest("annotator must be 1–64 characters without control characters".into()));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use annoqa_core::api::{ProjectSummary, Progress};
+use annoqa_core::api::{Progress, ProjectSummary};
 use annoqa_core::{Gold, GoldReport, Item, ItemSource, Project, Region, TaskSpec};
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

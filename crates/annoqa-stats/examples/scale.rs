@@ -3,7 +3,9 @@
 //!
 //! Dawid–Skene on 100,000 tasks × 5 answers from 200 workers, 5 classes; Krippendorff's α
 //! nominal on 10 coders × 100,000 units with 30 % missing, 5 labels; Fleiss' κ on 100,000 × 5.
-//! The data are seeded, so every run sees the same input.
+//! The data are seeded, so every run sees the same input. With a path argument the Dawid–Skene
+//! answers are also written there as `item,annotator,label` CSV (and the truth beside it as
+//! `PATH.truth.csv`), so other tools can be timed on exactly the same data.
 
 use std::time::Instant;
 
@@ -30,6 +32,20 @@ fn main() {
                 (c + 1 + rng.below(u64::from(classes) - 1) as u32) % classes
             };
             triples.push((t as u32, w as u32, label));
+        }
+    }
+    if let Some(path) = std::env::args().nth(1) {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(out, "item,annotator,label").unwrap();
+        for (t, w, l) in &triples {
+            writeln!(out, "t{t},w{w},{l}").unwrap();
+        }
+        let mut truth_out =
+            std::io::BufWriter::new(std::fs::File::create(format!("{path}.truth.csv")).unwrap());
+        writeln!(truth_out, "item,label").unwrap();
+        for (t, c) in truth.iter().enumerate() {
+            writeln!(truth_out, "t{t},{c}").unwrap();
         }
     }
     let start = Instant::now();

@@ -258,6 +258,11 @@ pub struct DawidSkeneOptions {
     /// Known labels (gold): `(task, label)`. Their posteriors stay fixed at the known label, so
     /// they anchor the workers' confusion matrices.
     pub gold: Vec<(u32, u32)>,
+    /// A pseudo-count added to every cell of every confusion matrix before normalising (a
+    /// symmetric Dirichlet prior, so the M-step gives MAP rather than maximum-likelihood
+    /// estimates). 0, the default, is Dawid & Skene's original estimator; a small value keeps
+    /// workers with few answers from getting error rates of exactly 0 or 1.
+    pub smoothing: f64,
 }
 
 impl Default for DawidSkeneOptions {
@@ -267,6 +272,7 @@ impl Default for DawidSkeneOptions {
             tolerance: 1e-7,
             max_iterations: 100,
             gold: Vec::new(),
+            smoothing: 0.0,
         }
     }
 }
@@ -284,6 +290,12 @@ pub fn dawid_skene(
 ) -> Result<Consensus, StatsError> {
     let k = answers.classes;
     let tasks = answers.tasks;
+    if !(options.smoothing.is_finite() && options.smoothing >= 0.0) {
+        return Err(StatsError::InvalidArgument(format!(
+            "smoothing {} is not a non-negative number",
+            options.smoothing
+        )));
+    }
     let mut gold = vec![u32::MAX; tasks];
     for &(t, l) in &options.gold {
         if t as usize >= tasks {
@@ -313,13 +325,7 @@ pub fn dawid_skene(
     let scale = answers.len().max(1) as f64;
     while iterations < options.max_iterations {
         iterations += 1;
-        m_step(
-            answers,
-            options.model,
-            &posteriors,
-            &mut priors,
-            &mut by_answer,
-        );
+        m_step(answers, options, &posteriors, &mut priors, &mut by_answer);
         log_likelihood = e_step(answers, &priors, &by_answer, &mut posteriors);
         fix_gold(&mut posteriors, &gold, k);
         if (log_likelihood - previous).abs() / scale < options.tolerance {
@@ -329,13 +335,7 @@ pub fn dawid_skene(
         previous = log_likelihood;
     }
     // Final estimates consistent with the returned posteriors.
-    m_step(
-        answers,
-        options.model,
-        &posteriors,
-        &mut priors,
-        &mut by_answer,
-    );
+    m_step(answers, options, &posteriors, &mut priors, &mut by_answer);
     let mut confusion = vec![0.0; by_answer.len()];
     for w in 0..answers.workers {
         for truth in 0..k {
@@ -386,7 +386,7 @@ fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
 /// posteriors.
 fn m_step(
     answers: &Answers,
-    model: WorkerModel,
+    options: &DawidSkeneOptions,
     posteriors: &[f64],
     priors: &mut [f64],
     by_answer: &mut [f64],
@@ -403,8 +403,12 @@ fn m_step(
             }
         }
     }
+    let smoothing = options.smoothing;
+    if smoothing > 0.0 {
+        by_answer.iter_mut().for_each(|x| *x += smoothing);
+    }
     for matrix in by_answer.chunks_exact_mut(k * k) {
-        match model {
+        match options.model {
             WorkerModel::ConfusionMatrix => {
                 // Normalise each true class over the answers given for it.
                 for truth in 0..k {

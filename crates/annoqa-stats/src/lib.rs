@@ -12,6 +12,20 @@
 //! **Architecture Invariant:** labels are dense indices (`u32`, `0..categories`) and annotators and
 //! items are dense indices too. Mapping names to indices is the caller's job (the CLI does it
 //! while reading CSV); it keeps the hot loops on flat arrays.
+//!
+//! Code map:
+//! - [`data`]: the shapes of reliability data ([`Ratings`], [`Counts`], [`ContingencyTable`]) and
+//!   agreement [`Weights`].
+//! - [`agreement`]: percent agreement, Cohen's κ, Scott's π, Fleiss' κ, Gwet's AC1/AC2,
+//!   Brennan–Prediger; pairwise and per-label views.
+//! - [`alpha`]: Krippendorff's α at every level of measurement, and its bootstrap.
+//! - [`aggregate`]: majority vote and Dawid–Skene (full, one-coin, gold-seeded).
+//! - [`intervals`]: Wilson, Clopper–Pearson, Beta posterior, SPRT, confusion matrices, sample size.
+//! - [`sampling`]: ISO 2859-1 single sampling plans and seeded review samples.
+//! - [`rng`]: the seeded generator behind every random choice.
+//!
+//! Every published worked example the crate reproduces is a unit test in `src/tests/` that names
+//! its source and the printed value.
 
 pub mod aggregate;
 pub mod agreement;

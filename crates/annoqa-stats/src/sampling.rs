@@ -161,8 +161,9 @@ fn normal_cell(letter: usize, aql: usize) -> Cell {
     match d {
         ..=-1 => Cell::Down,
         0 => Cell::Plan(0, 1),
-        // Row A has nothing above it; its one ↑ cell (AQL 10) is read as pointing to the first
-        // plan below, the only plan in that column for the smallest lots.
+        // The published table prints ↑ at row A, AQL 10, though no plan lies above it. We read
+        // it as the nearest plan in that column, C's 1/2 (n = 5), rather than borrowing A's
+        // 0/1 from the AQL 6.5 column, which would be far stricter than an AQL of 10 asks.
         1 if letter == 0 => Cell::Down,
         1 => Cell::Up,
         2 => Cell::Down,

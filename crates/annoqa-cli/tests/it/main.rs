@@ -10,7 +10,11 @@ use std::process::Command;
 use expect_test::{expect, Expect};
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// Runs `annoqa` with `args` (`{name}` stands for a fixture path) and checks its stdout, or
@@ -19,27 +23,54 @@ fn check(args: &[&str], expect: Expect) {
     let dir = fixture("");
     let args: Vec<String> = args
         .iter()
-        .map(|a| match a.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
-            Some(name) => fixture(name),
-            None => a.to_string(),
-        })
+        .map(
+            |a| match a.strip_prefix('{').and_then(|a| a.strip_suffix('}')) {
+                Some(name) => fixture(name),
+                None => a.to_string(),
+            },
+        )
         .collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_annoqa")).args(&args).output().expect("the annoqa binary runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_annoqa"))
+        .args(&args)
+        .output()
+        .expect("the annoqa binary runs");
     let text = if output.status.success() {
         String::from_utf8(output.stdout).unwrap()
     } else {
-        assert!(output.stdout.is_empty(), "a failing command printed to stdout: {:?}", String::from_utf8_lossy(&output.stdout));
-        format!("exit {}\n{}", output.status.code().unwrap_or(-1), String::from_utf8(output.stderr).unwrap())
+        assert!(
+            output.stdout.is_empty(),
+            "a failing command printed to stdout: {:?}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        format!(
+            "exit {}\n{}",
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stderr).unwrap()
+        )
     };
     expect.assert_eq(&text.replace(&dir, "fixtures/"));
 }
 
 /// The `value` field of `--json` output.
 fn json_value(args: &[&str]) -> f64 {
-    let args: Vec<String> =
-        args.iter().map(|a| a.strip_prefix('{').and_then(|a| a.strip_suffix('}')).map_or(a.to_string(), fixture)).collect();
-    let output = Command::new(env!("CARGO_BIN_EXE_annoqa")).args(&args).arg("--json").output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.strip_prefix('{')
+                .and_then(|a| a.strip_suffix('}'))
+                .map_or(a.to_string(), fixture)
+        })
+        .collect();
+    let output = Command::new(env!("CARGO_BIN_EXE_annoqa"))
+        .args(&args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     report["value"].as_f64().unwrap()
 }
@@ -48,12 +79,38 @@ fn json_value(args: &[&str]) -> f64 {
 fn krippendorff_2011_at_every_level() {
     // Krippendorff (2011): nominal .743, ordinal .815, interval .849, ratio .797. The fixture
     // mixes absent rows and empty labels for the missing values, and has an extra column.
-    for (level, published) in [("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849), ("ratio", 0.797)] {
-        let value = json_value(&["agreement", "{krippendorff_2011.csv}", "--metric", "krippendorff", "--level", level]);
-        assert!((value - published).abs() < 0.0005, "{level}: {value} vs {published}");
+    for (level, published) in [
+        ("nominal", 0.743),
+        ("ordinal", 0.815),
+        ("interval", 0.849),
+        ("ratio", 0.797),
+    ] {
+        let value = json_value(&[
+            "agreement",
+            "{krippendorff_2011.csv}",
+            "--metric",
+            "krippendorff",
+            "--level",
+            level,
+        ]);
+        assert!(
+            (value - published).abs() < 0.0005,
+            "{level}: {value} vs {published}"
+        );
     }
     check(
-        &["agreement", "{krippendorff_2011.csv}", "--metric", "krippendorff", "--level", "interval", "--bootstrap", "500", "--seed", "7"],
+        &[
+            "agreement",
+            "{krippendorff_2011.csv}",
+            "--metric",
+            "krippendorff",
+            "--level",
+            "interval",
+            "--bootstrap",
+            "500",
+            "--seed",
+            "7",
+        ],
         expect![[r#"
             metric      krippendorff
             level       interval
@@ -69,7 +126,13 @@ fn krippendorff_2011_at_every_level() {
 #[test]
 fn json_has_the_contract_fields() {
     check(
-        &["agreement", "{krippendorff_2011.csv}", "--metric", "gwet", "--json"],
+        &[
+            "agreement",
+            "{krippendorff_2011.csv}",
+            "--metric",
+            "gwet",
+            "--json",
+        ],
         expect![[r#"
             {"annotators":4,"chance":0.19032118055555558,"items":12,"labels":["1","2","3","4","5"],"metric":"gwet","observed":0.8181818181818182,"value":0.7754414884983087}
         "#]],
@@ -81,7 +144,13 @@ fn fleiss_1971_with_per_label_kappa() {
     // Fleiss (1971): κ = .430; per diagnosis .245, .245, .520, .471, .566 (crowd-kit's
     // task/worker/label header).
     check(
-        &["agreement", "{fleiss_1971.csv}", "--metric", "fleiss", "--per-label"],
+        &[
+            "agreement",
+            "{fleiss_1971.csv}",
+            "--metric",
+            "fleiss",
+            "--per-label",
+        ],
         expect![[r#"
             metric      fleiss
             value       0.4302
@@ -103,11 +172,19 @@ fn fleiss_1971_with_per_label_kappa() {
 fn two_coder_metrics_on_gwets_abstractors() {
     // irrCAC 1.0 README, cont3x3abstractors: Cohen 0.7964094, Scott 0.7962397, AC1 0.8493305,
     // BP 0.835, percent 0.89, α 0.7972585. The fixture uses CRLF line ends.
-    for (metric, published) in
-        [("cohen", 0.7964094), ("scott", 0.7962397), ("gwet", 0.8493305), ("bp", 0.835), ("percent", 0.89), ("krippendorff", 0.7972585)]
-    {
+    for (metric, published) in [
+        ("cohen", 0.7964094),
+        ("scott", 0.7962397),
+        ("gwet", 0.8493305),
+        ("bp", 0.835),
+        ("percent", 0.89),
+        ("krippendorff", 0.7972585),
+    ] {
         let value = json_value(&["agreement", "{abstractors.csv}", "--metric", metric]);
-        assert!((value - published).abs() < 5e-8, "{metric}: {value} vs {published}");
+        assert!(
+            (value - published).abs() < 5e-8,
+            "{metric}: {value} vs {published}"
+        );
     }
 }
 
@@ -132,7 +209,15 @@ fn cohen_with_more_than_two_annotators_reports_every_pair() {
         "#]],
     );
     check(
-        &["agreement", "{krippendorff_2011.csv}", "--metric", "cohen", "--weights", "quadratic", "--json"],
+        &[
+            "agreement",
+            "{krippendorff_2011.csv}",
+            "--metric",
+            "cohen",
+            "--weights",
+            "quadratic",
+            "--json",
+        ],
         expect![[r#"
             {"aggregate":"mean of pairs","annotators":4,"items":12,"labels":["1","2","3","4","5"],"metric":"cohen","pairs":[{"a":"A","b":"B","items":9,"value":0.9166666666666666},{"a":"A","b":"D","items":9,"value":0.7777777777777778},{"a":"A","b":"C","items":8,"value":0.5714285714285714},{"a":"B","b":"D","items":10,"value":0.8333333333333334},{"a":"B","b":"C","items":9,"value":0.6521739130434783},{"a":"D","b":"C","items":10,"value":0.7017543859649122}],"value":0.7421891092103026,"weights":"quadratic"}
         "#]],
@@ -154,7 +239,14 @@ fn dawid_skene_1979_classes() {
 #[test]
 fn gold_fixes_known_answers() {
     let output = Command::new(env!("CARGO_BIN_EXE_annoqa"))
-        .args(["aggregate", &fixture("dawid_skene_1979.csv"), "--method", "ds", "--gold", &fixture("dawid_skene_gold.csv")])
+        .args([
+            "aggregate",
+            &fixture("dawid_skene_1979.csv"),
+            "--method",
+            "ds",
+            "--gold",
+            &fixture("dawid_skene_gold.csv"),
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
@@ -164,13 +256,26 @@ fn gold_fixes_known_answers() {
 #[test]
 fn majority_vote_and_one_coin() {
     check(
-        &["aggregate", "{dawid_skene_1979.csv}", "--method", "mv", "--ties", "none"],
+        &[
+            "aggregate",
+            "{dawid_skene_1979.csv}",
+            "--method",
+            "mv",
+            "--ties",
+            "none",
+        ],
         expect![[r#"
             item,label,confidence
         "#]],
     );
     let output = Command::new(env!("CARGO_BIN_EXE_annoqa"))
-        .args(["aggregate", &fixture("dawid_skene_1979.csv"), "--method", "one-coin-ds", "--json"])
+        .args([
+            "aggregate",
+            &fixture("dawid_skene_1979.csv"),
+            "--method",
+            "one-coin-ds",
+            "--json",
+        ])
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -191,7 +296,17 @@ fn sample_plans() {
         "#]],
     );
     check(
-        &["sample-plan", "--lot", "1000", "--aql", "0.25", "--level", "II", "--inspection", "normal"],
+        &[
+            "sample-plan",
+            "--lot",
+            "1000",
+            "--aql",
+            "0.25",
+            "--level",
+            "II",
+            "--inspection",
+            "normal",
+        ],
         expect![[r#"
             code letter  J
             plan letter  H (following the table's arrow)
@@ -201,7 +316,16 @@ fn sample_plans() {
         "#]],
     );
     check(
-        &["sample-plan", "--lot", "50", "--aql", "2.5", "--level", "S-3", "--json"],
+        &[
+            "sample-plan",
+            "--lot",
+            "50",
+            "--aql",
+            "2.5",
+            "--level",
+            "S-3",
+            "--json",
+        ],
         expect![[r#"
             {"ac":0,"aql":2.5,"code_letter":"B","inspect_all":false,"inspection":"normal","lot":50,"n":5,"plan_letter":"C","re":1}
         "#]],
@@ -209,9 +333,28 @@ fn sample_plans() {
 }
 
 #[test]
+fn rfc_4180_quoting_bom_and_crlf() {
+    // A spreadsheet export: byte-order mark, capitalised header, CRLF line ends, quoted commas,
+    // doubled quotes, a line break inside a quoted field and a blank line.
+    check(
+        &["aggregate", "{quoted.csv}", "--method", "mv"],
+        expect![[r#"
+            item,label,confidence
+            "doc 1, para 2","say ""yes""",1.0000
+            doc2,"say ""yes""",0.5000
+        "#]],
+    );
+}
+
+#[test]
 fn clear_errors() {
     check(
-        &["agreement", "{unterminated_quote.csv}", "--metric", "fleiss"],
+        &[
+            "agreement",
+            "{unterminated_quote.csv}",
+            "--metric",
+            "fleiss",
+        ],
         expect![[r#"
             exit 1
             error: fixtures/unterminated_quote.csv:3: a quoted field is never closed
@@ -225,14 +368,30 @@ fn clear_errors() {
         "#]],
     );
     check(
-        &["agreement", "{ordinal_words.csv}", "--metric", "krippendorff", "--level", "ordinal"],
+        &[
+            "agreement",
+            "{ordinal_words.csv}",
+            "--metric",
+            "krippendorff",
+            "--level",
+            "ordinal",
+        ],
         expect![[r#"
             exit 1
             error: fixtures/ordinal_words.csv:2: label "low" is not a number: ordinal data need numeric labels, or give their order with --labels
         "#]],
     );
     check(
-        &["agreement", "{ordinal_words.csv}", "--metric", "krippendorff", "--level", "ordinal", "--labels", "low,medium"],
+        &[
+            "agreement",
+            "{ordinal_words.csv}",
+            "--metric",
+            "krippendorff",
+            "--level",
+            "ordinal",
+            "--labels",
+            "low,medium",
+        ],
         expect![[r#"
             exit 1
             error: fixtures/ordinal_words.csv:3: unknown label "high": it is not among --labels (low,medium)

@@ -55,7 +55,8 @@ impl Server {
     }
 
     async fn submit(&self, item: &str, annotator: &str, regions: Vec<Region>) -> (StatusCode, String) {
-        let body = serde_json::to_string(&SubmitRequest { annotator: annotator.into(), lead_time_ms: 1200, regions }).unwrap();
+        let body =
+            serde_json::to_string(&SubmitRequest { annotator: annotator.into(), lead_time_ms: 1200, regions }).unwrap();
         self.call("POST", &api::submit_path("news-entities", item), Some(body)).await
     }
 
@@ -145,13 +146,12 @@ async fn honeypot_gold_appears_in_no_response_before_the_annotators_submission_i
     let done: NextItem = serde_json::from_str(&s.get(&api::next_item_path("news-entities", "crawler")).await).unwrap();
     assert_eq!((done.progress.done, done.progress.total), (40, 40));
 
-    let stored: (Option<f64>, Option<bool>) = sqlx::query_as(
-        "SELECT gold_score, gold_passed FROM submissions WHERE annotator = 'crawler' AND item_id = ?",
-    )
-    .bind(&honeypots[0].item.id)
-    .fetch_one(s.store.pool())
-    .await
-    .unwrap();
+    let stored: (Option<f64>, Option<bool>) =
+        sqlx::query_as("SELECT gold_score, gold_passed FROM submissions WHERE annotator = 'crawler' AND item_id = ?")
+            .bind(&honeypots[0].item.id)
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
     assert_eq!(stored, (Some(1.0), Some(true)), "the authoritative score is stored with the submission");
 }
 
@@ -183,7 +183,9 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
         (
             "POST",
             submit.as_str(),
-            Some(r#"{"annotator":"ana","lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":-1,"end":2,"label":"ORG"}]}"#),
+            Some(
+                r#"{"annotator":"ana","lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":-1,"end":2,"label":"ORG"}]}"#,
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid value",
         ),

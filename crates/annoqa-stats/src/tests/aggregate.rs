@@ -295,3 +295,27 @@ fn dawid_skene_is_deterministic_and_respects_the_iteration_cap() {
     .unwrap();
     assert_eq!((capped.iterations, capped.converged), (2, false));
 }
+
+#[test]
+fn smoothing_keeps_error_rates_off_zero() {
+    // Unsmoothed, observer 2 never misreads class 3 (Table 2: 1.00); a pseudo-count of 0.5 per
+    // cell pulls every rate off 0 and 1, while patients all observers agree on keep their class.
+    let free = dawid_skene(&anaesthetists(), &DawidSkeneOptions::default()).unwrap();
+    assert_eq!(free.confusion(1, 2, 2), 1.0);
+    let options = DawidSkeneOptions {
+        smoothing: 0.5,
+        ..Default::default()
+    };
+    let smoothed = dawid_skene(&anaesthetists(), &options).unwrap();
+    assert!(smoothed.confusion.iter().all(|&p| p > 0.0 && p < 1.0));
+    for (p, row) in ANAESTHETISTS.iter().enumerate() {
+        if row.iter().all(|&c| c == row[0]) {
+            assert_eq!(smoothed.labels[p], Some(row[0] - 1), "patient {}", p + 1);
+        }
+    }
+    let bad = DawidSkeneOptions {
+        smoothing: -1.0,
+        ..Default::default()
+    };
+    assert!(dawid_skene(&anaesthetists(), &bad).is_err());
+}

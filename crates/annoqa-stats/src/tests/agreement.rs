@@ -412,33 +412,87 @@ fn quadratic_weights_match_irrcac() {
     // percent 0.9725, α 0.8926487.
     let table = abstractors();
     let counts = Counts::from_table(&table).unwrap();
-    assert_close(cohen_kappa(&table, &q3).unwrap().value, 0.8921569, 5e-8, "Cohen");
-    assert_close(scott_pi(&table, &q3).unwrap().value, 0.8921093, 5e-8, "Scott");
+    assert_close(
+        cohen_kappa(&table, &q3).unwrap().value,
+        0.8921569,
+        5e-8,
+        "Cohen",
+    );
+    assert_close(
+        scott_pi(&table, &q3).unwrap().value,
+        0.8921093,
+        5e-8,
+        "Scott",
+    );
     assert_close(gwet_ac(&counts, &q3).unwrap().value, 0.9402369, 5e-8, "AC2");
-    assert_close(brennan_prediger(&counts, &q3).unwrap().value, 0.9175, 5e-12, "BP");
-    assert_close(percent_agreement(&counts, &q3).unwrap().value, 0.9725, 5e-12, "percent");
+    assert_close(
+        brennan_prediger(&counts, &q3).unwrap().value,
+        0.9175,
+        5e-12,
+        "BP",
+    );
+    assert_close(
+        percent_agreement(&counts, &q3).unwrap().value,
+        0.9725,
+        5e-12,
+        "percent",
+    );
     let alpha = krippendorff_alpha(&counts, Level::Interval, &[1.0, 2.0, 3.0]).unwrap();
     assert_close(alpha.value, 0.8926487, 5e-8, "alpha");
 
     // cac.raw4raters (Krippendorff 2011): percent 0.9753788, AC2 0.914 (pe 0.7137044),
     // Fleiss 0.86494 (pe 0.8177083), BP 0.90152, α 0.84911.
     let counts = krippendorff_2011().counts();
-    assert_close(percent_agreement(&counts, &q5).unwrap().value, 0.9753788, 5e-8, "percent");
+    assert_close(
+        percent_agreement(&counts, &q5).unwrap().value,
+        0.9753788,
+        5e-8,
+        "percent",
+    );
     let ac2 = gwet_ac(&counts, &q5).unwrap();
     assert_close(ac2.value, 0.914, 5e-4, "AC2");
     assert_close(ac2.chance, 0.7137044, 5e-8, "AC2 pe");
     let fleiss = fleiss_kappa(&counts, &q5).unwrap();
     assert_close(fleiss.value, 0.86494, 5e-6, "Fleiss");
     assert_close(fleiss.chance, 0.8177083, 5e-8, "Fleiss pe");
-    assert_close(brennan_prediger(&counts, &q5).unwrap().value, 0.90152, 5e-6, "BP");
+    assert_close(
+        brennan_prediger(&counts, &q5).unwrap().value,
+        0.90152,
+        5e-6,
+        "BP",
+    );
     let values = [1.0, 2.0, 3.0, 4.0, 5.0];
-    assert_close(krippendorff_alpha(&counts, Level::Interval, &values).unwrap().value, 0.84911, 5e-6, "alpha");
+    assert_close(
+        krippendorff_alpha(&counts, Level::Interval, &values)
+            .unwrap()
+            .value,
+        0.84911,
+        5e-6,
+        "alpha",
+    );
 
     // distrib.6raters (Fleiss 1971, first 15 patients, categories scored 1–5): AC2 0.4837438,
     // Fleiss 0.2511909, BP 0.4177778, α 0.259511.
     let counts = Counts::from_rows(5, &FLEISS_1971[..15]).unwrap();
     assert_close(gwet_ac(&counts, &q5).unwrap().value, 0.4837438, 5e-8, "AC2");
-    assert_close(fleiss_kappa(&counts, &q5).unwrap().value, 0.2511909, 5e-8, "Fleiss");
-    assert_close(brennan_prediger(&counts, &q5).unwrap().value, 0.4177778, 5e-8, "BP");
-    assert_close(krippendorff_alpha(&counts, Level::Interval, &values).unwrap().value, 0.259511, 5e-7, "alpha");
+    assert_close(
+        fleiss_kappa(&counts, &q5).unwrap().value,
+        0.2511909,
+        5e-8,
+        "Fleiss",
+    );
+    assert_close(
+        brennan_prediger(&counts, &q5).unwrap().value,
+        0.4177778,
+        5e-8,
+        "BP",
+    );
+    assert_close(
+        krippendorff_alpha(&counts, Level::Interval, &values)
+            .unwrap()
+            .value,
+        0.259511,
+        5e-7,
+        "alpha",
+    );
 }

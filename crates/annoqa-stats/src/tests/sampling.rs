@@ -194,3 +194,87 @@ fn risk_weighted_sample_prefers_risky_items() {
     assert_eq!(picked_sorted, [1, 3]);
     assert!(risk_weighted_sample(&[1.0, -1.0], 1, 0).is_err());
 }
+
+#[test]
+fn normal_plans_match_a_second_published_transcription() {
+    // A MIL-STD-105E Table II-A excerpt for level II, AQL 0.65–15 (a facilities-management
+    // guide's "Table 1-A"), which prints the rejection number of every plan cell and arrows
+    // elsewhere. Row by row, `Some(re)` is a plan cell and `None` an arrow.
+    let aqls = [0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0];
+    let rows: [(char, [Option<u32>; 7]); 8] = [
+        ('E', [None, Some(1), None, None, Some(2), Some(3), Some(4)]),
+        (
+            'F',
+            [Some(1), None, None, Some(2), Some(3), Some(4), Some(6)],
+        ),
+        (
+            'G',
+            [None, None, Some(2), Some(3), Some(4), Some(6), Some(8)],
+        ),
+        (
+            'H',
+            [None, Some(2), Some(3), Some(4), Some(6), Some(8), Some(11)],
+        ),
+        (
+            'J',
+            [
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(6),
+                Some(8),
+                Some(11),
+                Some(15),
+            ],
+        ),
+        (
+            'K',
+            [
+                Some(3),
+                Some(4),
+                Some(6),
+                Some(8),
+                Some(11),
+                Some(15),
+                Some(22),
+            ],
+        ),
+        (
+            'L',
+            [
+                Some(4),
+                Some(6),
+                Some(8),
+                Some(11),
+                Some(15),
+                Some(22),
+                None,
+            ],
+        ),
+        (
+            'M',
+            [Some(6), Some(8), Some(11), Some(15), Some(22), None, None],
+        ),
+    ];
+    let lots = [
+        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
+    ];
+    for (letter, cells) in rows {
+        let lot = lots[CODE_LETTERS.iter().position(|c| *c == letter).unwrap()];
+        for (aql, cell) in aqls.iter().zip(cells) {
+            let got =
+                single_sampling_plan(lot, *aql, InspectionLevel::II, Inspection::Normal).unwrap();
+            match cell {
+                Some(re) => assert_eq!(
+                    (got.plan_letter, got.reject),
+                    (letter, re),
+                    "{letter} at AQL {aql}"
+                ),
+                None => assert_ne!(
+                    got.plan_letter, letter,
+                    "{letter} at AQL {aql} should follow an arrow"
+                ),
+            }
+        }
+    }
+}
