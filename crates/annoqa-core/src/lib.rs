@@ -11,6 +11,7 @@ pub mod guidelines;
 pub mod intervals;
 pub mod matching;
 pub mod model;
+pub mod rules;
 pub mod score;
 pub mod text;
 pub mod tracking;

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rules::Rule;
+use crate::transcript::Normalization;
+
 /// An annotation project: what annotators read (title, guidelines) and what they fill in (spec).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Project {
@@ -27,6 +30,25 @@ pub struct TaskSpec {
     /// Gold score (0–1) at or above which a gold item counts as passed.
     #[serde(default = "default_pass_threshold")]
     pub pass_threshold: f64,
+    /// Declarative consistency rules beyond the built-in checks (see [`crate::rules`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// How much of a honeypot's gold the annotator sees after submitting.
+    #[serde(default)]
+    pub reveal: RevealPolicy,
+}
+
+/// What an annotator is shown of a honeypot's gold after their submission is stored.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RevealPolicy {
+    /// Pass/fail and the score; no answer, no verdicts.
+    ScoreOnly,
+    /// Score, verdicts on the annotator's own regions and hints that do not quote the answer.
+    Hints,
+    /// Everything: the gold answer, every verdict and the full feedback.
+    #[default]
+    FullDiff,
 }
 
 fn default_pass_threshold() -> f64 {
@@ -61,6 +83,20 @@ pub struct Control {
     pub guideline: Option<String>,
     #[serde(default)]
     pub tolerance: Tolerance,
+    /// How transcripts are normalised before WER/CER (audio segments with transcripts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalization: Option<Normalization>,
+    /// Single choice: the cost (0–1) of answering `got` when gold is `expected`; unlisted
+    /// confusions cost 1. The choice score is 1 − cost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub costs: Vec<ChoiceCost>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChoiceCost {
+    pub expected: String,
+    pub got: String,
+    pub cost: f64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -153,19 +189,47 @@ pub struct Label {
     /// Guideline section that defines this label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guideline: Option<String>,
+    /// Boxes, polygons, video boxes and tracks of this label match gold at this IoU or more
+    /// (overrides the control's `tolerance.min_iou`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_iou: Option<f64>,
+    /// Keypoints of this label: COCO's per-keypoint constant κ (= 2σ) in the OKS formula.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kappa: Option<f64>,
 }
 
 /// How far from gold an answer may be and still count as matched. A control sets defaults;
-/// a gold item can override them per control.
+/// a gold item can override them per control. Unset fields take the defaults named below.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Tolerance {
-    /// A span matches when its character IoU with the gold span is at least this (0–1).
+    /// A span matches when its character IoU with the gold span is at least this (0–1; 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span_min_overlap: Option<f64>,
-    /// A span matches when both of its ends are within this many characters of gold.
+    /// A span matches when both of its ends are within this many characters of gold (0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span_boundary_chars: Option<u32>,
+    /// Boxes, polygons, video boxes and tracks match at this IoU or more (0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_iou: Option<f64>,
+    /// Keypoints match at this object keypoint similarity or more (0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_oks: Option<f64>,
+    /// Object area s² in px² for keypoint OKS (the media's area).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keypoint_area: Option<f64>,
+    /// Audio segments: onset (and minimum offset) collar in milliseconds (200, as sed_eval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collar_ms: Option<f64>,
+    /// Audio segments: the offset may also be off by this fraction of the gold length (0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_length_ratio: Option<f64>,
+    /// Transcripts of matched segments pass at this word error rate or less (0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wer: Option<f64>,
+    /// Video temporal segments match at this temporal IoU or more (0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_temporal_iou: Option<f64>,
 }
 
 impl Tolerance {
@@ -175,6 +239,13 @@ impl Tolerance {
         Tolerance {
             span_min_overlap: o.span_min_overlap.or(self.span_min_overlap),
             span_boundary_chars: o.span_boundary_chars.or(self.span_boundary_chars),
+            min_iou: o.min_iou.or(self.min_iou),
+            min_oks: o.min_oks.or(self.min_oks),
+            keypoint_area: o.keypoint_area.or(self.keypoint_area),
+            collar_ms: o.collar_ms.or(self.collar_ms),
+            offset_length_ratio: o.offset_length_ratio.or(self.offset_length_ratio),
+            max_wer: o.max_wer.or(self.max_wer),
+            min_temporal_iou: o.min_temporal_iou.or(self.min_temporal_iou),
         }
     }
 }

@@ -109,7 +109,7 @@ fn every_media_kind_and_gold_round_trips() {
                 answer: vec![choice("g1", &["positive"])],
                 tolerance: [(
                     "entities".to_string(),
-                    Tolerance { span_min_overlap: Some(0.5), span_boundary_chars: None },
+                    Tolerance { span_min_overlap: Some(0.5), ..Default::default() },
                 )]
                 .into_iter()
                 .collect(),
@@ -201,6 +201,8 @@ fn guideline_sections_have_stable_anchors() {
 fn spec_check_finds_dangling_anchors_and_duplicates() {
     let mut spec = spec();
     spec.controls[0].labels.push(Label {
+        min_iou: None,
+        kappa: None,
         value: "PERSON".into(),
         hotkey: Some("2".into()),
         color: None,
@@ -442,7 +444,7 @@ fn boundary_within_tolerance_matches_and_says_so() {
 #[test]
 fn gold_tolerance_override_tightens_the_control_default() {
     let mut g = sentence_gold();
-    g.tolerance.insert("entities".into(), Tolerance { span_min_overlap: None, span_boundary_chars: Some(0) });
+    g.tolerance.insert("entities".into(), Tolerance { span_boundary_chars: Some(0), ..Default::default() });
     let report = score_gold(
         &spec(),
         &text_item(SENTENCE),
@@ -462,7 +464,7 @@ fn gold_tolerance_override_tightens_the_control_default() {
 #[test]
 fn overlap_tolerance_accepts_spans_with_enough_iou() {
     let mut g = sentence_gold();
-    g.tolerance.insert("entities".into(), Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0) });
+    g.tolerance.insert("entities".into(), Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0), ..Default::default() });
     let report = score_gold(&spec(), &text_item(SENTENCE), &g, &[span("a", 0, 12, "PERSON")]);
     assert!(matches!(report.verdicts[0].verdict, Verdict::Matched { start_delta: -4, end_delta: 0 }));
     assert!(matches!(report.verdicts[3].verdict, Verdict::Missed), "no sentiment answer");

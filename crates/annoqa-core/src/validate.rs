@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::geometry::{box_in_media, point_in_media, polygon_in_media, polygon_problem};
 use crate::text::{self, is_edge_space};
-use crate::{Control, ControlKind, Item, Media, Region, RegionValue, SpanOverlap, TaskSpec};
+use crate::{BoxGeometry, Control, ControlKind, Item, Media, PairChoice, Region, RegionValue, SpanOverlap, TaskSpec};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -39,7 +40,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(code: &str, control: Option<&Control>, message: String) -> Finding {
+    pub(crate) fn error(code: &str, control: Option<&Control>, message: String) -> Finding {
         Finding {
             severity: Severity::Error,
             code: code.to_string(),
@@ -50,7 +51,7 @@ impl Finding {
         }
     }
 
-    fn on(mut self, regions: &[&Region]) -> Finding {
+    pub(crate) fn on(mut self, regions: &[&Region]) -> Finding {
         self.regions = regions.iter().map(|r| r.id.clone()).collect();
         self
     }
@@ -105,12 +106,204 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
         match &control.kind {
             ControlKind::Choice { multiple } => check_choice(control, *multiple, &answers, &mut findings),
             ControlKind::TextSpans { overlap } => check_spans(control, *overlap, item, &answers, &mut findings),
-            // Geometry, audio, video and pairwise rules arrive with the QA engine (issue 3);
-            // the generic checks above (control, region type, labels) already apply to them.
-            _ => {}
+            ControlKind::Pairwise { allow_tie, rationale_required } => {
+                check_pairwise(control, *allow_tie, *rationale_required, item, &answers, &mut findings)
+            }
+            _ => check_media_regions(control, item, &answers, &mut findings),
         }
     }
+    crate::rules::apply_rules(spec, item, regions, &mut findings);
     findings
+}
+
+/// The axis-aligned box of a box-like region: a box, a video box, or a polygon's bounds.
+pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
+    match value {
+        RegionValue::BBox { x, y, width, height, .. } | RegionValue::VideoBox { x, y, width, height, .. } => {
+            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height })
+        }
+        RegionValue::Polygon { points, .. } if !points.is_empty() => {
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for [x, y] in points {
+                x0 = x0.min(*x);
+                y0 = y0.min(*y);
+                x1 = x1.max(*x);
+                y1 = y1.max(*y);
+            }
+            Some(BoxGeometry { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
+        }
+        _ => None,
+    }
+}
+
+/// Frame size in pixels of an image or video item.
+fn frame_size(media: &Media) -> Option<(f64, f64)> {
+    match media {
+        Media::Image { width, height, .. } | Media::Video { width, height, .. } => {
+            Some((f64::from(*width), f64::from(*height)))
+        }
+        _ => None,
+    }
+}
+
+fn describe(b: &BoxGeometry) -> String {
+    format!("({:.1}, {:.1}, {:.1}×{:.1})", b.x, b.y, b.width, b.height)
+}
+
+/// Built-in geometry and time checks: every coordinate finite, every region inside its media,
+/// polygons simple, segments ordered and inside the duration, keyframes ordered.
+fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
+    let needs = |what: &str, region: &Region| {
+        Finding::error("wrong_media", Some(control), format!("{what} need {} items", media_word(control)))
+            .on(&[region])
+    };
+    for region in answers {
+        let mut problem = |code: &str, message: String| {
+            findings.push(Finding::error(code, Some(control), message).on(&[region]));
+        };
+        match &region.value {
+            RegionValue::BBox { x, y, width, height, label } | RegionValue::VideoBox { x, y, width, height, label, .. } => {
+                let b = BoxGeometry { x: *x, y: *y, width: *width, height: *height };
+                let Some((w, h)) = frame_size(&item.media) else {
+                    findings.push(needs("boxes", region));
+                    continue;
+                };
+                if ![*x, *y, *width, *height].iter().all(|v| v.is_finite()) {
+                    problem("not_finite", format!("{label} box `{}` has a coordinate that is not a number", region.id));
+                } else if *width <= 0.0 || *height <= 0.0 {
+                    problem("empty_box", format!("{label} box `{}` has no area {}", region.id, describe(&b)));
+                } else if !box_in_media(&b, w, h) {
+                    problem("outside_media", format!("{label} box `{}` {} reaches outside the {w}×{h} frame", region.id, describe(&b)));
+                }
+                if let (RegionValue::VideoBox { frame, .. }, Media::Video { frame_count, .. }) = (&region.value, &item.media) {
+                    if frame >= frame_count {
+                        problem("outside_frames", format!("{label} box `{}` is on frame {frame}; the video has frames 0–{}", region.id, frame_count.saturating_sub(1)));
+                    }
+                }
+            }
+            RegionValue::Polygon { points, label } => {
+                let Some((w, h)) = frame_size(&item.media) else {
+                    findings.push(needs("polygons", region));
+                    continue;
+                };
+                if let Some(p) = polygon_problem(points) {
+                    problem("invalid_polygon", format!("{label} polygon `{}`: {p}", region.id));
+                } else if !polygon_in_media(points, w, h) {
+                    problem("outside_media", format!("{label} polygon `{}` reaches outside the {w}×{h} frame", region.id));
+                }
+            }
+            RegionValue::Keypoint { x, y, label } => {
+                let Some((w, h)) = frame_size(&item.media) else {
+                    findings.push(needs("keypoints", region));
+                    continue;
+                };
+                if !x.is_finite() || !y.is_finite() {
+                    problem("not_finite", format!("{label} keypoint `{}` has a coordinate that is not a number", region.id));
+                } else if !point_in_media(*x, *y, w, h) {
+                    problem("outside_media", format!("{label} keypoint `{}` ({x:.1}, {y:.1}) lies outside the {w}×{h} frame", region.id));
+                }
+            }
+            RegionValue::AudioSegment { start, end, label, transcript } => {
+                let Media::Audio { duration, .. } = &item.media else {
+                    findings.push(needs("audio segments", region));
+                    continue;
+                };
+                if !start.is_finite() || !end.is_finite() {
+                    problem("not_finite", format!("{label} segment `{}` has a time that is not a number", region.id));
+                } else if start >= end {
+                    problem("empty_segment", format!("{label} segment `{}` ends ({end:.3} s) before it starts ({start:.3} s)", region.id));
+                } else if *start < 0.0 || end > duration {
+                    problem("outside_media", format!("{label} segment `{}` {start:.3}–{end:.3} s lies outside the {duration:.3} s recording", region.id));
+                }
+                let transcribed = matches!(control.kind, ControlKind::AudioSegments { transcript: true });
+                if !transcribed && transcript.is_some() {
+                    problem("unexpected_transcript", format!("`{}` takes no transcripts", control.name));
+                }
+            }
+            RegionValue::VideoTrack { keyframes, label } => {
+                let Media::Video { width, height, frame_count, .. } = &item.media else {
+                    findings.push(needs("tracks", region));
+                    continue;
+                };
+                if keyframes.is_empty() {
+                    problem("empty_track", format!("{label} track `{}` has no keyframes", region.id));
+                }
+                if keyframes.windows(2).any(|k| k[0].frame >= k[1].frame) {
+                    problem("keyframes_unordered", format!("{label} track `{}` has keyframes out of order or repeated", region.id));
+                }
+                for k in keyframes {
+                    let b = k.geometry();
+                    if k.frame >= *frame_count {
+                        problem("outside_frames", format!("{label} track `{}` has a keyframe on frame {}; the video has frames 0–{}", region.id, k.frame, frame_count.saturating_sub(1)));
+                        break;
+                    }
+                    let visible_box_ok = b.width > 0.0 && b.height > 0.0 && box_in_media(&b, f64::from(*width), f64::from(*height));
+                    if !k.outside && !visible_box_ok {
+                        problem("outside_media", format!("{label} track `{}` at frame {}: box {} is empty or outside the frame", region.id, k.frame, describe(&b)));
+                        break;
+                    }
+                }
+            }
+            RegionValue::VideoSegment { start_frame, end_frame, label } => {
+                let Media::Video { frame_count, .. } = &item.media else {
+                    findings.push(needs("video segments", region));
+                    continue;
+                };
+                if start_frame > end_frame {
+                    problem("empty_segment", format!("{label} segment `{}` ends (frame {end_frame}) before it starts (frame {start_frame})", region.id));
+                } else if end_frame >= frame_count {
+                    problem("outside_frames", format!("{label} segment `{}` ends on frame {end_frame}; the video has frames 0–{}", region.id, frame_count.saturating_sub(1)));
+                }
+            }
+            RegionValue::Choice { .. } | RegionValue::TextSpan { .. } | RegionValue::Pairwise { .. } => {}
+        }
+    }
+}
+
+fn media_word(control: &Control) -> &'static str {
+    match control.kind {
+        ControlKind::AudioSegments { .. } => "audio",
+        ControlKind::VideoBoxes | ControlKind::VideoTracks | ControlKind::VideoSegments => "video",
+        _ => "image or video",
+    }
+}
+
+fn check_pairwise(
+    control: &Control,
+    allow_tie: bool,
+    rationale_required: bool,
+    item: &Item,
+    answers: &[&Region],
+    findings: &mut Vec<Finding>,
+) {
+    if answers.len() > 1 {
+        findings.push(
+            Finding::error("choice_repeated", Some(control), format!("`{}` takes exactly one preference", control.name))
+                .on(answers),
+        );
+    }
+    if item.candidates.len() != 2 && !answers.is_empty() {
+        findings.push(Finding::error(
+            "pairwise_needs_two",
+            Some(control),
+            format!("a preference needs an item with two candidates; this one has {}", item.candidates.len()),
+        ));
+    }
+    for region in answers {
+        let RegionValue::Pairwise { choice, rationale } = &region.value else { continue };
+        if *choice == PairChoice::Tie && !allow_tie {
+            findings.push(
+                Finding::error("tie_not_allowed", Some(control), "pick A or B: a tie is not allowed here".into())
+                    .on(&[region]),
+            );
+        }
+        if rationale_required && rationale.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            findings.push(
+                Finding::error("rationale_required", Some(control), "say why you prefer this answer".into())
+                    .on(&[region]),
+            );
+        }
+    }
 }
 
 fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>) {
