@@ -13,6 +13,7 @@ pub mod matching;
 pub mod model;
 pub mod rules;
 pub mod score;
+mod score_regions;
 pub mod text;
 pub mod tracking;
 pub mod transcript;

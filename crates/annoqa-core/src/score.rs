@@ -5,6 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use crate::score_regions::{
+    score_audio, score_boxes, score_keypoints, score_pairwise, score_polygons, score_tracks_control,
+    score_video_segments, ControlOutcome,
+};
 use crate::text;
 use crate::{Control, ControlKind, Gold, Item, Media, Region, RegionValue, TaskSpec, Tolerance};
 
@@ -19,15 +25,15 @@ pub struct GoldReport {
     pub verdicts: Vec<RegionVerdict>,
     /// Short sentences for the annotator, most important first.
     pub feedback: Vec<Feedback>,
-    /// Controls with gold whose kind has no scorer yet; they do not count towards `score`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unscored_controls: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ControlScore {
     pub control: String,
     pub score: f64,
+    /// Kind-specific measures behind the score, e.g. `event_f1`, `wer`, `mota`, `idf1`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// The verdict on one region: an annotated region, a gold region, or a pair of them.
@@ -56,8 +62,14 @@ pub enum Verdict {
     Extra,
     /// Same place as gold, different label.
     WrongLabel { expected: String, got: String },
-    /// Same label, overlapping gold, but the boundaries are outside tolerance.
+    /// Same label, overlapping gold, but the boundaries are outside tolerance (characters for
+    /// text, milliseconds for audio, frames for video segments).
     BoundaryOff { start_delta: i64, end_delta: i64, overlap: f64 },
+    /// Same label, overlapping gold, but below the IoU (boxes, polygons) or OKS (keypoints)
+    /// threshold; `overlap` is that IoU or OKS.
+    LowOverlap { overlap: f64 },
+    /// The segment matches in time, but its transcript is too far from gold.
+    TranscriptOff { wer: f64, cer: f64 },
 }
 
 impl Verdict {
@@ -69,6 +81,10 @@ impl Verdict {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Feedback {
     pub message: String,
+    /// The same point without quoting the gold answer, for the `hints` reveal policy; `None`
+    /// when `message` quotes nothing of gold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guideline: Option<String>,
 }
@@ -78,37 +94,44 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
     let mut scores = Vec::new();
     let mut verdicts = Vec::new();
     let mut feedback = Vec::new();
-    let mut unscored = Vec::new();
 
     for control in &spec.controls {
-        let mine: Vec<&Region> = regions.iter().filter(|r| r.control == control.name).collect();
+        let mine: Vec<&Region> =
+            regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
         let theirs: Vec<&Region> = gold.answer.iter().filter(|r| r.control == control.name).collect();
         let tolerance = control.tolerance.overridden_by(gold.tolerance.get(&control.name));
-        let scored = match &control.kind {
-            ControlKind::Choice { .. } if !theirs.is_empty() => {
-                Some(score_choice(control, &mine, &theirs, &mut verdicts, &mut feedback))
-            }
-            ControlKind::TextSpans { .. } if !(mine.is_empty() && theirs.is_empty()) => {
-                let Media::Text { text } = &item.media else { continue };
-                Some(score_spans(control, tolerance, text, &mine, &theirs, &mut verdicts, &mut feedback))
-            }
-            ControlKind::Choice { .. } | ControlKind::TextSpans { .. } => None,
-            _ => {
-                if !theirs.is_empty() {
-                    unscored.push(control.name.clone());
-                }
-                None
-            }
-        };
-        if let Some(score) = scored {
-            scores.push(ControlScore { control: control.name.clone(), score });
+        if theirs.is_empty() && (mine.is_empty() || matches!(control.kind, ControlKind::Choice { .. })) {
+            // Nothing in gold and nothing drawn: no evidence either way.
+            continue;
         }
+        let outcome = match &control.kind {
+            ControlKind::Choice { .. } => {
+                let score = score_choice(control, &mine, &theirs, &mut verdicts, &mut feedback);
+                ControlOutcome { score, metrics: BTreeMap::new(), verdicts: Vec::new(), feedback: Vec::new() }
+            }
+            ControlKind::TextSpans { .. } => {
+                let Media::Text { text } = &item.media else { continue };
+                let score = score_spans(control, tolerance, text, &mine, &theirs, &mut verdicts, &mut feedback);
+                ControlOutcome { score, metrics: BTreeMap::new(), verdicts: Vec::new(), feedback: Vec::new() }
+            }
+            ControlKind::BBox | ControlKind::VideoBoxes => score_boxes(control, &tolerance, &mine, &theirs),
+            ControlKind::Polygon => score_polygons(control, &tolerance, &mine, &theirs),
+            ControlKind::Keypoint => score_keypoints(control, &tolerance, item, &mine, &theirs),
+            ControlKind::AudioSegments { .. } => score_audio(control, &tolerance, &mine, &theirs),
+            ControlKind::VideoTracks => score_tracks_control(control, &tolerance, &mine, &theirs),
+            ControlKind::VideoSegments => score_video_segments(control, &tolerance, &mine, &theirs),
+            ControlKind::Pairwise { .. } => score_pairwise(control, &mine, &theirs),
+        };
+        verdicts.extend(outcome.verdicts);
+        feedback.extend(outcome.feedback);
+        scores.push(ControlScore { control: control.name.clone(), score: outcome.score, metrics: outcome.metrics });
     }
 
     let score = if scores.is_empty() { 1.0 } else { scores.iter().map(|s| s.score).sum::<f64>() / scores.len() as f64 };
     let passed = score >= spec.pass_threshold;
     if !gold.explanation.is_empty() {
-        feedback.insert(0, Feedback { message: gold.explanation.clone(), guideline: gold.guideline.clone() });
+        let hint = gold.guideline.as_ref().map(|g| format!("see the guideline section `{g}`"));
+        feedback.insert(0, Feedback { message: gold.explanation.clone(), hint, guideline: gold.guideline.clone() });
     }
     GoldReport {
         passed,
@@ -117,7 +140,6 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
         controls: scores,
         verdicts,
         feedback,
-        unscored_controls: unscored,
     }
 }
 
@@ -142,10 +164,17 @@ fn score_choice(
     expected.dedup();
     let both = chosen.iter().filter(|l| expected.contains(l)).count();
     let either = chosen.len() + expected.len() - both;
-    let score = if either == 0 { 1.0 } else { both as f64 / either as f64 };
+    let mut score = if either == 0 { 1.0 } else { both as f64 / either as f64 };
+    if let ([e], [g]) = (expected.as_slice(), chosen.as_slice()) {
+        // A single choice may have a cheaper confusion than "completely wrong".
+        if e != g {
+            let cost = control.costs.iter().find(|c| c.expected == *e && c.got == *g).map_or(1.0, |c| c.cost);
+            score = 1.0 - cost.clamp(0.0, 1.0);
+        }
+    }
     let region = mine.first().map(|r| r.id.clone());
     let gold_region = theirs.first().map(|r| r.id.clone());
-    let verdict = if score == 1.0 {
+    let verdict = if both == either {
         Verdict::Matched { start_delta: 0, end_delta: 0 }
     } else if chosen.is_empty() {
         Verdict::Missed
@@ -156,10 +185,12 @@ fn score_choice(
     match &verdict {
         Verdict::Missed => feedback.push(Feedback {
             message: format!("{what}: no answer; gold is {}", expected.join(", ")),
+            hint: Some(format!("{what}: no answer")),
             guideline: control.guideline.clone(),
         }),
         Verdict::WrongLabel { expected: e, got } => feedback.push(Feedback {
             message: format!("{what}: you chose {got}; gold is {e}"),
+            hint: Some(format!("{what}: reconsider {got}")),
             guideline: expected.first().and_then(|l| label_guideline(control, l)),
         }),
         _ => {}
@@ -265,12 +296,15 @@ fn score_spans(
             Verdict::Matched { start_delta, end_delta } => {
                 matched += 1;
                 if *start_delta != 0 || *end_delta != 0 {
-                    Some(format!(
-                        "{} “{}”: accepted, boundary off by {} within tolerance (gold “{}”)",
-                        g.label,
-                        quote(m),
-                        start_delta.abs() + end_delta.abs(),
-                        quote(g)
+                    Some((
+                        format!(
+                            "{} “{}”: accepted, boundary off by {} within tolerance (gold “{}”)",
+                            g.label,
+                            quote(m),
+                            start_delta.abs() + end_delta.abs(),
+                            quote(g)
+                        ),
+                        Some(format!("{} “{}”: accepted, boundary slightly off", g.label, quote(m))),
                     ))
                 } else {
                     None
@@ -278,22 +312,25 @@ fn score_spans(
             }
             Verdict::WrongLabel { expected, got } => {
                 errors += 2;
-                Some(format!("“{}” is {expected}, not {got}", quote(g)))
+                Some((format!("“{}” is {expected}, not {got}", quote(g)), Some(format!("check the label of “{}”", quote(m)))))
             }
             Verdict::BoundaryOff { start_delta, end_delta, .. } => {
                 errors += 2;
-                Some(format!(
-                    "{} “{}”: boundary off by {} (start {start_delta:+}, end {end_delta:+}); gold is “{}”",
-                    g.label,
-                    quote(m),
-                    start_delta.abs() + end_delta.abs(),
-                    quote(g)
+                Some((
+                    format!(
+                        "{} “{}”: boundary off by {} (start {start_delta:+}, end {end_delta:+}); gold is “{}”",
+                        g.label,
+                        quote(m),
+                        start_delta.abs() + end_delta.abs(),
+                        quote(g)
+                    ),
+                    Some(format!("{} “{}”: check where it starts and ends", g.label, quote(m))),
                 ))
             }
-            Verdict::Missed | Verdict::Extra => None,
+            _ => None,
         };
-        if let Some(message) = message {
-            feedback.push(Feedback { message, guideline: label_guideline(control, g.label) });
+        if let Some((message, hint)) = message {
+            feedback.push(Feedback { message, hint, guideline: label_guideline(control, g.label) });
         }
         verdicts.push(RegionVerdict {
             control: control.name.clone(),
@@ -306,6 +343,7 @@ fn score_spans(
         errors += 1;
         feedback.push(Feedback {
             message: format!("missed {} “{}” ({}–{})", g.label, quote(g), g.start, g.end),
+            hint: Some(format!("a {} is missing", g.label)),
             guideline: label_guideline(control, g.label),
         });
         verdicts.push(RegionVerdict {
@@ -319,6 +357,7 @@ fn score_spans(
         errors += 1;
         feedback.push(Feedback {
             message: format!("“{}” is not marked {} in gold", quote(m), m.label),
+            hint: None,
             guideline: label_guideline(control, m.label),
         });
         verdicts.push(RegionVerdict {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use annoqa_core::api::{self, AssignedItem, GoldReveal, NextItem, ProjectView, SubmitRequest, SubmitResponse};
 use annoqa_core::validate::has_errors;
-use annoqa_core::{score_gold, validate, GoldMode};
+use annoqa_core::{score_gold, validate, GoldMode, RevealPolicy};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path as UrlPath, Query, Request, State};
 use axum::http::StatusCode;
@@ -115,12 +115,10 @@ async fn submit(
             SubmitError::Database(e) => e.into(),
         })?;
     // The submission is stored: only now may the gold answer leave the server.
-    let gold = stored.gold.zip(report).map(|(gold, report)| GoldReveal {
-        mode: gold.mode,
-        answer: gold.answer,
-        explanation: gold.explanation,
-        guideline: gold.guideline,
-        report,
+    // Training gold is already in the browser; the project's reveal policy guards honeypots.
+    let gold = stored.gold.zip(report).map(|(gold, report)| {
+        let policy = if gold.mode == GoldMode::Training { RevealPolicy::FullDiff } else { project.spec.reveal };
+        GoldReveal::new(&gold, report, policy)
     });
     Ok(Json(SubmitResponse { submission_id, created_at_ms, findings, gold }))
 }

@@ -29,6 +29,8 @@ pub fn verdict_class(verdict: &Verdict) -> &'static str {
         Verdict::Extra => "verdict-extra",
         Verdict::WrongLabel { .. } => "verdict-wrong_label",
         Verdict::BoundaryOff { .. } => "verdict-boundary_off",
+        Verdict::LowOverlap { .. } => "verdict-low_overlap",
+        Verdict::TranscriptOff { .. } => "verdict-transcript_off",
     }
 }
 
@@ -39,6 +41,8 @@ fn verdict_words(verdict: &Verdict) -> &'static str {
         Verdict::Extra => "not in gold",
         Verdict::WrongLabel { .. } => "wrong label",
         Verdict::BoundaryOff { .. } => "boundary off",
+        Verdict::LowOverlap { .. } => "low overlap",
+        Verdict::TranscriptOff { .. } => "transcript off",
     }
 }
 
@@ -150,12 +154,14 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
                             { render_span_text(&props.text, &yours) }
                         </div>
                     </figure>
-                    <figure>
-                        <figcaption>{ "Gold" }</figcaption>
-                        <div class="verdict-text gold-answer" dir="auto">
-                            { render_span_text(&props.text, &theirs) }
-                        </div>
-                    </figure>
+                    if !gold.answer.is_empty() {
+                        <figure>
+                            <figcaption>{ "Gold" }</figcaption>
+                            <div class="verdict-text gold-answer" dir="auto">
+                                { render_span_text(&props.text, &theirs) }
+                            </div>
+                        </figure>
+                    }
                 </div>
                 <p class="verdict-legend">
                     <span class="legend legend-matched">{ "matched" }</span>
@@ -168,9 +174,6 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
             <ul class="choice-verdicts">
                 { for choice_verdicts.map(|v| choice_row(props, v)) }
             </ul>
-            if !report.unscored_controls.is_empty() {
-                <p class="hint">{ format!("Not scored yet: {}", report.unscored_controls.join(", ")) }</p>
-            }
             <div class="gold-actions">
                 if props.stored {
                     <button id="next-item" type="button" class="primary" onmousedown={keep_focus()}
