@@ -285,19 +285,21 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::NoDuplicates { control, min_iou } => {
                 for (a, b, how) in near_pairs(&of(control), OverlapScope::SameLabel, *min_iou, true) {
-                    out.push(("duplicate", format!("regions `{}` and `{}` are duplicates ({how})", a.id, b.id), vec![
-                        a.id.clone(),
-                        b.id.clone(),
-                    ]));
+                    out.push((
+                        "duplicate",
+                        format!("regions `{}` and `{}` are duplicates ({how})", a.id, b.id),
+                        vec![a.id.clone(), b.id.clone()],
+                    ));
                 }
             }
             Check::NoOverlap { control, scope, max_iou } => {
                 let threshold = if *max_iou > 0.0 { *max_iou } else { f64::MIN_POSITIVE };
                 for (a, b, how) in near_pairs(&of(control), *scope, threshold, false) {
-                    out.push(("overlap", format!("regions `{}` and `{}` overlap ({how})", a.id, b.id), vec![
-                        a.id.clone(),
-                        b.id.clone(),
-                    ]));
+                    out.push((
+                        "overlap",
+                        format!("regions `{}` and `{}` overlap ({how})", a.id, b.id),
+                        vec![a.id.clone(), b.id.clone()],
+                    ));
                 }
             }
             Check::TokenBoundaries { control } => {
@@ -334,8 +336,8 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                         }
                         _ => continue,
                     };
-                    if !length.is_finite() {
-                        continue;
+                    if !length.is_finite() || length <= 0.0 {
+                        continue; // the built-in checks report reversed and non-finite segments
                     }
                     if let Some(m) = min.filter(|m| length < *m) {
                         out.push((

@@ -133,14 +133,7 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
         let hint = gold.guideline.as_ref().map(|g| format!("see the guideline section `{g}`"));
         feedback.insert(0, Feedback { message: gold.explanation.clone(), hint, guideline: gold.guideline.clone() });
     }
-    GoldReport {
-        passed,
-        score,
-        pass_threshold: spec.pass_threshold,
-        controls: scores,
-        verdicts,
-        feedback,
-    }
+    GoldReport { passed, score, pass_threshold: spec.pass_threshold, controls: scores, verdicts, feedback }
 }
 
 fn label_guideline(control: &Control, label: &str) -> Option<String> {
@@ -312,7 +305,10 @@ fn score_spans(
             }
             Verdict::WrongLabel { expected, got } => {
                 errors += 2;
-                Some((format!("“{}” is {expected}, not {got}", quote(g)), Some(format!("check the label of “{}”", quote(m)))))
+                Some((
+                    format!("“{}” is {expected}, not {got}", quote(g)),
+                    Some(format!("check the label of “{}”", quote(m))),
+                ))
             }
             Verdict::BoundaryOff { start_delta, end_delta, .. } => {
                 errors += 2;

@@ -244,7 +244,12 @@ fn iou_threshold(control: &Control, tolerance: &Tolerance, label: &str) -> f64 {
 }
 
 /// Boxes and video frame boxes: optimal IoU matching (per frame for video).
-pub(crate) fn score_boxes(control: &Control, tolerance: &Tolerance, mine: &[&Region], theirs: &[&Region]) -> ControlOutcome {
+pub(crate) fn score_boxes(
+    control: &Control,
+    tolerance: &Tolerance,
+    mine: &[&Region],
+    theirs: &[&Region],
+) -> ControlOutcome {
     let (gold, mine) = (pieces(theirs), pieces(mine));
     let gold_boxes: Vec<BoxGeometry> = gold.iter().map(|p| boxed(p.value)).collect();
     let mine_boxes: Vec<BoxGeometry> = mine.iter().map(|p| boxed(p.value)).collect();
@@ -280,7 +285,10 @@ pub(crate) fn score_boxes(control: &Control, tolerance: &Tolerance, mine: &[&Reg
         },
         |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
     );
-    outcome.metrics.insert("mean_iou".into(), mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)));
+    outcome.metrics.insert(
+        "mean_iou".into(),
+        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
+    );
     outcome
 }
 
@@ -294,7 +302,12 @@ fn mean(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// Polygons: optimal polygon-IoU matching.
-pub(crate) fn score_polygons(control: &Control, tolerance: &Tolerance, mine: &[&Region], theirs: &[&Region]) -> ControlOutcome {
+pub(crate) fn score_polygons(
+    control: &Control,
+    tolerance: &Tolerance,
+    mine: &[&Region],
+    theirs: &[&Region],
+) -> ControlOutcome {
     let (gold, mine) = (pieces(theirs), pieces(mine));
     let points = |v: &RegionValue| match v {
         RegionValue::Polygon { points, .. } => points.clone(),
@@ -340,7 +353,10 @@ pub(crate) fn score_polygons(control: &Control, tolerance: &Tolerance, mine: &[&
         },
         |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
     );
-    outcome.metrics.insert("mean_iou".into(), mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)));
+    outcome.metrics.insert(
+        "mean_iou".into(),
+        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
+    );
     outcome
 }
 
@@ -406,7 +422,10 @@ pub(crate) fn score_keypoints(
         },
         |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
     );
-    outcome.metrics.insert("mean_oks".into(), mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)));
+    outcome.metrics.insert(
+        "mean_oks".into(),
+        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
+    );
     outcome
 }
 
@@ -417,7 +436,12 @@ fn ms(seconds: f64) -> i64 {
 /// Audio segments: sed_eval's event-based matching (onset collar; offset collar or a fraction
 /// of the gold length), maximising the number of matched events; then the transcripts of
 /// matched segments by WER after normalisation.
-pub(crate) fn score_audio(control: &Control, tolerance: &Tolerance, mine: &[&Region], theirs: &[&Region]) -> ControlOutcome {
+pub(crate) fn score_audio(
+    control: &Control,
+    tolerance: &Tolerance,
+    mine: &[&Region],
+    theirs: &[&Region],
+) -> ControlOutcome {
     let (gold, mine) = (pieces(theirs), pieces(mine));
     let times = |v: &RegionValue| match v {
         RegionValue::AudioSegment { start, end, .. } => (*start, *end),
@@ -450,7 +474,11 @@ pub(crate) fn score_audio(control: &Control, tolerance: &Tolerance, mine: &[&Reg
             // A pair that meets the collars always counts as a candidate, even when the
             // segments do not overlap (very short events).
             let iou = temporal_iou(times(gold[g].value), times(mine[m].value));
-            if events_tolerance.times_match(&event(&gold[g]), &event(&mine[m])) { iou.max(f64::MIN_POSITIVE) } else { iou }
+            if events_tolerance.times_match(&event(&gold[g]), &event(&mine[m])) {
+                iou.max(f64::MIN_POSITIVE)
+            } else {
+                iou
+            }
         },
         |g, m, _| events_tolerance.times_match(&event(&gold[g]), &event(&mine[m])),
         Objective::MaxPairsThenSimilarity,
@@ -520,7 +548,11 @@ pub(crate) fn score_audio(control: &Control, tolerance: &Tolerance, mine: &[&Reg
                         max_wer * 100.0,
                         normalization_preview(&reference, &normalization)
                     ),
-                    hint: Some(format!("transcript of `{}`: WER {:.0}%, listen again", mine[pair.mine].id, wer * 100.0)),
+                    hint: Some(format!(
+                        "transcript of `{}`: WER {:.0}%, listen again",
+                        mine[pair.mine].id,
+                        wer * 100.0
+                    )),
                     guideline: control.guideline.clone(),
                 });
             }

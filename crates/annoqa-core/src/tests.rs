@@ -1,6 +1,8 @@
 //! Unit tests of the core: serde round trips of every region kind, text offsets, validation and
 //! gold scoring of text tasks.
 
+mod media;
+
 use expect_test::{expect, Expect};
 use serde_json::json;
 
@@ -107,12 +109,9 @@ fn every_media_kind_and_gold_round_trips() {
             gold: Some(Gold {
                 mode: GoldMode::Honeypot,
                 answer: vec![choice("g1", &["positive"])],
-                tolerance: [(
-                    "entities".to_string(),
-                    Tolerance { span_min_overlap: Some(0.5), ..Default::default() },
-                )]
-                .into_iter()
-                .collect(),
+                tolerance: [("entities".to_string(), Tolerance { span_min_overlap: Some(0.5), ..Default::default() })]
+                    .into_iter()
+                    .collect(),
                 explanation: "because".into(),
                 guideline: Some("sentiment".into()),
             }),
@@ -464,7 +463,10 @@ fn gold_tolerance_override_tightens_the_control_default() {
 #[test]
 fn overlap_tolerance_accepts_spans_with_enough_iou() {
     let mut g = sentence_gold();
-    g.tolerance.insert("entities".into(), Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0), ..Default::default() });
+    g.tolerance.insert(
+        "entities".into(),
+        Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0), ..Default::default() },
+    );
     let report = score_gold(&spec(), &text_item(SENTENCE), &g, &[span("a", 0, 12, "PERSON")]);
     assert!(matches!(report.verdicts[0].verdict, Verdict::Matched { start_delta: -4, end_delta: 0 }));
     assert!(matches!(report.verdicts[3].verdict, Verdict::Missed), "no sentiment answer");

@@ -154,15 +154,15 @@ fn describe(b: &BoxGeometry) -> String {
 /// polygons simple, segments ordered and inside the duration, keyframes ordered.
 fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
     let needs = |what: &str, region: &Region| {
-        Finding::error("wrong_media", Some(control), format!("{what} need {} items", media_word(control)))
-            .on(&[region])
+        Finding::error("wrong_media", Some(control), format!("{what} need {} items", media_word(control))).on(&[region])
     };
     for region in answers {
         let mut problem = |code: &str, message: String| {
             findings.push(Finding::error(code, Some(control), message).on(&[region]));
         };
         match &region.value {
-            RegionValue::BBox { x, y, width, height, label } | RegionValue::VideoBox { x, y, width, height, label, .. } => {
+            RegionValue::BBox { x, y, width, height, label }
+            | RegionValue::VideoBox { x, y, width, height, label, .. } => {
                 let b = BoxGeometry { x: *x, y: *y, width: *width, height: *height };
                 let Some((w, h)) = frame_size(&item.media) else {
                     findings.push(needs("boxes", region));
@@ -173,11 +173,23 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                 } else if *width <= 0.0 || *height <= 0.0 {
                     problem("empty_box", format!("{label} box `{}` has no area {}", region.id, describe(&b)));
                 } else if !box_in_media(&b, w, h) {
-                    problem("outside_media", format!("{label} box `{}` {} reaches outside the {w}×{h} frame", region.id, describe(&b)));
+                    problem(
+                        "outside_media",
+                        format!("{label} box `{}` {} reaches outside the {w}×{h} frame", region.id, describe(&b)),
+                    );
                 }
-                if let (RegionValue::VideoBox { frame, .. }, Media::Video { frame_count, .. }) = (&region.value, &item.media) {
+                if let (RegionValue::VideoBox { frame, .. }, Media::Video { frame_count, .. }) =
+                    (&region.value, &item.media)
+                {
                     if frame >= frame_count {
-                        problem("outside_frames", format!("{label} box `{}` is on frame {frame}; the video has frames 0–{}", region.id, frame_count.saturating_sub(1)));
+                        problem(
+                            "outside_frames",
+                            format!(
+                                "{label} box `{}` is on frame {frame}; the video has frames 0–{}",
+                                region.id,
+                                frame_count.saturating_sub(1)
+                            ),
+                        );
                     }
                 }
             }
@@ -189,7 +201,10 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                 if let Some(p) = polygon_problem(points) {
                     problem("invalid_polygon", format!("{label} polygon `{}`: {p}", region.id));
                 } else if !polygon_in_media(points, w, h) {
-                    problem("outside_media", format!("{label} polygon `{}` reaches outside the {w}×{h} frame", region.id));
+                    problem(
+                        "outside_media",
+                        format!("{label} polygon `{}` reaches outside the {w}×{h} frame", region.id),
+                    );
                 }
             }
             RegionValue::Keypoint { x, y, label } => {
@@ -198,9 +213,15 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                     continue;
                 };
                 if !x.is_finite() || !y.is_finite() {
-                    problem("not_finite", format!("{label} keypoint `{}` has a coordinate that is not a number", region.id));
+                    problem(
+                        "not_finite",
+                        format!("{label} keypoint `{}` has a coordinate that is not a number", region.id),
+                    );
                 } else if !point_in_media(*x, *y, w, h) {
-                    problem("outside_media", format!("{label} keypoint `{}` ({x:.1}, {y:.1}) lies outside the {w}×{h} frame", region.id));
+                    problem(
+                        "outside_media",
+                        format!("{label} keypoint `{}` ({x:.1}, {y:.1}) lies outside the {w}×{h} frame", region.id),
+                    );
                 }
             }
             RegionValue::AudioSegment { start, end, label, transcript } => {
@@ -211,9 +232,18 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                 if !start.is_finite() || !end.is_finite() {
                     problem("not_finite", format!("{label} segment `{}` has a time that is not a number", region.id));
                 } else if start >= end {
-                    problem("empty_segment", format!("{label} segment `{}` ends ({end:.3} s) before it starts ({start:.3} s)", region.id));
+                    problem(
+                        "empty_segment",
+                        format!("{label} segment `{}` ends ({end:.3} s) before it starts ({start:.3} s)", region.id),
+                    );
                 } else if *start < 0.0 || end > duration {
-                    problem("outside_media", format!("{label} segment `{}` {start:.3}–{end:.3} s lies outside the {duration:.3} s recording", region.id));
+                    problem(
+                        "outside_media",
+                        format!(
+                            "{label} segment `{}` {start:.3}–{end:.3} s lies outside the {duration:.3} s recording",
+                            region.id
+                        ),
+                    );
                 }
                 let transcribed = matches!(control.kind, ControlKind::AudioSegments { transcript: true });
                 if !transcribed && transcript.is_some() {
@@ -229,17 +259,37 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                     problem("empty_track", format!("{label} track `{}` has no keyframes", region.id));
                 }
                 if keyframes.windows(2).any(|k| k[0].frame >= k[1].frame) {
-                    problem("keyframes_unordered", format!("{label} track `{}` has keyframes out of order or repeated", region.id));
+                    problem(
+                        "keyframes_unordered",
+                        format!("{label} track `{}` has keyframes out of order or repeated", region.id),
+                    );
                 }
                 for k in keyframes {
                     let b = k.geometry();
                     if k.frame >= *frame_count {
-                        problem("outside_frames", format!("{label} track `{}` has a keyframe on frame {}; the video has frames 0–{}", region.id, k.frame, frame_count.saturating_sub(1)));
+                        problem(
+                            "outside_frames",
+                            format!(
+                                "{label} track `{}` has a keyframe on frame {}; the video has frames 0–{}",
+                                region.id,
+                                k.frame,
+                                frame_count.saturating_sub(1)
+                            ),
+                        );
                         break;
                     }
-                    let visible_box_ok = b.width > 0.0 && b.height > 0.0 && box_in_media(&b, f64::from(*width), f64::from(*height));
+                    let visible_box_ok =
+                        b.width > 0.0 && b.height > 0.0 && box_in_media(&b, f64::from(*width), f64::from(*height));
                     if !k.outside && !visible_box_ok {
-                        problem("outside_media", format!("{label} track `{}` at frame {}: box {} is empty or outside the frame", region.id, k.frame, describe(&b)));
+                        problem(
+                            "outside_media",
+                            format!(
+                                "{label} track `{}` at frame {}: box {} is empty or outside the frame",
+                                region.id,
+                                k.frame,
+                                describe(&b)
+                            ),
+                        );
                         break;
                     }
                 }
@@ -250,9 +300,22 @@ fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], find
                     continue;
                 };
                 if start_frame > end_frame {
-                    problem("empty_segment", format!("{label} segment `{}` ends (frame {end_frame}) before it starts (frame {start_frame})", region.id));
+                    problem(
+                        "empty_segment",
+                        format!(
+                            "{label} segment `{}` ends (frame {end_frame}) before it starts (frame {start_frame})",
+                            region.id
+                        ),
+                    );
                 } else if end_frame >= frame_count {
-                    problem("outside_frames", format!("{label} segment `{}` ends on frame {end_frame}; the video has frames 0–{}", region.id, frame_count.saturating_sub(1)));
+                    problem(
+                        "outside_frames",
+                        format!(
+                            "{label} segment `{}` ends on frame {end_frame}; the video has frames 0–{}",
+                            region.id,
+                            frame_count.saturating_sub(1)
+                        ),
+                    );
                 }
             }
             RegionValue::Choice { .. } | RegionValue::TextSpan { .. } | RegionValue::Pairwise { .. } => {}
@@ -278,8 +341,12 @@ fn check_pairwise(
 ) {
     if answers.len() > 1 {
         findings.push(
-            Finding::error("choice_repeated", Some(control), format!("`{}` takes exactly one preference", control.name))
-                .on(answers),
+            Finding::error(
+                "choice_repeated",
+                Some(control),
+                format!("`{}` takes exactly one preference", control.name),
+            )
+            .on(answers),
         );
     }
     if item.candidates.len() != 2 && !answers.is_empty() {
