@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod qa;
+
 #[derive(Parser)]
 #[command(name = "annoqa", version, about = "Annotation QA: live validation, gold checks, agreement")]
 struct Cli {
@@ -31,6 +33,10 @@ enum Command {
         #[arg(long = "static", default_value = "static")]
         static_dir: PathBuf,
     },
+    /// Check annotations against a task spec's rules; exit 1 when any has an error.
+    Validate(qa::ValidateArgs),
+    /// Score annotations against gold with the spec's tolerances; exit 1 when any fails.
+    Score(qa::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,16 +45,20 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ANNOQA_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    // Exit codes: 0 all good, 1 the checked work has errors or failures, 2 the command could
+    // not run (unreadable or malformed input, a server that cannot start).
     let result = match cli.command {
         Command::Serve { addr, database, dist, static_dir } => {
-            serve(annoqa_server::Config { addr, database, dist, static_dir })
+            serve(annoqa_server::Config { addr, database, dist, static_dir }).map(|()| 0)
         }
+        Command::Validate(args) => qa::run_validate(&args),
+        Command::Score(args) => qa::run_score(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

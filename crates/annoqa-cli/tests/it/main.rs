@@ -4,6 +4,8 @@
 //! that the CLI wires the right statistics: Krippendorff (2011), Fleiss (1971), Gwet's
 //! `cont3x3abstractors` and Dawid & Skene (1979).
 
+mod qa;
+
 use std::path::PathBuf;
 use std::process::Command;
 
