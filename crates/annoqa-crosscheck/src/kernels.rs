@@ -2,15 +2,6 @@
 //! to them, and the comparison with the reference implementations' answers printed by
 //! `qa_crosscheck.py` (same JSON shapes; see that script's docstring).
 //!
-//! Meant to be included by the xtask command (`#[path = "../crosscheck/kernels.rs"] mod
-//! kernels;`), which needs `annoqa-core` and `serde_json` as dependencies:
-//!
-//! ```text
-//! let cases = kernels::random_cases(seed, 200);
-//! // write `cases` to the script's stdin, read its stdout as `theirs`
-//! let report = kernels::compare(&cases, &kernels::evaluate(&cases), &theirs, 1e-9);
-//! ```
-//!
 //! Randomness is a seeded xorshift so a failing seed can be replayed.
 
 use annoqa_core::events::{event_based_scores, Event, EventMatching, EventTolerance};
