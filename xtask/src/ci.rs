@@ -31,9 +31,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     fn path(&self) -> Result<&OsString> {
-        self.path
-            .as_ref()
-            .context("the tools' PATH is unknown because `install` did not run")
+        self.path.as_ref().context("the tools' PATH is unknown because `install` did not run")
     }
 }
 
@@ -43,9 +41,7 @@ pub(crate) type StepFn = fn(&mut Ctx) -> Result<()>;
 pub(crate) const STEPS: &[(&str, StepFn)] = &[
     ("install", install_step),
     ("fmt", |_| cargo("fmt --all -- --check").run()),
-    ("clippy (native)", |_| {
-        cargo("clippy --workspace --all-targets -- -D warnings").run()
-    }),
+    ("clippy (native)", |_| cargo("clippy --workspace --all-targets -- -D warnings").run()),
     ("clippy (wasm32)", |_| {
         cargo(
             "clippy -p annoqa-core -p annoqa-app --target wasm32-unknown-unknown --all-targets \
@@ -53,12 +49,8 @@ pub(crate) const STEPS: &[(&str, StepFn)] = &[
         )
         .run()
     }),
-    ("check core (wasm32)", |_| {
-        cargo("check -p annoqa-core --target wasm32-unknown-unknown").run()
-    }),
-    ("test (native)", |_| {
-        cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).run()
-    }),
+    ("check core (wasm32)", |_| cargo("check -p annoqa-core --target wasm32-unknown-unknown").run()),
+    ("test (native)", |_| cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).run()),
     ("test (wasm32, headless chromium)", wasm_test_step),
     ("dist", |ctx| dist::trunk_build(&ctx.root, ctx.path()?)),
     ("build annoqa-cli", |_| cargo("build -p annoqa-cli").run()),
@@ -83,19 +75,15 @@ fn wasm_test_step(ctx: &mut Ctx) -> Result<()> {
         .env("CHROMEDRIVER", CHROMEDRIVER);
     match webdriver_json(&ctx.root) {
         Some(file) => cmd = cmd.env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", file),
-        None => println!(
-            "    warning: no webdriver.json at {}: Chromium gets no extra flags",
-            WEBDRIVER_JSON.join(" or ")
-        ),
+        None => {
+            println!("    warning: no webdriver.json at {}: Chromium gets no extra flags", WEBDRIVER_JSON.join(" or "))
+        }
     }
     cmd.run()
 }
 
 pub(crate) fn webdriver_json(root: &Path) -> Option<PathBuf> {
-    WEBDRIVER_JSON
-        .iter()
-        .map(|relative| root.join(relative))
-        .find(|path| path.is_file())
+    WEBDRIVER_JSON.iter().map(|relative| root.join(relative)).find(|path| path.is_file())
 }
 
 fn e2e_step(ctx: &mut Ctx) -> Result<()> {
@@ -119,10 +107,7 @@ pub(crate) enum Outcome {
 
 /// Runs every step; returns whether all passed.
 pub(crate) fn run(root: &Path) -> bool {
-    let mut ctx = Ctx {
-        root: root.to_owned(),
-        path: None,
-    };
+    let mut ctx = Ctx { root: root.to_owned(), path: None };
     let total = Instant::now();
     let mut outcomes = Vec::with_capacity(STEPS.len());
     let mut failed = false;
@@ -149,12 +134,7 @@ pub(crate) fn run(root: &Path) -> bool {
 /// The table printed at the end of `cargo xtask test`, ending with `N passed, N failed`
 /// (counting steps) alone on the last line.
 pub(crate) fn summary(outcomes: &[(&str, Outcome)], total: Duration) -> String {
-    let width = outcomes
-        .iter()
-        .map(|(name, _)| name.len())
-        .chain([4])
-        .max()
-        .unwrap_or(0);
+    let width = outcomes.iter().map(|(name, _)| name.len()).chain([4]).max().unwrap_or(0);
     let mut out = format!("{:<width$}  {:<7}  time\n", "step", "result");
     let (mut passed, mut failed) = (0, 0);
     for (name, outcome) in outcomes {
@@ -173,12 +153,7 @@ pub(crate) fn summary(outcomes: &[(&str, Outcome)], total: Duration) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    out += &format!(
-        "{:<width$}  {:<7}  {}\n",
-        "total",
-        "",
-        format_duration(total)
-    );
+    out += &format!("{:<width$}  {:<7}  {}\n", "total", "", format_duration(total));
     out += &format!("{passed} passed, {failed} failed\n");
     out
 }

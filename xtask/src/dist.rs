@@ -14,10 +14,7 @@ use crate::shell::{format_size, step, Cmd};
 /// `Trunk.toml`), using the tools on `path`. Trunk skips its update check, which would ask
 /// crates.io for a newer Trunk on every build.
 pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
-    Cmd::new("trunk")
-        .args(["build", "--release", "--skip-version-check"])
-        .env("PATH", path)
-        .run()?;
+    Cmd::new("trunk").args(["build", "--release", "--skip-version-check"]).env("PATH", path).run()?;
     print_sizes(&root.join("dist"))
 }
 
@@ -31,11 +28,7 @@ pub(crate) fn dist(root: &Path) -> Result<()> {
 /// place of this process, so Ctrl-C reaches it directly.
 pub(crate) fn run(root: &Path, serve_args: &[OsString]) -> Result<()> {
     dist(root)?;
-    step("build annoqa-cli (release)", || {
-        Cmd::cargo()
-            .args(["build", "--release", "-p", "annoqa-cli"])
-            .run()
-    })?;
+    step("build annoqa-cli (release)", || Cmd::cargo().args(["build", "--release", "-p", "annoqa-cli"]).run())?;
     let server = Cmd::new(crate::target_dir(root).join("release/annoqa"))
         .args(["serve", "--dist", "dist", "--static", "static"])
         .args(serve_args);
@@ -63,28 +56,20 @@ fn print_sizes(dist: &Path) -> Result<()> {
     let entries = fs::read_dir(dist).with_context(|| format!("cannot read {}", dist.display()))?;
     let mut files: Vec<_> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|ext| ext == "wasm" || ext == "js")
-        })
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "js"))
         .collect();
     files.sort();
     if files.is_empty() {
         println!("    no .wasm or .js files in {}", dist.display());
     }
     for file in files {
-        let raw = fs::metadata(&file)
-            .with_context(|| format!("cannot read {}", file.display()))?
-            .len();
+        let raw = fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?.len();
         let gzip = match Cmd::new("gzip").args(["-9", "-c"]).arg(&file).read_bytes() {
             Ok(bytes) => format_size(bytes.len() as u64),
             Err(_) => "? (gzip not available)".to_owned(),
         };
         let name = file.file_name().unwrap_or_default().to_string_lossy();
-        println!(
-            "    {name:<40} {:>11} raw {gzip:>11} gzip",
-            format_size(raw)
-        );
+        println!("    {name:<40} {:>11} raw {gzip:>11} gzip", format_size(raw));
     }
     Ok(())
 }

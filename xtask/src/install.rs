@@ -87,10 +87,7 @@ fn cargo_bin_dir() -> Result<PathBuf> {
 }
 
 fn home_dir() -> Result<PathBuf> {
-    env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .context("HOME is not set")
+    env::var_os("HOME").filter(|v| !v.is_empty()).map(PathBuf::from).context("HOME is not set")
 }
 
 fn ok(label: &str, detail: &str) {
@@ -112,10 +109,7 @@ fn rust_components(path: &OsString) -> Result<()> {
             ok(component, "rustup component");
         } else {
             println!("    {component}: missing, installing");
-            Cmd::new("rustup")
-                .args(["component", "add", component])
-                .env("PATH", path)
-                .run()?;
+            Cmd::new("rustup").args(["component", "add", component]).env("PATH", path).run()?;
         }
     }
     Ok(())
@@ -132,32 +126,27 @@ fn wasm_target(path: &OsString) -> Result<()> {
         return Ok(());
     }
     println!("    {WASM_TARGET}: missing, installing");
-    Cmd::new("rustup")
-        .args(["target", "add", WASM_TARGET])
-        .env("PATH", path)
-        .run()
+    Cmd::new("rustup").args(["target", "add", WASM_TARGET]).env("PATH", path).run()
 }
 
 /// The `wasm-bindgen` version that `Cargo.lock` pins, checked against `Trunk.toml`.
 pub(crate) fn pinned_wasm_bindgen(root: &Path) -> Result<String> {
     let lock_path = root.join("Cargo.lock");
-    let lock = fs::read_to_string(&lock_path)
-        .with_context(|| format!("cannot read {}", lock_path.display()))?;
+    let lock = fs::read_to_string(&lock_path).with_context(|| format!("cannot read {}", lock_path.display()))?;
     let version = match pins::locked_versions(&lock, "wasm-bindgen").as_slice() {
         [] => bail!(
             "Cargo.lock has no `wasm-bindgen` package, so its version cannot be pinned: \
              a workspace crate must depend on wasm-bindgen (then run `cargo generate-lockfile`)"
         ),
         [version] => version.clone(),
-        several => bail!(
-            "Cargo.lock has several `wasm-bindgen` versions ({}): the workspace must use one",
-            several.join(", ")
-        ),
+        several => {
+            bail!("Cargo.lock has several `wasm-bindgen` versions ({}): the workspace must use one", several.join(", "))
+        }
     };
 
     let trunk_path = root.join("Trunk.toml");
-    let trunk_toml = fs::read_to_string(&trunk_path)
-        .with_context(|| format!("cannot read {}", trunk_path.display()))?;
+    let trunk_toml =
+        fs::read_to_string(&trunk_path).with_context(|| format!("cannot read {}", trunk_path.display()))?;
     match pins::toml_string(&trunk_toml, "tools", "wasm_bindgen") {
         Some(pinned) if pinned == version => Ok(version),
         Some(pinned) => bail!(
@@ -182,15 +171,13 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
             pins::tool_version(&output, tool).map(str::to_owned)
         })
     };
-    let is_pinned = |found: &[Option<String>; 2]| {
-        found
-            .iter()
-            .all(|installed| installed.as_deref() == Some(version.as_str()))
-    };
+    let is_pinned =
+        |found: &[Option<String>; 2]| found.iter().all(|installed| installed.as_deref() == Some(version.as_str()));
     let describe = |found: &[Option<String>; 2]| {
-        let found = tools.iter().zip(found).map(|(tool, installed)| {
-            format!("{tool} {}", installed.as_deref().unwrap_or("missing"))
-        });
+        let found = tools
+            .iter()
+            .zip(found)
+            .map(|(tool, installed)| format!("{tool} {}", installed.as_deref().unwrap_or("missing")));
         found.collect::<Vec<_>>().join(", ")
     };
 
@@ -202,14 +189,8 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
         ok(&label, &tools.join(", "));
         return Ok(());
     }
-    println!(
-        "    {label}: found {}, installing wasm-bindgen-cli {version} (takes a few minutes)",
-        describe(&found)
-    );
-    Cmd::cargo()
-        .args(["install", "wasm-bindgen-cli", "--version", &version])
-        .env("PATH", path)
-        .run()?;
+    println!("    {label}: found {}, installing wasm-bindgen-cli {version} (takes a few minutes)", describe(&found));
+    Cmd::cargo().args(["install", "wasm-bindgen-cli", "--version", &version]).env("PATH", path).run()?;
     let found = current();
     if !is_pinned(&found) {
         bail!(
@@ -226,10 +207,7 @@ fn wasm_bindgen(root: &Path, path: &OsString) -> Result<()> {
 fn trunk(path: &OsString) -> Result<()> {
     let label = format!("trunk {TRUNK_VERSION}");
     let current = || {
-        let output = Cmd::new("trunk")
-            .arg("--version")
-            .env("PATH", path)
-            .probe()?;
+        let output = Cmd::new("trunk").arg("--version").env("PATH", path).probe()?;
         pins::tool_version(&output, "trunk").map(str::to_owned)
     };
     let mut found = current();
@@ -244,10 +222,7 @@ fn trunk(path: &OsString) -> Result<()> {
         "    {label}: found {}, installing it; this takes about 15 minutes on 2 cores",
         found.as_deref().unwrap_or("none")
     );
-    Cmd::cargo()
-        .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION])
-        .env("PATH", path)
-        .run()?;
+    Cmd::cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]).env("PATH", path).run()?;
     if current().as_deref() != Some(TRUNK_VERSION) {
         bail!(
             "after installing trunk {TRUNK_VERSION}, `trunk --version` on PATH reports another \
@@ -271,10 +246,7 @@ fn wasm_opt(path: &OsString) -> Result<()> {
         ok(&label, &binary.display().to_string());
         return Ok(());
     }
-    println!(
-        "    {label}: missing, installing npm package binaryen@{BINARYEN_VERSION} into {}",
-        prefix.display()
-    );
+    println!("    {label}: missing, installing npm package binaryen@{BINARYEN_VERSION} into {}", prefix.display());
     npm()?;
     fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
     Cmd::new("npm")
@@ -290,10 +262,9 @@ fn wasm_opt(path: &OsString) -> Result<()> {
             ok(&label, "installed");
             Ok(())
         }
-        other => bail!(
-            "after `npm install binaryen@{BINARYEN_VERSION}`, `{} --version` reports {other:?}",
-            binary.display()
-        ),
+        other => {
+            bail!("after `npm install binaryen@{BINARYEN_VERSION}`, `{} --version` reports {other:?}", binary.display())
+        }
     }
 }
 
@@ -307,30 +278,22 @@ fn npm() -> Result<()> {
 }
 
 fn browser() -> Result<()> {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
-        .into_iter()
-        .filter(|binary| !Path::new(binary).exists())
-        .collect();
+    let missing: Vec<&str> =
+        [CHROMIUM, CHROMEDRIVER].into_iter().filter(|binary| !Path::new(binary).exists()).collect();
     if missing.is_empty() {
         let version = Cmd::new(CHROMEDRIVER).arg("--version").probe();
         let version = version.as_deref().and_then(|v| v.split(" (").next());
         ok("chromium", version.unwrap_or(CHROMEDRIVER).trim());
         return Ok(());
     }
-    println!(
-        "    chromium: missing {}, installing",
-        missing.join(" and ")
-    );
+    println!("    chromium: missing {}, installing", missing.join(" and "));
     apt_install(&["chromium", "chromium-driver"])
 }
 
 /// `apt-get install -y <packages>` after `apt-get update`; as root only, because a build
 /// script must not ask for a password.
 fn apt_install(packages: &[&str]) -> Result<()> {
-    let install = format!(
-        "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {}",
-        packages.join(" ")
-    );
+    let install = format!("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {}", packages.join(" "));
     if Cmd::new("apt-get").arg("--version").probe().is_none() {
         bail!(
             "{} must be installed, and apt-get is not available: install them with your \
@@ -348,9 +311,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     }
     // Another apt may hold the lock (unattended upgrades): wait for it instead of failing.
     let lock_timeout = "DPkg::Lock::Timeout=600";
-    Cmd::new("apt-get")
-        .args(["-o", lock_timeout, "update"])
-        .run()?;
+    Cmd::new("apt-get").args(["-o", lock_timeout, "update"]).run()?;
     Cmd::new("apt-get")
         .args(["-o", lock_timeout, "install", "-y"])
         .args(packages)
@@ -372,10 +333,7 @@ fn wait_for_cargo_install(krate: &str) -> bool {
         thread::sleep(tick);
         waited += tick;
         if waited.as_secs() % 60 == 0 {
-            println!(
-                "    {krate}: still waiting for pid {pid} ({}s)",
-                waited.as_secs()
-            );
+            println!("    {krate}: still waiting for pid {pid} ({}s)", waited.as_secs());
         }
     }
     true
@@ -402,11 +360,8 @@ pub(crate) fn is_cargo_install_of(argv: &[&[u8]], krate: &str) -> bool {
     let Some((program, args)) = argv.split_first() else {
         return false;
     };
-    let is_cargo = Path::new(std::str::from_utf8(program).unwrap_or_default())
-        .file_name()
-        .is_some_and(|name| name == "cargo");
+    let is_cargo =
+        Path::new(std::str::from_utf8(program).unwrap_or_default()).file_name().is_some_and(|name| name == "cargo");
     let mut args = args.iter().filter(|arg| !arg.starts_with(b"+"));
-    is_cargo
-        && args.next() == Some(&b"install".as_slice())
-        && args.any(|arg| *arg == krate.as_bytes())
+    is_cargo && args.next() == Some(&b"install".as_slice()) && args.any(|arg| *arg == krate.as_bytes())
 }

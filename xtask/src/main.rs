@@ -66,9 +66,7 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
         Some("run") => {
             return match rest.split_first() {
                 None => Ok(Command::Run { serve_args: rest }),
-                Some((dashes, serve_args)) if dashes == "--" => Ok(Command::Run {
-                    serve_args: serve_args.to_vec(),
-                }),
+                Some((dashes, serve_args)) if dashes == "--" => Ok(Command::Run { serve_args: serve_args.to_vec() }),
                 Some((arg, _)) => bail!(
                     "unexpected argument `{}`: pass server arguments after `--`, as in \
                      `cargo xtask run -- --port 9000`",
@@ -76,10 +74,7 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
                 ),
             };
         }
-        _ => bail!(
-            "unknown command `{}`; run `cargo xtask help`",
-            command.to_string_lossy()
-        ),
+        _ => bail!("unknown command `{}`; run `cargo xtask help`", command.to_string_lossy()),
     };
     if let Some(arg) = rest.first() {
         bail!("unexpected argument `{}`", arg.to_string_lossy());

@@ -94,9 +94,7 @@ pub(crate) fn tool_version<'a>(output: &'a str, tool: &str) -> Option<&'a str> {
         let rest = line.trim().strip_prefix(tool)?.strip_prefix(' ')?;
         let version = rest.split_whitespace().next()?;
         let version = version.strip_prefix('v').unwrap_or(version);
-        version
-            .starts_with(|c: char| c.is_ascii_digit())
-            .then_some(version)
+        version.starts_with(|c: char| c.is_ascii_digit()).then_some(version)
     })
 }
 
@@ -114,10 +112,8 @@ pub(crate) fn wasm_opt_version(output: &str) -> Option<u32> {
 /// `name`. Component lines carry the host triple (`clippy-x86_64-unknown-linux-gnu`), so a
 /// line matches when it is `name` or starts with `name-`.
 pub(crate) fn rustup_lists(output: &str, name: &str) -> bool {
-    output.lines().map(str::trim).any(|line| {
-        line == name
-            || line
-                .strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('-'))
-    })
+    output
+        .lines()
+        .map(str::trim)
+        .any(|line| line == name || line.strip_prefix(name).is_some_and(|rest| rest.starts_with('-')))
 }

@@ -22,12 +22,7 @@ pub(crate) struct Cmd {
 
 impl Cmd {
     pub(crate) fn new(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd {
-            program: program.as_ref().to_owned(),
-            args: Vec::new(),
-            dir: None,
-            envs: Vec::new(),
-        }
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), dir: None, envs: Vec::new() }
     }
 
     /// `cargo`, the same one that runs xtask.
@@ -45,8 +40,7 @@ impl Cmd {
         I: IntoIterator,
         I::Item: AsRef<OsStr>,
     {
-        self.args
-            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
@@ -56,8 +50,7 @@ impl Cmd {
     }
 
     pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
-        self.envs
-            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self.envs.push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
     }
 
@@ -74,10 +67,7 @@ impl Cmd {
     /// Runs the command with the terminal attached and fails unless it exits successfully.
     pub(crate) fn run(&self) -> Result<()> {
         println!("$ {self}");
-        let status = self
-            .to_command()
-            .status()
-            .with_context(|| format!("could not start `{self}`"))?;
+        let status = self.to_command().status().with_context(|| format!("could not start `{self}`"))?;
         if !status.success() {
             bail!("command `{self}` failed ({status})");
         }
@@ -87,12 +77,7 @@ impl Cmd {
     /// Runs the command quietly and returns its standard output, or `None` if the program is
     /// missing or fails. This is how tools are probed (`trunk --version`).
     pub(crate) fn probe(&self) -> Option<String> {
-        let output = self
-            .to_command()
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
+        let output = self.to_command().stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
         if !output.status.success() {
             return None;
         }
@@ -150,9 +135,7 @@ fn display_program(program: &OsStr) -> String {
 /// Runs one named step: prints `==> name` when it starts and its outcome with the elapsed
 /// time when it ends. A failure is returned with the step's name attached.
 pub(crate) fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    timed(name, f)
-        .0
-        .with_context(|| format!("step `{name}` failed"))
+    timed(name, f).0.with_context(|| format!("step `{name}` failed"))
 }
 
 /// Like [`step`], and also returns the elapsed time.

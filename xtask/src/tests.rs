@@ -69,10 +69,7 @@ fn cargo_lock_gives_the_version_of_the_named_package_only() {
 
 #[test]
 fn cargo_lock_lists_every_version_of_a_duplicated_package() {
-    assert_eq!(
-        locked_versions(CARGO_LOCK, "windows-sys"),
-        ["0.52.0", "0.59.0"]
-    );
+    assert_eq!(locked_versions(CARGO_LOCK, "windows-sys"), ["0.52.0", "0.59.0"]);
 }
 
 #[test]
@@ -128,17 +125,8 @@ fn trunk_toml_without_tools_table_has_no_pin() {
 
 #[test]
 fn version_lines_of_installed_tools() {
-    assert_eq!(
-        tool_version("wasm-bindgen 0.2.130\n", "wasm-bindgen"),
-        Some("0.2.130")
-    );
-    assert_eq!(
-        tool_version(
-            "wasm-bindgen-test-runner 0.2.130\n",
-            "wasm-bindgen-test-runner"
-        ),
-        Some("0.2.130")
-    );
+    assert_eq!(tool_version("wasm-bindgen 0.2.130\n", "wasm-bindgen"), Some("0.2.130"));
+    assert_eq!(tool_version("wasm-bindgen-test-runner 0.2.130\n", "wasm-bindgen-test-runner"), Some("0.2.130"));
     assert_eq!(tool_version("trunk 0.21.14\n", "trunk"), Some("0.21.14"));
     assert_eq!(tool_version("trunk v0.21.14\n", "trunk"), Some("0.21.14"));
 }
@@ -146,10 +134,7 @@ fn version_lines_of_installed_tools() {
 #[test]
 fn version_line_of_another_tool_is_not_taken() {
     // The test runner's output starts with "wasm-bindgen" too.
-    assert_eq!(
-        tool_version("wasm-bindgen-test-runner 0.2.130\n", "wasm-bindgen"),
-        None
-    );
+    assert_eq!(tool_version("wasm-bindgen-test-runner 0.2.130\n", "wasm-bindgen"), None);
     assert_eq!(tool_version("trunk-ng 0.17.16\n", "trunk"), None);
     assert_eq!(tool_version("trunk: command not found\n", "trunk"), None);
     assert_eq!(tool_version("", "trunk"), None);
@@ -157,10 +142,7 @@ fn version_line_of_another_tool_is_not_taken() {
 
 #[test]
 fn wasm_opt_version_numbers() {
-    assert_eq!(
-        wasm_opt_version("wasm-opt version 132 (version_132)\n"),
-        Some(132)
-    );
+    assert_eq!(wasm_opt_version("wasm-opt version 132 (version_132)\n"), Some(132));
     // Debian bookworm's binaryen, which must not be used.
     assert_eq!(wasm_opt_version("wasm-opt version 111\n"), Some(111));
     assert_eq!(wasm_opt_version("wasm-opt: not found\n"), None);
@@ -170,10 +152,7 @@ fn wasm_opt_version_numbers() {
 fn rustup_installed_lists() {
     let targets = "wasm32-unknown-unknown\nx86_64-unknown-linux-gnu\n";
     assert!(rustup_lists(targets, "wasm32-unknown-unknown"));
-    assert!(!rustup_lists(
-        "x86_64-unknown-linux-gnu\n",
-        "wasm32-unknown-unknown"
-    ));
+    assert!(!rustup_lists("x86_64-unknown-linux-gnu\n", "wasm32-unknown-unknown"));
 
     let components = "cargo-x86_64-unknown-linux-gnu\nclippy-x86_64-unknown-linux-gnu\n\
                       rust-std-wasm32-unknown-unknown\nrustc-x86_64-unknown-linux-gnu\n";
@@ -192,20 +171,11 @@ fn running_cargo_install_is_recognised() {
     let setup = "/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo \
                  install --locked trunk --version 0.21.14";
     assert!(is_cargo_install_of(&argv(setup), "trunk"));
-    assert!(is_cargo_install_of(
-        &argv("cargo +stable install wasm-bindgen-cli --version 0.2.130"),
-        "wasm-bindgen-cli"
-    ));
+    assert!(is_cargo_install_of(&argv("cargo +stable install wasm-bindgen-cli --version 0.2.130"), "wasm-bindgen-cli"));
     assert!(!is_cargo_install_of(&argv(setup), "wasm-bindgen-cli"));
-    assert!(!is_cargo_install_of(
-        &argv("cargo install trunk-ng"),
-        "trunk"
-    ));
+    assert!(!is_cargo_install_of(&argv("cargo install trunk-ng"), "trunk"));
     // `cargo xtask install` is not a `cargo install`.
-    assert!(!is_cargo_install_of(
-        &argv("cargo run --quiet --package xtask -- install trunk"),
-        "trunk"
-    ));
+    assert!(!is_cargo_install_of(&argv("cargo run --quiet --package xtask -- install trunk"), "trunk"));
     assert!(!is_cargo_install_of(&argv("rustc install trunk"), "trunk"));
     assert!(!is_cargo_install_of(&[], "trunk"));
 }
@@ -219,25 +189,17 @@ fn command_line() {
     assert_eq!(parse_args(args("")).unwrap(), Command::Help);
     assert_eq!(parse_args(args("install")).unwrap(), Command::Install);
     assert_eq!(parse_args(args("test")).unwrap(), Command::Test);
-    assert_eq!(
-        parse_args(args("run")).unwrap(),
-        Command::Run { serve_args: vec![] }
-    );
+    assert_eq!(parse_args(args("run")).unwrap(), Command::Run { serve_args: vec![] });
     assert_eq!(
         parse_args(args("run -- --port 9000 --open")).unwrap(),
-        Command::Run {
-            serve_args: args("--port 9000 --open")
-        }
+        Command::Run { serve_args: args("--port 9000 --open") }
     );
 }
 
 #[test]
 fn command_line_errors_say_what_is_wrong() {
     let err = |line| parse_args(args(line)).unwrap_err().to_string();
-    assert_eq!(
-        err("tset"),
-        "unknown command `tset`; run `cargo xtask help`"
-    );
+    assert_eq!(err("tset"), "unknown command `tset`; run `cargo xtask help`");
     assert_eq!(err("test --release"), "unexpected argument `--release`");
     assert!(err("run --port 9000").contains("after `--`"));
 }

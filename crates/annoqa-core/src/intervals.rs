@@ -63,43 +63,151 @@ pub struct BoxOverlap {
 }
 
 /// Pairs of boxes in the same group overlapping with IoU ≥ `min_iou` (and > 0), `first < second`,
-/// sorted.
+/// sorted. Degenerate boxes (not finite, no area) are skipped: IoU 0 with everything. Use `()`
+/// as the group for "any label".
 ///
-/// Sort-and-sweep (sweep and prune): boxes sorted by left edge; each box is compared with the
-/// boxes after it until one starts right of its right edge (those are its active set), and of
-/// those only the ones whose y-ranges overlap get an IoU. Cost O(n log n + a) where a counts box pairs whose x-ranges
-/// overlap — about n²·(mean width / media width) for scattered boxes, never all pairs unless
-/// the boxes really are stacked in one column. Degenerate boxes are skipped (IoU 0 with
-/// everything). Use `()` as the group for "any label".
+/// Up to [`GRID_MIN_BOXES`] boxes: sort-and-sweep on the left edge. Beyond that a uniform grid
+/// whose cell is the median box size: each box goes into the few cells it covers, pairs are
+/// tested only within a cell, and a pair is reported only in the cell holding the top-left
+/// corner of its intersection, so never twice. Boxes covering more than
+/// [`GRID_MAX_CELLS_PER_BOX`] cells (or with coordinates too large for the grid) are few by
+/// construction and are compared with every box. Cost about O(n log n + pairs) for scattered
+/// boxes, where the sweep pays for every pair whose x-ranges overlap.
 pub fn box_overlaps<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> Vec<BoxOverlap> {
-    let mut order: Vec<usize> = (0..boxes.len()).filter(|&i| crate::geometry::box_area(&boxes[i].1) > 0.0).collect();
+    let valid: Vec<usize> = (0..boxes.len())
+        .filter(|&i| {
+            let b = &boxes[i].1;
+            crate::geometry::box_area(b) > 0.0 && (b.x + b.width).is_finite() && (b.y + b.height).is_finite()
+        })
+        .collect();
+    let mut overlaps =
+        if valid.len() <= GRID_MIN_BOXES { sweep(boxes, &valid, min_iou) } else { grid(boxes, &valid, min_iou) };
+    overlaps.sort_unstable_by_key(|o| (o.first, o.second));
+    overlaps
+}
+
+/// Below this many boxes the sweep is faster than building a grid.
+pub const GRID_MIN_BOXES: usize = 64;
+/// A box covering more grid cells than this is compared with every box instead.
+pub const GRID_MAX_CELLS_PER_BOX: usize = 16;
+
+fn push_if_overlapping<G: Eq>(boxes: &[(G, BoxGeometry)], i: usize, j: usize, min_iou: f64, out: &mut Vec<BoxOverlap>) {
+    if boxes[i].0 != boxes[j].0 {
+        return;
+    }
+    let iou = box_iou(&boxes[i].1, &boxes[j].1);
+    if iou > 0.0 && iou >= min_iou {
+        out.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
+    }
+}
+
+fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec<BoxOverlap> {
+    let mut order = valid.to_vec();
     order.sort_by(|&i, &j| boxes[i].1.x.total_cmp(&boxes[j].1.x).then(i.cmp(&j)));
-    // Edges in sweep order, one array each: the inner loop reads two or three of them
-    // sequentially, which is what keeps 5,000 boxes within the per-edit budget.
-    let edge = |f: fn(&BoxGeometry) -> f64| -> Vec<f64> { order.iter().map(|&i| f(&boxes[i].1)).collect() };
-    let left = edge(|b| b.x);
-    let right = edge(|b| b.x + b.width);
-    let top = edge(|b| b.y);
-    let bottom = edge(|b| b.y + b.height);
     let mut overlaps = Vec::new();
-    for a in 0..order.len() {
-        let (i, a_right, a_top, a_bottom) = (order[a], right[a], top[a], bottom[a]);
-        let later = left[a + 1..].iter().zip(&top[a + 1..]).zip(&bottom[a + 1..]).zip(&order[a + 1..]);
-        for (((&b_left, &b_top), &b_bottom), &j) in later {
-            // Sorted by left edge: once a box starts at or past `a`'s right edge, all later do.
-            if b_left >= a_right {
+    for (a, &i) in order.iter().enumerate() {
+        let bi = &boxes[i].1;
+        for &j in &order[a + 1..] {
+            let bj = &boxes[j].1;
+            // Sorted by left edge: once a box starts at or past `i`'s right edge, all later do.
+            if bj.x >= bi.x + bi.width {
                 break;
             }
-            if b_top >= a_bottom || a_top >= b_bottom || boxes[i].0 != boxes[j].0 {
-                continue;
-            }
-            let iou = box_iou(&boxes[i].1, &boxes[j].1);
-            if iou > 0.0 && iou >= min_iou {
-                overlaps.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
+            if bj.y < bi.y + bi.height && bi.y < bj.y + bj.height {
+                push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
             }
         }
     }
-    overlaps.sort_by_key(|o| (o.first, o.second));
+    overlaps
+}
+
+fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec<BoxOverlap> {
+    let n = valid.len();
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut sizes = Vec::with_capacity(n);
+    for &i in valid {
+        let b = &boxes[i].1;
+        x0 = x0.min(b.x);
+        y0 = y0.min(b.y);
+        x1 = x1.max(b.x + b.width);
+        y1 = y1.max(b.y + b.height);
+        sizes.push(b.width.max(b.height));
+    }
+    let middle = n / 2;
+    let (_, median, _) = sizes.select_nth_unstable_by(middle, f64::total_cmp);
+    let mut cell = *median;
+    // At most about 4 cells per box, whatever the spread of the boxes.
+    let area_cells = ((x1 - x0) / cell).ceil().max(1.0) * ((y1 - y0) / cell).ceil().max(1.0);
+    if !(area_cells <= 4.0 * n as f64) {
+        cell *= (area_cells / (4.0 * n as f64)).sqrt();
+    }
+    if !(cell.is_finite() && cell > 0.0) {
+        return sweep(boxes, valid, min_iou);
+    }
+    let cols = (((x1 - x0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
+    let rows = (((y1 - y0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
+    // Coordinates are at least the origin, so truncation is floor (and `as` saturates).
+    let col_of = |x: f64| (((x - x0) / cell) as usize).min(cols - 1);
+    let row_of = |y: f64| (((y - y0) / cell) as usize).min(rows - 1);
+    let span = |b: &BoxGeometry| (col_of(b.x), col_of(b.x + b.width), row_of(b.y), row_of(b.y + b.height));
+
+    // Cells as compressed rows: count, prefix-sum, fill.
+    let mut large = Vec::new();
+    let mut counts = vec![0u32; cols * rows + 1];
+    let mut gridded = Vec::with_capacity(n);
+    for &i in valid {
+        let (c0, c1, r0, r1) = span(&boxes[i].1);
+        if (c1 - c0 + 1) * (r1 - r0 + 1) > GRID_MAX_CELLS_PER_BOX {
+            large.push(i);
+            continue;
+        }
+        gridded.push(i);
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                counts[r * cols + c + 1] += 1;
+            }
+        }
+    }
+    for k in 1..counts.len() {
+        counts[k] += counts[k - 1];
+    }
+    let mut members = vec![0usize; counts[cols * rows] as usize];
+    let mut fill = counts.clone();
+    for &i in &gridded {
+        let (c0, c1, r0, r1) = span(&boxes[i].1);
+        for r in r0..=r1 {
+            for c in c0..=c1 {
+                let slot = &mut fill[r * cols + c];
+                members[*slot as usize] = i;
+                *slot += 1;
+            }
+        }
+    }
+
+    let mut overlaps = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let here = &members[counts[r * cols + c] as usize..counts[r * cols + c + 1] as usize];
+            for (a, &i) in here.iter().enumerate() {
+                let bi = &boxes[i].1;
+                for &j in &here[a + 1..] {
+                    let bj = &boxes[j].1;
+                    let (left, top) = (bi.x.max(bj.x), bi.y.max(bj.y));
+                    let overlapping =
+                        left < (bi.x + bi.width).min(bj.x + bj.width) && top < (bi.y + bi.height).min(bj.y + bj.height);
+                    // Report a pair only in the cell holding its intersection's top-left corner.
+                    if overlapping && col_of(left) == c && row_of(top) == r {
+                        push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
+                    }
+                }
+            }
+        }
+    }
+    for (a, &i) in large.iter().enumerate() {
+        for &j in gridded.iter().chain(&large[a + 1..]) {
+            push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
+        }
+    }
     overlaps
 }
 
@@ -172,7 +280,7 @@ mod tests {
     proptest! {
         #[test]
         fn box_sweep_finds_what_all_pairs_finds(
-            boxes in proptest::collection::vec((0u8..2, value(), value(), value(), value()), 0..30),
+            boxes in proptest::collection::vec((0u8..2, value(), value(), value(), value()), 0..200),
             min_iou in 0.0..1.0f64,
         ) {
             let boxes: Vec<(u8, BoxGeometry)> = boxes.into_iter().map(|(g, x, y, w, h)| (g, bx(x, y, w, h))).collect();

@@ -424,6 +424,31 @@ pub enum RegionValue {
 }
 
 impl RegionValue {
+    /// The single label of a region that has one (a choice: its first label), without
+    /// allocating; validation calls this for every region on every edit.
+    pub fn first_label(&self) -> Option<&str> {
+        match self {
+            RegionValue::Choice { labels } => labels.first().map(String::as_str),
+            RegionValue::TextSpan { label, .. }
+            | RegionValue::BBox { label, .. }
+            | RegionValue::Polygon { label, .. }
+            | RegionValue::Keypoint { label, .. }
+            | RegionValue::AudioSegment { label, .. }
+            | RegionValue::VideoBox { label, .. }
+            | RegionValue::VideoTrack { label, .. }
+            | RegionValue::VideoSegment { label, .. } => Some(label),
+            RegionValue::Pairwise { .. } => None,
+        }
+    }
+
+    /// Whether the region carries `label`.
+    pub fn has_label(&self, label: &str) -> bool {
+        match self {
+            RegionValue::Choice { labels } => labels.iter().any(|l| l == label),
+            other => other.first_label() == Some(label),
+        }
+    }
+
     /// The labels this region carries (none for a pairwise choice).
     pub fn labels(&self) -> Vec<&str> {
         match self {

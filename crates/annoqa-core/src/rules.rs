@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::geometry::{box_area, box_iou, polygon_iou};
+use crate::geometry::{box_area, polygon_iou};
 use crate::intervals::box_overlaps;
 use crate::validate::{region_box, Finding, Severity};
 use crate::{text, BoxGeometry, Item, Media, Region, RegionValue, TaskSpec};
@@ -186,15 +186,15 @@ pub fn check_rules(spec: &TaskSpec) -> Vec<String> {
 
 /// Findings of every declarative rule of `spec`.
 pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], findings: &mut Vec<Finding>) {
+    // Overlap and duplicate rules on the same control share one sweep.
+    let mut near_cache: Vec<(String, OverlapScope, Vec<NearPair<'_>>)> = Vec::new();
     for rule in &spec.rules {
         let of = |control: &str| -> Vec<&Region> { regions.iter().filter(|r| r.control == control).collect() };
         let mut out = Vec::new();
         match &rule.check {
             Check::Count { control, label, min, max } => {
-                let matching: Vec<&Region> = of(control)
-                    .into_iter()
-                    .filter(|r| label.as_deref().is_none_or(|l| r.value.labels().contains(&l)))
-                    .collect();
+                let matching: Vec<&Region> =
+                    of(control).into_iter().filter(|r| label.as_deref().is_none_or(|l| r.value.has_label(l))).collect();
                 let what = label.as_deref().map_or_else(|| format!("`{control}` regions"), |l| format!("{l} regions"));
                 if let Some(min) = min.filter(|m| matching.len() < *m) {
                     out.push(("count_min", format!("at least {min} {what} needed, found {}", matching.len()), vec![]));
@@ -206,19 +206,19 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::RequiredAttribute { control, label, attribute, allowed } => {
                 for r in of(control) {
-                    if label.as_deref().is_some_and(|l| !r.value.labels().contains(&l)) {
+                    if label.as_deref().is_some_and(|l| !r.value.has_label(l)) {
                         continue;
                     }
-                    let name = r.value.labels().first().map_or("region".to_string(), |l| format!("{l} region"));
+                    let name = || r.value.first_label().map_or("region".to_string(), |l| format!("{l} region"));
                     match r.attributes.get(attribute) {
                         None => out.push((
                             "required_attribute",
-                            format!("{name} `{}` needs the attribute `{attribute}`", r.id),
+                            format!("{} `{}` needs the attribute `{attribute}`", name(), r.id),
                             vec![r.id.clone()],
                         )),
                         Some(v) if !allowed.is_empty() && !allowed.contains(v) => out.push((
                             "attribute_value",
-                            format!("{name} `{}`: `{attribute}` is `{v}`, not one of {}", r.id, allowed.join(", ")),
+                            format!("{} `{}`: `{attribute}` is `{v}`, not one of {}", name(), r.id, allowed.join(", ")),
                             vec![r.id.clone()],
                         )),
                         Some(_) => {}
@@ -226,7 +226,7 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                 }
             }
             Check::Conditional { when_control, when_label, then_control, then } => {
-                let triggered = of(when_control).iter().any(|r| r.value.labels().contains(&when_label.as_str()));
+                let triggered = of(when_control).iter().any(|r| r.value.has_label(when_label));
                 if triggered {
                     let answers = of(then_control);
                     let has_content = |r: &&Region| match &r.value {
@@ -234,7 +234,7 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                             transcript.as_deref().is_some_and(|t| !t.trim().is_empty())
                         }
                         RegionValue::Pairwise { .. } => true,
-                        value => !value.labels().is_empty(),
+                        value => value.first_label().is_some(),
                     };
                     let ids = |rs: &[&Region]| rs.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
                     match then {
@@ -259,7 +259,7 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::MinSize { control, label, min_width, min_height, min_area } => {
                 for r in of(control) {
-                    if label.as_deref().is_some_and(|l| !r.value.labels().contains(&l)) {
+                    if label.as_deref().is_some_and(|l| !r.value.has_label(l)) {
                         continue;
                     }
                     let Some(b) = region_box(&r.value) else { continue };
@@ -284,21 +284,23 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                 }
             }
             Check::NoDuplicates { control, min_iou } => {
-                for (a, b, how) in near_pairs(&of(control), OverlapScope::SameLabel, *min_iou, true) {
+                let pairs = cached_near_pairs(&mut near_cache, control, OverlapScope::SameLabel, &of(control));
+                for p in pairs.iter().filter(|p| p.iou >= *min_iou || p.identical) {
                     out.push((
                         "duplicate",
-                        format!("regions `{}` and `{}` are duplicates ({how})", a.id, b.id),
-                        vec![a.id.clone(), b.id.clone()],
+                        format!("regions `{}` and `{}` are duplicates ({})", p.a.id, p.b.id, p.describe()),
+                        vec![p.a.id.clone(), p.b.id.clone()],
                     ));
                 }
             }
             Check::NoOverlap { control, scope, max_iou } => {
                 let threshold = if *max_iou > 0.0 { *max_iou } else { f64::MIN_POSITIVE };
-                for (a, b, how) in near_pairs(&of(control), *scope, threshold, false) {
+                let pairs = cached_near_pairs(&mut near_cache, control, *scope, &of(control));
+                for p in pairs.iter().filter(|p| p.iou >= threshold) {
                     out.push((
                         "overlap",
-                        format!("regions `{}` and `{}` overlap ({how})", a.id, b.id),
-                        vec![a.id.clone(), b.id.clone()],
+                        format!("regions `{}` and `{}` overlap ({})", p.a.id, p.b.id, p.describe()),
+                        vec![p.a.id.clone(), p.b.id.clone()],
                     ));
                 }
             }
@@ -326,7 +328,7 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::SegmentLength { control, label, min, max } => {
                 for r in of(control) {
-                    if label.as_deref().is_some_and(|l| !r.value.labels().contains(&l)) {
+                    if label.as_deref().is_some_and(|l| !r.value.has_label(l)) {
                         continue;
                     }
                     let (length, unit) = match &r.value {
@@ -443,73 +445,109 @@ fn edge_name(start: bool, end: bool) -> &'static str {
     }
 }
 
-/// Pairs of regions that overlap by at least `min_iou` (IoU of boxes, polygons or time
-/// ranges), or that are identical spans/points when `duplicates` is set. Candidates come from
-/// sweeps over sorted coordinates, so sparse input never costs all pairs.
-fn near_pairs<'a>(
-    regions: &[&'a Region],
+/// Two regions of one control that overlap or coincide.
+struct NearPair<'a> {
+    a: &'a Region,
+    b: &'a Region,
+    /// IoU of boxes or polygons, or of time/character ranges; 0 for keypoints.
+    iou: f64,
+    /// Same range, or same keypoint position.
+    identical: bool,
+    ranged: bool,
+}
+
+impl NearPair<'_> {
+    fn describe(&self) -> String {
+        match (self.ranged, self.iou > 0.0) {
+            (_, false) => "same point".to_string(),
+            (false, true) => format!("IoU {:.2}", self.iou),
+            (true, true) => format!("overlap {:.2}", self.iou),
+        }
+    }
+}
+
+fn cached_near_pairs<'c, 'a>(
+    cache: &'c mut Vec<(String, OverlapScope, Vec<NearPair<'a>>)>,
+    control: &str,
     scope: OverlapScope,
-    min_iou: f64,
-    duplicates: bool,
-) -> Vec<(&'a Region, &'a Region, String)> {
-    let group = |r: &Region| match scope {
-        OverlapScope::SameLabel => r.value.labels().first().map(|l| l.to_string()).unwrap_or_default(),
-        OverlapScope::Any => String::new(),
+    regions: &[&'a Region],
+) -> &'c [NearPair<'a>] {
+    let at = match cache.iter().position(|(c, s, _)| c == control && *s == scope) {
+        Some(at) => at,
+        None => {
+            cache.push((control.to_string(), scope, near_pairs(regions, scope)));
+            cache.len() - 1
+        }
+    };
+    &cache[at].2
+}
+
+/// Every pair of regions (within a label, or across labels for `OverlapScope::Any`) that
+/// overlaps at all — boxes and polygons by IoU, segments and spans by range IoU — or that are
+/// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
+/// costs all pairs.
+fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'a>> {
+    // Labels become small integers so the sweeps compare groups without touching strings.
+    let mut names: HashMap<&str, u32> = HashMap::new();
+    let mut group = |r: &'a Region| -> u32 {
+        let name = match scope {
+            OverlapScope::SameLabel => r.value.first_label().unwrap_or(""),
+            OverlapScope::Any => "",
+        };
+        let next = names.len() as u32;
+        *names.entry(name).or_insert(next)
     };
     let mut out = Vec::new();
     // Boxes and polygons: sweep over bounding boxes, then the exact IoU.
-    let shaped: Vec<(String, BoxGeometry, &Region)> =
-        regions.iter().filter_map(|r| region_box(&r.value).map(|b| (group(r), b, *r))).collect();
-    if !shaped.is_empty() {
-        let keyed: Vec<(String, BoxGeometry)> = shaped.iter().map(|(g, b, _)| (g.clone(), *b)).collect();
-        for pair in box_overlaps(&keyed, f64::MIN_POSITIVE) {
-            let (a, b) = (shaped[pair.first].2, shaped[pair.second].2);
-            let iou = match (&a.value, &b.value) {
-                (RegionValue::Polygon { points: p, .. }, RegionValue::Polygon { points: q, .. }) => polygon_iou(p, q),
-                (RegionValue::VideoBox { frame: f, .. }, RegionValue::VideoBox { frame: g, .. }) if f != g => 0.0,
-                _ => box_iou(&shaped[pair.first].1, &shaped[pair.second].1),
-            };
-            if iou >= min_iou {
-                out.push((a, b, format!("IoU {iou:.2}")));
-            }
+    let mut shaped_regions: Vec<&Region> = Vec::new();
+    let mut keyed: Vec<(u32, BoxGeometry)> = Vec::new();
+    for r in regions {
+        if let Some(b) = region_box(&r.value) {
+            shaped_regions.push(r);
+            keyed.push((group(r), b));
+        }
+    }
+    for pair in box_overlaps(&keyed, f64::MIN_POSITIVE) {
+        let (a, b) = (shaped_regions[pair.first], shaped_regions[pair.second]);
+        let iou = match (&a.value, &b.value) {
+            (RegionValue::Polygon { points: p, .. }, RegionValue::Polygon { points: q, .. }) => polygon_iou(p, q),
+            (RegionValue::VideoBox { frame: f, .. }, RegionValue::VideoBox { frame: g, .. }) if f != g => 0.0,
+            _ => pair.iou,
+        };
+        if iou > 0.0 {
+            out.push(NearPair { a, b, iou, identical: false, ranged: false });
         }
     }
     // Time ranges and text spans: a 1-D sweep finds overlapping candidates.
-    let ranged: Vec<(String, f64, f64, &Region)> = regions
-        .iter()
-        .filter_map(|r| {
-            let (s, e) = match &r.value {
-                RegionValue::AudioSegment { start, end, .. } => (*start, *end),
-                RegionValue::VideoSegment { start_frame, end_frame, .. } => {
-                    (f64::from(*start_frame), f64::from(*end_frame) + 1.0)
-                }
-                RegionValue::TextSpan { start, end, .. } => (*start as f64, *end as f64),
-                _ => return None,
-            };
-            Some((group(r), s, e, *r))
-        })
-        .collect();
+    let mut ranged: Vec<(u32, f64, f64, &Region)> = Vec::new();
+    for r in regions {
+        let (s, e) = match &r.value {
+            RegionValue::AudioSegment { start, end, .. } => (*start, *end),
+            RegionValue::VideoSegment { start_frame, end_frame, .. } => {
+                (f64::from(*start_frame), f64::from(*end_frame) + 1.0)
+            }
+            RegionValue::TextSpan { start, end, .. } => (*start as f64, *end as f64),
+            _ => continue,
+        };
+        ranged.push((group(r), s, e, r));
+    }
     if !ranged.is_empty() {
-        let keyed: Vec<(String, f64, f64)> = ranged.iter().map(|(g, s, e, _)| (g.clone(), *s, *e)).collect();
-        for pair in all_interval_pairs(&keyed) {
-            let (a, b) = (&ranged[pair.0], &ranged[pair.1]);
+        let keyed: Vec<(u32, f64, f64)> = ranged.iter().map(|(g, s, e, _)| (*g, *s, *e)).collect();
+        for (i, j) in all_interval_pairs(&keyed) {
+            let (a, b) = (&ranged[i], &ranged[j]);
             let inter = a.2.min(b.2) - a.1.max(b.1);
             let union = a.2.max(b.2) - a.1.min(b.1);
             let iou = if union > 0.0 { inter / union } else { 0.0 };
-            let same = a.1 == b.1 && a.2 == b.2;
-            if iou >= min_iou || (duplicates && same) {
-                out.push((a.3, b.3, format!("overlap {iou:.2}")));
-            }
+            let identical = a.1 == b.1 && a.2 == b.2;
+            out.push(NearPair { a: a.3, b: b.3, iou, identical, ranged: true });
         }
     }
-    // Keypoints: duplicates only, the same label at the same pixel.
-    if duplicates {
-        let mut seen: HashMap<(String, u64, u64), &Region> = HashMap::new();
-        for r in regions {
-            if let RegionValue::Keypoint { x, y, label } = &r.value {
-                if let Some(first) = seen.insert((label.clone(), x.to_bits(), y.to_bits()), r) {
-                    out.push((first, *r, "same point".to_string()));
-                }
+    // Keypoints: the same label at the same pixel.
+    let mut seen: HashMap<(u32, u64, u64), &Region> = HashMap::new();
+    for r in regions {
+        if let RegionValue::Keypoint { x, y, .. } = &r.value {
+            if let Some(first) = seen.insert((group(r), x.to_bits(), y.to_bits()), r) {
+                out.push(NearPair { a: first, b: r, iou: 0.0, identical: true, ranged: false });
             }
         }
     }
@@ -518,7 +556,7 @@ fn near_pairs<'a>(
 
 /// Every overlapping pair among half-open ranges within a group: sort by start, then walk
 /// forward from each range only while the next ones start before it ends (O(n log n + pairs)).
-fn all_interval_pairs(ranges: &[(String, f64, f64)]) -> Vec<(usize, usize)> {
+fn all_interval_pairs(ranges: &[(u32, f64, f64)]) -> Vec<(usize, usize)> {
     let mut order: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 < ranges[i].2).collect();
     order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(ranges[a].1.total_cmp(&ranges[b].1)));
     let mut pairs = Vec::new();

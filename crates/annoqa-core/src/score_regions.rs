@@ -117,10 +117,7 @@ struct Piece<'a> {
 }
 
 fn pieces<'a>(regions: &[&'a Region]) -> Vec<Piece<'a>> {
-    regions
-        .iter()
-        .map(|r| Piece { id: &r.id, label: r.value.labels().first().copied().unwrap_or(""), value: &r.value })
-        .collect()
+    regions.iter().map(|r| Piece { id: &r.id, label: r.value.first_label().unwrap_or(""), value: &r.value }).collect()
 }
 
 fn label_guideline(control: &Control, label: &str) -> Option<String> {

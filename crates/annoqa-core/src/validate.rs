@@ -374,8 +374,14 @@ fn check_pairwise(
 }
 
 fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>) {
-    for label in region.value.labels() {
-        if control.label(label).is_none() {
+    let unknown: Vec<&str> = match &region.value {
+        RegionValue::Choice { labels } => {
+            labels.iter().map(String::as_str).filter(|l| control.label(l).is_none()).collect()
+        }
+        other => other.first_label().filter(|l| control.label(l).is_none()).into_iter().collect(),
+    };
+    for label in unknown {
+        {
             let allowed: Vec<&str> = control.labels.iter().map(|l| l.value.as_str()).collect();
             findings.push(
                 Finding::error(
@@ -390,7 +396,13 @@ fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>)
 }
 
 fn check_choice(control: &Control, multiple: bool, answers: &[&Region], findings: &mut Vec<Finding>) {
-    let chosen: usize = answers.iter().map(|r| r.value.labels().len()).sum();
+    let chosen: usize = answers
+        .iter()
+        .map(|r| match &r.value {
+            RegionValue::Choice { labels } => labels.len(),
+            _ => 0,
+        })
+        .sum();
     if answers.len() > 1 {
         findings.push(
             Finding::error("choice_repeated", Some(control), format!("`{}` is answered more than once", control.name))

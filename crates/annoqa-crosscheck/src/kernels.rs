@@ -5,9 +5,7 @@
 //! Randomness is a seeded xorshift so a failing seed can be replayed.
 
 use annoqa_core::events::{event_based_scores, Event, EventMatching, EventTolerance};
-use annoqa_core::geometry::{
-    box_iou, polygon_area, polygon_intersection_area, polygon_iou, polygon_problem,
-};
+use annoqa_core::geometry::{box_iou, polygon_area, polygon_intersection_area, polygon_iou, polygon_problem};
 use annoqa_core::tracking::{score_tracks, TrackedBox};
 use annoqa_core::transcript::{char_errors, word_errors, EditCounts, Normalization};
 use annoqa_core::BoxGeometry;
@@ -51,8 +49,7 @@ pub fn random_cases(seed: u64, per_kind: usize) -> Value {
     let mut rng = Rng::new(seed);
     let mut cases = Vec::new();
     for i in 0..per_kind {
-        cases
-            .push(json!({"kind": "box_iou", "a": random_box(&mut rng), "b": random_box(&mut rng)}));
+        cases.push(json!({"kind": "box_iou", "a": random_box(&mut rng), "b": random_box(&mut rng)}));
         let (a, b) = match i % 4 {
             // Float stars: generic position.
             0 => (star(&mut rng, false), star(&mut rng, false)),
@@ -72,13 +69,9 @@ pub fn random_cases(seed: u64, per_kind: usize) -> Value {
         cases.push(json!({"kind": "polygon_iou", "a": a, "b": b}));
         let normalization = random_normalization(&mut rng);
         let (r, h) = (sentence(&mut rng), sentence(&mut rng));
-        cases.push(
-            json!({"kind": "wer", "reference": r, "hypothesis": h, "normalization": normalization}),
-        );
+        cases.push(json!({"kind": "wer", "reference": r, "hypothesis": h, "normalization": normalization}));
         let (r, h) = (sentence(&mut rng), sentence(&mut rng));
-        cases.push(
-            json!({"kind": "cer", "reference": r, "hypothesis": h, "normalization": normalization}),
-        );
+        cases.push(json!({"kind": "cer", "reference": r, "hypothesis": h, "normalization": normalization}));
         let reference = random_events(&mut rng);
         let estimated = jitter_events(&mut rng, &reference);
         // sed_eval refuses to evaluate neither onsets nor offsets.
@@ -102,24 +95,9 @@ pub fn random_cases(seed: u64, per_kind: usize) -> Value {
 
 fn random_box(rng: &mut Rng) -> [f64; 4] {
     match rng.below(6) {
-        0 => [
-            rng.below(20) as f64,
-            rng.below(20) as f64,
-            rng.below(12) as f64,
-            rng.below(12) as f64,
-        ],
-        1 => [
-            rng.range(0.0, 10.0),
-            rng.range(0.0, 10.0),
-            rng.range(-2.0, 10.0),
-            rng.range(0.0, 10.0),
-        ],
-        _ => [
-            rng.range(0.0, 100.0),
-            rng.range(0.0, 100.0),
-            rng.range(1.0, 60.0),
-            rng.range(1.0, 60.0),
-        ],
+        0 => [rng.below(20) as f64, rng.below(20) as f64, rng.below(12) as f64, rng.below(12) as f64],
+        1 => [rng.range(0.0, 10.0), rng.range(0.0, 10.0), rng.range(-2.0, 10.0), rng.range(0.0, 10.0)],
+        _ => [rng.range(0.0, 100.0), rng.range(0.0, 100.0), rng.range(1.0, 60.0), rng.range(1.0, 60.0)],
     }
 }
 
@@ -146,9 +124,7 @@ fn star(rng: &mut Rng, grid: bool) -> Vec<[f64; 2]> {
 }
 
 fn scribble(rng: &mut Rng) -> Vec<[f64; 2]> {
-    (0..rng.below(7))
-        .map(|_| [rng.below(5) as f64, rng.below(5) as f64])
-        .collect()
+    (0..rng.below(7)).map(|_| [rng.below(5) as f64, rng.below(5) as f64]).collect()
 }
 
 const WORDS: &[&str] = &[
@@ -203,10 +179,7 @@ fn random_events(rng: &mut Rng) -> Vec<(f64, f64, &'static str)> {
         .collect()
 }
 
-fn jitter_events(
-    rng: &mut Rng,
-    reference: &[(f64, f64, &'static str)],
-) -> Vec<(f64, f64, &'static str)> {
+fn jitter_events(rng: &mut Rng, reference: &[(f64, f64, &'static str)]) -> Vec<(f64, f64, &'static str)> {
     let mut out: Vec<(f64, f64, &'static str)> = Vec::new();
     for &(on, off, label) in reference {
         if rng.below(5) == 0 {
@@ -214,11 +187,7 @@ fn jitter_events(
         }
         let d_on = (rng.below(11) as f64 - 5.0) * 0.05;
         let d_off = (rng.below(21) as f64 - 10.0) * 0.05;
-        let label = if rng.below(6) == 0 {
-            *rng.pick(&["dog", "cat", "car"])
-        } else {
-            label
-        };
+        let label = if rng.below(6) == 0 { *rng.pick(&["dog", "cat", "car"]) } else { label };
         let onset = on + d_on;
         out.push((onset, (off + d_off).max(onset + 0.05), label));
     }
@@ -253,39 +222,20 @@ fn random_tracks(rng: &mut Rng) -> (Vec<TrackRow>, Vec<TrackRow>) {
             if rng.below(12) == 0 {
                 id = 20 + rng.below(6);
             }
-            predicted.push((
-                id,
-                frame,
-                x + rng.range(-3.0, 3.0),
-                y + rng.range(-3.0, 3.0),
-                10.0,
-                10.0,
-            ));
+            predicted.push((id, frame, x + rng.range(-3.0, 3.0), y + rng.range(-3.0, 3.0), 10.0, 10.0));
         }
     }
     for _ in 0..rng.below(4) {
         let frame = rng.below(12) as u32;
-        predicted.push((
-            30 + rng.below(3),
-            frame,
-            rng.range(0.0, 60.0),
-            rng.range(0.0, 60.0),
-            10.0,
-            10.0,
-        ));
+        predicted.push((30 + rng.below(3), frame, rng.range(0.0, 60.0), rng.range(0.0, 60.0), 10.0, 10.0));
     }
     (gold, predicted)
 }
 
 /// annoqa's answers to `cases`, in the script's output shapes.
 pub fn evaluate(cases: &Value) -> Value {
-    let results: Vec<Value> = cases["cases"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .map(evaluate_case)
-        .collect();
+    let results: Vec<Value> =
+        cases["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().map(evaluate_case).collect();
     json!({ "results": results })
 }
 
@@ -294,21 +244,11 @@ fn f(v: &Value) -> f64 {
 }
 
 fn points(v: &Value) -> Vec<[f64; 2]> {
-    v.as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .map(|p| [f(&p[0]), f(&p[1])])
-        .collect()
+    v.as_array().map(Vec::as_slice).unwrap_or(&[]).iter().map(|p| [f(&p[0]), f(&p[1])]).collect()
 }
 
 fn bbox(v: &Value) -> BoxGeometry {
-    BoxGeometry {
-        x: f(&v[0]),
-        y: f(&v[1]),
-        width: f(&v[2]),
-        height: f(&v[3]),
-    }
+    BoxGeometry { x: f(&v[0]), y: f(&v[1]), width: f(&v[2]), height: f(&v[3]) }
 }
 
 fn edit_json(c: EditCounts) -> Value {
@@ -338,17 +278,9 @@ fn evaluate_case(case: &Value) -> Value {
             })
         }
         kind @ ("wer" | "cer") => {
-            let n: Normalization =
-                serde_json::from_value(case["normalization"].clone()).unwrap_or_default();
-            let (r, h) = (
-                case["reference"].as_str().unwrap_or(""),
-                case["hypothesis"].as_str().unwrap_or(""),
-            );
-            edit_json(if kind == "wer" {
-                word_errors(r, h, &n)
-            } else {
-                char_errors(r, h, &n)
-            })
+            let n: Normalization = serde_json::from_value(case["normalization"].clone()).unwrap_or_default();
+            let (r, h) = (case["reference"].as_str().unwrap_or(""), case["hypothesis"].as_str().unwrap_or(""));
+            edit_json(if kind == "wer" { word_errors(r, h, &n) } else { char_errors(r, h, &n) })
         }
         "events" => {
             let events = |v: &Value| -> Vec<(f64, f64, String)> {
@@ -361,27 +293,16 @@ fn evaluate_case(case: &Value) -> Value {
             };
             let (reference, estimated) = (events(&case["reference"]), events(&case["estimated"]));
             fn as_events(v: &[(f64, f64, String)]) -> Vec<Event<'_>> {
-                v.iter()
-                    .map(|(onset, offset, label)| Event {
-                        onset: *onset,
-                        offset: *offset,
-                        label,
-                    })
-                    .collect()
+                v.iter().map(|(onset, offset, label)| Event { onset: *onset, offset: *offset, label }).collect()
             }
             let tolerance = EventTolerance {
                 t_collar: f(&case["t_collar"]),
                 percentage_of_length: f(&case["percentage_of_length"]),
                 evaluate_onset: case["evaluate_onset"].as_bool().unwrap_or(true),
                 evaluate_offset: case["evaluate_offset"].as_bool().unwrap_or(true),
-                matching: if case["matching"] == "greedy" {
-                    EventMatching::Greedy
-                } else {
-                    EventMatching::Optimal
-                },
+                matching: if case["matching"] == "greedy" { EventMatching::Greedy } else { EventMatching::Optimal },
             };
-            let score =
-                event_based_scores(&as_events(&reference), &as_events(&estimated), &tolerance);
+            let score = event_based_scores(&as_events(&reference), &as_events(&estimated), &tolerance);
             let per_class: serde_json::Map<String, Value> = score
                 .per_class
                 .iter()
@@ -409,20 +330,11 @@ fn evaluate_case(case: &Value) -> Value {
                     .map(|r| TrackedBox {
                         track: r[0].as_u64().unwrap_or(0) as usize,
                         frame: r[1].as_u64().unwrap_or(0) as u32,
-                        bbox: BoxGeometry {
-                            x: f(&r[2]),
-                            y: f(&r[3]),
-                            width: f(&r[4]),
-                            height: f(&r[5]),
-                        },
+                        bbox: BoxGeometry { x: f(&r[2]), y: f(&r[3]), width: f(&r[4]), height: f(&r[5]) },
                     })
                     .collect()
             };
-            let s = score_tracks(
-                &rows(&case["gold"]),
-                &rows(&case["predicted"]),
-                f(&case["min_iou"]),
-            );
+            let s = score_tracks(&rows(&case["gold"]), &rows(&case["predicted"]), f(&case["min_iou"]));
             json!({
                 "num_objects": s.objects,
                 "num_predictions": s.predictions,
@@ -463,8 +375,7 @@ pub fn compare(cases: &Value, ours: &Value, theirs: &Value, tolerance: f64) -> C
         let kind = case["kind"].as_str().unwrap_or("").to_string();
         let (o, t) = (&ours["results"][i], &theirs["results"][i]);
         if let Some(e) = t.get("error") {
-            out.disagreements
-                .push(format!("case {i} ({kind}): reference failed: {e}"));
+            out.disagreements.push(format!("case {i} ({kind}): reference failed: {e}"));
             continue;
         }
         let mut fields: Vec<(String, &Value, &Value)> = Vec::new();
@@ -486,9 +397,7 @@ pub fn compare(cases: &Value, ours: &Value, theirs: &Value, tolerance: f64) -> C
             // Only areas of polygons valid on both sides are comparable (GEOS computes an
             // area for invalid rings too, with its own conventions).
             let valid = |side: &str| t[format!("valid_{side}")] == true;
-            if kind == "polygon_iou"
-                && (key == "area_a" && !valid("a") || key == "area_b" && !valid("b"))
-            {
+            if kind == "polygon_iou" && (key == "area_a" && !valid("a") || key == "area_b" && !valid("b")) {
                 continue;
             }
             *out.compared.entry(kind.clone()).or_default() += 1;
@@ -499,13 +408,9 @@ pub fn compare(cases: &Value, ours: &Value, theirs: &Value, tolerance: f64) -> C
                 && ["hits", "substitutions", "deletions", "insertions"].contains(&key.as_str())
                 && close(&o["rate"], &t["rate"], tolerance);
             if tie_break {
-                *out.explained
-                    .entry(format!("{kind}.{key} (equal-cost alignment)"))
-                    .or_default() += 1;
+                *out.explained.entry(format!("{kind}.{key} (equal-cost alignment)")).or_default() += 1;
             } else {
-                out.disagreements.push(format!(
-                    "case {i} ({kind}) {key}: ours {ov}, reference {tv}; case {case}"
-                ));
+                out.disagreements.push(format!("case {i} ({kind}) {key}: ours {ov}, reference {tv}; case {case}"));
             }
         }
     }

@@ -104,7 +104,13 @@ fn json_output_is_one_object_with_counts() {
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!((report["scored"].as_u64(), report["passed"].as_u64()), (Some(2), Some(1)));
     assert_eq!(report["results"][1]["report"]["score"], 1.0);
-    let (code, text) = run(&["validate", "--json", "--spec", "docs/examples/video/spec.json", "docs/examples/video/annotations.jsonl"]);
+    let (code, text) = run(&[
+        "validate",
+        "--json",
+        "--spec",
+        "docs/examples/video/spec.json",
+        "docs/examples/video/annotations.jsonl",
+    ]);
     assert_eq!(code, 0);
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!((report["annotations"].as_u64(), report["errors"].as_u64()), (Some(1), Some(0)));
@@ -126,12 +132,17 @@ fn bad_input_exits_2_naming_file_and_line() {
     assert!(text.contains("no_item.jsonl:1: no `item`"), "{text}");
 
     let spec = dir.path().join("spec.json");
-    std::fs::write(&spec, r#"{"media": "text", "controls": [], "rules": [{"rule": "count", "control": "ghost", "max": 1}]}"#).unwrap();
+    std::fs::write(
+        &spec,
+        r#"{"media": "text", "controls": [], "rules": [{"rule": "count", "control": "ghost", "max": 1}]}"#,
+    )
+    .unwrap();
     let (code, text) = run(&["validate", "--spec", spec.to_str().unwrap(), no_item.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(text.contains("rule 1 names control `ghost`, which does not exist"), "{text}");
 
-    let (code, text) = run(&["score", "--spec", "static/demo/news-entities", "--gold", "nope.jsonl", no_item.to_str().unwrap()]);
+    let (code, text) =
+        run(&["score", "--spec", "static/demo/news-entities", "--gold", "nope.jsonl", no_item.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(text.contains("cannot read nope.jsonl"), "{text}");
 }

@@ -1,0 +1,99 @@
+//! Inputs for annoqa's benchmarks, shared by the native criterion benches and the Wasm timing
+//! run in headless Chromium so both measure the same work. Seeded, so every run is the same.
+
+use annoqa_core::{Gold, GoldMode, Item, Media, Region, RegionValue, TaskSpec};
+use serde_json::json;
+
+/// A 4000 × 3000 photo with car and person boxes, the rules a real box task has: required
+/// attribute, minimum size, no same-label overlap above IoU 0.5, no duplicates.
+pub fn box_spec() -> TaskSpec {
+    serde_json::from_value(json!({
+        "media": "image",
+        "controls": [{"name": "objects", "type": "b_box", "labels": [{"value": "car"}, {"value": "person"}]}],
+        "rules": [
+            {"rule": "required_attribute", "control": "objects", "attribute": "occluded"},
+            {"rule": "min_size", "control": "objects", "min_width": 4, "min_height": 4},
+            {"rule": "no_overlap", "control": "objects", "max_iou": 0.5},
+            {"rule": "no_duplicates", "control": "objects"}
+        ]
+    }))
+    .expect("the benchmark spec is valid")
+}
+
+pub fn photo() -> Item {
+    Item {
+        id: "photo".into(),
+        media: Media::Image { src: "p.png".into(), width: 4000, height: 3000 },
+        candidates: vec![],
+    }
+}
+
+/// xorshift64*: a tiny seeded generator, so the inputs are identical on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn bbox(id: String, x: f64, y: f64, width: f64, height: f64, label: &str) -> Region {
+    let mut region = Region {
+        id,
+        control: "objects".into(),
+        value: RegionValue::BBox { x, y, width, height, label: label.into() },
+        attributes: Default::default(),
+    };
+    region.attributes.insert("occluded".into(), "no".into());
+    region
+}
+
+/// `n` boxes scattered over the photo, 10–80 px wide, as annotators draw them.
+pub fn boxes(n: usize, seed: u64) -> Vec<Region> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (0..n)
+        .map(|i| {
+            let (w, h) = (10.0 + 70.0 * rng.unit(), 10.0 + 70.0 * rng.unit());
+            let (x, y) = ((4000.0 - w) * rng.unit(), (3000.0 - h) * rng.unit());
+            bbox(format!("b{i}"), x, y, w, h, if rng.unit() < 0.5 { "car" } else { "person" })
+        })
+        .collect()
+}
+
+/// Gold with `n` boxes and an annotation of it: every box jittered by up to 3 px, one in ten
+/// missed and one in ten extra boxes added.
+pub fn gold_and_annotation(n: usize) -> (Gold, Vec<Region>) {
+    let answer = boxes(n, 7);
+    let mut rng = Rng(99);
+    let mut annotation = Vec::new();
+    for region in &answer {
+        if rng.unit() < 0.1 {
+            continue;
+        }
+        let RegionValue::BBox { x, y, width, height, label } = &region.value else { continue };
+        let jitter = |rng: &mut Rng| 6.0 * rng.unit() - 3.0;
+        annotation.push(bbox(
+            format!("a{}", region.id),
+            x + jitter(&mut rng),
+            y + jitter(&mut rng),
+            width + jitter(&mut rng),
+            height + jitter(&mut rng),
+            label,
+        ));
+    }
+    annotation.extend(boxes(n / 10, 1234).into_iter().map(|mut r| {
+        r.id = format!("x{}", r.id);
+        r
+    }));
+    let gold = Gold {
+        mode: GoldMode::Honeypot,
+        answer,
+        tolerance: Default::default(),
+        explanation: String::new(),
+        guideline: None,
+    };
+    (gold, annotation)
+}
