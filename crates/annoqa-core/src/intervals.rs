@@ -138,7 +138,8 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec
     let mut cell = *median;
     // At most about 4 cells per box, whatever the spread of the boxes.
     let area_cells = ((x1 - x0) / cell).ceil().max(1.0) * ((y1 - y0) / cell).ceil().max(1.0);
-    if !(area_cells <= 4.0 * n as f64) {
+    // (A NaN cell count scales too, and then fails the finiteness check below.)
+    if area_cells.partial_cmp(&(4.0 * n as f64)) != Some(std::cmp::Ordering::Less) {
         cell *= (area_cells / (4.0 * n as f64)).sqrt();
     }
     if !(cell.is_finite() && cell > 0.0) {
