@@ -61,7 +61,7 @@ pub(crate) fn tools_path() -> Result<OsString> {
 }
 
 /// `${XDG_DATA_HOME:-$HOME/.local/share}/annoqa-tools`: tools that cargo does not install.
-fn tools_dir() -> Result<PathBuf> {
+pub(crate) fn tools_dir() -> Result<PathBuf> {
     let data_home = match env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => home_dir()?.join(".local/share"),

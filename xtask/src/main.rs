@@ -8,7 +8,9 @@
 //! **Invariant:** xtask depends on `std` and `anyhow` only, so it compiles in seconds on a
 //! fresh machine.
 
+mod bench;
 mod ci;
+mod crosscheck;
 mod dist;
 mod install;
 mod pins;
@@ -38,6 +40,9 @@ commands:
   test                  everything CI checks: install (also Chromium and ChromeDriver), fmt,
                         clippy (native and wasm32), native tests, headless browser tests,
                         dist, end-to-end tests; stops at the first failing step
+  bench                 criterion benchmarks natively, then the same work in headless Chromium
+  crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics (a
+                        Python venv from PyPI in the tools directory), to 1e-9
   help                  print this help
 ";
 
@@ -48,6 +53,8 @@ pub(crate) enum Command {
     Dist,
     Run { serve_args: Vec<OsString> },
     Test,
+    Bench,
+    Crosscheck,
     Help,
 }
 
@@ -62,6 +69,8 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
         Some("install") => Command::Install,
         Some("dist") => Command::Dist,
         Some("test") => Command::Test,
+        Some("bench") => Command::Bench,
+        Some("crosscheck") => Command::Crosscheck,
         Some("help" | "--help" | "-h") => Command::Help,
         Some("run") => {
             return match rest.split_first() {
@@ -118,6 +127,8 @@ fn try_main() -> Result<ExitCode> {
         }
         Command::Dist => dist::dist(&root)?,
         Command::Run { serve_args } => dist::run(&root, &serve_args)?,
+        Command::Bench => bench::bench(&root)?,
+        Command::Crosscheck => crosscheck::crosscheck(&root)?,
         Command::Test => {
             if !ci::run(&root) {
                 return Ok(ExitCode::FAILURE);
