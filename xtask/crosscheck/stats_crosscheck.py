@@ -36,6 +36,18 @@ References (install with `pip install krippendorff statsmodels scikit-learn irrC
 
 A package that is missing or fails on a case yields an "error" line, never a crash, so one
 broken reference cannot hide the others.
+
+With `--compare TOLERANCE`, cases that carry annoqa's own answers under "annoqa" (as printed by
+`cargo run --release -p annoqa-stats --example crosscheck_cases -- CASES SEED`) are also
+checked: the script prints a summary on stderr and exits 1 when a value differs by more than
+TOLERANCE, when one side is undefined and the other is not, or when a reference failed. So
+
+    cargo run -q --release -p annoqa-stats --example crosscheck_cases -- 200 1 \
+        | python stats_crosscheck.py --compare 1e-9
+
+is the whole cross-check. Verified with krippendorff 0.9.0, statsmodels 0.15.0, scikit-learn
+1.9.1, irrCAC 0.4.4, numpy 1.26.4, scipy 1.12.0 and pandas 2.3.3 (irrCAC 0.4.4 calls
+`scipy.stats.t.interval(alpha=...)`, which newer SciPy releases no longer accept).
 """
 
 import json
@@ -55,6 +67,13 @@ def version(package):
         return f"{package} (not installed)"
 
 
+# Every line printed, kept for --compare.
+LINES = []
+
+# Errors that say a reference does not apply to a case, rather than that it failed.
+NOT_APPLICABLE = ("needs complete data", "share no unit")
+
+
 def emit(case_id, metric, reference, value=None, error=None, **extra):
     line = {"id": case_id, "metric": metric, "reference": reference}
     line.update(extra)
@@ -64,6 +83,7 @@ def emit(case_id, metric, reference, value=None, error=None, **extra):
         line["error"] = "undefined"
     else:
         line["value"] = float(value)
+    LINES.append(line)
     print(json.dumps(line), flush=True)
 
 
@@ -146,14 +166,55 @@ def run_case(case):
         guarded(case_id, "percent_agreement", version("irrCAC"), lambda: irrcac(units, weights).gwet()["est"]["pa"])
 
 
+def compare(cases, tolerance):
+    """Checks every reference line against annoqa's answer; returns the number of problems."""
+    by_id = {case["id"]: case for case in cases}
+    problems = 0
+    compared = 0
+    for line in LINES:
+        answers = by_id[line["id"]].get("annoqa")
+        if answers is None:
+            continue
+        ours = answers.get(line["metric"])
+        if line["metric"] == "cohen_kappa" and ours is not None:
+            ours = next((v for a, b, v in ours if [a, b] == line["pair"]), None)
+        error = line.get("error")
+        if error is not None and any(reason in error for reason in NOT_APPLICABLE):
+            continue
+        if error is not None and error != "undefined":
+            problems += 1
+            print(f"reference failed: {json.dumps(line)}", file=sys.stderr)
+        elif (error == "undefined") != (ours is None):
+            problems += 1
+            print(f"defined on one side only: annoqa {ours}, {json.dumps(line)}", file=sys.stderr)
+        elif ours is not None:
+            compared += 1
+            if abs(ours - line["value"]) > tolerance:
+                problems += 1
+                print(f"differs: annoqa {ours!r}, {json.dumps(line)}", file=sys.stderr)
+    print(f"stats crosscheck: {compared} values agree to {tolerance}, {problems} problems", file=sys.stderr)
+    return problems
+
+
 def main():
+    tolerance = None
+    if len(sys.argv) == 3 and sys.argv[1] == "--compare":
+        tolerance = float(sys.argv[2])
+    elif len(sys.argv) != 1:
+        print("usage: stats_crosscheck.py [--compare TOLERANCE] < cases.json", file=sys.stderr)
+        return 2
     try:
         cases = json.load(sys.stdin)["cases"]
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         print(f"error: stdin is not {{\"cases\": [...]}}: {e}", file=sys.stderr)
         return 2
-    for case in cases:
+    for n, case in enumerate(cases):
+        if not isinstance(case, dict) or "id" not in case or "units" not in case:
+            print(f"error: case {n} needs an \"id\" and \"units\"", file=sys.stderr)
+            return 2
         run_case(case)
+    if tolerance is not None and compare(cases, tolerance) > 0:
+        return 1
     return 0
 
 

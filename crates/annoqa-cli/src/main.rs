@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod qa;
+mod stats;
 
 #[derive(Parser)]
 #[command(name = "annoqa", version, about = "Annotation QA: live validation, gold checks, agreement")]
@@ -37,6 +38,12 @@ enum Command {
     Validate(qa::ValidateArgs),
     /// Score annotations against gold with the spec's tolerances; exit 1 when any fails.
     Score(qa::ScoreArgs),
+    /// Inter-annotator agreement of a long-format CSV (item, annotator, label).
+    Agreement(stats::AgreementArgs),
+    /// Consensus labels from several answers per item: majority vote or Dawid–Skene.
+    Aggregate(stats::AggregateArgs),
+    /// ISO 2859-1 / ANSI Z1.4 single sampling plan for a lot: code letter, n, Ac, Re.
+    SamplePlan(stats::SamplePlanArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +60,9 @@ fn main() -> ExitCode {
         }
         Command::Validate(args) => qa::run_validate(&args),
         Command::Score(args) => qa::run_score(&args),
+        Command::Agreement(args) => stats::run_agreement(&args).map(|()| 0),
+        Command::Aggregate(args) => stats::run_aggregate(&args).map(|()| 0),
+        Command::SamplePlan(args) => stats::run_sample_plan(&args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -20,8 +20,8 @@ use annoqa_stats::aggregate::{
     dawid_skene, majority_vote, Answers, Consensus, DawidSkeneOptions, TiePolicy, WorkerModel,
 };
 use annoqa_stats::agreement::{
-    brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, pairwise, per_category_kappa,
-    percent_agreement, scott_pi, Coefficient, PairwiseMatrix,
+    brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, pairwise, per_category_kappa, percent_agreement, scott_pi,
+    Coefficient, PairwiseMatrix,
 };
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
 use annoqa_stats::sampling::{single_sampling_plan, Inspection, InspectionLevel};
@@ -195,13 +195,7 @@ struct Record {
 
 impl<R: BufRead> CsvReader<R> {
     fn new(input: R, path: &Path, progress: Progress) -> Self {
-        CsvReader {
-            input,
-            path: path.display().to_string(),
-            line: 0,
-            buffer: String::new(),
-            progress,
-        }
+        CsvReader { input, path: path.display().to_string(), line: 0, buffer: String::new(), progress }
     }
 
     /// Reads one physical line into the buffer; false at the end of the input.
@@ -276,10 +270,7 @@ impl<R: BufRead> CsvReader<R> {
             if state != State::Quoted {
                 // A line break, or the end of the input, ends the record.
                 fields.push(field);
-                return Ok(Some(Record {
-                    line: start,
-                    fields,
-                }));
+                return Ok(Some(Record { line: start, fields }));
             }
             // A line break inside quotes belongs to the field: read on.
             if !self.read_line()? {
@@ -303,12 +294,7 @@ impl Progress {
     fn for_file(path: &Path, file: &File) -> Progress {
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
         let show = std::io::stderr().is_terminal() && total > 8 << 20;
-        Progress {
-            total: if show { total } else { 0 },
-            done: 0,
-            shown: 0,
-            label: path.display().to_string(),
-        }
+        Progress { total: if show { total } else { 0 }, done: 0, shown: 0, label: path.display().to_string() }
     }
 
     fn advance(&mut self, bytes: u64) {
@@ -330,20 +316,12 @@ impl Progress {
 fn open_csv(path: &Path) -> anyhow::Result<CsvReader<BufReader<File>>> {
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let progress = Progress::for_file(path, &file);
-    Ok(CsvReader::new(
-        BufReader::with_capacity(1 << 16, file),
-        path,
-        progress,
-    ))
+    Ok(CsvReader::new(BufReader::with_capacity(1 << 16, file), path, progress))
 }
 
 /// The positions of the named columns in a header, accepting each name's aliases.
 fn find_columns(path: &Path, header: &Record, wanted: &[&[&str]]) -> anyhow::Result<Vec<usize>> {
-    let names: Vec<String> = header
-        .fields
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
+    let names: Vec<String> = header.fields.iter().map(|f| f.trim().to_ascii_lowercase()).collect();
     let mut found = Vec::new();
     for aliases in wanted {
         match names.iter().position(|n| aliases.contains(&n.as_str())) {
@@ -372,16 +350,9 @@ struct Row {
 fn read_long_csv(path: &Path) -> anyhow::Result<Vec<Row>> {
     let mut csv = open_csv(path)?;
     let header = csv.next_record()?.ok_or_else(|| {
-        anyhow!(
-            "{}: the file is empty; expected a header with item, annotator, label",
-            path.display()
-        )
+        anyhow!("{}: the file is empty; expected a header with item, annotator, label", path.display())
     })?;
-    let columns = find_columns(
-        path,
-        &header,
-        &[&["item", "task"], &["annotator", "worker"], &["label"]],
-    )?;
+    let columns = find_columns(path, &header, &[&["item", "task"], &["annotator", "worker"], &["label"]])?;
     let needed = columns.iter().max().map_or(0, |m| m + 1);
     let mut rows = Vec::new();
     while let Some(record) = csv.next_record()? {
@@ -402,12 +373,7 @@ fn read_long_csv(path: &Path) -> anyhow::Result<Vec<Row>> {
         if annotator.is_empty() {
             bail!("{}:{}: the annotator is empty", path.display(), record.line);
         }
-        rows.push(Row {
-            line: record.line,
-            item,
-            annotator,
-            label: (!label.is_empty()).then_some(label),
-        });
+        rows.push(Row { line: record.line, item, annotator, label: (!label.is_empty()).then_some(label) });
     }
     Ok(rows)
 }
@@ -449,16 +415,10 @@ struct Categories {
 /// Decides the categories and their order. Nominal data keep first-appearance order; ordered
 /// data take `--labels` or sort numeric labels ("1" and "1.0" are the same category).
 fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result<Categories> {
-    let metric_level = if args.metric == Metric::Krippendorff {
-        args.level
-    } else {
-        LevelArg::Nominal
-    };
+    let metric_level = if args.metric == Metric::Krippendorff { args.level } else { LevelArg::Nominal };
     let ordered = metric_level != LevelArg::Nominal || args.weights.is_some();
     let needs_values = matches!(metric_level, LevelArg::Interval | LevelArg::Ratio);
-    let labelled = rows
-        .iter()
-        .filter_map(|r| r.label.as_deref().map(|l| (r.line, l)));
+    let labelled = rows.iter().filter_map(|r| r.label.as_deref().map(|l| (r.line, l)));
     let mut of_label = HashMap::new();
     let mut names = Vec::new();
     let mut values = Vec::new();
@@ -494,13 +454,13 @@ fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result
         for (line, label) in labelled {
             let value: f64 = label.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
                 let hint = if needs_values { "" } else { ", or give their order with --labels" };
-                anyhow!("{}:{line}: label {label:?} is not a number: {kind} data need numeric labels{hint}", path.display())
+                anyhow!(
+                    "{}:{line}: label {label:?} is not a number: {kind} data need numeric labels{hint}",
+                    path.display()
+                )
             })?;
             if metric_level == LevelArg::Ratio && value < 0.0 {
-                bail!(
-                    "{}:{line}: label {label:?} is negative, which ratio data cannot be",
-                    path.display()
-                );
+                bail!("{}:{line}: label {label:?} is negative, which ratio data cannot be", path.display());
             }
             numeric.push((value, label));
         }
@@ -522,11 +482,7 @@ fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result
             }
         }
     }
-    Ok(Categories {
-        names,
-        values,
-        of_label,
-    })
+    Ok(Categories { names, values, of_label })
 }
 
 fn level(arg: LevelArg) -> Level {
@@ -585,11 +541,7 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         triples.push((item, annotator, cats.of_label[label]));
     }
     if annotators.len() < 2 {
-        bail!(
-            "{}: agreement needs at least two annotators, found {}",
-            path.display(),
-            annotators.len()
-        );
+        bail!("{}: agreement needs at least two annotators, found {}", path.display(), annotators.len());
     }
     if cats.names.is_empty() {
         bail!("{}: no labels: every label is empty", path.display());
@@ -597,9 +549,7 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     let k = cats.names.len();
     let mut ratings = Ratings::new(items.len(), annotators.len(), k);
     for &(item, annotator, category) in &triples {
-        ratings
-            .set(item as usize, annotator as usize, Some(category))
-            .map_err(about(path))?;
+        ratings.set(item as usize, annotator as usize, Some(category)).map_err(about(path))?;
     }
     let counts = ratings.counts();
     let weights = match args.weights {
@@ -623,15 +573,15 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         Metric::Gwet => Some(gwet_ac(&counts, &weights).map_err(about(path))?),
         Metric::Bp => Some(brennan_prediger(&counts, &weights).map_err(about(path))?),
         Metric::Cohen | Metric::Scott => {
-            let f = if args.metric == Metric::Cohen {
-                cohen_kappa
-            } else {
-                scott_pi
-            };
+            let f = if args.metric == Metric::Cohen { cohen_kappa } else { scott_pi };
             let matrix = pairwise(&ratings, &weights, f).map_err(about(path))?;
             let defined = matrix.mean();
             if defined.is_none() {
-                bail!("{}: no pair of annotators has a defined {} (too few shared items, or a single label)", path.display(), metric_name(args.metric));
+                bail!(
+                    "{}: no pair of annotators has a defined {} (too few shared items, or a single label)",
+                    path.display(),
+                    metric_name(args.metric)
+                );
             }
             let single = (annotators.len() == 2).then(|| matrix.pairs[0].2).flatten();
             report["value"] = json!(defined);
@@ -642,8 +592,7 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
             single
         }
         Metric::Krippendorff => {
-            let alpha = krippendorff_alpha(&counts, level(args.level), &cats.values)
-                .map_err(about(path))?;
+            let alpha = krippendorff_alpha(&counts, level(args.level), &cats.values).map_err(about(path))?;
             report["level"] = json!(format!("{:?}", args.level).to_lowercase());
             report["value"] = json!(alpha.value);
             report["observed_disagreement"] = json!(alpha.observed_disagreement);
@@ -698,10 +647,7 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         writeln!(out, "{report}")?;
         return Ok(());
     }
-    let number = |v: &Value| {
-        v.as_f64()
-            .map_or("undefined".to_string(), |x| format!("{x:.4}"))
-    };
+    let number = |v: &Value| v.as_f64().map_or("undefined".to_string(), |x| format!("{x:.4}"));
     writeln!(out, "metric      {}", metric_name(args.metric))?;
     if let Some(level) = report.get("level") {
         writeln!(out, "level       {}", level.as_str().unwrap_or_default())?;
@@ -709,11 +655,7 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     if let Some(weights) = report.get("weights") {
         writeln!(out, "weights     {}", weights.as_str().unwrap_or_default())?;
     }
-    let mean_note = if report.get("aggregate").is_some() {
-        " (mean of pairs)"
-    } else {
-        ""
-    };
+    let mean_note = if report.get("aggregate").is_some() { " (mean of pairs)" } else { "" };
     writeln!(out, "value       {}{mean_note}", number(&report["value"]))?;
     if let Some(interval) = report.get("interval") {
         writeln!(
@@ -744,14 +686,8 @@ pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     if let Some(per_label) = report.get("per_label").and_then(Value::as_array) {
         writeln!(out, "\nlabel,value")?;
         for entry in per_label {
-            let value = entry["value"]
-                .as_f64()
-                .map_or(String::new(), |v| format!("{v:.4}"));
-            writeln!(
-                out,
-                "{},{value}",
-                csv_field(entry["label"].as_str().unwrap_or_default())
-            )?;
+            let value = entry["value"].as_f64().map_or(String::new(), |v| format!("{v:.4}"));
+            writeln!(out, "{},{value}", csv_field(entry["label"].as_str().unwrap_or_default()))?;
         }
     }
     Ok(())
@@ -771,12 +707,9 @@ fn csv_field(text: &str) -> String {
 
 fn read_gold(path: &Path, labels: &mut Names) -> anyhow::Result<Vec<(String, u32, usize)>> {
     let mut csv = open_csv(path)?;
-    let header = csv.next_record()?.ok_or_else(|| {
-        anyhow!(
-            "{}: the file is empty; expected a header with item, label",
-            path.display()
-        )
-    })?;
+    let header = csv
+        .next_record()?
+        .ok_or_else(|| anyhow!("{}: the file is empty; expected a header with item, label", path.display()))?;
     let columns = find_columns(path, &header, &[&["item", "task"], &["label"]])?;
     let needed = columns.iter().max().map_or(0, |m| m + 1);
     let mut gold = Vec::new();
@@ -793,18 +726,10 @@ fn read_gold(path: &Path, labels: &mut Names) -> anyhow::Result<Vec<(String, u32
         let item = record.fields[columns[0]].trim().to_string();
         let label = record.fields[columns[1]].trim();
         if item.is_empty() || label.is_empty() {
-            bail!(
-                "{}:{}: gold needs both an item and a label",
-                path.display(),
-                record.line
-            );
+            bail!("{}:{}: gold needs both an item and a label", path.display(), record.line);
         }
         if let Some(previous) = seen.insert(item.clone(), record.line) {
-            bail!(
-                "{}:{}: item {item:?} already has a gold label on line {previous}",
-                path.display(),
-                record.line
-            );
+            bail!("{}:{}: item {item:?} already has a gold label on line {previous}", path.display(), record.line);
         }
         gold.push((item, labels.intern(label), record.line));
     }
@@ -828,31 +753,18 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     let gold = match &args.gold {
         Some(gold_path) => {
             let gold = read_gold(gold_path, &mut labels)?;
-            let unknown = gold
-                .iter()
-                .filter(|g| !items.index.contains_key(&g.0))
-                .count();
+            let unknown = gold.iter().filter(|g| !items.index.contains_key(&g.0)).count();
             if unknown > 0 {
-                eprintln!(
-                    "note: {unknown} gold items have no answers in {} and are left out",
-                    path.display()
-                );
+                eprintln!("note: {unknown} gold items have no answers in {} and are left out", path.display());
             }
-            gold.into_iter()
-                .filter_map(|(item, label, _)| items.index.get(&item).map(|&i| (i, label)))
-                .collect()
+            gold.into_iter().filter_map(|(item, label, _)| items.index.get(&item).map(|&i| (i, label))).collect()
         }
         None => Vec::new(),
     };
     if labels.len() < 2 {
-        bail!(
-            "{}: aggregation needs at least two distinct labels, found {}",
-            path.display(),
-            labels.len()
-        );
+        bail!("{}: aggregation needs at least two distinct labels, found {}", path.display(), labels.len());
     }
-    let answers =
-        Answers::new(items.len(), annotators.len(), labels.len(), triples).map_err(about(path))?;
+    let answers = Answers::new(items.len(), annotators.len(), labels.len(), triples).map_err(about(path))?;
     let consensus: Consensus = match args.method {
         Method::Mv => {
             let ties = match args.ties {
@@ -872,11 +784,7 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
             mv
         }
         Method::Ds | Method::OneCoinDs => {
-            let model = if args.method == Method::Ds {
-                WorkerModel::ConfusionMatrix
-            } else {
-                WorkerModel::OneCoin
-            };
+            let model = if args.method == Method::Ds { WorkerModel::ConfusionMatrix } else { WorkerModel::OneCoin };
             let options = DawidSkeneOptions {
                 model,
                 tolerance: args.tolerance,
@@ -886,10 +794,7 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
             };
             let ds = dawid_skene(&answers, &options).map_err(about(path))?;
             if !ds.converged {
-                eprintln!(
-                    "note: Dawid–Skene stopped at the iteration cap ({}) before converging",
-                    ds.iterations
-                );
+                eprintln!("note: Dawid–Skene stopped at the iteration cap ({}) before converging", ds.iterations);
             }
             ds
         }
@@ -927,9 +832,8 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
                 .iter()
                 .enumerate()
                 .map(|(w, name)| {
-                    let matrix: Vec<Vec<f64>> = (0..k)
-                        .map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect())
-                        .collect();
+                    let matrix: Vec<Vec<f64>> =
+                        (0..k).map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect()).collect();
                     (name.clone(), json!(matrix))
                 })
                 .collect::<serde_json::Map<String, Value>>()
@@ -939,11 +843,8 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     } else {
         writeln!(out, "item,label,confidence")?;
         for t in 0..items.len() {
-            let label =
-                consensus.labels[t].map_or(String::new(), |l| csv_field(&labels.names[l as usize]));
-            let confidence = consensus
-                .confidence(t)
-                .map_or(String::new(), |c| format!("{c:.4}"));
+            let label = consensus.labels[t].map_or(String::new(), |l| csv_field(&labels.names[l as usize]));
+            let confidence = consensus.confidence(t).map_or(String::new(), |c| format!("{c:.4}"));
             writeln!(out, "{},{label},{confidence}", csv_field(&items.names[t]))?;
         }
     }
@@ -956,18 +857,14 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
 
 pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
     let level = InspectionLevel::parse(&args.level).ok_or_else(|| {
-        anyhow!(
-            "unknown inspection level {:?}: expected S-1, S-2, S-3, S-4, I, II or III",
-            args.level
-        )
+        anyhow!("unknown inspection level {:?}: expected S-1, S-2, S-3, S-4, I, II or III", args.level)
     })?;
     let inspection = match args.inspection {
         InspectionArg::Normal => Inspection::Normal,
         InspectionArg::Tightened => Inspection::Tightened,
         InspectionArg::Reduced => Inspection::Reduced,
     };
-    let plan =
-        single_sampling_plan(args.lot, args.aql, level, inspection).map_err(|e| anyhow!("{e}"))?;
+    let plan = single_sampling_plan(args.lot, args.aql, level, inspection).map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = json!({
@@ -981,17 +878,9 @@ pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
     }
     writeln!(out, "code letter  {}", plan.code_letter)?;
     if plan.plan_letter != plan.code_letter {
-        writeln!(
-            out,
-            "plan letter  {} (following the table's arrow)",
-            plan.plan_letter
-        )?;
+        writeln!(out, "plan letter  {} (following the table's arrow)", plan.plan_letter)?;
     }
-    let all = if plan.inspect_all {
-        " (the whole lot)"
-    } else {
-        ""
-    };
+    let all = if plan.inspect_all { " (the whole lot)" } else { "" };
     writeln!(out, "n            {}{all}", plan.sample_size)?;
     writeln!(out, "Ac           {}", plan.accept)?;
     writeln!(out, "Re           {}", plan.reject)?;

@@ -306,21 +306,23 @@ pub(crate) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::TokenBoundaries { control } => {
                 let Media::Text { text } = &item.media else { continue };
-                let chars: Vec<char> = text.chars().collect();
-                let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+                let len = text::scalar_len(text);
                 for r in of(control) {
                     let RegionValue::TextSpan { start, end, label } = &r.value else { continue };
                     let (start, end) = (*start, *end);
-                    if start >= end || end > chars.len() {
+                    if start >= end || end > len {
                         continue; // the built-in bounds check reports these
                     }
-                    let cuts_start = start > 0 && word(chars.get(start - 1)) && word(chars.get(start));
-                    let cuts_end = word(chars.get(end - 1)) && word(chars.get(end));
-                    if cuts_start || cuts_end {
+                    let (s, e) = text::snap_to_tokens(text, start, end);
+                    if (s, e) != (start, end) {
                         let covered = text::slice(text, start, end).unwrap_or_default();
+                        let word = text::slice(text, s, e).unwrap_or_default();
                         out.push((
                             "token_boundary",
-                            format!("{label} span “{covered}” cuts a word at its {}", edge_name(cuts_start, cuts_end)),
+                            format!(
+                                "{label} span “{covered}” cuts a word at its {}; the whole word is “{word}”",
+                                edge_name(s != start, e != end)
+                            ),
                             vec![r.id.clone()],
                         ));
                     }

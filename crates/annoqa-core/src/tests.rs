@@ -511,3 +511,24 @@ fn api_paths_encode_ids() {
     assert_eq!(api::next_item_path("news", "Zoë K"), "/api/projects/news/next?annotator=Zo%C3%AB%20K");
     assert_eq!(api::submit_path("a/b", "s1"), "/api/projects/a%2Fb/items/s1/submissions");
 }
+
+#[test]
+fn token_snapping_widens_to_whole_words_and_keeps_combining_marks() {
+    let text = "Zoe\u{308} Lindqvist-Berg, 42";
+    let snap = |s, e| {
+        let (s, e) = text::snap_to_tokens(text, s, e);
+        slice(text, s, e).unwrap().to_string()
+    };
+    assert_eq!(snap(0, 3), "Zoe\u{308}", "the combining mark belongs to the word");
+    assert_eq!(snap(6, 9), "Lindqvist");
+    assert_eq!(snap(5, 14), "Lindqvist", "already whole");
+    assert_eq!(snap(21, 22), "42");
+    assert_eq!(text::snap_to_tokens(text, 9, 3), (9, 3), "reversed ranges are left alone");
+
+    let mut s = spec();
+    s.rules = serde_json::from_value(json!([{"rule": "token_boundaries", "control": "entities"}])).unwrap();
+    let findings = validate(&s, &text_item(text), &[span("r1", 6, 9, "PERSON"), choice("c", &["positive"])]);
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    expect![[r#"PERSON span “ind” cuts a word at its both ends; the whole word is “Lindqvist”"#]]
+        .assert_eq(&messages.join("\n"));
+}

@@ -65,3 +65,28 @@ pub fn scalar_from_utf16(text: &str, utf16: usize) -> Option<usize> {
 pub fn is_edge_space(c: char) -> bool {
     c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}'
 }
+
+/// Whether `c` is part of a word for token boundaries: a letter or digit, or a combining mark
+/// (which belongs to the letter before it, so "Zoe\u{308}" is one word).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// `[start, end)` (scalar offsets) widened so that neither end cuts a word: the start moves
+/// left and the end right while they sit inside a run of word characters. Out-of-range or
+/// reversed ranges come back unchanged.
+pub fn snap_to_tokens(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if start >= end || end > chars.len() {
+        return (start, end);
+    }
+    let (mut s, mut e) = (start, end);
+    while s > 0 && is_word_char(chars[s - 1]) && is_word_char(chars[s]) {
+        s -= 1;
+    }
+    while e < chars.len() && is_word_char(chars[e - 1]) && is_word_char(chars[e]) {
+        e += 1;
+    }
+    (s, e)
+}

@@ -6,9 +6,7 @@
 //! (`metrics`, `level`, `weights`) and annoqa's answers under `annoqa`, so a comparison only has
 //! to join the two outputs on `id` and `metric`.
 
-use annoqa_stats::agreement::{
-    brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, pairwise, percent_agreement,
-};
+use annoqa_stats::agreement::{brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, pairwise, percent_agreement};
 use annoqa_stats::alpha::{krippendorff_alpha, Level};
 use annoqa_stats::rng::Rng;
 use annoqa_stats::{Ratings, Weights};
@@ -25,11 +23,8 @@ fn main() {
         (Level::Interval, "interval"),
         (Level::Ratio, "ratio"),
     ];
-    let weight_kinds = [
-        (Weights::Identity, "identity"),
-        (Weights::Linear, "linear"),
-        (Weights::Quadratic, "quadratic"),
-    ];
+    let weight_kinds =
+        [(Weights::Identity, "identity"), (Weights::Linear, "linear"), (Weights::Quadratic, "quadratic")];
     let mut out = Vec::new();
     for case in 0..cases {
         let units = 5 + rng.below(60) as usize;
@@ -47,11 +42,7 @@ fn main() {
                     row.push(Value::Null);
                     continue;
                 }
-                let value = if rng.next_f64() < agreement {
-                    truth
-                } else {
-                    rng.below(k as u64) as u32
-                };
+                let value = if rng.next_f64() < agreement { truth } else { rng.below(k as u64) as u32 };
                 ratings.set(u, c, Some(value)).unwrap();
                 // Categories are the consecutive integers 1..k, so positions and values agree.
                 row.push(json!(value + 1));

@@ -19,9 +19,7 @@ fn main() {
     let mut rng = Rng::seed_from_u64(2024);
     let (tasks, per_task, workers, classes) = (100_000usize, 5usize, 200usize, 5u32);
     let accuracy: Vec<f64> = (0..workers).map(|_| 0.3 + 0.65 * rng.next_f64()).collect();
-    let truth: Vec<u32> = (0..tasks)
-        .map(|_| rng.below(u64::from(classes)) as u32)
-        .collect();
+    let truth: Vec<u32> = (0..tasks).map(|_| rng.below(u64::from(classes)) as u32).collect();
     let mut triples = Vec::with_capacity(tasks * per_task);
     for (t, &c) in truth.iter().enumerate() {
         for _ in 0..per_task {
@@ -41,8 +39,7 @@ fn main() {
         for (t, w, l) in &triples {
             writeln!(out, "t{t},w{w},{l}").unwrap();
         }
-        let mut truth_out =
-            std::io::BufWriter::new(std::fs::File::create(format!("{path}.truth.csv")).unwrap());
+        let mut truth_out = std::io::BufWriter::new(std::fs::File::create(format!("{path}.truth.csv")).unwrap());
         writeln!(truth_out, "item,label").unwrap();
         for (t, c) in truth.iter().enumerate() {
             writeln!(truth_out, "t{t},{c}").unwrap();
@@ -56,12 +53,7 @@ fn main() {
     let elapsed = start.elapsed();
     let mv = majority_vote(&answers, None, TiePolicy::FirstLabel).unwrap();
     let acc = |labels: &[Option<u32>]| {
-        labels
-            .iter()
-            .zip(&truth)
-            .filter(|(l, t)| **l == Some(**t))
-            .count() as f64
-            / tasks as f64
+        labels.iter().zip(&truth).filter(|(l, t)| **l == Some(**t)).count() as f64 / tasks as f64
     };
     println!(
         "dawid-skene: {tasks} tasks × {per_task} answers, {workers} workers, {classes} classes: {:.1} ms ({} iterations, converged {}; indexing {:.1} ms); accuracy {:.4} (majority vote {:.4})",
@@ -81,36 +73,28 @@ fn main() {
             if rng.next_f64() < 0.3 {
                 continue;
             }
-            let value = if rng.next_f64() < 0.7 {
-                true_value
-            } else {
-                rng.below(5) as u32
-            };
+            let value = if rng.next_f64() < 0.7 { true_value } else { rng.below(5) as u32 };
             ratings.set(u, c, Some(value)).unwrap();
         }
     }
     let start = Instant::now();
     let alpha = krippendorff_alpha(&ratings.counts(), Level::Nominal, &[]).unwrap();
-    println!("krippendorff alpha nominal: {units} units × {coders} coders, 30 % missing: {:.1} ms (α = {:.4})", start.elapsed().as_secs_f64() * 1e3, alpha.value);
+    println!(
+        "krippendorff alpha nominal: {units} units × {coders} coders, 30 % missing: {:.1} ms (α = {:.4})",
+        start.elapsed().as_secs_f64() * 1e3,
+        alpha.value
+    );
 
     let mut complete = Ratings::new(units, 5, 5);
     for u in 0..units {
         let true_value = rng.below(5) as u32;
         for c in 0..5 {
-            let value = if rng.next_f64() < 0.7 {
-                true_value
-            } else {
-                rng.below(5) as u32
-            };
+            let value = if rng.next_f64() < 0.7 { true_value } else { rng.below(5) as u32 };
             complete.set(u, c, Some(value)).unwrap();
         }
     }
     let start = Instant::now();
-    let kappa = fleiss_kappa(
-        &complete.counts(),
-        &Weights::Identity.matrix_for(5).unwrap(),
-    )
-    .unwrap();
+    let kappa = fleiss_kappa(&complete.counts(), &Weights::Identity.matrix_for(5).unwrap()).unwrap();
     println!(
         "fleiss kappa: {units} units × 5 raters: {:.1} ms (κ = {:.4})",
         start.elapsed().as_secs_f64() * 1e3,

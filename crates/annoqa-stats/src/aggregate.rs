@@ -39,17 +39,11 @@ impl Answers {
                 )));
             }
             if l as usize >= classes {
-                return Err(StatsError::CategoryOutOfRange {
-                    category: l,
-                    categories: classes,
-                });
+                return Err(StatsError::CategoryOutOfRange { category: l, categories: classes });
             }
         }
         if classes < 2 {
-            return Err(StatsError::TooFewCategories {
-                min: 2,
-                got: classes,
-            });
+            return Err(StatsError::TooFewCategories { min: 2, got: classes });
         }
         // A stable sort keeps each task's answers in input order, so results never depend on
         // anything but the input.
@@ -152,15 +146,10 @@ pub fn majority_vote(
 ) -> Result<Consensus, StatsError> {
     if let Some(w) = worker_weights {
         if w.len() != answers.workers {
-            return Err(StatsError::WrongLength {
-                expected: answers.workers,
-                got: w.len(),
-            });
+            return Err(StatsError::WrongLength { expected: answers.workers, got: w.len() });
         }
         if let Some(bad) = w.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
-            return Err(StatsError::InvalidArgument(format!(
-                "worker weight {bad} is not a non-negative number"
-            )));
+            return Err(StatsError::InvalidArgument(format!("worker weight {bad} is not a non-negative number")));
         }
     }
     let k = answers.classes;
@@ -178,15 +167,11 @@ pub fn majority_vote(
         let row = &posteriors[t * k..(t + 1) * k];
         let best = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // Shares are sums of the same weights in different orders; treat near-equal as tied.
-        let tied: Vec<u32> = (0..k as u32)
-            .filter(|&c| best - row[c as usize] <= 1e-12)
-            .collect();
+        let tied: Vec<u32> = (0..k as u32).filter(|&c| best - row[c as usize] <= 1e-12).collect();
         labels.push(match (tied.len(), ties, rng.as_mut()) {
             (1, _, _) => Some(tied[0]),
             (_, TiePolicy::FirstLabel, _) => Some(tied[0]),
-            (_, TiePolicy::Seeded(_), Some(rng)) => {
-                Some(tied[rng.below(tied.len() as u64) as usize])
-            }
+            (_, TiePolicy::Seeded(_), Some(rng)) => Some(tied[rng.below(tied.len() as u64) as usize]),
             _ => None,
         });
     }
@@ -284,10 +269,7 @@ impl Default for DawidSkeneOptions {
 /// an M-step (class priors and confusion matrices from the posteriors, eqs. 2.3–2.4) followed by
 /// an E-step (posteriors from priors and confusion matrices, eq. 2.5), until the log-likelihood
 /// settles or `max_iterations` is reached.
-pub fn dawid_skene(
-    answers: &Answers,
-    options: &DawidSkeneOptions,
-) -> Result<Consensus, StatsError> {
+pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Consensus, StatsError> {
     let k = answers.classes;
     let tasks = answers.tasks;
     if !(options.smoothing.is_finite() && options.smoothing >= 0.0) {
@@ -299,15 +281,10 @@ pub fn dawid_skene(
     let mut gold = vec![u32::MAX; tasks];
     for &(t, l) in &options.gold {
         if t as usize >= tasks {
-            return Err(StatsError::InvalidArgument(format!(
-                "gold names unknown task {t}"
-            )));
+            return Err(StatsError::InvalidArgument(format!("gold names unknown task {t}")));
         }
         if l as usize >= k {
-            return Err(StatsError::CategoryOutOfRange {
-                category: l,
-                categories: k,
-            });
+            return Err(StatsError::CategoryOutOfRange { category: l, categories: k });
         }
         gold[t as usize] = l;
     }
@@ -340,8 +317,7 @@ pub fn dawid_skene(
     for w in 0..answers.workers {
         for truth in 0..k {
             for answered in 0..k {
-                confusion[(w * k + truth) * k + answered] =
-                    by_answer[(w * k + answered) * k + truth];
+                confusion[(w * k + truth) * k + answered] = by_answer[(w * k + answered) * k + truth];
             }
         }
     }
@@ -360,16 +336,7 @@ pub fn dawid_skene(
             Some(best as u32)
         })
         .collect();
-    Ok(Consensus {
-        classes: k,
-        labels,
-        posteriors,
-        confusion,
-        priors,
-        iterations,
-        converged,
-        log_likelihood,
-    })
+    Ok(Consensus { classes: k, labels, posteriors, confusion, priors, iterations, converged, log_likelihood })
 }
 
 fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
@@ -414,27 +381,19 @@ fn m_step(
                 for truth in 0..k {
                     let total: f64 = (0..k).map(|answered| matrix[answered * k + truth]).sum();
                     for answered in 0..k {
-                        matrix[answered * k + truth] = if total > 0.0 {
-                            matrix[answered * k + truth] / total
-                        } else {
-                            1.0 / k as f64
-                        };
+                        matrix[answered * k + truth] =
+                            if total > 0.0 { matrix[answered * k + truth] / total } else { 1.0 / k as f64 };
                     }
                 }
             }
             WorkerModel::OneCoin => {
                 let total: f64 = matrix.iter().sum();
                 let correct: f64 = (0..k).map(|c| matrix[c * k + c]).sum();
-                let skill = if total > 0.0 {
-                    correct / total
-                } else {
-                    1.0 / k as f64
-                };
+                let skill = if total > 0.0 { correct / total } else { 1.0 / k as f64 };
                 let error = (1.0 - skill) / (k - 1) as f64;
                 for answered in 0..k {
                     for truth in 0..k {
-                        matrix[answered * k + truth] =
-                            if truth == answered { skill } else { error };
+                        matrix[answered * k + truth] = if truth == answered { skill } else { error };
                     }
                 }
             }

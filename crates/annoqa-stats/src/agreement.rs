@@ -25,32 +25,20 @@ pub struct Coefficient {
 
 fn corrected(observed: f64, chance: f64) -> Result<Coefficient, StatsError> {
     if (1.0 - chance).abs() < 1e-12 {
-        return Err(StatsError::Undefined(
-            "chance agreement is 1, as when every rating is the same category",
-        ));
+        return Err(StatsError::Undefined("chance agreement is 1, as when every rating is the same category"));
     }
-    Ok(Coefficient {
-        value: (observed - chance) / (1.0 - chance),
-        observed,
-        chance,
-    })
+    Ok(Coefficient { value: (observed - chance) / (1.0 - chance), observed, chance })
 }
 
 fn check_weights(weights: &[f64], categories: usize) -> Result<(), StatsError> {
     if weights.len() != categories * categories {
-        return Err(StatsError::WrongLength {
-            expected: categories * categories,
-            got: weights.len(),
-        });
+        return Err(StatsError::WrongLength { expected: categories * categories, got: weights.len() });
     }
     Ok(())
 }
 
 /// Row and column proportions of a two-coder table, and the weighted observed agreement.
-fn table_margins(
-    table: &ContingencyTable,
-    weights: &[f64],
-) -> Result<(Vec<f64>, Vec<f64>, f64), StatsError> {
+fn table_margins(table: &ContingencyTable, weights: &[f64]) -> Result<(Vec<f64>, Vec<f64>, f64), StatsError> {
     let k = table.categories();
     check_weights(weights, k)?;
     let n = table.total();
@@ -130,11 +118,7 @@ fn propensities(counts: &Counts, weights: &[f64]) -> Result<Propensities, StatsE
             for (a, slot) in weighted.iter_mut().enumerate() {
                 *slot = (0..k).map(|b| weights[a * k + b] * f64::from(row[b])).sum();
             }
-            let agreeing: f64 = row
-                .iter()
-                .zip(&weighted)
-                .map(|(&n, &w)| f64::from(n) * (w - 1.0))
-                .sum();
+            let agreeing: f64 = row.iter().zip(&weighted).map(|(&n, &w)| f64::from(n) * (w - 1.0)).sum();
             observed += agreeing / (r * (r - 1.0));
         }
     }
@@ -142,21 +126,14 @@ fn propensities(counts: &Counts, weights: &[f64]) -> Result<Propensities, StatsE
         return Err(StatsError::NoPairableUnits);
     }
     pi.iter_mut().for_each(|p| *p /= rated as f64);
-    Ok(Propensities {
-        observed: observed / pairable as f64,
-        pi,
-    })
+    Ok(Propensities { observed: observed / pairable as f64, pi })
 }
 
 /// The share of agreeing pairs of ratings within units (weighted), averaged over the units
 /// with two or more ratings. Not chance-corrected: `chance` is 0.
 pub fn percent_agreement(counts: &Counts, weights: &[f64]) -> Result<Coefficient, StatsError> {
     let p = propensities(counts, weights)?;
-    Ok(Coefficient {
-        value: p.observed,
-        observed: p.observed,
-        chance: 0.0,
-    })
+    Ok(Coefficient { value: p.observed, observed: p.observed, chance: 0.0 })
 }
 
 /// Fleiss' κ (1971), generalised to weights and missing ratings as in Gwet (2014):
@@ -201,9 +178,7 @@ pub fn brennan_prediger(counts: &Counts, weights: &[f64]) -> Result<Coefficient,
 /// used, so its κ is undefined.
 pub fn per_category_kappa(counts: &Counts) -> Vec<Option<Coefficient>> {
     let identity = [1.0, 0.0, 0.0, 1.0];
-    (0..counts.categories())
-        .map(|c| fleiss_kappa(&counts.one_vs_rest(c), &identity).ok())
-        .collect()
+    (0..counts.categories()).map(|c| fleiss_kappa(&counts.one_vs_rest(c), &identity).ok()).collect()
 }
 
 /// A coefficient for every pair of coders, over the units both rated.
@@ -218,11 +193,7 @@ pub struct PairwiseMatrix {
 impl PairwiseMatrix {
     /// The mean of the defined pairwise values (Light's κ, for Cohen's κ).
     pub fn mean(&self) -> Option<f64> {
-        let values: Vec<f64> = self
-            .pairs
-            .iter()
-            .filter_map(|p| p.2.map(|c| c.value))
-            .collect();
+        let values: Vec<f64> = self.pairs.iter().filter_map(|p| p.2.map(|c| c.value)).collect();
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
     }
 }
@@ -245,8 +216,5 @@ pub fn pairwise(
             pairs.push((a, b, coefficient(&table, weights).ok(), shared));
         }
     }
-    Ok(PairwiseMatrix {
-        coders: ratings.coders(),
-        pairs,
-    })
+    Ok(PairwiseMatrix { coders: ratings.coders(), pairs })
 }

@@ -40,55 +40,45 @@ pub fn coincidences(counts: &Counts) -> Coincidences {
     let k = counts.categories();
     let mut o = vec![0.0; k * k];
     let mut pairs = 0.0;
+    // Only the categories a unit actually uses contribute, usually far fewer than k.
+    let mut present: Vec<(usize, f64)> = Vec::with_capacity(k);
     for row in counts.iter() {
-        let m: u32 = row.iter().sum();
+        present.clear();
+        let mut m = 0u32;
+        for (c, &n) in row.iter().enumerate() {
+            if n > 0 {
+                present.push((c, f64::from(n)));
+                m += n;
+            }
+        }
         if m < 2 {
             continue;
         }
         let m = f64::from(m);
         pairs += m * (m - 1.0) / 2.0;
-        for c in 0..k {
-            if row[c] == 0 {
-                continue;
-            }
-            let nc = f64::from(row[c]);
-            for kk in 0..k {
-                let nk = f64::from(row[kk]) - f64::from(u8::from(c == kk));
-                if nk > 0.0 {
-                    o[c * k + kk] += nc * nk / (m - 1.0);
-                }
+        let weight = 1.0 / (m - 1.0);
+        for &(c, nc) in &present {
+            for &(kk, nk) in &present {
+                // A value pairs with every other value of its unit, never with itself.
+                let partners = if c == kk { nk - 1.0 } else { nk };
+                o[c * k + kk] += nc * partners * weight;
             }
         }
     }
     let marginals: Vec<f64> = o.chunks_exact(k.max(1)).map(|r| r.iter().sum()).collect();
     let total = marginals.iter().sum();
-    Coincidences {
-        categories: k,
-        o,
-        marginals,
-        total,
-        pairs,
-    }
+    Coincidences { categories: k, o, marginals, total, pairs }
 }
 
 /// δ²(c, k) for every pair of categories, row-major.
-pub fn difference_matrix(
-    c: &Coincidences,
-    level: Level,
-    values: &[f64],
-) -> Result<Vec<f64>, StatsError> {
+pub fn difference_matrix(c: &Coincidences, level: Level, values: &[f64]) -> Result<Vec<f64>, StatsError> {
     let k = c.categories;
     if matches!(level, Level::Interval | Level::Ratio) && values.len() != k {
-        return Err(StatsError::WrongLength {
-            expected: k,
-            got: values.len(),
-        });
+        return Err(StatsError::WrongLength { expected: k, got: values.len() });
     }
     if level == Level::Ratio {
         if let Some(v) = values.iter().find(|v| **v < 0.0) {
-            return Err(StatsError::InvalidArgument(format!(
-                "ratio data cannot hold the negative value {v}"
-            )));
+            return Err(StatsError::InvalidArgument(format!("ratio data cannot hold the negative value {v}")));
         }
     }
     let mut d = vec![0.0; k * k];
@@ -130,11 +120,7 @@ pub struct Alpha {
 
 /// α = 1 - D_o / D_e. `values` gives each category's number for interval and ratio data and is
 /// ignored otherwise (ordinal data uses the category order).
-pub fn krippendorff_alpha(
-    counts: &Counts,
-    level: Level,
-    values: &[f64],
-) -> Result<Alpha, StatsError> {
+pub fn krippendorff_alpha(counts: &Counts, level: Level, values: &[f64]) -> Result<Alpha, StatsError> {
     let c = coincidences(counts);
     let d = difference_matrix(&c, level, values)?;
     alpha_from(&c, &d)
@@ -155,9 +141,7 @@ fn alpha_from(c: &Coincidences, d: &[f64]) -> Result<Alpha, StatsError> {
     }
     let expected = expected / (n * (n - 1.0));
     if expected <= 0.0 {
-        return Err(StatsError::Undefined(
-            "expected disagreement is 0, as when every value is the same",
-        ));
+        return Err(StatsError::Undefined("expected disagreement is 0, as when every value is the same"));
     }
     Ok(Alpha {
         value: 1.0 - observed / expected,
@@ -207,14 +191,10 @@ pub fn krippendorff_alpha_bootstrap(
     seed: u64,
 ) -> Result<AlphaBootstrap, StatsError> {
     if resamples == 0 {
-        return Err(StatsError::InvalidArgument(
-            "resamples must be at least 1".into(),
-        ));
+        return Err(StatsError::InvalidArgument("resamples must be at least 1".into()));
     }
     if !(0.0..1.0).contains(&confidence) || confidence == 0.0 {
-        return Err(StatsError::InvalidArgument(format!(
-            "confidence {confidence} is not in (0, 1)"
-        )));
+        return Err(StatsError::InvalidArgument(format!("confidence {confidence} is not in (0, 1)")));
     }
     let c = coincidences(counts);
     let d = difference_matrix(&c, level, values)?;
@@ -231,11 +211,7 @@ pub fn krippendorff_alpha_bootstrap(
         }
     }
     let mean: f64 = c.o.iter().zip(&d).map(|(o, d)| o / c.total * d).sum();
-    let variance: f64 =
-        c.o.iter()
-            .zip(&d)
-            .map(|(o, d)| o / c.total * (d - mean).powi(2))
-            .sum();
+    let variance: f64 = c.o.iter().zip(&d).map(|(o, d)| o / c.total * (d - mean).powi(2)).sum();
     let draws = c.pairs.round().max(1.0);
     let exact = draws * resamples as f64 <= EXACT_DRAW_LIMIT;
     let mut rng = Rng::seed_from_u64(seed);
@@ -245,9 +221,7 @@ pub fn krippendorff_alpha_bootstrap(
             let mut sum = 0.0;
             for _ in 0..draws as u64 {
                 let r = rng.next_f64() * acc;
-                let cell = cumulative
-                    .partition_point(|p| *p <= r)
-                    .min(deltas.len() - 1);
+                let cell = cumulative.partition_point(|p| *p <= r).min(deltas.len() - 1);
                 sum += deltas[cell];
             }
             sum / draws

@@ -21,28 +21,17 @@ pub struct Ratings {
 impl Ratings {
     /// `units` × `coders` ratings, all missing.
     pub fn new(units: usize, coders: usize, categories: usize) -> Ratings {
-        Ratings {
-            units,
-            coders,
-            categories,
-            cells: vec![MISSING; units * coders],
-        }
+        Ratings { units, coders, categories, cells: vec![MISSING; units * coders] }
     }
 
     /// One row per unit, one entry per coder.
-    pub fn from_rows<R: AsRef<[Option<u32>]>>(
-        categories: usize,
-        rows: &[R],
-    ) -> Result<Ratings, StatsError> {
+    pub fn from_rows<R: AsRef<[Option<u32>]>>(categories: usize, rows: &[R]) -> Result<Ratings, StatsError> {
         let coders = rows.first().map_or(0, |r| r.as_ref().len());
         let mut ratings = Ratings::new(rows.len(), coders, categories);
         for (unit, row) in rows.iter().enumerate() {
             let row = row.as_ref();
             if row.len() != coders {
-                return Err(StatsError::WrongLength {
-                    expected: coders,
-                    got: row.len(),
-                });
+                return Err(StatsError::WrongLength { expected: coders, got: row.len() });
             }
             for (coder, &value) in row.iter().enumerate() {
                 ratings.set(unit, coder, value)?;
@@ -63,18 +52,10 @@ impl Ratings {
         self.categories
     }
 
-    pub fn set(
-        &mut self,
-        unit: usize,
-        coder: usize,
-        category: Option<u32>,
-    ) -> Result<(), StatsError> {
+    pub fn set(&mut self, unit: usize, coder: usize, category: Option<u32>) -> Result<(), StatsError> {
         let value = match category {
             Some(c) if c as usize >= self.categories => {
-                return Err(StatsError::CategoryOutOfRange {
-                    category: c,
-                    categories: self.categories,
-                })
+                return Err(StatsError::CategoryOutOfRange { category: c, categories: self.categories })
             }
             Some(c) => c,
             None => MISSING,
@@ -91,20 +72,18 @@ impl Ratings {
     /// How many coders chose each category, per unit. Coder identity is dropped, which is all
     /// Fleiss' κ, Gwet's AC, Brennan–Prediger and Krippendorff's α need.
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::new(self.categories);
-        let mut row = vec![0u32; self.categories];
-        for unit in 0..self.units {
-            row.iter_mut().for_each(|n| *n = 0);
-            for &value in &self.cells[unit * self.coders..(unit + 1) * self.coders] {
-                if value != MISSING {
-                    row[value as usize] += 1;
+        let k = self.categories;
+        let mut cells = vec![0u32; self.units * k];
+        if k > 0 && self.coders > 0 {
+            for (row, ratings) in cells.chunks_exact_mut(k).zip(self.cells.chunks_exact(self.coders)) {
+                for &value in ratings {
+                    if value != MISSING {
+                        row[value as usize] += 1;
+                    }
                 }
             }
-            counts
-                .push_unit(&row)
-                .expect("row has one entry per category");
         }
-        counts
+        Counts { categories: k, cells }
     }
 
     /// The contingency table of coders `a` (rows) and `b` (columns) over the units both rated.
@@ -129,10 +108,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn new(categories: usize) -> Counts {
-        Counts {
-            categories,
-            cells: Vec::new(),
-        }
+        Counts { categories, cells: Vec::new() }
     }
 
     pub fn from_rows<R: AsRef<[u32]>>(categories: usize, rows: &[R]) -> Result<Counts, StatsError> {
@@ -169,10 +145,7 @@ impl Counts {
 
     pub fn push_unit(&mut self, row: &[u32]) -> Result<(), StatsError> {
         if row.len() != self.categories {
-            return Err(StatsError::WrongLength {
-                expected: self.categories,
-                got: row.len(),
-            });
+            return Err(StatsError::WrongLength { expected: self.categories, got: row.len() });
         }
         self.cells.extend_from_slice(row);
         Ok(())
@@ -199,9 +172,7 @@ impl Counts {
         let mut binary = Counts::new(2);
         for row in self.iter() {
             let total: u32 = row.iter().sum();
-            binary
-                .cells
-                .extend_from_slice(&[row[category], total - row[category]]);
+            binary.cells.extend_from_slice(&[row[category], total - row[category]]);
         }
         binary
     }
@@ -217,10 +188,7 @@ pub struct ContingencyTable {
 
 impl ContingencyTable {
     pub fn new(categories: usize) -> ContingencyTable {
-        ContingencyTable {
-            categories,
-            cells: vec![0.0; categories * categories],
-        }
+        ContingencyTable { categories, cells: vec![0.0; categories * categories] }
     }
 
     pub fn from_rows<R: AsRef<[f64]>>(rows: &[R]) -> Result<ContingencyTable, StatsError> {
@@ -229,10 +197,7 @@ impl ContingencyTable {
         for (a, row) in rows.iter().enumerate() {
             let row = row.as_ref();
             if row.len() != k {
-                return Err(StatsError::WrongLength {
-                    expected: k,
-                    got: row.len(),
-                });
+                return Err(StatsError::WrongLength { expected: k, got: row.len() });
             }
             table.cells[a * k..(a + 1) * k].copy_from_slice(row);
         }
@@ -248,10 +213,7 @@ impl ContingencyTable {
         for (a, b) in pairs {
             for c in [a, b] {
                 if c as usize >= categories {
-                    return Err(StatsError::CategoryOutOfRange {
-                        category: c,
-                        categories,
-                    });
+                    return Err(StatsError::CategoryOutOfRange { category: c, categories });
                 }
             }
             table.add(a, b, 1.0);
@@ -307,15 +269,10 @@ impl Weights {
         match self {
             Weights::Custom(m) => {
                 if m.len() != k * k {
-                    return Err(StatsError::WrongLength {
-                        expected: k * k,
-                        got: m.len(),
-                    });
+                    return Err(StatsError::WrongLength { expected: k * k, got: m.len() });
                 }
                 if let Some(bad) = m.iter().find(|x| !(0.0..=1.0).contains(*x)) {
-                    return Err(StatsError::InvalidArgument(format!(
-                        "weight {bad} is outside [0, 1]"
-                    )));
+                    return Err(StatsError::InvalidArgument(format!("weight {bad} is outside [0, 1]")));
                 }
                 w.copy_from_slice(m);
             }

@@ -19,19 +19,13 @@ pub struct Interval {
 
 fn check(successes: u64, trials: u64, confidence: f64) -> Result<(), StatsError> {
     if trials == 0 {
-        return Err(StatsError::InvalidArgument(
-            "need at least one trial".into(),
-        ));
+        return Err(StatsError::InvalidArgument("need at least one trial".into()));
     }
     if successes > trials {
-        return Err(StatsError::InvalidArgument(format!(
-            "{successes} successes out of {trials} trials"
-        )));
+        return Err(StatsError::InvalidArgument(format!("{successes} successes out of {trials} trials")));
     }
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(StatsError::InvalidArgument(format!(
-            "confidence {confidence} is not in (0, 1)"
-        )));
+        return Err(StatsError::InvalidArgument(format!("confidence {confidence} is not in (0, 1)")));
     }
     Ok(())
 }
@@ -52,45 +46,22 @@ pub fn wilson(successes: u64, trials: u64, confidence: f64) -> Result<Interval, 
     let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
     let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Ok(Interval {
-        estimate: p,
-        low: (centre - half).max(0.0),
-        high: (centre + half).min(1.0),
-        confidence,
-    })
+    Ok(Interval { estimate: p, low: (centre - half).max(0.0), high: (centre + half).min(1.0), confidence })
 }
 
 /// The Clopper–Pearson (1934) "exact" interval from Beta quantiles: never shorter than it has
 /// to be, so its coverage is at least `confidence`.
-pub fn clopper_pearson(
-    successes: u64,
-    trials: u64,
-    confidence: f64,
-) -> Result<Interval, StatsError> {
+pub fn clopper_pearson(successes: u64, trials: u64, confidence: f64) -> Result<Interval, StatsError> {
     check(successes, trials, confidence)?;
     let (x, n) = (successes as f64, trials as f64);
     let tail = (1.0 - confidence) / 2.0;
-    let low = if successes == 0 {
-        0.0
-    } else {
-        beta_quantile(x, n - x + 1.0, tail)?
-    };
-    let high = if successes == trials {
-        1.0
-    } else {
-        beta_quantile(x + 1.0, n - x, 1.0 - tail)?
-    };
-    Ok(Interval {
-        estimate: x / n,
-        low,
-        high,
-        confidence,
-    })
+    let low = if successes == 0 { 0.0 } else { beta_quantile(x, n - x + 1.0, tail)? };
+    let high = if successes == trials { 1.0 } else { beta_quantile(x + 1.0, n - x, 1.0 - tail)? };
+    Ok(Interval { estimate: x / n, low, high, confidence })
 }
 
 fn beta_quantile(a: f64, b: f64, p: f64) -> Result<f64, StatsError> {
-    let beta =
-        Beta::new(a, b).map_err(|e| StatsError::InvalidArgument(format!("beta({a}, {b}): {e}")))?;
+    let beta = Beta::new(a, b).map_err(|e| StatsError::InvalidArgument(format!("beta({a}, {b}): {e}")))?;
     Ok(beta.inverse_cdf(p))
 }
 
@@ -120,19 +91,13 @@ pub fn beta_posterior(
     confidence: f64,
 ) -> Result<BetaPosterior, StatsError> {
     if successes > trials {
-        return Err(StatsError::InvalidArgument(format!(
-            "{successes} successes out of {trials} trials"
-        )));
+        return Err(StatsError::InvalidArgument(format!("{successes} successes out of {trials} trials")));
     }
     if !(prior_a > 0.0 && prior_b > 0.0) {
-        return Err(StatsError::InvalidArgument(format!(
-            "prior Beta({prior_a}, {prior_b}) needs positive parameters"
-        )));
+        return Err(StatsError::InvalidArgument(format!("prior Beta({prior_a}, {prior_b}) needs positive parameters")));
     }
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(StatsError::InvalidArgument(format!(
-            "confidence {confidence} is not in (0, 1)"
-        )));
+        return Err(StatsError::InvalidArgument(format!("confidence {confidence} is not in (0, 1)")));
     }
     let a = prior_a + successes as f64;
     let b = prior_b + (trials - successes) as f64;
@@ -183,32 +148,22 @@ pub struct SprtState {
 impl Sprt {
     pub fn new(p0: f64, p1: f64, alpha: f64, beta: f64) -> Result<Sprt, StatsError> {
         if !(0.0 < p0 && p0 < p1 && p1 < 1.0) {
-            return Err(StatsError::InvalidArgument(format!(
-                "need 0 < p0 < p1 < 1, got p0 = {p0}, p1 = {p1}"
-            )));
+            return Err(StatsError::InvalidArgument(format!("need 0 < p0 < p1 < 1, got p0 = {p0}, p1 = {p1}")));
         }
         if !(0.0 < alpha && alpha < 1.0 && 0.0 < beta && beta < 1.0 && alpha + beta < 1.0) {
             return Err(StatsError::InvalidArgument(format!(
                 "error rates α = {alpha}, β = {beta} must be in (0, 1) with α + β < 1"
             )));
         }
-        Ok(Sprt {
-            p0,
-            p1,
-            alpha,
-            beta,
-        })
+        Ok(Sprt { p0, p1, alpha, beta })
     }
 
     pub fn state(&self, successes: u64, trials: u64) -> Result<SprtState, StatsError> {
         if successes > trials {
-            return Err(StatsError::InvalidArgument(format!(
-                "{successes} successes out of {trials} trials"
-            )));
+            return Err(StatsError::InvalidArgument(format!("{successes} successes out of {trials} trials")));
         }
         let failures = (trials - successes) as f64;
-        let llr = successes as f64 * (self.p1 / self.p0).ln()
-            + failures * ((1.0 - self.p1) / (1.0 - self.p0)).ln();
+        let llr = successes as f64 * (self.p1 / self.p0).ln() + failures * ((1.0 - self.p1) / (1.0 - self.p0)).ln();
         let upper = ((1.0 - self.beta) / self.alpha).ln();
         let lower = (self.beta / (1.0 - self.alpha)).ln();
         // A tiny slack absorbs rounding when the ratio lands exactly on a boundary.
@@ -219,12 +174,7 @@ impl Sprt {
         } else {
             SprtDecision::Continue
         };
-        Ok(SprtState {
-            decision,
-            log_likelihood_ratio: llr,
-            upper,
-            lower,
-        })
+        Ok(SprtState { decision, log_likelihood_ratio: llr, upper, lower })
     }
 
     /// The fewest gold items after which an annotator who answers every one correctly passes.
@@ -260,10 +210,7 @@ impl ConfusionMatrix {
         for (truth, given) in pairs {
             for c in [truth, given] {
                 if c as usize >= classes {
-                    return Err(StatsError::CategoryOutOfRange {
-                        category: c,
-                        categories: classes,
-                    });
+                    return Err(StatsError::CategoryOutOfRange { category: c, categories: classes });
                 }
             }
             counts[truth as usize * classes + given as usize] += 1;
@@ -294,12 +241,7 @@ impl ConfusionMatrix {
                     (Some(_), Some(_)) => Some(0.0),
                     _ => None,
                 };
-                LabelScores {
-                    precision,
-                    recall,
-                    f1,
-                    support,
-                }
+                LabelScores { precision, recall, f1, support }
             })
             .collect()
     }
@@ -315,28 +257,18 @@ pub fn sample_size_for_proportion(
     population: Option<u64>,
 ) -> Result<u64, StatsError> {
     if !(margin > 0.0 && margin < 1.0) {
-        return Err(StatsError::InvalidArgument(format!(
-            "margin {margin} is not in (0, 1)"
-        )));
+        return Err(StatsError::InvalidArgument(format!("margin {margin} is not in (0, 1)")));
     }
     if !(confidence > 0.0 && confidence < 1.0) {
-        return Err(StatsError::InvalidArgument(format!(
-            "confidence {confidence} is not in (0, 1)"
-        )));
+        return Err(StatsError::InvalidArgument(format!("confidence {confidence} is not in (0, 1)")));
     }
     if !(0.0..=1.0).contains(&expected) {
-        return Err(StatsError::InvalidArgument(format!(
-            "expected rate {expected} is not in [0, 1]"
-        )));
+        return Err(StatsError::InvalidArgument(format!("expected rate {expected} is not in [0, 1]")));
     }
     let z = two_sided_z(confidence);
     let n0 = z * z * expected * (1.0 - expected) / (margin * margin);
     let n = match population {
-        Some(0) => {
-            return Err(StatsError::InvalidArgument(
-                "population must be at least 1".into(),
-            ))
-        }
+        Some(0) => return Err(StatsError::InvalidArgument("population must be at least 1".into())),
         Some(big_n) => n0 / (1.0 + (n0 - 1.0) / big_n as f64),
         None => n0,
     };

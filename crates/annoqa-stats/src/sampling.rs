@@ -39,14 +39,10 @@ impl InspectionLevel {
 }
 
 /// The sample size code letters, in order of increasing sample size.
-pub const CODE_LETTERS: [char; 16] = [
-    'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P', 'Q', 'R',
-];
+pub const CODE_LETTERS: [char; 16] = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P', 'Q', 'R'];
 
 /// Normal-inspection sample size per code letter (ISO 2859-1 Table 2-A).
-const SAMPLE_SIZES: [u64; 16] = [
-    2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000,
-];
+const SAMPLE_SIZES: [u64; 16] = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000];
 
 /// ISO 2859-1 Table 1 (= ANSI/ASQ Z1.4 Table I): upper lot-size bound of each row and the code
 /// letter (index into [`CODE_LETTERS`]) for S-1, S-2, S-3, S-4, I, II, III.
@@ -93,29 +89,16 @@ pub fn code_letter(lot_size: u64, level: InspectionLevel) -> Result<usize, Stats
             "lot size {lot_size} is below the smallest lot in the table (2)"
         )));
     }
-    let row = CODE_LETTER_TABLE
-        .iter()
-        .find(|(max, _)| lot_size <= *max)
-        .expect("the last row is unbounded");
+    let row = CODE_LETTER_TABLE.iter().find(|(max, _)| lot_size <= *max).expect("the last row is unbounded");
     Ok(usize::from(row.1[level.column()]))
 }
 
 /// The standard AQL values (percent nonconforming) of Table 2-A, 0.010 to 10.
-pub const AQLS: [f64; 16] = [
-    0.010, 0.015, 0.025, 0.040, 0.065, 0.10, 0.15, 0.25, 0.40, 0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0,
-];
+pub const AQLS: [f64; 16] =
+    [0.010, 0.015, 0.025, 0.040, 0.065, 0.10, 0.15, 0.25, 0.40, 0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0];
 
 /// Acceptance and rejection numbers along a diagonal of Table 2-A, after the 0/1 plan.
-const NORMAL_SERIES: [(u32, u32); 8] = [
-    (1, 2),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (7, 8),
-    (10, 11),
-    (14, 15),
-    (21, 22),
-];
+const NORMAL_SERIES: [(u32, u32); 8] = [(1, 2), (2, 3), (3, 4), (5, 6), (7, 8), (10, 11), (14, 15), (21, 22)];
 
 /// The kind of inspection the switching rules currently call for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -185,21 +168,16 @@ pub fn single_sampling_plan(
 ) -> Result<SamplingPlan, StatsError> {
     if inspection != Inspection::Normal {
         return Err(StatsError::InvalidArgument(
-            "only normal inspection is available: the tightened and reduced tables (2-B, 2-C) are not transcribed yet".into(),
+            "only normal inspection is available: the tightened and reduced tables (2-B, 2-C) are not transcribed yet"
+                .into(),
         ));
     }
-    let aql_index = AQLS
-        .iter()
-        .position(|a| (a - aql).abs() < 1e-9)
-        .ok_or_else(|| {
-            StatsError::InvalidArgument(format!(
-                "AQL {aql} is not one of the standard values for percent nonconforming: {}",
-                AQLS.iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+    let aql_index = AQLS.iter().position(|a| (a - aql).abs() < 1e-9).ok_or_else(|| {
+        StatsError::InvalidArgument(format!(
+            "AQL {aql} is not one of the standard values for percent nonconforming: {}",
+            AQLS.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
     let letter = code_letter(lot_size, level)?;
     let mut row = letter;
     let (accept, reject) = loop {
@@ -268,11 +246,7 @@ pub fn stratified_sample(strata: &[u32], k: usize, seed: u64) -> Vec<usize> {
     }
     let mut sample = Vec::with_capacity(k);
     for (g, items) in members.iter().enumerate() {
-        for pick in random_sample(
-            items.len(),
-            quota[g],
-            seed ^ (g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        ) {
+        for pick in random_sample(items.len(), quota[g], seed ^ (g as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) {
             sample.push(items[pick]);
         }
     }
@@ -316,9 +290,7 @@ fn allocate(quota: &mut [usize], capacity: &[usize], extra: usize) {
 /// are drawn only after every item with positive risk. Returns item indices, highest key first.
 pub fn risk_weighted_sample(risk: &[f64], k: usize, seed: u64) -> Result<Vec<usize>, StatsError> {
     if let Some(bad) = risk.iter().find(|r| !(r.is_finite() && **r >= 0.0)) {
-        return Err(StatsError::InvalidArgument(format!(
-            "risk {bad} is not a non-negative number"
-        )));
+        return Err(StatsError::InvalidArgument(format!("risk {bad} is not a non-negative number")));
     }
     let mut rng = Rng::seed_from_u64(seed);
     // Keys compared in log space: ln(u) / w, larger is better; zero weights sort last.
@@ -327,18 +299,10 @@ pub fn risk_weighted_sample(risk: &[f64], k: usize, seed: u64) -> Result<Vec<usi
         .enumerate()
         .map(|(i, &w)| {
             let u = 1.0 - rng.next_f64(); // (0, 1]
-            let key = if w > 0.0 {
-                u.ln() / w
-            } else {
-                f64::NEG_INFINITY
-            };
+            let key = if w > 0.0 { u.ln() / w } else { f64::NEG_INFINITY };
             (key, i)
         })
         .collect();
     keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(keyed
-        .into_iter()
-        .take(k.min(risk.len()))
-        .map(|(_, i)| i)
-        .collect())
+    Ok(keyed.into_iter().take(k.min(risk.len())).map(|(_, i)| i).collect())
 }

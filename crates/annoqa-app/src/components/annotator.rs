@@ -8,15 +8,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, Event, KeyboardEvent, Node};
 use yew::{
-    classes, component, html, use_effect_with, use_mut_ref, use_node_ref, use_reducer, use_state,
-    AttrValue, Callback, Html, MouseEvent, NodeRef, Properties, UseReducerDispatcher,
+    classes, component, html, use_effect_with, use_mut_ref, use_node_ref, use_reducer, use_state, AttrValue, Callback,
+    Html, MouseEvent, NodeRef, Properties, UseReducerDispatcher,
 };
 
 use super::controls::ChoiceClick;
 use super::findings::finding_row;
 use super::{
-    keep_focus, Controls, FindingsPanel, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText,
-    ShortcutsHelp, SpanList,
+    keep_focus, Controls, FindingsPanel, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText, ShortcutsHelp,
+    SpanList,
 };
 use crate::api_client;
 use crate::dom;
@@ -24,8 +24,7 @@ use crate::hooks::use_document_listener;
 use crate::selection::{clear_dom_selection, current_selection, TextSelection};
 use crate::spans::SpanMark;
 use crate::state::{
-    hotkey_target, Action, AnnotatorState, GoldView, HotkeyTarget, Phase, Session, SubmitFailure,
-    SubmitIntent, Work,
+    hotkey_target, Action, AnnotatorState, GoldView, HotkeyTarget, Phase, Session, SubmitFailure, SubmitIntent, Work,
 };
 
 /// How long a notice ("saved") stays on screen.
@@ -89,9 +88,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         ProjectLoad::Ready(loaded) => Some(loaded.clone()),
         _ => None,
     };
-    let text_task = loaded
-        .as_ref()
-        .is_some_and(|p| p.spec.media == MediaKind::Text);
+    let text_task = loaded.as_ref().is_some_and(|p| p.spec.media == MediaKind::Text);
 
     let load_next = {
         let dispatcher = state.dispatcher();
@@ -117,10 +114,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
                     return;
                 }
                 dispatcher.dispatch(match result {
-                    Ok(next) => Action::Loaded {
-                        next,
-                        now_ms: js_sys::Date::now(),
-                    },
+                    Ok(next) => Action::Loaded { next, now_ms: js_sys::Date::now() },
                     Err(error) => Action::LoadFailed(error.message),
                 });
             });
@@ -129,14 +123,11 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
 
     {
         let load_next = load_next.clone();
-        use_effect_with(
-            (props.project_id.clone(), props.annotator.clone(), text_task),
-            move |(_, _, text_task)| {
-                if *text_task {
-                    load_next.emit(());
-                }
-            },
-        );
+        use_effect_with((props.project_id.clone(), props.annotator.clone(), text_task), move |(_, _, text_task)| {
+            if *text_task {
+                load_next.emit(());
+            }
+        });
     }
 
     {
@@ -144,9 +135,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         use_effect_with(state.notice.clone(), move |notice| {
             let timeout = notice.as_ref().map(|notice| {
                 let id = notice.id;
-                Timeout::new(NOTICE_MS, move || {
-                    dispatcher.dispatch(Action::HideNotice(id))
-                })
+                Timeout::new(NOTICE_MS, move || dispatcher.dispatch(Action::HideNotice(id)))
             });
             move || drop(timeout)
         });
@@ -162,9 +151,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         let guideline_focus = guideline_focus.clone();
         Callback::from(move |anchor: String| {
             guidelines_open.set(true);
-            let nonce = guideline_focus
-                .as_ref()
-                .map_or(1, |f| f.nonce.wrapping_add(1));
+            let nonce = guideline_focus.as_ref().map_or(1, |f| f.nonce.wrapping_add(1));
             guideline_focus.set(Some(GuidelineFocus { anchor, nonce }));
         })
     };
@@ -211,15 +198,34 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         }),
     );
 
+    // With a `token_boundaries` rule, a selection snaps to whole words before it becomes a span.
+    let snap = {
+        let snapping = loaded.as_ref().is_some_and(|p| {
+            p.spec.rules.iter().any(|r| matches!(r.check, annoqa_core::rules::Check::TokenBoundaries { .. }))
+        });
+        let text = state.session().and_then(|s| match &s.assigned.item.media {
+            annoqa_core::Media::Text { text } => Some(text.clone()),
+            _ => None,
+        });
+        move |selection: TextSelection| match (&text, snapping) {
+            (Some(text), true) => {
+                let (start, end) = annoqa_core::text::snap_to_tokens(text, selection.start, selection.end);
+                TextSelection { start, end }
+            }
+            _ => selection,
+        }
+    };
+
     let take_selection = {
         let dispatcher = state.dispatcher();
         let editable = state.session().is_some_and(Session::editable);
+        let snap = snap.clone();
         Callback::from(move |container: Node| {
             if !editable {
                 return;
             }
             if let Some(selection) = current_selection(&container) {
-                dispatcher.dispatch(Action::Selected(selection));
+                dispatcher.dispatch(Action::Selected(snap(selection)));
                 clear_dom_selection();
             }
         })
@@ -256,6 +262,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     });
 
     let on_text_mouseup = {
+        let snap = snap.clone();
         let dispatcher = state.dispatcher();
         let text_ref = text_ref.clone();
         let editable = state.session().is_some_and(Session::editable);
@@ -265,7 +272,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
             };
             if let Some(selection) = current_selection(&container) {
                 if editable {
-                    dispatcher.dispatch(Action::Selected(selection));
+                    dispatcher.dispatch(Action::Selected(snap(selection)));
                     clear_dom_selection();
                 }
                 return;
@@ -339,9 +346,7 @@ fn selection_starts_in(text_ref: &NodeRef) -> bool {
     let Some(container) = text_ref.get() else {
         return false;
     };
-    let anchor = web_sys::window()
-        .and_then(|w| w.get_selection().ok().flatten())
-        .and_then(|s| s.anchor_node());
+    let anchor = web_sys::window().and_then(|w| w.get_selection().ok().flatten()).and_then(|s| s.anchor_node());
     anchor.is_some_and(|node| container.contains(Some(&node)))
 }
 
@@ -401,11 +406,7 @@ fn make_send(cx: SendContext) -> Callback<()> {
         cx.dispatcher.dispatch(Action::SubmitStarted { local_gold });
 
         let ticket = *cx.generation.borrow();
-        let (dispatcher, in_flight, generation) = (
-            cx.dispatcher.clone(),
-            cx.in_flight.clone(),
-            cx.generation.clone(),
-        );
+        let (dispatcher, in_flight, generation) = (cx.dispatcher.clone(), cx.in_flight.clone(), cx.generation.clone());
         let (project_id, load_next) = (cx.project_id.clone(), cx.load_next.clone());
         spawn_local(async move {
             let result = api_client::submit(&project_id, &session.item().id, &request).await;
@@ -418,10 +419,7 @@ fn make_send(cx: SendContext) -> Callback<()> {
                     let review = has_local_gold || response.gold.is_some();
                     dispatcher.dispatch(Action::SubmitSucceeded(response));
                     if !review {
-                        dispatcher.dispatch(Action::ShowNotice(format!(
-                            "Saved item {}.",
-                            session.item().id
-                        )));
+                        dispatcher.dispatch(Action::ShowNotice(format!("Saved item {}.", session.item().id)));
                         load_next.emit(());
                     }
                 }
@@ -482,25 +480,13 @@ fn on_keydown(cx: KeyContext) -> Callback<Event> {
                 cx.dispatcher.dispatch(Action::RemoveSelectedRegion);
                 true
             }
-            _ => match cx
-                .spec
-                .as_deref()
-                .and_then(|spec| hotkey_target(spec, &key))
-            {
+            _ => match cx.spec.as_deref().and_then(|spec| hotkey_target(spec, &key)) {
                 Some(HotkeyTarget::SpanLabel(label)) => {
                     cx.dispatcher.dispatch(Action::ActivateLabel(label));
                     true
                 }
-                Some(HotkeyTarget::Choice {
-                    control,
-                    label,
-                    multiple,
-                }) => {
-                    cx.dispatcher.dispatch(Action::ToggleChoice {
-                        control,
-                        label,
-                        multiple,
-                    });
+                Some(HotkeyTarget::Choice { control, label, multiple }) => {
+                    cx.dispatcher.dispatch(Action::ToggleChoice { control, label, multiple });
                     true
                 }
                 None => false,
@@ -597,9 +583,7 @@ impl TaskView<'_> {
         let text: AttrValue = text.to_string().into();
 
         let flagged = |id: &str, severity: Severity| {
-            self.findings
-                .iter()
-                .any(|f| f.severity == severity && f.regions.iter().any(|r| r == id))
+            self.findings.iter().any(|f| f.severity == severity && f.regions.iter().any(|r| r == id))
         };
         let mut marks = SpanMark::from_regions(spec, &session.regions);
         for mark in &mut marks {
@@ -628,16 +612,7 @@ impl TaskView<'_> {
         let chosen: Vec<(String, Vec<String>)> = spec
             .controls
             .iter()
-            .map(|c| {
-                (
-                    c.name.clone(),
-                    session
-                        .chosen(&c.name)
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect(),
-                )
-            })
+            .map(|c| (c.name.clone(), session.chosen(&c.name).into_iter().map(str::to_string).collect()))
             .collect();
         let on_label = self.dispatch.reform(Action::ActivateLabel);
         let on_choice = self.dispatch.reform(|c: ChoiceClick| Action::ToggleChoice {

@@ -9,10 +9,7 @@ fn identity(k: usize) -> Vec<f64> {
 }
 
 fn assert_close(got: f64, want: f64, tolerance: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tolerance,
-        "{what}: got {got}, want {want} ± {tolerance}"
-    );
+    assert!((got - want).abs() <= tolerance, "{what}: got {got}, want {want} ± {tolerance}");
 }
 
 /// Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", section C: 4 observers
@@ -26,14 +23,8 @@ const KRIPPENDORFF_2011: [[u32; 12]; 4] = [
 ];
 
 fn krippendorff_2011() -> Ratings {
-    let rows: Vec<Vec<Option<u32>>> = (0..12)
-        .map(|unit| {
-            KRIPPENDORFF_2011
-                .iter()
-                .map(|coder| coder[unit].checked_sub(1))
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<Option<u32>>> =
+        (0..12).map(|unit| KRIPPENDORFF_2011.iter().map(|coder| coder[unit].checked_sub(1)).collect()).collect();
     Ratings::from_rows(5, &rows).unwrap()
 }
 
@@ -42,12 +33,9 @@ fn krippendorff_2011_alpha_at_every_level() {
     // Published: nominal .743, ordinal .815, interval .849, ratio .797.
     let counts = krippendorff_2011().counts();
     let values = [1.0, 2.0, 3.0, 4.0, 5.0];
-    for (level, published) in [
-        (Level::Nominal, 0.743),
-        (Level::Ordinal, 0.815),
-        (Level::Interval, 0.849),
-        (Level::Ratio, 0.797),
-    ] {
+    for (level, published) in
+        [(Level::Nominal, 0.743), (Level::Ordinal, 0.815), (Level::Interval, 0.849), (Level::Ratio, 0.797)]
+    {
         let alpha = krippendorff_alpha(&counts, level, &values).unwrap();
         assert_close(alpha.value, published, 0.0005, &format!("{level:?}"));
     }
@@ -63,32 +51,15 @@ fn krippendorff_2011_other_coefficients_match_irrcac() {
     // Brennan–Prediger 0.77273, Krippendorff's α 0.74342.
     let counts = krippendorff_2011().counts();
     let w = identity(5);
-    assert_close(
-        percent_agreement(&counts, &w).unwrap().value,
-        0.8181818,
-        5e-8,
-        "percent",
-    );
+    assert_close(percent_agreement(&counts, &w).unwrap().value, 0.8181818, 5e-8, "percent");
     let ac1 = gwet_ac(&counts, &w).unwrap();
     assert_close(ac1.value, 0.77544, 5e-6, "AC1");
     assert_close(ac1.chance, 0.1903212, 5e-8, "AC1 pe");
     let fleiss = fleiss_kappa(&counts, &w).unwrap();
     assert_close(fleiss.value, 0.76117, 5e-6, "Fleiss");
     assert_close(fleiss.chance, 0.2387153, 5e-8, "Fleiss pe");
-    assert_close(
-        brennan_prediger(&counts, &w).unwrap().value,
-        0.77273,
-        5e-6,
-        "BP",
-    );
-    assert_close(
-        krippendorff_alpha(&counts, Level::Nominal, &[])
-            .unwrap()
-            .value,
-        0.74342,
-        5e-6,
-        "alpha",
-    );
+    assert_close(brennan_prediger(&counts, &w).unwrap().value, 0.77273, 5e-6, "BP");
+    assert_close(krippendorff_alpha(&counts, Level::Nominal, &[]).unwrap().value, 0.74342, 5e-6, "alpha");
 }
 
 /// Fleiss (1971), Table 1: 30 patients, 6 psychiatrists each, 5 diagnoses (depression,
@@ -145,26 +116,9 @@ fn fleiss_1971_first_15_patients_match_irrcac() {
     let counts = Counts::from_rows(5, &FLEISS_1971[..15]).unwrap();
     let w = identity(5);
     assert_close(gwet_ac(&counts, &w).unwrap().value, 0.4448007, 5e-8, "AC1");
-    assert_close(
-        fleiss_kappa(&counts, &w).unwrap().value,
-        0.4139265,
-        5e-8,
-        "Fleiss",
-    );
-    assert_close(
-        krippendorff_alpha(&counts, Level::Nominal, &[])
-            .unwrap()
-            .value,
-        0.4204384,
-        5e-8,
-        "alpha",
-    );
-    assert_close(
-        brennan_prediger(&counts, &w).unwrap().value,
-        0.4388889,
-        5e-8,
-        "BP",
-    );
+    assert_close(fleiss_kappa(&counts, &w).unwrap().value, 0.4139265, 5e-8, "Fleiss");
+    assert_close(krippendorff_alpha(&counts, Level::Nominal, &[]).unwrap().value, 0.4204384, 5e-8, "alpha");
+    assert_close(brennan_prediger(&counts, &w).unwrap().value, 0.4388889, 5e-8, "BP");
 }
 
 #[test]
@@ -191,67 +145,24 @@ fn two_coder_coefficients_match_irrcac() {
     let table = abstractors();
     let w = identity(3);
     let counts = Counts::from_table(&table).unwrap();
-    assert_close(
-        cohen_kappa(&table, &w).unwrap().value,
-        0.7964094,
-        5e-8,
-        "Cohen",
-    );
-    assert_close(
-        scott_pi(&table, &w).unwrap().value,
-        0.7962397,
-        5e-8,
-        "Scott",
-    );
+    assert_close(cohen_kappa(&table, &w).unwrap().value, 0.7964094, 5e-8, "Cohen");
+    assert_close(scott_pi(&table, &w).unwrap().value, 0.7962397, 5e-8, "Scott");
     assert_close(gwet_ac(&counts, &w).unwrap().value, 0.8493305, 5e-8, "AC1");
-    assert_close(
-        brennan_prediger(&counts, &w).unwrap().value,
-        0.835,
-        5e-12,
-        "BP",
-    );
-    assert_close(
-        krippendorff_alpha(&counts, Level::Nominal, &[])
-            .unwrap()
-            .value,
-        0.7972585,
-        5e-8,
-        "alpha",
-    );
-    assert_close(
-        percent_agreement(&counts, &w).unwrap().value,
-        0.89,
-        5e-12,
-        "percent",
-    );
+    assert_close(brennan_prediger(&counts, &w).unwrap().value, 0.835, 5e-12, "BP");
+    assert_close(krippendorff_alpha(&counts, Level::Nominal, &[]).unwrap().value, 0.7972585, 5e-8, "alpha");
+    assert_close(percent_agreement(&counts, &w).unwrap().value, 0.89, 5e-12, "percent");
     // With two coders and complete data, Fleiss' κ is Scott's π.
-    assert_close(
-        fleiss_kappa(&counts, &w).unwrap().value,
-        0.7962397,
-        5e-8,
-        "Fleiss = Scott",
-    );
+    assert_close(fleiss_kappa(&counts, &w).unwrap().value, 0.7962397, 5e-8, "Fleiss = Scott");
 }
 
 #[test]
 fn cohen_kappa_sas_example() {
     // The SAS PROC FREQ example reproduced in statsmodels' test suite (table10): simple κ
     // 0.4842, weighted κ with linear (Cicchetti–Allison) weights 0.4701.
-    let table =
-        ContingencyTable::from_rows(&[[0.0, 4.0, 1.0], [0.0, 8.0, 0.0], [0.0, 1.0, 5.0]]).unwrap();
-    assert_close(
-        cohen_kappa(&table, &identity(3)).unwrap().value,
-        0.4842,
-        5e-5,
-        "simple",
-    );
+    let table = ContingencyTable::from_rows(&[[0.0, 4.0, 1.0], [0.0, 8.0, 0.0], [0.0, 1.0, 5.0]]).unwrap();
+    assert_close(cohen_kappa(&table, &identity(3)).unwrap().value, 0.4842, 5e-5, "simple");
     let linear = Weights::Linear.matrix_for(3).unwrap();
-    assert_close(
-        cohen_kappa(&table, &linear).unwrap().value,
-        0.4701,
-        5e-5,
-        "linear",
-    );
+    assert_close(cohen_kappa(&table, &linear).unwrap().value, 0.4701, 5e-5, "linear");
 }
 
 /// R irr's `anxiety` data, raters 2 and 3 (20 subjects, ratings 1–6; the value 5 is never used,
@@ -260,14 +171,7 @@ fn anxiety_raters_2_3() -> ContingencyTable {
     let rater2 = [3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4];
     let rater3 = [2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2];
     let level = |x: u32| if x == 6 { 4 } else { x - 1 };
-    ContingencyTable::from_pairs(
-        5,
-        rater2
-            .into_iter()
-            .zip(rater3)
-            .map(|(a, b)| (level(a), level(b))),
-    )
-    .unwrap()
+    ContingencyTable::from_pairs(5, rater2.into_iter().zip(rater3).map(|(a, b)| (level(a), level(b)))).unwrap()
 }
 
 #[test]
@@ -280,19 +184,11 @@ fn weighted_cohen_kappa_matches_r_irr() {
         (Weights::Identity, -0.006289308),
         (Weights::Linear, 0.1459075),
         (Weights::Quadratic, 0.2520325),
-        (
-            custom_from_disagreement(&[0.0, 0.0, 1.0, 1.0, 2.0]),
-            0.2391304,
-        ),
+        (custom_from_disagreement(&[0.0, 0.0, 1.0, 1.0, 2.0]), 0.2391304),
     ];
     for (weights, want) in cases {
         let w = weights.matrix_for(5).unwrap();
-        assert_close(
-            cohen_kappa(&table, &w).unwrap().value,
-            want,
-            5e-8,
-            &format!("{weights:?}"),
-        );
+        assert_close(cohen_kappa(&table, &w).unwrap().value, want, 5e-8, &format!("{weights:?}"));
     }
 }
 
@@ -317,21 +213,9 @@ fn pairwise_cohen_on_krippendorff_data() {
     // Observers A and B disagree only on unit 6 of the 9 units they share.
     let (a, b, kappa, shared) = matrix.pairs[0];
     assert_eq!((a, b, shared), (0, 1, 9));
-    let by_hand = ContingencyTable::from_pairs(
-        5,
-        [
-            (0, 0),
-            (1, 1),
-            (2, 2),
-            (2, 2),
-            (1, 1),
-            (0, 1),
-            (3, 3),
-            (0, 0),
-            (1, 1),
-        ],
-    )
-    .unwrap();
+    let by_hand =
+        ContingencyTable::from_pairs(5, [(0, 0), (1, 1), (2, 2), (2, 2), (1, 1), (0, 1), (3, 3), (0, 0), (1, 1)])
+            .unwrap();
     assert_eq!(kappa, Some(cohen_kappa(&by_hand, &identity(5)).unwrap()));
 }
 
@@ -341,10 +225,7 @@ fn degenerate_data_is_an_error_not_nan() {
     assert!(fleiss_kappa(&counts, &identity(2)).is_err());
     assert!(krippendorff_alpha(&counts, Level::Nominal, &[]).is_err());
     let lonely = Counts::from_rows(2, &[[1, 0], [0, 1]]).unwrap();
-    assert_eq!(
-        fleiss_kappa(&lonely, &identity(2)),
-        Err(crate::StatsError::NoPairableUnits)
-    );
+    assert_eq!(fleiss_kappa(&lonely, &identity(2)), Err(crate::StatsError::NoPairableUnits));
 }
 
 #[test]
@@ -352,20 +233,12 @@ fn alpha_bootstrap_is_seeded_and_brackets_alpha() {
     let counts = krippendorff_2011().counts();
     let boot = krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 2_000, 0.95, 11).unwrap();
     assert_close(boot.alpha.value, 0.743, 0.0005, "alpha");
-    assert!(
-        boot.low < boot.alpha.value && boot.alpha.value < boot.high,
-        "{boot:?}"
-    );
+    assert!(boot.low < boot.alpha.value && boot.alpha.value < boot.high, "{boot:?}");
     assert!(boot.high <= 1.0 && boot.low >= -1.0);
-    assert_eq!(
-        boot,
-        krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 2_000, 0.95, 11).unwrap()
-    );
+    assert_eq!(boot, krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 2_000, 0.95, 11).unwrap());
     assert_ne!(
         boot.samples,
-        krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 2_000, 0.95, 12)
-            .unwrap()
-            .samples
+        krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 2_000, 0.95, 12).unwrap().samples
     );
     // With 37 pairs and D_o = 0.2, α* scatters widely; most resamples still clear 0.5.
     assert!(boot.probability_below(0.5) < 0.2);
@@ -382,23 +255,14 @@ fn alpha_bootstrap_on_large_data_uses_the_normal_shortcut() {
         let truth = rng.below(4) as usize;
         let mut row = [0u32; 4];
         for _ in 0..6 {
-            let value = if rng.next_f64() < 0.8 {
-                truth
-            } else {
-                rng.below(4) as usize
-            };
+            let value = if rng.next_f64() < 0.8 { truth } else { rng.below(4) as usize };
             row[value] += 1;
         }
         counts.push_unit(&row).unwrap();
     }
     let boot = krippendorff_alpha_bootstrap(&counts, Level::Nominal, &[], 500, 0.95, 3).unwrap();
     assert!(boot.low < boot.alpha.value && boot.alpha.value < boot.high);
-    assert!(
-        boot.high - boot.low < 0.02,
-        "interval {:.4}–{:.4} is too wide for 20,000 units",
-        boot.low,
-        boot.high
-    );
+    assert!(boot.high - boot.low < 0.02, "interval {:.4}–{:.4} is too wide for 20,000 units", boot.low, boot.high);
 }
 
 #[test]
@@ -412,87 +276,33 @@ fn quadratic_weights_match_irrcac() {
     // percent 0.9725, α 0.8926487.
     let table = abstractors();
     let counts = Counts::from_table(&table).unwrap();
-    assert_close(
-        cohen_kappa(&table, &q3).unwrap().value,
-        0.8921569,
-        5e-8,
-        "Cohen",
-    );
-    assert_close(
-        scott_pi(&table, &q3).unwrap().value,
-        0.8921093,
-        5e-8,
-        "Scott",
-    );
+    assert_close(cohen_kappa(&table, &q3).unwrap().value, 0.8921569, 5e-8, "Cohen");
+    assert_close(scott_pi(&table, &q3).unwrap().value, 0.8921093, 5e-8, "Scott");
     assert_close(gwet_ac(&counts, &q3).unwrap().value, 0.9402369, 5e-8, "AC2");
-    assert_close(
-        brennan_prediger(&counts, &q3).unwrap().value,
-        0.9175,
-        5e-12,
-        "BP",
-    );
-    assert_close(
-        percent_agreement(&counts, &q3).unwrap().value,
-        0.9725,
-        5e-12,
-        "percent",
-    );
+    assert_close(brennan_prediger(&counts, &q3).unwrap().value, 0.9175, 5e-12, "BP");
+    assert_close(percent_agreement(&counts, &q3).unwrap().value, 0.9725, 5e-12, "percent");
     let alpha = krippendorff_alpha(&counts, Level::Interval, &[1.0, 2.0, 3.0]).unwrap();
     assert_close(alpha.value, 0.8926487, 5e-8, "alpha");
 
     // cac.raw4raters (Krippendorff 2011): percent 0.9753788, AC2 0.914 (pe 0.7137044),
     // Fleiss 0.86494 (pe 0.8177083), BP 0.90152, α 0.84911.
     let counts = krippendorff_2011().counts();
-    assert_close(
-        percent_agreement(&counts, &q5).unwrap().value,
-        0.9753788,
-        5e-8,
-        "percent",
-    );
+    assert_close(percent_agreement(&counts, &q5).unwrap().value, 0.9753788, 5e-8, "percent");
     let ac2 = gwet_ac(&counts, &q5).unwrap();
     assert_close(ac2.value, 0.914, 5e-4, "AC2");
     assert_close(ac2.chance, 0.7137044, 5e-8, "AC2 pe");
     let fleiss = fleiss_kappa(&counts, &q5).unwrap();
     assert_close(fleiss.value, 0.86494, 5e-6, "Fleiss");
     assert_close(fleiss.chance, 0.8177083, 5e-8, "Fleiss pe");
-    assert_close(
-        brennan_prediger(&counts, &q5).unwrap().value,
-        0.90152,
-        5e-6,
-        "BP",
-    );
+    assert_close(brennan_prediger(&counts, &q5).unwrap().value, 0.90152, 5e-6, "BP");
     let values = [1.0, 2.0, 3.0, 4.0, 5.0];
-    assert_close(
-        krippendorff_alpha(&counts, Level::Interval, &values)
-            .unwrap()
-            .value,
-        0.84911,
-        5e-6,
-        "alpha",
-    );
+    assert_close(krippendorff_alpha(&counts, Level::Interval, &values).unwrap().value, 0.84911, 5e-6, "alpha");
 
     // distrib.6raters (Fleiss 1971, first 15 patients, categories scored 1–5): AC2 0.4837438,
     // Fleiss 0.2511909, BP 0.4177778, α 0.259511.
     let counts = Counts::from_rows(5, &FLEISS_1971[..15]).unwrap();
     assert_close(gwet_ac(&counts, &q5).unwrap().value, 0.4837438, 5e-8, "AC2");
-    assert_close(
-        fleiss_kappa(&counts, &q5).unwrap().value,
-        0.2511909,
-        5e-8,
-        "Fleiss",
-    );
-    assert_close(
-        brennan_prediger(&counts, &q5).unwrap().value,
-        0.4177778,
-        5e-8,
-        "BP",
-    );
-    assert_close(
-        krippendorff_alpha(&counts, Level::Interval, &values)
-            .unwrap()
-            .value,
-        0.259511,
-        5e-7,
-        "alpha",
-    );
+    assert_close(fleiss_kappa(&counts, &q5).unwrap().value, 0.2511909, 5e-8, "Fleiss");
+    assert_close(brennan_prediger(&counts, &q5).unwrap().value, 0.4177778, 5e-8, "BP");
+    assert_close(krippendorff_alpha(&counts, Level::Interval, &values).unwrap().value, 0.259511, 5e-7, "alpha");
 }

@@ -3,10 +3,7 @@
 use crate::intervals::*;
 
 fn assert_close(got: f64, want: f64, tolerance: f64, what: &str) {
-    assert!(
-        (got - want).abs() <= tolerance,
-        "{what}: got {got}, want {want} ± {tolerance}"
-    );
+    assert!((got - want).abs() <= tolerance, "{what}: got {got}, want {want} ± {tolerance}");
 }
 
 #[test]
@@ -25,26 +22,11 @@ fn wilson_and_clopper_pearson_match_newcombe_1998() {
         assert_close(wilson.low, w.0, 5e-5, &format!("Wilson low {x}/{n}"));
         assert_close(wilson.high, w.1, 5e-5, &format!("Wilson high {x}/{n}"));
         let exact = clopper_pearson(x, n, 0.95).unwrap();
-        assert_close(
-            exact.low,
-            cp.0,
-            5e-5,
-            &format!("Clopper–Pearson low {x}/{n}"),
-        );
-        assert_close(
-            exact.high,
-            cp.1,
-            5e-5,
-            &format!("Clopper–Pearson high {x}/{n}"),
-        );
+        assert_close(exact.low, cp.0, 5e-5, &format!("Clopper–Pearson low {x}/{n}"));
+        assert_close(exact.high, cp.1, 5e-5, &format!("Clopper–Pearson high {x}/{n}"));
     }
     // With no successes the exact upper bound has the closed form 1 - (α/2)^(1/n).
-    assert_close(
-        clopper_pearson(0, 20, 0.95).unwrap().high,
-        1.0 - 0.025f64.powf(1.0 / 20.0),
-        1e-12,
-        "closed form",
-    );
+    assert_close(clopper_pearson(0, 20, 0.95).unwrap().high, 1.0 - 0.025f64.powf(1.0 / 20.0), 1e-12, "closed form");
     assert!(wilson(3, 2, 0.95).is_err());
     assert!(clopper_pearson(1, 0, 0.95).is_err());
 }
@@ -61,15 +43,8 @@ fn beta_posterior_of_a_uniform_prior() {
     assert_close(post.interval.estimate, 19.0 / 22.0, 1e-12, "mean");
     // P(p > x) for Beta(19, 3) = Σ_{j=19}^{21} C(21, j) x^j (1-x)^(21-j) (Beta–binomial identity).
     let x: f64 = 0.8;
-    let by_hand: f64 = (19..=21)
-        .map(|j| binomial(21, j) * x.powi(j as i32) * (1.0 - x).powi(21 - j as i32))
-        .sum();
-    assert_close(
-        post.probability_above(0.8),
-        1.0 - by_hand,
-        1e-9,
-        "P(p > 0.8)",
-    );
+    let by_hand: f64 = (19..=21).map(|j| binomial(21, j) * x.powi(j as i32) * (1.0 - x).powi(21 - j as i32)).sum();
+    assert_close(post.probability_above(0.8), 1.0 - by_hand, 1e-9, "P(p > 0.8)");
 }
 
 fn binomial(n: u64, k: u64) -> f64 {
@@ -96,8 +71,7 @@ fn sprt_follows_wald_boundaries() {
 
 #[test]
 fn confusion_matrix_scores() {
-    let m =
-        ConfusionMatrix::from_pairs(3, [(0, 0), (0, 0), (0, 1), (1, 1), (2, 1), (2, 2)]).unwrap();
+    let m = ConfusionMatrix::from_pairs(3, [(0, 0), (0, 0), (0, 1), (1, 1), (2, 1), (2, 2)]).unwrap();
     assert_eq!(m.get(0, 1), 1);
     assert_close(m.accuracy().unwrap(), 4.0 / 6.0, 1e-12, "accuracy");
     let scores = m.label_scores();
@@ -115,10 +89,7 @@ fn sample_sizes_match_krejcie_and_morgan_1970() {
     // (±5 %, 95 %, P = 0.5): N = 100 → 80, 1000 → 278, 10000 → 370, 1000000 → 384. Their
     // formula is the same; they round to the nearest unit where we round up, so for N = 500
     // (217.47) they print 217 and we ask for 218.
-    assert_eq!(
-        sample_size_for_proportion(0.05, 0.95, 0.5, Some(500)).unwrap(),
-        218
-    );
+    assert_eq!(sample_size_for_proportion(0.05, 0.95, 0.5, Some(500)).unwrap(), 218);
     for (population, published) in [(100, 80), (1000, 278), (10_000, 370), (1_000_000, 384)] {
         assert_eq!(
             sample_size_for_proportion(0.05, 0.95, 0.5, Some(population)).unwrap(),
@@ -127,9 +98,6 @@ fn sample_sizes_match_krejcie_and_morgan_1970() {
         );
     }
     // Without the correction: 1.96² × 0.25 / 0.05² = 384.1 → 385.
-    assert_eq!(
-        sample_size_for_proportion(0.05, 0.95, 0.5, None).unwrap(),
-        385
-    );
+    assert_eq!(sample_size_for_proportion(0.05, 0.95, 0.5, None).unwrap(), 385);
     assert!(sample_size_for_proportion(0.0, 0.95, 0.5, None).is_err());
 }

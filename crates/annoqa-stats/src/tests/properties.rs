@@ -11,10 +11,7 @@ use crate::{ContingencyTable, Counts, Ratings, Weights};
 /// Units × coders ratings over `k` categories, about a fifth missing.
 fn ratings(k: u32) -> impl Strategy<Value = Vec<Vec<Option<u32>>>> {
     (2usize..6).prop_flat_map(move |coders| {
-        prop::collection::vec(
-            prop::collection::vec(prop::option::weighted(0.8, 0..k), coders),
-            2..40,
-        )
+        prop::collection::vec(prop::collection::vec(prop::option::weighted(0.8, 0..k), coders), 2..40)
     })
 }
 

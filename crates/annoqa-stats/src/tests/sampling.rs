@@ -21,25 +21,14 @@ fn code_letters_follow_table_1() {
     assert_eq!(letter(10_000_000, InspectionLevel::S1), 'D');
     assert!(code_letter(1, InspectionLevel::II).is_err());
     // The whole level II column, row by row.
-    let lots = [
-        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
-    ];
-    let column: String = lots
-        .iter()
-        .map(|&lot| letter(lot, InspectionLevel::II))
-        .collect();
+    let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
+    let column: String = lots.iter().map(|&lot| letter(lot, InspectionLevel::II)).collect();
     assert_eq!(column, "ABCDEFGHJKLMNPQ");
 }
 
 fn plan(lot: u64, aql: f64) -> (char, char, u64, u32, u32) {
     let p = single_sampling_plan(lot, aql, InspectionLevel::II, Inspection::Normal).unwrap();
-    (
-        p.code_letter,
-        p.plan_letter,
-        p.sample_size,
-        p.accept,
-        p.reject,
-    )
+    (p.code_letter, p.plan_letter, p.sample_size, p.accept, p.reject)
 }
 
 #[test]
@@ -113,17 +102,11 @@ fn normal_plans_match_published_cells() {
         ('Q', 1.0, 21, 22),
     ];
     // A level II lot for every letter (A … Q).
-    let lots = [
-        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
-    ];
+    let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
     for (letter, aql, ac, re) in cells {
         let lot = lots[CODE_LETTERS.iter().position(|c| *c == letter).unwrap()];
         let got = plan(lot, aql);
-        assert_eq!(
-            (got.1, got.3, got.4),
-            (letter, ac, re),
-            "{letter} at AQL {aql}"
-        );
+        assert_eq!((got.1, got.3, got.4), (letter, ac, re), "{letter} at AQL {aql}");
     }
 }
 
@@ -133,10 +116,7 @@ fn sampling_plan_errors_and_small_lots() {
     assert!(single_sampling_plan(1000, 1.0, InspectionLevel::II, Inspection::Tightened).is_err());
     // Lot 3 at level II is A (n = 2) with AQL 10 → C's 1/2, n = 5 ≥ lot: inspect all 3.
     let p = single_sampling_plan(3, 10.0, InspectionLevel::II, Inspection::Normal).unwrap();
-    assert_eq!(
-        (p.plan_letter, p.sample_size, p.inspect_all, p.accept),
-        ('C', 3, true, 1)
-    );
+    assert_eq!((p.plan_letter, p.sample_size, p.inspect_all, p.accept), ('C', 3, true, 1));
 }
 
 #[test]
@@ -183,9 +163,7 @@ fn risk_weighted_sample_prefers_risky_items() {
     // Item 0 is 50 times riskier than each of the others; over many seeds it is nearly always in.
     let mut risk = vec![1.0; 50];
     risk[0] = 50.0;
-    let hits = (0..200)
-        .filter(|&seed| risk_weighted_sample(&risk, 5, seed).unwrap().contains(&0))
-        .count();
+    let hits = (0..200).filter(|&seed| risk_weighted_sample(&risk, 5, seed).unwrap().contains(&0)).count();
     assert!(hits > 190, "item 0 drawn in {hits} of 200 samples");
     // Zero risk is drawn last; negative risk is an error.
     let picked = risk_weighted_sample(&[0.0, 1.0, 0.0, 2.0], 2, 3).unwrap();
@@ -203,77 +181,22 @@ fn normal_plans_match_a_second_published_transcription() {
     let aqls = [0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0];
     let rows: [(char, [Option<u32>; 7]); 8] = [
         ('E', [None, Some(1), None, None, Some(2), Some(3), Some(4)]),
-        (
-            'F',
-            [Some(1), None, None, Some(2), Some(3), Some(4), Some(6)],
-        ),
-        (
-            'G',
-            [None, None, Some(2), Some(3), Some(4), Some(6), Some(8)],
-        ),
-        (
-            'H',
-            [None, Some(2), Some(3), Some(4), Some(6), Some(8), Some(11)],
-        ),
-        (
-            'J',
-            [
-                Some(2),
-                Some(3),
-                Some(4),
-                Some(6),
-                Some(8),
-                Some(11),
-                Some(15),
-            ],
-        ),
-        (
-            'K',
-            [
-                Some(3),
-                Some(4),
-                Some(6),
-                Some(8),
-                Some(11),
-                Some(15),
-                Some(22),
-            ],
-        ),
-        (
-            'L',
-            [
-                Some(4),
-                Some(6),
-                Some(8),
-                Some(11),
-                Some(15),
-                Some(22),
-                None,
-            ],
-        ),
-        (
-            'M',
-            [Some(6), Some(8), Some(11), Some(15), Some(22), None, None],
-        ),
+        ('F', [Some(1), None, None, Some(2), Some(3), Some(4), Some(6)]),
+        ('G', [None, None, Some(2), Some(3), Some(4), Some(6), Some(8)]),
+        ('H', [None, Some(2), Some(3), Some(4), Some(6), Some(8), Some(11)]),
+        ('J', [Some(2), Some(3), Some(4), Some(6), Some(8), Some(11), Some(15)]),
+        ('K', [Some(3), Some(4), Some(6), Some(8), Some(11), Some(15), Some(22)]),
+        ('L', [Some(4), Some(6), Some(8), Some(11), Some(15), Some(22), None]),
+        ('M', [Some(6), Some(8), Some(11), Some(15), Some(22), None, None]),
     ];
-    let lots = [
-        8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001,
-    ];
+    let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
     for (letter, cells) in rows {
         let lot = lots[CODE_LETTERS.iter().position(|c| *c == letter).unwrap()];
         for (aql, cell) in aqls.iter().zip(cells) {
-            let got =
-                single_sampling_plan(lot, *aql, InspectionLevel::II, Inspection::Normal).unwrap();
+            let got = single_sampling_plan(lot, *aql, InspectionLevel::II, Inspection::Normal).unwrap();
             match cell {
-                Some(re) => assert_eq!(
-                    (got.plan_letter, got.reject),
-                    (letter, re),
-                    "{letter} at AQL {aql}"
-                ),
-                None => assert_ne!(
-                    got.plan_letter, letter,
-                    "{letter} at AQL {aql} should follow an arrow"
-                ),
+                Some(re) => assert_eq!((got.plan_letter, got.reject), (letter, re), "{letter} at AQL {aql}"),
+                None => assert_ne!(got.plan_letter, letter, "{letter} at AQL {aql} should follow an arrow"),
             }
         }
     }
