@@ -3,8 +3,7 @@
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Element, EventTarget, FocusOptions, HtmlElement, ScrollBehavior, ScrollIntoViewOptions,
-    ScrollLogicalPosition,
+    Element, EventTarget, FocusOptions, HtmlElement, ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition,
 };
 
 /// How long the `flash` highlight stays on an element; matches the CSS animation.
@@ -58,9 +57,7 @@ pub fn is_text_entry(target: Option<&EventTarget>) -> bool {
     };
     let tag = element.tag_name().to_ascii_lowercase();
     matches!(tag.as_str(), "input" | "textarea" | "select")
-        || element
-            .dyn_ref::<HtmlElement>()
-            .is_some_and(|h| h.is_content_editable())
+        || element.dyn_ref::<HtmlElement>().is_some_and(|h| h.is_content_editable())
 }
 
 /// Whether Enter on `target` already activates it natively (a focused button or link).
@@ -68,8 +65,5 @@ pub fn activates_on_enter(target: Option<&EventTarget>) -> bool {
     let Some(element) = target.and_then(|t| t.dyn_ref::<Element>()) else {
         return false;
     };
-    matches!(
-        element.tag_name().to_ascii_lowercase().as_str(),
-        "button" | "a" | "summary"
-    )
+    matches!(element.tag_name().to_ascii_lowercase().as_str(), "button" | "a" | "summary")
 }

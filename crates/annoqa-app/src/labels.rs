@@ -3,24 +3,16 @@
 use annoqa_core::TaskSpec;
 
 /// Colours for labels whose spec sets none, light enough for dark text on top.
-const FALLBACK_COLORS: [&str; 8] = [
-    "#f6bd60", "#84a59d", "#90caf9", "#f28482", "#b5e48c", "#cdb4db", "#ffd6a5", "#a0c4ff",
-];
+const FALLBACK_COLORS: [&str; 8] =
+    ["#f6bd60", "#84a59d", "#90caf9", "#f28482", "#b5e48c", "#cdb4db", "#ffd6a5", "#a0c4ff"];
 
 /// The CSS colour of `label` of `control`: the spec's colour if it is a plausible CSS colour,
 /// else one of a fixed palette by the label's position.
 pub fn label_color(spec: &TaskSpec, control: &str, label: &str) -> Option<String> {
     let control = spec.control(control)?;
     let index = control.labels.iter().position(|l| l.value == label)?;
-    let color = control.labels[index]
-        .color
-        .as_deref()
-        .filter(|c| is_plain_css_color(c));
-    Some(
-        color
-            .unwrap_or(FALLBACK_COLORS[index % FALLBACK_COLORS.len()])
-            .to_string(),
-    )
+    let color = control.labels[index].color.as_deref().filter(|c| is_plain_css_color(c));
+    Some(color.unwrap_or(FALLBACK_COLORS[index % FALLBACK_COLORS.len()]).to_string())
 }
 
 /// Whether `color` looks like a CSS colour (`#abc`, `teal`, `rgb(1 2 3 / 50%)`) and nothing
@@ -28,9 +20,9 @@ pub fn label_color(spec: &TaskSpec, control: &str, label: &str) -> Option<String
 pub fn is_plain_css_color(color: &str) -> bool {
     !color.is_empty()
         && color.len() <= 64
-        && color.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '#' | '(' | ')' | ',' | '.' | '%' | ' ' | '/')
-        })
+        && color
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '(' | ')' | ',' | '.' | '%' | ' ' | '/'))
         && !color.to_ascii_lowercase().contains("url")
 }
 

@@ -22,9 +22,7 @@ pub fn section_id(anchor: &str) -> String {
 pub fn safe_href(href: &str) -> Option<&str> {
     let href = href.trim();
     let lower = href.to_ascii_lowercase();
-    let allowed = ["http:", "https:", "mailto:", "#"]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme));
+    let allowed = ["http:", "https:", "mailto:", "#"].iter().any(|scheme| lower.starts_with(scheme));
     allowed.then_some(href)
 }
 
@@ -39,10 +37,9 @@ pub struct MarkdownViewProps {
 /// Renders guideline Markdown.
 #[component]
 pub fn MarkdownView(props: &MarkdownViewProps) -> Html {
-    let rendered = yew::use_memo(
-        (props.markdown.clone(), props.on_anchor.clone()),
-        |(markdown, on_anchor)| render_markdown(markdown, on_anchor),
-    );
+    let rendered = yew::use_memo((props.markdown.clone(), props.on_anchor.clone()), |(markdown, on_anchor)| {
+        render_markdown(markdown, on_anchor)
+    });
     html! { <div class="markdown">{ (*rendered).clone() }</div> }
 }
 
@@ -72,11 +69,7 @@ enum FrameKind {
     Hidden,
 }
 
-fn element(
-    name: &'static str,
-    attributes: Vec<(&'static str, String)>,
-    children: Vec<Html>,
-) -> Html {
+fn element(name: &'static str, attributes: Vec<(&'static str, String)>, children: Vec<Html>) -> Html {
     let mut tag = VTag::new(name);
     for (key, value) in attributes {
         tag.add_attribute(key, value);
@@ -130,10 +123,7 @@ impl Renderer<'_> {
     }
 
     fn open(&mut self, kind: FrameKind) {
-        self.stack.push(Frame {
-            kind,
-            children: Vec::new(),
-        });
+        self.stack.push(Frame { kind, children: Vec::new() });
     }
 
     fn open_element(&mut self, name: &'static str, attributes: Vec<(&'static str, String)>) {
@@ -145,10 +135,7 @@ impl Renderer<'_> {
             Tag::Paragraph => self.open_element("p", Vec::new()),
             Tag::Heading { level, id, .. } => {
                 self.heading_title = Some(String::new());
-                self.open(FrameKind::Heading {
-                    level,
-                    explicit_id: id.map(|id| id.to_string()),
-                });
+                self.open(FrameKind::Heading { level, explicit_id: id.map(|id| id.to_string()) });
             }
             Tag::BlockQuote(_) => self.open_element("blockquote", Vec::new()),
             Tag::CodeBlock(kind) => {
@@ -166,13 +153,8 @@ impl Renderer<'_> {
             Tag::List(Some(start)) => self.open_element("ol", vec![("start", start.to_string())]),
             Tag::List(None) => self.open_element("ul", Vec::new()),
             Tag::Item => self.open_element("li", Vec::new()),
-            Tag::FootnoteDefinition(name) => self.open_element(
-                "div",
-                vec![
-                    ("class", "md-footnote".to_string()),
-                    ("data-footnote", name.to_string()),
-                ],
-            ),
+            Tag::FootnoteDefinition(name) => self
+                .open_element("div", vec![("class", "md-footnote".to_string()), ("data-footnote", name.to_string())]),
             Tag::DefinitionList => self.open_element("dl", Vec::new()),
             Tag::DefinitionListTitle => self.open_element("dt", Vec::new()),
             Tag::DefinitionListDefinition => self.open_element("dd", Vec::new()),
@@ -201,14 +183,9 @@ impl Renderer<'_> {
             Tag::Strikethrough => self.open_element("del", Vec::new()),
             Tag::Superscript => self.open_element("sup", Vec::new()),
             Tag::Subscript => self.open_element("sub", Vec::new()),
-            Tag::Link {
-                dest_url, title, ..
-            } => {
+            Tag::Link { dest_url, title, .. } => {
                 let href = safe_href(&dest_url).map(str::to_string);
-                self.open(FrameKind::Link {
-                    href,
-                    title: title.to_string(),
-                });
+                self.open(FrameKind::Link { href, title: title.to_string() });
             }
             Tag::Image { .. } => self.open(FrameKind::Image),
             Tag::MetadataBlock(_) => self.open(FrameKind::Hidden),
@@ -232,10 +209,7 @@ impl Renderer<'_> {
                     "code"
                         if matches!(
                             self.stack.last(),
-                            Some(Frame {
-                                kind: FrameKind::Element { name: "pre", .. },
-                                ..
-                            })
+                            Some(Frame { kind: FrameKind::Element { name: "pre", .. }, .. })
                         ) =>
                     {
                         self.push(node);
@@ -266,18 +240,10 @@ impl Renderer<'_> {
                 let mut children = frame.children.into_iter();
                 let head = children.next();
                 let body = element("tbody", Vec::new(), children.collect());
-                element(
-                    "table",
-                    Vec::new(),
-                    head.into_iter().chain([body]).collect(),
-                )
+                element("table", Vec::new(), head.into_iter().chain([body]).collect())
             }
             FrameKind::Link { href, title } => self.link(href, title, frame.children),
-            FrameKind::Image => element(
-                "span",
-                vec![("class", "md-image-alt".to_string())],
-                frame.children,
-            ),
+            FrameKind::Image => element("span", vec![("class", "md-image-alt".to_string())], frame.children),
             FrameKind::Hidden => return,
         };
         self.push(node);
@@ -286,11 +252,7 @@ impl Renderer<'_> {
     fn link(&self, href: Option<String>, title: String, children: Vec<Html>) -> Html {
         let title = (!title.is_empty()).then_some(title);
         match href {
-            None => element(
-                "span",
-                vec![("class", "md-unsafe-link".to_string())],
-                children,
-            ),
+            None => element("span", vec![("class", "md-unsafe-link".to_string())], children),
             Some(href) if href.starts_with('#') => {
                 let anchor = href.trim_start_matches('#').to_string();
                 let on_anchor = self.on_anchor.clone();
@@ -331,14 +293,10 @@ impl Renderer<'_> {
             }
             // Escaped by construction: a text node shows the markup, the browser never parses it.
             Event::Html(t) | Event::InlineHtml(t) => self.push(text(&t)),
-            Event::InlineMath(t) | Event::DisplayMath(t) => self.push(element(
-                "code",
-                vec![("class", "md-math".to_string())],
-                vec![text(&t)],
-            )),
-            Event::FootnoteReference(name) => {
-                self.push(element("sup", Vec::new(), vec![text(&format!("[{name}]"))]))
+            Event::InlineMath(t) | Event::DisplayMath(t) => {
+                self.push(element("code", vec![("class", "md-math".to_string())], vec![text(&t)]))
             }
+            Event::FootnoteReference(name) => self.push(element("sup", Vec::new(), vec![text(&format!("[{name}]"))])),
             Event::SoftBreak => self.push(text("\n")),
             Event::HardBreak => self.push(element("br", Vec::new(), Vec::new())),
             Event::Rule => self.push(element("hr", Vec::new(), Vec::new())),
@@ -352,10 +310,7 @@ impl Renderer<'_> {
 /// Renders `markdown` as nodes; `on_anchor` receives the anchor of a followed `#anchor` link.
 pub fn render_markdown(markdown: &str, on_anchor: &Callback<String>) -> Html {
     let mut renderer = Renderer {
-        stack: vec![Frame {
-            kind: FrameKind::Root,
-            children: Vec::new(),
-        }],
+        stack: vec![Frame { kind: FrameKind::Root, children: Vec::new() }],
         anchors: AnchorNamer::default(),
         heading_title: None,
         table_alignments: Vec::new(),
@@ -370,9 +325,5 @@ pub fn render_markdown(markdown: &str, on_anchor: &Callback<String>) -> Html {
     while renderer.stack.len() > 1 {
         renderer.end();
     }
-    renderer
-        .stack
-        .pop()
-        .map(|root| root.children.into_iter().collect())
-        .unwrap_or_default()
+    renderer.stack.pop().map(|root| root.children.into_iter().collect()).unwrap_or_default()
 }

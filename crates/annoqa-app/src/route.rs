@@ -29,9 +29,7 @@ pub fn parse_hash(hash: &str) -> Option<Route> {
     }
     let rest = path.strip_prefix('/')?;
     match rest.split_once('/') {
-        Some(("p", id)) if !id.is_empty() && !id.contains('/') => {
-            Some(Route::Project(percent_decode(id)))
-        }
+        Some(("p", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Project(percent_decode(id))),
         _ => Some(Route::Projects),
     }
 }
@@ -43,11 +41,7 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
             (b'%', Some(high), Some(low)) => {
                 // Both digits are below 16, so the byte fits.
                 out.push((high * 16 + low) as u8);

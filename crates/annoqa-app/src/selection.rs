@@ -33,18 +33,8 @@ pub fn selection_offsets(container: &Node, selection: &Selection) -> Option<Text
 pub fn range_offsets(container: &Node, range: &Range) -> Option<TextSelection> {
     let texts = text_nodes(container);
     let text: String = texts.iter().map(|t| t.data()).collect();
-    let start = boundary_utf16(
-        container,
-        &texts,
-        &range.start_container().ok()?,
-        range.start_offset().ok()?,
-    )?;
-    let end = boundary_utf16(
-        container,
-        &texts,
-        &range.end_container().ok()?,
-        range.end_offset().ok()?,
-    )?;
+    let start = boundary_utf16(container, &texts, &range.start_container().ok()?, range.start_offset().ok()?)?;
+    let end = boundary_utf16(container, &texts, &range.end_container().ok()?, range.end_offset().ok()?)?;
     selection_from_utf16(&text, start, end)
 }
 
@@ -102,11 +92,7 @@ fn boundary_utf16(container: &Node, texts: &[Text], node: &Node, offset: u32) ->
     if !container.contains(Some(node)) {
         // Outside the container: the point is before all of its text or after all of it.
         // `compare_point` is 1 when the container's start comes after the point.
-        return Some(if point.compare_point(container, 0).ok()? > 0 {
-            0
-        } else {
-            total
-        });
+        return Some(if point.compare_point(container, 0).ok()? > 0 { 0 } else { total });
     }
     let mut before = 0;
     for text in texts {

@@ -53,9 +53,8 @@ pub struct Segment {
 
 /// Cuts `[0, len)` at every boundary of the valid spans (non-empty, within the text).
 pub fn segments(len: usize, spans: &[SpanMark]) -> Vec<Segment> {
-    let valid: Vec<usize> = (0..spans.len())
-        .filter(|&i| spans[i].start < spans[i].end && spans[i].end <= len)
-        .collect();
+    let valid: Vec<usize> =
+        (0..spans.len()).filter(|&i| spans[i].start < spans[i].end && spans[i].end <= len).collect();
     let mut cuts: Vec<usize> = vec![0, len];
     for &i in &valid {
         cuts.push(spans[i].start);
@@ -71,11 +70,7 @@ pub fn segments(len: usize, spans: &[SpanMark]) -> Vec<Segment> {
         .map(|w| Segment {
             start: w[0],
             end: w[1],
-            covering: nesting
-                .iter()
-                .copied()
-                .filter(|&i| spans[i].start <= w[0] && w[1] <= spans[i].end)
-                .collect(),
+            covering: nesting.iter().copied().filter(|&i| spans[i].start <= w[0] && w[1] <= spans[i].end).collect(),
         })
         .collect()
 }
@@ -90,12 +85,7 @@ pub fn render_span_text(text: &str, spans: &[SpanMark]) -> Html {
             let piece = &text[byte_at(segment.start)..byte_at(segment.end)];
             let mut node = html! { { piece.to_string() } };
             for &i in segment.covering.iter().rev() {
-                node = mark(
-                    &spans[i],
-                    segment.start == spans[i].start,
-                    segment.end == spans[i].end,
-                    node,
-                );
+                node = mark(&spans[i], segment.start == spans[i].start, segment.end == spans[i].end, node);
             }
             node
         })
@@ -106,10 +96,7 @@ fn mark(span: &SpanMark, first: bool, last: bool, inner: Html) -> Html {
     // The label chip is drawn by CSS from `data-label` on the last piece only, so a span cut by
     // an overlapping one still shows one chip, and the chip is no text node.
     let edges = classes!(first.then_some("span-start"), last.then_some("span-end"));
-    let style: Option<AttrValue> = span
-        .color
-        .as_ref()
-        .map(|c| format!("--label-color: {c}").into());
+    let style: Option<AttrValue> = span.color.as_ref().map(|c| format!("--label-color: {c}").into());
     match &span.region {
         Some(region) => html! {
             <mark class={classes!("span", edges, span.classes.clone())} data-region={region.clone()}

@@ -8,12 +8,9 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use annoqa_core::api::{
-    AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse,
-};
+use annoqa_core::api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
 use annoqa_core::{
-    score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity,
-    TaskSpec,
+    score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity, TaskSpec,
 };
 use yew::Reducible;
 
@@ -32,11 +29,7 @@ pub enum HotkeyTarget {
     /// A label of a `text_spans` control.
     SpanLabel(LabelRef),
     /// A label of a `choice` control.
-    Choice {
-        control: String,
-        label: String,
-        multiple: bool,
-    },
+    Choice { control: String, label: String, multiple: bool },
 }
 
 /// The label or choice whose hotkey is `key`. Letters match regardless of case, so Caps Lock
@@ -239,11 +232,7 @@ impl Session {
         self.regions.push(Region {
             id: id.clone(),
             control: label.control.clone(),
-            value: RegionValue::TextSpan {
-                start: selection.start,
-                end: selection.end,
-                label: label.label.clone(),
-            },
+            value: RegionValue::TextSpan { start: selection.start, end: selection.end, label: label.label.clone() },
             attributes: BTreeMap::new(),
         });
         self.selected_region = Some(id);
@@ -251,19 +240,15 @@ impl Session {
     }
 
     fn toggle_choice(&mut self, control: &str, label: &str, multiple: bool) {
-        let position = self
-            .regions
-            .iter()
-            .position(|r| r.control == control && matches!(r.value, RegionValue::Choice { .. }));
+        let position =
+            self.regions.iter().position(|r| r.control == control && matches!(r.value, RegionValue::Choice { .. }));
         match position {
             None => {
                 let id = self.new_region_id();
                 self.regions.push(Region {
                     id,
                     control: control.to_string(),
-                    value: RegionValue::Choice {
-                        labels: vec![label.to_string()],
-                    },
+                    value: RegionValue::Choice { labels: vec![label.to_string()] },
                     attributes: BTreeMap::new(),
                 });
             }
@@ -329,13 +314,7 @@ pub struct AnnotatorState {
 
 impl Default for AnnotatorState {
     fn default() -> Self {
-        AnnotatorState {
-            work: Work::Loading,
-            progress: None,
-            active_label: None,
-            notice: None,
-            notices: 0,
-        }
+        AnnotatorState { work: Work::Loading, progress: None, active_label: None, notice: None, notices: 0 }
     }
 }
 
@@ -450,19 +429,14 @@ impl AnnotatorState {
                     }
                 }
             }
-            Action::ToggleChoice {
-                control,
-                label,
-                multiple,
-            } => {
+            Action::ToggleChoice { control, label, multiple } => {
                 if let Some(session) = self.editable_session() {
                     session.toggle_choice(&control, &label, multiple);
                 }
             }
             Action::SelectRegion(id) => {
                 if let Some(session) = self.editable_session() {
-                    session.selected_region =
-                        id.filter(|id| session.regions.iter().any(|r| &r.id == id));
+                    session.selected_region = id.filter(|id| session.regions.iter().any(|r| &r.id == id));
                     session.pending = None;
                 }
             }
@@ -527,10 +501,7 @@ impl AnnotatorState {
             }
             Action::ShowNotice(text) => {
                 self.notices += 1;
-                self.notice = Some(Notice {
-                    id: self.notices,
-                    text,
-                });
+                self.notice = Some(Notice { id: self.notices, text });
             }
             Action::HideNotice(id) => {
                 if self.notice.as_ref().is_some_and(|n| n.id == id) {

@@ -10,8 +10,8 @@ use crate::route::{parse_hash, percent_decode, Route};
 use crate::selection::{selection_from_utf16, TextSelection};
 use crate::spans::{segments, SpanMark};
 use crate::state::{
-    hotkey_target, Action, AnnotatorState, GoldSource, GoldView, HotkeyTarget, LabelRef, Phase,
-    SubmitFailure, SubmitIntent, Work,
+    hotkey_target, Action, AnnotatorState, GoldSource, GoldView, HotkeyTarget, LabelRef, Phase, SubmitFailure,
+    SubmitIntent, Work,
 };
 
 const SPEC: &str = r##"{
@@ -33,20 +33,13 @@ fn spec() -> TaskSpec {
 }
 
 fn person() -> LabelRef {
-    LabelRef {
-        control: "entities".into(),
-        label: "PERSON".into(),
-    }
+    LabelRef { control: "entities".into(), label: "PERSON".into() }
 }
 
 fn next_item(text: &str, gold: Option<Gold>) -> NextItem {
     NextItem {
         item: Some(AssignedItem {
-            item: Item {
-                id: "s01".into(),
-                media: Media::Text { text: text.into() },
-                candidates: Vec::new(),
-            },
+            item: Item { id: "s01".into(), media: Media::Text { text: text.into() }, candidates: Vec::new() },
             training_gold: gold,
         }),
         progress: Progress { done: 0, total: 3 },
@@ -55,10 +48,7 @@ fn next_item(text: &str, gold: Option<Gold>) -> NextItem {
 
 fn loaded(text: &str) -> AnnotatorState {
     let mut state = AnnotatorState::default();
-    state.apply(Action::Loaded {
-        next: next_item(text, None),
-        now_ms: 1_000.0,
-    });
+    state.apply(Action::Loaded { next: next_item(text, None), now_ms: 1_000.0 });
     state
 }
 
@@ -102,10 +92,7 @@ fn selection_with_active_label_becomes_a_span_at_once() {
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 11)));
     assert_eq!(regions(&state), ["r1:0-11:PERSON"]);
-    assert_eq!(
-        state.session().unwrap().selected_region.as_deref(),
-        Some("r1")
-    );
+    assert_eq!(state.session().unwrap().selected_region.as_deref(), Some("r1"));
 }
 
 #[test]
@@ -114,10 +101,7 @@ fn selection_without_label_waits_for_a_hotkey() {
     state.apply(Action::Selected(sel(21, 26)));
     assert_eq!(state.session().unwrap().pending, Some(sel(21, 26)));
     assert!(regions(&state).is_empty());
-    state.apply(Action::ActivateLabel(LabelRef {
-        control: "entities".into(),
-        label: "PLACE".into(),
-    }));
+    state.apply(Action::ActivateLabel(LabelRef { control: "entities".into(), label: "PLACE".into() }));
     assert_eq!(regions(&state), ["r1:21-26:PLACE"]);
     assert_eq!(state.session().unwrap().pending, None);
 }
@@ -130,10 +114,7 @@ fn the_same_span_twice_is_kept_once() {
     state.apply(Action::Selected(sel(0, 11)));
     state.apply(Action::Selected(sel(0, 5)));
     assert_eq!(regions(&state), ["r1:0-5:PERSON", "r2:0-11:PERSON"]);
-    assert_eq!(
-        state.session().unwrap().selected_region.as_deref(),
-        Some("r1")
-    );
+    assert_eq!(state.session().unwrap().selected_region.as_deref(), Some("r1"));
 }
 
 #[test]
@@ -168,10 +149,7 @@ fn single_choice_replaces_and_multiple_choice_toggles() {
     state.apply(choose("sentiment", "negative", false));
     state.apply(choose("topics", "sport", true));
     state.apply(choose("topics", "politics", true));
-    assert_eq!(
-        regions(&state),
-        ["r1:sentiment=negative", "r2:topics=sport+politics"]
-    );
+    assert_eq!(regions(&state), ["r1:sentiment=negative", "r2:topics=sport+politics"]);
     state.apply(choose("topics", "sport", true));
     state.apply(choose("sentiment", "negative", false));
     assert_eq!(regions(&state), ["r2:topics=politics"]);
@@ -194,28 +172,16 @@ fn escape_clears_pending_selection_active_label_and_confirmation() {
 #[test]
 fn submit_intent_follows_findings_and_phase() {
     let mut state = loaded("Maria Costa");
-    let warning = Finding {
-        severity: Severity::Warning,
-        ..error()
-    };
+    let warning = Finding { severity: Severity::Warning, ..error() };
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Submit);
     assert_eq!(state.submit_intent(&[error()]), SubmitIntent::FixErrors);
-    assert_eq!(
-        state.submit_intent(std::slice::from_ref(&warning)),
-        SubmitIntent::ConfirmWarnings
-    );
+    assert_eq!(state.submit_intent(std::slice::from_ref(&warning)), SubmitIntent::ConfirmWarnings);
     state.apply(Action::ConfirmWarnings);
-    assert_eq!(
-        state.submit_intent(std::slice::from_ref(&warning)),
-        SubmitIntent::Submit
-    );
+    assert_eq!(state.submit_intent(std::slice::from_ref(&warning)), SubmitIntent::Submit);
     // An edit withdraws the confirmation: it was for the previous answer.
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 5)));
-    assert_eq!(
-        state.submit_intent(&[warning]),
-        SubmitIntent::ConfirmWarnings
-    );
+    assert_eq!(state.submit_intent(&[warning]), SubmitIntent::ConfirmWarnings);
     state.apply(Action::SubmitStarted { local_gold: None });
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Wait);
 }
@@ -250,11 +216,7 @@ fn local_gold_report_is_replaced_by_the_servers() {
         answer: vec![Region {
             id: "g1".into(),
             control: "entities".into(),
-            value: RegionValue::TextSpan {
-                start: 0,
-                end: 11,
-                label: "PERSON".into(),
-            },
+            value: RegionValue::TextSpan { start: 0, end: 11, label: "PERSON".into() },
             attributes: Default::default(),
         }],
         tolerance: Default::default(),
@@ -262,22 +224,14 @@ fn local_gold_report_is_replaced_by_the_servers() {
         guideline: None,
     };
     let mut state = AnnotatorState::default();
-    state.apply(Action::Loaded {
-        next: next_item("Maria Costa", Some(gold.clone())),
-        now_ms: 0.0,
-    });
+    state.apply(Action::Loaded { next: next_item("Maria Costa", Some(gold.clone())), now_ms: 0.0 });
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 11)));
     let session = state.session().unwrap();
     let local = GoldView::local(&spec(), session.item(), &gold, &session.regions);
     assert_eq!(local.source, GoldSource::Local);
-    state.apply(Action::SubmitStarted {
-        local_gold: Some(local.clone()),
-    });
-    assert_eq!(
-        state.session().unwrap().gold.as_ref().map(|g| g.source),
-        Some(GoldSource::Local)
-    );
+    state.apply(Action::SubmitStarted { local_gold: Some(local.clone()) });
+    assert_eq!(state.session().unwrap().gold.as_ref().map(|g| g.source), Some(GoldSource::Local));
 
     let mut server_report = local.report.clone();
     server_report.score = 0.5;
@@ -296,10 +250,7 @@ fn local_gold_report_is_replaced_by_the_servers() {
     let session = state.session().unwrap();
     assert_eq!(session.phase, Phase::Reviewing);
     let shown = session.gold.as_ref().unwrap();
-    assert_eq!(
-        (shown.source, shown.report.score),
-        (GoldSource::Server, 0.5)
-    );
+    assert_eq!((shown.source, shown.report.score), (GoldSource::Server, 0.5));
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Next);
 }
 
@@ -316,19 +267,11 @@ fn lead_time_counts_from_when_the_item_was_shown() {
 fn active_label_survives_the_next_item_and_finished_has_no_session() {
     let mut state = loaded("a");
     state.apply(Action::ActivateLabel(person()));
-    state.apply(Action::Loaded {
-        next: next_item("b", None),
-        now_ms: 0.0,
-    });
+    state.apply(Action::Loaded { next: next_item("b", None), now_ms: 0.0 });
     assert_eq!(state.active_label, Some(person()));
     assert!(state.session().unwrap().regions.is_empty());
-    state.apply(Action::Loaded {
-        next: NextItem {
-            item: None,
-            progress: Progress { done: 3, total: 3 },
-        },
-        now_ms: 0.0,
-    });
+    state
+        .apply(Action::Loaded { next: NextItem { item: None, progress: Progress { done: 3, total: 3 } }, now_ms: 0.0 });
     assert_eq!(state.work, Work::Finished);
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Wait);
 }
@@ -340,48 +283,27 @@ fn notices_hide_only_themselves() {
     let first = state.notice.clone().unwrap().id;
     state.apply(Action::ShowNotice("saved s02".into()));
     state.apply(Action::HideNotice(first));
-    assert_eq!(
-        state.notice.as_ref().map(|n| n.text.as_str()),
-        Some("saved s02")
-    );
+    assert_eq!(state.notice.as_ref().map(|n| n.text.as_str()), Some("saved s02"));
 }
 
 #[test]
 fn hotkeys_map_to_span_labels_and_choices() {
     let spec = spec();
-    assert_eq!(
-        hotkey_target(&spec, "1"),
-        Some(HotkeyTarget::SpanLabel(person()))
-    );
+    assert_eq!(hotkey_target(&spec, "1"), Some(HotkeyTarget::SpanLabel(person())));
     assert_eq!(
         hotkey_target(&spec, "Q"),
-        Some(HotkeyTarget::Choice {
-            control: "sentiment".into(),
-            label: "positive".into(),
-            multiple: false
-        })
+        Some(HotkeyTarget::Choice { control: "sentiment".into(), label: "positive".into(), multiple: false })
     );
     assert_eq!(
         hotkey_target(&spec, "p"),
-        Some(HotkeyTarget::Choice {
-            control: "topics".into(),
-            label: "politics".into(),
-            multiple: true
-        })
+        Some(HotkeyTarget::Choice { control: "topics".into(), label: "politics".into(), multiple: true })
     );
     assert_eq!(hotkey_target(&spec, "9"), None);
     assert_eq!(hotkey_target(&spec, "Enter"), None);
 }
 
 fn mark(region: &str, start: usize, end: usize) -> SpanMark {
-    SpanMark {
-        region: Some(region.into()),
-        start,
-        end,
-        label: "L".into(),
-        color: None,
-        classes: Default::default(),
-    }
+    SpanMark { region: Some(region.into()), start, end, label: "L".into(), color: None, classes: Default::default() }
 }
 
 /// Segments as `start-end[covering regions]`.
@@ -389,11 +311,7 @@ fn check_segments(len: usize, spans: &[SpanMark], expected: &str) {
     let got: Vec<String> = segments(len, spans)
         .iter()
         .map(|s| {
-            let covering: Vec<&str> = s
-                .covering
-                .iter()
-                .map(|&i| spans[i].region.as_deref().unwrap())
-                .collect();
+            let covering: Vec<&str> = s.covering.iter().map(|&i| spans[i].region.as_deref().unwrap()).collect();
             format!("{}-{}[{}]", s.start, s.end, covering.join(","))
         })
         .collect();
@@ -406,11 +324,7 @@ fn segments_cover_the_text_and_nest_overlaps() {
     check_segments(10, &[mark("a", 0, 10)], "0-10[a]");
     check_segments(10, &[mark("a", 2, 5)], "0-2[] 2-5[a] 5-10[]");
     // Overlapping: cut at every boundary; the earlier, longer span is outside.
-    check_segments(
-        10,
-        &[mark("b", 4, 8), mark("a", 2, 6)],
-        "0-2[] 2-4[a] 4-6[a,b] 6-8[b] 8-10[]",
-    );
+    check_segments(10, &[mark("b", 4, 8), mark("a", 2, 6)], "0-2[] 2-4[a] 4-6[a,b] 6-8[b] 8-10[]");
     // Nested and identical spans.
     check_segments(
         6,
@@ -418,15 +332,7 @@ fn segments_cover_the_text_and_nest_overlaps() {
         "0-2[out,same] 2-3[out,same,in] 3-6[out,same]",
     );
     // Invalid spans are not drawn rather than breaking the text.
-    check_segments(
-        5,
-        &[
-            mark("empty", 2, 2),
-            mark("reversed", 4, 1),
-            mark("past", 3, 9),
-        ],
-        "0-5[]",
-    );
+    check_segments(5, &[mark("empty", 2, 2), mark("reversed", 4, 1), mark("past", 3, 9)], "0-5[]");
 }
 
 #[test]
@@ -438,10 +344,7 @@ fn utf16_selection_to_trimmed_scalar_span() {
     assert_eq!(selection_from_utf16(text, 2, 3), Some(sel(2, 3)));
     assert_eq!(selection_from_utf16(text, 3, 4), Some(sel(2, 3)));
     // Double-click selects the trailing space; it is trimmed.
-    assert_eq!(
-        selection_from_utf16("Maria Costa opened", 6, 12),
-        Some(sel(6, 11))
-    );
+    assert_eq!(selection_from_utf16("Maria Costa opened", 6, 12), Some(sel(6, 11)));
     assert_eq!(selection_from_utf16("  \u{200B} ", 0, 4), None);
     assert_eq!(selection_from_utf16("abc", 2, 2), None);
     assert_eq!(selection_from_utf16("abc", 0, 9), None);
@@ -453,10 +356,7 @@ fn utf16_selection_to_trimmed_scalar_span() {
 fn routes_round_trip_through_the_hash() {
     assert_eq!(parse_hash(""), Some(Route::Projects));
     assert_eq!(parse_hash("#/"), Some(Route::Projects));
-    assert_eq!(
-        parse_hash("#/p/news-entities"),
-        Some(Route::Project("news-entities".into()))
-    );
+    assert_eq!(parse_hash("#/p/news-entities"), Some(Route::Project("news-entities".into())));
     assert_eq!(parse_hash("#/nowhere"), Some(Route::Projects));
     assert_eq!(parse_hash("#g-person"), None);
     let odd = Route::Project("a b/ü".into());
@@ -468,13 +368,7 @@ fn routes_round_trip_through_the_hash() {
 
 #[test]
 fn only_safe_link_targets_survive() {
-    for ok in [
-        "https://example.org",
-        "HTTP://x",
-        "mailto:a@b.c",
-        "#person",
-        " https://x ",
-    ] {
+    for ok in ["https://example.org", "HTTP://x", "mailto:a@b.c", "#person", " https://x "] {
         assert!(safe_href(ok).is_some(), "{ok}");
     }
     for bad in [
@@ -494,10 +388,7 @@ fn only_safe_link_targets_survive() {
 #[test]
 fn label_colours_come_from_the_spec_only_when_plain() {
     let spec = spec();
-    assert_eq!(
-        label_color(&spec, "entities", "PERSON").as_deref(),
-        Some("#f6bd60")
-    );
+    assert_eq!(label_color(&spec, "entities", "PERSON").as_deref(), Some("#f6bd60"));
     // An injected style falls back to the palette.
     let org = label_color(&spec, "entities", "ORG").unwrap();
     assert!(is_plain_css_color(&org) && !org.contains(';'), "{org}");

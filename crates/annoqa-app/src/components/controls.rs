@@ -38,11 +38,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
 }
 
 fn control_group(props: &ControlsProps, control: &Control) -> Html {
-    let prompt = if control.prompt.is_empty() {
-        control.name.clone()
-    } else {
-        control.prompt.clone()
-    };
+    let prompt = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
     let buttons = match control.kind {
         ControlKind::TextSpans { .. } => html! {
             <div class="label-buttons" role="group" aria-label={prompt.clone()}>
@@ -91,10 +87,7 @@ fn button_body(label: &Label, swatch: bool) -> Html {
 }
 
 fn span_label_button(props: &ControlsProps, control: &Control, label: &Label) -> Html {
-    let target = LabelRef {
-        control: control.name.clone(),
-        label: label.value.clone(),
-    };
+    let target = LabelRef { control: control.name.clone(), label: label.value.clone() };
     let active = props.active_label.as_ref() == Some(&target);
     let on_label = props.on_label.clone();
     let title = match &label.hotkey {
@@ -113,15 +106,8 @@ fn span_label_button(props: &ControlsProps, control: &Control, label: &Label) ->
 }
 
 fn choice_button(props: &ControlsProps, control: &Control, label: &Label, multiple: bool) -> Html {
-    let chosen = props
-        .chosen
-        .iter()
-        .any(|(name, labels)| *name == control.name && labels.contains(&label.value));
-    let click = ChoiceClick {
-        control: control.name.clone(),
-        label: label.value.clone(),
-        multiple,
-    };
+    let chosen = props.chosen.iter().any(|(name, labels)| *name == control.name && labels.contains(&label.value));
+    let click = ChoiceClick { control: control.name.clone(), label: label.value.clone(), multiple };
     let on_choice = props.on_choice.clone();
     let color = label.color.as_deref().filter(|c| is_plain_css_color(c));
     html! {

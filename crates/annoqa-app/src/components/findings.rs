@@ -21,19 +21,12 @@ pub fn severity_class(severity: Severity) -> &'static str {
 /// The live check of the annotation: what `annoqa_core::validate` finds, as the annotator edits.
 #[component]
 pub fn FindingsPanel(props: &FindingsPanelProps) -> Html {
-    let errors = props
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
+    let errors = props.findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = props.findings.len() - errors;
     let summary = match (errors, warnings) {
         (0, 0) => "No problems found.".to_string(),
         (e, 0) => format!("{e} error{} to fix before submitting.", plural(e)),
-        (0, w) => format!(
-            "{w} warning{}: submitting asks for a confirmation.",
-            plural(w)
-        ),
+        (0, w) => format!("{w} warning{}: submitting asks for a confirmation.", plural(w)),
         (e, w) => format!("{e} error{} and {w} warning{}.", plural(e), plural(w)),
     };
     html! {

@@ -56,9 +56,7 @@ fn marks_by_verdict<'a>(
     SpanMark::from_regions(spec, regions)
         .into_iter()
         .map(|mut mark| {
-            let verdict = verdicts
-                .iter()
-                .find(|v| find(v).is_some() && find(v) == mark.region.as_deref());
+            let verdict = verdicts.iter().find(|v| find(v).is_some() && find(v) == mark.region.as_deref());
             if let Some(verdict) = verdict {
                 mark.classes.push(verdict_class(&verdict.verdict));
             }
@@ -87,25 +85,16 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
     let passed = report.passed;
     let percent = |x: f64| format!("{:.0}%", x * 100.0);
 
-    let yours = marks_by_verdict(&props.spec, &props.regions, &report.verdicts, |v| {
-        v.region.as_deref()
-    });
-    let theirs = marks_by_verdict(&props.spec, &gold.answer, &report.verdicts, |v| {
-        v.gold_region.as_deref()
-    });
+    let yours = marks_by_verdict(&props.spec, &props.regions, &report.verdicts, |v| v.region.as_deref());
+    let theirs = marks_by_verdict(&props.spec, &gold.answer, &report.verdicts, |v| v.gold_region.as_deref());
     let has_spans = !yours.is_empty() || !theirs.is_empty();
 
     // `score_gold` puts the explanation first among the feedback; it is shown on its own.
-    let feedback = report
-        .feedback
+    let feedback = report.feedback.iter().filter(|f| f.message != gold.explanation);
+    let choice_verdicts = report
+        .verdicts
         .iter()
-        .filter(|f| f.message != gold.explanation);
-    let choice_verdicts = report.verdicts.iter().filter(|v| {
-        props
-            .spec
-            .control(&v.control)
-            .is_some_and(|c| matches!(c.kind, ControlKind::Choice { .. }))
-    });
+        .filter(|v| props.spec.control(&v.control).is_some_and(|c| matches!(c.kind, ControlKind::Choice { .. })));
 
     let source = match gold.source {
         GoldSource::Local => "local",
@@ -190,20 +179,20 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
 
 fn choice_row(props: &GoldReportProps, verdict: &RegionVerdict) -> Html {
     let control = props.spec.control(&verdict.control);
-    let what = control.map_or(verdict.control.clone(), |c| {
-        if c.prompt.is_empty() {
-            c.name.clone()
-        } else {
-            c.prompt.clone()
-        }
-    });
+    let what =
+        control.map_or(
+            verdict.control.clone(),
+            |c| {
+                if c.prompt.is_empty() {
+                    c.name.clone()
+                } else {
+                    c.prompt.clone()
+                }
+            },
+        );
     let yours = choice_labels(&props.regions, &verdict.control);
     let gold = choice_labels(&props.gold.answer, &verdict.control);
-    let yours = if yours.is_empty() {
-        "nothing".to_string()
-    } else {
-        yours.join(", ")
-    };
+    let yours = if yours.is_empty() { "nothing".to_string() } else { yours.join(", ") };
     let class: Classes = classes!("choice-verdict", verdict_class(&verdict.verdict));
     html! {
         <li class={class} data-control={verdict.control.clone()}>

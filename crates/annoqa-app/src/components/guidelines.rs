@@ -1,6 +1,4 @@
-use yew::{
-    classes, component, html, use_effect_with, AttrValue, Callback, Html, MouseEvent, Properties,
-};
+use yew::{classes, component, html, use_effect_with, AttrValue, Callback, Html, MouseEvent, Properties};
 
 use super::keep_focus;
 use crate::dom;
@@ -28,10 +26,7 @@ pub struct GuidelinesPanelProps {
 #[component]
 pub fn GuidelinesPanel(props: &GuidelinesPanelProps) -> Html {
     use_effect_with(props.focus.clone(), |focus| {
-        if let Some(element) = focus
-            .as_ref()
-            .and_then(|f| dom::element_by_id(&section_id(&f.anchor)))
-        {
+        if let Some(element) = focus.as_ref().and_then(|f| dom::element_by_id(&section_id(&f.anchor))) {
             dom::reveal(&element);
             dom::flash(&element);
         }

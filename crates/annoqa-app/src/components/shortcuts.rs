@@ -25,10 +25,7 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
             for label in &control.labels {
                 let Some(key) = &label.hotkey else { continue };
                 let what = if spans {
-                    format!(
-                        "Label {}: the selection, or every selection after it",
-                        label.value
-                    )
+                    format!("Label {}: the selection, or every selection after it", label.value)
                 } else {
                     format!("Choose {}", label.value)
                 };

@@ -35,14 +35,9 @@ pub fn SpanList(props: &SpanListProps) -> Html {
 
 fn span_row(props: &SpanListProps, mark: &SpanMark) -> Html {
     let id = mark.region.clone().unwrap_or_default();
-    let quote = text::slice(&props.text, mark.start, mark.end)
-        .unwrap_or_default()
-        .to_string();
+    let quote = text::slice(&props.text, mark.start, mark.end).unwrap_or_default().to_string();
     let selected = props.selected.as_deref() == Some(id.as_str());
-    let style: Option<AttrValue> = mark
-        .color
-        .as_ref()
-        .map(|c| format!("--label-color: {c}").into());
+    let style: Option<AttrValue> = mark.color.as_ref().map(|c| format!("--label-color: {c}").into());
     let select = {
         let on_select = props.on_select.clone();
         let id = id.clone();

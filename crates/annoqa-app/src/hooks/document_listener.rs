@@ -14,15 +14,13 @@ pub fn use_document_listener(event_type: &'static str, callback: Callback<Event>
     let latest: Rc<RefCell<Callback<Event>>> = use_mut_ref(|| callback.clone());
     *latest.borrow_mut() = callback;
     use_effect_with(event_type, move |event_type| {
-        let listener = web_sys::window()
-            .and_then(|w| w.document())
-            .map(|document| {
-                EventListener::new(&document, *event_type, move |event| {
-                    // Clone first: the callback may re-render, and the render replaces `latest`.
-                    let callback = latest.borrow().clone();
-                    callback.emit(event.clone());
-                })
-            });
+        let listener = web_sys::window().and_then(|w| w.document()).map(|document| {
+            EventListener::new(&document, *event_type, move |event| {
+                // Clone first: the callback may re-render, and the render replaces `latest`.
+                let callback = latest.borrow().clone();
+                callback.emit(event.clone());
+            })
+        });
         move || drop(listener)
     });
 }

@@ -4,9 +4,7 @@ use yew::{hook, use_effect_with, use_state};
 use crate::route::{parse_hash, Route};
 
 fn current_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
 
 /// The page the URL hash names, following `hashchange`. A hash that is no route (an in-page

@@ -10,11 +10,8 @@ fn storage() -> Option<Storage> {
 /// setter that stores a new one.
 #[hook]
 pub fn use_local_storage(key: &'static str, default: &'static str) -> (String, Callback<String>) {
-    let value = use_state(|| {
-        storage()
-            .and_then(|s| s.get_item(key).ok().flatten())
-            .unwrap_or_else(|| default.to_string())
-    });
+    let value =
+        use_state(|| storage().and_then(|s| s.get_item(key).ok().flatten()).unwrap_or_else(|| default.to_string()));
     let set = {
         let value = value.clone();
         Callback::from(move |next: String| {

@@ -24,16 +24,8 @@ fn utf16_offsets_agree_with_javascript_string_length() {
         for i in 0..=chars.len() {
             let prefix: String = chars[..i].iter().collect();
             let js_length = js_sys::JsString::from(prefix.as_str()).length() as usize;
-            assert_eq!(
-                utf16_from_scalar(sample, i),
-                Some(js_length),
-                "{sample:?} at scalar {i}"
-            );
-            assert_eq!(
-                scalar_from_utf16(sample, js_length),
-                Some(i),
-                "{sample:?} at UTF-16 {js_length}"
-            );
+            assert_eq!(utf16_from_scalar(sample, i), Some(js_length), "{sample:?} at scalar {i}");
+            assert_eq!(scalar_from_utf16(sample, js_length), Some(i), "{sample:?} at UTF-16 {js_length}");
         }
         let whole = js_sys::JsString::from(*sample).length() as usize;
         assert_eq!(utf16_from_scalar(sample, scalar_len(sample)), Some(whole));
@@ -49,19 +41,11 @@ fn validate_runs_in_wasm_and_finds_a_whitespace_edge() {
     )
     .unwrap();
     let text = "Dr. Lena Hartmann warned";
-    let item = Item {
-        id: "s02".into(),
-        media: Media::Text { text: text.into() },
-        candidates: Vec::new(),
-    };
+    let item = Item { id: "s02".into(), media: Media::Text { text: text.into() }, candidates: Vec::new() };
     let span = |id: &str, start, end| Region {
         id: id.into(),
         control: "entities".into(),
-        value: RegionValue::TextSpan {
-            start,
-            end,
-            label: "PERSON".into(),
-        },
+        value: RegionValue::TextSpan { start, end, label: "PERSON".into() },
         attributes: Default::default(),
     };
     // "Lena Hartmann " with the trailing space a double-click selects.

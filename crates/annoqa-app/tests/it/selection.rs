@@ -15,14 +15,7 @@ const TEXT: &str = "Zoë 👩🏽‍🔬 met Jose\u{301} in القاهرة and �
 
 fn mark(region: &str, label: &str, needle: &str) -> SpanMark {
     let (start, end) = scalar_find(TEXT, needle);
-    SpanMark {
-        region: Some(region.into()),
-        start,
-        end,
-        label: label.into(),
-        color: None,
-        classes: Default::default(),
-    }
+    SpanMark { region: Some(region.into()), start, end, label: label.into(), color: None, classes: Default::default() }
 }
 
 /// The item text as the app renders it, with spans that cut it into many text nodes,
@@ -34,9 +27,7 @@ async fn item_text() -> Element {
         mark("r3", "PLACE", "القاهرة and תל"),
         mark("r4", "EMOJI", "😀"),
     ];
-    let root =
-        mount(html! { <div class="item-text-under-test">{ render_span_text(TEXT, &marks) }</div> })
-            .await;
+    let root = mount(html! { <div class="item-text-under-test">{ render_span_text(TEXT, &marks) }</div> }).await;
     root.first_element_child().expect("the rendered container")
 }
 
@@ -66,43 +57,21 @@ async fn rendering_keeps_the_text_as_the_only_text_nodes_and_nests_overlaps() {
     let container = item_text().await;
     let texts: String = text_nodes(&container).iter().map(|t| t.data()).collect();
     assert_eq!(texts, TEXT);
-    assert!(
-        text_nodes(&container).len() > 5,
-        "the spans cut the text into several nodes"
-    );
-    let nested = container
-        .query_selector("mark.span[data-label=ORG] mark.span[data-label=PLACE]")
-        .unwrap();
+    assert!(text_nodes(&container).len() > 5, "the spans cut the text into several nodes");
+    let nested = container.query_selector("mark.span[data-label=ORG] mark.span[data-label=PLACE]").unwrap();
     assert!(nested.is_some(), "the overlap is drawn as nested marks");
     // Each span shows one label chip: only its last piece carries `span-end`.
-    assert_eq!(
-        container
-            .query_selector_all("mark.span-end[data-region=r3]")
-            .unwrap()
-            .length(),
-        1
-    );
+    assert_eq!(container.query_selector_all("mark.span-end[data-region=r3]").unwrap().length(), 1);
 }
 
 #[wasm_bindgen_test]
 async fn selections_map_to_scalar_offsets_in_every_script() {
     let container = item_text().await;
-    for needle in [
-        "القاهرة",
-        "תל אביב",
-        "Jose\u{301}",
-        "👩🏽‍🔬",
-        "😀",
-        "Zoë",
-        "met Jose\u{301} in القاهرة and",
-    ] {
+    for needle in ["القاهرة", "תל אביב", "Jose\u{301}", "👩🏽‍🔬", "😀", "Zoë", "met Jose\u{301} in القاهرة and"]
+    {
         for at_end in [false, true] {
             let selection = select(&container, js_find(TEXT, needle), at_end);
-            assert_eq!(
-                selection_offsets(&container, &selection),
-                expect(needle),
-                "{needle:?}, at_end={at_end}"
-            );
+            assert_eq!(selection_offsets(&container, &selection), expect(needle), "{needle:?}, at_end={at_end}");
         }
     }
 }
@@ -131,26 +100,14 @@ async fn element_boundaries_and_selections_reaching_outside_are_handled() {
     let container = item_text().await;
     let range = document().create_range().unwrap();
     range.set_start(&container, 0).unwrap();
-    range
-        .set_end(&container, container.child_nodes().length())
-        .unwrap();
+    range.set_end(&container, container.child_nodes().length()).unwrap();
     let selection = select_range(&range);
-    assert_eq!(
-        selection_offsets(&container, &selection),
-        Some(TextSelection {
-            start: 0,
-            end: scalar_len(TEXT)
-        })
-    );
+    assert_eq!(selection_offsets(&container, &selection), Some(TextSelection { start: 0, end: scalar_len(TEXT) }));
 
     // From a paragraph before the item text into the middle of it: cut at the text's start.
     let before = document().create_element("p").unwrap();
     before.set_text_content(Some("outside"));
-    container
-        .parent_node()
-        .unwrap()
-        .insert_before(&before, Some(&container))
-        .unwrap();
+    container.parent_node().unwrap().insert_before(&before, Some(&container)).unwrap();
     let (end_node, end_offset) = locate(&container, js_find(TEXT, "Zoë").1, true);
     let range = document().create_range().unwrap();
     range.set_start(&before.first_child().unwrap(), 2).unwrap();

@@ -7,9 +7,7 @@ use web_sys::{Document, Element, Node, Text};
 use yew::{component, Html, Properties};
 
 pub fn document() -> Document {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a browser document")
+    web_sys::window().and_then(|w| w.document()).expect("a browser document")
 }
 
 /// A fresh, attached `<div>` to render into.
@@ -34,8 +32,7 @@ pub fn StaticHtml(props: &StaticHtmlProps) -> Html {
 /// Renders `html` into a fresh root and waits until Yew has written it to the DOM.
 pub async fn mount(html: Html) -> Element {
     let root = fresh_root();
-    yew::Renderer::<StaticHtml>::with_root_and_props(root.clone(), StaticHtmlProps { html })
-        .render();
+    yew::Renderer::<StaticHtml>::with_root_and_props(root.clone(), StaticHtmlProps { html }).render();
     // Yew renders from a scheduled task; one timer tick lets it finish.
     yew::platform::time::sleep(Duration::from_millis(0)).await;
     root
@@ -50,11 +47,7 @@ pub fn locate(container: &Node, utf16: u32, at_end: bool) -> (Text, u32) {
     let mut before = 0;
     for (i, node) in nodes.iter().enumerate() {
         let length = js_sys::JsString::from(node.data()).length();
-        let inside = if at_end && utf16 > 0 {
-            utf16 <= before + length
-        } else {
-            utf16 < before + length
-        };
+        let inside = if at_end && utf16 > 0 { utf16 <= before + length } else { utf16 < before + length };
         if inside || (i + 1 == nodes.len() && utf16 == before + length) {
             return (node.clone(), utf16 - before);
         }
