@@ -489,15 +489,19 @@ fn cached_near_pairs<'c, 'a>(
 /// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
 /// costs all pairs.
 fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'a>> {
-    // Labels become small integers so the sweeps compare groups without touching strings.
-    let mut names: HashMap<&str, u32> = HashMap::new();
+    // Labels become small integers so the sweeps compare groups without touching strings. A
+    // spec has a handful of labels, so a linear search beats hashing (in Wasm especially).
+    let mut names: Vec<&str> = Vec::new();
     let mut group = |r: &'a Region| -> u32 {
         let name = match scope {
             OverlapScope::SameLabel => r.value.first_label().unwrap_or(""),
             OverlapScope::Any => "",
         };
-        let next = names.len() as u32;
-        *names.entry(name).or_insert(next)
+        let at = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+            names.push(name);
+            names.len() - 1
+        });
+        at as u32
     };
     let mut out = Vec::new();
     // Boxes and polygons: sweep over bounding boxes, then the exact IoU.

@@ -15,7 +15,8 @@
 use std::collections::BTreeMap;
 
 use crate::events::{frame_iou, temporal_iou, Event, EventMatching, EventTolerance};
-use crate::geometry::{box_iou, keypoint_similarity, polygon_iou};
+use crate::geometry::{keypoint_similarity, polygon_iou};
+use crate::intervals::box_overlaps;
 use crate::matching::{match_pairs, Objective};
 use crate::score::{Feedback, RegionVerdict, Verdict};
 use crate::tracking::{score_tracks, MotEvent, TrackedBox};
@@ -50,25 +51,49 @@ struct Staged {
     extra: Vec<usize>,
 }
 
-/// The staged matching described in the module documentation. `similarity` is computed once
-/// per pair; `accept` says whether a pair is within tolerance.
-fn staged_match(
-    gold_labels: &[&str],
-    mine_labels: &[&str],
-    similarity: impl Fn(usize, usize) -> f64,
-    accept: impl Fn(usize, usize, f64) -> bool,
-    first_objective: Objective,
-) -> Staged {
-    let (n, m) = (gold_labels.len(), mine_labels.len());
-    let mut cells = Vec::new();
+/// Every (gold, annotation) pair with a positive similarity, evaluating all n × m pairs.
+fn dense_pairs(n: usize, m: usize, similarity: impl Fn(usize, usize) -> f64) -> Vec<(usize, usize, f64)> {
+    let mut pairs = Vec::new();
     for g in 0..n {
         for k in 0..m {
             let s = similarity(g, k);
             if s.is_finite() && s > 0.0 {
-                cells.push((g, k, s, accept(g, k, s)));
+                pairs.push((g, k, s));
             }
         }
     }
+    pairs
+}
+
+/// Every (gold, annotation) pair of boxes that overlap, with its IoU, from the grid search of
+/// [`box_overlaps`] over both lists at once (boxes on different video frames never pair), so
+/// 500 boxes against 500 cost about the overlapping pairs, not 250,000 IoUs.
+fn overlapping_box_pairs(gold: &[(u32, BoxGeometry)], mine: &[(u32, BoxGeometry)]) -> Vec<(usize, usize, f64)> {
+    let all: Vec<(u32, BoxGeometry)> = gold.iter().chain(mine).copied().collect();
+    let n = gold.len();
+    box_overlaps(&all, f64::MIN_POSITIVE)
+        .into_iter()
+        .filter(|o| o.first < n && o.second >= n)
+        .map(|o| (o.first, o.second - n, o.iou))
+        .collect()
+}
+
+/// The staged matching described in the module documentation, over the candidate `pairs`
+/// (gold index, annotation index, similarity > 0); `accept` says whether a pair is within
+/// tolerance.
+fn staged_match(
+    gold_labels: &[&str],
+    mine_labels: &[&str],
+    pairs: Vec<(usize, usize, f64)>,
+    accept: impl Fn(usize, usize, f64) -> bool,
+    first_objective: Objective,
+) -> Staged {
+    let (n, m) = (gold_labels.len(), mine_labels.len());
+    let cells: Vec<(usize, usize, f64, bool)> = pairs
+        .into_iter()
+        .filter(|(_, _, s)| s.is_finite() && *s > 0.0)
+        .map(|(g, k, s)| (g, k, s, accept(g, k, s)))
+        .collect();
     let mut gold_used = vec![false; n];
     let mut mine_used = vec![false; m];
     let mut pairs = Vec::new();
@@ -248,18 +273,18 @@ pub(crate) fn score_boxes(
     theirs: &[&Region],
 ) -> ControlOutcome {
     let (gold, mine) = (pieces(theirs), pieces(mine));
-    let gold_boxes: Vec<BoxGeometry> = gold.iter().map(|p| boxed(p.value)).collect();
-    let mine_boxes: Vec<BoxGeometry> = mine.iter().map(|p| boxed(p.value)).collect();
-    let frame = |v: &RegionValue| match v {
-        RegionValue::VideoBox { frame, .. } => Some(*frame),
-        _ => None,
+    let framed = |p: &Piece<'_>| match p.value {
+        RegionValue::VideoBox { frame, .. } => (*frame, boxed(p.value)),
+        value => (0, boxed(value)),
     };
+    let gold_boxes: Vec<(u32, BoxGeometry)> = gold.iter().map(framed).collect();
+    let mine_boxes: Vec<(u32, BoxGeometry)> = mine.iter().map(framed).collect();
     let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
     let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
     let staged = staged_match(
         &gold_labels,
         &mine_labels,
-        |g, m| if frame(gold[g].value) == frame(mine[m].value) { box_iou(&gold_boxes[g], &mine_boxes[m]) } else { 0.0 },
+        overlapping_box_pairs(&gold_boxes, &mine_boxes),
         |g, _, iou| iou >= iou_threshold(control, tolerance, gold[g].label),
         Objective::MaxTotalSimilarity,
     );
@@ -317,7 +342,7 @@ pub(crate) fn score_polygons(
     let staged = staged_match(
         &gold_labels,
         &mine_labels,
-        |g, m| polygon_iou(&gold_points[g], &mine_points[m]),
+        dense_pairs(gold.len(), mine.len(), |g, m| polygon_iou(&gold_points[g], &mine_points[m])),
         |g, _, iou| iou >= iou_threshold(control, tolerance, gold[g].label),
         Objective::MaxTotalSimilarity,
     );
@@ -388,7 +413,9 @@ pub(crate) fn score_keypoints(
     let staged = staged_match(
         &gold_labels,
         &mine_labels,
-        |g, m| keypoint_similarity(distance(g, m).powi(2), area, kappa(gold[g].label)),
+        dense_pairs(gold.len(), mine.len(), |g, m| {
+            keypoint_similarity(distance(g, m).powi(2), area, kappa(gold[g].label))
+        }),
         |_, _, oks| oks >= min_oks,
         Objective::MaxTotalSimilarity,
     );
@@ -467,7 +494,7 @@ pub(crate) fn score_audio(
     let staged = staged_match(
         &gold_labels,
         &mine_labels,
-        |g, m| {
+        dense_pairs(gold.len(), mine.len(), |g, m| {
             // A pair that meets the collars always counts as a candidate, even when the
             // segments do not overlap (very short events).
             let iou = temporal_iou(times(gold[g].value), times(mine[m].value));
@@ -476,7 +503,7 @@ pub(crate) fn score_audio(
             } else {
                 iou
             }
-        },
+        }),
         |g, m, _| events_tolerance.times_match(&event(&gold[g]), &event(&mine[m])),
         Objective::MaxPairsThenSimilarity,
     );
@@ -599,7 +626,7 @@ pub(crate) fn score_video_segments(
     let staged = staged_match(
         &gold_labels,
         &mine_labels,
-        |g, m| frame_iou(frames(gold[g].value), frames(mine[m].value)),
+        dense_pairs(gold.len(), mine.len(), |g, m| frame_iou(frames(gold[g].value), frames(mine[m].value))),
         |_, _, tiou| tiou >= min_tiou,
         Objective::MaxTotalSimilarity,
     );

@@ -3,8 +3,6 @@
 //! [`validate`] runs in the browser on every edit and on the server for every submit. It never
 //! panics and never fails: whatever the input, it returns a list of [`Finding`]s.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::{box_in_media, point_in_media, polygon_in_media, polygon_problem};
@@ -66,9 +64,14 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding> {
     let mut findings = Vec::new();
 
-    let mut ids = HashSet::new();
-    for region in regions {
-        if !ids.insert(region.id.as_str()) {
+    // Duplicate ids by sorting rather than hashing: this runs on every edit, in Wasm too.
+    let mut ids: Vec<(&str, usize)> = regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    ids.sort_unstable();
+    let mut repeated: Vec<usize> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.max(w[1].1)).collect();
+    repeated.sort_unstable();
+    let mut repeated = repeated.into_iter().peekable();
+    for (index, region) in regions.iter().enumerate() {
+        if repeated.next_if_eq(&index).is_some() {
             findings.push(
                 Finding::error("duplicate_region_id", None, format!("region id `{}` is used twice", region.id))
                     .on(&[region]),

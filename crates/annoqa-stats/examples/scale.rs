@@ -77,12 +77,23 @@ fn main() {
             ratings.set(u, c, Some(value)).unwrap();
         }
     }
-    let start = Instant::now();
-    let alpha = krippendorff_alpha(&ratings.counts(), Level::Nominal, &[]).unwrap();
+    // The best of five runs: the machine is shared, and the best run is the least disturbed.
+    let best = |f: &mut dyn FnMut() -> f64| (0..5).map(|_| f()).fold(f64::INFINITY, f64::min);
+    let counting = best(&mut || {
+        let start = Instant::now();
+        std::hint::black_box(ratings.counts());
+        start.elapsed().as_secs_f64()
+    });
+    let mut alpha = 0.0;
+    let total = best(&mut || {
+        let start = Instant::now();
+        alpha = krippendorff_alpha(&ratings.counts(), Level::Nominal, &[]).unwrap().value;
+        start.elapsed().as_secs_f64()
+    });
     println!(
-        "krippendorff alpha nominal: {units} units × {coders} coders, 30 % missing: {:.1} ms (α = {:.4})",
-        start.elapsed().as_secs_f64() * 1e3,
-        alpha.value
+        "krippendorff alpha nominal: {units} units × {coders} coders, 30 % missing: {:.2} ms from ratings, {:.2} ms of it counting (α = {alpha:.4})",
+        total * 1e3,
+        counting * 1e3
     );
 
     let mut complete = Ratings::new(units, 5, 5);
@@ -93,11 +104,12 @@ fn main() {
             complete.set(u, c, Some(value)).unwrap();
         }
     }
-    let start = Instant::now();
-    let kappa = fleiss_kappa(&complete.counts(), &Weights::Identity.matrix_for(5).unwrap()).unwrap();
-    println!(
-        "fleiss kappa: {units} units × 5 raters: {:.1} ms (κ = {:.4})",
-        start.elapsed().as_secs_f64() * 1e3,
-        kappa.value
-    );
+    let identity = Weights::Identity.matrix_for(5).unwrap();
+    let mut kappa = 0.0;
+    let fleiss = best(&mut || {
+        let start = Instant::now();
+        kappa = fleiss_kappa(&complete.counts(), &identity).unwrap().value;
+        start.elapsed().as_secs_f64()
+    });
+    println!("fleiss kappa: {units} units × 5 raters: {:.2} ms from ratings (κ = {kappa:.4})", fleiss * 1e3);
 }

@@ -102,6 +102,8 @@ fn propensities(counts: &Counts, weights: &[f64]) -> Result<Propensities, StatsE
     let mut pairable = 0usize;
     let mut observed = 0.0;
     let mut weighted = vec![0.0; k];
+    // Unweighted data, the common case, needs no k × k product per unit.
+    let identity = (0..k).all(|a| (0..k).all(|b| weights[a * k + b] == f64::from(u8::from(a == b))));
     for row in counts.iter() {
         let r: u32 = row.iter().sum();
         if r == 0 {
@@ -114,11 +116,15 @@ fn propensities(counts: &Counts, weights: &[f64]) -> Result<Propensities, StatsE
         }
         if r >= 2.0 {
             pairable += 1;
-            // r*_ik = Σ_l w_kl r_il: the ratings that (partly) agree with category k.
-            for (a, slot) in weighted.iter_mut().enumerate() {
-                *slot = (0..k).map(|b| weights[a * k + b] * f64::from(row[b])).sum();
-            }
-            let agreeing: f64 = row.iter().zip(&weighted).map(|(&n, &w)| f64::from(n) * (w - 1.0)).sum();
+            let agreeing: f64 = if identity {
+                row.iter().map(|&n| f64::from(n) * (f64::from(n) - 1.0)).sum()
+            } else {
+                // r*_ik = Σ_l w_kl r_il: the ratings that (partly) agree with category k.
+                for (a, slot) in weighted.iter_mut().enumerate() {
+                    *slot = (0..k).map(|b| weights[a * k + b] * f64::from(row[b])).sum();
+                }
+                row.iter().zip(&weighted).map(|(&n, &w)| f64::from(n) * (w - 1.0)).sum()
+            };
             observed += agreeing / (r * (r - 1.0));
         }
     }
