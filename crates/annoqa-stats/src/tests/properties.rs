@@ -110,3 +110,43 @@ proptest! {
         prop_assert!(counts.iter().all(|r| r.iter().sum::<u32>() == 2));
     }
 }
+
+proptest! {
+    /// Nominal α takes a shortcut past the coincidence matrix; it must agree with the matrix.
+    #[test]
+    fn nominal_shortcut_matches_the_coincidence_matrix(rows in ratings(5)) {
+        use crate::alpha::{coincidences, difference_matrix};
+        let counts = Ratings::from_rows(5, &rows).unwrap().counts();
+        let c = coincidences(&counts);
+        let d = difference_matrix(&c, Level::Nominal, &[]).unwrap();
+        let observed: f64 = c.o.iter().zip(&d).map(|(o, d)| o * d).sum::<f64>() / c.total;
+        let mut expected = 0.0;
+        for a in 0..5 {
+            for b in 0..5 {
+                expected += c.marginals[a] * c.marginals[b] * d[a * 5 + b];
+            }
+        }
+        let expected = expected / (c.total * (c.total - 1.0));
+        match krippendorff_alpha(&counts, Level::Nominal, &[]) {
+            Ok(alpha) => {
+                prop_assert!((alpha.value - (1.0 - observed / expected)).abs() < 1e-9);
+                prop_assert!((alpha.pairable_values - c.total).abs() < 1e-9);
+            }
+            Err(_) => prop_assert!(c.total < 2.0 || expected <= 0.0),
+        }
+    }
+
+    /// Counting with partial histograms must count every rating exactly once.
+    #[test]
+    fn counts_keep_every_rating(rows in ratings(4)) {
+        let ratings = Ratings::from_rows(4, &rows).unwrap();
+        let counts = ratings.counts();
+        prop_assert_eq!(counts.units(), rows.len());
+        for (row, counted) in rows.iter().zip(counts.iter()) {
+            for c in 0..4u32 {
+                let by_hand = row.iter().filter(|v| **v == Some(c)).count() as u32;
+                prop_assert_eq!(counted[c as usize], by_hand);
+            }
+        }
+    }
+}
