@@ -14,6 +14,9 @@ use crate::shell::{format_size, step, Cmd};
 /// `Trunk.toml`), using the tools on `path`. Trunk skips its update check, which would ask
 /// crates.io for a newer Trunk on every build.
 pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
+    // Trunk runs cargo with `--offline` (Trunk.toml), so on a fresh machine the crates must be
+    // in cargo's cache first; `cargo fetch` is a no-op when they are.
+    Cmd::cargo().arg("fetch").run()?;
     Cmd::new("trunk").args(["build", "--release", "--skip-version-check"]).env("PATH", path).run()?;
     print_sizes(&root.join("dist"))
 }
