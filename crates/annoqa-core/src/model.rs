@@ -453,15 +453,7 @@ impl RegionValue {
     pub fn labels(&self) -> Vec<&str> {
         match self {
             RegionValue::Choice { labels } => labels.iter().map(String::as_str).collect(),
-            RegionValue::TextSpan { label, .. }
-            | RegionValue::BBox { label, .. }
-            | RegionValue::Polygon { label, .. }
-            | RegionValue::Keypoint { label, .. }
-            | RegionValue::AudioSegment { label, .. }
-            | RegionValue::VideoBox { label, .. }
-            | RegionValue::VideoTrack { label, .. }
-            | RegionValue::VideoSegment { label, .. } => vec![label.as_str()],
-            RegionValue::Pairwise { .. } => Vec::new(),
+            other => other.first_label().into_iter().collect(),
         }
     }
 }

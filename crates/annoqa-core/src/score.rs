@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::score_regions::{
-    score_audio, score_boxes, score_keypoints, score_pairwise, score_polygons, score_tracks_control,
-    score_video_segments, ControlOutcome,
+    score_audio, score_keypoints, score_pairwise, score_shapes, score_tracks_control, score_video_segments,
+    ControlOutcome,
 };
 use crate::text;
 use crate::{Control, ControlKind, Gold, Item, Media, Region, RegionValue, TaskSpec, Tolerance};
@@ -114,8 +114,9 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
                 let score = score_spans(control, tolerance, text, &mine, &theirs, &mut verdicts, &mut feedback);
                 ControlOutcome { score, metrics: BTreeMap::new(), verdicts: Vec::new(), feedback: Vec::new() }
             }
-            ControlKind::BBox | ControlKind::VideoBoxes => score_boxes(control, &tolerance, &mine, &theirs),
-            ControlKind::Polygon => score_polygons(control, &tolerance, &mine, &theirs),
+            ControlKind::BBox | ControlKind::VideoBoxes | ControlKind::Polygon => {
+                score_shapes(control, &tolerance, &mine, &theirs)
+            }
             ControlKind::Keypoint => score_keypoints(control, &tolerance, item, &mine, &theirs),
             ControlKind::AudioSegments { .. } => score_audio(control, &tolerance, &mine, &theirs),
             ControlKind::VideoTracks => score_tracks_control(control, &tolerance, &mine, &theirs),
@@ -136,7 +137,7 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
     GoldReport { passed, score, pass_threshold: spec.pass_threshold, controls: scores, verdicts, feedback }
 }
 
-fn label_guideline(control: &Control, label: &str) -> Option<String> {
+pub(crate) fn label_guideline(control: &Control, label: &str) -> Option<String> {
     control.label(label).and_then(|l| l.guideline.clone()).or_else(|| control.guideline.clone())
 }
 

@@ -18,10 +18,10 @@ use crate::events::{frame_iou, temporal_iou, Event, EventMatching, EventToleranc
 use crate::geometry::{keypoint_similarity, polygon_iou};
 use crate::intervals::box_overlaps;
 use crate::matching::{match_pairs, Objective};
-use crate::score::{Feedback, RegionVerdict, Verdict};
+use crate::score::{label_guideline, Feedback, RegionVerdict, Verdict};
 use crate::tracking::{score_tracks, MotEvent, TrackedBox};
 use crate::transcript::{char_errors, word_errors, Normalization};
-use crate::{track_box_at, BoxGeometry, Control, Item, Media, Region, RegionValue, Tolerance};
+use crate::{track_box_at, BoxGeometry, Control, ControlKind, Item, Media, Region, RegionValue, Tolerance};
 
 /// What one control's scorer produces.
 pub(crate) struct ControlOutcome {
@@ -145,10 +145,6 @@ fn pieces<'a>(regions: &[&'a Region]) -> Vec<Piece<'a>> {
     regions.iter().map(|r| Piece { id: &r.id, label: r.value.first_label().unwrap_or(""), value: &r.value }).collect()
 }
 
-fn label_guideline(control: &Control, label: &str) -> Option<String> {
-    control.label(label).and_then(|l| l.guideline.clone()).or_else(|| control.guideline.clone())
-}
-
 /// Words and guideline for one stage outcome of one kind of region.
 struct Wording {
     /// e.g. "box", "polygon", "segment".
@@ -265,98 +261,66 @@ fn iou_threshold(control: &Control, tolerance: &Tolerance, label: &str) -> f64 {
     control.label(label).and_then(|l| l.min_iou).or(tolerance.min_iou).unwrap_or(0.5)
 }
 
-/// Boxes and video frame boxes: optimal IoU matching (per frame for video).
-pub(crate) fn score_boxes(
-    control: &Control,
-    tolerance: &Tolerance,
-    mine: &[&Region],
-    theirs: &[&Region],
-) -> ControlOutcome {
-    let (gold, mine) = (pieces(theirs), pieces(mine));
-    let framed = |p: &Piece<'_>| match p.value {
-        RegionValue::VideoBox { frame, .. } => (*frame, boxed(p.value)),
-        value => (0, boxed(value)),
-    };
-    let gold_boxes: Vec<(u32, BoxGeometry)> = gold.iter().map(framed).collect();
-    let mine_boxes: Vec<(u32, BoxGeometry)> = mine.iter().map(framed).collect();
-    let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
-    let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
-    let staged = staged_match(
-        &gold_labels,
-        &mine_labels,
-        overlapping_box_pairs(&gold_boxes, &mine_boxes),
-        |g, _, iou| iou >= iou_threshold(control, tolerance, gold[g].label),
-        Objective::MaxTotalSimilarity,
-    );
-    let wording = Wording { noun: "box", place: place_box };
-    let mut outcome = emit(
-        control,
-        &gold,
-        &mine,
-        &staged,
-        &wording,
-        |p| {
-            let needed = iou_threshold(control, tolerance, gold[p.gold].label);
-            (
-                Verdict::LowOverlap { overlap: p.similarity },
-                format!(
-                    "{} box `{}` overlaps gold with IoU {:.2}; {needed:.2} is needed",
-                    mine[p.mine].label, mine[p.mine].id, p.similarity
-                ),
-            )
-        },
-        |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
-    );
-    outcome.metrics.insert(
-        "mean_iou".into(),
-        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
-    );
-    outcome
+fn labels<'a>(pieces: &[Piece<'a>]) -> Vec<&'a str> {
+    pieces.iter().map(|p| p.label).collect()
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    if n == 0 {
+/// Mean similarity of the matched pairs (0 without any).
+fn mean_matched(staged: &Staged) -> f64 {
+    let matched: Vec<f64> = staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity).collect();
+    if matched.is_empty() {
         0.0
     } else {
-        sum / n as f64
+        matched.iter().sum::<f64>() / matched.len() as f64
     }
 }
 
-/// Polygons: optimal polygon-IoU matching.
-pub(crate) fn score_polygons(
+fn place_polygon(value: &RegionValue) -> String {
+    match value {
+        RegionValue::Polygon { points, .. } => {
+            let n = points.len().max(1) as f64;
+            let (cx, cy) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0] / n, y + p[1] / n));
+            format!("around ({cx:.0}, {cy:.0})")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Boxes, video frame boxes (per frame) and polygons: optimal IoU matching with a threshold
+/// per label. Boxes start from the overlapping pairs the grid finds; polygons are few, so every
+/// pair gets an exact polygon IoU.
+pub(crate) fn score_shapes(
     control: &Control,
     tolerance: &Tolerance,
     mine: &[&Region],
     theirs: &[&Region],
 ) -> ControlOutcome {
     let (gold, mine) = (pieces(theirs), pieces(mine));
-    let points = |v: &RegionValue| match v {
-        RegionValue::Polygon { points, .. } => points.clone(),
-        _ => Vec::new(),
+    let (pairs, wording) = if let ControlKind::Polygon = control.kind {
+        let points = |p: &Piece<'_>| match p.value {
+            RegionValue::Polygon { points, .. } => points.clone(),
+            _ => Vec::new(),
+        };
+        let (g, m): (Vec<_>, Vec<_>) = (gold.iter().map(points).collect(), mine.iter().map(points).collect());
+        let pairs = dense_pairs(g.len(), m.len(), |a, b| polygon_iou(&g[a], &m[b]));
+        (pairs, Wording { noun: "polygon", place: place_polygon })
+    } else {
+        let framed = |p: &Piece<'_>| match p.value {
+            RegionValue::VideoBox { frame, .. } => (*frame, boxed(p.value)),
+            value => (0, boxed(value)),
+        };
+        let (g, m): (Vec<_>, Vec<_>) = (gold.iter().map(framed).collect(), mine.iter().map(framed).collect());
+        (overlapping_box_pairs(&g, &m), Wording { noun: "box", place: place_box })
     };
-    let gold_points: Vec<Vec<[f64; 2]>> = gold.iter().map(|p| points(p.value)).collect();
-    let mine_points: Vec<Vec<[f64; 2]>> = mine.iter().map(|p| points(p.value)).collect();
-    let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
-    let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
+    let needed = |g: usize| iou_threshold(control, tolerance, gold[g].label);
     let staged = staged_match(
-        &gold_labels,
-        &mine_labels,
-        dense_pairs(gold.len(), mine.len(), |g, m| polygon_iou(&gold_points[g], &mine_points[m])),
-        |g, _, iou| iou >= iou_threshold(control, tolerance, gold[g].label),
+        &labels(&gold),
+        &labels(&mine),
+        pairs,
+        |g, _, iou| iou >= needed(g),
         Objective::MaxTotalSimilarity,
     );
-    let wording = Wording {
-        noun: "polygon",
-        place: |v| match v {
-            RegionValue::Polygon { points, .. } => {
-                let n = points.len().max(1) as f64;
-                let (cx, cy) = points.iter().fold((0.0, 0.0), |(x, y), p| (x + p[0] / n, y + p[1] / n));
-                format!("around ({cx:.0}, {cy:.0})")
-            }
-            _ => String::new(),
-        },
-    };
+    let noun = wording.noun;
     let mut outcome = emit(
         control,
         &gold,
@@ -364,21 +328,18 @@ pub(crate) fn score_polygons(
         &staged,
         &wording,
         |p| {
-            let needed = iou_threshold(control, tolerance, gold[p.gold].label);
-            (
-                Verdict::LowOverlap { overlap: p.similarity },
-                format!(
-                    "{} polygon `{}` overlaps gold with IoU {:.2}; {needed:.2} is needed",
-                    mine[p.mine].label, mine[p.mine].id, p.similarity
-                ),
-            )
+            let message = format!(
+                "{} {noun} `{}` overlaps gold with IoU {:.2}; {:.2} is needed",
+                mine[p.mine].label,
+                mine[p.mine].id,
+                p.similarity,
+                needed(p.gold)
+            );
+            (Verdict::LowOverlap { overlap: p.similarity }, message)
         },
         |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
     );
-    outcome.metrics.insert(
-        "mean_iou".into(),
-        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
-    );
+    outcome.metrics.insert("mean_iou".into(), mean_matched(&staged));
     outcome
 }
 
@@ -408,11 +369,9 @@ pub(crate) fn score_keypoints(
         let ((gx, gy), (mx, my)) = (xy(gold[g].value), xy(mine[m].value));
         ((gx - mx).powi(2) + (gy - my).powi(2)).sqrt()
     };
-    let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
-    let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
     let staged = staged_match(
-        &gold_labels,
-        &mine_labels,
+        &labels(&gold),
+        &labels(&mine),
         dense_pairs(gold.len(), mine.len(), |g, m| {
             keypoint_similarity(distance(g, m).powi(2), area, kappa(gold[g].label))
         }),
@@ -446,10 +405,7 @@ pub(crate) fn score_keypoints(
         },
         |_| (Verdict::Matched { start_delta: 0, end_delta: 0 }, None),
     );
-    outcome.metrics.insert(
-        "mean_oks".into(),
-        mean(staged.pairs.iter().filter(|p| p.stage == Stage::Matched).map(|p| p.similarity)),
-    );
+    outcome.metrics.insert("mean_oks".into(), mean_matched(&staged));
     outcome
 }
 
@@ -489,11 +445,9 @@ pub(crate) fn score_audio(
         };
         Event { onset, offset, label: p.label }
     }
-    let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
-    let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
     let staged = staged_match(
-        &gold_labels,
-        &mine_labels,
+        &labels(&gold),
+        &labels(&mine),
         dense_pairs(gold.len(), mine.len(), |g, m| {
             // A pair that meets the collars always counts as a candidate, even when the
             // segments do not overlap (very short events).
@@ -546,7 +500,7 @@ pub(crate) fn score_audio(
     outcome.metrics.insert("event_f1".into(), event_f1);
 
     // Transcripts of matched segments.
-    if matches!(control.kind, crate::ControlKind::AudioSegments { transcript: true }) {
+    if matches!(control.kind, ControlKind::AudioSegments { transcript: true }) {
         let normalization = control.normalization.clone().unwrap_or_default();
         let max_wer = tolerance.max_wer.unwrap_or(0.1);
         let (mut words, mut chars) = (Vec::new(), Vec::new());
@@ -621,11 +575,9 @@ pub(crate) fn score_video_segments(
         _ => (1, 0),
     };
     let min_tiou = tolerance.min_temporal_iou.unwrap_or(0.5);
-    let gold_labels: Vec<&str> = gold.iter().map(|p| p.label).collect();
-    let mine_labels: Vec<&str> = mine.iter().map(|p| p.label).collect();
     let staged = staged_match(
-        &gold_labels,
-        &mine_labels,
+        &labels(&gold),
+        &labels(&mine),
         dense_pairs(gold.len(), mine.len(), |g, m| frame_iou(frames(gold[g].value), frames(mine[m].value))),
         |_, _, tiou| tiou >= min_tiou,
         Objective::MaxTotalSimilarity,
