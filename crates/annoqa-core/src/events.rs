@@ -284,7 +284,8 @@ pub fn match_frame_segments(gold: &[FrameSegment<'_>], annotated: &[FrameSegment
     )
 }
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 

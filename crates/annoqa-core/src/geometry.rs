@@ -489,6 +489,7 @@ pub fn object_keypoint_similarity(pairs: &[KeypointPair], object_area: f64) -> f
     total / pairs.len() as f64
 }
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 #[path = "geometry_tests.rs"]
 mod tests;

@@ -212,7 +212,8 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec
     overlaps
 }
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 

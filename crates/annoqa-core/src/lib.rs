@@ -23,5 +23,6 @@ pub use model::*;
 pub use score::{score_gold, GoldReport, RegionVerdict, Verdict};
 pub use validate::{validate, Finding, Severity};
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -240,7 +240,8 @@ impl UnionFind {
     }
 }
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 

@@ -259,7 +259,8 @@ fn global_id_assignment(id_pairs: &HashMap<(usize, usize), usize>) -> (Vec<(usiz
     (pairs, idtp)
 }
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 

@@ -384,7 +384,8 @@ const PUNCTUATION: [(u32, u32); 189] = [
     (0x1E95E, 0x1E95F),
 ];
 
-#[cfg(test)]
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use proptest::prelude::*;
 

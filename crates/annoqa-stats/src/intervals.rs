@@ -77,9 +77,10 @@ pub struct BetaPosterior {
 
 impl BetaPosterior {
     /// `P(accuracy > threshold)`: how sure we are that the annotator clears a bar.
-    pub fn probability_above(&self, threshold: f64) -> f64 {
-        let beta = Beta::new(self.a, self.b).expect("parameters were checked on construction");
-        1.0 - beta.cdf(threshold)
+    pub fn probability_above(&self, threshold: f64) -> Result<f64, StatsError> {
+        let beta = Beta::new(self.a, self.b)
+            .map_err(|e| StatsError::InvalidArgument(format!("beta({}, {}): {e}", self.a, self.b)))?;
+        Ok(1.0 - beta.cdf(threshold))
     }
 }
 

@@ -185,7 +185,14 @@ pub fn single_sampling_plan(
             Cell::Plan(ac, re) => break (ac, re),
             Cell::Down if row + 1 < CODE_LETTERS.len() => row += 1,
             Cell::Up if row > 0 => row -= 1,
-            _ => unreachable!("every column of Table 2-A has a plan in the arrow's direction"),
+            // Code letter R at AQL 0.015 points below the table's last row. We do not guess a
+            // plan the standard does not print.
+            _ => {
+                return Err(StatsError::InvalidArgument(format!(
+                    "Table 2-A has no plan for code letter {} at AQL {aql}; choose another AQL or inspection level",
+                    CODE_LETTERS[letter]
+                )))
+            }
         }
     };
     let sample_size = SAMPLE_SIZES[row];

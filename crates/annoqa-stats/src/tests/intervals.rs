@@ -44,7 +44,7 @@ fn beta_posterior_of_a_uniform_prior() {
     // P(p > x) for Beta(19, 3) = Σ_{j=19}^{21} C(21, j) x^j (1-x)^(21-j) (Beta–binomial identity).
     let x: f64 = 0.8;
     let by_hand: f64 = (19..=21).map(|j| binomial(21, j) * x.powi(j as i32) * (1.0 - x).powi(21 - j as i32)).sum();
-    assert_close(post.probability_above(0.8), 1.0 - by_hand, 1e-9, "P(p > 0.8)");
+    assert_close(post.probability_above(0.8).unwrap(), 1.0 - by_hand, 1e-9, "P(p > 0.8)");
 }
 
 fn binomial(n: u64, k: u64) -> f64 {

@@ -201,3 +201,35 @@ fn normal_plans_match_a_second_published_transcription() {
         }
     }
 }
+
+#[test]
+fn every_lot_level_and_aql_gives_a_plan_or_an_error() {
+    // One lot per row of Table 1, every level, every AQL: no panic, and every plan is sane.
+    let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
+    let levels = [
+        InspectionLevel::S1,
+        InspectionLevel::S2,
+        InspectionLevel::S3,
+        InspectionLevel::S4,
+        InspectionLevel::I,
+        InspectionLevel::II,
+        InspectionLevel::III,
+    ];
+    let mut errors = Vec::new();
+    for lot in lots {
+        for level in levels {
+            for aql in AQLS {
+                match single_sampling_plan(lot, aql, level, Inspection::Normal) {
+                    Ok(p) => {
+                        assert_eq!(p.reject, p.accept + 1);
+                        assert!(p.sample_size <= lot && p.sample_size >= 2);
+                        assert_eq!(p.inspect_all, p.sample_size == lot);
+                    }
+                    Err(_) => errors.push((lot, level, aql)),
+                }
+            }
+        }
+    }
+    // Only code letter R at AQL 0.015, whose arrow points below the table, has no plan.
+    assert_eq!(errors, [(500_001, InspectionLevel::III, 0.015)]);
+}
