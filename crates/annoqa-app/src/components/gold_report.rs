@@ -197,7 +197,12 @@ fn choice_row(props: &GoldReportProps, verdict: &RegionVerdict) -> Html {
     html! {
         <li class={class} data-control={verdict.control.clone()}>
             <span class="verdict-word">{ verdict_words(&verdict.verdict) }</span>
-            { format!("{what}: you chose {yours}; gold is {}", gold.join(", ")) }
+            // Under the `hints` and `score_only` reveal policies the gold answer is withheld.
+            if gold.is_empty() {
+                { format!("{what}: you chose {yours}") }
+            } else {
+                { format!("{what}: you chose {yours}; gold is {}", gold.join(", ")) }
+            }
         </li>
     }
 }
