@@ -2,6 +2,7 @@
 //! run in headless Chromium so both measure the same work. Seeded, so every run is the same.
 
 use annoqa_core::{Gold, GoldMode, Item, Media, Region, RegionValue, TaskSpec};
+use annoqa_stats::rng::Rng;
 use serde_json::json;
 
 /// A 4000 × 3000 photo with car and person boxes, the rules a real box task has: required
@@ -28,18 +29,6 @@ pub fn photo() -> Item {
     }
 }
 
-/// xorshift64*: a tiny seeded generator, so the inputs are identical on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 fn bbox(id: String, x: f64, y: f64, width: f64, height: f64, label: &str) -> Region {
     let mut region = Region {
         id,
@@ -53,12 +42,12 @@ fn bbox(id: String, x: f64, y: f64, width: f64, height: f64, label: &str) -> Reg
 
 /// `n` boxes scattered over the photo, 10–80 px wide, as annotators draw them.
 pub fn boxes(n: usize, seed: u64) -> Vec<Region> {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::seed_from_u64(seed);
     (0..n)
         .map(|i| {
-            let (w, h) = (10.0 + 70.0 * rng.unit(), 10.0 + 70.0 * rng.unit());
-            let (x, y) = ((4000.0 - w) * rng.unit(), (3000.0 - h) * rng.unit());
-            bbox(format!("b{i}"), x, y, w, h, if rng.unit() < 0.5 { "car" } else { "person" })
+            let (w, h) = (10.0 + 70.0 * rng.next_f64(), 10.0 + 70.0 * rng.next_f64());
+            let (x, y) = ((4000.0 - w) * rng.next_f64(), (3000.0 - h) * rng.next_f64());
+            bbox(format!("b{i}"), x, y, w, h, if rng.next_f64() < 0.5 { "car" } else { "person" })
         })
         .collect()
 }
@@ -67,14 +56,14 @@ pub fn boxes(n: usize, seed: u64) -> Vec<Region> {
 /// missed and one in ten extra boxes added.
 pub fn gold_and_annotation(n: usize) -> (Gold, Vec<Region>) {
     let answer = boxes(n, 7);
-    let mut rng = Rng(99);
+    let mut rng = Rng::seed_from_u64(99);
     let mut annotation = Vec::new();
     for region in &answer {
-        if rng.unit() < 0.1 {
+        if rng.next_f64() < 0.1 {
             continue;
         }
         let RegionValue::BBox { x, y, width, height, label } = &region.value else { continue };
-        let jitter = |rng: &mut Rng| 6.0 * rng.unit() - 3.0;
+        let jitter = |rng: &mut Rng| 6.0 * rng.next_f64() - 3.0;
         annotation.push(bbox(
             format!("a{}", region.id),
             x + jitter(&mut rng),

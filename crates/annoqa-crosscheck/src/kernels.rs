@@ -2,7 +2,7 @@
 //! to them, and the comparison with the reference implementations' answers printed by
 //! `qa_crosscheck.py` (same JSON shapes; see that script's docstring).
 //!
-//! Randomness is a seeded xorshift so a failing seed can be replayed.
+//! Randomness is seeded (`annoqa_stats::rng`), so a failing seed can be replayed.
 
 use annoqa_core::events::{event_based_scores, Event, EventMatching, EventTolerance};
 use annoqa_core::geometry::{box_iou, polygon_area, polygon_intersection_area, polygon_iou, polygon_problem};
@@ -11,32 +11,21 @@ use annoqa_core::transcript::{char_errors, word_errors, EditCounts, Normalizatio
 use annoqa_core::BoxGeometry;
 use serde_json::{json, Value};
 
-/// xorshift64*: small, seeded, good enough for test inputs.
-pub struct Rng(u64);
+/// The project's seeded generator (`annoqa_stats::rng`) with the few draws the cases need.
+pub struct Rng(annoqa_stats::rng::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        Rng(annoqa_stats::rng::Rng::seed_from_u64(seed))
     }
 
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
+    /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
+        self.0.below(n.max(1) as u64) as usize
     }
 
     pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
+        lo + (hi - lo) * self.0.next_f64()
     }
 
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
