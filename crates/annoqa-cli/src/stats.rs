@@ -344,6 +344,43 @@ fn find_columns(path: &Path, header: &Record, wanted: &[&[&str]]) -> anyhow::Res
     Ok(found)
 }
 
+/// A CSV file read by named columns: the header is checked once, then every record yields the
+/// wanted fields, trimmed, in the order asked for; short records are an error naming the line.
+struct ColumnReader {
+    csv: CsvReader<BufReader<File>>,
+    path: PathBuf,
+    columns: Vec<usize>,
+    needed: usize,
+}
+
+impl ColumnReader {
+    fn open(path: &Path, wanted: &[&[&str]]) -> anyhow::Result<ColumnReader> {
+        let mut csv = open_csv(path)?;
+        let header = csv.next_record()?.ok_or_else(|| {
+            let names: Vec<&str> = wanted.iter().map(|aliases| aliases[0]).collect();
+            anyhow!("{}: the file is empty; expected a header with {}", path.display(), names.join(", "))
+        })?;
+        let columns = find_columns(path, &header, wanted)?;
+        let needed = columns.iter().max().map_or(0, |m| m + 1);
+        Ok(ColumnReader { csv, path: path.to_path_buf(), columns, needed })
+    }
+
+    /// The next record's line number and wanted fields.
+    fn next(&mut self) -> anyhow::Result<Option<(usize, Vec<String>)>> {
+        let Some(record) = self.csv.next_record()? else { return Ok(None) };
+        if record.fields.len() < self.needed {
+            bail!(
+                "{}:{}: expected at least {} fields, found {}",
+                self.path.display(),
+                record.line,
+                self.needed,
+                record.fields.len()
+            );
+        }
+        Ok(Some((record.line, self.columns.iter().map(|&c| record.fields[c].trim().to_string()).collect())))
+    }
+}
+
 /// One `item,annotator,label` row; `label` is `None` when empty.
 struct Row {
     line: usize,
@@ -353,32 +390,17 @@ struct Row {
 }
 
 fn read_long_csv(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let mut csv = open_csv(path)?;
-    let header = csv.next_record()?.ok_or_else(|| {
-        anyhow!("{}: the file is empty; expected a header with item, annotator, label", path.display())
-    })?;
-    let columns = find_columns(path, &header, &[&["item", "task"], &["annotator", "worker"], &["label"]])?;
-    let needed = columns.iter().max().map_or(0, |m| m + 1);
+    let mut csv = ColumnReader::open(path, &[&["item", "task"], &["annotator", "worker"], &["label"]])?;
     let mut rows = Vec::new();
-    while let Some(record) = csv.next_record()? {
-        if record.fields.len() < needed {
-            bail!(
-                "{}:{}: expected at least {needed} fields, found {}",
-                path.display(),
-                record.line,
-                record.fields.len()
-            );
-        }
-        let item = record.fields[columns[0]].trim().to_string();
-        let annotator = record.fields[columns[1]].trim().to_string();
-        let label = record.fields[columns[2]].trim().to_string();
+    while let Some((line, fields)) = csv.next()? {
+        let [item, annotator, label]: [String; 3] = fields.try_into().expect("three columns were asked for");
         if item.is_empty() {
-            bail!("{}:{}: the item is empty", path.display(), record.line);
+            bail!("{}:{line}: the item is empty", path.display());
         }
         if annotator.is_empty() {
-            bail!("{}:{}: the annotator is empty", path.display(), record.line);
+            bail!("{}:{line}: the annotator is empty", path.display());
         }
-        rows.push(Row { line: record.line, item, annotator, label: (!label.is_empty()).then_some(label) });
+        rows.push(Row { line, item, annotator, label: (!label.is_empty()).then_some(label) });
     }
     Ok(rows)
 }
@@ -711,32 +733,18 @@ fn csv_field(text: &str) -> String {
 // aggregate
 
 fn read_gold(path: &Path, labels: &mut Names) -> anyhow::Result<Vec<(String, u32, usize)>> {
-    let mut csv = open_csv(path)?;
-    let header = csv
-        .next_record()?
-        .ok_or_else(|| anyhow!("{}: the file is empty; expected a header with item, label", path.display()))?;
-    let columns = find_columns(path, &header, &[&["item", "task"], &["label"]])?;
-    let needed = columns.iter().max().map_or(0, |m| m + 1);
+    let mut csv = ColumnReader::open(path, &[&["item", "task"], &["label"]])?;
     let mut gold = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    while let Some(record) = csv.next_record()? {
-        if record.fields.len() < needed {
-            bail!(
-                "{}:{}: expected at least {needed} fields, found {}",
-                path.display(),
-                record.line,
-                record.fields.len()
-            );
-        }
-        let item = record.fields[columns[0]].trim().to_string();
-        let label = record.fields[columns[1]].trim();
+    while let Some((line, fields)) = csv.next()? {
+        let [item, label]: [String; 2] = fields.try_into().expect("two columns were asked for");
         if item.is_empty() || label.is_empty() {
-            bail!("{}:{}: gold needs both an item and a label", path.display(), record.line);
+            bail!("{}:{line}: gold needs both an item and a label", path.display());
         }
-        if let Some(previous) = seen.insert(item.clone(), record.line) {
-            bail!("{}:{}: item {item:?} already has a gold label on line {previous}", path.display(), record.line);
+        if let Some(previous) = seen.insert(item.clone(), line) {
+            bail!("{}:{line}: item {item:?} already has a gold label on line {previous}", path.display());
         }
-        gold.push((item, labels.intern(label), record.line));
+        gold.push((item, labels.intern(&label), line));
     }
     Ok(gold)
 }
