@@ -1,16 +1,22 @@
-//! `cargo xtask bench`: criterion natively, then the same work timed in headless Chromium.
-//! The numbers go to BENCHMARKS.md by hand, with this command and the machine.
+//! `cargo xtask bench`: criterion natively, the same work timed in headless Chromium, then the
+//! statistics side by side with the Python packages QA teams use today, on the same data in one
+//! run. The numbers go to BENCHMARKS.md by hand, with this command and the machine.
 
 use std::path::Path;
 
 use anyhow::Result;
 
 use crate::ci::webdriver_json;
+use crate::crosscheck::{python_env, write_file, STATS_REQUIREMENTS};
 use crate::install::{self, Purpose, CHROMEDRIVER};
 use crate::shell::{step, Cmd};
 
+/// Lines of the Chromium run that carry a measurement for the side-by-side table.
+const BENCH_JSON: &str = "BENCH-JSON ";
+
 pub(crate) fn bench(root: &Path) -> Result<()> {
     let path = step("install", || install::install(root, Purpose::Test))?;
+    let stats_dir = crate::target_dir(root).join("bench/stats");
     step("criterion (native)", || Cmd::cargo().args(["bench", "-p", "annoqa-bench"]).run())?;
     step("wasm32 in headless chromium", || {
         let mut cmd = Cmd::cargo()
@@ -21,6 +27,24 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
         if let Some(file) = webdriver_json(root) {
             cmd = cmd.env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", file);
         }
-        cmd.run()
+        println!("$ {cmd}");
+        let output = String::from_utf8_lossy(&cmd.read_bytes()?).into_owned();
+        print!("{output}");
+        let measurements: String = output
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix(BENCH_JSON))
+            .map(|json| format!("{json}\n"))
+            .collect();
+        write_file(&stats_dir.join("wasm.jsonl"), measurements.as_bytes())
+    })?;
+    step("statistics (native)", || {
+        Cmd::cargo()
+            .args(["run", "--release", "--quiet", "-p", "annoqa-bench", "--example", "stats_vs_python", "--"])
+            .arg(&stats_dir)
+            .run()
+    })?;
+    let python = python_env(root, STATS_REQUIREMENTS, "stats-venv")?;
+    step("statistics side by side with krippendorff, statsmodels, crowd-kit", || {
+        Cmd::new(&python).arg(root.join("xtask/bench/stats_bench.py")).arg(&stats_dir).run()
     })
 }

@@ -40,9 +40,12 @@ commands:
   test                  everything CI checks: install (also Chromium and ChromeDriver), fmt,
                         clippy (native and wasm32), native tests, headless browser tests,
                         dist, end-to-end tests; stops at the first failing step
-  bench                 criterion benchmarks natively, then the same work in headless Chromium
-  crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics (a
-                        Python venv from PyPI in the tools directory), to 1e-9
+  bench                 criterion benchmarks natively, the same work in headless Chromium, then
+                        the statistics side by side with krippendorff, statsmodels and crowd-kit
+                        on the same data (table in target/bench/stats/side_by_side.md)
+  crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
+                        against krippendorff, statsmodels, scikit-learn and irrCAC (Python venvs
+                        from PyPI in the tools directory), to 1e-9
   help                  print this help
 ";
 

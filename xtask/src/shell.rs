@@ -18,11 +18,12 @@ pub(crate) struct Cmd {
     args: Vec<OsString>,
     dir: Option<OsString>,
     envs: Vec<(OsString, OsString)>,
+    stdin: Option<OsString>,
 }
 
 impl Cmd {
     pub(crate) fn new(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), dir: None, envs: Vec::new() }
+        Cmd { program: program.as_ref().to_owned(), args: Vec::new(), dir: None, envs: Vec::new(), stdin: None }
     }
 
     /// `cargo`, the same one that runs xtask.
@@ -54,6 +55,12 @@ impl Cmd {
         self
     }
 
+    /// Feeds the file to the command's standard input (`run` only).
+    pub(crate) fn stdin_file(mut self, path: impl AsRef<Path>) -> Cmd {
+        self.stdin = Some(path.as_ref().as_os_str().to_owned());
+        self
+    }
+
     pub(crate) fn to_command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args);
@@ -67,7 +74,13 @@ impl Cmd {
     /// Runs the command with the terminal attached and fails unless it exits successfully.
     pub(crate) fn run(&self) -> Result<()> {
         println!("$ {self}");
-        let status = self.to_command().status().with_context(|| format!("could not start `{self}`"))?;
+        let mut command = self.to_command();
+        if let Some(path) = &self.stdin {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {} for `{self}`", Path::new(path).display()))?;
+            command.stdin(file);
+        }
+        let status = command.status().with_context(|| format!("could not start `{self}`"))?;
         if !status.success() {
             bail!("command `{self}` failed ({status})");
         }
@@ -115,6 +128,9 @@ impl fmt::Display for Cmd {
         write!(f, "{}", display_program(&self.program))?;
         for arg in &self.args {
             write!(f, " {}", arg.to_string_lossy())?;
+        }
+        if let Some(stdin) = &self.stdin {
+            write!(f, " < {}", Path::new(stdin).display())?;
         }
         if self.dir.is_some() {
             write!(f, ")")?;

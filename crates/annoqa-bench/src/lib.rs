@@ -1,6 +1,8 @@
 //! Inputs for annoqa's benchmarks, shared by the native criterion benches and the Wasm timing
 //! run in headless Chromium so both measure the same work. Seeded, so every run is the same.
 
+pub mod stats_inputs;
+
 use annoqa_core::{Gold, GoldMode, Item, Media, Region, RegionValue, TaskSpec};
 use annoqa_stats::rng::Rng;
 use serde_json::json;

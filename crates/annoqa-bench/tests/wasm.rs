@@ -3,6 +3,9 @@
 //! how long it took.
 #![cfg(target_arch = "wasm32")]
 
+use annoqa_bench::stats_inputs::{
+    alpha_nominal, complete_ratings, crowd_answers, dawid_skene_accuracy, fleiss, sparse_ratings,
+};
 use annoqa_bench::{box_spec, boxes, gold_and_annotation, photo};
 use annoqa_core::{score_gold, validate};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -41,4 +44,32 @@ fn qa_kernels_in_the_browser() {
     let (ms, verdicts) = median_ms(30, || score_gold(&spec, &item, &gold, &annotation).verdicts.len());
     console_log!("BENCH wasm score 500 vs 500 boxes (Hungarian): {ms:.3} ms (median of 30 after 1 s warm-up)");
     assert!(verdicts > 500);
+}
+
+/// The statistics workloads of `examples/stats_vs_python.rs`, in Wasm. `cargo xtask bench`
+/// collects the `BENCH-JSON` lines into the side-by-side table (Wasm vs native vs Python).
+#[wasm_bindgen_test]
+fn statistics_in_the_browser() {
+    let sparse = sparse_ratings();
+    let (ms, alpha) = median_value_ms(9, || alpha_nominal(&sparse));
+    console_log!(r#"BENCH-JSON {{"work":"alpha","tool":"annoqa-wasm","seconds":{},"value":{alpha}}}"#, ms / 1e3);
+    assert!(alpha.is_finite());
+    let complete = complete_ratings();
+    let (ms, kappa) = median_value_ms(9, || fleiss(&complete));
+    console_log!(r#"BENCH-JSON {{"work":"fleiss","tool":"annoqa-wasm","seconds":{},"value":{kappa}}}"#, ms / 1e3);
+    assert!(kappa.is_finite());
+    let crowd = crowd_answers();
+    let (ms, (accuracy, _)) = median_value_ms(5, || dawid_skene_accuracy(&crowd));
+    console_log!(r#"BENCH-JSON {{"work":"dawid_skene","tool":"annoqa-wasm","seconds":{},"value":{accuracy}}}"#, ms / 1e3);
+    assert!(accuracy > 0.5, "Dawid–Skene recovers most of the truth");
+}
+
+/// `median_ms` for work whose result is a value to report rather than a size.
+fn median_value_ms<T: Copy>(runs: usize, mut work: impl FnMut() -> T) -> (f64, T) {
+    let mut last = None;
+    let (ms, _) = median_ms(runs, || {
+        last = Some(work());
+        1
+    });
+    (ms, last.expect("the work ran"))
 }
