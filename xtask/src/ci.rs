@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::dist;
 use crate::install::{self, Purpose, CHROMEDRIVER, CHROMIUM};
+use crate::postgres::{self, Postgres};
 use crate::shell::{format_duration, timed, Cmd};
 
 /// The package that holds the end-to-end tests (`tests/`); it needs built binaries and a
@@ -27,11 +28,17 @@ const WEBDRIVER_JSON: [&str; 2] = ["crates/annoqa-app/webdriver.json", "webdrive
 pub(crate) struct Ctx {
     root: PathBuf,
     path: Option<OsString>,
+    /// The PostgreSQL server the storage tests use; a throwaway one stops when `Ctx` drops.
+    postgres: Option<Postgres>,
 }
 
 impl Ctx {
     fn path(&self) -> Result<&OsString> {
         self.path.as_ref().context("the tools' PATH is unknown because `install` did not run")
+    }
+
+    fn postgres_url(&self) -> Result<&str> {
+        self.postgres.as_ref().map(|pg| pg.url.as_str()).context("no PostgreSQL server because `postgres` did not run")
     }
 }
 
@@ -40,6 +47,10 @@ pub(crate) type StepFn = fn(&mut Ctx) -> Result<()>;
 /// The steps of `cargo xtask test`, in order.
 pub(crate) const STEPS: &[(&str, StepFn)] = &[
     ("install", install_step),
+    ("postgres", |ctx| {
+        ctx.postgres = Some(Postgres::provide()?);
+        Ok(())
+    }),
     ("fmt", |_| cargo("fmt --all -- --check").run()),
     ("clippy (native)", |_| cargo("clippy --workspace --all-targets -- -D warnings").run()),
     ("clippy (wasm32)", |_| {
@@ -50,7 +61,9 @@ pub(crate) const STEPS: &[(&str, StepFn)] = &[
         .run()
     }),
     ("check core (wasm32)", |_| cargo("check -p annoqa-core --target wasm32-unknown-unknown").run()),
-    ("test (native)", |_| cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).run()),
+    ("test (native)", |ctx| {
+        cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).env(postgres::URL_VAR, ctx.postgres_url()?).run()
+    }),
     ("test (wasm32, headless chromium)", wasm_test_step),
     ("dist", |ctx| dist::trunk_build(&ctx.root, ctx.path()?)),
     ("build annoqa-cli", |_| cargo("build -p annoqa-cli").run()),
@@ -95,6 +108,7 @@ fn e2e_step(ctx: &mut Ctx) -> Result<()> {
         .env("ANNOQA_STATIC", root.join("static"))
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM)
+        .env(postgres::URL_VAR, ctx.postgres_url()?)
         .run()
 }
 
@@ -107,7 +121,7 @@ pub(crate) enum Outcome {
 
 /// Runs every step; returns whether all passed.
 pub(crate) fn run(root: &Path) -> bool {
-    let mut ctx = Ctx { root: root.to_owned(), path: None };
+    let mut ctx = Ctx { root: root.to_owned(), path: None, postgres: None };
     let total = Instant::now();
     let mut outcomes = Vec::with_capacity(STEPS.len());
     let mut failed = false;

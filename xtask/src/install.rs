@@ -292,7 +292,7 @@ fn browser() -> Result<()> {
 
 /// `apt-get install -y <packages>` after `apt-get update`; as root only, because a build
 /// script must not ask for a password.
-fn apt_install(packages: &[&str]) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
     let install = format!("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y {}", packages.join(" "));
     if Cmd::new("apt-get").arg("--version").probe().is_none() {
         bail!(

@@ -14,6 +14,7 @@ mod crosscheck;
 mod dist;
 mod install;
 mod pins;
+mod postgres;
 mod shell;
 #[cfg(test)]
 mod tests;
@@ -37,7 +38,9 @@ commands:
                         (npm binaryen@132 in ${XDG_DATA_HOME:-~/.local/share}/annoqa-tools)
   dist                  install, then `trunk build --release` into dist/; prints the sizes
   run [-- <args>]       dist, then build and run `annoqa serve --dist dist --static static <args>`
-  test                  everything CI checks: install (also Chromium and ChromeDriver), fmt,
+  test                  everything CI checks: install (also Chromium and ChromeDriver), a
+                        PostgreSQL server for the storage tests (127.0.0.1:5432 if one answers,
+                        else a throwaway cluster; ANNOQA_TEST_POSTGRES_URL overrides), fmt,
                         clippy (native and wasm32), native tests, headless browser tests,
                         dist, end-to-end tests; stops at the first failing step
   bench                 criterion benchmarks natively, the same work in headless Chromium, then

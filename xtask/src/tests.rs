@@ -211,6 +211,7 @@ fn test_steps_run_in_the_order_ci_expects() {
         names,
         [
             "install",
+            "postgres",
             "fmt",
             "clippy (native)",
             "clippy (wasm32)",
@@ -255,4 +256,27 @@ fn durations_and_sizes_read_well() {
     assert_eq!(format_size(812), "812 B");
     assert_eq!(format_size(14_541), "14.2 KiB");
     assert_eq!(format_size(1_373_634), "1.31 MiB");
+}
+
+#[test]
+fn the_newest_postgres_with_server_binaries_is_chosen() {
+    let root = tempfile_dir("pg-versions");
+    for (version, has_initdb) in [("13", true), ("15", true), ("16", false), ("common", true)] {
+        let bin = root.join(version).join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        if has_initdb {
+            std::fs::write(bin.join("initdb"), "").unwrap();
+        }
+    }
+    assert_eq!(crate::postgres::newest_server_bin(&root), Some(root.join("15/bin")));
+    assert_eq!(crate::postgres::newest_server_bin(&root.join("missing")), None);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A fresh, empty directory under the system temp dir (xtask has no tempfile crate).
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("annoqa-xtask-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
