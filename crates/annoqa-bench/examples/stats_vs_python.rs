@@ -12,11 +12,11 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
 use annoqa_bench::stats_inputs::{
     alpha_nominal, complete_ratings, crowd_answers, dawid_skene_accuracy, fleiss, sparse_ratings, CrowdAnswers,
 };
 use annoqa_stats::Ratings;
+use anyhow::{Context, Result};
 
 fn main() -> Result<()> {
     let dir = std::env::args().nth(1).context("usage: stats_vs_python DIR")?;

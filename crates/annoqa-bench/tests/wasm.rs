@@ -60,7 +60,10 @@ fn statistics_in_the_browser() {
     assert!(kappa.is_finite());
     let crowd = crowd_answers();
     let (ms, (accuracy, _)) = median_value_ms(5, || dawid_skene_accuracy(&crowd));
-    console_log!(r#"BENCH-JSON {{"work":"dawid_skene","tool":"annoqa-wasm","seconds":{},"value":{accuracy}}}"#, ms / 1e3);
+    console_log!(
+        r#"BENCH-JSON {{"work":"dawid_skene","tool":"annoqa-wasm","seconds":{},"value":{accuracy}}}"#,
+        ms / 1e3
+    );
     assert!(accuracy > 0.5, "Dawid–Skene recovers most of the truth");
 }
 
