@@ -135,8 +135,9 @@ pub struct AggregateArgs {
     /// Seed for `--ties random`.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Dawid–Skene stops when the log-likelihood per answer changes by less than this.
-    #[arg(long, default_value_t = 1e-7)]
+    /// Dawid–Skene stops when the evidence lower bound per answer rises by less than this
+    /// (crowd-kit's rule and default).
+    #[arg(long, default_value_t = 1e-5)]
     pub tolerance: f64,
     /// Dawid–Skene's iteration cap.
     #[arg(long, default_value_t = 100)]
@@ -145,6 +146,10 @@ pub struct AggregateArgs {
     /// prior); 0 is Dawid & Skene's original maximum-likelihood estimate.
     #[arg(long, default_value_t = 0.0)]
     pub smoothing: f64,
+    /// Smallest expected count of a confusion-matrix cell before normalising (crowd-kit clips
+    /// at 1e-10); 0 keeps Dawid & Skene's exact zeros.
+    #[arg(long, default_value_t = annoqa_stats::aggregate::DEFAULT_FLOOR)]
+    pub floor: f64,
     /// Print one JSON object (with annotator confusion matrices) instead of CSV.
     #[arg(long)]
     pub json: bool,
@@ -168,6 +173,9 @@ pub struct SamplePlanArgs {
     /// Inspection level: S-1, S-2, S-3, S-4, I, II or III.
     #[arg(long, default_value = "II")]
     pub level: String,
+    /// Normal (ISO 2859-1 Table 2-A), tightened (Table 2-B) or reduced (ANSI/ASQ Z1.4-2008 Table
+    /// II-C, whose plans may have Re > Ac + 1). Arrows are followed to the first plan in their
+    /// direction, with that plan's sample size; the letter used is printed.
     #[arg(long, value_enum, default_value = "normal")]
     pub inspection: InspectionArg,
     /// Print one JSON object instead of text.
@@ -280,7 +288,7 @@ impl<R: BufRead> CsvReader<R> {
     }
 }
 
-/// A percentage on stderr while a large file is read on a terminal.
+/// A progress bar on stderr, by bytes read, while a large file is read on a terminal.
 struct Progress {
     total: u64,
     done: u64,
@@ -289,13 +297,16 @@ struct Progress {
 }
 
 impl Progress {
+    /// Width of the bar in characters.
+    const WIDTH: u64 = 30;
+
     #[cfg(test)]
     fn hidden() -> Progress {
         Progress { total: 0, done: 0, shown: 0, label: String::new() }
     }
 
-    /// Shows progress only for files above a few megabytes and only on a terminal, so scripts
-    /// and tests see clean output.
+    /// Shows progress only for files above a few megabytes and only when stderr is a terminal
+    /// (`IsTerminal`), so pipes, scripts and tests see clean output.
     fn for_file(path: &Path, file: &File) -> Progress {
         let total = file.metadata().map(|m| m.len()).unwrap_or(0);
         let show = std::io::stderr().is_terminal() && total > 8 << 20;
@@ -306,15 +317,22 @@ impl Progress {
         if self.total == 0 {
             return;
         }
-        self.done += bytes;
+        self.done = (self.done + bytes).min(self.total);
         let percent = self.done * 100 / self.total;
         if percent > self.shown {
             self.shown = percent;
-            eprint!("\rreading {}: {percent:3}%", self.label);
+            eprint!("{}", Self::bar(&self.label, self.done, self.total));
             if percent >= 100 {
                 eprintln!();
             }
         }
+    }
+
+    /// One redraw of the bar: back to the line start, `reading FILE [#####.....]  42%`.
+    fn bar(label: &str, done: u64, total: u64) -> String {
+        let filled = (done.min(total) * Self::WIDTH).checked_div(total).unwrap_or(0) as usize;
+        let percent = (done.min(total) * 100).checked_div(total).unwrap_or(0);
+        format!("\rreading {label} [{}{}] {percent:3}%", "#".repeat(filled), ".".repeat(Self::WIDTH as usize - filled))
     }
 }
 
@@ -804,6 +822,7 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
                 max_iterations: args.max_iterations,
                 gold,
                 smoothing: args.smoothing,
+                floor: args.floor,
             };
             let ds = dawid_skene(&answers, &options).map_err(about(path))?;
             if !ds.converged {
@@ -897,6 +916,14 @@ pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
     writeln!(out, "n            {}{all}", plan.sample_size)?;
     writeln!(out, "Ac           {}", plan.accept)?;
     writeln!(out, "Re           {}", plan.reject)?;
+    if plan.reject > plan.accept + 1 {
+        writeln!(
+            out,
+            "note         {}–{} nonconforming: accept the lot, then return to normal inspection",
+            plan.accept + 1,
+            plan.reject - 1
+        )?;
+    }
     Ok(())
 }
 
@@ -932,6 +959,20 @@ mod tests {
                 .collect();
             prop_assert_eq!(parse(&text).unwrap(), records);
         }
+    }
+
+    #[test]
+    fn progress_bar_fills_by_bytes() {
+        assert_eq!(Progress::bar("f.csv", 0, 200), format!("\rreading f.csv [{}]   0%", ".".repeat(30)));
+        assert_eq!(
+            Progress::bar("f.csv", 100, 200),
+            format!("\rreading f.csv [{}{}]  50%", "#".repeat(15), ".".repeat(15))
+        );
+        assert_eq!(Progress::bar("f.csv", 300, 200), format!("\rreading f.csv [{}] 100%", "#".repeat(30)));
+        // A hidden bar (not a terminal, or a small file) never prints.
+        let mut hidden = Progress::hidden();
+        hidden.advance(10);
+        assert_eq!(hidden.shown, 0);
     }
 
     #[test]

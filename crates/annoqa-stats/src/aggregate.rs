@@ -11,6 +11,24 @@ use serde::Serialize;
 use crate::rng::Rng;
 use crate::StatsError;
 
+/// Runs `$f::<K>(…)` with the number of classes as a compile-time constant for 2–8 classes, so
+/// the per-answer loops over classes unroll and lose their bounds checks; `K = 0` is the
+/// general version for more classes.
+macro_rules! with_classes {
+    ($k:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $k {
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            8 => $f::<8>($($arg),*),
+            _ => $f::<0>($($arg),*),
+        }
+    };
+}
+
 /// Every answer given: `(task, worker, label)` as dense indices. The same worker may answer the
 /// same task more than once (Dawid & Skene's observer 1 examined each patient three times).
 #[derive(Clone, Debug, PartialEq)]
@@ -233,11 +251,15 @@ pub enum WorkerModel {
     OneCoin,
 }
 
+/// The default [`DawidSkeneOptions::floor`], crowd-kit's `_EPS`.
+pub const DEFAULT_FLOOR: f64 = 1e-10;
+
 /// Options of [`dawid_skene`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct DawidSkeneOptions {
     pub model: WorkerModel,
-    /// Stop when the log-likelihood per answer changes by less than this.
+    /// Stop when the evidence lower bound per answer rises by less than this between two
+    /// iterations (crowd-kit's rule and default, 1e-5).
     pub tolerance: f64,
     pub max_iterations: usize,
     /// Known labels (gold): `(task, label)`. Their posteriors stay fixed at the known label, so
@@ -248,16 +270,22 @@ pub struct DawidSkeneOptions {
     /// estimates). 0, the default, is Dawid & Skene's original estimator; a small value keeps
     /// workers with few answers from getting error rates of exactly 0 or 1.
     pub smoothing: f64,
+    /// The smallest expected count a confusion-matrix cell may hold before normalising: a floor
+    /// rather than a pseudo-count, so it changes nothing but cells that would be (almost) 0.
+    /// A worker then never rules a class out completely on one answer. crowd-kit clips at
+    /// 1e-10 the same way; 0 keeps Dawid & Skene's exact zeros.
+    pub floor: f64,
 }
 
 impl Default for DawidSkeneOptions {
     fn default() -> Self {
         DawidSkeneOptions {
             model: WorkerModel::ConfusionMatrix,
-            tolerance: 1e-7,
+            tolerance: 1e-5,
             max_iterations: 100,
             gold: Vec::new(),
             smoothing: 0.0,
+            floor: DEFAULT_FLOOR,
         }
     }
 }
@@ -265,10 +293,13 @@ impl Default for DawidSkeneOptions {
 /// Dawid & Skene's EM estimator of true labels and worker error rates.
 ///
 /// Initialisation is deterministic: the posteriors start at the (unweighted) vote shares, as in
-/// Dawid & Skene's own proposal, with gold tasks fixed at their known label. Each iteration is
-/// an M-step (class priors and confusion matrices from the posteriors, eqs. 2.3–2.4) followed by
-/// an E-step (posteriors from priors and confusion matrices, eq. 2.5), until the log-likelihood
-/// settles or `max_iterations` is reached.
+/// Dawid & Skene's own proposal and crowd-kit's `DawidSkene`, with gold tasks fixed at their
+/// known label. Each iteration is an M-step (class priors and confusion matrices from the
+/// posteriors, eqs. 2.3–2.4) followed by an E-step (posteriors from priors and confusion
+/// matrices, eq. 2.5). The defaults follow crowd-kit 1.x: confusion counts floored at 1e-10
+/// before normalising, and a stop when the evidence lower bound per answer rises by less than
+/// 1e-5 (or after `max_iterations` E-steps); the returned posteriors are those whose bound
+/// settled, with the parameters fitted to them.
 pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Consensus, StatsError> {
     let k = answers.classes;
     let tasks = answers.tasks;
@@ -277,6 +308,9 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
             "smoothing {} is not a non-negative number",
             options.smoothing
         )));
+    }
+    if !(options.floor.is_finite() && options.floor >= 0.0) {
+        return Err(StatsError::InvalidArgument(format!("floor {} is not a non-negative number", options.floor)));
     }
     let mut gold = vec![u32::MAX; tasks];
     for &(t, l) in &options.gold {
@@ -290,29 +324,76 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     }
     let mut posteriors = vote_shares(answers, None);
     fix_gold(&mut posteriors, &gold, k);
+    let mut next = vec![0.0; posteriors.len()];
+    let cells = answer_cells(answers);
+    let gold_tasks: Vec<(usize, usize)> =
+        gold.iter().enumerate().filter(|(_, &l)| l != u32::MAX).map(|(t, &l)| (t, l as usize)).collect();
 
     // Worker models are kept as `[worker][answered][truth]`, so the E-step reads one contiguous
-    // run of `classes` values per answer.
-    let mut by_answer = vec![0.0; answers.workers * k * k];
+    // run of `classes` values per answer. `counts` are the expected counts `Σ_answers q` of the
+    // current posteriors and `prior_sums` their column sums `Σ_t q`: what the M-step fits.
+    let mut counts = vec![0.0; answers.workers * k * k];
+    with_classes!(k, expected_counts(answers, &cells, &posteriors, &mut counts));
+    let mut prior_sums = class_priors(&posteriors, k, 1);
+    let mut next_counts = vec![0.0; counts.len()];
+    let mut next_prior_sums = vec![0.0; k];
+    let mut by_answer = vec![0.0; counts.len()];
     let mut priors = vec![0.0; k];
-    let mut previous = f64::NEG_INFINITY;
-    let mut log_likelihood = f64::NEG_INFINITY;
+    let mut logs = ModelLogs { priors: vec![0.0; k], by_answer: vec![0.0; by_answer.len()], finite: false };
+    let mut previous_logs = logs.clone();
+    let mut previous_step: Option<EStep> = None;
+    let mut scratch = vec![0.0; k];
+    let mut previous_bound: Option<f64> = None;
+    let mut log_likelihood;
     let mut converged = false;
     let mut iterations = 0;
     let scale = answers.len().max(1) as f64;
-    while iterations < options.max_iterations {
-        iterations += 1;
-        m_step(answers, options, &posteriors, &mut priors, &mut by_answer);
-        log_likelihood = e_step(answers, &priors, &by_answer, &mut posteriors);
-        fix_gold(&mut posteriors, &gold, k);
-        if (log_likelihood - previous).abs() / scale < options.tolerance {
-            converged = true;
+    loop {
+        // `posteriors` holds the result of E-step number `iterations` (0: the vote shares).
+        m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
+        std::mem::swap(&mut logs, &mut previous_logs);
+        logs.take(&priors, &by_answer);
+        let step = with_classes!(
+            k,
+            e_step(
+                answers,
+                &cells,
+                (&priors, &by_answer),
+                &gold,
+                &mut next,
+                (&mut next_counts, &mut next_prior_sums),
+                &mut scratch
+            )
+        );
+        log_likelihood = step.log_likelihood;
+        // crowd-kit's rule: stop when the evidence lower bound of the current posteriors and
+        // the parameters fitted to them rises by less than the tolerance per answer. The bound
+        // of the vote shares is not compared, as crowd-kit never computes it.
+        if let Some(previous_step) = &previous_step {
+            let current = Fit { counts: &counts, priors: &priors, tasks };
+            let neg_entropy = if previous_logs.finite && !previous_step.fell_back {
+                current.neg_entropy_from(&previous_logs, previous_step, answers, &cells, &gold_tasks)
+            } else {
+                neg_entropy(&posteriors)
+            };
+            let bound = (current.expected_log_joint(&logs) - neg_entropy) / scale;
+            if previous_bound.is_some_and(|previous| bound - previous < options.tolerance) {
+                converged = true;
+                break;
+            }
+            previous_bound = Some(bound);
+        }
+        if iterations >= options.max_iterations {
             break;
         }
-        previous = log_likelihood;
+        previous_step = Some(step);
+        std::mem::swap(&mut posteriors, &mut next);
+        std::mem::swap(&mut counts, &mut next_counts);
+        std::mem::swap(&mut prior_sums, &mut next_prior_sums);
+        iterations += 1;
     }
     // Final estimates consistent with the returned posteriors.
-    m_step(answers, options, &posteriors, &mut priors, &mut by_answer);
+    m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
     let mut confusion = vec![0.0; by_answer.len()];
     for w in 0..answers.workers {
         for truth in 0..k {
@@ -349,30 +430,109 @@ fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
     }
 }
 
+/// `worker × classes + label` per answer, in the answers' (task) order: the row of the worker
+/// model `[worker][answered][truth]` that each answer reads and updates.
+fn answer_cells(answers: &Answers) -> Vec<u32> {
+    let k = answers.classes;
+    answers.worker.iter().zip(&answers.label).map(|(&w, &l)| (w as usize * k + l as usize) as u32).collect()
+}
+
+/// The logarithms of a fitted model, for the evidence lower bound.
+#[derive(Clone)]
+struct ModelLogs {
+    priors: Vec<f64>,
+    /// `[worker][answered][truth]`, as the model.
+    by_answer: Vec<f64>,
+    /// No probability of the model is 0.
+    finite: bool,
+}
+
+impl ModelLogs {
+    fn take(&mut self, priors: &[f64], by_answer: &[f64]) {
+        let mut finite = true;
+        for (log, &value) in self.priors.iter_mut().zip(priors).chain(self.by_answer.iter_mut().zip(by_answer)) {
+            *log = value.ln();
+            finite &= log.is_finite();
+        }
+        self.finite = finite;
+    }
+}
+
+/// `weight × log` with `0 × ln 0 = 0`: an outcome that has no weight adds nothing.
+fn weighted_log(weight: f64, log: f64) -> f64 {
+    if weight == 0.0 {
+        0.0
+    } else {
+        weight * log
+    }
+}
+
+/// What an M-step fitted to posteriors `q`: the expected counts `Σ_answers q` per worker-model
+/// cell (before floor and normalisation) and the priors (`Σ_t q / tasks`).
+///
+/// The evidence lower bound of `q` is `Σ_t Σ_c q_tc (ln π_c + Σ_{i ∈ t} ln e_i(c)) − Σ_t Σ_c q_tc
+/// ln q_tc`. Its first part regroups by worker-model cell into `Σ_c tasks·π_c ln π_c +
+/// Σ_cell Σ_c counts·ln e`: a few thousand products instead of one per answer and class.
+struct Fit<'a> {
+    counts: &'a [f64],
+    priors: &'a [f64],
+    tasks: usize,
+}
+
+impl Fit<'_> {
+    /// `Σ_t Σ_c q_tc ln joint_tc` under the model with logarithms `logs`.
+    fn expected_log_joint(&self, logs: &ModelLogs) -> f64 {
+        let tasks = self.tasks as f64;
+        let from_priors: f64 = self.priors.iter().zip(&logs.priors).map(|(&p, &l)| weighted_log(tasks * p, l)).sum();
+        let from_answers: f64 = self.counts.iter().zip(&logs.by_answer).map(|(&c, &l)| weighted_log(c, l)).sum();
+        from_priors + from_answers
+    }
+
+    /// `Σ_t Σ_c q_tc ln q_tc` when `q` is what the previous E-step computed with the model
+    /// `previous` (gold tasks then fixed): `ln q_tc = ln joint_tc − ln Z_t` for the other tasks,
+    /// and a gold task's certain posterior adds 0. Needs every logarithm of `previous` finite.
+    fn neg_entropy_from(
+        &self,
+        previous: &ModelLogs,
+        step: &EStep,
+        answers: &Answers,
+        cells: &[u32],
+        gold_tasks: &[(usize, usize)],
+    ) -> f64 {
+        let k = self.priors.len();
+        let mut gold_log_joint = 0.0;
+        for &(t, label) in gold_tasks {
+            gold_log_joint += previous.priors[label];
+            gold_log_joint +=
+                cells[answers.range(t)].iter().map(|&cell| previous.by_answer[cell as usize * k + label]).sum::<f64>();
+        }
+        self.expected_log_joint(previous) - gold_log_joint - step.free_log_evidence
+    }
+}
+
+/// `Σ_t Σ_c q_tc ln q_tc`, one logarithm per class and task: the bound's second part when the
+/// posteriors did not come from a step with a finite model.
+fn neg_entropy(posteriors: &[f64]) -> f64 {
+    posteriors.iter().filter(|&&q| q > 0.0).map(|&q| q * q.ln()).sum()
+}
+
 /// Maximum-likelihood priors and worker models (`[worker][answered][truth]`) given the
 /// posteriors.
 fn m_step(
-    answers: &Answers,
+    k: usize,
+    tasks: usize,
     options: &DawidSkeneOptions,
-    posteriors: &[f64],
+    (counts, prior_sums): (&[f64], &[f64]),
     priors: &mut [f64],
     by_answer: &mut [f64],
 ) {
-    let k = answers.classes;
-    priors.copy_from_slice(&class_priors(posteriors, k, answers.tasks));
-    by_answer.iter_mut().for_each(|x| *x = 0.0);
-    for t in 0..answers.tasks {
-        let row = &posteriors[t * k..(t + 1) * k];
-        for i in answers.range(t) {
-            let base = (answers.worker[i] as usize * k + answers.label[i] as usize) * k;
-            for (slot, &p) in by_answer[base..base + k].iter_mut().zip(row) {
-                *slot += p;
-            }
-        }
+    for (prior, &sum) in priors.iter_mut().zip(prior_sums) {
+        *prior = sum / tasks.max(1) as f64;
     }
-    let smoothing = options.smoothing;
-    if smoothing > 0.0 {
-        by_answer.iter_mut().for_each(|x| *x += smoothing);
+    by_answer.copy_from_slice(counts);
+    let (smoothing, floor) = (options.smoothing, options.floor);
+    if smoothing > 0.0 || floor > 0.0 {
+        by_answer.iter_mut().for_each(|x| *x = (*x + smoothing).max(floor));
     }
     for matrix in by_answer.chunks_exact_mut(k * k) {
         match options.model {
@@ -401,21 +561,62 @@ fn m_step(
     }
 }
 
-/// Posteriors given priors and worker models; returns the log-likelihood of the answers.
+/// What an E-step measures besides the new posteriors.
+struct EStep {
+    /// Log-likelihood of the answers under the parameters the step used: `Σ_t ln Z_t`.
+    log_likelihood: f64,
+    /// `Σ ln Z_t` over the tasks without gold.
+    free_log_evidence: f64,
+    /// Some task's answers had probability 0 under every class and got uniform posteriors,
+    /// which are not `joint / Z`.
+    fell_back: bool,
+}
+
+/// Adds each answer's posterior row to its worker-model row: the expected counts of the M-step.
+fn expected_counts<const K: usize>(answers: &Answers, cells: &[u32], posteriors: &[f64], by_answer: &mut [f64]) {
+    let k = if K == 0 { answers.classes } else { K };
+    for t in 0..answers.tasks {
+        let row = &posteriors[t * k..(t + 1) * k];
+        for &cell in &cells[answers.range(t)] {
+            let base = cell as usize * k;
+            for (slot, &p) in by_answer[base..base + k].iter_mut().zip(row) {
+                *slot += p;
+            }
+        }
+    }
+}
+
+/// Posteriors (`next`) given priors and worker models, and the log evidence `ln Z_t` of each
+/// task's answers.
 ///
-/// Works with probabilities rather than logs: one multiply per class and answer and a single
+/// Works with probabilities rather than logs: one multiply per class and answer and a
 /// logarithm per task is several times faster than log-space sums with an `exp` per class.
 /// Rows are renormalised every few answers so tasks with very many answers cannot underflow.
-fn e_step(answers: &Answers, priors: &[f64], by_answer: &[f64], posteriors: &mut [f64]) -> f64 {
+fn e_step<const K: usize>(
+    answers: &Answers,
+    cells: &[u32],
+    (priors, by_answer): (&[f64], &[f64]),
+    gold: &[u32],
+    next: &mut [f64],
+    (next_counts, next_prior_sums): (&mut [f64], &mut [f64]),
+    scratch: &mut [f64],
+) -> EStep {
     const RENORMALISE_EVERY: usize = 16;
-    let k = answers.classes;
-    let mut log_likelihood = 0.0;
+    let k = if K == 0 { answers.classes } else { K };
+    let priors = &priors[..k];
+    // With `K` known the running row lives in a local array, which the compiler keeps in
+    // registers; through a heap slice every answer would store and reload it.
+    let mut local_row = [0.0; K];
+    let row: &mut [f64] = if K == 0 { &mut scratch[..k] } else { &mut local_row };
+    next_counts.iter_mut().for_each(|x| *x = 0.0);
+    next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
+    let (mut all, mut free) = (LogSum::default(), LogSum::default());
+    let mut fell_back = false;
     for t in 0..answers.tasks {
-        let row = &mut posteriors[t * k..(t + 1) * k];
+        let task_cells = &cells[answers.range(t)];
         row.copy_from_slice(priors);
-        let mut log_scale = 0.0;
-        for (n, i) in answers.range(t).enumerate() {
-            let base = (answers.worker[i] as usize * k + answers.label[i] as usize) * k;
+        for (n, &cell) in task_cells.iter().enumerate() {
+            let base = cell as usize * k;
             for (x, &p) in row.iter_mut().zip(&by_answer[base..base + k]) {
                 *x *= p;
             }
@@ -423,19 +624,79 @@ fn e_step(answers: &Answers, priors: &[f64], by_answer: &[f64], posteriors: &mut
                 let sum: f64 = row.iter().sum();
                 if sum > 0.0 {
                     row.iter_mut().for_each(|x| *x /= sum);
-                    log_scale += sum.ln();
+                    all.add_ln(sum.ln());
+                    if gold[t] == u32::MAX {
+                        free.add_ln(sum.ln());
+                    }
                 }
             }
         }
         let sum: f64 = row.iter().sum();
         if sum > 0.0 && sum.is_finite() {
             row.iter_mut().for_each(|x| *x /= sum);
-            log_likelihood += log_scale + sum.ln();
+            all.add(sum);
+            if gold[t] == u32::MAX {
+                free.add(sum);
+            }
         } else {
             // No class can explain these answers (possible only with zero priors); fall back
             // to ignorance rather than NaN.
             row.iter_mut().for_each(|x| *x = 1.0 / k as f64);
+            fell_back = true;
+        }
+        if gold[t] != u32::MAX {
+            row.iter_mut().for_each(|x| *x = 0.0);
+            row[gold[t] as usize] = 1.0;
+        }
+        // The next M-step's expected counts, while the row and the task's answers are at hand.
+        next[t * k..(t + 1) * k].copy_from_slice(row);
+        for (sum, &p) in next_prior_sums.iter_mut().zip(row.iter()) {
+            *sum += p;
+        }
+        for &cell in task_cells {
+            let base = cell as usize * k;
+            for (slot, &p) in next_counts[base..base + k].iter_mut().zip(row.iter()) {
+                *slot += p;
+            }
         }
     }
-    log_likelihood
+    EStep { log_likelihood: all.ln(), free_log_evidence: free.ln(), fell_back }
+}
+
+/// A sum of logarithms taken as a product, with one logarithm per many factors instead of one
+/// per factor: the product is folded into the sum before it could leave f64's range.
+#[derive(Default)]
+struct LogSum {
+    /// Logarithms already taken.
+    folded: f64,
+    /// The factors since; 0 stands for 1 (nothing pending).
+    product: f64,
+}
+
+impl LogSum {
+    fn add(&mut self, factor: f64) {
+        // Factors are probabilities in (0, 1]; a tiny one is folded at once so the product
+        // cannot underflow.
+        if factor < 1e-100 {
+            self.folded += factor.ln();
+            return;
+        }
+        self.product = if self.product == 0.0 { factor } else { self.product * factor };
+        if self.product < 1e-200 || self.product > 1e200 {
+            self.folded += self.product.ln();
+            self.product = 0.0;
+        }
+    }
+
+    fn add_ln(&mut self, log: f64) {
+        self.folded += log;
+    }
+
+    fn ln(&self) -> f64 {
+        if self.product == 0.0 {
+            self.folded
+        } else {
+            self.folded + self.product.ln()
+        }
+    }
 }

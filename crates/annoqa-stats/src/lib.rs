@@ -9,6 +9,10 @@
 //! randomness. Randomness comes from a seed passed by the caller ([`rng::Rng`]), so the browser
 //! (Wasm), the server and the CLI compute identical numbers from identical inputs.
 //!
+//! **Architecture Invariant:** the only crate of ours this one depends on is `annoqa-core`, for
+//! the QA engine's geometry and matchers, so region agreement and gold scoring judge overlap
+//! the same way.
+//!
 //! **Architecture Invariant:** labels are dense indices (`u32`, `0..categories`) and annotators and
 //! items are dense indices too. Mapping names to indices is the caller's job (the CLI does it
 //! while reading CSV); it keeps the hot loops on flat arrays.
@@ -20,6 +24,9 @@
 //!   Brennan–Prediger; pairwise and per-label views.
 //! - [`alpha`]: Krippendorff's α at every level of measurement, and its bootstrap.
 //! - [`aggregate`]: majority vote and Dawid–Skene (full, one-coin, gold-seeded).
+//! - [`boxes`]: box consensus, IoU clustering then coordinate averaging.
+//! - [`structured`]: agreement on spans, boxes and time segments through `annoqa-core`'s
+//!   matchers (pairwise F1, mean IoU of matched boxes).
 //! - [`intervals`]: Wilson, Clopper–Pearson, Beta posterior, SPRT, confusion matrices, sample size.
 //! - [`sampling`]: ISO 2859-1 single sampling plans and seeded review samples.
 //! - [`rng`]: the seeded generator behind every random choice.
@@ -30,10 +37,12 @@
 pub mod aggregate;
 pub mod agreement;
 pub mod alpha;
+pub mod boxes;
 pub mod data;
 pub mod intervals;
 pub mod rng;
 pub mod sampling;
+pub mod structured;
 
 mod error;
 

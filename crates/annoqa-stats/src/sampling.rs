@@ -38,11 +38,20 @@ impl InspectionLevel {
     }
 }
 
-/// The sample size code letters, in order of increasing sample size.
-pub const CODE_LETTERS: [char; 16] = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P', 'Q', 'R'];
+/// The sample size code letters, in order of increasing sample size. `S` exists only in the
+/// tightened table (Table 2-B), where the arrows below `R` point to it.
+pub const CODE_LETTERS: [char; 17] =
+    ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'J', 'K', 'L', 'M', 'N', 'P', 'Q', 'R', 'S'];
 
-/// Normal-inspection sample size per code letter (ISO 2859-1 Table 2-A).
-const SAMPLE_SIZES: [u64; 16] = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000];
+/// Sample size per code letter for normal and tightened inspection (Tables 2-A and 2-B; only
+/// Table 2-B has the `S` row).
+const SAMPLE_SIZES: [u64; 17] = [2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000, 3150];
+
+/// Sample size per code letter for reduced inspection (Table 2-C): A, B and C all sample 2.
+const REDUCED_SAMPLE_SIZES: [u64; 16] = [2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800];
+
+/// The letter index of `S`, the tightened table's extra row.
+const LETTER_S: usize = 16;
 
 /// ISO 2859-1 Table 1 (= ANSI/ASQ Z1.4 Table I): upper lot-size bound of each row and the code
 /// letter (index into [`CODE_LETTERS`]) for S-1, S-2, S-3, S-4, I, II, III.
@@ -89,7 +98,9 @@ pub fn code_letter(lot_size: u64, level: InspectionLevel) -> Result<usize, Stats
             "lot size {lot_size} is below the smallest lot in the table (2)"
         )));
     }
-    let row = CODE_LETTER_TABLE.iter().find(|(max, _)| lot_size <= *max).expect("the last row is unbounded");
+    // The last row's bound is u64::MAX, so a row is always found; the fallback keeps this
+    // panic-free regardless.
+    let row = CODE_LETTER_TABLE.iter().find(|(max, _)| lot_size <= *max).unwrap_or(&CODE_LETTER_TABLE[14]);
     Ok(usize::from(row.1[level.column()]))
 }
 
@@ -97,8 +108,16 @@ pub fn code_letter(lot_size: u64, level: InspectionLevel) -> Result<usize, Stats
 pub const AQLS: [f64; 16] =
     [0.010, 0.015, 0.025, 0.040, 0.065, 0.10, 0.15, 0.25, 0.40, 0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0];
 
-/// Acceptance and rejection numbers along a diagonal of Table 2-A, after the 0/1 plan.
+/// Normal inspection (Table 2-A): acceptance and rejection numbers along the diagonals after
+/// the 0/1 plan.
 const NORMAL_SERIES: [(u32, u32); 8] = [(1, 2), (2, 3), (3, 4), (5, 6), (7, 8), (10, 11), (14, 15), (21, 22)];
+
+/// Tightened inspection (Table 2-B): the diagonals after its 0/1 plan and the two arrows below it.
+const TIGHTENED_SERIES: [(u32, u32); 7] = [(1, 2), (2, 3), (3, 4), (5, 6), (8, 9), (12, 13), (18, 19)];
+
+/// Reduced inspection (ANSI/ASQ Z1.4-2008 and MIL-STD-105E Table II-C): the plans that take the
+/// place of [`NORMAL_SERIES`], cell for cell. From 0/2 on, Re exceeds Ac by more than one.
+const REDUCED_SERIES: [(u32, u32); 8] = [(0, 2), (1, 3), (1, 4), (2, 5), (3, 6), (5, 8), (7, 10), (10, 13)];
 
 /// The kind of inspection the switching rules currently call for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -111,11 +130,16 @@ pub enum Inspection {
 
 /// A single sampling plan: inspect `sample_size` items; accept the lot with at most
 /// `accept` nonconforming items, reject it with `reject` or more.
+///
+/// Under reduced inspection `reject` may exceed `accept + 1` (ANSI/ASQ Z1.4-2008, MIL-STD-105E
+/// Table II-C): a count strictly between the two accepts the lot, but normal inspection is
+/// reinstated from the next lot on ([`SamplingPlan::reinstates_normal`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct SamplingPlan {
     /// The code letter from Table 1.
     pub code_letter: char,
-    /// The code letter whose plan applies after following the table's arrows.
+    /// The code letter whose plan applies after following the table's arrows. Its sample size
+    /// may differ from the code letter's.
     pub plan_letter: char,
     pub sample_size: u64,
     pub accept: u32,
@@ -124,7 +148,15 @@ pub struct SamplingPlan {
     pub inspect_all: bool,
 }
 
-/// What one cell of Table 2-A holds.
+impl SamplingPlan {
+    /// Whether `nonconforming` items in the sample accept the lot but end reduced inspection
+    /// (only possible in the gap `accept < nonconforming < reject` of a reduced plan).
+    pub fn reinstates_normal(&self, nonconforming: u32) -> bool {
+        self.accept < nonconforming && nonconforming < self.reject
+    }
+}
+
+/// What one cell of a master table holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cell {
     Plan(u32, u32),
@@ -134,14 +166,23 @@ enum Cell {
     Up,
 }
 
-/// Table 2-A, normal inspection, for AQLs up to 10 % nonconforming. The table is regular along
-/// its diagonals: with `d = letter + aql − 14` (letters A = 0 … R = 15, AQLs 0.010 = 0 … 10 = 15),
-/// `d < 0` is ↓, `d = 0` is 0/1, `d = 1` is ↑, `d = 2` is ↓, `d = 3 … 10` run 1/2, 2/3, 3/4, 5/6,
-/// 7/8, 10/11, 14/15, 21/22 and `d > 10` is ↑. This reproduces the cells transcribed from
-/// the published table (see the tests).
+/// How a master table answers "what is in row `letter`, AQL column `aql`".
+type CellLookup = fn(usize, usize) -> Cell;
+
+/// The diagonal a cell lies on: `letter + aql − 14` with letters A = 0 … S = 16 and AQLs
+/// 0.010 = 0 … 10 = 15. Every master table is constant along these diagonals (apart from the
+/// edge cases noted at each table), which is how the tables are printed: moving one AQL to the
+/// right is worth one sample size step down.
+fn diagonal(letter: usize, aql: usize) -> i64 {
+    letter as i64 + aql as i64 - 14
+}
+
+/// Table 2-A, normal inspection, for AQLs up to 10 % nonconforming: `d < 0` is ↓, `d = 0` is
+/// 0/1, `d = 1` is ↑, `d = 2` is ↓, `d = 3 … 10` run 1/2, 2/3, 3/4, 5/6, 7/8, 10/11, 14/15,
+/// 21/22 and `d > 10` is ↑. This reproduces the cells transcribed from the published table (see
+/// the tests).
 fn normal_cell(letter: usize, aql: usize) -> Cell {
-    let d = letter as i64 + aql as i64 - 14;
-    match d {
+    match diagonal(letter, aql) {
         ..=-1 => Cell::Down,
         0 => Cell::Plan(0, 1),
         // The published table prints ↑ at row A, AQL 10, though no plan lies above it. We read
@@ -150,7 +191,7 @@ fn normal_cell(letter: usize, aql: usize) -> Cell {
         1 if letter == 0 => Cell::Down,
         1 => Cell::Up,
         2 => Cell::Down,
-        3..=10 => {
+        d @ 3..=10 => {
             let (ac, re) = NORMAL_SERIES[(d - 3) as usize];
             Cell::Plan(ac, re)
         }
@@ -158,20 +199,55 @@ fn normal_cell(letter: usize, aql: usize) -> Cell {
     }
 }
 
-/// The single sampling plan for a lot, following Table 2-A's arrows: an arrow means "use the
-/// first plan in the arrow's direction", sample size and acceptance numbers both.
+/// Table 2-B, tightened inspection: the 0/1 plans sit one diagonal later than in Table 2-A
+/// (`d = 1`), followed by a two-cell ↓ (`d = 2, 3`), then 1/2, 2/3, 3/4, 5/6, 8/9, 12/13, 18/19
+/// (`d = 4 … 10`) and ↑ beyond. Row A has no plan up to AQL 10: its `d = 1` cell is ↓ (to D's
+/// 1/2). Row S (n = 3150) holds only 1/2, the plan the arrows below row R point to.
+fn tightened_cell(letter: usize, aql: usize) -> Cell {
+    if letter == LETTER_S {
+        return Cell::Plan(1, 2);
+    }
+    match diagonal(letter, aql) {
+        ..=0 => Cell::Down,
+        1 if letter == 0 => Cell::Down,
+        1 => Cell::Plan(0, 1),
+        2 | 3 => Cell::Down,
+        d @ 4..=10 => {
+            let (ac, re) = TIGHTENED_SERIES[(d - 4) as usize];
+            Cell::Plan(ac, re)
+        }
+        _ => Cell::Up,
+    }
+}
+
+/// Table II-C, reduced inspection (ANSI/ASQ Z1.4-2008 = MIL-STD-105E): the arrows of Table 2-A
+/// in the same cells, and in place of its plans 0/1, 0/2, 1/3, 1/4, 2/5, 3/6, 5/8, 7/10, 10/13
+/// with the reduced sample sizes.
+fn reduced_cell(letter: usize, aql: usize) -> Cell {
+    match normal_cell(letter, aql) {
+        Cell::Plan(0, 1) => Cell::Plan(0, 1),
+        Cell::Plan(ac, re) => {
+            let position = NORMAL_SERIES.iter().position(|&p| p == (ac, re)).unwrap_or(0);
+            let (ac, re) = REDUCED_SERIES[position];
+            Cell::Plan(ac, re)
+        }
+        arrow => arrow,
+    }
+}
+
+/// The single sampling plan for a lot, following the master table's arrows: an arrow means "use
+/// the first plan in the arrow's direction", sample size and acceptance numbers both, so the
+/// plan's letter (and n) may differ from the lot's code letter.
+///
+/// Tables: normal ISO 2859-1 Table 2-A; tightened Table 2-B; reduced ANSI/ASQ Z1.4-2008 Table
+/// II-C (identical to MIL-STD-105E and ISO 2859-1:1989 Table II-C), whose plans keep the gap
+/// between Ac and Re (see [`SamplingPlan`]).
 pub fn single_sampling_plan(
     lot_size: u64,
     aql: f64,
     level: InspectionLevel,
     inspection: Inspection,
 ) -> Result<SamplingPlan, StatsError> {
-    if inspection != Inspection::Normal {
-        return Err(StatsError::InvalidArgument(
-            "only normal inspection is available: the tightened and reduced tables (2-B, 2-C) are not transcribed yet"
-                .into(),
-        ));
-    }
     let aql_index = AQLS.iter().position(|a| (a - aql).abs() < 1e-9).ok_or_else(|| {
         StatsError::InvalidArgument(format!(
             "AQL {aql} is not one of the standard values for percent nonconforming: {}",
@@ -179,23 +255,33 @@ pub fn single_sampling_plan(
         ))
     })?;
     let letter = code_letter(lot_size, level)?;
+    let (cell, rows): (CellLookup, &[u64]) = match inspection {
+        Inspection::Normal => (normal_cell, &SAMPLE_SIZES[..LETTER_S]),
+        Inspection::Tightened => (tightened_cell, &SAMPLE_SIZES),
+        Inspection::Reduced => (reduced_cell, &REDUCED_SAMPLE_SIZES),
+    };
     let mut row = letter;
     let (accept, reject) = loop {
-        match normal_cell(row, aql_index) {
+        match cell(row, aql_index) {
             Cell::Plan(ac, re) => break (ac, re),
-            Cell::Down if row + 1 < CODE_LETTERS.len() => row += 1,
+            Cell::Down if row + 1 < rows.len() => row += 1,
             Cell::Up if row > 0 => row -= 1,
-            // Code letter R at AQL 0.015 points below the table's last row. We do not guess a
-            // plan the standard does not print.
+            // Normal and reduced inspection, code letter R at AQL 0.015: the arrow points
+            // below the table's last row. We do not guess a plan the standard does not print.
             _ => {
                 return Err(StatsError::InvalidArgument(format!(
-                    "Table 2-A has no plan for code letter {} at AQL {aql}; choose another AQL or inspection level",
+                    "the {} inspection table has no plan for code letter {} at AQL {aql}; choose another AQL or inspection level",
+                    match inspection {
+                        Inspection::Normal => "normal",
+                        Inspection::Tightened => "tightened",
+                        Inspection::Reduced => "reduced",
+                    },
                     CODE_LETTERS[letter]
                 )))
             }
         }
     };
-    let sample_size = SAMPLE_SIZES[row];
+    let sample_size = rows[row];
     Ok(SamplingPlan {
         code_letter: CODE_LETTERS[letter],
         plan_letter: CODE_LETTERS[row],

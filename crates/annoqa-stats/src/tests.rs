@@ -6,3 +6,4 @@ mod agreement;
 mod intervals;
 mod properties;
 mod sampling;
+mod structured;

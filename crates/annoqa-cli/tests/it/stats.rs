@@ -164,23 +164,24 @@ fn cohen_with_more_than_two_annotators_reports_every_pair() {
 #[test]
 fn dawid_skene_1979_classes() {
     // Dawid & Skene (1979), Table 4: patient 7 is class 1 with probability .98, patient 35
-    // class 2 with .95; every other patient's class is certain.
+    // class 2 with .95, patient 38 class 3 with .98; every other probability rounds to 1.00 at
+    // the paper's two decimals (the stop follows crowd-kit's 1e-5 rule).
     check(
         &["aggregate", "{dawid_skene_1979.csv}", "--method", "ds"],
         expect![[r#"
             item,label,confidence
             1,1,1.0000
             2,4,1.0000
-            3,2,1.0000
+            3,2,0.9999
             4,2,1.0000
             5,2,1.0000
             6,2,1.0000
-            7,1,0.9810
+            7,1,0.9811
             8,3,1.0000
             9,2,1.0000
             10,2,1.0000
             11,4,1.0000
-            12,3,1.0000
+            12,3,0.9986
             13,1,1.0000
             14,2,1.0000
             15,1,1.0000
@@ -203,10 +204,10 @@ fn dawid_skene_1979_classes() {
             32,3,1.0000
             33,1,1.0000
             34,2,1.0000
-            35,2,0.9480
+            35,2,0.9483
             36,4,1.0000
             37,2,1.0000
-            38,3,0.9788
+            38,3,0.9787
             39,3,1.0000
             40,1,1.0000
             41,1,1.0000
@@ -323,6 +324,38 @@ fn sample_plans() {
         &["sample-plan", "--lot", "50", "--aql", "2.5", "--level", "S-3", "--json"],
         expect![[r#"
             {"ac":0,"aql":2.5,"code_letter":"B","inspect_all":false,"inspection":"normal","level":"S-3","lot":50,"n":5,"plan_letter":"C","re":1}
+        "#]],
+    );
+}
+
+#[test]
+fn tightened_and_reduced_plans() {
+    // ISO 2859-1 Table 2-B: lot 1000 at level II is J (n = 80); AQL 2.5 tightened is 3/4.
+    check(
+        &["sample-plan", "--lot", "1000", "--aql", "2.5", "--inspection", "tightened"],
+        expect![[r#"
+            code letter  J
+            n            80
+            Ac           3
+            Re           4
+        "#]],
+    );
+    // Table 2-B's two-cell arrow at J, AQL 0.65: down to K's 1/2, with K's n = 125.
+    check(
+        &["sample-plan", "--lot", "1000", "--aql", "0.65", "--inspection", "tightened", "--json"],
+        expect![[r#"
+            {"ac":1,"aql":0.65,"code_letter":"J","inspect_all":false,"inspection":"tightened","level":"II","lot":1000,"n":125,"plan_letter":"K","re":2}
+        "#]],
+    );
+    // ANSI/ASQ Z1.4-2008 Table II-C: J reduced samples 32; AQL 2.5 is Ac 2, Re 5.
+    check(
+        &["sample-plan", "--lot", "1000", "--aql", "2.5", "--inspection", "reduced"],
+        expect![[r#"
+            code letter  J
+            n            32
+            Ac           2
+            Re           5
+            note         3–4 nonconforming: accept the lot, then return to normal inspection
         "#]],
     );
 }

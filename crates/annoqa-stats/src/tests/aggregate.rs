@@ -216,8 +216,15 @@ fn dawid_skene_is_deterministic_and_respects_the_iteration_cap() {
 fn smoothing_keeps_error_rates_off_zero() {
     // Unsmoothed, observer 2 never misreads class 3 (Table 2: 1.00); a pseudo-count of 0.5 per
     // cell pulls every rate off 0 and 1, while patients all observers agree on keep their class.
-    let free = dawid_skene(&anaesthetists(), &DawidSkeneOptions::default()).unwrap();
+    // Without the default floor, Dawid & Skene's exact 1.00 comes back; the floor of
+    // 1e-10 only nudges them.
+    let exact = DawidSkeneOptions { floor: 0.0, ..Default::default() };
+    let free = dawid_skene(&anaesthetists(), &exact).unwrap();
     assert_eq!(free.confusion(1, 2, 2), 1.0);
+    let floored = dawid_skene(&anaesthetists(), &DawidSkeneOptions::default()).unwrap();
+    assert!(floored.confusion(1, 2, 2) < 1.0 && floored.confusion(1, 2, 2) > 1.0 - 1e-8);
+    assert_eq!(classes(&floored), classes(&free));
+    assert!(dawid_skene(&anaesthetists(), &DawidSkeneOptions { floor: f64::NAN, ..Default::default() }).is_err());
     let options = DawidSkeneOptions { smoothing: 0.5, ..Default::default() };
     let smoothed = dawid_skene(&anaesthetists(), &options).unwrap();
     assert!(smoothed.confusion.iter().all(|&p| p > 0.0 && p < 1.0));

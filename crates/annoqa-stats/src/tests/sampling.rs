@@ -113,7 +113,6 @@ fn normal_plans_match_published_cells() {
 #[test]
 fn sampling_plan_errors_and_small_lots() {
     assert!(single_sampling_plan(1000, 0.3, InspectionLevel::II, Inspection::Normal).is_err());
-    assert!(single_sampling_plan(1000, 1.0, InspectionLevel::II, Inspection::Tightened).is_err());
     // Lot 3 at level II is A (n = 2) with AQL 10 → C's 1/2, n = 5 ≥ lot: inspect all 3.
     let p = single_sampling_plan(3, 10.0, InspectionLevel::II, Inspection::Normal).unwrap();
     assert_eq!((p.plan_letter, p.sample_size, p.inspect_all, p.accept), ('C', 3, true, 1));
@@ -204,7 +203,8 @@ fn normal_plans_match_a_second_published_transcription() {
 
 #[test]
 fn every_lot_level_and_aql_gives_a_plan_or_an_error() {
-    // One lot per row of Table 1, every level, every AQL: no panic, and every plan is sane.
+    // One lot per row of Table 1, every level, every AQL, every kind of inspection: no panic,
+    // and every plan is sane.
     let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
     let levels = [
         InspectionLevel::S1,
@@ -216,20 +216,139 @@ fn every_lot_level_and_aql_gives_a_plan_or_an_error() {
         InspectionLevel::III,
     ];
     let mut errors = Vec::new();
-    for lot in lots {
-        for level in levels {
-            for aql in AQLS {
-                match single_sampling_plan(lot, aql, level, Inspection::Normal) {
-                    Ok(p) => {
-                        assert_eq!(p.reject, p.accept + 1);
-                        assert!(p.sample_size <= lot && p.sample_size >= 2);
-                        assert_eq!(p.inspect_all, p.sample_size == lot);
+    for inspection in [Inspection::Normal, Inspection::Tightened, Inspection::Reduced] {
+        for lot in lots {
+            for level in levels {
+                for aql in AQLS {
+                    match single_sampling_plan(lot, aql, level, inspection) {
+                        Ok(p) => {
+                            if inspection == Inspection::Reduced {
+                                assert!(p.reject > p.accept && p.reject <= p.accept + 3, "{p:?}");
+                            } else {
+                                assert_eq!(p.reject, p.accept + 1);
+                            }
+                            assert!(p.sample_size <= lot && p.sample_size >= 2);
+                            assert_eq!(p.inspect_all, p.sample_size == lot);
+                        }
+                        Err(_) => errors.push((inspection, lot, level, aql)),
                     }
-                    Err(_) => errors.push((lot, level, aql)),
                 }
             }
         }
     }
-    // Only code letter R at AQL 0.015, whose arrow points below the table, has no plan.
-    assert_eq!(errors, [(500_001, InspectionLevel::III, 0.015)]);
+    // Only code letter R at AQL 0.015, whose arrow points below the last row of Tables 2-A and
+    // II-C, has no plan; Table 2-B has row S there.
+    assert_eq!(
+        errors,
+        [
+            (Inspection::Normal, 500_001, InspectionLevel::III, 0.015),
+            (Inspection::Reduced, 500_001, InspectionLevel::III, 0.015)
+        ]
+    );
+}
+
+/// A level II lot for every letter A … R.
+const LEVEL_II_LOTS: [u64; 16] =
+    [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001, 500_001];
+
+fn plan_with(letter: char, aql: f64, inspection: Inspection) -> SamplingPlan {
+    let index = CODE_LETTERS.iter().position(|c| *c == letter).unwrap();
+    let level = if letter == 'R' { InspectionLevel::III } else { InspectionLevel::II };
+    let lot = if letter == 'R' { 10_000_000 } else { LEVEL_II_LOTS[index] };
+    assert_eq!(CODE_LETTERS[code_letter(lot, level).unwrap()], letter);
+    single_sampling_plan(lot, aql, level, inspection).unwrap()
+}
+
+#[test]
+fn tightened_plans_follow_table_2b() {
+    // MIL-STD-105E Table II-B as transcribed in the National Institute of Building Sciences'
+    // "Table 1-B, Single Tightened" (nibs.org/FMOC/DPW_AC/AC-TABLE.ASC), which prints the
+    // rejection number of every plan cell for AQL 0.65–15 and arrows elsewhere. Row by row,
+    // `Some(re)` is a plan cell of that row and `None` an arrow.
+    let aqls = [0.65, 1.0, 1.5, 2.5, 4.0, 6.5, 10.0];
+    let rows: [(char, [Option<u32>; 7]); 12] = [
+        ('A', [None, None, None, None, None, None, None]),
+        ('B', [None, None, None, None, None, Some(1), None]),
+        ('C', [None, None, None, None, Some(1), None, None]),
+        ('D', [None, None, None, Some(1), None, None, Some(2)]),
+        ('E', [None, None, Some(1), None, None, Some(2), Some(3)]),
+        ('F', [None, Some(1), None, None, Some(2), Some(3), Some(4)]),
+        ('G', [Some(1), None, None, Some(2), Some(3), Some(4), Some(6)]),
+        ('H', [None, None, Some(2), Some(3), Some(4), Some(6), Some(9)]),
+        ('J', [None, Some(2), Some(3), Some(4), Some(6), Some(9), Some(13)]),
+        ('K', [Some(2), Some(3), Some(4), Some(6), Some(9), Some(13), Some(19)]),
+        ('L', [Some(3), Some(4), Some(6), Some(9), Some(13), Some(19), None]),
+        ('M', [Some(4), Some(6), Some(9), Some(13), Some(19), None, None]),
+    ];
+    for (letter, cells) in rows {
+        for (aql, cell) in aqls.iter().zip(cells) {
+            let got = plan_with(letter, *aql, Inspection::Tightened);
+            match cell {
+                Some(re) => assert_eq!((got.plan_letter, got.reject), (letter, re), "{letter} at AQL {aql}"),
+                None => assert_ne!(got.plan_letter, letter, "{letter} at AQL {aql} should follow an arrow"),
+            }
+        }
+    }
+    // Arrows lead to the first plan in their direction, with that plan's own sample size:
+    // J's 0.65 cell is ↓ and K's is 1/2 (n = 125).
+    let p = plan_with('J', 0.65, Inspection::Tightened);
+    assert_eq!((p.code_letter, p.plan_letter, p.sample_size, p.accept, p.reject), ('J', 'K', 125, 1, 2));
+    // H at 0.65 is the upper half of the two-cell arrow: past J's ↓ to K's 1/2.
+    let p = plan_with('H', 0.65, Inspection::Tightened);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept), ('K', 125, 1));
+    // L at 10 is ↑: K's 18/19 (n = 125).
+    let p = plan_with('L', 10.0, Inspection::Tightened);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('K', 125, 18, 19));
+    // Row A has no plan up to AQL 10: its ↓ at 10 runs to D's 1/2 (n = 8), more than a lot of
+    // 5, so the whole lot is inspected.
+    let p = single_sampling_plan(5, 10.0, InspectionLevel::II, Inspection::Tightened).unwrap();
+    assert_eq!((p.code_letter, p.plan_letter, p.sample_size, p.inspect_all, p.accept), ('A', 'D', 5, true, 1));
+    // The arrows below R end at row S, n = 3150, Ac 1, Re 2; R's own 0/1 is at AQL 0.010.
+    let p = plan_with('R', 0.015, Inspection::Tightened);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('S', 3150, 1, 2));
+    let p = plan_with('R', 0.010, Inspection::Tightened);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('R', 2000, 0, 1));
+    // Tightened is never looser than normal at the same code letter and AQL: same n, lower or
+    // equal Ac, or a larger sample.
+    for letter in "ABCDEFGHJKLMNPQ".chars() {
+        for aql in AQLS {
+            let (n, t) = (plan_with(letter, aql, Inspection::Normal), plan_with(letter, aql, Inspection::Tightened));
+            if n.sample_size == t.sample_size {
+                assert!(t.accept <= n.accept, "{letter} at AQL {aql}: {n:?} vs {t:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn reduced_plans_follow_table_2c() {
+    // ANSI/ASQ Z1.4-2008 Table II-C (= MIL-STD-105E): reduced sample sizes 2, 2, 2, 3, 5, 8,
+    // 13, 20, 32, 50, 80, 125, 200, 315, 500, 800 for A … R.
+    for (letter, n) in "DEFGHJKLMNPQ".chars().zip([3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500]) {
+        // At the letter's own 0/1 diagonal the plan is the letter's own.
+        let aql = AQLS[14 - CODE_LETTERS.iter().position(|c| *c == letter).unwrap()];
+        let p = plan_with(letter, aql, Inspection::Reduced);
+        assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), (letter, n, 0, 1), "{letter}");
+    }
+    // Row J (n = 32): 0.65 → 0/2, 1.0 → 1/3, 1.5 → 1/4, 2.5 → 2/5, 4.0 → 3/6, 6.5 → 5/8,
+    // 10 → 7/10; row K (n = 50) at 10 → 10/13: the cells with Re > Ac + 1.
+    for (aql, ac, re) in [(0.65, 0, 2), (1.0, 1, 3), (1.5, 1, 4), (2.5, 2, 5), (4.0, 3, 6), (6.5, 5, 8), (10.0, 7, 10)]
+    {
+        let p = plan_with('J', aql, Inspection::Reduced);
+        assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('J', 32, ac, re), "J at AQL {aql}");
+    }
+    let p = plan_with('K', 10.0, Inspection::Reduced);
+    assert_eq!((p.sample_size, p.accept, p.reject), (50, 10, 13));
+    // Arrows as in Table 2-A, to the reduced plan of the row they reach: J at 0.25 ↑ → H's
+    // 0/1 (n = 20); J at 0.40 ↓ → K's 0/2 (n = 50).
+    let p = plan_with('J', 0.25, Inspection::Reduced);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('H', 20, 0, 1));
+    let p = plan_with('J', 0.40, Inspection::Reduced);
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('K', 50, 0, 2));
+    // A count in the gap accepts the lot but reinstates normal inspection.
+    let p = plan_with('J', 2.5, Inspection::Reduced);
+    assert_eq!(
+        (0..=6).map(|d| p.reinstates_normal(d)).collect::<Vec<_>>(),
+        [false, false, false, true, true, false, false]
+    );
 }
