@@ -16,7 +16,7 @@ pub fn label_color(spec: &TaskSpec, control: &str, label: &str) -> Option<String
 }
 
 /// Whether `color` looks like a CSS colour (`#abc`, `teal`, `rgb(1 2 3 / 50%)`) and nothing
-/// more. The value lands in a `style` attribute, so `;`, `:`, quotes and `url(` stay out.
+/// more. The value lands in inline CSS (see [`color_style`]), so `;`, `:`, quotes and `url(` stay out.
 pub fn is_plain_css_color(color: &str) -> bool {
     !color.is_empty()
         && color.len() <= 64
@@ -24,6 +24,15 @@ pub fn is_plain_css_color(color: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '#' | '(' | ')' | ',' | '.' | '%' | ' ' | '/'))
         && !color.to_ascii_lowercase().contains("url")
+}
+
+/// The inline CSS that gives an element its label colour (`--label-color`), or `""`.
+///
+/// Elements get it as the `style` *property* (`~style` in `html!`), which is CSSOM: the
+/// server's Content-Security-Policy (`style-src 'self'`, nothing inline) blocks `style`
+/// attributes but not scripted style changes.
+pub fn color_style(color: Option<&str>) -> String {
+    color.map(|c| format!("--label-color: {c}")).unwrap_or_default()
 }
 
 /// The hotkey of `label` of `control`, for display.

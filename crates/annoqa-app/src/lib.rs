@@ -4,10 +4,12 @@
 //! the answer live with `annoqa_core::validate`, submits it to the server and shows gold
 //! feedback computed with `annoqa_core::score_gold`, the same functions the server runs.
 //!
-//! Code map: [`components`] (views, [`components::App`] is the root), [`state`] (the annotator
-//! page's state machine, DOM-free), [`selection`] (DOM selection to text offsets),
-//! [`spans`] (text with overlapping spans marked), [`markdown`] (guidelines, never as raw
-//! HTML), [`api_client`] (the server's JSON API), [`hooks`], [`route`].
+//! Code map: [`components`] (views, [`components::App`] is the root: session check, login,
+//! logout), [`state`] (the annotator page's state machine, DOM-free), [`submission`]
+//! (idempotency keys and retries), [`selection`] (DOM selection to text offsets), [`spans`]
+//! (text with overlapping spans marked), [`markdown`] (guidelines, never as raw HTML),
+//! [`api_client`] (every request to the server: cookies, CSRF header, 401 → login), [`hooks`],
+//! [`route`].
 
 pub mod api_client;
 pub mod components;
@@ -19,6 +21,7 @@ pub mod route;
 pub mod selection;
 pub mod spans;
 pub mod state;
+pub mod submission;
 
 pub use components::App;
 

@@ -72,7 +72,12 @@ enum FrameKind {
 fn element(name: &'static str, attributes: Vec<(&'static str, String)>, children: Vec<Html>) -> Html {
     let mut tag = VTag::new(name);
     for (key, value) in attributes {
-        tag.add_attribute(key, value);
+        // The CSP allows no `style` attributes; the style property (CSSOM) is allowed.
+        if key == "style" {
+            tag.add_property(key, value);
+        } else {
+            tag.add_attribute(key, value);
+        }
     }
     tag.add_children(children);
     tag.into()

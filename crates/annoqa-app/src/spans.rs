@@ -5,9 +5,9 @@
 //! DOM offsets inside the container map one-to-one onto text offsets (see [`crate::selection`]).
 
 use annoqa_core::{Region, RegionValue, TaskSpec};
-use yew::{classes, html, AttrValue, Classes, Html};
+use yew::{classes, html, Classes, Html};
 
-use crate::labels::label_color;
+use crate::labels::{color_style, label_color};
 
 /// One span to mark.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,14 +96,14 @@ fn mark(span: &SpanMark, first: bool, last: bool, inner: Html) -> Html {
     // The label chip is drawn by CSS from `data-label` on the last piece only, so a span cut by
     // an overlapping one still shows one chip, and the chip is no text node.
     let edges = classes!(first.then_some("span-start"), last.then_some("span-end"));
-    let style: Option<AttrValue> = span.color.as_ref().map(|c| format!("--label-color: {c}").into());
+    let style = color_style(span.color.as_deref());
     match &span.region {
         Some(region) => html! {
             <mark class={classes!("span", edges, span.classes.clone())} data-region={region.clone()}
-                data-label={span.label.clone()} style={style}>{ inner }</mark>
+                data-label={span.label.clone()} ~style={style}>{ inner }</mark>
         },
         None => html! {
-            <mark class={classes!("pending-selection", edges)} data-label={span.label.clone()} style={style}>{ inner }</mark>
+            <mark class={classes!("pending-selection", edges)} data-label={span.label.clone()} ~style={style}>{ inner }</mark>
         },
     }
 }

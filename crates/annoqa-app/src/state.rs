@@ -15,6 +15,7 @@ use annoqa_core::{
 use yew::Reducible;
 
 use crate::selection::TextSelection;
+use crate::submission::PendingSubmission;
 
 /// A label of a control, e.g. `PERSON` of `entities`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,8 +124,11 @@ pub struct SubmitFailure {
     pub message: String,
     /// The server's validation errors, when it refused the annotation.
     pub findings: Vec<Finding>,
-    /// The server already has an answer for this item from this annotator.
+    /// The server will not take an answer for this item from this annotator any more (already
+    /// submitted, lease lost): the way on is the next item.
     pub already_submitted: bool,
+    /// The server was not reached: trying again sends the same submission with the same key.
+    pub unreachable: bool,
 }
 
 /// One item on screen and everything drawn on it.
@@ -143,6 +147,11 @@ pub struct Session {
     pub phase: Phase,
     pub gold: Option<GoldView>,
     pub failure: Option<SubmitFailure>,
+    /// The last submission sent and not answered for good; submitting the same answer again
+    /// reuses it, idempotency key and all.
+    pub submission: Option<PendingSubmission>,
+    /// Why the submission is being sent again, while it is.
+    pub retrying: Option<String>,
 }
 
 impl Session {
@@ -157,6 +166,8 @@ impl Session {
             phase: Phase::Editing,
             gold: None,
             failure: None,
+            submission: None,
+            retrying: None,
         }
     }
 
@@ -189,10 +200,11 @@ impl Session {
             .collect()
     }
 
-    pub fn submit_request(&self, annotator: &str, now_ms: f64) -> SubmitRequest {
+    pub fn submit_request(&self, now_ms: f64) -> SubmitRequest {
         let elapsed = (now_ms - self.shown_at_ms).max(0.0);
         SubmitRequest {
-            annotator: annotator.to_string(),
+            // The server takes the submitter from the session.
+            annotator: String::new(),
             // `as` saturates, and `elapsed` is finite and non-negative here.
             lead_time_ms: elapsed.round() as u64,
             regions: self.regions.clone(),
@@ -286,8 +298,6 @@ impl Session {
 /// What the page shows in place of the task.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Work {
-    /// No annotator name yet, so nothing can be assigned.
-    NoAnnotator,
     Loading,
     LoadFailed(String),
     /// Every item is done.
@@ -334,7 +344,6 @@ pub enum SubmitIntent {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    NoAnnotator,
     Loading,
     LoadFailed(String),
     Loaded {
@@ -358,9 +367,18 @@ pub enum Action {
     ConfirmWarnings,
     SubmitStarted {
         local_gold: Option<GoldView>,
+        submission: PendingSubmission,
+    },
+    /// An attempt failed in a way that sending the same submission again can fix.
+    SubmitRetrying {
+        submission: PendingSubmission,
+        reason: String,
     },
     SubmitSucceeded(SubmitResponse),
-    SubmitFailed(SubmitFailure),
+    SubmitFailed {
+        failure: SubmitFailure,
+        submission: PendingSubmission,
+    },
     DismissFailure,
     ShowNotice(String),
     /// Hide the notice with this id (a later notice stays).
@@ -398,7 +416,6 @@ impl AnnotatorState {
 
     pub fn apply(&mut self, action: Action) {
         match action {
-            Action::NoAnnotator => self.work = Work::NoAnnotator,
             Action::Loading => self.work = Work::Loading,
             Action::LoadFailed(message) => self.work = Work::LoadFailed(message),
             Action::Loaded { next, now_ms } => {
@@ -465,13 +482,23 @@ impl AnnotatorState {
                     session.phase = Phase::ConfirmingWarnings;
                 }
             }
-            Action::SubmitStarted { local_gold } => {
+            Action::SubmitStarted { local_gold, submission } => {
                 if let Some(session) = self.editable_session() {
                     session.phase = Phase::Submitting;
                     session.pending = None;
                     session.selected_region = None;
                     session.failure = None;
+                    session.retrying = None;
                     session.gold = local_gold;
+                    session.submission = Some(submission);
+                }
+            }
+            Action::SubmitRetrying { submission, reason } => {
+                if let Work::Annotating(session) = &mut self.work {
+                    if session.phase == Phase::Submitting {
+                        session.submission = Some(submission);
+                        session.retrying = Some(reason);
+                    }
                 }
             }
             Action::SubmitSucceeded(response) => {
@@ -482,16 +509,21 @@ impl AnnotatorState {
                     if let Some(reveal) = response.gold {
                         session.gold = Some(GoldView::from_server(reveal));
                     }
+                    session.submission = None;
+                    session.retrying = None;
                     // Without any gold there is nothing to review; the page loads the next item.
                     session.phase = Phase::Reviewing;
                 }
             }
-            Action::SubmitFailed(failure) => {
+            Action::SubmitFailed { failure, submission } => {
                 if let Work::Annotating(session) = &mut self.work {
-                    // Back to editing with every region intact, so nothing is lost.
+                    // Back to editing with every region intact, so nothing is lost; the
+                    // submission stays, so sending the same answer again reuses its key.
                     session.phase = Phase::Editing;
                     session.gold = None;
                     session.failure = Some(failure);
+                    session.retrying = None;
+                    session.submission = Some(submission);
                 }
             }
             Action::DismissFailure => {

@@ -1,10 +1,12 @@
 //! Native unit tests of the DOM-free parts: the annotator state machine, span segmentation,
 //! selection trimming, routes and link filtering. Browser behaviour is in `tests/it`.
 
-use annoqa_core::api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitResponse};
+use annoqa_core::api::{self, AssignedItem, GoldReveal, NextItem, Progress, Role, SubmitResponse, UserView};
 use annoqa_core::{Finding, Gold, GoldMode, Item, Media, Region, RegionValue, Severity, TaskSpec};
 
-use crate::labels::{is_plain_css_color, label_color};
+use crate::api_client::{parse_retry_after, request_headers, ClientError, Verb};
+use crate::components::{login_error_message, Auth, AuthAction};
+use crate::labels::{color_style, is_plain_css_color, label_color};
 use crate::markdown::safe_href;
 use crate::route::{parse_hash, percent_decode, Route};
 use crate::selection::{selection_from_utf16, TextSelection};
@@ -13,6 +15,7 @@ use crate::state::{
     hotkey_target, Action, AnnotatorState, GoldSource, GoldView, HotkeyTarget, LabelRef, Phase, SubmitFailure,
     SubmitIntent, Work,
 };
+use crate::submission::{hex, retry_after, Failure, PendingSubmission, Retry, MAX_ATTEMPTS};
 
 const SPEC: &str = r##"{
     "media": "text",
@@ -50,6 +53,19 @@ fn loaded(text: &str) -> AnnotatorState {
     let mut state = AnnotatorState::default();
     state.apply(Action::Loaded { next: next_item(text, None), now_ms: 1_000.0 });
     state
+}
+
+/// A new submission of the current answer with idempotency key `key`.
+fn pending(state: &AnnotatorState, key: &str) -> PendingSubmission {
+    let session = state.session().unwrap();
+    PendingSubmission::next(
+        None,
+        &session.item().id,
+        &session.regions,
+        || Some(key.into()),
+        || session.submit_request(2_000.0),
+    )
+    .unwrap()
 }
 
 fn sel(start: usize, end: usize) -> TextSelection {
@@ -182,7 +198,7 @@ fn submit_intent_follows_findings_and_phase() {
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 5)));
     assert_eq!(state.submit_intent(&[warning]), SubmitIntent::ConfirmWarnings);
-    state.apply(Action::SubmitStarted { local_gold: None });
+    state.apply(Action::SubmitStarted { local_gold: None, submission: pending(&state, "k1") });
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Wait);
 }
 
@@ -191,15 +207,19 @@ fn editing_is_frozen_while_submitting_and_a_failure_keeps_the_answer() {
     let mut state = loaded("Maria Costa");
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 11)));
-    state.apply(Action::SubmitStarted { local_gold: None });
+    state.apply(Action::SubmitStarted { local_gold: None, submission: pending(&state, "k1") });
     state.apply(Action::Selected(sel(0, 5)));
     state.apply(Action::RemoveRegion("r1".into()));
     assert_eq!(regions(&state), ["r1:0-11:PERSON"]);
-    state.apply(Action::SubmitFailed(SubmitFailure {
-        message: "could not reach the server".into(),
-        findings: Vec::new(),
-        already_submitted: false,
-    }));
+    state.apply(Action::SubmitFailed {
+        failure: SubmitFailure {
+            message: "could not reach the server".into(),
+            findings: Vec::new(),
+            already_submitted: false,
+            unreachable: true,
+        },
+        submission: pending(&state, "k1"),
+    });
     let session = state.session().unwrap();
     assert_eq!(session.phase, Phase::Editing);
     assert!(session.failure.is_some());
@@ -230,7 +250,7 @@ fn local_gold_report_is_replaced_by_the_servers() {
     let session = state.session().unwrap();
     let local = GoldView::local(&spec(), session.item(), &gold, &session.regions);
     assert_eq!(local.source, GoldSource::Local);
-    state.apply(Action::SubmitStarted { local_gold: Some(local.clone()) });
+    state.apply(Action::SubmitStarted { local_gold: Some(local.clone()), submission: pending(&state, "k1") });
     assert_eq!(state.session().unwrap().gold.as_ref().map(|g| g.source), Some(GoldSource::Local));
 
     let mut server_report = local.report.clone();
@@ -258,9 +278,12 @@ fn local_gold_report_is_replaced_by_the_servers() {
 fn lead_time_counts_from_when_the_item_was_shown() {
     let state = loaded("x");
     let session = state.session().unwrap();
-    assert_eq!(session.submit_request("demo", 3_499.6).lead_time_ms, 2_500);
+    assert_eq!(session.submit_request(3_499.6).lead_time_ms, 2_500);
     // A clock that went backwards gives zero, not a wrapped-around number.
-    assert_eq!(session.submit_request("demo", 10.0).lead_time_ms, 0);
+    assert_eq!(session.submit_request(10.0).lead_time_ms, 0);
+    // The submitter is the session's user: the request names nobody.
+    let body = serde_json::to_value(session.submit_request(10.0)).unwrap();
+    assert_eq!(body.get("annotator"), None, "{body}");
 }
 
 #[test]
@@ -396,4 +419,202 @@ fn label_colours_come_from_the_spec_only_when_plain() {
     assert_eq!(label_color(&spec, "entities", "NOPE"), None);
     assert!(is_plain_css_color("rgb(1 2 3 / 50%)"));
     assert!(!is_plain_css_color("url(javascript:x)"));
+}
+
+#[test]
+fn resubmitting_the_same_answer_reuses_the_key_and_the_body_and_an_edit_makes_a_new_one() {
+    let mut state = loaded("Maria Costa");
+    state.apply(Action::ActivateLabel(person()));
+    state.apply(Action::Selected(sel(0, 11)));
+    let first = pending(&state, "k1");
+    state.apply(Action::SubmitStarted { local_gold: None, submission: first.clone() });
+    let failure =
+        SubmitFailure { message: "offline".into(), findings: Vec::new(), already_submitted: false, unreachable: true };
+    state.apply(Action::SubmitFailed { failure, submission: first.clone() });
+
+    // Same answer, later: the same key and the same body (lead time included), no new key.
+    let session = state.session().unwrap();
+    let again = PendingSubmission::next(
+        session.submission.as_ref(),
+        &session.item().id,
+        &session.regions,
+        || panic!("a retry must not draw a new key"),
+        || session.submit_request(99_000.0),
+    )
+    .unwrap();
+    assert_eq!((again.key.as_str(), &again.request), ("k1", &first.request));
+
+    // An edit: a new submission with a new key.
+    state.apply(Action::Selected(sel(0, 5)));
+    let session = state.session().unwrap();
+    let edited = PendingSubmission::next(
+        session.submission.as_ref(),
+        &session.item().id,
+        &session.regions,
+        || Some("k2".into()),
+        || session.submit_request(99_000.0),
+    )
+    .unwrap();
+    assert_eq!(edited.key, "k2");
+    assert_eq!(edited.request.regions.len(), 2);
+
+    // Another item never reuses a key, even with the same (empty) answer.
+    let other = PendingSubmission::next(
+        Some(&first),
+        "s02",
+        &first.request.regions,
+        || Some("k3".into()),
+        || first.request.clone(),
+    )
+    .unwrap();
+    assert_eq!(other.key, "k3");
+    // Without a random source there is no new key, and nothing to send.
+    assert_eq!(PendingSubmission::next(None, "s01", &[], || None, || first.request.clone()), None);
+}
+
+#[test]
+fn success_forgets_the_submission_and_retrying_shows_why() {
+    let mut state = loaded("x");
+    state.apply(Action::ToggleChoice { control: "sentiment".into(), label: "positive".into(), multiple: false });
+    let mut submission = pending(&state, "k1");
+    state.apply(Action::SubmitStarted { local_gold: None, submission: submission.clone() });
+    submission.record_attempt();
+    state.apply(Action::SubmitRetrying { submission: submission.clone(), reason: "Still being stored".into() });
+    let session = state.session().unwrap();
+    assert_eq!(session.retrying.as_deref(), Some("Still being stored"));
+    assert_eq!(session.submission.as_ref().map(|s| s.attempts), Some(1));
+    state.apply(Action::SubmitSucceeded(SubmitResponse {
+        submission_id: 7,
+        created_at_ms: 0,
+        findings: Vec::new(),
+        gold: None,
+    }));
+    let session = state.session().unwrap();
+    assert_eq!((session.submission.as_ref(), session.retrying.as_ref()), (None, None));
+}
+
+fn attempted(times: u32) -> PendingSubmission {
+    let mut submission = PendingSubmission::next(
+        None,
+        "s01",
+        &[],
+        || Some("k".into()),
+        || api::SubmitRequest { annotator: String::new(), lead_time_ms: 0, regions: Vec::new() },
+    )
+    .unwrap();
+    submission.begin_round();
+    for _ in 0..times {
+        submission.record_attempt();
+    }
+    submission
+}
+
+fn failed(status: Option<u16>) -> Failure {
+    Failure { status, retry_after_ms: None }
+}
+
+#[test]
+fn lost_answers_are_retried_with_backoff_and_real_answers_are_not() {
+    // No answer: 0.5 s, 1 s, 2 s, then the annotator decides.
+    let backoffs: Vec<Retry> = (1..=MAX_ATTEMPTS).map(|n| retry_after(&attempted(n), failed(None))).collect();
+    assert_eq!(backoffs, [Retry::After(500), Retry::After(1000), Retry::After(2000), Retry::GiveUp]);
+    assert_eq!(retry_after(&attempted(1), failed(Some(503))), Retry::After(500));
+    // 409 on a first attempt: the key is new, so it is not "still being stored".
+    assert_eq!(retry_after(&attempted(1), failed(Some(409))), Retry::GiveUp);
+    // 409 on a retry: the first attempt is still being stored.
+    assert_eq!(retry_after(&attempted(2), failed(Some(409))), Retry::After(1000));
+    for status in [400, 401, 403, 404, 422, 500] {
+        assert_eq!(retry_after(&attempted(1), failed(Some(status))), Retry::GiveUp, "{status}");
+    }
+    // The server's Retry-After, within bounds.
+    let asked = |ms| retry_after(&attempted(1), Failure { status: Some(503), retry_after_ms: Some(ms) });
+    assert_eq!((asked(3000), asked(100), asked(60_000)), (Retry::After(3000), Retry::After(500), Retry::After(10_000)));
+}
+
+#[test]
+fn pressing_submit_again_starts_a_new_round_but_stays_a_retry() {
+    let mut submission = attempted(MAX_ATTEMPTS);
+    assert_eq!(retry_after(&submission, failed(None)), Retry::GiveUp);
+    submission.begin_round();
+    submission.record_attempt();
+    // The key went out before, so a 409 now means the first attempt is still being stored.
+    assert!(submission.is_retry());
+    assert_eq!(retry_after(&submission, failed(Some(409))), Retry::After(500));
+}
+
+#[test]
+fn keys_are_lower_case_hex() {
+    assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    assert_eq!(hex(&[]), "");
+}
+
+#[test]
+fn only_requests_that_change_data_carry_the_csrf_header() {
+    let names = |headers: Vec<(&'static str, String)>| -> Vec<String> {
+        headers.into_iter().map(|(name, value)| format!("{name}: {value}")).collect()
+    };
+    assert_eq!(names(request_headers(Verb::Get, false, None)), ["accept: application/json"]);
+    assert_eq!(
+        names(request_headers(Verb::Post, true, Some("abc"))),
+        [
+            "accept: application/json",
+            "content-type: application/json",
+            "x-requested-with: annoqa",
+            "idempotency-key: abc"
+        ]
+    );
+    assert_eq!(
+        names(request_headers(Verb::Delete, false, None)),
+        ["accept: application/json", "x-requested-with: annoqa"]
+    );
+}
+
+#[test]
+fn retry_after_is_read_in_seconds() {
+    assert_eq!(parse_retry_after(" 30 "), Some(30_000));
+    assert_eq!(parse_retry_after("999999"), Some(3_600_000));
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    assert_eq!(parse_retry_after("-1"), None);
+}
+
+fn client_error(status: Option<u16>, retry_after_ms: Option<u32>) -> ClientError {
+    ClientError { status, message: "connection refused".into(), findings: Vec::new(), retry_after_ms }
+}
+
+#[test]
+fn login_errors_say_what_to_do() {
+    assert_eq!(login_error_message(&client_error(Some(401), None)), "Wrong username or password.");
+    assert_eq!(
+        login_error_message(&client_error(Some(429), None)),
+        "Too many failed attempts. Wait a minute, then try again."
+    );
+    assert_eq!(
+        login_error_message(&client_error(Some(429), Some(30_000))),
+        "Too many failed attempts. Wait 30 seconds, then try again."
+    );
+    assert_eq!(login_error_message(&client_error(None, None)), "Could not log in: connection refused.");
+}
+
+fn user(id: i64) -> UserView {
+    UserView { id, username: format!("user{id}"), role: Role::Annotator, vendor: None }
+}
+
+#[test]
+fn a_401_while_logged_in_keeps_the_user_and_asks_for_a_login() {
+    let auth = Auth::Checking.apply(AuthAction::Checked(Ok(None)));
+    assert_eq!(auth, Auth::LoggedOut);
+    // A late 401 while logged out changes nothing.
+    assert_eq!(auth.apply(AuthAction::SessionEnded), Auth::LoggedOut);
+    let auth = auth.apply(AuthAction::LoggedIn(user(1)));
+    let auth = auth.apply(AuthAction::SessionEnded);
+    assert_eq!(auth, Auth::Expired(user(1)));
+    assert_eq!(auth.apply(AuthAction::LoggedIn(user(1))), Auth::LoggedIn(user(1)));
+    assert_eq!(auth.apply(AuthAction::LoggedOut), Auth::LoggedOut);
+    assert_eq!(Auth::Checking.apply(AuthAction::Checked(Err("down".into()))), Auth::CheckFailed("down".into()));
+}
+
+#[test]
+fn label_colours_become_a_style_property_value() {
+    assert_eq!(color_style(Some("#f6bd60")), "--label-color: #f6bd60");
+    assert_eq!(color_style(None), "");
 }

@@ -77,7 +77,20 @@ impl Ratings {
         const LANES: usize = 4;
         let k = self.categories;
         let mut cells = vec![0u32; self.units * k];
-        if k > 0 && self.coders > 0 {
+        if k > 0 && k < 8 && self.coders < 256 {
+            // The common case (a few labels, fewer than 256 coders): each unit's histogram,
+            // missing slot included, fits in the bytes of one u64 held in a register, so
+            // counting is one shift and add per rating with no memory traffic.
+            for (row, ratings) in cells.chunks_exact_mut(k).zip(self.cells.chunks_exact(self.coders)) {
+                let mut packed = 0u64;
+                for &value in ratings {
+                    packed += 1u64 << (8 * (value as usize).min(k));
+                }
+                for (c, slot) in row.iter_mut().enumerate() {
+                    *slot = ((packed >> (8 * c)) & 0xff) as u32;
+                }
+            }
+        } else if k > 0 && self.coders > 0 {
             // Missing ratings are counted in a spare slot past the last category instead of
             // being skipped: with ratings missing at random, a branch would mispredict often.
             let width = k + 1;

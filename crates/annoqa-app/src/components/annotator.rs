@@ -15,8 +15,8 @@ use yew::{
 use super::controls::ChoiceClick;
 use super::findings::finding_row;
 use super::{
-    keep_focus, Controls, FindingsPanel, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText, ShortcutsHelp,
-    SpanList,
+    keep_focus, Controls, FindingsPanel, FlagDialog, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText,
+    ShortcutsHelp, SkipDialog, SpanList,
 };
 use crate::api_client;
 use crate::dom;
@@ -26,6 +26,7 @@ use crate::spans::SpanMark;
 use crate::state::{
     hotkey_target, Action, AnnotatorState, GoldView, HotkeyTarget, Phase, Session, SubmitFailure, SubmitIntent, Work,
 };
+use crate::submission::{random_key, retry_after, Failure, PendingSubmission, Retry, MAX_ATTEMPTS};
 
 /// How long a notice ("saved") stays on screen.
 const NOTICE_MS: u32 = 3000;
@@ -48,7 +49,15 @@ enum ProjectLoad {
 #[derive(Properties, PartialEq)]
 pub struct AnnotatorPageProps {
     pub project_id: String,
-    pub annotator: String,
+    /// The logged-in user, for display; the server takes the assignee from the session.
+    pub username: String,
+}
+
+/// A dialog over the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialog {
+    Skip,
+    Flag,
 }
 
 /// The annotator page of one project: the task on the left, the guidelines on the right.
@@ -63,6 +72,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     let guidelines_open = use_state(|| true);
     let guideline_focus = use_state(|| None::<GuidelineFocus>);
     let help_open = use_state(|| false);
+    let dialog = use_state(|| None::<Dialog>);
+    // A dialog whose shortcut is down; it opens when the key comes up (see `on_keydown`).
+    let armed = use_mut_ref(|| None::<Dialog>);
     let findings_ref = use_node_ref();
     let text_ref = use_node_ref();
 
@@ -94,12 +106,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         let dispatcher = state.dispatcher();
         let generation = generation.clone();
         let project_id = props.project_id.clone();
-        let annotator = props.annotator.trim().to_string();
         Callback::from(move |()| {
-            if annotator.is_empty() {
-                dispatcher.dispatch(Action::NoAnnotator);
-                return;
-            }
             let ticket = {
                 let mut generation = generation.borrow_mut();
                 *generation += 1;
@@ -107,9 +114,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
             };
             dispatcher.dispatch(Action::Loading);
             let (dispatcher, generation) = (dispatcher.clone(), generation.clone());
-            let (project_id, annotator) = (project_id.clone(), annotator.clone());
+            let project_id = project_id.clone();
             spawn_local(async move {
-                let result = api_client::next_item(&project_id, &annotator).await;
+                let result = api_client::next_item(&project_id).await;
                 if *generation.borrow() != ticket {
                     return;
                 }
@@ -123,7 +130,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
 
     {
         let load_next = load_next.clone();
-        use_effect_with((props.project_id.clone(), props.annotator.clone(), text_task), move |(_, _, text_task)| {
+        use_effect_with((props.project_id.clone(), text_task), move |(_, text_task)| {
             if *text_task {
                 load_next.emit(());
             }
@@ -161,7 +168,6 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         session: state.session().cloned(),
         spec: loaded.as_ref().map(|p| p.spec.clone()),
         project_id: props.project_id.clone(),
-        annotator: props.annotator.trim().to_string(),
         in_flight: in_flight.clone(),
         generation: generation.clone(),
         load_next: load_next.clone(),
@@ -194,6 +200,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
             dispatcher: state.dispatcher(),
             spec: loaded.as_ref().map(|p| p.spec.clone()),
             help_open: help_open.clone(),
+            dialog: dialog.clone(),
+            armed: armed.clone(),
+            can_skip: state.session().is_some_and(Session::editable),
             on_submit: on_submit.clone(),
         }),
     );
@@ -230,6 +239,19 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
             }
         })
     };
+
+    // A dialog opens when its shortcut's key comes up, not when it goes down: the dialog moves
+    // focus into a text field, and a character event that follows the (cancelled) key-down
+    // could otherwise still type the shortcut's letter there.
+    use_document_listener("keyup", {
+        let (armed, dialog, help_open) = (armed.clone(), dialog.clone(), help_open.clone());
+        Callback::from(move |_: Event| {
+            if let Some(which) = armed.borrow_mut().take() {
+                help_open.set(false);
+                dialog.set(Some(which));
+            }
+        })
+    });
 
     // A selection made with Shift+arrows is taken when Shift is released, not on every arrow,
     // so an active label does not create a span for each step.
@@ -287,6 +309,43 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         })
     };
 
+    let close_dialog = {
+        let dialog = dialog.clone();
+        Callback::from(move |()| dialog.set(None))
+    };
+    let open_dialog = {
+        let dialog = dialog.clone();
+        Callback::from(move |which: Dialog| dialog.set(Some(which)))
+    };
+    let dialog_view = match (*dialog, &loaded) {
+        (Some(Dialog::Skip), Some(_)) => state.session().filter(|s| s.editable()).map(|session| {
+            let (dispatcher, load_next, close) = (state.dispatcher(), load_next.clone(), close_dialog.clone());
+            let item = session.item().id.clone();
+            let on_skipped = Callback::from(move |()| {
+                close.emit(());
+                dispatcher.dispatch(Action::ShowNotice(format!("Skipped item {item}.")));
+                load_next.emit(());
+            });
+            html! {
+                <SkipDialog project_id={props.project_id.clone()} item_id={session.item().id.clone()}
+                    on_close={close_dialog.clone()} {on_skipped} />
+            }
+        }),
+        (Some(Dialog::Flag), Some(project)) => {
+            let (dispatcher, close) = (state.dispatcher(), close_dialog.clone());
+            let on_sent = Callback::from(move |text: String| {
+                close.emit(());
+                dispatcher.dispatch(Action::ShowNotice(text));
+            });
+            Some(html! {
+                <FlagDialog project_id={props.project_id.clone()}
+                    item_id={state.session().map(|s| s.item().id.clone())}
+                    guidelines={project.guidelines.clone()} on_close={close_dialog.clone()} {on_sent} />
+            })
+        }
+        _ => None,
+    };
+
     let help = (*help_open).then(|| {
         let help_open = help_open.clone();
         html! {
@@ -317,8 +376,9 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
                 on_submit,
                 on_guideline: show_guideline.clone(),
                 load_next,
+                open_dialog,
             };
-            view.render(&props.annotator)
+            view.render(&props.username)
         }
     };
 
@@ -337,6 +397,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
             <section class="task" aria-label="task">{ task }</section>
             { for guidelines }
             { for help }
+            { for dialog_view }
         </div>
     }
 }
@@ -379,14 +440,15 @@ struct SendContext {
     session: Option<Session>,
     spec: Option<Rc<TaskSpec>>,
     project_id: String,
-    annotator: String,
     in_flight: Rc<RefCell<bool>>,
     generation: Rc<RefCell<u32>>,
     load_next: Callback<()>,
 }
 
 /// Sends the current annotation. A training item's report is computed and shown at once; the
-/// server's report replaces it when it arrives. On failure the annotation stays as it was.
+/// server's report replaces it when it arrives. Attempts that fail in passing (no answer, the
+/// first attempt still being stored) go again with the same idempotency key; on a real failure
+/// the annotation stays as it was, and submitting it unchanged reuses the key.
 fn make_send(cx: SendContext) -> Callback<()> {
     Callback::from(move |()| {
         let (Some(session), Some(spec)) = (cx.session.clone(), cx.spec.clone()) else {
@@ -395,48 +457,103 @@ fn make_send(cx: SendContext) -> Callback<()> {
         if *cx.in_flight.borrow() || !session.editable() {
             return;
         }
+        let now_ms = js_sys::Date::now();
+        let submission = PendingSubmission::next(
+            session.submission.as_ref(),
+            &session.item().id,
+            &session.regions,
+            random_key,
+            || session.submit_request(now_ms),
+        );
+        let Some(mut submission) = submission else {
+            cx.dispatcher.dispatch(Action::ShowNotice(
+                "This browser offers no secure random numbers (Web Crypto), so the answer cannot be sent safely."
+                    .into(),
+            ));
+            return;
+        };
+        submission.begin_round();
         *cx.in_flight.borrow_mut() = true;
-        let request = session.submit_request(&cx.annotator, js_sys::Date::now());
         let local_gold = session
             .assigned
             .training_gold
             .as_ref()
             .map(|gold| GoldView::local(&spec, session.item(), gold, &session.regions));
         let has_local_gold = local_gold.is_some();
-        cx.dispatcher.dispatch(Action::SubmitStarted { local_gold });
+        cx.dispatcher.dispatch(Action::SubmitStarted { local_gold, submission: submission.clone() });
 
         let ticket = *cx.generation.borrow();
         let (dispatcher, in_flight, generation) = (cx.dispatcher.clone(), cx.in_flight.clone(), cx.generation.clone());
         let (project_id, load_next) = (cx.project_id.clone(), cx.load_next.clone());
         spawn_local(async move {
-            let result = api_client::submit(&project_id, &session.item().id, &request).await;
+            let current = || *generation.borrow() == ticket;
+            let result = loop {
+                submission.record_attempt();
+                let result = api_client::submit(&project_id, &submission).await;
+                if !current() {
+                    break None;
+                }
+                let error = match result {
+                    Ok(response) => break Some(Ok(response)),
+                    Err(error) => error,
+                };
+                let failure = Failure { status: error.status, retry_after_ms: error.retry_after_ms };
+                match retry_after(&submission, failure) {
+                    Retry::GiveUp => break Some(Err(error)),
+                    Retry::After(ms) => {
+                        let reason = retry_reason(error.status, submission.round_attempts + 1);
+                        dispatcher.dispatch(Action::SubmitRetrying { submission: submission.clone(), reason });
+                        yew::platform::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
+                        if !current() {
+                            break None;
+                        }
+                    }
+                }
+            };
             *in_flight.borrow_mut() = false;
-            if *generation.borrow() != ticket {
-                return;
-            }
             match result {
-                Ok(response) => {
+                // The page moved on to another item meanwhile.
+                None => {}
+                Some(Ok(response)) => {
                     let review = has_local_gold || response.gold.is_some();
                     dispatcher.dispatch(Action::SubmitSucceeded(response));
                     if !review {
-                        dispatcher.dispatch(Action::ShowNotice(format!("Saved item {}.", session.item().id)));
+                        dispatcher.dispatch(Action::ShowNotice(format!("Saved item {}.", submission.item_id)));
                         load_next.emit(());
                     }
                 }
-                Err(error) => dispatcher.dispatch(Action::SubmitFailed(SubmitFailure {
-                    already_submitted: error.status == Some(409),
-                    message: error.message,
-                    findings: error.findings,
-                })),
+                Some(Err(error)) => dispatcher.dispatch(Action::SubmitFailed {
+                    failure: SubmitFailure {
+                        already_submitted: error.status == Some(409),
+                        unreachable: matches!(error.status, None | Some(502..=504)),
+                        message: error.message,
+                        findings: error.findings,
+                    },
+                    submission,
+                }),
             }
         });
     })
+}
+
+/// What the annotator reads while a submission goes again.
+fn retry_reason(status: Option<u16>, next_attempt: u32) -> String {
+    let why = match status {
+        Some(409) => "Still being stored; checking again",
+        None => "No answer from the server; retrying",
+        Some(_) => "The server is unavailable; retrying",
+    };
+    format!("{why} (attempt {next_attempt} of {MAX_ATTEMPTS})…")
 }
 
 struct KeyContext {
     dispatcher: UseReducerDispatcher<AnnotatorState>,
     spec: Option<Rc<TaskSpec>>,
     help_open: yew::UseStateHandle<bool>,
+    dialog: yew::UseStateHandle<Option<Dialog>>,
+    armed: Rc<RefCell<Option<Dialog>>>,
+    /// An item is on screen and not submitted yet.
+    can_skip: bool,
     on_submit: Callback<bool>,
 }
 
@@ -456,8 +573,23 @@ fn on_keydown(cx: KeyContext) -> Callback<Event> {
         {
             return;
         }
+        // A dialog takes the keyboard; it closes itself on Escape.
+        if cx.dialog.is_some() {
+            return;
+        }
         let key = event.key();
+        // Shift+letter, so the task's own single-letter hotkeys stay free (they match either
+        // case only without Shift, e.g. under Caps Lock).
+        let shifted = |letter: &str| event.shift_key() && key.eq_ignore_ascii_case(letter);
         let handled = match key.as_str() {
+            _ if shifted("s") && cx.can_skip => {
+                *cx.armed.borrow_mut() = Some(Dialog::Skip);
+                true
+            }
+            _ if shifted("f") => {
+                *cx.armed.borrow_mut() = Some(Dialog::Flag);
+                true
+            }
             "?" => {
                 cx.help_open.set(!*cx.help_open);
                 true
@@ -510,10 +642,11 @@ struct TaskView<'a> {
     on_submit: Callback<bool>,
     on_guideline: Callback<String>,
     load_next: Callback<()>,
+    open_dialog: Callback<Dialog>,
 }
 
 impl TaskView<'_> {
-    fn render(self, annotator: &str) -> Html {
+    fn render(self, username: &str) -> Html {
         let state = self.state;
         let progress = match (&state.progress, &state.work) {
             (Some(p), Work::Annotating(_)) => {
@@ -527,11 +660,6 @@ impl TaskView<'_> {
             html! { <p id="notice" class="notice" role="status">{ n.text.clone() }</p> }
         });
         let body = match &state.work {
-            Work::NoAnnotator => html! {
-                <div class="panel">
-                    <p>{ "Enter your name in the Annotator field at the top to get items." }</p>
-                </div>
-            },
             Work::Loading => html! { <p class="loading">{ "Loading the next item…" }</p> },
             Work::LoadFailed(message) => {
                 let load_next = self.load_next.clone();
@@ -561,7 +689,7 @@ impl TaskView<'_> {
                 <header class="task-header">
                     <h1>{ self.project.view.title.clone() }</h1>
                     <p id="progress" class="progress">{ progress }</p>
-                    <p class="annotator-name">{ "annotating as " }<strong>{ annotator.to_string() }</strong></p>
+                    <p class="annotator-name">{ "annotating as " }<strong>{ username.to_string() }</strong></p>
                     <p class="help-hint">{ "Press " }<kbd>{ "?" }</kbd>{ " for shortcuts" }</p>
                 </header>
                 { for notice }
@@ -671,12 +799,25 @@ impl TaskView<'_> {
         let anyway = self.on_submit.reform(|_: MouseEvent| true);
         let sending = session.phase == Phase::Submitting;
         let errors = self.findings.iter().any(|f| f.severity == Severity::Error);
+        let skip = self.open_dialog.reform(|_: MouseEvent| Dialog::Skip);
+        let flag = self.open_dialog.reform(|_: MouseEvent| Dialog::Flag);
         html! {
             <div class="submit-bar">
                 <button id="submit" type="button" class="primary" disabled={!session.editable()}
                     aria-busy={sending.to_string()} onmousedown={keep_focus()} onclick={submit}>
                     { if sending { "Submitting…" } else { "Submit" } }<kbd>{ "Enter" }</kbd>
                 </button>
+                <button id="skip" type="button" disabled={!session.editable()} onclick={skip}
+                    title="Give this item back with a reason">
+                    { "Skip" }<kbd>{ "Shift+S" }</kbd>
+                </button>
+                <button id="flag" type="button" onclick={flag}
+                    title="Report an unclear item or guideline, a wrong gold answer or bad media">
+                    { "Flag" }<kbd>{ "Shift+F" }</kbd>
+                </button>
+                if let (true, Some(reason)) = (sending, &session.retrying) {
+                    <p id="submit-retrying" class="retrying" role="status">{ reason.clone() }</p>
+                }
                 if session.phase == Phase::ConfirmingWarnings {
                     <p id="confirm-warnings" class="confirm" role="alert">
                         { "The annotation has warnings. Press Enter again or " }
@@ -698,7 +839,10 @@ impl TaskView<'_> {
             <div id="error-banner" class="banner banner-error" role="alert">
                 <p>
                     <strong>{ "Not submitted: " }</strong>{ failure.message.clone() }
-                    if !failure.already_submitted {
+                    if failure.unreachable {
+                        { ". Your annotation is kept; trying again sends the same submission, so it cannot be \
+                           stored twice." }
+                    } else if !failure.already_submitted {
                         { ". Your annotation is kept; fix it or try again." }
                     }
                 </p>
@@ -708,6 +852,10 @@ impl TaskView<'_> {
                     </ul>
                 }
                 <div class="banner-actions">
+                    if failure.unreachable {
+                        <button id="retry-submit" type="button" class="primary"
+                            onclick={self.on_submit.reform(|_: MouseEvent| true)}>{ "Try again" }</button>
+                    }
                     if failure.already_submitted {
                         <button type="button" class="primary" onclick={next}>{ "Load the next item" }</button>
                     }

@@ -1,30 +1,149 @@
-use web_sys::{Event, HtmlInputElement};
-use yew::{component, html, Callback, Html, TargetCast};
+use std::rc::Rc;
 
-use super::{AnnotatorPage, ProjectList};
-use crate::hooks::{use_hash_route, use_local_storage};
+use annoqa_core::api::UserView;
+use wasm_bindgen_futures::spawn_local;
+use yew::{component, html, use_effect_with, use_reducer, use_state, Callback, Html, MouseEvent, Reducible};
+
+use super::{AnnotatorPage, LoginPage, ProjectList};
+use crate::api_client;
+use crate::hooks::use_hash_route;
 use crate::route::Route;
 
-/// `localStorage` key of the annotator's name.
-const ANNOTATOR_KEY: &str = "annoqa.annotator";
-const DEFAULT_ANNOTATOR: &str = "demo";
+/// Who is using the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Auth {
+    /// Asking the server whether the browser has a session.
+    Checking,
+    /// The server could not say (down, unreachable).
+    CheckFailed(String),
+    LoggedOut,
+    LoggedIn(UserView),
+    /// A request answered 401 while the user worked: the page stays, a login covers it.
+    Expired(UserView),
+}
 
-/// The root: a header with the annotator's name, then the page the URL hash names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuthAction {
+    Check,
+    Checked(Result<Option<UserView>, String>),
+    LoggedIn(UserView),
+    /// A request answered 401.
+    SessionEnded,
+    LoggedOut,
+}
+
+impl Auth {
+    pub fn apply(&self, action: AuthAction) -> Auth {
+        match action {
+            AuthAction::Check => Auth::Checking,
+            AuthAction::Checked(Ok(Some(user))) | AuthAction::LoggedIn(user) => Auth::LoggedIn(user),
+            AuthAction::Checked(Ok(None)) | AuthAction::LoggedOut => Auth::LoggedOut,
+            AuthAction::Checked(Err(message)) => Auth::CheckFailed(message),
+            AuthAction::SessionEnded => match self {
+                Auth::LoggedIn(user) => Auth::Expired(user.clone()),
+                // A late 401 from before the login, or while logged out: nothing changes.
+                other => other.clone(),
+            },
+        }
+    }
+}
+
+impl Reducible for Auth {
+    type Action = AuthAction;
+
+    fn reduce(self: Rc<Self>, action: AuthAction) -> Rc<Self> {
+        Rc::new(self.apply(action))
+    }
+}
+
+/// The root: checks the session, shows the login page or the page the URL hash names (which
+/// the login keeps, so the user lands where they meant to go), with the user and a logout
+/// button in the header.
 #[component]
 pub fn App() -> Html {
     let route = use_hash_route();
-    let (annotator, set_annotator) = use_local_storage(ANNOTATOR_KEY, DEFAULT_ANNOTATOR);
+    let auth = use_reducer(|| Auth::Checking);
+    let logout_error = use_state(|| None::<String>);
 
-    let onchange = Callback::from(move |event: Event| {
-        let input: HtmlInputElement = event.target_unchecked_into();
-        set_annotator.emit(input.value().trim().to_string());
-    });
+    let check = {
+        let dispatcher = auth.dispatcher();
+        Callback::from(move |()| {
+            dispatcher.dispatch(AuthAction::Check);
+            let dispatcher = dispatcher.clone();
+            spawn_local(async move {
+                let result = api_client::current_session().await.map_err(|e| e.message);
+                dispatcher.dispatch(AuthAction::Checked(result));
+            });
+        })
+    };
+    {
+        let (check, dispatcher) = (check.clone(), auth.dispatcher());
+        use_effect_with((), move |_| {
+            api_client::set_session_ended_handler(Some(Callback::from(move |()| {
+                dispatcher.dispatch(AuthAction::SessionEnded);
+            })));
+            check.emit(());
+            || api_client::set_session_ended_handler(None)
+        });
+    }
 
-    let page = match &route {
-        Route::Projects => html! { <ProjectList /> },
+    let on_login = {
+        let dispatcher = auth.dispatcher();
+        Callback::from(move |user: UserView| dispatcher.dispatch(AuthAction::LoggedIn(user)))
+    };
+    let logout = {
+        let (dispatcher, logout_error) = (auth.dispatcher(), logout_error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (dispatcher, logout_error) = (dispatcher.clone(), logout_error.clone());
+            spawn_local(async move {
+                match api_client::logout().await {
+                    Ok(()) => {
+                        logout_error.set(None);
+                        dispatcher.dispatch(AuthAction::LoggedOut);
+                    }
+                    Err(error) => logout_error.set(Some(format!("Could not log out: {}", error.message))),
+                }
+            });
+        })
+    };
+
+    let page = |user: &UserView| match &route {
+        Route::Projects => html! { <ProjectList key={user.id.to_string()} /> },
         Route::Project(id) => html! {
-            <AnnotatorPage key={id.clone()} project_id={id.clone()} annotator={annotator.clone()} />
+            // Keyed by user too: someone else logging in gets a fresh page, not the last one's work.
+            <AnnotatorPage key={format!("{}/{id}", user.id)} project_id={id.clone()} username={user.username.clone()} />
         },
+    };
+    let (user, body) = match &*auth {
+        Auth::Checking => (None, html! { <p class="loading">{ "Checking your session…" }</p> }),
+        Auth::CheckFailed(message) => (
+            None,
+            html! {
+                <div class="banner banner-error" role="alert">
+                    <p>{ format!("Could not reach the server: {message}") }</p>
+                    <button type="button" onclick={check.reform(|_: MouseEvent| ())}>{ "Try again" }</button>
+                </div>
+            },
+        ),
+        Auth::LoggedOut => (None, html! { <LoginPage on_login={on_login.clone()} /> }),
+        // The same structure whether or not the session ended, so the page under the login
+        // keeps its state (the annotation in progress).
+        Auth::LoggedIn(user) | Auth::Expired(user) => {
+            let expired = matches!(&*auth, Auth::Expired(_));
+            (
+                Some(user),
+                html! {
+                    <>
+                        { page(user) }
+                        if expired {
+                            <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="login-title">
+                                <LoginPage expired_user={user.username.clone()} on_login={on_login.clone()} />
+                            </div>
+                        }
+                    </>
+                },
+            )
+        }
     };
 
     html! {
@@ -32,17 +151,22 @@ pub fn App() -> Html {
             <header class="topbar">
                 <a class="brand" href={Route::Projects.hash()}>{ "annoqa" }</a>
                 <nav class="breadcrumbs" aria-label="breadcrumbs">
-                    if matches!(route, Route::Project(_)) {
+                    if user.is_some() && matches!(route, Route::Project(_)) {
                         <a href={Route::Projects.hash()}>{ "All projects" }</a>
                     }
                 </nav>
-                <label class="annotator-field">
-                    <span>{ "Annotator" }</span>
-                    <input id="annotator" type="text" value={annotator} {onchange}
-                        autocomplete="username" spellcheck="false" placeholder="your name" />
-                </label>
+                if let Some(user) = user {
+                    <div class="user-box">
+                        if let Some(message) = &*logout_error {
+                            <span class="form-error" role="alert">{ message.clone() }</span>
+                        }
+                        <span id="current-user" class="user-name">{ user.username.clone() }</span>
+                        <span id="current-role" class="user-role">{ user.role.as_str() }</span>
+                        <button id="logout" type="button" onclick={logout}>{ "Log out" }</button>
+                    </div>
+                }
             </header>
-            <main id="page">{ page }</main>
+            <main id="page">{ body }</main>
         </>
     }
 }

@@ -1,10 +1,10 @@
 use std::rc::Rc;
 
 use annoqa_core::{Control, ControlKind, Label, TaskSpec};
-use yew::{classes, component, html, AttrValue, Callback, Html, MouseEvent, Properties};
+use yew::{classes, component, html, Callback, Html, MouseEvent, Properties};
 
 use super::{guideline_link, keep_focus};
-use crate::labels::{is_plain_css_color, label_color};
+use crate::labels::{color_style, is_plain_css_color, label_color};
 use crate::state::LabelRef;
 
 /// A click on a choice label: the control, the label and whether several may be chosen.
@@ -70,10 +70,6 @@ fn control_group(props: &ControlsProps, control: &Control) -> Html {
     }
 }
 
-fn color_style(color: &str) -> AttrValue {
-    format!("--label-color: {color}").into()
-}
-
 /// A span label always has a colour (its highlights need one); a choice shows a swatch only
 /// when the spec gives it a colour.
 fn button_body(label: &Label, swatch: bool) -> Html {
@@ -97,7 +93,7 @@ fn span_label_button(props: &ControlsProps, control: &Control, label: &Label) ->
     html! {
         <button type="button" class={classes!("label-btn", active.then_some("active"))}
             data-label={label.value.clone()} aria-pressed={active.to_string()} title={title}
-            style={label_color(&props.spec, &control.name, &label.value).map(|c| color_style(&c))}
+            ~style={color_style(label_color(&props.spec, &control.name, &label.value).as_deref())}
             disabled={props.disabled} onmousedown={keep_focus()}
             onclick={Callback::from(move |_: MouseEvent| on_label.emit(target.clone()))}>
             { button_body(label, true) }
@@ -113,7 +109,7 @@ fn choice_button(props: &ControlsProps, control: &Control, label: &Label, multip
     html! {
         <button type="button" class={classes!("choice-btn", chosen.then_some("chosen"))}
             data-label={label.value.clone()} aria-pressed={chosen.to_string()}
-            style={color.map(color_style)} disabled={props.disabled} onmousedown={keep_focus()}
+            ~style={color_style(color)} disabled={props.disabled} onmousedown={keep_focus()}
             onclick={Callback::from(move |_: MouseEvent| on_choice.emit(click.clone()))}>
             { button_body(label, color.is_some()) }
         </button>

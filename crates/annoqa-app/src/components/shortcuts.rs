@@ -37,6 +37,8 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
         ("Enter", "Submit; after feedback, next item"),
         ("Escape", "Clear the selection and the active label"),
         ("Delete / Backspace", "Remove the selected span"),
+        ("Shift+S", "Skip the item, with a reason"),
+        ("Shift+F", "Flag the item or a guideline section (unclear, wrong gold, bad media)"),
         ("?", "Show or hide this help"),
     ];
     rows.extend(general.iter().map(|(k, v)| (k.to_string(), v.to_string())));

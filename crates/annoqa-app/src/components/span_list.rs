@@ -2,6 +2,7 @@ use annoqa_core::text;
 use yew::{classes, component, html, AttrValue, Callback, Html, MouseEvent, Properties};
 
 use super::keep_focus;
+use crate::labels::color_style;
 use crate::spans::SpanMark;
 
 #[derive(Properties, PartialEq)]
@@ -37,7 +38,7 @@ fn span_row(props: &SpanListProps, mark: &SpanMark) -> Html {
     let id = mark.region.clone().unwrap_or_default();
     let quote = text::slice(&props.text, mark.start, mark.end).unwrap_or_default().to_string();
     let selected = props.selected.as_deref() == Some(id.as_str());
-    let style: Option<AttrValue> = mark.color.as_ref().map(|c| format!("--label-color: {c}").into());
+    let style = color_style(mark.color.as_deref());
     let select = {
         let on_select = props.on_select.clone();
         let id = id.clone();
@@ -51,7 +52,7 @@ fn span_row(props: &SpanListProps, mark: &SpanMark) -> Html {
     html! {
         <li key={id.clone()}
             class={classes!("span-row", selected.then_some("selected"), mark.classes.clone())}
-            data-region={id.clone()} style={style}>
+            data-region={id.clone()} ~style={style}>
             <button type="button" class="span-pick" onmousedown={keep_focus()} onclick={select}
                 disabled={!props.editable} aria-pressed={selected.to_string()}>
                 <span class="chip">{ mark.label.clone() }</span>

@@ -7,7 +7,9 @@ use wasm_bindgen_test::wasm_bindgen_test_configure;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod client;
 mod core_in_wasm;
+mod login;
 mod markdown;
 mod selection;
 mod support;

@@ -150,3 +150,34 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// `Ratings::counts` has a packed path (fewer than 8 categories and 256 coders) and a
+    /// general one; both must count exactly what a plain tally counts.
+    #[test]
+    fn counts_tally_every_rating(
+        k in prop::sample::select(vec![1usize, 3, 7, 8, 12]),
+        coders in prop::sample::select(vec![1usize, 4, 255, 256, 300]),
+        seed in any::<u64>(),
+    ) {
+        let units = 6;
+        let mut rng = crate::rng::Rng::seed_from_u64(seed);
+        let mut ratings = Ratings::new(units, coders, k);
+        for unit in 0..units {
+            for coder in 0..coders {
+                let value = (rng.next_f64() < 0.8).then(|| rng.below(k as u64) as u32);
+                ratings.set(unit, coder, value).unwrap();
+            }
+        }
+        let counts = ratings.counts();
+        for unit in 0..units {
+            let mut tally = vec![0u32; k];
+            for coder in 0..coders {
+                if let Some(value) = ratings.get(unit, coder) {
+                    tally[value as usize] += 1;
+                }
+            }
+            prop_assert_eq!(counts.unit(unit), &tally[..]);
+        }
+    }
+}
