@@ -12,6 +12,7 @@ mod bench;
 mod ci;
 mod crosscheck;
 mod dist;
+mod fuzz;
 mod install;
 mod pins;
 mod postgres;
@@ -46,6 +47,8 @@ commands:
   bench                 criterion benchmarks natively, the same work in headless Chromium, then
                         the statistics side by side with krippendorff, statsmodels and crowd-kit
                         on the same data (table in target/bench/stats/side_by_side.md)
+  fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video) for N
+                        seconds each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
                         against krippendorff, statsmodels, scikit-learn and irrCAC (Python venvs
                         from PyPI in the tools directory), to 1e-9
@@ -61,6 +64,7 @@ pub(crate) enum Command {
     Test,
     Bench,
     Crosscheck,
+    Fuzz { seconds: u64 },
     Help,
 }
 
@@ -78,6 +82,16 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
         Some("bench") => Command::Bench,
         Some("crosscheck") => Command::Crosscheck,
         Some("help" | "--help" | "-h") => Command::Help,
+        Some("fuzz") => {
+            return match rest.as_slice() {
+                [] => Ok(Command::Fuzz { seconds: fuzz::DEFAULT_SECONDS }),
+                [flag, value] if flag == "--seconds" => match value.to_str().and_then(|v| v.parse().ok()) {
+                    Some(seconds) => Ok(Command::Fuzz { seconds }),
+                    None => bail!("--seconds needs a whole number, not `{}`", value.to_string_lossy()),
+                },
+                [arg, ..] => bail!("unexpected argument `{}`; usage: cargo xtask fuzz [--seconds N]", arg.to_string_lossy()),
+            };
+        }
         Some("run") => {
             return match rest.split_first() {
                 None => Ok(Command::Run { serve_args: rest }),
@@ -135,6 +149,7 @@ fn try_main() -> Result<ExitCode> {
         Command::Run { serve_args } => dist::run(&root, &serve_args)?,
         Command::Bench => bench::bench(&root)?,
         Command::Crosscheck => crosscheck::crosscheck(&root)?,
+        Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds)?,
         Command::Test => {
             if !ci::run(&root) {
                 return Ok(ExitCode::FAILURE);

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod media;
 mod qa;
 mod stats;
+mod user;
 
 #[derive(Parser)]
 #[command(name = "annoqa", version, about = "Annotation QA: live validation, gold checks, agreement")]
@@ -19,21 +21,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the annotator app and its API on SQLite.
+    /// Serve the annotator app and its API on SQLite or PostgreSQL.
     Serve {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// SQLite database file, created with its folder when missing.
-        #[arg(long, default_value = "data/annoqa.sqlite3")]
-        database: PathBuf,
+        #[command(flatten)]
+        database: user::DatabaseArgs,
         /// The app as built by Trunk.
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
         /// Folder with demo projects, media and guidelines.
         #[arg(long = "static", default_value = "static")]
         static_dir: PathBuf,
+        /// Folder holding each project's media root (`<media-dir>/<project>/`).
+        #[arg(long, default_value = "data/media")]
+        media_dir: PathBuf,
+        /// Mark the session cookie `Secure` even on plain HTTP (behind a TLS proxy).
+        #[arg(long, env = "ANNOQA_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
+    /// Manage user accounts: `user add`, `user token`.
+    User(user::UserArgs),
     /// Check annotations against a task spec's rules; exit 1 when any has an error.
     Validate(qa::ValidateArgs),
     /// Score annotations against gold with the spec's tolerances; exit 1 when any fails.
@@ -44,6 +53,10 @@ enum Command {
     Aggregate(stats::AggregateArgs),
     /// ISO 2859-1 / ANSI Z1.4 single sampling plan for a lot: code letter, n, Ac, Re.
     SamplePlan(stats::SamplePlanArgs),
+    /// Describe an image, WAV or video file from its header: size, duration, frame rate.
+    Probe(media::ProbeArgs),
+    /// Waveform peaks of a WAV file in BBC audiowaveform's .dat or JSON format.
+    Peaks(media::PeaksArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,14 +68,18 @@ fn main() -> ExitCode {
     // Exit codes: 0 all good, 1 the checked work has errors or failures, 2 the command could
     // not run (unreadable or malformed input, a server that cannot start).
     let result = match cli.command {
-        Command::Serve { addr, database, dist, static_dir } => {
-            serve(annoqa_server::Config { addr, database, dist, static_dir }).map(|()| 0)
+        Command::Serve { addr, database, dist, static_dir, media_dir, secure_cookies } => {
+            let database_url = database.url();
+            serve(annoqa_server::Config { addr, database_url, dist, static_dir, media_dir, secure_cookies }).map(|()| 0)
         }
+        Command::User(args) => user::run(args).map(|()| 0),
         Command::Validate(args) => qa::run_validate(&args),
         Command::Score(args) => qa::run_score(&args),
         Command::Agreement(args) => stats::run_agreement(&args).map(|()| 0),
         Command::Aggregate(args) => stats::run_aggregate(&args).map(|()| 0),
         Command::SamplePlan(args) => stats::run_sample_plan(&args).map(|()| 0),
+        Command::Probe(args) => media::run_probe(&args).map(|()| 0),
+        Command::Peaks(args) => media::run_peaks(&args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -75,9 +92,9 @@ fn main() -> ExitCode {
 
 fn serve(config: annoqa_server::Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let database = config.database.clone();
+    let database = user::redacted(&config.database_url);
     runtime.block_on(annoqa_server::serve(config, |addr| {
         // Scripts (and the end-to-end test) read this line to find the server.
-        println!("annoqa listening on http://{addr}/ (database {})", database.display());
+        println!("annoqa listening on http://{addr}/ (database {database})");
     }))
 }

@@ -14,14 +14,142 @@ pub fn project_path(project: &str) -> String {
     format!("/api/projects/{}", encode(project))
 }
 
-/// `GET ?annotator=NAME` — the annotator's next item as [`NextItem`].
-pub fn next_item_path(project: &str, annotator: &str) -> String {
-    format!("/api/projects/{}/next?annotator={}", encode(project), encode(annotator))
+/// `GET` — the logged-in annotator's next item as [`NextItem`]; leases it to them (the lease's
+/// end is in the `lease-expires-at-ms` response header).
+pub fn next_path(project: &str) -> String {
+    format!("/api/projects/{}/next", encode(project))
 }
 
-/// `POST` a [`SubmitRequest`] — stores the answer and returns a [`SubmitResponse`].
+/// The pre-login form of [`next_path`]. The server ignores `annotator` (the assignee is the
+/// logged-in user); this stays only until the app moves to [`next_path`].
+pub fn next_item_path(project: &str, annotator: &str) -> String {
+    format!("{}?annotator={}", next_path(project), encode(annotator))
+}
+
+/// `POST` a [`SubmitRequest`] with an [`IDEMPOTENCY_KEY`] header — stores the answer and returns
+/// a [`SubmitResponse`]. Resending the same key and body replays the first response.
 pub fn submit_path(project: &str, item: &str) -> String {
     format!("/api/projects/{}/items/{}/submissions", encode(project), encode(item))
+}
+
+/// `POST` a [`SkipRequest`] — gives a leased item back with a reason; 204.
+pub fn skip_path(project: &str, item: &str) -> String {
+    format!("/api/projects/{}/items/{}/skip", encode(project), encode(item))
+}
+
+/// `POST` [`LoginRequest`] → [`SessionView`] and the session cookie; `GET` → [`SessionView`]
+/// or 401; `DELETE` → logout (204).
+pub const SESSION: &str = "/api/session";
+
+/// Name of the session cookie (HttpOnly, SameSite=Strict, Path=/).
+pub const SESSION_COOKIE: &str = "annoqa_session";
+
+/// Header every cookie-authenticated non-GET request must carry with the value
+/// [`CSRF_HEADER_VALUE`]; a cross-site form cannot set it. Bearer-token requests need not.
+pub const CSRF_HEADER: &str = "x-requested-with";
+pub const CSRF_HEADER_VALUE: &str = "annoqa";
+
+/// Header naming one submit attempt (draft-ietf-httpapi-idempotency-key-header).
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// `GET` (admin) — every user as [`UserView`]; `POST` (admin) a [`NewUser`] → [`CreatedUser`].
+pub const USERS: &str = "/api/users";
+
+/// `GET` — one user as [`UserView`]: yourself, or anyone for an admin.
+pub fn user_path(user: i64) -> String {
+    format!("/api/users/{user}")
+}
+
+/// `POST` (admin) — a new API token for the user as [`CreatedToken`], shown once.
+pub fn user_tokens_path(user: i64) -> String {
+    format!("/api/users/{user}/tokens")
+}
+
+/// `GET` — feedback reviewers sent to the logged-in user, as [`FeedbackView`]s.
+pub const MY_FEEDBACK: &str = "/api/me/feedback";
+
+/// `GET` (project coordinator) — members as [`MemberView`]s.
+pub fn members_path(project: &str) -> String {
+    format!("/api/projects/{}/members", encode(project))
+}
+
+/// `PUT` (project coordinator) a [`MemberRequest`] — adds the user or changes their role; 204.
+/// `DELETE` removes them.
+pub fn member_path(project: &str, user: i64) -> String {
+    format!("/api/projects/{}/members/{user}", encode(project))
+}
+
+/// `POST` (coordinator) — imports items: a JSON array (`application/json`) or JSON lines
+/// (`application/x-ndjson`) of [`crate::ItemSource`] or Label Studio tasks (`{"id", "data"}`).
+/// All or nothing; answers [`ImportReport`].
+pub fn items_path(project: &str) -> String {
+    format!("/api/projects/{}/items", encode(project))
+}
+
+/// `GET` — one submission as [`SubmissionView`]: its annotator, the project's reviewers and
+/// coordinators.
+pub fn submission_path(project: &str, submission: i64) -> String {
+    format!("/api/projects/{}/submissions/{submission}", encode(project))
+}
+
+/// `GET ?strategy=random|stratified|risk&size=N&seed=S` (reviewer) — submissions awaiting review
+/// as [`ReviewTask`]s, sampled with `annoqa-stats`.
+pub fn review_queue_path(project: &str) -> String {
+    format!("/api/projects/{}/review-queue", encode(project))
+}
+
+/// `POST` (reviewer) a [`ReviewRequest`] on a submission → [`ReviewView`].
+pub fn reviews_path(project: &str, submission: i64) -> String {
+    format!("/api/projects/{}/submissions/{submission}/reviews", encode(project))
+}
+
+/// `GET` — one review as [`ReviewView`]: the reviewed annotator, reviewers, coordinators.
+pub fn review_path(project: &str, review: i64) -> String {
+    format!("/api/projects/{}/reviews/{review}", encode(project))
+}
+
+/// `GET` — the project's error taxonomy as [`ErrorCode`]s; `PUT` (coordinator) replaces it.
+pub fn taxonomy_path(project: &str) -> String {
+    format!("/api/projects/{}/taxonomy", encode(project))
+}
+
+/// `POST` — an annotator's [`FlagRequest`] or a reviewer's [`ReviewerFeedbackRequest`]
+/// → [`FeedbackView`].
+pub fn flags_path(project: &str) -> String {
+    format!("/api/projects/{}/flags", encode(project))
+}
+
+/// See [`flags_path`]: reviewers post [`ReviewerFeedbackRequest`]s here.
+pub fn feedback_path(project: &str) -> String {
+    format!("/api/projects/{}/feedback", encode(project))
+}
+
+/// `GET` — one feedback entry: its author, its recipient, the project's coordinators.
+pub fn feedback_entry_path(project: &str, feedback: i64) -> String {
+    format!("/api/projects/{}/feedback/{feedback}", encode(project))
+}
+
+/// `GET` (coordinator) — flags and reviewer feedback of the project, newest first.
+pub fn inbox_path(project: &str) -> String {
+    format!("/api/projects/{}/inbox", encode(project))
+}
+
+/// `GET ?format=json|jsonl|csv` (coordinator) — annotations with their QA sidecar as
+/// [`ExportRow`]s.
+pub fn export_path(project: &str) -> String {
+    format!("/api/projects/{}/export", encode(project))
+}
+
+/// `GET` — a file from the project's media root; `POST` (coordinator, raw bytes) to the
+/// collection path uploads one → [`UploadedMedia`].
+pub fn media_path(project: &str, file: &str) -> String {
+    let segments: Vec<String> = file.split('/').map(encode).collect();
+    format!("/api/projects/{}/media/{}", encode(project), segments.join("/"))
+}
+
+/// `POST` raw bytes (coordinator) → [`UploadedMedia`].
+pub fn media_upload_path(project: &str) -> String {
+    format!("/api/projects/{}/media", encode(project))
 }
 
 /// Percent-encodes everything but unreserved characters, for ids in paths and queries.
@@ -78,6 +206,8 @@ pub struct AssignedItem {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SubmitRequest {
+    /// Ignored: the submitter is the logged-in user. Stays only until the app stops setting it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub annotator: String,
     pub lead_time_ms: u64,
     pub regions: Vec<Region>,
@@ -157,4 +287,369 @@ pub struct ApiError {
     /// Validation errors that made the server refuse a submission.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+}
+
+/// What a user may do. Globally, `admin` may do everything; the other roles act in the projects
+/// the user is a member of, with the role of that membership.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Annotator,
+    Reviewer,
+    Coordinator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Annotator => "annotator",
+            Role::Reviewer => "reviewer",
+            Role::Coordinator => "coordinator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Annotator, Role::Reviewer, Role::Coordinator, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A user as the API shows one. There is deliberately no password hash here, nor anywhere in
+/// this module: nothing that crosses HTTP can carry one (CVE-2023-47117).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The annotation vendor an annotator works for; vendors never see each other's work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SessionView {
+    pub user: UserView,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// When absent the server generates one and returns it once in [`CreatedUser`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CreatedUser {
+    pub user: UserView,
+    /// The generated password, present only when the request had none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CreatedToken {
+    /// Send as `Authorization: Bearer <token>`. Shown once; the server keeps only its hash.
+    pub token: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MemberRequest {
+    pub role: Role,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MemberView {
+    pub user: UserView,
+    /// The user's role in this project.
+    pub role: Role,
+}
+
+/// How a project hands out work.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentPolicy {
+    /// How many annotators answer each non-gold item.
+    #[serde(default = "default_overlap")]
+    pub overlap: u32,
+    /// How long an assigned item stays reserved for its annotator.
+    #[serde(default = "default_lease_ms")]
+    pub lease_ms: u64,
+    /// Each annotator's first this-many items are gold (onboarding).
+    #[serde(default)]
+    pub gold_onboarding: u32,
+    /// After onboarding, the share of items (0–1) that are gold.
+    #[serde(default)]
+    pub gold_rate: f64,
+}
+
+fn default_overlap() -> u32 {
+    1
+}
+
+fn default_lease_ms() -> u64 {
+    30 * 60 * 1000
+}
+
+impl Default for AssignmentPolicy {
+    fn default() -> Self {
+        AssignmentPolicy { overlap: default_overlap(), lease_ms: default_lease_ms(), gold_onboarding: 0, gold_rate: 0.0 }
+    }
+}
+
+/// `POST /api/projects` (admin): a new, empty project; items come through [`items_path`].
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub guidelines: String,
+    pub spec: TaskSpec,
+    #[serde(default)]
+    pub assignment: AssignmentPolicy,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SkipRequest {
+    pub reason: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    /// Stored, not reviewed yet.
+    Submitted,
+    Accepted,
+    /// Refused by a reviewer; the item went back to the pool for another annotator.
+    Rejected,
+    /// A reviewer stored a corrected annotation beside this one.
+    Fixed,
+}
+
+impl SubmissionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Submitted => "submitted",
+            SubmissionStatus::Accepted => "accepted",
+            SubmissionStatus::Rejected => "rejected",
+            SubmissionStatus::Fixed => "fixed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SubmissionStatus> {
+        [SubmissionStatus::Submitted, SubmissionStatus::Accepted, SubmissionStatus::Rejected, SubmissionStatus::Fixed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SubmissionView {
+    pub id: i64,
+    pub project_id: String,
+    pub item_id: String,
+    pub annotator: UserView,
+    pub regions: Vec<Region>,
+    pub lead_time_ms: u64,
+    pub created_at_ms: i64,
+    pub status: SubmissionStatus,
+    /// The stored gold score; shown to reviewers and coordinators, and to the annotator (their
+    /// own submission, so the answer is no longer secret to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_passed: Option<bool>,
+}
+
+/// One entry of the review queue.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReviewTask {
+    pub submission: SubmissionView,
+    pub item: Item,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewVerdict {
+    Accept,
+    /// The item goes back to the pool for another annotator.
+    Reject,
+    /// The reviewer's corrected annotation is stored beside the original.
+    Fix,
+}
+
+impl ReviewVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewVerdict::Accept => "accept",
+            ReviewVerdict::Reject => "reject",
+            ReviewVerdict::Fix => "fix",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewVerdict> {
+        [ReviewVerdict::Accept, ReviewVerdict::Reject, ReviewVerdict::Fix].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub verdict: ReviewVerdict,
+    /// Required for `fix`, refused otherwise; validated like a submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<Region>>,
+    /// Codes from the project's error taxonomy.
+    #[serde(default)]
+    pub error_codes: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReviewView {
+    pub id: i64,
+    pub submission_id: i64,
+    pub reviewer: UserView,
+    pub verdict: ReviewVerdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<Region>>,
+    pub error_codes: Vec<String>,
+    pub comment: String,
+    pub created_at_ms: i64,
+}
+
+/// One entry of a project's error taxonomy.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorCode {
+    pub code: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// Guideline section anchor; must exist in the project's guidelines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagReason {
+    Unclear,
+    WrongGold,
+    BadMedia,
+}
+
+impl FlagReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagReason::Unclear => "unclear",
+            FlagReason::WrongGold => "wrong_gold",
+            FlagReason::BadMedia => "bad_media",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FlagReason> {
+        [FlagReason::Unclear, FlagReason::WrongGold, FlagReason::BadMedia].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// An annotator's flag on an item or a guideline section (at least one of the two).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+    pub reason: FlagReason,
+    pub text: String,
+}
+
+/// A reviewer's note to the annotator of a submission.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewerFeedbackRequest {
+    pub submission_id: i64,
+    pub error_codes: Vec<String>,
+    pub text: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    /// From an annotator about an item or guideline section.
+    Flag,
+    /// From a reviewer to an annotator.
+    Review,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct FeedbackView {
+    pub id: i64,
+    pub project_id: String,
+    pub kind: FeedbackKind,
+    pub author: UserView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<UserView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submission_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FlagReason>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
+    pub text: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ImportReport {
+    pub imported: u32,
+}
+
+/// One exported annotation with its QA sidecar.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ExportRow {
+    pub submission_id: i64,
+    pub item_id: String,
+    pub annotator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    pub regions: Vec<Region>,
+    pub lead_time_ms: u64,
+    pub created_at_ms: i64,
+    pub status: SubmissionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gold_passed: Option<bool>,
+    /// The latest review's verdict, error codes and corrected regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ReviewVerdict>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_regions: Option<Vec<Region>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct UploadedMedia {
+    /// Path inside the project's media root; fetch it with [`media_path`].
+    pub path: String,
+    pub content_type: String,
 }

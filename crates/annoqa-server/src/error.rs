@@ -21,6 +21,24 @@ pub enum ServerError {
     Internal(#[from] anyhow::Error),
 }
 
+impl ServerError {
+    pub fn status(status: StatusCode, message: impl Into<String>) -> ServerError {
+        ServerError::Rejected { status, message: message.into() }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ServerError {
+        ServerError::status(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ServerError {
+        ServerError::status(StatusCode::FORBIDDEN, message)
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> ServerError {
+        ServerError::status(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+}
+
 impl From<sqlx::Error> for ServerError {
     fn from(e: sqlx::Error) -> Self {
         ServerError::Internal(e.into())
@@ -37,6 +55,7 @@ impl IntoResponse for ServerError {
             ServerError::Rejected { status, .. } => *status,
             ServerError::Internal(e) => {
                 tracing::error!("{e:#}");
+                eprintln!("DEBUG internal: {e:#}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };

@@ -1,53 +1,203 @@
-//! annoqa's thin backend: assigns work, stores answers, re-scores gold with `annoqa-core`,
-//! and serves the built app.
+//! annoqa's thin backend: accounts, work assignment, submissions re-validated and gold
+//! re-scored with `annoqa-core`, review and feedback, import and export; it also serves the
+//! built app.
 //!
 //! **Invariant:** a honeypot gold answer leaves this crate only inside the response to the
-//! annotator's own stored submission of that item (see `routes::submit`).
+//! annotator's own stored submission of that item (see `routes::work::submit`).
+//!
+//! **Invariant:** no type that is serialised to a client holds a password hash; users go out
+//! as [`annoqa_core::api::UserView`].
 
+mod auth;
 mod demo;
 mod error;
+mod import;
+mod json;
 mod routes;
 mod store;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
-pub use demo::load_demo_projects;
+pub use auth::{random_token, token_hash, LoginLimiter, PasswordCost, Passwords};
+pub use demo::{load_demo_projects, read_project_folder};
 pub use error::ServerError;
-pub use routes::router;
-pub use store::Store;
+pub use routes::{add_user, create_api_token, router, CONTENT_SECURITY_POLICY};
+pub use store::{new_id, redact_url, sqlite_url, Backend, Store, StoredUser};
 
 /// Everything `annoqa serve` needs to know.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// SQLite database file; created (with its folder) when missing.
-    pub database: PathBuf,
+    /// `sqlite://FILE` (created with its folder when missing) or `postgres://…`.
+    pub database_url: String,
     /// The app as built by Trunk (`dist/`).
     pub dist: PathBuf,
     /// The repo's `static/` folder: demo projects, media, guidelines.
     pub static_dir: PathBuf,
+    /// Where each project's media root lives: `<media_dir>/<project id>/`.
+    pub media_dir: PathBuf,
+    /// Mark the session cookie `Secure` even when the request did not come over TLS (set this
+    /// behind a TLS-terminating proxy that does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
 }
 
-/// Opens the database, loads the demo projects on first start, and serves until Ctrl-C.
-/// Calls `on_listening` with the bound address once the socket accepts connections.
+/// Milliseconds since the Unix epoch. Injected so tests move time instead of sleeping.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(now_ms)
+}
+
+/// What the HTTP layer needs besides the store.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub dist: PathBuf,
+    pub static_dir: PathBuf,
+    pub media_dir: PathBuf,
+    pub secure_cookies: bool,
+    pub session_ttl_ms: i64,
+    pub password_cost: PasswordCost,
+}
+
+impl Settings {
+    pub fn new(dist: PathBuf, static_dir: PathBuf, media_dir: PathBuf) -> Settings {
+        Settings {
+            dist,
+            static_dir,
+            media_dir,
+            secure_cookies: false,
+            session_ttl_ms: 12 * 60 * 60 * 1000,
+            password_cost: PasswordCost::default(),
+        }
+    }
+}
+
+/// Shared state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    passwords: Passwords,
+    limiter: LoginLimiter,
+    /// Idempotency keys being processed by this process: a second request with the same key
+    /// meanwhile gets 409. Finished keys live in the database.
+    in_flight: Mutex<HashSet<(i64, String)>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("store", &self.inner.store).field("settings", &self.inner.settings).finish()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
+        let passwords = Passwords::new(settings.password_cost)?;
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                settings,
+                passwords,
+                limiter: LoginLimiter::default(),
+                in_flight: Mutex::new(HashSet::new()),
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    pub fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
+    }
+
+    pub(crate) fn limiter(&self) -> &LoginLimiter {
+        &self.inner.limiter
+    }
+
+    /// Marks `(user, key)` in flight; `None` when it already is. The guard unmarks on drop.
+    pub(crate) fn begin_key(&self, user_id: i64, key: &str) -> Option<InFlight> {
+        let mut set = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert((user_id, key.to_string())).then(|| InFlight { state: self.clone(), entry: (user_id, key.to_string()) })
+    }
+}
+
+pub(crate) struct InFlight {
+    state: AppState,
+    entry: (i64, String),
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut set = self.state.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&self.entry);
+    }
+}
+
+/// Creates the first admin when the database has no user, returning the one-time password.
+/// Replicas starting together race harmlessly: the username is unique.
+pub async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
+    if state.store().user_count().await? > 0 {
+        return Ok(None);
+    }
+    let password = random_token();
+    let hash = state.passwords().hash(&password)?;
+    match state.store().insert_user("admin", annoqa_core::api::Role::Admin, None, &hash, state.now_ms()).await {
+        Ok(_) => Ok(Some(password)),
+        Err(store::UserError::Taken(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the database, loads the demo projects on first start, creates the first admin, and
+/// serves until Ctrl-C. Calls `on_listening` with the bound address once the socket accepts
+/// connections.
 pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
-    let store = Store::open(&config.database).await?;
+    let store = Store::connect(&config.database_url).await?;
     if store.project_count().await? == 0 {
         let demo = config.static_dir.join("demo");
-        let loaded = load_demo_projects(&store, &demo, now_ms())
-            .await
-            .with_context(|| format!("loading the demo projects from {}", demo.display()))?;
-        tracing::info!(projects = loaded, "loaded demo projects");
+        if demo.is_dir() {
+            let loaded = load_demo_projects(&store, &demo, now_ms())
+                .await
+                .with_context(|| format!("loading the demo projects from {}", demo.display()))?;
+            tracing::info!(projects = loaded, "loaded demo projects");
+        }
     }
-    let app = router(store, &config.dist, &config.static_dir);
+    let mut settings = Settings::new(config.dist.clone(), config.static_dir.clone(), config.media_dir.clone());
+    settings.secure_cookies = config.secure_cookies;
+    let state = AppState::new(store, settings, system_clock())?;
+    if let Some(password) = ensure_admin(&state).await? {
+        // Printed once, to stderr only; it is stored nowhere but as an argon2id hash.
+        eprintln!("created user `admin` with one-time password: {password}");
+        eprintln!("log in and keep it safe; it is not shown again");
+    }
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     on_listening(listener.local_addr()?);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             // Ignoring the error is right: without a signal handler we simply run until killed.
             let _ = tokio::signal::ctrl_c().await;

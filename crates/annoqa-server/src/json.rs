@@ -1,0 +1,145 @@
+//! Strict JSON request bodies: `Content-Type: application/json` (415 otherwise), the router's
+//! size limit (413), nesting at most [`MAX_DEPTH`] deep and no string or array beyond sane sizes
+//! (400), then serde (400 for broken JSON, 422 for JSON of the wrong shape, naming the field).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::ServerError;
+
+pub const MAX_DEPTH: usize = 64;
+/// Longest string value, in bytes; guidelines and text items are far shorter.
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+/// Most elements in one array.
+pub const MAX_ARRAY_LEN: usize = 100_000;
+
+/// A request body meant to be JSON, read but not yet parsed: handlers check who may do what
+/// first (401/403/404), then [`JsonBody::parse`] answers 415/400/422.
+pub struct JsonBody {
+    is_json: bool,
+    bytes: Bytes,
+}
+
+impl JsonBody {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ServerError> {
+        if !self.is_json {
+            return Err(unsupported(&["application/json"]));
+        }
+        parse(&self.bytes)
+    }
+
+    /// The raw bytes (the idempotency check hashes them).
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ServerError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ServerError> {
+        let is_json = require_content_type(request.headers(), &["application/json"]).is_ok();
+        let bytes = body_bytes(request, state).await?;
+        Ok(JsonBody { is_json, bytes })
+    }
+}
+
+fn unsupported(accepted: &[&str]) -> ServerError {
+    ServerError::status(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("expected request with `Content-Type: {}`", accepted.join("` or `")),
+    )
+}
+
+/// The request body, with the size limit's 413 as a [`ServerError`].
+pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ServerError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| ServerError::status(rejection.status(), rejection.body_text()))
+}
+
+/// 415 unless the media type (parameters aside) is one of `accepted`.
+pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<String, ServerError> {
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    match media_type {
+        Some(t) if accepted.contains(&t.as_str()) => Ok(t),
+        _ => Err(unsupported(accepted)),
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
+    check_shape(bytes).map_err(|e| ServerError::BadRequest(e))?;
+    serde_json::from_slice(bytes).map_err(|e| {
+        let status = match e.classify() {
+            serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ServerError::status(status, format!("invalid JSON body: {e}"))
+    })
+}
+
+/// Rejects JSON nested deeper than [`MAX_DEPTH`], strings longer than [`MAX_STRING_BYTES`] and
+/// arrays longer than [`MAX_ARRAY_LEN`], in one pass over the bytes before serde builds
+/// anything. It does not validate JSON; serde does that next.
+pub fn check_shape(bytes: &[u8]) -> Result<(), String> {
+    // For each open container: whether it is an array, and its element count so far.
+    let mut stack: Vec<(bool, usize)> = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut string_start = 0;
+    for (at, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+                if at - string_start > MAX_STRING_BYTES {
+                    return Err(format!("a string at byte {string_start} is longer than {MAX_STRING_BYTES} bytes"));
+                }
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                string_start = at;
+                count_element(&mut stack, at)?;
+            }
+            b'[' | b'{' => {
+                count_element(&mut stack, at)?;
+                stack.push((b == b'[', 0));
+                if stack.len() > MAX_DEPTH {
+                    return Err(format!("JSON is nested deeper than {MAX_DEPTH} levels (byte {at})"));
+                }
+            }
+            b']' | b'}' => {
+                stack.pop();
+            }
+            b' ' | b'\n' | b'\r' | b'\t' | b',' | b':' => {}
+            _ => {
+                // Scalars (numbers, literals) count once, at their first byte.
+                if at == 0 || matches!(bytes[at - 1], b' ' | b'\n' | b'\r' | b'\t' | b',' | b':' | b'[' | b'{') {
+                    count_element(&mut stack, at)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn count_element(stack: &mut [(bool, usize)], at: usize) -> Result<(), String> {
+    if let Some((true, count)) = stack.last_mut() {
+        *count += 1;
+        if *count > MAX_ARRAY_LEN {
+            return Err(format!("an array is longer than {MAX_ARRAY_LEN} elements (byte {at})"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Item import and annotation export with the QA sidecar.
+
+use std::collections::HashMap;
+
+use annoqa_core::api::{ExportRow, ImportReport, ReviewView, Role};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::{project_access, same_vendor};
+use crate::auth::Caller;
+use crate::import::{check_items, entries, item_source};
+use crate::json::{body_bytes, require_content_type};
+use crate::{AppState, ServerError};
+
+/// Imports items: all of them or, at the first bad one, none (400 naming its line or index).
+pub(super) async fn import_items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    request: Request,
+) -> Result<(StatusCode, Json<ImportReport>), ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    access.require(&[Role::Coordinator], "importing items")?;
+    let content_type =
+        require_content_type(request.headers(), &["application/json", "application/x-ndjson", "application/jsonl"])?;
+    let body = body_bytes(request, &state).await?;
+    let values = entries(&body, content_type != "application/json").map_err(ServerError::BadRequest)?;
+    let media = access.settings.project.spec.media;
+    let mut sources = Vec::with_capacity(values.len());
+    for (at, value) in values {
+        let source = item_source(&at, value, media).map_err(ServerError::BadRequest)?;
+        sources.push((at, source));
+    }
+    if sources.is_empty() {
+        return Err(ServerError::BadRequest("the import has no items".into()));
+    }
+    let existing = state.store().existing_item_ids(access.id()).await?;
+    let items = check_items(&access.settings.project, &existing, sources).map_err(ServerError::BadRequest)?;
+    let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    let items: Vec<_> = items.into_iter().map(|i| (i, None)).collect();
+    state.store().append_items(access.id(), &items).await?;
+    Ok((StatusCode::CREATED, Json(ImportReport { imported: count })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// Every submission with its QA sidecar: gold score, review verdict, error codes and a fix's
+/// corrected regions. JSON (an array), JSON lines or CSV.
+pub(super) async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    access.require(&[Role::Coordinator], "exporting")?;
+    let Query(query) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
+    let format = query.format.unwrap_or_else(|| "json".into());
+    let mut latest: HashMap<i64, ReviewView> = HashMap::new();
+    for review in state.store().reviews(access.id()).await? {
+        latest.insert(review.submission_id, review);
+    }
+    let rows: Vec<ExportRow> = state
+        .store()
+        .submissions(access.id(), None)
+        .await?
+        .into_iter()
+        .filter(|s| same_vendor(&caller, s.annotator.vendor.as_deref()))
+        .map(|s| {
+            let review = latest.remove(&s.id);
+            ExportRow {
+                submission_id: s.id,
+                item_id: s.item_id,
+                annotator: s.annotator.username,
+                vendor: s.annotator.vendor,
+                regions: s.regions,
+                lead_time_ms: s.lead_time_ms,
+                created_at_ms: s.created_at_ms,
+                status: s.status,
+                gold_score: s.gold_score,
+                gold_passed: s.gold_passed,
+                verdict: review.as_ref().map(|r| r.verdict),
+                error_codes: review.as_ref().map(|r| r.error_codes.clone()).unwrap_or_default(),
+                corrected_regions: review.and_then(|r| r.regions),
+            }
+        })
+        .collect();
+    let (content_type, extension, body) = match format.as_str() {
+        "json" => ("application/json", "json", to_json(&rows)?),
+        "jsonl" => {
+            let mut out = String::new();
+            for row in &rows {
+                out.push_str(&to_json(row)?);
+                out.push('\n');
+            }
+            ("application/x-ndjson", "jsonl", out)
+        }
+        "csv" => ("text/csv; charset=utf-8", "csv", csv(&rows).map_err(|e| ServerError::Internal(e.into()))?),
+        other => return Err(ServerError::BadRequest(format!("format `{other}` is not one of json, jsonl, csv"))),
+    };
+    let disposition = format!("attachment; filename=\"{}-export.{extension}\"", access.id());
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ServerError::Internal(e.into()))?),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ServerError> {
+    serde_json::to_string(value).map_err(|e| ServerError::Internal(e.into()))
+}
+
+const CSV_HEADER: [&str; 13] = [
+    "submission_id",
+    "item_id",
+    "annotator",
+    "vendor",
+    "status",
+    "lead_time_ms",
+    "created_at_ms",
+    "gold_score",
+    "gold_passed",
+    "verdict",
+    "error_codes",
+    "regions",
+    "corrected_regions",
+];
+
+fn csv(rows: &[ExportRow]) -> serde_json::Result<String> {
+    let mut out = String::new();
+    out.push_str(&CSV_HEADER.join(","));
+    out.push_str("\r\n");
+    for row in rows {
+        let fields = [
+            row.submission_id.to_string(),
+            row.item_id.clone(),
+            row.annotator.clone(),
+            row.vendor.clone().unwrap_or_default(),
+            row.status.as_str().to_string(),
+            row.lead_time_ms.to_string(),
+            row.created_at_ms.to_string(),
+            row.gold_score.map(|s| s.to_string()).unwrap_or_default(),
+            row.gold_passed.map(|p| p.to_string()).unwrap_or_default(),
+            row.verdict.map(|v| v.as_str().to_string()).unwrap_or_default(),
+            row.error_codes.join(";"),
+            serde_json::to_string(&row.regions)?,
+            row.corrected_regions.as_ref().map(serde_json::to_string).transpose()?.unwrap_or_default(),
+        ];
+        let cells: Vec<String> = fields.iter().map(|f| csv_cell(f)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(out)
+}
+
+/// RFC 4180 quoting, and a leading `'` on cells a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@`, tab, CR) — item ids and usernames come from users.
+fn csv_cell(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}

@@ -1,0 +1,260 @@
+//! Projects, the next-item queue, skips and submissions.
+
+use annoqa_core::api::{
+    self, AssignedItem, NewProject, NextItem, ProjectSummary, ProjectView, Role, SkipRequest, SubmissionView,
+    SubmitRequest, SubmitResponse,
+};
+use annoqa_core::guidelines::check_spec;
+use annoqa_core::validate::has_errors;
+use annoqa_core::{score_gold, validate, GoldMode, Project, RevealPolicy};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sha2::{Digest, Sha256};
+
+use super::{json_response, may_see_submission, project_access};
+use crate::auth::Caller;
+use crate::import::check_project_id;
+use crate::json::JsonBody;
+use crate::store::{new_id, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+use crate::{AppState, ServerError};
+
+/// Longest accepted `Idempotency-Key`.
+const MAX_KEY_CHARS: usize = 255;
+
+pub(super) async fn list_projects(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProjectSummary>>, ServerError> {
+    Ok(Json(state.store().projects_for(caller.id(), caller.is_admin()).await?))
+}
+
+pub(super) async fn create_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<(StatusCode, Json<ProjectView>), ServerError> {
+    if !caller.is_admin() {
+        return Err(ServerError::forbidden("only an admin may create projects"));
+    }
+    let new: NewProject = body.parse()?;
+    check_project_id(&new.id).map_err(ServerError::unprocessable)?;
+    if new.title.trim().is_empty() || new.title.chars().count() > 200 {
+        return Err(ServerError::unprocessable("title must be 1–200 characters"));
+    }
+    let policy = &new.assignment;
+    if policy.overlap == 0 || !(0.0..=1.0).contains(&policy.gold_rate) || policy.lease_ms == 0 {
+        return Err(ServerError::unprocessable(
+            "assignment: overlap must be at least 1, lease_ms positive and gold_rate between 0 and 1",
+        ));
+    }
+    let problems = check_spec(&new.spec, &new.guidelines);
+    if !problems.is_empty() {
+        return Err(ServerError::unprocessable(format!("spec: {}", problems.join("; "))));
+    }
+    if state.store().project(&new.id).await?.is_some() {
+        return Err(ServerError::Conflict(format!("project `{}` exists", new.id)));
+    }
+    let project = Project { id: new.id, title: new.title, guidelines: new.guidelines, spec: new.spec };
+    state.store().insert_project(&project, &new.assignment, &[], state.now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(view(project))))
+}
+
+fn view(project: Project) -> ProjectView {
+    ProjectView { id: project.id, title: project.title, guidelines: project.guidelines, spec: project.spec }
+}
+
+pub(super) async fn get_project(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ProjectView>, ServerError> {
+    let access = project_access(&state, &caller, &id).await?;
+    Ok(Json(view(access.settings.project)))
+}
+
+pub(super) async fn next_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> Result<Response, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    access.require(&[Role::Annotator], "annotating")?;
+    let now = state.now_ms();
+    let (assignment, progress) =
+        state.store().next_item(access.id(), caller.id(), &access.settings.assignment, now).await?;
+    let expires = assignment.as_ref().map(|a| a.expires_at_ms);
+    let item = assignment.map(|a| AssignedItem {
+        item: a.item.item,
+        // Training answers ship with the item; honeypot answers never do.
+        training_gold: a.item.gold.filter(|g| g.mode == GoldMode::Training),
+    });
+    let mut response = Json(NextItem { item, progress }).into_response();
+    if let Some(expires) = expires {
+        if let Ok(value) = HeaderValue::from_str(&expires.to_string()) {
+            response.headers_mut().insert("lease-expires-at-ms", value);
+        }
+    }
+    Ok(response)
+}
+
+pub(super) async fn skip(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, item)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<StatusCode, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    access.require(&[Role::Annotator], "skipping items")?;
+    let request: SkipRequest = body.parse()?;
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ServerError::unprocessable("reason must be 1–2000 characters"));
+    }
+    if state.store().skip(access.id(), &item, caller.id(), reason, state.now_ms()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ServerError::Conflict(format!("item `{item}` is not leased to you")))
+    }
+}
+
+/// Stores an annotation. Draft-ietf-httpapi-idempotency-key-header semantics: the key is
+/// required (400); a key whose first request is still being processed gets 409; the same key
+/// with the same body replays the first response; with another body, 422. Errors in the
+/// annotation are 422 with the findings and store nothing (the key stays unused).
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project_id, item_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Result<Response, ServerError> {
+    let access = project_access(&state, &caller, &project_id).await?;
+    access.require(&[Role::Annotator], "submitting")?;
+    let request: SubmitRequest = body.parse()?;
+    let key = idempotency_key(&headers)?;
+    let request_hash = {
+        let mut hasher = Sha256::new();
+        for part in [project_id.as_bytes(), b"\0", item_id.as_bytes(), b"\0", body.bytes()] {
+            hasher.update(part);
+        }
+        format!("{:x}", hasher.finalize())
+    };
+    let Some(_in_flight) = state.begin_key(caller.id(), &key) else {
+        return Err(ServerError::Conflict("a request with this Idempotency-Key is still being processed".into()));
+    };
+    if let Some(outcome) = state.store().idempotency_key(caller.id(), &key, &request_hash).await? {
+        return replay(outcome);
+    }
+    let project = &access.settings.project;
+    let stored = state
+        .store()
+        .item(&project_id, &item_id)
+        .await?
+        .ok_or_else(|| ServerError::NotFound(format!("project `{project_id}` has no item `{item_id}`")))?;
+    let findings = validate(&project.spec, &stored.item, &request.regions);
+    if has_errors(&findings) {
+        return Err(ServerError::Invalid(findings));
+    }
+    let report = stored.gold.as_ref().map(|gold| score_gold(&project.spec, &stored.item, gold, &request.regions));
+    let created_at_ms = state.now_ms();
+    let submission_id = new_id();
+    // The reveal is computed now but leaves only if the submission commits: it is part of the
+    // response stored with the row, in the same transaction.
+    let gold = stored.gold.as_ref().zip(report.clone()).map(|(gold, report)| {
+        // Training gold is already in the browser; the project's reveal policy guards honeypots.
+        let policy = if gold.mode == GoldMode::Training { RevealPolicy::FullDiff } else { project.spec.reveal };
+        api::GoldReveal::new(gold, report, policy)
+    });
+    let response = SubmitResponse { submission_id, created_at_ms, findings, gold };
+    let response_json = serde_json::to_string(&response).map_err(|e| ServerError::Internal(e.into()))?;
+    let outcome = state
+        .store()
+        .submit(
+            &NewSubmission {
+                id: submission_id,
+                project_id: &project_id,
+                item_id: &item_id,
+                user_id: caller.id(),
+                regions: &request.regions,
+                lead_time_ms: request.lead_time_ms,
+                created_at_ms,
+                gold_report: report.as_ref(),
+                overlap: access.settings.assignment.overlap,
+                is_gold: stored.gold.is_some(),
+            },
+            &key,
+            &request_hash,
+            &response_json,
+        )
+        .await?;
+    match outcome {
+        SubmitOutcome::Stored => Ok(json_response(StatusCode::OK, response_json)),
+        SubmitOutcome::Key(outcome) => replay(outcome),
+        SubmitOutcome::NotAssigned => {
+            Err(ServerError::Conflict(format!("item `{item_id}` is not assigned to you; ask for your next item")))
+        }
+        SubmitOutcome::AlreadySubmitted => Err(ServerError::Conflict("you have already submitted this item".into())),
+        SubmitOutcome::LeaseLost => {
+            Err(ServerError::Conflict("your lease on this item expired and it went to someone else".into()))
+        }
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ServerError> {
+    let value = headers
+        .get(api::IDEMPOTENCY_KEY)
+        .ok_or_else(|| ServerError::BadRequest("the `Idempotency-Key` header is required".into()))?;
+    let key = value.to_str().map_err(|_| ServerError::BadRequest("`Idempotency-Key` must be visible ASCII".into()))?;
+    // The draft defines the value as a structured-field string; accept it quoted or bare.
+    let key = key.trim();
+    let key = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or(key);
+    if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
+        return Err(ServerError::BadRequest(format!("`Idempotency-Key` must be 1–{MAX_KEY_CHARS} characters")));
+    }
+    Ok(key.to_string())
+}
+
+fn replay(outcome: IdempotentOutcome) -> Result<Response, ServerError> {
+    match outcome {
+        IdempotentOutcome::Replay { status, body } => {
+            Ok(json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body))
+        }
+        IdempotentOutcome::Mismatch => Err(ServerError::unprocessable(
+            "this Idempotency-Key was used with a different request; use a new key for a new request",
+        )),
+    }
+}
+
+pub(crate) fn submission_view(row: SubmissionRow) -> SubmissionView {
+    SubmissionView {
+        id: row.id,
+        project_id: row.project_id,
+        item_id: row.item_id,
+        annotator: row.annotator,
+        regions: row.regions,
+        lead_time_ms: row.lead_time_ms,
+        created_at_ms: row.created_at_ms,
+        status: row.status,
+        gold_score: row.gold_score,
+        gold_passed: row.gold_passed,
+    }
+}
+
+pub(super) async fn get_submission(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, id)): Path<(String, i64)>,
+) -> Result<Json<SubmissionView>, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    let row = state.store().submission(access.id(), id).await?;
+    match row {
+        Some(row) if may_see_submission(&caller, &access, &row) => Ok(Json(submission_view(row))),
+        _ => Err(no_submission(id)),
+    }
+}
+
+pub(crate) fn no_submission(id: i64) -> ServerError {
+    ServerError::NotFound(format!("no submission {id}"))
+}

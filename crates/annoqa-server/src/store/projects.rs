@@ -1,0 +1,190 @@
+//! Projects, their items and settings.
+
+use annoqa_core::api::{AssignmentPolicy, ProjectSummary};
+use annoqa_core::{Gold, Item, ItemSource, Project, TaskSpec};
+use anyhow::Context;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{json, text, u32_of, Store};
+
+/// An item as stored: the item and, for gold items, its gold.
+#[derive(Clone, Debug)]
+pub struct StoredItem {
+    pub item: Item,
+    pub gold: Option<Gold>,
+}
+
+/// A project with its assignment policy.
+#[derive(Clone, Debug)]
+pub struct ProjectSettings {
+    pub project: Project,
+    pub assignment: AssignmentPolicy,
+}
+
+pub(super) fn stored_item(row: &AnyRow) -> anyhow::Result<StoredItem> {
+    let item = json(row, "item")?;
+    let gold = row
+        .try_get::<Option<String>, _>("gold")?
+        .map(|g| serde_json::from_str(&g))
+        .transpose()
+        .context("stored gold is not valid")?;
+    Ok(StoredItem { item, gold })
+}
+
+impl Store {
+    pub async fn project_count(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM projects").fetch_one(&self.read).await
+    }
+
+    /// Stores a project and its items in one transaction: all or nothing.
+    pub async fn insert_project(
+        &self,
+        project: &Project,
+        assignment: &AssignmentPolicy,
+        items: &[(ItemSource, Option<String>)],
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate,
+                                   assign_seq, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        )
+        .bind(&project.id)
+        .bind(&project.title)
+        .bind(&project.guidelines)
+        .bind(serde_json::to_string(&project.spec)?)
+        .bind(i64::from(assignment.overlap))
+        .bind(i64::try_from(assignment.lease_ms).unwrap_or(i64::MAX))
+        .bind(i64::from(assignment.gold_onboarding))
+        .bind(assignment.gold_rate)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("cannot store project `{}`", project.id))?;
+        insert_items(&mut tx, &project.id, 0, items).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends items to a project in one transaction: all or nothing. Fails on an id the
+    /// project already has.
+    pub async fn append_items(&self, project_id: &str, items: &[(ItemSource, Option<String>)]) -> anyhow::Result<()> {
+        let mut tx = self.write.begin().await?;
+        let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM items WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        insert_items(&mut tx, project_id, next, items).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every item id of the project.
+    pub async fn existing_item_ids(&self, project_id: &str) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM items WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    /// Projects the user may see: every project for `all`, else those they are a member of.
+    pub async fn projects_for(&self, user_id: i64, all: bool) -> anyhow::Result<Vec<ProjectSummary>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.title, p.spec, (SELECT COUNT(*) FROM items i WHERE i.project_id = p.id) AS n
+             FROM projects p
+             WHERE $1 OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2)
+             ORDER BY p.title, p.id",
+        )
+        .bind(all)
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let spec: TaskSpec = json(row, "spec")?;
+                Ok(ProjectSummary {
+                    id: text(row, "id")?,
+                    title: text(row, "title")?,
+                    media: spec.media,
+                    items: u32_of(row.try_get("n")?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn project(&self, id: &str) -> anyhow::Result<Option<ProjectSettings>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate FROM projects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let project =
+            Project { id: text(&row, "id")?, title: text(&row, "title")?, guidelines: text(&row, "guidelines")?, spec: json(&row, "spec")? };
+        let assignment = AssignmentPolicy {
+            overlap: u32_of(row.try_get("overlap")?),
+            lease_ms: u64::try_from(row.try_get::<i64, _>("lease_ms")?).unwrap_or(0),
+            gold_onboarding: u32_of(row.try_get("gold_onboarding")?),
+            gold_rate: row.try_get("gold_rate")?,
+        };
+        Ok(Some(ProjectSettings { project, assignment }))
+    }
+
+    pub async fn item(&self, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {
+        let row = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(item_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| stored_item(&row)).transpose()
+    }
+
+    /// Every item of the project, in order (export, review).
+    pub async fn items(&self, project_id: &str) -> anyhow::Result<Vec<StoredItem>> {
+        let rows = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 ORDER BY position")
+            .bind(project_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(stored_item).collect()
+    }
+
+    /// The probed media metadata of an item, as stored JSON.
+    pub async fn item_media_info(&self, project_id: &str, item_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT media_info FROM items WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(item_id)
+            .fetch_optional(&self.read)
+            .await?
+            .flatten())
+    }
+}
+
+async fn insert_items(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    project_id: &str,
+    first_position: i64,
+    items: &[(ItemSource, Option<String>)],
+) -> anyhow::Result<()> {
+    for (offset, (source, media_info)) in items.iter().enumerate() {
+        let gold = source.gold.as_ref().map(serde_json::to_string).transpose()?;
+        sqlx::query(
+            "INSERT INTO items (project_id, id, position, item, gold, is_gold, media_info) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(project_id)
+        .bind(&source.item.id)
+        .bind(first_position + i64::try_from(offset)?)
+        .bind(serde_json::to_string(&source.item)?)
+        .bind(gold)
+        .bind(source.gold.is_some())
+        .bind(media_info.as_deref())
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("cannot store item `{}`", source.item.id))?;
+    }
+    Ok(())
+}

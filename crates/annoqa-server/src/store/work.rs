@@ -1,0 +1,424 @@
+//! Work assignment (leases, overlap, gold mixing, skips) and submissions with their
+//! idempotency keys.
+
+use annoqa_core::api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserView};
+use annoqa_core::{GoldReport, Region};
+use anyhow::Context;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::projects::stored_item;
+use super::{is_unique_violation, json, text, u32_of, StoredItem, Store};
+
+/// An item leased to an annotator.
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    pub item: StoredItem,
+    pub expires_at_ms: i64,
+}
+
+/// A submission about to be stored, with its gold result when the item is gold.
+#[derive(Debug)]
+pub struct NewSubmission<'a> {
+    pub id: i64,
+    pub project_id: &'a str,
+    pub item_id: &'a str,
+    pub user_id: i64,
+    pub regions: &'a [Region],
+    pub lead_time_ms: u64,
+    pub created_at_ms: i64,
+    pub gold_report: Option<&'a GoldReport>,
+    /// The overlap of the project, for a submit after the lease expired.
+    pub overlap: u32,
+    pub is_gold: bool,
+}
+
+/// What became of a submit.
+#[derive(Debug, PartialEq)]
+pub enum SubmitOutcome {
+    Stored,
+    /// The idempotency key was used before: its verdict.
+    Key(IdempotentOutcome),
+    /// The user holds no lease on the item (never assigned, or skipped).
+    NotAssigned,
+    AlreadySubmitted,
+    /// The lease expired and the item went to someone else meanwhile.
+    LeaseLost,
+}
+
+/// What an idempotency key already stored says about a new request with that key.
+#[derive(Debug, PartialEq)]
+pub enum IdempotentOutcome {
+    /// Same payload: the original response, to replay.
+    Replay { status: u16, body: String },
+    /// Same key, different payload.
+    Mismatch,
+}
+
+/// A stored submission with its annotator.
+#[derive(Clone, Debug)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub project_id: String,
+    pub item_id: String,
+    pub annotator: UserView,
+    pub regions: Vec<Region>,
+    pub lead_time_ms: u64,
+    pub created_at_ms: i64,
+    pub gold_score: Option<f64>,
+    pub gold_passed: Option<bool>,
+    pub status: SubmissionStatus,
+}
+
+/// Columns of a [`SubmissionRow`]. sqlx's `Any` driver cannot decode SQLite's BOOLEAN, so
+/// `gold_passed` is read as a BIGINT 0/1 (NULL stays NULL) on both backends.
+pub(super) const SUBMISSION_COLUMNS: &str = "s.id, s.project_id, s.item_id, s.regions, s.lead_time_ms, s.created_at_ms,
+     s.gold_score, CAST(CASE WHEN s.gold_passed THEN 1 WHEN NOT s.gold_passed THEN 0 END AS BIGINT) AS gold_passed,
+     s.status, u.id AS user_id, u.username, u.role, u.vendor";
+
+pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
+    let status = text(row, "status")?;
+    let role = text(row, "role")?;
+    Ok(SubmissionRow {
+        id: row.try_get("id")?,
+        project_id: text(row, "project_id")?,
+        item_id: text(row, "item_id")?,
+        annotator: UserView {
+            id: row.try_get("user_id")?,
+            username: text(row, "username")?,
+            role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored role `{role}` is unknown"))?,
+            vendor: row.try_get("vendor")?,
+        },
+        regions: json(row, "regions")?,
+        lead_time_ms: u64::try_from(row.try_get::<i64, _>("lead_time_ms")?).unwrap_or(0),
+        created_at_ms: row.try_get("created_at_ms")?,
+        gold_score: row.try_get("gold_score")?,
+        gold_passed: row.try_get::<Option<i64>, _>("gold_passed")?.map(|p| p != 0),
+        status: SubmissionStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("stored status `{status}` is unknown"))?,
+    })
+}
+
+/// Whether the annotator's `seq`-th item (0-based) should be gold: the first `gold_onboarding`
+/// are, then every item where the running count of `gold_rate · n` reaches a new integer, so
+/// gold is spread evenly and the rate holds over any stretch of work. `None` when the policy
+/// mixes no gold (no onboarding, rate 0): items then come in project order, gold or not.
+pub fn gold_preference(policy: &AssignmentPolicy, seq: i64) -> Option<bool> {
+    let onboarding = i64::from(policy.gold_onboarding);
+    let rate = policy.gold_rate;
+    if onboarding == 0 && !(rate > 0.0) {
+        return None;
+    }
+    if seq < onboarding {
+        return Some(true);
+    }
+    if !(rate > 0.0) {
+        return Some(false);
+    }
+    let n = (seq - onboarding) as f64;
+    Some(((n + 1.0) * rate).floor() > (n * rate).floor())
+}
+
+impl Store {
+    /// Leases the user's next item: their live lease if they hold one, else the first item in
+    /// project order they have never held that still has room (fewer than `overlap` live
+    /// leases and kept submissions; gold items have no limit), choosing gold or not by
+    /// [`gold_preference`] and falling back to the other kind when one runs out.
+    pub async fn next_item(
+        &self,
+        project_id: &str,
+        user_id: i64,
+        policy: &AssignmentPolicy,
+        now_ms: i64,
+    ) -> anyhow::Result<(Option<Assignment>, Progress)> {
+        let mut tx = self.write.begin().await?;
+        // Takes the project row's lock on PostgreSQL, so replicas assign one at a time.
+        sqlx::query("UPDATE projects SET assign_seq = assign_seq + 1 WHERE id = $1")
+            .bind(project_id)
+            .execute(&mut *tx)
+            .await?;
+        let live = sqlx::query(
+            "SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
+             JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
+             WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
+             ORDER BY a.seq LIMIT 1",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let assignment = if let Some(row) = live {
+            Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? })
+        } else {
+            let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let preferences = match gold_preference(policy, seq) {
+                None => vec![None],
+                Some(gold) => vec![Some(gold), Some(!gold)],
+            };
+            let mut found = None;
+            for gold in preferences {
+                let row = sqlx::query(
+                    "SELECT i.id, i.item, i.gold FROM items i
+                     WHERE i.project_id = $1 AND ($6 OR i.is_gold = $2)
+                       AND NOT EXISTS (SELECT 1 FROM assignments a
+                                       WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)
+                       AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
+                                          WHERE a.project_id = i.project_id AND a.item_id = i.id
+                                            AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $4))) < $5)
+                     ORDER BY i.position LIMIT 1",
+                )
+                .bind(project_id)
+                .bind(gold.unwrap_or(false))
+                .bind(user_id)
+                .bind(now_ms)
+                .bind(i64::from(policy.overlap))
+                .bind(gold.is_none())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = row {
+                    found = Some((text(&row, "id")?, stored_item(&row)?));
+                    break;
+                }
+            }
+            match found {
+                Some((item_id, item)) => {
+                    let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
+                    sqlx::query(
+                        "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
+                         VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
+                    )
+                    .bind(project_id)
+                    .bind(&item_id)
+                    .bind(user_id)
+                    .bind(seq)
+                    .bind(now_ms)
+                    .bind(expires_at_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    Some(Assignment { item, expires_at_ms })
+                }
+                None => None,
+            }
+        };
+        let progress = progress(&mut tx, project_id, user_id).await?;
+        tx.commit().await?;
+        Ok((assignment, progress))
+    }
+
+    /// Gives a leased item back with a reason. `false` when the user holds no lease on it.
+    pub async fn skip(&self, project_id: &str, item_id: &str, user_id: i64, reason: &str, now_ms: i64) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE assignments SET state = 'skipped', skip_reason = $1, expires_at_ms = $2
+             WHERE project_id = $3 AND item_id = $4 AND user_id = $5 AND state = 'leased'",
+        )
+        .bind(reason)
+        .bind(now_ms)
+        .bind(project_id)
+        .bind(item_id)
+        .bind(user_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether the item was ever leased to the user.
+    pub async fn was_assigned(&self, project_id: &str, item_id: &str, user_id: i64) -> sqlx::Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND item_id = $2 AND user_id = $3",
+        )
+        .bind(project_id)
+        .bind(item_id)
+        .bind(user_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// What a stored idempotency key says about a request with `request_hash`, if it exists.
+    pub async fn idempotency_key(&self, user_id: i64, key: &str, request_hash: &str) -> anyhow::Result<Option<IdempotentOutcome>> {
+        let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| key_outcome(&row, request_hash)).transpose()
+    }
+
+    /// Stores a submission, marks the lease submitted and records the idempotency key with the
+    /// response to replay, in one transaction: a 2xx the client saw is on disk, exactly once.
+    pub async fn submit(
+        &self,
+        s: &NewSubmission<'_>,
+        key: &str,
+        request_hash: &str,
+        response: &str,
+    ) -> anyhow::Result<SubmitOutcome> {
+        match self.try_submit(s, key, request_hash, response).await {
+            // Another request with the same key committed first (another replica, or a race
+            // here): answer as that key now says.
+            Err(e) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
+                match self.idempotency_key(s.user_id, key, request_hash).await? {
+                    Some(outcome) => Ok(SubmitOutcome::Key(outcome)),
+                    None => Ok(SubmitOutcome::AlreadySubmitted),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn try_submit(
+        &self,
+        s: &NewSubmission<'_>,
+        key: &str,
+        request_hash: &str,
+        response: &str,
+    ) -> anyhow::Result<SubmitOutcome> {
+        let mut tx = self.write.begin().await?;
+        let existing = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
+            .bind(s.user_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = existing {
+            return Ok(SubmitOutcome::Key(key_outcome(&row, request_hash)?));
+        }
+        let lease = sqlx::query("SELECT state, expires_at_ms FROM assignments WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
+            .bind(s.project_id)
+            .bind(s.item_id)
+            .bind(s.user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(lease) = lease else { return Ok(SubmitOutcome::NotAssigned) };
+        let state = text(&lease, "state")?;
+        match state.as_str() {
+            "leased" => {}
+            "submitted" | "rejected" => return Ok(SubmitOutcome::AlreadySubmitted),
+            _ => return Ok(SubmitOutcome::NotAssigned),
+        }
+        let expires_at_ms: i64 = lease.try_get("expires_at_ms")?;
+        if expires_at_ms <= s.created_at_ms && !s.is_gold {
+            // An expired lease still counts if nobody took the place meanwhile.
+            let taken: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM assignments
+                 WHERE project_id = $1 AND item_id = $2 AND user_id <> $3
+                   AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $4))",
+            )
+            .bind(s.project_id)
+            .bind(s.item_id)
+            .bind(s.user_id)
+            .bind(s.created_at_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            if taken >= i64::from(s.overlap) {
+                return Ok(SubmitOutcome::LeaseLost);
+            }
+        }
+        let regions = serde_json::to_string(s.regions)?;
+        let report = s.gold_report.map(serde_json::to_string).transpose()?;
+        let inserted = sqlx::query(
+            "INSERT INTO submissions
+               (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted')",
+        )
+        .bind(s.id)
+        .bind(s.project_id)
+        .bind(s.item_id)
+        .bind(s.user_id)
+        .bind(regions)
+        .bind(i64::try_from(s.lead_time_ms).unwrap_or(i64::MAX))
+        .bind(s.created_at_ms)
+        .bind(s.gold_report.map(|r| r.score))
+        .bind(s.gold_report.map(|r| r.passed))
+        .bind(report)
+        .execute(&mut *tx)
+        .await;
+        // A unique violation here (a concurrent submit of the same item by the same user) goes
+        // up to `submit`, which answers from the idempotency key or with "already submitted".
+        inserted?;
+        sqlx::query("UPDATE assignments SET state = 'submitted' WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
+            .bind(s.project_id)
+            .bind(s.item_id)
+            .bind(s.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
+             VALUES ($1, $2, $3, 200, $4, $5)",
+        )
+        .bind(s.user_id)
+        .bind(key)
+        .bind(request_hash)
+        .bind(response)
+        .bind(s.created_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SubmitOutcome::Stored)
+    }
+
+    pub async fn submission(&self, project_id: &str, submission_id: i64) -> anyhow::Result<Option<SubmissionRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s JOIN users u ON u.id = s.user_id
+             WHERE s.project_id = $1 AND s.id = $2"
+        ))
+        .bind(project_id)
+        .bind(submission_id)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| submission(&r)).transpose()
+    }
+
+    /// Submissions of the project, oldest first; only `status` ones when given.
+    pub async fn submissions(&self, project_id: &str, status: Option<SubmissionStatus>) -> anyhow::Result<Vec<SubmissionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s JOIN users u ON u.id = s.user_id
+             WHERE s.project_id = $1 AND ($2 OR s.status = $3)
+             ORDER BY s.created_at_ms, s.id"
+        ))
+        .bind(project_id)
+        .bind(status.is_none())
+        .bind(status.map_or("", SubmissionStatus::as_str))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(submission).collect()
+    }
+
+    /// Each annotator's mean gold score in the project, for risk-weighted review sampling.
+    pub async fn gold_means(&self, project_id: &str) -> anyhow::Result<Vec<(i64, f64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, AVG(gold_score) AS mean FROM submissions
+             WHERE project_id = $1 AND gold_score IS NOT NULL GROUP BY user_id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("user_id")?, row.try_get::<f64, _>("mean").context("mean gold score")?)))
+            .collect()
+    }
+}
+
+fn key_outcome(row: &AnyRow, request_hash: &str) -> anyhow::Result<IdempotentOutcome> {
+    if text(row, "request_hash")? != request_hash {
+        return Ok(IdempotentOutcome::Mismatch);
+    }
+    let status: i64 = row.try_get("status")?;
+    Ok(IdempotentOutcome::Replay { status: u16::try_from(status).unwrap_or(200), body: text(row, "response")? })
+}
+
+async fn progress(tx: &mut sqlx::Transaction<'_, sqlx::Any>, project_id: &str, user_id: i64) -> anyhow::Result<Progress> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM assignments
+                 WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
+                (SELECT COUNT(*) FROM items WHERE project_id = $1) AS total",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Progress { done: u32_of(row.try_get("done")?), total: u32_of(row.try_get("total")?) })
+}

@@ -1,0 +1,131 @@
+//! The review queue (sampling strategies) and verdicts: accept, reject (requeue), fix.
+
+use annoqa_core::api::{self, ReviewTask, ReviewView, Role, SubmissionStatus, SubmissionView, SubmitResponse};
+use axum::http::StatusCode;
+
+use crate::both_backends;
+use crate::support::*;
+use crate::work::onboard;
+
+async fn taxonomy(s: &Server) {
+    let admin = s.user("root", Role::Admin, None, &[]).await;
+    admin
+        .put(
+            &api::taxonomy_path(DEMO),
+            &serde_json::json!([
+                {"code": "missed_entity", "title": "Missed entity", "guideline": "entities"},
+                {"code": "wrong_sentiment", "title": "Wrong sentiment", "description": "Tone misread", "guideline": "sentiment"}
+            ]),
+        )
+        .await
+        .expect(StatusCode::OK);
+}
+
+both_backends! {
+    async fn the_review_queue_samples_pending_submissions_by_each_strategy(s) {
+        let ana = s.annotator("ana").await;
+        let bob = s.annotator("bob").await;
+        onboard(&ana).await;
+        onboard(&bob).await;
+        for client in [&ana, &bob] {
+            for _ in 0..4 {
+                let item = client.next(DEMO).await.unwrap();
+                client.submit(DEMO, &item, valid_answer(&item)).await.expect(StatusCode::OK);
+            }
+        }
+        let reviewer = s.user("rev", Role::Reviewer, None, &[DEMO]).await;
+        let queue = |strategy: &str, size: usize, seed: u64| {
+            let reviewer = reviewer.clone();
+            let uri = format!("{}?strategy={strategy}&size={size}&seed={seed}", api::review_queue_path(DEMO));
+            async move { reviewer.get(&uri).await.json::<Vec<ReviewTask>>() }
+        };
+        let random = queue("random", 5, 7).await;
+        assert_eq!(random.len(), 5);
+        let ids: std::collections::HashSet<i64> = random.iter().map(|t| t.submission.id).collect();
+        assert_eq!(ids.len(), 5, "no submission twice");
+        assert_eq!(queue("random", 5, 7).await, random, "the seed makes the queue reproducible");
+        assert_eq!(queue("random", 100, 1).await.len(), 14, "at most every pending submission");
+        let stratified = queue("stratified", 2, 3).await;
+        let annotators: std::collections::HashSet<String> = stratified.iter().map(|t| t.submission.annotator.username.clone()).collect();
+        assert_eq!(annotators.len(), 2, "one from each annotator");
+        assert_eq!(queue("risk", 4, 1).await.len(), 4);
+        reviewer.get(&format!("{}?strategy=psychic", api::review_queue_path(DEMO))).await.expect(StatusCode::BAD_REQUEST);
+        // The queue carries the item but never gold.
+        for task in &random {
+            assert!(!serde_json::to_string(task).unwrap().contains("explanation"));
+        }
+    }
+
+    async fn verdicts_accept_reject_and_fix_with_the_fix_stored_beside_the_original(s) {
+        taxonomy(&s).await;
+        let ana = s.annotator("ana").await;
+        let bob = s.annotator("bob").await;
+        onboard(&ana).await;
+        onboard(&bob).await;
+        let reviewer = s.user("rev", Role::Reviewer, None, &[DEMO]).await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let item = ana.next(DEMO).await.unwrap();
+            let response: SubmitResponse = ana.submit(DEMO, &item, valid_answer(&item)).await.json();
+            ids.push((item, response.submission_id));
+        }
+        let review = |sid: i64, body: serde_json::Value| {
+            let reviewer = reviewer.clone();
+            async move { reviewer.post(&api::reviews_path(DEMO, sid), &body).await }
+        };
+        // Accept.
+        let accepted: ReviewView = review(ids[0].1, serde_json::json!({"verdict": "accept"})).await.json();
+        assert_eq!(accepted.verdict, api::ReviewVerdict::Accept);
+        review(ids[0].1, serde_json::json!({"verdict": "accept"})).await.expect(StatusCode::CONFLICT);
+        // Unknown error codes and fixes without regions are refused.
+        review(ids[1].1, serde_json::json!({"verdict": "reject", "error_codes": ["nope"]})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        review(ids[1].1, serde_json::json!({"verdict": "fix"})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        review(ids[1].1, serde_json::json!({"verdict": "accept", "regions": []})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        // Reject: the item goes back to the pool for another annotator.
+        review(ids[1].1, serde_json::json!({"verdict": "reject", "error_codes": ["wrong_sentiment"], "comment": "tone"})).await.expect(StatusCode::CREATED);
+        let status: SubmissionView = ana.get(&api::submission_path(DEMO, ids[1].1)).await.json();
+        assert_eq!(status.status, SubmissionStatus::Rejected);
+        // Bob gets s04 first (ana's accepted one is full at overlap 1), then the rejected item.
+        let mut bobs = Vec::new();
+        while let Some(item) = bob.next(DEMO).await {
+            bobs.push(item.clone());
+            bob.submit(DEMO, &item, valid_answer(&item)).await.expect(StatusCode::OK);
+        }
+        assert!(bobs.contains(&ids[1].0), "the rejected item was requeued: {bobs:?}");
+        assert!(!bobs.contains(&ids[0].0) && !bobs.contains(&ids[2].0), "kept items are not: {bobs:?}");
+        // Fix: validated like a submission, stored beside the original.
+        let invalid = vec![annoqa_core::Region {
+            id: "r".into(),
+            control: "entities".into(),
+            value: annoqa_core::RegionValue::TextSpan { start: 0, end: 100_000, label: "ORG".into() },
+            attributes: Default::default(),
+        }];
+        review(ids[2].1, serde_json::json!({"verdict": "fix", "regions": invalid})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let fixed_regions = vec![sentiment("negative")];
+        let fixed: ReviewView = review(ids[2].1, serde_json::json!({"verdict": "fix", "regions": fixed_regions, "error_codes": ["wrong_sentiment"]})).await.json();
+        assert_eq!(fixed.regions.as_ref(), Some(&fixed_regions));
+        let original: SubmissionView = ana.get(&api::submission_path(DEMO, ids[2].1)).await.json();
+        assert_eq!(original.status, SubmissionStatus::Fixed);
+        assert_eq!(original.regions, valid_answer(&ids[2].0), "the original is kept as it was");
+        // Reviewers cannot be annotators of the same project, and cannot review themselves.
+        ana.post(&api::reviews_path(DEMO, ids[2].1), &serde_json::json!({"verdict": "accept"})).await.expect(StatusCode::FORBIDDEN);
+    }
+
+    async fn the_taxonomy_checks_codes_and_guideline_anchors(s) {
+        let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
+        let put = |body: serde_json::Value| {
+            let coordinator = coordinator.clone();
+            async move { coordinator.put(&api::taxonomy_path(DEMO), &body).await }
+        };
+        let answer = put(serde_json::json!([{"code": "x", "title": "X", "guideline": "no-such-section"}])).await;
+        answer.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(answer.error().contains("no-such-section"));
+        put(serde_json::json!([{"code": "x", "title": "X"}, {"code": "x", "title": "Y"}])).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        put(serde_json::json!([{"code": "Bad Code", "title": "X"}])).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        put(serde_json::json!([{"code": "missed", "title": "Missed", "guideline": "person"}])).await.expect(StatusCode::OK);
+        let ana = s.annotator("ana").await;
+        let codes: Vec<api::ErrorCode> = ana.get(&api::taxonomy_path(DEMO)).await.json();
+        assert_eq!(codes.len(), 1);
+        assert_eq!(codes[0].guideline.as_deref(), Some("person"));
+    }
+}

@@ -1,0 +1,116 @@
+//! The storage layer itself: schema, pragmas, ids, both backends.
+
+use annoqa_core::api::{self, ProjectSummary, ProjectView, Role};
+use annoqa_server::{load_demo_projects, Backend, Store};
+use axum::http::StatusCode;
+
+use crate::both_backends;
+use crate::support::*;
+
+both_backends! {
+    async fn demo_project_is_stored_with_its_guidelines_and_spec(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let projects: Vec<ProjectSummary> = admin.get(api::PROJECTS).await.json();
+        let demo = projects.iter().find(|p| p.id == DEMO).unwrap();
+        assert_eq!(demo.items, 40);
+        let view: ProjectView = admin.get(&api::project_path(DEMO)).await.json();
+        assert!(view.guidelines.contains("{#person}"));
+        assert_eq!(view.spec.controls.len(), 2);
+        assert_eq!(s.count("items").await, 40);
+    }
+
+    async fn numbered_placeholders_bind_by_number_on_both_backends(s) {
+        // `$2` used before `$1`, and `$1` twice: SQLite must bind by number, not by position.
+        let row: (String, i64, String) = sqlx::query_as("SELECT $2, $1, $2")
+            .bind(7_i64)
+            .bind("b")
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(row, ("b".to_string(), 7, "b".to_string()));
+    }
+
+    async fn a_bad_project_folder_is_refused_whole(s) {
+        let folder = s.dir.path().join("demo/broken");
+        std::fs::create_dir_all(&folder).unwrap();
+        let source = repo_root().join("static/demo/news-entities");
+        std::fs::copy(source.join("guidelines.md"), folder.join("guidelines.md")).unwrap();
+        let project = std::fs::read_to_string(source.join("project.json")).unwrap().replace(DEMO, "broken");
+        std::fs::write(folder.join("project.json"), project).unwrap();
+        let mut lines: Vec<String> =
+            std::fs::read_to_string(source.join("items.jsonl")).unwrap().lines().map(String::from).collect();
+        // Break the gold of the first item: a span that ends past the end of the text.
+        let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        first["gold"]["answer"][0]["end"] = serde_json::json!(9999);
+        lines[0] = first.to_string();
+        std::fs::write(folder.join("items.jsonl"), lines.join("\n")).unwrap();
+        let before = s.store.project_count().await.unwrap();
+        let error = load_demo_projects(&s.store, &s.dir.path().join("demo"), 0).await.unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains("items.jsonl:1: the gold answer itself is invalid"), "{message}");
+        assert_eq!(s.store.project_count().await.unwrap(), before);
+    }
+
+    async fn password_hashes_are_argon2id_and_tokens_are_stored_hashed(s) {
+        let ana = s.annotator("ana").await;
+        let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'ana'")
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        let Auth::Cookie { token, .. } = &ana.auth else { panic!("cookie login") };
+        let stored: Vec<String> =
+            sqlx::query_scalar("SELECT token_hash FROM sessions").fetch_all(s.store.pool()).await.unwrap();
+        assert_eq!(stored, [annoqa_server::token_hash(token)]);
+        assert!(!stored[0].contains(token.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("nested/dir/db.sqlite3")).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+    // Foreign keys are enforced: an item of a project that does not exist is refused.
+    let orphan = sqlx::query("INSERT INTO items (project_id, id, position, item, is_gold) VALUES ('nope', 'x', 0, '{}', FALSE)")
+        .execute(&mut *conn)
+        .await;
+    assert!(orphan.is_err());
+}
+
+#[tokio::test]
+async fn a_database_url_that_is_neither_sqlite_nor_postgres_is_refused() {
+    let error = Store::connect("mysql://localhost/x").await.unwrap_err();
+    assert!(error.to_string().contains("neither a sqlite:// nor a postgres://"), "{error}");
+    let error = Store::connect("sqlite::memory:").await.unwrap_err();
+    assert!(error.to_string().contains("must be a file"), "{error}");
+}
+
+#[tokio::test]
+async fn the_app_shell_explains_itself_when_not_built_and_static_files_are_served() {
+    let s = Server::start(Backend::Sqlite).await;
+    let anonymous = s.anonymous();
+    let answer = anonymous.get("/").await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(answer.body.contains("cargo xtask run"));
+    let answer = anonymous.get("/static/demo/news-entities/guidelines.md").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("{#entities}"));
+    assert_ne!(anonymous.get("/static/../Cargo.toml").await.status, StatusCode::OK, "no traversal out of static/");
+    s.finish().await;
+}
+
+#[tokio::test]
+async fn static_files_never_include_the_demo_gold() {
+    let s = Server::start(Backend::Sqlite).await;
+    for path in ["/static/demo/news-entities/items.jsonl", "/static/demo/news-entities/project.json"] {
+        let answer = s.anonymous().get(path).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}: {}", answer.body);
+    }
+    s.finish().await;
+}
