@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
+mod crash;
+
 const WAIT: Duration = Duration::from_secs(20);
 /// WebDriver's codes for the Enter and Shift keys.
 const ENTER: &str = "\u{E007}";

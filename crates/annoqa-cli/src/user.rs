@@ -40,8 +40,6 @@ pub fn redacted(url: &str) -> String {
 pub struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
-    #[command(flatten)]
-    database: DatabaseArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,17 +59,26 @@ enum UserCommand {
         /// Read the password from standard input (first line).
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Create an API token for scripts (`Authorization: Bearer …`), printed once.
-    Token { username: String },
+    Token {
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 pub fn run(args: UserArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let store = Store::connect(&args.database.url()).await?;
+        let database = match &args.command {
+            UserCommand::Add { database, .. } | UserCommand::Token { database, .. } => database.url(),
+        };
+        let store = Store::connect(&database).await?;
         match args.command {
-            UserCommand::Add { username, role, vendor, projects, password_stdin } => {
+            UserCommand::Add { username, role, vendor, projects, password_stdin, .. } => {
                 let role = Role::parse(&role)
                     .with_context(|| format!("--role `{role}` is not annotator, reviewer, coordinator or admin"))?;
                 let password = if password_stdin {
@@ -101,7 +108,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
                     println!("password (shown once): {password}");
                 }
             }
-            UserCommand::Token { username } => {
+            UserCommand::Token { username, .. } => {
                 let user = store.user_by_name(&username).await?.with_context(|| format!("no user `{username}`"))?;
                 let token = create_api_token(&store, user.id, now_ms()).await.map_err(anyhow::Error::msg)?;
                 println!("{token}");

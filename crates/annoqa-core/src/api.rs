@@ -20,12 +20,6 @@ pub fn next_path(project: &str) -> String {
     format!("/api/projects/{}/next", encode(project))
 }
 
-/// The pre-login form of [`next_path`]. The server ignores `annotator` (the assignee is the
-/// logged-in user); this stays only until the app moves to [`next_path`].
-pub fn next_item_path(project: &str, annotator: &str) -> String {
-    format!("{}?annotator={}", next_path(project), encode(annotator))
-}
-
 /// `POST` a [`SubmitRequest`] with an [`IDEMPOTENCY_KEY`] header — stores the answer and returns
 /// a [`SubmitResponse`]. Resending the same key and body replays the first response.
 pub fn submit_path(project: &str, item: &str) -> String {

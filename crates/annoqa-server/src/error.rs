@@ -55,7 +55,6 @@ impl IntoResponse for ServerError {
             ServerError::Rejected { status, .. } => *status,
             ServerError::Internal(e) => {
                 tracing::error!("{e:#}");
-                eprintln!("DEBUG internal: {e:#}");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };

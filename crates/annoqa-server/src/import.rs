@@ -3,10 +3,12 @@
 //! before any is stored; the first problem is reported with its line (or array index).
 
 use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
 
 use annoqa_core::guidelines::sections;
 use annoqa_core::validate::has_errors;
 use annoqa_core::{validate, Item, ItemSource, Media, MediaKind, Project};
+use annoqa_media::MediaInfo;
 use serde_json::Value;
 
 /// Project ids appear in paths and name the project's media folder: keep them plain.
@@ -45,9 +47,50 @@ pub fn entries(body: &[u8], json_lines: bool) -> Result<Vec<(String, Value)>, St
     }
 }
 
+/// `relative` as a path under `root` if it is made only of plain names: no `..`, `.`, empty
+/// segment, backslash, NUL, drive prefix or leading `/`. (Symlinks are the caller's business:
+/// resolve and compare with the resolved root.)
+pub fn contained_path(root: &Path, relative: &str) -> Option<PathBuf> {
+    if relative.is_empty() || relative.contains(['\\', '\0']) || relative.starts_with('/') {
+        return None;
+    }
+    let mut path = root.to_path_buf();
+    for segment in relative.split('/') {
+        let mut components = Path::new(segment).components();
+        match (components.next(), components.next()) {
+            (Some(Component::Normal(name)), None) if !segment.contains(':') => path.push(name),
+            _ => return None,
+        }
+    }
+    Some(path)
+}
+
+/// Probes media files that live in a project's media root (annoqa-media reads their headers).
+#[derive(Debug)]
+pub struct MediaRoot {
+    pub root: PathBuf,
+}
+
+impl MediaRoot {
+    /// The probed metadata of `src` when it names a file in the root; `None` for URLs, absolute
+    /// paths and files that are not there (served from elsewhere).
+    pub fn probe(&self, src: &str) -> Option<Result<MediaInfo, String>> {
+        let path = contained_path(&self.root, src)?;
+        let root = self.root.canonicalize().ok()?;
+        let resolved = path.canonicalize().ok()?;
+        if !resolved.starts_with(&root) || !resolved.is_file() {
+            return None;
+        }
+        let limits = annoqa_media::Limits::default();
+        Some(annoqa_media::probe_path(&resolved, &limits).map_err(|e| format!("media `{src}` cannot be read: {e}")))
+    }
+}
+
 /// One entry as an [`ItemSource`]: annoqa's form, or a Label Studio task whose `data` holds
 /// the media under the key of the project's media kind (`text`, `image`, `audio`, `video`).
-pub fn item_source(at: &str, value: Value, media: MediaKind) -> Result<ItemSource, String> {
+/// A Label Studio task's image, audio or video without its dimensions gets them by probing the
+/// file in the media root.
+pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&MediaRoot>) -> Result<ItemSource, String> {
     let is_label_studio = value.get("data").is_some_and(Value::is_object) && value.get("media").is_none();
     if !is_label_studio {
         return serde_json::from_value(value).map_err(|e| format!("{at}: not a valid item: {e}"));
@@ -63,7 +106,9 @@ pub fn item_source(at: &str, value: Value, media: MediaKind) -> Result<ItemSourc
         data.get(key).and_then(Value::as_str).map(str::to_string).ok_or_else(|| format!("{at}: `data.{key}` must be a string"))
     };
     let number = |key: &str| {
-        data.get(key).and_then(Value::as_f64).ok_or_else(|| format!("{at}: `data.{key}` must be a number (annoqa needs it)"))
+        data.get(key).and_then(Value::as_f64).ok_or_else(|| {
+            format!("{at}: `data.{key}` must be a number (or put the file in the project's media root to have it probed)")
+        })
     };
     let dimension = |key: &str| -> Result<u32, String> {
         let n = number(key)?;
@@ -73,6 +118,24 @@ pub fn item_source(at: &str, value: Value, media: MediaKind) -> Result<ItemSourc
             Err(format!("{at}: `data.{key}` must be a positive whole number"))
         }
     };
+    let key = match media {
+        MediaKind::Text => "text",
+        MediaKind::Image => "image",
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+    };
+    let has_metadata = ["width", "duration"].iter().any(|k| data.contains_key(*k));
+    if media != MediaKind::Text && !has_metadata {
+        let src = string(key)?;
+        if let Some(probed) = root.and_then(|r| r.probe(&src)) {
+            let info = probed.map_err(|e| format!("{at}: {e}"))?;
+            let core = info.to_core_media(src);
+            if core.kind() != media {
+                return Err(format!("{at}: `data.{key}` is a {:?} file", core.kind()));
+            }
+            return Ok(ItemSource { item: Item { id, media: core, candidates: Vec::new() }, gold: None });
+        }
+    }
     let media = match media {
         MediaKind::Text => Media::Text { text: string("text")? },
         MediaKind::Image => Media::Image { src: string("image")?, width: dimension("width")?, height: dimension("height")? },
@@ -134,5 +197,48 @@ fn check_media_src(media: &Media) -> Result<(), String> {
     match scheme {
         None | Some("http" | "https") if !src.chars().any(char::is_control) => Ok(()),
         _ => Err(format!("media src `{src}` must be a relative path or an http(s) URL")),
+    }
+}
+
+/// Probes each item's media file when it lies in the media root, and checks the item's metadata
+/// against the file: a mismatch (say, width 640 for a 320-pixel image) would make every
+/// geometry check wrong. Returns the items with their metadata as JSON for storage.
+pub fn probe_items(items: Vec<(String, ItemSource)>, root: &MediaRoot) -> Result<Vec<(String, ItemSource, Option<String>)>, String> {
+    let mut out = Vec::with_capacity(items.len());
+    for (at, source) in items {
+        let src = match &source.item.media {
+            Media::Text { .. } => None,
+            Media::Image { src, .. } | Media::Audio { src, .. } | Media::Video { src, .. } => Some(src.clone()),
+        };
+        let info = match src.and_then(|src| root.probe(&src).map(|p| (src, p))) {
+            None => None,
+            Some((src, probed)) => {
+                let info = probed.map_err(|e| format!("{at}: {e}"))?;
+                check_against(&source.item.media, &info.to_core_media(src)).map_err(|e| format!("{at}: {e}"))?;
+                Some(serde_json::to_string(&info).map_err(|e| format!("{at}: {e}"))?)
+            }
+        };
+        out.push((at, source, info));
+    }
+    Ok(out)
+}
+
+fn check_against(declared: &Media, probed: &Media) -> Result<(), String> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * a.abs().max(b.abs()).max(1.0);
+    match (declared, probed) {
+        (Media::Image { width, height, .. }, Media::Image { width: w, height: h, .. }) if (width, height) != (w, h) => {
+            Err(format!("the item says {width}×{height} but the image is {w}×{h}"))
+        }
+        (Media::Audio { duration, .. }, Media::Audio { duration: d, .. }) if !close(*duration, *d) => {
+            Err(format!("the item says {duration} s but the audio lasts {d} s"))
+        }
+        (
+            Media::Video { width, height, frame_count, .. },
+            Media::Video { width: w, height: h, frame_count: n, .. },
+        ) if (width, height, frame_count) != (w, h, n) => {
+            Err(format!("the item says {width}×{height}, {frame_count} frames but the video is {w}×{h}, {n} frames"))
+        }
+        (a, b) if a.kind() != b.kind() => Err(format!("the item is {:?} but the file is {:?}", a.kind(), b.kind())),
+        _ => Ok(()),
     }
 }

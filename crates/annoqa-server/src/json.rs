@@ -73,7 +73,7 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<St
 }
 
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
-    check_shape(bytes).map_err(|e| ServerError::BadRequest(e))?;
+    check_shape(bytes).map_err(ServerError::BadRequest)?;
     serde_json::from_slice(bytes).map_err(|e| {
         let status = match e.classify() {
             serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,

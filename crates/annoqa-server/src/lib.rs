@@ -16,6 +16,9 @@ mod json;
 mod routes;
 mod store;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -134,6 +137,12 @@ impl AppState {
 
     pub(crate) fn limiter(&self) -> &LoginLimiter {
         &self.inner.limiter
+    }
+
+    /// Whether a request of `user_id` with idempotency key `key` is being processed here.
+    pub fn is_in_flight(&self, user_id: i64, key: &str) -> bool {
+        let set = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        set.contains(&(user_id, key.to_string()))
     }
 
     /// Marks `(user, key)` in flight; `None` when it already is. The guard unmarks on drop.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{project_access, same_vendor};
 use crate::auth::Caller;
-use crate::import::{check_items, entries, item_source};
+use crate::import::{check_items, entries, item_source, probe_items, MediaRoot};
 use crate::json::{body_bytes, require_content_type};
 use crate::{AppState, ServerError};
 
@@ -29,18 +29,31 @@ pub(super) async fn import_items(
     let body = body_bytes(request, &state).await?;
     let values = entries(&body, content_type != "application/json").map_err(ServerError::BadRequest)?;
     let media = access.settings.project.spec.media;
-    let mut sources = Vec::with_capacity(values.len());
-    for (at, value) in values {
-        let source = item_source(&at, value, media).map_err(ServerError::BadRequest)?;
-        sources.push((at, source));
-    }
-    if sources.is_empty() {
+    let root = MediaRoot { root: super::media::media_root(&state, access.id()) };
+    // Probing reads files: off the async threads.
+    let probed = tokio::task::spawn_blocking(move || {
+        let mut sources = Vec::with_capacity(values.len());
+        for (at, value) in values {
+            sources.push((at.clone(), item_source(&at, value, media, Some(&root))?));
+        }
+        probe_items(sources, &root)
+    })
+    .await
+    .map_err(|e| ServerError::Internal(e.into()))?
+    .map_err(ServerError::BadRequest)?;
+    if probed.is_empty() {
         return Err(ServerError::BadRequest("the import has no items".into()));
+    }
+    let mut infos = Vec::with_capacity(probed.len());
+    let mut sources = Vec::with_capacity(probed.len());
+    for (at, source, info) in probed {
+        infos.push(info);
+        sources.push((at, source));
     }
     let existing = state.store().existing_item_ids(access.id()).await?;
     let items = check_items(&access.settings.project, &existing, sources).map_err(ServerError::BadRequest)?;
     let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
-    let items: Vec<_> = items.into_iter().map(|i| (i, None)).collect();
+    let items: Vec<_> = items.into_iter().zip(infos).collect();
     state.store().append_items(access.id(), &items).await?;
     Ok((StatusCode::CREATED, Json(ImportReport { imported: count })))
 }
@@ -165,7 +178,7 @@ fn csv(rows: &[ExportRow]) -> serde_json::Result<String> {
 
 /// RFC 4180 quoting, and a leading `'` on cells a spreadsheet would run as a formula
 /// (`=`, `+`, `-`, `@`, tab, CR) — item ids and usernames come from users.
-fn csv_cell(value: &str) -> String {
+pub(crate) fn csv_cell(value: &str) -> String {
     let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
         format!("'{value}")
     } else {

@@ -5,7 +5,7 @@
 //! router has already percent-decoded it, so encoded traversal arrives here as `..`), and the
 //! resolved file (symlinks followed) must still lie inside the root.
 
-use std::path::{Component, Path as FsPath, PathBuf};
+use std::path::{Path as FsPath, PathBuf};
 
 use annoqa_core::api::{Role, UploadedMedia};
 use axum::extract::{Path, Request, State};
@@ -16,6 +16,7 @@ use axum::Json;
 
 use super::project_access;
 use crate::auth::{random_token, Caller};
+use crate::import::contained_path;
 use crate::json::body_bytes;
 use crate::{AppState, ServerError};
 
@@ -48,23 +49,7 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// `relative` as a path under `root` if it is made only of plain names.
-pub fn contained_path(root: &FsPath, relative: &str) -> Option<PathBuf> {
-    if relative.is_empty() || relative.contains(['\\', '\0']) || relative.starts_with('/') {
-        return None;
-    }
-    let mut path = root.to_path_buf();
-    for segment in relative.split('/') {
-        let mut components = FsPath::new(segment).components();
-        match (components.next(), components.next()) {
-            (Some(Component::Normal(name)), None) if !segment.contains(':') => path.push(name),
-            _ => return None,
-        }
-    }
-    Some(path)
-}
-
-fn media_root(state: &AppState, project: &str) -> PathBuf {
+pub(super) fn media_root(state: &AppState, project: &str) -> PathBuf {
     state.settings().media_dir.join(project)
 }
 

@@ -9,8 +9,8 @@
 mod accounts;
 
 pub use accounts::{add_user, create_api_token};
-mod io;
-mod media;
+pub(crate) mod io;
+pub(crate) mod media;
 mod qa;
 mod work;
 

@@ -169,26 +169,19 @@ pub(super) async fn submit(
     });
     let response = SubmitResponse { submission_id, created_at_ms, findings, gold };
     let response_json = serde_json::to_string(&response).map_err(|e| ServerError::Internal(e.into()))?;
-    let outcome = state
-        .store()
-        .submit(
-            &NewSubmission {
-                id: submission_id,
-                project_id: &project_id,
-                item_id: &item_id,
-                user_id: caller.id(),
-                regions: &request.regions,
-                lead_time_ms: request.lead_time_ms,
-                created_at_ms,
-                gold_report: report.as_ref(),
-                overlap: access.settings.assignment.overlap,
-                is_gold: stored.gold.is_some(),
-            },
-            &key,
-            &request_hash,
-            &response_json,
-        )
-        .await?;
+    let submission = NewSubmission {
+        id: submission_id,
+        project_id: project_id.clone(),
+        item_id: item_id.clone(),
+        user_id: caller.id(),
+        regions: request.regions,
+        lead_time_ms: request.lead_time_ms,
+        created_at_ms,
+        gold_report: report,
+        overlap: access.settings.assignment.overlap,
+        is_gold: stored.gold.is_some(),
+    };
+    let outcome = state.store().submit(submission, &key, &request_hash, &response_json).await?;
     match outcome {
         SubmitOutcome::Stored => Ok(json_response(StatusCode::OK, response_json)),
         SubmitOutcome::Key(outcome) => replay(outcome),

@@ -10,6 +10,7 @@ mod accounts;
 mod projects;
 mod qa;
 mod work;
+mod writer;
 
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use sqlx::{AnyPool, Executor, Row};
 pub use accounts::{StoredUser, UserError};
 pub use projects::{ProjectSettings, StoredItem};
 pub use qa::{NewFeedback, NewReview};
-pub use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+pub use work::{gold_preference, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub enum Backend {
 pub struct Store {
     read: AnyPool,
     write: AnyPool,
+    /// The hot writes (assignment, submission) go through here: batched on SQLite.
+    writer: writer::Writer,
     backend: Backend,
 }
 
@@ -49,7 +52,7 @@ impl Store {
                 .connect(url)
                 .await
                 .with_context(|| format!("cannot connect to {}", redact_url(url)))?;
-            Store { read: pool.clone(), write: pool, backend: Backend::Postgres }
+            Store { read: pool.clone(), write: pool.clone(), writer: writer::Writer::Pool(pool), backend: Backend::Postgres }
         } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let file = path.split('?').next().unwrap_or_default();
             if file.is_empty() || file == ":memory:" {
@@ -63,7 +66,8 @@ impl Store {
             // The schema must exist before the readers open (and check) it.
             sqlx::migrate!("./migrations").run(&write).await.context("cannot migrate the database")?;
             let read = sqlite_pool(&url, 4).await?;
-            return Ok(Store { read, write, backend: Backend::Sqlite });
+            let writer = writer::Writer::batched(write.clone());
+            return Ok(Store { read, write, writer, backend: Backend::Sqlite });
         } else {
             anyhow::bail!("`{url}` is neither a sqlite:// nor a postgres:// URL");
         };

@@ -152,16 +152,6 @@ impl Store {
             .await?;
         rows.iter().map(stored_item).collect()
     }
-
-    /// The probed media metadata of an item, as stored JSON.
-    pub async fn item_media_info(&self, project_id: &str, item_id: &str) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT media_info FROM items WHERE project_id = $1 AND id = $2")
-            .bind(project_id)
-            .bind(item_id)
-            .fetch_optional(&self.read)
-            .await?
-            .flatten())
-    }
 }
 
 async fn insert_items(

@@ -5,7 +5,7 @@ use annoqa_core::api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserV
 use annoqa_core::{GoldReport, Region};
 use anyhow::Context;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::projects::stored_item;
 use super::{is_unique_violation, json, text, u32_of, StoredItem, Store};
@@ -18,16 +18,16 @@ pub struct Assignment {
 }
 
 /// A submission about to be stored, with its gold result when the item is gold.
-#[derive(Debug)]
-pub struct NewSubmission<'a> {
+#[derive(Clone, Debug)]
+pub struct NewSubmission {
     pub id: i64,
-    pub project_id: &'a str,
-    pub item_id: &'a str,
+    pub project_id: String,
+    pub item_id: String,
     pub user_id: i64,
-    pub regions: &'a [Region],
+    pub regions: Vec<Region>,
     pub lead_time_ms: u64,
     pub created_at_ms: i64,
-    pub gold_report: Option<&'a GoldReport>,
+    pub gold_report: Option<GoldReport>,
     /// The overlap of the project, for a submit after the lease expired.
     pub overlap: u32,
     pub is_gold: bool,
@@ -104,14 +104,15 @@ pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
 /// mixes no gold (no onboarding, rate 0): items then come in project order, gold or not.
 pub fn gold_preference(policy: &AssignmentPolicy, seq: i64) -> Option<bool> {
     let onboarding = i64::from(policy.gold_onboarding);
-    let rate = policy.gold_rate;
-    if onboarding == 0 && !(rate > 0.0) {
+    // NaN counts as no gold; project creation refuses rates outside 0–1 anyway.
+    let rate = if policy.gold_rate > 0.0 { policy.gold_rate } else { 0.0 };
+    if onboarding == 0 && rate == 0.0 {
         return None;
     }
     if seq < onboarding {
         return Some(true);
     }
-    if !(rate > 0.0) {
+    if rate == 0.0 {
         return Some(false);
     }
     let n = (seq - onboarding) as f64;
@@ -130,83 +131,10 @@ impl Store {
         policy: &AssignmentPolicy,
         now_ms: i64,
     ) -> anyhow::Result<(Option<Assignment>, Progress)> {
-        let mut tx = self.write.begin().await?;
-        // Takes the project row's lock on PostgreSQL, so replicas assign one at a time.
-        sqlx::query("UPDATE projects SET assign_seq = assign_seq + 1 WHERE id = $1")
-            .bind(project_id)
-            .execute(&mut *tx)
-            .await?;
-        let live = sqlx::query(
-            "SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
-             JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
-             WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
-             ORDER BY a.seq LIMIT 1",
-        )
-        .bind(project_id)
-        .bind(user_id)
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let assignment = if let Some(row) = live {
-            Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? })
-        } else {
-            let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id)
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let preferences = match gold_preference(policy, seq) {
-                None => vec![None],
-                Some(gold) => vec![Some(gold), Some(!gold)],
-            };
-            let mut found = None;
-            for gold in preferences {
-                let row = sqlx::query(
-                    "SELECT i.id, i.item, i.gold FROM items i
-                     WHERE i.project_id = $1 AND ($6 OR i.is_gold = $2)
-                       AND NOT EXISTS (SELECT 1 FROM assignments a
-                                       WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)
-                       AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
-                                          WHERE a.project_id = i.project_id AND a.item_id = i.id
-                                            AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $4))) < $5)
-                     ORDER BY i.position LIMIT 1",
-                )
-                .bind(project_id)
-                .bind(gold.unwrap_or(false))
-                .bind(user_id)
-                .bind(now_ms)
-                .bind(i64::from(policy.overlap))
-                .bind(gold.is_none())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = row {
-                    found = Some((text(&row, "id")?, stored_item(&row)?));
-                    break;
-                }
-            }
-            match found {
-                Some((item_id, item)) => {
-                    let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
-                    sqlx::query(
-                        "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
-                         VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
-                    )
-                    .bind(project_id)
-                    .bind(&item_id)
-                    .bind(user_id)
-                    .bind(seq)
-                    .bind(now_ms)
-                    .bind(expires_at_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    Some(Assignment { item, expires_at_ms })
-                }
-                None => None,
-            }
-        };
-        let progress = progress(&mut tx, project_id, user_id).await?;
-        tx.commit().await?;
-        Ok((assignment, progress))
+        let (project_id, policy) = (project_id.to_string(), policy.clone());
+        self.writer
+            .write(move |conn| Box::pin(async move { lease_next(conn, &project_id, user_id, &policy, now_ms).await }))
+            .await
     }
 
     /// Gives a leased item back with a reason. `false` when the user holds no lease on it.
@@ -252,112 +180,30 @@ impl Store {
     /// response to replay, in one transaction: a 2xx the client saw is on disk, exactly once.
     pub async fn submit(
         &self,
-        s: &NewSubmission<'_>,
+        submission: NewSubmission,
         key: &str,
         request_hash: &str,
         response: &str,
     ) -> anyhow::Result<SubmitOutcome> {
-        match self.try_submit(s, key, request_hash, response).await {
+        let (user_id, owned_key, owned_hash, response) =
+            (submission.user_id, key.to_string(), request_hash.to_string(), response.to_string());
+        let stored = self
+            .writer
+            .write(move |conn| {
+                Box::pin(async move { store_submission(conn, &submission, &owned_key, &owned_hash, &response).await })
+            })
+            .await;
+        match stored {
             // Another request with the same key committed first (another replica, or a race
             // here): answer as that key now says.
             Err(e) if e.downcast_ref::<sqlx::Error>().is_some_and(is_unique_violation) => {
-                match self.idempotency_key(s.user_id, key, request_hash).await? {
+                match self.idempotency_key(user_id, key, request_hash).await? {
                     Some(outcome) => Ok(SubmitOutcome::Key(outcome)),
                     None => Ok(SubmitOutcome::AlreadySubmitted),
                 }
             }
             other => other,
         }
-    }
-
-    async fn try_submit(
-        &self,
-        s: &NewSubmission<'_>,
-        key: &str,
-        request_hash: &str,
-        response: &str,
-    ) -> anyhow::Result<SubmitOutcome> {
-        let mut tx = self.write.begin().await?;
-        let existing = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
-            .bind(s.user_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = existing {
-            return Ok(SubmitOutcome::Key(key_outcome(&row, request_hash)?));
-        }
-        let lease = sqlx::query("SELECT state, expires_at_ms FROM assignments WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
-            .bind(s.project_id)
-            .bind(s.item_id)
-            .bind(s.user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(lease) = lease else { return Ok(SubmitOutcome::NotAssigned) };
-        let state = text(&lease, "state")?;
-        match state.as_str() {
-            "leased" => {}
-            "submitted" | "rejected" => return Ok(SubmitOutcome::AlreadySubmitted),
-            _ => return Ok(SubmitOutcome::NotAssigned),
-        }
-        let expires_at_ms: i64 = lease.try_get("expires_at_ms")?;
-        if expires_at_ms <= s.created_at_ms && !s.is_gold {
-            // An expired lease still counts if nobody took the place meanwhile.
-            let taken: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM assignments
-                 WHERE project_id = $1 AND item_id = $2 AND user_id <> $3
-                   AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $4))",
-            )
-            .bind(s.project_id)
-            .bind(s.item_id)
-            .bind(s.user_id)
-            .bind(s.created_at_ms)
-            .fetch_one(&mut *tx)
-            .await?;
-            if taken >= i64::from(s.overlap) {
-                return Ok(SubmitOutcome::LeaseLost);
-            }
-        }
-        let regions = serde_json::to_string(s.regions)?;
-        let report = s.gold_report.map(serde_json::to_string).transpose()?;
-        let inserted = sqlx::query(
-            "INSERT INTO submissions
-               (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report, status)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted')",
-        )
-        .bind(s.id)
-        .bind(s.project_id)
-        .bind(s.item_id)
-        .bind(s.user_id)
-        .bind(regions)
-        .bind(i64::try_from(s.lead_time_ms).unwrap_or(i64::MAX))
-        .bind(s.created_at_ms)
-        .bind(s.gold_report.map(|r| r.score))
-        .bind(s.gold_report.map(|r| r.passed))
-        .bind(report)
-        .execute(&mut *tx)
-        .await;
-        // A unique violation here (a concurrent submit of the same item by the same user) goes
-        // up to `submit`, which answers from the idempotency key or with "already submitted".
-        inserted?;
-        sqlx::query("UPDATE assignments SET state = 'submitted' WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
-            .bind(s.project_id)
-            .bind(s.item_id)
-            .bind(s.user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
-             VALUES ($1, $2, $3, 200, $4, $5)",
-        )
-        .bind(s.user_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(response)
-        .bind(s.created_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(SubmitOutcome::Stored)
     }
 
     pub async fn submission(&self, project_id: &str, submission_id: i64) -> anyhow::Result<Option<SubmissionRow>> {
@@ -410,7 +256,7 @@ fn key_outcome(row: &AnyRow, request_hash: &str) -> anyhow::Result<IdempotentOut
     Ok(IdempotentOutcome::Replay { status: u16::try_from(status).unwrap_or(200), body: text(row, "response")? })
 }
 
-async fn progress(tx: &mut sqlx::Transaction<'_, sqlx::Any>, project_id: &str, user_id: i64) -> anyhow::Result<Progress> {
+async fn progress(conn: &mut AnyConnection, project_id: &str, user_id: i64) -> anyhow::Result<Progress> {
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM assignments
                  WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
@@ -418,7 +264,185 @@ async fn progress(tx: &mut sqlx::Transaction<'_, sqlx::Any>, project_id: &str, u
     )
     .bind(project_id)
     .bind(user_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Progress { done: u32_of(row.try_get("done")?), total: u32_of(row.try_get("total")?) })
+}
+
+/// The body of [`Store::next_item`], run inside the writer's transaction.
+async fn lease_next(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    user_id: i64,
+    policy: &AssignmentPolicy,
+    now_ms: i64,
+) -> anyhow::Result<(Option<Assignment>, Progress)> {
+    // Takes the project row's lock on PostgreSQL, so replicas assign one at a time.
+    sqlx::query("UPDATE projects SET assign_seq = assign_seq + 1 WHERE id = $1")
+        .bind(project_id)
+        .execute(&mut *conn)
+        .await?;
+    let live = sqlx::query(
+        "SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
+         JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
+         WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
+         ORDER BY a.seq LIMIT 1",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(now_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let assignment = if let Some(row) = live {
+        Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? })
+    } else {
+        let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2")
+            .bind(project_id)
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let preferences = match gold_preference(policy, seq) {
+            None => vec![None],
+            Some(gold) => vec![Some(gold), Some(!gold)],
+        };
+        let mut found = None;
+        for gold in preferences {
+            let row = sqlx::query(
+                "SELECT i.id, i.item, i.gold FROM items i
+                 WHERE i.project_id = $1 AND ($6 OR i.is_gold = $2)
+                   AND NOT EXISTS (SELECT 1 FROM assignments a
+                                   WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)
+                   AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
+                                      WHERE a.project_id = i.project_id AND a.item_id = i.id
+                                        AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $4))) < $5)
+                 ORDER BY i.position LIMIT 1",
+            )
+            .bind(project_id)
+            .bind(gold.unwrap_or(false))
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(i64::from(policy.overlap))
+            .bind(gold.is_none())
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let Some(row) = row {
+                found = Some((text(&row, "id")?, stored_item(&row)?));
+                break;
+            }
+        }
+        match found {
+            Some((item_id, item)) => {
+                let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
+                sqlx::query(
+                    "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
+                     VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
+                )
+                .bind(project_id)
+                .bind(&item_id)
+                .bind(user_id)
+                .bind(seq)
+                .bind(now_ms)
+                .bind(expires_at_ms)
+                .execute(&mut *conn)
+                .await?;
+                Some(Assignment { item, expires_at_ms })
+            }
+            None => None,
+        }
+    };
+    let progress = progress(conn, project_id, user_id).await?;
+    Ok((assignment, progress))
+}
+
+/// The body of [`Store::submit`], run inside the writer's transaction.
+async fn store_submission(
+    conn: &mut AnyConnection,
+    s: &NewSubmission,
+    key: &str,
+    request_hash: &str,
+    response: &str,
+) -> anyhow::Result<SubmitOutcome> {
+    let existing =
+        sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
+            .bind(s.user_id)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(row) = existing {
+        return Ok(SubmitOutcome::Key(key_outcome(&row, request_hash)?));
+    }
+    let lease =
+        sqlx::query("SELECT state, expires_at_ms FROM assignments WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
+            .bind(&s.project_id)
+            .bind(&s.item_id)
+            .bind(s.user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(lease) = lease else { return Ok(SubmitOutcome::NotAssigned) };
+    let state = text(&lease, "state")?;
+    match state.as_str() {
+        "leased" => {}
+        "submitted" | "rejected" => return Ok(SubmitOutcome::AlreadySubmitted),
+        _ => return Ok(SubmitOutcome::NotAssigned),
+    }
+    let expires_at_ms: i64 = lease.try_get("expires_at_ms")?;
+    if expires_at_ms <= s.created_at_ms && !s.is_gold {
+        // An expired lease still counts if nobody took the place meanwhile.
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM assignments
+             WHERE project_id = $1 AND item_id = $2 AND user_id <> $3
+               AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $4))",
+        )
+        .bind(&s.project_id)
+        .bind(&s.item_id)
+        .bind(s.user_id)
+        .bind(s.created_at_ms)
+        .fetch_one(&mut *conn)
+        .await?;
+        if taken >= i64::from(s.overlap) {
+            return Ok(SubmitOutcome::LeaseLost);
+        }
+    }
+    let regions = serde_json::to_string(&s.regions)?;
+    let report = s.gold_report.as_ref().map(serde_json::to_string).transpose()?;
+    // A unique violation here (a concurrent submit of the same item by the same user) goes up
+    // to `Store::submit`, which answers from the idempotency key or with "already submitted".
+    sqlx::query(
+        "INSERT INTO submissions
+           (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted')",
+    )
+    .bind(s.id)
+    .bind(&s.project_id)
+    .bind(&s.item_id)
+    .bind(s.user_id)
+    .bind(regions)
+    .bind(i64::try_from(s.lead_time_ms).unwrap_or(i64::MAX))
+    .bind(s.created_at_ms)
+    // A NULL f64 cannot be bound through `Any` on PostgreSQL (sqlx 0.8.6 sends it as a
+    // float4): bind a number and let `$11` decide whether the column gets it.
+    .bind(s.gold_report.as_ref().map_or(0.0, |r| r.score))
+    .bind(s.gold_report.as_ref().map(|r| r.passed))
+    .bind(report)
+    .bind(s.gold_report.is_some())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE assignments SET state = 'submitted' WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
+        .bind(&s.project_id)
+        .bind(&s.item_id)
+        .bind(s.user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
+         VALUES ($1, $2, $3, 200, $4, $5)",
+    )
+    .bind(s.user_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(response)
+    .bind(s.created_at_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(SubmitOutcome::Stored)
 }

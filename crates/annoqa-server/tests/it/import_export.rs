@@ -19,9 +19,10 @@ both_backends! {
             r#"{"id": 101, "data": {"text": "Ada Lovelace wrote the first program."}, "annotations": []}"#,
             r#"{"id": "ls-102", "data": {"text": "Paris is in France."}}"#,
         ];
+        let before = s.count("items").await;
         let report: ImportReport = import("application/x-ndjson", format!("{}\n\n{}\n", label_studio[0], label_studio[1])).await.json();
         assert_eq!(report.imported, 2);
-        assert_eq!(s.count("items").await, 42);
+        assert_eq!(s.count("items").await, before + 2);
         // A bad third line: nothing of the batch is stored, and the line is named.
         let bad = format!(
             "{}\n{}\n{}\n",
@@ -50,13 +51,13 @@ both_backends! {
         import("application/json", serde_json::to_string(&vec![gold_item]).unwrap()).await.expect(StatusCode::CREATED);
         import("text/csv", "id,text".into()).await.expect(StatusCode::UNSUPPORTED_MEDIA_TYPE);
         import("application/json", "{}".into()).await.expect(StatusCode::BAD_REQUEST);
-        assert_eq!(s.count("items").await, 43);
+        assert_eq!(s.count("items").await, before + 3);
         // Media URLs that could run script are refused.
         let admin = s.user("root", Role::Admin, None, &[]).await;
         let folder = repo_root().join("static/demo/news-entities");
         let mut spec: serde_json::Value = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(folder.join("project.json")).unwrap()).unwrap()["spec"].clone();
         spec["media"] = serde_json::json!("image");
-        spec["controls"] = serde_json::json!([{"name": "objects", "type": "boxes", "labels": [{"value": "cat"}]}]);
+        spec["controls"] = serde_json::json!([{"name": "objects", "type": "b_box", "labels": [{"value": "cat"}]}]);
         admin.post(api::PROJECTS, &serde_json::json!({"id": "pics", "title": "Pics", "spec": spec})).await.expect(StatusCode::CREATED);
         let answer = admin
             .request("POST", &api::items_path("pics"), &[("content-type", "application/x-ndjson")],
@@ -120,5 +121,49 @@ both_backends! {
         assert!(fixed_line.contains(",fixed,") && fixed_line.contains(",fix,wrong_sentiment,"), "{fixed_line}");
         assert!(csv.body.contains(",\"'=HYPERLINK(\"\"x\"\")\","), "formula cells are defused: {}", csv.body);
         coordinator.get(&format!("{}?format=xml", api::export_path(DEMO))).await.expect(StatusCode::BAD_REQUEST);
+    }
+}
+
+both_backends! {
+    async fn imported_media_in_the_media_root_is_probed_and_checked(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let spec = serde_json::json!({"media": "image", "controls": [{"name": "objects", "type": "b_box", "labels": [{"value": "cat"}]}]});
+        admin.post(api::PROJECTS, &serde_json::json!({"id": "pics", "title": "Pics", "spec": spec})).await.expect(StatusCode::CREATED);
+        let root = s.dir.path().join("media/pics/img");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::copy(repo_root().join("static/demo/test-card-boxes/media/test-card.png"), root.join("card.png")).unwrap();
+        std::fs::write(root.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+        let import = |body: &'static str| {
+            let admin = admin.clone();
+            async move {
+                admin.request("POST", &api::items_path("pics"), &[("content-type", "application/x-ndjson")], Some(body.as_bytes().to_vec())).await
+            }
+        };
+        // A Label Studio task without dimensions gets them from the file.
+        import(r#"{"id": "a", "data": {"image": "img/card.png"}}"#).await.expect(StatusCode::CREATED);
+        let (item, info): (String, Option<String>) = sqlx::query_as("SELECT item, media_info FROM items WHERE project_id = 'pics' AND id = 'a'")
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
+        let item: annoqa_core::Item = serde_json::from_str(&item).unwrap();
+        assert_eq!(item.media, annoqa_core::Media::Image { src: "img/card.png".into(), width: 640, height: 360 });
+        let info: serde_json::Value = serde_json::from_str(&info.expect("metadata stored")).unwrap();
+        assert_eq!((info["kind"].as_str(), info["width"].as_u64(), info["height"].as_u64()), (Some("image"), Some(640), Some(360)));
+        // Declared metadata that contradicts the file, and unreadable files, are refused by line.
+        let answer = import("{\"id\": \"b\", \"data\": {\"text\": \"-\"}}\n{\"id\": \"c\", \"data\": {\"image\": \"img/card.png\", \"width\": 10, \"height\": 10}}").await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert!(answer.error().starts_with("line 1: `data.image`"), "{}", answer.body);
+        let answer = import(r#"{"id": "c", "data": {"image": "img/card.png", "width": 10, "height": 10}}"#).await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert!(answer.error().contains("line 1: the item says 10×10 but the image is 640×360"), "{}", answer.body);
+        let answer = import(r#"{"id": "d", "data": {"image": "img/broken.png"}}"#).await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert!(answer.error().starts_with("line 1: media `img/broken.png` cannot be read"), "{}", answer.body);
+        // Files elsewhere are not probed (and need their metadata).
+        let answer = import(r#"{"id": "e", "data": {"image": "https://example.com/x.png"}}"#).await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert!(answer.error().contains("`data.width` must be a number"), "{}", answer.body);
+        import(r#"{"id": "e", "data": {"image": "https://example.com/x.png", "width": 5, "height": 5}}"#).await.expect(StatusCode::CREATED);
+        assert_eq!(s.count("items WHERE project_id = 'pics'").await, 2);
     }
 }

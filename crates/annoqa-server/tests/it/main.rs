@@ -6,6 +6,10 @@
 mod support;
 
 mod accounts;
+mod feedback;
+mod hostile;
 mod idor;
+mod import_export;
+mod review;
 mod storage;
 mod work;

@@ -216,15 +216,15 @@ both_backends! {
                 (status, String::from_utf8(bytes.to_vec()).unwrap())
             })
         };
-        // Wait until the first request holds the key: a same-key request answers 409 then.
-        let mut answer = ana.submit_with_key(DEMO, &item, valid_answer(&item), "slow").await;
-        for _ in 0..100 {
-            if answer.status == StatusCode::CONFLICT {
+        // Wait until the first request holds the key (it is then waiting behind the blocker).
+        for _ in 0..500 {
+            if s.state.is_in_flight(ana.id(), "slow") {
                 break;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            answer = ana.submit_with_key(DEMO, &item, valid_answer(&item), "slow").await;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
+        assert!(s.state.is_in_flight(ana.id(), "slow"));
+        let answer = ana.submit_with_key(DEMO, &item, valid_answer(&item), "slow").await;
         answer.expect(StatusCode::CONFLICT);
         assert!(answer.error().contains("still being processed"), "{}", answer.body);
         blocker.commit().await.unwrap();

@@ -1,0 +1,129 @@
+//! Group commit for SQLite. A single task owns writing: it takes every write job waiting in the
+//! queue (up to [`MAX_BATCH`]), runs each inside its own SAVEPOINT of one transaction, commits
+//! once, and only then tells each job's caller its result. One fsync then covers a whole batch,
+//! which is what lets SQLite with `synchronous = FULL` take more than one commit's worth of
+//! submissions per disk flush. A job that fails is rolled back to its savepoint alone.
+//!
+//! On PostgreSQL every job is simply its own transaction on the pool: the server does group
+//! commit itself, across connections and replicas.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::{AnyConnection, AnyPool, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most jobs committed together.
+pub const MAX_BATCH: usize = 256;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A job with its result type erased: runs, says whether it succeeded, and hands back what
+/// delivers its result once the batch's commit is known.
+type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+
+/// Where writes go.
+#[derive(Clone, Debug)]
+pub enum Writer {
+    /// PostgreSQL: one transaction per job on the pool.
+    Pool(AnyPool),
+    /// SQLite: the batching task.
+    Batched(mpsc::UnboundedSender<Job>),
+}
+
+impl Writer {
+    /// Starts the batching task on `pool` (whose one connection it borrows per batch).
+    pub fn batched(pool: AnyPool) -> Writer {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(run(pool, receiver));
+        Writer::Batched(sender)
+    }
+
+    /// Runs `job` in a transaction (of its own, or shared with a batch) and returns its result
+    /// once that transaction is committed. The job's writes count only if it returns `Ok`.
+    pub async fn write<T, F>(&self, job: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
+        match self {
+            Writer::Pool(pool) => {
+                let mut tx = pool.begin().await?;
+                let value = job(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+            Writer::Batched(sender) => {
+                let (send, receive) = oneshot::channel::<anyhow::Result<T>>();
+                let erased: Job = Box::new(move |conn: &mut AnyConnection| {
+                    Box::pin(async move {
+                        let result = job(conn).await;
+                        let ok = result.is_ok();
+                        let deliver: Deliver = Box::new(move |commit: Result<(), String>| {
+                            let outcome = match commit {
+                                Ok(()) => result,
+                                Err(e) => Err(anyhow::anyhow!("the write was not committed: {e}")),
+                            };
+                            // The caller may have gone (client disconnected): nothing to tell.
+                            let _ = send.send(outcome);
+                        });
+                        (ok, deliver)
+                    })
+                });
+                sender.send(erased).map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+                receive.await.map_err(|_| anyhow::anyhow!("the database writer dropped a write"))?
+            }
+        }
+    }
+}
+
+async fn run(pool: AnyPool, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        let commit = run_batch(&pool, batch, &mut delivers).await.map_err(|e| format!("{e:#}"));
+        if let Err(e) = &commit {
+            tracing::error!("write batch failed: {e}");
+        }
+        for deliver in delivers {
+            deliver(commit.clone());
+        }
+    }
+}
+
+async fn run_batch(pool: &AnyPool, batch: Vec<Job>, delivers: &mut Vec<Deliver>) -> anyhow::Result<()> {
+    // Jobs that never run (no connection, or a failure before their turn) are dropped, which
+    // tells their callers the write was lost.
+    let mut conn = pool.acquire().await?;
+    conn.execute("BEGIN IMMEDIATE").await?;
+    let result = run_jobs(&mut conn, batch, delivers).await;
+    let result = match result {
+        Ok(()) => conn.execute("COMMIT").await.map(|_| ()).map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        // Whatever state the transaction is in, end it before the connection goes back.
+        let _ = conn.execute("ROLLBACK").await;
+    }
+    result
+}
+
+async fn run_jobs(conn: &mut AnyConnection, batch: Vec<Job>, delivers: &mut Vec<Deliver>) -> anyhow::Result<()> {
+    for job in batch {
+        conn.execute("SAVEPOINT job").await?;
+        let (ok, deliver) = job(conn).await;
+        delivers.push(deliver);
+        if !ok {
+            conn.execute("ROLLBACK TO SAVEPOINT job").await?;
+        }
+        conn.execute("RELEASE SAVEPOINT job").await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! Unit tests of the pure helpers: JSON shape limits, gold mixing, media paths and sniffing,
+//! CSV cells, the login limiter, passwords.
+
+use annoqa_core::api::AssignmentPolicy;
+
+use crate::auth::{LoginLimiter, PasswordCost, Passwords};
+use crate::import::contained_path;
+use crate::json::{check_shape, MAX_ARRAY_LEN, MAX_DEPTH};
+use crate::routes::io::csv_cell;
+use crate::routes::media::sniff;
+use crate::store::gold_preference;
+
+#[test]
+fn json_shape_limits_count_nesting_and_array_length_outside_strings() {
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    assert!(check_shape(nested(MAX_DEPTH).as_bytes()).is_ok());
+    assert!(check_shape(nested(MAX_DEPTH + 1).as_bytes()).unwrap_err().contains("nested deeper"));
+    // Brackets inside strings (escaped quotes too) are text, not structure.
+    let in_string = format!(r#"{{"a": "{}\"{}"}}"#, "[".repeat(100), "{".repeat(100));
+    assert!(check_shape(in_string.as_bytes()).is_ok());
+    let array = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+    assert!(check_shape(array(MAX_ARRAY_LEN).as_bytes()).is_ok());
+    assert!(check_shape(array(MAX_ARRAY_LEN + 1).as_bytes()).unwrap_err().contains("longer than"));
+    // Object members are not array elements.
+    let members: Vec<String> = (0..MAX_ARRAY_LEN + 1).map(|i| format!("\"k{i}\":1")).collect();
+    assert!(check_shape(format!("{{{}}}", members.join(",")).as_bytes()).is_ok());
+}
+
+#[test]
+fn gold_mixing_is_onboarding_then_an_even_rate() {
+    let policy = |onboarding, rate| AssignmentPolicy { overlap: 1, lease_ms: 1, gold_onboarding: onboarding, gold_rate: rate };
+    let pattern = |p: &AssignmentPolicy, n: i64| -> String {
+        (0..n)
+            .map(|seq| match gold_preference(p, seq) {
+                None => '.',
+                Some(true) => 'G',
+                Some(false) => 'p',
+            })
+            .collect()
+    };
+    assert_eq!(pattern(&policy(0, 0.0), 4), "....", "no mixing: project order");
+    assert_eq!(pattern(&policy(3, 0.0), 6), "GGGppp");
+    assert_eq!(pattern(&policy(0, 0.5), 6), "pGpGpG");
+    assert_eq!(pattern(&policy(1, 0.1), 22), "GpppppppppGpppppppppGp");
+    assert_eq!(pattern(&policy(0, 1.0), 3), "GGG");
+    assert_eq!(pattern(&policy(0, f64::NAN), 2), "..", "NaN mixes nothing");
+}
+
+#[test]
+fn media_paths_stay_inside_the_root() {
+    let root = std::path::Path::new("/srv/media/p");
+    assert_eq!(contained_path(root, "img/cat.png"), Some(root.join("img/cat.png")));
+    for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/.", "a\\..\\b", "C:x", "a\0b", "a/"] {
+        assert_eq!(contained_path(root, bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn uploads_are_typed_by_their_first_bytes() {
+    assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(("image/png", "png")));
+    assert_eq!(sniff(b"\xff\xd8\xff\xe0"), Some(("image/jpeg", "jpg")));
+    assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt "), Some(("audio/wav", "wav")));
+    assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(("image/webp", "webp")));
+    assert_eq!(sniff(b"\0\0\0\x18ftypmp42"), Some(("video/mp4", "mp4")));
+    assert_eq!(sniff(b"<svg onload=alert(1)>"), None);
+    assert_eq!(sniff(b"<!doctype html>"), None);
+    assert_eq!(sniff(b""), None);
+}
+
+#[test]
+fn csv_cells_are_quoted_and_formulas_defused() {
+    assert_eq!(csv_cell("plain"), "plain");
+    assert_eq!(csv_cell("a,b"), "\"a,b\"");
+    assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+    assert_eq!(csv_cell("=1+1"), "'=1+1");
+    assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+    assert_eq!(csv_cell("-5"), "-5", "negative numbers stay numbers");
+    assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+}
+
+#[test]
+fn the_login_limiter_allows_five_failures_a_minute() {
+    let limiter = LoginLimiter::default();
+    for t in 0..5 {
+        assert!(limiter.allows("Ana", "10.0.0.1", t));
+        limiter.record_failure("Ana", "10.0.0.1", t);
+    }
+    assert!(!limiter.allows("ana", "10.0.0.1", 10), "usernames compare case-insensitively");
+    assert!(limiter.allows("ana", "10.0.0.2", 10), "per address");
+    assert!(limiter.allows("bob", "10.0.0.1", 10), "per username");
+    assert!(limiter.allows("ana", "10.0.0.1", 60_001), "the window slides");
+    limiter.clear("ana", "10.0.0.1");
+    assert!(limiter.allows("ana", "10.0.0.1", 11));
+}
+
+#[test]
+fn passwords_verify_and_unknown_users_never_do() {
+    let passwords = Passwords::new(PasswordCost { memory_kib: 64, passes: 1 }).unwrap();
+    let hash = passwords.hash("hunter2 hunter2").unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
+    assert!(passwords.verify(Some(&hash), "hunter2 hunter2"));
+    assert!(!passwords.verify(Some(&hash), "hunter3 hunter3"));
+    assert!(!passwords.verify(None, "anything"));
+    assert!(!passwords.verify(Some("not a phc string"), "x"));
+    assert_ne!(passwords.hash("same").unwrap(), passwords.hash("same").unwrap(), "salted");
+}
