@@ -279,11 +279,12 @@ fn start(dir: &Path, url: &str) -> (Running, String) {
     (running, base)
 }
 
-/// `annoqa user --database-url URL ARGS…`; its standard output.
+/// `annoqa user ARGS… --database-url URL`; its standard output.
 fn cli(url: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new(env_path("ANNOQA_BIN"))
-        .args(["user", "--database-url", url])
+        .arg("user")
         .args(args)
+        .args(["--database-url", url])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -224,8 +224,9 @@ mod native {
     impl Cli {
         async fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String> {
             let mut child = Command::new(&self.bin)
-                .args(["user", "--database-url", &self.database_url])
+                .arg("user")
                 .args(args)
+                .args(["--database-url", &self.database_url])
                 .env("ANNOQA_LOG", "warn")
                 .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
                 .stdout(Stdio::piped())

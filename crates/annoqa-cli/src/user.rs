@@ -13,11 +13,11 @@ use clap::{Args, Subcommand};
 pub struct DatabaseArgs {
     /// `sqlite://FILE` or `postgres://USER@HOST/DB`. Secrets belong here or in the environment,
     /// never in the source.
-    #[arg(long, env = "ANNOQA_DATABASE_URL", conflicts_with = "database")]
+    #[arg(long, env = "ANNOQA_DATABASE_URL", conflicts_with = "database", global = true)]
     database_url: Option<String>,
     /// SQLite database file, created with its folder when missing (shorthand for
     /// `--database-url sqlite://FILE`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     database: Option<PathBuf>,
 }
 
@@ -40,6 +40,8 @@ pub fn redacted(url: &str) -> String {
 pub struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -59,26 +61,17 @@ enum UserCommand {
         /// Read the password from standard input (first line).
         #[arg(long)]
         password_stdin: bool,
-        #[command(flatten)]
-        database: DatabaseArgs,
     },
     /// Create an API token for scripts (`Authorization: Bearer …`), printed once.
-    Token {
-        username: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
+    Token { username: String },
 }
 
 pub fn run(args: UserArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let database = match &args.command {
-            UserCommand::Add { database, .. } | UserCommand::Token { database, .. } => database.url(),
-        };
-        let store = Store::connect(&database).await?;
+        let store = Store::connect(&args.database.url()).await?;
         match args.command {
-            UserCommand::Add { username, role, vendor, projects, password_stdin, .. } => {
+            UserCommand::Add { username, role, vendor, projects, password_stdin } => {
                 let role = Role::parse(&role)
                     .with_context(|| format!("--role `{role}` is not annotator, reviewer, coordinator or admin"))?;
                 let password = if password_stdin {
@@ -108,7 +101,7 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
                     println!("password (shown once): {password}");
                 }
             }
-            UserCommand::Token { username, .. } => {
+            UserCommand::Token { username } => {
                 let user = store.user_by_name(&username).await?.with_context(|| format!("no user `{username}`"))?;
                 let token = create_api_token(&store, user.id, now_ms()).await.map_err(anyhow::Error::msg)?;
                 println!("{token}");

@@ -21,6 +21,8 @@ CREATE TABLE sessions (
     expires_at_ms BIGINT NOT NULL
 );
 
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
 CREATE TABLE api_tokens (
     token_hash    TEXT PRIMARY KEY,
     user_id       BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

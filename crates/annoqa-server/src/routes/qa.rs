@@ -170,8 +170,8 @@ pub(super) async fn get_review(
 ) -> Result<Json<ReviewView>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
     let not_found = || ServerError::NotFound(format!("no review {review_id}"));
-    let (review, submission_id) = state.store().review(access.id(), review_id).await?.ok_or_else(not_found)?;
-    let submission = state.store().submission(access.id(), submission_id).await?.ok_or_else(not_found)?;
+    let review = state.store().review(access.id(), review_id).await?.ok_or_else(not_found)?;
+    let submission = state.store().submission(access.id(), review.submission_id).await?.ok_or_else(not_found)?;
     if !may_see_submission(&caller, &access, &submission) {
         return Err(not_found());
     }

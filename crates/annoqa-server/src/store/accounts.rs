@@ -109,7 +109,13 @@ impl Store {
         rows.iter().map(user).collect()
     }
 
+    /// Stores a new session of the user, dropping their sessions that have ended.
     pub async fn insert_session(&self, token_hash: &str, user_id: i64, now_ms: i64, expires_at_ms: i64) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at_ms <= $2")
+            .bind(user_id)
+            .bind(now_ms)
+            .execute(&self.write)
+            .await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user_id)

@@ -21,7 +21,9 @@ use sqlx::{AnyPool, Executor, Row};
 pub use accounts::{StoredUser, UserError};
 pub use projects::{ProjectSettings, StoredItem};
 pub use qa::{NewFeedback, NewReview};
-pub use work::{gold_preference, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+#[cfg(test)]
+pub(crate) use work::gold_preference;
+pub use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

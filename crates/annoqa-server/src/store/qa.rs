@@ -141,16 +141,13 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn review(&self, project_id: &str, review_id: i64) -> anyhow::Result<Option<(ReviewView, i64)>> {
-        let row = sqlx::query(&format!(
-            "{REVIEW_SELECT} JOIN submissions s ON s.id = r.submission_id
-             WHERE r.project_id = $1 AND r.id = $2"
-        ))
-        .bind(project_id)
-        .bind(review_id)
-        .fetch_optional(&self.read)
-        .await?;
-        row.map(|row| Ok((review(&row)?, row.try_get::<i64, _>("submission_id")?))).transpose()
+    pub async fn review(&self, project_id: &str, review_id: i64) -> anyhow::Result<Option<ReviewView>> {
+        let row = sqlx::query(&format!("{REVIEW_SELECT} WHERE r.project_id = $1 AND r.id = $2"))
+            .bind(project_id)
+            .bind(review_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|row| review(&row)).transpose()
     }
 
     /// Every review of the project, oldest first.

@@ -331,3 +331,77 @@ both_backends! {
         assert_eq!(stored, (Some(1.0), Some(1)), "the authoritative score is stored with the submission");
     }
 }
+
+both_backends! {
+    async fn concurrent_submits_and_replays_are_each_stored_exactly_once(s) {
+        use tower::ServiceExt;
+        let mut clients = Vec::new();
+        for n in 0..12 {
+            let client = s.annotator(&format!("a{n}")).await;
+            let Auth::Cookie { token, .. } = client.auth.clone() else { panic!("cookie") };
+            clients.push(token);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, token) in clients.into_iter().enumerate() {
+            let app = s.app.clone();
+            tasks.spawn(async move {
+                let call = |method: &str, uri: String, key: Option<String>, body: Option<Vec<u8>>| {
+                    let mut request = axum::http::Request::builder()
+                        .method(method)
+                        .uri(uri)
+                        .header("cookie", format!("annoqa_session={token}"))
+                        .header("x-requested-with", "annoqa");
+                    if let Some(key) = key {
+                        request = request.header("idempotency-key", key).header("content-type", "application/json");
+                    }
+                    let request = request.body(body.map(axum::body::Body::from).unwrap_or_else(axum::body::Body::empty)).unwrap();
+                    let app = app.clone();
+                    async move {
+                        let response = app.oneshot(request).await.unwrap();
+                        let status = response.status();
+                        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+                        (status, String::from_utf8(bytes.to_vec()).unwrap())
+                    }
+                };
+                let mut stored = Vec::new();
+                for round in 0..6 {
+                    let (status, body) = call("GET", api::next_path(DEMO), None, None).await;
+                    assert_eq!(status, StatusCode::OK, "{body}");
+                    let next: NextItem = serde_json::from_str(&body).unwrap();
+                    let Some(item) = next.item else { break };
+                    let id = item.item.id;
+                    let payload = serde_json::to_vec(&serde_json::json!({"lead_time_ms": 1, "regions": valid_answer(&id)})).unwrap();
+                    let key = format!("a{n}-{round}");
+                    // The same request three times at once: one stores, the others replay or
+                    // see it in flight; never a second row.
+                    let (first, second, third) = tokio::join!(
+                        call("POST", api::submit_path(DEMO, &id), Some(key.clone()), Some(payload.clone())),
+                        call("POST", api::submit_path(DEMO, &id), Some(key.clone()), Some(payload.clone())),
+                        call("POST", api::submit_path(DEMO, &id), Some(key.clone()), Some(payload.clone())),
+                    );
+                    let oks: Vec<&String> = [&first, &second, &third].iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, b)| b).collect();
+                    for (status, body) in [&first, &second, &third] {
+                        assert!(*status == StatusCode::OK || *status == StatusCode::CONFLICT, "{status}: {body}");
+                    }
+                    assert!(!oks.is_empty(), "one of three went through: {first:?} {second:?} {third:?}");
+                    assert!(oks.windows(2).all(|w| w[0] == w[1]), "replays are the original response");
+                    stored.push(id);
+                }
+                stored.len()
+            });
+        }
+        let mut expected = 0;
+        while let Some(done) = tasks.join_next().await {
+            expected += done.unwrap();
+        }
+        assert_eq!(s.count("submissions").await, i64::try_from(expected).unwrap());
+        let duplicates: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT item_id, user_id FROM submissions GROUP BY item_id, user_id HAVING COUNT(*) > 1) d",
+        )
+        .fetch_one(s.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(duplicates, 0);
+        assert_eq!(s.count("idempotency_keys").await, i64::try_from(expected).unwrap());
+    }
+}
