@@ -1,6 +1,7 @@
 //! `cargo xtask crosscheck`: annoqa's QA kernels against the reference Python packages
-//! (shapely, jiwer, sed_eval, py-motmetrics) and its statistics against krippendorff,
-//! statsmodels, scikit-learn and irrCAC, on seeded random cases, to 1e-9.
+//! (shapely, jiwer, sed_eval, py-motmetrics), its statistics against krippendorff,
+//! statsmodels, scikit-learn and irrCAC, on seeded random cases, to 1e-9, and `annoqa peaks`
+//! against numpy min/max on WAV files of every sample format, exactly.
 //!
 //! The packages go into virtual environments under the tools directory, each pinned by a
 //! requirements file in `xtask/crosscheck/`; an environment is rebuilt only when its file
@@ -42,6 +43,14 @@ pub(crate) fn crosscheck(root: &Path) -> Result<()> {
             .arg(root.join("xtask/crosscheck/stats_crosscheck.py"))
             .args(["--compare", "1e-9"])
             .stdin_file(&file)
+            .run()
+    })?;
+    step("waveform peaks vs numpy", || {
+        Cmd::cargo().args(["build", "--quiet", "-p", "annoqa-cli"]).run()?;
+        Cmd::new(&python)
+            .arg(root.join("xtask/crosscheck/peaks_crosscheck.py"))
+            .arg(crate::target_dir(root).join("debug/annoqa"))
+            .arg(crate::target_dir(root).join("crosscheck/peaks"))
             .run()
     })
 }

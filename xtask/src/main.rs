@@ -51,7 +51,7 @@ commands:
                         seconds each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
                         against krippendorff, statsmodels, scikit-learn and irrCAC (Python venvs
-                        from PyPI in the tools directory), to 1e-9
+                        from PyPI in the tools directory), to 1e-9; waveform peaks against numpy
   help                  print this help
 ";
 

@@ -347,7 +347,8 @@ pub(crate) fn i32_to_i16(b: [u8; 4]) -> i16 {
 
 #[inline(always)]
 pub(crate) fn f32_to_i16(b: [u8; 4]) -> i16 {
-    // In f64 so the product is exact; `as` saturates and maps NaN to 0, so hostile floats
-    // cannot panic or wrap.
-    (f64::from(f32::from_le_bytes(b)) * 32767.0).round() as i16
+    // As libsndfile converts float to short for audiowaveform (`lrintf(sample * 0x7FFF)` in
+    // single precision, ties to even), so our peaks match its output bit for bit. `as`
+    // saturates and maps NaN to 0, so hostile floats cannot panic or wrap.
+    (f32::from_le_bytes(b) * 32767.0).round_ties_even() as i16
 }
