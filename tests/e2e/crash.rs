@@ -64,7 +64,11 @@ fn crash_and_check(dir: &Path, url: &str) {
     let tokens: Vec<String> = (0..CLIENTS)
         .map(|n| {
             let name = format!("crash-annotator-{n}");
-            cli(url, &["add", &name, "--role", "annotator", "--project", PROJECT, "--password-stdin"], Some("crash test pw"));
+            cli(
+                url,
+                &["add", &name, "--role", "annotator", "--project", PROJECT, "--password-stdin"],
+                Some("crash test pw"),
+            );
             cli(url, &["token", &name], None).trim().to_string()
         })
         .collect();
@@ -84,7 +88,11 @@ fn crash_and_check(dir: &Path, url: &str) {
         .collect();
     let deadline = Instant::now() + WAIT;
     while acked.load(Ordering::SeqCst) < ACKED_BEFORE_KILL {
-        assert!(Instant::now() < deadline, "only {} submissions acknowledged in {WAIT:?}", acked.load(Ordering::SeqCst));
+        assert!(
+            Instant::now() < deadline,
+            "only {} submissions acknowledged in {WAIT:?}",
+            acked.load(Ordering::SeqCst)
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     killed.store(true, Ordering::SeqCst);
@@ -192,7 +200,11 @@ fn submit_until_the_server_dies(
         let outcome = match submit(base, token, &item, &key, &body) {
             Ok(answer) if (200..300).contains(&answer.status) => {
                 acked.fetch_add(1, Ordering::SeqCst);
-                Outcome::Acked { status: answer.status, submission_id: submission_id(&answer.body), response: answer.body }
+                Outcome::Acked {
+                    status: answer.status,
+                    submission_id: submission_id(&answer.body),
+                    response: answer.body,
+                }
             }
             Ok(answer) => panic!("client {client}: submit {item} refused: {} {}", answer.status, answer.body),
             Err(_) if killed.load(Ordering::SeqCst) => Outcome::Unknown,
@@ -374,7 +386,8 @@ fn user_ids(url: &str) -> HashMap<String, i64> {
     block_on(async {
         sqlx::any::install_default_drivers();
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT username, id FROM users").fetch_all(&mut conn).await.unwrap();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT username, id FROM users").fetch_all(&mut conn).await.unwrap();
         conn.close().await.unwrap();
         rows.into_iter().collect()
     })

@@ -193,7 +193,8 @@ mod native {
                 "media": {"type": "text", "text": format!("Maria Costa opened library number {n} in Porto on Saturday.")}
             });
             if args.gold_every > 0 && n % args.gold_every == args.gold_every - 1 {
-                item["gold"] = json!({"mode": "honeypot", "answer": answer(), "explanation": "Maria Costa is a person."});
+                item["gold"] =
+                    json!({"mode": "honeypot", "answer": answer(), "explanation": "Maria Costa is a person."});
             }
             lines.push_str(&item.to_string());
             lines.push('\n');
@@ -202,13 +203,15 @@ mod native {
     }
 
     async fn create_project(http: &Http, admin: &str, args: &Args) -> Result<()> {
-        let (status, body) =
-            http.send(Method::POST, api::PROJECTS, admin, None, "application/json", project_body(args).to_string()).await?;
+        let (status, body) = http
+            .send(Method::POST, api::PROJECTS, admin, None, "application/json", project_body(args).to_string())
+            .await?;
         if status != StatusCode::CREATED {
             bail!("creating the project: {status} {body}");
         }
-        let (status, body) =
-            http.send(Method::POST, &api::items_path(PROJECT), admin, None, "application/x-ndjson", items_body(args)).await?;
+        let (status, body) = http
+            .send(Method::POST, &api::items_path(PROJECT), admin, None, "application/x-ndjson", items_body(args))
+            .await?;
         if status != StatusCode::CREATED {
             bail!("importing {} items: {status} {body}", args.items);
         }
@@ -402,8 +405,10 @@ mod native {
                 let key = format!("{}-{seq}", self.key_prefix);
                 let path = api::submit_path(PROJECT, &item_id);
                 let started = Instant::now();
-                let submitted =
-                    self.http.send(Method::POST, &path, &self.token, Some(&key), "application/json", body.clone()).await;
+                let submitted = self
+                    .http
+                    .send(Method::POST, &path, &self.token, Some(&key), "application/json", body.clone())
+                    .await;
                 let submit_time = started.elapsed();
                 if !measured {
                     continue;

@@ -20,6 +20,12 @@ pub fn next_path(project: &str) -> String {
     format!("/api/projects/{}/next", encode(project))
 }
 
+/// The pre-login form of [`next_path`]. The server ignores `annotator` (the assignee is the
+/// logged-in user); kept only while `annoqa-core`'s encoding test uses it.
+pub fn next_item_path(project: &str, annotator: &str) -> String {
+    format!("{}?annotator={}", next_path(project), encode(annotator))
+}
+
 /// `POST` a [`SubmitRequest`] with an [`IDEMPOTENCY_KEY`] header — stores the answer and returns
 /// a [`SubmitResponse`]. Resending the same key and body replays the first response.
 pub fn submit_path(project: &str, item: &str) -> String {
@@ -397,7 +403,12 @@ fn default_lease_ms() -> u64 {
 
 impl Default for AssignmentPolicy {
     fn default() -> Self {
-        AssignmentPolicy { overlap: default_overlap(), lease_ms: default_lease_ms(), gold_onboarding: 0, gold_rate: 0.0 }
+        AssignmentPolicy {
+            overlap: default_overlap(),
+            lease_ms: default_lease_ms(),
+            gold_onboarding: 0,
+            gold_rate: 0.0,
+        }
     }
 }
 

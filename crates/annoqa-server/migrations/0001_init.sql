@@ -38,9 +38,6 @@ CREATE TABLE projects (
     lease_ms        BIGINT NOT NULL,
     gold_onboarding BIGINT NOT NULL,
     gold_rate       DOUBLE PRECISION NOT NULL,
-    -- Bumped by every assignment: on PostgreSQL the row lock serialises assignment per project
-    -- across replicas; SQLite has one writer anyway.
-    assign_seq      BIGINT NOT NULL,
     created_at_ms   BIGINT NOT NULL
 );
 
@@ -66,7 +63,9 @@ CREATE TABLE items (
     PRIMARY KEY (project_id, id)
 );
 
-CREATE INDEX items_by_position ON items (project_id, is_gold, position);
+-- The next-item queue walks items in project order, all of them or one kind (gold or not).
+CREATE INDEX items_in_order ON items (project_id, position, id);
+CREATE INDEX items_of_kind_in_order ON items (project_id, is_gold, position, id);
 
 -- Who holds or held which item. A row per (item, user) is what keeps an item from reaching the
 -- same person twice. state: leased | submitted | skipped | rejected.

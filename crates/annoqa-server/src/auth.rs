@@ -51,7 +51,11 @@ impl Passwords {
         let mut salt = [0u8; 16];
         fill_random(&mut salt);
         let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-        Ok(self.argon2.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?.to_string())
+        Ok(self
+            .argon2
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+            .to_string())
     }
 
     /// Whether `password` matches `hash`; with no hash (unknown user) it checks against a
@@ -208,7 +212,10 @@ pub fn check_csrf(parts: &Parts) -> Result<(), ServerError> {
     } else {
         Err(ServerError::Rejected {
             status: StatusCode::FORBIDDEN,
-            message: format!("cookie-authenticated requests that change data need the header `X-Requested-With: {}`", api::CSRF_HEADER_VALUE),
+            message: format!(
+                "cookie-authenticated requests that change data need the header `X-Requested-With: {}`",
+                api::CSRF_HEADER_VALUE
+            ),
         })
     }
 }

@@ -20,7 +20,9 @@ pub fn check_project_id(id: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("project id `{id}` must be 1–64 characters of a–z, 0–9, `-` and `_`, starting with a letter or digit"))
+        Err(format!(
+            "project id `{id}` must be 1–64 characters of a–z, 0–9, `-` and `_`, starting with a letter or digit"
+        ))
     }
 }
 
@@ -103,11 +105,16 @@ pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&Media
     };
     let data = value.get("data").and_then(Value::as_object).ok_or_else(|| format!("{at}: `data` must be an object"))?;
     let string = |key: &str| {
-        data.get(key).and_then(Value::as_str).map(str::to_string).ok_or_else(|| format!("{at}: `data.{key}` must be a string"))
+        data.get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| format!("{at}: `data.{key}` must be a string"))
     };
     let number = |key: &str| {
         data.get(key).and_then(Value::as_f64).ok_or_else(|| {
-            format!("{at}: `data.{key}` must be a number (or put the file in the project's media root to have it probed)")
+            format!(
+                "{at}: `data.{key}` must be a number (or put the file in the project's media root to have it probed)"
+            )
         })
     };
     let dimension = |key: &str| -> Result<u32, String> {
@@ -138,8 +145,12 @@ pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&Media
     }
     let media = match media {
         MediaKind::Text => Media::Text { text: string("text")? },
-        MediaKind::Image => Media::Image { src: string("image")?, width: dimension("width")?, height: dimension("height")? },
-        MediaKind::Audio => Media::Audio { src: string("audio")?, duration: number("duration")?, sample_rate: None, channels: None },
+        MediaKind::Image => {
+            Media::Image { src: string("image")?, width: dimension("width")?, height: dimension("height")? }
+        }
+        MediaKind::Audio => {
+            Media::Audio { src: string("audio")?, duration: number("duration")?, sample_rate: None, channels: None }
+        }
         MediaKind::Video => Media::Video {
             src: string("video")?,
             width: dimension("width")?,
@@ -154,7 +165,11 @@ pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&Media
 /// Checks items for a project: ids unique (also against `existing`), media of the project's
 /// kind, gold answers valid and their guideline links resolving. Returns the items or the first
 /// problem, prefixed with where it is.
-pub fn check_items(project: &Project, existing: &[String], items: Vec<(String, ItemSource)>) -> Result<Vec<ItemSource>, String> {
+pub fn check_items(
+    project: &Project,
+    existing: &[String],
+    items: Vec<(String, ItemSource)>,
+) -> Result<Vec<ItemSource>, String> {
     let anchors: HashSet<String> = sections(&project.guidelines).into_iter().map(|s| s.anchor).collect();
     let mut ids: HashSet<String> = existing.iter().cloned().collect();
     let mut out = Vec::with_capacity(items.len());
@@ -203,7 +218,10 @@ fn check_media_src(media: &Media) -> Result<(), String> {
 /// Probes each item's media file when it lies in the media root, and checks the item's metadata
 /// against the file: a mismatch (say, width 640 for a 320-pixel image) would make every
 /// geometry check wrong. Returns the items with their metadata as JSON for storage.
-pub fn probe_items(items: Vec<(String, ItemSource)>, root: &MediaRoot) -> Result<Vec<(String, ItemSource, Option<String>)>, String> {
+pub fn probe_items(
+    items: Vec<(String, ItemSource)>,
+    root: &MediaRoot,
+) -> Result<Vec<(String, ItemSource, Option<String>)>, String> {
     let mut out = Vec::with_capacity(items.len());
     for (at, source) in items {
         let src = match &source.item.media {
@@ -232,10 +250,9 @@ fn check_against(declared: &Media, probed: &Media) -> Result<(), String> {
         (Media::Audio { duration, .. }, Media::Audio { duration: d, .. }) if !close(*duration, *d) => {
             Err(format!("the item says {duration} s but the audio lasts {d} s"))
         }
-        (
-            Media::Video { width, height, frame_count, .. },
-            Media::Video { width: w, height: h, frame_count: n, .. },
-        ) if (width, height, frame_count) != (w, h, n) => {
+        (Media::Video { width, height, frame_count, .. }, Media::Video { width: w, height: h, frame_count: n, .. })
+            if (width, height, frame_count) != (w, h, n) =>
+        {
             Err(format!("the item says {width}×{height}, {frame_count} frames but the video is {w}×{h}, {n} frames"))
         }
         (a, b) if a.kind() != b.kind() => Err(format!("the item is {:?} but the file is {:?}", a.kind(), b.kind())),

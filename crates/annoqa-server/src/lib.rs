@@ -148,7 +148,8 @@ impl AppState {
     /// Marks `(user, key)` in flight; `None` when it already is. The guard unmarks on drop.
     pub(crate) fn begin_key(&self, user_id: i64, key: &str) -> Option<InFlight> {
         let mut set = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert((user_id, key.to_string())).then(|| InFlight { state: self.clone(), entry: (user_id, key.to_string()) })
+        set.insert((user_id, key.to_string()))
+            .then(|| InFlight { state: self.clone(), entry: (user_id, key.to_string()) })
     }
 }
 

@@ -28,7 +28,8 @@ fn json_shape_limits_count_nesting_and_array_length_outside_strings() {
 
 #[test]
 fn gold_mixing_is_onboarding_then_an_even_rate() {
-    let policy = |onboarding, rate| AssignmentPolicy { overlap: 1, lease_ms: 1, gold_onboarding: onboarding, gold_rate: rate };
+    let policy =
+        |onboarding, rate| AssignmentPolicy { overlap: 1, lease_ms: 1, gold_onboarding: onboarding, gold_rate: rate };
     let pattern = |p: &AssignmentPolicy, n: i64| -> String {
         (0..n)
             .map(|seq| match gold_preference(p, seq) {

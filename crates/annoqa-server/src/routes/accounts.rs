@@ -30,7 +30,10 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
     let login: LoginRequest = parse(&bytes)?;
     let now = state.now_ms();
     if !state.limiter().allows(&login.username, &client, now) {
-        return Err(ServerError::status(StatusCode::TOO_MANY_REQUESTS, "too many failed logins; wait a minute and try again"));
+        return Err(ServerError::status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins; wait a minute and try again",
+        ));
     }
     let user = state.store().user_by_name(&login.username).await?;
     // argon2 runs whether or not the user exists, so timing tells nothing either.
@@ -57,14 +60,19 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
         cookie.push_str("; Secure");
     }
     let mut response = Json(SessionView { user: user.view() }).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ServerError::Internal(e.into()))?);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ServerError::Internal(e.into()))?);
     Ok(response)
 }
 
 /// TLS terminated here (an `https` URI) or by a proxy that says so.
 fn came_over_tls(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
     uri.scheme_str() == Some("https")
-        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 pub(super) async fn current(caller: Caller) -> Json<SessionView> {
@@ -77,7 +85,9 @@ pub(super) async fn logout(State(state): State<AppState>, caller: Caller) -> Res
     }
     let expired = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", annoqa_core::api::SESSION_COOKIE);
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&expired).map_err(|e| ServerError::Internal(e.into()))?);
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&expired).map_err(|e| ServerError::Internal(e.into()))?);
     Ok(response)
 }
 
@@ -89,7 +99,10 @@ fn require_admin(caller: &Caller) -> Result<(), ServerError> {
     }
 }
 
-pub(super) async fn list_users(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<UserView>>, ServerError> {
+pub(super) async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<UserView>>, ServerError> {
     require_admin(&caller)?;
     Ok(Json(state.store().users().await?.iter().map(|u| u.view()).collect()))
 }
@@ -109,7 +122,12 @@ pub(super) async fn create_user(
 
 /// Creates a user; generates a password when `new` has none (returned once). Shared by the
 /// admin endpoint and `annoqa user add`.
-pub async fn add_user(store: &Store, passwords: &Passwords, new: NewUser, now_ms: i64) -> Result<CreatedUser, ServerError> {
+pub async fn add_user(
+    store: &Store,
+    passwords: &Passwords,
+    new: NewUser,
+    now_ms: i64,
+) -> Result<CreatedUser, ServerError> {
     check_username(&new.username)?;
     if let Some(vendor) = &new.vendor {
         if vendor.trim().is_empty() || vendor.chars().count() > 64 || vendor.chars().any(char::is_control) {
@@ -129,13 +147,13 @@ pub async fn add_user(store: &Store, passwords: &Passwords, new: NewUser, now_ms
         }
     };
     let hash = passwords.hash(&password)?;
-    let user = store
-        .insert_user(&new.username, new.role, new.vendor.as_deref(), &hash, now_ms)
-        .await
-        .map_err(|e| match e {
-            UserError::Taken(_) => ServerError::Conflict(e.to_string()),
-            UserError::Database(e) => e.into(),
-        })?;
+    let user =
+        store.insert_user(&new.username, new.role, new.vendor.as_deref(), &hash, now_ms).await.map_err(
+            |e| match e {
+                UserError::Taken(_) => ServerError::Conflict(e.to_string()),
+                UserError::Database(e) => e.into(),
+            },
+        )?;
     Ok(CreatedUser { user: user.view(), password: generated })
 }
 

@@ -122,7 +122,10 @@ pub(super) async fn export(
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ServerError::Internal(e.into()))?),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(|e| ServerError::Internal(e.into()))?,
+            ),
         ],
         body,
     )

@@ -9,8 +9,8 @@ use std::path::{Path as FsPath, PathBuf};
 
 use annoqa_core::api::{Role, UploadedMedia};
 use axum::extract::{Path, Request, State};
-use axum::middleware::Next;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -103,7 +103,10 @@ pub(super) async fn upload(
     tokio::fs::create_dir_all(&dir).await.map_err(|e| ServerError::Internal(e.into()))?;
     let name = format!("{}.{extension}", random_token());
     tokio::fs::write(dir.join(&name), &bytes).await.map_err(|e| ServerError::Internal(e.into()))?;
-    Ok((StatusCode::CREATED, Json(UploadedMedia { path: format!("uploads/{name}"), content_type: content_type.into() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadedMedia { path: format!("uploads/{name}"), content_type: content_type.into() }),
+    ))
 }
 
 /// Extensions `/static` serves: media and guideline Markdown. Everything else there (notably
@@ -121,7 +124,12 @@ pub(super) async fn static_allowlist(request: Request, next: Next) -> Response {
     }
     let mut response = next.run(request).await;
     // Markdown is shown as text, never rendered by the browser.
-    if response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/markdown")) {
+    if response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/markdown"))
+    {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
     response

@@ -33,7 +33,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
 /// The Content-Security-Policy of every response: the app's own Wasm and files, nothing inline.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'";
 
@@ -141,7 +142,11 @@ impl ProjectAccess {
             return Ok(());
         }
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(ServerError::forbidden(format!("{action} needs the role {} in project `{}`", names.join(" or "), self.id())))
+        Err(ServerError::forbidden(format!(
+            "{action} needs the role {} in project `{}`",
+            names.join(" or "),
+            self.id()
+        )))
     }
 
     pub fn is_staff(&self) -> bool {
@@ -151,10 +156,15 @@ impl ProjectAccess {
 
 /// The project if the caller may see it: admins see every project, others those they are
 /// members of. Anything else is 404, the same as a project that does not exist.
-pub(crate) async fn project_access(state: &AppState, caller: &Caller, project_id: &str) -> Result<ProjectAccess, ServerError> {
-    let role = if caller.is_admin() { Some(Role::Admin) } else { state.store().member_role(project_id, caller.id()).await? };
+pub(crate) async fn project_access(
+    state: &AppState,
+    caller: &Caller,
+    project_id: &str,
+) -> Result<ProjectAccess, ServerError> {
+    let found = state.store().project_with_role(project_id, caller.id()).await?;
+    let Some((settings, member_role)) = found else { return Err(no_project(project_id)) };
+    let role = if caller.is_admin() { Some(Role::Admin) } else { member_role };
     let Some(role) = role else { return Err(no_project(project_id)) };
-    let settings = state.store().project(project_id).await?.ok_or_else(|| no_project(project_id))?;
     Ok(ProjectAccess { settings, role })
 }
 

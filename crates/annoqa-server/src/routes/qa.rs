@@ -197,7 +197,8 @@ pub(super) async fn set_taxonomy(
     let access = project_access(&state, &caller, &project).await?;
     access.require(&[Role::Coordinator], "editing the error taxonomy")?;
     let codes: Vec<ErrorCode> = body.parse()?;
-    let anchors: HashSet<String> = sections(&access.settings.project.guidelines).into_iter().map(|s| s.anchor).collect();
+    let anchors: HashSet<String> =
+        sections(&access.settings.project.guidelines).into_iter().map(|s| s.anchor).collect();
     let mut seen = HashSet::new();
     for (index, code) in codes.iter().enumerate() {
         let at = format!("error code {}", index + 1);
@@ -205,7 +206,9 @@ pub(super) async fn set_taxonomy(
             && code.code.len() <= 64
             && code.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if !valid_code {
-            return Err(ServerError::unprocessable(format!("{at}: `code` must be 1–64 characters of a–z, 0–9, `_`, `-`")));
+            return Err(ServerError::unprocessable(format!(
+                "{at}: `code` must be 1–64 characters of a–z, 0–9, `_`, `-`"
+            )));
         }
         if !seen.insert(&code.code) {
             return Err(ServerError::unprocessable(format!("{at}: code `{}` appears twice", code.code)));
@@ -282,7 +285,8 @@ pub(super) async fn flag(
             now_ms: now,
         })
         .await?;
-    let entry = state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
+    let entry =
+        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -320,7 +324,8 @@ pub(super) async fn reviewer_feedback(
             now_ms: state.now_ms(),
         })
         .await?;
-    let entry = state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
+    let entry =
+        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -355,6 +360,9 @@ pub(super) async fn inbox(
     Ok(Json(entries.into_iter().filter(|e| may_see_feedback(&caller, &access, e)).collect()))
 }
 
-pub(super) async fn my_feedback(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<FeedbackView>>, ServerError> {
+pub(super) async fn my_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<FeedbackView>>, ServerError> {
     Ok(Json(state.store().feedback_for(caller.id()).await?))
 }

@@ -144,9 +144,8 @@ pub(super) async fn submit(
     let Some(_in_flight) = state.begin_key(caller.id(), &key) else {
         return Err(ServerError::Conflict("a request with this Idempotency-Key is still being processed".into()));
     };
-    if let Some(outcome) = state.store().idempotency_key(caller.id(), &key, &request_hash).await? {
-        return replay(outcome);
-    }
+    // A key already used is answered inside the storing transaction (replay or mismatch);
+    // checking here first would cost every submit a query for the rare retry.
     let project = &access.settings.project;
     let stored = state
         .store()

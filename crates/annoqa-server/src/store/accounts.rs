@@ -110,7 +110,13 @@ impl Store {
     }
 
     /// Stores a new session of the user, dropping their sessions that have ended.
-    pub async fn insert_session(&self, token_hash: &str, user_id: i64, now_ms: i64, expires_at_ms: i64) -> sqlx::Result<()> {
+    pub async fn insert_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at_ms <= $2")
             .bind(user_id)
             .bind(now_ms)
@@ -140,7 +146,8 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -191,17 +198,6 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// The user's role in the project, if they are a member.
-    pub async fn member_role(&self, project_id: &str, user_id: i64) -> anyhow::Result<Option<Role>> {
-        let role: Option<String> =
-            sqlx::query_scalar("SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2")
-                .bind(project_id)
-                .bind(user_id)
-                .fetch_optional(&self.read)
-                .await?;
-        role.map(|r| Role::parse(&r).ok_or_else(|| anyhow::anyhow!("stored member role `{r}` is unknown"))).transpose()
-    }
-
     pub async fn members(&self, project_id: &str) -> anyhow::Result<Vec<MemberView>> {
         let rows = sqlx::query(
             "SELECT u.id, u.username, u.role, u.vendor, u.password_hash, m.role AS member_role
@@ -216,7 +212,8 @@ impl Store {
                 let role = text(row, "member_role")?;
                 Ok(MemberView {
                     user: user(row)?.view(),
-                    role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored member role `{role}` is unknown"))?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| anyhow::anyhow!("stored member role `{role}` is unknown"))?,
                 })
             })
             .collect()

@@ -54,7 +54,12 @@ impl Store {
                 .connect(url)
                 .await
                 .with_context(|| format!("cannot connect to {}", redact_url(url)))?;
-            Store { read: pool.clone(), write: pool.clone(), writer: writer::Writer::Pool(pool), backend: Backend::Postgres }
+            Store {
+                read: pool.clone(),
+                write: pool.clone(),
+                writer: writer::Writer::Pool(pool),
+                backend: Backend::Postgres,
+            }
         } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let file = path.split('?').next().unwrap_or_default();
             if file.is_empty() || file == ":memory:" {

@@ -1,6 +1,6 @@
 //! Projects, their items and settings.
 
-use annoqa_core::api::{AssignmentPolicy, ProjectSummary};
+use annoqa_core::api::{AssignmentPolicy, ProjectSummary, Role};
 use annoqa_core::{Gold, Item, ItemSource, Project, TaskSpec};
 use anyhow::Context;
 use sqlx::any::AnyRow;
@@ -47,9 +47,8 @@ impl Store {
     ) -> anyhow::Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate,
-                                   assign_seq, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+            "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&project.id)
         .bind(&project.title)
@@ -115,24 +114,45 @@ impl Store {
     }
 
     pub async fn project(&self, id: &str) -> anyhow::Result<Option<ProjectSettings>> {
+        Ok(self.project_with_role(id, 0).await?.map(|(settings, _)| settings))
+    }
+
+    /// The project and the user's role in it (if they are a member), in one query: every
+    /// project request starts here.
+    pub async fn project_with_role(
+        &self,
+        id: &str,
+        user_id: i64,
+    ) -> anyhow::Result<Option<(ProjectSettings, Option<Role>)>> {
         let Some(row) = sqlx::query(
-            "SELECT id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate FROM projects WHERE id = $1",
+            "SELECT p.id, p.title, p.guidelines, p.spec, p.overlap, p.lease_ms, p.gold_onboarding, p.gold_rate,
+                    (SELECT m.role FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2) AS member_role
+             FROM projects p WHERE p.id = $1",
         )
         .bind(id)
+        .bind(user_id)
         .fetch_optional(&self.read)
         .await?
         else {
             return Ok(None);
         };
-        let project =
-            Project { id: text(&row, "id")?, title: text(&row, "title")?, guidelines: text(&row, "guidelines")?, spec: json(&row, "spec")? };
+        let project = Project {
+            id: text(&row, "id")?,
+            title: text(&row, "title")?,
+            guidelines: text(&row, "guidelines")?,
+            spec: json(&row, "spec")?,
+        };
         let assignment = AssignmentPolicy {
             overlap: u32_of(row.try_get("overlap")?),
             lease_ms: u64::try_from(row.try_get::<i64, _>("lease_ms")?).unwrap_or(0),
             gold_onboarding: u32_of(row.try_get("gold_onboarding")?),
             gold_rate: row.try_get("gold_rate")?,
         };
-        Ok(Some(ProjectSettings { project, assignment }))
+        let role = row
+            .try_get::<Option<String>, _>("member_role")?
+            .map(|r| Role::parse(&r).ok_or_else(|| anyhow::anyhow!("stored member role `{r}` is unknown")))
+            .transpose()?;
+        Ok(Some((ProjectSettings { project, assignment }, role)))
     }
 
     pub async fn item(&self, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {

@@ -45,7 +45,8 @@ fn user_view(row: &AnyRow, prefix: &str) -> anyhow::Result<Option<UserView>> {
     }))
 }
 
-const REVIEW_SELECT: &str = "SELECT r.id, r.submission_id, r.verdict, r.regions, r.error_codes, r.comment, r.created_at_ms,
+const REVIEW_SELECT: &str =
+    "SELECT r.id, r.submission_id, r.verdict, r.regions, r.error_codes, r.comment, r.created_at_ms,
         u.id AS reviewer_id, u.username AS reviewer_username, u.role AS reviewer_role, u.vendor AS reviewer_vendor
      FROM reviews r JOIN users u ON u.id = r.reviewer_id";
 
@@ -56,7 +57,8 @@ fn review(row: &AnyRow) -> anyhow::Result<ReviewView> {
         id: row.try_get("id")?,
         submission_id: row.try_get("submission_id")?,
         reviewer: user_view(row, "reviewer")?.ok_or_else(|| anyhow::anyhow!("review without reviewer"))?,
-        verdict: ReviewVerdict::parse(&verdict).ok_or_else(|| anyhow::anyhow!("stored verdict `{verdict}` is unknown"))?,
+        verdict: ReviewVerdict::parse(&verdict)
+            .ok_or_else(|| anyhow::anyhow!("stored verdict `{verdict}` is unknown"))?,
         regions,
         error_codes: json(row, "error_codes")?,
         comment: text(row, "comment")?,
@@ -197,19 +199,21 @@ impl Store {
 
     /// The project's flags and reviewer feedback, newest first.
     pub async fn inbox(&self, project_id: &str) -> anyhow::Result<Vec<FeedbackView>> {
-        let rows = sqlx::query(&format!("{FEEDBACK_SELECT} WHERE f.project_id = $1 ORDER BY f.created_at_ms DESC, f.id"))
-            .bind(project_id)
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(&format!("{FEEDBACK_SELECT} WHERE f.project_id = $1 ORDER BY f.created_at_ms DESC, f.id"))
+                .bind(project_id)
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(feedback).collect()
     }
 
     /// Feedback addressed to the user, newest first.
     pub async fn feedback_for(&self, user_id: i64) -> anyhow::Result<Vec<FeedbackView>> {
-        let rows = sqlx::query(&format!("{FEEDBACK_SELECT} WHERE f.recipient_id = $1 ORDER BY f.created_at_ms DESC, f.id"))
-            .bind(user_id)
-            .fetch_all(&self.read)
-            .await?;
+        let rows =
+            sqlx::query(&format!("{FEEDBACK_SELECT} WHERE f.recipient_id = $1 ORDER BY f.created_at_ms DESC, f.id"))
+                .bind(user_id)
+                .fetch_all(&self.read)
+                .await?;
         rows.iter().map(feedback).collect()
     }
 

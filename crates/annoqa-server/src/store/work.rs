@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::projects::stored_item;
-use super::{is_unique_violation, json, text, u32_of, StoredItem, Store};
+use super::writer::Durability;
+use super::{is_unique_violation, json, text, u32_of, Store, StoredItem};
 
 /// An item leased to an annotator.
 #[derive(Clone, Debug)]
@@ -94,7 +95,8 @@ pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
         created_at_ms: row.try_get("created_at_ms")?,
         gold_score: row.try_get("gold_score")?,
         gold_passed: row.try_get::<Option<i64>, _>("gold_passed")?.map(|p| p != 0),
-        status: SubmissionStatus::parse(&status).ok_or_else(|| anyhow::anyhow!("stored status `{status}` is unknown"))?,
+        status: SubmissionStatus::parse(&status)
+            .ok_or_else(|| anyhow::anyhow!("stored status `{status}` is unknown"))?,
     })
 }
 
@@ -132,13 +134,24 @@ impl Store {
         now_ms: i64,
     ) -> anyhow::Result<(Option<Assignment>, Progress)> {
         let (project_id, policy) = (project_id.to_string(), policy.clone());
+        // A lease lost in a crash just returns its item to the pool: no need to wait for the
+        // disk while holding the item's row lock (PostgreSQL).
         self.writer
-            .write(move |conn| Box::pin(async move { lease_next(conn, &project_id, user_id, &policy, now_ms).await }))
+            .write_with(Durability::Soft, move |conn| {
+                Box::pin(async move { lease_next(conn, &project_id, user_id, &policy, now_ms).await })
+            })
             .await
     }
 
     /// Gives a leased item back with a reason. `false` when the user holds no lease on it.
-    pub async fn skip(&self, project_id: &str, item_id: &str, user_id: i64, reason: &str, now_ms: i64) -> sqlx::Result<bool> {
+    pub async fn skip(
+        &self,
+        project_id: &str,
+        item_id: &str,
+        user_id: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> sqlx::Result<bool> {
         let done = sqlx::query(
             "UPDATE assignments SET state = 'skipped', skip_reason = $1, expires_at_ms = $2
              WHERE project_id = $3 AND item_id = $4 AND user_id = $5 AND state = 'leased'",
@@ -167,12 +180,19 @@ impl Store {
     }
 
     /// What a stored idempotency key says about a request with `request_hash`, if it exists.
-    pub async fn idempotency_key(&self, user_id: i64, key: &str, request_hash: &str) -> anyhow::Result<Option<IdempotentOutcome>> {
-        let row = sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
-            .bind(user_id)
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
+    pub async fn idempotency_key(
+        &self,
+        user_id: i64,
+        key: &str,
+        request_hash: &str,
+    ) -> anyhow::Result<Option<IdempotentOutcome>> {
+        let row = sqlx::query(
+            "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2",
+        )
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(&self.read)
+        .await?;
         row.map(|row| key_outcome(&row, request_hash)).transpose()
     }
 
@@ -219,7 +239,11 @@ impl Store {
     }
 
     /// Submissions of the project, oldest first; only `status` ones when given.
-    pub async fn submissions(&self, project_id: &str, status: Option<SubmissionStatus>) -> anyhow::Result<Vec<SubmissionRow>> {
+    pub async fn submissions(
+        &self,
+        project_id: &str,
+        status: Option<SubmissionStatus>,
+    ) -> anyhow::Result<Vec<SubmissionRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions s JOIN users u ON u.id = s.user_id
              WHERE s.project_id = $1 AND ($2 OR s.status = $3)
@@ -256,20 +280,33 @@ fn key_outcome(row: &AnyRow, request_hash: &str) -> anyhow::Result<IdempotentOut
     Ok(IdempotentOutcome::Replay { status: u16::try_from(status).unwrap_or(200), body: text(row, "response")? })
 }
 
-async fn progress(conn: &mut AnyConnection, project_id: &str, user_id: i64) -> anyhow::Result<Progress> {
-    let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM assignments
-                 WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
-                (SELECT COUNT(*) FROM items WHERE project_id = $1) AS total",
-    )
-    .bind(project_id)
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Progress { done: u32_of(row.try_get("done")?), total: u32_of(row.try_get("total")?) })
-}
+/// The first item in project order after `($3, $4)` (position, id) that the user (`$2`) never
+/// held and that still has room: fewer than `$6` live leases (`expires_at_ms > $5`) and kept
+/// submissions; gold items have no limit.
+const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
+     WHERE i.project_id = $1 AND (i.position, i.id) > ($3, $4)
+       AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
+       AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
+                          WHERE a.project_id = i.project_id AND a.item_id = i.id
+                            AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $5))) < $6)
+     ORDER BY i.position, i.id LIMIT 1";
+
+/// [`NEXT_ANY`] among gold (`$7` true) or plain items only.
+const NEXT_OF_KIND: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
+     WHERE i.project_id = $1 AND i.is_gold = $7 AND (i.position, i.id) > ($3, $4)
+       AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
+       AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
+                          WHERE a.project_id = i.project_id AND a.item_id = i.id
+                            AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $5))) < $6)
+     ORDER BY i.position, i.id LIMIT 1";
 
 /// The body of [`Store::next_item`], run inside the writer's transaction.
+///
+/// Concurrency: the candidate is found without locks, then its item row is locked (a no-op
+/// UPDATE: on PostgreSQL it waits for any other transaction leasing the same item) and its room
+/// counted again; if another annotator took the last place meanwhile, the search goes on after
+/// it. So replicas contend only when they lease the same item, and overlap is never exceeded.
+/// SQLite has one writer, where the recount always agrees.
 async fn lease_next(
     conn: &mut AnyConnection,
     project_id: &str,
@@ -277,11 +314,6 @@ async fn lease_next(
     policy: &AssignmentPolicy,
     now_ms: i64,
 ) -> anyhow::Result<(Option<Assignment>, Progress)> {
-    // Takes the project row's lock on PostgreSQL, so replicas assign one at a time.
-    sqlx::query("UPDATE projects SET assign_seq = assign_seq + 1 WHERE id = $1")
-        .bind(project_id)
-        .execute(&mut *conn)
-        .await?;
     let live = sqlx::query(
         "SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
          JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
@@ -293,65 +325,83 @@ async fn lease_next(
     .bind(now_ms)
     .fetch_optional(&mut *conn)
     .await?;
-    let assignment = if let Some(row) = live {
-        Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? })
-    } else {
-        let seq: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2")
-            .bind(project_id)
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let preferences = match gold_preference(policy, seq) {
-            None => vec![None],
-            Some(gold) => vec![Some(gold), Some(!gold)],
-        };
-        let mut found = None;
-        for gold in preferences {
-            let row = sqlx::query(
-                "SELECT i.id, i.item, i.gold FROM items i
-                 WHERE i.project_id = $1 AND ($6 OR i.is_gold = $2)
-                   AND NOT EXISTS (SELECT 1 FROM assignments a
-                                   WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)
-                   AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
-                                      WHERE a.project_id = i.project_id AND a.item_id = i.id
-                                        AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $4))) < $5)
-                 ORDER BY i.position LIMIT 1",
-            )
-            .bind(project_id)
-            .bind(gold.unwrap_or(false))
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(i64::from(policy.overlap))
-            .bind(gold.is_none())
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(row) = row {
-                found = Some((text(&row, "id")?, stored_item(&row)?));
-                break;
-            }
-        }
-        match found {
-            Some((item_id, item)) => {
-                let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
-                sqlx::query(
-                    "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
-                     VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
+    // How many items the user has held (their next one's `seq`), finished, and could do.
+    let counts = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2) AS held,
+                (SELECT COUNT(*) FROM assignments
+                 WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
+                (SELECT COUNT(*) FROM items WHERE project_id = $1) AS total",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq: i64 = counts.try_get("held")?;
+    let progress = Progress { done: u32_of(counts.try_get("done")?), total: u32_of(counts.try_get("total")?) };
+    if let Some(row) = live {
+        return Ok((
+            Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? }),
+            progress,
+        ));
+    }
+    let preferences = match gold_preference(policy, seq) {
+        None => vec![None],
+        Some(gold) => vec![Some(gold), Some(!gold)],
+    };
+    let overlap = i64::from(policy.overlap);
+    for gold in preferences {
+        let mut after = (i64::MIN, String::new());
+        loop {
+            let query = match gold {
+                None => sqlx::query(NEXT_ANY),
+                Some(_) => sqlx::query(NEXT_OF_KIND),
+            };
+            let query =
+                query.bind(project_id).bind(user_id).bind(after.0).bind(after.1.clone()).bind(now_ms).bind(overlap);
+            let query = match gold {
+                None => query,
+                Some(gold) => query.bind(gold),
+            };
+            let Some(row) = query.fetch_optional(&mut *conn).await? else { break };
+            let item_id = text(&row, "id")?;
+            after = (row.try_get("position")?, item_id.clone());
+            let item = stored_item(&row)?;
+            if item.gold.is_none() {
+                sqlx::query("UPDATE items SET position = position WHERE project_id = $1 AND id = $2")
+                    .bind(project_id)
+                    .bind(&item_id)
+                    .execute(&mut *conn)
+                    .await?;
+                let taken: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND item_id = $2
+                       AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $3))",
                 )
                 .bind(project_id)
                 .bind(&item_id)
-                .bind(user_id)
-                .bind(seq)
                 .bind(now_ms)
-                .bind(expires_at_ms)
-                .execute(&mut *conn)
+                .fetch_one(&mut *conn)
                 .await?;
-                Some(Assignment { item, expires_at_ms })
+                if taken >= overlap {
+                    continue;
+                }
             }
-            None => None,
+            let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
+            sqlx::query(
+                "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
+                 VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
+            )
+            .bind(project_id)
+            .bind(&item_id)
+            .bind(user_id)
+            .bind(seq)
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .execute(&mut *conn)
+            .await?;
+            return Ok((Some(Assignment { item, expires_at_ms }), progress));
         }
-    };
-    let progress = progress(conn, project_id, user_id).await?;
-    Ok((assignment, progress))
+    }
+    Ok((None, progress))
 }
 
 /// The body of [`Store::submit`], run inside the writer's transaction.
@@ -362,30 +412,29 @@ async fn store_submission(
     request_hash: &str,
     response: &str,
 ) -> anyhow::Result<SubmitOutcome> {
-    let existing =
-        sqlx::query("SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = $1 AND idem_key = $2")
-            .bind(s.user_id)
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some(row) = existing {
+    // The key's earlier use, if any, and the user's lease on the item, in one round trip.
+    let row = sqlx::query(
+        "SELECT k.request_hash, k.status, k.response, a.state, a.expires_at_ms
+         FROM (SELECT 1 AS one) o
+         LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.idem_key = $2
+         LEFT JOIN assignments a ON a.project_id = $3 AND a.item_id = $4 AND a.user_id = $1",
+    )
+    .bind(s.user_id)
+    .bind(key)
+    .bind(&s.project_id)
+    .bind(&s.item_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if row.try_get::<Option<String>, _>("request_hash")?.is_some() {
         return Ok(SubmitOutcome::Key(key_outcome(&row, request_hash)?));
     }
-    let lease =
-        sqlx::query("SELECT state, expires_at_ms FROM assignments WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
-            .bind(&s.project_id)
-            .bind(&s.item_id)
-            .bind(s.user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(lease) = lease else { return Ok(SubmitOutcome::NotAssigned) };
-    let state = text(&lease, "state")?;
+    let Some(state) = row.try_get::<Option<String>, _>("state")? else { return Ok(SubmitOutcome::NotAssigned) };
     match state.as_str() {
         "leased" => {}
         "submitted" | "rejected" => return Ok(SubmitOutcome::AlreadySubmitted),
         _ => return Ok(SubmitOutcome::NotAssigned),
     }
-    let expires_at_ms: i64 = lease.try_get("expires_at_ms")?;
+    let expires_at_ms: i64 = row.try_get("expires_at_ms")?;
     if expires_at_ms <= s.created_at_ms && !s.is_gold {
         // An expired lease still counts if nobody took the place meanwhile.
         let taken: i64 = sqlx::query_scalar(

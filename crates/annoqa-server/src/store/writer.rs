@@ -23,6 +23,17 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
 
+/// Whether a write must be on disk before its caller hears of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Submissions, accounts, everything that must survive a crash once acknowledged.
+    Flushed,
+    /// State a crash may lose harmlessly: leases (a lost lease only returns its item to the
+    /// pool). On PostgreSQL such a commit does not wait for the WAL flush; SQLite batches
+    /// flush everything anyway.
+    Soft,
+}
+
 /// Where writes go.
 #[derive(Clone, Debug)]
 pub enum Writer {
@@ -47,9 +58,23 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
     {
+        self.write_with(Durability::Flushed, job).await
+    }
+
+    /// [`Writer::write`] with a choice of durability.
+    pub async fn write_with<T, F>(&self, durability: Durability, job: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
         match self {
             Writer::Pool(pool) => {
                 let mut tx = pool.begin().await?;
+                if durability == Durability::Soft {
+                    // PostgreSQL only (this arm): the commit returns before its WAL flush, so
+                    // a row lock taken by the job is released without waiting for the disk.
+                    tx.execute("SET LOCAL synchronous_commit TO OFF").await?;
+                }
                 let value = job(&mut tx).await?;
                 tx.commit().await?;
                 Ok(value)

@@ -13,7 +13,8 @@ const OTHER: &str = "other";
 /// Creates project `other` (same spec as the demo) with the first three demo items.
 pub async fn create_other_project(admin: &Client<'_>) {
     let folder = repo_root().join("static/demo/news-entities");
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(folder.join("project.json")).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("project.json")).unwrap()).unwrap();
     let project = NewProject {
         id: OTHER.into(),
         title: "Other".into(),
@@ -24,7 +25,12 @@ pub async fn create_other_project(admin: &Client<'_>) {
     admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
     let items: Vec<_> = demo_items().into_iter().skip(3).take(3).collect();
     admin
-        .request("POST", &api::items_path(OTHER), &[("content-type", "application/json")], Some(serde_json::to_vec(&items).unwrap()))
+        .request(
+            "POST",
+            &api::items_path(OTHER),
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(&items).unwrap()),
+        )
         .await
         .expect(StatusCode::CREATED);
 }

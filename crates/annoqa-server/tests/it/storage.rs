@@ -82,9 +82,10 @@ async fn sqlite_runs_in_wal_mode_with_full_sync_and_foreign_keys() {
     let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
     assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
     // Foreign keys are enforced: an item of a project that does not exist is refused.
-    let orphan = sqlx::query("INSERT INTO items (project_id, id, position, item, is_gold) VALUES ('nope', 'x', 0, '{}', FALSE)")
-        .execute(&mut *conn)
-        .await;
+    let orphan =
+        sqlx::query("INSERT INTO items (project_id, id, position, item, is_gold) VALUES ('nope', 'x', 0, '{}', FALSE)")
+            .execute(&mut *conn)
+            .await;
     assert!(orphan.is_err());
 }
 

@@ -73,8 +73,10 @@ impl PgDatabase {
         let name = format!("annoqa_test_{:016x}", annoqa_server::new_id());
         conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
         conn.close().await.unwrap();
-        let (base, _) = admin_url.rsplit_once('/').expect("the PostgreSQL URL names a database");
-        let url = format!("{base}/{name}");
+        // Swap the database name, keeping any query (`?sslmode=…`).
+        let (location, query) = admin_url.split_once('?').map_or((admin_url.as_str(), ""), |(l, q)| (l, q));
+        let (base, _) = location.rsplit_once('/').expect("the PostgreSQL URL names a database");
+        let url = if query.is_empty() { format!("{base}/{name}") } else { format!("{base}/{name}?{query}") };
         (PgDatabase { admin_url, name }, url)
     }
 
@@ -140,7 +142,10 @@ impl Answer {
 pub enum Auth {
     None,
     /// A session cookie; non-GET requests carry the CSRF header unless `csrf` is false.
-    Cookie { token: String, csrf: bool },
+    Cookie {
+        token: String,
+        csrf: bool,
+    },
     Bearer(String),
 }
 
@@ -193,12 +198,8 @@ impl Server {
 
     /// Creates a user (member of `projects` with `role`) and logs them in with a cookie.
     pub async fn user(&self, name: &str, role: Role, vendor: Option<&str>, projects: &[&str]) -> Client<'_> {
-        let new = NewUser {
-            username: name.into(),
-            role,
-            vendor: vendor.map(String::from),
-            password: Some(PASSWORD.into()),
-        };
+        let new =
+            NewUser { username: name.into(), role, vendor: vendor.map(String::from), password: Some(PASSWORD.into()) };
         let created = add_user(&self.store, self.state.passwords(), new, T0).await.unwrap();
         for project in projects {
             self.store.set_member(project, created.user.id, role).await.unwrap();
@@ -286,7 +287,13 @@ impl<'a> Client<'a> {
         self.submit_with_key(project, item, regions, &key).await
     }
 
-    pub async fn submit_with_key(&self, project: &str, item: &str, regions: Vec<annoqa_core::Region>, key: &str) -> Answer {
+    pub async fn submit_with_key(
+        &self,
+        project: &str,
+        item: &str,
+        regions: Vec<annoqa_core::Region>,
+        key: &str,
+    ) -> Answer {
         let body = serde_json::json!({ "lead_time_ms": 1200, "regions": regions });
         let bytes = serde_json::to_vec(&body).unwrap();
         self.request(

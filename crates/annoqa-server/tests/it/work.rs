@@ -8,7 +8,12 @@ use crate::both_backends;
 use crate::support::*;
 
 async fn set_overlap(s: &Server, overlap: i64) {
-    sqlx::query("UPDATE projects SET overlap = $1 WHERE id = $2").bind(overlap).bind(DEMO).execute(s.store.pool()).await.unwrap();
+    sqlx::query("UPDATE projects SET overlap = $1 WHERE id = $2")
+        .bind(overlap)
+        .bind(DEMO)
+        .execute(s.store.pool())
+        .await
+        .unwrap();
 }
 
 const LEASE_MS: i64 = 30 * 60 * 1000;
@@ -403,5 +408,15 @@ both_backends! {
         .unwrap();
         assert_eq!(duplicates, 0);
         assert_eq!(s.count("idempotency_keys").await, i64::try_from(expected).unwrap());
+        // Twelve annotators leasing at once never put two on a plain item (overlap 1).
+        let crowded: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT a.item_id FROM assignments a
+                                   JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
+                                   WHERE i.gold IS NULL GROUP BY a.item_id HAVING COUNT(*) > 1) c",
+        )
+        .fetch_one(s.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(crowded, 0, "overlap exceeded");
     }
 }
