@@ -89,7 +89,9 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
                     Some(seconds) => Ok(Command::Fuzz { seconds }),
                     None => bail!("--seconds needs a whole number, not `{}`", value.to_string_lossy()),
                 },
-                [arg, ..] => bail!("unexpected argument `{}`; usage: cargo xtask fuzz [--seconds N]", arg.to_string_lossy()),
+                [arg, ..] => {
+                    bail!("unexpected argument `{}`; usage: cargo xtask fuzz [--seconds N]", arg.to_string_lossy())
+                }
             };
         }
         Some("run") => {
