@@ -8,11 +8,11 @@ use std::path::Path;
 
 use annoqa_core::api::AssignmentPolicy;
 use annoqa_core::guidelines::check_spec;
-use annoqa_core::{ItemSource, Project, TaskSpec};
+use annoqa_core::{ItemSource, Media, Project, TaskSpec};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::import::{check_items, check_project_id};
+use crate::import::{check_against, check_items, check_project_id, MediaRoot};
 use crate::Store;
 
 #[derive(Deserialize)]
@@ -35,12 +35,39 @@ pub async fn load_demo_projects(store: &Store, dir: &Path, now_ms: i64) -> anyho
         }
     }
     folders.sort();
+    // Demo media are served at `/static/…` from the folder above `dir`.
+    let static_root = MediaRoot { root: dir.parent().unwrap_or(dir).to_path_buf() };
     for folder in &folders {
         let (project, assignment, items) = read_project_folder(folder)?;
-        let items: Vec<(ItemSource, Option<String>)> = items.into_iter().map(|i| (i, None)).collect();
+        let items = items
+            .into_iter()
+            .map(|item| {
+                let info = probe_static_media(&item, &static_root)
+                    .with_context(|| format!("{}: item `{}`", folder.join("items.jsonl").display(), item.item.id))?;
+                Ok((item, info))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         store.insert_project(&project, &assignment, &items, now_ms).await?;
     }
     Ok(folders.len())
+}
+
+/// Probes a demo item's media file (served at `/static/…`) as an import probes the media root:
+/// the metadata is stored, and an item whose sizes, duration or frame count disagree with its
+/// file is refused. Text items and media elsewhere (URLs) have nothing to probe; a `/static/`
+/// file that is not there is an error, since the demo would show a broken item.
+fn probe_static_media(item: &ItemSource, static_root: &MediaRoot) -> anyhow::Result<Option<String>> {
+    let src = match &item.item.media {
+        Media::Text { .. } => return Ok(None),
+        Media::Image { src, .. } | Media::Audio { src, .. } | Media::Video { src, .. } => src,
+    };
+    let Some(relative) = src.strip_prefix("/static/") else { return Ok(None) };
+    let Some(probed) = static_root.probe(relative) else {
+        bail!("media `{src}` is not a file under {}", static_root.root.display());
+    };
+    let info = probed.map_err(anyhow::Error::msg)?;
+    check_against(&item.item.media, &info.to_core_media(src.clone())).map_err(anyhow::Error::msg)?;
+    Ok(Some(serde_json::to_string(&info)?))
 }
 
 /// Reads and checks one project folder.

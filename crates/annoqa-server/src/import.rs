@@ -241,7 +241,7 @@ pub fn probe_items(
     Ok(out)
 }
 
-fn check_against(declared: &Media, probed: &Media) -> Result<(), String> {
+pub(crate) fn check_against(declared: &Media, probed: &Media) -> Result<(), String> {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * a.abs().max(b.abs()).max(1.0);
     match (declared, probed) {
         (Media::Image { width, height, .. }, Media::Image { width: w, height: h, .. }) if (width, height) != (w, h) => {

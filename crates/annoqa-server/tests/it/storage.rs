@@ -22,6 +22,23 @@ both_backends! {
         assert!(view.guidelines.contains("{#person}"));
         assert_eq!(view.spec.controls.len(), 2);
         assert_eq!(s.count("items").await, all_demo_items);
+        // The demo image, audio and video were probed on import and their metadata stored.
+        let probed: Vec<(String, String)> = sqlx::query_as(
+            "SELECT project_id, media_info FROM items WHERE media_info IS NOT NULL ORDER BY project_id",
+        )
+        .fetch_all(s.store.pool())
+        .await
+        .unwrap();
+        let kinds: Vec<(String, String)> = probed
+            .iter()
+            .map(|(project, info)| {
+                let info: serde_json::Value = serde_json::from_str(info).unwrap();
+                (project.clone(), info["kind"].as_str().unwrap().to_string())
+            })
+            .collect();
+        for (project, kind) in [("meeting-speech", "audio"), ("test-card-boxes", "image"), ("test-pattern-video", "video")] {
+            assert!(kinds.contains(&(project.to_string(), kind.to_string())), "{project}: {kinds:?}");
+        }
     }
 
     async fn numbered_placeholders_bind_by_number_on_both_backends(s) {
