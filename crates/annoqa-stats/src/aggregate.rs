@@ -49,7 +49,7 @@ impl Answers {
         classes: usize,
         answers: impl IntoIterator<Item = (u32, u32, u32)>,
     ) -> Result<Answers, StatsError> {
-        let mut triples: Vec<(u32, u32, u32)> = answers.into_iter().collect();
+        let triples: Vec<(u32, u32, u32)> = answers.into_iter().collect();
         for &(t, w, l) in &triples {
             if t as usize >= tasks || w as usize >= workers {
                 return Err(StatsError::InvalidArgument(format!(
