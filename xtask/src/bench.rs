@@ -1,6 +1,6 @@
-//! `cargo xtask bench`: criterion natively, the same work timed in headless Chromium, then the
+//! `cargo xtask bench`: criterion natively, the same work timed in headless Chromium, the
 //! statistics side by side with the Python packages QA teams use today, on the same data in one
-//! run. The numbers go to BENCHMARKS.md by hand, with this command and the machine.
+//! run, and a load run against the release server on SQLite and on PostgreSQL. The numbers go to BENCHMARKS.md by hand, with this command and the machine.
 
 use std::path::Path;
 
@@ -9,6 +9,7 @@ use anyhow::Result;
 use crate::ci::webdriver_json;
 use crate::crosscheck::{python_env, write_file, STATS_REQUIREMENTS};
 use crate::install::{self, Purpose, CHROMEDRIVER};
+use crate::postgres::{self, Postgres};
 use crate::shell::{step, Cmd};
 
 /// Lines of the Chromium run that carry a measurement for the side-by-side table.
@@ -20,10 +21,13 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
     step("criterion (native)", || Cmd::cargo().args(["bench", "-p", "annoqa-bench"]).run())?;
     step("wasm32 in headless chromium", || {
         let mut cmd = Cmd::cargo()
-            .args(["test", "--release", "-p", "annoqa-bench", "--target", "wasm32-unknown-unknown", "--test", "wasm"])
+            .args(["test", "--release", "-p", "annoqa-bench", "--target", "wasm32-unknown-unknown"])
+            .args(["--test", "wasm", "--test", "wasm_media"])
             .args(["--", "--nocapture"])
             .env("PATH", &path)
-            .env("CHROMEDRIVER", CHROMEDRIVER);
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            // The media bench holds the page for several seconds per measurement.
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
         if let Some(file) = webdriver_json(root) {
             cmd = cmd.env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", file);
         }
@@ -46,5 +50,20 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
     let python = python_env(root, STATS_REQUIREMENTS, "stats-venv")?;
     step("statistics side by side with krippendorff, statsmodels, crowd-kit", || {
         Cmd::new(&python).arg(root.join("xtask/bench/stats_bench.py")).arg(&stats_dir).run()
+    })?;
+    let postgres = step("postgres", Postgres::provide)?;
+    step("server load (release build, SQLite then PostgreSQL)", || {
+        Cmd::cargo()
+            .args(["build", "--release", "-p", "annoqa-cli", "-p", "annoqa-bench", "--example", "load"])
+            .run()?;
+        let release = crate::target_dir(root).join("release");
+        let load = release.join("examples/load");
+        Cmd::new(&load).arg("--bin").arg(release.join("annoqa")).run()?;
+        Cmd::new(&load)
+            .arg("--bin")
+            .arg(release.join("annoqa"))
+            .args(["--database", "postgres"])
+            .env(postgres::URL_VAR, &postgres.url)
+            .run()
     })
 }

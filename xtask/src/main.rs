@@ -46,7 +46,8 @@ commands:
                         dist, end-to-end tests; stops at the first failing step
   bench                 criterion benchmarks natively, the same work in headless Chromium, then
                         the statistics side by side with krippendorff, statsmodels and crowd-kit
-                        on the same data (table in target/bench/stats/side_by_side.md)
+                        on the same data (table in target/bench/stats/side_by_side.md), and a
+                        load run against the release server on SQLite and on PostgreSQL
   fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video) for N
                         seconds each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
