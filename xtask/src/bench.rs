@@ -53,9 +53,9 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
     })?;
     let postgres = step("postgres", Postgres::provide)?;
     step("server load (release build, SQLite then PostgreSQL)", || {
-        Cmd::cargo()
-            .args(["build", "--release", "-p", "annoqa-cli", "-p", "annoqa-bench", "--example", "load"])
-            .run()?;
+        // Two builds: `--example` would limit the first to the example, without the binary.
+        Cmd::cargo().args(["build", "--release", "-p", "annoqa-cli"]).run()?;
+        Cmd::cargo().args(["build", "--release", "-p", "annoqa-bench", "--example", "load"]).run()?;
         let release = crate::target_dir(root).join("release");
         let load = release.join("examples/load");
         Cmd::new(&load).arg("--bin").arg(release.join("annoqa")).run()?;
