@@ -281,12 +281,12 @@ async fn press(client: &Client, keys: &str) {
     client.find(Locator::Css("body")).await.unwrap().send_keys(keys).await.unwrap();
 }
 
+/// The rendered texts of every element matching `css`, read in one script so a re-render
+/// between finding the elements and reading them cannot leave stale references.
 async fn texts(client: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(element.text().await.unwrap());
-    }
-    out
+    let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim());";
+    let value = client.execute(script, vec![serde_json::json!(css)]).await.unwrap();
+    serde_json::from_value(value).unwrap()
 }
 
 /// Polls until `check` holds for the texts of `css`, or fails with what was last seen.
