@@ -289,6 +289,18 @@ async fn texts(client: &Client, css: &str) -> Vec<String> {
     serde_json::from_value(value).unwrap()
 }
 
+/// The number of stored submissions, polled until it reaches `expected` or `WAIT` passes.
+async fn submissions_once_settled(pool: &sqlx::SqlitePool, expected: i64) -> i64 {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM submissions").fetch_one(pool).await.unwrap();
+        if stored >= expected || Instant::now() > deadline {
+            return stored;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Polls until `check` holds for the texts of `css`, or fails with what was last seen.
 async fn eventually(client: &Client, css: &str, what: &str, check: impl Fn(&[String]) -> bool) -> Vec<String> {
     let deadline = Instant::now() + WAIT;
@@ -412,7 +424,9 @@ async fn annotator_logs_in_labels_submits_flags_skips_and_logs_out() {
     let matched = client.find_all(Locator::Css("#gold-report .verdict-matched")).await.unwrap();
     assert!(matched.len() >= 2, "matched spans are coloured, found {}", matched.len());
 
-    // The answer is stored for the logged-in user, with the server's own score.
+    // The answer is stored for the logged-in user, with the server's own score (the report above
+    // may be the browser's own, shown before the server answers).
+    assert_eq!(submissions_once_settled(&pool, 1).await, 1);
     let row: Option<(String, Option<f64>)> = sqlx::query_as(
         "SELECT s.regions, s.gold_score FROM submissions s JOIN users u ON u.id = s.user_id \
          WHERE s.item_id = 's01' AND u.username = ?",
@@ -451,8 +465,9 @@ async fn annotator_logs_in_labels_submits_flags_skips_and_logs_out() {
     assert_eq!(report.attr("data-passed").await.unwrap().as_deref(), Some("false"));
     let missed = texts(&client, "#gold-report .verdict-missed").await;
     assert!(missed.iter().any(|t| t.contains("Lena Hartmann")), "missed gold spans are shown: {missed:?}");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM submissions").fetch_one(&pool).await.unwrap();
-    assert_eq!(stored, 2);
+    // A training item's report is computed in the browser at once; the server's copy of the
+    // submission may land a moment later.
+    assert_eq!(submissions_once_settled(&pool, 2).await, 2);
     // One random key per submission, 128 bits in hex.
     let keys: Vec<String> = sqlx::query_scalar("SELECT idem_key FROM idempotency_keys ORDER BY created_at_ms")
         .fetch_all(&pool)
