@@ -88,7 +88,10 @@ pub fn dawid_skene_accuracy(crowd: &CrowdAnswers) -> (f64, usize) {
     let Ok(answers) = Answers::new(crowd.tasks, crowd.workers, CLASSES as usize, crowd.answers.iter().copied()) else {
         return (f64::NAN, 0);
     };
-    let Ok(consensus) = dawid_skene(&answers, &DawidSkeneOptions::default()) else {
+    // Every core the machine offers, as the CLI does (Wasm has one); the result is the same
+    // bits for any count.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Ok(consensus) = dawid_skene(&answers, &DawidSkeneOptions { threads, ..DawidSkeneOptions::default() }) else {
         return (f64::NAN, 0);
     };
     let right = consensus.labels.iter().zip(&crowd.truth).filter(|(label, truth)| **label == Some(**truth)).count();

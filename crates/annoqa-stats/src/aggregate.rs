@@ -275,6 +275,10 @@ pub struct DawidSkeneOptions {
     /// A worker then never rules a class out completely on one answer. crowd-kit clips at
     /// 1e-10 the same way; 0 keeps Dawid & Skene's exact zeros.
     pub floor: f64,
+    /// Threads the E-step may use (1, the default, uses none). Large inputs are cut into a fixed
+    /// number of task ranges whatever this says, and their sums are added in range order, so
+    /// the result is bit for bit the same for any thread count (and in Wasm, which has none).
+    pub threads: usize,
 }
 
 impl Default for DawidSkeneOptions {
@@ -286,6 +290,7 @@ impl Default for DawidSkeneOptions {
             gold: Vec::new(),
             smoothing: 0.0,
             floor: DEFAULT_FLOOR,
+            threads: 1,
         }
     }
 }
@@ -342,7 +347,7 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     let mut logs = ModelLogs { priors: vec![0.0; k], by_answer: vec![0.0; by_answer.len()], finite: false };
     let mut previous_logs = logs.clone();
     let mut previous_step: Option<EStep> = None;
-    let mut scratch = vec![0.0; k];
+    let mut partials = Partials::new(answers);
     let mut previous_bound: Option<f64> = None;
     let mut log_likelihood;
     let mut converged = false;
@@ -353,17 +358,15 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
         std::mem::swap(&mut logs, &mut previous_logs);
         logs.take(&priors, &by_answer);
-        let step = with_classes!(
-            k,
-            e_step(
-                answers,
-                &cells,
-                (&priors, &by_answer),
-                &gold,
-                &mut next,
-                (&mut next_counts, &mut next_prior_sums),
-                &mut scratch
-            )
+        let step = e_step(
+            answers,
+            &cells,
+            (&priors, &by_answer),
+            &gold,
+            &mut next,
+            (&mut next_counts, &mut next_prior_sums),
+            &mut partials,
+            options.threads,
         );
         log_likelihood = step.log_likelihood;
         // crowd-kit's rule: stop when the evidence lower bound of the current posteriors and
@@ -586,21 +589,177 @@ fn expected_counts<const K: usize>(answers: &Answers, cells: &[u32], posteriors:
     }
 }
 
-/// Posteriors (`next`) given priors and worker models, and the log evidence `ln Z_t` of each
-/// task's answers.
+/// Per-range sums of an E-step: each task range adds its expected counts into its own copy of
+/// the worker models, and the copies are added in range order afterwards.
+struct Partials {
+    /// Task range boundaries: range `r` is `bounds[r]..bounds[r + 1]`.
+    bounds: Vec<usize>,
+    /// `ranges × workers × classes × classes` expected counts.
+    counts: Vec<f64>,
+    /// `ranges × classes` sums of posteriors.
+    prior_sums: Vec<f64>,
+    /// A `classes`-long row per range, for more than 8 classes (see [`e_step_range`]).
+    scratch: Vec<f64>,
+}
+
+/// Answers per task range below which cutting the tasks up costs more than it saves.
+const ANSWERS_PER_RANGE: usize = 1 << 15;
+/// Most task ranges: enough to keep 8 threads busy.
+const MAX_RANGES: usize = 8;
+
+impl Partials {
+    /// The ranges depend on the answers alone (never on the thread count), so sums are always
+    /// added in the same order. More ranges only when each has many answers and the worker
+    /// models it must add up afterwards are small beside them.
+    fn new(answers: &Answers) -> Partials {
+        let k = answers.classes;
+        let model = answers.workers * k * k;
+        let mut ranges = 1;
+        while ranges * 2 <= MAX_RANGES
+            && answers.len() / (ranges * 2) >= ANSWERS_PER_RANGE
+            && model * ranges * 2 * 8 <= answers.len()
+        {
+            ranges *= 2;
+        }
+        // Boundaries at equal answer counts, on task boundaries.
+        let mut bounds = vec![0];
+        for r in 1..ranges {
+            let target = answers.len() * r / ranges;
+            let task = answers.offsets.partition_point(|&o| o < target).min(answers.tasks);
+            bounds.push(task.max(bounds[r - 1]));
+        }
+        bounds.push(answers.tasks);
+        Partials {
+            bounds,
+            counts: vec![0.0; ranges * model],
+            prior_sums: vec![0.0; ranges * k],
+            scratch: vec![0.0; ranges * k],
+        }
+    }
+}
+
+/// Posteriors (`next`) given priors and worker models, the next M-step's expected counts, and
+/// the log evidence `ln Z_t` of each task's answers. Task ranges run on up to `threads`
+/// threads, each into its own partial sums, which are then added in range order.
+#[allow(clippy::too_many_arguments)]
+fn e_step(
+    answers: &Answers,
+    cells: &[u32],
+    model: (&[f64], &[f64]),
+    gold: &[u32],
+    next: &mut [f64],
+    (next_counts, next_prior_sums): (&mut [f64], &mut [f64]),
+    partials: &mut Partials,
+    threads: usize,
+) -> EStep {
+    let k = answers.classes;
+    let model_len = next_counts.len().max(1);
+    let mut jobs = Vec::with_capacity(partials.bounds.len() - 1);
+    let mut next_rest = next;
+    let pieces = partials
+        .counts
+        .chunks_exact_mut(model_len)
+        .zip(partials.prior_sums.chunks_exact_mut(k))
+        .zip(partials.scratch.chunks_exact_mut(k));
+    for (((counts, prior_sums), scratch), bounds) in pieces.zip(partials.bounds.windows(2)) {
+        let tasks = bounds[0]..bounds[1];
+        let (here, rest) = std::mem::take(&mut next_rest).split_at_mut(tasks.len() * k);
+        next_rest = rest;
+        jobs.push(RangeJob { tasks, next: here, counts, prior_sums, scratch, result: None });
+    }
+    run_jobs(&mut jobs, threads, |job: &mut RangeJob<'_>| {
+        job.result = Some(with_classes!(
+            k,
+            e_step_range(
+                answers,
+                cells,
+                model,
+                gold,
+                job.tasks.clone(),
+                job.next,
+                (&mut *job.counts, &mut *job.prior_sums),
+                job.scratch
+            )
+        ));
+    });
+    next_counts.iter_mut().for_each(|x| *x = 0.0);
+    next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
+    let (mut all, mut free, mut fell_back) = (0.0, 0.0, false);
+    for job in &jobs {
+        for (sum, &x) in next_counts.iter_mut().zip(job.counts.iter()) {
+            *sum += x;
+        }
+        for (sum, &x) in next_prior_sums.iter_mut().zip(job.prior_sums.iter()) {
+            *sum += x;
+        }
+        if let Some(step) = &job.result {
+            all += step.all.ln();
+            free += step.free.ln();
+            fell_back |= step.fell_back;
+        }
+    }
+    EStep { log_likelihood: all, free_log_evidence: free, fell_back }
+}
+
+/// One task range of an E-step and what it returned.
+struct RangeJob<'a> {
+    tasks: std::ops::Range<usize>,
+    next: &'a mut [f64],
+    counts: &'a mut [f64],
+    prior_sums: &'a mut [f64],
+    scratch: &'a mut [f64],
+    result: Option<RangeStep>,
+}
+
+/// Runs `run` on every job, on up to `threads` threads (the calling one included). Jobs are
+/// dealt round-robin, so with as many threads as jobs each runs one.
+fn run_jobs<J: Send>(jobs: &mut [J], threads: usize, run: impl Fn(&mut J) + Sync) {
+    let threads = threads.clamp(1, jobs.len().max(1));
+    #[cfg(not(target_arch = "wasm32"))]
+    if threads > 1 {
+        let mut lanes: Vec<Vec<&mut J>> = (0..threads).map(|_| Vec::new()).collect();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            lanes[i % threads].push(job);
+        }
+        let run = &run;
+        std::thread::scope(|scope| {
+            let mut lanes = lanes.into_iter();
+            let own = lanes.next();
+            for lane in lanes {
+                scope.spawn(move || lane.into_iter().for_each(run));
+            }
+            own.into_iter().flatten().for_each(run);
+        });
+        return;
+    }
+    jobs.iter_mut().for_each(run);
+}
+
+/// What one task range of an E-step measured.
+struct RangeStep {
+    all: LogSum,
+    free: LogSum,
+    fell_back: bool,
+}
+
+/// The E-step over `tasks`, writing their posteriors to `next` (which starts at the range's
+/// first task) and adding their expected counts into `next_counts` and `next_prior_sums`.
 ///
 /// Works with probabilities rather than logs: one multiply per class and answer and a
-/// logarithm per task is several times faster than log-space sums with an `exp` per class.
-/// Rows are renormalised every few answers so tasks with very many answers cannot underflow.
-fn e_step<const K: usize>(
+/// logarithm per many tasks is several times faster than log-space sums with an `exp` per
+/// class. Rows are renormalised every few answers so tasks with very many answers cannot
+/// underflow.
+#[allow(clippy::too_many_arguments)]
+fn e_step_range<const K: usize>(
     answers: &Answers,
     cells: &[u32],
     (priors, by_answer): (&[f64], &[f64]),
     gold: &[u32],
+    tasks: std::ops::Range<usize>,
     next: &mut [f64],
     (next_counts, next_prior_sums): (&mut [f64], &mut [f64]),
     scratch: &mut [f64],
-) -> EStep {
+) -> RangeStep {
     const RENORMALISE_EVERY: usize = 16;
     let k = if K == 0 { answers.classes } else { K };
     let priors = &priors[..k];
@@ -612,7 +771,8 @@ fn e_step<const K: usize>(
     next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
     let (mut all, mut free) = (LogSum::default(), LogSum::default());
     let mut fell_back = false;
-    for t in 0..answers.tasks {
+    let first = tasks.start;
+    for t in tasks {
         let task_cells = &cells[answers.range(t)];
         row.copy_from_slice(priors);
         for (n, &cell) in task_cells.iter().enumerate() {
@@ -633,7 +793,9 @@ fn e_step<const K: usize>(
         }
         let sum: f64 = row.iter().sum();
         if sum > 0.0 && sum.is_finite() {
-            row.iter_mut().for_each(|x| *x /= sum);
+            // One division and k multiplications instead of k divisions.
+            let inverse = 1.0 / sum;
+            row.iter_mut().for_each(|x| *x *= inverse);
             all.add(sum);
             if gold[t] == u32::MAX {
                 free.add(sum);
@@ -649,7 +811,8 @@ fn e_step<const K: usize>(
             row[gold[t] as usize] = 1.0;
         }
         // The next M-step's expected counts, while the row and the task's answers are at hand.
-        next[t * k..(t + 1) * k].copy_from_slice(row);
+        let at = (t - first) * k;
+        next[at..at + k].copy_from_slice(row);
         for (sum, &p) in next_prior_sums.iter_mut().zip(row.iter()) {
             *sum += p;
         }
@@ -660,7 +823,7 @@ fn e_step<const K: usize>(
             }
         }
     }
-    EStep { log_likelihood: all.ln(), free_log_evidence: free.ln(), fell_back }
+    RangeStep { all, free, fell_back }
 }
 
 /// A sum of logarithms taken as a product, with one logarithm per many factors instead of one

@@ -5,6 +5,7 @@ use annoqa_core::Region;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::work::REFRESH_IS_FULL;
 use super::{json, new_id, text, Store};
 
 #[derive(Debug)]
@@ -136,6 +137,12 @@ impl Store {
              WHERE (project_id, item_id, user_id) IN (SELECT project_id, item_id, user_id FROM submissions WHERE id = $2)",
         )
         .bind(state)
+        .bind(r.submission_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "{REFRESH_IS_FULL} WHERE (project_id, id) IN (SELECT project_id, item_id FROM submissions WHERE id = $1)"
+        ))
         .bind(r.submission_id)
         .execute(&mut *tx)
         .await?;

@@ -9,7 +9,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::projects::stored_item;
 use super::writer::Durability;
-use super::{is_unique_violation, json, text, u32_of, Store, StoredItem};
+use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
 /// An item leased to an annotator.
 #[derive(Clone, Debug)]
@@ -133,14 +133,33 @@ impl Store {
         policy: &AssignmentPolicy,
         now_ms: i64,
     ) -> anyhow::Result<(Option<Assignment>, Progress)> {
-        let (project_id, policy) = (project_id.to_string(), policy.clone());
+        let (owned_project, policy) = (project_id.to_string(), policy.clone());
+        // SQLite's writer runs one job at a time, so a count read inside a job cannot change
+        // before the job writes; PostgreSQL's concurrent transactions must lock and recount.
+        let serialized = self.backend == Backend::Sqlite;
         // A lease lost in a crash just returns its item to the pool: no need to wait for the
         // disk while holding the item's row lock (PostgreSQL).
-        self.writer
-            .write_with(Durability::Soft, move |conn| {
-                Box::pin(async move { lease_next(conn, &project_id, user_id, &policy, now_ms).await })
-            })
-            .await
+        let lease = self.writer.write_with(Durability::Soft, move |conn| {
+            Box::pin(async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await })
+        });
+        // Progress is for display only, so it is read beside the lease rather than inside the
+        // writer's (serial) transaction.
+        let (assignment, progress) = tokio::try_join!(lease, self.progress(project_id, user_id))?;
+        Ok((assignment, progress))
+    }
+
+    /// How many items the user has finished in the project, and how many it has.
+    async fn progress(&self, project_id: &str, user_id: i64) -> anyhow::Result<Progress> {
+        let counts = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM assignments
+                     WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
+                    (SELECT COUNT(*) FROM items WHERE project_id = $1) AS total",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(Progress { done: u32_of(counts.try_get("done")?), total: u32_of(counts.try_get("total")?) })
     }
 
     /// Gives a leased item back with a reason. `false` when the user holds no lease on it.
@@ -280,11 +299,11 @@ fn key_outcome(row: &AnyRow, request_hash: &str) -> anyhow::Result<IdempotentOut
     Ok(IdempotentOutcome::Replay { status: u16::try_from(status).unwrap_or(200), body: text(row, "response")? })
 }
 
-/// The first item in project order after `($3, $4)` (position, id) that the user (`$2`) never
-/// held and that still has room: fewer than `$6` live leases (`expires_at_ms > $5`) and kept
-/// submissions; gold items have no limit.
+/// The first open item in project order after `($3, $4)` (position, id) that the user (`$2`)
+/// never held and that still has room: fewer than `$6` live leases (`expires_at_ms > $5`) and
+/// kept submissions; gold items have no limit. Full items (`is_full`) are skipped by the index.
 const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
-     WHERE i.project_id = $1 AND (i.position, i.id) > ($3, $4)
+     WHERE i.project_id = $1 AND i.is_full = FALSE AND (i.position, i.id) > ($3, $4)
        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
        AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
                           WHERE a.project_id = i.project_id AND a.item_id = i.id
@@ -293,56 +312,56 @@ const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
 
 /// [`NEXT_ANY`] among gold (`$7` true) or plain items only.
 const NEXT_OF_KIND: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
-     WHERE i.project_id = $1 AND i.is_gold = $7 AND (i.position, i.id) > ($3, $4)
+     WHERE i.project_id = $1 AND i.is_gold = $7 AND i.is_full = FALSE AND (i.position, i.id) > ($3, $4)
        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
        AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
                           WHERE a.project_id = i.project_id AND a.item_id = i.id
                             AND (a.state = 'submitted' OR (a.state = 'leased' AND a.expires_at_ms > $5))) < $6)
      ORDER BY i.position, i.id LIMIT 1";
 
+/// Sets `is_full` of the items `WHERE` selects from their kept submissions and their project's
+/// overlap. Run after every change of an assignment's state in the same transaction.
+pub(super) const REFRESH_IS_FULL: &str = "UPDATE items SET is_full = (
+         NOT is_gold
+         AND (SELECT COUNT(*) FROM assignments a
+              WHERE a.project_id = items.project_id AND a.item_id = items.id AND a.state = 'submitted')
+             >= (SELECT p.overlap FROM projects p WHERE p.id = items.project_id))";
+
 /// The body of [`Store::next_item`], run inside the writer's transaction.
 ///
-/// Concurrency: the candidate is found without locks, then its item row is locked (a no-op
-/// UPDATE: on PostgreSQL it waits for any other transaction leasing the same item) and its room
+/// Concurrency: the candidate is found without locks. On PostgreSQL its item row is then locked
+/// (a no-op UPDATE that waits for any other transaction leasing the same item) and its room
 /// counted again; if another annotator took the last place meanwhile, the search goes on after
 /// it. So replicas contend only when they lease the same item, and overlap is never exceeded.
-/// SQLite has one writer, where the recount always agrees.
+/// SQLite (`serialized`) has one writer running one job at a time, where the recount would
+/// always agree, so it is skipped.
 async fn lease_next(
     conn: &mut AnyConnection,
     project_id: &str,
     user_id: i64,
     policy: &AssignmentPolicy,
     now_ms: i64,
-) -> anyhow::Result<(Option<Assignment>, Progress)> {
-    let live = sqlx::query(
-        "SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
-         JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
-         WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
-         ORDER BY a.seq LIMIT 1",
+    serialized: bool,
+) -> anyhow::Result<Option<Assignment>> {
+    // The user's live lease, if any, and how many items they have held (their next one's
+    // `seq`), in one round trip.
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2) AS held,
+                l.item, l.gold, l.expires_at_ms
+         FROM (SELECT 1 AS one) o
+         LEFT JOIN (SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
+                    JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
+                    WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
+                    ORDER BY a.seq LIMIT 1) l ON 1 = 1",
     )
     .bind(project_id)
     .bind(user_id)
     .bind(now_ms)
-    .fetch_optional(&mut *conn)
-    .await?;
-    // How many items the user has held (their next one's `seq`), finished, and could do.
-    let counts = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2) AS held,
-                (SELECT COUNT(*) FROM assignments
-                 WHERE project_id = $1 AND user_id = $2 AND state IN ('submitted', 'rejected')) AS done,
-                (SELECT COUNT(*) FROM items WHERE project_id = $1) AS total",
-    )
-    .bind(project_id)
-    .bind(user_id)
     .fetch_one(&mut *conn)
     .await?;
-    let seq: i64 = counts.try_get("held")?;
-    let progress = Progress { done: u32_of(counts.try_get("done")?), total: u32_of(counts.try_get("total")?) };
-    if let Some(row) = live {
-        return Ok((
-            Some(Assignment { item: stored_item(&row)?, expires_at_ms: row.try_get("expires_at_ms")? }),
-            progress,
-        ));
+    let seq: i64 = row.try_get("held")?;
+    if let Some(expires_at_ms) = row.try_get::<Option<i64>, _>("expires_at_ms")? {
+        return Ok(Some(Assignment { item: stored_item(&row)?, expires_at_ms }));
     }
     let preferences = match gold_preference(policy, seq) {
         None => vec![None],
@@ -366,7 +385,7 @@ async fn lease_next(
             let item_id = text(&row, "id")?;
             after = (row.try_get("position")?, item_id.clone());
             let item = stored_item(&row)?;
-            if item.gold.is_none() {
+            if item.gold.is_none() && !serialized {
                 sqlx::query("UPDATE items SET position = position WHERE project_id = $1 AND id = $2")
                     .bind(project_id)
                     .bind(&item_id)
@@ -398,10 +417,10 @@ async fn lease_next(
             .bind(expires_at_ms)
             .execute(&mut *conn)
             .await?;
-            return Ok((Some(Assignment { item, expires_at_ms }), progress));
+            return Ok(Some(Assignment { item, expires_at_ms }));
         }
     }
-    Ok((None, progress))
+    Ok(None)
 }
 
 /// The body of [`Store::submit`], run inside the writer's transaction.
@@ -482,6 +501,13 @@ async fn store_submission(
         .bind(s.user_id)
         .execute(&mut *conn)
         .await?;
+    if !s.is_gold {
+        sqlx::query(&format!("{REFRESH_IS_FULL} WHERE project_id = $1 AND id = $2"))
+            .bind(&s.project_id)
+            .bind(&s.item_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
          VALUES ($1, $2, $3, 200, $4, $5)",

@@ -203,6 +203,25 @@ fn dawid_skene_beats_majority_vote_on_a_mixed_crowd() {
 }
 
 #[test]
+fn dawid_skene_gives_the_same_bits_on_any_number_of_threads() {
+    // 30,000 tasks × 4 answers is large enough to be cut into task ranges, so this checks that
+    // the ranges' sums are added in one fixed order, however many threads ran them; and with
+    // gold, one-coin and a cap, that every option goes through the same path.
+    let (answers, _) = synthetic_crowd(30_000, 4, 60, 4, 11);
+    for options in [
+        DawidSkeneOptions::default(),
+        DawidSkeneOptions { model: WorkerModel::OneCoin, ..Default::default() },
+        DawidSkeneOptions { gold: vec![(0, 1), (17, 2), (29_999, 0)], max_iterations: 3, ..Default::default() },
+    ] {
+        let serial = dawid_skene(&answers, &options).unwrap();
+        for threads in [2, 3, 8, 64] {
+            let parallel = dawid_skene(&answers, &DawidSkeneOptions { threads, ..options.clone() }).unwrap();
+            assert_eq!(parallel, serial, "{threads} threads, {options:?}");
+        }
+    }
+}
+
+#[test]
 fn dawid_skene_is_deterministic_and_respects_the_iteration_cap() {
     let (answers, _) = synthetic_crowd(500, 3, 20, 3, 1);
     let a = dawid_skene(&answers, &DawidSkeneOptions::default()).unwrap();

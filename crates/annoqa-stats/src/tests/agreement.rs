@@ -165,6 +165,37 @@ fn cohen_kappa_sas_example() {
     assert_close(cohen_kappa(&table, &linear).unwrap().value, 0.4701, 5e-5, "linear");
 }
 
+#[test]
+fn weighted_kappa_worked_examples_of_cohen_1968_and_fleiss_cohen_everitt_1969() {
+    // Cohen (1968), Psychological Bulletin 70(4), worked example: proportions of 200 cases over
+    // three diagnoses, [[.44, .07, .09], [.05, .20, .05], [.01, .03, .06]] (rows: judge 1).
+    // Cohen reports κ = .492; with disagreement weights v = [[0, 1, 3], [1, 0, 6], [3, 6, 0]]
+    // κw = .348, and with the asymmetric v = [[0, 1, 4], [1, 0, 6], [2, 2, 0]] κw = .353
+    // (the example as re-run in the documentation of R psych's `cohen.kappa`).
+    let cohen = ContingencyTable::from_rows(&[[88.0, 14.0, 18.0], [10.0, 40.0, 10.0], [2.0, 6.0, 12.0]]).unwrap();
+    assert_close(cohen_kappa(&cohen, &identity(3)).unwrap().value, 0.492, 5e-4, "Cohen 1968 κ");
+    let symmetric = from_disagreement_matrix(&[[0.0, 1.0, 3.0], [1.0, 0.0, 6.0], [3.0, 6.0, 0.0]]);
+    assert_close(cohen_kappa(&cohen, &symmetric).unwrap().value, 0.348, 5e-4, "Cohen 1968 κw");
+    let asymmetric = from_disagreement_matrix(&[[0.0, 1.0, 4.0], [1.0, 0.0, 6.0], [2.0, 2.0, 0.0]]);
+    assert_close(cohen_kappa(&cohen, &asymmetric).unwrap().value, 0.353, 5e-4, "Cohen 1968 asymmetric κw");
+
+    // Fleiss, Cohen & Everitt (1969), Psychological Bulletin 72(5): 200 patients, counts
+    // [[106, 10, 4], [22, 28, 10], [2, 12, 6]], agreement weights 1 on the diagonal, 0 between
+    // the first two classes, 4/9 and 6/9 towards the third. They report κ = .429, κw = .507.
+    let fce = ContingencyTable::from_rows(&[[106.0, 10.0, 4.0], [22.0, 28.0, 10.0], [2.0, 12.0, 6.0]]).unwrap();
+    assert_close(cohen_kappa(&fce, &identity(3)).unwrap().value, 0.429, 5e-4, "FCE 1969 κ");
+    let (a, b) = (4.0 / 9.0, 6.0 / 9.0);
+    let similarity = vec![1.0, 0.0, a, 0.0, 1.0, b, a, b, 1.0];
+    assert_close(cohen_kappa(&fce, &similarity).unwrap().value, 0.507, 5e-4, "FCE 1969 κw");
+}
+
+/// Agreement weights `1 − v / max v` from a full disagreement matrix (κw is unchanged by the
+/// rescaling, so Cohen's disagreement form and the agreement form give the same value).
+fn from_disagreement_matrix<const K: usize>(v: &[[f64; K]; K]) -> Vec<f64> {
+    let max = v.iter().flatten().copied().fold(0.0, f64::max);
+    v.iter().flatten().map(|&d| 1.0 - d / max).collect()
+}
+
 /// R irr's `anxiety` data, raters 2 and 3 (20 subjects, ratings 1–6; the value 5 is never used,
 /// so irr works with the 5 observed levels 1, 2, 3, 4, 6).
 fn anxiety_raters_2_3() -> ContingencyTable {
