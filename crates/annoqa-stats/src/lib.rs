@@ -5,9 +5,11 @@
 //! are we of an annotator's accuracy ([`intervals`]), and how many items must be reviewed
 //! ([`sampling`]).
 //!
-//! **Architecture Invariant:** this crate does no I/O: no files, no clock, no threads, no global
-//! randomness. Randomness comes from a seed passed by the caller ([`rng::Rng`]), so the browser
-//! (Wasm), the server and the CLI compute identical numbers from identical inputs.
+//! **Architecture Invariant:** this crate does no I/O: no files, no clock, no global randomness,
+//! and no threads unless the caller asks for them (Dawid–Skene's `threads`). Randomness comes
+//! from a seed passed by the caller ([`rng::Rng`]), and work split over threads is split the same
+//! way without them, so the browser (Wasm), the server and the CLI compute identical numbers
+//! from identical inputs.
 //!
 //! **Architecture Invariant:** the only crate of ours this one depends on is `annoqa-core`, for
 //! the QA engine's geometry and matchers, so region agreement and gold scoring judge overlap
