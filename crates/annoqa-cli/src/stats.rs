@@ -24,7 +24,7 @@ use annoqa_stats::agreement::{
     Coefficient, PairwiseMatrix,
 };
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
-use annoqa_stats::sampling::{single_sampling_plan, Inspection, InspectionLevel};
+use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
 use annoqa_stats::{Ratings, StatsError, Weights};
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +162,26 @@ pub enum InspectionArg {
     Reduced,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StandardArg {
+    /// ANSI/ASQ Z1.4-2008 (reduced plans as MIL-STD-105E Table II-C).
+    #[value(name = "z1.4")]
+    Z14,
+    /// ISO 2859-1:1999 (reduced plans from Table 2-C).
+    #[value(name = "iso2859-1")]
+    Iso2859_1,
+}
+
+impl StandardArg {
+    /// The spelling on the command line and in JSON output.
+    fn name(self) -> &'static str {
+        match self {
+            StandardArg::Z14 => "z1.4",
+            StandardArg::Iso2859_1 => "iso2859-1",
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SamplePlanArgs {
     /// Lot (batch) size.
@@ -173,11 +193,15 @@ pub struct SamplePlanArgs {
     /// Inspection level: S-1, S-2, S-3, S-4, I, II or III.
     #[arg(long, default_value = "II")]
     pub level: String,
-    /// Normal (ISO 2859-1 Table 2-A), tightened (Table 2-B) or reduced (ANSI/ASQ Z1.4-2008 Table
-    /// II-C, whose plans may have Re > Ac + 1). Arrows are followed to the first plan in their
-    /// direction, with that plan's sample size; the letter used is printed.
+    /// Normal (ISO 2859-1 Table 2-A), tightened (Table 2-B) or reduced (the table of
+    /// --standard: ANSI/ASQ Z1.4-2008 Table II-C, whose plans may have Re > Ac + 1, or ISO
+    /// 2859-1:1999 Table 2-C, whose plans never do). Arrows are followed to the first plan in
+    /// their direction, with that plan's sample size; the letter used is printed.
     #[arg(long, value_enum, default_value = "normal")]
     pub inspection: InspectionArg,
+    /// Whose master tables to read; they differ only under reduced inspection.
+    #[arg(long, value_enum, default_value = "z1.4")]
+    pub standard: StandardArg,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -823,6 +847,8 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
                 gold,
                 smoothing: args.smoothing,
                 floor: args.floor,
+                // Results do not depend on the thread count, so use every core.
+                threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
             let ds = dawid_skene(&answers, &options).map_err(about(path))?;
             if !ds.converged {
@@ -896,7 +922,11 @@ pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
         InspectionArg::Tightened => Inspection::Tightened,
         InspectionArg::Reduced => Inspection::Reduced,
     };
-    let plan = single_sampling_plan(args.lot, args.aql, level, inspection).map_err(|e| anyhow!("{e}"))?;
+    let standard = match args.standard {
+        StandardArg::Z14 => Standard::AnsiZ14,
+        StandardArg::Iso2859_1 => Standard::Iso2859_1,
+    };
+    let plan = single_sampling_plan_in(standard, args.lot, args.aql, level, inspection).map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = json!({
@@ -904,6 +934,7 @@ pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
             "inspection": format!("{:?}", args.inspection).to_lowercase(),
             "code_letter": plan.code_letter.to_string(), "plan_letter": plan.plan_letter.to_string(),
             "n": plan.sample_size, "ac": plan.accept, "re": plan.reject, "inspect_all": plan.inspect_all,
+            "standard": args.standard.name(),
         });
         writeln!(out, "{report}")?;
         return Ok(());
@@ -923,6 +954,15 @@ pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
             plan.accept + 1,
             plan.reject - 1
         )?;
+    }
+    // Only the reduced table depends on the standard, so only then is it worth a line; it comes
+    // last so the lines scripts already read keep their places.
+    if inspection == Inspection::Reduced {
+        let name = match standard {
+            Standard::AnsiZ14 => "ANSI/ASQ Z1.4-2008",
+            Standard::Iso2859_1 => "ISO 2859-1:1999",
+        };
+        writeln!(out, "standard     {name}")?;
     }
     Ok(())
 }

@@ -202,6 +202,7 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
         eprintln!("created user `admin` with one-time password: {password}");
         eprintln!("log in and keep it safe; it is not shown again");
     }
+    tokio::spawn(purge_expired_rows(state.clone()));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -214,6 +215,28 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
         })
         .await?;
     Ok(())
+}
+
+/// How long a used `Idempotency-Key` is remembered: a client retrying later than this gets
+/// "already submitted" (409) instead of the replayed response.
+pub const IDEMPOTENCY_KEY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How often expired sessions and old idempotency keys are deleted.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Deletes expired sessions and old idempotency keys now and every [`PURGE_EVERY`], so neither
+/// table grows without bound. Several replicas doing the same is harmless.
+async fn purge_expired_rows(state: AppState) {
+    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    loop {
+        ticks.tick().await;
+        let now = state.now_ms();
+        match state.store().purge_expired(now, now.saturating_sub(IDEMPOTENCY_KEY_RETENTION_MS)).await {
+            Ok((0, 0)) => {}
+            Ok((sessions, keys)) => tracing::info!(sessions, keys, "deleted expired sessions and idempotency keys"),
+            Err(e) => tracing::warn!("could not delete expired sessions and idempotency keys: {e}"),
+        }
+    }
 }
 
 /// Wall-clock time for stored rows. The server is the only place that reads the clock; the

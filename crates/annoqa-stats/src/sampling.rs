@@ -119,6 +119,21 @@ const TIGHTENED_SERIES: [(u32, u32); 7] = [(1, 2), (2, 3), (3, 4), (5, 6), (8, 9
 /// place of [`NORMAL_SERIES`], cell for cell. From 0/2 on, Re exceeds Ac by more than one.
 const REDUCED_SERIES: [(u32, u32); 8] = [(0, 2), (1, 3), (1, 4), (2, 5), (3, 6), (5, 8), (7, 10), (10, 13)];
 
+/// Reduced inspection (ISO 2859-1:1999 Table 2-C): the diagonals after its 0/1 plan and the
+/// arrows between. Every plan has Re = Ac + 1.
+const ISO_REDUCED_SERIES: [(u32, u32); 7] = [(1, 2), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (10, 11)];
+
+/// The standard whose master tables a plan is read from. Normal and tightened inspection are the
+/// same in both; they differ only in the reduced inspection table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Standard {
+    /// ANSI/ASQ Z1.4-2008: reduced inspection from Table II-C (identical to MIL-STD-105E and
+    /// ISO 2859-1:1989), whose plans may have Re > Ac + 1.
+    AnsiZ14,
+    /// ISO 2859-1:1999: reduced inspection from Table 2-C, whose plans all have Re = Ac + 1.
+    Iso2859_1,
+}
+
 /// The kind of inspection the switching rules currently call for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -131,9 +146,10 @@ pub enum Inspection {
 /// A single sampling plan: inspect `sample_size` items; accept the lot with at most
 /// `accept` nonconforming items, reject it with `reject` or more.
 ///
-/// Under reduced inspection `reject` may exceed `accept + 1` (ANSI/ASQ Z1.4-2008, MIL-STD-105E
-/// Table II-C): a count strictly between the two accepts the lot, but normal inspection is
-/// reinstated from the next lot on ([`SamplingPlan::reinstates_normal`]).
+/// Under ANSI/ASQ Z1.4-2008 reduced inspection (MIL-STD-105E Table II-C) `reject` may exceed
+/// `accept + 1`: a count strictly between the two accepts the lot, but normal inspection is
+/// reinstated from the next lot on ([`SamplingPlan::reinstates_normal`]). ISO 2859-1:1999's
+/// reduced plans have no such gap.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct SamplingPlan {
     /// The code letter from Table 1.
@@ -235,14 +251,47 @@ fn reduced_cell(letter: usize, aql: usize) -> Cell {
     }
 }
 
+/// Table 2-C, reduced inspection (ISO 2859-1:1999): `d < 0` is ↓, `d = 0` is 0/1, `d = 1, 2`
+/// are ↑, `d = 3` is ↓, `d = 4 … 10` run 1/2, 2/3, 3/4, 5/6, 6/7, 8/9, 10/11 and `d > 10` is ↑.
+fn iso_reduced_cell(letter: usize, aql: usize) -> Cell {
+    match diagonal(letter, aql) {
+        ..=-1 => Cell::Down,
+        0 => Cell::Plan(0, 1),
+        // The ↑ at d = 1, 2 leads to the 0/1 plan `d` rows up. At AQL 10, rows A (d = 1) and B
+        // (d = 2), that row would lie above row A. As for row A in Table 2-A, we read these
+        // cells as ↓, to the nearest plan in their column, D's 1/2 (n = 3), rather than borrow
+        // a 0/1 plan from a stricter AQL column.
+        d @ (1 | 2) if (letter as i64) < d => Cell::Down,
+        1 | 2 => Cell::Up,
+        3 => Cell::Down,
+        d @ 4..=10 => {
+            let (ac, re) = ISO_REDUCED_SERIES[(d - 4) as usize];
+            Cell::Plan(ac, re)
+        }
+        _ => Cell::Up,
+    }
+}
+
 /// The single sampling plan for a lot, following the master table's arrows: an arrow means "use
 /// the first plan in the arrow's direction", sample size and acceptance numbers both, so the
 /// plan's letter (and n) may differ from the lot's code letter.
 ///
 /// Tables: normal ISO 2859-1 Table 2-A; tightened Table 2-B; reduced ANSI/ASQ Z1.4-2008 Table
 /// II-C (identical to MIL-STD-105E and ISO 2859-1:1989 Table II-C), whose plans keep the gap
-/// between Ac and Re (see [`SamplingPlan`]).
+/// between Ac and Re (see [`SamplingPlan`]). [`single_sampling_plan_in`] chooses the standard.
 pub fn single_sampling_plan(
+    lot_size: u64,
+    aql: f64,
+    level: InspectionLevel,
+    inspection: Inspection,
+) -> Result<SamplingPlan, StatsError> {
+    single_sampling_plan_in(Standard::AnsiZ14, lot_size, aql, level, inspection)
+}
+
+/// [`single_sampling_plan`] from the master tables of `standard`: the plan differs only under
+/// reduced inspection, where ISO 2859-1:1999 Table 2-C replaces Z1.4's Table II-C.
+pub fn single_sampling_plan_in(
+    standard: Standard,
     lot_size: u64,
     aql: f64,
     level: InspectionLevel,
@@ -255,19 +304,30 @@ pub fn single_sampling_plan(
         ))
     })?;
     let letter = code_letter(lot_size, level)?;
-    let (cell, rows): (CellLookup, &[u64]) = match inspection {
-        Inspection::Normal => (normal_cell, &SAMPLE_SIZES[..LETTER_S]),
-        Inspection::Tightened => (tightened_cell, &SAMPLE_SIZES),
-        Inspection::Reduced => (reduced_cell, &REDUCED_SAMPLE_SIZES),
+    let (cell, rows): (CellLookup, &[u64]) = match (inspection, standard) {
+        (Inspection::Normal, _) => (normal_cell, &SAMPLE_SIZES[..LETTER_S]),
+        (Inspection::Tightened, _) => (tightened_cell, &SAMPLE_SIZES),
+        (Inspection::Reduced, Standard::AnsiZ14) => (reduced_cell, &REDUCED_SAMPLE_SIZES),
+        (Inspection::Reduced, Standard::Iso2859_1) => (iso_reduced_cell, &REDUCED_SAMPLE_SIZES),
     };
+    // An arrow means the first plan in its direction: the arrows passed on the way do not
+    // redirect it. Reading it so also guarantees the walk ends, whatever a table's edge cells say.
     let mut row = letter;
+    let mut direction = None;
     let (accept, reject) = loop {
-        match cell(row, aql_index) {
-            Cell::Plan(ac, re) => break (ac, re),
+        let here = cell(row, aql_index);
+        if let Cell::Plan(ac, re) = here {
+            break (ac, re);
+        }
+        // Row R is the last of Tables 2-A and 2-C: where the diagonals would put ↓ in it (AQL
+        // 0.015 in 2-A and II-C, 0.025 in ISO Table 2-C) the printed tables point ↑ instead, to
+        // the 0/1 plan above, as in a cell-by-cell transcription of ISO 2859-1's tables.
+        let here = if here == Cell::Down && row + 1 == rows.len() { Cell::Up } else { here };
+        match *direction.get_or_insert(here) {
             Cell::Down if row + 1 < rows.len() => row += 1,
             Cell::Up if row > 0 => row -= 1,
-            // Normal and reduced inspection, code letter R at AQL 0.015: the arrow points
-            // below the table's last row. We do not guess a plan the standard does not print.
+            // An arrow past the top of the table, which no table prints (row A's ↑ cells are
+            // read as ↓ above); kept as an error rather than a panic.
             _ => {
                 return Err(StatsError::InvalidArgument(format!(
                     "the {} inspection table has no plan for code letter {} at AQL {aql}; choose another AQL or inspection level",

@@ -323,7 +323,7 @@ fn sample_plans() {
     check(
         &["sample-plan", "--lot", "50", "--aql", "2.5", "--level", "S-3", "--json"],
         expect![[r#"
-            {"ac":0,"aql":2.5,"code_letter":"B","inspect_all":false,"inspection":"normal","level":"S-3","lot":50,"n":5,"plan_letter":"C","re":1}
+            {"ac":0,"aql":2.5,"code_letter":"B","inspect_all":false,"inspection":"normal","level":"S-3","lot":50,"n":5,"plan_letter":"C","re":1,"standard":"z1.4"}
         "#]],
     );
 }
@@ -344,7 +344,7 @@ fn tightened_and_reduced_plans() {
     check(
         &["sample-plan", "--lot", "1000", "--aql", "0.65", "--inspection", "tightened", "--json"],
         expect![[r#"
-            {"ac":1,"aql":0.65,"code_letter":"J","inspect_all":false,"inspection":"tightened","level":"II","lot":1000,"n":125,"plan_letter":"K","re":2}
+            {"ac":1,"aql":0.65,"code_letter":"J","inspect_all":false,"inspection":"tightened","level":"II","lot":1000,"n":125,"plan_letter":"K","re":2,"standard":"z1.4"}
         "#]],
     );
     // ANSI/ASQ Z1.4-2008 Table II-C: J reduced samples 32; AQL 2.5 is Ac 2, Re 5.
@@ -356,6 +356,41 @@ fn tightened_and_reduced_plans() {
             Ac           2
             Re           5
             note         3–4 nonconforming: accept the lot, then return to normal inspection
+            standard     ANSI/ASQ Z1.4-2008
+        "#]],
+    );
+}
+
+#[test]
+fn iso_2859_1_reduced_plans() {
+    // ISO 2859-1:1999 Table 2-C has no gap: lot 1000 (J, reduced n = 32) at AQL 2.5 is 3/4
+    // where Z1.4's Table II-C says 2/5.
+    check(
+        &["sample-plan", "--lot", "1000", "--aql", "2.5", "--inspection", "reduced", "--standard", "iso2859-1"],
+        expect![[r#"
+            code letter  J
+            n            32
+            Ac           3
+            Re           4
+            standard     ISO 2859-1:1999
+        "#]],
+    );
+    // J at AQL 0.40 is ↑ in Table 2-C, past H's ↑ to G's 0/1 (n = 13); Z1.4 goes ↓ to K's 0/2.
+    check(
+        &[
+            "sample-plan",
+            "--lot",
+            "1000",
+            "--aql",
+            "0.40",
+            "--inspection",
+            "reduced",
+            "--standard",
+            "iso2859-1",
+            "--json",
+        ],
+        expect![[r#"
+            {"ac":0,"aql":0.4,"code_letter":"J","inspect_all":false,"inspection":"reduced","level":"II","lot":1000,"n":13,"plan_letter":"G","re":1,"standard":"iso2859-1"}
         "#]],
     );
 }

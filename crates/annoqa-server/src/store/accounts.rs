@@ -145,6 +145,19 @@ impl Store {
         row.map(|r| user(&r)).transpose()
     }
 
+    /// Deletes sessions that have expired by `now_ms` and idempotency keys first used before
+    /// `keys_before_ms`; returns how many of each. A retry with a purged key is a new request,
+    /// which the store answers "already submitted" rather than storing twice.
+    pub async fn purge_expired(&self, now_ms: i64, keys_before_ms: i64) -> sqlx::Result<(u64, u64)> {
+        let sessions =
+            sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1").bind(now_ms).execute(&self.write).await?;
+        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at_ms < $1")
+            .bind(keys_before_ms)
+            .execute(&self.write)
+            .await?;
+        Ok((sessions.rows_affected(), keys.rows_affected()))
+    }
+
     pub async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool> {
         let done =
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;

@@ -58,6 +58,29 @@ async fn crawl(client: &Client<'_>, submission: Option<i64>) -> Vec<(String, Str
 }
 
 both_backends! {
+    async fn expired_sessions_and_old_idempotency_keys_are_purged_without_losing_a_submission(s) {
+        let ana = s.user("ana", Role::Annotator, None, &[DEMO]).await;
+        let item = ana.next(DEMO).await.unwrap();
+        ana.submit_with_key(DEMO, &item, valid_answer(&item), "k-1").await.expect(StatusCode::OK);
+        let (sessions, keys) = (s.count("sessions").await, s.count("idempotency_keys").await);
+        assert_eq!((sessions, keys), (1, 1));
+        // Nothing is old yet.
+        let now = T0;
+        let retention = annoqa_server::IDEMPOTENCY_KEY_RETENTION_MS;
+        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (0, 0));
+        // Past the session's 12 hours: the session goes, the key (24 hours) stays.
+        let now = T0 + 13 * 3_600_000;
+        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (1, 0));
+        let now = T0 + 25 * 3_600_000;
+        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (0, 1));
+        assert_eq!((s.count("sessions").await, s.count("idempotency_keys").await), (0, 0));
+        // A retry with the purged key is refused as a second submission, never stored twice.
+        s.advance(25 * 3_600_000);
+        let ana = s.login("ana", PASSWORD).await;
+        ana.submit_with_key(DEMO, &item, valid_answer(&item), "k-1").await.expect(StatusCode::CONFLICT);
+        assert_eq!(s.count("submissions").await, 1);
+    }
+
     async fn overlap_limits_annotators_per_item_and_nobody_gets_an_item_twice(s) {
         set_overlap(&s, 2).await;
         let ana = s.annotator("ana").await;

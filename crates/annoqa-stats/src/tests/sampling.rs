@@ -1,6 +1,7 @@
 //! ISO 2859-1 sampling plans and review samples.
 
 use crate::sampling::*;
+use crate::StatsError;
 
 fn letter(lot: u64, level: InspectionLevel) -> char {
     CODE_LETTERS[code_letter(lot, level).unwrap()]
@@ -236,15 +237,14 @@ fn every_lot_level_and_aql_gives_a_plan_or_an_error() {
             }
         }
     }
-    // Only code letter R at AQL 0.015, whose arrow points below the last row of Tables 2-A and
-    // II-C, has no plan; Table 2-B has row S there.
-    assert_eq!(
-        errors,
-        [
-            (Inspection::Normal, 500_001, InspectionLevel::III, 0.015),
-            (Inspection::Reduced, 500_001, InspectionLevel::III, 0.015)
-        ]
-    );
+    // Every cell has a plan: row R's cells that the diagonals would make ↓ point ↑ (Table 2-B
+    // has row S there).
+    assert_eq!(errors, []);
+    // R at AQL 0.015: ↑ past Q's ↑ to P's 0/1, n = 800 (normal) or 315 (reduced).
+    let normal = single_sampling_plan(500_001, 0.015, InspectionLevel::III, Inspection::Normal).unwrap();
+    assert_eq!((normal.plan_letter, normal.sample_size, normal.accept, normal.reject), ('P', 800, 0, 1));
+    let reduced = single_sampling_plan(500_001, 0.015, InspectionLevel::III, Inspection::Reduced).unwrap();
+    assert_eq!((reduced.plan_letter, reduced.sample_size, reduced.accept, reduced.reject), ('P', 315, 0, 1));
 }
 
 /// A level II lot for every letter A … R.
@@ -252,11 +252,16 @@ const LEVEL_II_LOTS: [u64; 16] =
     [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001, 500_001];
 
 fn plan_with(letter: char, aql: f64, inspection: Inspection) -> SamplingPlan {
+    plan_in(Standard::AnsiZ14, letter, aql, inspection).unwrap()
+}
+
+/// The plan for a lot whose code letter is `letter`, from `standard`'s tables.
+fn plan_in(standard: Standard, letter: char, aql: f64, inspection: Inspection) -> Result<SamplingPlan, StatsError> {
     let index = CODE_LETTERS.iter().position(|c| *c == letter).unwrap();
     let level = if letter == 'R' { InspectionLevel::III } else { InspectionLevel::II };
     let lot = if letter == 'R' { 10_000_000 } else { LEVEL_II_LOTS[index] };
     assert_eq!(CODE_LETTERS[code_letter(lot, level).unwrap()], letter);
-    single_sampling_plan(lot, aql, level, inspection).unwrap()
+    single_sampling_plan_in(standard, lot, aql, level, inspection)
 }
 
 #[test]
@@ -351,4 +356,94 @@ fn reduced_plans_follow_table_2c() {
         (0..=6).map(|d| p.reinstates_normal(d)).collect::<Vec<_>>(),
         [false, false, false, true, true, false, false]
     );
+}
+
+#[test]
+fn iso_reduced_plans_follow_table_2c() {
+    // ISO 2859-1:1999 Table 2-C by diagonal d = letter + AQL − 14: ↓ below d = 0, 0/1 at d = 0,
+    // ↑ at d = 1 and 2, ↓ at d = 3, then 1/2, 2/3, 3/4, 5/6, 6/7, 8/9, 10/11 and ↑ beyond, with
+    // the reduced sample sizes. Each expectation is worked from that rule (letter, AQL → d → cell,
+    // following arrows); the ones from E to C also match a transcription of the published table.
+    let cells = [
+        ('E', 6.5, 'E', 5, 1, 2),     // d = 4
+        ('E', 4.0, 'F', 8, 1, 2),     // d = 3 ↓ → F at d = 4
+        ('E', 2.5, 'C', 2, 0, 1),     // d = 2 ↑ → D (d = 1, ↑) → C at d = 0
+        ('E', 1.5, 'D', 3, 0, 1),     // d = 1 ↑ → D at d = 0
+        ('G', 1.5, 'H', 20, 1, 2),    // d = 3 ↓ → H at d = 4
+        ('J', 6.5, 'J', 32, 6, 7),    // d = 8
+        ('K', 6.5, 'K', 50, 8, 9),    // d = 9
+        ('L', 6.5, 'L', 80, 10, 11),  // d = 10
+        ('M', 6.5, 'L', 80, 10, 11),  // d = 11 ↑ → L at d = 10
+        ('J', 1.5, 'J', 32, 2, 3),    // d = 5
+        ('D', 6.5, 'E', 5, 1, 2),     // d = 3 ↓ → E at d = 4
+        ('C', 6.5, 'A', 2, 0, 1),     // d = 2 ↑ → B (d = 1, ↑) → A at d = 0
+        ('R', 0.010, 'Q', 500, 0, 1), // d = 1 ↑ → Q at d = 0
+        ('R', 0.015, 'P', 315, 0, 1), // d = 2 ↑ → Q (d = 1, ↑) → P at d = 0
+        ('R', 0.040, 'R', 800, 1, 2), // d = 4
+        // At AQL 10 rows A (d = 1) and B (d = 2) have no 0/1 plan above them: read as ↓, past
+        // C's ↓ (d = 3) to D's 1/2 (d = 4).
+        ('A', 10.0, 'D', 3, 1, 2),
+        ('B', 10.0, 'D', 3, 1, 2),
+        ('C', 10.0, 'D', 3, 1, 2),
+    ];
+    for (letter, aql, plan_letter, n, ac, re) in cells {
+        let p = plan_in(Standard::Iso2859_1, letter, aql, Inspection::Reduced).unwrap();
+        assert_eq!(
+            (p.plan_letter, p.sample_size, p.accept, p.reject),
+            (plan_letter, n, ac, re),
+            "{letter} at AQL {aql}"
+        );
+    }
+    // R at AQL 0.025 is d = 3, whose ↓ would point below the last row: the table points ↑,
+    // past Q's and P's ↑ to N's 0/1 (n = 200).
+    let p = plan_in(Standard::Iso2859_1, 'R', 0.025, Inspection::Reduced).unwrap();
+    assert_eq!((p.plan_letter, p.sample_size, p.accept, p.reject), ('N', 200, 0, 1));
+    // Where Z1.4 has a gap, ISO has none: J at 2.5 is 2/5 in Table II-C but 3/4 in Table 2-C.
+    let p = plan_in(Standard::Iso2859_1, 'J', 2.5, Inspection::Reduced).unwrap();
+    assert_eq!((p.sample_size, p.accept, p.reject), (32, 3, 4));
+    assert!((0..=6).all(|d| !p.reinstates_normal(d)));
+}
+
+#[test]
+fn iso_reduced_plans_have_no_gap_and_never_sample_more_than_normal() {
+    // One lot per row of Table 1 (and one beyond, for R at level III), every level and AQL.
+    let lots = [2, 8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
+    let levels = [
+        InspectionLevel::S1,
+        InspectionLevel::S2,
+        InspectionLevel::S3,
+        InspectionLevel::S4,
+        InspectionLevel::I,
+        InspectionLevel::II,
+        InspectionLevel::III,
+    ];
+    let mut errors = Vec::new();
+    for lot in lots {
+        for level in levels {
+            for aql in AQLS {
+                // The standards share Tables 2-A and 2-B, and `single_sampling_plan` is Z1.4.
+                for inspection in [Inspection::Normal, Inspection::Tightened, Inspection::Reduced] {
+                    let z14 = single_sampling_plan_in(Standard::AnsiZ14, lot, aql, level, inspection);
+                    assert_eq!(z14, single_sampling_plan(lot, aql, level, inspection));
+                    if inspection != Inspection::Reduced {
+                        assert_eq!(z14, single_sampling_plan_in(Standard::Iso2859_1, lot, aql, level, inspection));
+                    }
+                }
+                let reduced = single_sampling_plan_in(Standard::Iso2859_1, lot, aql, level, Inspection::Reduced);
+                let Ok(reduced) = reduced else {
+                    errors.push((lot, level, aql));
+                    continue;
+                };
+                assert_eq!(reduced.reject, reduced.accept + 1, "{reduced:?}");
+                assert!(reduced.sample_size >= 2 && reduced.sample_size <= lot, "{reduced:?}");
+                if let Ok(normal) = single_sampling_plan(lot, aql, level, Inspection::Normal) {
+                    assert!(
+                        reduced.sample_size <= normal.sample_size,
+                        "lot {lot}, {level:?}, AQL {aql}: {reduced:?} vs {normal:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(errors, []);
 }
