@@ -36,10 +36,11 @@ pub struct Answers {
     tasks: usize,
     workers: usize,
     classes: usize,
-    /// `offsets[t]..offsets[t + 1]` indexes task `t`'s answers in `worker` and `label`.
+    /// `offsets[t]..offsets[t + 1]` indexes task `t`'s answers in `cell`.
     offsets: Vec<usize>,
-    worker: Vec<u32>,
-    label: Vec<u32>,
+    /// Each answer as `worker × classes + label`: the row of a worker model `[worker][answered]`
+    /// that the answer reads and updates.
+    cell: Vec<u32>,
 }
 
 impl Answers {
@@ -50,6 +51,10 @@ impl Answers {
         answers: impl IntoIterator<Item = (u32, u32, u32)>,
     ) -> Result<Answers, StatsError> {
         let triples: Vec<(u32, u32, u32)> = answers.into_iter().collect();
+        // A counting sort by task (stable: each task's answers stay in input order, so results
+        // depend on nothing but the input), linear where a comparison sort is n log n. The
+        // counting pass also checks every answer.
+        let mut offsets = vec![0usize; tasks + 1];
         for &(t, w, l) in &triples {
             if t as usize >= tasks || w as usize >= workers {
                 return Err(StatsError::InvalidArgument(format!(
@@ -59,28 +64,28 @@ impl Answers {
             if l as usize >= classes {
                 return Err(StatsError::CategoryOutOfRange { category: l, categories: classes });
             }
+            offsets[t as usize + 1] += 1;
         }
         if classes < 2 {
             return Err(StatsError::TooFewCategories { min: 2, got: classes });
         }
-        // A counting sort by task (stable: each task's answers stay in input order, so results
-        // depend on nothing but the input), linear where a comparison sort is n log n.
-        let mut offsets = vec![0usize; tasks + 1];
-        for &(t, _, _) in &triples {
-            offsets[t as usize + 1] += 1;
+        if workers.checked_mul(classes).is_none_or(|cells| cells > u32::MAX as usize + 1) {
+            return Err(StatsError::InvalidArgument(format!(
+                "{workers} workers × {classes} classes is more than this implementation indexes (2³²)"
+            )));
         }
         for t in 0..tasks {
             offsets[t + 1] += offsets[t];
         }
         let mut next_slot = offsets[..tasks].to_vec();
-        let (mut worker, mut label) = (vec![0u32; triples.len()], vec![0u32; triples.len()]);
+        let mut cell = vec![0u32; triples.len()];
         for &(t, w, l) in &triples {
             let slot = &mut next_slot[t as usize];
-            worker[*slot] = w;
-            label[*slot] = l;
+            // In range: checked against `workers × classes` above.
+            cell[*slot] = w * classes as u32 + l;
             *slot += 1;
         }
-        Ok(Answers { tasks, workers, classes, offsets, worker, label })
+        Ok(Answers { tasks, workers, classes, offsets, cell })
     }
 
     pub fn tasks(&self) -> usize {
@@ -96,11 +101,11 @@ impl Answers {
     }
 
     pub fn len(&self) -> usize {
-        self.label.len()
+        self.cell.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.label.is_empty()
+        self.cell.is_empty()
     }
 
     fn range(&self, task: usize) -> std::ops::Range<usize> {
@@ -212,9 +217,9 @@ fn vote_shares(answers: &Answers, worker_weights: Option<&[f64]>) -> Vec<f64> {
     let mut shares = vec![0.0; answers.tasks * k];
     for t in 0..answers.tasks {
         let row = &mut shares[t * k..(t + 1) * k];
-        for i in answers.range(t) {
-            let weight = worker_weights.map_or(1.0, |w| w[answers.worker[i] as usize]);
-            row[answers.label[i] as usize] += weight;
+        for &cell in &answers.cell[answers.range(t)] {
+            let (worker, label) = (cell as usize / k, cell as usize % k);
+            row[label] += worker_weights.map_or(1.0, |w| w[worker]);
         }
         normalise_or_uniform(row);
     }
@@ -327,10 +332,7 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         }
         gold[t as usize] = l;
     }
-    let mut posteriors = vote_shares(answers, None);
-    fix_gold(&mut posteriors, &gold, k);
-    let mut next = vec![0.0; posteriors.len()];
-    let cells = answer_cells(answers);
+    let cells = &answers.cell;
     let gold_tasks: Vec<(usize, usize)> =
         gold.iter().enumerate().filter(|(_, &l)| l != u32::MAX).map(|(t, &l)| (t, l as usize)).collect();
 
@@ -338,18 +340,32 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     // run of `classes` values per answer. `counts` are the expected counts `Σ_answers q` of the
     // current posteriors and `prior_sums` their column sums `Σ_t q`: what the M-step fits.
     let mut counts = vec![0.0; answers.workers * k * k];
-    with_classes!(k, expected_counts(answers, &cells, &posteriors, &mut counts));
-    let mut prior_sums = class_priors(&posteriors, k, 1);
+    let mut prior_sums = vec![0.0; k];
     let mut next_counts = vec![0.0; counts.len()];
     let mut next_prior_sums = vec![0.0; k];
     let mut by_answer = vec![0.0; counts.len()];
+    let mut partials = Partials::new(answers);
+    // The start: posteriors at the unweighted vote shares (gold fixed) and their expected
+    // counts, computed the way every E-step computes its own.
+    let mut posteriors = vec![0.0; tasks * k];
+    let mut next = vec![0.0; tasks * k];
+    e_step(
+        answers,
+        cells,
+        (&[], &[]),
+        &gold,
+        &mut posteriors,
+        (&mut counts, &mut prior_sums),
+        &mut partials,
+        options.threads,
+        Pass::VoteShares,
+    );
     let mut priors = vec![0.0; k];
     let mut logs = ModelLogs { priors: vec![0.0; k], by_answer: vec![0.0; by_answer.len()], finite: false };
     let mut previous_logs = logs.clone();
     let mut previous_step: Option<EStep> = None;
-    let mut partials = Partials::new(answers);
     let mut previous_bound: Option<f64> = None;
-    let mut log_likelihood;
+    let log_likelihood;
     let mut converged = false;
     let mut iterations = 0;
     let scale = answers.len().max(1) as f64;
@@ -358,35 +374,37 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
         std::mem::swap(&mut logs, &mut previous_logs);
         logs.take(&priors, &by_answer);
-        let step = e_step(
-            answers,
-            &cells,
-            (&priors, &by_answer),
-            &gold,
-            &mut next,
-            (&mut next_counts, &mut next_prior_sums),
-            &mut partials,
-            options.threads,
-        );
-        log_likelihood = step.log_likelihood;
         // crowd-kit's rule: stop when the evidence lower bound of the current posteriors and
         // the parameters fitted to them rises by less than the tolerance per answer. The bound
-        // of the vote shares is not compared, as crowd-kit never computes it.
+        // of the vote shares is not compared, as crowd-kit never computes it. The bound needs
+        // nothing of the next E-step, so a settled run stops before it.
         if let Some(previous_step) = &previous_step {
             let current = Fit { counts: &counts, priors: &priors, tasks };
             let neg_entropy = if previous_logs.finite && !previous_step.fell_back {
-                current.neg_entropy_from(&previous_logs, previous_step, answers, &cells, &gold_tasks)
+                current.neg_entropy_from(&previous_logs, previous_step, answers, cells, &gold_tasks)
             } else {
                 neg_entropy(&posteriors)
             };
             let bound = (current.expected_log_joint(&logs) - neg_entropy) / scale;
             if previous_bound.is_some_and(|previous| bound - previous < options.tolerance) {
                 converged = true;
-                break;
             }
             previous_bound = Some(bound);
         }
-        if iterations >= options.max_iterations {
+        let pass = if converged || iterations >= options.max_iterations { Pass::EvidenceOnly } else { Pass::Full };
+        let step = e_step(
+            answers,
+            cells,
+            (&priors, &by_answer),
+            &gold,
+            &mut next,
+            (&mut next_counts, &mut next_prior_sums),
+            &mut partials,
+            options.threads,
+            pass,
+        );
+        if pass == Pass::EvidenceOnly {
+            log_likelihood = step.log_likelihood;
             break;
         }
         previous_step = Some(step);
@@ -421,23 +439,6 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         })
         .collect();
     Ok(Consensus { classes: k, labels, posteriors, confusion, priors, iterations, converged, log_likelihood })
-}
-
-fn fix_gold(posteriors: &mut [f64], gold: &[u32], k: usize) {
-    for (t, &l) in gold.iter().enumerate() {
-        if l != u32::MAX {
-            let row = &mut posteriors[t * k..(t + 1) * k];
-            row.iter_mut().for_each(|x| *x = 0.0);
-            row[l as usize] = 1.0;
-        }
-    }
-}
-
-/// `worker × classes + label` per answer, in the answers' (task) order: the row of the worker
-/// model `[worker][answered][truth]` that each answer reads and updates.
-fn answer_cells(answers: &Answers) -> Vec<u32> {
-    let k = answers.classes;
-    answers.worker.iter().zip(&answers.label).map(|(&w, &l)| (w as usize * k + l as usize) as u32).collect()
 }
 
 /// The logarithms of a fitted model, for the evidence lower bound.
@@ -575,20 +576,6 @@ struct EStep {
     fell_back: bool,
 }
 
-/// Adds each answer's posterior row to its worker-model row: the expected counts of the M-step.
-fn expected_counts<const K: usize>(answers: &Answers, cells: &[u32], posteriors: &[f64], by_answer: &mut [f64]) {
-    let k = if K == 0 { answers.classes } else { K };
-    for t in 0..answers.tasks {
-        let row = &posteriors[t * k..(t + 1) * k];
-        for &cell in &cells[answers.range(t)] {
-            let base = cell as usize * k;
-            for (slot, &p) in by_answer[base..base + k].iter_mut().zip(row) {
-                *slot += p;
-            }
-        }
-    }
-}
-
 /// Per-range sums of an E-step: each task range adds its expected counts into its own copy of
 /// the worker models, and the copies are added in range order afterwards.
 struct Partials {
@@ -651,6 +638,7 @@ fn e_step(
     (next_counts, next_prior_sums): (&mut [f64], &mut [f64]),
     partials: &mut Partials,
     threads: usize,
+    pass: Pass,
 ) -> EStep {
     let k = answers.classes;
     let model_len = next_counts.len().max(1);
@@ -668,20 +656,26 @@ fn e_step(
         jobs.push(RangeJob { tasks, next: here, counts, prior_sums, scratch, result: None });
     }
     run_jobs(&mut jobs, threads, |job: &mut RangeJob<'_>| {
-        job.result = Some(with_classes!(
-            k,
-            e_step_range(
-                answers,
-                cells,
-                model,
-                gold,
-                job.tasks.clone(),
-                job.next,
-                (&mut *job.counts, &mut *job.prior_sums),
-                job.scratch
-            )
-        ));
+        let counts = (&mut *job.counts, &mut *job.prior_sums);
+        job.result = Some(match pass {
+            Pass::Full => with_classes!(
+                k,
+                e_step_full(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+            ),
+            Pass::EvidenceOnly => with_classes!(
+                k,
+                evidence_only(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+            ),
+            Pass::VoteShares => with_classes!(
+                k,
+                vote_step(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+            ),
+        });
     });
+    if pass == Pass::EvidenceOnly {
+        let all = jobs.iter().filter_map(|job| job.result.as_ref()).map(|step| step.all.ln()).sum();
+        return EStep { log_likelihood: all, free_log_evidence: f64::NAN, fell_back: false };
+    }
     next_counts.iter_mut().for_each(|x| *x = 0.0);
     next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
     let (mut all, mut free, mut fell_back) = (0.0, 0.0, false);
@@ -701,6 +695,66 @@ fn e_step(
     EStep { log_likelihood: all, free_log_evidence: free, fell_back }
 }
 
+/// What an E-step computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Posteriors, expected counts and evidence.
+    Full,
+    /// Only the log evidence `Σ_t ln Z_t`: the log-likelihood of the final estimates, once the
+    /// posteriors have settled and a full step would be thrown away.
+    EvidenceOnly,
+    /// The starting point instead of posteriors from a model: each task's unweighted vote
+    /// shares (Dawid & Skene's and crowd-kit's initialisation), with their expected counts.
+    VoteShares,
+}
+
+/// [`e_step_range`]'s modes, as const parameters so each compiles to its own loop.
+const FULL: u8 = 0;
+const EVIDENCE_ONLY: u8 = 1;
+const VOTE_SHARES: u8 = 2;
+
+#[allow(clippy::too_many_arguments)]
+fn e_step_full<const K: usize>(
+    answers: &Answers,
+    cells: &[u32],
+    model: (&[f64], &[f64]),
+    gold: &[u32],
+    tasks: std::ops::Range<usize>,
+    next: &mut [f64],
+    counts: (&mut [f64], &mut [f64]),
+    scratch: &mut [f64],
+) -> RangeStep {
+    e_step_range::<K, FULL>(answers, cells, model, gold, tasks, next, counts, scratch)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evidence_only<const K: usize>(
+    answers: &Answers,
+    cells: &[u32],
+    model: (&[f64], &[f64]),
+    gold: &[u32],
+    tasks: std::ops::Range<usize>,
+    next: &mut [f64],
+    counts: (&mut [f64], &mut [f64]),
+    scratch: &mut [f64],
+) -> RangeStep {
+    e_step_range::<K, EVIDENCE_ONLY>(answers, cells, model, gold, tasks, next, counts, scratch)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn vote_step<const K: usize>(
+    answers: &Answers,
+    cells: &[u32],
+    model: (&[f64], &[f64]),
+    gold: &[u32],
+    tasks: std::ops::Range<usize>,
+    next: &mut [f64],
+    counts: (&mut [f64], &mut [f64]),
+    scratch: &mut [f64],
+) -> RangeStep {
+    e_step_range::<K, VOTE_SHARES>(answers, cells, model, gold, tasks, next, counts, scratch)
+}
+
 /// One task range of an E-step and what it returned.
 struct RangeJob<'a> {
     tasks: std::ops::Range<usize>,
@@ -711,15 +765,18 @@ struct RangeJob<'a> {
     result: Option<RangeStep>,
 }
 
-/// Runs `run` on every job, on up to `threads` threads (the calling one included). Jobs are
-/// dealt round-robin, so with as many threads as jobs each runs one.
+/// Runs `run` on every job, on up to `threads` threads (the calling one included), each taking
+/// a contiguous run of jobs.
 fn run_jobs<J: Send>(jobs: &mut [J], threads: usize, run: impl Fn(&mut J) + Sync) {
     let threads = threads.clamp(1, jobs.len().max(1));
     #[cfg(not(target_arch = "wasm32"))]
     if threads > 1 {
+        // Contiguous runs of ranges per thread: neighbouring ranges share cache lines at their
+        // edges, and dealing them round-robin made both threads slower than one.
         let mut lanes: Vec<Vec<&mut J>> = (0..threads).map(|_| Vec::new()).collect();
+        let len = jobs.len();
         for (i, job) in jobs.iter_mut().enumerate() {
-            lanes[i % threads].push(job);
+            lanes[i * threads / len].push(job);
         }
         let run = &run;
         std::thread::scope(|scope| {
@@ -750,7 +807,7 @@ struct RangeStep {
 /// class. Rows are renormalised every few answers so tasks with very many answers cannot
 /// underflow.
 #[allow(clippy::too_many_arguments)]
-fn e_step_range<const K: usize>(
+fn e_step_range<const K: usize, const MODE: u8>(
     answers: &Answers,
     cells: &[u32],
     (priors, by_answer): (&[f64], &[f64]),
@@ -762,19 +819,29 @@ fn e_step_range<const K: usize>(
 ) -> RangeStep {
     const RENORMALISE_EVERY: usize = 16;
     let k = if K == 0 { answers.classes } else { K };
-    let priors = &priors[..k];
     // With `K` known the running row lives in a local array, which the compiler keeps in
     // registers; through a heap slice every answer would store and reload it.
     let mut local_row = [0.0; K];
     let row: &mut [f64] = if K == 0 { &mut scratch[..k] } else { &mut local_row };
-    next_counts.iter_mut().for_each(|x| *x = 0.0);
-    next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
+    if MODE != EVIDENCE_ONLY {
+        next_counts.iter_mut().for_each(|x| *x = 0.0);
+        next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
+    }
     let (mut all, mut free) = (LogSum::default(), LogSum::default());
     let mut fell_back = false;
     let first = tasks.start;
     for t in tasks {
         let task_cells = &cells[answers.range(t)];
-        row.copy_from_slice(priors);
+        if MODE == VOTE_SHARES {
+            row.iter_mut().for_each(|x| *x = 0.0);
+            for &cell in task_cells {
+                row[cell as usize % k] += 1.0;
+            }
+            normalise_or_uniform(row);
+            accumulate(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
+            continue;
+        }
+        row.copy_from_slice(&priors[..k]);
         for (n, &cell) in task_cells.iter().enumerate() {
             let base = cell as usize * k;
             for (x, &p) in row.iter_mut().zip(&by_answer[base..base + k]) {
@@ -792,6 +859,12 @@ fn e_step_range<const K: usize>(
             }
         }
         let sum: f64 = row.iter().sum();
+        if MODE == EVIDENCE_ONLY {
+            if sum > 0.0 && sum.is_finite() {
+                all.add(sum);
+            }
+            continue;
+        }
         if sum > 0.0 && sum.is_finite() {
             // One division and k multiplications instead of k divisions.
             let inverse = 1.0 / sum;
@@ -806,24 +879,40 @@ fn e_step_range<const K: usize>(
             row.iter_mut().for_each(|x| *x = 1.0 / k as f64);
             fell_back = true;
         }
-        if gold[t] != u32::MAX {
-            row.iter_mut().for_each(|x| *x = 0.0);
-            row[gold[t] as usize] = 1.0;
-        }
-        // The next M-step's expected counts, while the row and the task's answers are at hand.
-        let at = (t - first) * k;
-        next[at..at + k].copy_from_slice(row);
-        for (sum, &p) in next_prior_sums.iter_mut().zip(row.iter()) {
-            *sum += p;
-        }
-        for &cell in task_cells {
-            let base = cell as usize * k;
-            for (slot, &p) in next_counts[base..base + k].iter_mut().zip(row.iter()) {
-                *slot += p;
-            }
-        }
+        accumulate(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
     }
     RangeStep { all, free, fell_back }
+}
+
+/// Fixes task `t`'s posterior `row` at its gold label if it has one, stores it in `next` (whose
+/// first row is task `first`'s) and adds it to the next M-step's expected counts, while the row
+/// and the task's answers are at hand.
+#[inline(always)]
+fn accumulate(
+    t: usize,
+    task_cells: &[u32],
+    row: &mut [f64],
+    gold: &[u32],
+    next: &mut [f64],
+    (next_counts, next_prior_sums): (&mut [f64], &mut [f64]),
+    first: usize,
+) {
+    let k = row.len();
+    if gold[t] != u32::MAX {
+        row.iter_mut().for_each(|x| *x = 0.0);
+        row[gold[t] as usize] = 1.0;
+    }
+    let at = (t - first) * k;
+    next[at..at + k].copy_from_slice(row);
+    for (sum, &p) in next_prior_sums.iter_mut().zip(row.iter()) {
+        *sum += p;
+    }
+    for &cell in task_cells {
+        let base = cell as usize * k;
+        for (slot, &p) in next_counts[base..base + k].iter_mut().zip(row.iter()) {
+            *slot += p;
+        }
+    }
 }
 
 /// A sum of logarithms taken as a product, with one logarithm per many factors instead of one
