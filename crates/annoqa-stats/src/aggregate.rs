@@ -348,7 +348,6 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     // The start: posteriors at the unweighted vote shares (gold fixed) and their expected
     // counts, computed the way every E-step computes its own.
     let mut posteriors = vec![0.0; tasks * k];
-    let mut next = vec![0.0; tasks * k];
     e_step(
         answers,
         cells,
@@ -360,6 +359,12 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
         options.threads,
         Pass::VoteShares,
     );
+    // Whether `posteriors` holds the posteriors of record (those of E-step `iterations`); full
+    // steps store them only when they will be needed (see `Pass::Full`).
+    let mut stored = true;
+    // The model the posteriors of record came from, to recompute them when they were not
+    // stored, and the model fitted to them.
+    let (mut previous_priors, mut previous_by_answer) = (vec![0.0; k], vec![0.0; by_answer.len()]);
     let mut priors = vec![0.0; k];
     let mut logs = ModelLogs { priors: vec![0.0; k], by_answer: vec![0.0; by_answer.len()], finite: false };
     let mut previous_logs = logs.clone();
@@ -370,10 +375,26 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     let mut iterations = 0;
     let scale = answers.len().max(1) as f64;
     loop {
-        // `posteriors` holds the result of E-step number `iterations` (0: the vote shares).
+        // The posteriors of record are those of E-step number `iterations` (0: the vote
+        // shares), from the model now in `previous_*`.
+        std::mem::swap(&mut priors, &mut previous_priors);
+        std::mem::swap(&mut by_answer, &mut previous_by_answer);
         m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
         std::mem::swap(&mut logs, &mut previous_logs);
         logs.take(&priors, &by_answer);
+        let mut recover = |posteriors: &mut Vec<f64>, partials: &mut Partials| {
+            e_step(
+                answers,
+                cells,
+                (&previous_priors, &previous_by_answer),
+                &gold,
+                posteriors,
+                (&mut next_counts, &mut next_prior_sums),
+                partials,
+                options.threads,
+                Pass::PosteriorsOnly,
+            );
+        };
         // crowd-kit's rule: stop when the evidence lower bound of the current posteriors and
         // the parameters fitted to them rises by less than the tolerance per answer. The bound
         // of the vote shares is not compared, as crowd-kit never computes it. The bound needs
@@ -383,6 +404,10 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
             let neg_entropy = if previous_logs.finite && !previous_step.fell_back {
                 current.neg_entropy_from(&previous_logs, previous_step, answers, cells, &gold_tasks)
             } else {
+                if !stored {
+                    recover(&mut posteriors, &mut partials);
+                    stored = true;
+                }
                 neg_entropy(&posteriors)
             };
             let bound = (current.expected_log_joint(&logs) - neg_entropy) / scale;
@@ -391,30 +416,45 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
             }
             previous_bound = Some(bound);
         }
-        let pass = if converged || iterations >= options.max_iterations { Pass::EvidenceOnly } else { Pass::Full };
+        if converged || iterations >= options.max_iterations {
+            if !stored {
+                recover(&mut posteriors, &mut partials);
+            }
+            let evidence = e_step(
+                answers,
+                cells,
+                (&priors, &by_answer),
+                &gold,
+                &mut posteriors,
+                (&mut next_counts, &mut next_prior_sums),
+                &mut partials,
+                options.threads,
+                Pass::EvidenceOnly,
+            );
+            log_likelihood = evidence.log_likelihood;
+            break;
+        }
+        // A model with a zero probability makes the next bound take the posteriors' entropy
+        // directly: store them for it.
+        let store = !logs.finite;
         let step = e_step(
             answers,
             cells,
             (&priors, &by_answer),
             &gold,
-            &mut next,
+            &mut posteriors,
             (&mut next_counts, &mut next_prior_sums),
             &mut partials,
             options.threads,
-            pass,
+            Pass::Full { store },
         );
-        if pass == Pass::EvidenceOnly {
-            log_likelihood = step.log_likelihood;
-            break;
-        }
+        stored = store;
         previous_step = Some(step);
-        std::mem::swap(&mut posteriors, &mut next);
         std::mem::swap(&mut counts, &mut next_counts);
         std::mem::swap(&mut prior_sums, &mut next_prior_sums);
         iterations += 1;
     }
-    // Final estimates consistent with the returned posteriors.
-    m_step(k, tasks, options, (&counts, &prior_sums), &mut priors, &mut by_answer);
+    // `priors` and `by_answer` are the model fitted to the returned posteriors.
     let mut confusion = vec![0.0; by_answer.len()];
     for w in 0..answers.workers {
         for truth in 0..k {
@@ -658,21 +698,28 @@ fn e_step(
     run_jobs(&mut jobs, threads, |job: &mut RangeJob<'_>| {
         let counts = (&mut *job.counts, &mut *job.prior_sums);
         job.result = Some(match pass {
-            Pass::Full => with_classes!(
+            Pass::Full { store: true } => with_classes!(
                 k,
-                e_step_full(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+                full_and_store(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
             ),
+            Pass::Full { store: false } => {
+                with_classes!(k, full(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch))
+            }
             Pass::EvidenceOnly => with_classes!(
                 k,
                 evidence_only(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
             ),
+            Pass::PosteriorsOnly => with_classes!(
+                k,
+                posteriors_only(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+            ),
             Pass::VoteShares => with_classes!(
                 k,
-                vote_step(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
+                vote_shares_pass(answers, cells, model, gold, job.tasks.clone(), job.next, counts, job.scratch)
             ),
         });
     });
-    if pass == Pass::EvidenceOnly {
+    if pass.mode() & SCATTER == 0 {
         let all = jobs.iter().filter_map(|job| job.result.as_ref()).map(|step| step.all.ln()).sum();
         return EStep { log_likelihood: all, free_log_evidence: f64::NAN, fell_back: false };
     }
@@ -698,62 +745,65 @@ fn e_step(
 /// What an E-step computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pass {
-    /// Posteriors, expected counts and evidence.
-    Full,
+    /// Expected counts and evidence, and the posteriors themselves only when `store`: they are
+    /// needed just once a run has settled, or when the model has a zero probability (the
+    /// bound then needs their entropy), and writing them every step costs a sixth of its time.
+    Full { store: bool },
     /// Only the log evidence `Σ_t ln Z_t`: the log-likelihood of the final estimates, once the
     /// posteriors have settled and a full step would be thrown away.
     EvidenceOnly,
+    /// Only the posteriors, to recover those of a step that did not store them.
+    PosteriorsOnly,
     /// The starting point instead of posteriors from a model: each task's unweighted vote
-    /// shares (Dawid & Skene's and crowd-kit's initialisation), with their expected counts.
+    /// shares (Dawid & Skene's and crowd-kit's initialisation), stored, with their expected
+    /// counts.
     VoteShares,
 }
 
-/// [`e_step_range`]'s modes, as const parameters so each compiles to its own loop.
-const FULL: u8 = 0;
-const EVIDENCE_ONLY: u8 = 1;
-const VOTE_SHARES: u8 = 2;
+/// What [`e_step_range`] does, as bits of a const parameter so each mode compiles to its own
+/// loop: its posteriors from the model, or the vote shares ([`VOTES`]); whether it stores them
+/// ([`STORE`]), adds their expected counts ([`SCATTER`]) and sums the evidence ([`EVIDENCE`]).
+const STORE: u8 = 1;
+const SCATTER: u8 = 2;
+const EVIDENCE: u8 = 4;
+const VOTES: u8 = 8;
 
-#[allow(clippy::too_many_arguments)]
-fn e_step_full<const K: usize>(
-    answers: &Answers,
-    cells: &[u32],
-    model: (&[f64], &[f64]),
-    gold: &[u32],
-    tasks: std::ops::Range<usize>,
-    next: &mut [f64],
-    counts: (&mut [f64], &mut [f64]),
-    scratch: &mut [f64],
-) -> RangeStep {
-    e_step_range::<K, FULL>(answers, cells, model, gold, tasks, next, counts, scratch)
+impl Pass {
+    fn mode(self) -> u8 {
+        match self {
+            Pass::Full { store: true } => SCATTER | EVIDENCE | STORE,
+            Pass::Full { store: false } => SCATTER | EVIDENCE,
+            Pass::EvidenceOnly => EVIDENCE,
+            Pass::PosteriorsOnly => STORE,
+            Pass::VoteShares => VOTES | SCATTER | STORE,
+        }
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn evidence_only<const K: usize>(
-    answers: &Answers,
-    cells: &[u32],
-    model: (&[f64], &[f64]),
-    gold: &[u32],
-    tasks: std::ops::Range<usize>,
-    next: &mut [f64],
-    counts: (&mut [f64], &mut [f64]),
-    scratch: &mut [f64],
-) -> RangeStep {
-    e_step_range::<K, EVIDENCE_ONLY>(answers, cells, model, gold, tasks, next, counts, scratch)
+/// `e_step_range::<K, MODE>` as a function of `K` alone, for [`with_classes!`].
+macro_rules! range_pass {
+    ($name:ident, $mode:expr) => {
+        #[allow(clippy::too_many_arguments)]
+        fn $name<const K: usize>(
+            answers: &Answers,
+            cells: &[u32],
+            model: (&[f64], &[f64]),
+            gold: &[u32],
+            tasks: std::ops::Range<usize>,
+            next: &mut [f64],
+            counts: (&mut [f64], &mut [f64]),
+            scratch: &mut [f64],
+        ) -> RangeStep {
+            e_step_range::<K, { $mode }>(answers, cells, model, gold, tasks, next, counts, scratch)
+        }
+    };
 }
 
-#[allow(clippy::too_many_arguments)]
-fn vote_step<const K: usize>(
-    answers: &Answers,
-    cells: &[u32],
-    model: (&[f64], &[f64]),
-    gold: &[u32],
-    tasks: std::ops::Range<usize>,
-    next: &mut [f64],
-    counts: (&mut [f64], &mut [f64]),
-    scratch: &mut [f64],
-) -> RangeStep {
-    e_step_range::<K, VOTE_SHARES>(answers, cells, model, gold, tasks, next, counts, scratch)
-}
+range_pass!(full_and_store, SCATTER | EVIDENCE | STORE);
+range_pass!(full, SCATTER | EVIDENCE);
+range_pass!(evidence_only, EVIDENCE);
+range_pass!(posteriors_only, STORE);
+range_pass!(vote_shares_pass, VOTES | SCATTER | STORE);
 
 /// One task range of an E-step and what it returned.
 struct RangeJob<'a> {
@@ -823,7 +873,7 @@ fn e_step_range<const K: usize, const MODE: u8>(
     // registers; through a heap slice every answer would store and reload it.
     let mut local_row = [0.0; K];
     let row: &mut [f64] = if K == 0 { &mut scratch[..k] } else { &mut local_row };
-    if MODE != EVIDENCE_ONLY {
+    if MODE & SCATTER != 0 {
         next_counts.iter_mut().for_each(|x| *x = 0.0);
         next_prior_sums.iter_mut().for_each(|x| *x = 0.0);
     }
@@ -832,13 +882,13 @@ fn e_step_range<const K: usize, const MODE: u8>(
     let first = tasks.start;
     for t in tasks {
         let task_cells = &cells[answers.range(t)];
-        if MODE == VOTE_SHARES {
+        if MODE & VOTES != 0 {
             row.iter_mut().for_each(|x| *x = 0.0);
             for &cell in task_cells {
                 row[cell as usize % k] += 1.0;
             }
             normalise_or_uniform(row);
-            accumulate(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
+            accumulate::<MODE>(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
             continue;
         }
         row.copy_from_slice(&priors[..k]);
@@ -859,7 +909,7 @@ fn e_step_range<const K: usize, const MODE: u8>(
             }
         }
         let sum: f64 = row.iter().sum();
-        if MODE == EVIDENCE_ONLY {
+        if MODE & (STORE | SCATTER) == 0 {
             if sum > 0.0 && sum.is_finite() {
                 all.add(sum);
             }
@@ -869,9 +919,11 @@ fn e_step_range<const K: usize, const MODE: u8>(
             // One division and k multiplications instead of k divisions.
             let inverse = 1.0 / sum;
             row.iter_mut().for_each(|x| *x *= inverse);
-            all.add(sum);
-            if gold[t] == u32::MAX {
-                free.add(sum);
+            if MODE & EVIDENCE != 0 {
+                all.add(sum);
+                if gold[t] == u32::MAX {
+                    free.add(sum);
+                }
             }
         } else {
             // No class can explain these answers (possible only with zero priors); fall back
@@ -879,16 +931,16 @@ fn e_step_range<const K: usize, const MODE: u8>(
             row.iter_mut().for_each(|x| *x = 1.0 / k as f64);
             fell_back = true;
         }
-        accumulate(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
+        accumulate::<MODE>(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
     }
     RangeStep { all, free, fell_back }
 }
 
 /// Fixes task `t`'s posterior `row` at its gold label if it has one, stores it in `next` (whose
-/// first row is task `first`'s) and adds it to the next M-step's expected counts, while the row
-/// and the task's answers are at hand.
+/// first row is task `first`'s) under [`STORE`], and under [`SCATTER`] adds it to the next
+/// M-step's expected counts, while the row and the task's answers are at hand.
 #[inline(always)]
-fn accumulate(
+fn accumulate<const MODE: u8>(
     t: usize,
     task_cells: &[u32],
     row: &mut [f64],
@@ -902,8 +954,13 @@ fn accumulate(
         row.iter_mut().for_each(|x| *x = 0.0);
         row[gold[t] as usize] = 1.0;
     }
-    let at = (t - first) * k;
-    next[at..at + k].copy_from_slice(row);
+    if MODE & STORE != 0 {
+        let at = (t - first) * k;
+        next[at..at + k].copy_from_slice(row);
+    }
+    if MODE & SCATTER == 0 {
+        return;
+    }
     for (sum, &p) in next_prior_sums.iter_mut().zip(row.iter()) {
         *sum += p;
     }
