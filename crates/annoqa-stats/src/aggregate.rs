@@ -818,8 +818,8 @@ struct RangeJob<'a> {
 /// Runs `run` on every job, on up to `threads` threads (the calling one included), each taking
 /// a contiguous run of jobs.
 fn run_jobs<J: Send>(jobs: &mut [J], threads: usize, run: impl Fn(&mut J) + Sync) {
-    let threads = threads.clamp(1, jobs.len().max(1));
-    #[cfg(not(target_arch = "wasm32"))]
+    // wasm32-unknown-unknown has no threads: spawning one panics.
+    let threads = if cfg!(target_arch = "wasm32") { 1 } else { threads.clamp(1, jobs.len().max(1)) };
     if threads > 1 {
         // Contiguous runs of ranges per thread: neighbouring ranges share cache lines at their
         // edges, and dealing them round-robin made both threads slower than one.
