@@ -69,7 +69,8 @@ impl Answers {
         if classes < 2 {
             return Err(StatsError::TooFewCategories { min: 2, got: classes });
         }
-        if workers.checked_mul(classes).is_none_or(|cells| cells > u32::MAX as usize + 1) {
+        // In u128: neither the product nor 2³² fits a 32-bit `usize` (wasm32).
+        if workers as u128 * classes as u128 > u128::from(u32::MAX) + 1 {
             return Err(StatsError::InvalidArgument(format!(
                 "{workers} workers × {classes} classes is more than this implementation indexes (2³²)"
             )));
