@@ -35,7 +35,7 @@ fn main() -> Result<()> {
     writeln!(lines, r#"{{"work":"alpha","tool":"annoqa","seconds":{seconds},"value":{alpha}}}"#)?;
     let (seconds, kappa) = best_of(5, || fleiss(&complete));
     writeln!(lines, r#"{{"work":"fleiss","tool":"annoqa","seconds":{seconds},"value":{kappa}}}"#)?;
-    let (seconds, (accuracy, iterations)) = best_of(10, || dawid_skene_accuracy(&crowd));
+    let (seconds, (accuracy, iterations)) = best_of(20, || dawid_skene_accuracy(&crowd));
     writeln!(
         lines,
         r#"{{"work":"dawid_skene","tool":"annoqa","seconds":{seconds},"value":{accuracy},"iterations":{iterations}}}"#

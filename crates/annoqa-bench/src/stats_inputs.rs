@@ -85,7 +85,7 @@ pub fn fleiss(ratings: &Ratings) -> f64 {
 /// accuracy against the truth and the number of EM iterations.
 pub fn dawid_skene_accuracy(crowd: &CrowdAnswers) -> (f64, usize) {
     use annoqa_stats::aggregate::{dawid_skene, Answers, DawidSkeneOptions};
-    let Ok(answers) = Answers::new(crowd.tasks, crowd.workers, CLASSES as usize, crowd.answers.iter().copied()) else {
+    let Ok(answers) = Answers::from_triples(crowd.tasks, crowd.workers, CLASSES as usize, &crowd.answers) else {
         return (f64::NAN, 0);
     };
     // Every core the machine offers, as the CLI does (Wasm has one); the result is the same

@@ -819,7 +819,7 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     if labels.len() < 2 {
         bail!("{}: aggregation needs at least two distinct labels, found {}", path.display(), labels.len());
     }
-    let answers = Answers::new(items.len(), annotators.len(), labels.len(), triples).map_err(about(path))?;
+    let answers = Answers::from_triples(items.len(), annotators.len(), labels.len(), &triples).map_err(about(path))?;
     let consensus: Consensus = match args.method {
         Method::Mv => {
             let ties = match args.ties {

@@ -51,11 +51,21 @@ impl Answers {
         answers: impl IntoIterator<Item = (u32, u32, u32)>,
     ) -> Result<Answers, StatsError> {
         let triples: Vec<(u32, u32, u32)> = answers.into_iter().collect();
+        Answers::from_triples(tasks, workers, classes, &triples)
+    }
+
+    /// [`Answers::new`] from answers already in memory, without copying them first.
+    pub fn from_triples(
+        tasks: usize,
+        workers: usize,
+        classes: usize,
+        triples: &[(u32, u32, u32)],
+    ) -> Result<Answers, StatsError> {
         // A counting sort by task (stable: each task's answers stay in input order, so results
         // depend on nothing but the input), linear where a comparison sort is n log n. The
         // counting pass also checks every answer.
         let mut offsets = vec![0usize; tasks + 1];
-        for &(t, w, l) in &triples {
+        for &(t, w, l) in triples {
             if t as usize >= tasks || w as usize >= workers {
                 return Err(StatsError::InvalidArgument(format!(
                     "answer ({t}, {w}, {l}) names an unknown task or worker"
@@ -80,7 +90,7 @@ impl Answers {
         }
         let mut next_slot = offsets[..tasks].to_vec();
         let mut cell = vec![0u32; triples.len()];
-        for &(t, w, l) in &triples {
+        for &(t, w, l) in triples {
             let slot = &mut next_slot[t as usize];
             // In range: checked against `workers × classes` above.
             cell[*slot] = w * classes as u32 + l;
