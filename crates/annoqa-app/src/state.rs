@@ -203,8 +203,6 @@ impl Session {
     pub fn submit_request(&self, now_ms: f64) -> SubmitRequest {
         let elapsed = (now_ms - self.shown_at_ms).max(0.0);
         SubmitRequest {
-            // The server takes the submitter from the session.
-            annotator: String::new(),
             // `as` saturates, and `elapsed` is finite and non-negative here.
             lead_time_ms: elapsed.round() as u64,
             regions: self.regions.clone(),

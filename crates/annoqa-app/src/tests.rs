@@ -499,7 +499,7 @@ fn attempted(times: u32) -> PendingSubmission {
         "s01",
         &[],
         || Some("k".into()),
-        || api::SubmitRequest { annotator: String::new(), lead_time_ms: 0, regions: Vec::new() },
+        || api::SubmitRequest { lead_time_ms: 0, regions: Vec::new() },
     )
     .unwrap();
     submission.begin_round();

@@ -20,12 +20,6 @@ pub fn next_path(project: &str) -> String {
     format!("/api/projects/{}/next", encode(project))
 }
 
-/// The pre-login form of [`next_path`]. The server ignores `annotator` (the assignee is the
-/// logged-in user); kept only while `annoqa-core`'s encoding test uses it.
-pub fn next_item_path(project: &str, annotator: &str) -> String {
-    format!("{}?annotator={}", next_path(project), encode(annotator))
-}
-
 /// `POST` a [`SubmitRequest`] with an [`IDEMPOTENCY_KEY`] header — stores the answer and returns
 /// a [`SubmitResponse`]. Resending the same key and body replays the first response.
 pub fn submit_path(project: &str, item: &str) -> String {
@@ -204,11 +198,10 @@ pub struct AssignedItem {
     pub training_gold: Option<Gold>,
 }
 
+/// The submitter is the logged-in user, never a field of the request (an `annotator` field
+/// sent by an older client is ignored).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SubmitRequest {
-    /// Ignored: the submitter is the logged-in user. Stays only until the app stops setting it.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub annotator: String,
     pub lead_time_ms: u64,
     pub regions: Vec<Region>,
 }

@@ -508,7 +508,7 @@ fn explanation_comes_first_with_its_guideline() {
 
 #[test]
 fn api_paths_encode_ids() {
-    assert_eq!(api::next_item_path("news", "Zoë K"), "/api/projects/news/next?annotator=Zo%C3%AB%20K");
+    assert_eq!(api::next_path("Zoë K"), "/api/projects/Zo%C3%AB%20K/next");
     assert_eq!(api::submit_path("a/b", "s1"), "/api/projects/a%2Fb/items/s1/submissions");
 }
 

@@ -35,7 +35,7 @@ fn regions(label: &str) -> Vec<Region> {
 }
 
 fn request(regions: &[Region], lead_time_ms: u64) -> SubmitRequest {
-    SubmitRequest { annotator: String::new(), lead_time_ms, regions: regions.to_vec() }
+    SubmitRequest { lead_time_ms, regions: regions.to_vec() }
 }
 
 #[wasm_bindgen_test]
