@@ -1,9 +1,6 @@
 //! Who is calling: passwords (argon2id), session cookies and API tokens (stored as SHA-256
 //! hashes), the CSRF rule and the login rate limit.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use annoqa_core::api::{self, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -13,7 +10,7 @@ use axum::http::{header, Method, StatusCode};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::store::{fill_random, StoredUser};
+use crate::store::{fill_random, Store, StoredUser};
 use crate::{AppState, ServerError};
 
 /// argon2id cost. The default is OWASP's minimum (19 MiB, 2 passes); tests use a cheap one.
@@ -86,52 +83,37 @@ pub fn token_hash(token: &str) -> String {
     out
 }
 
-/// Failed logins per (username, client address) within a sliding window.
-#[derive(Debug)]
+/// The login rate limit: at most `max_failures` failed logins per username (case-insensitive)
+/// and client address within `window_ms`. The failures live in the database, so every replica
+/// on it enforces the same limit (attempts that race each other at the limit may all get
+/// through: the count is read before the failure is written).
+#[derive(Clone, Copy, Debug)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<(String, String), VecDeque<i64>>>,
     pub max_failures: usize,
     pub window_ms: i64,
 }
 
 impl Default for LoginLimiter {
     fn default() -> Self {
-        LoginLimiter { failures: Mutex::new(HashMap::new()), max_failures: 5, window_ms: 60_000 }
+        LoginLimiter { max_failures: 5, window_ms: 60_000 }
     }
 }
 
 impl LoginLimiter {
-    fn key(username: &str, client: &str) -> (String, String) {
-        (username.to_lowercase(), client.to_string())
-    }
-
     /// Whether another attempt is allowed now.
-    pub fn allows(&self, username: &str, client: &str, now_ms: i64) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match failures.get_mut(&Self::key(username, client)) {
-            Some(times) => {
-                while times.front().is_some_and(|t| *t <= now_ms - self.window_ms) {
-                    times.pop_front();
-                }
-                times.len() < self.max_failures
-            }
-            None => true,
-        }
+    pub async fn allows(&self, store: &Store, username: &str, client: &str, now_ms: i64) -> anyhow::Result<bool> {
+        let recent = store.login_failures_since(&username.to_lowercase(), client, now_ms - self.window_ms).await?;
+        Ok(recent < self.max_failures as i64)
     }
 
-    pub fn record_failure(&self, username: &str, client: &str, now_ms: i64) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Keep memory bounded under a flood of made-up usernames: drop entries gone quiet.
-        if failures.len() > 100_000 {
-            let horizon = now_ms - self.window_ms;
-            failures.retain(|_, times| times.back().is_some_and(|t| *t > horizon));
-        }
-        failures.entry(Self::key(username, client)).or_default().push_back(now_ms);
+    pub async fn record_failure(&self, store: &Store, username: &str, client: &str, now_ms: i64) -> anyhow::Result<()> {
+        store.record_login_failure(&username.to_lowercase(), client, now_ms).await?;
+        Ok(())
     }
 
-    pub fn clear(&self, username: &str, client: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&Self::key(username, client));
+    pub async fn clear(&self, store: &Store, username: &str, client: &str) -> anyhow::Result<()> {
+        store.clear_login_failures(&username.to_lowercase(), client).await?;
+        Ok(())
     }
 }
 

@@ -224,14 +224,17 @@ pub const IDEMPOTENCY_KEY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// How often expired sessions and old idempotency keys are deleted.
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
-/// Deletes expired sessions and old idempotency keys now and every [`PURGE_EVERY`], so neither
-/// table grows without bound. Several replicas doing the same is harmless.
+/// Deletes expired sessions, old idempotency keys and failed logins older than the rate limit's
+/// window now and every [`PURGE_EVERY`], so no table grows without bound. Several replicas doing
+/// the same is harmless.
 async fn purge_expired_rows(state: AppState) {
     let mut ticks = tokio::time::interval(PURGE_EVERY);
     loop {
         ticks.tick().await;
         let now = state.now_ms();
-        match state.store().purge_expired(now, now.saturating_sub(IDEMPOTENCY_KEY_RETENTION_MS)).await {
+        let keys_before = now.saturating_sub(IDEMPOTENCY_KEY_RETENTION_MS);
+        let failures_before = now.saturating_sub(state.limiter().window_ms);
+        match state.store().purge_expired(now, keys_before, failures_before).await {
             Ok((0, 0)) => {}
             Ok((sessions, keys)) => tracing::info!(sessions, keys, "deleted expired sessions and idempotency keys"),
             Err(e) => tracing::warn!("could not delete expired sessions and idempotency keys: {e}"),

@@ -3,7 +3,7 @@
 
 use annoqa_core::api::AssignmentPolicy;
 
-use crate::auth::{LoginLimiter, PasswordCost, Passwords};
+use crate::auth::{PasswordCost, Passwords};
 use crate::import::contained_path;
 use crate::json::{check_shape, MAX_ARRAY_LEN, MAX_DEPTH};
 use crate::routes::io::csv_cell;
@@ -77,21 +77,6 @@ fn csv_cells_are_quoted_and_formulas_defused() {
     assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
     assert_eq!(csv_cell("-5"), "-5", "negative numbers stay numbers");
     assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
-}
-
-#[test]
-fn the_login_limiter_allows_five_failures_a_minute() {
-    let limiter = LoginLimiter::default();
-    for t in 0..5 {
-        assert!(limiter.allows("Ana", "10.0.0.1", t));
-        limiter.record_failure("Ana", "10.0.0.1", t);
-    }
-    assert!(!limiter.allows("ana", "10.0.0.1", 10), "usernames compare case-insensitively");
-    assert!(limiter.allows("ana", "10.0.0.2", 10), "per address");
-    assert!(limiter.allows("bob", "10.0.0.1", 10), "per username");
-    assert!(limiter.allows("ana", "10.0.0.1", 60_001), "the window slides");
-    limiter.clear("ana", "10.0.0.1");
-    assert!(limiter.allows("ana", "10.0.0.1", 11));
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
     let bytes = body_bytes(request, &state).await?;
     let login: LoginRequest = parse(&bytes)?;
     let now = state.now_ms();
-    if !state.limiter().allows(&login.username, &client, now) {
+    if !state.limiter().allows(state.store(), &login.username, &client, now).await? {
         return Err(ServerError::status(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed logins; wait a minute and try again",
@@ -44,10 +44,10 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
         .await
         .map_err(|e| ServerError::Internal(e.into()))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.limiter().record_failure(&login.username, &client, now);
+        state.limiter().record_failure(state.store(), &login.username, &client, now).await?;
         return Err(ServerError::unauthorized(BAD_LOGIN));
     };
-    state.limiter().clear(&login.username, &client);
+    state.limiter().clear(state.store(), &login.username, &client).await?;
     let token = random_token();
     let ttl = state.settings().session_ttl_ms;
     state.store().insert_session(&token_hash(&token), user.id, now, now.saturating_add(ttl)).await?;

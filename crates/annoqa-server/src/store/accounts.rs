@@ -145,17 +145,56 @@ impl Store {
         row.map(|r| user(&r)).transpose()
     }
 
-    /// Deletes sessions that have expired by `now_ms` and idempotency keys first used before
-    /// `keys_before_ms`; returns how many of each. A retry with a purged key is a new request,
-    /// which the store answers "already submitted" rather than storing twice.
-    pub async fn purge_expired(&self, now_ms: i64, keys_before_ms: i64) -> sqlx::Result<(u64, u64)> {
+    /// Deletes sessions that have expired by `now_ms`, idempotency keys first used before
+    /// `keys_before_ms` and failed logins before `failures_before_ms`; returns how many
+    /// sessions and keys went. A retry with a purged key is a new request, which the store
+    /// answers "already submitted" rather than storing twice.
+    pub async fn purge_expired(
+        &self,
+        now_ms: i64,
+        keys_before_ms: i64,
+        failures_before_ms: i64,
+    ) -> sqlx::Result<(u64, u64)> {
         let sessions =
             sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1").bind(now_ms).execute(&self.write).await?;
         let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at_ms < $1")
             .bind(keys_before_ms)
             .execute(&self.write)
             .await?;
+        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
+            .bind(failures_before_ms)
+            .execute(&self.write)
+            .await?;
         Ok((sessions.rows_affected(), keys.rows_affected()))
+    }
+
+    /// Failed logins of `username` (lowercased) from `client` after `since_ms`.
+    pub async fn login_failures_since(&self, username: &str, client: &str, since_ms: i64) -> sqlx::Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND client = $2 AND at_ms > $3")
+            .bind(username)
+            .bind(client)
+            .bind(since_ms)
+            .fetch_one(&self.read)
+            .await
+    }
+
+    pub async fn record_login_failure(&self, username: &str, client: &str, at_ms: i64) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO login_failures (username, client, at_ms) VALUES ($1, $2, $3)")
+            .bind(username)
+            .bind(client)
+            .bind(at_ms)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, username: &str, client: &str) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND client = $2")
+            .bind(username)
+            .bind(client)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> sqlx::Result<bool> {

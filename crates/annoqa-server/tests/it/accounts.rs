@@ -75,6 +75,30 @@ both_backends! {
         assert_eq!(attempt(PASSWORD).await, StatusCode::OK);
     }
 
+    async fn the_login_limit_is_per_user_and_address_and_shared_by_replicas(s) {
+        // Two limiters on one database stand for two `annoqa serve` replicas: the failures
+        // counted are the database's, not a process's.
+        let (replica_a, replica_b) = (annoqa_server::LoginLimiter::default(), annoqa_server::LoginLimiter::default());
+        let store = &s.store;
+        for t in 0..5 {
+            let limiter = if t % 2 == 0 { &replica_a } else { &replica_b };
+            assert!(limiter.allows(store, "Ana", "10.0.0.1", T0 + t).await.unwrap());
+            limiter.record_failure(store, "Ana", "10.0.0.1", T0 + t).await.unwrap();
+        }
+        assert!(!replica_a.allows(store, "ana", "10.0.0.1", T0 + 10).await.unwrap(), "usernames compare case-insensitively");
+        assert!(!replica_b.allows(store, "ANA", "10.0.0.1", T0 + 10).await.unwrap(), "every replica sees the failures");
+        assert!(replica_a.allows(store, "ana", "10.0.0.2", T0 + 10).await.unwrap(), "per address");
+        assert!(replica_a.allows(store, "bob", "10.0.0.1", T0 + 10).await.unwrap(), "per username");
+        assert!(replica_a.allows(store, "ana", "10.0.0.1", T0 + 60_001).await.unwrap(), "the window slides");
+        // The periodic purge drops failures older than the window.
+        assert_eq!(s.count("login_failures").await, 5);
+        store.purge_expired(T0 + 60_003, 0, T0 + 60_003 - 60_000).await.unwrap();
+        assert_eq!(s.count("login_failures").await, 2);
+        replica_b.clear(store, "ana", "10.0.0.1").await.unwrap();
+        assert_eq!(s.count("login_failures").await, 0);
+        assert!(replica_a.allows(store, "ana", "10.0.0.1", T0 + 11).await.unwrap());
+    }
+
     async fn api_tokens_authenticate_scripts_without_csrf_header(s) {
         let admin = s.user("root", Role::Admin, None, &[]).await;
         let ana = s.annotator("ana").await;

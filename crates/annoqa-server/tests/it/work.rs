@@ -67,12 +67,12 @@ both_backends! {
         // Nothing is old yet.
         let now = T0;
         let retention = annoqa_server::IDEMPOTENCY_KEY_RETENTION_MS;
-        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (0, 0));
+        assert_eq!(s.store.purge_expired(now, now - retention, now - 60_000).await.unwrap(), (0, 0));
         // Past the session's 12 hours: the session goes, the key (24 hours) stays.
         let now = T0 + 13 * 3_600_000;
-        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (1, 0));
+        assert_eq!(s.store.purge_expired(now, now - retention, now - 60_000).await.unwrap(), (1, 0));
         let now = T0 + 25 * 3_600_000;
-        assert_eq!(s.store.purge_expired(now, now - retention).await.unwrap(), (0, 1));
+        assert_eq!(s.store.purge_expired(now, now - retention, now - 60_000).await.unwrap(), (0, 1));
         assert_eq!((s.count("sessions").await, s.count("idempotency_keys").await), (0, 0));
         // A retry with the purged key is refused as a second submission, never stored twice.
         s.advance(25 * 3_600_000);
