@@ -137,3 +137,79 @@ async fn static_files_never_include_the_demo_gold() {
     }
     s.finish().await;
 }
+
+/// A database made by the first migration alone (a release before `is_full` and
+/// `login_failures`), with a finished and an open item, upgrades on `Store::connect` without
+/// losing a row, and its finished item is marked full.
+async fn upgrade_from_the_first_migration(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = match backend {
+        Backend::Sqlite => (annoqa_server::sqlite_url(&dir.path().join("old.sqlite3")) + "?mode=rwc", None),
+        Backend::Postgres => {
+            let (db, url) = PgDatabase::create().await;
+            (url, Some(db))
+        }
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let mut first = sqlx::migrate!("./migrations");
+    first.migrations = std::borrow::Cow::Owned(first.migrations[..1].to_vec());
+    first.run(&pool).await.unwrap();
+    let item = |id: &str| {
+        let mut source = demo_items().into_iter().next().unwrap().item;
+        source.id = id.to_string();
+        serde_json::to_string(&source).unwrap()
+    };
+    for statement in [
+        "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES (1, 'ana', 'x', 'annotator', 0), (2, 'bob', 'x', 'annotator', 0)",
+        "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate, created_at_ms)
+         VALUES ('p', 'P', '', '{}', 1, 60000, 0, 0.0, 0)",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    for (position, id) in ["done", "open"].into_iter().enumerate() {
+        sqlx::query("INSERT INTO items (project_id, id, position, item, is_gold) VALUES ('p', $1, $2, $3, FALSE)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(item(id))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
+         VALUES ('p', 'done', 1, 0, 'submitted', 0, 60000)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::connect(&url).await.unwrap();
+    let full: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, CAST(CASE WHEN is_full THEN 1 ELSE 0 END AS BIGINT) FROM items ORDER BY position")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(full, [("done".to_string(), 1), ("open".to_string(), 0)]);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(kept, 1);
+    // Overlap 1: bob is given the open item, not the finished one.
+    let policy = api::AssignmentPolicy { overlap: 1, lease_ms: 60_000, gold_onboarding: 0, gold_rate: 0.0 };
+    let (lease, _) = store.next_item("p", 2, &policy, 1_000).await.unwrap();
+    assert_eq!(lease.unwrap().item.item.id, "open");
+    store.close().await;
+    if let Some(pg) = pg {
+        pg.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_upgrades_from_the_first_migration() {
+    upgrade_from_the_first_migration(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_upgrades_from_the_first_migration() {
+    upgrade_from_the_first_migration(Backend::Postgres).await;
+}

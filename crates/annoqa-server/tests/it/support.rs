@@ -60,7 +60,7 @@ pub struct PgDatabase {
 }
 
 impl PgDatabase {
-    async fn create() -> (PgDatabase, String) {
+    pub async fn create() -> (PgDatabase, String) {
         let admin_url = std::env::var("ANNOQA_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         sqlx::any::install_default_drivers();
@@ -80,7 +80,7 @@ impl PgDatabase {
         (PgDatabase { admin_url, name }, url)
     }
 
-    async fn drop_database(&self) {
+    pub async fn drop_database(&self) {
         let mut conn = AnyConnection::connect(&self.admin_url).await.unwrap();
         conn.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await.unwrap();
         conn.close().await.unwrap();
