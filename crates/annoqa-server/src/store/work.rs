@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::projects::stored_item;
-use super::writer::Durability;
+use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
 /// An item leased to an annotator.
@@ -139,7 +139,9 @@ impl Store {
         let serialized = self.backend == Backend::Sqlite;
         // A lease lost in a crash just returns its item to the pool: no need to wait for the
         // disk while holding the item's row lock (PostgreSQL).
-        let lease = self.writer.write_with(Durability::Soft, move |conn| {
+        // On SQLite the lease's only write is its last statement (the INSERT): no savepoint.
+        let writes = if serialized { Writes::AtMostOneLast } else { Writes::Several };
+        let lease = self.writer.write_as(Durability::Soft, writes, move |conn| {
             Box::pin(async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await })
         });
         // Progress is for display only, so it is read beside the lease rather than inside the

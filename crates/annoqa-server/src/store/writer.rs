@@ -2,7 +2,8 @@
 //! queue (up to [`MAX_BATCH`]), runs each inside its own SAVEPOINT of one transaction, commits
 //! once, and only then tells each job's caller its result. One fsync then covers a whole batch,
 //! which is what lets SQLite with `synchronous = FULL` take more than one commit's worth of
-//! submissions per disk flush. A job that fails is rolled back to its savepoint alone.
+//! submissions per disk flush. A job that fails is rolled back to its savepoint alone; a job
+//! that writes with one last statement needs none (see [`Writes`]).
 //!
 //! On PostgreSQL every job is simply its own transaction on the pool: the server does group
 //! commit itself, across connections and replicas.
@@ -21,7 +22,23 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A job with its result type erased: runs, says whether it succeeded, and hands back what
 /// delivers its result once the batch's commit is known.
 type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+type Run = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+
+/// A queued write and whether it needs a savepoint of its own.
+pub struct Job {
+    run: Run,
+    savepoint: bool,
+}
+
+/// What a failed write may leave behind, which decides whether it needs a savepoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writes {
+    /// Several statements: a failure part-way must be rolled back to the job's savepoint.
+    Several,
+    /// At most one statement changes anything, and it runs last: a failing statement undoes
+    /// itself, so a failed job leaves nothing and the savepoint's two round trips are saved.
+    AtMostOneLast,
+}
 
 /// Whether a write must be on disk before its caller hears of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +84,15 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
     {
+        self.write_as(durability, Writes::Several, job).await
+    }
+
+    /// [`Writer::write_with`] for a job whose writes are as `writes` says.
+    pub async fn write_as<T, F>(&self, durability: Durability, writes: Writes, job: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
+    {
         match self {
             Writer::Pool(pool) => {
                 let mut tx = pool.begin().await?;
@@ -81,7 +107,7 @@ impl Writer {
             }
             Writer::Batched(sender) => {
                 let (send, receive) = oneshot::channel::<anyhow::Result<T>>();
-                let erased: Job = Box::new(move |conn: &mut AnyConnection| {
+                let erased: Run = Box::new(move |conn: &mut AnyConnection| {
                     Box::pin(async move {
                         let result = job(conn).await;
                         let ok = result.is_ok();
@@ -96,7 +122,8 @@ impl Writer {
                         (ok, deliver)
                     })
                 });
-                sender.send(erased).map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+                let job = Job { run: erased, savepoint: writes == Writes::Several };
+                sender.send(job).map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
                 receive.await.map_err(|_| anyhow::anyhow!("the database writer dropped a write"))?
             }
         }
@@ -142,8 +169,19 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>, delivers: &mut Vec<Deliver>)
 
 async fn run_jobs(conn: &mut AnyConnection, batch: Vec<Job>, delivers: &mut Vec<Deliver>) -> anyhow::Result<()> {
     for job in batch {
+        if !job.savepoint {
+            let (ok, deliver) = (job.run)(conn).await;
+            delivers.push(deliver);
+            // A failed statement undoes itself, but some failures (I/O, a full disk) make SQLite
+            // roll back the whole transaction. `BEGIN` succeeds only then: the batch is lost,
+            // and the jobs after this one must not run outside a transaction.
+            if !ok && conn.execute("BEGIN").await.is_ok() {
+                anyhow::bail!("a failed write ended the batch's transaction");
+            }
+            continue;
+        }
         conn.execute("SAVEPOINT job").await?;
-        let (ok, deliver) = job(conn).await;
+        let (ok, deliver) = (job.run)(conn).await;
         delivers.push(deliver);
         if !ok {
             conn.execute("ROLLBACK TO SAVEPOINT job").await?;
@@ -151,4 +189,52 @@ async fn run_jobs(conn: &mut AnyConnection, batch: Vec<Job>, delivers: &mut Vec<
         conn.execute("RELEASE SAVEPOINT job").await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::any::AnyPoolOptions;
+
+    use super::*;
+
+    /// Inserts `id` into `t`; with `then_fail`, inserts it once more, which fails.
+    fn insert(
+        id: i64,
+        then_fail: bool,
+    ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<()>> {
+        move |conn| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO t (id) VALUES ($1)").bind(id).execute(&mut *conn).await?;
+                if then_fail {
+                    sqlx::query("INSERT INTO t (id) VALUES ($1)").bind(id).execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_leaves_nothing_and_its_batch_commits_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        sqlx::any::install_default_drivers();
+        let url = format!("{}?mode=rwc", super::super::sqlite_url(&dir.path().join("w.sqlite3")));
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+        pool.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)").await.unwrap();
+        let writer = Writer::batched(pool.clone());
+        // Joined futures all queue their jobs before the writer task first runs (this runtime
+        // has one thread), so the five land in one batch.
+        let (a, b, c, d, e) = tokio::join!(
+            writer.write(insert(1, false)),
+            // Several writes: its first insert (2) must be rolled back with its failure.
+            writer.write(insert(2, true)),
+            // One last write that fails (1 exists): nothing to undo, no savepoint.
+            writer.write_as(Durability::Soft, Writes::AtMostOneLast, insert(1, false)),
+            writer.write_as(Durability::Soft, Writes::AtMostOneLast, insert(3, false)),
+            writer.write(insert(4, false)),
+        );
+        assert!(a.is_ok() && d.is_ok() && e.is_ok(), "{a:?} {d:?} {e:?}");
+        assert!(b.is_err() && c.is_err());
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(&pool).await.unwrap();
+        assert_eq!(ids, [1, 3, 4]);
+    }
 }
