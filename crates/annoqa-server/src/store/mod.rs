@@ -7,6 +7,7 @@
 //! own (WAL lets them run beside the writer). On PostgreSQL both are the same pool.
 
 mod accounts;
+mod group;
 mod projects;
 mod qa;
 mod work;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::group::{Arg, Group};
 use super::projects::stored_item;
 use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
@@ -141,7 +142,7 @@ impl Store {
         // disk while holding the item's row lock (PostgreSQL).
         // On SQLite the lease's only write is its last statement (the INSERT): no savepoint.
         let writes = if serialized { Writes::AtMostOneLast } else { Writes::Several };
-        let lease = self.writer.write_as(Durability::Soft, writes, move |conn| {
+        let lease = self.writer.write(Durability::Soft, writes, move |conn| {
             Box::pin(async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await })
         });
         // Progress is for display only, so it is read beside the lease rather than inside the
@@ -228,10 +229,15 @@ impl Store {
     ) -> anyhow::Result<SubmitOutcome> {
         let (user_id, owned_key, owned_hash, response) =
             (submission.user_id, key.to_string(), request_hash.to_string(), response.to_string());
+        let sqlite = self.backend == Backend::Sqlite;
+        // Everything the job writes is one statement group at its end, which undoes itself if
+        // it fails: no savepoint of its own needed.
         let stored = self
             .writer
-            .write(move |conn| {
-                Box::pin(async move { store_submission(conn, &submission, &owned_key, &owned_hash, &response).await })
+            .write(Durability::Flushed, Writes::AtMostOneLast, move |conn| {
+                Box::pin(async move {
+                    store_submission(conn, &submission, &owned_key, &owned_hash, &response, sqlite).await
+                })
             })
             .await;
         match stored {
@@ -432,6 +438,7 @@ async fn store_submission(
     key: &str,
     request_hash: &str,
     response: &str,
+    sqlite: bool,
 ) -> anyhow::Result<SubmitOutcome> {
     // The key's earlier use, if any, and the user's lease on the item, in one round trip.
     let row = sqlx::query(
@@ -475,51 +482,38 @@ async fn store_submission(
     }
     let regions = serde_json::to_string(&s.regions)?;
     let report = s.gold_report.as_ref().map(serde_json::to_string).transpose()?;
-    // A unique violation here (a concurrent submit of the same item by the same user) goes up
-    // to `Store::submit`, which answers from the idempotency key or with "already submitted".
-    sqlx::query(
+    // The submission, its lease marked submitted, the item's `is_full` and the idempotency key
+    // with the response to replay, all or nothing. A unique violation (a concurrent submit of
+    // the same item by the same user) goes up to `Store::submit`, which answers from the
+    // idempotency key or with "already submitted".
+    let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
+    let statements = [
         "INSERT INTO submissions
            (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted')",
-    )
-    .bind(s.id)
-    .bind(&s.project_id)
-    .bind(&s.item_id)
-    .bind(s.user_id)
-    .bind(regions)
-    .bind(i64::try_from(s.lead_time_ms).unwrap_or(i64::MAX))
-    .bind(s.created_at_ms)
-    // A NULL f64 cannot be bound through `Any` on PostgreSQL (sqlx 0.8.6 sends it as a
-    // float4): bind a number and let `$11` decide whether the column gets it.
-    .bind(s.gold_report.as_ref().map_or(0.0, |r| r.score))
-    .bind(s.gold_report.as_ref().map(|r| r.passed))
-    .bind(report)
-    .bind(s.gold_report.is_some())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE assignments SET state = 'submitted' WHERE project_id = $1 AND item_id = $2 AND user_id = $3")
-        .bind(&s.project_id)
-        .bind(&s.item_id)
-        .bind(s.user_id)
-        .execute(&mut *conn)
-        .await?;
-    if !s.is_gold {
-        sqlx::query(&format!("{REFRESH_IS_FULL} WHERE project_id = $1 AND id = $2"))
-            .bind(&s.project_id)
-            .bind(&s.item_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    sqlx::query(
+        "UPDATE assignments SET state = 'submitted' WHERE project_id = $2 AND item_id = $3 AND user_id = $4",
+        &refresh,
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
-         VALUES ($1, $2, $3, 200, $4, $5)",
-    )
-    .bind(s.user_id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(response)
-    .bind(s.created_at_ms)
-    .execute(&mut *conn)
-    .await?;
+         VALUES ($4, $12, $13, 200, $14, $7)",
+    ];
+    let args = vec![
+        Arg::I64(s.id),
+        Arg::Text(s.project_id.clone()),
+        Arg::Text(s.item_id.clone()),
+        Arg::I64(s.user_id),
+        Arg::Text(regions),
+        Arg::I64(i64::try_from(s.lead_time_ms).unwrap_or(i64::MAX)),
+        Arg::I64(s.created_at_ms),
+        // A NULL f64 cannot be bound through `Any` on PostgreSQL (sqlx 0.8.6 sends it as a
+        // float4): bind a number and let `$11` decide whether the column gets it.
+        Arg::F64(s.gold_report.as_ref().map_or(0.0, |r| r.score)),
+        Arg::OptBool(s.gold_report.as_ref().map(|r| r.passed)),
+        Arg::OptText(report),
+        Arg::Bool(s.gold_report.is_some()),
+        Arg::Text(key.to_string()),
+        Arg::Text(request_hash.to_string()),
+        Arg::Text(response.to_string()),
+    ];
+    Group { statements: &statements, args }.run(conn, sqlite).await?;
     Ok(SubmitOutcome::Stored)
 }

@@ -35,8 +35,9 @@ pub struct Job {
 pub enum Writes {
     /// Several statements: a failure part-way must be rolled back to the job's savepoint.
     Several,
-    /// At most one statement changes anything, and it runs last: a failing statement undoes
-    /// itself, so a failed job leaves nothing and the savepoint's two round trips are saved.
+    /// Only the job's last step writes, and a failing step undoes itself (one statement, or a
+    /// `group::Group`), so a failed job leaves nothing and a savepoint's two round trips are
+    /// saved.
     AtMostOneLast,
 }
 
@@ -69,26 +70,10 @@ impl Writer {
     }
 
     /// Runs `job` in a transaction (of its own, or shared with a batch) and returns its result
-    /// once that transaction is committed. The job's writes count only if it returns `Ok`.
-    pub async fn write<T, F>(&self, job: F) -> anyhow::Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
-    {
-        self.write_with(Durability::Flushed, job).await
-    }
-
-    /// [`Writer::write`] with a choice of durability.
-    pub async fn write_with<T, F>(&self, durability: Durability, job: F) -> anyhow::Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
-    {
-        self.write_as(durability, Writes::Several, job).await
-    }
-
-    /// [`Writer::write_with`] for a job whose writes are as `writes` says.
-    pub async fn write_as<T, F>(&self, durability: Durability, writes: Writes, job: F) -> anyhow::Result<T>
+    /// once that transaction is committed, or, with [`Durability::Soft`], committed without
+    /// waiting for the disk. The job's writes count only if it returns `Ok`; `writes` says what
+    /// a failure can leave behind.
+    pub async fn write<T, F>(&self, durability: Durability, writes: Writes, job: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
@@ -224,13 +209,13 @@ mod tests {
         // Joined futures all queue their jobs before the writer task first runs (this runtime
         // has one thread), so the five land in one batch.
         let (a, b, c, d, e) = tokio::join!(
-            writer.write(insert(1, false)),
+            writer.write(Durability::Flushed, Writes::Several, insert(1, false)),
             // Several writes: its first insert (2) must be rolled back with its failure.
-            writer.write(insert(2, true)),
+            writer.write(Durability::Flushed, Writes::Several, insert(2, true)),
             // One last write that fails (1 exists): nothing to undo, no savepoint.
-            writer.write_as(Durability::Soft, Writes::AtMostOneLast, insert(1, false)),
-            writer.write_as(Durability::Soft, Writes::AtMostOneLast, insert(3, false)),
-            writer.write(insert(4, false)),
+            writer.write(Durability::Soft, Writes::AtMostOneLast, insert(1, false)),
+            writer.write(Durability::Soft, Writes::AtMostOneLast, insert(3, false)),
+            writer.write(Durability::Flushed, Writes::Several, insert(4, false)),
         );
         assert!(a.is_ok() && d.is_ok() && e.is_ok(), "{a:?} {d:?} {e:?}");
         assert!(b.is_err() && c.is_err());
