@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use annoqa_bench::stats_inputs::{
-    alpha_nominal, complete_ratings, crowd_answers, dawid_skene_accuracy, fleiss, sparse_ratings, CrowdAnswers,
+    alpha_nominal, complete_ratings, crowd_answers, dawid_skene_accuracy, dawid_skene_accuracy_on, fleiss,
+    sparse_ratings, CrowdAnswers,
 };
 use annoqa_stats::Ratings;
 use anyhow::{Context, Result};
@@ -36,9 +37,12 @@ fn main() -> Result<()> {
     let (seconds, kappa) = best_of(5, || fleiss(&complete));
     writeln!(lines, r#"{{"work":"fleiss","tool":"annoqa","seconds":{seconds},"value":{kappa}}}"#)?;
     let (seconds, (accuracy, iterations)) = best_of(20, || dawid_skene_accuracy(&crowd));
+    // The browser's Wasm runs one thread: the like-for-like native figure for its ratio.
+    let (one_thread, _) = best_of(20, || dawid_skene_accuracy_on(&crowd, 1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     writeln!(
         lines,
-        r#"{{"work":"dawid_skene","tool":"annoqa","seconds":{seconds},"value":{accuracy},"iterations":{iterations}}}"#
+        r#"{{"work":"dawid_skene","tool":"annoqa","seconds":{seconds},"threads":{threads},"seconds_one_thread":{one_thread},"value":{accuracy},"iterations":{iterations}}}"#
     )?;
     print!("{lines}");
     let out = dir.join("annoqa.jsonl");

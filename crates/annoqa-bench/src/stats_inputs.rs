@@ -81,16 +81,19 @@ pub fn fleiss(ratings: &Ratings) -> f64 {
     annoqa_stats::agreement::fleiss_kappa(&ratings.counts(), &identity).map_or(f64::NAN, |kappa| kappa.value)
 }
 
-/// Dawid–Skene with the default options, indexing of the answers included; returns the
-/// accuracy against the truth and the number of EM iterations.
+/// Dawid–Skene with the default options on every core the machine offers, as the CLI runs it
+/// (Wasm has one), indexing of the answers included; returns the accuracy against the truth and
+/// the number of EM iterations.
 pub fn dawid_skene_accuracy(crowd: &CrowdAnswers) -> (f64, usize) {
+    dawid_skene_accuracy_on(crowd, std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// [`dawid_skene_accuracy`] on `threads` threads; the result is the same bits for any count.
+pub fn dawid_skene_accuracy_on(crowd: &CrowdAnswers, threads: usize) -> (f64, usize) {
     use annoqa_stats::aggregate::{dawid_skene, Answers, DawidSkeneOptions};
     let Ok(answers) = Answers::from_triples(crowd.tasks, crowd.workers, CLASSES as usize, &crowd.answers) else {
         return (f64::NAN, 0);
     };
-    // Every core the machine offers, as the CLI does (Wasm has one); the result is the same
-    // bits for any count.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let Ok(consensus) = dawid_skene(&answers, &DawidSkeneOptions { threads, ..DawidSkeneOptions::default() }) else {
         return (f64::NAN, 0);
     };
