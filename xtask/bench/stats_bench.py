@@ -39,10 +39,17 @@ def best_of(runs, work):
 
 
 def read_jsonl(path):
+    """Rows by work; where a work was timed in several sittings, its fastest of each time."""
     if not path.is_file():
         return {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["work"]: row for row in rows}
+    by_work = {}
+    for row in rows:
+        seen = by_work.setdefault(row["work"], dict(row))
+        for key in ("seconds", "seconds_one_thread"):
+            if key in row:
+                seen[key] = min(seen.get(key, row[key]), row[key])
+    return by_work
 
 
 def main():

@@ -47,6 +47,11 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
             .collect();
         write_file(&stats_dir.join("wasm.jsonl"), measurements.as_bytes())
     })?;
+    // Native again, appended: the table keeps each work's fastest sitting, so native and Wasm
+    // are both timed close to each other at least once on this shared machine.
+    step("statistics (native, second sitting)", || {
+        Cmd::new(crate::target_dir(root).join("release/examples/stats_vs_python")).arg(&stats_dir).arg("--append").run()
+    })?;
     let python = python_env(root, STATS_REQUIREMENTS, "stats-venv")?;
     step("statistics side by side with krippendorff, statsmodels, crowd-kit", || {
         Cmd::new(&python).arg(root.join("xtask/bench/stats_bench.py")).arg(&stats_dir).run()

@@ -4,7 +4,11 @@
 //! stdout (`{"work", "tool", "seconds", "value"}`) and writes the same lines to
 //! `DIR/annoqa.jsonl`.
 //!
-//! `cargo run --release -p annoqa-bench --example stats_vs_python -- DIR`
+//! `cargo run --release -p annoqa-bench --example stats_vs_python -- DIR [--append]`
+//!
+//! `--append` adds the lines to `DIR/annoqa.jsonl` instead of replacing it: `cargo xtask bench`
+//! times natively before and after the Chromium step, so a slow spell of this shared machine
+//! cannot decide the native figure alone.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -20,7 +24,13 @@ use annoqa_stats::Ratings;
 use anyhow::{Context, Result};
 
 fn main() -> Result<()> {
-    let dir = std::env::args().nth(1).context("usage: stats_vs_python DIR")?;
+    let usage = "usage: stats_vs_python DIR [--append]";
+    let dir = std::env::args().nth(1).context(usage)?;
+    let append = match std::env::args().nth(2).as_deref() {
+        None => false,
+        Some("--append") => true,
+        Some(other) => anyhow::bail!("unknown argument {other:?}; {usage}"),
+    };
     let dir = Path::new(&dir);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
 
@@ -32,9 +42,9 @@ fn main() -> Result<()> {
     write_crowd(dir, &crowd)?;
 
     let mut lines = String::new();
-    let (seconds, alpha) = best_of(5, || alpha_nominal(&sparse));
+    let (seconds, alpha) = best_of(20, || alpha_nominal(&sparse));
     writeln!(lines, r#"{{"work":"alpha","tool":"annoqa","seconds":{seconds},"value":{alpha}}}"#)?;
-    let (seconds, kappa) = best_of(5, || fleiss(&complete));
+    let (seconds, kappa) = best_of(20, || fleiss(&complete));
     writeln!(lines, r#"{{"work":"fleiss","tool":"annoqa","seconds":{seconds},"value":{kappa}}}"#)?;
     let (seconds, (accuracy, iterations)) = best_of(20, || dawid_skene_accuracy(&crowd));
     // The browser's Wasm runs one thread: the like-for-like native figure for its ratio.
@@ -46,6 +56,15 @@ fn main() -> Result<()> {
     )?;
     print!("{lines}");
     let out = dir.join("annoqa.jsonl");
+    if append {
+        // A second sitting of the same timings: the Python script keeps each work's fastest.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&out)
+            .with_context(|| format!("cannot open {}", out.display()))?;
+        return file.write_all(lines.as_bytes()).with_context(|| format!("cannot write {}", out.display()));
+    }
     std::fs::write(&out, lines).with_context(|| format!("cannot write {}", out.display()))
 }
 

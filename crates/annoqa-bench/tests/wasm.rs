@@ -58,11 +58,11 @@ fn qa_kernels_in_the_browser() {
 #[wasm_bindgen_test]
 fn statistics_in_the_browser() {
     let sparse = sparse_ratings();
-    let (ms, alpha) = best_value_ms(5, || alpha_nominal(&sparse));
+    let (ms, alpha) = best_value_ms(20, || alpha_nominal(&sparse));
     console_log!(r#"BENCH-JSON {{"work":"alpha","tool":"annoqa-wasm","seconds":{},"value":{alpha}}}"#, ms / 1e3);
     assert!(alpha.is_finite());
     let complete = complete_ratings();
-    let (ms, kappa) = best_value_ms(5, || fleiss(&complete));
+    let (ms, kappa) = best_value_ms(20, || fleiss(&complete));
     console_log!(r#"BENCH-JSON {{"work":"fleiss","tool":"annoqa-wasm","seconds":{},"value":{kappa}}}"#, ms / 1e3);
     assert!(kappa.is_finite());
     let crowd = crowd_answers();
