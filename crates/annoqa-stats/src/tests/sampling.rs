@@ -202,24 +202,26 @@ fn normal_plans_match_a_second_published_transcription() {
     }
 }
 
+/// Every inspection level of Table 1.
+const LEVELS: [InspectionLevel; 7] = [
+    InspectionLevel::S1,
+    InspectionLevel::S2,
+    InspectionLevel::S3,
+    InspectionLevel::S4,
+    InspectionLevel::I,
+    InspectionLevel::II,
+    InspectionLevel::III,
+];
+
 #[test]
 fn every_lot_level_and_aql_gives_a_plan_or_an_error() {
     // One lot per row of Table 1, every level, every AQL, every kind of inspection: no panic,
     // and every plan is sane.
     let lots = [8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
-    let levels = [
-        InspectionLevel::S1,
-        InspectionLevel::S2,
-        InspectionLevel::S3,
-        InspectionLevel::S4,
-        InspectionLevel::I,
-        InspectionLevel::II,
-        InspectionLevel::III,
-    ];
     let mut errors = Vec::new();
     for inspection in [Inspection::Normal, Inspection::Tightened, Inspection::Reduced] {
         for lot in lots {
-            for level in levels {
+            for level in LEVELS {
                 for aql in AQLS {
                     match single_sampling_plan(lot, aql, level, inspection) {
                         Ok(p) => {
@@ -408,18 +410,9 @@ fn iso_reduced_plans_follow_table_2c() {
 fn iso_reduced_plans_have_no_gap_and_never_sample_more_than_normal() {
     // One lot per row of Table 1 (and one beyond, for R at level III), every level and AQL.
     let lots = [2, 8, 15, 25, 50, 90, 150, 280, 500, 1200, 3200, 10_000, 35_000, 150_000, 500_000, 500_001];
-    let levels = [
-        InspectionLevel::S1,
-        InspectionLevel::S2,
-        InspectionLevel::S3,
-        InspectionLevel::S4,
-        InspectionLevel::I,
-        InspectionLevel::II,
-        InspectionLevel::III,
-    ];
     let mut errors = Vec::new();
     for lot in lots {
-        for level in levels {
+        for level in LEVELS {
             for aql in AQLS {
                 // The standards share Tables 2-A and 2-B, and `single_sampling_plan` is Z1.4.
                 for inspection in [Inspection::Normal, Inspection::Tightened, Inspection::Reduced] {
