@@ -94,18 +94,14 @@ fn renumber(sql: &str) -> (String, Vec<usize>) {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::any::AnyPoolOptions;
-    use sqlx::{Acquire, Executor};
+    use sqlx::Acquire;
 
     use super::{renumber, Arg, Group};
 
     #[tokio::test]
     async fn a_failing_statement_undoes_its_group_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
-        sqlx::any::install_default_drivers();
-        let url = format!("{}?mode=rwc", super::super::sqlite_url(&dir.path().join("g.sqlite3")));
-        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-        pool.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, s TEXT)").await.unwrap();
+        let pool = super::super::scratch_sqlite(dir.path()).await;
         let mut conn = pool.acquire().await.unwrap();
         let mut tx = conn.begin().await.unwrap();
         let statements = ["INSERT INTO t (id, s) VALUES ($1, $3)", "INSERT INTO t (id, s) VALUES ($2, $3)"];

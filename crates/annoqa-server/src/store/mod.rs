@@ -185,3 +185,14 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub(crate) fn u32_of(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
+
+/// A one-connection SQLite pool in `dir` holding table `t (id BIGINT PRIMARY KEY, s TEXT)`, for
+/// the writer's and statement groups' unit tests.
+#[cfg(test)]
+pub(crate) async fn scratch_sqlite(dir: &std::path::Path) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = format!("{}?mode=rwc", sqlite_url(&dir.join("scratch.sqlite3")));
+    let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.expect("a scratch SQLite file opens");
+    pool.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, s TEXT)").await.expect("the scratch table is created");
+    pool
+}

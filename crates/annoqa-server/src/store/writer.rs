@@ -178,8 +178,6 @@ async fn run_jobs(conn: &mut AnyConnection, batch: Vec<Job>, delivers: &mut Vec<
 
 #[cfg(test)]
 mod tests {
-    use sqlx::any::AnyPoolOptions;
-
     use super::*;
 
     /// Inserts `id` into `t`; with `then_fail`, inserts it once more, which fails.
@@ -201,10 +199,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_job_leaves_nothing_and_its_batch_commits_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        sqlx::any::install_default_drivers();
-        let url = format!("{}?mode=rwc", super::super::sqlite_url(&dir.path().join("w.sqlite3")));
-        let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-        pool.execute("CREATE TABLE t (id BIGINT PRIMARY KEY)").await.unwrap();
+        let pool = super::super::scratch_sqlite(dir.path()).await;
         let writer = Writer::batched(pool.clone());
         // Joined futures all queue their jobs before the writer task first runs (this runtime
         // has one thread), so the five land in one batch.
