@@ -730,7 +730,8 @@ fn e_step(
             ),
         });
     });
-    if pass.mode() & SCATTER == 0 {
+    // Passes without expected counts have nothing to add up but the evidence.
+    if matches!(pass, Pass::EvidenceOnly | Pass::PosteriorsOnly) {
         let all = jobs.iter().filter_map(|job| job.result.as_ref()).map(|step| step.all.ln()).sum();
         return EStep { log_likelihood: all, free_log_evidence: f64::NAN, fell_back: false };
     }
@@ -778,18 +779,6 @@ const STORE: u8 = 1;
 const SCATTER: u8 = 2;
 const EVIDENCE: u8 = 4;
 const VOTES: u8 = 8;
-
-impl Pass {
-    fn mode(self) -> u8 {
-        match self {
-            Pass::Full { store: true } => SCATTER | EVIDENCE | STORE,
-            Pass::Full { store: false } => SCATTER | EVIDENCE,
-            Pass::EvidenceOnly => EVIDENCE,
-            Pass::PosteriorsOnly => STORE,
-            Pass::VoteShares => VOTES | SCATTER | STORE,
-        }
-    }
-}
 
 /// `e_step_range::<K, MODE>` as a function of `K` alone, for [`with_classes!`].
 macro_rules! range_pass {
