@@ -11,6 +11,7 @@ pub mod guidelines;
 pub mod intervals;
 pub mod matching;
 pub mod model;
+pub mod reveal;
 pub mod rules;
 pub mod score;
 mod score_regions;

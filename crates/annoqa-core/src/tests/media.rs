@@ -6,7 +6,7 @@ use expect_test::{expect, Expect};
 use proptest::prelude::*;
 use serde_json::json;
 
-use crate::api::GoldReveal;
+use crate::reveal::GoldReveal;
 use crate::*;
 
 fn spec(media: &str) -> TaskSpec {
