@@ -507,12 +507,6 @@ fn explanation_comes_first_with_its_guideline() {
 }
 
 #[test]
-fn api_paths_encode_ids() {
-    assert_eq!(api::next_path("Zoë K"), "/api/projects/Zo%C3%AB%20K/next");
-    assert_eq!(api::submit_path("a/b", "s1"), "/api/projects/a%2Fb/items/s1/submissions");
-}
-
-#[test]
 fn token_snapping_widens_to_whole_words_and_keeps_combining_marks() {
     let text = "Zoe\u{308} Lindqvist-Berg, 42";
     let snap = |s, e| {
