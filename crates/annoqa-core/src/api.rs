@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::reveal::GoldReveal;
-use crate::{Finding, Item, MediaKind, Region, TaskSpec};
+use crate::{Finding, Gold, Item, MediaKind, Region, TaskSpec};
 
 /// `GET` — every project, as [`ProjectSummary`]s.
 pub const PROJECTS: &str = "/api/projects";

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use crate::TaskSpec;
 
 /// Markdown options shared by every consumer of guidelines, so anchors agree everywhere.
 pub fn markdown_options() -> Options {
@@ -95,44 +94,3 @@ pub fn slug(title: &str) -> String {
     out
 }
 
-/// Problems that make a spec unusable with these guidelines: duplicate names, duplicate
-/// hotkeys, and references to guideline sections that do not exist.
-pub fn check_spec(spec: &TaskSpec, guidelines: &str) -> Vec<String> {
-    let anchors: Vec<String> = sections(guidelines).into_iter().map(|s| s.anchor).collect();
-    let mut problems = Vec::new();
-    let mut check_anchor = |what: String, anchor: &Option<String>| {
-        if let Some(a) = anchor {
-            if !anchors.iter().any(|x| x == a) {
-                problems.push(format!("{what} links to guideline section `{a}`, which does not exist"));
-            }
-        }
-    };
-    for control in &spec.controls {
-        check_anchor(format!("control `{}`", control.name), &control.guideline);
-        for label in &control.labels {
-            check_anchor(format!("label `{}` of control `{}`", label.value, control.name), &label.guideline);
-        }
-    }
-    let mut control_names = HashMap::new();
-    let mut hotkeys = HashMap::new();
-    for control in &spec.controls {
-        if control_names.insert(control.name.as_str(), ()).is_some() {
-            problems.push(format!("control name `{}` is used twice", control.name));
-        }
-        let mut labels = HashMap::new();
-        for label in &control.labels {
-            if labels.insert(label.value.as_str(), ()).is_some() {
-                problems.push(format!("label `{}` appears twice in control `{}`", label.value, control.name));
-            }
-            if let Some(key) = &label.hotkey {
-                if let Some(other) = hotkeys.insert(key.clone(), label.value.clone()) {
-                    problems.push(format!("hotkey `{key}` is bound to both `{other}` and `{}`", label.value));
-                }
-            }
-        }
-    }
-    if !(0.0..=1.0).contains(&spec.pass_threshold) {
-        problems.push(format!("pass_threshold {} is not between 0 and 1", spec.pass_threshold));
-    }
-    problems
-}

@@ -17,7 +17,7 @@ pub struct IntervalOverlap {
 
 /// Overlapping half-open intervals `[start, end)` within each group.
 ///
-/// Same sweep as the text-span check in [`crate::validate`]: sorted by (group, start, end), an
+/// Same sweep as the built-in text-span check of [`crate::check`]: sorted by (group, start, end), an
 /// interval overlaps an earlier one of its group exactly when it starts before the furthest end
 /// seen so far, so one pass after the sort (O(n log n)) reports every offending interval once,
 /// beside the interval that reaches furthest. Touching intervals (`end == start`) do not

@@ -5,24 +5,26 @@
 //! get identical answers from the same inputs.
 
 pub mod api;
+pub mod check;
 pub mod events;
+pub mod finding;
 pub mod geometry;
 pub mod guidelines;
 pub mod intervals;
 pub mod matching;
 pub mod model;
 pub mod reveal;
-pub mod rules;
+pub mod rule;
 pub mod score;
-mod score_regions;
 pub mod text;
 pub mod tracking;
 pub mod transcript;
-pub mod validate;
 
 pub use model::*;
+pub use check::spec::{check_gold, check_spec, SpecProblem};
+pub use check::validate;
+pub use finding::{has_errors, Finding, Severity};
 pub use score::{score_gold, GoldReport, RegionVerdict, Verdict};
-pub use validate::{validate, Finding, Severity};
 
 // Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
 #[cfg(all(test, not(target_arch = "wasm32")))]

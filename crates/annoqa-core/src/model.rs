@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::transcript::Normalization;
 
 /// An annotation project: what annotators read (title, guidelines) and what they fill in (spec).
@@ -30,7 +30,7 @@ pub struct TaskSpec {
     /// Gold score (0–1) at or above which a gold item counts as passed.
     #[serde(default = "default_pass_threshold")]
     pub pass_threshold: f64,
-    /// Declarative consistency rules beyond the built-in checks (see [`crate::rules`]).
+    /// Declarative consistency rules beyond the built-in checks (see [`crate::rule`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
     /// How much of a honeypot's gold the annotator sees after submitting.

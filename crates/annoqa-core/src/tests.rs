@@ -7,6 +7,7 @@ use expect_test::{expect, Expect};
 use serde_json::json;
 
 use crate::text::{scalar_from_utf16, scalar_len, slice, utf16_from_scalar};
+use crate::score::{OffsetUnit, Offsets};
 use crate::*;
 
 fn spec() -> TaskSpec {
@@ -207,11 +208,11 @@ fn spec_check_finds_dangling_anchors_and_duplicates() {
         color: None,
         guideline: None,
     });
-    let problems = guidelines::check_spec(&spec, "## Entities\n");
+    let problems: Vec<String> = check_spec(&spec, Some("## Entities\n")).iter().map(|p| p.to_string()).collect();
     expect![[r#"
-        label `PERSON` of control `entities` links to guideline section `person`, which does not exist
-        label `PERSON` appears twice in control `entities`
-        hotkey `2` is bound to both `PLACE` and `PERSON`"#]]
+        controls[0].labels[2].value: label `PERSON` appears twice in `entities`
+        controls[0].labels[2].hotkey: hotkey `2` is bound to both `PLACE` and `PERSON`
+        controls[0].labels[0].guideline: guideline section `person` does not exist"#]]
     .assert_eq(&problems.join("\n"));
 }
 
@@ -357,6 +358,9 @@ fn gold(answer: Vec<Region>) -> Gold {
 fn check_score(text: &str, gold: &Gold, regions: &[Region], expect: Expect) {
     let report = score_gold(&spec(), &text_item(text), gold, regions);
     let mut lines = vec![format!("passed={} score={:.3}", report.passed, report.score)];
+    if let Some(e) = &report.explanation {
+        lines.push(format!("explanation: {}{}", e.text, e.guideline.as_ref().map(|g| format!(" #{g}")).unwrap_or_default()));
+    }
     for v in &report.verdicts {
         lines.push(format!(
             "{} {}~{} {:?}",
@@ -406,11 +410,11 @@ fn span_feedback_names_matched_missed_extra_wrong_label_and_boundaries() {
         ],
         expect![[r#"
             passed=false score=0.000
-            entities a~g1 BoundaryOff { start_delta: -4, end_delta: 0, overlap: 0.6666666666666666 }
-            entities b~g2 WrongLabel { expected: "PLACE", got: "PERSON" }
+            entities a~g1 BoundaryOff { offsets: Some(Offsets { start: -4, end: 0, unit: Chars }), overlap: Some(0.6666666666666666), directions: [StartsTooEarly] }
+            entities b~g2 WrongLabel { expected: Some("PLACE"), got: "PERSON" }
             entities -~g3 Missed
             entities c~- Extra
-            sentiment d~g4 WrongLabel { expected: "positive", got: "negative" }
+            sentiment d~g4 WrongLabel { expected: Some("positive"), got: "negative" }
             > PERSON “Dr. Ana Lima”: boundary off by 4 (start -4, end +0); gold is “Ana Lima” #person
             > “Porto” is PLACE, not PERSON #entities
             > missed PLACE “Lisbon” (32–38) #entities
@@ -432,10 +436,10 @@ fn boundary_within_tolerance_matches_and_says_so() {
         ],
         expect![[r#"
             passed=true score=1.000
-            entities a~g1 Matched { start_delta: 0, end_delta: 0 }
-            entities b~g2 Matched { start_delta: 0, end_delta: 0 }
-            entities c~g3 Matched { start_delta: 0, end_delta: 1 }
-            sentiment d~g4 Matched { start_delta: 0, end_delta: 0 }
+            entities a~g1 Matched { offsets: Some(Offsets { start: 0, end: 0, unit: Chars }) }
+            entities b~g2 Matched { offsets: Some(Offsets { start: 0, end: 0, unit: Chars }) }
+            entities c~g3 Matched { offsets: Some(Offsets { start: 0, end: 1, unit: Chars }) }
+            sentiment d~g4 Matched { offsets: None }
             > PLACE “Lisbon.”: accepted, boundary off by 1 within tolerance (gold “Lisbon”) #entities"#]],
     );
 }
@@ -457,7 +461,7 @@ fn gold_tolerance_override_tightens_the_control_default() {
     );
     // Spans: 2 matched, 1 boundary miss → F1 = 4 / (4 + 2); sentiment 1 → mean 5/6.
     assert!((report.score - 5.0 / 6.0).abs() < 1e-12, "score {}", report.score);
-    assert!(matches!(report.verdicts[2].verdict, Verdict::BoundaryOff { start_delta: 0, end_delta: 1, .. }));
+    assert!(matches!(report.verdicts[2].verdict, Verdict::BoundaryOff { offsets: Some(Offsets { start: 0, end: 1, unit: OffsetUnit::Chars }), .. }));
 }
 
 #[test]
@@ -468,7 +472,7 @@ fn overlap_tolerance_accepts_spans_with_enough_iou() {
         Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0), ..Default::default() },
     );
     let report = score_gold(&spec(), &text_item(SENTENCE), &g, &[span("a", 0, 12, "PERSON")]);
-    assert!(matches!(report.verdicts[0].verdict, Verdict::Matched { start_delta: -4, end_delta: 0 }));
+    assert!(matches!(report.verdicts[0].verdict, Verdict::Matched { offsets: Some(Offsets { start: -4, end: 0, unit: OffsetUnit::Chars }) }));
     assert!(matches!(report.verdicts[3].verdict, Verdict::Missed), "no sentiment answer");
 }
 
@@ -482,7 +486,7 @@ fn matching_prefers_the_correct_pair_over_a_wrong_label() {
         &[span("x", 4, 12, "PLACE"), span("y", 4, 11, "PERSON")],
         expect![[r#"
             passed=false score=0.667
-            entities y~g1 Matched { start_delta: 0, end_delta: -1 }
+            entities y~g1 Matched { offsets: Some(Offsets { start: 0, end: -1, unit: Chars }) }
             entities x~- Extra
             > PERSON “Ana Lim”: accepted, boundary off by 1 within tolerance (gold “Ana Lima”) #person
             > “Ana Lima” is not marked PLACE in gold #entities"#]],
@@ -490,7 +494,7 @@ fn matching_prefers_the_correct_pair_over_a_wrong_label() {
 }
 
 #[test]
-fn explanation_comes_first_with_its_guideline() {
+fn explanation_is_its_own_field_with_its_guideline() {
     let mut g = gold(vec![choice("g", &["positive"])]);
     g.explanation = "The launch is good news.".into();
     g.guideline = Some("sentiment".into());
@@ -500,8 +504,8 @@ fn explanation_comes_first_with_its_guideline() {
         &[],
         expect![[r#"
             passed=false score=0.000
+            explanation: The launch is good news. #sentiment
             sentiment -~g Missed
-            > The launch is good news. #sentiment
             > Tone: no answer; gold is positive"#]],
     );
 }

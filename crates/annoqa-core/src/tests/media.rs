@@ -301,12 +301,12 @@ fn image_report_explains_boxes_polygons_and_keypoints() {
             boxes: 0.286 mean_iou=0.923
             shapes: 1.000 mean_iou=0.950
             points: 0.000 mean_oks=0.000
-            boxes a~g1 {"end_delta":0,"start_delta":0,"verdict":"matched"}
+            boxes a~g1 {"verdict":"matched"}
             boxes b~g2 {"expected":"person","got":"car","verdict":"wrong_label"}
-            boxes c~g3 {"overlap":0.3333333333333333,"verdict":"low_overlap"}
+            boxes c~g3 {"directions":["shifted"],"overlap":0.3333333333333333,"verdict":"low_overlap"}
             boxes d~- {"verdict":"extra"}
-            shapes e~g4 {"end_delta":0,"start_delta":0,"verdict":"matched"}
-            points f~g5 {"overlap":0.011108996538242316,"verdict":"low_overlap"}
+            shapes e~g4 {"verdict":"matched"}
+            points f~g5 {"directions":["shifted"],"overlap":0.011108996538242316,"verdict":"low_overlap"}
             > box `b` is person, not car
             > person box `c` overlaps gold with IoU 0.33; 0.50 is needed
             > person box `d` is not in gold
@@ -335,9 +335,9 @@ fn audio_report_uses_collars_and_transcript_error_rates() {
         expect![[r#"
             passed=false score=0.250
             speech: 0.250 cer=0.190 event_f1=0.500 wer=0.333
-            speech a~g1 {"end_delta":50,"start_delta":100,"verdict":"matched"}
+            speech a~g1 {"offsets":{"end":50,"start":100,"unit":"ms"},"verdict":"matched"}
             speech b~g2 {"cer":0.4,"verdict":"transcript_off","wer":0.6666666666666666}
-            speech c~g3 {"end_delta":0,"overlap":0.5,"start_delta":500,"verdict":"boundary_off"}
+            speech c~g3 {"directions":["starts_too_late"],"offsets":{"end":0,"start":500,"unit":"ms"},"overlap":0.5,"verdict":"boundary_off"}
             speech d~g4 {"expected":"speech","got":"music","verdict":"wrong_label"}
             > music segment `c`: onset off by +500 ms, offset by +0 ms (collar 200 ms)
             > segment `d` is speech, not music
@@ -381,13 +381,13 @@ fn video_report_scores_frame_boxes_tracks_and_segments() {
             frames: 0.500 mean_iou=0.818
             tracks: 0.500 false_positives=0.000 id_switches=1.000 idf1=0.750 misses=0.000 mota=0.950 motp=1.000
             events: 1.000 
-            frames b1~gb1 {"end_delta":0,"start_delta":0,"verdict":"matched"}
+            frames b1~gb1 {"verdict":"matched"}
             frames -~gb2 {"verdict":"missed"}
             frames b2~- {"verdict":"extra"}
-            tracks t1~gt1 {"end_delta":0,"start_delta":0,"verdict":"matched"}
+            tracks t1~gt1 {"verdict":"matched"}
             tracks t3~gt2 {"expected":"player","got":"referee","verdict":"wrong_label"}
             tracks t2~- {"verdict":"extra"}
-            events s1~gs1 {"end_delta":0,"start_delta":2,"verdict":"matched"}
+            events s1~gs1 {"offsets":{"end":0,"start":2,"unit":"frames"},"verdict":"matched"}
             > missed ball box at (50, 0, 10×10) on frame 6
             > ball box `b2` is not in gold
             > track `t3` is player, not referee

@@ -1,143 +1,12 @@
-//! Consistency validation: what is wrong with an annotation before it is submitted.
-//!
-//! [`validate`] runs in the browser on every edit and on the server for every submit. It never
-//! panics and never fails: whatever the input, it returns a list of [`Finding`]s.
+//! The built-in checks every spec gets: labels known, choices answered once, spans inside the
+//! text without white space at their edges, geometry finite and inside the media, polygons
+//! simple, segments ordered and inside the duration, keyframes ordered, pairwise answers whole.
 
-use serde::{Deserialize, Serialize};
-
+use super::{error, FindingExt};
+use crate::finding::Finding;
 use crate::geometry::{box_in_media, point_in_media, polygon_in_media, polygon_problem};
 use crate::text::{self, is_edge_space};
-use crate::{BoxGeometry, Control, ControlKind, Item, Media, PairChoice, Region, RegionValue, SpanOverlap, TaskSpec};
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Blocks submitting.
-    Error,
-    /// Submitting needs a confirmation.
-    Warning,
-}
-
-/// One problem with an annotation.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable machine name of the rule, e.g. `span_whitespace_edge`.
-    pub code: String,
-    /// What is wrong, in words the annotator can act on.
-    pub message: String,
-    /// The control the finding concerns, when it concerns one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control: Option<String>,
-    /// Ids of the regions involved.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub regions: Vec<String>,
-    /// Guideline section that explains the rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guideline: Option<String>,
-}
-
-impl Finding {
-    pub(crate) fn error(code: &str, control: Option<&Control>, message: String) -> Finding {
-        Finding {
-            severity: Severity::Error,
-            code: code.to_string(),
-            message,
-            control: control.map(|c| c.name.clone()),
-            regions: Vec::new(),
-            guideline: control.and_then(|c| c.guideline.clone()),
-        }
-    }
-
-    pub(crate) fn on(mut self, regions: &[&Region]) -> Finding {
-        self.regions = regions.iter().map(|r| r.id.clone()).collect();
-        self
-    }
-}
-
-/// Whether any finding blocks submitting.
-pub fn has_errors(findings: &[Finding]) -> bool {
-    findings.iter().any(|f| f.severity == Severity::Error)
-}
-
-/// Everything inconsistent about `regions` as an answer to `item` under `spec`.
-pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding> {
-    let mut findings = Vec::new();
-
-    // Duplicate ids by sorting rather than hashing: this runs on every edit, in Wasm too.
-    let mut ids: Vec<(&str, usize)> = regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-    ids.sort_unstable();
-    let mut repeated: Vec<usize> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.max(w[1].1)).collect();
-    repeated.sort_unstable();
-    let mut repeated = repeated.into_iter().peekable();
-    for (index, region) in regions.iter().enumerate() {
-        if repeated.next_if_eq(&index).is_some() {
-            findings.push(
-                Finding::error("duplicate_region_id", None, format!("region id `{}` is used twice", region.id))
-                    .on(&[region]),
-            );
-        }
-        match spec.control(&region.control) {
-            None => findings.push(
-                Finding::error(
-                    "unknown_control",
-                    None,
-                    format!("region `{}` answers `{}`, which is not a control of this task", region.id, region.control),
-                )
-                .on(&[region]),
-            ),
-            Some(control) if !control.kind.accepts(&region.value) => findings.push(
-                Finding::error(
-                    "wrong_region_type",
-                    Some(control),
-                    format!("`{}` takes {} answers, not this kind of region", control.name, control.kind.name()),
-                )
-                .on(&[region]),
-            ),
-            Some(control) => check_labels(control, region, &mut findings),
-        }
-    }
-
-    for control in &spec.controls {
-        let answers: Vec<&Region> =
-            regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
-        let empty = answers.iter().all(|r| matches!(&r.value, RegionValue::Choice { labels } if labels.is_empty()));
-        if control.required && empty {
-            let what = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
-            findings.push(Finding::error("required", Some(control), format!("answer required: {what}")));
-        }
-        match &control.kind {
-            ControlKind::Choice { multiple } => check_choice(control, *multiple, &answers, &mut findings),
-            ControlKind::TextSpans { overlap } => check_spans(control, *overlap, item, &answers, &mut findings),
-            ControlKind::Pairwise { allow_tie, rationale_required } => {
-                check_pairwise(control, *allow_tie, *rationale_required, item, &answers, &mut findings)
-            }
-            _ => check_media_regions(control, item, &answers, &mut findings),
-        }
-    }
-    crate::rules::apply_rules(spec, item, regions, &mut findings);
-    findings
-}
-
-/// The axis-aligned box of a box-like region: a box, a video box, or a polygon's bounds.
-pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
-    match value {
-        RegionValue::BBox { x, y, width, height, .. } | RegionValue::VideoBox { x, y, width, height, .. } => {
-            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height })
-        }
-        RegionValue::Polygon { points, .. } if !points.is_empty() => {
-            let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-            for [x, y] in points {
-                x0 = x0.min(*x);
-                y0 = y0.min(*y);
-                x1 = x1.max(*x);
-                y1 = y1.max(*y);
-            }
-            Some(BoxGeometry { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
-        }
-        _ => None,
-    }
-}
+use crate::{BoxGeometry, Control, ControlKind, Item, Media, PairChoice, Region, RegionValue, SpanOverlap};
 
 /// Frame size in pixels of an image or video item.
 fn frame_size(media: &Media) -> Option<(f64, f64)> {
@@ -155,13 +24,13 @@ fn describe(b: &BoxGeometry) -> String {
 
 /// Built-in geometry and time checks: every coordinate finite, every region inside its media,
 /// polygons simple, segments ordered and inside the duration, keyframes ordered.
-fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
+pub(super) fn check_media_regions(control: &Control, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
     let needs = |what: &str, region: &Region| {
-        Finding::error("wrong_media", Some(control), format!("{what} need {} items", media_word(control))).on(&[region])
+        error("wrong_media", Some(control), format!("{what} need {} items", media_word(control))).on(&[region])
     };
     for region in answers {
         let mut problem = |code: &str, message: String| {
-            findings.push(Finding::error(code, Some(control), message).on(&[region]));
+            findings.push(error(code, Some(control), message).on(&[region]));
         };
         match &region.value {
             RegionValue::BBox { x, y, width, height, label }
@@ -334,7 +203,7 @@ fn media_word(control: &Control) -> &'static str {
     }
 }
 
-fn check_pairwise(
+pub(super) fn check_pairwise(
     control: &Control,
     allow_tie: bool,
     rationale_required: bool,
@@ -344,7 +213,7 @@ fn check_pairwise(
 ) {
     if answers.len() > 1 {
         findings.push(
-            Finding::error(
+            error(
                 "choice_repeated",
                 Some(control),
                 format!("`{}` takes exactly one preference", control.name),
@@ -353,7 +222,7 @@ fn check_pairwise(
         );
     }
     if item.candidates.len() != 2 && !answers.is_empty() {
-        findings.push(Finding::error(
+        findings.push(error(
             "pairwise_needs_two",
             Some(control),
             format!("a preference needs an item with two candidates; this one has {}", item.candidates.len()),
@@ -363,20 +232,20 @@ fn check_pairwise(
         let RegionValue::Pairwise { choice, rationale } = &region.value else { continue };
         if *choice == PairChoice::Tie && !allow_tie {
             findings.push(
-                Finding::error("tie_not_allowed", Some(control), "pick A or B: a tie is not allowed here".into())
+                error("tie_not_allowed", Some(control), "pick A or B: a tie is not allowed here".into())
                     .on(&[region]),
             );
         }
         if rationale_required && rationale.as_deref().is_none_or(|r| r.trim().is_empty()) {
             findings.push(
-                Finding::error("rationale_required", Some(control), "say why you prefer this answer".into())
+                error("rationale_required", Some(control), "say why you prefer this answer".into())
                     .on(&[region]),
             );
         }
     }
 }
 
-fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>) {
+pub(super) fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>) {
     let unknown: Vec<&str> = match &region.value {
         RegionValue::Choice { labels } => {
             labels.iter().map(String::as_str).filter(|l| control.label(l).is_none()).collect()
@@ -387,7 +256,7 @@ fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>)
         {
             let allowed: Vec<&str> = control.labels.iter().map(|l| l.value.as_str()).collect();
             findings.push(
-                Finding::error(
+                error(
                     "unknown_label",
                     Some(control),
                     format!("`{label}` is not a label of `{}` (allowed: {})", control.name, allowed.join(", ")),
@@ -398,7 +267,7 @@ fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>)
     }
 }
 
-fn check_choice(control: &Control, multiple: bool, answers: &[&Region], findings: &mut Vec<Finding>) {
+pub(super) fn check_choice(control: &Control, multiple: bool, answers: &[&Region], findings: &mut Vec<Finding>) {
     let chosen: usize = answers
         .iter()
         .map(|r| match &r.value {
@@ -408,12 +277,12 @@ fn check_choice(control: &Control, multiple: bool, answers: &[&Region], findings
         .sum();
     if answers.len() > 1 {
         findings.push(
-            Finding::error("choice_repeated", Some(control), format!("`{}` is answered more than once", control.name))
+            error("choice_repeated", Some(control), format!("`{}` is answered more than once", control.name))
                 .on(answers),
         );
     } else if !multiple && chosen > 1 {
         findings.push(
-            Finding::error("single_choice", Some(control), format!("pick only one label for `{}`", control.name))
+            error("single_choice", Some(control), format!("pick only one label for `{}`", control.name))
                 .on(answers),
         );
     }
@@ -426,11 +295,11 @@ struct Span<'a> {
     label: &'a str,
 }
 
-fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
+pub(super) fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
     let Media::Text { text } = &item.media else {
         if !answers.is_empty() {
             findings.push(
-                Finding::error("span_needs_text", Some(control), "text spans can only be drawn on text items".into())
+                error("span_needs_text", Some(control), "text spans can only be drawn on text items".into())
                     .on(answers),
             );
         }
@@ -443,7 +312,7 @@ fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[
         let (start, end) = (*start, *end);
         if start > end || end > len {
             findings.push(
-                Finding::error(
+                error(
                     "span_out_of_bounds",
                     Some(control),
                     format!("span {start}–{end} lies outside the text (0–{len})"),
@@ -454,13 +323,13 @@ fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[
         }
         if start == end {
             findings
-                .push(Finding::error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
+                .push(error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
             continue;
         }
         let covered = text::slice(text, start, end).unwrap_or_default();
         if covered.chars().all(is_edge_space) {
             findings.push(
-                Finding::error("span_empty", Some(control), format!("span {start}–{end} covers only white space"))
+                error("span_empty", Some(control), format!("span {start}–{end} covers only white space"))
                     .on(&[region]),
             );
             continue;
@@ -474,7 +343,7 @@ fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[
                 _ => "its end",
             };
             findings.push(
-                Finding::error(
+                error(
                     "span_whitespace_edge",
                     Some(control),
                     format!("{label} span “{}” has white space at {edge}", covered.trim()),
@@ -517,7 +386,7 @@ fn check_span_overlap(
                 } else {
                     format!("{} span “{}” overlaps {} span “{}”", other.label, quote(other), span.label, quote(span))
                 };
-                findings.push(Finding::error("span_overlap", Some(control), message).on(&[other.region, span.region]));
+                findings.push(error("span_overlap", Some(control), message).on(&[other.region, span.region]));
             }
             if !same_group || span.end > other.end {
                 furthest = Some(i);

@@ -1,0 +1,123 @@
+//! Consistency validation: what is wrong with an annotation before it is submitted, and what is
+//! wrong with a spec before a project uses it.
+//!
+//! [`validate`] runs in the browser on every edit and on the server for every submit. It never
+//! panics and never fails: whatever the input, it returns a list of [`Finding`]s — the built-in
+//! checks ([`builtin`]) and then the spec's declarative rules ([`rules`]).
+
+mod builtin;
+mod near;
+mod rules;
+pub mod spec;
+
+use crate::finding::{Finding, Severity};
+use crate::{BoxGeometry, Control, ControlKind, Item, Region, RegionValue, TaskSpec};
+
+/// A blocking finding about `control` (or the whole annotation), linked to the control's
+/// guideline section.
+pub(crate) fn error(code: &str, control: Option<&Control>, message: String) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        code: code.to_string(),
+        message,
+        control: control.map(|c| c.name.clone()),
+        regions: Vec::new(),
+        guideline: control.and_then(|c| c.guideline.clone()),
+    }
+}
+
+pub(crate) trait FindingExt {
+    /// The finding about these regions.
+    fn on(self, regions: &[&Region]) -> Finding;
+}
+
+impl FindingExt for Finding {
+    fn on(mut self, regions: &[&Region]) -> Finding {
+        self.regions = regions.iter().map(|r| r.id.clone()).collect();
+        self
+    }
+}
+
+/// Everything inconsistent about `regions` as an answer to `item` under `spec`.
+pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    check_regions(spec, regions, &mut findings);
+    for control in &spec.controls {
+        let answers: Vec<&Region> =
+            regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
+        let empty = answers.iter().all(|r| matches!(&r.value, RegionValue::Choice { labels } if labels.is_empty()));
+        if control.required && empty {
+            let what = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
+            findings.push(error("required", Some(control), format!("answer required: {what}")));
+        }
+        match &control.kind {
+            ControlKind::Choice { multiple } => builtin::check_choice(control, *multiple, &answers, &mut findings),
+            ControlKind::TextSpans { overlap } => {
+                builtin::check_spans(control, *overlap, item, &answers, &mut findings)
+            }
+            ControlKind::Pairwise { allow_tie, rationale_required } => {
+                builtin::check_pairwise(control, *allow_tie, *rationale_required, item, &answers, &mut findings)
+            }
+            _ => builtin::check_media_regions(control, item, &answers, &mut findings),
+        }
+    }
+    rules::apply_rules(spec, item, regions, &mut findings);
+    findings
+}
+
+/// Per region: its id unique, its control known, its value of the control's kind, its labels
+/// the control's.
+fn check_regions(spec: &TaskSpec, regions: &[Region], findings: &mut Vec<Finding>) {
+    // Duplicate ids by sorting rather than hashing: this runs on every edit, in Wasm too.
+    let mut ids: Vec<(&str, usize)> = regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    ids.sort_unstable();
+    let mut repeated: Vec<usize> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.max(w[1].1)).collect();
+    repeated.sort_unstable();
+    let mut repeated = repeated.into_iter().peekable();
+    for (index, region) in regions.iter().enumerate() {
+        if repeated.next_if_eq(&index).is_some() {
+            findings.push(
+                error("duplicate_region_id", None, format!("region id `{}` is used twice", region.id)).on(&[region]),
+            );
+        }
+        match spec.control(&region.control) {
+            None => findings.push(
+                error(
+                    "unknown_control",
+                    None,
+                    format!("region `{}` answers `{}`, which is not a control of this task", region.id, region.control),
+                )
+                .on(&[region]),
+            ),
+            Some(control) if !control.kind.accepts(&region.value) => findings.push(
+                error(
+                    "wrong_region_type",
+                    Some(control),
+                    format!("`{}` takes {} answers, not this kind of region", control.name, control.kind.name()),
+                )
+                .on(&[region]),
+            ),
+            Some(control) => builtin::check_labels(control, region, findings),
+        }
+    }
+}
+
+/// The axis-aligned box of a box-like region: a box, a video box, or a polygon's bounds.
+pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
+    match value {
+        RegionValue::BBox { x, y, width, height, .. } | RegionValue::VideoBox { x, y, width, height, .. } => {
+            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height })
+        }
+        RegionValue::Polygon { points, .. } if !points.is_empty() => {
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+            for [x, y] in points {
+                x0 = x0.min(*x);
+                y0 = y0.min(*y);
+                x1 = x1.max(*x);
+                y1 = y1.max(*y);
+            }
+            Some(BoxGeometry { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
+        }
+        _ => None,
+    }
+}

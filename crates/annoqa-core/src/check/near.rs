@@ -1,0 +1,140 @@
+//! Near pairs for the overlap and duplicate rules: every pair of regions of one control that
+//! overlap or coincide, found by sweeps over sorted coordinates, never all pairs.
+
+use std::collections::HashMap;
+
+use super::region_box;
+use crate::geometry::polygon_iou;
+use crate::intervals::box_overlaps;
+use crate::rule::OverlapScope;
+use crate::{BoxGeometry, Region, RegionValue};
+
+/// Two regions of one control that overlap or coincide.
+pub(super) struct NearPair<'a> {
+    pub a: &'a Region,
+    pub b: &'a Region,
+    /// IoU of boxes or polygons, or of time/character ranges; 0 for keypoints.
+    pub iou: f64,
+    /// Same range, or same keypoint position.
+    pub identical: bool,
+    ranged: bool,
+}
+
+impl NearPair<'_> {
+    pub fn describe(&self) -> String {
+        match (self.ranged, self.iou > 0.0) {
+            (_, false) => "same point".to_string(),
+            (false, true) => format!("IoU {:.2}", self.iou),
+            (true, true) => format!("overlap {:.2}", self.iou),
+        }
+    }
+}
+
+pub(super) fn cached_near_pairs<'c, 'a>(
+    cache: &'c mut Vec<(String, OverlapScope, Vec<NearPair<'a>>)>,
+    control: &str,
+    scope: OverlapScope,
+    regions: &[&'a Region],
+) -> &'c [NearPair<'a>] {
+    let at = match cache.iter().position(|(c, s, _)| c == control && *s == scope) {
+        Some(at) => at,
+        None => {
+            cache.push((control.to_string(), scope, near_pairs(regions, scope)));
+            cache.len() - 1
+        }
+    };
+    &cache[at].2
+}
+
+/// Every pair of regions (within a label, or across labels for `OverlapScope::Any`) that
+/// overlaps at all — boxes and polygons by IoU, segments and spans by range IoU — or that are
+/// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
+/// costs all pairs.
+fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'a>> {
+    // Labels become small integers so the sweeps compare groups without touching strings. A
+    // spec has a handful of labels, so a linear search beats hashing (in Wasm especially).
+    let mut names: Vec<&str> = Vec::new();
+    let mut group = |r: &'a Region| -> u32 {
+        let name = match scope {
+            OverlapScope::SameLabel => r.value.first_label().unwrap_or(""),
+            OverlapScope::Any => "",
+        };
+        let at = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+            names.push(name);
+            names.len() - 1
+        });
+        at as u32
+    };
+    let mut out = Vec::new();
+    // Boxes and polygons: sweep over bounding boxes, then the exact IoU.
+    let mut shaped_regions: Vec<&Region> = Vec::new();
+    let mut keyed: Vec<(u32, BoxGeometry)> = Vec::new();
+    for r in regions {
+        if let Some(b) = region_box(&r.value) {
+            shaped_regions.push(r);
+            keyed.push((group(r), b));
+        }
+    }
+    for pair in box_overlaps(&keyed, f64::MIN_POSITIVE) {
+        let (a, b) = (shaped_regions[pair.first], shaped_regions[pair.second]);
+        let iou = match (&a.value, &b.value) {
+            (RegionValue::Polygon { points: p, .. }, RegionValue::Polygon { points: q, .. }) => polygon_iou(p, q),
+            (RegionValue::VideoBox { frame: f, .. }, RegionValue::VideoBox { frame: g, .. }) if f != g => 0.0,
+            _ => pair.iou,
+        };
+        if iou > 0.0 {
+            out.push(NearPair { a, b, iou, identical: false, ranged: false });
+        }
+    }
+    // Time ranges and text spans: a 1-D sweep finds overlapping candidates.
+    let mut ranged: Vec<(u32, f64, f64, &Region)> = Vec::new();
+    for r in regions {
+        let (s, e) = match &r.value {
+            RegionValue::AudioSegment { start, end, .. } => (*start, *end),
+            RegionValue::VideoSegment { start_frame, end_frame, .. } => {
+                (f64::from(*start_frame), f64::from(*end_frame) + 1.0)
+            }
+            RegionValue::TextSpan { start, end, .. } => (*start as f64, *end as f64),
+            _ => continue,
+        };
+        ranged.push((group(r), s, e, r));
+    }
+    if !ranged.is_empty() {
+        let keyed: Vec<(u32, f64, f64)> = ranged.iter().map(|(g, s, e, _)| (*g, *s, *e)).collect();
+        for (i, j) in all_interval_pairs(&keyed) {
+            let (a, b) = (&ranged[i], &ranged[j]);
+            let inter = a.2.min(b.2) - a.1.max(b.1);
+            let union = a.2.max(b.2) - a.1.min(b.1);
+            let iou = if union > 0.0 { inter / union } else { 0.0 };
+            let identical = a.1 == b.1 && a.2 == b.2;
+            out.push(NearPair { a: a.3, b: b.3, iou, identical, ranged: true });
+        }
+    }
+    // Keypoints: the same label at the same pixel.
+    let mut seen: HashMap<(u32, u64, u64), &Region> = HashMap::new();
+    for r in regions {
+        if let RegionValue::Keypoint { x, y, .. } = &r.value {
+            if let Some(first) = seen.insert((group(r), x.to_bits(), y.to_bits()), r) {
+                out.push(NearPair { a: first, b: r, iou: 0.0, identical: true, ranged: false });
+            }
+        }
+    }
+    out
+}
+
+/// Every overlapping pair among half-open ranges within a group: sort by start, then walk
+/// forward from each range only while the next ones start before it ends (O(n log n + pairs)).
+fn all_interval_pairs(ranges: &[(u32, f64, f64)]) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 < ranges[i].2).collect();
+    order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(ranges[a].1.total_cmp(&ranges[b].1)));
+    let mut pairs = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        for &j in &order[k + 1..] {
+            if ranges[j].0 != ranges[i].0 || ranges[j].1 >= ranges[i].2 {
+                break;
+            }
+            pairs.push((i.min(j), i.max(j)));
+        }
+    }
+    pairs
+}
