@@ -7,8 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use annoqa_core::validate::has_errors;
-use annoqa_core::{score_gold, validate, Finding, GoldReport, Item, ItemSource, Region, Severity, TaskSpec};
+use annoqa_core::{check_spec, has_errors, score_gold, validate, Finding, GoldReport, Item, ItemSource, Region, Severity, TaskSpec};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use serde::{Deserialize, Serialize};
@@ -69,9 +68,16 @@ pub fn read_spec(path: &Path) -> anyhow::Result<TaskSpec> {
     let spec = value.get("spec").cloned().unwrap_or(value);
     let spec: TaskSpec =
         serde_json::from_value(spec).with_context(|| format!("{}: not a valid task spec", file.display()))?;
-    let problems = annoqa_core::rules::check_rules(&spec);
+    // A project folder's guidelines are checked too; a bare spec file has none.
+    let guidelines_path = file.with_file_name("guidelines.md");
+    let guidelines = if path.is_dir() || file.file_name().is_some_and(|n| n == "project.json") {
+        std::fs::read_to_string(&guidelines_path).ok()
+    } else {
+        None
+    };
+    let problems: Vec<String> = check_spec(&spec, guidelines.as_deref()).iter().map(|p| p.to_string()).collect();
     if !problems.is_empty() {
-        bail!("{}: {}", file.display(), problems.join("; "));
+        bail!("{}: invalid spec: {}", file.display(), problems.join("; "));
     }
     Ok(spec)
 }
@@ -211,9 +217,12 @@ pub fn run_score(args: &ScoreArgs) -> anyhow::Result<u8> {
                 let metrics = if metrics.is_empty() { String::new() } else { format!(" ({})", metrics.join(", ")) };
                 println!("  {}: {:.1}%{metrics}", c.control, c.score * 100.0);
             }
+            let guideline = |g: &Option<String>| g.as_ref().map(|g| format!(" (guideline #{g})")).unwrap_or_default();
+            if let Some(e) = &r.report.explanation {
+                println!("  - {}{}", e.text, guideline(&e.guideline));
+            }
             for f in &r.report.feedback {
-                let guideline = f.guideline.as_ref().map(|g| format!(" (guideline #{g})")).unwrap_or_default();
-                println!("  - {}{guideline}", f.message);
+                println!("  - {}{}", f.message, guideline(&f.guideline));
             }
         }
         println!(

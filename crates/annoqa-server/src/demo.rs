@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use annoqa_core::api::AssignmentPolicy;
-use annoqa_core::guidelines::check_spec;
 use annoqa_core::{ItemSource, Media, Project, TaskSpec};
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -80,9 +79,8 @@ pub fn read_project_folder(folder: &Path) -> anyhow::Result<(Project, Assignment
         .with_context(|| format!("{}: not a valid project", folder.join("project.json").display()))?;
     check_project_id(&file.id).map_err(|e| anyhow::anyhow!("{}: {e}", folder.join("project.json").display()))?;
     let project = Project { id: file.id, title: file.title, guidelines: read("guidelines.md")?, spec: file.spec };
-    let problems = check_spec(&project.spec, &project.guidelines);
-    if !problems.is_empty() {
-        bail!("{}: {}", folder.display(), problems.join("; "));
+    if let Err(problems) = crate::import::check_project_spec(&project.spec, &project.guidelines) {
+        bail!("{}: {problems}", folder.display());
     }
     let items_path = folder.join("items.jsonl");
     let mut items = Vec::new();

@@ -5,8 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
-use annoqa_core::guidelines::sections;
-use annoqa_core::validate::has_errors;
+use annoqa_core::{check_gold, check_spec, has_errors, TaskSpec};
 use annoqa_core::{validate, Item, ItemSource, Media, MediaKind, Project};
 use annoqa_media::MediaInfo;
 use serde_json::Value;
@@ -162,6 +161,17 @@ pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&Media
     Ok(ItemSource { item: Item { id, media, candidates: Vec::new() }, gold: None })
 }
 
+/// The one spec check of annoqa-core as one message naming each problem's field: the same
+/// words `annoqa validate` prints for the same spec.
+pub fn check_project_spec(spec: &TaskSpec, guidelines: &str) -> Result<(), String> {
+    let problems: Vec<String> = check_spec(spec, Some(guidelines)).iter().map(ToString::to_string).collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("invalid spec: {}", problems.join("; ")))
+    }
+}
+
 /// Checks items for a project: ids unique (also against `existing`), media of the project's
 /// kind, gold answers valid and their guideline links resolving. Returns the items or the first
 /// problem, prefixed with where it is.
@@ -170,7 +180,6 @@ pub fn check_items(
     existing: &[String],
     items: Vec<(String, ItemSource)>,
 ) -> Result<Vec<ItemSource>, String> {
-    let anchors: HashSet<String> = sections(&project.guidelines).into_iter().map(|s| s.anchor).collect();
     let mut ids: HashSet<String> = existing.iter().cloned().collect();
     let mut out = Vec::with_capacity(items.len());
     for (at, source) in items {
@@ -191,8 +200,10 @@ pub fn check_items(
                 let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
                 return Err(format!("{at}: the gold answer itself is invalid: {}", messages.join("; ")));
             }
-            if let Some(anchor) = gold.guideline.as_ref().filter(|a| !anchors.contains(*a)) {
-                return Err(format!("{at}: gold links to guideline section `{anchor}`, which does not exist"));
+            let problems: Vec<String> =
+                check_gold(&project.spec, Some(&project.guidelines), gold).iter().map(ToString::to_string).collect();
+            if !problems.is_empty() {
+                return Err(format!("{at}: {}", problems.join("; ")));
             }
         }
         out.push(source);

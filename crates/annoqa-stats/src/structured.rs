@@ -2,18 +2,18 @@
 //! (exact or overlapping), boxes (IoU matching) and time segments (onset/offset collar).
 //!
 //! For every pair of annotators, over the items both annotated, regions are paired one-to-one
-//! by `annoqa_core::matching` (the optimal assignment gold scoring uses) and
+//! by `annoqa_core::score::staged` — the staged matcher gold scoring uses, with the same
+//! candidate searches (1-D sweep for spans, grid for boxes) — counting its stage-1 pairs (same
+//! label, within tolerance), and
 //! F1 = 2·matched / (regions of A + regions of B), which is symmetric, so it needs no reference
 //! annotator. Two empty annotations of an item agree. A region counts only with the same label.
 //!
 //! Input is per item, per annotator: `Some(regions)` when the annotator did the item (possibly
 //! finding nothing), `None` when not.
 
-use annoqa_core::events::{event_based_scores, Event, EventMatching, EventTolerance};
-use annoqa_core::geometry::box_iou;
-use annoqa_core::intervals::box_overlaps;
-use annoqa_core::matching::{match_pairs, Objective};
-use annoqa_core::score::span_iou;
+use annoqa_core::events::{temporal_iou, Event, EventMatching, EventTolerance};
+use annoqa_core::matching::Objective;
+use annoqa_core::score::staged::{box_candidates, dense_candidates, range_candidates, staged_match, Stage, Staged};
 use annoqa_core::BoxGeometry;
 use serde::Serialize;
 
@@ -85,6 +85,17 @@ struct ItemMatch {
     similarity: f64,
 }
 
+impl ItemMatch {
+    fn of(staged: &Staged) -> ItemMatch {
+        let matched = staged.pairs.iter().filter(|p| p.stage == Stage::Matched);
+        ItemMatch { matched: staged.matched(), similarity: matched.map(|p| p.similarity).sum() }
+    }
+}
+
+fn span_labels(spans: &[Span]) -> Vec<u32> {
+    spans.iter().map(|s| s.label).collect()
+}
+
 fn pairwise<T>(
     items: &[Vec<Option<Vec<T>>>],
     annotators: usize,
@@ -145,24 +156,19 @@ pub fn span_agreement(
         }
     }
     let match_item = |a: &[Span], b: &[Span]| -> ItemMatch {
-        let mut candidates = Vec::new();
-        for (i, x) in a.iter().enumerate() {
-            for (j, y) in b.iter().enumerate() {
-                if x.label != y.label {
-                    continue;
-                }
-                let iou = span_iou((x.start, x.end), (y.start, y.end));
-                let eligible = match mode {
-                    SpanMatch::Exact => x.start == y.start && x.end == y.end && x.start < x.end,
-                    SpanMatch::Overlap { min_iou } => iou > 0.0 && iou >= min_iou,
-                };
-                if eligible {
-                    candidates.push((i, j, iou));
-                }
-            }
-        }
-        let matches = match_pairs(a.len(), b.len(), &candidates, 0.0, Objective::MaxPairsThenSimilarity);
-        ItemMatch { matched: matches.len(), similarity: matches.iter().map(|m| m.similarity).sum() }
+        let ranges = |s: &[Span]| -> Vec<(f64, f64)> { s.iter().map(|x| (x.start as f64, x.end as f64)).collect() };
+        let accept = |i: usize, j: usize, iou: f64| match mode {
+            SpanMatch::Exact => a[i].start == b[j].start && a[i].end == b[j].end,
+            SpanMatch::Overlap { min_iou } => iou >= min_iou,
+        };
+        let candidates = range_candidates(&ranges(a), &ranges(b));
+        ItemMatch::of(&staged_match(
+            &span_labels(a),
+            &span_labels(b),
+            candidates,
+            accept,
+            Objective::MaxPairsThenSimilarity,
+        ))
     };
     pairwise(items, annotators, match_item, false)
 }
@@ -178,19 +184,16 @@ pub fn box_agreement(
         return Err(StatsError::InvalidArgument(format!("box IoU threshold {min_iou} is not in (0, 1]")));
     }
     let match_item = |a: &[LabelledBox], b: &[LabelledBox]| -> ItemMatch {
-        // Candidate pairs from the overlap search over both lists together, grouped by label;
-        // only pairs across the two lists count.
-        let both: Vec<(u32, BoxGeometry)> = a.iter().chain(b).map(|x| (x.label, x.geometry)).collect();
-        let candidates: Vec<(usize, usize, f64)> = box_overlaps(&both, min_iou)
-            .into_iter()
-            .filter(|o| o.first < a.len() && o.second >= a.len())
-            .map(|o| (o.first, o.second - a.len(), o.iou))
-            .collect();
-        let matches = match_pairs(a.len(), b.len(), &candidates, min_iou, Objective::MaxTotalSimilarity);
-        debug_assert!(matches
-            .iter()
-            .all(|m| (box_iou(&a[m.row].geometry, &b[m.col].geometry) - m.similarity).abs() < 1e-12));
-        ItemMatch { matched: matches.len(), similarity: matches.iter().map(|m| m.similarity).sum() }
+        let geometry = |x: &[LabelledBox]| -> Vec<(u32, BoxGeometry)> { x.iter().map(|x| (0, x.geometry)).collect() };
+        let labels = |x: &[LabelledBox]| -> Vec<u32> { x.iter().map(|x| x.label).collect() };
+        let candidates = box_candidates(&geometry(a), &geometry(b));
+        ItemMatch::of(&staged_match(
+            &labels(a),
+            &labels(b),
+            candidates,
+            |_, _, iou| iou >= min_iou,
+            Objective::MaxTotalSimilarity,
+        ))
     };
     pairwise(items, annotators, match_item, true)
 }
@@ -213,17 +216,22 @@ pub fn segment_agreement(
         evaluate_offset: true,
         matching: EventMatching::Optimal,
     };
-    // Labels are indices here and strings in the event scorer; one shared table of their
-    // decimal forms keeps the conversion allocation-free per item.
-    let max_label = items.iter().flatten().flatten().flatten().map(|s| s.label).max().unwrap_or(0);
-    let names: Vec<String> = (0..=max_label).map(|l| l.to_string()).collect();
     let match_item = |a: &[Segment], b: &[Segment]| -> ItemMatch {
-        let events = |s: &[Segment]| -> Vec<Event<'_>> {
-            s.iter().map(|x| Event { onset: x.onset, offset: x.offset, label: &names[x.label as usize] }).collect()
-        };
-        let (ea, eb) = (events(a), events(b));
-        let score = event_based_scores(&ea, &eb, &tolerance);
-        ItemMatch { matched: score.overall.true_positives, similarity: 0.0 }
+        // Labels are compared by the matcher's stages; the collar test ignores them.
+        let event = |x: &Segment| Event { onset: x.onset, offset: x.offset, label: "" };
+        let times_match = |i: usize, j: usize| tolerance.times_match(&event(&a[i]), &event(&b[j]));
+        // A pair that meets the collars is a candidate even when the segments do not overlap.
+        let candidates = dense_candidates(a.len(), b.len(), |i, j| {
+            if times_match(i, j) {
+                temporal_iou((a[i].onset, a[i].offset), (b[j].onset, b[j].offset)).max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            }
+        });
+        let labels = |x: &[Segment]| -> Vec<u32> { x.iter().map(|x| x.label).collect() };
+        let staged =
+            staged_match(&labels(a), &labels(b), candidates, |i, j, _| times_match(i, j), Objective::MaxPairsThenSimilarity);
+        ItemMatch { matched: staged.matched(), similarity: 0.0 }
     };
     pairwise(items, annotators, match_item, false)
 }

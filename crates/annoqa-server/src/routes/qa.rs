@@ -8,7 +8,7 @@ use annoqa_core::api::{
 };
 use annoqa_core::guidelines::sections;
 use annoqa_core::validate;
-use annoqa_core::validate::has_errors;
+use annoqa_core::has_errors;
 use annoqa_stats::sampling::{random_sample, risk_weighted_sample, stratified_sample};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

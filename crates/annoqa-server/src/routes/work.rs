@@ -4,8 +4,7 @@ use annoqa_core::api::{
     self, AssignedItem, NewProject, NextItem, ProjectSummary, ProjectView, Role, SkipRequest, SubmissionView,
     SubmitRequest, SubmitResponse,
 };
-use annoqa_core::guidelines::check_spec;
-use annoqa_core::validate::has_errors;
+use annoqa_core::has_errors;
 use annoqa_core::{score_gold, validate, GoldMode, Project, RevealPolicy};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -49,10 +48,7 @@ pub(super) async fn create_project(
             "assignment: overlap must be at least 1, lease_ms positive and gold_rate between 0 and 1",
         ));
     }
-    let problems = check_spec(&new.spec, &new.guidelines);
-    if !problems.is_empty() {
-        return Err(ServerError::unprocessable(format!("spec: {}", problems.join("; "))));
-    }
+    crate::import::check_project_spec(&new.spec, &new.guidelines).map_err(ServerError::unprocessable)?;
     if state.store().project(&new.id).await?.is_some() {
         return Err(ServerError::Conflict(format!("project `{}` exists", new.id)));
     }
