@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use annoqa_core::{check_spec, has_errors, score_gold, validate, Finding, GoldReport, Item, ItemSource, Region, Severity, TaskSpec};
+use annoqa_core::{
+    check_spec, has_errors, score_gold, validate, Finding, GoldReport, Item, ItemSource, Region, Severity, TaskSpec,
+};
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use serde::{Deserialize, Serialize};

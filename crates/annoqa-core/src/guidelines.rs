@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-
 /// Markdown options shared by every consumer of guidelines, so anchors agree everywhere.
 pub fn markdown_options() -> Options {
     Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
@@ -93,4 +92,3 @@ pub fn slug(title: &str) -> String {
     }
     out
 }
-

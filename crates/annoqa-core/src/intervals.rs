@@ -74,16 +74,39 @@ pub struct BoxOverlap {
 /// construction and are compared with every box. Cost about O(n log n + pairs) for scattered
 /// boxes, where the sweep pays for every pair whose x-ranges overlap.
 pub fn box_overlaps<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> Vec<BoxOverlap> {
+    box_overlap_search(boxes, min_iou).overlaps
+}
+
+/// What [`box_overlaps`] found and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoxOverlapSearch {
+    pub overlaps: Vec<BoxOverlap>,
+    /// How many pairs of boxes the search looked at (all pairs would be n·(n−1)/2).
+    pub pairs_examined: usize,
+}
+
+/// [`box_overlaps`] with the number of pairs it examined, so tests can hold the search to
+/// "about the overlapping pairs, never all pairs".
+pub fn box_overlap_search<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> BoxOverlapSearch {
     let valid: Vec<usize> = (0..boxes.len())
         .filter(|&i| {
             let b = &boxes[i].1;
             crate::geometry::box_area(b) > 0.0 && (b.x + b.width).is_finite() && (b.y + b.height).is_finite()
         })
         .collect();
-    let mut overlaps =
-        if valid.len() <= GRID_MIN_BOXES { sweep(boxes, &valid, min_iou) } else { grid(boxes, &valid, min_iou) };
-    overlaps.sort_unstable_by_key(|o| (o.first, o.second));
-    overlaps
+    let mut found = Found { overlaps: Vec::new(), pairs_examined: 0 };
+    if valid.len() <= GRID_MIN_BOXES {
+        sweep(boxes, &valid, min_iou, &mut found)
+    } else {
+        grid(boxes, &valid, min_iou, &mut found)
+    }
+    found.overlaps.sort_unstable_by_key(|o| (o.first, o.second));
+    BoxOverlapSearch { overlaps: found.overlaps, pairs_examined: found.pairs_examined }
+}
+
+struct Found {
+    overlaps: Vec<BoxOverlap>,
+    pairs_examined: usize,
 }
 
 /// Below this many boxes the sweep is faster than building a grid.
@@ -91,20 +114,19 @@ pub const GRID_MIN_BOXES: usize = 64;
 /// A box covering more grid cells than this is compared with every box instead.
 pub const GRID_MAX_CELLS_PER_BOX: usize = 16;
 
-fn push_if_overlapping<G: Eq>(boxes: &[(G, BoxGeometry)], i: usize, j: usize, min_iou: f64, out: &mut Vec<BoxOverlap>) {
+fn push_if_overlapping<G: Eq>(boxes: &[(G, BoxGeometry)], i: usize, j: usize, min_iou: f64, out: &mut Found) {
     if boxes[i].0 != boxes[j].0 {
         return;
     }
     let iou = box_iou(&boxes[i].1, &boxes[j].1);
     if iou > 0.0 && iou >= min_iou {
-        out.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
+        out.overlaps.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
     }
 }
 
-fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec<BoxOverlap> {
+fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found: &mut Found) {
     let mut order = valid.to_vec();
     order.sort_by(|&i, &j| boxes[i].1.x.total_cmp(&boxes[j].1.x).then(i.cmp(&j)));
-    let mut overlaps = Vec::new();
     for (a, &i) in order.iter().enumerate() {
         let bi = &boxes[i].1;
         for &j in &order[a + 1..] {
@@ -113,15 +135,15 @@ fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Ve
             if bj.x >= bi.x + bi.width {
                 break;
             }
+            found.pairs_examined += 1;
             if bj.y < bi.y + bi.height && bi.y < bj.y + bj.height {
-                push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
+                push_if_overlapping(boxes, i, j, min_iou, found);
             }
         }
     }
-    overlaps
 }
 
-fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec<BoxOverlap> {
+fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found: &mut Found) {
     let n = valid.len();
     let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
     let mut sizes = Vec::with_capacity(n);
@@ -143,7 +165,7 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec
         cell *= (area_cells / (4.0 * n as f64)).sqrt();
     }
     if !(cell.is_finite() && cell > 0.0) {
-        return sweep(boxes, valid, min_iou);
+        return sweep(boxes, valid, min_iou, found);
     }
     let cols = (((x1 - x0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
     let rows = (((y1 - y0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
@@ -185,20 +207,20 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec
         }
     }
 
-    let mut overlaps = Vec::new();
     for r in 0..rows {
         for c in 0..cols {
             let here = &members[counts[r * cols + c] as usize..counts[r * cols + c + 1] as usize];
             for (a, &i) in here.iter().enumerate() {
                 let bi = &boxes[i].1;
                 for &j in &here[a + 1..] {
+                    found.pairs_examined += 1;
                     let bj = &boxes[j].1;
                     let (left, top) = (bi.x.max(bj.x), bi.y.max(bj.y));
                     let overlapping =
                         left < (bi.x + bi.width).min(bj.x + bj.width) && top < (bi.y + bi.height).min(bj.y + bj.height);
                     // Report a pair only in the cell holding its intersection's top-left corner.
                     if overlapping && col_of(left) == c && row_of(top) == r {
-                        push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
+                        push_if_overlapping(boxes, i, j, min_iou, found);
                     }
                 }
             }
@@ -206,10 +228,10 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64) -> Vec
     }
     for (a, &i) in large.iter().enumerate() {
         for &j in gridded.iter().chain(&large[a + 1..]) {
-            push_if_overlapping(boxes, i, j, min_iou, &mut overlaps);
+            found.pairs_examined += 1;
+            push_if_overlapping(boxes, i, j, min_iou, found);
         }
     }
-    overlaps
 }
 
 // Unit tests are native only: proptest needs an OS random source that wasm32 lacks.

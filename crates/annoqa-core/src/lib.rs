@@ -20,10 +20,10 @@ pub mod text;
 pub mod tracking;
 pub mod transcript;
 
-pub use model::*;
 pub use check::spec::{check_gold, check_spec, SpecProblem};
 pub use check::validate;
 pub use finding::{has_errors, Finding, Severity};
+pub use model::*;
 pub use score::{score_gold, GoldReport, RegionVerdict, Verdict};
 
 // Unit tests are native only: proptest needs an OS random source that wasm32 lacks.

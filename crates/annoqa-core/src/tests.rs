@@ -1,13 +1,14 @@
 //! Unit tests of the core: serde round trips of every region kind, text offsets, validation and
 //! gold scoring of text tasks.
 
+mod engine;
 mod media;
 
 use expect_test::{expect, Expect};
 use serde_json::json;
 
-use crate::text::{scalar_from_utf16, scalar_len, slice, utf16_from_scalar};
 use crate::score::{OffsetUnit, Offsets};
+use crate::text::{scalar_from_utf16, scalar_len, slice, utf16_from_scalar};
 use crate::*;
 
 fn spec() -> TaskSpec {
@@ -359,7 +360,11 @@ fn check_score(text: &str, gold: &Gold, regions: &[Region], expect: Expect) {
     let report = score_gold(&spec(), &text_item(text), gold, regions);
     let mut lines = vec![format!("passed={} score={:.3}", report.passed, report.score)];
     if let Some(e) = &report.explanation {
-        lines.push(format!("explanation: {}{}", e.text, e.guideline.as_ref().map(|g| format!(" #{g}")).unwrap_or_default()));
+        lines.push(format!(
+            "explanation: {}{}",
+            e.text,
+            e.guideline.as_ref().map(|g| format!(" #{g}")).unwrap_or_default()
+        ));
     }
     for v in &report.verdicts {
         lines.push(format!(
@@ -461,7 +466,10 @@ fn gold_tolerance_override_tightens_the_control_default() {
     );
     // Spans: 2 matched, 1 boundary miss → F1 = 4 / (4 + 2); sentiment 1 → mean 5/6.
     assert!((report.score - 5.0 / 6.0).abs() < 1e-12, "score {}", report.score);
-    assert!(matches!(report.verdicts[2].verdict, Verdict::BoundaryOff { offsets: Some(Offsets { start: 0, end: 1, unit: OffsetUnit::Chars }), .. }));
+    assert!(matches!(
+        report.verdicts[2].verdict,
+        Verdict::BoundaryOff { offsets: Some(Offsets { start: 0, end: 1, unit: OffsetUnit::Chars }), .. }
+    ));
 }
 
 #[test]
@@ -472,7 +480,10 @@ fn overlap_tolerance_accepts_spans_with_enough_iou() {
         Tolerance { span_min_overlap: Some(0.6), span_boundary_chars: Some(0), ..Default::default() },
     );
     let report = score_gold(&spec(), &text_item(SENTENCE), &g, &[span("a", 0, 12, "PERSON")]);
-    assert!(matches!(report.verdicts[0].verdict, Verdict::Matched { offsets: Some(Offsets { start: -4, end: 0, unit: OffsetUnit::Chars }) }));
+    assert!(matches!(
+        report.verdicts[0].verdict,
+        Verdict::Matched { offsets: Some(Offsets { start: -4, end: 0, unit: OffsetUnit::Chars }) }
+    ));
     assert!(matches!(report.verdicts[3].verdict, Verdict::Missed), "no sentiment answer");
 }
 

@@ -229,8 +229,13 @@ pub fn segment_agreement(
             }
         });
         let labels = |x: &[Segment]| -> Vec<u32> { x.iter().map(|x| x.label).collect() };
-        let staged =
-            staged_match(&labels(a), &labels(b), candidates, |i, j, _| times_match(i, j), Objective::MaxPairsThenSimilarity);
+        let staged = staged_match(
+            &labels(a),
+            &labels(b),
+            candidates,
+            |i, j, _| times_match(i, j),
+            Objective::MaxPairsThenSimilarity,
+        );
         ItemMatch { matched: staged.matched(), similarity: 0.0 }
     };
     pairwise(items, annotators, match_item, false)

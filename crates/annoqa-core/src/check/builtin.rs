@@ -213,12 +213,8 @@ pub(super) fn check_pairwise(
 ) {
     if answers.len() > 1 {
         findings.push(
-            error(
-                "choice_repeated",
-                Some(control),
-                format!("`{}` takes exactly one preference", control.name),
-            )
-            .on(answers),
+            error("choice_repeated", Some(control), format!("`{}` takes exactly one preference", control.name))
+                .on(answers),
         );
     }
     if item.candidates.len() != 2 && !answers.is_empty() {
@@ -232,14 +228,12 @@ pub(super) fn check_pairwise(
         let RegionValue::Pairwise { choice, rationale } = &region.value else { continue };
         if *choice == PairChoice::Tie && !allow_tie {
             findings.push(
-                error("tie_not_allowed", Some(control), "pick A or B: a tie is not allowed here".into())
-                    .on(&[region]),
+                error("tie_not_allowed", Some(control), "pick A or B: a tie is not allowed here".into()).on(&[region]),
             );
         }
         if rationale_required && rationale.as_deref().is_none_or(|r| r.trim().is_empty()) {
             findings.push(
-                error("rationale_required", Some(control), "say why you prefer this answer".into())
-                    .on(&[region]),
+                error("rationale_required", Some(control), "say why you prefer this answer".into()).on(&[region]),
             );
         }
     }
@@ -282,8 +276,7 @@ pub(super) fn check_choice(control: &Control, multiple: bool, answers: &[&Region
         );
     } else if !multiple && chosen > 1 {
         findings.push(
-            error("single_choice", Some(control), format!("pick only one label for `{}`", control.name))
-                .on(answers),
+            error("single_choice", Some(control), format!("pick only one label for `{}`", control.name)).on(answers),
         );
     }
 }
@@ -295,7 +288,13 @@ struct Span<'a> {
     label: &'a str,
 }
 
-pub(super) fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, answers: &[&Region], findings: &mut Vec<Finding>) {
+pub(super) fn check_spans(
+    control: &Control,
+    overlap: SpanOverlap,
+    item: &Item,
+    answers: &[&Region],
+    findings: &mut Vec<Finding>,
+) {
     let Media::Text { text } = &item.media else {
         if !answers.is_empty() {
             findings.push(
@@ -322,15 +321,13 @@ pub(super) fn check_spans(control: &Control, overlap: SpanOverlap, item: &Item, 
             continue;
         }
         if start == end {
-            findings
-                .push(error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
+            findings.push(error("span_empty", Some(control), format!("span at {start} is empty")).on(&[region]));
             continue;
         }
         let covered = text::slice(text, start, end).unwrap_or_default();
         if covered.chars().all(is_edge_space) {
             findings.push(
-                error("span_empty", Some(control), format!("span {start}–{end} covers only white space"))
-                    .on(&[region]),
+                error("span_empty", Some(control), format!("span {start}–{end} covers only white space")).on(&[region]),
             );
             continue;
         }

@@ -6,7 +6,7 @@
 //! checks ([`builtin`]) and then the spec's declarative rules ([`rules`]).
 
 mod builtin;
-mod near;
+pub(crate) mod near;
 mod rules;
 pub mod spec;
 

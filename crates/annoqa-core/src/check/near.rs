@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::region_box;
 use crate::geometry::polygon_iou;
-use crate::intervals::box_overlaps;
+use crate::intervals::box_overlap_search;
 use crate::rule::OverlapScope;
 use crate::{BoxGeometry, Region, RegionValue};
 
@@ -39,7 +39,7 @@ pub(super) fn cached_near_pairs<'c, 'a>(
     let at = match cache.iter().position(|(c, s, _)| c == control && *s == scope) {
         Some(at) => at,
         None => {
-            cache.push((control.to_string(), scope, near_pairs(regions, scope)));
+            cache.push((control.to_string(), scope, near_pairs(regions, scope).0));
             cache.len() - 1
         }
     };
@@ -49,8 +49,8 @@ pub(super) fn cached_near_pairs<'c, 'a>(
 /// Every pair of regions (within a label, or across labels for `OverlapScope::Any`) that
 /// overlaps at all — boxes and polygons by IoU, segments and spans by range IoU — or that are
 /// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
-/// costs all pairs.
-fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'a>> {
+/// costs all pairs. Also returns how many candidate pairs the searches examined.
+fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> (Vec<NearPair<'a>>, usize) {
     // Labels become small integers so the sweeps compare groups without touching strings. A
     // spec has a handful of labels, so a linear search beats hashing (in Wasm especially).
     let mut names: Vec<&str> = Vec::new();
@@ -75,7 +75,9 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'
             keyed.push((group(r), b));
         }
     }
-    for pair in box_overlaps(&keyed, f64::MIN_POSITIVE) {
+    let search = box_overlap_search(&keyed, f64::MIN_POSITIVE);
+    let mut examined = search.pairs_examined;
+    for pair in search.overlaps {
         let (a, b) = (shaped_regions[pair.first], shaped_regions[pair.second]);
         let iou = match (&a.value, &b.value) {
             (RegionValue::Polygon { points: p, .. }, RegionValue::Polygon { points: q, .. }) => polygon_iou(p, q),
@@ -101,7 +103,10 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'
     }
     if !ranged.is_empty() {
         let keyed: Vec<(u32, f64, f64)> = ranged.iter().map(|(g, s, e, _)| (*g, *s, *e)).collect();
-        for (i, j) in all_interval_pairs(&keyed) {
+        let pairs = all_interval_pairs(&keyed);
+        // Every step of the sweep yields a pair, so the pairs are what it examined.
+        examined += pairs.len();
+        for (i, j) in pairs {
             let (a, b) = (&ranged[i], &ranged[j]);
             let inter = a.2.min(b.2) - a.1.max(b.1);
             let union = a.2.max(b.2) - a.1.min(b.1);
@@ -119,7 +124,14 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> Vec<NearPair<'
             }
         }
     }
-    out
+    (out, examined)
+}
+
+/// How many candidate pairs the overlap search examines for `regions`: tests hold it to about
+/// the overlapping pairs.
+#[cfg(test)]
+pub(crate) fn near_pairs_examined(regions: &[&Region], scope: OverlapScope) -> usize {
+    near_pairs(regions, scope).1
 }
 
 /// Every overlapping pair among half-open ranges within a group: sort by start, then walk

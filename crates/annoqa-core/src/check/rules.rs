@@ -79,7 +79,13 @@ pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
     }
 }
 
-fn count(control: &str, label: &Option<String>, min: Option<usize>, max: Option<usize>, matching: &[&Region]) -> Vec<Raw> {
+fn count(
+    control: &str,
+    label: &Option<String>,
+    min: Option<usize>,
+    max: Option<usize>,
+    matching: &[&Region],
+) -> Vec<Raw> {
     let what = label.as_deref().map_or_else(|| format!("`{control}` regions"), |l| format!("{l} regions"));
     let mut out = Vec::new();
     if let Some(min) = min.filter(|m| matching.len() < *m) {
@@ -169,7 +175,11 @@ fn min_size(min_width: Option<f64>, min_height: Option<f64>, min_area: Option<f6
     out
 }
 
-fn near_findings<'p, 'a: 'p>(pairs: impl Iterator<Item = &'p NearPair<'a>>, code: &'static str, verb: &str) -> Vec<Raw> {
+fn near_findings<'p, 'a: 'p>(
+    pairs: impl Iterator<Item = &'p NearPair<'a>>,
+    code: &'static str,
+    verb: &str,
+) -> Vec<Raw> {
     pairs
         .map(|p| raw(code, format!("regions `{}` and `{}` {verb} ({})", p.a.id, p.b.id, p.describe()), &[p.a, p.b]))
         .collect()

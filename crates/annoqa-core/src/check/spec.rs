@@ -133,7 +133,8 @@ fn check_labels(problems: &mut Problems, at: &str, control: &Control, hotkeys: &
     for (l, label) in control.labels.iter().enumerate() {
         let here = format!("{at}.labels[{l}]");
         if !values.insert(label.value.as_str()) {
-            problems.push(format!("{here}.value"), format!("label `{}` appears twice in `{}`", label.value, control.name));
+            problems
+                .push(format!("{here}.value"), format!("label `{}` appears twice in `{}`", label.value, control.name));
         }
         problems.fraction(format!("{here}.min_iou"), label.min_iou, true);
         if let Some(kappa) = label.kappa.filter(|k| !(k.is_finite() && *k > 0.0)) {
@@ -183,7 +184,8 @@ fn check_rule(problems: &mut Problems, at: &str, spec: &TaskSpec, rule: &Rule) {
     let mut control_named = |field: &str, control: &str| -> Option<&Control> {
         let found = spec.control(control);
         if found.is_none() {
-            problems.push(format!("{at}.{field}"), format!("{name} rule names control `{control}`, which does not exist"));
+            problems
+                .push(format!("{at}.{field}"), format!("{name} rule names control `{control}`, which does not exist"));
         }
         found
     };
@@ -199,16 +201,27 @@ fn check_rule(problems: &mut Problems, at: &str, spec: &TaskSpec, rule: &Rule) {
         if let Some(kinds) = rule_kinds(&rule.check).filter(|k| !k.contains(&control.kind.name())) {
             problems.push(
                 format!("{at}.{field}"),
-                format!("a {name} rule applies to {} controls, not to `{}` ({})", kinds.join(", "), control.name, control.kind.name()),
+                format!(
+                    "a {name} rule applies to {} controls, not to `{}` ({})",
+                    kinds.join(", "),
+                    control.name,
+                    control.kind.name()
+                ),
             );
         }
         if let Some(label) = rule.check.label().filter(|l| control.label(l).is_none()) {
-            problems.push(format!("{at}.label"), format!("{name} rule names label `{label}`, which `{}` does not have", control.name));
+            problems.push(
+                format!("{at}.label"),
+                format!("{name} rule names label `{label}`, which `{}` does not have", control.name),
+            );
         }
     }
     if let Some((control, label)) = when {
         if control.label(label).is_none() {
-            problems.push(format!("{at}.when_label"), format!("conditional rule names label `{label}`, which `{}` does not have", control.name));
+            problems.push(
+                format!("{at}.when_label"),
+                format!("conditional rule names label `{label}`, which `{}` does not have", control.name),
+            );
         }
     }
     check_rule_values(problems, at, &rule.check);

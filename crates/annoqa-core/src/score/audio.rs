@@ -105,7 +105,9 @@ pub(crate) fn score_audio(
     );
     let mut outcome = emit(&sides, &staged, &AudioWords { collar_ms: events_tolerance.t_collar * 1000.0 });
     let true_positives = staged.matched();
-    outcome.metrics.insert("event_f1".into(), f1(true_positives, sides.gold.len() + sides.mine.len() - 2 * true_positives));
+    outcome
+        .metrics
+        .insert("event_f1".into(), f1(true_positives, sides.gold.len() + sides.mine.len() - 2 * true_positives));
     if matches!(control.kind, ControlKind::AudioSegments { transcript: true }) {
         score_transcripts(&sides, &staged.pairs, tolerance, &mut outcome, true_positives);
     }

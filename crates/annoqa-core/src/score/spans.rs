@@ -94,7 +94,10 @@ impl Wording for SpanWords<'_> {
 
     fn missed(&self, sides: &Sides<'_>, gold: usize) -> Said {
         let g = &sides.gold[gold];
-        Said { message: format!("missed {} {}", g.label, self.place(sides, gold)), hint: Some(format!("a {} is missing", g.label)) }
+        Said {
+            message: format!("missed {} {}", g.label, self.place(sides, gold)),
+            hint: Some(format!("a {} is missing", g.label)),
+        }
     }
 
     fn extra(&self, sides: &Sides<'_>, mine: usize) -> Said {
