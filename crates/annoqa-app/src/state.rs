@@ -90,7 +90,6 @@ pub enum GoldSource {
 pub struct GoldView {
     pub report: GoldReport,
     pub answer: Vec<Region>,
-    pub explanation: String,
     pub guideline: Option<String>,
     pub source: GoldSource,
 }
@@ -101,7 +100,6 @@ impl GoldView {
         GoldView {
             report: score_gold(spec, item, gold, regions),
             answer: gold.answer.clone(),
-            explanation: gold.explanation.clone(),
             guideline: gold.guideline.clone(),
             source: GoldSource::Local,
         }
@@ -111,7 +109,6 @@ impl GoldView {
         GoldView {
             report: reveal.report,
             answer: reveal.answer,
-            explanation: reveal.explanation,
             guideline: reveal.guideline,
             source: GoldSource::Server,
         }

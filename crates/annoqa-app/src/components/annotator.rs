@@ -210,7 +210,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     // With a `token_boundaries` rule, a selection snaps to whole words before it becomes a span.
     let snap = {
         let snapping = loaded.as_ref().is_some_and(|p| {
-            p.spec.rules.iter().any(|r| matches!(r.check, annoqa_core::rules::Check::TokenBoundaries { .. }))
+            p.spec.rules.iter().any(|r| matches!(r.check, annoqa_core::rule::Check::TokenBoundaries { .. }))
         });
         let text = state.session().and_then(|s| match &s.assigned.item.media {
             annoqa_core::Media::Text { text } => Some(text.clone()),

@@ -89,8 +89,6 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
     let theirs = marks_by_verdict(&props.spec, &gold.answer, &report.verdicts, |v| v.gold_region.as_deref());
     let has_spans = !yours.is_empty() || !theirs.is_empty();
 
-    // `score_gold` puts the explanation first among the feedback; it is shown on its own.
-    let feedback = report.feedback.iter().filter(|f| f.message != gold.explanation);
     let choice_verdicts = report
         .verdicts
         .iter()
@@ -115,17 +113,17 @@ pub fn GoldReportView(props: &GoldReportProps) -> Html {
                     <span class="gold-source">{ "instant check: saving…" }</span>
                 }
             </header>
-            if !gold.explanation.is_empty() {
+            if let Some(explanation) = &report.explanation {
                 <p class="explanation">
-                    { gold.explanation.clone() }
-                    if let Some(anchor) = &gold.guideline {
+                    { explanation.text.clone() }
+                    if let Some(anchor) = &explanation.guideline {
                         { " " }{ guideline_link(anchor, &props.on_guideline, "see guideline") }
                     }
                 </p>
             }
-            if report.feedback.iter().any(|f| f.message != gold.explanation) {
+            if !report.feedback.is_empty() {
                 <ul class="feedback">
-                    { for feedback.map(|f| html! {
+                    { for report.feedback.iter().map(|f| html! {
                         <li>
                             { f.message.clone() }
                             if let Some(anchor) = &f.guideline {
