@@ -139,10 +139,56 @@ fn bad_input_exits_2_naming_file_and_line() {
     .unwrap();
     let (code, text) = run(&["validate", "--spec", spec.to_str().unwrap(), no_item.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(text.contains("rule 1 names control `ghost`, which does not exist"), "{text}");
+    assert!(text.contains("rules[0].control: count rule names control `ghost`, which does not exist"), "{text}");
 
     let (code, text) =
         run(&["score", "--spec", "static/demo/news-entities", "--gold", "nope.jsonl", no_item.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(text.contains("cannot read nope.jsonl"), "{text}");
+}
+
+#[test]
+fn overlapping_spans_pair_optimally() {
+    let args = [
+        "score",
+        "--spec",
+        "docs/examples/spans/spec.json",
+        "--gold",
+        "docs/examples/spans/gold.jsonl",
+        "docs/examples/spans/annotations.jsonl",
+    ];
+    let (code, scored) = run(&args);
+    assert_eq!(code, 0, "{scored}");
+    let documented = std::fs::read_to_string(repo().join("docs/formats.md")).unwrap();
+    assert!(documented.contains(scored.trim_end()), "docs/formats.md does not show:\n{scored}");
+    let mut json_args = args.to_vec();
+    json_args.insert(1, "--json");
+    let (_, text) = run(&json_args);
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let result = &report["results"][0]["report"];
+    let matched = result["verdicts"].as_array().unwrap().iter().filter(|v| v["verdict"] == "matched").count();
+    assert_eq!((matched, result["score"].as_f64()), (2, Some(1.0)));
+}
+
+/// The message `annoqa validate` prints for a spec with an invalid transcript pattern; the
+/// server's import and demo loader print the same (annoqa-server's tests).
+#[test]
+fn a_spec_with_an_invalid_pattern_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"media": "audio", "controls": [{"name": "speech", "type": "audio_segments", "transcript": true,
+            "labels": [{"value": "speech"}]}],
+            "rules": [{"rule": "transcript", "control": "speech", "pattern": "[a-z"}]}"#,
+    )
+    .unwrap();
+    let annotations = dir.path().join("a.jsonl");
+    std::fs::write(&annotations, "").unwrap();
+    let (code, text) = run(&["validate", "--spec", spec.to_str().unwrap(), annotations.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        text.contains("invalid spec: rules[0].pattern: transcript rule: `[a-z` is not a valid regular expression"),
+        "{text}"
+    );
 }
