@@ -73,6 +73,32 @@ both_backends! {
         assert_eq!(s.store.project_count().await.unwrap(), before);
     }
 
+    async fn a_spec_with_an_invalid_pattern_is_refused_by_import_and_demo_loader_alike(s) {
+        // The same words as `annoqa validate` (annoqa-cli's tests): one spec check in core.
+        const MESSAGE: &str =
+            "invalid spec: rules[0].pattern: transcript rule: `[a-z` is not a valid regular expression";
+        let spec = serde_json::json!({
+            "media": "audio",
+            "controls": [{"name": "speech", "type": "audio_segments", "transcript": true, "labels": [{"value": "speech"}]}],
+            "rules": [{"rule": "transcript", "control": "speech", "pattern": "[a-z"}]
+        });
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let before = s.store.project_count().await.unwrap();
+        let answer = admin.post(api::PROJECTS, &serde_json::json!({"id": "talk", "title": "Talk", "spec": spec})).await;
+        answer.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(answer.error().contains(MESSAGE), "{}", answer.body);
+
+        let folder = s.dir.path().join("patterns/talk");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("guidelines.md"), "# Talk\n").unwrap();
+        std::fs::write(folder.join("items.jsonl"), "").unwrap();
+        let project = serde_json::json!({"id": "talk", "title": "Talk", "spec": spec});
+        std::fs::write(folder.join("project.json"), project.to_string()).unwrap();
+        let error = load_demo_projects(&s.store, &s.dir.path().join("patterns"), 0).await.unwrap_err();
+        assert!(format!("{error:#}").contains(MESSAGE), "{error:#}");
+        assert_eq!(s.store.project_count().await.unwrap(), before);
+    }
+
     async fn password_hashes_are_argon2id_and_tokens_are_stored_hashed(s) {
         let ana = s.annotator("ana").await;
         let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'ana'")
