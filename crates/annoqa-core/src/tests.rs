@@ -2,6 +2,7 @@
 //! gold scoring of text tasks.
 
 mod engine;
+mod layering;
 mod media;
 
 use expect_test::{expect, Expect};

@@ -3,9 +3,11 @@
 //!
 //! [`validate`] runs in the browser on every edit and on the server for every submit. It never
 //! panics and never fails: whatever the input, it returns a list of [`Finding`]s — the built-in
-//! checks ([`builtin`]) and then the spec's declarative rules ([`rules`]).
+//! checks ([`builtin`] for whole-item answers and text, [`media`] for geometry and time) and
+//! then the spec's declarative rules ([`rules`]).
 
 mod builtin;
+mod media;
 pub(crate) mod near;
 mod rules;
 pub mod spec;
@@ -58,7 +60,7 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
             ControlKind::Pairwise { allow_tie, rationale_required } => {
                 builtin::check_pairwise(control, *allow_tie, *rationale_required, item, &answers, &mut findings)
             }
-            _ => builtin::check_media_regions(control, item, &answers, &mut findings),
+            _ => media::check_media_regions(control, item, &answers, &mut findings),
         }
     }
     rules::apply_rules(spec, item, regions, &mut findings);
