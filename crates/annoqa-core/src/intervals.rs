@@ -83,30 +83,49 @@ pub struct BoxOverlapSearch {
     pub overlaps: Vec<BoxOverlap>,
     /// How many pairs of boxes the search looked at (all pairs would be n·(n−1)/2).
     pub pairs_examined: usize,
+    /// False when the search stopped at its budget of examined pairs: `overlaps` is then a
+    /// part of the answer.
+    pub complete: bool,
 }
 
 /// [`box_overlaps`] with the number of pairs it examined, so tests can hold the search to
 /// "about the overlapping pairs, never all pairs".
 pub fn box_overlap_search<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> BoxOverlapSearch {
+    box_overlap_search_within(boxes, min_iou, usize::MAX)
+}
+
+/// [`box_overlap_search`] that stops after examining `budget` pairs. Many boxes piled on one
+/// spot overlap pairwise (n² pairs), so validation of hostile input needs a bound.
+pub fn box_overlap_search_within<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64, budget: usize) -> BoxOverlapSearch {
     let valid: Vec<usize> = (0..boxes.len())
         .filter(|&i| {
             let b = &boxes[i].1;
             crate::geometry::box_area(b) > 0.0 && (b.x + b.width).is_finite() && (b.y + b.height).is_finite()
         })
         .collect();
-    let mut found = Found { overlaps: Vec::new(), pairs_examined: 0 };
+    let mut found = Found { overlaps: Vec::new(), pairs_examined: 0, budget };
     if valid.len() <= GRID_MIN_BOXES {
         sweep(boxes, &valid, min_iou, &mut found)
     } else {
         grid(boxes, &valid, min_iou, &mut found)
     }
     found.overlaps.sort_unstable_by_key(|o| (o.first, o.second));
-    BoxOverlapSearch { overlaps: found.overlaps, pairs_examined: found.pairs_examined }
+    let complete = found.pairs_examined <= budget;
+    BoxOverlapSearch { overlaps: found.overlaps, pairs_examined: found.pairs_examined.min(budget), complete }
 }
 
 struct Found {
     overlaps: Vec<BoxOverlap>,
     pairs_examined: usize,
+    budget: usize,
+}
+
+impl Found {
+    /// Counts one examined pair; false once the budget is spent (the pair is not examined).
+    fn examine(&mut self) -> bool {
+        self.pairs_examined += 1;
+        self.pairs_examined <= self.budget
+    }
 }
 
 /// Below this many boxes the sweep is faster than building a grid.
@@ -135,7 +154,9 @@ fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found
             if bj.x >= bi.x + bi.width {
                 break;
             }
-            found.pairs_examined += 1;
+            if !found.examine() {
+                return;
+            }
             if bj.y < bi.y + bi.height && bi.y < bj.y + bj.height {
                 push_if_overlapping(boxes, i, j, min_iou, found);
             }
@@ -213,7 +234,9 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
             for (a, &i) in here.iter().enumerate() {
                 let bi = &boxes[i].1;
                 for &j in &here[a + 1..] {
-                    found.pairs_examined += 1;
+                    if !found.examine() {
+                        return;
+                    }
                     let bj = &boxes[j].1;
                     let (left, top) = (bi.x.max(bj.x), bi.y.max(bj.y));
                     let overlapping =
@@ -228,7 +251,9 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
     }
     for (a, &i) in large.iter().enumerate() {
         for &j in gridded.iter().chain(&large[a + 1..]) {
-            found.pairs_examined += 1;
+            if !found.examine() {
+                return;
+            }
             push_if_overlapping(boxes, i, j, min_iou, found);
         }
     }

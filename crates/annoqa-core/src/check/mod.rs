@@ -9,7 +9,7 @@
 mod builtin;
 mod media;
 pub(crate) mod near;
-mod rules;
+pub mod rules;
 pub mod spec;
 
 use crate::finding::{Finding, Severity};
@@ -64,7 +64,28 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
         }
     }
     rules::apply_rules(spec, item, regions, &mut findings);
+    cap_findings(&mut findings);
     findings
+}
+
+/// At most this many findings come out of one validation; one more finding counts the rest
+/// (a response, and the browser's list, stay bounded whatever the annotation holds).
+pub const MAX_FINDINGS: usize = 2_000;
+
+fn cap_findings(findings: &mut Vec<Finding>) {
+    if findings.len() <= MAX_FINDINGS {
+        return;
+    }
+    let dropped = findings.split_off(MAX_FINDINGS);
+    let severity = dropped.iter().map(|f| f.severity).min().unwrap_or(Severity::Warning);
+    findings.push(Finding {
+        severity,
+        code: "findings_capped".into(),
+        message: format!("{} more findings are not listed", rules::grouped(dropped.len())),
+        control: None,
+        regions: Vec::new(),
+        guideline: None,
+    });
 }
 
 /// Per region: its id unique, its control known, its value of the control's kind, its labels

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::region_box;
 use crate::geometry::polygon_iou;
-use crate::intervals::box_overlap_search;
+use crate::intervals::box_overlap_search_within;
 use crate::rule::OverlapScope;
 use crate::{BoxGeometry, Region, RegionValue};
 
@@ -30,16 +30,31 @@ impl NearPair<'_> {
     }
 }
 
+/// The near pairs of one control, and whether the search saw every pair.
+pub(super) struct NearPairs<'a> {
+    pub pairs: Vec<NearPair<'a>>,
+    /// False when the search stopped at [`near_pair_budget`]: then `pairs` is a part.
+    pub complete: bool,
+}
+
+/// How many candidate pairs the searches of one control may examine: generous for real
+/// annotations (a few overlaps per region), linear in the input for hostile ones (thousands of
+/// regions piled on one spot overlap pairwise).
+pub(super) fn near_pair_budget(regions: usize) -> usize {
+    20 * regions + 10_000
+}
+
 pub(super) fn cached_near_pairs<'c, 'a>(
-    cache: &'c mut Vec<(String, OverlapScope, Vec<NearPair<'a>>)>,
+    cache: &'c mut Vec<(String, OverlapScope, NearPairs<'a>)>,
     control: &str,
     scope: OverlapScope,
     regions: &[&'a Region],
-) -> &'c [NearPair<'a>] {
+) -> &'c NearPairs<'a> {
     let at = match cache.iter().position(|(c, s, _)| c == control && *s == scope) {
         Some(at) => at,
         None => {
-            cache.push((control.to_string(), scope, near_pairs(regions, scope).0));
+            let (pairs, _, complete) = near_pairs(regions, scope, near_pair_budget(regions.len()));
+            cache.push((control.to_string(), scope, NearPairs { pairs, complete }));
             cache.len() - 1
         }
     };
@@ -49,8 +64,9 @@ pub(super) fn cached_near_pairs<'c, 'a>(
 /// Every pair of regions (within a label, or across labels for `OverlapScope::Any`) that
 /// overlaps at all — boxes and polygons by IoU, segments and spans by range IoU — or that are
 /// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
-/// costs all pairs. Also returns how many candidate pairs the searches examined.
-fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> (Vec<NearPair<'a>>, usize) {
+/// costs all pairs. Also returns how many candidate pairs the searches examined and whether
+/// they finished within `budget` examined pairs.
+fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope, budget: usize) -> (Vec<NearPair<'a>>, usize, bool) {
     // Labels become small integers so the sweeps compare groups without touching strings. A
     // spec has a handful of labels, so a linear search beats hashing (in Wasm especially).
     let mut names: Vec<&str> = Vec::new();
@@ -75,8 +91,9 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> (Vec<NearPair<
             keyed.push((group(r), b));
         }
     }
-    let search = box_overlap_search(&keyed, f64::MIN_POSITIVE);
+    let search = box_overlap_search_within(&keyed, f64::MIN_POSITIVE, budget);
     let mut examined = search.pairs_examined;
+    let mut complete = search.complete;
     for pair in search.overlaps {
         let (a, b) = (shaped_regions[pair.first], shaped_regions[pair.second]);
         let iou = match (&a.value, &b.value) {
@@ -103,9 +120,10 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> (Vec<NearPair<
     }
     if !ranged.is_empty() {
         let keyed: Vec<(u32, f64, f64)> = ranged.iter().map(|(g, s, e, _)| (*g, *s, *e)).collect();
-        let pairs = all_interval_pairs(&keyed);
+        let (pairs, finished) = all_interval_pairs(&keyed, budget.saturating_sub(examined));
         // Every step of the sweep yields a pair, so the pairs are what it examined.
         examined += pairs.len();
+        complete &= finished;
         for (i, j) in pairs {
             let (a, b) = (&ranged[i], &ranged[j]);
             let inter = a.2.min(b.2) - a.1.max(b.1);
@@ -124,19 +142,20 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope) -> (Vec<NearPair<
             }
         }
     }
-    (out, examined)
+    (out, examined, complete)
 }
 
 /// How many candidate pairs the overlap search examines for `regions`: tests hold it to about
 /// the overlapping pairs.
 #[cfg(test)]
 pub(crate) fn near_pairs_examined(regions: &[&Region], scope: OverlapScope) -> usize {
-    near_pairs(regions, scope).1
+    near_pairs(regions, scope, usize::MAX).1
 }
 
 /// Every overlapping pair among half-open ranges within a group: sort by start, then walk
-/// forward from each range only while the next ones start before it ends (O(n log n + pairs)).
-fn all_interval_pairs(ranges: &[(u32, f64, f64)]) -> Vec<(usize, usize)> {
+/// forward from each range only while the next ones start before it ends (O(n log n + pairs)),
+/// stopping after `budget` pairs; the flag says whether it finished.
+fn all_interval_pairs(ranges: &[(u32, f64, f64)], budget: usize) -> (Vec<(usize, usize)>, bool) {
     let mut order: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 < ranges[i].2).collect();
     order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(ranges[a].1.total_cmp(&ranges[b].1)));
     let mut pairs = Vec::new();
@@ -145,8 +164,11 @@ fn all_interval_pairs(ranges: &[(u32, f64, f64)]) -> Vec<(usize, usize)> {
             if ranges[j].0 != ranges[i].0 || ranges[j].1 >= ranges[i].2 {
                 break;
             }
+            if pairs.len() == budget {
+                return (pairs, false);
+            }
             pairs.push((i.min(j), i.max(j)));
         }
     }
-    pairs
+    (pairs, true)
 }

@@ -2,7 +2,9 @@
 //! returning raw findings that [`apply_rules`] stamps with the rule's severity, message and
 //! guideline. Overlap and duplicate rules on one control share one sweep ([`super::near`]).
 
-use super::near::{cached_near_pairs, NearPair};
+use std::collections::HashMap;
+
+use super::near::{cached_near_pairs, NearPair, NearPairs};
 use super::region_box;
 use crate::finding::Finding;
 use crate::geometry::box_area;
@@ -20,7 +22,13 @@ fn raw(code: &'static str, message: String, regions: &[&Region]) -> Raw {
     Raw { code, message, regions: regions.iter().map(|r| r.id.clone()).collect() }
 }
 
-type NearCache<'a> = Vec<(String, OverlapScope, Vec<NearPair<'a>>)>;
+type NearCache<'a> = Vec<(String, OverlapScope, NearPairs<'a>)>;
+
+/// At most this many findings of one rule are listed; one more finding counts the rest.
+pub const MAX_FINDINGS_PER_RULE: usize = 500;
+
+/// How many partners an aggregated overlap or duplicate finding names.
+const LISTED_PARTNERS: usize = 5;
 
 /// Findings of every declarative rule of `spec`.
 pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], findings: &mut Vec<Finding>) {
@@ -47,13 +55,14 @@ pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                 min_size(*min_width, *min_height, *min_area, &with_label(control, label))
             }
             Check::NoDuplicates { control, min_iou } => {
-                let pairs = cached_near_pairs(&mut near_cache, control, OverlapScope::SameLabel, &of(control));
-                near_findings(pairs.iter().filter(|p| p.iou >= *min_iou || p.identical), "duplicate", "are duplicates")
+                let near = cached_near_pairs(&mut near_cache, control, OverlapScope::SameLabel, &of(control));
+                let pairs = near.pairs.iter().filter(|p| p.iou >= *min_iou || p.identical);
+                near_findings(pairs, near.complete, &NearWords::DUPLICATE)
             }
             Check::NoOverlap { control, scope, max_iou } => {
                 let threshold = if *max_iou > 0.0 { *max_iou } else { f64::MIN_POSITIVE };
-                let pairs = cached_near_pairs(&mut near_cache, control, *scope, &of(control));
-                near_findings(pairs.iter().filter(|p| p.iou >= threshold), "overlap", "overlap")
+                let near = cached_near_pairs(&mut near_cache, control, *scope, &of(control));
+                near_findings(near.pairs.iter().filter(|p| p.iou >= threshold), near.complete, &NearWords::OVERLAP)
             }
             Check::TokenBoundaries { control } => match &item.media {
                 Media::Text { text } => token_boundaries(text, &of(control)),
@@ -67,6 +76,7 @@ pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             }
             Check::TrackContinuity { control, max_gap_frames } => track_continuity(*max_gap_frames, &of(control)),
         };
+        let out = capped(out, rule.check.name());
         let control = spec.control(rule.check.control());
         findings.extend(out.into_iter().map(|r| Finding {
             severity: rule.severity,
@@ -175,14 +185,109 @@ fn min_size(min_width: Option<f64>, min_height: Option<f64>, min_area: Option<f6
     out
 }
 
+/// The first [`MAX_FINDINGS_PER_RULE`] findings, and one that counts the rest.
+fn capped(mut out: Vec<Raw>, rule: &str) -> Vec<Raw> {
+    if out.len() > MAX_FINDINGS_PER_RULE {
+        let more = out.len() - MAX_FINDINGS_PER_RULE;
+        out.truncate(MAX_FINDINGS_PER_RULE);
+        out.push(raw(
+            "findings_capped",
+            format!("{} more findings of the {rule} rule are not listed", grouped(more)),
+            &[],
+        ));
+    }
+    out
+}
+
+/// 4999 → "4,999".
+pub(crate) fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The words of an overlap-like rule.
+struct NearWords {
+    code: &'static str,
+    /// "regions `a` and `b` overlap"
+    pair: &'static str,
+    /// "region `a` overlaps 3 other regions"
+    many: &'static str,
+}
+
+impl NearWords {
+    const OVERLAP: NearWords = NearWords { code: "overlap", pair: "overlap", many: "overlaps" };
+    const DUPLICATE: NearWords = NearWords { code: "duplicate", pair: "are duplicates", many: "duplicates" };
+}
+
+/// One finding per region involved, so hostile input (thousands of regions on one spot, each
+/// overlapping every other) costs findings linear in the regions: a region with one partner is
+/// reported as a pair (once when the partner has no other), a region with several says how
+/// many and lists a few. A search stopped at its budget says so.
 fn near_findings<'p, 'a: 'p>(
     pairs: impl Iterator<Item = &'p NearPair<'a>>,
-    code: &'static str,
-    verb: &str,
+    complete: bool,
+    words: &NearWords,
 ) -> Vec<Raw> {
-    pairs
-        .map(|p| raw(code, format!("regions `{}` and `{}` {verb} ({})", p.a.id, p.b.id, p.describe()), &[p.a, p.b]))
-        .collect()
+    // Partners per region (the first few with how they meet, then only counted), regions in
+    // the order they first appear. Regions are told apart by address: ids may repeat.
+    let mut order: Vec<&Region> = Vec::new();
+    let mut partners: Vec<(Vec<(&Region, String)>, usize)> = Vec::new();
+    let mut index: HashMap<*const Region, usize> = HashMap::new();
+    for p in pairs {
+        for (me, other) in [(p.a, p.b), (p.b, p.a)] {
+            let at = *index.entry(me as *const Region).or_insert_with(|| {
+                order.push(me);
+                partners.push((Vec::new(), 0));
+                order.len() - 1
+            });
+            let (listed, count) = &mut partners[at];
+            if listed.len() < LISTED_PARTNERS {
+                listed.push((other, p.describe()));
+            }
+            *count += 1;
+        }
+    }
+    let mut out = Vec::new();
+    // First, so that the rule's cap never hides it.
+    if !complete {
+        out.push(raw(
+            "search_stopped",
+            "so many regions overlap that only part of them were compared: remove stacked regions first".into(),
+            &[],
+        ));
+    }
+    for (at, region) in order.iter().enumerate() {
+        let (listed, count) = &partners[at];
+        if *count == 1 {
+            let (other, how) = &listed[0];
+            let other_at = index[&(*other as *const Region)];
+            // A lone pair is reported once, by whichever of the two comes first.
+            if partners[other_at].1 == 1 && other_at < at {
+                continue;
+            }
+            let message = format!("regions `{}` and `{}` {} ({how})", region.id, other.id, words.pair);
+            out.push(raw(words.code, message, &[region, other]));
+            continue;
+        }
+        let names: Vec<String> = listed.iter().map(|(o, how)| format!("`{}` ({how})", o.id)).collect();
+        let rest = count - listed.len();
+        let more = if rest > 0 { format!(" and {} more", grouped(rest)) } else { String::new() };
+        let mut involved: Vec<&Region> = vec![region];
+        involved.extend(listed.iter().map(|(o, _)| *o));
+        // A stopped search found a part of the overlaps: the count is a lower bound.
+        let how_many = if complete { grouped(*count) } else { format!("at least {}", grouped(*count)) };
+        let message =
+            format!("region `{}` {} {how_many} other regions: {}{more}", region.id, words.many, names.join(", "));
+        out.push(raw(words.code, message, &involved));
+    }
+    out
 }
 
 fn edge_name(start: bool, end: bool) -> &'static str {

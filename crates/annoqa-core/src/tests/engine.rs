@@ -668,3 +668,101 @@ fn overlapping_boxes_cost_their_overlapping_pairs() {
     let examined = near_pairs_examined(&refs, OverlapScope::SameLabel);
     assert!((1_000..=8_000).contains(&examined), "{examined} pairs examined");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile annotations: findings stay linear in the input.
+
+fn stacked_spec() -> TaskSpec {
+    serde_json::from_value(json!({
+        "media": "image",
+        "controls": [
+            {"name": "boxes", "type": "b_box", "labels": [{"value": "car"}]},
+            {"name": "speech", "type": "audio_segments", "labels": [{"value": "speech"}]}
+        ],
+        "rules": [
+            {"rule": "no_overlap", "control": "boxes"},
+            {"rule": "no_duplicates", "control": "boxes"},
+            {"rule": "no_overlap", "control": "speech"}
+        ]
+    }))
+    .unwrap()
+}
+
+#[test]
+fn thousands_of_stacked_regions_give_bounded_findings() {
+    // 5,000 identical boxes, then 5,000 identical segments: 12.5 million overlapping pairs each.
+    let boxes: Vec<Region> = (0..5_000)
+        .map(|i| {
+            region(
+                &format!("b{i}"),
+                "boxes",
+                json!({"type": "b_box", "x": 10, "y": 10, "width": 20, "height": 20, "label": "car"}),
+            )
+        })
+        .collect();
+    let image = Item {
+        id: "i".into(),
+        media: Media::Image { src: "i.png".into(), width: 100, height: 100 },
+        candidates: vec![],
+    };
+    let segments: Vec<Region> = (0..5_000)
+        .map(|i| {
+            region(
+                &format!("s{i}"),
+                "speech",
+                json!({"type": "audio_segment", "start": 1.0, "end": 2.0, "label": "speech"}),
+            )
+        })
+        .collect();
+    let audio = Item {
+        id: "a".into(),
+        media: Media::Audio { src: "a.wav".into(), duration: 9.0, sample_rate: None, channels: None },
+        candidates: vec![],
+    };
+    for (item, regions, rules) in [(&image, &boxes, 2), (&audio, &segments, 1)] {
+        let findings = validate(&stacked_spec(), item, regions);
+        let size = serde_json::to_string(&findings).unwrap().len();
+        assert!(findings.len() <= check::MAX_FINDINGS + 1, "{} findings", findings.len());
+        assert!(size < 1_000_000, "{size} bytes of findings");
+        assert!(findings.iter().all(|f| f.regions.len() <= 6), "each finding names a bounded number of regions");
+        // Each rule lists up to its cap and counts the rest; each search says it stopped.
+        let codes = |code: &str| findings.iter().filter(|f| f.code == code).count();
+        assert_eq!((codes("findings_capped"), codes("search_stopped")), (rules, rules), "{findings:?}");
+        let first = findings.iter().find(|f| f.code == "overlap").unwrap();
+        assert!(first.message.contains(" overlaps at least ") && first.message.contains(" more"), "{}", first.message);
+        assert!(has_errors(&findings));
+    }
+    // Regions of the wrong media are each reported by the built-in checks: the validation's
+    // own cap bounds them.
+    let findings = validate(&stacked_spec(), &image, &segments);
+    assert_eq!(findings.len(), check::MAX_FINDINGS + 1);
+    let last = &findings.last().unwrap().message;
+    assert!(last.starts_with("3,") && last.ends_with(" more findings are not listed"), "{last}");
+}
+
+#[test]
+fn a_region_overlapping_several_is_reported_once_and_each_partner_beside_it() {
+    // One wide box over three small ones, and a lone overlapping pair.
+    let bx = |id: &str, x: u32, w: u32| {
+        region(id, "boxes", json!({"type": "b_box", "x": x, "y": 0, "width": w, "height": 10, "label": "car"}))
+    };
+    let regions = [bx("wide", 0, 30), bx("a", 1, 5), bx("b", 11, 5), bx("c", 21, 5), bx("p", 50, 10), bx("q", 55, 10)];
+    let item = Item {
+        id: "i".into(),
+        media: Media::Image { src: "i.png".into(), width: 100, height: 100 },
+        candidates: vec![],
+    };
+    let mut spec = stacked_spec();
+    spec.rules.truncate(1);
+    let messages: Vec<String> = validate(&spec, &item, &regions)
+        .into_iter()
+        .map(|f| format!("[{}] {}", f.regions.join(","), f.message))
+        .collect();
+    expect_test::expect![[r#"
+        [wide,a,b,c] region `wide` overlaps 3 other regions: `a` (IoU 0.17), `b` (IoU 0.17), `c` (IoU 0.17)
+        [a,wide] regions `a` and `wide` overlap (IoU 0.17)
+        [b,wide] regions `b` and `wide` overlap (IoU 0.17)
+        [c,wide] regions `c` and `wide` overlap (IoU 0.17)
+        [p,q] regions `p` and `q` overlap (IoU 0.33)"#]]
+    .assert_eq(&messages.join("\n"));
+}
