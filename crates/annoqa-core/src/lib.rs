@@ -20,6 +20,7 @@ pub mod text;
 pub mod tracking;
 pub mod transcript;
 
+pub use check::limits::{check_limits, LimitExceeded};
 pub use check::spec::{check_gold, check_spec, SpecProblem};
 pub use check::validate;
 pub use finding::{has_errors, Finding, Severity};

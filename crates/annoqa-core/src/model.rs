@@ -36,6 +36,37 @@ pub struct TaskSpec {
     /// How much of a honeypot's gold the annotator sees after submitting.
     #[serde(default)]
     pub reveal: RevealPolicy,
+    /// Upper bounds on one annotation, checked before validation.
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
+}
+
+/// Upper bounds on the size of one annotation. The server refuses a bigger one before it
+/// validates anything (413), the browser warns before sending it; both through
+/// [`crate::check::limits::check_limits`]. The defaults are far above real work.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Regions in one annotation.
+    pub regions: usize,
+    /// Points of one polygon.
+    pub polygon_points: usize,
+    /// Keyframes of one video track.
+    pub track_keyframes: usize,
+    /// Characters of one transcript, or of a pairwise rationale.
+    pub transcript_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { regions: 50_000, polygon_points: 10_000, track_keyframes: 20_000, transcript_chars: 20_000 }
+    }
+}
+
+impl Limits {
+    pub fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
 }
 
 /// What an annotator is shown of a honeypot's gold after their submission is stored.

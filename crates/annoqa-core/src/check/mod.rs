@@ -7,6 +7,7 @@
 //! then the spec's declarative rules ([`rules`]).
 
 mod builtin;
+pub mod limits;
 mod media;
 pub(crate) mod near;
 pub mod rules;

@@ -59,6 +59,17 @@ pub fn check_spec(spec: &TaskSpec, guidelines: Option<&str>) -> Vec<SpecProblem>
             anchor(&mut problems, format!("{at}.labels[{l}].guideline"), &label.guideline);
         }
     }
+    let limits = &spec.limits;
+    for (name, value) in [
+        ("regions", limits.regions),
+        ("polygon_points", limits.polygon_points),
+        ("track_keyframes", limits.track_keyframes),
+        ("transcript_chars", limits.transcript_chars),
+    ] {
+        if value == 0 {
+            problems.push(format!("limits.{name}"), "a limit of 0 would refuse every annotation".into());
+        }
+    }
     for (r, rule) in spec.rules.iter().enumerate() {
         check_rule(&mut problems, &format!("rules[{r}]"), spec, rule);
         anchor(&mut problems, format!("rules[{r}].guideline"), &rule.guideline);

@@ -766,3 +766,26 @@ fn a_region_overlapping_several_is_reported_once_and_each_partner_beside_it() {
         [p,q] regions `p` and `q` overlap (IoU 0.33)"#]]
     .assert_eq(&messages.join("\n"));
 }
+
+#[test]
+fn size_limits_name_the_limit_and_the_region() {
+    let mut spec = stacked_spec();
+    spec.limits = Limits { regions: 3, polygon_points: 4, track_keyframes: 2, transcript_chars: 5 };
+    let seg = |id: &str, t: &str| {
+        region(
+            id,
+            "speech",
+            json!({"type": "audio_segment", "start": 1.0, "end": 2.0, "label": "speech", "transcript": t}),
+        )
+    };
+    assert_eq!(check_limits(&spec, &[seg("a", "héllo")]), Ok(()), "five characters, six bytes");
+    let err = check_limits(&spec, &[seg("a", "ok"), seg("long", "héllo!")]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "6 characters in one transcript or rationale (region `long`); this project allows at most 5 (limits.transcript_chars)"
+    );
+    let err = check_limits(&spec, &[seg("a", ""), seg("b", ""), seg("c", ""), seg("d", "")]).unwrap_err();
+    assert_eq!((err.limit, err.found, err.region), ("regions", 4, None));
+    let serialized = serde_json::to_value(&stacked_spec()).unwrap();
+    assert!(serialized.get("limits").is_none(), "default limits are not written out");
+}
