@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use annoqa_api as api;
 use sqlx::{Connection, Executor};
 
 use super::{complete_answer, env_path, HttpAnswer, Running};
@@ -178,7 +179,7 @@ fn submit_until_the_server_dies(
     acked: &AtomicUsize,
     killed: &AtomicBool,
 ) {
-    let next_path = format!("/api/projects/{PROJECT}/next");
+    let next_path = api::next_path(PROJECT);
     for seq in 0.. {
         let next = match request(base, "GET", &next_path, token, None, "") {
             Ok(answer) => answer,
@@ -224,7 +225,7 @@ fn submission_id(body: &str) -> i64 {
 }
 
 fn submit(base: &str, token: &str, item: &str, key: &str, body: &str) -> std::io::Result<HttpAnswer> {
-    request(base, "POST", &format!("/api/projects/{PROJECT}/items/{item}/submissions"), token, Some(key), body)
+    request(base, "POST", &api::submit_path(PROJECT, item), token, Some(key), body)
 }
 
 /// One HTTP/1.1 exchange on its own connection; an error when the connection fails or closes
@@ -240,7 +241,7 @@ fn request(
     let authority = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = TcpStream::connect(authority)?;
     stream.set_read_timeout(Some(WAIT))?;
-    let key = idempotency_key.map(|k| format!("Idempotency-Key: {k}\r\n")).unwrap_or_default();
+    let key = idempotency_key.map(|k| format!("{}: {k}\r\n", api::IDEMPOTENCY_KEY)).unwrap_or_default();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
          {key}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -324,7 +325,7 @@ fn create_project(base: &str, admin: &str) {
                   "labels": [{"value": "positive"}, {"value": "negative"}]}]},
         "assignment": {"overlap": CLIENTS}
     });
-    let answer = request(base, "POST", "/api/projects", admin, None, &project.to_string()).unwrap();
+    let answer = request(base, "POST", api::PROJECTS, admin, None, &project.to_string()).unwrap();
     assert_eq!(answer.status, 201, "creating the project: {}", answer.body);
     let items: Vec<serde_json::Value> = (0..ITEMS)
         .map(|n| {
@@ -337,7 +338,7 @@ fn create_project(base: &str, admin: &str) {
         })
         .collect();
     let body = serde_json::Value::Array(items).to_string();
-    let answer = request(base, "POST", &format!("/api/projects/{PROJECT}/items"), admin, None, &body).unwrap();
+    let answer = request(base, "POST", &api::items_path(PROJECT), admin, None, &body).unwrap();
     assert_eq!(answer.status, 201, "importing items: {}", answer.body);
 }
 

@@ -1,16 +1,16 @@
-//! Every request the app makes goes through here, with the routes and types of
-//! `annoqa_core::api`.
+//! Every request the app makes goes through here, with the routes and types of `annoqa_api`.
 //!
 //! The rules live in one place: requests carry same-origin cookies (the session), every request
 //! that changes data carries the CSRF header ([`api::CSRF_HEADER`]), submissions carry their
 //! [`api::IDEMPOTENCY_KEY`], and a 401 from any call but the login itself reports that the
 //! session ended to the handler the root component installed ([`set_session_ended_handler`]).
+//! What a refusal means is read from its [`ApiErrorCode`], never from its message.
 
 use std::cell::RefCell;
 
-use annoqa_core::api::{
-    self, ApiError, FeedbackView, FlagRequest, LoginRequest, NextItem, ProjectSummary, ProjectView, SessionView,
-    SkipRequest, SubmitResponse, UserView,
+use annoqa_api::{
+    self as api, ApiError, ApiErrorCode, FeedbackView, FlagRequest, LoginRequest, NextItem, ProjectSummary,
+    ProjectView, SessionView, SkipRequest, SubmitResponse, UserView,
 };
 use annoqa_core::Finding;
 use gloo::net::http::{Method, RequestBuilder, Response};
@@ -21,11 +21,15 @@ use yew::Callback;
 
 use crate::submission::PendingSubmission;
 
-/// Why a request failed, in words for the user.
+/// Why a request failed: for the program, `code` (and `status` when the server gave no code), for
+/// the user, `message`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientError {
     /// HTTP status, or `None` when the server was not reached.
     pub status: Option<u16>,
+    /// The server's reason, when it answered with an [`ApiError`]; `None` when it was not
+    /// reached or something in between answered (a proxy's 502).
+    pub code: Option<ApiErrorCode>,
     pub message: String,
     /// Validation errors the server refused a submission for.
     pub findings: Vec<Finding>,
@@ -35,7 +39,7 @@ pub struct ClientError {
 
 impl ClientError {
     fn new(status: Option<u16>, message: String) -> ClientError {
-        ClientError { status, message, findings: Vec::new(), retry_after_ms: None }
+        ClientError { status, code: None, message, findings: Vec::new(), retry_after_ms: None }
     }
 
     fn network(error: gloo::net::Error) -> ClientError {
@@ -48,11 +52,6 @@ impl ClientError {
 
     fn encoding(error: serde_json::Error) -> ClientError {
         ClientError::new(None, format!("could not encode the request: {error}"))
-    }
-
-    /// The server was not reached, or gave no answer.
-    pub fn is_network(&self) -> bool {
-        self.status.is_none()
     }
 }
 
@@ -184,7 +183,7 @@ pub async fn login(request: LoginRequest) -> Result<UserView, ClientError> {
 /// Ends the session; a session that already ended counts as logged out.
 pub async fn logout() -> Result<(), ClientError> {
     match (Call { report_401: false, ..Call::new(Verb::Delete, api::SESSION) }).empty_answer().await {
-        Err(error) if error.status == Some(401) => Ok(()),
+        Err(error) if error.code == Some(ApiErrorCode::Unauthorized) => Ok(()),
         other => other,
     }
 }
@@ -234,9 +233,13 @@ async fn read_error(response: Response) -> ClientError {
     let retry_after_ms = response.headers().get("retry-after").and_then(|v| parse_retry_after(&v));
     let body = response.text().await.unwrap_or_default();
     let mut error = match serde_json::from_str::<ApiError>(&body) {
-        Ok(error) => {
-            ClientError { status: Some(status), message: error.error, findings: error.findings, retry_after_ms: None }
-        }
+        Ok(error) => ClientError {
+            status: Some(status),
+            code: Some(error.code),
+            message: error.error,
+            findings: error.findings,
+            retry_after_ms: None,
+        },
         Err(_) => {
             let reason = response.status_text();
             let detail: String = body.trim().chars().take(200).collect();

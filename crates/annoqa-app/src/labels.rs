@@ -1,4 +1,4 @@
-//! How labels look: their colour and hotkey.
+//! How labels look: their colour.
 
 use annoqa_core::TaskSpec;
 
@@ -33,9 +33,4 @@ pub fn is_plain_css_color(color: &str) -> bool {
 /// attributes but not scripted style changes.
 pub fn color_style(color: Option<&str>) -> String {
     color.map(|c| format!("--label-color: {c}")).unwrap_or_default()
-}
-
-/// The hotkey of `label` of `control`, for display.
-pub fn hotkey(spec: &TaskSpec, control: &str, label: &str) -> Option<String> {
-    spec.control(control)?.label(label)?.hotkey.clone()
 }

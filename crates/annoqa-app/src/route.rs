@@ -3,7 +3,7 @@
 //! The page lives in the hash so the server serves one `index.html` for everything and a
 //! reload keeps the page.
 
-use annoqa_core::api::encode;
+use annoqa_api::encode;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use annoqa_core::api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
+use annoqa_api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
 use annoqa_core::{
     score_gold, ControlKind, Finding, Gold, GoldReport, Item, Media, Region, RegionValue, Severity, TaskSpec,
 };

@@ -2,11 +2,11 @@
 //!
 //! A submission gets a fresh random key when the annotator submits. If the answer does not come
 //! back (network error, a proxy's 502) or the server says the key is still being processed
-//! (409), the same key and the very same body go again, so the server stores the answer at most
+//! (`in_flight`), the same key and the very same body go again, so the server stores the answer at most
 //! once and replays its first response. Changing the annotation makes a new submission with a
 //! new key.
 
-use annoqa_core::api::SubmitRequest;
+use annoqa_api::{ApiErrorCode, SubmitRequest};
 use annoqa_core::Region;
 
 /// How many times one submission is sent before the app gives up and shows the error.
@@ -66,11 +66,6 @@ impl PendingSubmission {
         self.attempts += 1;
         self.round_attempts += 1;
     }
-
-    /// Whether an attempt already went out with this key, so the server may know it.
-    pub fn is_retry(&self) -> bool {
-        self.attempts > 1
-    }
 }
 
 /// What a failed attempt calls for.
@@ -87,25 +82,25 @@ pub enum Retry {
 pub struct Failure {
     /// `None` when no answer came.
     pub status: Option<u16>,
+    /// The server's reason; `None` when no answer came or something in between answered.
+    pub code: Option<ApiErrorCode>,
     pub retry_after_ms: Option<u32>,
 }
 
 /// Whether to send `submission` again after `failure`.
 ///
-/// - No answer, or 502/503/504 from something in between: the server may or may not have
-///   stored it; the same key makes resending safe.
-/// - 409 on a retry: the first attempt is still being stored; its response will be replayed.
-///   On a first attempt the key is new, so a 409 means something else (already submitted, lease
-///   lost) that retrying cannot fix.
-/// - Anything else is an answer, not a glitch.
+/// - No answer, or 502/503/504 from something in between (no code): the server may or may not
+///   have stored it; the same key makes resending safe.
+/// - `in_flight`: an earlier attempt with this key is still being stored; its response will be
+///   replayed.
+/// - Anything else is an answer, not a glitch (`already_submitted`, `lease_lost`, …).
 pub fn retry_after(submission: &PendingSubmission, failure: Failure) -> Retry {
     if submission.round_attempts >= MAX_ATTEMPTS {
         return Retry::GiveUp;
     }
-    let transient = match failure.status {
-        None | Some(502..=504) => true,
-        Some(409) => submission.is_retry(),
-        Some(_) => false,
+    let transient = match (failure.code, failure.status) {
+        (Some(code), _) => code == ApiErrorCode::InFlight,
+        (None, status) => matches!(status, None | Some(502..=504)),
     };
     if !transient {
         return Retry::GiveUp;

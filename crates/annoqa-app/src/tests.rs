@@ -1,7 +1,9 @@
 //! Native unit tests of the DOM-free parts: the annotator state machine, span segmentation,
 //! selection trimming, routes and link filtering. Browser behaviour is in `tests/it`.
 
-use annoqa_core::api::{self, AssignedItem, GoldReveal, NextItem, Progress, Role, SubmitResponse, UserView};
+use annoqa_api::{
+    self as api, ApiErrorCode, AssignedItem, GoldReveal, NextItem, Progress, Role, SubmitResponse, UserView,
+};
 use annoqa_core::{Finding, Gold, GoldMode, Item, Media, Region, RegionValue, Severity, TaskSpec};
 
 use crate::api_client::{parse_retry_after, request_headers, ClientError, Verb};
@@ -510,7 +512,11 @@ fn attempted(times: u32) -> PendingSubmission {
 }
 
 fn failed(status: Option<u16>) -> Failure {
-    Failure { status, retry_after_ms: None }
+    Failure { status, code: None, retry_after_ms: None }
+}
+
+fn refused(code: ApiErrorCode) -> Failure {
+    Failure { status: Some(code.status()), code: Some(code), retry_after_ms: None }
 }
 
 #[test]
@@ -519,15 +525,14 @@ fn lost_answers_are_retried_with_backoff_and_real_answers_are_not() {
     let backoffs: Vec<Retry> = (1..=MAX_ATTEMPTS).map(|n| retry_after(&attempted(n), failed(None))).collect();
     assert_eq!(backoffs, [Retry::After(500), Retry::After(1000), Retry::After(2000), Retry::GiveUp]);
     assert_eq!(retry_after(&attempted(1), failed(Some(503))), Retry::After(500));
-    // 409 on a first attempt: the key is new, so it is not "still being stored".
-    assert_eq!(retry_after(&attempted(1), failed(Some(409))), Retry::GiveUp);
-    // 409 on a retry: the first attempt is still being stored.
-    assert_eq!(retry_after(&attempted(2), failed(Some(409))), Retry::After(1000));
-    for status in [400, 401, 403, 404, 422, 500] {
-        assert_eq!(retry_after(&attempted(1), failed(Some(status))), Retry::GiveUp, "{status}");
+    // An earlier attempt with the key is still being stored: ask again for its response.
+    assert_eq!(retry_after(&attempted(2), refused(ApiErrorCode::InFlight)), Retry::After(1000));
+    // Every other refusal is an answer, whatever its status.
+    for &code in ApiErrorCode::ALL.iter().filter(|&&c| c != ApiErrorCode::InFlight) {
+        assert_eq!(retry_after(&attempted(2), refused(code)), Retry::GiveUp, "{code:?}");
     }
     // The server's Retry-After, within bounds.
-    let asked = |ms| retry_after(&attempted(1), Failure { status: Some(503), retry_after_ms: Some(ms) });
+    let asked = |ms| retry_after(&attempted(1), Failure { status: Some(503), code: None, retry_after_ms: Some(ms) });
     assert_eq!((asked(3000), asked(100), asked(60_000)), (Retry::After(3000), Retry::After(500), Retry::After(10_000)));
 }
 
@@ -537,9 +542,7 @@ fn pressing_submit_again_starts_a_new_round_but_stays_a_retry() {
     assert_eq!(retry_after(&submission, failed(None)), Retry::GiveUp);
     submission.begin_round();
     submission.record_attempt();
-    // The key went out before, so a 409 now means the first attempt is still being stored.
-    assert!(submission.is_retry());
-    assert_eq!(retry_after(&submission, failed(Some(409))), Retry::After(500));
+    assert_eq!(retry_after(&submission, refused(ApiErrorCode::InFlight)), Retry::After(500));
 }
 
 #[test]
@@ -577,19 +580,21 @@ fn retry_after_is_read_in_seconds() {
     assert_eq!(parse_retry_after("-1"), None);
 }
 
-fn client_error(status: Option<u16>, retry_after_ms: Option<u32>) -> ClientError {
-    ClientError { status, message: "connection refused".into(), findings: Vec::new(), retry_after_ms }
+fn client_error(code: Option<ApiErrorCode>, retry_after_ms: Option<u32>) -> ClientError {
+    let status = code.map(ApiErrorCode::status);
+    ClientError { status, code, message: "connection refused".into(), findings: Vec::new(), retry_after_ms }
 }
 
 #[test]
 fn login_errors_say_what_to_do() {
-    assert_eq!(login_error_message(&client_error(Some(401), None)), "Wrong username or password.");
+    let wrong = client_error(Some(ApiErrorCode::InvalidCredentials), None);
+    assert_eq!(login_error_message(&wrong), "Wrong username or password.");
     assert_eq!(
-        login_error_message(&client_error(Some(429), None)),
+        login_error_message(&client_error(Some(ApiErrorCode::RateLimited), None)),
         "Too many failed attempts. Wait a minute, then try again."
     );
     assert_eq!(
-        login_error_message(&client_error(Some(429), Some(30_000))),
+        login_error_message(&client_error(Some(ApiErrorCode::RateLimited), Some(30_000))),
         "Too many failed attempts. Wait 30 seconds, then try again."
     );
     assert_eq!(login_error_message(&client_error(None, None)), "Could not log in: connection refused.");

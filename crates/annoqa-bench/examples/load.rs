@@ -29,7 +29,7 @@ mod native {
     use std::process::{ExitCode, Stdio};
     use std::time::{Duration, Instant};
 
-    use annoqa_core::api;
+    use annoqa_api as api;
     use anyhow::{bail, Context, Result};
     use clap::{Parser, ValueEnum};
     use http_body_util::{BodyExt, Full};

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use annoqa_core::api::{NewUser, Role};
+use annoqa_api::{NewUser, Role};
 use annoqa_server::{add_user, create_api_token, now_ms, PasswordCost, Passwords, Store};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};

@@ -4,7 +4,6 @@
 //! no SQL. Time and identity reach it as arguments, so the browser (Wasm), the server and the CLI
 //! get identical answers from the same inputs.
 
-pub mod api;
 pub mod check;
 pub mod events;
 pub mod finding;

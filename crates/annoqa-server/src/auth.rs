@@ -1,12 +1,12 @@
 //! Who is calling: passwords (argon2id), session cookies and API tokens (stored as SHA-256
 //! hashes), the CSRF rule and the login rate limit.
 
-use annoqa_core::api::{self, Role};
+use annoqa_api::{self as api, ApiErrorCode, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, Method};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -192,12 +192,12 @@ pub fn check_csrf(parts: &Parts) -> Result<(), ServerError> {
     if ok {
         Ok(())
     } else {
-        Err(ServerError::Rejected {
-            status: StatusCode::FORBIDDEN,
-            message: format!(
+        Err(ServerError::new(
+            ApiErrorCode::MissingCsrfHeader,
+            format!(
                 "cookie-authenticated requests that change data need the header `X-Requested-With: {}`",
                 api::CSRF_HEADER_VALUE
             ),
-        })
+        ))
     }
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use annoqa_core::api::AssignmentPolicy;
+use annoqa_api::AssignmentPolicy;
 use annoqa_core::{ItemSource, Media, Project, TaskSpec};
 use anyhow::{bail, Context};
 use serde::Deserialize;

@@ -1,41 +1,55 @@
-use annoqa_core::api::ApiError;
+use annoqa_api::{ApiError, ApiErrorCode};
 use annoqa_core::Finding;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-/// An error an HTTP client sees: a status and an [`ApiError`] body.
+/// An error an HTTP client sees: an [`ApiError`] body whose code fixes the status.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// A refusal the client can act on.
     #[error("{message}")]
-    Rejected { status: StatusCode, message: String },
+    Refused { code: ApiErrorCode, message: String },
+    /// The annotation has errors (`invalid_annotation`, with the findings).
     #[error("the annotation has errors")]
     Invalid(Vec<Finding>),
+    /// The server failed (`internal`); the details go to the log only.
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
 
 impl ServerError {
-    pub fn status(status: StatusCode, message: impl Into<String>) -> ServerError {
-        ServerError::Rejected { status, message: message.into() }
+    pub fn new(code: ApiErrorCode, message: impl Into<String>) -> ServerError {
+        ServerError::Refused { code, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ServerError {
+        ServerError::new(ApiErrorCode::BadRequest, message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> ServerError {
-        ServerError::status(StatusCode::UNAUTHORIZED, message)
+        ServerError::new(ApiErrorCode::Unauthorized, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> ServerError {
-        ServerError::status(StatusCode::FORBIDDEN, message)
+        ServerError::new(ApiErrorCode::Forbidden, message)
     }
 
-    pub fn unprocessable(message: impl Into<String>) -> ServerError {
-        ServerError::status(StatusCode::UNPROCESSABLE_ENTITY, message)
+    pub fn not_found(message: impl Into<String>) -> ServerError {
+        ServerError::new(ApiErrorCode::NotFound, message)
+    }
+
+    /// Well-formed but invalid: a value out of range, a field that must not be there.
+    pub fn invalid_request(message: impl Into<String>) -> ServerError {
+        ServerError::new(ApiErrorCode::InvalidRequest, message)
+    }
+
+    pub fn code(&self) -> ApiErrorCode {
+        match self {
+            ServerError::Refused { code, .. } => *code,
+            ServerError::Invalid(_) => ApiErrorCode::InvalidAnnotation,
+            ServerError::Internal(_) => ApiErrorCode::Internal,
+        }
     }
 }
 
@@ -47,26 +61,20 @@ impl From<sqlx::Error> for ServerError {
 
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::Conflict(_) => StatusCode::CONFLICT,
-            ServerError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ServerError::Rejected { status, .. } => *status,
+        let code = self.code();
+        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let error = match &self {
             ServerError::Internal(e) => {
                 tracing::error!("{e:#}");
-                StatusCode::INTERNAL_SERVER_ERROR
+                // Internal details stay in the log.
+                "internal server error".to_string()
             }
-        };
-        let message = match &self {
-            // Internal details stay in the log.
-            ServerError::Internal(_) => "internal server error".to_string(),
             other => other.to_string(),
         };
         let findings = match self {
             ServerError::Invalid(findings) => findings,
             _ => Vec::new(),
         };
-        (status, Json(ApiError { error: message, findings })).into_response()
+        (status, Json(ApiError { code, error, findings })).into_response()
     }
 }

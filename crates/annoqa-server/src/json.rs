@@ -2,6 +2,7 @@
 //! size limit (413), nesting at most [`MAX_DEPTH`] deep and no string or array beyond sane sizes
 //! (400), then serde (400 for broken JSON, 422 for JSON of the wrong shape, naming the field).
 
+use annoqa_api::ApiErrorCode;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -47,17 +48,22 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 }
 
 fn unsupported(accepted: &[&str]) -> ServerError {
-    ServerError::status(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    ServerError::new(
+        ApiErrorCode::UnsupportedMediaType,
         format!("expected request with `Content-Type: {}`", accepted.join("` or `")),
     )
 }
 
 /// The request body, with the size limit's 413 as a [`ServerError`].
 pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ServerError> {
-    Bytes::from_request(request, state)
-        .await
-        .map_err(|rejection| ServerError::status(rejection.status(), rejection.body_text()))
+    Bytes::from_request(request, state).await.map_err(|rejection| {
+        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiErrorCode::PayloadTooLarge
+        } else {
+            ApiErrorCode::BadRequest
+        };
+        ServerError::new(code, rejection.body_text())
+    })
 }
 
 /// 415 unless the media type (parameters aside) is one of `accepted`.
@@ -73,13 +79,13 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<St
 }
 
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
-    check_shape(bytes).map_err(ServerError::BadRequest)?;
+    check_shape(bytes).map_err(ServerError::bad_request)?;
     serde_json::from_slice(bytes).map_err(|e| {
-        let status = match e.classify() {
-            serde_json::error::Category::Data => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::BAD_REQUEST,
+        let code = match e.classify() {
+            serde_json::error::Category::Data => ApiErrorCode::InvalidRequest,
+            _ => ApiErrorCode::BadRequest,
         };
-        ServerError::status(status, format!("invalid JSON body: {e}"))
+        ServerError::new(code, format!("invalid JSON body: {e}"))
     })
 }
 

@@ -6,7 +6,7 @@
 //! annotator's own stored submission of that item (see `routes::work::submit`).
 //!
 //! **Invariant:** no type that is serialised to a client holds a password hash; users go out
-//! as [`annoqa_core::api::UserView`].
+//! as [`annoqa_api::UserView`].
 
 mod auth;
 mod demo;
@@ -173,7 +173,7 @@ pub async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
     }
     let password = random_token();
     let hash = state.passwords().hash(&password)?;
-    match state.store().insert_user("admin", annoqa_core::api::Role::Admin, None, &hash, state.now_ms()).await {
+    match state.store().insert_user("admin", annoqa_api::Role::Admin, None, &hash, state.now_ms()).await {
         Ok(_) => Ok(Some(password)),
         Err(store::UserError::Taken(_)) => Ok(None),
         Err(e) => Err(e.into()),

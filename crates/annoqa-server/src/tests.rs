@@ -1,7 +1,7 @@
 //! Unit tests of the pure helpers: JSON shape limits, gold mixing, media paths and sniffing,
 //! CSV cells, the login limiter, passwords.
 
-use annoqa_core::api::AssignmentPolicy;
+use annoqa_api::AssignmentPolicy;
 
 use crate::auth::{PasswordCost, Passwords};
 use crate::import::contained_path;

@@ -1,7 +1,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use annoqa_core::api::ProjectView;
+use annoqa_api::{ApiErrorCode, ProjectView};
 use annoqa_core::{validate, ControlKind, Finding, MediaKind, Severity, TaskSpec};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen::JsCast;
@@ -18,7 +18,7 @@ use super::{
     keep_focus, Controls, FindingsPanel, FlagDialog, GoldReportView, GuidelineFocus, GuidelinesPanel, ItemText,
     ShortcutsHelp, SkipDialog, SpanList,
 };
-use crate::api_client;
+use crate::api_client::{self, ClientError};
 use crate::dom;
 use crate::hooks::use_document_listener;
 use crate::selection::{clear_dom_selection, current_selection, TextSelection};
@@ -497,11 +497,11 @@ fn make_send(cx: SendContext) -> Callback<()> {
                     Ok(response) => break Some(Ok(response)),
                     Err(error) => error,
                 };
-                let failure = Failure { status: error.status, retry_after_ms: error.retry_after_ms };
+                let failure = Failure { status: error.status, code: error.code, retry_after_ms: error.retry_after_ms };
                 match retry_after(&submission, failure) {
                     Retry::GiveUp => break Some(Err(error)),
                     Retry::After(ms) => {
-                        let reason = retry_reason(error.status, submission.round_attempts + 1);
+                        let reason = retry_reason(&error, submission.round_attempts + 1);
                         dispatcher.dispatch(Action::SubmitRetrying { submission: submission.clone(), reason });
                         yew::platform::time::sleep(std::time::Duration::from_millis(u64::from(ms))).await;
                         if !current() {
@@ -524,8 +524,11 @@ fn make_send(cx: SendContext) -> Callback<()> {
                 }
                 Some(Err(error)) => dispatcher.dispatch(Action::SubmitFailed {
                     failure: SubmitFailure {
-                        already_submitted: error.status == Some(409),
-                        unreachable: matches!(error.status, None | Some(502..=504)),
+                        already_submitted: matches!(
+                            error.code,
+                            Some(ApiErrorCode::AlreadySubmitted | ApiErrorCode::NotAssigned | ApiErrorCode::LeaseLost)
+                        ),
+                        unreachable: error.code.is_none() && matches!(error.status, None | Some(502..=504)),
                         message: error.message,
                         findings: error.findings,
                     },
@@ -537,11 +540,11 @@ fn make_send(cx: SendContext) -> Callback<()> {
 }
 
 /// What the annotator reads while a submission goes again.
-fn retry_reason(status: Option<u16>, next_attempt: u32) -> String {
-    let why = match status {
-        Some(409) => "Still being stored; checking again",
-        None => "No answer from the server; retrying",
-        Some(_) => "The server is unavailable; retrying",
+fn retry_reason(error: &ClientError, next_attempt: u32) -> String {
+    let why = match (error.code, error.status) {
+        (Some(ApiErrorCode::InFlight), _) => "Still being stored; checking again",
+        (_, None) => "No answer from the server; retrying",
+        (_, Some(_)) => "The server is unavailable; retrying",
     };
     format!("{why} (attempt {next_attempt} of {MAX_ATTEMPTS})…")
 }

@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use annoqa_core::api::UserView;
+use annoqa_api::UserView;
 use wasm_bindgen_futures::spawn_local;
 use yew::{component, html, use_effect_with, use_reducer, use_state, Callback, Html, MouseEvent, Reducible};
 

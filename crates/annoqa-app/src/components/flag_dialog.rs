@@ -1,4 +1,4 @@
-use annoqa_core::api::{FlagReason, FlagRequest};
+use annoqa_api::{FlagReason, FlagRequest};
 use annoqa_core::guidelines::sections;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};

@@ -1,4 +1,4 @@
-use annoqa_core::api::{LoginRequest, UserView};
+use annoqa_api::{ApiErrorCode, LoginRequest, UserView};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::HtmlInputElement;
 use yew::{
@@ -19,9 +19,9 @@ pub struct LoginPageProps {
 /// What a failed login tells the user. The server's 401 does not say whether the username
 /// exists, and neither does this.
 pub fn login_error_message(error: &ClientError) -> String {
-    match error.status {
-        Some(401) => "Wrong username or password.".to_string(),
-        Some(429) => match error.retry_after_ms {
+    match error.code {
+        Some(ApiErrorCode::InvalidCredentials) => "Wrong username or password.".to_string(),
+        Some(ApiErrorCode::RateLimited) => match error.retry_after_ms {
             Some(ms) if ms >= 1000 => format!(
                 "Too many failed attempts. Wait {} second{}, then try again.",
                 ms / 1000,

@@ -1,4 +1,4 @@
-use annoqa_core::api::ProjectSummary;
+use annoqa_api::ProjectSummary;
 use annoqa_core::MediaKind;
 use wasm_bindgen_futures::spawn_local;
 use yew::{component, html, use_effect_with, use_state, Html};

@@ -1,8 +1,8 @@
 //! The request rules and idempotency keys, with the browser's own Web Crypto.
 
+use annoqa_api::{SubmitRequest, CSRF_HEADER, CSRF_HEADER_VALUE, IDEMPOTENCY_KEY};
 use annoqa_app::api_client::{request_headers, Verb};
 use annoqa_app::submission::{random_key, PendingSubmission};
-use annoqa_core::api::{SubmitRequest, CSRF_HEADER, CSRF_HEADER_VALUE, IDEMPOTENCY_KEY};
 use annoqa_core::{Region, RegionValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -2,15 +2,16 @@
 
 use std::net::SocketAddr;
 
-use annoqa_core::api::{
-    CreatedToken, CreatedUser, LoginRequest, MemberRequest, MemberView, NewUser, Role, SessionView, UserView,
+use annoqa_api::{
+    ApiErrorCode, CreatedToken, CreatedUser, Endpoint, LoginRequest, MemberRequest, MemberView, NewUser, Role,
+    SessionView, UserView,
 };
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::project_access;
+use super::{project_access, Path};
 use crate::auth::{random_token, token_hash, Caller};
 use crate::json::{body_bytes, parse, require_content_type, JsonBody};
 use crate::store::{Store, UserError};
@@ -30,10 +31,7 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
     let login: LoginRequest = parse(&bytes)?;
     let now = state.now_ms();
     if !state.limiter().allows(state.store(), &login.username, &client, now).await? {
-        return Err(ServerError::status(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed logins; wait a minute and try again",
-        ));
+        return Err(ServerError::new(ApiErrorCode::RateLimited, "too many failed logins; wait a minute and try again"));
     }
     let user = state.store().user_by_name(&login.username).await?;
     // argon2 runs whether or not the user exists, so timing tells nothing either.
@@ -45,17 +43,14 @@ pub(super) async fn login(State(state): State<AppState>, request: Request) -> Re
         .map_err(|e| ServerError::Internal(e.into()))?;
     let Some(user) = user.filter(|_| ok) else {
         state.limiter().record_failure(state.store(), &login.username, &client, now).await?;
-        return Err(ServerError::unauthorized(BAD_LOGIN));
+        return Err(ServerError::new(ApiErrorCode::InvalidCredentials, BAD_LOGIN));
     };
     state.limiter().clear(state.store(), &login.username, &client).await?;
     let token = random_token();
     let ttl = state.settings().session_ttl_ms;
     state.store().insert_session(&token_hash(&token), user.id, now, now.saturating_add(ttl)).await?;
-    let mut cookie = format!(
-        "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        annoqa_core::api::SESSION_COOKIE,
-        ttl / 1000
-    );
+    let mut cookie =
+        format!("{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", annoqa_api::SESSION_COOKIE, ttl / 1000);
     if secure {
         cookie.push_str("; Secure");
     }
@@ -83,7 +78,7 @@ pub(super) async fn logout(State(state): State<AppState>, caller: Caller) -> Res
     if let Some(hash) = &caller.session_hash {
         state.store().delete_session(hash).await?;
     }
-    let expired = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", annoqa_core::api::SESSION_COOKIE);
+    let expired = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", annoqa_api::SESSION_COOKIE);
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
@@ -131,13 +126,13 @@ pub async fn add_user(
     check_username(&new.username)?;
     if let Some(vendor) = &new.vendor {
         if vendor.trim().is_empty() || vendor.chars().count() > 64 || vendor.chars().any(char::is_control) {
-            return Err(ServerError::unprocessable("vendor must be 1–64 characters without control characters"));
+            return Err(ServerError::invalid_request("vendor must be 1–64 characters without control characters"));
         }
     }
     let (password, generated) = match new.password {
         Some(p) => {
             if p.chars().count() < 12 || p.len() > 1024 {
-                return Err(ServerError::unprocessable("password must be 12 to 1024 characters"));
+                return Err(ServerError::invalid_request("password must be 12 to 1024 characters"));
             }
             (p, None)
         }
@@ -150,7 +145,7 @@ pub async fn add_user(
     let user =
         store.insert_user(&new.username, new.role, new.vendor.as_deref(), &hash, now_ms).await.map_err(
             |e| match e {
-                UserError::Taken(_) => ServerError::Conflict(e.to_string()),
+                UserError::Taken(_) => ServerError::new(ApiErrorCode::AlreadyExists, e.to_string()),
                 UserError::Database(e) => e.into(),
             },
         )?;
@@ -164,7 +159,7 @@ fn check_username(name: &str) -> Result<(), ServerError> {
     if ok {
         Ok(())
     } else {
-        Err(ServerError::unprocessable("username must be 1–64 characters of letters, digits, `.`, `_`, `-` and `@`"))
+        Err(ServerError::invalid_request("username must be 1–64 characters of letters, digits, `.`, `_`, `-` and `@`"))
     }
 }
 
@@ -176,7 +171,7 @@ pub async fn create_api_token(store: &Store, user_id: i64, now_ms: i64) -> Resul
 }
 
 fn no_user(id: i64) -> ServerError {
-    ServerError::NotFound(format!("no user {id}"))
+    ServerError::not_found(format!("no user {id}"))
 }
 
 pub(super) async fn get_user(
@@ -211,7 +206,7 @@ pub(super) async fn list_members(
     Path(project): Path<String>,
 ) -> Result<Json<Vec<MemberView>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "listing members")?;
+    access.require(Endpoint::ListMembers, "listing members")?;
     Ok(Json(state.store().members(access.id()).await?))
 }
 
@@ -222,10 +217,10 @@ pub(super) async fn set_member(
     body: JsonBody,
 ) -> Result<StatusCode, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "managing members")?;
+    access.require(Endpoint::SetMember, "managing members")?;
     let request: MemberRequest = body.parse()?;
     if request.role == Role::Admin {
-        return Err(ServerError::unprocessable("a project role is annotator, reviewer or coordinator"));
+        return Err(ServerError::invalid_request("a project role is annotator, reviewer or coordinator"));
     }
     let target = state.store().user_by_id(user).await?.ok_or_else(|| no_user(user))?;
     // A coordinator tied to a vendor manages only that vendor's people.
@@ -242,7 +237,7 @@ pub(super) async fn remove_member(
     Path((project, user)): Path<(String, i64)>,
 ) -> Result<StatusCode, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "managing members")?;
+    access.require(Endpoint::RemoveMember, "managing members")?;
     let target = state.store().user_by_id(user).await?.ok_or_else(|| no_user(user))?;
     if !super::same_vendor(&caller, target.vendor.as_deref()) {
         return Err(no_user(user));
@@ -250,6 +245,6 @@ pub(super) async fn remove_member(
     if state.store().remove_member(access.id(), user).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ServerError::NotFound(format!("user {user} is not a member of `{project}`")))
+        Err(ServerError::not_found(format!("user {user} is not a member of `{project}`")))
     }
 }

@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use annoqa_core::api::{ExportRow, ImportReport, ReviewView, Role};
-use axum::extract::{Path, Query, Request, State};
+use annoqa_api::{Endpoint, ExportRow, ImportReport, ReviewView};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use super::{project_access, same_vendor};
+use super::{project_access, same_vendor, Path};
 use crate::auth::Caller;
 use crate::import::{check_items, entries, item_source, probe_items, MediaRoot};
 use crate::json::{body_bytes, require_content_type};
@@ -23,11 +23,11 @@ pub(super) async fn import_items(
     request: Request,
 ) -> Result<(StatusCode, Json<ImportReport>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "importing items")?;
+    access.require(Endpoint::ImportItems, "importing items")?;
     let content_type =
         require_content_type(request.headers(), &["application/json", "application/x-ndjson", "application/jsonl"])?;
     let body = body_bytes(request, &state).await?;
-    let values = entries(&body, content_type != "application/json").map_err(ServerError::BadRequest)?;
+    let values = entries(&body, content_type != "application/json").map_err(ServerError::bad_request)?;
     let media = access.settings.project.spec.media;
     let root = MediaRoot { root: super::media::media_root(&state, access.id()) };
     // Probing reads files: off the async threads.
@@ -40,9 +40,9 @@ pub(super) async fn import_items(
     })
     .await
     .map_err(|e| ServerError::Internal(e.into()))?
-    .map_err(ServerError::BadRequest)?;
+    .map_err(ServerError::bad_request)?;
     if probed.is_empty() {
-        return Err(ServerError::BadRequest("the import has no items".into()));
+        return Err(ServerError::bad_request("the import has no items"));
     }
     let mut infos = Vec::with_capacity(probed.len());
     let mut sources = Vec::with_capacity(probed.len());
@@ -51,7 +51,7 @@ pub(super) async fn import_items(
         sources.push((at, source));
     }
     let existing = state.store().existing_item_ids(access.id()).await?;
-    let items = check_items(&access.settings.project, &existing, sources).map_err(ServerError::BadRequest)?;
+    let items = check_items(&access.settings.project, &existing, sources).map_err(ServerError::bad_request)?;
     let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
     let items: Vec<_> = items.into_iter().zip(infos).collect();
     state.store().append_items(access.id(), &items).await?;
@@ -73,8 +73,8 @@ pub(super) async fn export(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "exporting")?;
-    let Query(query) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
+    access.require(Endpoint::Export, "exporting")?;
+    let Query(query) = query.map_err(|e| ServerError::bad_request(e.body_text()))?;
     let format = query.format.unwrap_or_else(|| "json".into());
     let mut latest: HashMap<i64, ReviewView> = HashMap::new();
     for review in state.store().reviews(access.id()).await? {
@@ -116,7 +116,7 @@ pub(super) async fn export(
             ("application/x-ndjson", "jsonl", out)
         }
         "csv" => ("text/csv; charset=utf-8", "csv", csv(&rows).map_err(|e| ServerError::Internal(e.into()))?),
-        other => return Err(ServerError::BadRequest(format!("format `{other}` is not one of json, jsonl, csv"))),
+        other => return Err(ServerError::bad_request(format!("format `{other}` is not one of json, jsonl, csv"))),
     };
     let disposition = format!("attachment; filename=\"{}-export.{extension}\"", access.id());
     Ok((

@@ -7,14 +7,14 @@
 
 use std::path::{Path as FsPath, PathBuf};
 
-use annoqa_core::api::{Role, UploadedMedia};
-use axum::extract::{Path, Request, State};
+use annoqa_api::{ApiErrorCode, Endpoint, UploadedMedia};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::project_access;
+use super::{project_access, Path};
 use crate::auth::{random_token, Caller};
 use crate::import::contained_path;
 use crate::json::body_bytes;
@@ -59,7 +59,7 @@ pub(super) async fn serve_file(
     Path((project, file)): Path<(String, String)>,
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    let not_found = || ServerError::NotFound(format!("no media `{file}` in project `{project}`"));
+    let not_found = || ServerError::not_found(format!("no media `{file}` in project `{project}`"));
     let root = media_root(&state, access.id());
     let path = contained_path(&root, &file).ok_or_else(not_found)?;
     // Resolve symlinks on both sides: a link inside the root that points out of it is refused.
@@ -91,11 +91,11 @@ pub(super) async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<UploadedMedia>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "uploading media")?;
+    access.require(Endpoint::UploadMedia, "uploading media")?;
     let bytes = body_bytes(request, &state).await?;
     let Some((content_type, extension)) = sniff(&bytes) else {
-        return Err(ServerError::status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        return Err(ServerError::new(
+            ApiErrorCode::UnsupportedMediaType,
             "the upload is not a recognised image, audio or video file (PNG, JPEG, GIF, WebP, WAV, FLAC, Ogg, MP3, MP4, WebM)",
         ));
     };
@@ -120,7 +120,7 @@ pub(super) async fn static_allowlist(request: Request, next: Next) -> Response {
         .and_then(|e| e.to_str())
         .is_some_and(|e| STATIC_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
     if !allowed {
-        return ServerError::NotFound(format!("no static file {}", request.uri().path())).into_response();
+        return ServerError::not_found(format!("no static file {}", request.uri().path())).into_response();
     }
     let mut response = next.run(request).await;
     // Markdown is shown as text, never rendered by the browser.

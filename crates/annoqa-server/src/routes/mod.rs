@@ -14,12 +14,13 @@ pub(crate) mod media;
 mod qa;
 mod work;
 
-use annoqa_core::api::{self, Role};
-use axum::extract::{DefaultBodyLimit, Request};
+use annoqa_api::{Access, Endpoint, Method, Role};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, on, MethodFilter, MethodRouter};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -32,13 +33,17 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest item import or media upload.
 pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
+/// Every other path under `/api/`: answered `not_found` in JSON rather than with the app.
+pub const UNKNOWN_API: &str = "/api/{*rest}";
+
 /// The Content-Security-Policy of every response: the app's own Wasm and files, nothing inline.
 pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
      frame-ancestors 'none'";
 
-/// The whole HTTP surface: the JSON API, `static/`, and the built app as the fallback.
+/// The whole HTTP surface: the JSON API (exactly the routes of [`Endpoint::ALL`]), `static/`,
+/// and the built app as the fallback.
 pub fn router(state: AppState) -> Router {
     let dist = state.settings().dist.clone();
     let static_dir = state.settings().static_dir.clone();
@@ -53,37 +58,12 @@ pub fn router(state: AppState) -> Router {
         );
         Router::new().fallback(move || async move { (StatusCode::SERVICE_UNAVAILABLE, Html(message)) })
     };
-    let uploads = Router::new()
-        .route("/api/projects/{project}/items", post(io::import_items))
-        .route("/api/projects/{project}/media", post(media::upload))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES));
-    Router::new()
-        .route(api::SESSION, post(accounts::login).get(accounts::current).delete(accounts::logout))
-        .route(api::USERS, get(accounts::list_users).post(accounts::create_user))
-        .route("/api/users/{user}", get(accounts::get_user))
-        .route("/api/users/{user}/tokens", post(accounts::create_token))
-        .route(api::MY_FEEDBACK, get(qa::my_feedback))
-        .route(api::PROJECTS, get(work::list_projects).post(work::create_project))
-        .route("/api/projects/{project}", get(work::get_project))
-        .route("/api/projects/{project}/members", get(accounts::list_members))
-        .route("/api/projects/{project}/members/{user}", put(accounts::set_member).delete(accounts::remove_member))
-        .route("/api/projects/{project}/next", get(work::next_item))
-        .route("/api/projects/{project}/items/{item}/skip", post(work::skip))
-        .route("/api/projects/{project}/items/{item}/submissions", post(work::submit))
-        .route("/api/projects/{project}/submissions/{submission}", get(work::get_submission))
-        .route("/api/projects/{project}/submissions/{submission}/reviews", post(qa::review))
-        .route("/api/projects/{project}/review-queue", get(qa::review_queue))
-        .route("/api/projects/{project}/reviews/{review}", get(qa::get_review))
-        .route("/api/projects/{project}/taxonomy", get(qa::get_taxonomy).put(qa::set_taxonomy))
-        .route("/api/projects/{project}/flags", post(qa::flag))
-        .route("/api/projects/{project}/feedback", post(qa::reviewer_feedback))
-        .route("/api/projects/{project}/feedback/{feedback}", get(qa::get_feedback))
-        .route("/api/projects/{project}/inbox", get(qa::inbox))
-        .route("/api/projects/{project}/export", get(io::export))
-        .route("/api/projects/{project}/media/{*path}", get(media::serve_file))
-        .route("/api/{*rest}", axum::routing::any(unknown_api))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .merge(uploads)
+    let mut api = Router::new();
+    for &endpoint in Endpoint::ALL {
+        api = api.route(endpoint.route().path, handler(endpoint));
+    }
+    api.route(UNKNOWN_API, any(unknown_api))
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .nest(
             "/static",
@@ -93,6 +73,70 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(app)
         .layer(middleware::from_fn(security_headers))
+}
+
+/// The handler of `endpoint`, on its method, with its body size limit.
+fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
+    let method = match endpoint.route().method {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+        Method::Put => MethodFilter::PUT,
+        Method::Delete => MethodFilter::DELETE,
+    };
+    let limit = match endpoint {
+        Endpoint::ImportItems | Endpoint::UploadMedia => MAX_UPLOAD_BYTES,
+        _ => MAX_BODY_BYTES,
+    };
+    let handler = match endpoint {
+        Endpoint::Login => on(method, accounts::login),
+        Endpoint::Session => on(method, accounts::current),
+        Endpoint::Logout => on(method, accounts::logout),
+        Endpoint::ListUsers => on(method, accounts::list_users),
+        Endpoint::CreateUser => on(method, accounts::create_user),
+        Endpoint::GetUser => on(method, accounts::get_user),
+        Endpoint::CreateToken => on(method, accounts::create_token),
+        Endpoint::MyFeedback => on(method, qa::my_feedback),
+        Endpoint::ListProjects => on(method, work::list_projects),
+        Endpoint::CreateProject => on(method, work::create_project),
+        Endpoint::GetProject => on(method, work::get_project),
+        Endpoint::ListMembers => on(method, accounts::list_members),
+        Endpoint::SetMember => on(method, accounts::set_member),
+        Endpoint::RemoveMember => on(method, accounts::remove_member),
+        Endpoint::NextItem => on(method, work::next_item),
+        Endpoint::ImportItems => on(method, io::import_items),
+        Endpoint::Skip => on(method, work::skip),
+        Endpoint::Submit => on(method, work::submit),
+        Endpoint::GetSubmission => on(method, work::get_submission),
+        Endpoint::Review => on(method, qa::review),
+        Endpoint::ReviewQueue => on(method, qa::review_queue),
+        Endpoint::GetReview => on(method, qa::get_review),
+        Endpoint::GetTaxonomy => on(method, qa::get_taxonomy),
+        Endpoint::SetTaxonomy => on(method, qa::set_taxonomy),
+        Endpoint::Flag => on(method, qa::flag),
+        Endpoint::ReviewerFeedback => on(method, qa::reviewer_feedback),
+        Endpoint::GetFeedback => on(method, qa::get_feedback),
+        Endpoint::Inbox => on(method, qa::inbox),
+        Endpoint::Export => on(method, io::export),
+        Endpoint::UploadMedia => on(method, media::upload),
+        Endpoint::GetMedia => on(method, media::serve_file),
+    };
+    handler.layer(DefaultBodyLimit::max(limit))
+}
+
+/// axum's `Path`, answering a parameter that does not parse (`/api/users/abc`) with an
+/// [`annoqa_api::ApiError`] like every other refusal.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ServerError))]
+pub(crate) struct Path<T>(pub T);
+
+impl From<PathRejection> for ServerError {
+    fn from(rejection: PathRejection) -> ServerError {
+        if rejection.status().is_server_error() {
+            ServerError::Internal(anyhow::anyhow!("{}", rejection.body_text()))
+        } else {
+            ServerError::bad_request(rejection.body_text())
+        }
+    }
 }
 
 /// Security headers on every response, API, static files and app alike.
@@ -111,8 +155,15 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+async fn method_not_allowed(request: Request) -> ServerError {
+    ServerError::new(
+        annoqa_api::ApiErrorCode::MethodNotAllowed,
+        format!("{} is not allowed on {}", request.method(), request.uri().path()),
+    )
+}
+
 async fn unknown_api(request: Request) -> ServerError {
-    ServerError::NotFound(format!("no API route {} {}", request.method(), request.uri().path()))
+    ServerError::not_found(format!("no API route {} {}", request.method(), request.uri().path()))
 }
 
 fn html_escape(s: &str) -> String {
@@ -120,7 +171,7 @@ fn html_escape(s: &str) -> String {
 }
 
 pub(crate) fn no_project(id: &str) -> ServerError {
-    ServerError::NotFound(format!("no project `{id}`"))
+    ServerError::not_found(format!("no project `{id}`"))
 }
 
 /// A project the caller may see, with the role they act in there (`Admin` for admins).
@@ -134,9 +185,10 @@ impl ProjectAccess {
         &self.settings.project.id
     }
 
-    /// 403 unless the caller's role in the project is one of `roles` (admins pass every check
-    /// but the annotator-only ones, where `roles` is exactly `[Annotator]`).
-    pub fn require(&self, roles: &[Role], action: &str) -> Result<(), ServerError> {
+    /// 403 unless the caller's role in the project is one `endpoint` allows (admins pass every
+    /// check but the annotator-only ones, where the roles are exactly `[Annotator]`).
+    pub fn require(&self, endpoint: Endpoint, action: &str) -> Result<(), ServerError> {
+        let Access::Members(roles) = endpoint.route().access else { return Ok(()) };
         let admin_may = self.role == Role::Admin && roles != [Role::Annotator];
         if roles.contains(&self.role) || admin_may {
             return Ok(());

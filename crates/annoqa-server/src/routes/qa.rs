@@ -2,21 +2,21 @@
 
 use std::collections::{HashMap, HashSet};
 
-use annoqa_core::api::{
-    ErrorCode, FeedbackKind, FeedbackView, FlagRequest, ReviewRequest, ReviewTask, ReviewVerdict, ReviewView,
-    ReviewerFeedbackRequest, Role, SubmissionStatus,
+use annoqa_api::{
+    ApiErrorCode, Endpoint, ErrorCode, FeedbackKind, FeedbackView, FlagRequest, ReviewRequest, ReviewTask,
+    ReviewVerdict, ReviewView, ReviewerFeedbackRequest, Role, SubmissionStatus,
 };
 use annoqa_core::guidelines::sections;
-use annoqa_core::validate;
 use annoqa_core::has_errors;
+use annoqa_core::validate;
 use annoqa_stats::sampling::{random_sample, risk_weighted_sample, stratified_sample};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
 use super::work::{no_submission, submission_view};
-use super::{may_see_submission, project_access, same_vendor, ProjectAccess};
+use super::{may_see_submission, project_access, same_vendor, Path, ProjectAccess};
 use crate::auth::Caller;
 use crate::json::JsonBody;
 use crate::store::{NewFeedback, NewReview};
@@ -45,8 +45,8 @@ pub(super) async fn review_queue(
     query: Result<Query<QueueQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<ReviewTask>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Reviewer, Role::Coordinator], "reviewing")?;
-    let Query(query) = query.map_err(|e| ServerError::BadRequest(e.body_text()))?;
+    access.require(Endpoint::ReviewQueue, "reviewing")?;
+    let Query(query) = query.map_err(|e| ServerError::bad_request(e.body_text()))?;
     let size = query.size.unwrap_or(20).min(MAX_QUEUE);
     let seed = query.seed.unwrap_or(0);
     let pending: Vec<_> = state
@@ -83,7 +83,7 @@ pub(super) async fn review_queue(
             risk_weighted_sample(&risk, size, seed).map_err(|e| ServerError::Internal(anyhow::anyhow!("{e}")))?
         }
         other => {
-            return Err(ServerError::BadRequest(format!("strategy `{other}` is not one of random, stratified, risk")))
+            return Err(ServerError::bad_request(format!("strategy `{other}` is not one of random, stratified, risk")))
         }
     };
     let mut tasks = Vec::with_capacity(picked.len());
@@ -108,18 +108,18 @@ pub(super) async fn review(
         .await?
         .filter(|s| may_see_submission(&caller, &access, s))
         .ok_or_else(|| no_submission(submission_id))?;
-    access.require(&[Role::Reviewer, Role::Coordinator], "reviewing")?;
+    access.require(Endpoint::Review, "reviewing")?;
     let request: ReviewRequest = body.parse()?;
     if submission.annotator.id == caller.id() {
         return Err(ServerError::forbidden("you cannot review your own submission"));
     }
     if submission.status != SubmissionStatus::Submitted {
-        return Err(ServerError::Conflict(format!("submission {submission_id} is already reviewed")));
+        return Err(already_reviewed(submission_id));
     }
     check_codes(&state, &access, &request.error_codes).await?;
     check_text("comment", &request.comment, true)?;
     match (request.verdict, &request.regions) {
-        (ReviewVerdict::Fix, None) => return Err(ServerError::unprocessable("a fix needs the corrected `regions`")),
+        (ReviewVerdict::Fix, None) => return Err(ServerError::invalid_request("a fix needs the corrected `regions`")),
         (ReviewVerdict::Fix, Some(regions)) => {
             let item = state
                 .store()
@@ -131,7 +131,7 @@ pub(super) async fn review(
                 return Err(ServerError::Invalid(findings));
             }
         }
-        (_, Some(_)) => return Err(ServerError::unprocessable("only a fix carries `regions`")),
+        (_, Some(_)) => return Err(ServerError::invalid_request("only a fix carries `regions`")),
         (_, None) => {}
     }
     let now = state.now_ms();
@@ -163,13 +163,17 @@ pub(super) async fn review(
     ))
 }
 
+fn already_reviewed(submission_id: i64) -> ServerError {
+    ServerError::new(ApiErrorCode::AlreadyReviewed, format!("submission {submission_id} is already reviewed"))
+}
+
 pub(super) async fn get_review(
     State(state): State<AppState>,
     caller: Caller,
     Path((project, review_id)): Path<(String, i64)>,
 ) -> Result<Json<ReviewView>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    let not_found = || ServerError::NotFound(format!("no review {review_id}"));
+    let not_found = || ServerError::not_found(format!("no review {review_id}"));
     let review = state.store().review(access.id(), review_id).await?.ok_or_else(not_found)?;
     let submission = state.store().submission(access.id(), review.submission_id).await?.ok_or_else(not_found)?;
     if !may_see_submission(&caller, &access, &submission) {
@@ -195,7 +199,7 @@ pub(super) async fn set_taxonomy(
     body: JsonBody,
 ) -> Result<Json<Vec<ErrorCode>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "editing the error taxonomy")?;
+    access.require(Endpoint::SetTaxonomy, "editing the error taxonomy")?;
     let codes: Vec<ErrorCode> = body.parse()?;
     let anchors: HashSet<String> =
         sections(&access.settings.project.guidelines).into_iter().map(|s| s.anchor).collect();
@@ -206,19 +210,19 @@ pub(super) async fn set_taxonomy(
             && code.code.len() <= 64
             && code.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if !valid_code {
-            return Err(ServerError::unprocessable(format!(
+            return Err(ServerError::invalid_request(format!(
                 "{at}: `code` must be 1–64 characters of a–z, 0–9, `_`, `-`"
             )));
         }
         if !seen.insert(&code.code) {
-            return Err(ServerError::unprocessable(format!("{at}: code `{}` appears twice", code.code)));
+            return Err(ServerError::invalid_request(format!("{at}: code `{}` appears twice", code.code)));
         }
         if code.title.trim().is_empty() || code.title.chars().count() > 200 {
-            return Err(ServerError::unprocessable(format!("{at}: `title` must be 1–200 characters")));
+            return Err(ServerError::invalid_request(format!("{at}: `title` must be 1–200 characters")));
         }
         check_text(&format!("{at}: description"), &code.description, true)?;
         if let Some(anchor) = code.guideline.as_ref().filter(|a| !anchors.contains(*a)) {
-            return Err(ServerError::unprocessable(format!(
+            return Err(ServerError::invalid_request(format!(
                 "{at}: guideline section `{anchor}` does not exist in the project's guidelines"
             )));
         }
@@ -230,7 +234,9 @@ pub(super) async fn set_taxonomy(
 async fn check_codes(state: &AppState, access: &ProjectAccess, codes: &[String]) -> Result<(), ServerError> {
     let known: HashSet<String> = state.store().taxonomy(access.id()).await?.into_iter().map(|c| c.code).collect();
     match codes.iter().find(|c| !known.contains(*c)) {
-        Some(code) => Err(ServerError::unprocessable(format!("error code `{code}` is not in the project's taxonomy"))),
+        Some(code) => {
+            Err(ServerError::invalid_request(format!("error code `{code}` is not in the project's taxonomy")))
+        }
         None => Ok(()),
     }
 }
@@ -238,7 +244,7 @@ async fn check_codes(state: &AppState, access: &ProjectAccess, codes: &[String])
 fn check_text(field: &str, text: &str, may_be_empty: bool) -> Result<(), ServerError> {
     if (!may_be_empty && text.trim().is_empty()) || text.chars().count() > MAX_TEXT_CHARS {
         let least = if may_be_empty { 0 } else { 1 };
-        return Err(ServerError::unprocessable(format!("{field} must be {least}–{MAX_TEXT_CHARS} characters")));
+        return Err(ServerError::invalid_request(format!("{field} must be {least}–{MAX_TEXT_CHARS} characters")));
     }
     Ok(())
 }
@@ -251,21 +257,21 @@ pub(super) async fn flag(
     body: JsonBody,
 ) -> Result<(StatusCode, Json<FeedbackView>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Annotator], "flagging")?;
+    access.require(Endpoint::Flag, "flagging")?;
     let request: FlagRequest = body.parse()?;
     check_text("text", &request.text, false)?;
     if request.item_id.is_none() && request.guideline.is_none() {
-        return Err(ServerError::unprocessable("a flag names an `item_id`, a `guideline` section, or both"));
+        return Err(ServerError::invalid_request("a flag names an `item_id`, a `guideline` section, or both"));
     }
     if let Some(item) = &request.item_id {
         // Only items the annotator was given: others they may not know exist.
         if !state.store().was_assigned(access.id(), item, caller.id()).await? {
-            return Err(ServerError::NotFound(format!("project `{project}` has no item `{item}` for you")));
+            return Err(ServerError::not_found(format!("project `{project}` has no item `{item}` for you")));
         }
     }
     if let Some(anchor) = &request.guideline {
         if !sections(&access.settings.project.guidelines).iter().any(|s| &s.anchor == anchor) {
-            return Err(ServerError::unprocessable(format!("guideline section `{anchor}` does not exist")));
+            return Err(ServerError::invalid_request(format!("guideline section `{anchor}` does not exist")));
         }
     }
     let now = state.now_ms();
@@ -286,7 +292,7 @@ pub(super) async fn flag(
         })
         .await?;
     let entry =
-        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
+        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::not_found("feedback"))?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -305,7 +311,7 @@ pub(super) async fn reviewer_feedback(
         .await?
         .filter(|s| may_see_submission(&caller, &access, s))
         .ok_or_else(|| no_submission(request.submission_id))?;
-    access.require(&[Role::Reviewer, Role::Coordinator], "sending feedback")?;
+    access.require(Endpoint::ReviewerFeedback, "sending feedback")?;
     check_text("text", &request.text, false)?;
     check_codes(&state, &access, &request.error_codes).await?;
     let id = state
@@ -325,7 +331,7 @@ pub(super) async fn reviewer_feedback(
         })
         .await?;
     let entry =
-        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::NotFound("feedback".into()))?;
+        state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::not_found("feedback"))?;
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
@@ -344,7 +350,7 @@ pub(super) async fn get_feedback(
     let access = project_access(&state, &caller, &project).await?;
     match state.store().feedback_entry(access.id(), id).await? {
         Some(entry) if may_see_feedback(&caller, &access, &entry) => Ok(Json(entry)),
-        _ => Err(ServerError::NotFound(format!("no feedback {id}"))),
+        _ => Err(ServerError::not_found(format!("no feedback {id}"))),
     }
 }
 
@@ -355,7 +361,7 @@ pub(super) async fn inbox(
     Path(project): Path<String>,
 ) -> Result<Json<Vec<FeedbackView>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Coordinator], "reading the inbox")?;
+    access.require(Endpoint::Inbox, "reading the inbox")?;
     let entries = state.store().inbox(access.id()).await?;
     Ok(Json(entries.into_iter().filter(|e| may_see_feedback(&caller, &access, e)).collect()))
 }

@@ -1,18 +1,18 @@
 //! Projects, the next-item queue, skips and submissions.
 
-use annoqa_core::api::{
-    self, AssignedItem, NewProject, NextItem, ProjectSummary, ProjectView, Role, SkipRequest, SubmissionView,
-    SubmitRequest, SubmitResponse,
+use annoqa_api::{
+    ApiErrorCode, AssignedItem, Endpoint, GoldReveal, NewProject, NextItem, ProjectSummary, ProjectView, SkipRequest,
+    SubmissionView, SubmitRequest, SubmitResponse, IDEMPOTENCY_KEY,
 };
 use annoqa_core::has_errors;
 use annoqa_core::{score_gold, validate, GoldMode, Project, RevealPolicy};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
 
-use super::{json_response, may_see_submission, project_access};
+use super::{json_response, may_see_submission, project_access, Path};
 use crate::auth::Caller;
 use crate::import::check_project_id;
 use crate::json::JsonBody;
@@ -38,19 +38,20 @@ pub(super) async fn create_project(
         return Err(ServerError::forbidden("only an admin may create projects"));
     }
     let new: NewProject = body.parse()?;
-    check_project_id(&new.id).map_err(ServerError::unprocessable)?;
+    check_project_id(&new.id).map_err(ServerError::invalid_request)?;
     if new.title.trim().is_empty() || new.title.chars().count() > 200 {
-        return Err(ServerError::unprocessable("title must be 1–200 characters"));
+        return Err(ServerError::invalid_request("title must be 1–200 characters"));
     }
     let policy = &new.assignment;
     if policy.overlap == 0 || !(0.0..=1.0).contains(&policy.gold_rate) || policy.lease_ms == 0 {
-        return Err(ServerError::unprocessable(
+        return Err(ServerError::invalid_request(
             "assignment: overlap must be at least 1, lease_ms positive and gold_rate between 0 and 1",
         ));
     }
-    crate::import::check_project_spec(&new.spec, &new.guidelines).map_err(ServerError::unprocessable)?;
+    crate::import::check_project_spec(&new.spec, &new.guidelines)
+        .map_err(|problems| ServerError::new(ApiErrorCode::InvalidSpec, problems))?;
     if state.store().project(&new.id).await?.is_some() {
-        return Err(ServerError::Conflict(format!("project `{}` exists", new.id)));
+        return Err(ServerError::new(ApiErrorCode::AlreadyExists, format!("project `{}` exists", new.id)));
     }
     let project = Project { id: new.id, title: new.title, guidelines: new.guidelines, spec: new.spec };
     state.store().insert_project(&project, &new.assignment, &[], state.now_ms()).await?;
@@ -76,7 +77,7 @@ pub(super) async fn next_item(
     Path(project): Path<String>,
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Annotator], "annotating")?;
+    access.require(Endpoint::NextItem, "annotating")?;
     let now = state.now_ms();
     let (assignment, progress) =
         state.store().next_item(access.id(), caller.id(), &access.settings.assignment, now).await?;
@@ -102,16 +103,16 @@ pub(super) async fn skip(
     body: JsonBody,
 ) -> Result<StatusCode, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    access.require(&[Role::Annotator], "skipping items")?;
+    access.require(Endpoint::Skip, "skipping items")?;
     let request: SkipRequest = body.parse()?;
     let reason = request.reason.trim();
     if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ServerError::unprocessable("reason must be 1–2000 characters"));
+        return Err(ServerError::invalid_request("reason must be 1–2000 characters"));
     }
     if state.store().skip(access.id(), &item, caller.id(), reason, state.now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ServerError::Conflict(format!("item `{item}` is not leased to you")))
+        Err(ServerError::new(ApiErrorCode::NotLeased, format!("item `{item}` is not leased to you")))
     }
 }
 
@@ -127,7 +128,7 @@ pub(super) async fn submit(
     body: JsonBody,
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project_id).await?;
-    access.require(&[Role::Annotator], "submitting")?;
+    access.require(Endpoint::Submit, "submitting")?;
     let request: SubmitRequest = body.parse()?;
     let key = idempotency_key(&headers)?;
     let request_hash = {
@@ -138,7 +139,10 @@ pub(super) async fn submit(
         format!("{:x}", hasher.finalize())
     };
     let Some(_in_flight) = state.begin_key(caller.id(), &key) else {
-        return Err(ServerError::Conflict("a request with this Idempotency-Key is still being processed".into()));
+        return Err(ServerError::new(
+            ApiErrorCode::InFlight,
+            "a request with this Idempotency-Key is still being processed",
+        ));
     };
     // A key already used is answered inside the storing transaction (replay or mismatch);
     // checking here first would cost every submit a query for the rare retry.
@@ -147,7 +151,7 @@ pub(super) async fn submit(
         .store()
         .item(&project_id, &item_id)
         .await?
-        .ok_or_else(|| ServerError::NotFound(format!("project `{project_id}` has no item `{item_id}`")))?;
+        .ok_or_else(|| ServerError::not_found(format!("project `{project_id}` has no item `{item_id}`")))?;
     let findings = validate(&project.spec, &stored.item, &request.regions);
     if has_errors(&findings) {
         return Err(ServerError::Invalid(findings));
@@ -160,7 +164,7 @@ pub(super) async fn submit(
     let gold = stored.gold.as_ref().zip(report.clone()).map(|(gold, report)| {
         // Training gold is already in the browser; the project's reveal policy guards honeypots.
         let policy = if gold.mode == GoldMode::Training { RevealPolicy::FullDiff } else { project.spec.reveal };
-        api::GoldReveal::new(gold, report, policy)
+        GoldReveal::new(gold, report, policy)
     });
     let response = SubmitResponse { submission_id, created_at_ms, findings, gold };
     let response_json = serde_json::to_string(&response).map_err(|e| ServerError::Internal(e.into()))?;
@@ -180,26 +184,30 @@ pub(super) async fn submit(
     match outcome {
         SubmitOutcome::Stored => Ok(json_response(StatusCode::OK, response_json)),
         SubmitOutcome::Key(outcome) => replay(outcome),
-        SubmitOutcome::NotAssigned => {
-            Err(ServerError::Conflict(format!("item `{item_id}` is not assigned to you; ask for your next item")))
+        SubmitOutcome::NotAssigned => Err(ServerError::new(
+            ApiErrorCode::NotAssigned,
+            format!("item `{item_id}` is not assigned to you; ask for your next item"),
+        )),
+        SubmitOutcome::AlreadySubmitted => {
+            Err(ServerError::new(ApiErrorCode::AlreadySubmitted, "you have already submitted this item"))
         }
-        SubmitOutcome::AlreadySubmitted => Err(ServerError::Conflict("you have already submitted this item".into())),
-        SubmitOutcome::LeaseLost => {
-            Err(ServerError::Conflict("your lease on this item expired and it went to someone else".into()))
-        }
+        SubmitOutcome::LeaseLost => Err(ServerError::new(
+            ApiErrorCode::LeaseLost,
+            "your lease on this item expired and it went to someone else",
+        )),
     }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ServerError> {
     let value = headers
-        .get(api::IDEMPOTENCY_KEY)
-        .ok_or_else(|| ServerError::BadRequest("the `Idempotency-Key` header is required".into()))?;
-    let key = value.to_str().map_err(|_| ServerError::BadRequest("`Idempotency-Key` must be visible ASCII".into()))?;
+        .get(IDEMPOTENCY_KEY)
+        .ok_or_else(|| ServerError::bad_request("the `Idempotency-Key` header is required"))?;
+    let key = value.to_str().map_err(|_| ServerError::bad_request("`Idempotency-Key` must be visible ASCII"))?;
     // The draft defines the value as a structured-field string; accept it quoted or bare.
     let key = key.trim();
     let key = key.strip_prefix('"').and_then(|k| k.strip_suffix('"')).unwrap_or(key);
     if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
-        return Err(ServerError::BadRequest(format!("`Idempotency-Key` must be 1–{MAX_KEY_CHARS} characters")));
+        return Err(ServerError::bad_request(format!("`Idempotency-Key` must be 1–{MAX_KEY_CHARS} characters")));
     }
     Ok(key.to_string())
 }
@@ -209,7 +217,8 @@ fn replay(outcome: IdempotentOutcome) -> Result<Response, ServerError> {
         IdempotentOutcome::Replay { status, body } => {
             Ok(json_response(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body))
         }
-        IdempotentOutcome::Mismatch => Err(ServerError::unprocessable(
+        IdempotentOutcome::Mismatch => Err(ServerError::new(
+            ApiErrorCode::PayloadMismatch,
             "this Idempotency-Key was used with a different request; use a new key for a new request",
         )),
     }
@@ -244,5 +253,5 @@ pub(super) async fn get_submission(
 }
 
 pub(crate) fn no_submission(id: i64) -> ServerError {
-    ServerError::NotFound(format!("no submission {id}"))
+    ServerError::not_found(format!("no submission {id}"))
 }

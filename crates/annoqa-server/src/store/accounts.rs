@@ -1,6 +1,6 @@
 //! Users, sessions, API tokens and project membership.
 
-use annoqa_core::api::{MemberView, Role, UserView};
+use annoqa_api::{MemberView, Role, UserView};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

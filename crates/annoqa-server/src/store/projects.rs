@@ -1,6 +1,6 @@
 //! Projects, their items and settings.
 
-use annoqa_core::api::{AssignmentPolicy, ProjectSummary, Role};
+use annoqa_api::{AssignmentPolicy, ProjectSummary, Role};
 use annoqa_core::{Gold, Item, ItemSource, Project, TaskSpec};
 use anyhow::Context;
 use sqlx::any::AnyRow;

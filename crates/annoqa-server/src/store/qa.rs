@@ -1,6 +1,6 @@
 //! Reviews, feedback (flags and reviewer notes) and the per-project error taxonomy.
 
-use annoqa_core::api::{ErrorCode, FeedbackKind, FeedbackView, FlagReason, ReviewVerdict, ReviewView, Role, UserView};
+use annoqa_api::{ErrorCode, FeedbackKind, FeedbackView, FlagReason, ReviewVerdict, ReviewView, Role, UserView};
 use annoqa_core::Region;
 use sqlx::any::AnyRow;
 use sqlx::Row;

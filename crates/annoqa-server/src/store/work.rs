@@ -1,7 +1,7 @@
 //! Work assignment (leases, overlap, gold mixing, skips) and submissions with their
 //! idempotency keys.
 
-use annoqa_core::api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserView};
+use annoqa_api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserView};
 use annoqa_core::{GoldReport, Region};
 use anyhow::Context;
 use sqlx::any::AnyRow;

@@ -1,6 +1,6 @@
 //! Login, sessions, API tokens, CSRF, rate limiting, users.
 
-use annoqa_core::api::{self, CreatedToken, CreatedUser, LoginRequest, NewUser, Role, SessionView, UserView};
+use annoqa_api::{self as api, CreatedToken, CreatedUser, LoginRequest, NewUser, Role, SessionView, UserView};
 use axum::http::StatusCode;
 
 use crate::both_backends;

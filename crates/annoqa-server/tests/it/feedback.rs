@@ -1,6 +1,6 @@
 //! Flags from annotators, reviewer feedback to annotators, the coordinator's inbox.
 
-use annoqa_core::api::{self, FeedbackKind, FeedbackView, FlagReason, Role, SubmitResponse};
+use annoqa_api::{self as api, FeedbackKind, FeedbackView, FlagReason, Role, SubmitResponse};
 use axum::http::StatusCode;
 
 use crate::both_backends;

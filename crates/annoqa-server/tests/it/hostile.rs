@@ -1,6 +1,6 @@
 //! Hostile input: sizes, depth, content types, NaN and friends, traversal, uploads, headers.
 
-use annoqa_core::api::{self, Role, UploadedMedia};
+use annoqa_api::{self as api, Role, UploadedMedia};
 use axum::http::StatusCode;
 
 use crate::both_backends;

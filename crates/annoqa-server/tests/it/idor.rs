@@ -2,7 +2,7 @@
 //! objects the caller may not know exist, 403 for actions their role in a visible project does
 //! not allow — with the owners' own access as the positive control.
 
-use annoqa_core::api::{self, FeedbackView, NewProject, ReviewView, Role, SubmitResponse};
+use annoqa_api::{self as api, FeedbackView, NewProject, ReviewView, Role, SubmitResponse};
 use axum::http::StatusCode;
 
 use crate::both_backends;

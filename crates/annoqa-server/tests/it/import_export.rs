@@ -1,7 +1,7 @@
 //! Item import (annoqa JSON, JSON lines, Label Studio tasks; all or nothing) and export with the
 //! QA sidecar as JSON, JSON lines and CSV.
 
-use annoqa_core::api::{self, ExportRow, ImportReport, Role, SubmitResponse};
+use annoqa_api::{self as api, ExportRow, ImportReport, Role, SubmitResponse};
 use axum::http::StatusCode;
 
 use crate::both_backends;

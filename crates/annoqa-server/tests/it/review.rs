@@ -1,6 +1,6 @@
 //! The review queue (sampling strategies) and verdicts: accept, reject (requeue), fix.
 
-use annoqa_core::api::{self, ReviewTask, ReviewView, Role, SubmissionStatus, SubmissionView, SubmitResponse};
+use annoqa_api::{self as api, ReviewTask, ReviewView, Role, SubmissionStatus, SubmissionView, SubmitResponse};
 use axum::http::StatusCode;
 
 use crate::both_backends;

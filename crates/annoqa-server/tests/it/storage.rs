@@ -1,6 +1,6 @@
 //! The storage layer itself: schema, pragmas, ids, both backends.
 
-use annoqa_core::api::{self, ProjectSummary, ProjectView, Role};
+use annoqa_api::{self as api, ProjectSummary, ProjectView, Role};
 use annoqa_server::{load_demo_projects, Backend, Store};
 use axum::http::StatusCode;
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use annoqa_core::api::{self, LoginRequest, NewUser, Role, SessionView, UserView};
+use annoqa_api::{self as api, LoginRequest, NewUser, Role, SessionView, UserView};
 use annoqa_core::ItemSource;
 use annoqa_server::{add_user, load_demo_projects, router, AppState, Backend, PasswordCost, Settings, Store};
 use axum::body::Body;

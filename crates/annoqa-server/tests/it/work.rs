@@ -1,6 +1,6 @@
 //! The next-item queue, leases, skips, gold mixing, submissions and idempotency keys.
 
-use annoqa_core::api::{self, ImportReport, NewProject, NextItem, Role, SubmitResponse};
+use annoqa_api::{self as api, ImportReport, NewProject, NextItem, Role, SubmitResponse};
 use annoqa_core::{GoldMode, ItemSource, Region, RegionValue};
 use axum::http::StatusCode;
 

@@ -1,164 +1,9 @@
-//! Wire types and routes shared by the app (client) and the server, so the two cannot drift.
-//!
-//! All bodies are JSON. Errors are [`ApiError`] with a non-2xx status.
+//! The bodies of requests and responses. All are JSON.
 
+use annoqa_core::{Finding, Gold, Item, MediaKind, Region, TaskSpec};
 use serde::{Deserialize, Serialize};
 
-pub use crate::reveal::GoldReveal;
-use crate::{Finding, Gold, Item, MediaKind, Region, TaskSpec};
-
-/// `GET` — every project, as [`ProjectSummary`]s.
-pub const PROJECTS: &str = "/api/projects";
-
-/// `GET` — one project as [`ProjectView`].
-pub fn project_path(project: &str) -> String {
-    format!("/api/projects/{}", encode(project))
-}
-
-/// `GET` — the logged-in annotator's next item as [`NextItem`]; leases it to them (the lease's
-/// end is in the `lease-expires-at-ms` response header).
-pub fn next_path(project: &str) -> String {
-    format!("/api/projects/{}/next", encode(project))
-}
-
-/// `POST` a [`SubmitRequest`] with an [`IDEMPOTENCY_KEY`] header — stores the answer and returns
-/// a [`SubmitResponse`]. Resending the same key and body replays the first response.
-pub fn submit_path(project: &str, item: &str) -> String {
-    format!("/api/projects/{}/items/{}/submissions", encode(project), encode(item))
-}
-
-/// `POST` a [`SkipRequest`] — gives a leased item back with a reason; 204.
-pub fn skip_path(project: &str, item: &str) -> String {
-    format!("/api/projects/{}/items/{}/skip", encode(project), encode(item))
-}
-
-/// `POST` [`LoginRequest`] → [`SessionView`] and the session cookie; `GET` → [`SessionView`]
-/// or 401; `DELETE` → logout (204).
-pub const SESSION: &str = "/api/session";
-
-/// Name of the session cookie (HttpOnly, SameSite=Strict, Path=/).
-pub const SESSION_COOKIE: &str = "annoqa_session";
-
-/// Header every cookie-authenticated non-GET request must carry with the value
-/// [`CSRF_HEADER_VALUE`]; a cross-site form cannot set it. Bearer-token requests need not.
-pub const CSRF_HEADER: &str = "x-requested-with";
-pub const CSRF_HEADER_VALUE: &str = "annoqa";
-
-/// Header naming one submit attempt (draft-ietf-httpapi-idempotency-key-header).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// `GET` (admin) — every user as [`UserView`]; `POST` (admin) a [`NewUser`] → [`CreatedUser`].
-pub const USERS: &str = "/api/users";
-
-/// `GET` — one user as [`UserView`]: yourself, or anyone for an admin.
-pub fn user_path(user: i64) -> String {
-    format!("/api/users/{user}")
-}
-
-/// `POST` (admin) — a new API token for the user as [`CreatedToken`], shown once.
-pub fn user_tokens_path(user: i64) -> String {
-    format!("/api/users/{user}/tokens")
-}
-
-/// `GET` — feedback reviewers sent to the logged-in user, as [`FeedbackView`]s.
-pub const MY_FEEDBACK: &str = "/api/me/feedback";
-
-/// `GET` (project coordinator) — members as [`MemberView`]s.
-pub fn members_path(project: &str) -> String {
-    format!("/api/projects/{}/members", encode(project))
-}
-
-/// `PUT` (project coordinator) a [`MemberRequest`] — adds the user or changes their role; 204.
-/// `DELETE` removes them.
-pub fn member_path(project: &str, user: i64) -> String {
-    format!("/api/projects/{}/members/{user}", encode(project))
-}
-
-/// `POST` (coordinator) — imports items: a JSON array (`application/json`) or JSON lines
-/// (`application/x-ndjson`) of [`crate::ItemSource`] or Label Studio tasks (`{"id", "data"}`).
-/// All or nothing; answers [`ImportReport`].
-pub fn items_path(project: &str) -> String {
-    format!("/api/projects/{}/items", encode(project))
-}
-
-/// `GET` — one submission as [`SubmissionView`]: its annotator, the project's reviewers and
-/// coordinators.
-pub fn submission_path(project: &str, submission: i64) -> String {
-    format!("/api/projects/{}/submissions/{submission}", encode(project))
-}
-
-/// `GET ?strategy=random|stratified|risk&size=N&seed=S` (reviewer) — submissions awaiting review
-/// as [`ReviewTask`]s, sampled with `annoqa-stats`.
-pub fn review_queue_path(project: &str) -> String {
-    format!("/api/projects/{}/review-queue", encode(project))
-}
-
-/// `POST` (reviewer) a [`ReviewRequest`] on a submission → [`ReviewView`].
-pub fn reviews_path(project: &str, submission: i64) -> String {
-    format!("/api/projects/{}/submissions/{submission}/reviews", encode(project))
-}
-
-/// `GET` — one review as [`ReviewView`]: the reviewed annotator, reviewers, coordinators.
-pub fn review_path(project: &str, review: i64) -> String {
-    format!("/api/projects/{}/reviews/{review}", encode(project))
-}
-
-/// `GET` — the project's error taxonomy as [`ErrorCode`]s; `PUT` (coordinator) replaces it.
-pub fn taxonomy_path(project: &str) -> String {
-    format!("/api/projects/{}/taxonomy", encode(project))
-}
-
-/// `POST` — an annotator's [`FlagRequest`] or a reviewer's [`ReviewerFeedbackRequest`]
-/// → [`FeedbackView`].
-pub fn flags_path(project: &str) -> String {
-    format!("/api/projects/{}/flags", encode(project))
-}
-
-/// See [`flags_path`]: reviewers post [`ReviewerFeedbackRequest`]s here.
-pub fn feedback_path(project: &str) -> String {
-    format!("/api/projects/{}/feedback", encode(project))
-}
-
-/// `GET` — one feedback entry: its author, its recipient, the project's coordinators.
-pub fn feedback_entry_path(project: &str, feedback: i64) -> String {
-    format!("/api/projects/{}/feedback/{feedback}", encode(project))
-}
-
-/// `GET` (coordinator) — flags and reviewer feedback of the project, newest first.
-pub fn inbox_path(project: &str) -> String {
-    format!("/api/projects/{}/inbox", encode(project))
-}
-
-/// `GET ?format=json|jsonl|csv` (coordinator) — annotations with their QA sidecar as
-/// [`ExportRow`]s.
-pub fn export_path(project: &str) -> String {
-    format!("/api/projects/{}/export", encode(project))
-}
-
-/// `GET` — a file from the project's media root; `POST` (coordinator, raw bytes) to the
-/// collection path uploads one → [`UploadedMedia`].
-pub fn media_path(project: &str, file: &str) -> String {
-    let segments: Vec<String> = file.split('/').map(encode).collect();
-    format!("/api/projects/{}/media/{}", encode(project), segments.join("/"))
-}
-
-/// `POST` raw bytes (coordinator) → [`UploadedMedia`].
-pub fn media_upload_path(project: &str) -> String {
-    format!("/api/projects/{}/media", encode(project))
-}
-
-/// Percent-encodes everything but unreserved characters, for ids in paths and queries.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+use crate::GoldReveal;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ProjectSummary {
@@ -214,17 +59,9 @@ pub struct SubmitResponse {
     /// Warnings the annotator confirmed (errors are refused with 422).
     pub findings: Vec<Finding>,
     /// For a gold item: the answer and the server's score, computed after the submission was
-    /// stored, with the same [`crate::score_gold`] the browser uses.
+    /// stored, with the same [`annoqa_core::score_gold`] the browser uses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gold: Option<GoldReveal>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct ApiError {
-    pub error: String,
-    /// Validation errors that made the server refuse a submission.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<Finding>,
 }
 
 /// What a user may do. Globally, `admin` may do everything; the other roles act in the projects
@@ -350,7 +187,7 @@ impl Default for AssignmentPolicy {
     }
 }
 
-/// `POST /api/projects` (admin): a new, empty project; items come through [`items_path`].
+/// `POST /api/projects` (admin): a new, empty project; items come through [`crate::items_path`].
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NewProject {
@@ -592,7 +429,7 @@ pub struct ExportRow {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct UploadedMedia {
-    /// Path inside the project's media root; fetch it with [`media_path`].
+    /// Path inside the project's media root; fetch it with [`crate::media_path`].
     pub path: String,
     pub content_type: String,
 }
