@@ -135,7 +135,7 @@ pub(super) async fn review(
         (_, None) => {}
     }
     let now = state.now_ms();
-    let id = state
+    let stored = state
         .store()
         .insert_review(&NewReview {
             project_id: access.id(),
@@ -148,6 +148,8 @@ pub(super) async fn review(
             now_ms: now,
         })
         .await?;
+    // Another review got there first, after the check above.
+    let Some(id) = stored else { return Err(already_reviewed(submission_id)) };
     Ok((
         StatusCode::CREATED,
         Json(ReviewView {

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::work::REFRESH_IS_FULL;
-use super::{json, new_id, text, Store};
+use super::{is_unique_violation, json, new_id, text, Store};
 
 #[derive(Debug)]
 pub struct NewReview<'a> {
@@ -100,12 +100,35 @@ fn feedback(row: &AnyRow) -> anyhow::Result<FeedbackView> {
 }
 
 impl Store {
-    /// Stores a review and applies its verdict to the submission in one transaction. A
-    /// rejection also frees the annotator's place on the item, so it goes to someone else.
-    pub async fn insert_review(&self, r: &NewReview<'_>) -> anyhow::Result<i64> {
+    /// Stores a review and applies its verdict to the submission in one transaction; `None`
+    /// when the submission is no longer awaiting review. A submission gets one review: the
+    /// status change is guarded by the status it changes from, so of reviews racing each other
+    /// exactly one finds the submission still `submitted` (the others wait for its row lock on
+    /// PostgreSQL, or queue behind the one SQLite writer, and then find it reviewed), and a
+    /// unique index on `reviews (submission_id)` backs that up. A rejection also frees the
+    /// annotator's place on the item, so it goes to someone else.
+    pub async fn insert_review(&self, r: &NewReview<'_>) -> anyhow::Result<Option<i64>> {
         let id = new_id();
         let mut tx = self.write.begin().await?;
-        sqlx::query(
+        let status = match r.verdict {
+            ReviewVerdict::Accept => "accepted",
+            ReviewVerdict::Reject => "rejected",
+            ReviewVerdict::Fix => "fixed",
+        };
+        let changed = sqlx::query(
+            "UPDATE submissions SET status = $1 WHERE id = $2 AND project_id = $3 AND status = 'submitted'",
+        )
+        .bind(status)
+        .bind(r.submission_id)
+        .bind(r.project_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let inserted = sqlx::query(
             "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, regions, error_codes, comment, created_at_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -119,18 +142,14 @@ impl Store {
         .bind(r.comment)
         .bind(r.now_ms)
         .execute(&mut *tx)
-        .await?;
-        let status = match r.verdict {
-            ReviewVerdict::Accept => "accepted",
-            ReviewVerdict::Reject => "rejected",
-            ReviewVerdict::Fix => "fixed",
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            other => other?,
         };
-        sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2 AND project_id = $3")
-            .bind(status)
-            .bind(r.submission_id)
-            .bind(r.project_id)
-            .execute(&mut *tx)
-            .await?;
         let state = if r.verdict == ReviewVerdict::Reject { "rejected" } else { "submitted" };
         sqlx::query(
             "UPDATE assignments SET state = $1
@@ -147,7 +166,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     }
 
     pub async fn review(&self, project_id: &str, review_id: i64) -> anyhow::Result<Option<ReviewView>> {

@@ -7,6 +7,9 @@ use crate::both_backends;
 use crate::support::*;
 use crate::work::onboard;
 
+/// How many reviews of one submission race each other.
+const RACERS: usize = 16;
+
 async fn taxonomy(s: &Server) {
     let admin = s.user("root", Role::Admin, None, &[]).await;
     admin
@@ -76,7 +79,7 @@ both_backends! {
         // Accept.
         let accepted: ReviewView = review(ids[0].1, serde_json::json!({"verdict": "accept"})).await.json();
         assert_eq!(accepted.verdict, api::ReviewVerdict::Accept);
-        review(ids[0].1, serde_json::json!({"verdict": "accept"})).await.expect(StatusCode::CONFLICT);
+        review(ids[0].1, serde_json::json!({"verdict": "reject"})).await.refused(api::ApiErrorCode::AlreadyReviewed);
         // Unknown error codes and fixes without regions are refused.
         review(ids[1].1, serde_json::json!({"verdict": "reject", "error_codes": ["nope"]})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
         review(ids[1].1, serde_json::json!({"verdict": "fix"})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
@@ -110,6 +113,46 @@ both_backends! {
         assert_eq!(original.regions, valid_answer(&ids[2].0), "the original is kept as it was");
         // Reviewers cannot be annotators of the same project, and cannot review themselves.
         ana.post(&api::reviews_path(DEMO, ids[2].1), &serde_json::json!({"verdict": "accept"})).await.expect(StatusCode::FORBIDDEN);
+    }
+
+    async fn of_many_racing_reviews_of_one_submission_exactly_one_is_stored(s) {
+        let ana = s.annotator("ana").await;
+        onboard(&ana).await;
+        let item = ana.next(DEMO).await.unwrap();
+        let submission: SubmitResponse = ana.submit(DEMO, &item, valid_answer(&item)).await.json();
+        let id = submission.submission_id;
+        let reviewers = [
+            s.user("rev1", Role::Reviewer, None, &[DEMO]).await,
+            s.user("rev2", Role::Coordinator, None, &[DEMO]).await,
+        ];
+        // Accepts and rejects all at once, from two users, each request in its own task.
+        let racers: Vec<_> = (0..RACERS)
+            .map(|n| {
+                let verdict = if n % 2 == 0 { "accept" } else { "reject" };
+                let body = serde_json::json!({ "verdict": verdict });
+                (verdict, reviewers[n % 2].spawn_json("POST", api::reviews_path(DEMO, id), &body))
+            })
+            .collect();
+        let mut won = Vec::new();
+        for (verdict, racer) in racers {
+            let answer = racer.await.unwrap();
+            match answer.status {
+                StatusCode::CREATED => won.push(verdict),
+                _ => {
+                    answer.refused(api::ApiErrorCode::AlreadyReviewed);
+                }
+            }
+        }
+        assert_eq!(won.len(), 1, "exactly one of {RACERS} racing reviews succeeds; these did: {won:?}");
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reviews WHERE submission_id = $1")
+            .bind(id)
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, 1, "one review row");
+        let status: SubmissionView = ana.get(&api::submission_path(DEMO, id)).await.json();
+        let expected = if won[0] == "accept" { SubmissionStatus::Accepted } else { SubmissionStatus::Rejected };
+        assert_eq!(status.status, expected, "the submission shows the winning verdict");
     }
 
     async fn the_taxonomy_checks_codes_and_guideline_anchors(s) {

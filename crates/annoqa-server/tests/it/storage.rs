@@ -164,10 +164,12 @@ async fn static_files_never_include_the_demo_gold() {
     s.finish().await;
 }
 
-/// A database made by the first migration alone (a release before `is_full` and
-/// `login_failures`), with a finished and an open item, upgrades on `Store::connect` without
-/// losing a row, and its finished item is marked full.
-async fn upgrade_from_the_first_migration(backend: Backend) {
+/// A database with only the first `count` migrations applied: its URL, the pool (closed by the
+/// caller before `Store::connect` upgrades it), and what keeps it alive.
+async fn old_database(
+    backend: Backend,
+    count: usize,
+) -> (String, sqlx::AnyPool, Option<PgDatabase>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let (url, pg) = match backend {
         Backend::Sqlite => (annoqa_server::sqlite_url(&dir.path().join("old.sqlite3")) + "?mode=rwc", None),
@@ -178,9 +180,17 @@ async fn upgrade_from_the_first_migration(backend: Backend) {
     };
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    let mut first = sqlx::migrate!("./migrations");
-    first.migrations = std::borrow::Cow::Owned(first.migrations[..1].to_vec());
-    first.run(&pool).await.unwrap();
+    let mut old = sqlx::migrate!("./migrations");
+    old.migrations = std::borrow::Cow::Owned(old.migrations[..count].to_vec());
+    old.run(&pool).await.unwrap();
+    (url, pool, pg, dir)
+}
+
+/// A database made by the first migration alone (a release before `is_full` and
+/// `login_failures`), with a finished and an open item, upgrades on `Store::connect` without
+/// losing a row, and its finished item is marked full.
+async fn upgrade_from_the_first_migration(backend: Backend) {
+    let (url, pool, pg, _dir) = old_database(backend, 1).await;
     let item = |id: &str| {
         let mut source = demo_items().into_iter().next().unwrap().item;
         source.id = id.to_string();
@@ -238,4 +248,79 @@ async fn sqlite_upgrades_from_the_first_migration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_upgrades_from_the_first_migration() {
     upgrade_from_the_first_migration(Backend::Postgres).await;
+}
+
+/// Before reviews were guarded, reviews racing each other could all be stored. Upgrading keeps
+/// one per submission — the one whose verdict the submission's status shows, not merely the
+/// latest — and from then on the database refuses a second.
+async fn duplicate_reviews_are_reduced_to_the_one_in_effect(backend: Backend) {
+    let (url, pool, pg, _dir) = old_database(backend, 3).await;
+    let item = serde_json::to_string(&demo_items().into_iter().next().unwrap().item).unwrap();
+    for statement in [
+        "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES (1, 'ana', 'x', 'annotator', 0), (2, 'rev', 'x', 'reviewer', 0)",
+        "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate, created_at_ms)
+         VALUES ('p', 'P', '', '{}', 1, 60000, 0, 0.0, 0)",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    for (position, id) in ["a", "b"].into_iter().enumerate() {
+        sqlx::query("INSERT INTO items (project_id, id, position, item, is_gold) VALUES ('p', $1, $2, $3, FALSE)")
+            .bind(id)
+            .bind(position as i64)
+            .bind(&item)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    // Submission 10 was rejected by the race's last writer; submission 20 was reviewed once.
+    for (id, item, status) in [(10, "a", "rejected"), (20, "b", "accepted")] {
+        sqlx::query(
+            "INSERT INTO submissions (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, status)
+             VALUES ($1, 'p', $2, 1, '[]', 0, 0, $3)",
+        )
+        .bind(id as i64)
+        .bind(item)
+        .bind(status)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let insert_review =
+        "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, error_codes, comment, created_at_ms)
+                         VALUES ($1, 'p', $2, 2, $3, '[]', '', $4)";
+    for (id, submission, verdict, at) in
+        [(1, 10, "accept", 1), (2, 10, "reject", 2), (3, 10, "accept", 3), (4, 20, "accept", 1)]
+    {
+        sqlx::query(insert_review)
+            .bind(id as i64)
+            .bind(submission as i64)
+            .bind(verdict)
+            .bind(at as i64)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::connect(&url).await.unwrap();
+    let kept: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, submission_id FROM reviews ORDER BY id").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(kept, [(2, 10), (4, 20)], "one review per submission, the rejection that took effect");
+    let second =
+        sqlx::query(insert_review).bind(5_i64).bind(20_i64).bind("reject").bind(9_i64).execute(store.pool()).await;
+    assert!(second.is_err(), "the database refuses a second review of a submission");
+    store.close().await;
+    if let Some(pg) = pg {
+        pg.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_one_review_per_submission_on_upgrade() {
+    duplicate_reviews_are_reduced_to_the_one_in_effect(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_one_review_per_submission_on_upgrade() {
+    duplicate_reviews_are_reduced_to_the_one_in_effect(Backend::Postgres).await;
 }

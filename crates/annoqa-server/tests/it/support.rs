@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use sqlx::{AnyConnection, Connection, Executor};
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 /// Runs each test body once on SQLite and once on PostgreSQL.
@@ -135,6 +136,19 @@ impl Answer {
     pub fn error(&self) -> String {
         self.json::<api::ApiError>().error
     }
+
+    /// The error code of a refusal.
+    pub fn code(&self) -> api::ApiErrorCode {
+        self.json::<api::ApiError>().code
+    }
+
+    /// Asserts a refusal with `code` (and so its status).
+    #[track_caller]
+    pub fn refused(&self, code: api::ApiErrorCode) -> &Answer {
+        assert_eq!(self.status.as_u16(), code.status(), "{}", self.body);
+        assert_eq!(self.code(), code, "{}", self.body);
+        self
+    }
 }
 
 /// How a client proves who it is.
@@ -242,26 +256,15 @@ impl<'a> Client<'a> {
     }
 
     pub async fn request(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Answer {
-        let mut request = Request::builder().method(method).uri(uri);
-        match &self.auth {
-            Auth::None => {}
-            Auth::Cookie { token, csrf } => {
-                request = request.header("cookie", format!("{}={token}", api::SESSION_COOKIE));
-                if *csrf && method != "GET" {
-                    request = request.header(api::CSRF_HEADER, api::CSRF_HEADER_VALUE);
-                }
-            }
-            Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
-        let response = self.server.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        send(self.server.app.clone(), &self.auth, method, uri, headers, body).await
+    }
+
+    /// Sends a JSON request from a task of its own, so many can run in parallel.
+    pub fn spawn_json(&self, method: &'static str, uri: String, body: &impl serde::Serialize) -> JoinHandle<Answer> {
+        let (app, auth, bytes) = (self.server.app.clone(), self.auth.clone(), serde_json::to_vec(body).unwrap());
+        tokio::spawn(async move {
+            send(app, &auth, method, &uri, &[("content-type", "application/json")], Some(bytes)).await
+        })
     }
 
     pub async fn get(&self, uri: &str) -> Answer {
@@ -311,6 +314,36 @@ impl<'a> Client<'a> {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
         answer.json::<api::NextItem>().item.map(|a| a.item.id)
     }
+}
+
+async fn send(
+    app: Router,
+    auth: &Auth,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    match auth {
+        Auth::None => {}
+        Auth::Cookie { token, csrf } => {
+            request = request.header("cookie", format!("{}={token}", api::SESSION_COOKIE));
+            if *csrf && method != "GET" {
+                request = request.header(api::CSRF_HEADER, api::CSRF_HEADER_VALUE);
+            }
+        }
+        Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Answer { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
 }
 
 pub fn sentiment(label: &str) -> annoqa_core::Region {
