@@ -62,12 +62,12 @@ pub fn check_limits(spec: &TaskSpec, regions: &[Region]) -> Result<(), LimitExce
             RegionValue::VideoTrack { keyframes, .. } if keyframes.len() > limits.track_keyframes => {
                 return Err(exceeded("track_keyframes", limits.track_keyframes, keyframes.len()));
             }
+            // Bytes bound characters from above, so most texts are judged without counting.
             RegionValue::AudioSegment { transcript: Some(text), .. }
-            | RegionValue::Pairwise { rationale: Some(text), .. } => {
-                // Bytes bound characters from above, so most texts are judged without counting.
-                if text.len() > limits.transcript_chars && text.chars().count() > limits.transcript_chars {
-                    return Err(exceeded("transcript_chars", limits.transcript_chars, text.chars().count()));
-                }
+            | RegionValue::Pairwise { rationale: Some(text), .. }
+                if text.len() > limits.transcript_chars && text.chars().count() > limits.transcript_chars =>
+            {
+                return Err(exceeded("transcript_chars", limits.transcript_chars, text.chars().count()));
             }
             _ => {}
         }

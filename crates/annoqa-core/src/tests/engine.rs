@@ -786,6 +786,6 @@ fn size_limits_name_the_limit_and_the_region() {
     );
     let err = check_limits(&spec, &[seg("a", ""), seg("b", ""), seg("c", ""), seg("d", "")]).unwrap_err();
     assert_eq!((err.limit, err.found, err.region), ("regions", 4, None));
-    let serialized = serde_json::to_value(&stacked_spec()).unwrap();
+    let serialized = serde_json::to_value(stacked_spec()).unwrap();
     assert!(serialized.get("limits").is_none(), "default limits are not written out");
 }
