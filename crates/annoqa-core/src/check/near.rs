@@ -147,7 +147,7 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope, budget: usize) ->
 
 /// How many candidate pairs the overlap search examines for `regions`: tests hold it to about
 /// the overlapping pairs.
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) fn near_pairs_examined(regions: &[&Region], scope: OverlapScope) -> usize {
     near_pairs(regions, scope, usize::MAX).1
 }
