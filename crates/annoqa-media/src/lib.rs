@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::error::MediaError;
 pub use crate::imaging::{ImageFormat, ImageInfo};
-pub use crate::peaks::{Bits, Peaks, PeaksBuilder, Zoom};
+pub use crate::peaks::{Bits, Channels, DatFile, DatVersion, Peaks, PeaksBuilder, Zoom};
 pub use crate::video::{FrameTimes, VideoInfo};
 pub use crate::wav::AudioInfo;
 

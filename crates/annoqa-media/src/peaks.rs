@@ -1,15 +1,18 @@
 //! Waveform peaks: min/max per pixel per channel, computed from WAV bytes as they arrive, and
 //! written in BBC audiowaveform's formats (`doc/DataFormat.md` of bbc/audiowaveform).
 //!
-//! What matches audiowaveform (run with `--split-channels`, which is what its version 2 format
-//! with several channels holds):
+//! What matches audiowaveform, byte for byte on its own test files:
 //! - values are in the signed 16-bit range (see [`crate::wav`] for the mapping of each sample
 //!   format); 8-bit output is the 16-bit value divided by 256, truncated toward zero as C does;
+//! - several channels are mixed down to one unless split ([`Channels`]): each frame's samples
+//!   are summed and divided by the channel count, truncated toward zero
+//!   (`WaveformGenerator.cpp`);
 //! - a final partial pixel (fewer than `samples_per_pixel` frames left) is still emitted;
 //! - `--pixels-per-second P` means `samples_per_pixel = sample_rate / P` (integer division), and
 //!   `samples_per_pixel` must be at least 2;
-//! - `.dat`: little-endian header `version=2, flags (bit 0: 8-bit), sample_rate,
-//!   samples_per_pixel, length, channels`, then per pixel, per channel, `min, max`.
+//! - `.dat`: little-endian header `version, flags (bit 0: 8-bit), sample_rate,
+//!   samples_per_pixel, length` and, in version 2, `channels`, then per pixel, per channel,
+//!   `min, max`. audiowaveform writes version 1 for one channel and version 2 for several.
 //!
 //! **Memory bound:** a [`PeaksBuilder`] holds at most one partial frame (≤ 256 bytes), one
 //! min/max pair per channel and the output itself (`4 × channels` bytes per pixel at 16 bits,
@@ -59,6 +62,39 @@ impl Zoom {
         Ok(spp)
     }
 }
+
+/// What happens to the channels of a multi-channel file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Channels {
+    /// One waveform of the channels' mean per frame (audiowaveform's default).
+    #[default]
+    MixDown,
+    /// One waveform per channel (audiowaveform's `--split-channels`).
+    Split,
+}
+
+/// The `.dat` header version to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatVersion {
+    /// Version 1 (20-byte header, no channel count); one channel only.
+    V1,
+    /// Version 2 (24-byte header with the channel count).
+    V2,
+}
+
+/// A `.dat` file as read: the peaks, how they were stored, and what was odd about the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatFile {
+    pub peaks: Peaks,
+    pub version: DatVersion,
+    pub bits: Bits,
+    /// Set when the file holds fewer pixels than its header says; the pixels present are loaded,
+    /// as audiowaveform does (with a warning).
+    pub warning: Option<String>,
+}
+
+/// At most this many channels in a `.dat` file (audiowaveform's `WaveformBuffer` limit).
+pub const DAT_MAX_CHANNELS: u32 = 24;
 
 /// Bits per value in the output files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -167,13 +203,25 @@ impl Peaks {
         Ok(levels)
     }
 
-    /// audiowaveform's binary `.dat`, version 2.
+    /// audiowaveform's binary `.dat` in the version it writes: 1 for one channel, 2 for several.
     pub fn to_dat(&self, bits: Bits) -> Vec<u8> {
+        let version = if self.channels == 1 { DatVersion::V1 } else { DatVersion::V2 };
+        self.to_dat_version(bits, version)
+    }
+
+    /// audiowaveform's binary `.dat` in a chosen version; version 1 cannot say how many
+    /// channels there are, so several channels are always written as version 2.
+    pub fn to_dat_version(&self, bits: Bits, version: DatVersion) -> Vec<u8> {
         let flags: u32 = if bits == Bits::Eight { 1 } else { 0 };
         let per_value = if bits == Bits::Eight { 1 } else { 2 };
+        let v1 = version == DatVersion::V1 && self.channels == 1;
         let mut out = Vec::with_capacity(24 + self.data.len() * per_value);
-        for field in [2, flags, self.sample_rate, self.samples_per_pixel, self.len() as u32, u32::from(self.channels)] {
+        let header = [if v1 { 1 } else { 2 }, flags, self.sample_rate, self.samples_per_pixel, self.len() as u32];
+        for field in header {
             out.extend_from_slice(&field.to_le_bytes());
+        }
+        if !v1 {
+            out.extend_from_slice(&u32::from(self.channels).to_le_bytes());
         }
         for &value in &self.data {
             match bits {
@@ -205,8 +253,15 @@ impl Peaks {
     }
 
     /// Reads a version 1 or 2 `.dat` file (8-bit values are scaled back by 256, as
-    /// audiowaveform does when it reads one).
+    /// audiowaveform does when it reads one). See [`Peaks::read_dat`].
     pub fn from_dat(bytes: &[u8]) -> Result<Peaks, MediaError> {
+        Peaks::read_dat(bytes).map(|dat| dat.peaks)
+    }
+
+    /// Reads a `.dat` file with audiowaveform's rules: version 1 or 2, 1–24 channels, a sample
+    /// rate of at least 1 and at least 2 samples per pixel, or an error naming what is wrong; a
+    /// file shorter than its header's length loads the whole pixels it holds, with a warning.
+    pub fn read_dat(bytes: &[u8]) -> Result<DatFile, MediaError> {
         const DAT: &str = "waveform .dat";
         let field = |i: usize| {
             bytes
@@ -214,39 +269,46 @@ impl Peaks {
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .ok_or_else(|| MediaError::truncated(DAT, "the header is incomplete"))
         };
-        let version = field(0)?;
-        let (channels, header) = match version {
-            1 => (1, 20),
-            2 => (field(5)?, 24),
-            other => return Err(MediaError::unsupported(DAT, format!("version {other}"))),
+        let (version, channels, header) = match field(0)? {
+            1 => (DatVersion::V1, 1, 20),
+            2 => (DatVersion::V2, field(5)?, 24),
+            other => return Err(MediaError::unsupported(DAT, format!("version {other} (only 1 and 2 exist)"))),
         };
-        let channels = u16::try_from(channels)
-            .ok()
-            .filter(|c| (1..=wav::MAX_CHANNELS).contains(c))
-            .ok_or_else(|| MediaError::invalid(DAT, format!("{channels} channels")))?;
-        let eight = field(1)? & 1 == 1;
+        if !(1..=DAT_MAX_CHANNELS).contains(&channels) {
+            return Err(MediaError::invalid(DAT, format!("{channels} channels (1 to {DAT_MAX_CHANNELS})")));
+        }
+        let channels = channels as u16;
+        let bits = if field(1)? & 1 == 1 { Bits::Eight } else { Bits::Sixteen };
         let (sample_rate, samples_per_pixel, length) = (field(2)?, field(3)?, u64::from(field(4)?));
-        let per_value = if eight { 1 } else { 2 };
-        let body = &bytes[header.min(bytes.len())..];
-        let expected = length * u64::from(channels) * 2 * per_value;
-        if (body.len() as u64) < expected {
-            return Err(MediaError::truncated(
+        // Read as audiowaveform's signed fields.
+        if (sample_rate as i32) < 1 {
+            return Err(MediaError::invalid(DAT, format!("sample rate {}", sample_rate as i32)));
+        }
+        if (samples_per_pixel as i32) < 2 {
+            return Err(MediaError::invalid(
                 DAT,
-                format!("{length} pixels need {expected} bytes, found {}", body.len()),
+                format!("{} samples per pixel (at least 2)", samples_per_pixel as i32),
             ));
         }
-        let data = if eight {
-            body[..expected as usize].iter().map(|&b| i16::from(b as i8) * 256).collect()
-        } else {
-            body[..expected as usize].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect()
+        let per_value: u64 = if bits == Bits::Eight { 1 } else { 2 };
+        let pixel_bytes = u64::from(channels) * 2 * per_value;
+        let body = &bytes[header.min(bytes.len())..];
+        let present = body.len() as u64 / pixel_bytes;
+        let warning = (present < length)
+            .then(|| format!("the header says {length} pixels but the file holds {present}: loading {present}"));
+        let used = &body[..(present.min(length) * pixel_bytes) as usize];
+        let data = match bits {
+            Bits::Eight => used.iter().map(|&b| i16::from(b as i8) * 256).collect(),
+            Bits::Sixteen => used.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect(),
         };
-        Ok(Peaks { sample_rate, samples_per_pixel, channels, data })
+        Ok(DatFile { peaks: Peaks { sample_rate, samples_per_pixel, channels, data }, version, bits, warning })
     }
 }
 
 /// Builds [`Peaks`] from WAV bytes fed in chunks of any size, in bounded memory.
 pub struct PeaksBuilder {
     zoom: Zoom,
+    channels: Channels,
     max_values: u64,
     header: HeaderParser,
     run: Option<Run>,
@@ -262,14 +324,21 @@ struct Run {
     carry: Vec<u8>,
     /// Frames in the current pixel so far.
     count: u32,
+    /// Channels are mixed down to one waveform.
+    mix: bool,
     mins: Vec<i16>,
     maxs: Vec<i16>,
     peaks: Peaks,
 }
 
 impl PeaksBuilder {
+    /// A builder that keeps every channel (as `--split-channels`).
     pub fn new(zoom: Zoom, limits: &Limits) -> Self {
-        PeaksBuilder { zoom, max_values: limits.max_alloc / 2, header: HeaderParser::new(), run: None }
+        PeaksBuilder::with_channels(zoom, Channels::Split, limits)
+    }
+
+    pub fn with_channels(zoom: Zoom, channels: Channels, limits: &Limits) -> Self {
+        PeaksBuilder { zoom, channels, max_values: limits.max_alloc / 2, header: HeaderParser::new(), run: None }
     }
 
     /// The format, once the header has been read.
@@ -290,7 +359,8 @@ impl PeaksBuilder {
             let Some(header) = self.header.header() else { return Ok(()) };
             let format = header.format;
             let samples_per_pixel = self.zoom.samples_per_pixel(format.sample_rate)?;
-            let channels = usize::from(format.channels);
+            let mix = self.channels == Channels::MixDown && format.channels > 1;
+            let channels = if mix { 1 } else { format.channels };
             self.run = Some(Run {
                 format,
                 samples_per_pixel,
@@ -298,14 +368,10 @@ impl PeaksBuilder {
                 received: 0,
                 carry: Vec::with_capacity(usize::from(format.block_align)),
                 count: 0,
-                mins: vec![i16::MAX; channels],
-                maxs: vec![i16::MIN; channels],
-                peaks: Peaks {
-                    sample_rate: format.sample_rate,
-                    samples_per_pixel,
-                    channels: format.channels,
-                    data: Vec::new(),
-                },
+                mix,
+                mins: vec![i16::MAX; usize::from(channels)],
+                maxs: vec![i16::MIN; usize::from(channels)],
+                peaks: Peaks { sample_rate: format.sample_rate, samples_per_pixel, channels, data: Vec::new() },
             });
         }
         let max_values = self.max_values;
@@ -362,9 +428,14 @@ impl PeaksBuilder {
     }
 }
 
-/// Parse and peaks of a whole WAV file in memory.
+/// Parse and peaks of a whole WAV file in memory, every channel kept.
 pub fn peaks_of_wav(bytes: &[u8], zoom: Zoom, limits: &Limits) -> Result<Peaks, MediaError> {
-    let mut builder = PeaksBuilder::new(zoom, limits);
+    peaks_of_wav_with(bytes, zoom, Channels::Split, limits)
+}
+
+/// [`peaks_of_wav`] with a choice of what happens to several channels.
+pub fn peaks_of_wav_with(bytes: &[u8], zoom: Zoom, channels: Channels, limits: &Limits) -> Result<Peaks, MediaError> {
+    let mut builder = PeaksBuilder::with_channels(zoom, channels, limits);
     builder.push(bytes)?;
     builder.finish()
 }
@@ -396,6 +467,17 @@ impl Run {
     }
 
     fn fold(&mut self, bytes: &[u8]) {
+        if self.mix {
+            let (channels, lo, hi) = (usize::from(self.format.channels), &mut self.mins[0], &mut self.maxs[0]);
+            match self.format.encoding {
+                SampleEncoding::U8 => fold_mixed(bytes, wav::u8_to_i16, channels, lo, hi),
+                SampleEncoding::I16 => fold_mixed(bytes, wav::i16_to_i16, channels, lo, hi),
+                SampleEncoding::I24 => fold_mixed(bytes, wav::i24_to_i16, channels, lo, hi),
+                SampleEncoding::I32 => fold_mixed(bytes, wav::i32_to_i16, channels, lo, hi),
+                SampleEncoding::F32 => fold_mixed(bytes, wav::f32_to_i16, channels, lo, hi),
+            }
+            return;
+        }
         let (mins, maxs) = (&mut self.mins[..], &mut self.maxs[..]);
         match (self.format.encoding, mins, maxs) {
             (SampleEncoding::U8, [lo], [hi]) => fold_mono(bytes, wav::u8_to_i16, lo, hi),
@@ -479,5 +561,24 @@ fn fold_interleaved<const B: usize>(bytes: &[u8], decode: fn([u8; B]) -> i16, lo
             lo[channel] = lo[channel].min(value);
             hi[channel] = hi[channel].max(value);
         }
+    }
+}
+
+/// Several channels mixed down to one: each frame's 16-bit samples summed and divided by the
+/// channel count, truncated toward zero as audiowaveform's integer division does.
+#[inline(always)]
+fn fold_mixed<const B: usize>(bytes: &[u8], decode: fn([u8; B]) -> i16, channels: usize, lo: &mut i16, hi: &mut i16) {
+    let divisor = channels as i32;
+    for frame in bytes.chunks_exact(B * channels) {
+        let mut sum = 0i32;
+        for chunk in frame.chunks_exact(B) {
+            let mut sample = [0; B];
+            sample.copy_from_slice(chunk);
+            sum += i32::from(decode(sample));
+        }
+        // |sum| ≤ 64 × 32768 fits an i32, and the mean of i16 values is an i16.
+        let value = (sum / divisor) as i16;
+        *lo = (*lo).min(value);
+        *hi = (*hi).max(value);
     }
 }

@@ -72,9 +72,9 @@ fn reference_peaks(bytes: &[u8], spp: usize) -> Vec<i16> {
     let samples: Vec<i16> = match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Float, _) => reader
             .samples::<f32>()
-            // libsndfile's float → short for audiowaveform: lrintf(x * 0x7FFF) in single
-            // precision (ties to even), clipped.
-            .map(|s| (s.unwrap() * 32767.0f32).round_ties_even().clamp(-32768.0, 32767.0) as i16)
+            // audiowaveform's float → short: static_cast<short>(x * 32767) of the float product,
+            // truncated toward zero (and clipped here, where C++ would be undefined).
+            .map(|s| (s.unwrap() * 32767.0f32).trunc().clamp(-32768.0, 32767.0) as i16)
             .collect(),
         (_, 8) => reader.samples::<i8>().map(|s| i16::from(s.unwrap()) * 256).collect(),
         (_, bits) => reader.samples::<i32>().map(|s| (s.unwrap() >> (bits - 16)) as i16).collect(),

@@ -9,8 +9,10 @@
 //!
 //! Samples are mapped to the signed 16-bit range that audiowaveform works in (it reads through
 //! libsndfile as `short`): 8-bit unsigned `(x - 128) << 8`; 24- and 32-bit integers keep their
-//! top 16 bits (an arithmetic shift, so `-1` stays `-1`); 32-bit float `round(x × 32767)` (exact, in f64)
-//! clamped to `-32768..=32767`. Every mapping is monotonic, so min/max commute with it.
+//! top 16 bits (an arithmetic shift, so `-1` stays `-1`); 32-bit float `x × 32767` computed in
+//! single precision and truncated toward zero, saturating at `-32768..=32767` (audiowaveform's
+//! `static_cast<short>` of the float product in `SndFileAudioFileReader.cpp`). Every mapping is
+//! monotonic, so min/max commute with it.
 
 use serde::{Deserialize, Serialize};
 
@@ -347,8 +349,8 @@ pub(crate) fn i32_to_i16(b: [u8; 4]) -> i16 {
 
 #[inline(always)]
 pub(crate) fn f32_to_i16(b: [u8; 4]) -> i16 {
-    // As libsndfile converts float to short for audiowaveform (`lrintf(sample * 0x7FFF)` in
-    // single precision, ties to even), so our peaks match its output bit for bit. `as`
-    // saturates and maps NaN to 0, so hostile floats cannot panic or wrap.
-    (f32::from_le_bytes(b) * 32767.0).round_ties_even() as i16
+    // As audiowaveform converts float samples (`static_cast<short>(sample * 32767)`, a float
+    // product truncated toward zero), so our peaks match its output bit for bit. `as` truncates
+    // the same way, saturates and maps NaN to 0, so hostile floats cannot panic or wrap.
+    (f32::from_le_bytes(b) * 32767.0) as i16
 }

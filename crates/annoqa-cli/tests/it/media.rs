@@ -112,12 +112,12 @@ fn header(dat: &[u8]) -> Vec<u32> {
 }
 
 #[test]
-fn peaks_writes_dat_version_2_at_16_and_8_bits() {
+fn peaks_split_channels_writes_dat_version_2_at_16_and_8_bits() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("in.wav");
     let samples = write_wav(&wav, 2500);
     let out = dir.path().join("out.dat");
-    let status = annoqa(&["peaks", wav.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let status = annoqa(&["peaks", wav.to_str().unwrap(), "-o", out.to_str().unwrap(), "--split-channels"]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let dat = std::fs::read(&out).unwrap();
     // Default zoom 256: 2500 frames → 9 full pixels and a final partial one.
@@ -125,7 +125,17 @@ fn peaks_writes_dat_version_2_at_16_and_8_bits() {
     let values: Vec<i16> = dat[24..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
     assert_eq!(values, expected_peaks(&samples, 256));
 
-    let status = annoqa(&["peaks", wav.to_str().unwrap(), "-o", out.to_str().unwrap(), "--zoom", "100", "--bits", "8"]);
+    let status = annoqa(&[
+        "peaks",
+        wav.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--zoom",
+        "100",
+        "--bits",
+        "8",
+        "--split-channels",
+    ]);
     assert!(status.status.success());
     let dat = std::fs::read(&out).unwrap();
     assert_eq!(header(&dat), [2, 1, 1000, 100, 25, 2]);
@@ -139,7 +149,15 @@ fn peaks_writes_json_with_pixels_per_second() {
     let wav = dir.path().join("in.wav");
     let samples = write_wav(&wav, 1000);
     let out = dir.path().join("out.json");
-    let status = annoqa(&["peaks", wav.to_str().unwrap(), "-o", out.to_str().unwrap(), "--pixels-per-second", "20"]);
+    let status = annoqa(&[
+        "peaks",
+        wav.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--pixels-per-second",
+        "20",
+        "--split-channels",
+    ]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(
@@ -154,6 +172,105 @@ fn peaks_writes_json_with_pixels_per_second() {
     assert_eq!((json["bits"].as_u64(), json["length"].as_u64()), (Some(16), Some(20)));
     let data: Vec<i16> = json["data"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i16).collect();
     assert_eq!(data, expected_peaks(&samples, 50));
+}
+
+#[test]
+fn peaks_mix_channels_down_to_a_version_1_dat_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("in.wav");
+    let samples = write_wav(&wav, 700);
+    let out = dir.path().join("out.dat");
+    let status = annoqa(&["peaks", wav.to_str().unwrap(), "-o", out.to_str().unwrap(), "-z", "100"]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let dat = std::fs::read(&out).unwrap();
+    assert_eq!(header(&dat)[..5], [1, 0, 1000, 100, 7], "version 1 holds one channel, no channel field");
+    // Each frame's mean, truncated toward zero, then min/max per pixel.
+    let mixed: Vec<[i16; 2]> = samples.iter().map(|[l, r]| [((i32::from(*l) + i32::from(*r)) / 2) as i16; 2]).collect();
+    let expected: Vec<i16> = expected_peaks(&mixed, 100).chunks_exact(4).flat_map(|p| [p[0], p[1]]).collect();
+    let values: Vec<i16> = dat[20..].chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+    assert_eq!(values, expected);
+}
+
+/// audiowaveform's own test files (../shared/interop-corpus, see its SOURCES.md): `annoqa peaks`
+/// reproduces every reference `.dat` and `.json` from its WAV byte for byte, converts a `.dat`
+/// to the `.json` audiowaveform made of it, and refuses the malformed ones as audiowaveform does.
+#[test]
+fn peaks_reproduce_audiowaveform_byte_for_byte() {
+    let Some(corpus) = interop_corpus() else { return };
+    let data = corpus.join("audiowaveform/test/data");
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("test_file_stereo.wav", &["-z", "64", "-b", "8"], "test_file_stereo_8bit_64spp_wav.dat"),
+        (
+            "test_file_stereo.wav",
+            &["-z", "64", "-b", "8", "--dat-version", "2"],
+            "test_file_stereo_8bit_64spp_wav_v2.dat",
+        ),
+        ("test_file_stereo.wav", &["-z", "64", "-b", "16"], "test_file_stereo_16bit_64spp_wav.dat"),
+        (
+            "test_file_stereo.wav",
+            &["-z", "64", "-b", "16", "--dat-version", "2"],
+            "test_file_stereo_16bit_64spp_wav_v2.dat",
+        ),
+        ("test_file_stereo.wav", &["-z", "64", "-b", "8", "--split-channels"], "test_file_2channel_8bit_64spp_wav.dat"),
+        ("test_file_mono_float32.wav", &["-z", "64", "-b", "8"], "test_file_mono_float32_8bit_64spp.dat"),
+        ("test_file_stereo.wav", &["-z", "64", "-b", "8"], "test_file_stereo_8bit_64spp_wav.json"),
+        ("07023003_8bit_64spp_2channel.dat", &[], "07023003_8bit_64spp_2channel.json"),
+        ("test_file_stereo_8bit_64spp_wav_v2.dat", &[], "test_file_stereo_8bit_64spp_wav.json"),
+    ];
+    for (input, flags, reference) in cases {
+        let out = dir.path().join(reference);
+        let input_path = data.join(input);
+        let mut args = vec!["peaks", input_path.to_str().unwrap(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let run = annoqa(&args);
+        assert!(run.status.success(), "{input} {flags:?}: {}", String::from_utf8_lossy(&run.stderr));
+        let (ours, theirs) = (std::fs::read(&out).unwrap(), std::fs::read(data.join(reference)).unwrap());
+        let first = ours.iter().zip(&theirs).position(|(a, b)| a != b);
+        assert!(
+            ours == theirs,
+            "{input} {flags:?} → {reference}: {} vs {} bytes, first difference at {first:?}",
+            ours.len(),
+            theirs.len()
+        );
+    }
+    let refused = [
+        ("not_enough_channels.dat", "0 channels (1 to 24)"),
+        ("too_many_channels.dat", "25 channels (1 to 24)"),
+        ("sample_rate_too_low.dat", "sample rate 0"),
+        ("samples_per_pixel_too_low.dat", "0 samples per pixel (at least 2)"),
+        ("version3.dat", "version 3 (only 1 and 2 exist)"),
+    ];
+    for (file, reason) in refused {
+        let run =
+            annoqa(&["peaks", data.join(file).to_str().unwrap(), "-o", dir.path().join("x.json").to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(file) && stderr.contains(reason), "{file}: {stderr}");
+    }
+    // Shorter than the header says: loaded, with a warning (as audiowaveform does).
+    for (file, pixels) in [("size_mismatch.dat", 1800), ("zero_length.dat", 0)] {
+        let out = dir.path().join("short.json");
+        let run = annoqa(&["peaks", data.join(file).to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert!(run.status.success(), "{file}");
+        assert!(String::from_utf8_lossy(&run.stderr).contains("warning:"), "{file}");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(json["length"].as_u64(), Some(pixels), "{file}");
+    }
+}
+
+/// `../shared/interop-corpus` beside the repository (or `$ANNOQA_INTEROP_CORPUS`); `None`, with
+/// a note, where it is absent, as on a user's clone.
+fn interop_corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("ANNOQA_INTEROP_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop-corpus"));
+    if path.join("SOURCES.md").is_file() {
+        Some(path)
+    } else {
+        println!("note: no interop corpus at {}: the audiowaveform comparison is skipped", path.display());
+        None
+    }
 }
 
 #[test]
