@@ -91,7 +91,7 @@ error_codes! {
     InvalidAnnotation = "invalid_annotation", 422;
     /// A project's task spec is not valid (the message names the rule and field).
     InvalidSpec = "invalid_spec", 422;
-    /// Too many failed logins; wait for `Retry-After` or a minute.
+    /// Too many failed logins for this username from this address: wait a minute.
     RateLimited = "rate_limited", 429;
     /// The server failed; the details are in its log, not in the answer.
     Internal = "internal", 500;

@@ -54,8 +54,8 @@ both_backends! {
         s.annotator("ana").await;
         let wrong = s.anonymous().post(api::SESSION, &LoginRequest { username: "ana".into(), password: "nope".into() }).await;
         let unknown = s.anonymous().post(api::SESSION, &LoginRequest { username: "nobody".into(), password: "nope".into() }).await;
-        wrong.expect(StatusCode::UNAUTHORIZED);
-        unknown.expect(StatusCode::UNAUTHORIZED);
+        wrong.refused(api::ApiErrorCode::InvalidCredentials);
+        unknown.refused(api::ApiErrorCode::InvalidCredentials);
         assert_eq!(wrong.body, unknown.body);
         assert!(wrong.headers.get("set-cookie").is_none());
     }
@@ -64,15 +64,15 @@ both_backends! {
         s.annotator("ana").await;
         let attempt = |password: &'static str| {
             let client = s.anonymous();
-            async move { client.post(api::SESSION, &LoginRequest { username: "ana".into(), password: password.into() }).await.status }
+            async move { client.post(api::SESSION, &LoginRequest { username: "ana".into(), password: password.into() }).await }
         };
         for _ in 0..5 {
-            assert_eq!(attempt("wrong").await, StatusCode::UNAUTHORIZED);
+            attempt("wrong").await.refused(api::ApiErrorCode::InvalidCredentials);
         }
         // Even the right password is refused while limited.
-        assert_eq!(attempt(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+        attempt(PASSWORD).await.refused(api::ApiErrorCode::RateLimited);
         s.advance(61_000);
-        assert_eq!(attempt(PASSWORD).await, StatusCode::OK);
+        attempt(PASSWORD).await.expect(StatusCode::OK);
     }
 
     async fn the_login_limit_is_per_user_and_address_and_shared_by_replicas(s) {
@@ -121,9 +121,9 @@ both_backends! {
         let ana = s.annotator("ana").await;
         let item = ana.next(DEMO).await.unwrap();
         let answer = ana.without_csrf().submit(DEMO, &item, valid_answer(&item)).await;
-        answer.expect(StatusCode::FORBIDDEN);
+        answer.refused(api::ApiErrorCode::MissingCsrfHeader);
         assert!(answer.error().contains("X-Requested-With"), "{}", answer.body);
-        ana.without_csrf().request("DELETE", api::SESSION, &[], None).await.expect(StatusCode::FORBIDDEN);
+        ana.without_csrf().request("DELETE", api::SESSION, &[], None).await.refused(api::ApiErrorCode::MissingCsrfHeader);
         assert_eq!(s.count("submissions").await, 0);
         // GETs need no header.
         ana.without_csrf().get(api::PROJECTS).await.expect(StatusCode::OK);
@@ -141,7 +141,7 @@ both_backends! {
         admin
             .post(api::USERS, &NewUser { username: "vera".into(), role: Role::Reviewer, vendor: None, password: None })
             .await
-            .expect(StatusCode::CONFLICT);
+            .refused(api::ApiErrorCode::AlreadyExists);
         admin
             .post(api::USERS, &NewUser { username: "bad name".into(), role: Role::Reviewer, vendor: None, password: None })
             .await

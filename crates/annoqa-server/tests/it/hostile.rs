@@ -27,27 +27,27 @@ both_backends! {
         };
         let json = Some("application/json");
         let deep = format!(r#"{{"lead_time_ms":1,"regions":[],"x":{}{}}}"#, "[".repeat(65), "]".repeat(65));
-        let cases: Vec<(Option<&'static str>, String, StatusCode, &str)> = vec![
-            (json, "{\"regions\": [".into(), StatusCode::BAD_REQUEST, "EOF"),
-            (json, "{\"regions\": []}".into(), StatusCode::UNPROCESSABLE_ENTITY, "lead_time_ms"),
-            (None, "{}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
-            (Some("text/plain"), "{}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
-            (json, deep, StatusCode::BAD_REQUEST, "nested deeper than 64"),
+        let cases: Vec<(Option<&'static str>, String, api::ApiErrorCode, &str)> = vec![
+            (json, "{\"regions\": [".into(), api::ApiErrorCode::BadRequest, "EOF"),
+            (json, "{\"regions\": []}".into(), api::ApiErrorCode::InvalidRequest, "lead_time_ms"),
+            (None, "{}".into(), api::ApiErrorCode::UnsupportedMediaType, "Content-Type"),
+            (Some("text/plain"), "{}".into(), api::ApiErrorCode::UnsupportedMediaType, "Content-Type"),
+            (json, deep, api::ApiErrorCode::BadRequest, "nested deeper than 64"),
             // NaN and infinities are not JSON: serde refuses them as syntax.
-            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":NaN,"end":2,"label":"ORG"}]}"#.into(), StatusCode::BAD_REQUEST, "invalid JSON"),
-            (json, r#"{"lead_time_ms":1e999,"regions":[]}"#.into(), StatusCode::BAD_REQUEST, "invalid JSON"),
+            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":NaN,"end":2,"label":"ORG"}]}"#.into(), api::ApiErrorCode::BadRequest, "invalid JSON"),
+            (json, r#"{"lead_time_ms":1e999,"regions":[]}"#.into(), api::ApiErrorCode::BadRequest, "invalid JSON"),
             // null where a number belongs (what NaN becomes in JSON.stringify) names the field.
-            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":null,"end":2,"label":"ORG"}]}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "invalid type: null"),
-            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":-1,"end":2,"label":"ORG"}]}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "invalid value"),
-            (json, r#"{"lead_time_ms":-5,"regions":[]}"#.into(), StatusCode::UNPROCESSABLE_ENTITY, "invalid value"),
+            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":null,"end":2,"label":"ORG"}]}"#.into(), api::ApiErrorCode::InvalidRequest, "invalid type: null"),
+            (json, r#"{"lead_time_ms":1,"regions":[{"id":"r","control":"entities","type":"text_span","start":-1,"end":2,"label":"ORG"}]}"#.into(), api::ApiErrorCode::InvalidRequest, "invalid value"),
+            (json, r#"{"lead_time_ms":-5,"regions":[]}"#.into(), api::ApiErrorCode::InvalidRequest, "invalid value"),
         ];
-        for (content_type, body, status, needle) in cases {
+        for (content_type, body, code, needle) in cases {
             let answer = send(content_type, body.clone()).await;
-            assert_eq!(answer.status, status, "{body}: {}", answer.body);
+            answer.refused(code);
             assert!(answer.error().contains(needle), "{body}: {}", answer.body);
         }
         let huge = format!(r#"{{"lead_time_ms":1,"regions":[],"pad":"{}"}}"#, "x".repeat(2 << 20));
-        assert_eq!(send(json, huge).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+        send(json, huge).await.refused(api::ApiErrorCode::PayloadTooLarge);
         let long_array = format!(r#"{{"lead_time_ms":1,"regions":[{}]}}"#, vec!["0"; 100_001].join(","));
         let answer = send(json, long_array).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);

@@ -11,5 +11,6 @@ mod hostile;
 mod idor;
 mod import_export;
 mod review;
+mod routes;
 mod storage;
 mod work;

@@ -1,11 +1,24 @@
 //! The review queue (sampling strategies) and verdicts: accept, reject (requeue), fix.
 
+use std::collections::HashMap;
+
 use annoqa_api::{self as api, ReviewTask, ReviewView, Role, SubmissionStatus, SubmissionView, SubmitResponse};
+use annoqa_core::{Gold, GoldMode};
 use axum::http::StatusCode;
 
 use crate::both_backends;
 use crate::support::*;
 use crate::work::onboard;
+
+/// Whether `needle` is `value` or any value inside it.
+fn contains(value: &serde_json::Value, needle: &serde_json::Value) -> bool {
+    value == needle
+        || match value {
+            serde_json::Value::Array(items) => items.iter().any(|v| contains(v, needle)),
+            serde_json::Value::Object(fields) => fields.values().any(|v| contains(v, needle)),
+            _ => false,
+        }
+}
 
 /// How many reviews of one submission race each other.
 const RACERS: usize = 16;
@@ -52,10 +65,41 @@ both_backends! {
         let annotators: std::collections::HashSet<String> = stratified.iter().map(|t| t.submission.annotator.username.clone()).collect();
         assert_eq!(annotators.len(), 2, "one from each annotator");
         assert_eq!(queue("risk", 4, 1).await.len(), 4);
-        reviewer.get(&format!("{}?strategy=psychic", api::review_queue_path(DEMO))).await.expect(StatusCode::BAD_REQUEST);
-        // The queue carries the item but never gold.
-        for task in &random {
-            assert!(!serde_json::to_string(task).unwrap().contains("explanation"));
+        reviewer.get(&format!("{}?strategy=psychic", api::review_queue_path(DEMO))).await.refused(api::ApiErrorCode::BadRequest);
+    }
+
+    async fn the_review_queue_carries_submissions_of_gold_items_but_never_their_gold(s) {
+        let gold: HashMap<String, Gold> =
+            demo_items().into_iter().filter_map(|source| Some((source.item.id, source.gold?))).collect();
+        // Ana answers every item with a sentiment its gold (if any) does not have, so nothing of
+        // gold is in her answers: whatever of gold is in the queue came from the gold itself.
+        let ana = s.annotator("ana").await;
+        while let Some(item) = ana.next(DEMO).await {
+            let label = ["positive", "neutral", "negative"]
+                .into_iter()
+                .find(|label| gold.get(&item).is_none_or(|g| !serde_json::to_string(&g.answer).unwrap().contains(label)))
+                .unwrap();
+            ana.submit(DEMO, &item, vec![sentiment(label)]).await.expect(StatusCode::OK);
+        }
+        let reviewer = s.user("rev", Role::Reviewer, None, &[DEMO]).await;
+        let queue: Vec<ReviewTask> =
+            reviewer.get(&format!("{}?size=500", api::review_queue_path(DEMO))).await.json();
+        let modes: Vec<GoldMode> = queue.iter().filter_map(|t| gold.get(&t.item.id)).map(|g| g.mode).collect();
+        assert!(
+            modes.contains(&GoldMode::Training) && modes.contains(&GoldMode::Honeypot),
+            "the queue has gold items of both kinds: {modes:?}"
+        );
+        for task in &queue {
+            let Some(gold) = gold.get(&task.item.id) else { continue };
+            let json = serde_json::to_value(task).unwrap();
+            let mut leaked: Vec<serde_json::Value> =
+                gold.answer.iter().map(|r| serde_json::to_value(r).unwrap()).filter(|r| contains(&json, r)).collect();
+            // The explanation, even as part of some other text.
+            let explanation = serde_json::to_string(&gold.explanation).unwrap();
+            if !gold.explanation.is_empty() && json.to_string().contains(explanation.trim_matches('"')) {
+                leaked.push(serde_json::json!(gold.explanation));
+            }
+            assert!(leaked.is_empty(), "the queue shows gold of {}: {leaked:?}", task.item.id);
         }
     }
 
