@@ -8,6 +8,10 @@
 //! **Invariant:** xtask depends on `std` and `anyhow` only, so it compiles in seconds on a
 //! fresh machine.
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 mod bench;
 mod ci;
 mod crosscheck;

@@ -8,6 +8,10 @@
 //!
 //! Depends on `annoqa-core` (the domain model) and serde only.
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 mod error;
 mod routes;
 mod types;

@@ -11,6 +11,10 @@
 //! [`api_client`] (every request to the server: cookies, CSRF header, 401 → login), [`hooks`],
 //! [`route`].
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 pub mod api_client;
 pub mod components;
 pub mod dom;

@@ -1,6 +1,10 @@
 //! Inputs for annoqa's benchmarks, shared by the native criterion benches and the Wasm timing
 //! run in headless Chromium so both measure the same work. Seeded, so every run is the same.
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 pub mod stats_inputs;
 
 use annoqa_core::{Gold, GoldMode, Item, Media, Region, RegionValue, TaskSpec};

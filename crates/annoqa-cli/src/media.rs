@@ -13,7 +13,7 @@ use clap::Args;
 use annoqa_media::{Bits, Channels, DatVersion, Limits, MediaInfo, Peaks, PeaksBuilder, Zoom};
 
 #[derive(Args, Debug)]
-pub struct ProbeArgs {
+pub(crate) struct ProbeArgs {
     /// An image (PNG, JPEG, GIF, WebP), WAV audio or video (MP4, WebM).
     pub file: PathBuf,
     /// Print one JSON object instead of text.
@@ -22,7 +22,7 @@ pub struct ProbeArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct PeaksArgs {
+pub(crate) struct PeaksArgs {
     /// A WAV file, or an audiowaveform `.dat` file to convert (and zoom out).
     pub input: PathBuf,
     /// Output file; `.dat` (binary) or `.json` picks the format.
@@ -47,7 +47,7 @@ pub struct PeaksArgs {
     pub dat_version: Option<u32>,
 }
 
-pub fn run_probe(args: &ProbeArgs) -> anyhow::Result<()> {
+pub(crate) fn run_probe(args: &ProbeArgs) -> anyhow::Result<()> {
     let info = annoqa_media::probe_path(&args.file, &Limits::default())?;
     let text = if args.json { serde_json::to_string(&info)? } else { describe(&info) };
     println!("{text}");
@@ -99,7 +99,7 @@ enum OutputFormat {
     Json,
 }
 
-pub fn run_peaks(args: &PeaksArgs) -> anyhow::Result<()> {
+pub(crate) fn run_peaks(args: &PeaksArgs) -> anyhow::Result<()> {
     let format = match extension(&args.output).as_deref() {
         Some("dat") => OutputFormat::Dat,
         Some("json") => OutputFormat::Json,

@@ -31,7 +31,7 @@ use annoqa_stats::{Ratings, StatsError, Weights};
 // Arguments
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Metric {
+pub(crate) enum Metric {
     /// Share of agreeing pairs of labels within items.
     Percent,
     /// Cohen's κ; with more than two annotators, every pair and their mean.
@@ -49,7 +49,7 @@ pub enum Metric {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LevelArg {
+pub(crate) enum LevelArg {
     Nominal,
     Ordinal,
     Interval,
@@ -57,13 +57,13 @@ pub enum LevelArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum WeightsArg {
+pub(crate) enum WeightsArg {
     Linear,
     Quadratic,
 }
 
 #[derive(Args, Debug)]
-pub struct AgreementArgs {
+pub(crate) struct AgreementArgs {
     /// Long-format CSV whose header names `item`, `annotator` and `label` (or crowd-kit's
     /// `task`, `worker`, `label`); other columns are ignored and an empty label is missing.
     pub file: PathBuf,
@@ -99,7 +99,7 @@ pub struct AgreementArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Method {
+pub(crate) enum Method {
     /// Majority vote.
     Mv,
     /// Dawid–Skene with a full confusion matrix per annotator.
@@ -109,7 +109,7 @@ pub enum Method {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Ties {
+pub(crate) enum Ties {
     /// The tied label seen first in the file.
     First,
     /// A tied label drawn with `--seed`.
@@ -119,7 +119,7 @@ pub enum Ties {
 }
 
 #[derive(Args, Debug)]
-pub struct AggregateArgs {
+pub(crate) struct AggregateArgs {
     /// Long-format CSV (`item,annotator,label`); the same annotator may answer an item more than
     /// once.
     pub file: PathBuf,
@@ -156,14 +156,14 @@ pub struct AggregateArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum InspectionArg {
+pub(crate) enum InspectionArg {
     Normal,
     Tightened,
     Reduced,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum StandardArg {
+pub(crate) enum StandardArg {
     /// ANSI/ASQ Z1.4-2008 (reduced plans as MIL-STD-105E Table II-C).
     #[value(name = "z1.4")]
     Z14,
@@ -183,7 +183,7 @@ impl StandardArg {
 }
 
 #[derive(Args, Debug)]
-pub struct SamplePlanArgs {
+pub(crate) struct SamplePlanArgs {
     /// Lot (batch) size.
     #[arg(long)]
     pub lot: u64,
@@ -580,7 +580,7 @@ fn about(path: &Path) -> impl Fn(StatsError) -> anyhow::Error + '_ {
     move |e| anyhow!("{}: {e}", path.display())
 }
 
-pub fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
+pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     let path = args.file.as_path();
     if args.bootstrap > 0 && args.metric != Metric::Krippendorff {
         bail!("--bootstrap is available for --metric krippendorff only");
@@ -791,7 +791,7 @@ fn read_gold(path: &Path, labels: &mut Names) -> anyhow::Result<Vec<(String, u32
     Ok(gold)
 }
 
-pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
+pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     let path = args.file.as_path();
     let rows = read_long_csv(path)?;
     let mut items = Names::default();
@@ -913,7 +913,7 @@ pub fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // sample-plan
 
-pub fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
+pub(crate) fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
     let level = InspectionLevel::parse(&args.level).ok_or_else(|| {
         anyhow!("unknown inspection level {:?}: expected S-1, S-2, S-3, S-4, I, II or III", args.level)
     })?;

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 /// Where the database is: a URL, or a SQLite file as shorthand.
 #[derive(Args, Debug)]
-pub struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite://FILE` or `postgres://USER@HOST/DB`. Secrets belong here or in the environment,
     /// never in the source.
     #[arg(long, env = "ANNOQA_DATABASE_URL", conflicts_with = "database", global = true)]
@@ -22,7 +22,7 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match (&self.database_url, &self.database) {
             (Some(url), _) => url.clone(),
             (None, Some(file)) => annoqa_server::sqlite_url(file),
@@ -32,12 +32,12 @@ impl DatabaseArgs {
 }
 
 /// The URL without its password, for messages.
-pub fn redacted(url: &str) -> String {
+pub(crate) fn redacted(url: &str) -> String {
     annoqa_server::redact_url(url)
 }
 
 #[derive(Args, Debug)]
-pub struct UserArgs {
+pub(crate) struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
     #[command(flatten)]
@@ -66,7 +66,7 @@ enum UserCommand {
     Token { username: String },
 }
 
-pub fn run(args: UserArgs) -> anyhow::Result<()> {
+pub(crate) fn run(args: UserArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let store = Store::connect(&args.database.url()).await?;

@@ -12,29 +12,29 @@ use annoqa_core::BoxGeometry;
 use serde_json::{json, Value};
 
 /// The project's seeded generator (`annoqa_stats::rng`) with the few draws the cases need.
-pub struct Rng(annoqa_stats::rng::Rng);
+pub(crate) struct Rng(annoqa_stats::rng::Rng);
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(annoqa_stats::rng::Rng::seed_from_u64(seed))
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0.below(n.max(1) as u64) as usize
     }
 
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.0.next_f64()
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 }
 
 /// `per_kind` random cases of every kind, as `{"cases": [...]}`.
-pub fn random_cases(seed: u64, per_kind: usize) -> Value {
+pub(crate) fn random_cases(seed: u64, per_kind: usize) -> Value {
     let mut rng = Rng::new(seed);
     let mut cases = Vec::new();
     for i in 0..per_kind {
@@ -222,7 +222,7 @@ fn random_tracks(rng: &mut Rng) -> (Vec<TrackRow>, Vec<TrackRow>) {
 }
 
 /// annoqa's answers to `cases`, in the script's output shapes.
-pub fn evaluate(cases: &Value) -> Value {
+pub(crate) fn evaluate(cases: &Value) -> Value {
     let results: Vec<Value> =
         cases["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().map(evaluate_case).collect();
     json!({ "results": results })
@@ -343,7 +343,7 @@ fn evaluate_case(case: &Value) -> Value {
 
 /// The outcome of [`compare`].
 #[derive(Debug, Default)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// Values compared, per kind.
     pub compared: std::collections::BTreeMap<String, usize>,
     /// Disagreements beyond the tolerance: "case N (kind) field: ours X, reference Y".
@@ -356,7 +356,7 @@ pub struct Comparison {
 /// Compare field by field. A reference value of `null` (undefined there, e.g. sed_eval's NaN
 /// precision without estimates) is not compared; neither are intersection/IoU of polygons the
 /// reference does not consider valid.
-pub fn compare(cases: &Value, ours: &Value, theirs: &Value, tolerance: f64) -> Comparison {
+pub(crate) fn compare(cases: &Value, ours: &Value, theirs: &Value, tolerance: f64) -> Comparison {
     let mut out = Comparison::default();
     let empty = Vec::new();
     let cases = cases["cases"].as_array().unwrap_or(&empty);

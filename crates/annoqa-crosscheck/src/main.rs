@@ -6,6 +6,10 @@
 //! and compares them to 1e-9. Exits 1 on any unexplained disagreement. `cargo xtask crosscheck`
 //! builds the Python environment and runs this.
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 mod kernels;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,10 @@
 //!
 //! Builds for `wasm32-unknown-unknown`: no threads, no clock, files only in [`probe_path`].
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 pub mod error;
 pub mod imaging;
 pub mod peaks;

@@ -120,24 +120,24 @@ impl LoginLimiter {
 /// The authenticated user of a request. Extracting it answers 401 without credentials and 403
 /// for a cookie-authenticated state-changing request without the CSRF header.
 #[derive(Clone, Debug)]
-pub struct Caller {
+pub(crate) struct Caller {
     pub user: StoredUser,
     /// The session token's hash when the caller came with a cookie (for logout).
     pub session_hash: Option<String>,
 }
 
 impl Caller {
-    pub fn id(&self) -> i64 {
+    pub(crate) fn id(&self) -> i64 {
         self.user.id
     }
 
-    pub fn is_admin(&self) -> bool {
+    pub(crate) fn is_admin(&self) -> bool {
         self.user.role == Role::Admin
     }
 }
 
 /// The session token from the request's cookies, if any.
-pub fn session_cookie(parts: &Parts) -> Option<String> {
+pub(crate) fn session_cookie(parts: &Parts) -> Option<String> {
     parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
         cookies.split(';').find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
@@ -187,7 +187,7 @@ impl FromRequestParts<AppState> for Caller {
 /// Cookie-authenticated writes must carry `X-Requested-With: annoqa`. A cross-site page can
 /// make the browser send the cookie, but it cannot add a custom header without a CORS
 /// preflight, which this server never grants.
-pub fn check_csrf(parts: &Parts) -> Result<(), ServerError> {
+pub(crate) fn check_csrf(parts: &Parts) -> Result<(), ServerError> {
     let ok = parts.headers.get(api::CSRF_HEADER).and_then(|v| v.to_str().ok()) == Some(api::CSRF_HEADER_VALUE);
     if ok {
         Ok(())

@@ -10,21 +10,21 @@ use serde::de::DeserializeOwned;
 
 use crate::ServerError;
 
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Longest string value, in bytes; guidelines and text items are far shorter.
-pub const MAX_STRING_BYTES: usize = 1 << 20;
+pub(crate) const MAX_STRING_BYTES: usize = 1 << 20;
 /// Most elements in one array.
-pub const MAX_ARRAY_LEN: usize = 100_000;
+pub(crate) const MAX_ARRAY_LEN: usize = 100_000;
 
 /// A request body meant to be JSON, read but not yet parsed: handlers check who may do what
 /// first (401/403/404), then [`JsonBody::parse`] answers 415/400/422.
-pub struct JsonBody {
+pub(crate) struct JsonBody {
     is_json: bool,
     bytes: Bytes,
 }
 
 impl JsonBody {
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ServerError> {
+    pub(crate) fn parse<T: DeserializeOwned>(&self) -> Result<T, ServerError> {
         if !self.is_json {
             return Err(unsupported(&["application/json"]));
         }
@@ -32,7 +32,7 @@ impl JsonBody {
     }
 
     /// The raw bytes (the idempotency check hashes them).
-    pub fn bytes(&self) -> &Bytes {
+    pub(crate) fn bytes(&self) -> &Bytes {
         &self.bytes
     }
 }
@@ -55,7 +55,7 @@ fn unsupported(accepted: &[&str]) -> ServerError {
 }
 
 /// The request body, with the size limit's 413 as a [`ServerError`].
-pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ServerError> {
+pub(crate) async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ServerError> {
     Bytes::from_request(request, state).await.map_err(|rejection| {
         let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiErrorCode::PayloadTooLarge
@@ -67,7 +67,7 @@ pub async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<B
 }
 
 /// 415 unless the media type (parameters aside) is one of `accepted`.
-pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<String, ServerError> {
+pub(crate) fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<String, ServerError> {
     let media_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -78,7 +78,7 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<St
     }
 }
 
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
     check_shape(bytes).map_err(ServerError::bad_request)?;
     serde_json::from_slice(bytes).map_err(|e| {
         let code = match e.classify() {
@@ -92,7 +92,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ServerError> {
 /// Rejects JSON nested deeper than [`MAX_DEPTH`], strings longer than [`MAX_STRING_BYTES`] and
 /// arrays longer than [`MAX_ARRAY_LEN`], in one pass over the bytes before serde builds
 /// anything. It does not validate JSON; serde does that next.
-pub fn check_shape(bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn check_shape(bytes: &[u8]) -> Result<(), String> {
     // For each open container: whether it is an array, and its element count so far.
     let mut stack: Vec<(bool, usize)> = Vec::new();
     let mut in_string = false;

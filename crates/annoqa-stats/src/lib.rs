@@ -36,6 +36,10 @@
 //! Every published worked example the crate reproduces is a unit test in `src/tests/` that names
 //! its source and the printed value.
 
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+// (A crate attribute rather than a workspace lint until annoqa-core takes it too.)
+#![warn(unreachable_pub)]
+
 pub mod aggregate;
 pub mod agreement;
 pub mod alpha;

@@ -11,7 +11,7 @@ pub struct FindingsPanelProps {
     pub on_guideline: Callback<String>,
 }
 
-pub fn severity_class(severity: Severity) -> &'static str {
+pub(super) fn severity_class(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "finding-error",
         Severity::Warning => "finding-warning",

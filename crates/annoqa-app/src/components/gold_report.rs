@@ -22,7 +22,7 @@ pub struct GoldReportProps {
 
 /// The CSS class of a verdict: `verdict-matched`, `verdict-missed`, `verdict-extra`,
 /// `verdict-wrong_label`, `verdict-boundary_off`.
-pub fn verdict_class(verdict: &Verdict) -> &'static str {
+pub(super) fn verdict_class(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Matched { .. } => "verdict-matched",
         Verdict::Missed => "verdict-missed",

@@ -21,7 +21,7 @@ use crate::json::body_bytes;
 use crate::{AppState, ServerError};
 
 /// Content types recognised by their first bytes, with the file extension uploads get.
-pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+pub(crate) fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     let starts = |magic: &[u8]| bytes.starts_with(magic);
     let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
     if starts(b"\x89PNG\r\n\x1a\n") {

@@ -29,12 +29,12 @@ use crate::store::{ProjectSettings, SubmissionRow};
 use crate::{AppState, ServerError};
 
 /// Largest accepted request body for ordinary API calls. A text annotation is a few kilobytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest item import or media upload.
-pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
 
 /// Every other path under `/api/`: answered `not_found` in JSON rather than with the app.
-pub const UNKNOWN_API: &str = "/api/{*rest}";
+pub(crate) const UNKNOWN_API: &str = "/api/{*rest}";
 
 /// The Content-Security-Policy of every response: the app's own Wasm and files, nothing inline.
 pub const CONTENT_SECURITY_POLICY: &str =
@@ -181,13 +181,13 @@ pub(crate) struct ProjectAccess {
 }
 
 impl ProjectAccess {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.settings.project.id
     }
 
     /// 403 unless the caller's role in the project is one `endpoint` allows (admins pass every
     /// check but the annotator-only ones, where the roles are exactly `[Annotator]`).
-    pub fn require(&self, endpoint: Endpoint, action: &str) -> Result<(), ServerError> {
+    pub(crate) fn require(&self, endpoint: Endpoint, action: &str) -> Result<(), ServerError> {
         let Access::Members(roles) = endpoint.route().access else { return Ok(()) };
         let admin_may = self.role == Role::Admin && roles != [Role::Annotator];
         if roles.contains(&self.role) || admin_may {
@@ -201,7 +201,7 @@ impl ProjectAccess {
         )))
     }
 
-    pub fn is_staff(&self) -> bool {
+    pub(crate) fn is_staff(&self) -> bool {
         matches!(self.role, Role::Reviewer | Role::Coordinator | Role::Admin)
     }
 }

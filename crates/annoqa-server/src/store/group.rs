@@ -11,7 +11,7 @@ use sqlx::AnyConnection;
 
 /// One parameter value.
 #[derive(Clone, Debug)]
-pub enum Arg {
+pub(crate) enum Arg {
     I64(i64),
     F64(f64),
     Bool(bool),
@@ -22,14 +22,14 @@ pub enum Arg {
 
 /// Statements and the parameters they share (`$1` is `args[0]`).
 #[derive(Debug)]
-pub struct Group<'a> {
+pub(crate) struct Group<'a> {
     pub statements: &'a [&'a str],
     pub args: Vec<Arg>,
 }
 
 impl Group<'_> {
     /// Runs every statement or, on the first failure, none (the error is the statement's).
-    pub async fn run(&self, conn: &mut AnyConnection, sqlite: bool) -> sqlx::Result<()> {
+    pub(crate) async fn run(&self, conn: &mut AnyConnection, sqlite: bool) -> sqlx::Result<()> {
         if sqlite {
             let sql = format!("SAVEPOINT grp; {}; RELEASE grp", self.statements.join("; "));
             let outcome = bind_all(sqlx::query(&sql), &self.args).execute(&mut *conn).await;

@@ -19,12 +19,13 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use accounts::{StoredUser, UserError};
-pub use projects::{ProjectSettings, StoredItem};
-pub use qa::{NewFeedback, NewReview};
+pub use accounts::StoredUser;
+pub(crate) use accounts::UserError;
+pub(crate) use projects::{ProjectSettings, StoredItem};
+pub(crate) use qa::{NewFeedback, NewReview};
 #[cfg(test)]
 pub(crate) use work::gold_preference;
-pub use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,7 +161,7 @@ pub fn new_id() -> i64 {
 }
 
 /// Bytes from the operating system's random source.
-pub fn fill_random(bytes: &mut [u8]) {
+pub(crate) fn fill_random(bytes: &mut [u8]) {
     // Without an OS random source nothing about sessions or ids is safe: stop rather than
     // continue with predictable values.
     if let Err(e) = getrandom::getrandom(bytes) {

@@ -105,7 +105,7 @@ pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
 /// are, then every item where the running count of `gold_rate · n` reaches a new integer, so
 /// gold is spread evenly and the rate holds over any stretch of work. `None` when the policy
 /// mixes no gold (no onboarding, rate 0): items then come in project order, gold or not.
-pub fn gold_preference(policy: &AssignmentPolicy, seq: i64) -> Option<bool> {
+pub(crate) fn gold_preference(policy: &AssignmentPolicy, seq: i64) -> Option<bool> {
     let onboarding = i64::from(policy.gold_onboarding);
     // NaN counts as no gold; project creation refuses rates outside 0–1 anyway.
     let rate = if policy.gold_rate > 0.0 { policy.gold_rate } else { 0.0 };

@@ -15,9 +15,9 @@ use sqlx::{AnyConnection, AnyPool, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs committed together.
-pub const MAX_BATCH: usize = 256;
+pub(crate) const MAX_BATCH: usize = 256;
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A job with its result type erased: runs, says whether it succeeded, and hands back what
 /// delivers its result once the batch's commit is known.
@@ -25,14 +25,14 @@ type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Run = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, (bool, Deliver)> + Send>;
 
 /// A queued write and whether it needs a savepoint of its own.
-pub struct Job {
+pub(crate) struct Job {
     run: Run,
     savepoint: bool,
 }
 
 /// What a failed write may leave behind, which decides whether it needs a savepoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Writes {
+pub(crate) enum Writes {
     /// Several statements: a failure part-way must be rolled back to the job's savepoint.
     Several,
     /// Only the job's last step writes, and a failing step undoes itself (one statement, or a
@@ -43,7 +43,7 @@ pub enum Writes {
 
 /// Whether a write must be on disk before its caller hears of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Durability {
+pub(crate) enum Durability {
     /// Submissions, accounts, everything that must survive a crash once acknowledged.
     Flushed,
     /// State a crash may lose harmlessly: leases (a lost lease only returns its item to the
@@ -54,7 +54,7 @@ pub enum Durability {
 
 /// Where writes go.
 #[derive(Clone, Debug)]
-pub enum Writer {
+pub(crate) enum Writer {
     /// PostgreSQL: one transaction per job on the pool.
     Pool(AnyPool),
     /// SQLite: the batching task.
@@ -63,7 +63,7 @@ pub enum Writer {
 
 impl Writer {
     /// Starts the batching task on `pool` (whose one connection it borrows per batch).
-    pub fn batched(pool: AnyPool) -> Writer {
+    pub(crate) fn batched(pool: AnyPool) -> Writer {
         let (sender, receiver) = mpsc::unbounded_channel();
         tokio::spawn(run(pool, receiver));
         Writer::Batched(sender)
@@ -73,7 +73,7 @@ impl Writer {
     /// once that transaction is committed, or, with [`Durability::Soft`], committed without
     /// waiting for the disk. The job's writes count only if it returns `Ok`; `writes` says what
     /// a failure can leave behind.
-    pub async fn write<T, F>(&self, durability: Durability, writes: Writes, job: F) -> anyhow::Result<T>
+    pub(crate) async fn write<T, F>(&self, durability: Durability, writes: Writes, job: F) -> anyhow::Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>> + Send + 'static,
