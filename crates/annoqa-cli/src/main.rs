@@ -13,7 +13,6 @@ use clap::{Parser, Subcommand};
 
 mod media;
 // Being reshaped with annoqa-core (issue 11); narrowed to `pub(crate)` after that.
-#[allow(unreachable_pub)]
 mod qa;
 mod stats;
 mod user;

@@ -15,7 +15,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 
 #[derive(Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// The task spec: a project folder, its project.json, or a bare spec JSON file.
     #[arg(long)]
     spec: PathBuf,
@@ -27,7 +27,7 @@ pub struct ValidateArgs {
 }
 
 #[derive(Args)]
-pub struct ScoreArgs {
+pub(crate) struct ScoreArgs {
     /// The task spec: a project folder, its project.json, or a bare spec JSON file.
     #[arg(long)]
     spec: PathBuf,
@@ -62,7 +62,7 @@ impl AnnotationLine {
 }
 
 /// A spec from a project folder, a project.json (`{"spec": …}`) or a bare spec file.
-pub fn read_spec(path: &Path) -> anyhow::Result<TaskSpec> {
+pub(crate) fn read_spec(path: &Path) -> anyhow::Result<TaskSpec> {
     let file = if path.is_dir() { path.join("project.json") } else { path.to_path_buf() };
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let value: serde_json::Value =
@@ -107,7 +107,7 @@ struct ValidatedLine {
 }
 
 /// Runs `annoqa validate`; returns the exit code.
-pub fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
+pub(crate) fn run_validate(args: &ValidateArgs) -> anyhow::Result<u8> {
     let spec = read_spec(&args.spec)?;
     let lines: Vec<(usize, AnnotationLine)> = read_jsonl(&args.annotations)?;
     let mut results = Vec::new();
@@ -164,7 +164,7 @@ struct ScoredLine {
 }
 
 /// Runs `annoqa score`; returns the exit code.
-pub fn run_score(args: &ScoreArgs) -> anyhow::Result<u8> {
+pub(crate) fn run_score(args: &ScoreArgs) -> anyhow::Result<u8> {
     let spec = read_spec(&args.spec)?;
     let mut gold_items: HashMap<String, ItemSource> = HashMap::new();
     for (line, source) in read_jsonl::<ItemSource>(&args.gold)? {

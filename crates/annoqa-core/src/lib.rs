@@ -4,6 +4,8 @@
 //! no SQL. Time and identity reach it as arguments, so the browser (Wasm), the server and the CLI
 //! get identical answers from the same inputs.
 
+#![warn(unreachable_pub)]
+
 pub mod check;
 pub mod events;
 pub mod finding;

@@ -282,7 +282,7 @@ impl Tolerance {
 }
 
 /// One unit of work. Gold is deliberately not part of this type: an `Item` can be sent to any
-/// browser, gold only through [`crate::api`] types that are built after the checks.
+/// browser, gold only through `annoqa_api` types that are built after the checks.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Item {
     pub id: String,

@@ -11,7 +11,7 @@ use annoqa_media::MediaInfo;
 use serde_json::Value;
 
 /// Project ids appear in paths and name the project's media folder: keep them plain.
-pub fn check_project_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_project_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
@@ -27,7 +27,7 @@ pub fn check_project_id(id: &str) -> Result<(), String> {
 
 /// Splits an import body into `(where, value)` entries: a JSON array (`item 1`, `item 2`, …)
 /// or JSON lines (`line 1`, …; blank lines skipped).
-pub fn entries(body: &[u8], json_lines: bool) -> Result<Vec<(String, Value)>, String> {
+pub(crate) fn entries(body: &[u8], json_lines: bool) -> Result<Vec<(String, Value)>, String> {
     if json_lines {
         let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
         let mut out = Vec::new();
@@ -51,7 +51,7 @@ pub fn entries(body: &[u8], json_lines: bool) -> Result<Vec<(String, Value)>, St
 /// `relative` as a path under `root` if it is made only of plain names: no `..`, `.`, empty
 /// segment, backslash, NUL, drive prefix or leading `/`. (Symlinks are the caller's business:
 /// resolve and compare with the resolved root.)
-pub fn contained_path(root: &Path, relative: &str) -> Option<PathBuf> {
+pub(crate) fn contained_path(root: &Path, relative: &str) -> Option<PathBuf> {
     if relative.is_empty() || relative.contains(['\\', '\0']) || relative.starts_with('/') {
         return None;
     }
@@ -68,14 +68,14 @@ pub fn contained_path(root: &Path, relative: &str) -> Option<PathBuf> {
 
 /// Probes media files that live in a project's media root (annoqa-media reads their headers).
 #[derive(Debug)]
-pub struct MediaRoot {
+pub(crate) struct MediaRoot {
     pub root: PathBuf,
 }
 
 impl MediaRoot {
     /// The probed metadata of `src` when it names a file in the root; `None` for URLs, absolute
     /// paths and files that are not there (served from elsewhere).
-    pub fn probe(&self, src: &str) -> Option<Result<MediaInfo, String>> {
+    pub(crate) fn probe(&self, src: &str) -> Option<Result<MediaInfo, String>> {
         let path = contained_path(&self.root, src)?;
         let root = self.root.canonicalize().ok()?;
         let resolved = path.canonicalize().ok()?;
@@ -91,7 +91,7 @@ impl MediaRoot {
 /// the media under the key of the project's media kind (`text`, `image`, `audio`, `video`).
 /// A Label Studio task's image, audio or video without its dimensions gets them by probing the
 /// file in the media root.
-pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&MediaRoot>) -> Result<ItemSource, String> {
+pub(crate) fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&MediaRoot>) -> Result<ItemSource, String> {
     let is_label_studio = value.get("data").is_some_and(Value::is_object) && value.get("media").is_none();
     if !is_label_studio {
         return serde_json::from_value(value).map_err(|e| format!("{at}: not a valid item: {e}"));
@@ -163,7 +163,7 @@ pub fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&Media
 
 /// The one spec check of annoqa-core as one message naming each problem's field: the same
 /// words `annoqa validate` prints for the same spec.
-pub fn check_project_spec(spec: &TaskSpec, guidelines: &str) -> Result<(), String> {
+pub(crate) fn check_project_spec(spec: &TaskSpec, guidelines: &str) -> Result<(), String> {
     let problems: Vec<String> = check_spec(spec, Some(guidelines)).iter().map(ToString::to_string).collect();
     if problems.is_empty() {
         Ok(())
@@ -175,7 +175,7 @@ pub fn check_project_spec(spec: &TaskSpec, guidelines: &str) -> Result<(), Strin
 /// Checks items for a project: ids unique (also against `existing`), media of the project's
 /// kind, gold answers valid and their guideline links resolving. Returns the items or the first
 /// problem, prefixed with where it is.
-pub fn check_items(
+pub(crate) fn check_items(
     project: &Project,
     existing: &[String],
     items: Vec<(String, ItemSource)>,
@@ -229,7 +229,7 @@ fn check_media_src(media: &Media) -> Result<(), String> {
 /// Probes each item's media file when it lies in the media root, and checks the item's metadata
 /// against the file: a mismatch (say, width 640 for a 320-pixel image) would make every
 /// geometry check wrong. Returns the items with their metadata as JSON for storage.
-pub fn probe_items(
+pub(crate) fn probe_items(
     items: Vec<(String, ItemSource)>,
     root: &MediaRoot,
 ) -> Result<Vec<(String, ItemSource, Option<String>)>, String> {

@@ -16,7 +16,6 @@ mod auth;
 mod demo;
 mod error;
 // Being reshaped with annoqa-core (issue 11); narrowed to `pub(crate)` after that.
-#[allow(unreachable_pub)]
 mod import;
 mod json;
 mod routes;

@@ -21,7 +21,7 @@ pub(super) struct NearPair<'a> {
 }
 
 impl NearPair<'_> {
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match (self.ranged, self.iou > 0.0) {
             (_, false) => "same point".to_string(),
             (false, true) => format!("IoU {:.2}", self.iou),

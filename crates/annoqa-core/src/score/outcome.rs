@@ -17,7 +17,7 @@ pub(crate) struct ControlOutcome {
 }
 
 impl ControlOutcome {
-    pub fn scored(score: f64) -> ControlOutcome {
+    pub(crate) fn scored(score: f64) -> ControlOutcome {
         ControlOutcome { score, metrics: BTreeMap::new(), verdicts: Vec::new(), feedback: Vec::new() }
     }
 }
@@ -61,7 +61,7 @@ pub(crate) struct Sides<'a> {
 }
 
 impl<'a> Sides<'a> {
-    pub fn new(control: &'a Control, mine: &[&'a Region], theirs: &[&'a Region], noun: &'static str) -> Sides<'a> {
+    pub(crate) fn new(control: &'a Control, mine: &[&'a Region], theirs: &[&'a Region], noun: &'static str) -> Sides<'a> {
         Sides { control, gold: pieces(theirs), mine: pieces(mine), noun }
     }
 }
