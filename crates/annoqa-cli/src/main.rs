@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod media;
-// Being reshaped with annoqa-core (issue 11); narrowed to `pub(crate)` after that.
 mod qa;
 mod stats;
 mod user;

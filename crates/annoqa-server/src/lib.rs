@@ -15,7 +15,6 @@
 mod auth;
 mod demo;
 mod error;
-// Being reshaped with annoqa-core (issue 11); narrowed to `pub(crate)` after that.
 mod import;
 mod json;
 mod routes;
