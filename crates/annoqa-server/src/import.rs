@@ -91,7 +91,12 @@ impl MediaRoot {
 /// the media under the key of the project's media kind (`text`, `image`, `audio`, `video`).
 /// A Label Studio task's image, audio or video without its dimensions gets them by probing the
 /// file in the media root.
-pub(crate) fn item_source(at: &str, value: Value, media: MediaKind, root: Option<&MediaRoot>) -> Result<ItemSource, String> {
+pub(crate) fn item_source(
+    at: &str,
+    value: Value,
+    media: MediaKind,
+    root: Option<&MediaRoot>,
+) -> Result<ItemSource, String> {
     let is_label_studio = value.get("data").is_some_and(Value::is_object) && value.get("media").is_none();
     if !is_label_studio {
         return serde_json::from_value(value).map_err(|e| format!("{at}: not a valid item: {e}"));

@@ -61,7 +61,12 @@ pub(crate) struct Sides<'a> {
 }
 
 impl<'a> Sides<'a> {
-    pub(crate) fn new(control: &'a Control, mine: &[&'a Region], theirs: &[&'a Region], noun: &'static str) -> Sides<'a> {
+    pub(crate) fn new(
+        control: &'a Control,
+        mine: &[&'a Region],
+        theirs: &[&'a Region],
+        noun: &'static str,
+    ) -> Sides<'a> {
         Sides { control, gold: pieces(theirs), mine: pieces(mine), noun }
     }
 }
