@@ -87,14 +87,21 @@ error_codes! {
     InvalidRequest = "invalid_request", 422;
     /// The `Idempotency-Key` was used before with another request body.
     PayloadMismatch = "payload_mismatch", 422;
+    /// A password someone chose is too short or too long, only spaces, the username, or one of
+    /// the most common passwords (the message says which).
+    WeakPassword = "weak_password", 422;
     /// The annotation (a submission or a reviewer's fix) has errors; `findings` lists them.
     InvalidAnnotation = "invalid_annotation", 422;
     /// A project's task spec is not valid (the message names the rule and field).
     InvalidSpec = "invalid_spec", 422;
-    /// Too many failed logins for this username from this address: wait a minute.
+    /// Too many login attempts for the username (from any address) or from the client's
+    /// address (for any username) within a minute: wait `Retry-After` seconds.
     RateLimited = "rate_limited", 429;
     /// The server failed; the details are in its log, not in the answer.
     Internal = "internal", 500;
+    /// The server is checking as many annotations (or passwords) as it can at once: send the
+    /// same request again after `Retry-After` seconds.
+    Busy = "busy", 503;
 }
 
 impl ApiErrorCode {

@@ -7,9 +7,9 @@ use annoqa_core::ItemSource;
 
 use crate::{
     CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, ImportReport, LoginRequest,
-    MemberRequest, MemberView, NewProject, NewUser, NextItem, ProjectSummary, ProjectView, ReviewRequest, ReviewTask,
-    ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest, SubmissionView, SubmitRequest, SubmitResponse,
-    UploadedMedia, UserView,
+    MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary, ProjectView,
+    ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest, SubmissionView,
+    SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
 };
 
 /// Path templates in axum's syntax: `{name}` is one segment, `{*name}` the rest of the path.
@@ -19,6 +19,8 @@ pub mod paths {
     pub const USERS: &str = "/api/users";
     pub const USER: &str = "/api/users/{user}";
     pub const USER_TOKENS: &str = "/api/users/{user}/tokens";
+    pub const USER_TOKEN: &str = "/api/users/{user}/tokens/{token}";
+    pub const USER_PASSWORD: &str = "/api/users/{user}/password";
     pub const MY_FEEDBACK: &str = "/api/me/feedback";
     pub const PROJECTS: &str = "/api/projects";
     pub const PROJECT: &str = "/api/projects/{project}";
@@ -170,7 +172,8 @@ endpoints! {
     Login: Post SESSION, ANYONE, LoginRequest => 200 SessionView;
     /// The logged-in user; 401 when nobody is.
     Session: Get SESSION, LOGGED_IN, () => 200 SessionView;
-    /// Logs out: ends the session and expires the cookie.
+    /// Logs out: ends the session and expires the cookie; called with an API token, revokes that
+    /// token (401 when it is revoked already: a 204 always means something ended).
     Logout: Delete SESSION, LOGGED_IN, () => 204 ();
     /// Every user.
     ListUsers: Get USERS, ADMIN, () => 200 Vec<UserView>;
@@ -178,8 +181,19 @@ endpoints! {
     CreateUser: Post USERS, ADMIN, NewUser => 201 CreatedUser;
     /// One user: yourself, or anyone for an admin.
     GetUser: Get USER, LOGGED_IN, () => 200 UserView;
-    /// A new API token for the user (`Authorization: Bearer <token>`), shown once.
+    /// Sets the user's password: your own with the current one (checked like a login), anyone's
+    /// for an admin. The password policy applies; the user's other sessions end.
+    ChangePassword: Put USER_PASSWORD, LOGGED_IN, PasswordChange => 204 ();
+    /// A new API token for the user (`Authorization: Bearer <token>`), shown once; it works for
+    /// the server's token lifetime (90 days unless configured).
     CreateToken: Post USER_TOKENS, ADMIN, () => 201 CreatedToken;
+    /// The user's API tokens (yourself, or anyone for an admin): id, creation, expiry and last
+    /// use, never the secret or its hash.
+    ListTokens: Get USER_TOKENS, LOGGED_IN, () => 200 Vec<TokenView>;
+    /// Revokes every API token of the user (yourself, or anyone for an admin).
+    RevokeTokens: Delete USER_TOKENS, LOGGED_IN, () => 204 ();
+    /// Revokes one API token of the user (yourself, or anyone for an admin).
+    RevokeToken: Delete USER_TOKEN, LOGGED_IN, () => 204 ();
     /// Feedback reviewers sent to the logged-in user, newest first.
     MyFeedback: Get MY_FEEDBACK, LOGGED_IN, () => 200 Vec<FeedbackView>;
     /// The projects the caller is a member of (every project for an admin).
@@ -321,9 +335,19 @@ pub fn user_path(user: i64) -> String {
     path(paths::USER, &[&user.to_string()])
 }
 
-/// [`Endpoint::CreateToken`].
+/// [`Endpoint::CreateToken`], [`Endpoint::ListTokens`] and [`Endpoint::RevokeTokens`].
 pub fn user_tokens_path(user: i64) -> String {
     path(paths::USER_TOKENS, &[&user.to_string()])
+}
+
+/// [`Endpoint::RevokeToken`].
+pub fn user_token_path(user: i64, token: i64) -> String {
+    path(paths::USER_TOKEN, &[&user.to_string(), &token.to_string()])
+}
+
+/// [`Endpoint::ChangePassword`].
+pub fn user_password_path(user: i64) -> String {
+    path(paths::USER_PASSWORD, &[&user.to_string()])
 }
 
 /// [`Endpoint::ListMembers`].

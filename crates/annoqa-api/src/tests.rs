@@ -3,8 +3,8 @@ use std::collections::HashSet;
 use crate::{
     export_path, feedback_entry_path, feedback_path, flags_path, inbox_path, items_path, media_path, media_upload_path,
     members_path, next_path, project_path, review_path, review_queue_path, reviews_path, skip_path, submission_path,
-    submit_path, taxonomy_path, user_path, user_tokens_path, ApiError, ApiErrorCode, Endpoint, Method, MY_FEEDBACK,
-    PROJECTS, SESSION, USERS,
+    submit_path, taxonomy_path, user_password_path, user_path, user_token_path, user_tokens_path, ApiError,
+    ApiErrorCode, Endpoint, Method, MY_FEEDBACK, PROJECTS, SESSION, USERS,
 };
 
 /// Whether `path` is an instance of `template`: the same literal segments, one non-empty
@@ -38,6 +38,8 @@ fn path_builders_fill_the_route_table_templates() {
         (Endpoint::Skip, skip_path(p, item)),
         (Endpoint::GetUser, user_path(7)),
         (Endpoint::CreateToken, user_tokens_path(7)),
+        (Endpoint::RevokeToken, user_token_path(7, 8)),
+        (Endpoint::ChangePassword, user_password_path(7)),
         (Endpoint::ListMembers, members_path(p)),
         (Endpoint::ImportItems, items_path(p)),
         (Endpoint::GetSubmission, submission_path(p, 7)),

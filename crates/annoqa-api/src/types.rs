@@ -136,6 +136,33 @@ pub struct CreatedUser {
 pub struct CreatedToken {
     /// Send as `Authorization: Bearer <token>`. Shown once; the server keeps only its hash.
     pub token: String,
+    /// The token's id in [`TokenView`] lists and for revoking it.
+    #[serde(default)]
+    pub id: i64,
+    /// When the token stops working (ms since the epoch).
+    #[serde(default)]
+    pub expires_at_ms: i64,
+}
+
+/// An API token as lists show it. Neither the secret nor its hash is here.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct TokenView {
+    pub id: i64,
+    pub created_at_ms: i64,
+    /// When the token stops working; the server refuses it from then on.
+    pub expires_at_ms: i64,
+    /// When it was last used, to the minute; absent when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at_ms: Option<i64>,
+}
+
+/// A new password for a user. Your own needs the current one; an admin sets anyone else's
+/// without it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PasswordChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
+    pub new_password: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -44,8 +44,15 @@ enum Command {
         /// Mark the session cookie `Secure` even on plain HTTP (behind a TLS proxy).
         #[arg(long, env = "ANNOQA_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Password hashes that run at once (each takes 19 MiB while it runs); more logins wait
+        /// for a turn or are answered `busy`. Default: one per core, at most eight.
+        #[arg(long, env = "ANNOQA_PASSWORD_HASHES", value_parser = clap::value_parser!(u16).range(1..=256))]
+        password_hashes: Option<u16>,
+        /// Days an API token made through the API works.
+        #[arg(long, env = "ANNOQA_API_TOKEN_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        api_token_days: u32,
     },
-    /// Manage user accounts: `user add`, `user token`.
+    /// Manage user accounts: `user add`, `user password`, `user token`.
     User(user::UserArgs),
     /// Check annotations against a task spec's rules; exit 1 when any has an error.
     Validate(qa::ValidateArgs),
@@ -72,9 +79,27 @@ fn main() -> ExitCode {
     // Exit codes: 0 all good, 1 the checked work has errors or failures, 2 the command could
     // not run (unreadable or malformed input, a server that cannot start).
     let result = match cli.command {
-        Command::Serve { addr, database, dist, static_dir, media_dir, secure_cookies } => {
-            let database_url = database.url();
-            serve(annoqa_server::Config { addr, database_url, dist, static_dir, media_dir, secure_cookies }).map(|()| 0)
+        Command::Serve {
+            addr,
+            database,
+            dist,
+            static_dir,
+            media_dir,
+            secure_cookies,
+            password_hashes,
+            api_token_days,
+        } => {
+            let config = annoqa_server::Config {
+                addr,
+                database_url: database.url(),
+                dist,
+                static_dir,
+                media_dir,
+                secure_cookies,
+                password_hashes_at_once: password_hashes.map(usize::from),
+                api_token_lifetime_ms: i64::from(api_token_days) * 24 * 60 * 60 * 1000,
+            };
+            serve(config).map(|()| 0)
         }
         Command::User(args) => user::run(args).map(|()| 0),
         Command::Validate(args) => qa::run_validate(&args),

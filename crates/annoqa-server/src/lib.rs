@@ -17,6 +17,7 @@ mod demo;
 mod error;
 mod import;
 mod json;
+mod password_policy;
 mod routes;
 mod store;
 
@@ -30,11 +31,13 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
-pub use auth::{random_token, token_hash, LoginLimiter, PasswordCost, Passwords};
+pub use auth::{
+    random_token, token_hash, Busy, LoginAttempt, LoginLimiter, LoginLimits, PasswordCost, Passwords, RetryAfter,
+};
 pub use demo::{load_demo_projects, read_project_folder};
 pub use error::ServerError;
-pub use routes::{add_user, create_api_token, router, CONTENT_SECURITY_POLICY};
-pub use store::{new_id, redact_url, sqlite_url, Backend, Store, StoredUser};
+pub use routes::{add_user, create_api_token, router, set_password, CONTENT_SECURITY_POLICY};
+pub use store::{new_id, redact_url, sqlite_url, Backend, Store, StoredToken, StoredUser};
 
 /// Everything `annoqa serve` needs to know.
 #[derive(Clone, Debug)]
@@ -51,6 +54,10 @@ pub struct Config {
     /// Mark the session cookie `Secure` even when the request did not come over TLS (set this
     /// behind a TLS-terminating proxy that does not send `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// Password hashes that run at once; `None`: one per core, at most eight.
+    pub password_hashes_at_once: Option<usize>,
+    /// How long an API token made through the API works.
+    pub api_token_lifetime_ms: i64,
 }
 
 /// Milliseconds since the Unix epoch. Injected so tests move time instead of sleeping.
@@ -70,6 +77,14 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_ttl_ms: i64,
     pub password_cost: PasswordCost,
+    /// Password hashes that run at once (each holds `password_cost.memory_kib`); more logins
+    /// wait for a turn, at most `password_queue_timeout_ms`, then answer `busy`.
+    pub password_hashes_at_once: usize,
+    pub password_queue_timeout_ms: u64,
+    /// The login rate limits, per account and per client address.
+    pub login_limits: LoginLimits,
+    /// How long an API token works after it is made.
+    pub api_token_lifetime_ms: i64,
 }
 
 impl Settings {
@@ -81,9 +96,16 @@ impl Settings {
             secure_cookies: false,
             session_ttl_ms: 12 * 60 * 60 * 1000,
             password_cost: PasswordCost::default(),
+            password_hashes_at_once: auth::default_hashes_at_once(),
+            password_queue_timeout_ms: auth::DEFAULT_HASH_QUEUE_TIMEOUT_MS,
+            login_limits: LoginLimits::default(),
+            api_token_lifetime_ms: DEFAULT_API_TOKEN_LIFETIME_MS,
         }
     }
 }
+
+/// How long an API token works by default: 90 days.
+pub const DEFAULT_API_TOKEN_LIFETIME_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 
 /// Shared state of every request.
 #[derive(Clone)]
@@ -110,14 +132,16 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: Store, settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
-        let passwords = Passwords::new(settings.password_cost)?;
+        let queue_timeout = std::time::Duration::from_millis(settings.password_queue_timeout_ms);
+        let passwords = Passwords::with_turns(settings.password_cost, settings.password_hashes_at_once, queue_timeout)?;
+        let limiter = LoginLimiter::new(settings.login_limits);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 clock,
                 settings,
                 passwords,
-                limiter: LoginLimiter::default(),
+                limiter,
                 in_flight: Mutex::new(HashSet::new()),
             }),
         })
@@ -200,6 +224,10 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
     }
     let mut settings = Settings::new(config.dist.clone(), config.static_dir.clone(), config.media_dir.clone());
     settings.secure_cookies = config.secure_cookies;
+    if let Some(at_once) = config.password_hashes_at_once {
+        settings.password_hashes_at_once = at_once;
+    }
+    settings.api_token_lifetime_ms = config.api_token_lifetime_ms;
     let state = AppState::new(store, settings, system_clock())?;
     if let Some(password) = ensure_admin(&state).await? {
         // Printed once, to stderr only; it is stored nowhere but as an argon2id hash.
@@ -237,7 +265,7 @@ async fn purge_expired_rows(state: AppState) {
         ticks.tick().await;
         let now = state.now_ms();
         let keys_before = now.saturating_sub(IDEMPOTENCY_KEY_RETENTION_MS);
-        let failures_before = now.saturating_sub(state.limiter().window_ms);
+        let failures_before = now.saturating_sub(state.limiter().limits().window_ms);
         match state.store().purge_expired(now, keys_before, failures_before).await {
             Ok((0, 0)) => {}
             Ok((sessions, keys)) => tracing::info!(sessions, keys, "deleted expired sessions and idempotency keys"),

@@ -8,7 +8,7 @@
 
 mod accounts;
 
-pub use accounts::{add_user, create_api_token};
+pub use accounts::{add_user, create_api_token, set_password};
 pub(crate) mod io;
 pub(crate) mod media;
 mod qa;
@@ -94,7 +94,11 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::ListUsers => on(method, accounts::list_users),
         Endpoint::CreateUser => on(method, accounts::create_user),
         Endpoint::GetUser => on(method, accounts::get_user),
+        Endpoint::ChangePassword => on(method, accounts::change_password),
         Endpoint::CreateToken => on(method, accounts::create_token),
+        Endpoint::ListTokens => on(method, accounts::list_tokens),
+        Endpoint::RevokeTokens => on(method, accounts::revoke_tokens),
+        Endpoint::RevokeToken => on(method, accounts::revoke_token),
         Endpoint::MyFeedback => on(method, qa::my_feedback),
         Endpoint::ListProjects => on(method, work::list_projects),
         Endpoint::CreateProject => on(method, work::create_project),

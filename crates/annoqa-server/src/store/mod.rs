@@ -19,7 +19,7 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use accounts::StoredUser;
+pub use accounts::{StoredToken, StoredUser};
 pub(crate) use accounts::UserError;
 pub(crate) use projects::{ProjectSettings, StoredItem};
 pub(crate) use qa::{NewFeedback, NewReview};

@@ -172,6 +172,11 @@ pub struct Client<'a> {
 
 impl Server {
     pub async fn start(backend: Backend) -> Server {
+        Server::start_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `configure` changes first.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let (url, pg) = match backend {
             Backend::Sqlite => (annoqa_server::sqlite_url(&dir.path().join("data/annoqa.sqlite3")), None),
@@ -188,6 +193,7 @@ impl Server {
             Settings::new(dir.path().join("no-dist"), repo_root().join("static"), dir.path().join("media"));
         // argon2id stays argon2id, just cheap: tests log in hundreds of times.
         settings.password_cost = PasswordCost { memory_kib: 64, passes: 1 };
+        configure(&mut settings);
         let clock = Arc::new(AtomicI64::new(T0));
         let ticking = clock.clone();
         let state = AppState::new(store.clone(), settings, Arc::new(move || ticking.load(Ordering::SeqCst))).unwrap();
