@@ -80,6 +80,9 @@ error_codes! {
     AlreadyReviewed = "already_reviewed", 409;
     /// The request body is larger than the endpoint accepts.
     PayloadTooLarge = "payload_too_large", 413;
+    /// The annotation is larger than the project's limits allow (`spec.limits`; the message
+    /// names the limit). Checked before anything reads the annotation.
+    LimitExceeded = "limit_exceeded", 413;
     /// The request's `Content-Type` is not one the endpoint accepts, or an upload is not a
     /// recognised media file.
     UnsupportedMediaType = "unsupported_media_type", 415;

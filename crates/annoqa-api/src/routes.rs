@@ -6,7 +6,8 @@
 use annoqa_core::ItemSource;
 
 use crate::{
-    CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, ImportReport, LoginRequest,
+    CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, GoldExposureReport, ImportReport,
+    LoginRequest,
     MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary, ProjectView,
     ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest, SubmissionView,
     SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
@@ -39,6 +40,7 @@ pub mod paths {
     pub const FEEDBACK: &str = "/api/projects/{project}/feedback";
     pub const FEEDBACK_ENTRY: &str = "/api/projects/{project}/feedback/{feedback}";
     pub const INBOX: &str = "/api/projects/{project}/inbox";
+    pub const GOLD_EXPOSURE: &str = "/api/projects/{project}/gold-exposure";
     pub const EXPORT: &str = "/api/projects/{project}/export";
     pub const MEDIA: &str = "/api/projects/{project}/media";
     pub const MEDIA_FILE: &str = "/api/projects/{project}/media/{*path}";
@@ -240,6 +242,9 @@ endpoints! {
     GetFeedback: Get FEEDBACK_ENTRY, ANY_MEMBER, () => 200 FeedbackView;
     /// Flags and reviewer feedback of the project, newest first.
     Inbox: Get INBOX, COORDINATOR, () => 200 Vec<FeedbackView>;
+    /// The honeypots shown to more than the project's `gold_max_exposure` share of its
+    /// annotators, to retire.
+    GoldExposure: Get GOLD_EXPOSURE, COORDINATOR, () => 200 GoldExposureReport;
     /// Every submission with its QA sidecar (`?format=json|jsonl|csv`).
     Export: Get EXPORT, COORDINATOR, () => 200 Vec<ExportRow>;
     /// Uploads a media file (raw bytes: an image, audio or video recognised by its bytes).
@@ -403,6 +408,11 @@ pub fn feedback_entry_path(project: &str, feedback: i64) -> String {
 /// [`Endpoint::Inbox`].
 pub fn inbox_path(project: &str) -> String {
     path(paths::INBOX, &[project])
+}
+
+/// [`Endpoint::GoldExposure`].
+pub fn gold_exposure_path(project: &str) -> String {
+    path(paths::GOLD_EXPOSURE, &[project])
 }
 
 /// [`Endpoint::Export`].

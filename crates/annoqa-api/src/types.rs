@@ -190,9 +190,19 @@ pub struct AssignmentPolicy {
     /// Each annotator's first this-many items are gold (onboarding).
     #[serde(default)]
     pub gold_onboarding: u32,
-    /// After onboarding, the share of items (0–1) that are gold.
+    /// After onboarding, the share of items (0–1) that are gold: one in each run of `1 /
+    /// gold_rate` items, at a place in the run and drawn from the honeypots in an order both
+    /// random per annotator.
     #[serde(default)]
     pub gold_rate: f64,
+    /// The share of the project's annotators (0–1) a honeypot may be shown to; one shown to
+    /// more is listed by [`crate::gold_exposure_path`] for retirement.
+    #[serde(default = "default_gold_max_exposure")]
+    pub gold_max_exposure: f64,
+}
+
+fn default_gold_max_exposure() -> f64 {
+    0.5
 }
 
 fn default_overlap() -> u32 {
@@ -210,6 +220,7 @@ impl Default for AssignmentPolicy {
             lease_ms: default_lease_ms(),
             gold_onboarding: 0,
             gold_rate: 0.0,
+            gold_max_exposure: default_gold_max_exposure(),
         }
     }
 }
@@ -459,4 +470,26 @@ pub struct UploadedMedia {
     /// Path inside the project's media root; fetch it with [`crate::media_path`].
     pub path: String,
     pub content_type: String,
+}
+
+/// `GET /api/projects/{project}/gold-exposure` (coordinator): the honeypots shown to more than
+/// the project's `gold_max_exposure` share of its annotators, candidates to retire: annotators
+/// comparing notes could have spotted them.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct GoldExposureReport {
+    /// The project's annotators: its annotator members and everyone ever given one of its items.
+    pub workforce: u32,
+    /// The project's `gold_max_exposure`.
+    pub max_share: f64,
+    /// Most shown first.
+    pub over_exposed: Vec<GoldExposure>,
+}
+
+/// How many annotators one honeypot was shown to.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct GoldExposure {
+    pub item_id: String,
+    pub shown_to: u32,
+    /// `shown_to / workforce`.
+    pub share: f64,
 }

@@ -75,6 +75,12 @@ impl IntoResponse for ServerError {
             ServerError::Invalid(findings) => findings,
             _ => Vec::new(),
         };
-        (status, Json(ApiError { code, error, findings })).into_response()
+        let mut response = (status, Json(ApiError { code, error, findings })).into_response();
+        if code == ApiErrorCode::Busy {
+            // `busy` is answered at once, not after a wait: tell the client when to come back.
+            let retry_after = axum::http::HeaderValue::from(crate::cpu::RETRY_AFTER_SECONDS);
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after);
+        }
+        response
     }
 }

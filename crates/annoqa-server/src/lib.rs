@@ -13,6 +13,8 @@
 #![warn(unreachable_pub)]
 
 mod auth;
+mod checks;
+mod cpu;
 mod demo;
 mod error;
 mod import;
@@ -34,6 +36,7 @@ use anyhow::Context;
 pub use auth::{
     random_token, token_hash, Busy, LoginAttempt, LoginLimiter, LoginLimits, PasswordCost, Passwords, RetryAfter,
 };
+pub use cpu::CpuLimits;
 pub use demo::{load_demo_projects, read_project_folder};
 pub use error::ServerError;
 pub use routes::{add_user, create_api_token, router, set_password, CONTENT_SECURITY_POLICY};
@@ -77,6 +80,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_ttl_ms: i64,
     pub password_cost: PasswordCost,
+    /// Validation and scoring threads, and how many requests may wait for one.
+    pub cpu: CpuLimits,
     /// Password hashes that run at once (each holds `password_cost.memory_kib`); more logins
     /// wait for a turn, at most `password_queue_timeout_ms`, then answer `busy`.
     pub password_hashes_at_once: usize,
@@ -96,6 +101,7 @@ impl Settings {
             secure_cookies: false,
             session_ttl_ms: 12 * 60 * 60 * 1000,
             password_cost: PasswordCost::default(),
+            cpu: CpuLimits::default(),
             password_hashes_at_once: auth::default_hashes_at_once(),
             password_queue_timeout_ms: auth::DEFAULT_HASH_QUEUE_TIMEOUT_MS,
             login_limits: LoginLimits::default(),
@@ -119,6 +125,7 @@ struct Inner {
     settings: Settings,
     passwords: Passwords,
     limiter: LoginLimiter,
+    cpu: cpu::CpuPool,
     /// Idempotency keys being processed by this process: a second request with the same key
     /// meanwhile gets 409. Finished keys live in the database.
     in_flight: Mutex<HashSet<(i64, String)>>,
@@ -135,6 +142,7 @@ impl AppState {
         let queue_timeout = std::time::Duration::from_millis(settings.password_queue_timeout_ms);
         let passwords = Passwords::with_turns(settings.password_cost, settings.password_hashes_at_once, queue_timeout)?;
         let limiter = LoginLimiter::new(settings.login_limits);
+        let cpu = cpu::CpuPool::new(settings.cpu);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -142,6 +150,7 @@ impl AppState {
                 settings,
                 passwords,
                 limiter,
+                cpu,
                 in_flight: Mutex::new(HashSet::new()),
             }),
         })
@@ -157,6 +166,16 @@ impl AppState {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// The pool that validates and scores annotations off the request threads.
+    pub(crate) fn cpu(&self) -> &cpu::CpuPool {
+        &self.inner.cpu
+    }
+
+    /// Validation and scoring jobs running now.
+    pub fn cpu_jobs_running(&self) -> usize {
+        self.inner.cpu.running()
     }
 
     pub fn passwords(&self) -> &Passwords {

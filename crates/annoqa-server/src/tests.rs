@@ -27,24 +27,50 @@ fn json_shape_limits_count_nesting_and_array_length_outside_strings() {
 }
 
 #[test]
-fn gold_mixing_is_onboarding_then_an_even_rate() {
-    let policy =
-        |onboarding, rate| AssignmentPolicy { overlap: 1, lease_ms: 1, gold_onboarding: onboarding, gold_rate: rate };
-    let pattern = |p: &AssignmentPolicy, n: i64| -> String {
+fn gold_mixing_is_onboarding_then_one_in_each_run_at_a_place_the_jitter_picks() {
+    let policy = |onboarding, rate| AssignmentPolicy {
+        overlap: 1,
+        lease_ms: 1,
+        gold_onboarding: onboarding,
+        gold_rate: rate,
+        ..AssignmentPolicy::default()
+    };
+    let pattern = |p: &AssignmentPolicy, n: i64, jitter: &dyn Fn(i64) -> u64| -> String {
         (0..n)
-            .map(|seq| match gold_preference(p, seq) {
+            .map(|seq| match gold_preference(p, seq, jitter) {
                 None => '.',
                 Some(true) => 'G',
                 Some(false) => 'p',
             })
             .collect()
     };
-    assert_eq!(pattern(&policy(0, 0.0), 4), "....", "no mixing: project order");
-    assert_eq!(pattern(&policy(3, 0.0), 6), "GGGppp");
-    assert_eq!(pattern(&policy(0, 0.5), 6), "pGpGpG");
-    assert_eq!(pattern(&policy(1, 0.1), 22), "GpppppppppGpppppppppGp");
-    assert_eq!(pattern(&policy(0, 1.0), 3), "GGG");
-    assert_eq!(pattern(&policy(0, f64::NAN), 2), "..", "NaN mixes nothing");
+    let first = |_run: i64| 0;
+    let second = |_run: i64| 1;
+    assert_eq!(pattern(&policy(0, 0.0), 4, &first), "....", "no mixing: project order");
+    assert_eq!(pattern(&policy(3, 0.0), 6, &first), "GGGppp");
+    assert_eq!(pattern(&policy(0, 0.5), 6, &first), "GpGpGp");
+    assert_eq!(pattern(&policy(0, 0.5), 6, &second), "pGpGpG");
+    assert_eq!(pattern(&policy(1, 0.1), 22, &first), "GGpppppppppGpppppppppG");
+    assert_eq!(pattern(&policy(0, 0.25), 12, &|run| [3, 0, 2][run as usize % 3]), "pppGGpppppGp");
+    assert_eq!(pattern(&policy(0, 1.0), 3, &second), "GGG");
+    assert_eq!(pattern(&policy(0, f64::NAN), 2, &first), "..", "NaN mixes nothing");
+    // Whatever the jitter, each run of items holds exactly one gold: the rate holds over any
+    // stretch of work, for rates whose runs differ in length too.
+    for rate in [0.3, 0.25, 0.1, 1.0 / 3.0, 0.07, 0.999] {
+        let scrambled = |run: i64| (run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+        let kinds = pattern(&policy(0, rate), 1000, &scrambled);
+        let gold = kinds.matches('G').count() as f64;
+        assert!((gold - 1000.0 * rate).abs() <= 1.0, "{rate}: {gold} gold in 1000");
+        let mut since_last = 0;
+        for (n, kind) in kinds.chars().enumerate() {
+            since_last += 1;
+            if kind == 'G' {
+                // Two golds are at most two runs apart.
+                assert!(since_last as f64 <= 2.0 / rate + 1.0, "{rate}: gold at {n} after {since_last}");
+                since_last = 0;
+            }
+        }
+    }
 }
 
 #[test]

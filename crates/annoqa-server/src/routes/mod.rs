@@ -120,6 +120,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::ReviewerFeedback => on(method, qa::reviewer_feedback),
         Endpoint::GetFeedback => on(method, qa::get_feedback),
         Endpoint::Inbox => on(method, qa::inbox),
+        Endpoint::GoldExposure => on(method, work::gold_exposure),
         Endpoint::Export => on(method, io::export),
         Endpoint::UploadMedia => on(method, media::upload),
         Endpoint::GetMedia => on(method, media::serve_file),

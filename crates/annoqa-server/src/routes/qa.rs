@@ -7,8 +7,6 @@ use annoqa_api::{
     ReviewVerdict, ReviewView, ReviewerFeedbackRequest, Role, SubmissionStatus,
 };
 use annoqa_core::guidelines::sections;
-use annoqa_core::has_errors;
-use annoqa_core::validate;
 use annoqa_stats::sampling::{random_sample, risk_weighted_sample, stratified_sample};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -126,10 +124,8 @@ pub(super) async fn review(
                 .item(access.id(), &submission.item_id)
                 .await?
                 .ok_or_else(|| ServerError::Internal(anyhow::anyhow!("submission without item")))?;
-            let findings = validate(&access.settings.project.spec, &item.item, regions);
-            if has_errors(&findings) {
-                return Err(ServerError::Invalid(findings));
-            }
+            let spec = &access.settings.project.spec;
+            crate::checks::check_annotation(&state, spec, item.item, None, regions.clone()).await?;
         }
         (_, Some(_)) => return Err(ServerError::invalid_request("only a fix carries `regions`")),
         (_, None) => {}

@@ -1,11 +1,10 @@
 //! Projects, the next-item queue, skips and submissions.
 
 use annoqa_api::{
-    ApiErrorCode, AssignedItem, Endpoint, GoldReveal, NewProject, NextItem, ProjectSummary, ProjectView, SkipRequest,
-    SubmissionView, SubmitRequest, SubmitResponse, IDEMPOTENCY_KEY,
+    ApiErrorCode, AssignedItem, Endpoint, GoldExposureReport, GoldReveal, NewProject, NextItem, ProjectSummary,
+    ProjectView, SkipRequest, SubmissionView, SubmitRequest, SubmitResponse, IDEMPOTENCY_KEY,
 };
-use annoqa_core::has_errors;
-use annoqa_core::{score_gold, validate, GoldMode, Project, RevealPolicy};
+use annoqa_core::{GoldMode, Project, RevealPolicy};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,9 +13,10 @@ use sha2::{Digest, Sha256};
 
 use super::{json_response, may_see_submission, project_access, Path};
 use crate::auth::Caller;
+use crate::checks::check_annotation;
 use crate::import::check_project_id;
 use crate::json::JsonBody;
-use crate::store::{new_id, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+use crate::store::{new_id, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
 use crate::{AppState, ServerError};
 
 /// Longest accepted `Idempotency-Key`.
@@ -43,9 +43,11 @@ pub(super) async fn create_project(
         return Err(ServerError::invalid_request("title must be 1–200 characters"));
     }
     let policy = &new.assignment;
-    if policy.overlap == 0 || !(0.0..=1.0).contains(&policy.gold_rate) || policy.lease_ms == 0 {
+    let shares = [policy.gold_rate, policy.gold_max_exposure];
+    if policy.overlap == 0 || policy.lease_ms == 0 || !shares.iter().all(|share| (0.0..=1.0).contains(share)) {
         return Err(ServerError::invalid_request(
-            "assignment: overlap must be at least 1, lease_ms positive and gold_rate between 0 and 1",
+            "assignment: overlap must be at least 1, lease_ms positive, and gold_rate and gold_max_exposure \
+             between 0 and 1",
         ));
     }
     crate::import::check_project_spec(&new.spec, &new.guidelines)
@@ -120,6 +122,11 @@ pub(super) async fn skip(
 /// required (400); a key whose first request is still being processed gets 409; the same key
 /// with the same body replays the first response; with another body, 422. Errors in the
 /// annotation are 422 with the findings and store nothing (the key stays unused).
+///
+/// Order matters: the caller's lease (or the key's replay) is checked before anything reads
+/// the annotation or the item, so an item the caller was not given answers `not_assigned`
+/// whether it exists or not and no message quotes it; then the project's size limits, then
+/// validation and scoring on the CPU pool.
 pub(super) async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,7 +136,6 @@ pub(super) async fn submit(
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project_id).await?;
     access.require(Endpoint::Submit, "submitting")?;
-    let request: SubmitRequest = body.parse()?;
     let key = idempotency_key(&headers)?;
     let request_hash = {
         let mut hasher = Sha256::new();
@@ -144,58 +150,64 @@ pub(super) async fn submit(
             "a request with this Idempotency-Key is still being processed",
         ));
     };
-    // A key already used is answered inside the storing transaction (replay or mismatch);
-    // checking here first would cost every submit a query for the rare retry.
+    let clearance = state.store().submit_clearance(&project_id, &item_id, caller.id(), &key, &request_hash).await?;
+    let stored = match clearance {
+        SubmitClearance::Leased(stored) => stored,
+        SubmitClearance::Key(outcome) => return replay(outcome),
+        SubmitClearance::NotAssigned => return Err(not_assigned(&item_id)),
+        SubmitClearance::AlreadySubmitted => return Err(already_submitted()),
+    };
+    let request: SubmitRequest = body.parse()?;
     let project = &access.settings.project;
-    let stored = state
-        .store()
-        .item(&project_id, &item_id)
-        .await?
-        .ok_or_else(|| ServerError::not_found(format!("project `{project_id}` has no item `{item_id}`")))?;
-    let findings = validate(&project.spec, &stored.item, &request.regions);
-    if has_errors(&findings) {
-        return Err(ServerError::Invalid(findings));
-    }
-    let report = stored.gold.as_ref().map(|gold| score_gold(&project.spec, &stored.item, gold, &request.regions));
+    let is_gold = stored.gold.is_some();
+    let checked = check_annotation(&state, &project.spec, stored.item, stored.gold, request.regions).await?;
     let created_at_ms = state.now_ms();
     let submission_id = new_id();
     // The reveal is computed now but leaves only if the submission commits: it is part of the
     // response stored with the row, in the same transaction.
-    let gold = stored.gold.as_ref().zip(report.clone()).map(|(gold, report)| {
+    let gold = checked.gold.as_ref().zip(checked.report.clone()).map(|(gold, report)| {
         // Training gold is already in the browser; the project's reveal policy guards honeypots.
         let policy = if gold.mode == GoldMode::Training { RevealPolicy::FullDiff } else { project.spec.reveal };
         GoldReveal::new(gold, report, policy)
     });
-    let response = SubmitResponse { submission_id, created_at_ms, findings, gold };
+    let response = SubmitResponse { submission_id, created_at_ms, findings: checked.findings, gold };
     let response_json = serde_json::to_string(&response).map_err(|e| ServerError::Internal(e.into()))?;
     let submission = NewSubmission {
         id: submission_id,
         project_id: project_id.clone(),
         item_id: item_id.clone(),
         user_id: caller.id(),
-        regions: request.regions,
+        regions: checked.regions,
         lead_time_ms: request.lead_time_ms,
         created_at_ms,
-        gold_report: report,
+        gold_report: checked.report,
         overlap: access.settings.assignment.overlap,
-        is_gold: stored.gold.is_some(),
+        is_gold,
     };
-    let outcome = state.store().submit(submission, &key, &request_hash, &response_json).await?;
-    match outcome {
+    // The lease and the key are checked again in the storing transaction: they may have
+    // changed since (a skip, an expiry, another replica).
+    match state.store().submit(submission, &key, &request_hash, &response_json).await? {
         SubmitOutcome::Stored => Ok(json_response(StatusCode::OK, response_json)),
         SubmitOutcome::Key(outcome) => replay(outcome),
-        SubmitOutcome::NotAssigned => Err(ServerError::new(
-            ApiErrorCode::NotAssigned,
-            format!("item `{item_id}` is not assigned to you; ask for your next item"),
-        )),
-        SubmitOutcome::AlreadySubmitted => {
-            Err(ServerError::new(ApiErrorCode::AlreadySubmitted, "you have already submitted this item"))
-        }
+        SubmitOutcome::NotAssigned => Err(not_assigned(&item_id)),
+        SubmitOutcome::AlreadySubmitted => Err(already_submitted()),
         SubmitOutcome::LeaseLost => Err(ServerError::new(
             ApiErrorCode::LeaseLost,
             "your lease on this item expired and it went to someone else",
         )),
     }
+}
+
+/// The same answer for an item never given to the caller and for one that does not exist.
+fn not_assigned(item_id: &str) -> ServerError {
+    ServerError::new(
+        ApiErrorCode::NotAssigned,
+        format!("item `{item_id}` is not assigned to you; ask for your next item"),
+    )
+}
+
+fn already_submitted() -> ServerError {
+    ServerError::new(ApiErrorCode::AlreadySubmitted, "you have already submitted this item")
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<String, ServerError> {
@@ -254,4 +266,15 @@ pub(super) async fn get_submission(
 
 pub(crate) fn no_submission(id: i64) -> ServerError {
     ServerError::not_found(format!("no submission {id}"))
+}
+
+pub(super) async fn gold_exposure(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> Result<Json<GoldExposureReport>, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    access.require(Endpoint::GoldExposure, "the gold exposure report")?;
+    let max_share = access.settings.assignment.gold_max_exposure;
+    Ok(Json(state.store().gold_exposure(access.id(), max_share).await?))
 }

@@ -7,6 +7,7 @@
 //! own (WAL lets them run beside the writer). On PostgreSQL both are the same pool.
 
 mod accounts;
+mod gold;
 mod group;
 mod projects;
 mod qa;
@@ -24,8 +25,8 @@ pub(crate) use accounts::UserError;
 pub(crate) use projects::{ProjectSettings, StoredItem};
 pub(crate) use qa::{NewFeedback, NewReview};
 #[cfg(test)]
-pub(crate) use work::gold_preference;
-pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitOutcome};
+pub(crate) use gold::gold_preference;
+pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -47,8 +47,9 @@ impl Store {
     ) -> anyhow::Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query(
-            "INSERT INTO projects (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO projects
+               (id, title, guidelines, spec, overlap, lease_ms, gold_onboarding, gold_rate, created_at_ms, gold_max_exposure)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&project.id)
         .bind(&project.title)
@@ -59,6 +60,7 @@ impl Store {
         .bind(i64::from(assignment.gold_onboarding))
         .bind(assignment.gold_rate)
         .bind(now_ms)
+        .bind(assignment.gold_max_exposure)
         .execute(&mut *tx)
         .await
         .with_context(|| format!("cannot store project `{}`", project.id))?;
@@ -126,6 +128,7 @@ impl Store {
     ) -> anyhow::Result<Option<(ProjectSettings, Option<Role>)>> {
         let Some(row) = sqlx::query(
             "SELECT p.id, p.title, p.guidelines, p.spec, p.overlap, p.lease_ms, p.gold_onboarding, p.gold_rate,
+                    p.gold_max_exposure,
                     (SELECT m.role FROM project_members m WHERE m.project_id = p.id AND m.user_id = $2) AS member_role
              FROM projects p WHERE p.id = $1",
         )
@@ -147,6 +150,7 @@ impl Store {
             lease_ms: u64::try_from(row.try_get::<i64, _>("lease_ms")?).unwrap_or(0),
             gold_onboarding: u32_of(row.try_get("gold_onboarding")?),
             gold_rate: row.try_get("gold_rate")?,
+            gold_max_exposure: row.try_get("gold_max_exposure")?,
         };
         let role = row
             .try_get::<Option<String>, _>("member_role")?

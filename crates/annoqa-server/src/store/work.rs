@@ -2,11 +2,12 @@
 //! idempotency keys.
 
 use annoqa_api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserView};
-use annoqa_core::{GoldReport, Region};
+use annoqa_core::{GoldMode, GoldReport, Region};
 use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::gold::{first_gold_in_user_order, gold_preference, place_in_run, COUNT_EXPOSURE};
 use super::group::{Arg, Group};
 use super::projects::stored_item;
 use super::writer::{Durability, Writes};
@@ -46,6 +47,19 @@ pub enum SubmitOutcome {
     AlreadySubmitted,
     /// The lease expired and the item went to someone else meanwhile.
     LeaseLost,
+}
+
+/// What a submit may do, known before its annotation is looked at.
+#[derive(Debug)]
+pub enum SubmitClearance {
+    /// The idempotency key was used before: its verdict.
+    Key(IdempotentOutcome),
+    /// The user holds no lease on the item: never given it, gave it back, or no such item.
+    NotAssigned,
+    AlreadySubmitted,
+    /// The user holds a lease on the item, live or expired (whether an expired one still
+    /// counts is decided when storing): the item, to check the annotation against.
+    Leased(StoredItem),
 }
 
 /// What an idempotency key already stored says about a new request with that key.
@@ -101,32 +115,13 @@ pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
     })
 }
 
-/// Whether the annotator's `seq`-th item (0-based) should be gold: the first `gold_onboarding`
-/// are, then every item where the running count of `gold_rate · n` reaches a new integer, so
-/// gold is spread evenly and the rate holds over any stretch of work. `None` when the policy
-/// mixes no gold (no onboarding, rate 0): items then come in project order, gold or not.
-pub(crate) fn gold_preference(policy: &AssignmentPolicy, seq: i64) -> Option<bool> {
-    let onboarding = i64::from(policy.gold_onboarding);
-    // NaN counts as no gold; project creation refuses rates outside 0–1 anyway.
-    let rate = if policy.gold_rate > 0.0 { policy.gold_rate } else { 0.0 };
-    if onboarding == 0 && rate == 0.0 {
-        return None;
-    }
-    if seq < onboarding {
-        return Some(true);
-    }
-    if rate == 0.0 {
-        return Some(false);
-    }
-    let n = (seq - onboarding) as f64;
-    Some(((n + 1.0) * rate).floor() > (n * rate).floor())
-}
-
 impl Store {
-    /// Leases the user's next item: their live lease if they hold one, else the first item in
-    /// project order they have never held that still has room (fewer than `overlap` live
-    /// leases and kept submissions; gold items have no limit), choosing gold or not by
-    /// [`gold_preference`] and falling back to the other kind when one runs out.
+    /// Leases the user's next item: their live lease if they hold one, else one they have
+    /// never held that still has room (fewer than `overlap` live leases and kept submissions;
+    /// gold items have no limit). Gold or not as [`gold_preference`] says: gold onboarding in
+    /// project order, gold at the rate in the user's own random order, plain items in project
+    /// order; a gold place falls back to a plain item when the gold runs out, never the other
+    /// way (more gold than the rate would only expose it). Without gold mixing, project order.
     pub async fn next_item(
         &self,
         project_id: &str,
@@ -134,17 +129,32 @@ impl Store {
         policy: &AssignmentPolicy,
         now_ms: i64,
     ) -> anyhow::Result<(Option<Assignment>, Progress)> {
-        let (owned_project, policy) = (project_id.to_string(), policy.clone());
         // SQLite's writer runs one job at a time, so a count read inside a job cannot change
         // before the job writes; PostgreSQL's concurrent transactions must lock and recount.
         let serialized = self.backend == Backend::Sqlite;
         // A lease lost in a crash just returns its item to the pool: no need to wait for the
         // disk while holding the item's row lock (PostgreSQL).
-        // On SQLite the lease's only write is its last statement (the INSERT): no savepoint.
+        // On SQLite the lease's only write is its last step (a statement group): no savepoint.
         let writes = if serialized { Writes::AtMostOneLast } else { Writes::Several };
-        let lease = self.writer.write(Durability::Soft, writes, move |conn| {
-            Box::pin(async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await })
-        });
+        let lease = async {
+            // Twice at most: a project that starts mixing gold gets its secret in between.
+            for _ in 0..2 {
+                let (owned_project, policy) = (project_id.to_string(), policy.clone());
+                let leased = self
+                    .writer
+                    .write(Durability::Soft, writes, move |conn| {
+                        Box::pin(
+                            async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await },
+                        )
+                    })
+                    .await?;
+                match leased {
+                    Lease::Done(assignment) => return Ok(assignment.map(|a| *a)),
+                    Lease::NeedsGoldSecret => self.create_gold_secret(project_id).await?,
+                }
+            }
+            anyhow::bail!("project `{project_id}` did not keep its gold secret")
+        };
         // Progress is for display only, so it is read beside the lease rather than inside the
         // writer's (serial) transaction.
         let (assignment, progress) = tokio::try_join!(lease, self.progress(project_id, user_id))?;
@@ -199,6 +209,42 @@ impl Store {
         .fetch_one(&self.read)
         .await?;
         Ok(n > 0)
+    }
+
+    /// What a submit of `item_id` by the user with `key` may do, decided before anything reads
+    /// its annotation: the key's earlier use if any, else the user's lease on the item. The
+    /// item itself is read only through that lease, so a user learns nothing of an item they
+    /// were not given, not even whether it exists.
+    pub async fn submit_clearance(
+        &self,
+        project_id: &str,
+        item_id: &str,
+        user_id: i64,
+        key: &str,
+        request_hash: &str,
+    ) -> anyhow::Result<SubmitClearance> {
+        let row = sqlx::query(
+            "SELECT k.request_hash, k.status, k.response, a.state, i.item, i.gold
+             FROM (SELECT 1 AS one) o
+             LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.idem_key = $2
+             LEFT JOIN assignments a ON a.project_id = $3 AND a.item_id = $4 AND a.user_id = $1
+             LEFT JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id AND a.state = 'leased'",
+        )
+        .bind(user_id)
+        .bind(key)
+        .bind(project_id)
+        .bind(item_id)
+        .fetch_one(&self.read)
+        .await?;
+        if row.try_get::<Option<String>, _>("request_hash")?.is_some() {
+            return Ok(SubmitClearance::Key(key_outcome(&row, request_hash)?));
+        }
+        let state = row.try_get::<Option<String>, _>("state")?;
+        Ok(match state.as_deref() {
+            Some("leased") => SubmitClearance::Leased(stored_item(&row)?),
+            Some("submitted" | "rejected") => SubmitClearance::AlreadySubmitted,
+            _ => SubmitClearance::NotAssigned,
+        })
     }
 
     /// What a stored idempotency key says about a request with `request_hash`, if it exists.
@@ -335,6 +381,22 @@ pub(super) const REFRESH_IS_FULL: &str = "UPDATE items SET is_full = (
               WHERE a.project_id = items.project_id AND a.item_id = items.id AND a.state = 'submitted')
              >= (SELECT p.overlap FROM projects p WHERE p.id = items.project_id))";
 
+/// What [`lease_next`] did.
+enum Lease {
+    Done(Option<Box<Assignment>>),
+    /// The project mixes gold but has no gold secret yet: make one, then ask again.
+    NeedsGoldSecret,
+}
+
+/// Where [`lease_next`] looks for an item.
+#[derive(Clone, Copy)]
+enum Pick {
+    /// The first in project order with room: gold (`Some(true)`), plain, or either (`None`).
+    InOrder(Option<bool>),
+    /// The gold item first in the user's own random order.
+    GoldInUserOrder,
+}
+
 /// The body of [`Store::next_item`], run inside the writer's transaction.
 ///
 /// Concurrency: the candidate is found without locks. On PostgreSQL its item row is then locked
@@ -350,11 +412,12 @@ async fn lease_next(
     policy: &AssignmentPolicy,
     now_ms: i64,
     serialized: bool,
-) -> anyhow::Result<Option<Assignment>> {
-    // The user's live lease, if any, and how many items they have held (their next one's
-    // `seq`), in one round trip.
+) -> anyhow::Result<Lease> {
+    // The user's live lease, if any, how many items they have held (their next one's `seq`)
+    // and the project's gold secret, in one round trip.
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2) AS held,
+                (SELECT gold_secret FROM projects WHERE id = $1) AS gold_secret,
                 l.item, l.gold, l.expires_at_ms
          FROM (SELECT 1 AS one) o
          LEFT JOIN (SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
@@ -369,66 +432,146 @@ async fn lease_next(
     .await?;
     let seq: i64 = row.try_get("held")?;
     if let Some(expires_at_ms) = row.try_get::<Option<i64>, _>("expires_at_ms")? {
-        return Ok(Some(Assignment { item: stored_item(&row)?, expires_at_ms }));
+        return Ok(Lease::Done(Some(Box::new(Assignment { item: stored_item(&row)?, expires_at_ms }))));
     }
-    let preferences = match gold_preference(policy, seq) {
-        None => vec![None],
-        Some(gold) => vec![Some(gold), Some(!gold)],
+    let secret: Option<String> = row.try_get("gold_secret")?;
+    let jitter = |run| secret.as_deref().map_or(0, |secret| place_in_run(secret, user_id, run));
+    let picks = match gold_preference(policy, seq, jitter) {
+        None => vec![Pick::InOrder(None)],
+        Some(_) if secret.is_none() => return Ok(Lease::NeedsGoldSecret),
+        Some(true) if seq < i64::from(policy.gold_onboarding) => {
+            vec![Pick::InOrder(Some(true)), Pick::InOrder(Some(false))]
+        }
+        Some(true) => vec![Pick::GoldInUserOrder, Pick::InOrder(Some(false))],
+        Some(false) => vec![Pick::InOrder(Some(false))],
     };
     let overlap = i64::from(policy.overlap);
-    for gold in preferences {
-        let mut after = (i64::MIN, String::new());
-        loop {
-            let query = match gold {
-                None => sqlx::query(NEXT_ANY),
-                Some(_) => sqlx::query(NEXT_OF_KIND),
-            };
-            let query =
-                query.bind(project_id).bind(user_id).bind(after.0).bind(after.1.clone()).bind(now_ms).bind(overlap);
-            let query = match gold {
-                None => query,
-                Some(gold) => query.bind(gold),
-            };
-            let Some(row) = query.fetch_optional(&mut *conn).await? else { break };
-            let item_id = text(&row, "id")?;
-            after = (row.try_get("position")?, item_id.clone());
-            let item = stored_item(&row)?;
-            if item.gold.is_none() && !serialized {
-                sqlx::query("UPDATE items SET position = position WHERE project_id = $1 AND id = $2")
-                    .bind(project_id)
-                    .bind(&item_id)
-                    .execute(&mut *conn)
-                    .await?;
-                let taken: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND item_id = $2
-                       AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $3))",
-                )
-                .bind(project_id)
-                .bind(&item_id)
-                .bind(now_ms)
-                .fetch_one(&mut *conn)
-                .await?;
-                if taken >= overlap {
-                    continue;
+    for pick in picks {
+        let found = match (pick, secret.as_deref()) {
+            (Pick::GoldInUserOrder, Some(secret)) => {
+                match first_gold_in_user_order(conn, project_id, user_id, secret).await? {
+                    Some(id) => item_by_id(conn, project_id, &id).await?.map(|item| (id, item)),
+                    None => None,
                 }
             }
-            let expires_at_ms = now_ms.saturating_add(i64::try_from(policy.lease_ms).unwrap_or(i64::MAX));
-            sqlx::query(
-                "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
-                 VALUES ($1, $2, $3, $4, 'leased', $5, $6)",
-            )
-            .bind(project_id)
-            .bind(&item_id)
-            .bind(user_id)
-            .bind(seq)
-            .bind(now_ms)
-            .bind(expires_at_ms)
-            .execute(&mut *conn)
-            .await?;
-            return Ok(Some(Assignment { item, expires_at_ms }));
+            (Pick::InOrder(gold), _) => {
+                next_in_order(conn, project_id, user_id, gold, now_ms, overlap, serialized).await?
+            }
+            (Pick::GoldInUserOrder, None) => None,
+        };
+        if let Some((item_id, item)) = found {
+            let lease = NewLease { project_id, item_id: &item_id, user_id, seq, now_ms, lease_ms: policy.lease_ms };
+            let expires_at_ms = insert_lease(conn, &lease, &item, serialized).await?;
+            return Ok(Lease::Done(Some(Box::new(Assignment { item, expires_at_ms }))));
         }
     }
-    Ok(None)
+    Ok(Lease::Done(None))
+}
+
+/// The first item in project order — gold, plain, or either for `gold: None` — that the user
+/// never held and that still has room.
+async fn next_in_order(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    user_id: i64,
+    gold: Option<bool>,
+    now_ms: i64,
+    overlap: i64,
+    serialized: bool,
+) -> anyhow::Result<Option<(String, StoredItem)>> {
+    let mut after = (i64::MIN, String::new());
+    loop {
+        let query = match gold {
+            None => sqlx::query(NEXT_ANY),
+            Some(_) => sqlx::query(NEXT_OF_KIND),
+        };
+        let query = query.bind(project_id).bind(user_id).bind(after.0).bind(after.1.clone()).bind(now_ms).bind(overlap);
+        let query = match gold {
+            None => query,
+            Some(gold) => query.bind(gold),
+        };
+        let Some(row) = query.fetch_optional(&mut *conn).await? else { return Ok(None) };
+        let item_id = text(&row, "id")?;
+        after = (row.try_get("position")?, item_id.clone());
+        let item = stored_item(&row)?;
+        if item.gold.is_none() && !serialized && !still_has_room(conn, project_id, &item_id, now_ms, overlap).await? {
+            continue;
+        }
+        return Ok(Some((item_id, item)));
+    }
+}
+
+/// Locks the item's row (PostgreSQL) and counts its places again: whether another annotator
+/// took the last one since the candidate was found.
+async fn still_has_room(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    item_id: &str,
+    now_ms: i64,
+    overlap: i64,
+) -> anyhow::Result<bool> {
+    sqlx::query("UPDATE items SET position = position WHERE project_id = $1 AND id = $2")
+        .bind(project_id)
+        .bind(item_id)
+        .execute(&mut *conn)
+        .await?;
+    let taken: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND item_id = $2
+           AND (state = 'submitted' OR (state = 'leased' AND expires_at_ms > $3))",
+    )
+    .bind(project_id)
+    .bind(item_id)
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(taken < overlap)
+}
+
+async fn item_by_id(conn: &mut AnyConnection, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {
+    let row = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 AND id = $2")
+        .bind(project_id)
+        .bind(item_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| stored_item(&row)).transpose()
+}
+
+/// A lease about to be stored.
+struct NewLease<'a> {
+    project_id: &'a str,
+    item_id: &'a str,
+    user_id: i64,
+    seq: i64,
+    now_ms: i64,
+    lease_ms: u64,
+}
+
+/// Stores the lease, and for a honeypot one more annotator it was shown to, as one statement
+/// group (the same statements for every item, honeypot or not). Returns when it expires.
+async fn insert_lease(
+    conn: &mut AnyConnection,
+    lease: &NewLease<'_>,
+    item: &StoredItem,
+    sqlite: bool,
+) -> anyhow::Result<i64> {
+    let expires_at_ms = lease.now_ms.saturating_add(i64::try_from(lease.lease_ms).unwrap_or(i64::MAX));
+    let honeypot = item.gold.as_ref().is_some_and(|gold| gold.mode == GoldMode::Honeypot);
+    let statements = [
+        "INSERT INTO assignments (project_id, item_id, user_id, seq, state, leased_at_ms, expires_at_ms)
+         VALUES ($1, $2, $4, $5, 'leased', $6, $7)",
+        COUNT_EXPOSURE,
+    ];
+    let args = vec![
+        Arg::Text(lease.project_id.to_string()),
+        Arg::Text(lease.item_id.to_string()),
+        Arg::Bool(honeypot),
+        Arg::I64(lease.user_id),
+        Arg::I64(lease.seq),
+        Arg::I64(lease.now_ms),
+        Arg::I64(expires_at_ms),
+    ];
+    Group { statements: &statements, args }.run(conn, sqlite).await?;
+    Ok(expires_at_ms)
 }
 
 /// The body of [`Store::submit`], run inside the writer's transaction.

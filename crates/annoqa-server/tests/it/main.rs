@@ -7,6 +7,7 @@ mod support;
 
 mod accounts;
 mod feedback;
+mod gold_exposure;
 mod hostile;
 mod idor;
 mod import_export;

@@ -231,7 +231,13 @@ async fn upgrade_from_the_first_migration(backend: Backend) {
     let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM assignments").fetch_one(store.pool()).await.unwrap();
     assert_eq!(kept, 1);
     // Overlap 1: bob is given the open item, not the finished one.
-    let policy = api::AssignmentPolicy { overlap: 1, lease_ms: 60_000, gold_onboarding: 0, gold_rate: 0.0 };
+    let policy = api::AssignmentPolicy {
+        overlap: 1,
+        lease_ms: 60_000,
+        gold_onboarding: 0,
+        gold_rate: 0.0,
+        ..Default::default()
+    };
     let (lease, _) = store.next_item("p", 2, &policy, 1_000).await.unwrap();
     assert_eq!(lease.unwrap().item.item.id, "open");
     store.close().await;

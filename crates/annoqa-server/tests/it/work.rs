@@ -162,7 +162,7 @@ both_backends! {
             title: "Mixing".into(),
             guidelines: std::fs::read_to_string(repo_root().join("static/demo/news-entities/guidelines.md")).unwrap(),
             spec: serde_json::from_value(spec).unwrap(),
-            assignment: api::AssignmentPolicy { overlap: 1, lease_ms: 60_000, gold_onboarding: 2, gold_rate: 0.25 },
+            assignment: api::AssignmentPolicy { overlap: 1, lease_ms: 60_000, gold_onboarding: 2, gold_rate: 0.25, ..Default::default() },
         };
         admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
         // 5 gold items among 15, gold ones last in project order so order alone cannot explain the mix.
@@ -175,15 +175,23 @@ both_backends! {
             .json();
         assert_eq!(report.imported, 15);
         let ana = s.user("ana", Role::Annotator, None, &["mix"]).await;
-        let mut kinds = String::new();
+        let (mut kinds, mut order) = (String::new(), Vec::new());
         while let Some(item) = ana.next("mix").await {
             let gold = items.iter().find(|i| i.item.id == item).unwrap().gold.is_some();
             kinds.push(if gold { 'G' } else { 'p' });
             ana.submit("mix", &item, valid_answer(&item)).await.expect(StatusCode::OK);
+            order.push(item);
         }
-        // Two onboarding gold items, then one in four; when gold runs out, plain items only.
-        assert_eq!(kinds, "GGpppGpppGpppGp");
-        assert_eq!(kinds.matches('G').count(), 5);
+        // Two onboarding gold items in project order (the training items come first), then one
+        // in each four, at a place in the four drawn for this annotator; when gold runs out,
+        // plain items only.
+        assert_eq!(order[..2], ["s01", "s02"]);
+        assert_eq!(kinds.len(), 15);
+        assert_eq!(&kinds[..2], "GG");
+        for four in kinds.as_bytes()[2..14].chunks(4) {
+            assert_eq!(four.iter().filter(|k| **k == b'G').count(), 1, "{kinds}");
+        }
+        assert_eq!(&kinds[14..], "p");
     }
 
     async fn idempotency_key_replays_the_first_response_and_refuses_a_changed_body(s) {
@@ -281,11 +289,13 @@ both_backends! {
         ana.submit_with_key(DEMO, "s01", valid_answer("s01"), "k").await.expect(StatusCode::OK);
     }
 
-    async fn submitting_an_item_never_assigned_is_refused(s) {
+    async fn submitting_an_item_never_assigned_is_refused_the_same_whether_it_exists_or_not(s) {
         let ana = s.annotator("ana").await;
-        let answer = ana.submit(DEMO, "s05", valid_answer("s05")).await;
-        answer.refused(api::ApiErrorCode::NotAssigned);
-        ana.submit(DEMO, "nope", valid_answer("s05")).await.expect(StatusCode::NOT_FOUND);
+        let existing = ana.submit(DEMO, "s05", valid_answer("s05")).await;
+        existing.refused(api::ApiErrorCode::NotAssigned);
+        let missing = ana.submit(DEMO, "s99", valid_answer("s05")).await;
+        missing.refused(api::ApiErrorCode::NotAssigned);
+        assert_eq!(existing.body.replace("s05", "s99"), missing.body);
         assert_eq!(s.count("submissions").await, 0);
     }
 
@@ -437,5 +447,234 @@ both_backends! {
         .await
         .unwrap();
         assert_eq!(crowded, 0, "overlap exceeded");
+    }
+}
+
+/// A project `id` with the demo's text spec changed by `edit` (as JSON) and `items`.
+async fn text_project(admin: &Client<'_>, id: &str, edit: impl FnOnce(&mut serde_json::Value), items: &[ItemSource]) {
+    let demo = std::fs::read_to_string(repo_root().join("static/demo/news-entities/project.json")).unwrap();
+    let mut spec = serde_json::from_str::<serde_json::Value>(&demo).unwrap()["spec"].clone();
+    edit(&mut spec);
+    let project = NewProject {
+        id: id.into(),
+        title: id.into(),
+        guidelines: std::fs::read_to_string(repo_root().join("static/demo/news-entities/guidelines.md")).unwrap(),
+        spec: serde_json::from_value(spec).unwrap(),
+        assignment: api::AssignmentPolicy::default(),
+    };
+    admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
+    import(admin, id, items).await;
+}
+
+async fn import(admin: &Client<'_>, project: &str, items: &[ItemSource]) {
+    let body = serde_json::to_vec(items).unwrap();
+    let answer =
+        admin.request("POST", &api::items_path(project), &[("content-type", "application/json")], Some(body)).await;
+    answer.expect(StatusCode::CREATED);
+}
+
+const IMAGES: &str = "images";
+
+/// An image project with the rules a pile of identical boxes trips for every pair (no overlap,
+/// no duplicates) and a polygon control, room for ten annotators on its one item `img-1`.
+async fn image_project(admin: &Client<'_>) {
+    let spec = serde_json::json!({
+        "media": "image",
+        "controls": [
+            {"name": "boxes", "type": "b_box", "labels": [{"value": "car"}]},
+            {"name": "shapes", "type": "polygon", "labels": [{"value": "lake"}]}
+        ],
+        "rules": [
+            {"rule": "no_overlap", "control": "boxes", "scope": "any"},
+            {"rule": "no_duplicates", "control": "boxes"}
+        ]
+    });
+    let project = NewProject {
+        id: IMAGES.into(),
+        title: "Images".into(),
+        guidelines: String::new(),
+        spec: serde_json::from_value(spec).unwrap(),
+        assignment: api::AssignmentPolicy { overlap: 10, ..Default::default() },
+    };
+    admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
+    let image = serde_json::json!({"id": "img-1", "media": {"type": "image", "src": "/static/x.png", "width": 4000, "height": 4000}});
+    import(admin, IMAGES, &[serde_json::from_value(image).unwrap()]).await;
+}
+
+fn identical_boxes(n: usize) -> Vec<Region> {
+    (0..n)
+        .map(|i| Region {
+            id: format!("b{i}"),
+            control: "boxes".into(),
+            value: RegionValue::BBox { x: 10.0, y: 10.0, width: 50.0, height: 50.0, label: "car".into() },
+            attributes: Default::default(),
+        })
+        .collect()
+}
+
+/// A polygon of `n` points (the default limit is 10,000) whose edges all span the frame's
+/// width, so the simplicity check's sweep keeps every edge in play: quadratic work, about a
+/// second for 3,000 points in a debug build.
+fn zigzag(n: usize) -> Vec<Region> {
+    let points = (0..n).map(|i| [if i % 2 == 0 { 1.0 } else { 3999.0 }, 1.0 + i as f64 * 0.3]).collect();
+    let value = RegionValue::Polygon { points, label: "lake".into() };
+    vec![Region { id: "zigzag".into(), control: "shapes".into(), value, attributes: Default::default() }]
+}
+
+/// Submits `regions` as `client` through `app` (a router of its own), from a task of its own.
+fn spawn_submit(
+    app: &axum::Router,
+    client: &Client<'_>,
+    item: &str,
+    regions: Vec<Region>,
+) -> tokio::task::JoinHandle<(StatusCode, axum::http::HeaderMap, String)> {
+    use tower::ServiceExt;
+    let Auth::Cookie { token, .. } = client.auth.clone() else { panic!("cookie") };
+    let body = serde_json::to_vec(&serde_json::json!({"lead_time_ms": 1, "regions": regions})).unwrap();
+    let request = axum::http::Request::post(api::submit_path(IMAGES, item))
+        .header("content-type", "application/json")
+        .header("idempotency-key", format!("k-{}", annoqa_server::new_id()))
+        .header("cookie", format!("{}={token}", api::SESSION_COOKIE))
+        .header(api::CSRF_HEADER, api::CSRF_HEADER_VALUE)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let app = app.clone();
+    tokio::spawn(async move {
+        let response = app.oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&bytes).into_owned())
+    })
+}
+
+both_backends! {
+    async fn a_submit_without_a_lease_reveals_nothing_of_the_item_not_even_whether_it_exists(s) {
+        let ana = s.annotator("ana").await;
+        let bob = s.annotator("bob").await;
+        onboard(&ana).await;
+        assert_eq!(ana.next(DEMO).await.as_deref(), Some("s04"));
+        // Overlapping spans (the demo forbids them) and a span past the end: validation would
+        // quote both spans' text and say how long the text is.
+        let probe = |start: usize| Region {
+            id: format!("r{start}"),
+            control: "entities".into(),
+            value: RegionValue::TextSpan { start, end: start + 20, label: "ORG".into() },
+            attributes: Default::default(),
+        };
+        let regions = vec![probe(0), probe(5), probe(10_000)];
+        let mut bodies = Vec::new();
+        for item in ["s04", "s06", "no-such-item"] {
+            let answer = bob.submit(DEMO, item, regions.clone()).await;
+            answer.refused(api::ApiErrorCode::NotAssigned);
+            let error: api::ApiError = answer.json();
+            assert!(error.findings.is_empty(), "{item}: {}", answer.body);
+            bodies.push(answer.body.replace(item, "ITEM"));
+        }
+        // Leased to someone else, free, or missing: the same answer.
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:?}");
+        for source in demo_items().iter().filter(|i| ["s04", "s06"].contains(&i.item.id.as_str())) {
+            let annoqa_core::Media::Text { text } = &source.item.media else { panic!("text") };
+            let chars: Vec<char> = text.chars().collect();
+            for window in chars.windows(10) {
+                let quote: String = window.iter().collect();
+                assert!(!bodies[0].contains(&quote), "quotes {}: {}", source.item.id, bodies[0]);
+            }
+        }
+        assert_eq!(s.count("submissions").await, 3, "only ana's onboarding");
+        assert_eq!(s.count("idempotency_keys").await, 3);
+    }
+
+    async fn an_annotation_over_the_project_limits_is_refused_before_validation(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let items: Vec<ItemSource> = demo_items().into_iter().filter(|i| i.gold.is_none()).take(2).collect();
+        text_project(&admin, "limited", |spec| spec["limits"] = serde_json::json!({"regions": 3}), &items).await;
+        let ana = s.user("ana", Role::Annotator, None, &["limited"]).await;
+        let bob = s.user("bob", Role::Annotator, None, &["limited"]).await;
+        let item = ana.next("limited").await.unwrap();
+        let four = vec![sentiment("neutral"), sentiment("neutral"), sentiment("neutral"), sentiment("neutral")];
+        // Bob has no lease: that comes first.
+        bob.submit("limited", &item, four.clone()).await.refused(api::ApiErrorCode::NotAssigned);
+        let answer = ana.submit_with_key("limited", &item, four, "k").await;
+        answer.refused(api::ApiErrorCode::LimitExceeded);
+        assert!(answer.error().contains("limits.regions"), "{}", answer.body);
+        assert!(answer.json::<api::ApiError>().findings.is_empty(), "not validated: {}", answer.body);
+        assert_eq!(s.count("submissions").await, 0);
+        ana.submit_with_key("limited", &item, vec![sentiment("neutral")], "k").await.expect(StatusCode::OK);
+    }
+
+    async fn thousands_of_identical_boxes_get_a_bounded_answer(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        image_project(&admin).await;
+        let ana = s.user("ana", Role::Annotator, None, &[IMAGES]).await;
+        assert_eq!(ana.next(IMAGES).await.as_deref(), Some("img-1"));
+        // 5,000 boxes on one spot: every pair overlaps and duplicates (12.5 million pairs).
+        let answer = ana.submit(IMAGES, "img-1", identical_boxes(5_000)).await;
+        answer.refused(api::ApiErrorCode::InvalidAnnotation);
+        let error: api::ApiError = answer.json();
+        let limit = 64 * 1024;
+        assert!(answer.body.len() <= limit + 1024, "{} bytes for {} findings", answer.body.len(), error.findings.len());
+        let last = error.findings.last().unwrap();
+        assert_eq!(last.code, "findings_capped", "the cap is reported: {last:?}");
+        assert!(error.findings.iter().any(|f| f.code == "overlap"), "{}", answer.body);
+        eprintln!("5,000 identical boxes: {} bytes, {} findings", answer.body.len(), error.findings.len());
+        assert_eq!(s.count("submissions").await, 0);
+    }
+
+    async fn a_heavy_validation_does_not_hold_up_other_users(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        image_project(&admin).await;
+        let ana = s.user("ana", Role::Annotator, None, &[IMAGES]).await;
+        let bob = s.user("bob", Role::Annotator, None, &[IMAGES]).await;
+        let cara = s.user("cara", Role::Annotator, None, &[DEMO]).await;
+        for client in [&ana, &bob] {
+            assert_eq!(client.next(IMAGES).await.as_deref(), Some("img-1"));
+        }
+        // As many heavy submissions as the runtime has worker threads (two).
+        let heavy = [spawn_submit(&s.app, &ana, "img-1", zigzag(3_000)), spawn_submit(&s.app, &bob, "img-1", zigzag(3_000))];
+        while s.state.cpu_jobs_running() == 0 {
+            assert!(heavy.iter().all(|h| !h.is_finished()), "a heavy request ended before it was seen running");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Another user's light request, from a task of its own, completes while they run.
+        let light = cara.spawn_json("GET", api::PROJECTS.to_string(), &());
+        let light = light.await.unwrap();
+        light.expect(StatusCode::OK);
+        assert!(heavy.iter().all(|h| !h.is_finished()), "the light request waited for the heavy ones");
+        for handle in heavy {
+            let (status, _, body) = handle.await.unwrap();
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert!(body.contains("invalid_polygon"), "{body}");
+        }
+    }
+
+    async fn a_full_cpu_pool_answers_busy_with_retry_after(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        image_project(&admin).await;
+        let ana = s.user("ana", Role::Annotator, None, &[IMAGES]).await;
+        let bob = s.user("bob", Role::Annotator, None, &[IMAGES]).await;
+        for client in [&ana, &bob] {
+            assert_eq!(client.next(IMAGES).await.as_deref(), Some("img-1"));
+        }
+        // The same database behind a server with one validation thread and no queue.
+        let mut settings = annoqa_server::Settings::new(s.dir.path().join("no-dist"), repo_root().join("static"), s.dir.path().join("media"));
+        settings.cpu = annoqa_server::CpuLimits { workers: 1, queue: 0 };
+        let clock = s.clock.clone();
+        let small = annoqa_server::AppState::new(s.store.clone(), settings, std::sync::Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst))).unwrap();
+        let app = annoqa_server::router(small.clone());
+        let first = spawn_submit(&app, &ana, "img-1", zigzag(3_000));
+        while small.cpu_jobs_running() == 0 {
+            assert!(!first.is_finished(), "the first job ended before it was seen running");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let (status, headers, body) = spawn_submit(&app, &bob, "img-1", zigzag(3_000)).await.unwrap();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(serde_json::from_str::<api::ApiError>(&body).unwrap().code, api::ApiErrorCode::Busy);
+        assert_eq!(headers.get("retry-after").unwrap(), "1");
+        let (status, _, body) = first.await.unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // Bob's retry, with the pool free again, is checked; nothing was stored for either.
+        let (status, _, body) = spawn_submit(&app, &bob, "img-1", identical_boxes(1)).await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(s.count("submissions").await, 1);
     }
 }
