@@ -219,7 +219,7 @@ pub async fn ensure_admin(state: &AppState) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     let password = random_token();
-    let hash = state.passwords().hash(&password)?;
+    let hash = state.passwords().hash_in_turn(password.clone()).await??;
     match state.store().insert_user("admin", annoqa_api::Role::Admin, None, &hash, state.now_ms()).await {
         Ok(_) => Ok(Some(password)),
         Err(store::UserError::Taken(_)) => Ok(None),

@@ -116,3 +116,58 @@ fn passwords_verify_and_unknown_users_never_do() {
     assert!(!passwords.verify(Some("not a phc string"), "x"));
     assert_ne!(passwords.hash("same").unwrap(), passwords.hash("same").unwrap(), "salted");
 }
+
+#[test]
+fn pooled_hashes_are_the_argon2_crates_own_both_ways() {
+    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    let cost = PasswordCost { memory_kib: 256, passes: 2 };
+    let passwords = Passwords::new(cost).unwrap();
+    let params = argon2::Params::new(cost.memory_kib, cost.passes, 1, None).unwrap();
+    let argon2 = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    // Made here in reused memory, checked by the crate.
+    let ours = passwords.hash("a pooled passphrase").unwrap();
+    assert!(argon2.verify_password(b"a pooled passphrase", &PasswordHash::new(&ours).unwrap()).is_ok());
+    // Made by the crate as stored before the pool (and at another cost), checked here.
+    let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+    let stored = argon2.hash_password(b"an older passphrase", &salt).unwrap().to_string();
+    assert!(passwords.verify(Some(&stored), "an older passphrase"));
+    assert!(!passwords.verify(Some(&stored), "an older passphrasf"));
+    let cheaper_pool = Passwords::new(PasswordCost { memory_kib: 128, passes: 1 }).unwrap();
+    assert!(cheaper_pool.verify(Some(&ours), "a pooled passphrase"), "a hash of a higher cost than the pool's");
+    // A handful of hashes, one after the other, made one buffer.
+    assert_eq!(passwords.buffers_made(), 1);
+    assert_eq!(passwords.verifications(), 2);
+}
+
+#[test]
+fn the_common_password_list_is_sorted_lower_case_and_long_enough_to_matter() {
+    use crate::password_policy::{check_password, WeakPassword, COMMON_PASSWORDS, MIN_PASSWORD_CHARS};
+    assert!(COMMON_PASSWORDS.len() >= 100);
+    assert!(COMMON_PASSWORDS.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
+    for common in COMMON_PASSWORDS {
+        assert_eq!(*common, common.to_lowercase());
+        assert!(common.chars().count() >= MIN_PASSWORD_CHARS, "{common} is refused by length already");
+        assert_eq!(check_password("someone", common), Err(WeakPassword::Common));
+    }
+    assert_eq!(check_password("someone", " PassWord1234 "), Err(WeakPassword::Common));
+    let em_spaces = "\u{2003}".repeat(12);
+    assert_eq!(check_password("someone", &em_spaces), Err(WeakPassword::Whitespace));
+    assert_eq!(check_password("Someone.Else", "someone.else"), Err(WeakPassword::Username));
+    assert_eq!(check_password("someone", "twelve chars"), Ok(()));
+    assert_eq!(check_password("someone", "eleven char"), Err(WeakPassword::Length));
+    assert_eq!(check_password("someone", &"x".repeat(1025)), Err(WeakPassword::Length));
+}
+
+#[test]
+fn login_limits_count_ipv6_clients_by_their_64_and_round_waits_up() {
+    use crate::auth::{client_key, RetryAfter};
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    assert_eq!(client_key(ip("192.0.2.7")), "192.0.2.7");
+    assert_eq!(client_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
+    assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+    assert_eq!(client_key(ip("2001:db8:1:2:ffff::9")), client_key(ip("2001:db8:1:2::1")));
+    assert_ne!(client_key(ip("2001:db8:1:3::1")), client_key(ip("2001:db8:1:2::1")));
+    assert_eq!(RetryAfter(1).seconds(), 1);
+    assert_eq!(RetryAfter(59_001).seconds(), 60);
+    assert_eq!(RetryAfter(60_000).seconds(), 60);
+}

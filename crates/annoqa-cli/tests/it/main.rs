@@ -5,3 +5,4 @@ mod flood;
 mod media;
 mod qa;
 mod stats;
+mod user;

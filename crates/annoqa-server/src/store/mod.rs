@@ -20,12 +20,12 @@ use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use accounts::{StoredToken, StoredUser};
 pub(crate) use accounts::UserError;
-pub(crate) use projects::{ProjectSettings, StoredItem};
-pub(crate) use qa::{NewFeedback, NewReview};
+pub use accounts::{StoredToken, StoredUser};
 #[cfg(test)]
 pub(crate) use gold::gold_preference;
+pub(crate) use projects::{ProjectSettings, StoredItem};
+pub(crate) use qa::{NewFeedback, NewReview};
 pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.

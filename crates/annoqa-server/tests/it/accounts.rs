@@ -7,7 +7,7 @@ use annoqa_api::{
     self as api, CreatedToken, CreatedUser, LoginRequest, NewUser, PasswordChange, Role, SessionView, TokenView,
     UserView,
 };
-use annoqa_server::{Backend, LoginLimiter, LoginLimits, PasswordCost};
+use annoqa_server::{Backend, LoginLimiter, LoginLimits, PasswordCost, Store};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
@@ -467,4 +467,63 @@ async fn logins_beyond_the_hashing_turns_answer_busy_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_beyond_the_hashing_turns_answer_busy_on_postgres() {
     logins_beyond_the_hashing_turns_answer_busy(Backend::Postgres).await;
+}
+
+/// A database from before token lifetimes (migrations 1–4) with two API tokens and a failed
+/// login upgrades: each token gets an id of its own and ends 90 days after it was made, and the
+/// failure still counts toward the limits.
+async fn tokens_and_failed_logins_survive_the_upgrade(backend: Backend) {
+    let (url, pool, pg, _dir) = crate::storage::old_database(backend, 4).await;
+    let (first, second) = (annoqa_server::token_hash("made-before-1"), annoqa_server::token_hash("made-before-2"));
+    sqlx::query(
+        "INSERT INTO users (id, username, password_hash, role, created_at_ms) VALUES (1, 'ana', 'x', 'annotator', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at_ms) VALUES ($1, 1, $2), ($3, 1, $4)")
+        .bind(&first)
+        .bind(T0)
+        .bind(&second)
+        .bind(T0 + 1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO login_failures (username, client, at_ms) VALUES ('ana', '10.0.0.1', $1)")
+        .bind(T0)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = Store::connect(&url).await.unwrap();
+    let tokens = store.api_tokens(1).await.unwrap();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens[0].id > 0 && tokens[1].id > 0 && tokens[0].id != tokens[1].id, "{tokens:?}");
+    for (token, made) in tokens.iter().zip([T0, T0 + 1]) {
+        assert_eq!(
+            (token.created_at_ms, token.expires_at_ms),
+            (made, made + annoqa_server::DEFAULT_API_TOKEN_LIFETIME_MS)
+        );
+    }
+    let (user, token) = store.token_user(&first).await.unwrap().expect("the old token still works");
+    assert_eq!((user.username.as_str(), token.id), ("ana", tokens[0].id));
+    assert_eq!(store.login_attempts_by_username("ana", T0 - 1).await.unwrap().0, 1);
+    // New tokens get random ids beside the numbered old ones.
+    annoqa_server::create_api_token(&store, 1, T0, 1000).await.unwrap();
+    assert_eq!(store.api_tokens(1).await.unwrap().len(), 3);
+    store.close().await;
+    if let Some(pg) = pg {
+        pg.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_failed_logins_survive_the_upgrade_on_sqlite() {
+    tokens_and_failed_logins_survive_the_upgrade(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_failed_logins_survive_the_upgrade_on_postgres() {
+    tokens_and_failed_logins_survive_the_upgrade(Backend::Postgres).await;
 }

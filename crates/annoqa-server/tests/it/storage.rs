@@ -166,7 +166,7 @@ async fn static_files_never_include_the_demo_gold() {
 
 /// A database with only the first `count` migrations applied: its URL, the pool (closed by the
 /// caller before `Store::connect` upgrades it), and what keeps it alive.
-async fn old_database(
+pub(crate) async fn old_database(
     backend: Backend,
     count: usize,
 ) -> (String, sqlx::AnyPool, Option<PgDatabase>, tempfile::TempDir) {
