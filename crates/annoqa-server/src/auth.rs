@@ -68,7 +68,6 @@ pub struct Passwords {
     inner: Arc<PasswordsInner>,
 }
 
-#[derive(Debug)]
 struct PasswordsInner {
     params: Params,
     /// Verified against when the username is unknown, so a wrong username costs as much time
@@ -81,6 +80,18 @@ struct PasswordsInner {
     /// Memory buffers of `params.block_count()` blocks, free for the next hash.
     memory: Mutex<Vec<Vec<Block>>>,
     counters: PasswordCounters,
+}
+
+impl std::fmt::Debug for PasswordsInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the buffers: megabytes of password-derived blocks.
+        f.debug_struct("Passwords")
+            .field("params", &self.params)
+            .field("at_once", &self.at_once)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the password hashing did, for tests and operators.

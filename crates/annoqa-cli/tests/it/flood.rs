@@ -6,7 +6,8 @@
 //!
 //! `ANNOQA_FLOOD_BIN` runs the same flood against another build of the binary (an older commit,
 //! for BENCHMARKS.md) and `ANNOQA_FLOOD_AS_MIB` sets another cap (0: none); the figures are
-//! printed either way (`-- --nocapture`).
+//! printed either way (`-- --nocapture`). Linux only: it binds 127.0.1.x and reads /proc.
+#![cfg(target_os = "linux")]
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
