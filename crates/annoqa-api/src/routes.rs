@@ -7,10 +7,9 @@ use annoqa_core::ItemSource;
 
 use crate::{
     CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, GoldExposureReport, ImportReport,
-    LoginRequest,
-    MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary, ProjectView,
-    ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest, SubmissionView,
-    SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
+    LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary,
+    ProjectView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest,
+    SubmissionView, SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
 };
 
 /// Path templates in axum's syntax: `{name}` is one segment, `{*name}` the rest of the path.
