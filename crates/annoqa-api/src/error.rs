@@ -83,6 +83,9 @@ error_codes! {
     /// The annotation is larger than the project's limits allow (`spec.limits`; the message
     /// names the limit). Checked before anything reads the annotation.
     LimitExceeded = "limit_exceeded", 413;
+    /// A media upload would take the project's uploads beyond its quota (`annoqa serve
+    /// --media-quota-mib`).
+    MediaQuotaExceeded = "media_quota_exceeded", 413;
     /// The request's `Content-Type` is not one the endpoint accepts, or an upload is not a
     /// recognised media file.
     UnsupportedMediaType = "unsupported_media_type", 415;
@@ -97,6 +100,9 @@ error_codes! {
     InvalidAnnotation = "invalid_annotation", 422;
     /// A project's task spec is not valid (the message names the rule and field).
     InvalidSpec = "invalid_spec", 422;
+    /// An upload of a recognised format that its probe refuses: a decompression bomb, a header
+    /// claiming more data than the file has. The file is not kept.
+    InvalidMedia = "invalid_media", 422;
     /// Too many login attempts for the username (from any address) or from the client's
     /// address (for any username) within a minute: wait `Retry-After` seconds.
     RateLimited = "rate_limited", 429;

@@ -51,6 +51,9 @@ enum Command {
         /// Days an API token made through the API works.
         #[arg(long, env = "ANNOQA_API_TOKEN_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
         api_token_days: u32,
+        /// MiB of media uploads each project may hold.
+        #[arg(long, env = "ANNOQA_MEDIA_QUOTA_MIB", default_value_t = 2048)]
+        media_quota_mib: u64,
     },
     /// Manage user accounts: `user add`, `user password`, `user token`.
     User(user::UserArgs),
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
             secure_cookies,
             password_hashes,
             api_token_days,
+            media_quota_mib,
         } => {
             let config = annoqa_server::Config {
                 addr,
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
                 secure_cookies,
                 password_hashes_at_once: password_hashes.map(usize::from),
                 api_token_lifetime_ms: i64::from(api_token_days) * 24 * 60 * 60 * 1000,
+                media_quota_bytes: media_quota_mib.saturating_mul(1 << 20),
             };
             serve(config).map(|()| 0)
         }

@@ -1,14 +1,19 @@
 //! Reading and checking imported items: annoqa's own item JSON ([`ItemSource`]) and Label
-//! Studio tasks (`{"id", "data": {...}}`), as a JSON array or JSON lines. Every item is checked
-//! before any is stored; the first problem is reported with its line (or array index).
+//! Studio tasks (`{"id", "data": {...}}`), as a JSON array or JSON lines. The body is read as it
+//! arrives, one entry at a time, straight into typed items (never a `serde_json::Value` of the
+//! whole body). Every item is checked before any is stored; the first problem is reported with
+//! its line (or array index).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
 use annoqa_core::{check_gold, check_spec, has_errors, TaskSpec};
 use annoqa_core::{validate, Item, ItemSource, Media, MediaKind, Project};
 use annoqa_media::MediaInfo;
-use serde_json::Value;
+use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 /// Project ids appear in paths and name the project's media folder: keep them plain.
 pub(crate) fn check_project_id(id: &str) -> Result<(), String> {
@@ -25,26 +30,144 @@ pub(crate) fn check_project_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// Splits an import body into `(where, value)` entries: a JSON array (`item 1`, `item 2`, …)
-/// or JSON lines (`line 1`, …; blank lines skipped).
-pub(crate) fn entries(body: &[u8], json_lines: bool) -> Result<Vec<(String, Value)>, String> {
-    if json_lines {
-        let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
-        let mut out = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            crate::json::check_shape(line.as_bytes()).map_err(|e| format!("line {}: {e}", index + 1))?;
-            let value = serde_json::from_str(line).map_err(|e| format!("line {}: not JSON: {e}", index + 1))?;
-            out.push((format!("line {}", index + 1), value));
+/// Most items one import may hold. Checked items wait in memory until they are stored in one
+/// transaction, so their number is bounded as well as the body's bytes.
+pub(crate) const MAX_IMPORT_ITEMS: usize = 100_000;
+
+/// Why an import body was refused.
+#[derive(Debug)]
+pub(crate) enum ImportError {
+    /// An entry is bad (or the body is not an array / JSON lines): the message names the entry.
+    Invalid(String),
+    /// More than [`MAX_IMPORT_ITEMS`] entries.
+    TooManyItems,
+    /// The body could not be read to its end: the client went away or sent too much.
+    Read(std::io::Error),
+}
+
+impl From<String> for ImportError {
+    fn from(message: String) -> ImportError {
+        ImportError::Invalid(message)
+    }
+}
+
+/// Reads an import body as it arrives — a JSON array element by element, or JSON lines line by
+/// line — and turns each entry into an item ready to store: read ([`item_source`]), probed
+/// against the media root ([`probe_item`]) and checked ([`ItemChecker`]). Only the entry at hand
+/// is held as JSON text; the first problem ends the import, naming its entry (`item 3`,
+/// `line 7`).
+pub(crate) fn read_items(
+    body: impl Read,
+    json_lines: bool,
+    project: &Project,
+    existing: &[String],
+    root: &MediaRoot,
+) -> Result<Vec<(ItemSource, Option<String>)>, ImportError> {
+    let mut checker = ItemChecker::new(project, existing);
+    let mut items = Vec::new();
+    let mut accept = |at: &str, json: &str| -> Result<(), ImportError> {
+        if items.len() == MAX_IMPORT_ITEMS {
+            return Err(ImportError::TooManyItems);
         }
-        Ok(out)
+        let source = item_source(at, json, project.spec.media, Some(root))?;
+        let (source, info) = probe_item(at, source, root)?;
+        checker.check(at, &source)?;
+        items.push((source, info));
+        Ok(())
+    };
+    let body = BufReader::with_capacity(64 * 1024, body);
+    if json_lines {
+        each_line(body, &mut accept)?;
     } else {
-        crate::json::check_shape(body)?;
-        let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
-        let Value::Array(values) = value else { return Err("the body must be a JSON array of items".into()) };
-        Ok(values.into_iter().enumerate().map(|(i, v)| (format!("item {}", i + 1), v)).collect())
+        each_element(body, &mut accept)?;
+    }
+    Ok(items)
+}
+
+/// Calls `accept` with each non-blank line (`line 1`, …; blank lines count but are skipped).
+fn each_line(
+    mut body: impl BufRead,
+    accept: &mut impl FnMut(&str, &str) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if body.read_until(b'\n', &mut line).map_err(ImportError::Read)? == 0 {
+            return Ok(());
+        }
+        number += 1;
+        let at = format!("line {number}");
+        let text = std::str::from_utf8(&line).map_err(|e| format!("{at}: not UTF-8: {e}"))?;
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().is_empty() {
+            continue;
+        }
+        crate::json::check_shape(text.as_bytes()).map_err(|e| format!("{at}: {e}"))?;
+        serde_json::from_str::<IgnoredAny>(text).map_err(|e| format!("{at}: not JSON: {e}"))?;
+        accept(&at, text)?;
+    }
+}
+
+/// Calls `accept` with the text of each element of a JSON array (`item 1`, …), parsing the
+/// array as it is read: serde's [`SeqAccess`] hands over one element at a time.
+fn each_element(
+    body: impl Read,
+    accept: &mut impl FnMut(&str, &str) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
+    let mut deserializer = serde_json::Deserializer::from_reader(body);
+    let mut index = 0usize;
+    let mut stopped = None;
+    let read = deserializer.deserialize_seq(Elements { accept, index: &mut index, stopped: &mut stopped });
+    if let Some(problem) = stopped {
+        return Err(problem);
+    }
+    let not_json = |error: serde_json::Error, at: String| {
+        if error.is_io() {
+            ImportError::Read(error.into())
+        } else {
+            ImportError::Invalid(format!("{at}not JSON: {error}"))
+        }
+    };
+    match read {
+        Ok(()) => deserializer.end().map_err(|e| not_json(e, "after the array: ".into())),
+        Err(e) if index == 0 && e.is_data() => {
+            Err(ImportError::Invalid("the body must be a JSON array of items".into()))
+        }
+        Err(e) if index == 0 => Err(not_json(e, String::new())),
+        Err(e) => Err(not_json(e, format!("item {index}: "))),
+    }
+}
+
+/// The array visitor of [`each_element`]. A problem `accept` finds is kept in `stopped`, since
+/// serde's error type can only carry text.
+struct Elements<'a, F> {
+    accept: &'a mut F,
+    index: &'a mut usize,
+    stopped: &'a mut Option<ImportError>,
+}
+
+impl<'de, F: FnMut(&str, &str) -> Result<(), ImportError>> Visitor<'de> for Elements<'_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        loop {
+            *self.index += 1;
+            let Some(element) = seq.next_element::<Box<RawValue>>()? else { return Ok(()) };
+            let at = format!("item {}", self.index);
+            let checked = crate::json::check_shape(element.get().as_bytes())
+                .map_err(|e| ImportError::Invalid(format!("{at}: {e}")))
+                .and_then(|()| (self.accept)(&at, element.get()));
+            if let Err(error) = checked {
+                *self.stopped = Some(error);
+                return Err(A::Error::custom("the import stopped at a bad item"));
+            }
+        }
     }
 }
 
@@ -83,43 +206,55 @@ impl MediaRoot {
             return None;
         }
         let limits = annoqa_media::Limits::default();
-        Some(annoqa_media::probe_path(&resolved, &limits).map_err(|e| format!("media `{src}` cannot be read: {e}")))
+        // The file's own error, not the wrapper naming its absolute path: this reaches clients.
+        Some(
+            annoqa_media::probe_path(&resolved, &limits)
+                .map_err(|e| format!("media `{src}` cannot be read: {}", e.innermost())),
+        )
     }
 }
 
-/// One entry as an [`ItemSource`]: annoqa's form, or a Label Studio task whose `data` holds
-/// the media under the key of the project's media kind (`text`, `image`, `audio`, `video`).
-/// A Label Studio task's image, audio or video without its dimensions gets them by probing the
-/// file in the media root.
+/// One entry (its JSON text) as an [`ItemSource`]: annoqa's form, or a Label Studio task whose
+/// `data` holds the media under the key of the project's media kind (`text`, `image`, `audio`,
+/// `video`). A Label Studio task's image, audio or video without its dimensions gets them by
+/// probing the file in the media root.
 pub(crate) fn item_source(
     at: &str,
-    value: Value,
+    json: &str,
     media: MediaKind,
     root: Option<&MediaRoot>,
 ) -> Result<ItemSource, String> {
-    let is_label_studio = value.get("data").is_some_and(Value::is_object) && value.get("media").is_none();
+    let is_label_studio = serde_json::from_str::<EntryForm>(json).is_ok_and(|form| form.is_label_studio);
     if !is_label_studio {
-        return serde_json::from_value(value).map_err(|e| format!("{at}: not a valid item: {e}"));
+        return serde_json::from_str(json).map_err(|e| format!("{at}: not a valid item: {e}"));
     }
-    let id = match value.get("id") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(format!("{at}: `id` must be a string or a number")),
-        None => return Err(format!("{at}: a Label Studio task needs an `id`")),
+    let task: LabelStudioTask =
+        serde_json::from_str(json).map_err(|e| format!("{at}: not a valid Label Studio task: {e}"))?;
+    label_studio_item(at, task, media, root)
+}
+
+fn label_studio_item(
+    at: &str,
+    task: LabelStudioTask,
+    media: MediaKind,
+    root: Option<&MediaRoot>,
+) -> Result<ItemSource, String> {
+    let id = match task.id {
+        Scalar::String(s) => s,
+        Scalar::Number(n) => n.to_string(),
+        Scalar::Missing => return Err(format!("{at}: a Label Studio task needs an `id`")),
+        Scalar::Object | Scalar::Other => return Err(format!("{at}: `id` must be a string or a number")),
     };
-    let data = value.get("data").and_then(Value::as_object).ok_or_else(|| format!("{at}: `data` must be an object"))?;
-    let string = |key: &str| {
-        data.get(key)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| format!("{at}: `data.{key}` must be a string"))
+    let data = task.data;
+    let string = |key: &str| match data.get(key) {
+        Some(Scalar::String(s)) => Ok(s.clone()),
+        _ => Err(format!("{at}: `data.{key}` must be a string")),
     };
-    let number = |key: &str| {
-        data.get(key).and_then(Value::as_f64).ok_or_else(|| {
-            format!(
-                "{at}: `data.{key}` must be a number (or put the file in the project's media root to have it probed)"
-            )
-        })
+    let number = |key: &str| match data.get(key) {
+        Some(Scalar::Number(n)) => n.as_f64().ok_or_else(|| format!("{at}: `data.{key}` is out of range")),
+        _ => Err(format!(
+            "{at}: `data.{key}` must be a number (or put the file in the project's media root to have it probed)"
+        )),
     };
     let dimension = |key: &str| -> Result<u32, String> {
         let n = number(key)?;
@@ -185,14 +320,35 @@ pub(crate) fn check_items(
     existing: &[String],
     items: Vec<(String, ItemSource)>,
 ) -> Result<Vec<ItemSource>, String> {
-    let mut ids: HashSet<String> = existing.iter().cloned().collect();
+    let mut checker = ItemChecker::new(project, existing);
     let mut out = Vec::with_capacity(items.len());
     for (at, source) in items {
+        checker.check(&at, &source)?;
+        out.push(source);
+    }
+    Ok(out)
+}
+
+/// [`check_items`] one item at a time, for imports read as they arrive: it remembers the ids
+/// seen so far.
+pub(crate) struct ItemChecker<'a> {
+    project: &'a Project,
+    ids: HashSet<String>,
+}
+
+impl<'a> ItemChecker<'a> {
+    pub(crate) fn new(project: &'a Project, existing: &[String]) -> ItemChecker<'a> {
+        ItemChecker { project, ids: existing.iter().cloned().collect() }
+    }
+
+    /// The first problem of `source`, prefixed with `at`.
+    pub(crate) fn check(&mut self, at: &str, source: &ItemSource) -> Result<(), String> {
+        let project = self.project;
         let id = &source.item.id;
         if id.is_empty() || id.chars().count() > 200 || id.chars().any(char::is_control) {
             return Err(format!("{at}: item id must be 1–200 characters without control characters"));
         }
-        if !ids.insert(id.clone()) {
+        if !self.ids.insert(id.clone()) {
             return Err(format!("{at}: item id `{id}` is used twice"));
         }
         if source.item.media.kind() != project.spec.media {
@@ -211,9 +367,8 @@ pub(crate) fn check_items(
                 return Err(format!("{at}: {}", problems.join("; ")));
             }
         }
-        out.push(source);
+        Ok(())
     }
-    Ok(out)
 }
 
 /// Media URLs reach the browser as `src` attributes: only plain relative paths, `/…` paths on
@@ -231,30 +386,23 @@ fn check_media_src(media: &Media) -> Result<(), String> {
     }
 }
 
-/// Probes each item's media file when it lies in the media root, and checks the item's metadata
+/// Probes the item's media file when it lies in the media root, and checks the item's metadata
 /// against the file: a mismatch (say, width 640 for a 320-pixel image) would make every
-/// geometry check wrong. Returns the items with their metadata as JSON for storage.
-pub(crate) fn probe_items(
-    items: Vec<(String, ItemSource)>,
+/// geometry check wrong. Returns the item with its metadata as JSON for storage.
+pub(crate) fn probe_item(
+    at: &str,
+    source: ItemSource,
     root: &MediaRoot,
-) -> Result<Vec<(String, ItemSource, Option<String>)>, String> {
-    let mut out = Vec::with_capacity(items.len());
-    for (at, source) in items {
-        let src = match &source.item.media {
-            Media::Text { .. } => None,
-            Media::Image { src, .. } | Media::Audio { src, .. } | Media::Video { src, .. } => Some(src.clone()),
-        };
-        let info = match src.and_then(|src| root.probe(&src).map(|p| (src, p))) {
-            None => None,
-            Some((src, probed)) => {
-                let info = probed.map_err(|e| format!("{at}: {e}"))?;
-                check_against(&source.item.media, &info.to_core_media(src)).map_err(|e| format!("{at}: {e}"))?;
-                Some(serde_json::to_string(&info).map_err(|e| format!("{at}: {e}"))?)
-            }
-        };
-        out.push((at, source, info));
-    }
-    Ok(out)
+) -> Result<(ItemSource, Option<String>), String> {
+    let src = match &source.item.media {
+        Media::Text { .. } => return Ok((source, None)),
+        Media::Image { src, .. } | Media::Audio { src, .. } | Media::Video { src, .. } => src.clone(),
+    };
+    let Some(probed) = root.probe(&src) else { return Ok((source, None)) };
+    let info = probed.map_err(|e| format!("{at}: {e}"))?;
+    check_against(&source.item.media, &info.to_core_media(src)).map_err(|e| format!("{at}: {e}"))?;
+    let info = serde_json::to_string(&info).map_err(|e| format!("{at}: {e}"))?;
+    Ok((source, Some(info)))
 }
 
 pub(crate) fn check_against(declared: &Media, probed: &Media) -> Result<(), String> {
@@ -273,5 +421,112 @@ pub(crate) fn check_against(declared: &Media, probed: &Media) -> Result<(), Stri
         }
         (a, b) if a.kind() != b.kind() => Err(format!("the item is {:?} but the file is {:?}", a.kind(), b.kind())),
         _ => Ok(()),
+    }
+}
+
+/// Whether an entry is a Label Studio task (a `data` object and no `media`), read without
+/// building the entry.
+struct EntryForm {
+    is_label_studio: bool,
+}
+
+impl<'de> Deserialize<'de> for EntryForm {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<EntryForm, D::Error> {
+        struct Form;
+        impl<'de> Visitor<'de> for Form {
+            type Value = EntryForm;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntryForm, A::Error> {
+                let (mut data_is_object, mut has_media) = (false, false);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "data" => data_is_object = matches!(map.next_value::<Scalar>()?, Scalar::Object),
+                        "media" => {
+                            map.next_value::<IgnoredAny>()?;
+                            has_media = true;
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(EntryForm { is_label_studio: data_is_object && !has_media })
+            }
+        }
+        deserializer.deserialize_map(Form)
+    }
+}
+
+/// A Label Studio task as far as annoqa reads it; `annotations`, `predictions` and other keys
+/// are skipped unread.
+#[derive(Deserialize)]
+struct LabelStudioTask {
+    #[serde(default)]
+    id: Scalar,
+    #[serde(default)]
+    data: HashMap<String, Scalar>,
+}
+
+/// One JSON value where a string or a number belongs; anything else is only told apart.
+#[derive(Default)]
+enum Scalar {
+    #[default]
+    Missing,
+    String(String),
+    Number(serde_json::Number),
+    Object,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
+        struct Value;
+        impl<'de> Visitor<'de> for Value {
+            type Value = Scalar;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Scalar, E> {
+                Ok(Scalar::String(s.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Scalar, E> {
+                Ok(Scalar::String(s))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Number(n.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Scalar, E> {
+                Ok(serde_json::Number::from_f64(n).map_or(Scalar::Other, Scalar::Number))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Object)
+            }
+        }
+        deserializer.deserialize_any(Value)
     }
 }

@@ -1,6 +1,8 @@
 //! Strict JSON request bodies: `Content-Type: application/json` (415 otherwise), the router's
 //! size limit (413), nesting at most [`MAX_DEPTH`] deep and no string or array beyond sane sizes
 //! (400), then serde (400 for broken JSON, 422 for JSON of the wrong shape, naming the field).
+//! Large bodies (imports, uploads) are not read whole: [`stream_body`] hands them to a blocking
+//! reader chunk by chunk as they arrive, within a byte limit.
 
 use annoqa_api::ApiErrorCode;
 use axum::body::Bytes;
@@ -148,4 +150,79 @@ fn count_element(stack: &mut [(bool, usize)], at: usize) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A request body as a blocking [`std::io::Read`], for a parser on a blocking thread that reads
+/// it as it arrives (an import), fed by [`stream_body`].
+pub(crate) struct BodyReader {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(error)) => return Err(error),
+                None => return Ok(0),
+            }
+        }
+        let n = buffer.len().min(self.current.len());
+        buffer[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// The body of `request` as a [`BodyReader`], and the future that feeds it chunk by chunk: at
+/// most `limit` bytes (`payload_too_large` beyond, also at once when `Content-Length` says so),
+/// a few chunks ahead of the reader. Await the future on the request's task while the reader is
+/// read on a blocking thread; when the reader is dropped early (the parser found a problem), the
+/// future stops reading the body.
+pub(crate) fn stream_body(
+    request: Request,
+    limit: usize,
+) -> (BodyReader, impl std::future::Future<Output = Result<(), ServerError>>) {
+    let (sender, chunks) = tokio::sync::mpsc::channel(4);
+    let reader = BodyReader { chunks, current: Bytes::new() };
+    let feed = async move {
+        if content_length(request.headers()).is_some_and(|length| length > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let mut body = request.into_body();
+        let mut received = 0usize;
+        while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+            let frame = frame.map_err(|e| ServerError::bad_request(format!("the body could not be read: {e}")));
+            let chunk = match frame {
+                Ok(frame) => match frame.into_data() {
+                    Ok(chunk) => chunk,
+                    Err(_trailers) => continue,
+                },
+                Err(error) => {
+                    let _ = sender.send(Err(std::io::Error::other("the body could not be read"))).await;
+                    return Err(error);
+                }
+            };
+            received = received.saturating_add(chunk.len());
+            if received > limit {
+                let _ = sender.send(Err(std::io::Error::other("the body is too large"))).await;
+                return Err(too_large(limit));
+            }
+            if sender.send(Ok(chunk)).await.is_err() {
+                // The reader stopped early: the rest of the body is not needed.
+                return Ok(());
+            }
+        }
+        Ok(())
+    };
+    (reader, feed)
+}
+
+/// The request's `Content-Length`, if it sent a valid one.
+pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+fn too_large(limit: usize) -> ServerError {
+    ServerError::new(ApiErrorCode::PayloadTooLarge, format!("the body is larger than {limit} bytes"))
 }

@@ -61,6 +61,8 @@ pub struct Config {
     pub password_hashes_at_once: Option<usize>,
     /// How long an API token made through the API works.
     pub api_token_lifetime_ms: i64,
+    /// Bytes of media uploads each project may hold.
+    pub media_quota_bytes: u64,
 }
 
 /// Milliseconds since the Unix epoch. Injected so tests move time instead of sleeping.
@@ -90,6 +92,8 @@ pub struct Settings {
     pub login_limits: LoginLimits,
     /// How long an API token works after it is made.
     pub api_token_lifetime_ms: i64,
+    /// Bytes of media uploads each project may hold (`media_quota_exceeded` beyond).
+    pub media_quota_bytes: u64,
 }
 
 impl Settings {
@@ -106,9 +110,13 @@ impl Settings {
             password_queue_timeout_ms: auth::DEFAULT_HASH_QUEUE_TIMEOUT_MS,
             login_limits: LoginLimits::default(),
             api_token_lifetime_ms: DEFAULT_API_TOKEN_LIFETIME_MS,
+            media_quota_bytes: DEFAULT_MEDIA_QUOTA_BYTES,
         }
     }
 }
+
+/// How many bytes of media uploads a project may hold by default: 2 GiB.
+pub const DEFAULT_MEDIA_QUOTA_BYTES: u64 = 2 << 30;
 
 /// How long an API token works by default: 90 days.
 pub const DEFAULT_API_TOKEN_LIFETIME_MS: i64 = 90 * 24 * 60 * 60 * 1000;
@@ -247,6 +255,7 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
         settings.password_hashes_at_once = at_once;
     }
     settings.api_token_lifetime_ms = config.api_token_lifetime_ms;
+    settings.media_quota_bytes = config.media_quota_bytes;
     let state = AppState::new(store, settings, system_clock())?;
     if let Some(password) = ensure_admin(&state).await? {
         // Printed once, to stderr only; it is stored nowhere but as an argon2id hash.

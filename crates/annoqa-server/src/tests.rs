@@ -103,6 +103,18 @@ fn csv_cells_are_quoted_and_formulas_defused() {
     assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
     assert_eq!(csv_cell("-5"), "-5", "negative numbers stay numbers");
     assert_eq!(csv_cell("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
+    // Spreadsheets skip leading whitespace and read full-width signs as formulas too.
+    assert_eq!(csv_cell("  =1+1"), "'  =1+1");
+    assert_eq!(csv_cell("\t=1+1"), "'\t=1+1");
+    assert_eq!(csv_cell("\r\n@SUM(A1)"), "\"'\r\n@SUM(A1)\"");
+    assert_eq!(csv_cell("\n-cmd"), "\"'\n-cmd\"");
+    assert_eq!(csv_cell("\u{3000}+cmd"), "'\u{3000}+cmd");
+    assert_eq!(csv_cell("＝1+1"), "'＝1+1");
+    assert_eq!(csv_cell("＋cmd"), "'＋cmd");
+    assert_eq!(csv_cell("－1"), "'－1");
+    assert_eq!(csv_cell("＠A1"), "'＠A1");
+    assert_eq!(csv_cell("\tplain"), "'\tplain", "a leading tab is guarded whatever follows");
+    assert_eq!(csv_cell(" plain"), " plain");
 }
 
 #[test]

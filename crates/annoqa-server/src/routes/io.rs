@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use annoqa_api::{Endpoint, ExportRow, ImportReport, ReviewView};
+use annoqa_api::{ApiErrorCode, Endpoint, ExportRow, ImportReport, ReviewView};
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,11 +11,13 @@ use serde::Deserialize;
 
 use super::{project_access, same_vendor, Path};
 use crate::auth::Caller;
-use crate::import::{check_items, entries, item_source, probe_items, MediaRoot};
-use crate::json::{body_bytes, require_content_type};
+use crate::import::{read_items, ImportError, MediaRoot, MAX_IMPORT_ITEMS};
+use crate::json::{require_content_type, stream_body};
 use crate::{AppState, ServerError};
 
 /// Imports items: all of them or, at the first bad one, none (400 naming its line or index).
+/// The body is parsed as it arrives, one entry at a time, on a blocking thread (probing reads
+/// files); nothing is stored until every entry has been checked.
 pub(super) async fn import_items(
     State(state): State<AppState>,
     caller: Caller,
@@ -26,34 +28,30 @@ pub(super) async fn import_items(
     access.require(Endpoint::ImportItems, "importing items")?;
     let content_type =
         require_content_type(request.headers(), &["application/json", "application/x-ndjson", "application/jsonl"])?;
-    let body = body_bytes(request, &state).await?;
-    let values = entries(&body, content_type != "application/json").map_err(ServerError::bad_request)?;
-    let media = access.settings.project.spec.media;
+    let json_lines = content_type != "application/json";
+    let existing = state.store().existing_item_ids(access.id()).await?;
     let root = MediaRoot { root: super::media::media_root(&state, access.id()) };
-    // Probing reads files: off the async threads.
-    let probed = tokio::task::spawn_blocking(move || {
-        let mut sources = Vec::with_capacity(values.len());
-        for (at, value) in values {
-            sources.push((at.clone(), item_source(&at, value, media, Some(&root))?));
+    let project = access.settings.project.clone();
+    let (body, feed) = stream_body(request, super::MAX_UPLOAD_BYTES);
+    let read = tokio::task::spawn_blocking(move || read_items(body, json_lines, &project, &existing, &root));
+    let (fed, read) = tokio::join!(feed, read);
+    // A body too large (or broken) is the answer even when the parser stopped on what it got.
+    fed?;
+    let items = match read.map_err(|e| ServerError::Internal(e.into()))? {
+        Ok(items) => items,
+        Err(ImportError::Invalid(message)) => return Err(ServerError::bad_request(message)),
+        Err(ImportError::TooManyItems) => {
+            return Err(ServerError::new(
+                ApiErrorCode::PayloadTooLarge,
+                format!("an import holds at most {MAX_IMPORT_ITEMS} items: split it into several"),
+            ))
         }
-        probe_items(sources, &root)
-    })
-    .await
-    .map_err(|e| ServerError::Internal(e.into()))?
-    .map_err(ServerError::bad_request)?;
-    if probed.is_empty() {
+        Err(ImportError::Read(e)) => return Err(ServerError::bad_request(format!("the body could not be read: {e}"))),
+    };
+    if items.is_empty() {
         return Err(ServerError::bad_request("the import has no items"));
     }
-    let mut infos = Vec::with_capacity(probed.len());
-    let mut sources = Vec::with_capacity(probed.len());
-    for (at, source, info) in probed {
-        infos.push(info);
-        sources.push((at, source));
-    }
-    let existing = state.store().existing_item_ids(access.id()).await?;
-    let items = check_items(&access.settings.project, &existing, sources).map_err(ServerError::bad_request)?;
     let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
-    let items: Vec<_> = items.into_iter().zip(infos).collect();
     state.store().append_items(access.id(), &items).await?;
     Ok((StatusCode::CREATED, Json(ImportReport { imported: count })))
 }
@@ -179,14 +177,17 @@ fn csv(rows: &[ExportRow]) -> serde_json::Result<String> {
     Ok(out)
 }
 
-/// RFC 4180 quoting, and a leading `'` on cells a spreadsheet would run as a formula
-/// (`=`, `+`, `-`, `@`, tab, CR) — item ids and usernames come from users.
+/// What a spreadsheet starts a formula with: `=`, `+`, `-`, `@` and their full-width forms, which
+/// some spreadsheets read as the same.
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// RFC 4180 quoting, and a leading `'` on cells a spreadsheet would run as a formula — item ids
+/// and usernames come from users: a formula character first, or after leading whitespace
+/// (spaces, tabs, line breaks, which spreadsheets skip), or a cell starting with a tab or line
+/// break at all. Numbers (`-5`) stay numbers.
 pub(crate) fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && value.parse::<f64>().is_err() {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
+    let formula_like = value.trim_start().starts_with(FORMULA_STARTS) || value.starts_with(['\t', '\r', '\n']);
+    let guarded = if formula_like && value.parse::<f64>().is_err() { format!("'{value}") } else { value.to_string() };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {

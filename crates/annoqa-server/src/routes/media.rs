@@ -4,7 +4,12 @@
 //! segment is a plain name (no `..`, `.`, empty segment, backslash, NUL or drive prefix; the
 //! router has already percent-decoded it, so encoded traversal arrives here as `..`), and the
 //! resolved file (symlinks followed) must still lie inside the root.
+//!
+//! Uploads are written to `<media_dir>/.incoming/` as they arrive, typed by their bytes, probed,
+//! counted against the project's quota, and only then moved into the root; a refused upload is
+//! deleted. `/static` and the app's files refuse odd paths before any file is looked up.
 
+use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
 
 use annoqa_api::{ApiErrorCode, Endpoint, UploadedMedia};
@@ -17,7 +22,7 @@ use axum::Json;
 use super::{project_access, Path};
 use crate::auth::{random_token, Caller};
 use crate::import::contained_path;
-use crate::json::body_bytes;
+use crate::json::{content_length, stream_body};
 use crate::{AppState, ServerError};
 
 /// Content types recognised by their first bytes, with the file extension uploads get.
@@ -83,7 +88,10 @@ pub(super) async fn serve_file(
 
 /// Stores an upload under `uploads/` in the project's media root with a random name. Only
 /// images, audio and video recognised by their bytes are accepted (415 otherwise), whatever the
-/// client claims.
+/// client claims; a file annoqa-media can read must pass its probe (422 `invalid_media`: a
+/// decompression bomb, a WAV claiming more data than it has), and the project's uploads must stay
+/// within its quota (413 `media_quota_exceeded`). The body goes to a file as it arrives; a file
+/// refused for any reason is deleted.
 pub(super) async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,21 +100,129 @@ pub(super) async fn upload(
 ) -> Result<(StatusCode, Json<UploadedMedia>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
     access.require(Endpoint::UploadMedia, "uploading media")?;
-    let bytes = body_bytes(request, &state).await?;
-    let Some((content_type, extension)) = sniff(&bytes) else {
-        return Err(ServerError::new(
-            ApiErrorCode::UnsupportedMediaType,
-            "the upload is not a recognised image, audio or video file (PNG, JPEG, GIF, WebP, WAV, FLAC, Ogg, MP3, MP4, WebM)",
-        ));
-    };
+    let quota = state.settings().media_quota_bytes;
+    let room = quota.saturating_sub(state.store().media_bytes(access.id()).await?);
+    if content_length(request.headers()).is_some_and(|length| length > room) {
+        return Err(over_quota(quota));
+    }
+    let limit = usize::try_from(room).unwrap_or(usize::MAX).min(super::MAX_UPLOAD_BYTES);
+    let (body, feed) = stream_body(request, limit);
+    let media_dir = state.settings().media_dir.clone();
+    let receive = tokio::task::spawn_blocking(move || Incoming::receive(body, &media_dir));
+    let (fed, received) = tokio::join!(feed, receive);
+    let received = received.map_err(|e| ServerError::Internal(e.into()))?;
+    if let Err(error) = fed {
+        let quota_hit = error.code() == ApiErrorCode::PayloadTooLarge && limit < super::MAX_UPLOAD_BYTES;
+        return Err(if quota_hit { over_quota(quota) } else { error });
+    }
+    let incoming = received?;
+    if !state.store().add_media_bytes(access.id(), incoming.size, quota).await? {
+        return Err(over_quota(quota));
+    }
+    let name = format!("{}.{}", random_token(), incoming.extension);
+    let content_type = incoming.content_type;
     let dir = media_root(&state, access.id()).join("uploads");
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| ServerError::Internal(e.into()))?;
-    let name = format!("{}.{extension}", random_token());
-    tokio::fs::write(dir.join(&name), &bytes).await.map_err(|e| ServerError::Internal(e.into()))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(UploadedMedia { path: format!("uploads/{name}"), content_type: content_type.into() }),
-    ))
+    let size = incoming.size;
+    let kept = tokio::task::spawn_blocking(move || incoming.keep(&dir, &name).map(|()| name)).await;
+    match kept.map_err(|e| ServerError::Internal(e.into())).and_then(|kept| kept) {
+        Ok(name) => Ok((
+            StatusCode::CREATED,
+            Json(UploadedMedia { path: format!("uploads/{name}"), content_type: content_type.into() }),
+        )),
+        Err(error) => {
+            state.store().remove_media_bytes(access.id(), size).await?;
+            Err(error)
+        }
+    }
+}
+
+fn over_quota(quota: u64) -> ServerError {
+    ServerError::new(
+        ApiErrorCode::MediaQuotaExceeded,
+        format!("the project's uploads would exceed its quota of {quota} bytes"),
+    )
+}
+
+/// Uploads are written here first, outside every project's media root (project ids cannot start
+/// with a dot, so nothing serves this folder), and move into a root only once checked.
+const INCOMING_DIR: &str = ".incoming";
+
+/// An uploaded file being received and checked. Dropped before [`Incoming::keep`], it deletes
+/// its file: a refused or abandoned upload leaves nothing behind.
+struct Incoming {
+    path: Option<PathBuf>,
+    size: u64,
+    content_type: &'static str,
+    extension: &'static str,
+}
+
+impl Incoming {
+    /// Writes `body` to a new file under `<media_dir>/.incoming/`, then types it by its bytes
+    /// and probes it.
+    fn receive(mut body: impl Read, media_dir: &FsPath) -> Result<Incoming, ServerError> {
+        let dir = media_dir.join(INCOMING_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| ServerError::Internal(e.into()))?;
+        let path = dir.join(random_token());
+        let mut file = std::fs::File::create_new(&path).map_err(|e| ServerError::Internal(e.into()))?;
+        let mut incoming = Incoming { path: Some(path.clone()), size: 0, content_type: "", extension: "" };
+        let mut head = Vec::with_capacity(16);
+        let mut chunk = vec![0; 64 * 1024];
+        loop {
+            // A read error is the body's (too large, broken): the caller answers it from the feed.
+            let n = body
+                .read(&mut chunk)
+                .map_err(|e| ServerError::bad_request(format!("the body could not be read: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            if head.len() < 16 {
+                head.extend_from_slice(&chunk[..n.min(16 - head.len())]);
+            }
+            file.write_all(&chunk[..n]).map_err(|e| ServerError::Internal(e.into()))?;
+            incoming.size += n as u64;
+        }
+        drop(file);
+        let Some((content_type, extension)) = sniff(&head) else {
+            return Err(ServerError::new(
+                ApiErrorCode::UnsupportedMediaType,
+                "the upload is not a recognised image, audio or video file (PNG, JPEG, GIF, WebP, WAV, FLAC, Ogg, MP3, MP4, WebM)",
+            ));
+        };
+        // FLAC, Ogg and MP3 have no prober here; everything else must pass annoqa-media's.
+        if !matches!(extension, "flac" | "ogg" | "mp3") {
+            annoqa_media::probe_path(&path, &annoqa_media::Limits::default()).map_err(|e| {
+                ServerError::new(
+                    ApiErrorCode::InvalidMedia,
+                    format!("the upload is not a usable {content_type} file: {}", e.innermost()),
+                )
+            })?;
+        }
+        incoming.content_type = content_type;
+        incoming.extension = extension;
+        Ok(incoming)
+    }
+
+    /// Moves the file to `dir/name`.
+    fn keep(mut self, dir: &FsPath, name: &str) -> Result<(), ServerError> {
+        let Some(path) = self.path.take() else { return Err(ServerError::Internal(anyhow::anyhow!("no upload"))) };
+        let moved = std::fs::create_dir_all(dir).and_then(|()| std::fs::rename(&path, dir.join(name)));
+        if let Err(error) = moved {
+            let _ = std::fs::remove_file(&path);
+            return Err(ServerError::Internal(error.into()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            // Best effort: a file that cannot be deleted now is in no project's media root.
+            if let Err(error) = std::fs::remove_file(&path) {
+                tracing::warn!("cannot delete a refused upload: {error}");
+            }
+        }
+    }
 }
 
 /// Extensions `/static` serves: media and guideline Markdown. Everything else there (notably
@@ -115,12 +231,13 @@ const STATIC_EXTENSIONS: &[&str] =
     &["md", "png", "jpg", "jpeg", "gif", "webp", "wav", "flac", "ogg", "mp3", "mp4", "webm", "css", "ico"];
 
 pub(super) async fn static_allowlist(request: Request, next: Next) -> Response {
-    let allowed = FsPath::new(request.uri().path())
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| STATIC_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    let allowed = is_plain_file_path(request.uri().path())
+        && FsPath::new(request.uri().path())
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| STATIC_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
     if !allowed {
-        return ServerError::not_found(format!("no static file {}", request.uri().path())).into_response();
+        return ServerError::not_found("no such static file").into_response();
     }
     let mut response = next.run(request).await;
     // Markdown is shown as text, never rendered by the browser.
@@ -132,5 +249,58 @@ pub(super) async fn static_allowlist(request: Request, next: Next) -> Response {
     {
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     }
+    no_file_errors(response, "no such static file")
+}
+
+/// The built app's files: an odd path (see [`is_plain_file_path`]) is `not_found` before any file
+/// is looked up, and so is one the file service fails on, where it would answer 500 (a `HEAD`
+/// of a name the file system refuses, a path through a file).
+pub(super) async fn app_files(request: Request, next: Next) -> Response {
+    if !is_plain_file_path(request.uri().path()) {
+        return ServerError::not_found("no such file").into_response();
+    }
+    no_file_errors(next.run(request).await, "no such file")
+}
+
+/// `not_found` instead of a file service's 5xx: its only failures are paths the file system
+/// cannot open, which are the client's doing. The status goes to the log.
+fn no_file_errors(response: Response, message: &str) -> Response {
+    if response.status().is_server_error() {
+        tracing::warn!(status = %response.status(), "the file service failed; answering not_found");
+        return ServerError::not_found(message).into_response();
+    }
     response
+}
+
+/// Longest request path the file services look up; no file of the app or of `static/` has one
+/// nearly as long, and the file system refuses much longer ones.
+const MAX_FILE_PATH_BYTES: usize = 1024;
+
+/// Whether a request path (still percent-encoded) is one a file service may look up: shorter
+/// than [`MAX_FILE_PATH_BYTES`], its escapes decoding to UTF-8, with no control character (NUL)
+/// or backslash, and no `.` or `..` segment.
+pub(crate) fn is_plain_file_path(path: &str) -> bool {
+    if path.len() > MAX_FILE_PATH_BYTES {
+        return false;
+    }
+    let Some(decoded) = percent_decode(path) else { return false };
+    !decoded.chars().any(|c| c.is_control() || c == '\\') && decoded.split('/').all(|s| s != "." && s != "..")
+}
+
+/// `%XX` escapes decoded; `None` for a broken escape or bytes that are not UTF-8.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = bytes.get(at + 1..at + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }

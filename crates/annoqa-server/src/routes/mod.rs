@@ -49,13 +49,14 @@ pub fn router(state: AppState) -> Router {
     let static_dir = state.settings().static_dir.clone();
     let index = dist.join("index.html");
     let app = if index.is_file() {
-        Router::new().fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)))
+        Router::new()
+            .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)))
+            .layer(middleware::from_fn(media::app_files))
     } else {
-        let message = format!(
-            "<!doctype html><title>annoqa</title><p>The app is not built in <code>{}</code>. \
-             Run <code>cargo xtask run</code> (or <code>cargo xtask dist</code>) from the repository root.</p>",
-            html_escape(&dist.display().to_string())
-        );
+        // The folder is named in the log only: answers never show server paths.
+        tracing::warn!("the app is not built in {}", dist.display());
+        let message = "<!doctype html><title>annoqa</title><p>The app is not built. Run <code>cargo xtask run</code> \
+             (or <code>cargo xtask dist</code>) from the repository root, or point <code>--dist</code> at the built app.</p>";
         Router::new().fallback(move || async move { (StatusCode::SERVICE_UNAVAILABLE, Html(message)) })
     };
     let mut api = Router::new();
@@ -169,10 +170,6 @@ async fn method_not_allowed(request: Request) -> ServerError {
 
 async fn unknown_api(request: Request) -> ServerError {
     ServerError::not_found(format!("no API route {} {}", request.method(), request.uri().path()))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 pub(crate) fn no_project(id: &str) -> ServerError {

@@ -90,6 +90,41 @@ impl Store {
             .await?)
     }
 
+    /// Bytes of media uploads the project holds.
+    pub async fn media_bytes(&self, project_id: &str) -> anyhow::Result<u64> {
+        let bytes: Option<i64> = sqlx::query_scalar("SELECT media_bytes FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(u64::try_from(bytes.unwrap_or(0)).unwrap_or(0))
+    }
+
+    /// Counts an upload of `bytes` against the project's `quota`: false, counting nothing, when
+    /// the project's uploads would exceed it. One statement, so concurrent uploads (on any
+    /// replica) cannot pass the quota together.
+    pub async fn add_media_bytes(&self, project_id: &str, bytes: u64, quota: u64) -> anyhow::Result<bool> {
+        let done =
+            sqlx::query("UPDATE projects SET media_bytes = media_bytes + $1 WHERE id = $2 AND media_bytes + $1 <= $3")
+                .bind(i64::try_from(bytes)?)
+                .bind(project_id)
+                .bind(i64::try_from(quota).unwrap_or(i64::MAX))
+                .execute(&self.write)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes back an upload counted by [`Store::add_media_bytes`] whose file was not kept.
+    pub async fn remove_media_bytes(&self, project_id: &str, bytes: u64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE projects SET media_bytes = CASE WHEN media_bytes > $1 THEN media_bytes - $1 ELSE 0 END WHERE id = $2",
+        )
+        .bind(i64::try_from(bytes)?)
+        .bind(project_id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Projects the user may see: every project for `all`, else those they are a member of.
     pub async fn projects_for(&self, user_id: i64, all: bool) -> anyhow::Result<Vec<ProjectSummary>> {
         let rows = sqlx::query(

@@ -1,6 +1,10 @@
-//! Hostile input: sizes, depth, content types, NaN and friends, traversal, uploads, headers.
+//! Hostile input: sizes, depth, content types, NaN and friends, traversal, odd paths and
+//! methods, uploads (quota, refused files), headers, server paths in answers.
+
+use std::path::{Path, PathBuf};
 
 use annoqa_api::{self as api, Role, UploadedMedia};
+use annoqa_server::Backend;
 use axum::http::StatusCode;
 
 use crate::both_backends;
@@ -130,7 +134,7 @@ both_backends! {
 
     async fn uploads_are_sniffed_stored_under_a_random_name_and_served_typed(s) {
         let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
-        let wav = [b"RIFF".as_slice(), &[0, 0, 0, 0], b"WAVEfmt "].concat();
+        let wav = annoqa_media::synthetic::wav_i16_mono(1, 8000);
         let answer = coordinator
             .request("POST", &api::media_upload_path(DEMO), &[("content-type", "image/png")], Some(wav))
             .await;
@@ -150,4 +154,229 @@ both_backends! {
             .await
             .expect(StatusCode::FORBIDDEN);
     }
+}
+
+/// Requests with odd paths (NUL, `..`, backslashes, broken or non-UTF-8 escapes, a path through a
+/// file, overlong names) with every method, to `/static`, the media API and the app's files:
+/// each answer is a 4xx, never a 5xx.
+async fn odd_paths_and_methods_are_answered_4xx(backend: Backend) {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<!doctype html><title>annoqa</title>").unwrap();
+    std::fs::write(dist.path().join("app.js"), "// the app").unwrap();
+    let dist_dir = dist.path().to_path_buf();
+    let s = Server::start_with(backend, move |settings| settings.dist = dist_dir).await;
+    let ana = s.annotator("ana").await;
+    let anonymous = s.anonymous();
+    let long_name = format!("{}.png", "a".repeat(300));
+    let long_path = format!("{}/x.png", ["abcdefgh"; 600].join("/"));
+    let odd = [
+        "x%00.png",
+        "%00",
+        "x.png%00.md",
+        "..%2f..%2fetc%2fpasswd",
+        "%2e%2e/%2e%2e/x.png",
+        "demo/%2e%2e/%2e%2e/x.png",
+        "..%5c..%5cx.png",
+        "demo%5cnews-entities%5cguidelines.md",
+        "%ff%fe.png",
+        "%c0%ae%c0%ae/x.png",
+        "%zz.png",
+        "x%2.png",
+        "demo/news-entities/guidelines.md/x.png",
+        "app.js/x.png",
+        &long_name,
+        &long_path,
+    ];
+    let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"];
+    let media = format!("/api/projects/{DEMO}/media/");
+    for prefix in ["/static/", media.as_str(), "/"] {
+        for path in odd {
+            // A path through a file is no odd path for the app: a page it does not have, which
+            // it may answer with itself; it must still never fail.
+            let through_a_file = path.contains(".md/") || path.contains(".js/");
+            let app_page = prefix == "/" && through_a_file;
+            let uri = format!("{prefix}{path}");
+            for method in methods {
+                for client in [&ana, &anonymous] {
+                    let answer = client.request(method, &uri, &[], None).await;
+                    let fine =
+                        if app_page { !answer.status.is_server_error() } else { answer.status.is_client_error() };
+                    assert!(fine, "{method} {uri}: {} {}", answer.status, answer.body);
+                }
+            }
+        }
+    }
+    // Plain paths still work: a static file, the app's files and its fallback page.
+    ana.request("HEAD", "/static/demo/news-entities/guidelines.md", &[], None).await.expect(StatusCode::OK);
+    ana.get("/app.js").await.expect(StatusCode::OK);
+    assert!(ana.get("/projects/news-entities").await.expect(StatusCode::OK).body.contains("<title>annoqa"));
+    s.finish().await;
+}
+
+/// Media uploads count against the project's quota (413 `media_quota_exceeded`, nothing kept);
+/// another project's quota is its own.
+async fn uploads_stay_within_the_project_quota(backend: Backend) {
+    let png = annoqa_media::synthetic::png_rgb(8, 8).unwrap();
+    let quota = 2 * png.len() as u64 + png.len() as u64 / 2;
+    let s = Server::start_with(backend, move |settings| settings.media_quota_bytes = quota).await;
+    let other = "test-card-boxes";
+    let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO, other]).await;
+    let upload = |project: &'static str, bytes: Vec<u8>, headers: Vec<(&'static str, String)>| {
+        let coordinator = coordinator.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            coordinator.request("POST", &api::media_upload_path(project), &headers, Some(bytes)).await
+        }
+    };
+    upload(DEMO, png.clone(), vec![]).await.expect(StatusCode::CREATED);
+    upload(DEMO, png.clone(), vec![]).await.expect(StatusCode::CREATED);
+    let over = upload(DEMO, png.clone(), vec![]).await;
+    over.refused(api::ApiErrorCode::MediaQuotaExceeded);
+    // Announced too large: refused before the body is read.
+    let announced = upload(DEMO, png.clone(), vec![("content-length", (quota + 1).to_string())]).await;
+    announced.refused(api::ApiErrorCode::MediaQuotaExceeded);
+    assert_eq!(files_under(&s.dir.path().join("media").join(DEMO)).len(), 2, "only the two accepted uploads");
+    assert!(files_under(&s.dir.path().join("media/.incoming")).is_empty(), "nothing half-received is left");
+    upload(other, png.clone(), vec![]).await.expect(StatusCode::CREATED);
+    s.finish().await;
+}
+
+mod quota_and_paths {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn odd_paths_sqlite() {
+        odd_paths_and_methods_are_answered_4xx(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn odd_paths_postgres() {
+        odd_paths_and_methods_are_answered_4xx(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn upload_quota_sqlite() {
+        uploads_stay_within_the_project_quota(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn upload_quota_postgres() {
+        uploads_stay_within_the_project_quota(Backend::Postgres).await;
+    }
+}
+
+both_backends! {
+    async fn uploads_a_probe_refuses_are_answered_422_and_deleted(s) {
+        let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
+        let upload = |bytes: Vec<u8>| {
+            let coordinator = coordinator.clone();
+            async move { coordinator.request("POST", &api::media_upload_path(DEMO), &[], Some(bytes)).await }
+        };
+        // 60,000 × 60,000 pixels: 3.6 gigapixels, past the decompression-bomb guard.
+        let bomb = upload(png_header_only(60_000, 60_000)).await;
+        bomb.refused(api::ApiErrorCode::InvalidMedia);
+        assert!(bomb.error().contains("exceeds the limit"), "{}", bomb.body);
+        // A WAV whose data chunk claims 4 GB of the few bytes it has.
+        let mut wav = annoqa_media::synthetic::wav_i16_mono(1, 8000);
+        let data = wav.windows(4).position(|w| w == b"data").unwrap();
+        wav[data + 4..data + 8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        wav[4..8].copy_from_slice(&0xFFFF_FFF8u32.to_le_bytes());
+        let answer = upload(wav).await;
+        answer.refused(api::ApiErrorCode::InvalidMedia);
+        upload(b"<svg onload=alert(1)>".to_vec()).await.refused(api::ApiErrorCode::UnsupportedMediaType);
+        assert!(files_under(&s.dir.path().join("media")).is_empty(), "a refused upload leaves no file");
+        // The quota counted none of them.
+        let counted: i64 = sqlx::query_scalar("SELECT media_bytes FROM projects WHERE id = $1")
+            .bind(DEMO)
+            .fetch_one(s.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(counted, 0);
+    }
+
+    async fn answers_never_show_server_paths(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let spec = serde_json::json!({"media": "image", "controls": [{"name": "objects", "type": "b_box", "labels": [{"value": "cat"}]}]});
+        admin.post(api::PROJECTS, &serde_json::json!({"id": "pics", "title": "Pics", "spec": spec})).await.expect(StatusCode::CREATED);
+        let root = s.dir.path().join("media/pics/img");
+        std::fs::create_dir_all(root.join("folder.png")).unwrap();
+        std::fs::write(root.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+        std::fs::write(root.join("bomb.png"), png_header_only(60_000, 60_000)).unwrap();
+        let import = |body: &'static str| {
+            let admin = admin.clone();
+            async move {
+                admin.request("POST", &api::items_path("pics"), &[("content-type", "application/x-ndjson")], Some(body.as_bytes().to_vec())).await
+            }
+        };
+        let answers = vec![
+            import(r#"{"id": "a", "data": {"image": "img/broken.png"}}"#).await,
+            import(r#"{"id": "b", "data": {"image": "img/bomb.png"}}"#).await,
+            import(r#"{"id": "c", "media": {"type": "image", "src": "img/broken.png", "width": 1, "height": 1}}"#).await,
+            import(r#"{"id": "d", "data": {"image": "img/folder.png"}}"#).await,
+            admin.request("POST", &api::media_upload_path("pics"), &[], Some(png_header_only(60_000, 60_000))).await,
+            admin.request("POST", &api::media_upload_path("pics"), &[], Some(b"nothing known".to_vec())).await,
+            admin.get(&api::media_path("pics", "img/missing.png")).await,
+            admin.get(&api::media_path("pics", "img/folder.png")).await,
+            admin.get(&api::media_path("pics", "../../secret")).await,
+            admin.get("/static/demo/missing.png").await,
+            admin.get("/static/demo/news-entities/items.jsonl").await,
+            // The app is not built in this test server: the page says so without naming the folder.
+            admin.get("/").await,
+        ];
+        let server_paths = [
+            s.dir.path().to_path_buf(),
+            s.dir.path().canonicalize().unwrap(),
+            repo_root().canonicalize().unwrap(),
+        ];
+        for answer in &answers {
+            assert!(answer.status.is_client_error() || answer.status == StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+            for path in &server_paths {
+                let path = path.display().to_string();
+                assert!(!answer.body.contains(&path), "{} shows {path}: {}", answer.status, answer.body);
+            }
+        }
+        assert!(answers[0].error().contains("media `img/broken.png` cannot be read"), "{}", answers[0].body);
+    }
+}
+
+/// Every file under `dir` (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// A PNG whose IHDR says `width × height`, with correct CRCs, and an empty IDAT: what a
+/// decompression bomb's header looks like.
+fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    out.extend_from_slice(b"\0\0\0\0IDAT");
+    out.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+    out
+}
+
+/// PNG's chunk checksum (CRC-32, ISO 3309).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }

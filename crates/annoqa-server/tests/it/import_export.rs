@@ -1,7 +1,11 @@
 //! Item import (annoqa JSON, JSON lines, Label Studio tasks; all or nothing) and export with the
 //! QA sidecar as JSON, JSON lines and CSV.
 
-use annoqa_api::{self as api, ExportRow, ImportReport, Role, SubmitResponse};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use annoqa_api::{self as api, ApiErrorCode, ExportRow, ImportReport, Role, SubmitResponse};
 use axum::http::StatusCode;
 
 use crate::both_backends;
@@ -166,4 +170,239 @@ both_backends! {
         import(r#"{"id": "e", "data": {"image": "https://example.com/x.png", "width": 5, "height": 5}}"#).await.expect(StatusCode::CREATED);
         assert_eq!(s.count("items WHERE project_id = 'pics'").await, 2);
     }
+}
+
+both_backends! {
+    async fn imports_are_read_entry_by_entry_and_bounded(s) {
+        let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
+        let import = |content_type: &'static str, body: Vec<u8>| {
+            let coordinator = coordinator.clone();
+            async move { coordinator.request("POST", &api::items_path(DEMO), &[("content-type", content_type)], Some(body)).await }
+        };
+        let before = s.count("items").await;
+        let refusals: Vec<(&str, &[u8], &str)> = vec![
+            ("application/json", br#"[{"id": "a", "data": {"text": "ok"}}, {oops}]"#, "item 2: not JSON"),
+            ("application/json", br#"[{"id": "a", "data": {"text": "ok"}}] trailing"#, "after the array: not JSON"),
+            ("application/json", br#"{"id": "a", "data": {"text": "ok"}}"#, "the body must be a JSON array of items"),
+            ("application/json", br#"[{"id": "a", "data": {"text": "ok"}}, {"id": null, "data": {"text": "x"}}]"#, "item 2: `id` must be a string or a number"),
+            ("application/json", br#"[{"id": "a", "data": {"text": "ok"}}, {"data": {"text": "x"}}]"#, "item 2: a Label Studio task needs an `id`"),
+            ("application/x-ndjson", b"{\"id\": \"a\", \"data\": {\"text\": \"ok\"}}\n\xff\n", "line 2: not UTF-8"),
+            ("application/x-ndjson", b"{\"id\": \"a\", \"data\": {\"text\": \"ok\"}}\r\n{\"id\": \"a\", \"data\": {\"text\": \"again\"}}\r\n", "line 2: item id `a` is used twice"),
+        ];
+        for (content_type, body, needle) in refusals {
+            let answer = import(content_type, body.to_vec()).await;
+            answer.refused(ApiErrorCode::BadRequest);
+            assert!(answer.error().starts_with(needle), "{}: {}", String::from_utf8_lossy(body), answer.body);
+        }
+        // Label Studio exports carry annotations, predictions and metadata: read past, never built.
+        let task = serde_json::json!({
+            "id": 7, "data": {"text": "Ada wrote it.", "meta": {"source": [1, 2, {"deep": true}]}},
+            "annotations": [{"result": [{"value": {"start": 0, "end": 3, "labels": ["PERSON"]}}]}],
+            "predictions": [], "meta": null
+        });
+        let report: ImportReport = import("application/json", serde_json::to_vec(&[task]).unwrap()).await.json();
+        assert_eq!(report.imported, 1);
+        // More entries than one import may hold: refused whatever the form, nothing stored.
+        let too_many: String = (0..100_001).map(|i| format!("{{\"id\": \"m{i}\", \"data\": {{\"text\": \"t\"}}}}\n")).collect();
+        import("application/x-ndjson", too_many.into_bytes()).await.refused(ApiErrorCode::PayloadTooLarge);
+        // A body past the size limit is refused as it streams in, with no Content-Length to go by.
+        let entry = format!("{{\"id\": \"big\", \"data\": {{\"text\": \"{}\"}}}}\n", "x".repeat(4000));
+        let mut huge = Vec::with_capacity(65 << 20);
+        for i in 0.. {
+            huge.extend_from_slice(entry.replace("big", &format!("big{i}")).as_bytes());
+            if huge.len() > 65 << 20 {
+                break;
+            }
+        }
+        let answer = import("application/x-ndjson", huge).await;
+        answer.refused(ApiErrorCode::PayloadTooLarge);
+        assert_eq!(s.count("items").await, before + 1);
+    }
+
+    async fn csv_export_defuses_formulas_behind_whitespace_and_in_full_width(s) {
+        let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
+        let ids = [" =HYPERLINK(\"x\")", "\u{3000}@SUM(1)", "＝1+1", "＋cmd", "＠A1", "－A1", " -5"];
+        let lines: String = ids.iter().map(|id| format!("{}\n", serde_json::json!({"id": id, "data": {"text": "Rome."}}))).collect();
+        coordinator
+            .request("POST", &api::items_path(DEMO), &[("content-type", "application/x-ndjson")], Some(lines.into_bytes()))
+            .await
+            .expect(StatusCode::CREATED);
+        let ana = s.user("ana", Role::Annotator, Some(" =vendor()"), &[DEMO]).await;
+        onboard(&ana).await;
+        // Next in line after onboarding.
+        for (position, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE items SET position = $1 WHERE project_id = $2 AND id = $3")
+                .bind(-100 + position as i64)
+                .bind(DEMO)
+                .bind(*id)
+                .execute(s.store.pool())
+                .await
+                .unwrap();
+        }
+        for id in ids {
+            let next = ana.next(DEMO).await.unwrap();
+            assert_eq!(next, id);
+            ana.submit(DEMO, &next, valid_answer(&next)).await.expect(StatusCode::OK);
+        }
+        let csv = coordinator.get(&format!("{}?format=csv", api::export_path(DEMO))).await;
+        csv.expect(StatusCode::OK);
+        for id in ids {
+            let quoted = format!(",\"'{}\",", id.replace('"', "\"\""));
+            let plain = format!(",'{id},");
+            assert!(csv.body.contains(&quoted) || csv.body.contains(&plain), "{id:?} is defused: {}", csv.body);
+        }
+        assert!(csv.body.contains(",' =vendor(),"), "{}", csv.body);
+    }
+}
+
+/// A 50 MB import (Label Studio tasks with their annotations, a JSON array) grows the memory of a
+/// real `annoqa serve` by far less than the body: it is read entry by entry, never held as a
+/// `serde_json::Value` (which took about 800 MiB for this body).
+#[test]
+fn a_50_mb_import_streams_in_bounded_memory() {
+    const TASKS: usize = 80_000;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(dir.path());
+    let body = label_studio_export(TASKS);
+    assert!((45 << 20..64 << 20).contains(&body.len()), "{} bytes", body.len());
+    let resident_before = server.memory("VmRSS");
+    let answer = server.post(api::items_path(DEMO).as_str(), "application/json", &body);
+    let peak = server.memory("VmHWM");
+    assert!(answer.starts_with("HTTP/1.1 201"), "{}", &answer[..answer.len().min(500)]);
+    assert!(answer.contains(&format!("{{\"imported\":{TASKS}}}")), "{}", &answer[..answer.len().min(500)]);
+    let growth = peak.saturating_sub(resident_before);
+    eprintln!(
+        "import of {} bytes: resident {} MiB before, peak {} MiB, growth {} MiB",
+        body.len(),
+        resident_before >> 20,
+        peak >> 20,
+        growth >> 20
+    );
+    assert!(growth < 128 << 20, "a {} MB import grew the server by {} MiB", body.len() >> 20, growth >> 20);
+}
+
+/// `TASKS` Label Studio text tasks as Label Studio exports them, each with an annotation of four
+/// labelled spans, as one JSON array.
+fn label_studio_export(tasks: usize) -> Vec<u8> {
+    let result: Vec<serde_json::Value> = (0..4)
+        .map(|k| {
+            serde_json::json!({"id": format!("r{k}"), "from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": k * 5, "end": k * 5 + 4, "text": "word", "labels": ["PER"]}})
+        })
+        .collect();
+    let mut out = b"[".to_vec();
+    for i in 0..tasks {
+        if i > 0 {
+            out.extend_from_slice(b", ");
+        }
+        let task = serde_json::json!({"id": i, "data": {"text": "Ada Lovelace wrote the first program in 1843."},
+            "annotations": [{"id": i, "completed_by": 1, "result": result}]});
+        serde_json::to_writer(&mut out, &task).unwrap();
+    }
+    out.push(b']');
+    out
+}
+
+/// `annoqa serve` as a child process on a free port, with a fresh SQLite file, logged in as the
+/// admin it creates. Killed when dropped.
+struct ServeProcess {
+    child: Child,
+    address: String,
+    cookie: String,
+}
+
+impl ServeProcess {
+    fn start(dir: &Path) -> ServeProcess {
+        let mut child = Command::new(annoqa_binary())
+            .args(["serve", "--addr", "127.0.0.1:0", "--database"])
+            .arg(dir.join("annoqa.sqlite3"))
+            .arg("--dist")
+            .arg(dir.join("no-dist"))
+            .arg("--static")
+            .arg(repo_root().join("static"))
+            .arg("--media-dir")
+            .arg(dir.join("media"))
+            .env("ANNOQA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("annoqa serve starts");
+        // The one-time admin password comes on stderr before the server listens.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let password = loop {
+            let line = stderr.next().expect("annoqa serve printed the admin password").unwrap();
+            if let Some((_, password)) = line.split_once("one-time password: ") {
+                break password.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || stderr.for_each(drop));
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let address =
+            line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).expect("the URL").to_string();
+        let mut server = ServeProcess { child, address, cookie: String::new() };
+        let login = serde_json::json!({"username": "admin", "password": password}).to_string();
+        let answer = server.post(api::SESSION, "application/json", login.as_bytes());
+        let cookie = answer
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_else(|| panic!("no session cookie: {answer}"));
+        server.cookie = cookie.to_string();
+        server
+    }
+
+    /// A `/proc/<pid>/status` figure in bytes: `VmRSS` now, `VmHWM` the peak so far.
+    fn memory(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib * 1024
+    }
+
+    /// POSTs `body` over a plain HTTP/1.1 connection and returns the whole answer.
+    fn post(&self, path: &str, content_type: &str, body: &[u8]) -> String {
+        let mut stream = std::net::TcpStream::connect(&self.address).unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {content_type}\r\n\
+             Content-Length: {}\r\nCookie: {}\r\n{}: {}\r\n\r\n",
+            self.address,
+            body.len(),
+            self.cookie,
+            api::CSRF_HEADER,
+            api::CSRF_HEADER_VALUE
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `annoqa` binary: `ANNOQA_BIN` when set, else this build's, made fresh with
+/// `cargo build -p annoqa-cli` (a server test cannot depend on the CLI's binary target).
+fn annoqa_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ANNOQA_BIN") {
+        return PathBuf::from(path);
+    }
+    // …/target/<profile>/deps/it-<hash>: the binary is …/target/<profile>/annoqa.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    build.args(["build", "--quiet", "-p", "annoqa-cli", "--bin", "annoqa"]).current_dir(repo_root());
+    if profile_dir.file_name().is_some_and(|name| name == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(status.success(), "cargo build -p annoqa-cli failed");
+    profile_dir.join("annoqa")
 }
