@@ -10,7 +10,7 @@
 
 use annoqa_api::{AssignmentPolicy, GoldExposure, GoldExposureReport, Role};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, Executor, Row};
 
 use super::writer::{Durability, Writes};
 use super::{fill_random, text, u32_of, Store};
@@ -89,8 +89,8 @@ fn gold_rank(secret: &str, user_id: i64, item_id: &str) -> u64 {
 
 /// The gold item the user never held that comes first in their order. Reads the ids of every
 /// gold item they have not held: the gold pool is a small part of a project.
-pub(super) async fn first_gold_in_user_order(
-    conn: &mut AnyConnection,
+pub(super) async fn first_gold_in_user_order<'e>(
+    executor: impl Executor<'e, Database = Any>,
     project_id: &str,
     user_id: i64,
     secret: &str,
@@ -104,7 +104,7 @@ pub(super) async fn first_gold_in_user_order(
     .bind(project_id)
     .bind(user_id)
     .bind(true)
-    .fetch_all(&mut *conn)
+    .fetch_all(executor)
     .await?;
     Ok(ids.into_iter().min_by_key(|id| gold_rank(secret, user_id, id)))
 }
@@ -116,6 +116,21 @@ pub(super) const COUNT_EXPOSURE: &str = "INSERT INTO gold_exposure (project_id, 
      ON CONFLICT (project_id, item_id) DO UPDATE SET shown_to = gold_exposure.shown_to + 1";
 
 impl Store {
+    /// The gold item the user would be given if their next place is gold, read on the read
+    /// pool beside the lease: the search over the gold pool stays out of the writer's (serial)
+    /// transaction, and it runs for every lease of a project with a gold rate, gold place or
+    /// not, so a gold place takes no longer to lease than a plain one. `None` before the
+    /// project has its secret.
+    pub(super) async fn gold_hint(&self, project_id: &str, user_id: i64) -> anyhow::Result<Option<String>> {
+        let secret: Option<String> = sqlx::query_scalar("SELECT gold_secret FROM projects WHERE id = $1")
+            .bind(project_id)
+            .fetch_optional(&self.read)
+            .await?
+            .flatten();
+        let Some(secret) = secret else { return Ok(None) };
+        first_gold_in_user_order(&self.read, project_id, user_id, &secret).await
+    }
+
     /// Gives the project its gold secret unless it has one (replicas racing here keep the
     /// first).
     pub(super) async fn create_gold_secret(&self, project_id: &str) -> anyhow::Result<()> {

@@ -139,13 +139,14 @@ impl Store {
         let lease = async {
             // Twice at most: a project that starts mixing gold gets its secret in between.
             for _ in 0..2 {
+                let hint = if policy.gold_rate > 0.0 { self.gold_hint(project_id, user_id).await? } else { None };
                 let (owned_project, policy) = (project_id.to_string(), policy.clone());
                 let leased = self
                     .writer
                     .write(Durability::Soft, writes, move |conn| {
-                        Box::pin(
-                            async move { lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized).await },
-                        )
+                        Box::pin(async move {
+                            lease_next(conn, &owned_project, user_id, &policy, now_ms, serialized, hint).await
+                        })
                     })
                     .await?;
                 match leased {
@@ -412,6 +413,7 @@ async fn lease_next(
     policy: &AssignmentPolicy,
     now_ms: i64,
     serialized: bool,
+    gold_hint: Option<String>,
 ) -> anyhow::Result<Lease> {
     // The user's live lease, if any, how many items they have held (their next one's `seq`)
     // and the project's gold secret, in one round trip.
@@ -449,10 +451,7 @@ async fn lease_next(
     for pick in picks {
         let found = match (pick, secret.as_deref()) {
             (Pick::GoldInUserOrder, Some(secret)) => {
-                match first_gold_in_user_order(conn, project_id, user_id, secret).await? {
-                    Some(id) => item_by_id(conn, project_id, &id).await?.map(|item| (id, item)),
-                    None => None,
-                }
+                gold_in_user_order(conn, project_id, user_id, secret, gold_hint.as_deref()).await?
             }
             (Pick::InOrder(gold), _) => {
                 next_in_order(conn, project_id, user_id, gold, now_ms, overlap, serialized).await?
@@ -525,6 +524,39 @@ async fn still_has_room(
     .fetch_one(&mut *conn)
     .await?;
     Ok(taken < overlap)
+}
+
+/// The gold item first in the user's order: `hint`, read before this transaction, if the user
+/// still has not held it (only their own concurrent request can have leased it since), else
+/// searched again.
+async fn gold_in_user_order(
+    conn: &mut AnyConnection,
+    project_id: &str,
+    user_id: i64,
+    secret: &str,
+    hint: Option<&str>,
+) -> anyhow::Result<Option<(String, StoredItem)>> {
+    if let Some(id) = hint {
+        let row = sqlx::query(
+            "SELECT i.item, i.gold FROM items i
+             WHERE i.project_id = $1 AND i.id = $2 AND i.is_gold = $4
+               AND NOT EXISTS (SELECT 1 FROM assignments a
+                               WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)",
+        )
+        .bind(project_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(true)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some((id.to_string(), stored_item(&row)?)));
+        }
+    }
+    match first_gold_in_user_order(&mut *conn, project_id, user_id, secret).await? {
+        Some(id) => Ok(item_by_id(conn, project_id, &id).await?.map(|item| (id, item))),
+        None => Ok(None),
+    }
 }
 
 async fn item_by_id(conn: &mut AnyConnection, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {
