@@ -2,9 +2,8 @@
 //! of the gold length), maximising the number of matched events; then the transcripts of
 //! matched segments by WER after normalisation.
 
-use super::outcome::{emit, f1, labels, ControlOutcome, Said, Sides, Wording};
+use super::outcome::{boundary_off, emit, f1, labels, ControlOutcome, Said, Sides, Wording};
 use super::report::{Feedback, OffsetUnit, Offsets, Verdict};
-use super::spans::direction_words;
 use super::staged::{dense_candidates, staged_match, Pairing, Stage};
 use crate::events::{temporal_iou, Event, EventMatching, EventTolerance};
 use crate::matching::Objective;
@@ -51,15 +50,11 @@ impl Wording for AudioWords {
     fn low(&self, sides: &Sides<'_>, pair: &Pairing) -> (Verdict, Said) {
         let o = offsets(sides, pair);
         let m = &sides.mine[pair.mine];
-        let directions = o.directions();
-        let said = Said {
-            message: format!(
-                "{} segment `{}`: onset off by {:+} ms, offset by {:+} ms (collar {:.0} ms)",
-                m.label, m.id, o.start, o.end, self.collar_ms
-            ),
-            hint: Some(format!("{} segment `{}` {}", m.label, m.id, direction_words(&directions))),
-        };
-        (Verdict::BoundaryOff { offsets: Some(o), overlap: Some(pair.similarity), directions }, said)
+        let message = format!(
+            "{} segment `{}`: onset off by {:+} ms, offset by {:+} ms (collar {:.0} ms)",
+            m.label, m.id, o.start, o.end, self.collar_ms
+        );
+        boundary_off(o, pair.similarity, message, format!("{} segment `{}`", m.label, m.id))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{Feedback, RegionVerdict, Verdict};
+use super::report::{Direction, Feedback, Offsets, RegionVerdict, Verdict};
 use super::staged::{Pairing, Stage, Staged};
 use crate::{Control, Region, RegionValue};
 
@@ -179,4 +179,23 @@ pub(crate) fn emit(sides: &Sides<'_>, staged: &Staged, wording: &impl Wording) -
     out.verdicts = verdicts;
     out.score = f1(ok, errors);
     out
+}
+
+/// "starts too early and ends too late".
+pub(crate) fn direction_words(directions: &[Direction]) -> String {
+    let words: Vec<&str> = directions.iter().map(|d| d.words()).collect();
+    if words.is_empty() {
+        "is off".to_string()
+    } else {
+        words.join(" and ")
+    }
+}
+
+/// The verdict and sentence of a stage-3 pair of ranged regions (spans, audio and video
+/// segments): boundary off by `offsets`, whose directions alone make the gold-free hint about
+/// `subject` (e.g. "speech segment `c`").
+pub(crate) fn boundary_off(offsets: Offsets, overlap: f64, message: String, subject: String) -> (Verdict, Said) {
+    let directions = offsets.directions();
+    let hint = Some(format!("{subject} {}", direction_words(&directions)));
+    (Verdict::BoundaryOff { offsets: Some(offsets), overlap: Some(overlap), directions }, Said { message, hint })
 }

@@ -4,8 +4,8 @@
 //! both ends lie within `span_boundary_chars` (default 0). Stage 1 maximises the number of
 //! matched spans (then their IoU), which is what the F1 score counts.
 
-use super::outcome::{emit, labels, ControlOutcome, Said, Sides, Wording};
-use super::report::{Direction, OffsetUnit, Offsets, Verdict};
+use super::outcome::{boundary_off, emit, labels, ControlOutcome, Said, Sides, Wording};
+use super::report::{OffsetUnit, Offsets, Verdict};
 use super::staged::{range_candidates, staged_match, Pairing};
 use crate::matching::Objective;
 use crate::{text, Control, Region, RegionValue, Tolerance};
@@ -30,16 +30,6 @@ impl SpanWords<'_> {
     fn offsets(sides: &Sides<'_>, pair: &Pairing) -> Offsets {
         let ((gs, ge), (ms, me)) = (range(sides.gold[pair.gold].value), range(sides.mine[pair.mine].value));
         Offsets { start: ms as i64 - gs as i64, end: me as i64 - ge as i64, unit: OffsetUnit::Chars }
-    }
-}
-
-/// "starts too early and ends too late".
-pub(crate) fn direction_words(directions: &[Direction]) -> String {
-    let words: Vec<&str> = directions.iter().map(|d| d.words()).collect();
-    if words.is_empty() {
-        "is off".to_string()
-    } else {
-        words.join(" and ")
     }
 }
 
@@ -68,20 +58,16 @@ impl Wording for SpanWords<'_> {
     fn low(&self, sides: &Sides<'_>, pair: &Pairing) -> (Verdict, Said) {
         let offsets = Self::offsets(sides, pair);
         let (g, m) = (&sides.gold[pair.gold], &sides.mine[pair.mine]);
-        let directions = offsets.directions();
-        let said = Said {
-            message: format!(
-                "{} “{}”: boundary off by {} (start {:+}, end {:+}); gold is “{}”",
-                g.label,
-                self.quote(m.value),
-                offsets.start.abs() + offsets.end.abs(),
-                offsets.start,
-                offsets.end,
-                self.quote(g.value)
-            ),
-            hint: Some(format!("{} “{}” {}", g.label, self.quote(m.value), direction_words(&directions))),
-        };
-        (Verdict::BoundaryOff { offsets: Some(offsets), overlap: Some(pair.similarity), directions }, said)
+        let message = format!(
+            "{} “{}”: boundary off by {} (start {:+}, end {:+}); gold is “{}”",
+            g.label,
+            self.quote(m.value),
+            offsets.start.abs() + offsets.end.abs(),
+            offsets.start,
+            offsets.end,
+            self.quote(g.value)
+        );
+        boundary_off(offsets, pair.similarity, message, format!("{} “{}”", g.label, self.quote(m.value)))
     }
 
     fn wrong_label(&self, sides: &Sides<'_>, pair: &Pairing) -> Said {

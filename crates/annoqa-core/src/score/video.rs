@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::outcome::{emit, label_guideline, labels, ControlOutcome, Piece, Said, Sides, Wording};
+use super::outcome::{boundary_off, emit, label_guideline, labels, ControlOutcome, Piece, Said, Sides, Wording};
 use super::report::{Feedback, OffsetUnit, Offsets, RegionVerdict, Verdict};
-use super::spans::direction_words;
 use super::staged::{range_candidates, staged_match, Pairing};
 use crate::matching::Objective;
 use crate::tracking::{score_tracks, MotEvent, TrackedBox};
@@ -40,15 +39,11 @@ impl Wording for SegmentWords {
     fn low(&self, sides: &Sides<'_>, pair: &Pairing) -> (Verdict, Said) {
         let o = offsets(sides, pair);
         let m = &sides.mine[pair.mine];
-        let directions = o.directions();
-        let said = Said {
-            message: format!(
-                "{} segment `{}`: start off by {:+} frames, end by {:+} (temporal IoU {:.2}; {:.2} is needed)",
-                m.label, m.id, o.start, o.end, pair.similarity, self.min_tiou
-            ),
-            hint: Some(format!("{} segment `{}` {}", m.label, m.id, direction_words(&directions))),
-        };
-        (Verdict::BoundaryOff { offsets: Some(o), overlap: Some(pair.similarity), directions }, said)
+        let message = format!(
+            "{} segment `{}`: start off by {:+} frames, end by {:+} (temporal IoU {:.2}; {:.2} is needed)",
+            m.label, m.id, o.start, o.end, pair.similarity, self.min_tiou
+        );
+        boundary_off(o, pair.similarity, message, format!("{} segment `{}`", m.label, m.id))
     }
 }
 
