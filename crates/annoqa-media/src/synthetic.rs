@@ -55,6 +55,33 @@ pub fn png_rgb(width: u32, height: u32) -> Result<Vec<u8>, crate::MediaError> {
     }
 }
 
+/// A PNG whose IHDR says `width × height`, with correct CRCs, and an empty IDAT: what a
+/// decompression bomb's header looks like, without its pixels.
+pub fn png_header_only(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    out.extend_from_slice(b"\0\0\0\0IDAT");
+    out.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+    out
+}
+
+/// PNG's chunk checksum (CRC-32, ISO 3309).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = u32::MAX;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
 /// A `Write` the PNG stream writer can own (it needs `'static`) while we keep the bytes.
 #[derive(Clone, Default)]
 struct SharedBuffer(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);

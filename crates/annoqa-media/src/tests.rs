@@ -7,7 +7,7 @@ use std::io::Cursor;
 use crate::imaging::{self, Orientation, PyramidOptions, Rect, Tile};
 use crate::peaks::{peaks_of_wav, Bits, Peaks, PeaksBuilder, Zoom};
 use crate::video::FrameTimes;
-use crate::{probe, Limits, MediaError, MediaInfo};
+use crate::{probe, synthetic, Limits, MediaError, MediaInfo};
 
 // ---------------------------------------------------------------------------------------------
 // WAV fixtures made with hound
@@ -304,42 +304,17 @@ fn jpeg_probe_reads_exif_orientation() {
     assert_eq!((info.width, info.height, info.orientation, info.display_width), (96, 64, 8, 64));
 }
 
-/// A PNG whose IHDR says `width × height`, with correct CRCs, and an empty IDAT.
-fn png_header_only(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
-    out.extend_from_slice(&ihdr);
-    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    out.extend_from_slice(b"\0\0\0\0IDAT");
-    out.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
-    out
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = u32::MAX;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 #[test]
 fn image_bombs_and_empty_images_are_refused() {
     let limits = Limits::default();
     // 60,000 × 60,000 is within the edge limits but 3.6 gigapixels.
     assert_eq!(
-        probe(&png_header_only(60_000, 60_000), &limits).unwrap_err().to_string(),
+        probe(&synthetic::png_header_only(60_000, 60_000), &limits).unwrap_err().to_string(),
         "image pixels 3600000000 exceeds the limit of 400000000"
     );
     let narrow = Limits { max_width: 100, ..Limits::default() };
     assert_eq!(probe(&png(300, 2, &[]), &narrow).unwrap_err().to_string(), "image width 300 exceeds the limit of 100");
-    let zero = probe(&png_header_only(0, 0), &limits).unwrap_err();
+    let zero = probe(&synthetic::png_header_only(0, 0), &limits).unwrap_err();
     assert!(matches!(zero, MediaError::Invalid { format: "PNG", .. }), "{zero}");
     let small_alloc = Limits { max_alloc: 10_000, ..Limits::default() };
     let mut sink = |_: Tile| Ok(());

@@ -273,7 +273,7 @@ both_backends! {
             async move { coordinator.request("POST", &api::media_upload_path(DEMO), &[], Some(bytes)).await }
         };
         // 60,000 × 60,000 pixels: 3.6 gigapixels, past the decompression-bomb guard.
-        let bomb = upload(png_header_only(60_000, 60_000)).await;
+        let bomb = upload(annoqa_media::synthetic::png_header_only(60_000, 60_000)).await;
         bomb.refused(api::ApiErrorCode::InvalidMedia);
         assert!(bomb.error().contains("exceeds the limit"), "{}", bomb.body);
         // A WAV whose data chunk claims 4 GB of the few bytes it has.
@@ -301,7 +301,7 @@ both_backends! {
         let root = s.dir.path().join("media/pics/img");
         std::fs::create_dir_all(root.join("folder.png")).unwrap();
         std::fs::write(root.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
-        std::fs::write(root.join("bomb.png"), png_header_only(60_000, 60_000)).unwrap();
+        std::fs::write(root.join("bomb.png"), annoqa_media::synthetic::png_header_only(60_000, 60_000)).unwrap();
         let import = |body: &'static str| {
             let admin = admin.clone();
             async move {
@@ -313,7 +313,7 @@ both_backends! {
             import(r#"{"id": "b", "data": {"image": "img/bomb.png"}}"#).await,
             import(r#"{"id": "c", "media": {"type": "image", "src": "img/broken.png", "width": 1, "height": 1}}"#).await,
             import(r#"{"id": "d", "data": {"image": "img/folder.png"}}"#).await,
-            admin.request("POST", &api::media_upload_path("pics"), &[], Some(png_header_only(60_000, 60_000))).await,
+            admin.request("POST", &api::media_upload_path("pics"), &[], Some(annoqa_media::synthetic::png_header_only(60_000, 60_000))).await,
             admin.request("POST", &api::media_upload_path("pics"), &[], Some(b"nothing known".to_vec())).await,
             admin.get(&api::media_path("pics", "img/missing.png")).await,
             admin.get(&api::media_path("pics", "img/folder.png")).await,
@@ -352,31 +352,4 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
-}
-
-/// A PNG whose IHDR says `width × height`, with correct CRCs, and an empty IDAT: what a
-/// decompression bomb's header looks like.
-fn png_header_only(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut out = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
-    out.extend_from_slice(&ihdr);
-    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    out.extend_from_slice(b"\0\0\0\0IDAT");
-    out.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
-    out
-}
-
-/// PNG's chunk checksum (CRC-32, ISO 3309).
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = u32::MAX;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
 }
