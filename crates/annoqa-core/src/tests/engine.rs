@@ -5,27 +5,11 @@
 use proptest::prelude::*;
 use serde_json::json;
 
+use super::media::{gold, region};
 use crate::check::near::near_pairs_examined;
 use crate::reveal::GoldReveal;
 use crate::rule::OverlapScope;
 use crate::*;
-
-fn region(id: &str, control: &str, value: serde_json::Value) -> Region {
-    let mut v = value;
-    v["id"] = json!(id);
-    v["control"] = json!(control);
-    serde_json::from_value(v).unwrap()
-}
-
-fn gold(answer: Vec<Region>) -> Gold {
-    Gold {
-        mode: GoldMode::Honeypot,
-        answer,
-        tolerance: Default::default(),
-        explanation: String::new(),
-        guideline: None,
-    }
-}
 
 fn text_item(text: &str) -> Item {
     Item { id: "t".into(), media: Media::Text { text: text.into() }, candidates: vec![] }

@@ -74,7 +74,7 @@ fn pair() -> Item {
     }
 }
 
-fn region(id: &str, control: &str, value: serde_json::Value) -> Region {
+pub(super) fn region(id: &str, control: &str, value: serde_json::Value) -> Region {
     let mut v = value;
     v["id"] = json!(id);
     v["control"] = json!(control);
@@ -112,7 +112,8 @@ fn check_findings(s: &TaskSpec, item: &Item, regions: &[Region], expect: Expect)
     expect.assert_eq(&lines.join("\n"));
 }
 
-fn gold(answer: Vec<Region>) -> Gold {
+/// Honeypot gold with default tolerances.
+pub(super) fn gold(answer: Vec<Region>) -> Gold {
     Gold {
         mode: GoldMode::Honeypot,
         answer,
