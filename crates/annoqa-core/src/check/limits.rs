@@ -21,10 +21,10 @@ pub struct LimitExceeded {
 impl fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.limit {
-            "regions" => "regions".to_string(),
-            "polygon_points" => "points in one polygon".to_string(),
-            "track_keyframes" => "keyframes in one track".to_string(),
-            _ => "characters in one transcript or rationale".to_string(),
+            "regions" => "regions",
+            "polygon_points" => "points in one polygon",
+            "track_keyframes" => "keyframes in one track",
+            _ => "characters in one transcript or rationale",
         };
         let region = self.region.as_ref().map(|r| format!(" (region `{}`)", truncated(r))).unwrap_or_default();
         write!(
