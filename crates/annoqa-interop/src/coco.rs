@@ -1,0 +1,1 @@
+//! COCO instances and person keypoints JSON to and from records.

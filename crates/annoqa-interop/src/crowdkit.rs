@@ -1,0 +1,1 @@
+//! crowd-kit's long CSV (`task,worker,label`) from the records' choice regions.

@@ -1,0 +1,1 @@
+//! Label Studio: labeling configs (XML) to and from specs, JSON exports to and from records.

@@ -1,0 +1,1 @@
+//! YOLO dataset folders (detect, segment, oriented box, pose) to and from records.
