@@ -26,3 +26,5 @@ pub use record::{Converted, OutputFile, ReadOptions, Record, Source, Written};
 pub use tree::FileTree;
 #[cfg(feature = "fs")]
 pub use tree::DirTree;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Tests of the ls reader and writer.

@@ -1,0 +1,1 @@
+//! Tests of the yolo reader and writer.
