@@ -1,1 +1,0 @@
-//! CVAT XML 1.1 for images and for video to and from records.
