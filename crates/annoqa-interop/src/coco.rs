@@ -1,1 +1,195 @@
-//! COCO instances and person keypoints JSON to and from records.
+//! COCO instances and person keypoints JSON, and COCO results lists, to and from records.
+//!
+//! One record per image (item id = the image `id`, media = `file_name` with its `width` and
+//! `height`); each annotation becomes a `b_box` region in control `bbox` (region id = the
+//! annotation id), one `polygon` region per polygon of its `segmentation` in control
+//! `segmentation` (attribute `instance` = the annotation id), and one `keypoint` region per
+//! labelled keypoint in control `keypoints` (attribute `parent` = the box). Every box and
+//! polygon carries attribute `category_id`, so a write gives each category its id back; see
+//! docs/interop.md for what is reported and why.
+
+mod read;
+mod write;
+
+use std::collections::BTreeMap;
+
+use annoqa_core::model::{
+    Control, ControlKind, Label, Limits, Media, MediaKind, RegionValue, RevealPolicy, TaskSpec, Tolerance,
+};
+
+use crate::diag::InputError;
+use crate::record::{Converted, ReadOptions, Record, Written};
+
+/// The control of the boxes.
+pub(crate) const BOX_CONTROL: &str = "bbox";
+/// The control of the polygons.
+pub(crate) const POLYGON_CONTROL: &str = "segmentation";
+/// The control of the keypoints.
+pub(crate) const KEYPOINT_CONTROL: &str = "keypoints";
+
+/// Region attributes with a meaning of their own (docs/interop.md); everything else on a box
+/// or polygon is a custom attribute, written to the annotation's `attributes`.
+const STRUCTURAL_ATTRIBUTES: [&str; 6] = ["instance", "parent", "visibility", "iscrowd", "score", "category_id"];
+
+/// Reads a COCO instances (or person keypoints) file, or a COCO results list.
+pub fn read(bytes: &[u8], opts: &ReadOptions<'_>) -> Result<Converted, InputError> {
+    read::read(bytes, opts)
+}
+
+/// Writes COCO instances JSON: images, categories, and one annotation per instance (a box with
+/// its polygons and keypoints).
+pub fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
+    write::write(records, spec)
+}
+
+/// The spec of an image dataset with these categories (and keypoint names, when it has
+/// keypoints): a `bbox` control and a `segmentation` control with the categories as labels, and
+/// a `keypoints` control with the keypoint names. COCO and YOLO both use it, so converting one
+/// into the other keeps control names.
+pub(crate) fn image_spec(categories: &[String], keypoint_names: Option<&[String]>) -> TaskSpec {
+    let mut controls = vec![
+        control(BOX_CONTROL, ControlKind::BBox, categories),
+        control(POLYGON_CONTROL, ControlKind::Polygon, categories),
+    ];
+    if let Some(names) = keypoint_names {
+        controls.push(control(KEYPOINT_CONTROL, ControlKind::Keypoint, names));
+    }
+    TaskSpec {
+        media: MediaKind::Image,
+        controls,
+        pass_threshold: 0.8,
+        rules: Vec::new(),
+        reveal: RevealPolicy::default(),
+        limits: Limits::default(),
+    }
+}
+
+fn control(name: &str, kind: ControlKind, labels: &[String]) -> Control {
+    Control {
+        name: name.to_owned(),
+        prompt: String::new(),
+        kind,
+        labels: labels.iter().map(|l| label(l)).collect(),
+        required: false,
+        guideline: None,
+        tolerance: Tolerance::default(),
+        normalization: None,
+        costs: Vec::new(),
+    }
+}
+
+fn label(value: &str) -> Label {
+    Label { value: value.to_owned(), hotkey: None, color: None, guideline: None, min_iou: None, kappa: None }
+}
+
+/// The labels a writer numbers as classes or categories: those of the spec's box and polygon
+/// controls in spec order, then labels of box and polygon regions the spec lacks, in
+/// first-seen order (the second list, so the writer can report them). Without a spec, the
+/// spec is derived from the records (`record::derive_spec`), so the second list is empty.
+pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec<String>, Vec<String>) {
+    let derived;
+    let spec = match spec {
+        Some(spec) => spec,
+        None => {
+            derived = crate::record::derive_spec(records);
+            &derived
+        }
+    };
+    let mut known: Vec<String> = Vec::new();
+    for control in &spec.controls {
+        if matches!(control.kind, ControlKind::BBox | ControlKind::Polygon) {
+            for l in &control.labels {
+                if !known.contains(&l.value) {
+                    known.push(l.value.clone());
+                }
+            }
+        }
+    }
+    let mut extra: Vec<String> = Vec::new();
+    for region in records.iter().flat_map(|r| &r.regions) {
+        if let RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } = &region.value {
+            if !known.contains(label) && !extra.contains(label) {
+                extra.push(label.clone());
+            }
+        }
+    }
+    (known, extra)
+}
+
+/// The keypoint names in slot order: the labels of the spec's first keypoint control, then
+/// keypoint labels the spec lacks in first-seen order (the second list). `None` when there
+/// are neither.
+pub(crate) fn keypoint_labels(records: &[Record], spec: Option<&TaskSpec>) -> Option<(Vec<String>, Vec<String>)> {
+    let derived;
+    let spec = match spec {
+        Some(spec) => spec,
+        None => {
+            derived = crate::record::derive_spec(records);
+            &derived
+        }
+    };
+    let known: Vec<String> = spec
+        .controls
+        .iter()
+        .find(|c| matches!(c.kind, ControlKind::Keypoint))
+        .map(|c| c.labels.iter().map(|l| l.value.clone()).collect())
+        .unwrap_or_default();
+    let mut extra: Vec<String> = Vec::new();
+    for region in records.iter().flat_map(|r| &r.regions) {
+        if let RegionValue::Keypoint { label, .. } = &region.value {
+            if !known.contains(label) && !extra.contains(label) {
+                extra.push(label.clone());
+            }
+        }
+    }
+    let has_control = spec.controls.iter().any(|c| matches!(c.kind, ControlKind::Keypoint));
+    (has_control || !extra.is_empty()).then_some((known, extra))
+}
+
+/// COCO category ids for `labels` (in order): a label's id where `known` has it, otherwise the
+/// smallest positive id not yet taken. The reader uses the same function to report which
+/// categories a write would renumber.
+pub(crate) fn assign_category_ids(labels: &[String], known: &BTreeMap<String, u64>) -> Vec<u64> {
+    let mut taken: std::collections::BTreeSet<u64> = labels.iter().filter_map(|l| known.get(l).copied()).collect();
+    let mut next = 1u64;
+    labels
+        .iter()
+        .map(|l| match known.get(l) {
+            Some(&id) => id,
+            None => {
+                while taken.contains(&next) {
+                    next += 1;
+                }
+                taken.insert(next);
+                next
+            }
+        })
+        .collect()
+}
+
+/// The JSON `type` of a region (docs/formats.md), for messages.
+pub(crate) fn region_name(value: &RegionValue) -> &'static str {
+    match value {
+        RegionValue::Choice { .. } => "choice",
+        RegionValue::TextSpan { .. } => "text_span",
+        RegionValue::BBox { .. } => "b_box",
+        RegionValue::Polygon { .. } => "polygon",
+        RegionValue::Keypoint { .. } => "keypoint",
+        RegionValue::AudioSegment { .. } => "audio_segment",
+        RegionValue::VideoBox { .. } => "video_box",
+        RegionValue::VideoTrack { .. } => "video_track",
+        RegionValue::VideoSegment { .. } => "video_segment",
+        RegionValue::Pairwise { .. } => "pairwise",
+        RegionValue::TextArea { .. } => "text_area",
+        RegionValue::Ranking { .. } => "ranking",
+    }
+}
+
+pub(crate) fn media_name(media: &Media) -> &'static str {
+    match media {
+        Media::Text { .. } => "text",
+        Media::Image { .. } => "image",
+        Media::Audio { .. } => "audio",
+        Media::Video { .. } => "video",
+    }
+}
