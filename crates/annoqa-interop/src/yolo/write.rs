@@ -1,0 +1,428 @@
+//! Records to an Ultralytics dataset folder (without the images).
+//!
+//! One task per dataset, as Ultralytics trains one: `pose` when any keypoint is present, else
+//! `obb` when any box is turned, else `segment` when any polygon is present, else `detect`.
+//! What the task has no line for is reported (docs/interop.md lists each case).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated};
+use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
+
+use super::layout::{label_path, without_extension};
+use crate::coco::{keypoint_labels, media_name, object_labels, region_name};
+use crate::diag::{Diagnostics, InputError};
+use crate::record::{OutputFile, Record, Written};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Detect,
+    Segment,
+    Obb,
+    Pose,
+}
+
+impl Task {
+    fn name(self) -> &'static str {
+        match self {
+            Task::Detect => "detect",
+            Task::Segment => "segment",
+            Task::Obb => "obb",
+            Task::Pose => "pose",
+        }
+    }
+}
+
+/// Region attributes that say how regions hang together rather than something about them;
+/// any other attribute is reported as dropped (a label line has no place for it).
+const STRUCTURAL: [&str; 4] = ["parent", "visibility", "instance", "category_id"];
+
+/// One label line before formatting: the class and pixel values divided by the image size.
+enum Line {
+    Numbers(usize, Vec<f64>),
+    /// The box `cx cy w h` and each keypoint slot's `x y v` (`None`: not labelled).
+    Pose(usize, [f64; 4], Vec<Option<(f64, f64, u8)>>),
+}
+
+pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
+    let mut diagnostics = Diagnostics::default();
+    let (mut names, extra) = object_labels(records, spec);
+    for label in extra {
+        diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a class"), "");
+        names.push(label);
+    }
+    let keypoint_names = keypoint_labels(records, spec).map(|(mut known, extra)| {
+        for name in extra {
+            diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
+            known.push(name);
+        }
+        known
+    });
+    let task = task_of(records);
+    let mut writer = Writer {
+        names: &names,
+        keypoint_names: keypoint_names.as_deref().unwrap_or_default(),
+        task,
+        diagnostics,
+        files: Vec::new(),
+        file_of: BTreeMap::new(),
+        taken: BTreeSet::new(),
+    };
+    for record in records {
+        writer.record(record);
+    }
+    let dims = if writer.keypoints_need_visibility(records) { 3 } else { 2 };
+    let mut files = vec![
+        OutputFile { path: "data.yaml".to_owned(), bytes: writer.data_yaml(dims).into_bytes() },
+        OutputFile {
+            path: "classes.txt".to_owned(),
+            bytes: names.iter().map(|n| format!("{n}\n")).collect::<String>().into_bytes(),
+        },
+    ];
+    for (path, _, lines) in &writer.files {
+        let text: String = lines.iter().map(|line| format_line(line, dims) + "\n").collect();
+        files.push(OutputFile { path: path.clone(), bytes: text.into_bytes() });
+    }
+    Ok(Written { files, diagnostics: writer.diagnostics })
+}
+
+fn task_of(records: &[Record]) -> Task {
+    let regions = || records.iter().filter(|r| matches!(r.item.media, Media::Image { .. })).flat_map(|r| &r.regions);
+    if regions().any(|r| matches!(r.value, RegionValue::Keypoint { .. })) {
+        Task::Pose
+    } else if regions()
+        .any(|r| matches!(r.value, RegionValue::BBox { .. }) && box_of(&r.value).is_some_and(|b| box_is_rotated(&b)))
+    {
+        Task::Obb
+    } else if regions().any(|r| matches!(r.value, RegionValue::Polygon { .. })) {
+        Task::Segment
+    } else {
+        Task::Detect
+    }
+}
+
+fn box_of(value: &RegionValue) -> Option<BoxGeometry> {
+    match *value {
+        RegionValue::BBox { x, y, width, height, rotation, .. } => Some(BoxGeometry { x, y, width, height, rotation }),
+        _ => None,
+    }
+}
+
+struct Writer<'a> {
+    names: &'a [String],
+    keypoint_names: &'a [String],
+    task: Task,
+    diagnostics: Diagnostics,
+    /// Label files in first-seen order: path, the image's folder, lines.
+    files: Vec<(String, String, Vec<Line>)>,
+    file_of: BTreeMap<String, usize>,
+    taken: BTreeSet<String>,
+}
+
+impl Writer<'_> {
+    fn record(&mut self, record: &Record) {
+        let item = record.item.id.as_str();
+        let Media::Image { src, width, height } = &record.item.media else {
+            self.diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "YOLO holds images only", item);
+            return;
+        };
+        if *width == 0 || *height == 0 {
+            self.diagnostics.skip("image size", "no image size: normalised coordinates cannot be written", item);
+            return;
+        }
+        let at = match self.file_of.get(item) {
+            Some(&at) => {
+                self.diagnostics.skip(
+                    "annotator",
+                    "YOLO has one label file per image: several records' regions merged into one file",
+                    item,
+                );
+                at
+            }
+            None => {
+                let (path, folder) = self.label_file(src, item);
+                self.files.push((path, folder, Vec::new()));
+                self.file_of.insert(item.to_owned(), self.files.len() - 1);
+                self.files.len() - 1
+            }
+        };
+        let size = (f64::from(*width), f64::from(*height));
+        let lines = self.lines(record, size);
+        self.files[at].2.extend(lines);
+    }
+
+    /// The label file Ultralytics reads for the image at `src` (relative to the dataset), and
+    /// the image's folder for `data.yaml`. A URL or absolute path keeps its file name only; a
+    /// second image of one name gets `-2`, `-3`, … (reported: it no longer matches its image).
+    fn label_file(&mut self, src: &str, item: &str) -> (String, String) {
+        let relative = relative_src(src).unwrap_or_else(|| format!("images/{}.jpg", file_stem(item)));
+        let mut path = label_path(&relative);
+        if !self.taken.insert(path.clone()) {
+            let stem = without_extension(&path).to_owned();
+            let mut n = 2;
+            while !self.taken.insert(format!("{stem}-{n}.txt")) {
+                n += 1;
+            }
+            path = format!("{stem}-{n}.txt");
+            self.diagnostics.skip("file name", "two images share a label file name: numbered, match it by hand", item);
+        }
+        let folder = relative.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned());
+        (path, folder)
+    }
+
+    fn lines(&mut self, record: &Record, size: (f64, f64)) -> Vec<Line> {
+        let item = record.item.id.as_str();
+        let instance_boxes: BTreeSet<&str> =
+            record.regions.iter().filter_map(|r| r.attributes.get("instance").map(String::as_str)).collect();
+        let mut lines = Vec::new();
+        for region in &record.regions {
+            for name in region.attributes.keys().filter(|k| !STRUCTURAL.contains(&k.as_str())) {
+                let kind = format!("attribute `{name}`");
+                self.diagnostics.skip(&kind, "YOLO label lines have no attributes: dropped", item);
+            }
+            let label = match &region.value {
+                RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } => label,
+                RegionValue::Keypoint { .. } => {
+                    if !has_parent_box(region, record) {
+                        let reason = "no box of its own (attribute `parent`): not written";
+                        self.diagnostics.skip("keypoint", reason, item);
+                    }
+                    continue;
+                }
+                other => {
+                    self.diagnostics.skip(region_name(other), "YOLO has no line for this region type", item);
+                    continue;
+                }
+            };
+            let Some(class) = self.names.iter().position(|n| n == label) else { continue };
+            match (&region.value, self.task) {
+                (RegionValue::Polygon { points, .. }, Task::Segment) => {
+                    let (w, h) = size;
+                    lines.push(Line::Numbers(class, points.iter().flat_map(|&[x, y]| [x / w, y / h]).collect()));
+                }
+                (RegionValue::Polygon { .. }, task) => {
+                    let reason = format!("a {} dataset has no polygons", task.name());
+                    self.diagnostics.skip("polygon", &reason, item);
+                }
+                (RegionValue::BBox { .. }, Task::Segment) if instance_boxes.contains(region.id.as_str()) => {
+                    let reason = "the box of an instance with a polygon: a segment dataset keeps the polygon";
+                    self.diagnostics.skip("b_box", reason, item);
+                }
+                (value, _) => {
+                    if let Some(geometry) = box_of(value) {
+                        lines.push(self.box_line(class, region, geometry, record, size));
+                    }
+                }
+            }
+        }
+        lines
+    }
+
+    fn box_line(
+        &mut self,
+        class: usize,
+        region: &Region,
+        geometry: BoxGeometry,
+        record: &Record,
+        size: (f64, f64),
+    ) -> Line {
+        let (w, h) = size;
+        let item = record.item.id.as_str();
+        let corners = |g: &BoxGeometry| box_corners(g).iter().flat_map(|&[x, y]| [x / w, y / h]).collect::<Vec<f64>>();
+        match self.task {
+            Task::Obb => Line::Numbers(class, corners(&geometry)),
+            Task::Segment => {
+                self.diagnostics.skip("b_box", "written as a 4-point polygon (a segment dataset has no boxes)", item);
+                Line::Numbers(class, corners(&geometry))
+            }
+            Task::Detect | Task::Pose => {
+                let bounds = if box_is_rotated(&geometry) {
+                    let reason = "a pose dataset's boxes do not turn: written as their bounds";
+                    self.diagnostics.skip("rotated b_box", reason, item);
+                    box_bounds(&geometry)
+                } else {
+                    geometry
+                };
+                let numbers = [
+                    (bounds.x + bounds.width / 2.0) / w,
+                    (bounds.y + bounds.height / 2.0) / h,
+                    bounds.width / w,
+                    bounds.height / h,
+                ];
+                if self.task == Task::Detect {
+                    return Line::Numbers(class, numbers.to_vec());
+                }
+                Line::Pose(class, numbers, self.keypoint_slots(record, &region.id, size))
+            }
+        }
+    }
+
+    /// The keypoints whose `parent` is the box `box_id`, by slot.
+    fn keypoint_slots(&mut self, record: &Record, box_id: &str, (w, h): (f64, f64)) -> Vec<Option<(f64, f64, u8)>> {
+        let mut slots = vec![None; self.keypoint_names.len()];
+        let item = record.item.id.as_str();
+        for region in &record.regions {
+            let RegionValue::Keypoint { x, y, label } = &region.value else { continue };
+            if region.attributes.get("parent").map(String::as_str) != Some(box_id) {
+                continue;
+            }
+            let Some(slot) = self.keypoint_names.iter().position(|n| n == label).and_then(|at| slots.get_mut(at))
+            else {
+                continue;
+            };
+            if slot.is_some() {
+                self.diagnostics.skip("keypoint", "a second keypoint of one name on one box: not written", item);
+                continue;
+            }
+            let visibility = match region.attributes.get("visibility").map(String::as_str) {
+                Some("1") => 1,
+                _ => 2,
+            };
+            *slot = Some((x / w, y / h, visibility));
+        }
+        slots
+    }
+
+    /// Whether pose lines need `x y v` rather than `x y`: a keypoint says its visibility, or a
+    /// box lacks a keypoint (written as 0 0 0).
+    fn keypoints_need_visibility(&self, records: &[Record]) -> bool {
+        let told = records
+            .iter()
+            .flat_map(|r| &r.regions)
+            .any(|r| matches!(r.value, RegionValue::Keypoint { .. }) && r.attributes.contains_key("visibility"));
+        let gaps = self
+            .files
+            .iter()
+            .flat_map(|(_, _, lines)| lines)
+            .any(|line| matches!(line, Line::Pose(_, _, slots) if slots.iter().any(Option::is_none)));
+        told || gaps
+    }
+
+    fn data_yaml(&self, dims: usize) -> String {
+        let mut splits: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (_, folder, _) in &self.files {
+            let last = folder.rsplit('/').next().unwrap_or_default();
+            let split = match last {
+                "val" | "valid" | "validation" => "val",
+                "test" => "test",
+                _ => "train",
+            };
+            splits.entry(split).or_default().insert(folder.as_str());
+        }
+        let mut yaml =
+            String::from("# written by annoqa: put the images at the paths below, relative to this folder\npath: .\n");
+        for split in ["train", "val", "test"] {
+            let Some(folders) = splits.get(split) else { continue };
+            let folders: Vec<String> =
+                folders.iter().map(|f| if f.is_empty() { ".".to_owned() } else { quoted(f) }).collect();
+            match &folders[..] {
+                [one] => yaml.push_str(&format!("{split}: {one}\n")),
+                many => {
+                    yaml.push_str(&format!("{split}:\n"));
+                    for folder in many {
+                        yaml.push_str(&format!("  - {folder}\n"));
+                    }
+                }
+            }
+        }
+        yaml.push_str(&format!("task: {}\n", self.task.name()));
+        if self.task == Task::Pose {
+            yaml.push_str(&format!("kpt_shape: [{}, {dims}]\n", self.keypoint_names.len()));
+        }
+        yaml.push_str("names:\n");
+        for (index, name) in self.names.iter().enumerate() {
+            yaml.push_str(&format!("  {index}: {}\n", quoted(name)));
+        }
+        yaml
+    }
+}
+
+fn has_parent_box(keypoint: &Region, record: &Record) -> bool {
+    let parent = keypoint.attributes.get("parent");
+    parent.is_some_and(|p| record.regions.iter().any(|r| &r.id == p && matches!(r.value, RegionValue::BBox { .. })))
+}
+
+fn format_line(line: &Line, dims: usize) -> String {
+    let mut text = String::new();
+    let mut push = |v: f64| {
+        text.push(' ');
+        text.push_str(&number(v));
+    };
+    match line {
+        Line::Numbers(class, values) => {
+            values.iter().for_each(|&v| push(v));
+            format!("{class}{text}")
+        }
+        Line::Pose(class, numbers, slots) => {
+            numbers.iter().for_each(|&v| push(v));
+            for slot in slots {
+                let (x, y, v) = slot.unwrap_or((0.0, 0.0, 0));
+                push(x);
+                push(y);
+                if dims == 3 {
+                    push(f64::from(v));
+                }
+            }
+            format!("{class}{text}")
+        }
+    }
+}
+
+/// The shortest text that reads back as the same f64 (Rust's `Display`, never an exponent), so
+/// pixels come back to the bit after the division by the image size is undone.
+fn number(value: f64) -> String {
+    if value == 0.0 {
+        "0".to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+/// A name as a YAML scalar: plain when that reads back the same, double-quoted otherwise.
+fn quoted(name: &str) -> String {
+    let plain = !name.is_empty()
+        && !name
+            .starts_with([' ', '-', '[', '{', '\'', '"', '#', '&', '*', '!', '|', '>', '%', '@', '`', '?', ':', ','])
+        && !name.ends_with(' ')
+        && !name.contains(": ")
+        && !name.contains(" #")
+        && !name.ends_with(':')
+        && !name.contains(['\n', '\t', ',', '[', ']', '{', '}'])
+        && !matches!(name, "~" | "null");
+    if plain {
+        return name.to_owned();
+    }
+    let escaped = name.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('\t', "\\t");
+    format!("\"{escaped}\"")
+}
+
+/// `src` as a path inside the dataset: a URL's path, no leading `/`; `None` when it leaves the
+/// folder (`..`) or is empty. Such a source keeps its file name only.
+fn relative_src(src: &str) -> Option<String> {
+    let path = match src.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => src,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or_default().trim_start_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    if path.split('/').any(|part| part.is_empty() || part == "." || part == "..")
+        || src.contains("://")
+        || src.starts_with('/')
+    {
+        let name = path.rsplit('/').next().filter(|n| !n.is_empty() && *n != "." && *n != "..")?;
+        return Some(format!("images/{name}"));
+    }
+    Some(path.to_owned())
+}
+
+fn file_stem(item: &str) -> String {
+    let name = item.rsplit('/').next().unwrap_or(item);
+    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
+    if safe.is_empty() || safe.chars().all(|c| c == '.') {
+        "item".to_owned()
+    } else {
+        safe
+    }
+}
