@@ -121,7 +121,8 @@ impl Reader<'_> {
             Some(Value::Array(list)) => list.as_slice(),
             Some(_) => return Err(self.error("$.annotations", "expected a list of annotations")),
         };
-        let mut seen_ids = BTreeMap::new();
+        let category_at: BTreeMap<u64, usize> = categories.iter().enumerate().map(|(at, c)| (c.id, at)).collect();
+        let mut seen_ids = std::collections::BTreeSet::new();
         let mut used = BTreeMap::new();
         for (index, annotation) in annotations.iter().enumerate() {
             let path = format!("$.annotations[{index}]");
@@ -131,14 +132,16 @@ impl Reader<'_> {
                 return Err(self.error(&format!("{path}.image_id"), format!("no image has id {image}")));
             };
             let id = self.id_field(object, "id", &path)?;
-            if seen_ids.insert(id.clone(), index).is_some() {
+            if !seen_ids.insert(id.clone()) {
                 return Err(self.error(&format!("{path}.id"), format!("duplicate annotation id {id}")));
             }
             let category_id = self.category_id(object, &path)?;
-            let category = categories.iter().find(|c| c.id == category_id).ok_or_else(|| {
+            let category = category_at.get(&category_id).and_then(|&at| categories.get(at)).ok_or_else(|| {
                 self.error(&format!("{path}.category_id"), format!("no category has id {category_id}"))
             })?;
-            used.insert(category.name.clone(), category.id);
+            if !used.contains_key(&category.name) {
+                used.insert(category.name.clone(), category.id);
+            }
             let item = records[at].item.id.clone();
             let regions = self.annotation(object, &path, &id, &CategoryRef::Defined(category), &item)?;
             records[at].regions.extend(regions);
@@ -506,6 +509,7 @@ impl Reader<'_> {
         let mut records: Vec<Record> = Vec::new();
         let mut record_of = BTreeMap::new();
         let mut category_ids = std::collections::BTreeSet::new();
+        let mut seen_ids = std::collections::BTreeSet::new();
         for (index, entry) in entries.iter().enumerate() {
             let path = format!("$[{index}]");
             let object = entry.as_object().ok_or_else(|| self.error(&path, "expected an object"))?;
@@ -523,6 +527,9 @@ impl Reader<'_> {
                 None | Some(Value::Null) => format!("shape-{}", index + 1),
                 Some(_) => self.id_field(object, "id", &path)?,
             };
+            if !seen_ids.insert((image.clone(), id.clone())) {
+                return Err(self.error(&format!("{path}.id"), format!("duplicate id {id} in image {image}")));
+            }
             let category_id = self.category_id(object, &path)?;
             category_ids.insert(category_id);
             self.diagnostics.skip(
@@ -531,9 +538,6 @@ impl Reader<'_> {
                 &image,
             );
             let regions = self.annotation(object, &path, &id, &CategoryRef::Bare(category_id), &image)?;
-            if records[at].regions.iter().any(|r| regions.iter().any(|n| n.id == r.id)) {
-                return Err(self.error(&format!("{path}.id"), format!("duplicate id {id} in image {image}")));
-            }
             records[at].regions.extend(regions);
         }
         let labels: Vec<String> = category_ids.iter().map(u64::to_string).collect();

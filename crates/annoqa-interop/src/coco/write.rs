@@ -102,6 +102,9 @@ impl<'r> Collected<'r> {
             diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "COCO holds images only", item);
             return;
         };
+        if record.score.is_some() {
+            diagnostics.skip("record score", "COCO scores annotations, not whole images: dropped", item);
+        }
         let image = match self.image_of.get(item) {
             Some(&at) => {
                 diagnostics.skip(

@@ -410,3 +410,62 @@ fn iscrowd_takes_numbers_booleans_and_their_strings_and_reports_the_rest() {
     );
     assert_eq!(read(text.as_bytes()).diagnostics.count("iscrowd"), 1);
 }
+
+/// A small deterministic generator for the mutation tests (xorshift64).
+pub(super) struct Mutator(pub(super) u64);
+
+impl Mutator {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
+    }
+
+    /// `bytes` with a few bytes replaced, inserted or removed, biased to the characters that
+    /// change a file's structure.
+    pub(super) fn mutate(&mut self, bytes: &[u8]) -> Vec<u8> {
+        const INTERESTING: &[u8] = b"0123456789-.,:[]{}\"' \n\r#e";
+        let mut out = bytes.to_vec();
+        for _ in 0..1 + self.below(4) {
+            let at = self.below(out.len() + 1);
+            let byte = INTERESTING[self.below(INTERESTING.len())];
+            match self.below(3) {
+                0 if at < out.len() => out[at] = byte,
+                1 => out.insert(at, byte),
+                _ if at < out.len() => {
+                    out.remove(at);
+                }
+                _ => out.push(byte),
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn mutated_corpus_files_never_panic_the_reader_or_the_writer() {
+    let files = [
+        "datumaro/tests/assets/coco_dataset/coco_instances/annotations/instances_val.json",
+        "datumaro/tests/assets/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json",
+        "ls-sdk/tests/custom/converter/data/test_import_coco/coco_import_input.json",
+    ];
+    let mut mutator = Mutator(0x9e37_79b9_7f4a_7c15);
+    let mut read_ok = 0;
+    for path in files {
+        let Some(bytes) = corpus_file(path) else { return };
+        for _ in 0..400 {
+            let mutated = mutator.mutate(&bytes);
+            if let Ok(converted) = coco::read(&mutated, &ReadOptions::default()) {
+                read_ok += 1;
+                coco::write(&converted.records, converted.spec.as_ref()).unwrap();
+            }
+        }
+    }
+    // Some mutations only touch numbers or spaces: those must still read.
+    assert!(read_ok > 100, "{read_ok}");
+}

@@ -485,3 +485,30 @@ fn pose_output_fills_missing_keypoints_with_zeros() {
     let yaml = written.files.iter().find(|f| f.path == "data.yaml").unwrap();
     assert!(String::from_utf8_lossy(&yaml.bytes).contains("kpt_shape: [3, 3]\n"));
 }
+
+#[test]
+fn mutated_dataset_files_never_panic_the_reader_or_the_writer() {
+    let Some(dir) = super::corpus_dir() else { return };
+    let pose = format!("{DATUMARO}/yolov8_pose");
+    let yaml = std::fs::read(dir.join(&pose).join("data.yaml")).unwrap();
+    let labels = std::fs::read(dir.join(&pose).join("labels/train/1.txt")).unwrap();
+    let obb = std::fs::read(dir.join(format!("{DATUMARO}/yolov8_oriented_boxes/labels/train/1.txt"))).unwrap();
+    let mut mutator = super::coco::Mutator(0x2545_f491_4f6c_dd1d);
+    let mut read_ok = 0;
+    for round in 0..1500 {
+        let mut tree = MemTree::default();
+        let (yaml, labels) = match round % 3 {
+            0 => (mutator.mutate(&yaml), labels.clone()),
+            1 => (yaml.clone(), mutator.mutate(&labels)),
+            _ => (b"task: obb\nnames: [a, b, c, d, e]\n".to_vec(), mutator.mutate(&obb)),
+        };
+        tree.files.insert("data.yaml".into(), yaml);
+        tree.files.insert("labels/train/1.txt".into(), labels);
+        tree.images.insert("images/train/1.jpg".into(), (15, 10));
+        if let Ok(converted) = yolo::read(&tree, &ReadOptions { file_name: "d", ..ReadOptions::default() }) {
+            read_ok += 1;
+            yolo::write(&converted.records, converted.spec.as_ref()).unwrap();
+        }
+    }
+    assert!(read_ok > 300, "{read_ok}");
+}

@@ -130,6 +130,9 @@ impl Writer<'_> {
             self.diagnostics.skip("image size", "no image size: normalised coordinates cannot be written", item);
             return;
         }
+        if record.score.is_some() {
+            self.diagnostics.skip("record score", "YOLO label files have no scores: dropped", item);
+        }
         let at = match self.file_of.get(item) {
             Some(&at) => {
                 self.diagnostics.skip(
