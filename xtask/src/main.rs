@@ -13,11 +13,14 @@
 #![warn(unreachable_pub)]
 
 mod bench;
+mod bench_convert;
 mod ci;
 mod crosscheck;
+mod crosscheck_ls;
 mod dist;
 mod fuzz;
 mod install;
+mod npm;
 mod pins;
 mod postgres;
 mod shell;
@@ -50,13 +53,21 @@ commands:
                         dist, end-to-end tests; stops at the first failing step
   bench                 criterion benchmarks natively, the same work in headless Chromium, then
                         the statistics side by side with krippendorff, statsmodels and crowd-kit
-                        on the same data (table in target/bench/stats/side_by_side.md), and a
+                        on the same data (table in target/bench/stats/side_by_side.md),
+                        `annoqa convert` against label-studio-sdk's converter on a 100,000-task
+                        Label Studio export (target/bench/convert/runs/results.md), and a
                         load run against the release server on SQLite and on PostgreSQL
   fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video) for N
                         seconds each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
                         against krippendorff, statsmodels, scikit-learn and irrCAC (Python venvs
                         from PyPI in the tools directory), to 1e-9; waveform peaks against numpy
+  crosscheck-ls         a real Label Studio 1.23.2 (venv from PyPI, started on loopback with a
+                        fresh SQLite) imports `annoqa convert --to ls` output and exports it with
+                        its own JSON, COCO and YOLO exporters, compared with annoqa's; not in CI
+  npm                   install, then the npm package `annoqa` (crates/annoqa-wasm: wasm-pack
+                        --target web, wasm-opt -Oz, a browser and a Node entry) into
+                        target/npm/annoqa; prints its gzip size
   help                  print this help
 ";
 
@@ -69,6 +80,8 @@ pub(crate) enum Command {
     Test,
     Bench,
     Crosscheck,
+    Npm,
+    CrosscheckLs,
     Fuzz { seconds: u64 },
     Help,
 }
@@ -86,6 +99,8 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
         Some("test") => Command::Test,
         Some("bench") => Command::Bench,
         Some("crosscheck") => Command::Crosscheck,
+        Some("npm") => Command::Npm,
+        Some("crosscheck-ls") => Command::CrosscheckLs,
         Some("help" | "--help" | "-h") => Command::Help,
         Some("fuzz") => {
             return match rest.as_slice() {
@@ -156,6 +171,8 @@ fn try_main() -> Result<ExitCode> {
         Command::Run { serve_args } => dist::run(&root, &serve_args)?,
         Command::Bench => bench::bench(&root)?,
         Command::Crosscheck => crosscheck::crosscheck(&root)?,
+        Command::Npm => npm::npm(&root)?,
+        Command::CrosscheckLs => crosscheck_ls::crosscheck_ls(&root)?,
         Command::Fuzz { seconds } => fuzz::fuzz(&root, seconds)?,
         Command::Test => {
             if !ci::run(&root) {
