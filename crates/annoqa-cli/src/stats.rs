@@ -7,9 +7,10 @@
 //! The command lines and outputs are a stable contract that other tools script against
 //! (issue 4): change them only additively.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -24,6 +25,7 @@ use annoqa_stats::agreement::{
     Coefficient, PairwiseMatrix,
 };
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
+use annoqa_stats::csv::{self, CsvError, LongCsv, Names, NO_LABEL};
 use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
 use annoqa_stats::{Ratings, StatsError, Weights};
 
@@ -210,108 +212,6 @@ pub(crate) struct SamplePlanArgs {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-/// A minimal RFC 4180 reader that reports where things go wrong. Records are returned with the
-/// line they start on; quoted fields may contain commas, doubled quotes and line breaks.
-struct CsvReader<R> {
-    input: R,
-    path: String,
-    line: usize,
-    buffer: String,
-    progress: Progress,
-}
-
-struct Record {
-    line: usize,
-    fields: Vec<String>,
-}
-
-impl<R: BufRead> CsvReader<R> {
-    fn new(input: R, path: &Path, progress: Progress) -> Self {
-        CsvReader { input, path: path.display().to_string(), line: 0, buffer: String::new(), progress }
-    }
-
-    /// Reads one physical line into the buffer; false at the end of the input.
-    fn read_line(&mut self) -> anyhow::Result<bool> {
-        self.buffer.clear();
-        let n = self
-            .input
-            .read_line(&mut self.buffer)
-            .map_err(|e| anyhow!("{}:{}: cannot read: {e}", self.path, self.line + 1))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        self.line += 1;
-        self.progress.advance(n as u64);
-        if self.line == 1 {
-            // A byte-order mark from spreadsheet exports is not part of the first column name.
-            if let Some(rest) = self.buffer.strip_prefix('\u{feff}') {
-                self.buffer = rest.to_string();
-            }
-        }
-        Ok(true)
-    }
-
-    fn next_record(&mut self) -> anyhow::Result<Option<Record>> {
-        // Blank lines between records carry nothing.
-        loop {
-            if !self.read_line()? {
-                return Ok(None);
-            }
-            if !self.buffer.trim_end_matches(['\r', '\n']).is_empty() {
-                break;
-            }
-        }
-        #[derive(PartialEq)]
-        enum State {
-            FieldStart,
-            Unquoted,
-            Quoted,
-            QuoteInQuoted,
-        }
-        let start = self.line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut state = State::FieldStart;
-        loop {
-            for c in self.buffer.chars() {
-                match (&state, c) {
-                    (State::Quoted, '"') => state = State::QuoteInQuoted,
-                    (State::Quoted, c) => field.push(c),
-                    (State::QuoteInQuoted, '"') => {
-                        field.push('"');
-                        state = State::Quoted;
-                    }
-                    (State::FieldStart, '"') => state = State::Quoted,
-                    (State::Unquoted, '"') => bail!(
-                        "{}:{}: a quote inside an unquoted field (quote the whole field and double the quote)",
-                        self.path,
-                        self.line
-                    ),
-                    (_, ',') => {
-                        fields.push(std::mem::take(&mut field));
-                        state = State::FieldStart;
-                    }
-                    (_, '\r' | '\n') => break,
-                    (State::QuoteInQuoted, c) => bail!("{}:{}: text {c:?} after a closing quote", self.path, self.line),
-                    (_, c) => {
-                        field.push(c);
-                        state = State::Unquoted;
-                    }
-                }
-            }
-            if state != State::Quoted {
-                // A line break, or the end of the input, ends the record.
-                fields.push(field);
-                return Ok(Some(Record { line: start, fields }));
-            }
-            // A line break inside quotes belongs to the field: read on.
-            if !self.read_line()? {
-                bail!("{}:{start}: a quoted field is never closed", self.path);
-            }
-        }
-    }
-}
-
 /// A progress bar on stderr, by bytes read, while a large file is read on a terminal.
 struct Progress {
     total: u64,
@@ -360,158 +260,82 @@ impl Progress {
     }
 }
 
-fn open_csv(path: &Path) -> anyhow::Result<CsvReader<BufReader<File>>> {
+/// A file whose reads move its progress bar. The CSV reader asks for large blocks, so the bar
+/// costs nothing per row.
+struct ProgressFile {
+    file: File,
+    progress: Progress,
+}
+
+impl Read for ProgressFile {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buffer)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
+}
+
+fn open_csv(path: &Path) -> anyhow::Result<ProgressFile> {
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let progress = Progress::for_file(path, &file);
-    Ok(CsvReader::new(BufReader::with_capacity(1 << 16, file), path, progress))
+    Ok(ProgressFile { file, progress })
 }
 
-/// The positions of the named columns in a header, accepting each name's aliases.
-fn find_columns(path: &Path, header: &Record, wanted: &[&[&str]]) -> anyhow::Result<Vec<usize>> {
-    let names: Vec<String> = header.fields.iter().map(|f| f.trim().to_ascii_lowercase()).collect();
-    let mut found = Vec::new();
-    for aliases in wanted {
-        match names.iter().position(|n| aliases.contains(&n.as_str())) {
-            Some(i) => found.push(i),
-            None => bail!(
-                "{}:{}: the header has no {} column (it names: {}); expected a header with {}",
-                path.display(),
-                header.line,
-                aliases[0],
-                header.fields.join(", "),
-                wanted.iter().map(|a| a[0]).collect::<Vec<_>>().join(", ")
-            ),
-        }
-    }
-    Ok(found)
+/// Puts the file's name before a CSV error: `FILE:LINE: message`.
+fn in_file(path: &Path) -> impl Fn(CsvError) -> anyhow::Error + '_ {
+    move |e| anyhow!(e.in_file(&path.display().to_string()))
 }
 
-/// A CSV file read by named columns: the header is checked once, then every record yields the
-/// wanted fields, trimmed, in the order asked for; short records are an error naming the line.
-struct ColumnReader {
-    csv: CsvReader<BufReader<File>>,
-    path: PathBuf,
-    columns: Vec<usize>,
-    needed: usize,
-}
-
-impl ColumnReader {
-    fn open(path: &Path, wanted: &[&[&str]]) -> anyhow::Result<ColumnReader> {
-        let mut csv = open_csv(path)?;
-        let header = csv.next_record()?.ok_or_else(|| {
-            let names: Vec<&str> = wanted.iter().map(|aliases| aliases[0]).collect();
-            anyhow!("{}: the file is empty; expected a header with {}", path.display(), names.join(", "))
-        })?;
-        let columns = find_columns(path, &header, wanted)?;
-        let needed = columns.iter().max().map_or(0, |m| m + 1);
-        Ok(ColumnReader { csv, path: path.to_path_buf(), columns, needed })
-    }
-
-    /// The next record's line number and wanted fields.
-    fn next(&mut self) -> anyhow::Result<Option<(usize, Vec<String>)>> {
-        let Some(record) = self.csv.next_record()? else { return Ok(None) };
-        if record.fields.len() < self.needed {
-            bail!(
-                "{}:{}: expected at least {} fields, found {}",
-                self.path.display(),
-                record.line,
-                self.needed,
-                record.fields.len()
-            );
-        }
-        Ok(Some((record.line, self.columns.iter().map(|&c| record.fields[c].trim().to_string()).collect())))
-    }
-}
-
-/// One `item,annotator,label` row; `label` is `None` when empty.
-struct Row {
-    line: usize,
-    item: String,
-    annotator: String,
-    label: Option<String>,
-}
-
-fn read_long_csv(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let mut csv = ColumnReader::open(path, &[&["item", "task"], &["annotator", "worker"], &["label"]])?;
-    let mut rows = Vec::new();
-    while let Some((line, fields)) = csv.next()? {
-        let [item, annotator, label]: [String; 3] = fields.try_into().expect("three columns were asked for");
-        if item.is_empty() {
-            bail!("{}:{line}: the item is empty", path.display());
-        }
-        if annotator.is_empty() {
-            bail!("{}:{line}: the annotator is empty", path.display());
-        }
-        rows.push(Row { line, item, annotator, label: (!label.is_empty()).then_some(label) });
-    }
-    Ok(rows)
-}
-
-/// Names in order of first appearance, with their dense indices.
-#[derive(Default)]
-struct Names {
-    names: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl Names {
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.index.get(name) {
-            return i;
-        }
-        let i = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), i);
-        i
-    }
-
-    fn len(&self) -> usize {
-        self.names.len()
-    }
+/// Reads a long-format CSV (`item,annotator,label`) into dense indices.
+fn read_answers(path: &Path) -> anyhow::Result<LongCsv> {
+    csv::read_long_csv(open_csv(path)?).map_err(in_file(path))
 }
 
 // ---------------------------------------------------------------------------------------------
 // agreement
 
 /// The label set of an agreement run: category names in order, their numeric values (for
-/// interval and ratio data) and the category of every label text in the file.
+/// interval and ratio data) and the category of every distinct label text in the file.
 struct Categories {
     names: Vec<String>,
     values: Vec<f64>,
-    of_label: HashMap<String, u32>,
+    /// By the label's index in the file's label names.
+    of_label: Vec<u32>,
 }
 
 /// Decides the categories and their order. Nominal data keep first-appearance order; ordered
-/// data take `--labels` or sort numeric labels ("1" and "1.0" are the same category).
-fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result<Categories> {
+/// data take `--labels` or sort numeric labels ("1" and "1.0" are the same category). Labels
+/// are checked in order of first appearance, so an error names the first line that is wrong.
+fn categories(path: &Path, labels: &Names, args: &AgreementArgs) -> anyhow::Result<Categories> {
     let metric_level = if args.metric == Metric::Krippendorff { args.level } else { LevelArg::Nominal };
     let ordered = metric_level != LevelArg::Nominal || args.weights.is_some();
     let needs_values = matches!(metric_level, LevelArg::Interval | LevelArg::Ratio);
-    let labelled = rows.iter().filter_map(|r| r.label.as_deref().map(|l| (r.line, l)));
-    let mut of_label = HashMap::new();
-    let mut names = Vec::new();
-    let mut values = Vec::new();
+    let labelled = (0..labels.len() as u32).map(|i| (labels.first_line(i), labels.name(i)));
     if args.labels.is_some() && needs_values {
         bail!("--labels orders ordinal labels; interval and ratio labels must be the numbers themselves");
     }
     if let Some(given) = &args.labels {
+        let mut index: HashMap<&str, u32> = HashMap::new();
         for (i, name) in given.iter().enumerate() {
             let name = name.trim();
-            if of_label.insert(name.to_string(), i as u32).is_some() {
+            if index.insert(name, i as u32).is_some() {
                 bail!("--labels names {name:?} twice");
             }
-            names.push(name.to_string());
-            values.push(i as f64);
         }
+        let mut of_label = Vec::with_capacity(labels.len());
         for (line, label) in labelled {
-            if !of_label.contains_key(label) {
+            let Some(&category) = index.get(label) else {
                 bail!(
                     "{}:{line}: unknown label {label:?}: it is not among --labels ({})",
                     path.display(),
                     given.join(",")
                 );
-            }
+            };
+            of_label.push(category);
         }
+        let names = given.iter().map(|name| name.trim().to_string()).collect();
+        let values = (0..given.len()).map(|i| i as f64).collect();
+        Ok(Categories { names, values, of_label })
     } else if ordered {
         let kind = match metric_level {
             LevelArg::Nominal => "weighted",
@@ -519,7 +343,7 @@ fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result
             LevelArg::Interval => "interval",
             LevelArg::Ratio => "ratio",
         };
-        let mut numeric: Vec<(f64, &str)> = Vec::new();
+        let mut numeric: Vec<f64> = Vec::with_capacity(labels.len());
         for (line, label) in labelled {
             let value: f64 = label.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| {
                 let hint = if needs_values { "" } else { ", or give their order with --labels" };
@@ -531,27 +355,21 @@ fn categories(path: &Path, rows: &[Row], args: &AgreementArgs) -> anyhow::Result
             if metric_level == LevelArg::Ratio && value < 0.0 {
                 bail!("{}:{line}: label {label:?} is negative, which ratio data cannot be", path.display());
             }
-            numeric.push((value, label));
+            numeric.push(value);
         }
-        let mut distinct: Vec<f64> = numeric.iter().map(|n| n.0).collect();
+        let mut distinct = numeric.clone();
         distinct.sort_by(f64::total_cmp);
         distinct.dedup();
-        for (value, label) in numeric {
-            let category = distinct.partition_point(|v| *v < value) as u32;
-            of_label.insert(label.to_string(), category);
-        }
-        names = distinct.iter().map(|v| v.to_string()).collect();
-        values = distinct;
+        let of_label = numeric.iter().map(|&value| distinct.partition_point(|v| *v < value) as u32).collect();
+        Ok(Categories { names: distinct.iter().map(|v| v.to_string()).collect(), values: distinct, of_label })
     } else {
-        for (_, label) in labelled {
-            if !of_label.contains_key(label) {
-                of_label.insert(label.to_string(), names.len() as u32);
-                values.push(names.len() as f64);
-                names.push(label.to_string());
-            }
-        }
+        // Every distinct label text is its own category, in the file's order.
+        Ok(Categories {
+            names: labels.iter().map(str::to_string).collect(),
+            values: (0..labels.len()).map(|i| i as f64).collect(),
+            of_label: (0..labels.len() as u32).collect(),
+        })
     }
-    Ok(Categories { names, values, of_label })
 }
 
 fn level(arg: LevelArg) -> Level {
@@ -580,6 +398,29 @@ fn about(path: &Path) -> impl Fn(StatsError) -> anyhow::Error + '_ {
     move |e| anyhow!("{}: {e}", path.display())
 }
 
+/// The items × annotators table of categories. Each annotator labels an item at most once; the
+/// rows are dropped once they are in the table, as nothing else reads them.
+fn ratings_of(path: &Path, csv: &mut LongCsv, cats: &Categories) -> anyhow::Result<Ratings> {
+    let mut ratings = Ratings::new(csv.items.len(), csv.annotators.len(), cats.names.len());
+    for (row, &(item, annotator, label)) in csv.rows.iter().enumerate() {
+        let Some(&category) = cats.of_label.get(label as usize) else { continue };
+        if ratings.get(item as usize, annotator as usize).is_some() {
+            let earlier = csv.rows.iter().position(|&(i, a, l)| i == item && a == annotator && l != NO_LABEL);
+            bail!(
+                "{}:{}: annotator {:?} already labelled item {:?} on line {}; agreement needs one label per annotator and item (`annoqa aggregate` accepts repeats)",
+                path.display(),
+                csv.line(row),
+                csv.annotators.name(annotator),
+                csv.items.name(item),
+                earlier.map_or(0, |r| csv.line(r))
+            );
+        }
+        ratings.set(item as usize, annotator as usize, Some(category)).map_err(about(path))?;
+    }
+    csv.rows = Vec::new();
+    Ok(ratings)
+}
+
 pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     let path = args.file.as_path();
     if args.bootstrap > 0 && args.metric != Metric::Krippendorff {
@@ -588,27 +429,10 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     if args.weights.is_some() && args.metric == Metric::Krippendorff {
         bail!("Krippendorff's α takes --level, not --weights");
     }
-    let rows = read_long_csv(path)?;
-    let cats = categories(path, &rows, args)?;
-    let mut items = Names::default();
-    let mut annotators = Names::default();
-    let mut triples = Vec::new();
-    let mut first_seen: HashMap<(u32, u32), usize> = HashMap::new();
-    for row in &rows {
-        let item = items.intern(&row.item);
-        let annotator = annotators.intern(&row.annotator);
-        let Some(label) = &row.label else { continue };
-        if let Some(previous) = first_seen.insert((item, annotator), row.line) {
-            bail!(
-                "{}:{}: annotator {:?} already labelled item {:?} on line {previous}; agreement needs one label per annotator and item (`annoqa aggregate` accepts repeats)",
-                path.display(),
-                row.line,
-                row.annotator,
-                row.item
-            );
-        }
-        triples.push((item, annotator, cats.of_label[label]));
-    }
+    let mut csv = read_answers(path)?;
+    let cats = categories(path, &csv.labels, args)?;
+    let ratings = ratings_of(path, &mut csv, &cats)?;
+    let (items, annotators) = (&csv.items, &csv.annotators);
     if annotators.len() < 2 {
         bail!("{}: agreement needs at least two annotators, found {}", path.display(), annotators.len());
     }
@@ -616,10 +440,6 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         bail!("{}: no labels: every label is empty", path.display());
     }
     let k = cats.names.len();
-    let mut ratings = Ratings::new(items.len(), annotators.len(), k);
-    for &(item, annotator, category) in &triples {
-        ratings.set(item as usize, annotator as usize, Some(category)).map_err(about(path))?;
-    }
     let counts = ratings.counts();
     let weights = match args.weights {
         None => Weights::Identity,
@@ -699,7 +519,7 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
             .pairs
             .iter()
             .map(|(a, b, c, shared)| {
-                json!({"a": annotators.names[*a], "b": annotators.names[*b], "value": c.map(|c| c.value), "items": shared})
+                json!({"a": annotators.name(*a as u32), "b": annotators.name(*b as u32), "value": c.map(|c| c.value), "items": shared})
             })
             .collect();
     }
@@ -747,8 +567,8 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "{},{},{value},{shared}",
-                csv_field(&annotators.names[*a]),
-                csv_field(&annotators.names[*b])
+                csv_field(annotators.name(*a as u32)),
+                csv_field(annotators.name(*b as u32))
             )?;
         }
     }
@@ -763,56 +583,30 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
 }
 
 /// Quotes a CSV field when it needs it.
-fn csv_field(text: &str) -> String {
+fn csv_field(text: &str) -> Cow<'_, str> {
     if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
     } else {
-        text.to_string()
+        Cow::Borrowed(text)
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // aggregate
 
-fn read_gold(path: &Path, labels: &mut Names) -> anyhow::Result<Vec<(String, u32, usize)>> {
-    let mut csv = ColumnReader::open(path, &[&["item", "task"], &["label"]])?;
-    let mut gold = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    while let Some((line, fields)) = csv.next()? {
-        let [item, label]: [String; 2] = fields.try_into().expect("two columns were asked for");
-        if item.is_empty() || label.is_empty() {
-            bail!("{}:{line}: gold needs both an item and a label", path.display());
-        }
-        if let Some(previous) = seen.insert(item.clone(), line) {
-            bail!("{}:{line}: item {item:?} already has a gold label on line {previous}", path.display());
-        }
-        gold.push((item, labels.intern(&label), line));
-    }
-    Ok(gold)
-}
-
 pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     let path = args.file.as_path();
-    let rows = read_long_csv(path)?;
-    let mut items = Names::default();
-    let mut annotators = Names::default();
-    let mut labels = Names::default();
-    let mut triples = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let item = items.intern(&row.item);
-        let annotator = annotators.intern(&row.annotator);
-        if let Some(label) = &row.label {
-            triples.push((item, annotator, labels.intern(label)));
-        }
-    }
+    let mut csv = read_answers(path)?;
+    // Aggregation reads answers only; rows without a label are dropped in place.
+    csv.rows.retain(|&(_, _, label)| label != NO_LABEL);
+    let LongCsv { items, annotators, mut labels, rows: triples, .. } = csv;
     let gold = match &args.gold {
         Some(gold_path) => {
-            let gold = read_gold(gold_path, &mut labels)?;
-            let unknown = gold.iter().filter(|g| !items.index.contains_key(&g.0)).count();
-            if unknown > 0 {
-                eprintln!("note: {unknown} gold items have no answers in {} and are left out", path.display());
+            let gold = csv::read_gold(open_csv(gold_path)?, &items, &mut labels).map_err(in_file(gold_path))?;
+            if gold.unknown > 0 {
+                eprintln!("note: {} gold items have no answers in {} and are left out", gold.unknown, path.display());
             }
-            gold.into_iter().filter_map(|(item, label, _)| items.index.get(&item).map(|&i| (i, label))).collect()
+            gold.answers
         }
         None => Vec::new(),
     };
@@ -820,6 +614,7 @@ pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
         bail!("{}: aggregation needs at least two distinct labels, found {}", path.display(), labels.len());
     }
     let answers = Answers::from_triples(items.len(), annotators.len(), labels.len(), &triples).map_err(about(path))?;
+    drop(triples);
     let consensus: Consensus = match args.method {
         Method::Mv => {
             let ties = match args.ties {
@@ -858,56 +653,86 @@ pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
         }
     };
 
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let names = NamesOf { items: &items, annotators: &annotators, labels: &labels };
+    // Large blocks: the consensus of every item goes out, 100,000 lines for a large batch.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     if args.json {
-        let results: Vec<Value> = (0..items.len())
-            .map(|t| {
-                json!({
-                    "item": items.names[t],
-                    "label": consensus.labels[t].map(|l| labels.names[l as usize].clone()),
-                    "confidence": consensus.confidence(t),
-                    "posterior": consensus.posterior(t),
-                })
-            })
-            .collect();
-        let mut report = json!({
-            "method": match args.method { Method::Mv => "mv", Method::Ds => "ds", Method::OneCoinDs => "one-coin-ds" },
-            "items": items.len(),
-            "annotators": annotators.len(),
-            "labels": labels.names,
-            "priors": consensus.priors,
-            "results": results,
-        });
-        if args.method != Method::Mv {
-            let k = consensus.classes;
-            report["iterations"] = json!(consensus.iterations);
-            report["converged"] = json!(consensus.converged);
-            report["log_likelihood"] = json!(consensus.log_likelihood);
-            report["confusion_rows"] = json!("true label");
-            report["confusion_columns"] = json!("given label");
-            report["confusion"] = annotators
-                .names
-                .iter()
-                .enumerate()
-                .map(|(w, name)| {
-                    let matrix: Vec<Vec<f64>> =
-                        (0..k).map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect()).collect();
-                    (name.clone(), json!(matrix))
-                })
-                .collect::<serde_json::Map<String, Value>>()
-                .into();
-        }
-        writeln!(out, "{report}")?;
+        writeln!(out, "{}", consensus_json(args.method, &consensus, &names))?;
     } else {
-        writeln!(out, "item,label,confidence")?;
-        for t in 0..items.len() {
-            let label = consensus.labels[t].map_or(String::new(), |l| csv_field(&labels.names[l as usize]));
-            let confidence = consensus.confidence(t).map_or(String::new(), |c| format!("{c:.4}"));
-            writeln!(out, "{},{label},{confidence}", csv_field(&items.names[t]))?;
-        }
+        write_consensus_csv(&mut out, &consensus, &names)?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// The names behind an aggregation's indices.
+struct NamesOf<'a> {
+    items: &'a Names,
+    annotators: &'a Names,
+    labels: &'a Names,
+}
+
+/// `item,label,confidence` for every item, confidence to four decimals.
+fn write_consensus_csv(out: &mut impl Write, consensus: &Consensus, names: &NamesOf<'_>) -> std::io::Result<()> {
+    writeln!(out, "item,label,confidence")?;
+    for (t, item) in names.items.iter().enumerate() {
+        write!(out, "{},", csv_field(item))?;
+        if let Some(l) = consensus.labels[t] {
+            write!(out, "{}", csv_field(names.labels.name(l)))?;
+        }
+        match consensus.confidence(t) {
+            Some(c) => writeln!(out, ",{c:.4}")?,
+            None => writeln!(out, ",")?,
+        }
+    }
+    Ok(())
+}
+
+/// The `--json` report: every item's label, confidence and posterior, and for Dawid–Skene the
+/// fit and each annotator's confusion matrix.
+fn consensus_json(method: Method, consensus: &Consensus, names: &NamesOf<'_>) -> Value {
+    let labels = names.labels;
+    let results: Vec<Value> = names
+        .items
+        .iter()
+        .enumerate()
+        .map(|(t, item)| {
+            json!({
+                "item": item,
+                "label": consensus.labels[t].map(|l| labels.name(l)),
+                "confidence": consensus.confidence(t),
+                "posterior": consensus.posterior(t),
+            })
+        })
+        .collect();
+    let mut report = json!({
+        "method": match method { Method::Mv => "mv", Method::Ds => "ds", Method::OneCoinDs => "one-coin-ds" },
+        "items": names.items.len(),
+        "annotators": names.annotators.len(),
+        "labels": labels.iter().collect::<Vec<_>>(),
+        "priors": consensus.priors,
+        "results": results,
+    });
+    if method != Method::Mv {
+        let k = consensus.classes;
+        report["iterations"] = json!(consensus.iterations);
+        report["converged"] = json!(consensus.converged);
+        report["log_likelihood"] = json!(consensus.log_likelihood);
+        report["confusion_rows"] = json!("true label");
+        report["confusion_columns"] = json!("given label");
+        report["confusion"] = names
+            .annotators
+            .iter()
+            .enumerate()
+            .map(|(w, name)| {
+                let matrix: Vec<Vec<f64>> =
+                    (0..k).map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect()).collect();
+                (name.to_string(), json!(matrix))
+            })
+            .collect::<serde_json::Map<String, Value>>()
+            .into();
+    }
+    report
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -969,37 +794,7 @@ pub(crate) fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
-
-    fn parse(text: &str) -> anyhow::Result<Vec<Vec<String>>> {
-        let mut csv = CsvReader::new(text.as_bytes(), Path::new("t.csv"), Progress::hidden());
-        let mut records = Vec::new();
-        while let Some(record) = csv.next_record()? {
-            records.push(record.fields);
-        }
-        Ok(records)
-    }
-
-    proptest! {
-        /// Whatever the fields hold (commas, quotes, line breaks, any text), writing them the way
-        /// `aggregate` does and reading them back gives the same records.
-        #[test]
-        fn written_fields_read_back(
-            records in prop::collection::vec(prop::collection::vec("[a-z ,\"\r\né€]{0,6}", 1..4), 1..6),
-            crlf in any::<bool>(),
-        ) {
-            // A record of one empty field is a blank line, which the reader skips by design.
-            prop_assume!(records.iter().all(|r| !(r.len() == 1 && r[0].is_empty())));
-            let end = if crlf { "\r\n" } else { "\n" };
-            let text: String = records
-                .iter()
-                .map(|r| r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",") + end)
-                .collect();
-            prop_assert_eq!(parse(&text).unwrap(), records);
-        }
-    }
 
     #[test]
     fn progress_bar_fills_by_bytes() {
@@ -1016,14 +811,10 @@ mod tests {
     }
 
     #[test]
-    fn records_know_their_first_line() {
-        let mut csv = CsvReader::new("a\n\"b\nc\",d\ne\n".as_bytes(), Path::new("t.csv"), Progress::hidden());
-        let lines: Vec<usize> = std::iter::from_fn(|| csv.next_record().unwrap()).map(|r| r.line).collect();
-        assert_eq!(lines, [1, 2, 4]);
-        assert_eq!(parse("x,\"y\"z\n").unwrap_err().to_string(), "t.csv:1: text 'z' after a closing quote");
-        assert_eq!(
-            parse("x,y\"\n").unwrap_err().to_string(),
-            "t.csv:1: a quote inside an unquoted field (quote the whole field and double the quote)"
-        );
+    fn fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain text"), "plain text");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"yes\""), "\"say \"\"yes\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
     }
 }

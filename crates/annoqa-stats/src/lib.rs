@@ -16,8 +16,8 @@
 //! the same way.
 //!
 //! **Architecture Invariant:** labels are dense indices (`u32`, `0..categories`) and annotators and
-//! items are dense indices too. Mapping names to indices is the caller's job (the CLI does it
-//! while reading CSV); it keeps the hot loops on flat arrays.
+//! items are dense indices too. Names become indices before any statistic runs
+//! ([`csv`] interns them while reading a file); it keeps the hot loops on flat arrays.
 //!
 //! Code map:
 //! - [`data`]: the shapes of reliability data ([`Ratings`], [`Counts`], [`ContingencyTable`]) and
@@ -27,6 +27,8 @@
 //! - [`alpha`]: Krippendorff's α at every level of measurement, and its bootstrap.
 //! - [`aggregate`]: majority vote and Dawid–Skene (full, one-coin, gold-seeded).
 //! - [`boxes`]: box consensus, IoU clustering then coordinate averaging.
+//! - [`csv`]: long-format CSV (`item,annotator,label`) from any `Read` into dense indices,
+//!   interning names as it goes; the caller opens the file.
 //! - [`structured`]: agreement on spans, boxes and time segments through `annoqa-core`'s
 //!   matchers (pairwise F1, mean IoU of matched boxes).
 //! - [`intervals`]: Wilson, Clopper–Pearson, Beta posterior, SPRT, confusion matrices, sample size.
@@ -44,6 +46,7 @@ pub mod aggregate;
 pub mod agreement;
 pub mod alpha;
 pub mod boxes;
+pub mod csv;
 pub mod data;
 pub mod intervals;
 pub mod rng;

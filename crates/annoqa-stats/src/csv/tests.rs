@@ -1,0 +1,227 @@
+//! The CSV reader: quoting, line ends and line numbers, errors, inputs that arrive a few bytes
+//! at a time, the name table, and the long and gold formats.
+
+use std::io::{self, Read};
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Hands out its bytes at most `chunk` at a time, as a pipe or a slow disk may, so records
+/// cross block boundaries at every position.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    chunk: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.chunk.min(out.len()).min(self.bytes.len());
+        out[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Every record as its line and its fields as text.
+fn records_from(input: impl Read) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
+    let mut reader = Records::new(input)?;
+    let mut out = Vec::new();
+    while let Some(record) = reader.next_record()? {
+        let fields = (0..record.len()).map(|i| String::from_utf8(record.field(i).unwrap().to_vec()).unwrap()).collect();
+        out.push((record.line, fields));
+    }
+    Ok(out)
+}
+
+/// The records of `text`, checked to be the same whether it arrives whole or byte by byte.
+fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
+    let whole = records_from(text.as_bytes());
+    let trickled = records_from(Trickle { bytes: text.as_bytes(), chunk: 1 });
+    assert_eq!(whole, trickled, "read whole and byte by byte differ on {text:?}");
+    whole
+}
+
+fn fields(text: &str) -> Vec<Vec<String>> {
+    records(text).unwrap().into_iter().map(|(_, fields)| fields).collect()
+}
+
+fn error(text: &str) -> String {
+    records(text).unwrap_err().to_string()
+}
+
+/// Quotes a field when it needs it, as `annoqa aggregate` writes them; a record of one empty
+/// field is quoted too, or it would be a blank line.
+fn write_record(fields: &[String], end: &str) -> String {
+    let quote = |f: &String| {
+        if f.contains([',', '"', '\n', '\r']) || (fields.len() == 1 && f.is_empty()) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.clone()
+        }
+    };
+    fields.iter().map(quote).collect::<Vec<_>>().join(",") + end
+}
+
+#[test]
+fn quoting_edge_cases() {
+    assert_eq!(fields("a,\"b,c\",d\n"), [["a", "b,c", "d"]]);
+    assert_eq!(fields("\"say \"\"yes\"\"\",\"\"\"\",\"\"\n"), [["say \"yes\"", "\"", ""]]);
+    // Empty fields everywhere, and a last record without a line end.
+    assert_eq!(fields(",,\n,x,"), [["", "", ""], ["", "x", ""]]);
+    // Quotes open only at a field's start; spaces around a quoted field are an error after it.
+    assert_eq!(fields("\"a\"\"\"\"b\"\n"), [["a\"\"b"]]);
+    assert_eq!(fields("\"\"\n"), [[""]]);
+    // Two doubled-quote fields in one record keep their own text.
+    assert_eq!(fields("\"x\"\"1\",\"y\"\"2\"\n"), [["x\"1", "y\"2"]]);
+}
+
+#[test]
+fn line_ends_and_line_numbers() {
+    let text = "h1,h2\r\n\"multi\r\nline\nfield\",b\r\n\r\n\nlast,\"x\"\r\n";
+    assert_eq!(
+        records(text).unwrap(),
+        [
+            (1, vec!["h1".to_string(), "h2".to_string()]),
+            (2, vec!["multi\r\nline\nfield".to_string(), "b".to_string()]),
+            (7, vec!["last".to_string(), "x".to_string()]),
+        ]
+    );
+    // A lone CR ends a record (old Mac files) and counts as a line.
+    assert_eq!(records("a\rb\r\rc").unwrap().iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 4]);
+    assert_eq!(fields("a\rb\r\rc"), [["a"], ["b"], ["c"]]);
+}
+
+#[test]
+fn byte_order_mark_is_skipped() {
+    assert_eq!(fields("\u{feff}item,label\n1,x\n"), [["item", "label"], ["1", "x"]]);
+    // Only at the very start.
+    assert_eq!(fields("a\n\u{feff}b\n"), [["a"], ["\u{feff}b"]]);
+    assert_eq!(fields("\u{feff}"), Vec::<Vec<String>>::new());
+    assert_eq!(fields(""), Vec::<Vec<String>>::new());
+}
+
+#[test]
+fn malformed_quotes_name_their_line() {
+    assert_eq!(error("a,b\nx,\"y\nz\n"), "line 2: a quoted field is never closed");
+    assert_eq!(error("a\nb\nx,\"y\"z\n"), "line 3: text 'z' after a closing quote");
+    assert_eq!(error("a\n\"two\nlines\" ,b\n"), "line 3: text ' ' after a closing quote");
+    assert_eq!(
+        error("a\nx,y\"\n"),
+        "line 2: a quote inside an unquoted field (quote the whole field and double the quote)"
+    );
+    assert_eq!(error("\"a\"é\n"), "line 1: text 'é' after a closing quote");
+    let error = records("x\n\"open").unwrap_err();
+    assert_eq!(error.in_file("f.csv"), "f.csv:2: a quoted field is never closed");
+}
+
+#[test]
+fn a_record_longer_than_a_block_is_read_whole() {
+    let long = "é\"".repeat(BLOCK);
+    let text = format!("a,\"{}\"\nb\n", long.replace('"', "\"\""));
+    assert_eq!(fields(&text), [vec!["a".to_string(), long], vec!["b".to_string()]]);
+}
+
+proptest! {
+    /// Whatever the fields hold (commas, quotes, line breaks, any text), writing them with
+    /// quoting and reading them back gives the same records, on the lines they were written,
+    /// whichever way the input is cut into reads.
+    #[test]
+    fn written_fields_read_back(
+        records in prop::collection::vec(prop::collection::vec("[a-z ,\"\r\né€]{0,6}", 1..4), 1..8),
+        crlf in any::<bool>(),
+        chunk in 1usize..40,
+    ) {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        let mut line = 1;
+        for record in &records {
+            let written = write_record(record, end);
+            expected.push((line, record.clone()));
+            line += written.matches('\n').count() + written.replace("\r\n", "").matches('\r').count();
+            text.push_str(&written);
+        }
+        prop_assert_eq!(records_from(Trickle { bytes: text.as_bytes(), chunk }).unwrap(), expected.clone());
+        prop_assert_eq!(records_from(text.as_bytes()).unwrap(), expected);
+    }
+
+    /// Names get indices in order of first appearance and keep them; look-ups agree.
+    #[test]
+    fn names_are_interned_in_order(names in prop::collection::vec("[a-c]{0,3}|[0-9]{1,5}", 0..200)) {
+        let mut table = Names::default();
+        let mut expected: Vec<&str> = Vec::new();
+        for (line, name) in names.iter().enumerate() {
+            let index = table.intern(name, line + 1).unwrap();
+            let position = expected.iter().position(|n| n == name).unwrap_or_else(|| {
+                expected.push(name);
+                expected.len() - 1
+            });
+            prop_assert_eq!(index as usize, position);
+        }
+        prop_assert_eq!(table.iter().collect::<Vec<_>>(), expected.clone());
+        for (i, name) in expected.iter().enumerate() {
+            prop_assert_eq!(table.get(name), Some(i as u32));
+            let first = names.iter().position(|n| n == name).unwrap() + 1;
+            prop_assert_eq!(table.first_line(i as u32), first);
+        }
+        prop_assert_eq!(table.get("not a name"), None);
+    }
+}
+
+#[test]
+fn many_names_grow_the_table() {
+    let mut table = Names::default();
+    for i in 0..100_000u32 {
+        assert_eq!(table.intern(&format!("item-{i}"), 1).unwrap(), i);
+    }
+    for i in (0..100_000u32).step_by(7) {
+        assert_eq!(table.get(&format!("item-{i}")), Some(i));
+        assert_eq!(table.intern(&format!("item-{i}"), 9).unwrap(), i);
+    }
+    assert_eq!(table.len(), 100_000);
+    assert_eq!(table.name(99_999), "item-99999");
+}
+
+#[test]
+fn long_format_rows_become_indices() {
+    let text =
+        "\u{feff}Note,Worker,TASK,Label\r\nx, ann ,1,cat\r\n\"multi\nline\",bob,1,\r\n\r\n,ann,2,\"dog\"\r\n,bob,2,cat";
+    let csv = read_long_csv(Trickle { bytes: text.as_bytes(), chunk: 3 }).unwrap();
+    assert_eq!(csv.items.iter().collect::<Vec<_>>(), ["1", "2"]);
+    assert_eq!(csv.annotators.iter().collect::<Vec<_>>(), ["ann", "bob"]);
+    assert_eq!(csv.labels.iter().collect::<Vec<_>>(), ["cat", "dog"]);
+    assert_eq!(csv.rows, [(0, 0, 0), (0, 1, NO_LABEL), (1, 0, 1), (1, 1, 0)]);
+    assert_eq!((0..4).map(|row| csv.line(row)).collect::<Vec<_>>(), [2, 3, 6, 7]);
+    assert_eq!(csv.labels.first_line(1), 6);
+    // Unicode spaces are trimmed as `str::trim` trims them.
+    let csv = read_long_csv("item,annotator,label\n\u{3000}a\u{a0},b,\u{2003}é \n".as_bytes()).unwrap();
+    assert_eq!((csv.items.name(0), csv.labels.name(0)), ("a", "é"));
+}
+
+#[test]
+fn long_format_errors() {
+    let error = |text: &[u8]| read_long_csv(text).unwrap_err().in_file("f.csv");
+    assert_eq!(error(b""), "f.csv: the file is empty; expected a header with item, annotator, label");
+    assert_eq!(
+        error(b"item, Rater ,label\n"),
+        "f.csv:1: the header has no annotator column (it names: item,  Rater , label); expected a header with item, annotator, label"
+    );
+    assert_eq!(error(b"item,annotator,label\n1,a,x\n\n2\n"), "f.csv:4: expected at least 3 fields, found 1");
+    assert_eq!(error(b"item,annotator,label\n , a,x\n"), "f.csv:2: the item is empty");
+    assert_eq!(error(b"item,annotator,label\n1,,x\n"), "f.csv:2: the annotator is empty");
+    assert_eq!(error(b"item,annotator,label\n1,a,x\n1,a,\xff\n"), "f.csv:3: the label is not valid UTF-8");
+}
+
+#[test]
+fn gold_answers() {
+    let csv = read_long_csv("task,worker,label\n1,a,x\n2,a,y\n".as_bytes()).unwrap();
+    let mut labels = csv.labels.clone();
+    let gold = read_gold("item,label\n2,z\n9,x\n1,y\n".as_bytes(), &csv.items, &mut labels).unwrap();
+    assert_eq!(gold.answers, [(1, 2), (0, 1)]);
+    assert_eq!(gold.unknown, 1);
+    assert_eq!(labels.iter().collect::<Vec<_>>(), ["x", "y", "z"]);
+    let error = |text: &str| read_gold(text.as_bytes(), &csv.items, &mut labels.clone()).unwrap_err().to_string();
+    assert_eq!(error("item,label\n1,x\n\n1,y\n"), "line 4: item \"1\" already has a gold label on line 2");
+    assert_eq!(error("item,label\n1,\n"), "line 2: gold needs both an item and a label");
+}
