@@ -56,6 +56,7 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
     step("statistics side by side with krippendorff, statsmodels, crowd-kit", || {
         Cmd::new(&python).arg(root.join("xtask/bench/stats_bench.py")).arg(&stats_dir).run()
     })?;
+    crate::bench_cli::whole_process(root, &python, &stats_dir)?;
     crate::bench_convert::bench_convert(root)?;
     let postgres = step("postgres", Postgres::provide)?;
     step("server load (release build, SQLite then PostgreSQL)", || {

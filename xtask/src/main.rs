@@ -13,6 +13,7 @@
 #![warn(unreachable_pub)]
 
 mod bench;
+mod bench_cli;
 mod bench_convert;
 mod ci;
 mod crosscheck;
@@ -57,6 +58,9 @@ commands:
                         `annoqa convert` against label-studio-sdk's converter on a 100,000-task
                         Label Studio export (target/bench/convert/runs/results.md), and a
                         load run against the release server on SQLite and on PostgreSQL
+  bench-cli             the statistics side by side in process, then `annoqa agreement` and
+                        `annoqa aggregate` against pandas + krippendorff / statsmodels /
+                        crowd-kit as whole processes (median, peak RSS), and the CSV reader's MB/s
   fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video) for N
                         seconds each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
@@ -79,6 +83,7 @@ pub(crate) enum Command {
     Run { serve_args: Vec<OsString> },
     Test,
     Bench,
+    BenchCli,
     Crosscheck,
     Npm,
     CrosscheckLs,
@@ -98,6 +103,7 @@ pub(crate) fn parse_args(args: Vec<OsString>) -> Result<Command> {
         Some("dist") => Command::Dist,
         Some("test") => Command::Test,
         Some("bench") => Command::Bench,
+        Some("bench-cli") => Command::BenchCli,
         Some("crosscheck") => Command::Crosscheck,
         Some("npm") => Command::Npm,
         Some("crosscheck-ls") => Command::CrosscheckLs,
@@ -170,6 +176,7 @@ fn try_main() -> Result<ExitCode> {
         Command::Dist => dist::dist(&root)?,
         Command::Run { serve_args } => dist::run(&root, &serve_args)?,
         Command::Bench => bench::bench(&root)?,
+        Command::BenchCli => bench_cli::bench_cli(&root)?,
         Command::Crosscheck => crosscheck::crosscheck(&root)?,
         Command::Npm => npm::npm(&root)?,
         Command::CrosscheckLs => crosscheck_ls::crosscheck_ls(&root)?,
