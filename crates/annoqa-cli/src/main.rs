@@ -11,8 +11,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod convert;
 mod media;
 mod qa;
+mod report;
 mod stats;
 mod user;
 
@@ -71,6 +73,11 @@ enum Command {
     Probe(media::ProbeArgs),
     /// Waveform peaks of a WAV file in BBC audiowaveform's .dat or JSON format.
     Peaks(media::PeaksArgs),
+    /// QA report of a multi-annotator export: agreement, consensus, scorecards, findings, as one
+    /// HTML page (`--json`: the numbers on stdout).
+    Report(report::ReportArgs),
+    /// Convert annotations between Label Studio, COCO, YOLO, CVAT, crowd-kit and annoqa records.
+    Convert(convert::ConvertArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +121,8 @@ fn main() -> ExitCode {
         Command::SamplePlan(args) => stats::run_sample_plan(&args).map(|()| 0),
         Command::Probe(args) => media::run_probe(&args).map(|()| 0),
         Command::Peaks(args) => media::run_peaks(&args).map(|()| 0),
+        Command::Report(args) => report::run_report(&args).map(|()| 0),
+        Command::Convert(args) => convert::run_convert(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

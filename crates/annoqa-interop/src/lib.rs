@@ -11,6 +11,7 @@
 #![warn(unreachable_pub)]
 
 pub mod coco;
+pub mod convert;
 pub mod crowdkit;
 pub mod cvat;
 pub mod diag;

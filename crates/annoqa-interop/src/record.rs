@@ -1,10 +1,15 @@
 //! The interchange record: one annotation or prediction of one item, as `annoqa convert --to
 //! annoqa` writes it (one JSON object per line).
 
-use annoqa_core::model::{Item, Region, TaskSpec};
+use std::io::BufRead;
+
+use annoqa_core::model::{
+    Control, ControlKind, Item, Label, Limits, MediaKind, PairChoice, Region, RegionValue, RevealPolicy, SpanOverlap,
+    TaskSpec, Tolerance,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, InputError};
 
 /// One annotator's (or one model's) regions for one item:
 /// `{"item": {"id", "media"}, "annotator", "source", "regions"}`.
@@ -68,4 +73,135 @@ pub struct Written {
 pub struct OutputFile {
     pub path: String,
     pub bytes: Vec<u8>,
+}
+
+/// A spec for records that came without one: one control per control name in first-seen order,
+/// its kind from its regions' type, its labels in first-seen order. The media kind is the first
+/// record's. Nothing about tolerances or rules is invented: they take their defaults, and span
+/// controls allow overlaps (a derived spec describes the data; it does not judge it).
+pub fn derive_spec(records: &[Record]) -> TaskSpec {
+    let mut builder = SpecBuilder::default();
+    for record in records {
+        builder.add(record);
+    }
+    builder.finish()
+}
+
+/// [`derive_spec`] for records that stream past: add each, then finish.
+#[derive(Default)]
+pub struct SpecBuilder {
+    media: Option<MediaKind>,
+    controls: Vec<Control>,
+}
+
+impl SpecBuilder {
+    pub fn add(&mut self, record: &Record) {
+        self.media.get_or_insert(record.item.media.kind());
+        for region in &record.regions {
+            let at = match self.controls.iter().position(|c| c.name == region.control) {
+                Some(at) => at,
+                None => {
+                    self.controls.push(derived_control(&region.control, &region.value));
+                    self.controls.len() - 1
+                }
+            };
+            let control = &mut self.controls[at];
+            if let (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) = (&mut control.kind, &region.value)
+            {
+                *multiple |= labels.len() > 1;
+            }
+            for label in region.value.labels() {
+                if control.label(label).is_none() {
+                    control.labels.push(Label {
+                        value: label.to_owned(),
+                        hotkey: None,
+                        color: None,
+                        guideline: None,
+                        min_iou: None,
+                        kappa: None,
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> TaskSpec {
+        TaskSpec {
+            media: self.media.unwrap_or(MediaKind::Image),
+            controls: self.controls,
+            pass_threshold: 0.8,
+            rules: Vec::new(),
+            reveal: RevealPolicy::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn derived_control(name: &str, value: &RegionValue) -> Control {
+    let kind = match value {
+        RegionValue::Choice { .. } => ControlKind::Choice { multiple: false },
+        RegionValue::TextSpan { .. } => ControlKind::TextSpans { overlap: SpanOverlap::Allowed },
+        RegionValue::BBox { .. } => ControlKind::BBox,
+        RegionValue::Polygon { .. } => ControlKind::Polygon,
+        RegionValue::Keypoint { .. } => ControlKind::Keypoint,
+        RegionValue::AudioSegment { transcript, .. } => ControlKind::AudioSegments { transcript: transcript.is_some() },
+        RegionValue::VideoBox { .. } => ControlKind::VideoBoxes,
+        RegionValue::VideoTrack { .. } => ControlKind::VideoTracks,
+        RegionValue::VideoSegment { .. } => ControlKind::VideoSegments,
+        RegionValue::Pairwise { choice, .. } => {
+            ControlKind::Pairwise { allow_tie: *choice == PairChoice::Tie, rationale_required: false }
+        }
+        RegionValue::TextArea { .. } => ControlKind::TextArea,
+        RegionValue::Ranking { buckets, .. } => ControlKind::Ranker { buckets: buckets.keys().cloned().collect() },
+    };
+    Control {
+        name: name.to_owned(),
+        prompt: String::new(),
+        kind,
+        labels: Vec::new(),
+        required: false,
+        guideline: None,
+        tolerance: Tolerance::default(),
+        normalization: None,
+        costs: Vec::new(),
+    }
+}
+
+/// Reads `annoqa` JSON Lines records one line at a time (blank lines are skipped). An error names
+/// the file and the line.
+pub fn for_each_jsonl(
+    reader: impl BufRead,
+    file_name: &str,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    for (index, line) in reader.lines().enumerate() {
+        let location = format!("line {}", index + 1);
+        let line = line.map_err(|e| InputError::new(file_name, &location, e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: Record =
+            serde_json::from_str(&line).map_err(|e| InputError::new(file_name, &location, e.to_string()))?;
+        sink(record);
+    }
+    Ok(())
+}
+
+/// All records of an `annoqa` JSON Lines file, with the spec derived from them.
+pub fn read_jsonl(bytes: &[u8], opts: &ReadOptions<'_>) -> Result<Converted, InputError> {
+    let mut records = Vec::new();
+    for_each_jsonl(bytes, opts.file_name, &mut |r| records.push(r))?;
+    let spec = opts.spec.cloned().unwrap_or_else(|| derive_spec(&records));
+    Ok(Converted { records, spec: Some(spec), diagnostics: Diagnostics::default() })
+}
+
+/// `annoqa` JSON Lines: one record per line, in the order given.
+pub fn write_jsonl(records: &[Record]) -> Result<Written, InputError> {
+    let mut bytes = Vec::new();
+    for record in records {
+        serde_json::to_writer(&mut bytes, record)
+            .map_err(|e| InputError::new("", format!("item {}", record.item.id), e.to_string()))?;
+        bytes.push(b'\n');
+    }
+    Ok(Written { files: vec![OutputFile { path: String::new(), bytes }], diagnostics: Diagnostics::default() })
 }

@@ -196,7 +196,7 @@ fn peaks_mix_channels_down_to_a_version_1_dat_by_default() {
 /// to the `.json` audiowaveform made of it, and refuses the malformed ones as audiowaveform does.
 #[test]
 fn peaks_reproduce_audiowaveform_byte_for_byte() {
-    let Some(corpus) = interop_corpus() else { return };
+    let Some(corpus) = crate::interop_corpus() else { return };
     let data = corpus.join("audiowaveform/test/data");
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &[&str], &str)] = &[
@@ -256,20 +256,6 @@ fn peaks_reproduce_audiowaveform_byte_for_byte() {
         assert!(String::from_utf8_lossy(&run.stderr).contains("warning:"), "{file}");
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
         assert_eq!(json["length"].as_u64(), Some(pixels), "{file}");
-    }
-}
-
-/// `../shared/interop-corpus` beside the repository (or `$ANNOQA_INTEROP_CORPUS`); `None`, with
-/// a note, where it is absent, as on a user's clone.
-fn interop_corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("ANNOQA_INTEROP_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/interop-corpus"));
-    if path.join("SOURCES.md").is_file() {
-        Some(path)
-    } else {
-        println!("note: no interop corpus at {}: the audiowaveform comparison is skipped", path.display());
-        None
     }
 }
 

@@ -1,0 +1,139 @@
+//! `annoqa convert`: other tools' annotation files to and from annoqa's records, through
+//! annoqa-interop. This file only reads arguments and files and writes files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use annoqa_interop::convert::{self, Input};
+use annoqa_interop::{DirTree, Format, OutputFormat, ReadOptions};
+use anyhow::{anyhow, bail, Context};
+
+/// `annoqa convert IN --from F --to T`: exit 0 converted, 2 could not (malformed input, or with
+/// `--strict` anything the formats cannot represent).
+#[derive(clap::Args)]
+pub(crate) struct ConvertArgs {
+    /// The input: a file, or a folder for YOLO.
+    input: PathBuf,
+    /// Input format: ls (Label Studio JSON export), coco, yolo, cvat (XML 1.1), annoqa (JSON Lines).
+    #[arg(long, value_parser = parse_format)]
+    from: Format,
+    /// Output format: annoqa, ls, coco, yolo, cvat or crowdkit.
+    #[arg(long, value_parser = parse_output_format)]
+    to: OutputFormat,
+    /// Label Studio labeling config (XML) for a Label Studio input.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// annoqa spec (a project folder, project.json or bare spec) for labels and media kind.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// Size of every image or video frame, `WIDTHxHEIGHT`, where the input does not say it.
+    #[arg(long, value_parser = parse_media_size)]
+    media_size: Option<(u32, u32)>,
+    /// Folder with the media, to read image sizes from their headers.
+    #[arg(long)]
+    media_dir: Option<PathBuf>,
+    /// Output file (a folder for YOLO); standard output when absent.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+    /// Fail (exit 2, nothing written) when anything could not be represented.
+    #[arg(long)]
+    strict: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_output_format(s: &str) -> Result<OutputFormat, String> {
+    s.parse()
+}
+
+fn parse_media_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{s}` is not a size: expected WIDTHxHEIGHT in pixels, e.g. 1920x1080");
+    let (w, h) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if w == 0 || h == 0 {
+        return Err(bad());
+    }
+    Ok((w, h))
+}
+
+/// Runs `annoqa convert`; returns the exit code.
+pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
+    let file_name = args.input.display().to_string();
+    let config = args.config.as_deref().map(read_text).transpose()?;
+    let spec = args.spec.as_deref().map(crate::qa::read_spec).transpose()?;
+    let media_tree = args.media_dir.as_ref().map(DirTree::new);
+    let opts = ReadOptions {
+        file_name: &file_name,
+        config: config.as_deref(),
+        spec: spec.as_ref(),
+        media_size: args.media_size,
+        media: media_tree.as_ref().map(|t| t as &dyn annoqa_interop::FileTree),
+    };
+    let converted = if args.input.is_dir() {
+        convert::read(args.from, Input::Folder(&DirTree::new(&args.input)), &opts)?
+    } else {
+        let bytes = std::fs::read(&args.input).with_context(|| format!("cannot read {file_name}"))?;
+        convert::read(args.from, Input::Bytes(&bytes), &opts)?
+    };
+    let target_spec = spec.as_ref().or(converted.spec.as_ref());
+    let written = convert::write(args.to, &converted.records, target_spec)
+        .map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
+    let mut diagnostics = converted.diagnostics;
+    diagnostics.merge(written.diagnostics);
+    eprint!("{diagnostics}");
+    if args.strict && !diagnostics.is_empty() {
+        eprintln!("error: --strict: some input could not be represented (listed above); nothing written");
+        return Ok(2);
+    }
+    write_output(args, &written.files)?;
+    if args.to == OutputFormat::LabelStudio {
+        if let (Some(output), Some(spec)) = (&args.output, target_spec) {
+            let config_path = output.with_extension("label_config.xml");
+            write_atomically(&config_path, annoqa_interop::ls::config_from_spec(spec).as_bytes())?;
+            eprintln!("labeling config written to {}", config_path.display());
+        }
+    }
+    eprintln!("converted {} record(s)", converted.records.len());
+    Ok(0)
+}
+
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// One file goes to `-o` or standard output; a folder's files (YOLO) under `-o`, which must be
+/// new or empty so nothing already there is overwritten.
+fn write_output(args: &ConvertArgs, files: &[annoqa_interop::OutputFile]) -> anyhow::Result<()> {
+    match (files, &args.output) {
+        ([single], None) if single.path.is_empty() => {
+            std::io::stdout().lock().write_all(&single.bytes).context("cannot write to standard output")
+        }
+        ([single], Some(path)) if single.path.is_empty() => write_atomically(path, &single.bytes),
+        (_, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
+        (files, Some(dir)) => {
+            if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some() {
+                bail!("{}: folder is not empty; choose a new or empty folder so nothing is overwritten", dir.display());
+            }
+            for file in files {
+                let path = dir.join(&file.path);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&path, &file.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes through a temporary file beside `path` and renames it, so a failed run never leaves
+/// half a file where a complete one was expected.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path.file_name().ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
+    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,161 @@
+//! `annoqa convert` on every real third-party file of the interop corpus, through the binary:
+//! each converts to annoqa records and on to every output format, or fails with exit 2 and a
+//! message naming the file; none crashes. The numbers each file holds are checked in
+//! annoqa-interop's own tests; this is the contract seen from a script.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn annoqa(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_annoqa")).args(args).output().expect("the annoqa binary runs")
+}
+
+/// One corpus input: its path, its format and the Label Studio config beside it.
+struct Input {
+    path: PathBuf,
+    from: &'static str,
+    config: Option<PathBuf>,
+}
+
+/// Every Label Studio, COCO, CVAT file and YOLO dataset folder in the corpus.
+fn corpus_inputs(corpus: &Path) -> Vec<Input> {
+    let mut files = Vec::new();
+    walk(corpus, &mut files);
+    files.sort();
+    let mut inputs = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(corpus).unwrap().to_string_lossy().replace('\\', "/");
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        if rel.starts_with("ls-") && ext == "json" && !rel.ends_with("ranker/tasks.json") {
+            inputs.push(Input { config: ls_config(&path), path, from: "ls" });
+        } else if (rel.contains("coco") && ext == "json") || rel.starts_with("cocoapi/") {
+            inputs.push(Input { path, from: "coco", config: None });
+        } else if rel.contains("cvat_dataset") && ext == "xml" {
+            inputs.push(Input { path, from: "cvat", config: None });
+        }
+    }
+    for dataset in ["yolo", "yolov8_detection", "yolov8_segmentation", "yolov8_oriented_boxes", "yolov8_pose"] {
+        let path = corpus.join("cvat-datumaro/tests/assets/yolo_dataset").join(dataset);
+        inputs.push(Input { path, from: "yolo", config: None });
+    }
+    inputs
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// The labeling config paired with a Label Studio file: `config.xml` one folder up (frontend
+/// examples) or `label_config<suffix>.xml` beside `data<suffix>.json` (converter tests).
+fn ls_config(json: &Path) -> Option<PathBuf> {
+    let dir = json.parent()?;
+    let up = dir.parent()?.join("config.xml");
+    if dir.file_name()? == "annotations" && up.is_file() {
+        return Some(up);
+    }
+    let stem = json.file_stem()?.to_str()?;
+    let suffix = stem.strip_prefix("data").unwrap_or("");
+    let beside = dir.join(format!("label_config{suffix}.xml"));
+    beside.is_file().then_some(beside)
+}
+
+/// Exit 0, or exit 2 with an `error:` line naming the input; never a crash (101) or silence.
+fn assert_clean_outcome(output: &Output, what: &str, input: &Path) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    match output.status.code() {
+        Some(0) => {}
+        Some(2) => {
+            let name = input.file_name().unwrap().to_string_lossy();
+            assert!(
+                stderr.contains("error:") && (stderr.contains(&*name) || stderr.contains("--")),
+                "{what}: exit 2 without a message naming the input:\n{stderr}"
+            );
+        }
+        code => panic!("{what}: exit {code:?}\n{stderr}"),
+    }
+}
+
+#[test]
+fn every_corpus_file_converts_to_every_format_or_fails_cleanly() {
+    let Some(corpus) = crate::interop_corpus() else { return };
+    let scratch = tempfile::tempdir().unwrap();
+    let inputs = corpus_inputs(&corpus);
+    assert!(inputs.len() >= 50, "the corpus lists {} inputs", inputs.len());
+    let mut converted = 0;
+    for (n, input) in inputs.iter().enumerate() {
+        let records = scratch.path().join(format!("{n}.jsonl"));
+        let mut args = vec!["convert", input.path.to_str().unwrap(), "--from", input.from, "--to", "annoqa"];
+        if let Some(config) = &input.config {
+            args.extend(["--config", config.to_str().unwrap()]);
+        }
+        args.extend(["-o", records.to_str().unwrap()]);
+        let output = annoqa(&args);
+        let what = format!("{} --from {}", input.path.display(), input.from);
+        assert_clean_outcome(&output, &what, &input.path);
+        if !output.status.success() {
+            continue;
+        }
+        converted += 1;
+        for to in ["annoqa", "ls", "coco", "yolo", "cvat", "crowdkit"] {
+            let out = scratch.path().join(format!("{n}-{to}"));
+            let args = ["convert", records.to_str().unwrap(), "--from", "annoqa", "--to", to, "-o", out.to_str().unwrap()];
+            assert_clean_outcome(&annoqa(&args), &format!("{what}, then --to {to}"), &records);
+        }
+    }
+    // The negative files are few (SOURCES.md marks them); most real files must convert.
+    assert!(converted * 10 >= inputs.len() * 8, "only {converted} of {} corpus inputs converted", inputs.len());
+}
+
+#[test]
+fn strict_turns_what_cannot_be_represented_into_exit_2_and_writes_nothing() {
+    let Some(corpus) = crate::interop_corpus() else { return };
+    // Ellipses have no annoqa region type: reported, and with --strict fatal.
+    let dir = corpus.join("ls-frontend/examples/image_ellipses");
+    let annotations = dir.join("annotations/1.json");
+    let config = dir.join("config.xml");
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("out.jsonl");
+    let base = ["convert", annotations.to_str().unwrap(), "--from", "ls", "--to", "annoqa", "--config"];
+    let mut args = base.to_vec();
+    args.extend([config.to_str().unwrap(), "--media-size", "800x600", "-o", out.to_str().unwrap()]);
+    let lenient = annoqa(&args);
+    assert_eq!(lenient.status.code(), Some(0), "{}", String::from_utf8_lossy(&lenient.stderr));
+    assert!(String::from_utf8_lossy(&lenient.stderr).contains("ellipse"));
+    std::fs::remove_file(&out).unwrap();
+    args.push("--strict");
+    let strict = annoqa(&args);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(!out.exists(), "--strict wrote output although it failed");
+}
+
+#[test]
+fn malformed_input_names_the_file_and_the_json_path() {
+    let scratch = tempfile::tempdir().unwrap();
+    let bad = scratch.path().join("export.json");
+    std::fs::write(&bad, r#"[{"id": 1, "data": {"text": "hi"}, "annotations": [{"result": [{"value": 3}]}]}]"#)
+        .unwrap();
+    let output = annoqa(&["convert", bad.to_str().unwrap(), "--from", "ls", "--to", "annoqa"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("export.json") && stderr.contains("$[0].annotations[0].result[0]"), "{stderr}");
+}
+
+#[test]
+fn bad_arguments_are_refused_before_anything_is_read() {
+    for (args, needle) in [
+        (vec!["convert", "x.json", "--from", "labelstudio", "--to", "annoqa"], "unknown input format"),
+        (vec!["convert", "x.json", "--from", "ls", "--to", "voc"], "unknown output format"),
+        (vec!["convert", "x.json", "--from", "ls", "--to", "coco", "--media-size", "10by20"], "WIDTHxHEIGHT"),
+    ] {
+        let output = annoqa(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(needle), "{args:?}");
+    }
+}
