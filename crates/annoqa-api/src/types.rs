@@ -233,7 +233,12 @@ pub struct NewProject {
     pub title: String,
     #[serde(default)]
     pub guidelines: String,
-    pub spec: TaskSpec,
+    /// The task spec; or give `label_config` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<TaskSpec>,
+    /// A Label Studio labeling config (XML), turned into the spec as `annoqa convert` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_config: Option<String>,
     #[serde(default)]
     pub assignment: AssignmentPolicy,
 }
@@ -438,6 +443,10 @@ pub struct FeedbackView {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ImportReport {
     pub imported: u32,
+    /// What an import in another tool's format held that was not imported (its annotations,
+    /// kinds annoqa cannot represent), one line per kind with counts and item ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_imported: Vec<String>,
 }
 
 /// One exported annotation with its QA sidecar.

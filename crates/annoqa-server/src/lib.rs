@@ -18,6 +18,7 @@ mod cpu;
 mod demo;
 mod error;
 mod import;
+mod import_formats;
 mod json;
 mod password_policy;
 mod routes;

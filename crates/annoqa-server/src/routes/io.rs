@@ -12,33 +12,49 @@ use serde::Deserialize;
 use super::{project_access, same_vendor, Path};
 use crate::auth::Caller;
 use crate::import::{read_items, ImportError, MediaRoot, MAX_IMPORT_ITEMS};
+use crate::import_formats::{parse_format, read_formatted_items};
 use crate::json::{require_content_type, stream_body};
 use crate::{AppState, ServerError};
 
 /// Imports items: all of them or, at the first bad one, none (400 naming its line or index).
 /// The body is parsed as it arrives, one entry at a time, on a blocking thread (probing reads
-/// files); nothing is stored until every entry has been checked.
+/// files); nothing is stored until every entry has been checked. With `?format=ls|coco|cvat|annoqa`
+/// the body is a whole file in that format, read by annoqa-interop as `annoqa convert` reads it.
 pub(super) async fn import_items(
     State(state): State<AppState>,
     caller: Caller,
     Path(project): Path<String>,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<(StatusCode, Json<ImportReport>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
     access.require(Endpoint::ImportItems, "importing items")?;
-    let content_type =
-        require_content_type(request.headers(), &["application/json", "application/x-ndjson", "application/jsonl"])?;
+    let Query(query) = query.map_err(|e| ServerError::bad_request(e.body_text()))?;
+    let format = query.format.as_deref().map(parse_format).transpose().map_err(ServerError::bad_request)?;
+    let content_types: &[&str] = match format {
+        Some(_) => &["application/json", "application/xml", "text/xml", "application/x-ndjson", "application/jsonl"],
+        None => &["application/json", "application/x-ndjson", "application/jsonl"],
+    };
+    let content_type = require_content_type(request.headers(), content_types)?;
     let json_lines = content_type != "application/json";
     let existing = state.store().existing_item_ids(access.id()).await?;
     let root = MediaRoot { root: super::media::media_root(&state, access.id()) };
     let project = access.settings.project.clone();
     let (body, feed) = stream_body(request, super::MAX_UPLOAD_BYTES);
-    let read = tokio::task::spawn_blocking(move || read_items(body, json_lines, &project, &existing, &root));
+    let read = tokio::task::spawn_blocking(move || match format {
+        None => read_items(body, json_lines, &project, &existing, &root).map(|items| (items, Vec::new())),
+        Some(format) => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut { body }, &mut bytes).map_err(ImportError::Read)?;
+            let (items, diagnostics) = read_formatted_items(&bytes, format, &project, &existing, &root)?;
+            Ok((items, diagnostics.to_string().lines().map(str::to_owned).collect()))
+        }
+    });
     let (fed, read) = tokio::join!(feed, read);
     // A body too large (or broken) is the answer even when the parser stopped on what it got.
     fed?;
-    let items = match read.map_err(|e| ServerError::Internal(e.into()))? {
-        Ok(items) => items,
+    let (items, not_imported) = match read.map_err(|e| ServerError::Internal(e.into()))? {
+        Ok(read) => read,
         Err(ImportError::Invalid(message)) => return Err(ServerError::bad_request(message)),
         Err(ImportError::TooManyItems) => {
             return Err(ServerError::new(
@@ -53,7 +69,13 @@ pub(super) async fn import_items(
     }
     let count = u32::try_from(items.len()).unwrap_or(u32::MAX);
     state.store().append_items(access.id(), &items).await?;
-    Ok((StatusCode::CREATED, Json(ImportReport { imported: count })))
+    Ok((StatusCode::CREATED, Json(ImportReport { imported: count, not_imported })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ImportQuery {
+    #[serde(default)]
+    format: Option<String>,
 }
 
 #[derive(Deserialize)]

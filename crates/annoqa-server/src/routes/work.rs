@@ -50,12 +50,19 @@ pub(super) async fn create_project(
              between 0 and 1",
         ));
     }
-    crate::import::check_project_spec(&new.spec, &new.guidelines)
+    let spec = match (new.spec, &new.label_config) {
+        (Some(spec), None) => spec,
+        (None, Some(config)) => annoqa_interop::ls::spec_from_config(config, "label_config")
+            .map(|config| config.spec)
+            .map_err(|e| ServerError::new(ApiErrorCode::InvalidSpec, e.to_string()))?,
+        _ => return Err(ServerError::invalid_request("give either `spec` or `label_config`")),
+    };
+    crate::import::check_project_spec(&spec, &new.guidelines)
         .map_err(|problems| ServerError::new(ApiErrorCode::InvalidSpec, problems))?;
     if state.store().project(&new.id).await?.is_some() {
         return Err(ServerError::new(ApiErrorCode::AlreadyExists, format!("project `{}` exists", new.id)));
     }
-    let project = Project { id: new.id, title: new.title, guidelines: new.guidelines, spec: new.spec };
+    let project = Project { id: new.id, title: new.title, guidelines: new.guidelines, spec };
     state.store().insert_project(&project, &new.assignment, &[], state.now_ms()).await?;
     Ok((StatusCode::CREATED, Json(view(project))))
 }

@@ -39,7 +39,8 @@ async fn create_exposure_project(admin: &Client<'_>) -> Vec<ItemSource> {
         id: PROJECT.into(),
         title: "Exposure".into(),
         guidelines: std::fs::read_to_string(repo_root().join("static/demo/news-entities/guidelines.md")).unwrap(),
-        spec: serde_json::from_value(demo["spec"].clone()).unwrap(),
+        spec: Some(serde_json::from_value(demo["spec"].clone()).unwrap()),
+        label_config: None,
         // Both annotators can do every plain item; one item in four is gold, so 40 items hold
         // exactly 10 honeypots each.
         assignment: api::AssignmentPolicy {

@@ -19,7 +19,8 @@ pub async fn create_other_project(admin: &Client<'_>) {
         id: OTHER.into(),
         title: "Other".into(),
         guidelines: std::fs::read_to_string(folder.join("guidelines.md")).unwrap(),
-        spec: serde_json::from_value(file["spec"].clone()).unwrap(),
+        spec: Some(serde_json::from_value(file["spec"].clone()).unwrap()),
+        label_config: None,
         assignment: Default::default(),
     };
     admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);

@@ -161,7 +161,8 @@ both_backends! {
             id: "mix".into(),
             title: "Mixing".into(),
             guidelines: std::fs::read_to_string(repo_root().join("static/demo/news-entities/guidelines.md")).unwrap(),
-            spec: serde_json::from_value(spec).unwrap(),
+            spec: Some(serde_json::from_value(spec).unwrap()),
+            label_config: None,
             assignment: api::AssignmentPolicy { overlap: 1, lease_ms: 60_000, gold_onboarding: 2, gold_rate: 0.25, ..Default::default() },
         };
         admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
@@ -459,7 +460,8 @@ async fn text_project(admin: &Client<'_>, id: &str, edit: impl FnOnce(&mut serde
         id: id.into(),
         title: id.into(),
         guidelines: std::fs::read_to_string(repo_root().join("static/demo/news-entities/guidelines.md")).unwrap(),
-        spec: serde_json::from_value(spec).unwrap(),
+        spec: Some(serde_json::from_value(spec).unwrap()),
+        label_config: None,
         assignment: api::AssignmentPolicy::default(),
     };
     admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
@@ -493,7 +495,8 @@ async fn image_project(admin: &Client<'_>) {
         id: IMAGES.into(),
         title: "Images".into(),
         guidelines: String::new(),
-        spec: serde_json::from_value(spec).unwrap(),
+        spec: Some(serde_json::from_value(spec).unwrap()),
+        label_config: None,
         assignment: api::AssignmentPolicy { overlap: 10, ..Default::default() },
     };
     admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
@@ -506,7 +509,7 @@ fn identical_boxes(n: usize) -> Vec<Region> {
         .map(|i| Region {
             id: format!("b{i}"),
             control: "boxes".into(),
-            value: RegionValue::BBox { x: 10.0, y: 10.0, width: 50.0, height: 50.0, label: "car".into() },
+            value: RegionValue::BBox { x: 10.0, y: 10.0, width: 50.0, height: 50.0, rotation: 0.0, label: "car".into() },
             attributes: Default::default(),
         })
         .collect()
