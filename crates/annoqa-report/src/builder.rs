@@ -10,7 +10,7 @@ use annoqa_stats::structured::{LabelledBox, Segment, Span, SpanMatch};
 
 use crate::choice::{finish_choice, ChoiceData, ChoiceOutcome};
 use crate::names::{merge_derived, Names};
-use crate::regions::{finish_regions, RegionData, RegionMeasure, RegionOutcome};
+use crate::regions::{finish_regions, Measured, RegionData, RegionMeasure, RegionOutcome};
 use crate::report::{
     Agreement, ControlReport, ControlValue, FindingsSummary, GoldAccuracy, ItemAgreement, Report, RuleCount, Scorecard,
     SpecOrigin, Summary,
@@ -157,7 +157,9 @@ impl ReportBuilder {
         }
         if self.derived {
             let first = self.annotations + self.repeats == 0;
-            merge_derived(&mut self.spec, record);
+            if self.brings_news(record) {
+                merge_derived(&mut self.spec, record);
+            }
             if first {
                 if let Some(spec) = &mut self.spec {
                     spec.media = record.item.media.kind();
@@ -192,6 +194,24 @@ impl ReportBuilder {
         }
         self.tally_findings(annotator, &findings);
         self.keep_answers(item as u32, annotator, record);
+    }
+
+    /// Whether a record would change the derived spec: a control or label not seen yet, or a
+    /// first choice with several labels. Most records do not, and deriving costs allocations.
+    fn brings_news(&self, record: &Record) -> bool {
+        let Some(spec) = &self.spec else { return true };
+        record.regions.iter().any(|region| {
+            let Some(state) = self.controls.iter().find(|c| c.name == region.control) else { return true };
+            if region.value.labels().iter().any(|l| state.labels.get(l).is_none()) {
+                return true;
+            }
+            let several = matches!(&region.value, RegionValue::Choice { labels } if labels.len() > 1);
+            several
+                && !matches!(
+                    spec.control(&region.control).map(|c| &c.kind),
+                    Some(ControlKind::Choice { multiple: true })
+                )
+        })
     }
 
     /// Control states for controls the spec gained.
@@ -315,27 +335,9 @@ impl ReportBuilder {
                     let shared = outcome.shared_items;
                     (Agreement::Choice(Box::new(outcome.agreement)), shared, outcome.item_values, outcome.peer)
                 }
-                ControlData::Spans(data, mode) => self.regions(finish_regions(
-                    data,
-                    &self.item_annotators,
-                    labels,
-                    &self.annotators,
-                    RegionMeasure::Spans(*mode),
-                )),
-                ControlData::Boxes(data, min_iou) => self.regions(finish_regions(
-                    data,
-                    &self.item_annotators,
-                    labels,
-                    &self.annotators,
-                    RegionMeasure::Boxes(*min_iou),
-                )),
-                ControlData::Segments(data, collar) => self.regions(finish_regions(
-                    data,
-                    &self.item_annotators,
-                    labels,
-                    &self.annotators,
-                    RegionMeasure::Segments(*collar),
-                )),
+                ControlData::Spans(data, mode) => self.regions(data, labels, RegionMeasure::Spans(*mode)),
+                ControlData::Boxes(data, min_iou) => self.regions(data, labels, RegionMeasure::Boxes(*min_iou)),
+                ControlData::Segments(data, collar) => self.regions(data, labels, RegionMeasure::Segments(*collar)),
                 ControlData::Unmeasured(reason) => {
                     (Agreement::NotMeasured { reason: (*reason).to_owned() }, 0, Vec::new(), Vec::new())
                 }
@@ -384,7 +386,15 @@ impl ReportBuilder {
         }
     }
 
-    fn regions(&self, outcome: RegionOutcome) -> (Agreement, usize, Vec<(u32, usize, f64)>, Vec<Option<f64>>) {
+    /// A region control's agreement, item values and peer agreement.
+    fn regions<T: Measured + Send + Sync>(
+        &self,
+        data: &RegionData<T>,
+        labels: &[String],
+        how: RegionMeasure,
+    ) -> (Agreement, usize, Vec<(u32, usize, f64)>, Vec<Option<f64>>) {
+        let outcome: RegionOutcome =
+            finish_regions(data, &self.item_annotators, labels, &self.annotators, how, self.options.threads);
         (Agreement::Regions(Box::new(outcome.agreement)), outcome.shared_items, outcome.item_values, outcome.peer)
     }
 

@@ -28,6 +28,11 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
+/// `1 error`, `2 errors`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn num(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.3}"))
 }
@@ -64,7 +69,7 @@ caption{text-align:left;font-weight:600;padding:4px 0;color:#1b1b1b}
 th,td{border:1px solid #c8d0da;padding:4px 10px;vertical-align:top}
 thead th{background:#e8eef6;text-align:left}
 tbody th{text-align:left;font-weight:600;background:#f7f9fc}
-td.n{text-align:right}
+td.n{text-align:right;white-space:nowrap}
 .figure{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
 figure{margin:0}
 figcaption{font-size:13px;color:#3d3d3d;max-width:520px}
@@ -191,7 +196,10 @@ fn key_values(page: &mut String, caption: &str, rows: &[(&str, String)]) {
         esc(caption)
     ));
     for (name, value) in rows {
-        page.push_str(&format!("<tr><th scope=\"row\">{name}</th><td class=\"n\">{value}</td></tr>"));
+        // Numbers line up on the right; words read from the left.
+        let numeric = value.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '—');
+        let class = if numeric { " class=\"n\"" } else { "" };
+        page.push_str(&format!("<tr><th scope=\"row\">{name}</th><td{class}>{value}</td></tr>"));
     }
     page.push_str("</tbody></table>");
 }
@@ -289,7 +297,7 @@ fn heatmap(
     let names: Vec<String> = activity.iter().map(|&(i, _)| report.annotators[i].clone()).collect();
     let value = |r: usize, c: usize| -> Option<(f64, String)> {
         if r == c {
-            return Some((1.0, "—".to_owned()));
+            return Some((f64::NAN, "—".to_owned()));
         }
         let (a, b) = (&names[r], &names[c]);
         let pair = pairs.iter().find(|p| (&p.0 == a && &p.1 == b) || (&p.0 == b && &p.1 == a))?;
@@ -494,8 +502,10 @@ fn findings_section(page: &mut String, report: &Report) {
     let f = &report.findings;
     page.push_str("<h2 id=\"findings\">Validation findings</h2>");
     page.push_str(&format!(
-        "<p class=\"lead\">{} errors and {} warnings; {} annotations have at least one error.</p>",
-        f.errors, f.warnings, f.annotations_with_errors
+        "<p class=\"lead\">{}, {}; {} with at least one error.</p>",
+        count(f.errors, "error", "errors"),
+        count(f.warnings, "warning", "warnings"),
+        count(f.annotations_with_errors, "annotation", "annotations"),
     ));
     if f.by_rule.is_empty() {
         return;
@@ -524,7 +534,8 @@ fn lowest_section(page: &mut String, report: &Report) {
         return;
     }
     page.push_str(
-        "<table><caption>Lowest first: share of agreeing answer pairs (choices) or F1 over all pairs (regions)</caption>\
+        "<p class=\"note\">Per item and control: the share of agreeing answer pairs (choices) or the F1 over all \
+         pairs of annotators (regions).</p><table><caption>Lowest first</caption>\
          <thead><tr><th scope=\"col\">Item</th><th scope=\"col\">Control</th><th scope=\"col\">Annotators</th>\
          <th scope=\"col\">Agreement</th></tr></thead><tbody>",
     );

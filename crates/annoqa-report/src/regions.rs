@@ -4,9 +4,9 @@
 //! The structured functions take a dense items × annotators table. The report calls them one
 //! item at a time with only that item's annotators and adds the pairs' counts up, which gives
 //! the same pairwise numbers (every count is a sum over items) in time and memory linear in the
-//! answers, however many annotators the export has. Per-label agreement runs the matcher on one
-//! label's regions: stage 1 pairs only regions of the same label, so the matched counts are the
-//! ones of the whole matching.
+//! answers, however many annotators the export has. The matcher runs on one label's regions at a
+//! time: its first stage pairs only regions of the same label, so an item's matching is the union
+//! of its labels' matchings, which gives the per-label numbers for free.
 
 use std::collections::BTreeMap;
 
@@ -155,7 +155,7 @@ pub(crate) struct RegionOutcome {
     pub(crate) peer: Vec<Option<f64>>,
 }
 
-/// The running sums of [`finish_regions`].
+/// The running sums of [`finish_regions`] over a range of items.
 struct Sums {
     pairs: BTreeMap<(u32, u32), PairSums>,
     /// Per label: (matched, regions of both sides).
@@ -167,30 +167,114 @@ struct Sums {
     failures: Vec<String>,
 }
 
-pub(crate) fn finish_regions<T: Measured>(
+impl Sums {
+    fn new(labels: usize, annotators: usize) -> Sums {
+        Sums {
+            pairs: BTreeMap::new(),
+            labels: vec![(0, 0); labels],
+            peer: vec![(0, 0, 0); annotators],
+            consensus: ConsensusSums::default(),
+            item_values: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Adds the sums of the items after this range's.
+    fn merge(&mut self, later: Sums) {
+        for (key, p) in later.pairs {
+            let ours = self.pairs.entry(key).or_default();
+            ours.items += p.items;
+            ours.regions_a += p.regions_a;
+            ours.regions_b += p.regions_b;
+            ours.matched += p.matched;
+            ours.similarity += p.similarity;
+        }
+        for (ours, theirs) in self.labels.iter_mut().zip(later.labels) {
+            *ours = (ours.0 + theirs.0, ours.1 + theirs.1);
+        }
+        for (ours, theirs) in self.peer.iter_mut().zip(later.peer) {
+            *ours = (ours.0 + theirs.0, ours.1 + theirs.1, ours.2 + theirs.2);
+        }
+        let (c, theirs) = (&mut self.consensus, later.consensus);
+        c.objects += theirs.objects;
+        c.unanimous += theirs.unanimous;
+        c.majority += theirs.majority;
+        c.single += theirs.single;
+        if c.by_support.len() < theirs.by_support.len() {
+            c.by_support.resize(theirs.by_support.len(), 0);
+        }
+        for (ours, n) in c.by_support.iter_mut().zip(theirs.by_support) {
+            *ours += n;
+        }
+        c.member_iou += theirs.member_iou;
+        c.shared_objects += theirs.shared_objects;
+        self.item_values.extend(later.item_values);
+        for failure in later.failures {
+            if self.failures.len() < 3 {
+                self.failures.push(failure);
+            }
+        }
+    }
+}
+
+/// Items are cut into this many ranges whatever the thread count, and the ranges' sums added
+/// in order, so threads never change a bit of the result.
+const RANGES: usize = 64;
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish_regions<T: Measured + Send + Sync>(
     data: &RegionData<T>,
     item_annotators: &[Vec<u32>],
     labels: &[String],
     annotators: &Names,
     how: RegionMeasure,
+    threads: usize,
 ) -> RegionOutcome {
-    let mut sums = Sums {
-        pairs: BTreeMap::new(),
-        labels: vec![(0, 0); labels.len()],
-        peer: vec![(0, 0, 0); annotators.len()],
-        consensus: ConsensusSums::default(),
-        item_values: Vec::new(),
-        failures: Vec::new(),
-    };
-    let empty: Vec<(u32, T)> = Vec::new();
-    for (item, who) in item_annotators.iter().enumerate() {
-        if who.len() < 2 {
-            continue;
+    let items = item_annotators.len();
+    let step = items.div_ceil(RANGES).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..items).step_by(step).map(|s| s..(s + step).min(items)).collect();
+    let run = |range: std::ops::Range<usize>| -> Sums {
+        let mut sums = Sums::new(labels.len(), annotators.len());
+        let empty: Vec<(u32, T)> = Vec::new();
+        for item in range {
+            let who = &item_annotators[item];
+            if who.len() < 2 {
+                continue;
+            }
+            let mut who = who.clone();
+            who.sort_unstable();
+            let regions = data.by_item.get(item).unwrap_or(&empty);
+            add_item(&mut sums, u32::try_from(item).unwrap_or(u32::MAX), &who, regions, how);
         }
-        let mut who = who.clone();
-        who.sort_unstable();
-        let regions = data.by_item.get(item).unwrap_or(&empty);
-        add_item(&mut sums, u32::try_from(item).unwrap_or(u32::MAX), &who, regions, how);
+        sums
+    };
+    let partials: Vec<Sums> = if threads > 1 && ranges.len() > 1 {
+        // Worker w takes ranges w, w + threads, …; results go back to their range's place.
+        let workers = threads.min(ranges.len());
+        let mut slots: Vec<Option<Sums>> = (0..ranges.len()).map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let mine: Vec<(usize, std::ops::Range<usize>)> =
+                        ranges.iter().cloned().enumerate().skip(w).step_by(workers).collect();
+                    scope.spawn(move || mine.into_iter().map(|(i, r)| (i, run(r))).collect::<Vec<_>>())
+                })
+                .collect();
+            for handle in handles {
+                match handle.join() {
+                    Ok(done) => done.into_iter().for_each(|(i, sums)| slots[i] = Some(sums)),
+                    // As if the work had run on this thread.
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        slots.into_iter().flatten().collect()
+    } else {
+        ranges.into_iter().map(run).collect()
+    };
+    let mut sums = Sums::new(labels.len(), annotators.len());
+    for partial in partials {
+        sums.merge(partial);
     }
     let mut counts = vec![0usize; labels.len()];
     for (_, region) in data.by_item.iter().flatten() {
@@ -201,59 +285,62 @@ pub(crate) fn finish_regions<T: Measured>(
     summarise(sums, labels, &counts, annotators, how)
 }
 
-/// One item's pairs, labels and consensus, added to the sums.
+/// One item's pairs, labels and consensus, added to the sums. The matcher runs once per label
+/// present: its first stage pairs only regions of one label, so the item's matching is the union
+/// of the labels' matchings, and the item's counts are their sums.
 fn add_item<T: Measured>(sums: &mut Sums, item: u32, who: &[u32], regions: &[(u32, T)], how: RegionMeasure) {
-    let row = |keep: &dyn Fn(&T) -> bool| -> Vec<Option<Vec<T>>> {
-        who.iter().map(|a| Some(regions.iter().filter(|(w, r)| w == a && keep(r)).map(|(_, r)| *r).collect())).collect()
-    };
-    let all = row(&|_| true);
-    let result = match T::measure(std::slice::from_ref(&all), who.len(), how) {
-        Ok(result) => result,
-        Err(e) => {
-            if sums.failures.len() < 3 {
-                sums.failures.push(e.to_string());
-            }
-            return;
-        }
-    };
-    let (mut matched, mut total) = (0usize, 0usize);
-    for pair in &result.pairs {
-        let (a, b) = (who[pair.a], who[pair.b]);
-        let sums_ab = sums.pairs.entry((a, b)).or_default();
-        sums_ab.items += pair.items;
-        sums_ab.regions_a += pair.regions_a;
-        sums_ab.regions_b += pair.regions_b;
-        sums_ab.matched += pair.matched;
-        sums_ab.similarity += pair.mean_iou.unwrap_or(0.0) * pair.matched as f64;
-        for w in [a, b] {
-            if let Some(p) = sums.peer.get_mut(w as usize) {
-                p.0 += pair.matched;
-                p.1 += pair.regions_a + pair.regions_b;
-                p.2 += 1;
-            }
-        }
-        matched += pair.matched;
-        total += pair.regions_a + pair.regions_b;
-    }
-    sums.item_values.push((item, who.len(), f1(matched, total)));
     let mut present: Vec<u32> = regions.iter().map(|(_, r)| r.label()).collect();
     present.sort_unstable();
     present.dedup();
+    let mut item_pairs: Vec<PairSums> = vec![PairSums::default(); who.len() * who.len().saturating_sub(1) / 2];
     for &label in &present {
-        let (m, t) = if present.len() == 1 {
-            (matched, total)
-        } else {
-            let only = row(&|r: &T| r.label() == label);
-            match T::measure(std::slice::from_ref(&only), who.len(), how) {
-                Ok(r) => r.pairs.iter().fold((0, 0), |(m, t), p| (m + p.matched, t + p.regions_a + p.regions_b)),
-                Err(_) => continue,
+        let row: Vec<Option<Vec<T>>> = who
+            .iter()
+            .map(|a| Some(regions.iter().filter(|(w, r)| w == a && r.label() == label).map(|(_, r)| *r).collect()))
+            .collect();
+        let result = match T::measure(std::slice::from_ref(&row), who.len(), how) {
+            Ok(result) => result,
+            Err(e) => {
+                if sums.failures.len() < 3 {
+                    sums.failures.push(e.to_string());
+                }
+                return;
             }
         };
+        let (mut matched, mut total) = (0, 0);
+        for (slot, pair) in item_pairs.iter_mut().zip(&result.pairs) {
+            slot.regions_a += pair.regions_a;
+            slot.regions_b += pair.regions_b;
+            slot.matched += pair.matched;
+            slot.similarity += pair.mean_iou.unwrap_or(0.0) * pair.matched as f64;
+            matched += pair.matched;
+            total += pair.regions_a + pair.regions_b;
+        }
         if let Some(slot) = sums.labels.get_mut(label as usize) {
-            slot.0 += m;
-            slot.1 += t;
+            slot.0 += matched;
+            slot.1 += total;
         }
     }
+    // Pairs in the structured functions' order: (0, 1), (0, 2), …, (1, 2), …
+    let pairs = (0..who.len()).flat_map(|a| (a + 1..who.len()).map(move |b| (a, b)));
+    let (mut matched, mut total) = (0usize, 0usize);
+    for ((a, b), p) in pairs.zip(&item_pairs) {
+        let (a, b) = (who[a], who[b]);
+        let ours = sums.pairs.entry((a, b)).or_default();
+        ours.items += 1;
+        ours.regions_a += p.regions_a;
+        ours.regions_b += p.regions_b;
+        ours.matched += p.matched;
+        ours.similarity += p.similarity;
+        for w in [a, b] {
+            if let Some(peer) = sums.peer.get_mut(w as usize) {
+                *peer = (peer.0 + p.matched, peer.1 + p.regions_a + p.regions_b, peer.2 + 1);
+            }
+        }
+        matched += p.matched;
+        total += p.regions_a + p.regions_b;
+    }
+    sums.item_values.push((item, who.len(), f1(matched, total)));
     if let RegionMeasure::Boxes(threshold) = how {
         add_consensus(&mut sums.consensus, who.len(), regions, threshold);
     }

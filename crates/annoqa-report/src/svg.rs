@@ -17,9 +17,27 @@ pub(crate) fn fill(share: f64) -> (String, &'static str) {
     let f = t - lower as f64;
     let (a, b) = (BLUES[lower], BLUES[lower + 1]);
     let mix = |x: f64, y: f64| (x + (y - x) * f).round();
-    let colour = format!("rgb({},{},{})", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2));
-    // From the middle stop on, the fill is dark enough that white text has the contrast.
-    (colour, if share > 0.55 { "#ffffff" } else { "#111111" })
+    let rgb = (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2));
+    let colour = format!("rgb({},{},{})", rgb.0, rgb.1, rgb.2);
+    // The text colour with the higher WCAG contrast ratio against the fill.
+    let fill = luminance(rgb);
+    let on_white = 1.05 / (fill + 0.05);
+    // Black rather than a softer dark grey: at the scale's middle only black still reaches 4.5:1.
+    let on_black = (fill + 0.05) / 0.05;
+    (colour, if on_white > on_black { "#ffffff" } else { "#000000" })
+}
+
+/// WCAG 2's relative luminance of an sRGB colour.
+pub(crate) fn luminance((r, g, b): (f64, f64, f64)) -> f64 {
+    let linear = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
 }
 
 /// A name cut to `max` characters for an axis, with an ellipsis.
@@ -58,14 +76,22 @@ pub(crate) struct Matrix<'a> {
 
 /// Cell side in pixels.
 const CELL: f64 = 44.0;
-/// Room for the row names (left) and column names (top).
-const MARGIN: f64 = 120.0;
+/// Characters of a name shown on an axis.
+const NAME_CHARS: usize = 14;
+
+/// Room for names of up to `chars` characters: about 7 px a character at the tick size.
+fn name_room(names: &[String]) -> f64 {
+    let chars = names.iter().map(|n| n.chars().count().min(NAME_CHARS)).max().unwrap_or(1);
+    16.0 + 7.0 * chars as f64
+}
 
 pub(crate) fn matrix(m: &Matrix<'_>, cell: &dyn Fn(usize, usize) -> Option<(f64, String)>) -> String {
     let (rows, cols) = (m.rows.len() as f64, m.columns.len() as f64);
-    let width = MARGIN + 24.0 + cols * CELL + 10.0;
-    let height = MARGIN + 24.0 + rows * CELL + 10.0;
-    let (x0, y0) = (MARGIN + 24.0, MARGIN + 24.0);
+    // Column names are turned 45°, so they need about 0.7 of their length in height.
+    let (x0, y0) = (28.0 + name_room(m.rows), 28.0 + 0.72 * name_room(m.columns));
+    // The last column's name, turned, reaches right of its cell by about 0.7 of its length.
+    let width = x0 + cols * CELL + 0.72 * name_room(m.columns);
+    let height = y0 + rows * CELL + 10.0;
     let mut out = open(m.id, width, height, m.title, m.desc);
     // Axis titles: the column axis above the names, the row axis turned along the left edge.
     out.push_str(&format!(
@@ -86,7 +112,7 @@ pub(crate) fn matrix(m: &Matrix<'_>, cell: &dyn Fn(usize, usize) -> Option<(f64,
             y0 - 8.0,
             y0 - 8.0,
             esc(name),
-            esc(&short(name, 14))
+            esc(&short(name, NAME_CHARS))
         ));
     }
     for (r, name) in m.rows.iter().enumerate() {
@@ -95,16 +121,18 @@ pub(crate) fn matrix(m: &Matrix<'_>, cell: &dyn Fn(usize, usize) -> Option<(f64,
             "<text x=\"{}\" y=\"{y}\" class=\"tick\" text-anchor=\"end\"><title>{}</title>{}</text>",
             x0 - 8.0,
             esc(name),
-            esc(&short(name, 14))
+            esc(&short(name, NAME_CHARS))
         ));
         for c in 0..m.columns.len() {
             let (x, y) = (x0 + c as f64 * CELL, y0 + r as f64 * CELL);
             let (colour, ink, text) = match cell(r, c) {
+                // NaN marks a cell that carries no value by design (an annotator with themself).
+                Some((share, text)) if share.is_nan() => ("#f4f4f4".to_owned(), "#555555", text),
                 Some((share, text)) => {
                     let (colour, ink) = fill(share);
                     (colour, ink, text)
                 }
-                None => ("#e5e5e5".to_owned(), "#555555", "n/a".to_owned()),
+                None => ("#e5e5e5".to_owned(), "#444444", "n/a".to_owned()),
             };
             out.push_str(&format!(
                 "<rect x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" fill=\"{colour}\" stroke=\"#ffffff\">\

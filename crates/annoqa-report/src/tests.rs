@@ -520,3 +520,49 @@ fn an_empty_export_gives_an_empty_report() {
     let page = render_html(&report);
     assert!(page.contains("No item was done by two or more annotators."));
 }
+
+#[test]
+fn cell_text_keeps_wcag_contrast_on_every_fill() {
+    // The worst case over the scale stays at or above 4.5:1 (WCAG AA for normal text).
+    let rgb = |c: &str| -> (f64, f64, f64) {
+        let v: Vec<f64> =
+            c.trim_start_matches("rgb(").trim_end_matches(')').split(',').map(|x| x.parse().unwrap()).collect();
+        (v[0], v[1], v[2])
+    };
+    for step in 0..=100 {
+        let (fill, ink) = crate::svg::fill(f64::from(step) / 100.0);
+        let (a, b) = (crate::svg::luminance(rgb(&fill)), if ink == "#ffffff" { 1.0 } else { 0.0 });
+        let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+        assert!(ratio >= 4.5, "{fill} with {ink}: {ratio:.2}");
+    }
+}
+
+#[test]
+fn threads_change_no_number() {
+    // 200 images, so the items fall into many ranges; boxes jittered by a fixed pattern.
+    let mut records = Vec::new();
+    for t in 0..200u32 {
+        for (a, who) in ["a", "b", "c"].iter().enumerate() {
+            let shift = f64::from((t * 7 + a as u32 * 3) % 5);
+            let label = if (t + a as u32) % 11 == 0 { "person" } else { "car" };
+            records.push(record(
+                &format!("img-{t}"),
+                who,
+                vec![
+                    bbox("1", 10.0 + shift, 10.0, 20.0, 20.0, label),
+                    bbox("2", 50.0, 40.0 + shift, 15.0, 30.0, "person"),
+                ],
+            ));
+        }
+    }
+    let run = |threads| {
+        let mut builder =
+            ReportBuilder::new(Some(spec()), HashMap::new(), ReportOptions { threads, ..ReportOptions::default() });
+        records.iter().for_each(|r| builder.add(r));
+        builder.finish()
+    };
+    let one = run(1);
+    assert_eq!(one.summary.items, 200);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(5));
+}
