@@ -15,7 +15,6 @@ mod convert;
 mod media;
 mod qa;
 mod report;
-mod report;
 mod stats;
 mod user;
 
@@ -77,9 +76,6 @@ enum Command {
     /// QA report of a multi-annotator export: agreement, consensus, scorecards, findings, as one
     /// HTML page (`--json`: the numbers on stdout).
     Report(report::ReportArgs),
-    /// QA report of a multi-annotator export: agreement, consensus, scorecards, findings, as one
-    /// HTML page (`--json`: the numbers on stdout).
-    Report(report::ReportArgs),
     /// Convert annotations between Label Studio, COCO, YOLO, CVAT, crowd-kit and annoqa records.
     Convert(convert::ConvertArgs),
 }
@@ -125,7 +121,6 @@ fn main() -> ExitCode {
         Command::SamplePlan(args) => stats::run_sample_plan(&args).map(|()| 0),
         Command::Probe(args) => media::run_probe(&args).map(|()| 0),
         Command::Peaks(args) => media::run_peaks(&args).map(|()| 0),
-        Command::Report(args) => report::run_report(&args).map(|()| 0),
         Command::Report(args) => report::run_report(&args).map(|()| 0),
         Command::Convert(args) => convert::run_convert(&args),
     };
