@@ -5,6 +5,7 @@ mod convert;
 mod flood;
 mod media;
 mod qa;
+mod report;
 mod stats;
 mod user;
 
