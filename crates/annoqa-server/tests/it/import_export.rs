@@ -406,3 +406,60 @@ fn annoqa_binary() -> PathBuf {
     assert!(status.success(), "cargo build -p annoqa-cli failed");
     profile_dir.join("annoqa")
 }
+
+both_backends! {
+    async fn projects_and_items_come_from_label_studio_and_coco_files(s) {
+        let admin = s.user("root", Role::Admin, None, &[]).await;
+        let config = r#"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="label" toName="image">
+    <Label value="Car" background="blue"/><Label value="Road"/>
+  </RectangleLabels>
+</View>"#;
+        let project = serde_json::json!({"id": "from-ls", "title": "From Label Studio", "label_config": config});
+        let view: api::ProjectView = admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED).json();
+        let labels: Vec<&str> = view.spec.controls[0].labels.iter().map(|l| l.value.as_str()).collect();
+        assert_eq!((view.spec.controls[0].kind.name(), labels), ("b_box", vec!["Car", "Road"]));
+        // Neither or both of spec and config; a config that is not XML.
+        let both = serde_json::json!({"id": "x1", "title": "x", "label_config": config, "spec": view.spec});
+        admin.post(api::PROJECTS, &both).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        let broken = serde_json::json!({"id": "x2", "title": "x", "label_config": "<View><Image"});
+        let answer = admin.post(api::PROJECTS, &broken).await;
+        assert_eq!(answer.code(), ApiErrorCode::InvalidSpec, "{}", answer.body);
+
+        let export = serde_json::json!([{
+            "id": 7, "data": {"image": "/static/a.png"},
+            "annotations": [{"completed_by": 1, "result": [{
+                "id": "r1", "from_name": "label", "to_name": "image", "type": "rectanglelabels",
+                "original_width": 640, "original_height": 480,
+                "value": {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Car"]}
+            }]}]
+        }]);
+        let uri = format!("{}?format=ls", api::items_path("from-ls"));
+        let body = serde_json::to_vec(&export).unwrap();
+        let answer = admin.request("POST", &uri, &[("content-type", "application/json")], Some(body)).await;
+        let report: ImportReport = answer.expect(StatusCode::CREATED).json();
+        assert_eq!(report.imported, 1);
+        assert!(report.not_imported.iter().any(|line| line.contains("annotation")), "{:?}", report.not_imported);
+        let unknown = format!("{}?format=voc", api::items_path("from-ls"));
+        let answer = admin.request("POST", &unknown, &[("content-type", "application/json")], Some(b"[]".to_vec())).await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert!(answer.error().contains("unknown input format"), "{}", answer.body);
+
+        // A COCO file: its images become items with their sizes; nothing stored on a bad file.
+        let coco = serde_json::json!({
+            "images": [{"id": 1, "file_name": "/static/b.png", "width": 320, "height": 240}],
+            "categories": [{"id": 1, "name": "Car"}],
+            "annotations": [{"id": 5, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "iscrowd": 0, "area": 12}]
+        });
+        let uri = format!("{}?format=coco", api::items_path("from-ls"));
+        let before = s.count("items").await;
+        let answer = admin.request("POST", &uri, &[("content-type", "application/json")], Some(b"{\"images\": 3}".to_vec())).await;
+        answer.expect(StatusCode::BAD_REQUEST);
+        assert_eq!(s.count("items").await, before);
+        let body = serde_json::to_vec(&coco).unwrap();
+        let answer = admin.request("POST", &uri, &[("content-type", "application/json")], Some(body)).await;
+        assert_eq!(answer.expect(StatusCode::CREATED).json::<ImportReport>().imported, 1);
+        assert_eq!(s.count("items").await, before + 1);
+    }
+}
