@@ -23,6 +23,7 @@ use annoqa_core::model::{Control, ControlKind, Label, MediaKind, RegionValue, Ta
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, Source, Written};
 use fields::Fields;
+pub(crate) use write_video::safe_file_name;
 
 /// Controls of the spec a CVAT file describes, one per kind of shape: images have `box`,
 /// `polygon`, `points` and `tag`; video has `track`.

@@ -116,9 +116,8 @@ fn read_shapes(
 ) -> Result<Vec<Region>, InputError> {
     let mut regions = Vec::new();
     let mut tags = Tags::default();
-    for (index, shape) in image.children.iter().enumerate() {
-        // Ids number the image's elements in order, so `shape-3` is its third.
-        let id = format!("shape-{}", index + 1);
+    let mut kept = 0;
+    for shape in &image.children {
         let kind = shape.name.as_str();
         if let Some((_, reason)) = UNSUPPORTED.iter().find(|(k, _)| *k == kind) {
             diagnostics.skip(kind, reason, task);
@@ -133,6 +132,12 @@ fn read_shapes(
             continue;
         }
         let attributes = shape_attributes(shape, fields, task, diagnostics)?;
+        // Ids number the kept shapes in order (tags are one region), so they survive a round
+        // trip that leaves out what annoqa cannot hold.
+        if kind != "tag" {
+            kept += 1;
+        }
+        let id = format!("shape-{kept}");
         let region = |control: &str, value| Region {
             id: id.clone(),
             control: control.to_owned(),

@@ -100,20 +100,8 @@ fn write_one(record: &Record, labels: &[MetaLabel], diagnostics: &mut Diagnostic
             RegionValue::VideoTrack { keyframes, .. } => keyframes.clone(),
             // A box on one frame is a one-frame track, as CVAT exports its shapes.
             RegionValue::VideoBox { frame, x, y, width, height, rotation, .. } => {
-                let shown = Keyframe {
-                    frame: *frame,
-                    x: *x,
-                    y: *y,
-                    width: *width,
-                    height: *height,
-                    rotation: *rotation,
-                    outside: false,
-                };
-                let mut keys = vec![shown];
-                if let Some(next) = frame.checked_add(grid.step).filter(|f| *f <= grid.last) {
-                    keys.push(Keyframe { frame: next, outside: true, ..shown });
-                }
-                keys
+                let (frame, x, y, width, height, rotation) = (*frame, *x, *y, *width, *height, *rotation);
+                vec![Keyframe { frame, x, y, width, height, rotation, outside: false }]
             }
             other => {
                 diagnostics.skip(region_type(other), "cvat xml for video holds only box tracks", &record.item.id);
@@ -204,7 +192,9 @@ fn write_track(
         );
         return;
     }
-    drop_open_end(&mut keyframes, region);
+    if !drop_open_end(&mut keyframes, region) {
+        close_track(&mut keyframes, grid);
+    }
     let mut attrs = vec![("id", id.to_string()), ("label", label.to_owned())];
     if let Some(source) = region.attributes.get(ATTR_SOURCE) {
         attrs.push(("source", source.clone()));
@@ -246,16 +236,32 @@ fn to_cvat(k: &Keyframe) -> CvatBox {
 }
 
 /// The reader's copy of an open track's last box at the task's end (`cvat_open_end`) goes:
-/// CVAT runs such a track to the end by itself. Kept when it was edited since.
-fn drop_open_end(keyframes: &mut Vec<Keyframe>, region: &Region) {
+/// CVAT runs such a track to the end by itself. Kept when it was edited since. Whether the
+/// track is left open.
+fn drop_open_end(keyframes: &mut Vec<Keyframe>, region: &Region) -> bool {
     if region.attributes.get(ATTR_OPEN_END).map(String::as_str) != Some("true") {
-        return;
+        return false;
     }
     if let [.., before, last] = keyframes.as_slice() {
         let copy = Keyframe { frame: last.frame, ..*before };
         if !before.outside && *last == copy {
             keyframes.pop();
+            return true;
         }
+    }
+    false
+}
+
+/// An annoqa track ends at its last keyframe, a CVAT track only at an `outside` shape: a track
+/// that ends before the task does gets one on the task's next frame, as CVAT's own export
+/// closes single shapes.
+fn close_track(keyframes: &mut Vec<Keyframe>, grid: Grid) {
+    let Some(last) = keyframes.last().copied() else { return };
+    if last.outside {
+        return;
+    }
+    if let Some(next) = last.frame.checked_add(grid.step).filter(|f| *f <= grid.last) {
+        keyframes.push(Keyframe { frame: next, outside: true, ..last });
     }
 }
 
