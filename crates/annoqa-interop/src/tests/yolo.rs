@@ -512,3 +512,41 @@ fn mutated_dataset_files_never_panic_the_reader_or_the_writer() {
     }
     assert!(read_ok > 300, "{read_ok}");
 }
+
+#[test]
+fn coco_keypoints_become_pose_lines_and_come_back() {
+    let Some(dir) = super::corpus_dir() else { return };
+    let path = "datumaro/tests/assets/coco_dataset/coco_person_keypoints/annotations/person_keypoints_val.json";
+    let coco = crate::coco::read(&std::fs::read(dir.join(path)).unwrap(), &ReadOptions::default()).unwrap();
+    let written = yolo::write(&coco.records, coco.spec.as_ref()).unwrap();
+    // The polygon of annotation 1 has no place in a pose dataset.
+    assert_eq!(written.diagnostics.count("polygon"), 1, "{}", written.diagnostics);
+    let mut tree = MemTree::default();
+    for file in written.files {
+        tree.files.insert(file.path, file.bytes);
+    }
+    // `file_name` b.jpg, 5 × 10: the label file sits beside it, data.yaml says `train: .`.
+    tree.images.insert("b.jpg".into(), (5, 10));
+    let back = read_named(&tree, "pose");
+    let record = only_record(&back);
+    assert_eq!(record.item.id, "b");
+    let keypoints = |record: &Record| -> Vec<(f64, f64, String, String)> {
+        record
+            .regions
+            .iter()
+            .filter_map(|r| match &r.value {
+                RegionValue::Keypoint { x, y, label } => {
+                    Some((*x, *y, label.clone(), r.attributes["visibility"].clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let (original, again) = (keypoints(&coco.records[0]), keypoints(record));
+    assert_eq!(original.len(), 6);
+    for (a, b) in original.iter().zip(&again) {
+        assert!((a.0 - b.0).abs() <= 1e-9 && (a.1 - b.1).abs() <= 1e-9, "{a:?} vs {b:?}");
+        assert_eq!((&a.2, &a.3), (&b.2, &b.3));
+    }
+    assert_box(&record.regions[0], [0.0, 0.0, 1.0, 2.0], "a");
+}
