@@ -87,7 +87,7 @@ fn every_corpus_file_converts_to_every_format_or_fails_cleanly() {
     let Some(corpus) = crate::interop_corpus() else { return };
     let scratch = tempfile::tempdir().unwrap();
     let inputs = corpus_inputs(&corpus);
-    assert!(inputs.len() >= 50, "the corpus lists {} inputs", inputs.len());
+    assert!(inputs.len() >= 45, "the corpus lists {} inputs", inputs.len());
     let mut converted = 0;
     for (n, input) in inputs.iter().enumerate() {
         let records = scratch.path().join(format!("{n}.jsonl"));
