@@ -39,7 +39,7 @@ fn bbox(id: String, x: f64, y: f64, width: f64, height: f64, label: &str) -> Reg
     let mut region = Region {
         id,
         control: "objects".into(),
-        value: RegionValue::BBox { x, y, width, height, label: label.into() },
+        value: RegionValue::BBox { x, y, width, height, rotation: 0.0, label: label.into() },
         attributes: Default::default(),
     };
     region.attributes.insert("occluded".into(), "no".into());
@@ -68,7 +68,7 @@ pub fn gold_and_annotation(n: usize) -> (Gold, Vec<Region>) {
         if rng.next_f64() < 0.1 {
             continue;
         }
-        let RegionValue::BBox { x, y, width, height, label } = &region.value else { continue };
+        let RegionValue::BBox { x, y, width, height, label, .. } = &region.value else { continue };
         let jitter = |rng: &mut Rng| 6.0 * rng.next_f64() - 3.0;
         annotation.push(bbox(
             format!("a{}", region.id),

@@ -7,9 +7,15 @@
 //! everything, itself included, and is reported by [`polygon_problem`] or the validators rather
 //! than through NaN.
 //!
+//! Boxes may be rotated: `rotation` degrees clockwise on screen (y down) about the top-left
+//! corner `(x, y)`, taken modulo 360 (see [`box_corners`]). A rotated box is the polygon of its
+//! four corners for IoU and for the media check, and its axis-aligned bounds
+//! ([`box_bounds`]) for overlap searches.
+//!
 //! Reference definitions:
 //! - box IoU as py-motmetrics' `boxiou` (`[x, y, w, h]`, intersection over union of areas),
-//!   with the same order of floating-point operations;
+//!   with the same order of floating-point operations, when neither box is rotated; with a
+//!   rotation, the polygon IoU of the boxes' corners;
 //! - polygon area and IoU as shapely (GEOS): `a.intersection(b).area / a.union(b).area`, agreeing
 //!   to ~1e-9 relative on valid polygons (see [`polygon_intersection_area`] for the method);
 //! - polygon validity as GEOS `is_valid` for a polygon without holes;
@@ -17,7 +23,8 @@
 
 use crate::BoxGeometry;
 
-/// Area of a box; 0 when a side is not positive or a value is not finite.
+/// Area of a box (rotation does not change it); 0 when a side is not positive or a value,
+/// rotation included, is not finite.
 pub fn box_area(b: &BoxGeometry) -> f64 {
     if box_is_degenerate(b) {
         0.0
@@ -27,16 +34,65 @@ pub fn box_area(b: &BoxGeometry) -> f64 {
 }
 
 fn box_is_degenerate(b: &BoxGeometry) -> bool {
-    let finite = b.x.is_finite() && b.y.is_finite() && b.width.is_finite() && b.height.is_finite();
+    let finite =
+        b.x.is_finite() && b.y.is_finite() && b.width.is_finite() && b.height.is_finite() && b.rotation.is_finite();
     // Stated positively and negated as a whole, so that NaN counts as degenerate too.
     !(finite && b.width > 0.0 && b.height > 0.0 && (b.width * b.height).is_finite())
 }
 
+/// Whether a box is turned at all: its rotation modulo 360 is not 0 (a non-finite rotation
+/// counts as turned; such a box is degenerate anyway).
+pub fn box_is_rotated(b: &BoxGeometry) -> bool {
+    b.rotation.rem_euclid(360.0) != 0.0
+}
+
+/// Sine and cosine of an angle in degrees, exact at the multiples of 90° so that a box turned
+/// by a quarter is exactly the axis-aligned box it becomes.
+fn sin_cos_degrees(degrees: f64) -> (f64, f64) {
+    let turned = degrees.rem_euclid(360.0);
+    if turned == 0.0 {
+        (0.0, 1.0)
+    } else if turned == 90.0 {
+        (1.0, 0.0)
+    } else if turned == 180.0 {
+        (0.0, -1.0)
+    } else if turned == 270.0 {
+        (-1.0, 0.0)
+    } else {
+        turned.to_radians().sin_cos()
+    }
+}
+
+/// The corners of a box: top-left `(x, y)`, top-right, bottom-right, bottom-left of the
+/// unrotated box, each turned `rotation` degrees about `(x, y)`. With y pointing down, the
+/// rotation `(dx, dy) → (dx cos θ − dy sin θ, dx sin θ + dy cos θ)` is clockwise on screen, as
+/// Label Studio's rectangles (its `rotation` turns a rectangle about its top-left corner).
+pub fn box_corners(b: &BoxGeometry) -> [[f64; 2]; 4] {
+    let (sin, cos) = sin_cos_degrees(b.rotation);
+    let turn = |dx: f64, dy: f64| [b.x + dx * cos - dy * sin, b.y + dx * sin + dy * cos];
+    [turn(0.0, 0.0), turn(b.width, 0.0), turn(b.width, b.height), turn(0.0, b.height)]
+}
+
+/// The axis-aligned bounding box of a (possibly rotated) box; the box itself when it is not
+/// rotated. Overlap searches look for candidates among these bounds.
+pub fn box_bounds(b: &BoxGeometry) -> BoxGeometry {
+    if !box_is_rotated(b) {
+        return BoxGeometry { rotation: 0.0, ..*b };
+    }
+    let corners = box_corners(b);
+    let [x0, y0, x1, y1] = bbox(&corners);
+    BoxGeometry::new(x0, y0, x1 - x0, y1 - y0)
+}
+
 /// Intersection over union of two boxes, in [0, 1] and symmetric. 0 when either box is
-/// degenerate (see [`box_area`]) or the boxes only touch.
+/// degenerate (see [`box_area`]) or the boxes only touch. When either box is rotated, the IoU
+/// of the two corner polygons ([`polygon_iou`]).
 pub fn box_iou(a: &BoxGeometry, b: &BoxGeometry) -> f64 {
     if box_is_degenerate(a) || box_is_degenerate(b) {
         return 0.0;
+    }
+    if box_is_rotated(a) || box_is_rotated(b) {
+        return polygon_iou(&box_corners(a), &box_corners(b));
     }
     // Same operations as py-motmetrics' `boxiou` (sizes taken back from the corners), so
     // cross-checks agree to the last bit, also at the IoU threshold.
@@ -62,11 +118,16 @@ pub fn point_in_media(x: f64, y: f64, width: f64, height: f64) -> bool {
     x.is_finite() && y.is_finite() && (0.0..=width).contains(&x) && (0.0..=height).contains(&y)
 }
 
-/// Whether a box lies in the media, edges included. A degenerate box is not in the media.
+/// Whether a box lies in the media, edges included: its corners do (rotated ones too; the
+/// media being convex, the whole box then does). A degenerate box is not in the media.
 pub fn box_in_media(b: &BoxGeometry, width: f64, height: f64) -> bool {
-    !box_is_degenerate(b)
-        && point_in_media(b.x, b.y, width, height)
-        && point_in_media(b.x + b.width, b.y + b.height, width, height)
+    if box_is_degenerate(b) {
+        return false;
+    }
+    if box_is_rotated(b) {
+        return polygon_in_media(&box_corners(b), width, height);
+    }
+    point_in_media(b.x, b.y, width, height) && point_in_media(b.x + b.width, b.y + b.height, width, height)
 }
 
 /// Whether every vertex of a polygon lies in the media (then, the media being convex, the whole

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn bx(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
-    BoxGeometry { x, y, width, height }
+    BoxGeometry::new(x, y, width, height)
 }
 
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<[f64; 2]> {

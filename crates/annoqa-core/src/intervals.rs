@@ -4,7 +4,7 @@
 //! Validation runs on every edit in the browser, with thousands of regions; all-pairs checks
 //! (n²/2 = 12.5 million pairs for 5,000 boxes) would not keep up.
 
-use crate::geometry::box_iou;
+use crate::geometry::{box_area, box_bounds, box_iou};
 use crate::BoxGeometry;
 
 /// An interval that overlaps an earlier one. `first` is the interval (of the same group) that
@@ -64,7 +64,8 @@ pub struct BoxOverlap {
 
 /// Pairs of boxes in the same group overlapping with IoU ≥ `min_iou` (and > 0), `first < second`,
 /// sorted. Degenerate boxes (not finite, no area) are skipped: IoU 0 with everything. Use `()`
-/// as the group for "any label".
+/// as the group for "any label". Rotated boxes are searched by their axis-aligned bounds
+/// ([`box_bounds`]), which overlap whenever the boxes do; the IoU is the boxes' own.
 ///
 /// Up to [`GRID_MIN_BOXES`] boxes: sort-and-sweep on the left edge. Beyond that a uniform grid
 /// whose cell is the median box size: each box goes into the few cells it covers, pairs are
@@ -97,17 +98,19 @@ pub fn box_overlap_search<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64) -> Bo
 /// [`box_overlap_search`] that stops after examining `budget` pairs. Many boxes piled on one
 /// spot overlap pairwise (n² pairs), so validation of hostile input needs a bound.
 pub fn box_overlap_search_within<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64, budget: usize) -> BoxOverlapSearch {
+    let bounds: Vec<BoxGeometry> = boxes.iter().map(|(_, b)| box_bounds(b)).collect();
     let valid: Vec<usize> = (0..boxes.len())
         .filter(|&i| {
-            let b = &boxes[i].1;
-            crate::geometry::box_area(b) > 0.0 && (b.x + b.width).is_finite() && (b.y + b.height).is_finite()
+            let b = &bounds[i];
+            box_area(&boxes[i].1) > 0.0 && (b.x + b.width).is_finite() && (b.y + b.height).is_finite()
         })
         .collect();
     let mut found = Found { overlaps: Vec::new(), pairs_examined: 0, budget };
+    let searched = Searched { boxes, bounds: &bounds, min_iou };
     if valid.len() <= GRID_MIN_BOXES {
-        sweep(boxes, &valid, min_iou, &mut found)
+        sweep(&searched, &valid, &mut found)
     } else {
-        grid(boxes, &valid, min_iou, &mut found)
+        grid(&searched, &valid, &mut found)
     }
     found.overlaps.sort_unstable_by_key(|o| (o.first, o.second));
     let complete = found.pairs_examined <= budget;
@@ -133,23 +136,35 @@ pub const GRID_MIN_BOXES: usize = 64;
 /// A box covering more grid cells than this is compared with every box instead.
 pub const GRID_MAX_CELLS_PER_BOX: usize = 16;
 
-fn push_if_overlapping<G: Eq>(boxes: &[(G, BoxGeometry)], i: usize, j: usize, min_iou: f64, out: &mut Found) {
-    if boxes[i].0 != boxes[j].0 {
-        return;
-    }
-    let iou = box_iou(&boxes[i].1, &boxes[j].1);
-    if iou > 0.0 && iou >= min_iou {
-        out.overlaps.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
+/// The input of one search: the boxes with their groups, their axis-aligned bounds (same
+/// indices), and the IoU a pair needs.
+struct Searched<'a, G> {
+    boxes: &'a [(G, BoxGeometry)],
+    bounds: &'a [BoxGeometry],
+    min_iou: f64,
+}
+
+impl<G: Eq> Searched<'_, G> {
+    fn push_if_overlapping(&self, i: usize, j: usize, out: &mut Found) {
+        let boxes = self.boxes;
+        if boxes[i].0 != boxes[j].0 {
+            return;
+        }
+        let iou = box_iou(&boxes[i].1, &boxes[j].1);
+        if iou > 0.0 && iou >= self.min_iou {
+            out.overlaps.push(BoxOverlap { first: i.min(j), second: i.max(j), iou });
+        }
     }
 }
 
-fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found: &mut Found) {
+fn sweep<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
+    let bounds = searched.bounds;
     let mut order = valid.to_vec();
-    order.sort_by(|&i, &j| boxes[i].1.x.total_cmp(&boxes[j].1.x).then(i.cmp(&j)));
+    order.sort_by(|&i, &j| bounds[i].x.total_cmp(&bounds[j].x).then(i.cmp(&j)));
     for (a, &i) in order.iter().enumerate() {
-        let bi = &boxes[i].1;
+        let bi = &bounds[i];
         for &j in &order[a + 1..] {
-            let bj = &boxes[j].1;
+            let bj = &bounds[j];
             // Sorted by left edge: once a box starts at or past `i`'s right edge, all later do.
             if bj.x >= bi.x + bi.width {
                 break;
@@ -158,18 +173,19 @@ fn sweep<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found
                 return;
             }
             if bj.y < bi.y + bi.height && bi.y < bj.y + bj.height {
-                push_if_overlapping(boxes, i, j, min_iou, found);
+                searched.push_if_overlapping(i, j, found);
             }
         }
     }
 }
 
-fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found: &mut Found) {
+fn grid<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
+    let bounds = searched.bounds;
     let n = valid.len();
     let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
     let mut sizes = Vec::with_capacity(n);
     for &i in valid {
-        let b = &boxes[i].1;
+        let b = &bounds[i];
         x0 = x0.min(b.x);
         y0 = y0.min(b.y);
         x1 = x1.max(b.x + b.width);
@@ -186,7 +202,7 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
         cell *= (area_cells / (4.0 * n as f64)).sqrt();
     }
     if !(cell.is_finite() && cell > 0.0) {
-        return sweep(boxes, valid, min_iou, found);
+        return sweep(searched, valid, found);
     }
     let cols = (((x1 - x0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
     let rows = (((y1 - y0) / cell).floor() as usize).saturating_add(1).min(4 * n + 1);
@@ -200,7 +216,7 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
     let mut counts = vec![0u32; cols * rows + 1];
     let mut gridded = Vec::with_capacity(n);
     for &i in valid {
-        let (c0, c1, r0, r1) = span(&boxes[i].1);
+        let (c0, c1, r0, r1) = span(&bounds[i]);
         if (c1 - c0 + 1) * (r1 - r0 + 1) > GRID_MAX_CELLS_PER_BOX {
             large.push(i);
             continue;
@@ -218,7 +234,7 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
     let mut members = vec![0usize; counts[cols * rows] as usize];
     let mut fill = counts.clone();
     for &i in &gridded {
-        let (c0, c1, r0, r1) = span(&boxes[i].1);
+        let (c0, c1, r0, r1) = span(&bounds[i]);
         for r in r0..=r1 {
             for c in c0..=c1 {
                 let slot = &mut fill[r * cols + c];
@@ -232,18 +248,18 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
         for c in 0..cols {
             let here = &members[counts[r * cols + c] as usize..counts[r * cols + c + 1] as usize];
             for (a, &i) in here.iter().enumerate() {
-                let bi = &boxes[i].1;
+                let bi = &bounds[i];
                 for &j in &here[a + 1..] {
                     if !found.examine() {
                         return;
                     }
-                    let bj = &boxes[j].1;
+                    let bj = &bounds[j];
                     let (left, top) = (bi.x.max(bj.x), bi.y.max(bj.y));
                     let overlapping =
                         left < (bi.x + bi.width).min(bj.x + bj.width) && top < (bi.y + bi.height).min(bj.y + bj.height);
                     // Report a pair only in the cell holding its intersection's top-left corner.
                     if overlapping && col_of(left) == c && row_of(top) == r {
-                        push_if_overlapping(boxes, i, j, min_iou, found);
+                        searched.push_if_overlapping(i, j, found);
                     }
                 }
             }
@@ -254,7 +270,7 @@ fn grid<G: Eq>(boxes: &[(G, BoxGeometry)], valid: &[usize], min_iou: f64, found:
             if !found.examine() {
                 return;
             }
-            push_if_overlapping(boxes, i, j, min_iou, found);
+            searched.push_if_overlapping(i, j, found);
         }
     }
 }
@@ -289,7 +305,7 @@ mod tests {
     }
 
     fn bx(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
-        BoxGeometry { x, y, width, height }
+        BoxGeometry::new(x, y, width, height)
     }
 
     #[test]

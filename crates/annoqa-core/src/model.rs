@@ -47,13 +47,14 @@ pub struct TaskSpec {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Regions in one annotation.
+    /// Regions in one annotation; also ids plus buckets in one ranking.
     pub regions: usize,
     /// Points of one polygon.
     pub polygon_points: usize,
     /// Keyframes of one video track.
     pub track_keyframes: usize,
-    /// Characters of one transcript, or of a pairwise rationale.
+    /// Characters of one transcript, of a pairwise rationale, or of a text area's lines joined
+    /// by "\n".
     pub transcript_chars: usize,
 }
 
@@ -105,6 +106,8 @@ pub struct Control {
     pub prompt: String,
     #[serde(flatten)]
     pub kind: ControlKind,
+    /// Empty for controls that take no labels (`text_area`, `ranker`).
+    #[serde(default)]
     pub labels: Vec<Label>,
     /// At least one region for this control is needed before submitting.
     #[serde(default)]
@@ -114,7 +117,8 @@ pub struct Control {
     pub guideline: Option<String>,
     #[serde(default)]
     pub tolerance: Tolerance,
-    /// How transcripts are normalised before WER/CER (audio segments with transcripts).
+    /// How transcripts are normalised before WER/CER (audio segments with transcripts, text
+    /// areas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalization: Option<Normalization>,
     /// Single choice: the cost (0–1) of answering `got` when gold is `expected`; unlisted
@@ -161,6 +165,13 @@ pub enum ControlKind {
         #[serde(default)]
         rationale_required: bool,
     },
+    /// Free text about the whole item, one or more lines.
+    TextArea,
+    /// Put ids in order (a flat ranking), or sort them into the named `buckets`.
+    Ranker {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buckets: Vec<String>,
+    },
 }
 
 impl ControlKind {
@@ -177,6 +188,8 @@ impl ControlKind {
             ControlKind::VideoTracks => "video_tracks",
             ControlKind::VideoSegments => "video_segments",
             ControlKind::Pairwise { .. } => "pairwise",
+            ControlKind::TextArea => "text_area",
+            ControlKind::Ranker { .. } => "ranker",
         }
     }
 
@@ -194,6 +207,8 @@ impl ControlKind {
                 | (ControlKind::VideoTracks, RegionValue::VideoTrack { .. })
                 | (ControlKind::VideoSegments, RegionValue::VideoSegment { .. })
                 | (ControlKind::Pairwise { .. }, RegionValue::Pairwise { .. })
+                | (ControlKind::TextArea, RegionValue::TextArea { .. })
+                | (ControlKind::Ranker { .. }, RegionValue::Ranking { .. })
         )
     }
 }
@@ -394,7 +409,9 @@ pub struct Region {
 
 /// Geometry and label of a region. Pixel coordinates are in the media's own pixels with the
 /// origin at the top left; times are seconds; text offsets are Unicode scalar values
-/// (see [`crate::text`]), half-open `[start, end)`.
+/// (see [`crate::text`]), half-open `[start, end)`. A box's `rotation` is in degrees,
+/// clockwise on screen (y points down), about the box's top-left corner `(x, y)`, as Label
+/// Studio's rectangles; any value is allowed and taken modulo 360.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RegionValue {
@@ -411,6 +428,8 @@ pub enum RegionValue {
         y: f64,
         width: f64,
         height: f64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        rotation: f64,
         label: String,
     },
     Polygon {
@@ -435,6 +454,8 @@ pub enum RegionValue {
         y: f64,
         width: f64,
         height: f64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        rotation: f64,
         label: String,
     },
     VideoTrack {
@@ -452,6 +473,23 @@ pub enum RegionValue {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rationale: Option<String>,
     },
+    /// Free text about the whole item: its lines, in order.
+    TextArea {
+        text: Vec<String>,
+    },
+    /// A flat ranking (`order`, best first) or the ids sorted into buckets (each bucket's ids
+    /// in order), or both.
+    Ranking {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        order: Vec<String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        buckets: BTreeMap<String, Vec<String>>,
+    },
+}
+
+/// `skip_serializing_if` for fields whose default is 0.
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
 }
 
 impl RegionValue {
@@ -468,7 +506,7 @@ impl RegionValue {
             | RegionValue::VideoBox { label, .. }
             | RegionValue::VideoTrack { label, .. }
             | RegionValue::VideoSegment { label, .. } => Some(label),
-            RegionValue::Pairwise { .. } => None,
+            RegionValue::Pairwise { .. } | RegionValue::TextArea { .. } | RegionValue::Ranking { .. } => None,
         }
     }
 
@@ -480,7 +518,7 @@ impl RegionValue {
         }
     }
 
-    /// The labels this region carries (none for a pairwise choice).
+    /// The labels this region carries (none for a pairwise choice, a text area or a ranking).
     pub fn labels(&self) -> Vec<&str> {
         match self {
             RegionValue::Choice { labels } => labels.iter().map(String::as_str).collect(),
@@ -489,8 +527,10 @@ impl RegionValue {
     }
 }
 
-/// A tracked object's box at one frame. Between keyframes the box is interpolated linearly;
-/// `outside` marks the object as absent from this keyframe until the next one.
+/// A tracked object's box at one frame. Between keyframes the box is interpolated linearly,
+/// rotation included (in the values as given: 350 → 10 turns back through 180; write 350 → 370
+/// for the short way); `outside` marks the object as absent from this keyframe until the next
+/// one.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Keyframe {
     pub frame: u32,
@@ -498,17 +538,31 @@ pub struct Keyframe {
     pub y: f64,
     pub width: f64,
     pub height: f64,
+    /// Degrees, clockwise about `(x, y)`, as a box's rotation.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotation: f64,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outside: bool,
 }
 
-/// An axis-aligned box in pixels.
+/// A box in pixels: `(x, y)` is its top-left corner before rotation, `rotation` degrees
+/// clockwise about that corner (0: axis-aligned). See [`crate::geometry`] for its corners,
+/// bounds and IoU.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct BoxGeometry {
     pub x: f64,
     pub y: f64,
     pub width: f64,
     pub height: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotation: f64,
+}
+
+impl BoxGeometry {
+    /// An axis-aligned box.
+    pub fn new(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
+        BoxGeometry { x, y, width, height, rotation: 0.0 }
+    }
 }
 
 /// The box of a track at `frame`: the keyframe's box, or the linear interpolation between the
@@ -531,12 +585,13 @@ pub fn track_box_at(keyframes: &[Keyframe], frame: u32) -> Option<BoxGeometry> {
         y: lerp(prev.y, next.y),
         width: lerp(prev.width, next.width),
         height: lerp(prev.height, next.height),
+        rotation: lerp(prev.rotation, next.rotation),
     })
 }
 
 impl Keyframe {
     pub fn geometry(&self) -> BoxGeometry {
-        BoxGeometry { x: self.x, y: self.y, width: self.width, height: self.height }
+        BoxGeometry { x: self.x, y: self.y, width: self.width, height: self.height, rotation: self.rotation }
     }
 }
 

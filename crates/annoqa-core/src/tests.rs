@@ -70,16 +70,24 @@ fn every_region_kind_round_trips() {
     let regions = [
         RegionValue::Choice { labels: vec!["positive".into()] },
         RegionValue::TextSpan { start: 3, end: 9, label: "PERSON".into() },
-        RegionValue::BBox { x: 1.5, y: 2.0, width: 30.0, height: 40.25, label: "car".into() },
+        RegionValue::BBox { x: 1.5, y: 2.0, width: 30.0, height: 40.25, rotation: 0.0, label: "car".into() },
         RegionValue::Polygon { points: vec![[0.0, 0.0], [10.0, 0.0], [5.0, 8.5]], label: "roof".into() },
         RegionValue::Keypoint { x: 4.0, y: 5.0, label: "nose".into() },
         RegionValue::AudioSegment { start: 0.25, end: 1.5, label: "speech".into(), transcript: Some("hello".into()) },
-        RegionValue::VideoBox { frame: 12, x: 1.0, y: 2.0, width: 3.0, height: 4.0, label: "ball".into() },
+        RegionValue::VideoBox {
+            frame: 12,
+            x: 1.0,
+            y: 2.0,
+            width: 3.0,
+            height: 4.0,
+            rotation: 0.0,
+            label: "ball".into(),
+        },
         RegionValue::VideoTrack {
             label: "player".into(),
             keyframes: vec![
-                Keyframe { frame: 0, x: 0.0, y: 0.0, width: 10.0, height: 10.0, outside: false },
-                Keyframe { frame: 10, x: 20.0, y: 0.0, width: 10.0, height: 10.0, outside: true },
+                Keyframe { frame: 0, x: 0.0, y: 0.0, width: 10.0, height: 10.0, rotation: 0.0, outside: false },
+                Keyframe { frame: 10, x: 20.0, y: 0.0, width: 10.0, height: 10.0, rotation: 0.0, outside: true },
             ],
         },
         RegionValue::VideoSegment { start_frame: 5, end_frame: 50, label: "goal".into() },
@@ -156,7 +164,7 @@ fn every_control_kind_parses_from_the_documented_json() {
 
 #[test]
 fn track_boxes_interpolate_between_keyframes_and_vanish_when_outside() {
-    let k = |frame, x, outside| Keyframe { frame, x, y: 0.0, width: 10.0, height: 10.0, outside };
+    let k = |frame, x, outside| Keyframe { frame, x, y: 0.0, width: 10.0, height: 10.0, rotation: 0.0, outside };
     let keyframes = [k(10, 0.0, false), k(20, 100.0, false), k(30, 100.0, true), k(40, 50.0, false)];
     let xs: Vec<String> = [5, 10, 15, 20, 25, 35, 40, 41]
         .iter()

@@ -268,7 +268,7 @@ mod tests {
     use crate::{track_box_at, Keyframe};
 
     fn tb(track: usize, frame: u32, x: f64) -> TrackedBox {
-        TrackedBox { track, frame, bbox: BoxGeometry { x, y: 0.0, width: 10.0, height: 10.0 } }
+        TrackedBox { track, frame, bbox: BoxGeometry::new(x, 0.0, 10.0, 10.0) }
     }
 
     #[test]
@@ -319,7 +319,7 @@ mod tests {
         // A gold track keyframed at frames 0 and 10 (x from 0 to 10) and a prediction keyframed
         // at 0 and 10 (x from 0 to 20): at frame f the boxes are f px and 2f px from the left,
         // offset by f px; IoU = (10 − f)/(10 + f) ≥ 0.5 up to f = 3.
-        let key = |frame, x| Keyframe { frame, x, y: 0.0, width: 10.0, height: 10.0, outside: false };
+        let key = |frame, x| Keyframe { frame, x, y: 0.0, width: 10.0, height: 10.0, rotation: 0.0, outside: false };
         let gold_keys = [key(0, 0.0), key(10, 10.0)];
         let pred_keys = [key(0, 0.0), key(10, 20.0)];
         let sample = |track, keys: &[Keyframe]| -> Vec<TrackedBox> {
@@ -348,7 +348,7 @@ mod tests {
                 .map(|(track, frame, x, w)| TrackedBox {
                     track,
                     frame,
-                    bbox: BoxGeometry { x: f64::from(x) * 3.0, y: 0.0, width: w, height: 10.0 },
+                    bbox: BoxGeometry::new(f64::from(x) * 3.0, 0.0, w, 10.0),
                 })
                 .collect()
         })

@@ -237,7 +237,7 @@ fn points(v: &Value) -> Vec<[f64; 2]> {
 }
 
 fn bbox(v: &Value) -> BoxGeometry {
-    BoxGeometry { x: f(&v[0]), y: f(&v[1]), width: f(&v[2]), height: f(&v[3]) }
+    BoxGeometry::new(f(&v[0]), f(&v[1]), f(&v[2]), f(&v[3]))
 }
 
 fn edit_json(c: EditCounts) -> Value {
@@ -319,7 +319,7 @@ fn evaluate_case(case: &Value) -> Value {
                     .map(|r| TrackedBox {
                         track: r[0].as_u64().unwrap_or(0) as usize,
                         frame: r[1].as_u64().unwrap_or(0) as u32,
-                        bbox: BoxGeometry { x: f(&r[2]), y: f(&r[3]), width: f(&r[4]), height: f(&r[5]) },
+                        bbox: BoxGeometry::new(f(&r[2]), f(&r[3]), f(&r[4]), f(&r[5])),
                     })
                     .collect()
             };

@@ -7,9 +7,10 @@
 //! threshold and no annotator would appear twice. Complete linkage keeps a chain of
 //! barely-overlapping boxes from collapsing into one object; the annotator rule keeps two
 //! adjacent objects drawn by the same person apart. Ties are broken by input order, so the
-//! result depends on nothing but the input.
+//! result depends on nothing but the input. IoU is core's `box_iou`, so rotated boxes overlap
+//! by their corner polygons.
 
-use annoqa_core::geometry::box_iou;
+use annoqa_core::geometry::{box_corners, box_iou, box_is_rotated};
 use annoqa_core::intervals::box_overlaps;
 use annoqa_core::BoxGeometry;
 use serde::Serialize;
@@ -27,11 +28,15 @@ pub struct AnnotatedBox {
 /// A consensus object.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConsensusBox {
-    /// The mean of the members' `x`, `y`, `width` and `height`.
+    /// The mean of the members' `x`, `y`, `width` and `height`; when a member is rotated, the
+    /// box with the members' mean centre, width and height and their circular mean rotation.
     pub x: f64,
     pub y: f64,
     pub width: f64,
     pub height: f64,
+    /// Degrees clockwise about `(x, y)`, as core's boxes; 0 unless a member is rotated.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rotation: f64,
     /// The label most members gave (the smallest label index among tied labels).
     pub label: u32,
     /// How many annotators drew this object (one box each).
@@ -44,8 +49,34 @@ pub struct ConsensusBox {
 
 impl ConsensusBox {
     pub fn geometry(&self) -> BoxGeometry {
-        BoxGeometry { x: self.x, y: self.y, width: self.width, height: self.height }
+        BoxGeometry { x: self.x, y: self.y, width: self.width, height: self.height, rotation: self.rotation }
     }
+}
+
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}
+
+/// The members' mean box: coordinates averaged as they are for axis-aligned boxes; with a
+/// rotated member, centres averaged instead (a rotation moves the top-left corner) and the
+/// rotation as the direction of the mean unit vector, so 350° and 10° average to 0°.
+fn mean_geometry(group: &[usize], boxes: &[AnnotatedBox]) -> BoxGeometry {
+    let n = group.len() as f64;
+    let mean = |f: &dyn Fn(&BoxGeometry) -> f64| group.iter().map(|&i| f(&boxes[i].geometry)).sum::<f64>() / n;
+    let (width, height) = (mean(&|b| b.width), mean(&|b| b.height));
+    if !group.iter().any(|&i| box_is_rotated(&boxes[i].geometry)) {
+        return BoxGeometry::new(mean(&|b| b.x), mean(&|b| b.y), width, height);
+    }
+    let centre = |b: &BoxGeometry| {
+        let [top_left, _, bottom_right, _] = box_corners(b);
+        [(top_left[0] + bottom_right[0]) / 2.0, (top_left[1] + bottom_right[1]) / 2.0]
+    };
+    let (cx, cy) = (mean(&|b| centre(b)[0]), mean(&|b| centre(b)[1]));
+    let (sin, cos) = (mean(&|b| b.rotation.to_radians().sin()), mean(&|b| b.rotation.to_radians().cos()));
+    let rotation = sin.atan2(cos).to_degrees();
+    let (s, c) = rotation.to_radians().sin_cos();
+    let (dx, dy) = (width / 2.0, height / 2.0);
+    BoxGeometry { x: cx - (dx * c - dy * s), y: cy - (dx * s + dy * c), width, height, rotation }
 }
 
 /// Consensus boxes of one image, ordered by their first member's position in the input.
@@ -92,9 +123,7 @@ pub fn box_consensus(boxes: &[AnnotatedBox], threshold: f64) -> Result<Vec<Conse
     for mut group in members.into_iter().filter(|m| !m.is_empty()) {
         group.sort_unstable();
         let n = group.len() as f64;
-        let mean = |f: fn(&BoxGeometry) -> f64| group.iter().map(|&i| f(&boxes[i].geometry)).sum::<f64>() / n;
-        let geometry =
-            BoxGeometry { x: mean(|b| b.x), y: mean(|b| b.y), width: mean(|b| b.width), height: mean(|b| b.height) };
+        let geometry = mean_geometry(&group, boxes);
         let mut votes: Vec<(u32, usize)> = Vec::new();
         for &i in &group {
             match votes.iter_mut().find(|v| v.0 == boxes[i].label) {
@@ -110,6 +139,7 @@ pub fn box_consensus(boxes: &[AnnotatedBox], threshold: f64) -> Result<Vec<Conse
             y: geometry.y,
             width: geometry.width,
             height: geometry.height,
+            rotation: geometry.rotation,
             label,
             support: group.len(),
             mean_iou,

@@ -31,6 +31,7 @@ pub(super) fn verdict_class(verdict: &Verdict) -> &'static str {
         Verdict::BoundaryOff { .. } => "verdict-boundary_off",
         Verdict::LowOverlap { .. } => "verdict-low_overlap",
         Verdict::TranscriptOff { .. } => "verdict-transcript_off",
+        Verdict::RankingOff { .. } => "verdict-ranking_off",
     }
 }
 
@@ -43,6 +44,7 @@ fn verdict_words(verdict: &Verdict) -> &'static str {
         Verdict::BoundaryOff { .. } => "boundary off",
         Verdict::LowOverlap { .. } => "low overlap",
         Verdict::TranscriptOff { .. } => "transcript off",
+        Verdict::RankingOff { .. } => "ranking off",
     }
 }
 

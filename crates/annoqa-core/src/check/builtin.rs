@@ -1,7 +1,9 @@
-//! The built-in checks of whole-item answers and text: labels known, choices answered once,
-//! spans inside the text without white space at their edges or forbidden overlaps, pairwise
-//! answers whole. Media regions are checked in [`super::media`].
+//! The built-in checks of whole-item answers and text: labels known, choices, text areas and
+//! rankings answered once, rankings in known buckets without repeated ids, spans inside the
+//! text without white space at their edges or forbidden overlaps, pairwise answers whole.
+//! Media regions are checked in [`super::media`].
 
+use super::limits::truncated;
 use super::{error, FindingExt};
 use crate::finding::Finding;
 use crate::text::{self, is_edge_space};
@@ -41,6 +43,64 @@ pub(super) fn check_pairwise(
             );
         }
     }
+}
+
+/// A whole-item answer given by more than one region.
+pub(super) fn check_answered_once(control: &Control, answers: &[&Region], findings: &mut Vec<Finding>) {
+    if answers.len() > 1 {
+        findings.push(
+            error("choice_repeated", Some(control), format!("`{}` is answered more than once", control.name))
+                .on(answers),
+        );
+    }
+}
+
+/// One ranking per control, its buckets the control's (when it names any), no id ranked twice:
+/// neither within `order` nor across the buckets. Sorting, not hashing, finds repeats.
+pub(super) fn check_ranking(control: &Control, allowed: &[String], answers: &[&Region], findings: &mut Vec<Finding>) {
+    check_answered_once(control, answers, findings);
+    for region in answers {
+        let RegionValue::Ranking { order, buckets } = &region.value else { continue };
+        if !allowed.is_empty() {
+            for name in buckets.keys().filter(|name| !allowed.contains(name)) {
+                findings.push(
+                    error(
+                        "unknown_bucket",
+                        Some(control),
+                        format!(
+                            "`{}` is not a bucket of `{}` (allowed: {})",
+                            truncated(name),
+                            control.name,
+                            allowed.join(", ")
+                        ),
+                    )
+                    .on(&[region]),
+                );
+            }
+        }
+        let repeated = [first_repeat(order.iter()), first_repeat(buckets.values().flatten())];
+        for (id, count) in repeated.into_iter().flatten() {
+            let others = if count > 0 { format!(" (and {count} more repeated ids)") } else { String::new() };
+            findings.push(
+                error(
+                    "ranked_twice",
+                    Some(control),
+                    format!("`{}` is ranked more than once in `{}`{others}", truncated(id), truncated(&region.id)),
+                )
+                .on(&[region]),
+            );
+        }
+    }
+}
+
+/// The first id (in sort order) that occurs more than once, and how many other ids repeat too.
+fn first_repeat<'a>(ids: impl Iterator<Item = &'a String>) -> Option<(&'a str, usize)> {
+    let mut sorted: Vec<&str> = ids.map(String::as_str).collect();
+    sorted.sort_unstable();
+    let mut repeats = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect::<Vec<_>>();
+    repeats.dedup();
+    let first = *repeats.first()?;
+    Some((first, repeats.len() - 1))
 }
 
 pub(super) fn check_labels(control: &Control, region: &Region, findings: &mut Vec<Finding>) {

@@ -20,11 +20,12 @@ pub struct LimitExceeded {
 
 impl fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.limit {
-            "regions" => "regions",
-            "polygon_points" => "points in one polygon",
-            "track_keyframes" => "keyframes in one track",
-            _ => "characters in one transcript or rationale",
+        let what = match (self.limit, &self.region) {
+            ("regions", None) => "regions",
+            ("regions", Some(_)) => "ids and buckets in one ranking",
+            ("polygon_points", _) => "points in one polygon",
+            ("track_keyframes", _) => "keyframes in one track",
+            _ => "characters in one transcript, rationale or text area",
         };
         let region = self.region.as_ref().map(|r| format!(" (region `{}`)", truncated(r))).unwrap_or_default();
         write!(
@@ -38,7 +39,7 @@ impl fmt::Display for LimitExceeded {
 }
 
 /// Ids quoted in a message are cut short: a hostile id could be megabytes long.
-fn truncated(id: &str) -> String {
+pub(super) fn truncated(id: &str) -> String {
     if id.chars().count() > 40 {
         format!("{}…", id.chars().take(40).collect::<String>())
     } else {
@@ -68,6 +69,23 @@ pub fn check_limits(spec: &TaskSpec, regions: &[Region]) -> Result<(), LimitExce
                 if text.len() > limits.transcript_chars && text.chars().count() > limits.transcript_chars =>
             {
                 return Err(exceeded("transcript_chars", limits.transcript_chars, text.chars().count()));
+            }
+            RegionValue::TextArea { text } => {
+                // The lines joined by "\n", as scoring compares them.
+                let newlines = text.len().saturating_sub(1);
+                let bytes = text.iter().map(String::len).sum::<usize>() + newlines;
+                if bytes > limits.transcript_chars {
+                    let chars = text.iter().map(|line| line.chars().count()).sum::<usize>() + newlines;
+                    if chars > limits.transcript_chars {
+                        return Err(exceeded("transcript_chars", limits.transcript_chars, chars));
+                    }
+                }
+            }
+            RegionValue::Ranking { order, buckets } => {
+                let entries = order.len() + buckets.len() + buckets.values().map(Vec::len).sum::<usize>();
+                if entries > limits.regions {
+                    return Err(exceeded("regions", limits.regions, entries));
+                }
             }
             _ => {}
         }

@@ -5,7 +5,7 @@
 
 use super::{error, FindingExt};
 use crate::finding::Finding;
-use crate::geometry::{box_in_media, point_in_media, polygon_in_media, polygon_problem};
+use crate::geometry::{box_in_media, box_is_rotated, point_in_media, polygon_in_media, polygon_problem};
 use crate::{BoxGeometry, Control, ControlKind, Item, Keyframe, Media, Region, RegionValue};
 
 /// A problem as (finding code, message).
@@ -19,11 +19,12 @@ pub(super) fn check_media_regions(control: &Control, item: &Item, answers: &[&Re
         let id = region.id.as_str();
         let media = &item.media;
         let problems = match &region.value {
-            RegionValue::BBox { x, y, width, height, label } => {
-                box_problems(id, label, &BoxGeometry { x: *x, y: *y, width: *width, height: *height }, None, media)
+            RegionValue::BBox { x, y, width, height, rotation, label } => {
+                let b = BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation };
+                box_problems(id, label, &b, None, media)
             }
-            RegionValue::VideoBox { x, y, width, height, label, frame } => {
-                let b = BoxGeometry { x: *x, y: *y, width: *width, height: *height };
+            RegionValue::VideoBox { x, y, width, height, rotation, label, frame } => {
+                let b = BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation };
                 box_problems(id, label, &b, Some(*frame), media)
             }
             RegionValue::Polygon { points, label } => polygon_problems(id, label, points, media),
@@ -41,7 +42,11 @@ pub(super) fn check_media_regions(control: &Control, item: &Item, answers: &[&Re
             RegionValue::VideoSegment { start_frame, end_frame, label } => {
                 video_segment_problems(id, label, (*start_frame, *end_frame), media)
             }
-            RegionValue::Choice { .. } | RegionValue::TextSpan { .. } | RegionValue::Pairwise { .. } => Ok(Vec::new()),
+            RegionValue::Choice { .. }
+            | RegionValue::TextSpan { .. }
+            | RegionValue::Pairwise { .. }
+            | RegionValue::TextArea { .. }
+            | RegionValue::Ranking { .. } => Ok(Vec::new()),
         };
         match problems {
             Ok(problems) => findings
@@ -72,7 +77,8 @@ fn frame_size(media: &Media) -> Option<(f64, f64)> {
 }
 
 fn describe(b: &BoxGeometry) -> String {
-    format!("({:.1}, {:.1}, {:.1}×{:.1})", b.x, b.y, b.width, b.height)
+    let turned = if box_is_rotated(b) { format!(", turned {:.1}°", b.rotation) } else { String::new() };
+    format!("({:.1}, {:.1}, {:.1}×{:.1}{turned})", b.x, b.y, b.width, b.height)
 }
 
 fn last_frame(frame_count: u32) -> u32 {
@@ -88,7 +94,7 @@ fn box_problems(
 ) -> Result<Problems, WrongMedia> {
     let (w, h) = frame_size(media).ok_or(WrongMedia("boxes"))?;
     let mut out = Vec::new();
-    if ![b.x, b.y, b.width, b.height].iter().all(|v| v.is_finite()) {
+    if ![b.x, b.y, b.width, b.height, b.rotation].iter().all(|v| v.is_finite()) {
         out.push(("not_finite", format!("{label} box `{id}` has a coordinate that is not a number")));
     } else if b.width <= 0.0 || b.height <= 0.0 {
         out.push(("empty_box", format!("{label} box `{id}` has no area {}", describe(b))));

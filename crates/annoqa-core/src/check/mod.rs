@@ -48,7 +48,7 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
     for control in &spec.controls {
         let answers: Vec<&Region> =
             regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
-        let empty = answers.iter().all(|r| matches!(&r.value, RegionValue::Choice { labels } if labels.is_empty()));
+        let empty = answers.iter().all(|r| is_empty_answer(&r.value));
         if control.required && empty {
             let what = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
             findings.push(error("required", Some(control), format!("answer required: {what}")));
@@ -61,12 +61,25 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
             ControlKind::Pairwise { allow_tie, rationale_required } => {
                 builtin::check_pairwise(control, *allow_tie, *rationale_required, item, &answers, &mut findings)
             }
+            ControlKind::TextArea => builtin::check_answered_once(control, &answers, &mut findings),
+            ControlKind::Ranker { buckets } => builtin::check_ranking(control, buckets, &answers, &mut findings),
             _ => media::check_media_regions(control, item, &answers, &mut findings),
         }
     }
     rules::apply_rules(spec, item, regions, &mut findings);
     cap_findings(&mut findings);
     findings
+}
+
+/// Whether a region answers nothing: a choice without labels, a text area without any text,
+/// a ranking without ids.
+fn is_empty_answer(value: &RegionValue) -> bool {
+    match value {
+        RegionValue::Choice { labels } => labels.is_empty(),
+        RegionValue::TextArea { text } => text.iter().all(|line| line.trim().is_empty()),
+        RegionValue::Ranking { order, buckets } => order.is_empty() && buckets.values().all(Vec::is_empty),
+        _ => false,
+    }
 }
 
 /// At most this many findings come out of one validation; one more finding counts the rest
@@ -126,11 +139,13 @@ fn check_regions(spec: &TaskSpec, regions: &[Region], findings: &mut Vec<Finding
     }
 }
 
-/// The axis-aligned box of a box-like region: a box, a video box, or a polygon's bounds.
+/// The box of a box-like region: a box or a video box (rotation kept), or a polygon's
+/// axis-aligned bounds.
 pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
     match value {
-        RegionValue::BBox { x, y, width, height, .. } | RegionValue::VideoBox { x, y, width, height, .. } => {
-            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height })
+        RegionValue::BBox { x, y, width, height, rotation, .. }
+        | RegionValue::VideoBox { x, y, width, height, rotation, .. } => {
+            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation })
         }
         RegionValue::Polygon { points, .. } if !points.is_empty() => {
             let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
@@ -140,7 +155,7 @@ pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
                 x1 = x1.max(*x);
                 y1 = y1.max(*y);
             }
-            Some(BoxGeometry { x: x0, y: y0, width: x1 - x0, height: y1 - y0 })
+            Some(BoxGeometry::new(x0, y0, x1 - x0, y1 - y0))
         }
         _ => None,
     }

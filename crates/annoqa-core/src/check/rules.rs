@@ -141,6 +141,8 @@ fn conditional(
     let has_content = |r: &&Region| match &r.value {
         RegionValue::AudioSegment { transcript, .. } => transcript.as_deref().is_some_and(|t| !t.trim().is_empty()),
         RegionValue::Pairwise { .. } => true,
+        RegionValue::TextArea { text } => text.iter().any(|line| !line.trim().is_empty()),
+        RegionValue::Ranking { order, buckets } => !order.is_empty() || buckets.values().any(|ids| !ids.is_empty()),
         value => value.first_label().is_some(),
     };
     let when = format!("when `{when_control}` is {when_label}");

@@ -8,10 +8,12 @@
 mod audio;
 mod choice;
 mod outcome;
+mod ranking;
 pub mod report;
 mod shapes;
 mod spans;
 pub mod staged;
+mod text_area;
 mod video;
 
 pub use report::{
@@ -31,8 +33,11 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
             regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
         let theirs: Vec<&Region> = gold.answer.iter().filter(|r| r.control == control.name).collect();
         let tolerance = control.tolerance.overridden_by(gold.tolerance.get(&control.name));
-        if theirs.is_empty() && (mine.is_empty() || matches!(control.kind, ControlKind::Choice { .. })) {
-            // Nothing in gold and nothing drawn: no evidence either way.
+        let whole_item =
+            matches!(control.kind, ControlKind::Choice { .. } | ControlKind::TextArea | ControlKind::Ranker { .. });
+        if theirs.is_empty() && (mine.is_empty() || whole_item) {
+            // Nothing in gold and nothing drawn (or a whole-item answer gold leaves open): no
+            // evidence either way.
             continue;
         }
         let outcome: ControlOutcome = match &control.kind {
@@ -49,6 +54,8 @@ pub fn score_gold(spec: &TaskSpec, item: &Item, gold: &Gold, regions: &[Region])
             ControlKind::VideoTracks => video::score_tracks_control(control, &tolerance, &mine, &theirs),
             ControlKind::VideoSegments => video::score_video_segments(control, &tolerance, &mine, &theirs),
             ControlKind::Pairwise { .. } => choice::score_pairwise(control, &mine, &theirs),
+            ControlKind::TextArea => text_area::score_text_area(control, &tolerance, &mine, &theirs),
+            ControlKind::Ranker { .. } => ranking::score_ranking(control, &mine, &theirs),
         };
         verdicts.extend(outcome.verdicts);
         feedback.extend(outcome.feedback);

@@ -92,7 +92,14 @@ pub enum Verdict {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         directions: Vec<Direction>,
     },
-    /// The segment matches in time, but its transcript is too far from gold.
+    /// A ranking that differs from gold's; `agreement` is its 0–1 score (1 − normalised Kendall
+    /// tau distance, bucket Jaccard index).
+    RankingOff {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agreement: Option<f64>,
+    },
+    /// The segment matches in time (or the text area exists), but its text is too far from
+    /// gold.
     TranscriptOff {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         wer: Option<f64>,
@@ -120,6 +127,7 @@ impl Verdict {
                 Verdict::LowOverlap { overlap: None, directions: directions.clone() }
             }
             Verdict::TranscriptOff { .. } => Verdict::TranscriptOff { wer: None, cer: None },
+            Verdict::RankingOff { .. } => Verdict::RankingOff { agreement: None },
         }
     }
 }

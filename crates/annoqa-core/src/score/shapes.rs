@@ -4,16 +4,17 @@
 use super::outcome::{emit, labels, ControlOutcome, Piece, Said, Sides, Wording};
 use super::report::{Direction, Verdict};
 use super::staged::{box_candidates, dense_candidates, staged_match, Pairing};
-use crate::geometry::{box_area, keypoint_similarity, polygon_area, polygon_iou};
+use crate::geometry::{box_area, box_is_rotated, keypoint_similarity, polygon_area, polygon_iou};
 use crate::matching::Objective;
 use crate::{BoxGeometry, Control, ControlKind, Item, Media, Region, RegionValue, Tolerance};
 
 fn boxed(value: &RegionValue) -> BoxGeometry {
     match value {
-        RegionValue::BBox { x, y, width, height, .. } | RegionValue::VideoBox { x, y, width, height, .. } => {
-            BoxGeometry { x: *x, y: *y, width: *width, height: *height }
+        RegionValue::BBox { x, y, width, height, rotation, .. }
+        | RegionValue::VideoBox { x, y, width, height, rotation, .. } => {
+            BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation }
         }
-        _ => BoxGeometry { x: 0.0, y: 0.0, width: 0.0, height: 0.0 },
+        _ => BoxGeometry::new(0.0, 0.0, 0.0, 0.0),
     }
 }
 
@@ -54,7 +55,8 @@ impl Wording for ShapeWords<'_> {
                     RegionValue::VideoBox { frame, .. } => format!(" on frame {frame}"),
                     _ => String::new(),
                 };
-                format!("at ({:.0}, {:.0}, {:.0}×{:.0}){frame}", b.x, b.y, b.width, b.height)
+                let turned = if box_is_rotated(&b) { format!(" turned {:.0}°", b.rotation) } else { String::new() };
+                format!("at ({:.0}, {:.0}, {:.0}×{:.0}){turned}{frame}", b.x, b.y, b.width, b.height)
             }
         }
     }

@@ -766,7 +766,7 @@ fn size_limits_name_the_limit_and_the_region() {
     let err = check_limits(&spec, &[seg("a", "ok"), seg("long", "héllo!")]).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "6 characters in one transcript or rationale (region `long`); this project allows at most 5 (limits.transcript_chars)"
+        "6 characters in one transcript, rationale or text area (region `long`); this project allows at most 5 (limits.transcript_chars)"
     );
     let err = check_limits(&spec, &[seg("a", ""), seg("b", ""), seg("c", ""), seg("d", "")]).unwrap_err();
     assert_eq!((err.limit, err.found, err.region), ("regions", 4, None));

@@ -85,7 +85,7 @@ fn bbox(id: &str, x: f64, y: f64, width: f64, height: f64, label: &str) -> Regio
     Region {
         id: id.into(),
         control: "boxes".into(),
-        value: RegionValue::BBox { x, y, width, height, label: label.into() },
+        value: RegionValue::BBox { x, y, width, height, rotation: 0.0, label: label.into() },
         attributes: Default::default(),
     }
 }

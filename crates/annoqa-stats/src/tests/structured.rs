@@ -6,7 +6,7 @@ use crate::boxes::*;
 use crate::structured::*;
 
 fn geometry(x: f64, y: f64, width: f64, height: f64) -> BoxGeometry {
-    BoxGeometry { x, y, width, height }
+    BoxGeometry::new(x, y, width, height)
 }
 
 fn boxed(annotator: u32, x: f64, y: f64, w: f64, h: f64, label: u32) -> AnnotatedBox {
