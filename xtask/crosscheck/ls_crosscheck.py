@@ -2,6 +2,10 @@
 """A real Label Studio as the judge of `annoqa convert`.
 
 Usage: ls_crosscheck.py --annoqa BIN --work DIR --corpus DIR [--seed N] [--port N]
+                        [--url URL --email E --password P]
+
+`--url` uses a Label Studio that is already running (while working on this script) instead of
+starting a fresh one; it must have the given account and no users besides it.
 
 Run with the Python of a venv that has `label-studio` (its `label-studio` script is found
 beside this interpreter). For every case (seeded generated annoqa records, and Label Studio
@@ -240,9 +244,10 @@ def run_annoqa(binary, args):
 class LabelStudio:
     """One Label Studio server started by this script, on loopback, with its own data dir."""
 
-    def __init__(self, data_dir, port):
-        self.base = f"http://127.0.0.1:{port}"
+    def __init__(self, data_dir, port, url=None, email=ADMIN_EMAIL, password=ADMIN_PASSWORD):
+        self.base = url.rstrip("/") if url else f"http://127.0.0.1:{port}"
         self.port = port
+        self.email, self.password = email, password
         self.data_dir = Path(data_dir)
         self.proc = None
         self.session = requests.Session()
@@ -264,7 +269,7 @@ class LabelStudio:
         log = open(log_path, "w")
         self.proc = subprocess.Popen(
             [str(exe), "start", "--no-browser", "--port", str(self.port), "--internal-host", "127.0.0.1",
-             "--data-dir", str(self.data_dir), "--username", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
+             "--data-dir", str(self.data_dir), "--username", self.email, "--password", self.password],
             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
         deadline = time.time() + 900
@@ -294,7 +299,7 @@ class LabelStudio:
         self.session.get(self.base + "/user/login/").raise_for_status()
         response = self.session.post(
             self.base + "/user/login/",
-            data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrfmiddlewaretoken": self.session.cookies["csrftoken"]},
+            data={"email": self.email, "password": self.password, "csrfmiddlewaretoken": self.session.cookies["csrftoken"]},
             headers={"Referer": self.base + "/user/login/"}, allow_redirects=False,
         )
         if response.status_code != 302:
@@ -313,11 +318,10 @@ class LabelStudio:
         return response.content
 
     def create_users(self, count):
-        ids = [self.whoami["id"]]
+        """Users 2, 3, …: the annotators' ids in the records (Label Studio refuses an import whose
+        `completed_by` is not a member's id)."""
         for n in range(count):
-            user = self.api("POST", "/api/users/", json={"email": f"annotator{n + 2}@example.com", "username": f"annotator{n + 2}", "password": f"crosscheck-Pass-{n + 2}"})
-            ids.append(user["id"])
-        return ids
+            self.api("POST", "/api/users/", json={"email": f"annotator{n + 2}@example.com", "username": f"annotator{n + 2}", "password": f"crosscheck-Pass-{n + 2}"})
 
     def create_project(self, title, config):
         return self.api("POST", "/api/projects/", json={"title": title, "label_config": config})["id"]
@@ -463,11 +467,13 @@ def coco_index(coco, name_of_image):
     for image in coco.get("images", []):
         images[image["id"]] = (name_of_image(image.get("file_name")), image.get("width"), image.get("height"))
     categories = {c["id"]: c["name"] for c in coco.get("categories", [])}
+    keypoint_names = {c["id"]: c.get("keypoints") or [] for c in coco.get("categories", [])}
     annotations = []
     for a in coco.get("annotations", []):
         image = images.get(a.get("image_id"), (None, None, None))
         annotations.append({
             "image": image[0], "category": categories.get(a.get("category_id")), "bbox": a.get("bbox") or [],
+            "keypoint_names": keypoint_names.get(a.get("category_id"), []),
             "segmentation": a.get("segmentation") or [], "keypoints": a.get("keypoints") or [], "area": a.get("area"),
         })
     return images, categories, annotations
@@ -507,8 +513,13 @@ def compare_coco(ours, theirs, urls, choice_labels, rotated_models):
     our_names, their_names = set(our_categories.values()), set(their_categories.values())
     if our_names != their_names:
         extra = their_names - our_names
+        if "default" in extra and any(a["category"] == "default" and a["keypoints"] for a in their_annotations):
+            deviations.append("label studio puts every keypoint label into one category `default` (keypoints.py update_categories_for_keypoints)")
+            extra = extra - {"default"}
         if extra and extra <= choice_labels and not (our_names - their_names):
             deviations.append(f"label studio adds categories {sorted(extra)} from Choices (converter.py _get_labels takes every control's labels)")
+        elif not extra and not (our_names - their_names):
+            pass
         else:
             mismatches.append(f"categories: only annoqa {sorted(our_names - their_names)}, only label studio {sorted(their_names - our_names)}")
     unmatched_theirs = list(their_annotations)
@@ -522,6 +533,7 @@ def compare_coco(ours, theirs, urls, choice_labels, rotated_models):
         else:
             unmatched_ours.append(a)
     explain_rotated(unmatched_ours, unmatched_theirs, rotated_models, deviations)
+    explain_keypoints(unmatched_ours, unmatched_theirs, deviations, mismatches)
     for a in unmatched_ours:
         mismatches.append(f"annoqa annotation not in label studio's: {describe_coco(a)}")
     for b in unmatched_theirs:
@@ -577,6 +589,40 @@ def ls_percent_enclosing(r, W, H):
     xs = [x0 + radius * math.cos(t) for t in thetas]
     ys = [y0 + radius * math.sin(t) for t in thetas]
     return [min(xs) * W / 100, min(ys) * H / 100, (max(xs) - min(xs)) * W / 100, (max(ys) - min(ys)) * H / 100]
+
+
+def explain_keypoints(unmatched_ours, unmatched_theirs, deviations, mismatches):
+    """Label Studio writes an annotation's boxes without keypoints, plus one instance of category
+    `default` holding all its keypoints rounded to whole pixels, later ones of a name replacing
+    earlier ones (keypoints.py process_keypoints_for_coco); annoqa writes each box with its own
+    keypoints. Pairs are explained when the boxes agree and every keypoint Label Studio wrote is
+    the rounding of an annoqa keypoint of the same name on that image."""
+    merged = [b for b in unmatched_theirs if b["category"] == "default" and b["keypoints"]]
+    for b in merged:
+        ours_here = [a for a in unmatched_ours if a["image"] == b["image"] and a["keypoints"]]
+        if not ours_here:
+            continue
+        candidates = {}
+        for a in ours_here:
+            for i, name in enumerate(a["keypoint_names"]):
+                x, y, v = a["keypoints"][3 * i: 3 * i + 3]
+                if v:
+                    candidates.setdefault(name, set()).add((round(x), round(y)))
+        wrong = []
+        for i, name in enumerate(b["keypoint_names"]):
+            x, y, v = b["keypoints"][3 * i: 3 * i + 3]
+            if v and (x, y) not in candidates.get(name, set()):
+                wrong.append(f"{name} ({x}, {y})")
+        if wrong:
+            mismatches.append(f"{b['image']}: label studio keypoints {wrong} are no annoqa keypoint rounded")
+            continue
+        unmatched_theirs.remove(b)
+        for a in ours_here:
+            box = next((c for c in unmatched_theirs if c["image"] == a["image"] and c["category"] == a["category"] and not c["keypoints"] and bbox_close(c["bbox"], a["bbox"])), None)
+            if box is not None:
+                unmatched_theirs.remove(box)
+                unmatched_ours.remove(a)
+        deviations.append(f"{b['image']}: label studio merges the keypoints of {len(ours_here)} instance(s) into one `default` instance rounded to whole pixels (keypoints.py process_keypoints_for_coco); each agrees with annoqa's rounded")
 
 
 def explain_rotated(unmatched_ours, unmatched_theirs, models, deviations):
@@ -644,16 +690,49 @@ def parse_yolo_lines(text, names):
     return lines
 
 
-def compare_yolo(ours_files, theirs_files, single_annotation_stems):
+def keypoint_dims(files):
+    """`kpt_shape: [K, D]` of annoqa's data.yaml, as (K, D), or None."""
+    for name, text in files.items():
+        if name.endswith("data.yaml"):
+            m = re.search(r"^kpt_shape:\s*\[\s*(\d+)\s*,\s*(\d+)\s*\]", text, re.M)
+            if m:
+                return int(m.group(1)), int(m.group(2))
+    return None
+
+
+def drop_visibility(lines, count):
+    """Label Studio's pose lines carry (x, y, v) per keypoint; as (x, y) when annoqa's dataset
+    declares two values per keypoint (v is 2 for every keypoint Label Studio writes, and a
+    missing one is 0 0 0)."""
+    out = []
+    for label, values in lines:
+        if len(values) == 4 + 3 * count:
+            kps = values[4:]
+            values = values[:4] + [v for i in range(count) for v in kps[3 * i: 3 * i + 2]]
+        out.append((label, values))
+    return out
+
+
+def compare_yolo(ours_files, theirs_files, single_annotation_stems, polygon_labels, obb):
     mismatches, deviations = [], []
     our_names, their_names = class_names(ours_files), class_names(theirs_files)
     ours, theirs = label_files(ours_files, False), label_files(theirs_files, True)
+    dims = keypoint_dims(ours_files)
+    if dims and dims[1] == 2:
+        deviations.append(f"label studio writes keypoints as (x, y, v) and no data.yaml; annoqa declares kpt_shape [{dims[0]}, 2]: compared on x, y")
+    dropped_polygons = 0
     for stem in sorted(set(ours) | set(theirs)):
         if stem not in single_annotation_stems:
             deviations.append(f"{stem}: not compared, several annotations of one image (label studio's YOLO keeps one: convert_to_yolo writes label files per annotation with os.replace)")
             continue
         a = parse_yolo_lines(ours.get(stem, ""), our_names)
         b = parse_yolo_lines(theirs.get(stem, ""), their_names)
+        if dims and dims[1] == 2:
+            b = drop_visibility(b, dims[0])
+        if obb and not any(label in polygon_labels for label, _ in a):
+            kept = [(label, values) for label, values in b if label not in polygon_labels]
+            dropped_polygons += len(b) - len(kept)
+            b = kept
         if stem not in ours or stem not in theirs:
             if a or b:
                 mismatches.append(f"{stem}.txt: only in {'annoqa' if stem in ours else 'label studio'} ({len(a) or len(b)} lines)")
@@ -667,11 +746,26 @@ def compare_yolo(ours_files, theirs_files, single_annotation_stems):
                 del remaining[hit]
         for label, values in remaining:
             mismatches.append(f"{stem}.txt: label studio line `{label} {' '.join(f'{v:.6f}' for v in values)}` not in annoqa's")
+    if dropped_polygons:
+        deviations.append(f"label studio writes {dropped_polygons} polygon lines into its YOLO_OBB dataset (exports/yolo.py writes polygons whatever is_obb), which an OBB reader takes for boxes; annoqa leaves polygons out of an obb dataset and says so")
     return mismatches, deviations
 
 
 # ---------------------------------------------------------------------------------------------
 # One case
+
+
+def with_model_index(config_text):
+    """The config with `model_index` on every KeyPointLabels label that lacks one, in label
+    order; None when nothing was missing."""
+    root = ET.fromstring(config_text)
+    changed = False
+    for tag in root.iter("KeyPointLabels"):
+        for index, label in enumerate(tag.iter("Label")):
+            if label.get("model_index") is None:
+                label.set("model_index", str(index))
+                changed = True
+    return ET.tostring(root, encoding="unicode") if changed else None
 
 
 def config_facts(config_text):
@@ -722,11 +816,25 @@ def run_case(ls, annoqa, work, case, records_path, is_image, table):
     exported = ls.export(project, "JSON")
     (case_dir / "ls-export.json").write_bytes(exported if isinstance(exported, bytes) else json.dumps(exported).encode())
     theirs = exported if isinstance(exported, list) else json.loads(exported)
+    if expand_predictions(ls, theirs):
+        table.add(case, "JSON: predictions", "note", "label studio's JSON export lists predictions by id only (data_export/api.py ExportAPI.get expands only drafts); read from /api/predictions/{id}/")
+        (case_dir / "ls-export.json").write_text(json.dumps(theirs, ensure_ascii=False), encoding="utf-8")
     diffs = compare_ls_json(tasks, theirs)
     table.add(case, "JSON: label studio keeps every value", "ok" if not diffs else "MISMATCH", "; ".join(diffs[:6]) + (f" (+{len(diffs) - 6} more)" if len(diffs) > 6 else ""))
     check_read_back(case, annoqa, case_dir, records, table)
     if is_image:
         compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, config, table)
+
+
+def expand_predictions(ls, tasks):
+    """Replaces prediction ids by the predictions; says whether there were any."""
+    expanded = False
+    for task in tasks:
+        predictions = task.get("predictions") or []
+        if predictions and all(isinstance(p, int) for p in predictions):
+            task["predictions"] = [ls.api("GET", f"/api/predictions/{p}/") for p in predictions]
+            expanded = True
+    return expanded
 
 
 def validate_with_label_interface(case, config, tasks, table):
@@ -758,7 +866,8 @@ def check_read_back(case, annoqa, case_dir, records, table):
     diffs = []
 
     def key(record):
-        return (canonical(record["item"]["media"]), record["source"], record["annotator"] if record["source"] == "prediction" else "", sorted(r["id"] for r in record["regions"]))
+        media = record["item"]["media"]
+        return (media.get("src", media.get("text")), record["source"], record["annotator"] if record["source"] == "prediction" else "", sorted(r["id"] for r in record["regions"]))
 
     theirs_by_key = {}
     for record in again:
@@ -769,6 +878,12 @@ def check_read_back(case, annoqa, case_dir, records, table):
             diffs.append(f"record {i} (item {record['item']['id']}, {record['annotator']}): not read back")
             continue
         other = hits.pop(0)
+        # What a Label Studio task carries of the media: the text, the URL, an image's size
+        # (original_width/height of its results); not an audio's duration.
+        media, media_back = record["item"]["media"], other["item"]["media"]
+        for field in ("type", "src", "text", "width", "height"):
+            if field in media:
+                diff_values(media[field], media_back.get(field), f"record {i}.item.media.{field}", diffs)
         ours_regions = sorted(record["regions"], key=lambda r: (r["id"], r["control"]))
         theirs_regions = sorted(other["regions"], key=lambda r: (r["id"], r["control"]))
         diff_values(ours_regions, theirs_regions, f"record {i}.regions", diffs)
@@ -784,6 +899,19 @@ def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, c
     annotations_only.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records if r["source"] == "annotation"), encoding="utf-8")
     urls = [r["item"]["media"].get("src", "") for r in records]
     choices, tags = config_facts(config)
+
+    variant = with_model_index(config) if "KeyPointLabels" in tags else None
+    if variant is not None:
+        failure = ""
+        try:
+            ls.export(project, "COCO")
+        except LabelStudioError as e:
+            failure = "its COCO export fails (" + str(e).split('"detail":"')[-1][:60] + "…) and "
+        table.add(case, "keypoints need model_index", "note",
+                  f"annoqa's config has no model_index on KeyPointLabels labels: {failure}label studio's YOLO leaves keypoints out "
+                  "(keypoints.py build_kp_order); COCO and YOLO compared on a second project whose config adds model_index in label order")
+        project = ls.create_project((case + " model_index")[:50], variant)
+        ls.import_tasks(project, tasks)
 
     coco_path = case_dir / "annoqa-coco.json"
     rc, err = run_annoqa(annoqa, ["convert", annotations_only, "--from", "annoqa", "--to", "coco", "-o", coco_path])
@@ -821,7 +949,8 @@ def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, c
     except LabelStudioError as e:
         table.add(case, f"YOLO ({export_type})", "MISMATCH", f"label studio's export fails: {str(e)[:300]}")
         return
-    mismatches, deviations = compare_yolo(ours, theirs, single)
+    polygon_labels = {r["label"] for rec in records for r in rec["regions"] if r.get("type") == "polygon"}
+    mismatches, deviations = compare_yolo(ours, theirs, single, polygon_labels, export_type == "YOLO_OBB")
     report(table, case, f"YOLO ({export_type})", mismatches, deviations)
 
 
@@ -876,19 +1005,28 @@ def main():
     parser.add_argument("--corpus", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=18089)
+    parser.add_argument("--only", help="run only the cases whose name contains this")
+    parser.add_argument("--url", help="an already running Label Studio (development only)")
+    parser.add_argument("--email", default=ADMIN_EMAIL)
+    parser.add_argument("--password", default=ADMIN_PASSWORD)
     args = parser.parse_args()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     table = Table()
     cases = prepare_cases(args, work, table)
 
-    ls = LabelStudio(work / "label-studio-data", args.port)
-    print(f"starting label studio on {ls.base} (data in {ls.data_dir}; the first start migrates for a few minutes)", flush=True)
+    ls = LabelStudio(work / "label-studio-data", args.port, args.url, args.email, args.password)
     try:
-        ls.start(work / "label-studio.log")
+        if not args.url:
+            print(f"starting label studio on {ls.base} (data in {ls.data_dir}; the first start migrates for a few minutes)", flush=True)
+            ls.start(work / "label-studio.log")
         ls.login()
-        ls.create_users(EXTRA_USERS)
+        users = ls.api("GET", "/api/users/")
+        if len(users) < 1 + EXTRA_USERS:
+            ls.create_users(1 + EXTRA_USERS - len(users))
         for case, path, is_image in cases:
+            if args.only and args.only not in case:
+                continue
             print(f"== {case}", flush=True)
             try:
                 run_case(ls, args.annoqa, work, case, path, is_image, table)
