@@ -9,7 +9,7 @@ use annoqa_stats::intervals::wilson;
 use annoqa_stats::structured::{LabelledBox, Segment, Span, SpanMatch};
 
 use crate::choice::{finish_choice, ChoiceData, ChoiceOutcome};
-use crate::names::{merge_derived, Names};
+use crate::names::{merge_derived, ItemValue, Names};
 use crate::regions::{finish_regions, Measured, RegionData, RegionMeasure, RegionOutcome};
 use crate::report::{
     Agreement, ControlReport, ControlValue, FindingsSummary, GoldAccuracy, ItemAgreement, Report, RuleCount, Scorecard,
@@ -58,6 +58,9 @@ pub struct ReportBuilder {
     repeats: usize,
     with_errors: usize,
 }
+
+/// A control's agreement, shared items, per-item values and per-annotator peer agreement.
+type ControlNumbers = (Agreement, usize, Vec<ItemValue>, Vec<Option<f64>>);
 
 /// What is kept of one control.
 struct ControlState {
@@ -392,7 +395,7 @@ impl ReportBuilder {
         data: &RegionData<T>,
         labels: &[String],
         how: RegionMeasure,
-    ) -> (Agreement, usize, Vec<(u32, usize, f64)>, Vec<Option<f64>>) {
+    ) -> ControlNumbers {
         let outcome: RegionOutcome =
             finish_regions(data, &self.item_annotators, labels, &self.annotators, how, self.options.threads);
         (Agreement::Regions(Box::new(outcome.agreement)), outcome.shared_items, outcome.item_values, outcome.peer)
@@ -474,7 +477,7 @@ impl ReportBuilder {
             })
             .collect();
         // Most frequent first; equal counts by code (the map's order, kept by the stable sort).
-        by_rule.sort_by(|a, b| b.count.cmp(&a.count));
+        by_rule.sort_by_key(|r| std::cmp::Reverse(r.count));
         FindingsSummary {
             errors: self.tallies.iter().map(|t| t.errors).sum(),
             warnings: self.tallies.iter().map(|t| t.warnings).sum(),

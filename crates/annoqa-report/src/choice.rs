@@ -14,7 +14,7 @@ use annoqa_stats::agreement::{cohen_kappa, fleiss_kappa, per_category_kappa, per
 use annoqa_stats::alpha::{krippendorff_alpha, Level};
 use annoqa_stats::{ContingencyTable, Counts, Weights};
 
-use crate::names::Names;
+use crate::names::{ItemValue, Names};
 use crate::report::{ChoiceAgreement, ChoiceConsensus, ChoicePair, ConsensusItem, LabelAgreement};
 
 /// Every answer of one choice control, as label indices.
@@ -52,7 +52,7 @@ pub(crate) struct ChoiceOutcome {
     pub(crate) agreement: ChoiceAgreement,
     pub(crate) shared_items: usize,
     /// `(item, annotators, share of agreeing pairs)` for items two or more answered.
-    pub(crate) item_values: Vec<(u32, usize, f64)>,
+    pub(crate) item_values: Vec<ItemValue>,
     /// Per annotator: the share of their answer pairs with peers that agree.
     pub(crate) peer: Vec<Option<f64>>,
     /// Per annotator: (answers equal to the consensus, answers on items with a consensus).
@@ -310,8 +310,11 @@ fn pair_tallies(grouped: &Grouped, k: usize) -> BTreeMap<(u32, u32), PairTally> 
         .collect()
 }
 
+/// Per-item values and per-annotator shares.
+type ItemAndPeer = (Vec<ItemValue>, Vec<Option<f64>>);
+
 /// Each item's share of agreeing answer pairs, and each annotator's share with peers.
-fn item_agreement(grouped: &Grouped, annotators: usize) -> (Vec<(u32, usize, f64)>, Vec<Option<f64>>) {
+fn item_agreement(grouped: &Grouped, annotators: usize) -> ItemAndPeer {
     let mut values = Vec::new();
     let mut peer = vec![(0usize, 0usize); annotators];
     for (t, answers) in grouped.by_item.iter().enumerate() {

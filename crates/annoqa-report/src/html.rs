@@ -30,7 +30,20 @@ pub(crate) fn esc(text: &str) -> String {
 
 /// `1 error`, `2 errors`.
 fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", int(n), if n == 1 { one } else { many })
+}
+
+/// A count with thousands separated: `1,000,000`.
+pub(crate) fn int(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn num(value: Option<f64>) -> String {
@@ -114,16 +127,16 @@ fn overview(page: &mut String, report: &Report) {
     page.push_str("<h1>Annotation QA report</h1>");
     page.push_str(&format!(
         "<p class=\"lead\">{} annotations of {} items by {} annotators, checked against {spec}.{}{}</p>",
-        s.annotations,
-        s.items,
-        s.annotators,
+        int(s.annotations),
+        int(s.items),
+        int(s.annotators),
         if s.predictions_skipped > 0 {
-            format!(" {} predictions left out.", s.predictions_skipped)
+            format!(" {} predictions left out.", int(s.predictions_skipped))
         } else {
             String::new()
         },
         if s.repeats_skipped > 0 {
-            format!(" {} repeated annotations (same annotator, same item) left out.", s.repeats_skipped)
+            format!(" {} repeated annotations (same annotator, same item) left out.", int(s.repeats_skipped))
         } else {
             String::new()
         },
@@ -131,12 +144,12 @@ fn overview(page: &mut String, report: &Report) {
     let f = &report.findings;
     page.push_str("<dl class=\"cards\">");
     for (name, value) in [
-        ("Items", s.items.to_string()),
-        ("Annotators", s.annotators.to_string()),
-        ("Annotations", s.annotations.to_string()),
-        ("Errors", f.errors.to_string()),
-        ("Warnings", f.warnings.to_string()),
-        ("Gold items", s.gold_items.to_string()),
+        ("Items", int(s.items)),
+        ("Annotators", int(s.annotators)),
+        ("Annotations", int(s.annotations)),
+        ("Errors", int(f.errors)),
+        ("Warnings", int(f.warnings)),
+        ("Gold items", int(s.gold_items)),
     ] {
         page.push_str(&format!("<div class=\"card\"><dt>{name}</dt><dd>{value}</dd></div>"));
     }
@@ -155,7 +168,7 @@ fn overview(page: &mut String, report: &Report) {
             esc(&c.kind),
             num(value),
             band(value),
-            c.shared_items
+            int(c.shared_items)
         ));
     }
     page.push_str("</tbody></table>");
@@ -178,7 +191,8 @@ fn control_section(page: &mut String, index: usize, c: &ControlReport, report: &
     page.push_str(&format!("<h2 id=\"control-{index}\">Control <code>{}</code> ({})</h2>", esc(&c.name), esc(&c.kind)));
     page.push_str(&format!(
         "<p class=\"lead\">{} answers; {} items done by two or more annotators.</p>",
-        c.answers, c.shared_items
+        int(c.answers),
+        int(c.shared_items)
     ));
     match &c.agreement {
         Agreement::Choice(a) => choice_section(page, index, c, a, report),
@@ -233,7 +247,7 @@ fn choice_section(page: &mut String, index: usize, c: &ControlReport, a: &Choice
                 "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(&p.a),
                 esc(&p.b),
-                p.items,
+                int(p.items),
                 pct(Some(p.percent)),
                 num(p.cohen_kappa)
             ))
@@ -261,7 +275,7 @@ fn per_label(page: &mut String, caption: &str, rows: &[crate::report::LabelAgree
         page.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
             esc(&row.label),
-            row.count,
+            int(row.count),
             num(row.value),
             band(row.value)
         ));
@@ -367,9 +381,10 @@ fn confusion(page: &mut String, index: usize, labels: &[String], counts: &[Vec<u
         let agreeing = counts.get(r).and_then(|row| row.get(r)).copied().unwrap_or(0);
         let total = row_totals.get(r).copied().unwrap_or(0);
         page.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{total}</td><td class=\"n\">{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(label),
-            label_counts.get(r).copied().unwrap_or(0),
+            int(label_counts.get(r).copied().unwrap_or(0)),
+            int(total),
             pct((total > 0).then(|| agreeing as f64 / total as f64))
         ));
     }
@@ -402,10 +417,10 @@ fn region_section(page: &mut String, index: usize, c: &ControlReport, a: &Region
                  <td class=\"n\">{}</td><td class=\"n\">{}</td>{}</tr>",
                 esc(&p.a),
                 esc(&p.b),
-                p.items,
-                p.regions_a,
-                p.regions_b,
-                p.matched,
+                int(p.items),
+                int(p.regions_a),
+                int(p.regions_b),
+                int(p.matched),
                 num(p.f1),
                 if a.mean_iou.is_some() { format!("<td class=\"n\">{}</td>", num(p.mean_iou)) } else { String::new() }
             ))
@@ -418,17 +433,17 @@ fn region_section(page: &mut String, index: usize, c: &ControlReport, a: &Region
             .by_support
             .iter()
             .enumerate()
-            .map(|(n, count)| format!("{}: {count}", n + 1))
+            .map(|(n, count)| format!("{}: {}", n + 1, int(*count)))
             .collect::<Vec<_>>()
             .join(", ");
         key_values(
             page,
             &format!("Box consensus (IoU ≥ {})", k.threshold),
             &[
-                ("Objects", k.objects.to_string()),
-                ("Drawn by every annotator of the item", k.unanimous.to_string()),
-                ("Drawn by a majority", k.majority.to_string()),
-                ("Drawn by one annotator only", k.single.to_string()),
+                ("Objects", int(k.objects)),
+                ("Drawn by every annotator of the item", int(k.unanimous)),
+                ("Drawn by a majority", int(k.majority)),
+                ("Drawn by one annotator only", int(k.single)),
                 ("Objects by number of annotators", esc(&support)),
                 ("Mean IoU of members with the consensus box", num(k.mean_member_iou)),
             ],
@@ -482,12 +497,12 @@ fn annotators_section(page: &mut String, report: &Report) {
              <td class=\"n\">{accuracy}</td><td class=\"n\">{interval}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr>",
             esc(&s.annotator),
-            s.items,
-            s.regions,
+            int(s.items),
+            int(s.regions),
             num(s.peer_agreement),
             pct(s.consensus_accuracy),
-            s.errors,
-            s.warnings,
+            int(s.errors),
+            int(s.warnings),
             s.findings_per_100
         ));
     }
@@ -520,8 +535,8 @@ fn findings_section(page: &mut String, report: &Report) {
             "<tr><th scope=\"row\"><code>{}</code></th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{messages}</td></tr>",
             esc(&r.code),
             esc(&r.severity),
-            r.count,
-            r.annotations
+            int(r.count),
+            int(r.annotations)
         ));
     }
     page.push_str("</tbody></table>");
@@ -544,7 +559,7 @@ fn lowest_section(page: &mut String, report: &Report) {
             "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&row.item),
             esc(&row.control),
-            row.annotators,
+            int(row.annotators),
             num(Some(row.value))
         ));
     }

@@ -6,6 +6,9 @@ use annoqa_core::model::{ControlKind, TaskSpec};
 use annoqa_interop::record::derive_spec;
 use annoqa_interop::Record;
 
+/// One item's agreement on a control: `(item, annotators, value)`.
+pub(crate) type ItemValue = (u32, usize, f64);
+
 /// Names in order of first appearance, with their dense indices.
 #[derive(Default, Debug)]
 pub(crate) struct Names {

@@ -16,7 +16,7 @@ use annoqa_stats::structured::{
 };
 use annoqa_stats::StatsError;
 
-use crate::names::Names;
+use crate::names::{ItemValue, Names};
 use crate::report::{BoxConsensusSummary, LabelAgreement, RegionAgreement, RegionPair};
 
 /// One control's regions, by item: `(annotator, region)`.
@@ -151,7 +151,7 @@ struct ConsensusSums {
 pub(crate) struct RegionOutcome {
     pub(crate) agreement: RegionAgreement,
     pub(crate) shared_items: usize,
-    pub(crate) item_values: Vec<(u32, usize, f64)>,
+    pub(crate) item_values: Vec<ItemValue>,
     pub(crate) peer: Vec<Option<f64>>,
 }
 
@@ -163,7 +163,7 @@ struct Sums {
     /// Per annotator: (matched, regions of both sides, pairs).
     peer: Vec<(usize, usize, usize)>,
     consensus: ConsensusSums,
-    item_values: Vec<(u32, usize, f64)>,
+    item_values: Vec<ItemValue>,
     failures: Vec<String>,
 }
 

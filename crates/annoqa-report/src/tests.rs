@@ -566,3 +566,11 @@ fn threads_change_no_number() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(5));
 }
+
+#[test]
+fn counts_are_grouped_by_thousands() {
+    assert_eq!(crate::html::int(0), "0");
+    assert_eq!(crate::html::int(999), "999");
+    assert_eq!(crate::html::int(1000), "1,000");
+    assert_eq!(crate::html::int(3_000_000), "3,000,000");
+}
