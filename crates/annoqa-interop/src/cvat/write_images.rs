@@ -119,10 +119,9 @@ fn image_ids(records: &[&Record]) -> Vec<(u64, Option<String>)> {
     let mut used: HashSet<(u64, Option<String>)> = HashSet::new();
     let mut ids: Vec<Option<(u64, Option<String>)>> =
         records.iter().map(|r| parse(&r.item.id).filter(|key| used.insert(key.clone()))).collect();
-    let mut next = used.iter().map(|(n, _)| n + 1).max().unwrap_or(0);
+    let mut free = used.iter().map(|(n, _)| n + 1).max().unwrap_or(0)..;
     for id in ids.iter_mut().filter(|id| id.is_none()) {
-        *id = Some((next, None));
-        next += 1;
+        *id = free.next().map(|n| (n, None));
     }
     ids.into_iter().flatten().collect()
 }

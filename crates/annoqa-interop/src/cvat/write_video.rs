@@ -65,7 +65,7 @@ pub(crate) fn safe_file_name(id: &str) -> String {
         }
     }
     if out.is_empty() {
-        out.push_str("%");
+        out.push('%');
     }
     out
 }
