@@ -33,6 +33,9 @@ pub(super) struct MediaFacts {
     pub(super) size: Option<(u32, u32)>,
     /// A video's `framesCount`.
     pub(super) frame_count: Option<u32>,
+    /// A video's frame rate from its `framesCount` and `duration` (the video's own, where the
+    /// config's `framerate` may differ: ambiguity 9).
+    pub(super) frame_rate: Option<f64>,
     /// An audio result's `original_length`, seconds.
     pub(super) duration: Option<f64>,
 }
@@ -312,8 +315,14 @@ struct LsKeyframe {
 fn video_track(cx: &mut Cx<'_>, result: &LsResult<'_, '_>) -> Result<Vec<RegionValue>, InputError> {
     let value = &result.value;
     let label = label_of(cx, result)?;
-    if let Some(count) = value.field("framesCount", |at| frame_number(at, 0))? {
+    let count = value.field("framesCount", |at| frame_number(at, 0))?;
+    if let Some(count) = count {
         cx.facts.frame_count.get_or_insert(count);
+    }
+    if let (Some(count), Some(duration)) = (count, value.opt_number("duration")?) {
+        if count > 0 && duration > 0.0 {
+            cx.facts.frame_rate.get_or_insert(f64::from(count) / duration);
+        }
     }
     let (sequence, notes) = value.required("sequence", |at| keyframes(at, cx.frame_rate))?;
     if notes.time_off {

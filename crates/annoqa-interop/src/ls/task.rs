@@ -168,14 +168,6 @@ impl<'o> TaskReader<'o> {
             None => inferred_media_plan(data, submissions),
         };
         let media_value = plan.data_key.as_deref().and_then(|key| data.and_then(|d| d.get(key)));
-        if media_value.is_none() && plan.literal.is_none() {
-            let key = plan.data_key.as_deref().unwrap_or("(no data key)");
-            self.diagnostics.skip(
-                "task data",
-                &format!("`{key}` missing from the task's data: item media left empty"),
-                id,
-            );
-        }
         let media_text = media_value.map(data_text).or_else(|| plan.literal.clone()).unwrap_or_default();
         let text = (plan.kind == MediaKind::Text).then(|| TextIndex::new(&media_text));
         let size = self.fallback_size(&plan, &media_text);
@@ -193,6 +185,15 @@ impl<'o> TaskReader<'o> {
             if let Some(record) = submission_record(&mut cx, self.config.as_ref(), &plan, submission)? {
                 pending.push(record);
             }
+        }
+        if media_value.is_none() && plan.literal.is_none() && !pending.is_empty() {
+            let reason = match &plan.data_key {
+                Some(key) => format!("`{key}` missing from the task's data: item media left empty"),
+                None => {
+                    "no data field for the item's media (no labeling config names one): item media left empty".into()
+                }
+            };
+            self.diagnostics.skip("task data", &reason, id);
         }
         let item = self.item(id, &plan, media_text, data, size, &facts, &pending);
         for p in pending {
@@ -265,7 +266,7 @@ impl<'o> TaskReader<'o> {
                     src,
                     width,
                     height,
-                    frame_rate: plan.frame_rate,
+                    frame_rate: facts.frame_rate.unwrap_or(plan.frame_rate),
                     frame_count: facts.frame_count.unwrap_or(0),
                 }
             }
@@ -423,7 +424,7 @@ fn submission_record(
     let plans = plan_results(config, plan.kind, &parsed);
     let mut set = RegionSet::default();
     for (result, plan) in parsed.iter().zip(plans) {
-        apply(cx, &mut set, result, plan)?;
+        apply(cx, config, &mut set, result, plan)?;
     }
     let regions = set.finish(cx);
     Ok(Some(Pending { annotator: annotator_of(submission), source: submission.source, score, regions }))
@@ -577,7 +578,13 @@ fn labelled_shape(config: &LsConfig, shapes: &[String], p: &Parsed<'_, '_>) -> P
     }
 }
 
-fn apply(cx: &mut Cx<'_>, set: &mut RegionSet, p: &Parsed<'_, '_>, plan: Plan) -> Result<(), InputError> {
+fn apply(
+    cx: &mut Cx<'_>,
+    config: Option<&LsConfig>,
+    set: &mut RegionSet,
+    p: &Parsed<'_, '_>,
+    plan: Plan,
+) -> Result<(), InputError> {
     let Some(result) = &p.result else {
         cx.report(p.kind, "relations between regions have no annoqa counterpart");
         return Ok(());
@@ -604,6 +611,16 @@ fn apply(cx: &mut Cx<'_>, set: &mut RegionSet, p: &Parsed<'_, '_>, plan: Plan) -
                 cx.facts.duration.get_or_insert(length);
             }
             let values = region_values(cx, result, target, &control)?;
+            if let Some(spec_control) = config.and_then(|c| c.spec.control(&control)) {
+                for label in values.iter().flat_map(RegionValue::labels) {
+                    if !label.is_empty() && !spec_control.labels.is_empty() && spec_control.label(label).is_none() {
+                        let reason = format!(
+                            "label `{label}` is not among control `{control}`'s labels in the labeling config: kept as given"
+                        );
+                        cx.report(p.kind, &reason);
+                    }
+                }
+            }
             let attributes = result_attributes(cx, &p.object)?;
             for (i, value) in values.into_iter().enumerate() {
                 // Several ranges of one timeline result: `id`, `id#2`, … (the writer joins them).
