@@ -114,7 +114,8 @@ fn image_ids(records: &[&Record]) -> Vec<(u64, Option<String>)> {
             None => (None, id),
         };
         let digits = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
-        digits.then(|| n.parse().ok()).flatten().map(|n| (n, subset))
+        // CVAT's image ids are frame numbers: a u32 keeps the next free one from overflowing.
+        digits.then(|| n.parse::<u32>().ok()).flatten().map(|n| (u64::from(n), subset))
     };
     let mut used: HashSet<(u64, Option<String>)> = HashSet::new();
     let mut ids: Vec<Option<(u64, Option<String>)>> =

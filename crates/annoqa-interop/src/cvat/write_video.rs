@@ -14,6 +14,10 @@ use super::{ATTR_START_FRAME, ATTR_Z_ORDER};
 use crate::diag::Diagnostics;
 use crate::record::{OutputFile, Record};
 
+/// CVAT's in-between shapes the writer makes for one file at most: a huge task (its frame range
+/// comes from the input) must not turn into gigabytes of derived shapes.
+const MAX_INTERPOLATED_SHAPES: u64 = 2_000_000;
+
 /// The task's frames: `start, start + step, …` up to `last`.
 #[derive(Clone, Copy)]
 struct Grid {
@@ -27,12 +31,31 @@ impl Grid {
         frame >= self.start && frame <= self.last && (frame - self.start) % self.step == 0
     }
 
+    /// The first task frame after `after` and the end (exclusive) of those before `before`, in
+    /// u64: the next grid frame after the video's last one may not fit a u32.
+    fn span_between(&self, after: u32, before: u32) -> (u64, u64) {
+        let (start, step) = (u64::from(self.start), u64::from(self.step));
+        let first = match u64::from(after).checked_sub(start) {
+            Some(span) => start + (span / step + 1) * step,
+            None => start,
+        };
+        (first, u64::from(before).min(u64::from(self.last) + 1))
+    }
+
     /// The task's frames strictly between `after` and `before`.
-    fn between(&self, after: u32, before: u32) -> impl Iterator<Item = u32> + '_ {
-        let span = after.saturating_sub(self.start);
-        let first = self.start + (span / self.step + 1) * self.step;
-        let first = if after < self.start { self.start } else { first };
-        (first..before.min(self.last.saturating_add(1))).step_by(self.step as usize)
+    fn between(&self, after: u32, before: u32) -> impl Iterator<Item = u32> {
+        let (first, end) = self.span_between(after, before);
+        (first..end).step_by(self.step as usize).filter_map(|f| u32::try_from(f).ok())
+    }
+
+    /// How many frames [`Grid::between`] yields, without walking them.
+    fn count_between(&self, after: u32, before: u32) -> u64 {
+        let (first, end) = self.span_between(after, before);
+        if first >= end {
+            0
+        } else {
+            (end - 1 - first) / u64::from(self.step) + 1
+        }
     }
 
     fn size(&self) -> u32 {
@@ -95,6 +118,7 @@ fn write_one(record: &Record, labels: &[MetaLabel], diagnostics: &mut Diagnostic
     out.close("task");
     out.close("meta");
     let mut ids = TrackIds::new(&record.regions);
+    let mut budget = MAX_INTERPOLATED_SHAPES;
     for region in &record.regions {
         let keyframes = match &region.value {
             RegionValue::VideoTrack { keyframes, .. } => keyframes.clone(),
@@ -109,7 +133,8 @@ fn write_one(record: &Record, labels: &[MetaLabel], diagnostics: &mut Diagnostic
             }
         };
         let label = region.value.first_label().unwrap_or_default();
-        write_track(&mut out, ids.next(&region.id), label, region, keyframes, grid, &record.item.id, diagnostics);
+        let id = ids.next(&region.id);
+        write_track(&mut out, id, label, region, keyframes, grid, &record.item.id, &mut budget, diagnostics);
     }
     out.close("annotations");
     out.finish()
@@ -180,6 +205,7 @@ fn write_track(
     mut keyframes: Vec<Keyframe>,
     grid: Grid,
     item_id: &str,
+    budget: &mut u64,
     diagnostics: &mut Diagnostics,
 ) {
     keyframes.sort_by_key(|k| k.frame);
@@ -203,18 +229,31 @@ fn write_track(
         attrs.push(("group_id", group.clone()));
     }
     out.open("track", &attrs);
+    let until = |i: usize| keyframes.get(i + 1).map_or(grid.last.saturating_add(1), |n| n.frame);
+    let needed: u64 = keyframes
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !k.outside)
+        .map(|(i, k)| grid.count_between(k.frame, until(i)))
+        .sum();
+    let fill = needed <= *budget;
+    if fill {
+        *budget -= needed;
+    } else {
+        diagnostics.skip(
+            "interpolated shapes",
+            "more in-between frames than the writer fills (2,000,000 a file): only keyframes written, which CVAT's importer fills itself",
+            item_id,
+        );
+    }
     let names = value_names(region);
     let mut previous: BTreeMap<String, String> = BTreeMap::new();
     for (i, key) in keyframes.iter().enumerate() {
         let values = values_at(region, &names, key.frame, &previous);
         write_box(out, key.frame, key.outside, true, to_cvat(key), &values);
         let next = keyframes.get(i + 1);
-        let until = match next {
-            Some(n) => n.frame,
-            None => grid.last.saturating_add(1),
-        };
-        if !key.outside {
-            for frame in grid.between(key.frame, until) {
+        if fill && !key.outside {
+            for frame in grid.between(key.frame, until(i)) {
                 let b = match next {
                     Some(n) => interpolate(
                         to_cvat(key),

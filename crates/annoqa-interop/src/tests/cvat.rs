@@ -599,3 +599,44 @@ fn truncated_corpus_files_never_panic() {
         }
     }
 }
+
+#[test]
+fn a_huge_task_gets_keyframes_only() {
+    // The frame range comes from the file: 4 billion frames of copies would be gigabytes.
+    let xml = r#"<annotations><version>1.1</version><meta><task><mode>interpolation</mode>
+      <start_frame>0</start_frame><stop_frame>4294967294</stop_frame>
+      <original_size><width>9</width><height>9</height></original_size></task></meta>
+      <track id="0" label="a"><box frame="0" outside="0" occluded="0" keyframe="1" xtl="0" ytl="0" xbr="1" ybr="1"/></track>
+      </annotations>"#;
+    let c = read(xml.as_bytes());
+    assert_eq!(
+        c.records[0].item.media,
+        Media::Video { src: String::new(), width: 9, height: 9, frame_rate: 0.0, frame_count: u32::MAX }
+    );
+    let written = cvat::write(&c.records, c.spec.as_ref()).unwrap();
+    assert_eq!(written.diagnostics.count("interpolated shapes"), 1);
+    let frames: Vec<String> = shapes(&written.files[0].bytes).into_iter().map(|s| s.attrs["frame"].clone()).collect();
+    assert_eq!(frames, ["0"]);
+    let again = read(&written.files[0].bytes);
+    assert_records_close(&c.records, &again.records);
+}
+
+#[test]
+fn the_largest_image_id_still_leaves_room_for_new_ones() {
+    let image = |id: &str| Record {
+        item: Item {
+            id: id.into(),
+            media: Media::Image { src: format!("{id}.png"), width: 1, height: 1 },
+            candidates: vec![],
+        },
+        annotator: "a".into(),
+        source: Source::Annotation,
+        regions: vec![],
+        score: None,
+    };
+    let written = write(&[image("4294967295"), image("x"), image("18446744073709551616")]);
+    let text = String::from_utf8(written).unwrap();
+    assert!(text.contains(r#"<image id="4294967295" name="4294967295.png""#), "{text}");
+    assert!(text.contains(r#"<image id="4294967296" name="x.png""#), "{text}");
+    assert!(text.contains(r#"<image id="4294967297" name="18446744073709551616.png""#), "{text}");
+}
