@@ -81,7 +81,20 @@ pub fn box_bounds(b: &BoxGeometry) -> BoxGeometry {
     }
     let corners = box_corners(b);
     let [x0, y0, x1, y1] = bbox(&corners);
-    BoxGeometry::new(x0, y0, x1 - x0, y1 - y0)
+    BoxGeometry::new(x0, y0, size_reaching(x0, x1), size_reaching(y0, y1))
+}
+
+/// `end − start`, made a few ulps larger where `start + (end − start)` would round below `end`:
+/// the searches compare against that sum, and bounds must hold every corner.
+fn size_reaching(start: f64, end: f64) -> f64 {
+    let mut size = end - start;
+    let mut step = f64::EPSILON * start.abs().max(end.abs()).max(f64::MIN_POSITIVE);
+    // Ends for any input: false for NaN, and the step doubles.
+    while start + size < end {
+        size += step;
+        step *= 2.0;
+    }
+    size
 }
 
 /// Intersection over union of two boxes, in [0, 1] and symmetric. 0 when either box is

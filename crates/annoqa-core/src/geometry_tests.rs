@@ -40,6 +40,82 @@ fn box_iou_worked_examples() {
     }
 }
 
+fn turned(x: f64, y: f64, width: f64, height: f64, rotation: f64) -> BoxGeometry {
+    BoxGeometry { x, y, width, height, rotation }
+}
+
+#[test]
+fn a_quarter_turn_about_the_top_left_corner_is_the_axis_aligned_box_it_becomes() {
+    // Turning (dx, dy) by 90° clockwise on screen (y down) gives (−dy, dx): the 30×10 box at
+    // (100, 50) sweeps left of its corner and becomes the 10×30 box at (90, 50).
+    let b = turned(100.0, 50.0, 30.0, 10.0, 90.0);
+    assert_eq!(box_corners(&b), [[100.0, 50.0], [100.0, 80.0], [90.0, 80.0], [90.0, 50.0]]);
+    let became = bx(90.0, 50.0, 10.0, 30.0);
+    assert_eq!(box_bounds(&b), became);
+    assert!(close(box_iou(&b, &became), 1.0), "{}", box_iou(&b, &became));
+    // Half a turn: (−dx, −dy); three quarters (or −90°): (dy, −dx).
+    let half = bx(70.0, 40.0, 30.0, 10.0);
+    assert!(close(box_iou(&turned(100.0, 50.0, 30.0, 10.0, 180.0), &half), 1.0));
+    let three_quarters = bx(100.0, 20.0, 10.0, 30.0);
+    assert!(close(box_iou(&turned(100.0, 50.0, 30.0, 10.0, 270.0), &three_quarters), 1.0));
+    assert!(close(box_iou(&turned(100.0, 50.0, 30.0, 10.0, -90.0), &three_quarters), 1.0));
+    assert!(close(box_iou(&turned(100.0, 50.0, 30.0, 10.0, 450.0), &became), 1.0));
+}
+
+#[test]
+fn whole_turns_are_no_rotation() {
+    let plain = bx(0.0, 0.0, 10.0, 10.0);
+    let other = bx(5.0, 5.0, 10.0, 10.0);
+    for rotation in [360.0, -360.0, 720.0, 0.0, -0.0] {
+        let b = turned(0.0, 0.0, 10.0, 10.0, rotation);
+        assert!(!box_is_rotated(&b), "{rotation}");
+        // The axis-aligned formula, to the bit.
+        assert_eq!(box_iou(&b, &other).to_bits(), box_iou(&plain, &other).to_bits(), "{rotation}");
+        assert_eq!(box_bounds(&b), plain);
+    }
+    assert!(box_is_rotated(&turned(0.0, 0.0, 10.0, 10.0, 359.5)));
+}
+
+#[test]
+fn rotated_box_iou_worked_examples() {
+    // A square of side 10√2 turned 45° about its top-left corner (0, 0) is the diamond with
+    // vertices (0, 0), (10, 10), (0, 20), (−10, 10): |x| + |y − 10| ≤ 10, area 200.
+    let side = 10.0 * std::f64::consts::SQRT_2;
+    let diamond = turned(0.0, 0.0, side, side, 45.0);
+    let corners = box_corners(&diamond);
+    for (got, want) in corners.iter().zip([[0.0, 0.0], [10.0, 10.0], [0.0, 20.0], [-10.0, 10.0]]) {
+        assert!(close(got[0], want[0]) && close(got[1], want[1]), "{corners:?}");
+    }
+    let bounds = box_bounds(&diamond);
+    assert!(close(bounds.x, -10.0) && close(bounds.y, 0.0) && close(bounds.width, 20.0) && close(bounds.height, 20.0));
+    // The same diamond 10 px to the right: two diamonds of half-diagonal h = 10 whose centres
+    // are d = 10 apart along a diagonal meet in a diamond of diagonals 2h − d = 10, area
+    // 10²/2 = 50; union 200 + 200 − 50 = 350.
+    let shifted = turned(10.0, 0.0, side, side, 45.0);
+    assert!(close(box_iou(&diamond, &shifted), 50.0 / 350.0), "{}", box_iou(&diamond, &shifted));
+    // Against the axis-aligned box [0, 10] × [0, 20]: its right half, 100; union 200 + 200 −
+    // 100 = 300.
+    assert!(close(box_iou(&diamond, &bx(0.0, 0.0, 10.0, 20.0)), 1.0 / 3.0));
+    assert!(close(box_iou(&bx(0.0, 0.0, 10.0, 20.0), &diamond), 1.0 / 3.0));
+    // Rotation leaves the area alone; a rotation that is not a number makes the box unusable.
+    assert!(close(box_area(&diamond), 200.0));
+    for bad in [f64::NAN, f64::INFINITY] {
+        let b = turned(0.0, 0.0, 10.0, 10.0, bad);
+        assert_eq!((box_area(&b), box_iou(&b, &b), box_in_media(&b, 100.0, 100.0)), (0.0, 0.0, false));
+    }
+}
+
+#[test]
+fn rotated_boxes_are_in_the_media_when_their_corners_are() {
+    // The diamond with corners (10, 0), (20, 10), (10, 20), (0, 10) fills a 20×20 image.
+    let side = 10.0 * std::f64::consts::SQRT_2;
+    assert!(box_in_media(&turned(10.0, 0.0, side, side, 45.0), 20.000001, 20.000001));
+    // Moved 5 px left its left corner is at x = −5, although the unturned box (5, 0, 14.1 ×
+    // 14.1) would lie inside.
+    assert!(!box_in_media(&turned(5.0, 0.0, side, side, 45.0), 20.0, 20.0));
+    assert!(box_in_media(&bx(5.0, 0.0, side, side), 20.0, 20.0));
+}
+
 #[test]
 fn media_bounds() {
     // Edges are inside: a box may touch the border of a 640×480 image.
@@ -240,7 +316,42 @@ fn fan_intersection_area(p: &[[f64; 2]], pc: [f64; 2], q: &[[f64; 2]], qc: [f64;
     total
 }
 
+/// A box with integer corner and size (so that the reference below works on exact-ish
+/// numbers) and any rotation, whole turns and quarter turns often.
+fn rotated_box() -> impl Strategy<Value = BoxGeometry> {
+    let rotation = prop_oneof![1 => Just(0.0), 1 => Just(90.0), 1 => Just(360.0), 4 => -720.0..720.0f64];
+    (-20i32..20, -20i32..20, 1i32..20, 1i32..20, rotation)
+        .prop_map(|(x, y, w, h, r)| turned(x.into(), y.into(), w.into(), h.into(), r))
+}
+
+/// IoU by an independent route: the rotated boxes' corners clipped by Sutherland–Hodgman fans
+/// around their centres (see [`fan_intersection_area`]).
+fn fan_box_iou(a: &BoxGeometry, b: &BoxGeometry) -> f64 {
+    let centre = |b: &BoxGeometry| {
+        let c = box_corners(b);
+        [(c[0][0] + c[2][0]) / 2.0, (c[0][1] + c[2][1]) / 2.0]
+    };
+    let inter = fan_intersection_area(&box_corners(a), centre(a), &box_corners(b), centre(b));
+    inter / (a.width * a.height + b.width * b.height - inter)
+}
+
 proptest! {
+    #[test]
+    fn rotated_box_iou_agrees_with_fan_clipping_and_is_symmetric(a in rotated_box(), b in rotated_box()) {
+        let iou = box_iou(&a, &b);
+        prop_assert!((0.0..=1.0).contains(&iou));
+        prop_assert!((iou - fan_box_iou(&a, &b)).abs() < 1e-9, "{} vs fan clipping {}", iou, fan_box_iou(&a, &b));
+        prop_assert!((iou - box_iou(&b, &a)).abs() < 1e-12);
+        // Whole turns change nothing.
+        let again = BoxGeometry { rotation: a.rotation + 360.0, ..a };
+        prop_assert!((iou - box_iou(&again, &b)).abs() < 1e-9);
+        // Bounds hold the corners, so overlap searches over bounds miss nothing.
+        let bounds = box_bounds(&a);
+        for [x, y] in box_corners(&a) {
+            prop_assert!(x >= bounds.x && x <= bounds.x + bounds.width && y >= bounds.y && y <= bounds.y + bounds.height);
+        }
+    }
+
     #[test]
     fn box_iou_is_symmetric_and_in_unit_range(a in any_box(), b in any_box()) {
         let iou = box_iou(&a, &b);

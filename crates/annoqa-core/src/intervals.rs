@@ -342,13 +342,34 @@ mod tests {
         prop_oneof![8 => (-5i32..30).prop_map(f64::from), 1 => Just(f64::NAN), 1 => Just(f64::INFINITY)]
     }
 
+    /// Mostly unrotated, often turned by any angle, now and then by a quarter or by NaN.
+    fn rotation() -> impl Strategy<Value = f64> {
+        prop_oneof![4 => Just(0.0), 1 => Just(90.0), 2 => -400.0..400.0f64, 1 => Just(f64::NAN)]
+    }
+
+    #[test]
+    fn rotated_boxes_are_found_by_their_bounds() {
+        // Two 10×10 squares turned 45° about their top-left corners at (0, 0) and (12, 0): the
+        // diamonds |x| + |y − 7.07| ≤ 7.07 and |x − 12| + |y − 7.07| ≤ 7.07 overlap (their
+        // centres are 12 < 14.14 apart), while the unturned squares [0, 10] and [12, 22] do not.
+        let turned = |x: f64| BoxGeometry { rotation: 45.0, ..bx(x, 0.0, 10.0, 10.0) };
+        let boxes = [((), turned(0.0)), ((), turned(12.0))];
+        let found = box_overlaps(&boxes, 0.0);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].iou, box_iou(&boxes[0].1, &boxes[1].1));
+        assert!(box_overlaps(&[((), bx(0.0, 0.0, 10.0, 10.0)), ((), bx(12.0, 0.0, 10.0, 10.0))], 0.0).is_empty());
+    }
+
     proptest! {
         #[test]
         fn box_sweep_finds_what_all_pairs_finds(
-            boxes in proptest::collection::vec((0u8..2, value(), value(), value(), value()), 0..200),
+            boxes in proptest::collection::vec((0u8..2, value(), value(), value(), value(), rotation()), 0..200),
             min_iou in 0.0..1.0f64,
         ) {
-            let boxes: Vec<(u8, BoxGeometry)> = boxes.into_iter().map(|(g, x, y, w, h)| (g, bx(x, y, w, h))).collect();
+            let boxes: Vec<(u8, BoxGeometry)> = boxes
+                .into_iter()
+                .map(|(g, x, y, w, h, rotation)| (g, BoxGeometry { rotation, ..bx(x, y, w, h) }))
+                .collect();
             let got: Vec<(usize, usize)> = box_overlaps(&boxes, min_iou).iter().map(|o| (o.first, o.second)).collect();
             prop_assert_eq!(got, brute_force(&boxes, min_iou));
         }

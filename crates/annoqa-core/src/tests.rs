@@ -2,6 +2,7 @@
 //! gold scoring of text tasks.
 
 mod engine;
+mod interop_kinds;
 mod layering;
 mod media;
 
@@ -92,6 +93,12 @@ fn every_region_kind_round_trips() {
         },
         RegionValue::VideoSegment { start_frame: 5, end_frame: 50, label: "goal".into() },
         RegionValue::Pairwise { choice: PairChoice::Tie, rationale: Some("both fine".into()) },
+        RegionValue::BBox { x: 1.5, y: 2.0, width: 30.0, height: 40.25, rotation: -12.5, label: "car".into() },
+        RegionValue::TextArea { text: vec!["first line".into(), "".into(), "third".into()] },
+        RegionValue::Ranking {
+            order: vec!["b".into(), "a".into()],
+            buckets: [("best".to_string(), vec!["b".to_string()])].into_iter().collect(),
+        },
     ];
     let mut kinds = Vec::new();
     for value in regions {
@@ -102,8 +109,42 @@ fn every_region_kind_round_trips() {
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
         kinds.push(parsed["type"].as_str().unwrap().to_string());
     }
-    expect![[r#"choice text_span b_box polygon keypoint audio_segment video_box video_track video_segment pairwise"#]]
+    expect![[r#"choice text_span b_box polygon keypoint audio_segment video_box video_track video_segment pairwise b_box text_area ranking"#]]
         .assert_eq(&kinds.join(" "));
+}
+
+/// The JSON shapes docs/formats.md promises for rotation, text areas and rankings: optional
+/// fields absent when they hold their default, and read back when absent.
+#[test]
+fn rotation_text_areas_and_rankings_have_their_documented_json() {
+    let parse = |v: serde_json::Value| -> RegionValue { serde_json::from_value(v).unwrap() };
+    let write = |v: &RegionValue| serde_json::to_string(v).unwrap();
+    let plain = parse(json!({"type": "b_box", "x": 1, "y": 2, "width": 3, "height": 4, "label": "car"}));
+    assert!(matches!(plain, RegionValue::BBox { rotation, .. } if rotation == 0.0));
+    expect![[r#"{"type":"b_box","x":1.0,"y":2.0,"width":3.0,"height":4.0,"label":"car"}"#]].assert_eq(&write(&plain));
+    let turned = parse(
+        json!({"type": "video_box", "frame": 3, "x": 1, "y": 2, "width": 3, "height": 4, "rotation": 30, "label": "car"}),
+    );
+    expect![[
+        r#"{"type":"video_box","frame":3,"x":1.0,"y":2.0,"width":3.0,"height":4.0,"rotation":30.0,"label":"car"}"#
+    ]]
+    .assert_eq(&write(&turned));
+    let track = parse(json!({"type": "video_track", "label": "car", "keyframes": [
+        {"frame": 0, "x": 0, "y": 0, "width": 5, "height": 5},
+        {"frame": 4, "x": 0, "y": 0, "width": 5, "height": 5, "rotation": 90}]}));
+    expect![[r#"{"type":"video_track","label":"car","keyframes":[{"frame":0,"x":0.0,"y":0.0,"width":5.0,"height":5.0},{"frame":4,"x":0.0,"y":0.0,"width":5.0,"height":5.0,"rotation":90.0}]}"#]]
+        .assert_eq(&write(&track));
+    let notes = parse(json!({"type": "text_area", "text": ["a", "b"]}));
+    expect![[r#"{"type":"text_area","text":["a","b"]}"#]].assert_eq(&write(&notes));
+    let flat = parse(json!({"type": "ranking", "order": ["x", "y"]}));
+    expect![[r#"{"type":"ranking","order":["x","y"]}"#]].assert_eq(&write(&flat));
+    let bucketed = parse(json!({"type": "ranking", "buckets": {"best": ["x"], "rest": []}}));
+    expect![[r#"{"type":"ranking","buckets":{"best":["x"],"rest":[]}}"#]].assert_eq(&write(&bucketed));
+    // Controls that take no labels may leave them out.
+    let ranker: Control = serde_json::from_value(json!({"name": "r", "type": "ranker"})).unwrap();
+    assert_eq!((&ranker.kind, ranker.labels.len()), (&ControlKind::Ranker { buckets: Vec::new() }, 0));
+    expect![[r#"{"name":"r","prompt":"","type":"ranker","labels":[],"required":false,"tolerance":{}}"#]]
+        .assert_eq(&serde_json::to_string(&ranker).unwrap());
 }
 
 #[test]
@@ -152,6 +193,9 @@ fn every_control_kind_parses_from_the_documented_json() {
         json!({"type": "video_tracks"}),
         json!({"type": "video_segments"}),
         json!({"type": "pairwise", "allow_tie": true}),
+        json!({"type": "text_area"}),
+        json!({"type": "ranker"}),
+        json!({"type": "ranker", "buckets": ["best", "worst"]}),
     ];
     for mut kind in kinds {
         kind["name"] = json!("c");
@@ -171,6 +215,18 @@ fn track_boxes_interpolate_between_keyframes_and_vanish_when_outside() {
         .map(|&f| track_box_at(&keyframes, f).map_or("-".to_string(), |b| b.x.to_string()))
         .collect();
     expect![[r#"- 0 50 100 100 - 50 -"#]].assert_eq(&xs.join(" "));
+}
+
+#[test]
+fn track_rotation_interpolates_with_the_box() {
+    let k = |frame, rotation| Keyframe { frame, x: 0.0, y: 0.0, width: 10.0, height: 10.0, rotation, outside: false };
+    // Linear in the values as given: 350 → 370 is the short way through 0.
+    let keyframes = [k(0, 0.0), k(10, 90.0), k(20, 350.0), k(30, 370.0)];
+    let rotations: Vec<String> = [0, 5, 10, 15, 25, 30]
+        .iter()
+        .map(|&f| track_box_at(&keyframes, f).map_or("-".to_string(), |b| b.rotation.to_string()))
+        .collect();
+    expect![[r#"0 45 90 220 360 370"#]].assert_eq(&rotations.join(" "));
 }
 
 // ---------------------------------------------------------------------------------------------

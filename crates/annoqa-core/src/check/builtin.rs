@@ -80,7 +80,11 @@ pub(super) fn check_ranking(control: &Control, allowed: &[String], answers: &[&R
         }
         let repeated = [first_repeat(order.iter()), first_repeat(buckets.values().flatten())];
         for (id, count) in repeated.into_iter().flatten() {
-            let others = if count > 0 { format!(" (and {count} more repeated ids)") } else { String::new() };
+            let others = match count {
+                0 => String::new(),
+                1 => " (and 1 more repeated id)".to_string(),
+                n => format!(" (and {n} more repeated ids)"),
+            };
             findings.push(
                 error(
                     "ranked_twice",

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::guidelines::sections;
 use crate::rule::{Check, Rule};
-use crate::{Control, Gold, TaskSpec, Tolerance};
+use crate::{Control, ControlKind, Gold, TaskSpec, Tolerance};
 
 /// One problem with a spec: the field it is in, as a path into the spec's JSON (e.g.
 /// `rules[2].pattern`), and what is wrong with it.
@@ -55,6 +55,9 @@ pub fn check_spec(spec: &TaskSpec, guidelines: Option<&str>) -> Vec<SpecProblem>
         anchor(&mut problems, format!("{at}.guideline"), &control.guideline);
         check_tolerance(&mut problems, &format!("{at}.tolerance"), &control.tolerance);
         check_labels(&mut problems, &at, control, &mut hotkeys);
+        if let ControlKind::Ranker { buckets } = &control.kind {
+            check_buckets(&mut problems, &at, &control.name, buckets);
+        }
         for (l, label) in control.labels.iter().enumerate() {
             anchor(&mut problems, format!("{at}.labels[{l}].guideline"), &label.guideline);
         }
@@ -171,6 +174,18 @@ fn check_labels(problems: &mut Problems, at: &str, control: &Control, hotkeys: &
             }
         }
         problems.fraction(format!("{here}.cost"), Some(cost.cost), false);
+    }
+}
+
+/// A ranker's bucket names: not empty, none twice.
+fn check_buckets(problems: &mut Problems, at: &str, control: &str, buckets: &[String]) {
+    let mut seen = HashSet::new();
+    for (b, bucket) in buckets.iter().enumerate() {
+        if bucket.trim().is_empty() {
+            problems.push(format!("{at}.buckets[{b}]"), "a bucket needs a name".into());
+        } else if !seen.insert(bucket.as_str()) {
+            problems.push(format!("{at}.buckets[{b}]"), format!("bucket `{bucket}` appears twice in `{control}`"));
+        }
     }
 }
 

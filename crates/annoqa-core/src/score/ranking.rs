@@ -147,3 +147,78 @@ pub(crate) fn score_ranking(control: &Control, mine: &[&Region], theirs: &[&Regi
     }
     out
 }
+
+// Unit tests are native only: proptest needs an OS random source that wasm32 lacks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn ids(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    /// Discordant pairs by the definition, over all pairs of shared ids.
+    fn brute_force(gold: &[String], mine: &[String]) -> (u64, u64) {
+        let first = |list: &[String], id: &str| list.iter().position(|x| x == id);
+        let mut shared: Vec<&str> = Vec::new();
+        for id in gold {
+            if first(mine, id).is_some() && !shared.contains(&id.as_str()) {
+                shared.push(id);
+            }
+        }
+        let (mut discordant, mut pairs) = (0, 0);
+        for i in 0..shared.len() {
+            for j in i + 1..shared.len() {
+                pairs += 1;
+                if first(mine, shared[i]) > first(mine, shared[j]) {
+                    discordant += 1;
+                }
+            }
+        }
+        (discordant, pairs)
+    }
+
+    #[test]
+    fn kendall_distance_worked_examples() {
+        // One swapped neighbour pair of 4 ids: 1 of 6 pairs discordant.
+        assert_eq!(kendall_counts(&ids("a b c d"), &ids("b a c d")), (1, 6));
+        // Reversed: every pair discordant.
+        assert_eq!(order_agreement(&ids("a b c d"), &ids("d c b a")), 0.0);
+        // Ids only one side ranks do not enter; fewer than two shared ids: nothing to get wrong.
+        assert_eq!(kendall_counts(&ids("a b c"), &ids("x c y a")), (1, 1));
+        assert_eq!(order_agreement(&ids("a b"), &ids("b")), 1.0);
+        // Repeats count at their first place.
+        assert_eq!(kendall_counts(&ids("a b a"), &ids("b a b")), (1, 1));
+    }
+
+    #[test]
+    fn bucket_agreement_is_the_mean_jaccard_index_per_gold_bucket() {
+        let buckets = |pairs: &[(&str, &str)]| -> BTreeMap<String, Vec<String>> {
+            pairs.iter().map(|(name, list)| (name.to_string(), ids(list))).collect()
+        };
+        let gold = buckets(&[("good", "a b"), ("bad", "c")]);
+        // good: {a} vs {a, b} = 1/2; bad: {b, c} vs {c} = 1/2.
+        assert_eq!(bucket_agreement(&gold, &buckets(&[("good", "a"), ("bad", "b c")])), 0.5);
+        // Order within a bucket does not count; buckets gold lacks only matter through the ids.
+        assert_eq!(bucket_agreement(&gold, &buckets(&[("good", "b a"), ("bad", "c"), ("meh", "")])), 1.0);
+        // An empty gold bucket agrees with an empty or absent one.
+        assert_eq!(bucket_agreement(&buckets(&[("good", "")]), &buckets(&[])), 1.0);
+        assert_eq!(bucket_agreement(&buckets(&[("good", "")]), &buckets(&[("good", "a")])), 0.0);
+    }
+
+    proptest! {
+        #[test]
+        fn merge_sort_counts_what_all_pairs_count(
+            gold in proptest::collection::vec(0u8..12, 0..14),
+            mine in proptest::collection::vec(0u8..12, 0..14),
+        ) {
+            let gold: Vec<String> = gold.iter().map(u8::to_string).collect();
+            let mine: Vec<String> = mine.iter().map(u8::to_string).collect();
+            prop_assert_eq!(kendall_counts(&gold, &mine), brute_force(&gold, &mine));
+            let agreement = order_agreement(&gold, &mine);
+            prop_assert!((0.0..=1.0).contains(&agreement));
+        }
+    }
+}

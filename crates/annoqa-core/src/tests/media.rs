@@ -24,7 +24,9 @@ fn spec(media: &str) -> TaskSpec {
             {"name": "frames", "type": "video_boxes", "labels": [{"value": "ball"}]},
             {"name": "tracks", "type": "video_tracks", "labels": [{"value": "player"}, {"value": "referee"}]},
             {"name": "events", "type": "video_segments", "labels": [{"value": "goal"}]},
-            {"name": "better", "type": "pairwise", "allow_tie": false, "rationale_required": true, "labels": []}
+            {"name": "better", "type": "pairwise", "allow_tie": false, "rationale_required": true, "labels": []},
+            {"name": "notes", "type": "text_area"},
+            {"name": "rank", "type": "ranker", "buckets": ["good", "bad"]}
         ],
         "rules": [
             {"rule": "required_attribute", "control": "boxes", "label": "car", "attribute": "occluded",
@@ -468,8 +470,8 @@ fn any_f64() -> impl Strategy<Value = f64> {
 fn any_region() -> impl Strategy<Value = Region> {
     let label =
         prop_oneof![Just("car"), Just("person"), Just("roof"), Just("nose"), Just("speech"), Just("ball"), Just("x")];
-    (0usize..10, any_f64(), any_f64(), any_f64(), any_f64(), 0u32..200, 0u32..200, label, proptest::collection::vec((any_f64(), any_f64()), 0..6))
-        .prop_map(|(kind, a0, b0, c0, d0, f1, f2, label, points)| {
+    (0usize..12, any_f64(), any_f64(), any_f64(), any_f64(), 0u32..200, 0u32..200, label, proptest::collection::vec((any_f64(), any_f64()), 0..6), any_f64())
+        .prop_map(|(kind, a0, b0, c0, d0, f1, f2, label, points, rotation)| {
             // JSON has no NaN or infinity: build with finite stand-ins, then patch the real values.
             let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
             let (a, b, c, d) = (fin(a0), fin(b0), fin(c0), fin(d0));
@@ -485,11 +487,19 @@ fn any_region() -> impl Strategy<Value = Region> {
                 6 => ("events", json!({"type": "video_segment", "start_frame": f1, "end_frame": f2, "label": label})),
                 7 => ("better", json!({"type": "pairwise", "choice": "Tie"})),
                 8 => ("boxes", json!({"type": "keypoint", "x": a, "y": b, "label": label})),
+                9 => ("notes", json!({"type": "text_area", "text": [label, "", label]})),
+                10 => ("rank", json!({"type": "ranking", "order": [label, "x", label], "buckets": {label: ["x"], "good": [label]}})),
                 _ => ("nowhere", json!({"type": "choice", "labels": [label]})),
             };
             // serde_json writes non-finite floats as null; put them back after parsing.
             let mut r = region(&format!("r{kind}"), control, value);
             patch_non_finite(&mut r.value, [a0, b0, c0, d0], &points);
+            if let RegionValue::BBox { rotation: r0, .. } | RegionValue::VideoBox { rotation: r0, .. } = &mut r.value {
+                *r0 = rotation;
+            }
+            if let RegionValue::VideoTrack { keyframes, .. } = &mut r.value {
+                keyframes.iter_mut().for_each(|k| k.rotation = rotation);
+            }
             r
         })
 }
@@ -529,12 +539,16 @@ proptest! {
 
     #[test]
     fn a_valid_annotation_equal_to_gold_scores_one(
-        boxes in proptest::collection::vec((0.0..150.0f64, 0.0..60.0f64, 1.0..50.0f64, 1.0..40.0f64), 0..6),
+        boxes in proptest::collection::vec((0.0..150.0f64, 0.0..60.0f64, 1.0..50.0f64, 1.0..40.0f64, prop_oneof![Just(0.0), -400.0..400.0f64]), 0..6),
         segments in proptest::collection::vec((0.0..9.0f64, 0.05..1.0f64), 0..5),
     ) {
         let mut answer = Vec::new();
-        for (i, (x, y, w, h)) in boxes.iter().enumerate() {
-            answer.push(bbox(&format!("b{i}"), *x, *y, *w, *h, "person"));
+        for (i, (x, y, w, h, turn)) in boxes.iter().enumerate() {
+            let mut b = bbox(&format!("b{i}"), *x, *y, *w, *h, "person");
+            if let RegionValue::BBox { rotation, .. } = &mut b.value {
+                *rotation = *turn;
+            }
+            answer.push(b);
         }
         for (i, (s, len)) in segments.iter().enumerate() {
             answer.push(seg(&format!("s{i}"), *s, s + len, "speech", "hello world"));
