@@ -362,7 +362,7 @@ fn target<'a>(control: &PendingControl, found: &'a Found) -> Option<&'a LsObject
 }
 
 fn shares_object(a: &PendingControl, b: &PendingControl) -> bool {
-    a.to_name.first().is_some() && a.to_name.first() == b.to_name.first()
+    !a.to_name.is_empty() && a.to_name.first() == b.to_name.first()
 }
 
 fn role_of(control: &PendingControl, found: &Found) -> ControlRole {

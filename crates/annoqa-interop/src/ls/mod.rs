@@ -12,6 +12,7 @@ mod read;
 mod results;
 mod spec_xml;
 mod task;
+mod text;
 mod write;
 mod xml;
 

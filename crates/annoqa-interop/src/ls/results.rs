@@ -8,6 +8,7 @@ use annoqa_core::model::{Keyframe, PairChoice, RegionValue};
 use serde_json::Value;
 
 use super::json::{At, Obj};
+use super::text::CodePoints;
 use crate::diag::{Diagnostics, InputError};
 
 /// What the caller decided a result is (from the labeling config, or from its `type`).
@@ -49,7 +50,7 @@ pub(super) struct Cx<'a> {
     /// The `<Video framerate>`, to compare keyframe `time`s with their frames.
     pub(super) frame_rate: f64,
     /// The item's text with the byte offset of every code point, for the span check.
-    pub(super) text: Option<&'a TextIndex>,
+    pub(super) text: Option<&'a CodePoints<'a>>,
     pub(super) diagnostics: &'a mut Diagnostics,
     pub(super) facts: &'a mut MediaFacts,
 }
@@ -248,32 +249,6 @@ pub(super) fn normal_angle(degrees: f64) -> f64 {
         0.0
     } else {
         r + 0.0
-    }
-}
-
-/// The text of a task with the byte offset of each code point, so spans slice in O(1).
-pub(super) struct TextIndex {
-    text: String,
-    starts: Vec<usize>,
-}
-
-impl TextIndex {
-    pub(super) fn new(text: &str) -> Self {
-        let mut starts: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
-        starts.push(text.len());
-        TextIndex { text: text.to_owned(), starts }
-    }
-
-    /// Code points `start..end`, when inside the text.
-    fn slice(&self, start: usize, end: usize) -> Option<&str> {
-        let (from, to) = (*self.starts.get(start)?, *self.starts.get(end)?);
-        self.text.get(from..to)
-    }
-
-    /// UTF-16 units `start..end`, when inside the text and on code point boundaries.
-    fn slice_utf16(&self, start: usize, end: usize) -> Option<String> {
-        let units: Vec<u16> = self.text.encode_utf16().collect();
-        String::from_utf16(units.get(start..end)?).ok()
     }
 }
 

@@ -125,32 +125,11 @@ fn write_control(xml: &mut String, control: &Control, media: MediaKind, main: &s
             let open = format!("<TimelineLabels name=\"{name}\" toName=\"{main}\"{required}>");
             labelled(xml, &open, "TimelineLabels", "Label", &control.labels);
         }
-        ControlKind::Pairwise { .. } => {
-            let (tag, kind) = if fits(MediaKind::Image) { ("Image", "image") } else { ("Text", "text") };
-            let a = names.fresh("candidate_a");
-            let b = names.fresh("candidate_b");
-            let _ = writeln!(xml, "  <{tag} name=\"{a}\" value=\"${a}\"/>");
-            let _ = writeln!(xml, "  <{tag} name=\"{b}\" value=\"${b}\"/>");
-            let _ = writeln!(xml, "  <Pairwise name=\"{name}\" toName=\"{a},{b}\"{required}/>");
-            let _ = kind;
-        }
+        ControlKind::Pairwise { .. } => pairwise_tags(xml, &name, required, media, names),
         ControlKind::TextArea => {
             let _ = writeln!(xml, "  <TextArea name=\"{name}\" toName=\"{main}\" editable=\"true\"{required}/>");
         }
-        ControlKind::Ranker { buckets } => {
-            let list = names.fresh("items");
-            let _ = writeln!(xml, "  <List name=\"{list}\" value=\"${list}\" title=\"Items\"/>");
-            if buckets.is_empty() {
-                let _ = writeln!(xml, "  <Ranker name=\"{name}\" toName=\"{list}\"{required}/>");
-            } else {
-                let _ = writeln!(xml, "  <Ranker name=\"{name}\" toName=\"{list}\"{required}>");
-                for bucket in buckets {
-                    let bucket = escape(bucket.as_str());
-                    let _ = writeln!(xml, "    <Bucket name=\"{bucket}\" title=\"{bucket}\"/>");
-                }
-                xml.push_str("  </Ranker>\n");
-            }
-        }
+        ControlKind::Ranker { buckets } => ranker_tags(xml, &name, required, buckets, names),
         other => {
             // `--` may not appear inside an XML comment.
             let _ = writeln!(
@@ -178,4 +157,30 @@ fn labelled(xml: &mut String, open: &str, close: &str, item: &str, labels: &[Lab
         xml.push_str("/>\n");
     }
     let _ = writeln!(xml, "  </{close}>");
+}
+
+/// Two objects for the candidates (`$candidate_a`, `$candidate_b`) and the `<Pairwise>`.
+fn pairwise_tags(xml: &mut String, name: &str, required: &str, media: MediaKind, names: &mut Names) {
+    let tag = if media == MediaKind::Image { "Image" } else { "Text" };
+    let a = names.fresh("candidate_a");
+    let b = names.fresh("candidate_b");
+    let _ = writeln!(xml, "  <{tag} name=\"{a}\" value=\"${a}\"/>");
+    let _ = writeln!(xml, "  <{tag} name=\"{b}\" value=\"${b}\"/>");
+    let _ = writeln!(xml, "  <Pairwise name=\"{name}\" toName=\"{a},{b}\"{required}/>");
+}
+
+/// A `<List>` of the ranked items (`$items`) and the `<Ranker>` with its `<Bucket>`s.
+fn ranker_tags(xml: &mut String, name: &str, required: &str, buckets: &[String], names: &mut Names) {
+    let list = names.fresh("items");
+    let _ = writeln!(xml, "  <List name=\"{list}\" value=\"${list}\" title=\"Items\"/>");
+    if buckets.is_empty() {
+        let _ = writeln!(xml, "  <Ranker name=\"{name}\" toName=\"{list}\"{required}/>");
+        return;
+    }
+    let _ = writeln!(xml, "  <Ranker name=\"{name}\" toName=\"{list}\"{required}>");
+    for bucket in buckets {
+        let bucket = escape(bucket.as_str());
+        let _ = writeln!(xml, "    <Bucket name=\"{bucket}\" title=\"{bucket}\"/>");
+    }
+    xml.push_str("  </Ranker>\n");
 }

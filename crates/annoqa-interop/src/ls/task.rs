@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::config::{other_reason, ControlRole, ControlTag, LsConfig, DEFAULT_FRAME_RATE};
 use super::json::{id_text, At, Obj, Path};
 use super::read::{model_version, payload_config};
-use super::results::{attribute_text, region_values, Cx, LsResult, MediaFacts, Target, TextIndex};
+use super::results::{attribute_text, region_values, Cx, LsResult, MediaFacts, Target};
+use super::text::CodePoints;
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{ReadOptions, Record, Source};
 
@@ -169,7 +170,7 @@ impl<'o> TaskReader<'o> {
         };
         let media_value = plan.data_key.as_deref().and_then(|key| data.and_then(|d| d.get(key)));
         let media_text = media_value.map(data_text).or_else(|| plan.literal.clone()).unwrap_or_default();
-        let text = (plan.kind == MediaKind::Text).then(|| TextIndex::new(&media_text));
+        let text = (plan.kind == MediaKind::Text).then(|| CodePoints::new(&media_text));
         let size = self.fallback_size(&plan, &media_text);
         let mut facts = MediaFacts::default();
         let mut pending = Vec::new();
@@ -195,7 +196,9 @@ impl<'o> TaskReader<'o> {
             };
             self.diagnostics.skip("task data", &reason, id);
         }
-        let item = self.item(id, &plan, media_text, data, size, &facts, &pending);
+        let dims = facts.size.or(size).unwrap_or((0, 0));
+        let media = self.media(id, &plan, media_text, dims, &facts, &pending);
+        let item = Item { id: id.to_owned(), media, candidates: candidates(&plan, data) };
         for p in pending {
             emit(Record {
                 item: item.clone(),
@@ -226,20 +229,20 @@ impl<'o> TaskReader<'o> {
         tree.image_size(name)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn item(
+    /// The item's media: `src` (or text), the pixel size `(width, height)` (0 × 0 when
+    /// unknown), and what the results said; a missing duration or frame count is reported when
+    /// regions need it.
+    fn media(
         &mut self,
         id: &str,
         plan: &MediaPlan,
         src: String,
-        data: Option<&Map<String, Value>>,
-        size: Option<(u32, u32)>,
+        (width, height): (u32, u32),
         facts: &MediaFacts,
         pending: &[Pending],
-    ) -> Item {
-        let (width, height) = facts.size.or(size).unwrap_or((0, 0));
+    ) -> Media {
         let uses = |test: fn(&RegionValue) -> bool| pending.iter().any(|p| p.regions.iter().any(|r| test(&r.value)));
-        let media = match plan.kind {
+        match plan.kind {
             MediaKind::Text => Media::Text { text: src },
             MediaKind::Image => Media::Image { src, width, height },
             MediaKind::Audio => {
@@ -270,20 +273,22 @@ impl<'o> TaskReader<'o> {
                     frame_count: facts.frame_count.unwrap_or(0),
                 }
             }
-        };
-        let candidates = plan
-            .candidates
-            .iter()
-            .map(|(kind, key)| {
-                let value = key.as_deref().and_then(|k| data.and_then(|d| d.get(k))).map(data_text).unwrap_or_default();
-                match kind {
-                    MediaKind::Image => Media::Image { src: value, width: 0, height: 0 },
-                    _ => Media::Text { text: value },
-                }
-            })
-            .collect();
-        Item { id: id.to_owned(), media, candidates }
+        }
     }
+}
+
+/// A pairwise item's two candidates, from the data fields of the pairwise control's objects.
+fn candidates(plan: &MediaPlan, data: Option<&Map<String, Value>>) -> Vec<Media> {
+    plan.candidates
+        .iter()
+        .map(|(kind, key)| {
+            let value = key.as_deref().and_then(|k| data.and_then(|d| d.get(k))).map(data_text).unwrap_or_default();
+            match kind {
+                MediaKind::Image => Media::Image { src: value, width: 0, height: 0 },
+                _ => Media::Text { text: value },
+            }
+        })
+        .collect()
 }
 
 fn task_id(task: &Obj<'_, '_>) -> Result<Option<String>, InputError> {

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::config::{ControlRole, ControlTag, LsConfig, LsControl};
 use super::spec_xml::ls_config_for_spec;
+use super::text::CodePoints;
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{derive_spec, OutputFile, Record, Source, Written};
 
@@ -142,6 +143,11 @@ impl Writer<'_> {
     fn results(&mut self, record: &Record) -> Vec<Value> {
         let mut out = Vec::new();
         let mut timelines: Vec<(String, &Region, Vec<Value>)> = Vec::new();
+        let has_spans = record.regions.iter().any(|r| matches!(r.value, RegionValue::TextSpan { .. }));
+        let text = match &record.item.media {
+            Media::Text { text } if has_spans => Some(CodePoints::new(text)),
+            _ => None,
+        };
         for region in &record.regions {
             let Some(control) = self.config.control(&region.control).filter(|c| c.role == ControlRole::Regions) else {
                 self.diagnostics.skip(
@@ -164,7 +170,7 @@ impl Writer<'_> {
                 }
                 continue;
             }
-            self.region_results(&mut out, record, control, region);
+            self.region_results(&mut out, record, control, region, text.as_ref());
         }
         for (base, region, ranges) in timelines {
             let label = region.value.first_label().unwrap_or_default();
@@ -182,14 +188,21 @@ impl Writer<'_> {
         out
     }
 
-    fn region_results(&mut self, out: &mut Vec<Value>, record: &Record, control: &LsControl, region: &Region) {
+    fn region_results(
+        &mut self,
+        out: &mut Vec<Value>,
+        record: &Record,
+        control: &LsControl,
+        region: &Region,
+        text: Option<&CodePoints<'_>>,
+    ) {
         let item = &record.item;
         let to_name = control.to_name.first().cloned().unwrap_or_default();
         let image = match item.media {
             Media::Image { width, height, .. } => Some((width, height)),
             _ => None,
         };
-        let Some((kind, value)) = self.main_value(item, control, region) else { return };
+        let Some((kind, value)) = self.main_value(item, control, region, text) else { return };
         let geometry: Map<String, Value> = value
             .iter()
             .filter(|(k, _)| GEOMETRY_KEYS.contains(&k.as_str()))
@@ -235,88 +248,35 @@ impl Writer<'_> {
         item: &Item,
         control: &LsControl,
         region: &Region,
+        text: Option<&CodePoints<'_>>,
     ) -> Option<(&'static str, Map<String, Value>)> {
-        let separate_labels = self.labels_control_of(control).is_some();
-        let shape_type = |labelled: &'static str, plain: &'static str| if separate_labels { plain } else { labelled };
-        let percent = |what: &str, this: &mut Self| -> Option<(f64, f64)> {
-            match item.media {
-                Media::Image { width, height, .. } | Media::Video { width, height, .. } if width > 0 && height > 0 => {
-                    Some((f64::from(width), f64::from(height)))
-                }
-                _ => {
-                    this.diagnostics.skip(what, "media size unknown: percentages cannot be computed", &item.id);
-                    None
-                }
-            }
-        };
         let (kind, value) = match &region.value {
-            RegionValue::BBox { x, y, width, height, rotation, label } => {
-                let (w, h) = percent("b_box", self)?;
-                let kind = shape_type("rectanglelabels", "rectangle");
-                let v = json!({"x": x / w * 100.0, "y": y / h * 100.0, "width": width / w * 100.0, "height": height / h * 100.0,
-                    "rotation": rotation, kind: [label]});
-                (kind, v)
-            }
-            RegionValue::Polygon { points, label } => {
-                let (w, h) = percent("polygon", self)?;
-                let kind = shape_type("polygonlabels", "polygon");
-                let points: Vec<[f64; 2]> = points.iter().map(|[x, y]| [x / w * 100.0, y / h * 100.0]).collect();
-                (kind, json!({"points": points, "closed": true, kind: [label]}))
-            }
-            RegionValue::Keypoint { x, y, label } => {
-                let (w, h) = percent("keypoint", self)?;
-                let kind = shape_type("keypointlabels", "keypoint");
-                (kind, json!({"x": x / w * 100.0, "y": y / h * 100.0, kind: [label]}))
-            }
+            RegionValue::BBox { .. }
+            | RegionValue::Polygon { .. }
+            | RegionValue::Keypoint { .. }
+            | RegionValue::VideoTrack { .. }
+            | RegionValue::VideoBox { .. } => return self.pixel_value(item, control, region),
             RegionValue::TextSpan { start, end, label } => {
-                let text = match &item.media {
-                    Media::Text { text } => {
-                        text.chars().skip(*start).take(end.saturating_sub(*start)).collect::<String>()
-                    }
-                    _ => String::new(),
-                };
+                let text = text.and_then(|t| t.slice(*start, *end)).unwrap_or_default();
                 ("labels", json!({"start": start, "end": end, "text": text, "labels": [label]}))
             }
             RegionValue::AudioSegment { start, end, label, .. } => {
                 ("labels", json!({"start": start, "end": end, "channel": 0, "labels": [label]}))
-            }
-            RegionValue::VideoTrack { label, keyframes } => {
-                let (w, h) = percent("video_track", self)?;
-                ("videorectangle", video_value(item, label, &ls_sequence(keyframes, w, h, frame_rate(item))))
-            }
-            RegionValue::VideoBox { frame, x, y, width, height, rotation, label } => {
-                let (w, h) = percent("video_box", self)?;
-                let k = Keyframe {
-                    frame: *frame,
-                    x: *x,
-                    y: *y,
-                    width: *width,
-                    height: *height,
-                    rotation: *rotation,
-                    outside: false,
-                };
-                ("videorectangle", video_value(item, label, &ls_sequence(&[k], w, h, frame_rate(item))))
             }
             RegionValue::VideoSegment { .. } => return None,
             RegionValue::Choice { labels } => ("choices", json!({"choices": labels})),
             RegionValue::TextArea { text } => ("textarea", json!({"text": text})),
             RegionValue::Pairwise { choice, rationale } => {
                 if rationale.is_some() {
-                    self.diagnostics.skip(
-                        "pairwise rationale",
-                        "Label Studio's Pairwise has no rationale (dropped)",
-                        &item.id,
-                    );
+                    let reason = "Label Studio's Pairwise has no rationale (dropped)";
+                    self.diagnostics.skip("pairwise rationale", reason, &item.id);
                 }
                 let selected = match choice {
                     PairChoice::A => "left",
                     PairChoice::B => "right",
                     PairChoice::Tie => {
-                        self.diagnostics.skip(
-                            "pairwise tie",
-                            "Label Studio's Pairwise shows no tie (written as `tie`)",
-                            &item.id,
-                        );
+                        let reason = "Label Studio's Pairwise shows no tie (written as `tie`)";
+                        self.diagnostics.skip("pairwise tie", reason, &item.id);
                         "tie"
                     }
                 };
@@ -329,6 +289,56 @@ impl Writer<'_> {
                 }
                 ("ranker", json!({"ranker": ranker}))
             }
+        };
+        Some((kind, value.as_object().cloned().unwrap_or_default()))
+    }
+
+    /// Image shapes and video boxes: pixels → percent of the media's size (reported when the
+    /// size is unknown).
+    fn pixel_value(
+        &mut self,
+        item: &Item,
+        control: &LsControl,
+        region: &Region,
+    ) -> Option<(&'static str, Map<String, Value>)> {
+        let (w, h) = match item.media {
+            Media::Image { width, height, .. } | Media::Video { width, height, .. } if width > 0 && height > 0 => {
+                (f64::from(width), f64::from(height))
+            }
+            _ => {
+                let reason = "media size unknown: percentages cannot be computed";
+                self.diagnostics.skip(region.value_name(), reason, &item.id);
+                return None;
+            }
+        };
+        // Shapes whose labels come from a separate `<Labels>` have a plain type.
+        let separate_labels = self.labels_control_of(control).is_some();
+        let shape_type = |labelled: &'static str, plain: &'static str| if separate_labels { plain } else { labelled };
+        let (kind, value) = match &region.value {
+            RegionValue::BBox { x, y, width, height, rotation, label } => {
+                let kind = shape_type("rectanglelabels", "rectangle");
+                let v = json!({"x": x / w * 100.0, "y": y / h * 100.0, "width": width / w * 100.0,
+                    "height": height / h * 100.0, "rotation": rotation, kind: [label]});
+                (kind, v)
+            }
+            RegionValue::Polygon { points, label } => {
+                let kind = shape_type("polygonlabels", "polygon");
+                let points: Vec<[f64; 2]> = points.iter().map(|[x, y]| [x / w * 100.0, y / h * 100.0]).collect();
+                (kind, json!({"points": points, "closed": true, kind: [label]}))
+            }
+            RegionValue::Keypoint { x, y, label } => {
+                let kind = shape_type("keypointlabels", "keypoint");
+                (kind, json!({"x": x / w * 100.0, "y": y / h * 100.0, kind: [label]}))
+            }
+            RegionValue::VideoTrack { label, keyframes } => {
+                ("videorectangle", video_value(item, label, &ls_sequence(keyframes, w, h, frame_rate(item))))
+            }
+            RegionValue::VideoBox { frame, x, y, width, height, rotation, label } => {
+                let (x, y, width, height, rotation) = (*x, *y, *width, *height, *rotation);
+                let k = Keyframe { frame: *frame, x, y, width, height, rotation, outside: false };
+                ("videorectangle", video_value(item, label, &ls_sequence(&[k], w, h, frame_rate(item))))
+            }
+            _ => return None,
         };
         Some((kind, value.as_object().cloned().unwrap_or_default()))
     }

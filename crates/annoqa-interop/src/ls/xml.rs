@@ -74,13 +74,11 @@ pub(super) fn parse(xml: &str, file: &str) -> Result<Element, InputError> {
                     parent.children.push(child);
                 }
             }
-            Event::End(_) => {
-                // quick-xml has checked that the end tag matches; the root is never popped here
-                // because an unmatched end tag is its error.
-                if stack.len() > 1 {
-                    if let (Some(done), Some(parent)) = (stack.pop(), stack.last_mut()) {
-                        parent.children.push(done);
-                    }
+            // quick-xml has checked that the end tag matches; the synthetic root is never popped
+            // because an unmatched end tag is its error.
+            Event::End(_) if stack.len() > 1 => {
+                if let (Some(done), Some(parent)) = (stack.pop(), stack.last_mut()) {
+                    parent.children.push(done);
                 }
             }
             Event::Eof => break,
