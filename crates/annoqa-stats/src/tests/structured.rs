@@ -124,6 +124,61 @@ fn box_agreement_matches_by_iou() {
     assert_eq!((strict.pairs[0].matched, strict.pairs[0].mean_iou), (0, None));
 }
 
+/// A square of side 10√2 at `(x, 0)` turned `rotation` degrees about its top-left corner; at
+/// 45° it is the diamond |X − x| + |Y − 10| ≤ 10.
+fn diamond(x: f64, rotation: f64) -> BoxGeometry {
+    let side = 10.0 * std::f64::consts::SQRT_2;
+    BoxGeometry { x, y: 0.0, width: side, height: side, rotation }
+}
+
+#[test]
+fn rotated_boxes_agree_by_their_polygons() {
+    let lb = |geometry: BoxGeometry| LabelledBox { geometry, label: 0 };
+    // The same diamond as 45° and as 405°: IoU 1. The unturned square at the same corner covers
+    // the diamond's right half below y = 14.14: 100 − 5.86² / 2 = 82.8, IoU 82.8 / 317.2 = 0.26.
+    let items = vec![
+        vec![Some(vec![lb(diamond(0.0, 45.0))]), Some(vec![lb(diamond(0.0, 405.0))])],
+        vec![Some(vec![lb(diamond(0.0, 45.0))]), Some(vec![lb(diamond(0.0, 0.0))])],
+    ];
+    let agreement = box_agreement(&items, 2, 0.5).unwrap();
+    let pair = &agreement.pairs[0];
+    assert_eq!((pair.matched, pair.f1), (1, Some(0.5)));
+    assert!((pair.mean_iou.unwrap() - 1.0).abs() < 1e-12);
+    let loose = box_agreement(&items, 2, 0.25).unwrap();
+    let inter = 100.0 - (20.0 - 10.0 * std::f64::consts::SQRT_2).powi(2) / 2.0;
+    let iou = inter / (400.0 - inter);
+    assert!((loose.pairs[0].mean_iou.unwrap() - (1.0 + iou) / 2.0).abs() < 1e-9, "{:?}", loose.pairs[0]);
+}
+
+#[test]
+fn consensus_of_rotated_boxes_keeps_the_turn() {
+    // Two annotators draw the same diamond, one as −315°: the consensus is that diamond, turned
+    // 45° about (0, 0).
+    let boxes = [
+        AnnotatedBox { annotator: 0, geometry: diamond(0.0, 45.0), label: 1 },
+        AnnotatedBox { annotator: 1, geometry: diamond(0.0, -315.0), label: 1 },
+    ];
+    let consensus = box_consensus(&boxes, 0.5).unwrap();
+    assert_eq!(consensus.len(), 1);
+    let c = &consensus[0];
+    assert!((c.rotation - 45.0).abs() < 1e-9 && c.x.abs() < 1e-9 && c.y.abs() < 1e-9, "{c:?}");
+    assert!((c.mean_iou - 1.0).abs() < 1e-9);
+    // Turns of 350° and 10° about their own centres average to 0°, not 180°.
+    let about_centre = |rotation: f64| {
+        let (s, c) = rotation.to_radians().sin_cos();
+        // Top-left corner such that the 10×10 box's centre stays at (5, 5).
+        BoxGeometry { x: 5.0 - (5.0 * c - 5.0 * s), y: 5.0 - (5.0 * s + 5.0 * c), width: 10.0, height: 10.0, rotation }
+    };
+    let boxes = [
+        AnnotatedBox { annotator: 0, geometry: about_centre(350.0), label: 1 },
+        AnnotatedBox { annotator: 1, geometry: about_centre(10.0), label: 1 },
+    ];
+    let consensus = box_consensus(&boxes, 0.5).unwrap();
+    assert_eq!(consensus.len(), 1);
+    let c = &consensus[0];
+    assert!(c.rotation.abs() < 1e-9 && c.x.abs() < 1e-9 && c.y.abs() < 1e-9, "{c:?}");
+}
+
 #[test]
 fn segment_agreement_uses_the_collar() {
     let seg = |onset: f64, offset: f64, label: u32| Segment { onset, offset, label };
