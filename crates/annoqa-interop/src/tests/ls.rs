@@ -1021,13 +1021,13 @@ fn every_corpus_file_round_trips_through_annoqa() {
         if let Some(xml) = &xml {
             let config = ls::spec_from_config(xml, "config.xml").expect("config");
             let written = ls::write_with_config(&converted.records, &config).expect("writes");
-            round_trip(&dir, &case, &written.files[0].bytes, Some(xml), "original config");
+            round_trip(&dir, case, &written.files[0].bytes, Some(xml), "original config");
         }
         // With the spec only: annoqa's own config.
         let spec = converted.spec.clone();
         let written = ls::write(&converted.records, spec.as_ref()).expect("writes");
         let own = spec.as_ref().map(ls::config_from_spec);
-        round_trip(&dir, &case, &written.files[0].bytes, own.as_deref(), "annoqa's config");
+        round_trip(&dir, case, &written.files[0].bytes, own.as_deref(), "annoqa's config");
     }
 }
 
