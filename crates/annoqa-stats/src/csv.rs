@@ -222,6 +222,17 @@ impl<R: Read> Records<R> {
     }
 }
 
+/// The bytes that end an unquoted field (or make it malformed), as a table: one load per byte
+/// where four comparisons would be.
+const ENDS_UNQUOTED: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table[b'"' as usize] = true;
+    table
+};
+
 /// One attempt at parsing the record at the start of `data` into `fields` (positions relative
 /// to `data`) and `scratch`.
 struct RecordParser<'a> {
@@ -260,7 +271,7 @@ impl RecordParser<'_> {
                     None => return Ok(Parsed::Incomplete),
                 }
             } else {
-                let len = data[i..].iter().position(|&b| matches!(b, b',' | b'\n' | b'\r' | b'"'));
+                let len = data[i..].iter().position(|&b| ENDS_UNQUOTED[usize::from(b)]);
                 let end = match len {
                     Some(len) => i + len,
                     None if at_end => data.len(),
@@ -357,18 +368,64 @@ impl RecordParser<'_> {
 /// Names in order of first appearance, each with its dense index and the line it first
 /// appeared on. All names share one string; the table holds indices, so a look-up of a known
 /// name allocates nothing.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Names {
     text: String,
-    /// Name `i` is `text[ends[i - 1]..ends[i]]` (from 0 for the first).
-    ends: Vec<usize>,
+    /// Name `i` is `text[bounds[i]..bounds[i + 1]]`.
+    bounds: Vec<usize>,
     first_lines: Vec<usize>,
-    /// Open addressing with linear probing: `index + 1`, 0 for an empty slot. Its length is a
-    /// power of two at least twice the number of names.
-    table: Vec<u32>,
-    /// The index found last: long-format files list an item's answers together, so the next
-    /// row's item is most often the same and needs no hashing.
-    last: Option<u32>,
+    /// Open addressing with linear probing, a power of two at least twice the number of names
+    /// long. A slot holds `index + 1` in its low 32 bits (0: empty) and the name's hash's high
+    /// 32 bits above, so a probe compares text only when the hashes agree.
+    slots: Vec<u64>,
+    /// `64 − log2(slots.len())`: a hash's slot is its top bits (Fibonacci hashing).
+    shift: u32,
+    /// Names of up to [`SHORT`] bytes (most ids and labels) are found here instead, by their
+    /// packed word ([`pack`]): a slot holds `index + 1` (0: empty) and `packed[index]` the word
+    /// to compare, so a look-up neither hashes bytes nor reads the shared string, and a table
+    /// of 100,000 names is a megabyte that mostly stays in cache.
+    short_slots: Vec<u32>,
+    /// Each name's packed word; 0 for a long name.
+    packed: Vec<u64>,
+    short_shift: u32,
+    short_count: usize,
+    /// The name found last, packed (0 for none or a long one), and its index: long-format files
+    /// list an item's answers together, so the next row's item is most often the same.
+    last: (u64, u32),
+    /// The long name found last, the same way.
+    last_long: Option<u32>,
+}
+
+/// The longest name [`pack`] packs.
+const SHORT: usize = 7;
+
+/// A name of at most [`SHORT`] bytes as one word: its bytes, and its length in the top byte (so
+/// no two names share a word, and no name packs to 0).
+#[inline]
+fn pack(name: &[u8]) -> u64 {
+    let mut word = (name.len() as u64 + 1) << 56;
+    for (i, &b) in name.iter().enumerate() {
+        word |= u64::from(b) << (8 * i);
+    }
+    word
+}
+
+impl Default for Names {
+    fn default() -> Names {
+        Names {
+            text: String::new(),
+            bounds: vec![0],
+            first_lines: Vec::new(),
+            slots: Vec::new(),
+            shift: 64,
+            short_slots: Vec::new(),
+            packed: Vec::new(),
+            short_shift: 64,
+            short_count: 0,
+            last: (0, 0),
+            last_long: None,
+        }
+    }
 }
 
 impl fmt::Debug for Names {
@@ -379,18 +436,23 @@ impl fmt::Debug for Names {
 
 impl Names {
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.first_lines.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.first_lines.is_empty()
     }
 
     /// Name number `index`; panics if there is no such name, like slice indexing.
     pub fn name(&self, index: u32) -> &str {
         let i = index as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        &self.text[self.bounds[i]..self.bounds[i + 1]]
+    }
+
+    /// The bytes of name `index`, without `str`'s check that the range falls on characters.
+    fn bytes(&self, index: u32) -> &[u8] {
+        let i = index as usize;
+        &self.text.as_bytes()[self.bounds[i]..self.bounds[i + 1]]
     }
 
     /// The line name number `index` first appeared on.
@@ -405,17 +467,46 @@ impl Names {
 
     /// The index of `name`, if it has one.
     pub fn get(&self, name: &str) -> Option<u32> {
-        if self.table.is_empty() {
-            return None;
+        let bytes = name.as_bytes();
+        let found = if bytes.len() <= SHORT { self.find_short(pack(bytes)) } else { self.find(bytes, hash(bytes)) };
+        found.ok()
+    }
+
+    /// The index of the short name packed as `word`, or the empty slot where it would go.
+    #[inline]
+    fn find_short(&self, word: u64) -> Result<u32, usize> {
+        if self.short_slots.is_empty() {
+            return Err(0);
         }
-        let mask = self.table.len() - 1;
-        let mut slot = hash(name.as_bytes()) as usize & mask;
+        let mask = self.short_slots.len() - 1;
+        let mut slot = (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> self.short_shift) as usize;
         loop {
-            match self.table[slot] {
-                0 => return None,
-                id if self.name(id - 1).as_bytes() == name.as_bytes() => return Some(id - 1),
+            match self.short_slots[slot] {
+                0 => return Err(slot),
+                id if self.packed[id as usize - 1] == word => return Ok(id - 1),
                 _ => slot = (slot + 1) & mask,
             }
+        }
+    }
+
+    /// The index of `name`, or the empty slot where it would go.
+    fn find(&self, name: &[u8], hash: u64) -> Result<u32, usize> {
+        if self.slots.is_empty() {
+            return Err(0);
+        }
+        let mask = self.slots.len() - 1;
+        let tag = hash >> 32;
+        let mut slot = (hash >> self.shift) as usize;
+        loop {
+            let entry = self.slots[slot];
+            if entry == 0 {
+                return Err(slot);
+            }
+            let index = (entry as u32).wrapping_sub(1);
+            if entry >> 32 == tag && self.bytes(index) == name {
+                return Ok(index);
+            }
+            slot = (slot + 1) & mask;
         }
     }
 
@@ -426,59 +517,112 @@ impl Names {
 
     /// [`Names::intern`] from bytes, checked as UTF-8 only when they are a new name: `None`
     /// when they are new and not UTF-8.
+    #[inline]
     fn intern_bytes(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
-        if let Some(last) = self.last {
-            if self.name(last).as_bytes() == name {
-                return Ok(Some(last));
+        if name.len() > SHORT {
+            return self.intern_long(name, line);
+        }
+        let word = pack(name);
+        if word == self.last.0 {
+            return Ok(Some(self.last.1));
+        }
+        if self.short_slots.is_empty() {
+            self.resize_short(16);
+        }
+        let slot = match self.find_short(word) {
+            Ok(index) => {
+                self.last = (word, index);
+                return Ok(Some(index));
             }
+            Err(slot) => slot,
+        };
+        let Some(index) = self.push(name, line)? else { return Ok(None) };
+        self.packed[index as usize] = word;
+        self.short_slots[slot] = index + 1;
+        self.short_count += 1;
+        if self.short_count * 2 > self.short_slots.len() {
+            self.resize_short(self.short_slots.len() * 2);
         }
-        if self.table.is_empty() {
-            self.table = vec![0; 16];
+        self.last = (word, index);
+        Ok(Some(index))
+    }
+
+    /// [`Names::intern_bytes`] for a name longer than [`SHORT`] bytes.
+    fn intern_long(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
+        if let Some(last) = self.last_long.filter(|&last| self.bytes(last) == name) {
+            return Ok(Some(last));
         }
-        let mask = self.table.len() - 1;
-        let mut slot = hash(name) as usize & mask;
-        loop {
-            match self.table[slot] {
-                0 => break,
-                id if self.name(id - 1).as_bytes() == name => {
-                    self.last = Some(id - 1);
-                    return Ok(Some(id - 1));
-                }
-                _ => slot = (slot + 1) & mask,
+        if self.slots.is_empty() {
+            self.resize(16);
+        }
+        let hash = hash(name);
+        let slot = match self.find(name, hash) {
+            Ok(index) => {
+                self.last_long = Some(index);
+                return Ok(Some(index));
             }
+            Err(slot) => slot,
+        };
+        let Some(index) = self.push(name, line)? else { return Ok(None) };
+        self.slots[slot] = (hash >> 32) << 32 | u64::from(index + 1);
+        if (self.len() - self.short_count) * 2 > self.slots.len() {
+            self.resize(self.slots.len() * 2);
         }
+        self.last_long = Some(index);
+        Ok(Some(index))
+    }
+
+    /// Appends a new name if it is UTF-8 and returns its index.
+    fn push(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
         let Ok(text) = std::str::from_utf8(name) else { return Ok(None) };
         let index = u32::try_from(self.len())
             .ok()
             .filter(|&i| i < u32::MAX - 1)
             .ok_or_else(|| CsvError::at(line, "more than 4 billion distinct names"))?;
         self.text.push_str(text);
-        self.ends.push(self.text.len());
+        self.bounds.push(self.text.len());
         self.first_lines.push(line);
-        self.table[slot] = index + 1;
-        if self.len() * 2 > self.table.len() {
-            self.grow();
-        }
-        self.last = Some(index);
+        self.packed.push(0);
         Ok(Some(index))
     }
 
-    fn grow(&mut self) {
-        let mut table = vec![0u32; self.table.len() * 2];
-        let mask = table.len() - 1;
+    /// Rebuilds the table of long names with `len` slots (a power of two).
+    fn resize(&mut self, len: usize) {
+        self.slots = vec![0; len];
+        self.shift = 64 - len.trailing_zeros();
+        let mask = len - 1;
         for index in 0..self.len() as u32 {
-            let mut slot = hash(self.name(index).as_bytes()) as usize & mask;
-            while table[slot] != 0 {
+            if self.bytes(index).len() <= SHORT {
+                continue;
+            }
+            let hash = hash(self.bytes(index));
+            let mut slot = (hash >> self.shift) as usize;
+            while self.slots[slot] != 0 {
                 slot = (slot + 1) & mask;
             }
-            table[slot] = index + 1;
+            self.slots[slot] = (hash >> 32) << 32 | u64::from(index + 1);
         }
-        self.table = table;
+    }
+
+    /// Rebuilds the table of short names with `len` slots (a power of two).
+    fn resize_short(&mut self, len: usize) {
+        self.short_slots = vec![0; len];
+        self.short_shift = 64 - len.trailing_zeros();
+        for index in 0..self.len() as u32 {
+            let word = self.packed[index as usize];
+            if word == 0 {
+                continue;
+            }
+            let Err(slot) = self.find_short(word) else { continue };
+            self.short_slots[slot] = index + 1;
+        }
     }
 }
 
-/// A fast hash of a short byte string: eight bytes at a time, each word mixed in by a multiply
-/// (as rustc's FxHash), then the high bits folded down so the table's mask sees them.
+/// A fast hash of a short byte string: eight bytes at a time, each word folded in by a
+/// multiply (as rustc's FxHash), then mixed so that the top bits, which pick the slot, depend
+/// on every input bit. Not keyed: a file built to collide slows its own reading down, nothing
+/// more.
 fn hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
     let mut h = bytes.len() as u64;
@@ -486,15 +630,17 @@ fn hash(bytes: &[u8]) -> u64 {
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(word)).wrapping_mul(K);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut word = [0u8; 8];
         word[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        h = (h.rotate_left(26) ^ u64::from_le_bytes(word)).wrapping_mul(K);
     }
-    h ^ (h >> 29) ^ (h >> 43)
+    // A multiply carries low bits up only: fold the high half down and multiply again so the
+    // top bits see the whole word.
+    (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -506,6 +652,14 @@ fn hash(bytes: &[u8]) -> u64 {
 /// reject.
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ');
+    // Most fields need nothing: plain ASCII at both ends.
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if !is_space(first) && !is_space(last) && first.is_ascii() && last.is_ascii() => {
+            return bytes
+        }
+        (None, _) | (_, None) => return bytes,
+        _ => {}
+    }
     let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |e| e + 1);
     let ascii = &bytes[start..end];
@@ -614,13 +768,16 @@ impl LongCsv {
 #[derive(Debug, Default)]
 struct LineIndex {
     jumps: Vec<(usize, usize)>,
+    /// The line the next row has if it follows the last one directly.
+    next: usize,
 }
 
 impl LineIndex {
     fn push(&mut self, row: usize, line: usize) {
-        if row == 0 || self.line(row) != line {
+        if row == 0 || line != self.next {
             self.jumps.push((row, line));
         }
+        self.next = line + 1;
     }
 
     fn line(&self, row: usize) -> usize {
