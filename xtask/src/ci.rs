@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::dist;
 use crate::install::{self, Purpose, CHROMEDRIVER, CHROMIUM};
+use crate::npm;
 use crate::postgres::{self, Postgres};
 use crate::shell::{format_duration, timed, Cmd};
 
@@ -55,8 +56,8 @@ pub(crate) const STEPS: &[(&str, StepFn)] = &[
     ("clippy (native)", |_| cargo("clippy --workspace --all-targets -- -D warnings").run()),
     ("clippy (wasm32)", |_| {
         cargo(
-            "clippy -p annoqa-core -p annoqa-app --target wasm32-unknown-unknown --all-targets \
-             -- -D warnings",
+            "clippy -p annoqa-core -p annoqa-app -p annoqa-wasm --target wasm32-unknown-unknown \
+             --all-targets -- -D warnings",
         )
         .run()
     }),
@@ -65,6 +66,8 @@ pub(crate) const STEPS: &[(&str, StepFn)] = &[
         cargo(&format!("test --workspace --exclude {E2E_PACKAGE}")).env(postgres::URL_VAR, ctx.postgres_url()?).run()
     }),
     ("test (wasm32, headless chromium)", wasm_test_step),
+    ("npm package", |ctx| npm::build(&ctx.root, ctx.path()?)),
+    ("test (npm: tsc, node, headless chromium)", |ctx| npm::test(&ctx.root, ctx.path()?)),
     ("dist", |ctx| dist::trunk_build(&ctx.root, ctx.path()?)),
     ("build annoqa-cli", |_| cargo("build -p annoqa-cli").run()),
     ("test (e2e)", e2e_step),

@@ -44,6 +44,8 @@ pub(crate) fn install(root: &Path, purpose: Purpose) -> Result<OsString> {
     wasm_bindgen(root, &path)?;
     trunk(&path)?;
     wasm_opt(&path)?;
+    wasm_pack(&path)?;
+    typescript(&path)?;
     if purpose == Purpose::Test {
         browser()?;
     }
@@ -265,6 +267,75 @@ fn wasm_opt(path: &OsString) -> Result<()> {
         other => {
             bail!("after `npm install binaryen@{BINARYEN_VERSION}`, `{} --version` reports {other:?}", binary.display())
         }
+    }
+}
+
+/// wasm-pack, which `cargo xtask npm` runs with `--mode no-install` (it finds wasm-bindgen and
+/// wasm-opt on [`tools_path`] and downloads nothing).
+fn wasm_pack(path: &OsString) -> Result<()> {
+    let version = pins::WASM_PACK_VERSION;
+    let label = format!("wasm-pack {version}");
+    let current = || {
+        let output = Cmd::new("wasm-pack").arg("--version").env("PATH", path).probe()?;
+        pins::tool_version(&output, "wasm-pack").map(str::to_owned)
+    };
+    let mut found = current();
+    if found.as_deref() != Some(version) && wait_for_cargo_install("wasm-pack") {
+        found = current();
+    }
+    if found.as_deref() == Some(version) {
+        ok(&label, "");
+        return Ok(());
+    }
+    println!("    {label}: found {}, installing it (takes a few minutes)", found.as_deref().unwrap_or("none"));
+    Cmd::cargo().args(["install", "--locked", "wasm-pack", "--version", version]).env("PATH", path).run()?;
+    if current().as_deref() != Some(version) {
+        bail!(
+            "after installing wasm-pack {version}, `wasm-pack --version` on PATH reports another \
+             version: put {} before other directories on PATH",
+            cargo_bin_dir()?.display()
+        );
+    }
+    ok(&label, "installed");
+    Ok(())
+}
+
+/// `tsc` of the pinned TypeScript, in the tools directory.
+pub(crate) fn tsc() -> Result<PathBuf> {
+    Ok(tools_dir()?.join("typescript/node_modules/.bin/tsc"))
+}
+
+fn typescript(path: &OsString) -> Result<()> {
+    let version = pins::TYPESCRIPT_VERSION;
+    let label = format!("typescript {version}");
+    let prefix = tools_dir()?.join("typescript");
+    let tsc = tsc()?;
+    // `tsc --version` prints `Version 5.9.3`.
+    let current = || {
+        let output = Cmd::new("node").arg(&tsc).arg("--version").env("PATH", path).probe()?;
+        pins::tool_version(&output, "Version").map(str::to_owned)
+    };
+    if current().as_deref() == Some(version) {
+        ok(&label, &tsc.display().to_string());
+        return Ok(());
+    }
+    println!("    {label}: missing, installing npm package typescript@{version} into {}", prefix.display());
+    npm()?;
+    fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
+    Cmd::new("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(&prefix)
+        .args(["--no-audit", "--no-fund"])
+        .arg(format!("typescript@{version}"))
+        .env("PATH", path)
+        .run()?;
+    match current() {
+        Some(found) if found == version => {
+            ok(&label, "installed");
+            Ok(())
+        }
+        other => bail!("after `npm install typescript@{version}`, `{} --version` reports {other:?}", tsc.display()),
     }
 }
 

@@ -4,6 +4,13 @@
 //! These functions are pure so that the "missing or wrong version" decisions of `install` can
 //! be tested without the tools.
 
+/// wasm-pack, which builds the npm package (`cargo xtask npm`); `cargo install --locked`.
+pub(crate) const WASM_PACK_VERSION: &str = "0.15.1";
+
+/// TypeScript (npm `typescript`), whose `tsc` checks the npm package's declarations. 5.x is the
+/// last line written in JavaScript: one package, no platform binaries.
+pub(crate) const TYPESCRIPT_VERSION: &str = "5.9.3";
+
 /// The versions of every `[[package]]` called `name` in a `Cargo.lock`, in file order.
 ///
 /// A lock file lists one block per package version:

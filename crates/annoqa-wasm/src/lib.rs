@@ -1,0 +1,69 @@
+//! annoqa as an npm module: JavaScript bindings over the QA engine (`annoqa-core`), the
+//! statistics (`annoqa-stats`), waveform peaks (`annoqa-media`) and the Label Studio conversion
+//! (`annoqa-interop`).
+//!
+//! Every export takes plain JavaScript objects, turns them into the crates' types with
+//! serde-wasm-bindgen, calls one function of those crates and hands the result back as plain
+//! objects (`Serializer::json_compatible`: maps become objects, missing values `null`). Bad
+//! input is a thrown `Error` whose message names the argument and the field
+//! (`spec.controls[0].type: unknown variant ...`), never a panic.
+//!
+//! Code map: [`qa`] (validate, score), [`stats`] (agreement, aggregate over a long table),
+//! [`media`] (peaks), [`ls`] (Label Studio). The TypeScript declarations of every export and
+//! its inputs and outputs are written by hand in `src/annoqa.d.ts`; the JavaScript entry points
+//! of the package (`js/`) and its tests (`js-tests/`) are described in README.md.
+//!
+//! **Architecture Invariant:** no QA logic lives here. What this crate adds is the mapping of
+//! names to the dense indices annoqa-stats works on (as `annoqa agreement` does for CSV files)
+//! and the shape of its answers.
+
+// `pub` only for what the crate exports: everything else is `pub(crate)`, so dead code shows.
+#![warn(unreachable_pub)]
+
+mod convert;
+mod media;
+mod qa;
+mod stats;
+
+use wasm_bindgen::prelude::*;
+
+// The declarations of every export, written by hand so that inputs and outputs have precise
+// types; each `#[wasm_bindgen]` function below skips the generated (untyped) declaration.
+#[wasm_bindgen(typescript_custom_section)]
+const TYPESCRIPT: &str = include_str!("annoqa.d.ts");
+
+/// The findings of `regions` as an answer to `item` under `spec` (annoqa-core's `validate`).
+#[wasm_bindgen(skip_typescript)]
+pub fn validate(spec: JsValue, item: JsValue, regions: JsValue) -> Result<JsValue, JsError> {
+    qa::validate(spec, item, regions)
+}
+
+/// The gold report of `regions` against `gold` (annoqa-core's `score_gold`).
+#[wasm_bindgen(skip_typescript)]
+pub fn score(spec: JsValue, item: JsValue, gold: JsValue, regions: JsValue) -> Result<JsValue, JsError> {
+    qa::score(spec, item, gold, regions)
+}
+
+/// An agreement coefficient over a long table of `{item, annotator, label}` rows.
+#[wasm_bindgen(skip_typescript)]
+pub fn agreement(table: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    stats::agreement(table, options)
+}
+
+/// The consensus label of every item of a long table (majority vote or Dawid–Skene).
+#[wasm_bindgen(skip_typescript)]
+pub fn aggregate(table: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    stats::aggregate(table, options)
+}
+
+/// Waveform peaks of a WAV file, as audiowaveform's JSON format (an object).
+#[wasm_bindgen(skip_typescript)]
+pub fn peaks(wav: &[u8], options: JsValue) -> Result<JsValue, JsError> {
+    media::peaks(wav, options)
+}
+
+/// Waveform peaks of a WAV file, as audiowaveform's binary `.dat` format.
+#[wasm_bindgen(skip_typescript, js_name = peaksDat)]
+pub fn peaks_dat(wav: &[u8], options: JsValue) -> Result<Vec<u8>, JsError> {
+    media::peaks_dat(wav, options)
+}
