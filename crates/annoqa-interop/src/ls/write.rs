@@ -1,9 +1,9 @@
 //! Records → a Label Studio JSON export: one task per item (first-seen order), annotations and
 //! predictions in the shapes Label Studio 1.23 imports.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use annoqa_core::model::{track_box_at, Item, Keyframe, Media, PairChoice, Region, RegionValue, TaskSpec};
+use annoqa_core::model::{track_box_at, ControlKind, Item, Keyframe, Media, PairChoice, Region, RegionValue, TaskSpec};
 use serde_json::{json, Map, Value};
 
 use super::config::{ControlRole, ControlTag, LsConfig, LsControl};
@@ -143,6 +143,7 @@ impl Writer<'_> {
     fn results(&mut self, record: &Record) -> Vec<Value> {
         let mut out = Vec::new();
         let mut timelines: Vec<(String, &Region, Vec<Value>)> = Vec::new();
+        let mut timeline_at: HashMap<(&str, &str, &str), usize> = HashMap::new();
         let has_spans = record.regions.iter().any(|r| matches!(r.value, RegionValue::TextSpan { .. }));
         let text = match &record.item.media {
             Media::Text { text } if has_spans => Some(CodePoints::new(text)),
@@ -159,15 +160,19 @@ impl Writer<'_> {
             };
             if let RegionValue::VideoSegment { start_frame, end_frame, label } = &region.value {
                 // Ranges of one result were read as `id`, `id#2`, …: join them again.
-                let base = region.id.split('#').next().unwrap_or(&region.id).to_owned();
+                let base = region.id.split('#').next().unwrap_or(&region.id);
                 let range = json!({"start": u64::from(*start_frame) + 1, "end": u64::from(*end_frame) + 1});
-                match timelines
-                    .iter_mut()
-                    .find(|(b, r, _)| *b == base && r.control == region.control && r.value.first_label() == Some(label))
-                {
+                let key = (base, region.control.as_str(), label.as_str());
+                match timeline_at.get(&key).and_then(|&at| timelines.get_mut(at)) {
                     Some((_, _, ranges)) => ranges.push(range),
-                    None => timelines.push((base, region, vec![range])),
+                    None => {
+                        timeline_at.insert(key, timelines.len());
+                        timelines.push((base.to_owned(), region, vec![range]));
+                    }
                 }
+                continue;
+            }
+            if !self.fits(control, region, &record.item.id) {
                 continue;
             }
             self.region_results(&mut out, record, control, region, text.as_ref());
@@ -341,6 +346,19 @@ impl Writer<'_> {
             _ => return None,
         };
         Some((kind, value.as_object().cloned().unwrap_or_default()))
+    }
+
+    /// Whether the region is the kind of answer its control takes (a video box fits a track
+    /// control: it is written as a one-keyframe track); reported when not.
+    fn fits(&mut self, control: &LsControl, region: &Region, item: &str) -> bool {
+        let Some(spec_control) = self.config.spec.control(&control.name) else { return true };
+        let fits = spec_control.kind.accepts(&region.value)
+            || matches!((&spec_control.kind, &region.value), (ControlKind::VideoTracks, RegionValue::VideoBox { .. }));
+        if !fits {
+            let reason = format!("control `{}` takes {} regions", control.name, spec_control.kind.name());
+            self.diagnostics.skip(region.value_name(), &reason, item);
+        }
+        fits
     }
 
     /// `score` and `parentID` on the region's main result.
@@ -521,21 +539,22 @@ fn ls_sequence(keyframes: &[Keyframe], w: f64, h: f64, fps: f64) -> Vec<Value> {
 /// A ranker's list data: the ids each item's records rank, in first-seen order (annoqa keeps
 /// ids, not the items' texts, so each is written as `{id, title: id}`).
 fn ranked_ids(records: &[Record], config: &LsConfig) -> HashMap<(String, String), Vec<String>> {
-    let mut ranked: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut ranked: HashMap<(String, String), (Vec<String>, HashSet<String>)> = HashMap::new();
     if !config.controls.iter().any(|c| c.tag == ControlTag::Ranker) {
-        return ranked;
+        return HashMap::new();
     }
     for record in records {
         for region in &record.regions {
             if let RegionValue::Ranking { order, buckets } = &region.value {
-                let ids = ranked.entry((record.item.id.clone(), region.control.clone())).or_default();
+                let key = (record.item.id.clone(), region.control.clone());
+                let (ids, seen) = ranked.entry(key).or_default();
                 for id in order.iter().chain(buckets.values().flatten()) {
-                    if !ids.contains(id) {
+                    if seen.insert(id.clone()) {
                         ids.push(id.clone());
                     }
                 }
             }
         }
     }
-    ranked
+    ranked.into_iter().map(|(key, (ids, _))| (key, ids)).collect()
 }

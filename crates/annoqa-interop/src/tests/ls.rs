@@ -1356,3 +1356,44 @@ fn written_tasks_have_label_studio_shapes() {
     }
     assert_close(num(&result["value"], "x"), 37.15846994535519, "x %");
 }
+
+/// Image sizes by file name, as `--media-dir` would give them.
+struct Sizes(Vec<(&'static str, (u32, u32))>);
+
+impl crate::tree::FileTree for Sizes {
+    fn list(&self, _dir: &str) -> Result<Vec<String>, crate::diag::InputError> {
+        Ok(self.0.iter().map(|(name, _)| (*name).to_owned()).collect())
+    }
+    fn read(&self, path: &str) -> Result<Vec<u8>, crate::diag::InputError> {
+        Err(crate::diag::InputError::new(path, "", "no bytes in this test tree"))
+    }
+    fn is_file(&self, path: &str) -> bool {
+        self.0.iter().any(|(name, _)| *name == path)
+    }
+    fn image_size(&self, path: &str) -> Option<(u32, u32)> {
+        self.0.iter().find(|(name, _)| *name == path).map(|(_, size)| *size)
+    }
+}
+
+#[test]
+fn image_sizes_come_from_the_media_folder_by_file_name() {
+    let Some(dir) = super::corpus_dir() else { return };
+    let file = "ls-frontend/examples/image_polygons/annotations/0.json";
+    let bytes = std::fs::read(dir.join(file)).expect("corpus");
+    let xml = std::fs::read_to_string(dir.join(config_path("image_polygons"))).expect("config");
+    // The task's image is …/spacexmoon-800x501.jpg; the folder holds it under its base name.
+    let tree = Sizes(vec![("spacexmoon-800x501.jpg", (800, 501))]);
+    let opts = ReadOptions { file_name: file, config: Some(&xml), media: Some(&tree), ..Default::default() };
+    let c = ls::read(&bytes, &opts).expect("reads");
+    assert!(c.diagnostics.is_empty(), "{}", c.diagnostics);
+    assert!(matches!(c.records[0].item.media, Media::Image { width: 800, height: 501, .. }));
+    let RegionValue::Polygon { points, .. } = &c.records[0].regions[0].value else { panic!() };
+    assert_close(points[0][0], 27.2 * 8.0, "x");
+    assert_close(points[0][1], 41.24629080118694 * 5.01, "y");
+    // Without the file, nothing is guessed.
+    let empty = Sizes(Vec::new());
+    let opts = ReadOptions { file_name: file, config: Some(&xml), media: Some(&empty), ..Default::default() };
+    let c = ls::read(&bytes, &opts).expect("reads");
+    assert!(c.records[0].regions.is_empty());
+    assert_eq!(c.diagnostics.count("polygonlabels"), 1);
+}
