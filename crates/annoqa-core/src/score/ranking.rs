@@ -21,8 +21,11 @@ use super::outcome::ControlOutcome;
 use super::report::{Feedback, RegionVerdict, Verdict};
 use crate::{Control, Region, RegionValue};
 
+/// Ids in bucket order, by bucket name.
+type Buckets = BTreeMap<String, Vec<String>>;
+
 /// The order and buckets of the first ranking among `regions`.
-fn ranking<'a>(regions: &[&'a Region]) -> Option<(&'a [String], &'a BTreeMap<String, Vec<String>>)> {
+fn ranking<'a>(regions: &[&'a Region]) -> Option<(&'a [String], &'a Buckets)> {
     regions.iter().find_map(|r| match &r.value {
         RegionValue::Ranking { order, buckets } => Some((order.as_slice(), buckets)),
         _ => None,
@@ -81,7 +84,7 @@ pub(crate) fn order_agreement(gold: &[String], mine: &[String]) -> f64 {
 }
 
 /// The mean Jaccard index per gold bucket; 1 when gold has no buckets.
-pub(crate) fn bucket_agreement(gold: &BTreeMap<String, Vec<String>>, mine: &BTreeMap<String, Vec<String>>) -> f64 {
+pub(crate) fn bucket_agreement(gold: &Buckets, mine: &Buckets) -> f64 {
     if gold.is_empty() {
         return 1.0;
     }

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::media::{gold, region};
 use crate::check::limits::check_limits;
+use crate::check::spec::check_spec;
 use crate::reveal::GoldReveal;
 use crate::*;
 
@@ -317,10 +318,10 @@ fn hints_withhold_the_agreement_and_the_gold_text() {
 fn spec_check_wants_named_distinct_buckets() {
     let mut s = spec();
     s.controls[2].kind = ControlKind::Ranker { buckets: vec!["good".into(), " ".into(), "good".into()] };
-    let problems: Vec<String> = crate::check::spec::check_spec(&s, None).iter().map(|p| p.to_string()).collect();
+    let problems: Vec<String> = check_spec(&s, None).iter().map(|p| p.to_string()).collect();
     expect![[r#"
         controls[2].buckets[1]: a bucket needs a name
         controls[2].buckets[2]: bucket `good` appears twice in `rank`"#]]
     .assert_eq(&problems.join("\n"));
-    assert!(crate::check::spec::check_spec(&spec(), None).is_empty());
+    assert!(check_spec(&spec(), None).is_empty());
 }
