@@ -780,7 +780,7 @@ def has_rotation(tasks):
     return any(r.get("value", {}).get("rotation") for t in tasks for a in t.get("annotations", []) for r in a.get("result", []))
 
 
-def run_case(ls, annoqa, work, case, records_path, is_image, table):
+def run_case(ls, annoqa, work, case, records_path, is_image, table, original=None):
     """Converts one records file with annoqa, imports it into Label Studio, exports, compares."""
     case_dir = work / case
     ls_json = case_dir / "annoqa-ls.json"
@@ -824,6 +824,27 @@ def run_case(ls, annoqa, work, case, records_path, is_image, table):
     check_read_back(case, annoqa, case_dir, records, table)
     if is_image:
         compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, config, table)
+    if original is not None:
+        run_original(ls, annoqa, case_dir, case, records, original, table)
+
+
+def run_original(ls, annoqa, case_dir, case, records, original, table):
+    """The corpus export itself, imported into a project with its own config, against annoqa
+    reading that file: annoqa's Label Studio reader judged without its writer in between."""
+    data, config_path = original
+    config = Path(config_path).read_text(encoding="utf-8")
+    tasks = json.loads(Path(data).read_text(encoding="utf-8"))
+    tasks = tasks if isinstance(tasks, list) else [tasks]
+    for task in tasks:
+        task.pop("id", None)
+        for annotation in task.get("annotations", []):
+            # Label Studio resolves a `completed_by` object by its e-mail, which is no member
+            # here; its id is what annoqa reads as the annotator.
+            if isinstance(annotation.get("completed_by"), dict):
+                annotation["completed_by"] = annotation["completed_by"].get("id")
+    project = ls.create_project(("original " + case)[:50], config)
+    ls.import_tasks(project, tasks)
+    compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, config, table, original=(data, config_path))
 
 
 def expand_predictions(ls, tasks):
@@ -892,11 +913,18 @@ def check_read_back(case, annoqa, case_dir, records, table):
     table.add(case, "label studio's JSON read back = records", "ok" if not diffs else "MISMATCH", "; ".join(d.replace("label studio", "read back") for d in diffs[:6]) + (f" (+{len(diffs) - 6} more)" if len(diffs) > 6 else ""))
 
 
-def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, config, table):
-    # Label Studio's COCO and YOLO exporters read annotations only (converter.py
-    # annotation_result_from_task), so annoqa converts the annotation records for them.
-    annotations_only = case_dir / "annotations.jsonl"
-    annotations_only.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records if r["source"] == "annotation"), encoding="utf-8")
+def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, config, table, original=None):
+    """COCO and YOLO of Label Studio's exporters against annoqa's: of annoqa's records by default;
+    with `original` = (export, config), of that Label Studio file as annoqa reads it, against
+    the project it was imported into unchanged."""
+    if original is None:
+        # Label Studio's COCO and YOLO exporters read annotations only (converter.py
+        # annotation_result_from_task), so annoqa converts the annotation records for them.
+        annotations_only = case_dir / "annotations.jsonl"
+        annotations_only.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records if r["source"] == "annotation"), encoding="utf-8")
+        source, suffix, prefix = [annotations_only, "--from", "annoqa"], "", ""
+    else:
+        source, suffix, prefix = [original[0], "--from", "ls", "--config", original[1]], "-original", "original file: "
     urls = [r["item"]["media"].get("src", "") for r in records]
     choices, tags = config_facts(config)
 
@@ -907,25 +935,25 @@ def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, c
             ls.export(project, "COCO")
         except LabelStudioError as e:
             failure = "its COCO export fails (" + str(e).split('"detail":"')[-1][:60] + "…) and "
-        table.add(case, "keypoints need model_index", "note",
+        table.add(case, prefix + "keypoints need model_index", "note",
                   f"annoqa's config has no model_index on KeyPointLabels labels: {failure}label studio's YOLO leaves keypoints out "
                   "(keypoints.py build_kp_order); COCO and YOLO compared on a second project whose config adds model_index in label order")
         project = ls.create_project((case + " model_index")[:50], variant)
         ls.import_tasks(project, tasks)
 
-    coco_path = case_dir / "annoqa-coco.json"
-    rc, err = run_annoqa(annoqa, ["convert", annotations_only, "--from", "annoqa", "--to", "coco", "-o", coco_path])
+    coco_path = case_dir / f"annoqa-coco{suffix}.json"
+    rc, err = run_annoqa(annoqa, ["convert", *source, "--to", "coco", "-o", coco_path])
     if rc != 0:
-        table.add(case, "COCO", "MISMATCH", f"annoqa exit {rc}: {err[-300:]}")
+        table.add(case, prefix + "COCO", "MISMATCH", f"annoqa exit {rc}: {err[-300:]}")
     else:
         try:
             blob = ls.export(project, "COCO")
             theirs = coco_from_export(blob)
-            (case_dir / "ls-coco.json").write_text(json.dumps(theirs, indent=1))
+            (case_dir / f"ls-coco{suffix}.json").write_text(json.dumps(theirs, indent=1))
             mismatches, deviations = compare_coco(json.loads(coco_path.read_text()), theirs, urls, choices, rotated_boxes(records))
-            report(table, case, "COCO", mismatches, deviations)
+            report(table, case, prefix + "COCO", mismatches, deviations)
         except LabelStudioError as e:
-            table.add(case, "COCO", "ls-deviation" if "KeyPointLabels" in tags else "MISMATCH", f"label studio's export fails: {str(e)[:300]}")
+            table.add(case, prefix + "COCO", "ls-deviation" if "KeyPointLabels" in tags else "MISMATCH", f"label studio's export fails: {str(e)[:300]}")
 
     counts = {}
     for r in records:
@@ -933,12 +961,12 @@ def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, c
             stem = Path(r["item"]["media"]["src"]).stem
             counts[stem] = counts.get(stem, 0) + 1
     single = {stem for stem, n in counts.items() if n == 1}
-    yolo_dir = case_dir / "annoqa-yolo"
+    yolo_dir = case_dir / f"annoqa-yolo{suffix}"
     if yolo_dir.exists():
         shutil.rmtree(yolo_dir)
-    rc, err = run_annoqa(annoqa, ["convert", annotations_only, "--from", "annoqa", "--to", "yolo", "-o", yolo_dir])
+    rc, err = run_annoqa(annoqa, ["convert", *source, "--to", "yolo", "-o", yolo_dir])
     if rc != 0:
-        table.add(case, "YOLO", "MISMATCH", f"annoqa exit {rc}: {err[-300:]}")
+        table.add(case, prefix + "YOLO", "MISMATCH", f"annoqa exit {rc}: {err[-300:]}")
         return
     ours = yolo_files_from_dir(yolo_dir)
     # Label Studio's plain YOLO drops rotation (utils.py convert_annotation_to_yolo); its OBB
@@ -947,11 +975,11 @@ def compare_image_exports(ls, annoqa, case_dir, case, project, records, tasks, c
     try:
         theirs = yolo_files_from_zip(ls.export(project, export_type))
     except LabelStudioError as e:
-        table.add(case, f"YOLO ({export_type})", "MISMATCH", f"label studio's export fails: {str(e)[:300]}")
+        table.add(case, f"{prefix}YOLO ({export_type})", "MISMATCH", f"label studio's export fails: {str(e)[:300]}")
         return
     polygon_labels = {r["label"] for rec in records for r in rec["regions"] if r.get("type") == "polygon"}
     mismatches, deviations = compare_yolo(ours, theirs, single, polygon_labels, export_type == "YOLO_OBB")
-    report(table, case, f"YOLO ({export_type})", mismatches, deviations)
+    report(table, case, f"{prefix}YOLO ({export_type})", mismatches, deviations)
 
 
 def coco_from_export(blob):
@@ -981,7 +1009,7 @@ def prepare_cases(args, work, table):
         path = work / name / "records.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        cases.append((name, path, is_image))
+        cases.append((name, path, is_image, None))
     corpus = Path(args.corpus)
     for name, data, config in CORPUS_CASES:
         if not (corpus / data).is_file():
@@ -994,7 +1022,7 @@ def prepare_cases(args, work, table):
             table.add(name, "annoqa --from ls", "MISMATCH", f"exit {rc}: {err[-300:]}")
             continue
         table.add(name, "annoqa --from ls", "ok", err.splitlines()[-1] if err else "")
-        cases.append((name, path, True))
+        cases.append((name, path, True, (corpus / data, corpus / config)))
     return cases
 
 
@@ -1024,12 +1052,12 @@ def main():
         users = ls.api("GET", "/api/users/")
         if len(users) < 1 + EXTRA_USERS:
             ls.create_users(1 + EXTRA_USERS - len(users))
-        for case, path, is_image in cases:
+        for case, path, is_image, original in cases:
             if args.only and args.only not in case:
                 continue
             print(f"== {case}", flush=True)
             try:
-                run_case(ls, args.annoqa, work, case, path, is_image, table)
+                run_case(ls, args.annoqa, work, case, path, is_image, table, original)
             except LabelStudioError as e:
                 table.add(case, "label studio", "MISMATCH", str(e)[:400])
     finally:
