@@ -672,6 +672,9 @@ fn trim(bytes: &[u8]) -> &[u8] {
     }
 }
 
+/// A record's line and its wanted fields, trimmed, in the order asked for.
+pub type Fields<'a, const N: usize> = (usize, [&'a [u8]; N]);
+
 /// A CSV input read by named columns: the header is checked once, then every record yields
 /// the wanted fields, trimmed, in the order asked for.
 pub struct Columns<R> {
@@ -724,7 +727,7 @@ impl<R: Read> Columns<R> {
 
     /// The next record's line and its wanted fields, trimmed; `N` is the number of wanted
     /// columns. A record too short to hold them is an error naming its line.
-    pub fn next_fields<const N: usize>(&mut self) -> Result<Option<(usize, [&[u8]; N])>, CsvError> {
+    pub fn next_fields<const N: usize>(&mut self) -> Result<Option<Fields<'_, N>>, CsvError> {
         let (columns, needed) = (&self.columns, self.needed);
         let Some(record) = self.records.next_record()? else { return Ok(None) };
         if record.len() < needed {

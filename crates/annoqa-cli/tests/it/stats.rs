@@ -477,3 +477,113 @@ fn clear_errors() {
         "#]],
     );
 }
+
+/// Runs `annoqa ARGS FILE` on `text` written to a temporary file; stdout, or `exit N` and
+/// stderr with the file shown as `FILE`.
+fn run_on(text: &[u8], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("answers.csv");
+    std::fs::write(&path, text).unwrap();
+    let file = path.display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_annoqa")).arg(args[0]).arg(&file).args(&args[1..]).output().unwrap();
+    if output.status.success() {
+        String::from_utf8(output.stdout).unwrap()
+    } else {
+        let stderr = String::from_utf8(output.stderr).unwrap().replace(&file, "FILE");
+        format!("exit {}\n{stderr}", output.status.code().unwrap_or(-1))
+    }
+}
+
+/// Seeded answers: 60 items × 5 annotators, names with commas, quotes and spaces, labels from
+/// three texts, some left empty; as `(item, annotator, label)`.
+fn seeded_answers() -> Vec<(String, String, String)> {
+    let mut state = 7u64;
+    let mut next = move |n: u64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let labels = ["yes", "no, really", "say \"maybe\""];
+    let mut answers = Vec::new();
+    for item in 0..60 {
+        let truth = next(3) as usize;
+        for annotator in ["ann", "bob smith", "c,d", "\"e\"", "f"] {
+            let label = match next(10) {
+                0 => String::new(),
+                1..=6 => labels[truth].to_string(),
+                _ => labels[next(3) as usize].to_string(),
+            };
+            answers.push((format!("doc {item}, part {}", item % 7), annotator.to_string(), label));
+        }
+    }
+    answers
+}
+
+#[test]
+fn spreadsheet_exports_read_like_plain_files() {
+    // The same answers as a program writes them (quotes only where needed, LF) and as a
+    // spreadsheet exports them (byte-order mark, CRLF, every field quoted, an extra column, a
+    // padded header, blank lines): every statistic reads them the same.
+    let answers = seeded_answers();
+    let quote = |f: &str| format!("\"{}\"", f.replace('"', "\"\""));
+    let minimal = |f: &str| if f.contains([',', '"']) { quote(f) } else { f.to_string() };
+    let mut plain = String::from("item,annotator,label\n");
+    let mut export = String::from("\u{feff}Note,\" Item \",ANNOTATOR,Label\r\n");
+    for (n, (item, annotator, label)) in answers.iter().enumerate() {
+        plain += &format!("{},{},{}\n", minimal(item), minimal(annotator), minimal(label));
+        export += &format!("\"note\r\n{n}\",{},{},{}\r\n", quote(item), quote(annotator), quote(label));
+        if n % 17 == 0 {
+            export += "\r\n";
+        }
+    }
+    for args in [
+        &["agreement", "--metric", "krippendorff", "--json"][..],
+        &["agreement", "--metric", "fleiss", "--per-label"],
+        &["agreement", "--metric", "cohen"],
+        &["aggregate", "--method", "ds"],
+        &["aggregate", "--method", "mv", "--json"],
+    ] {
+        let expected = run_on(plain.as_bytes(), args);
+        assert!(!expected.starts_with("exit"), "{args:?}: {expected}");
+        assert_eq!(run_on(export.as_bytes(), args), expected, "{args:?}");
+    }
+}
+
+#[test]
+fn reader_errors_name_the_file_and_line() {
+    let check = |text: &[u8], expect: Expect| expect.assert_eq(&run_on(text, &["agreement", "--metric", "fleiss"]));
+    check(
+        b"item,annotator,label\n1,a,x\n\"2\nstill 2\",b,\"y\"z\n",
+        expect![[r#"
+            exit 2
+            error: FILE:4: text 'z' after a closing quote
+        "#]],
+    );
+    check(
+        b"item,annotator,label\r\n1,a,x\r\n1,b,say \"y\"\r\n",
+        expect![[r#"
+            exit 2
+            error: FILE:3: a quote inside an unquoted field (quote the whole field and double the quote)
+        "#]],
+    );
+    check(
+        b"item,annotator,label\n1,a,x\n1,b,\xe9t\xe9\n",
+        expect![[r#"
+            exit 2
+            error: FILE:3: the label is not valid UTF-8
+        "#]],
+    );
+    check(
+        b"item,annotator,label\n\"multi\nline\",a,x\n\n\"multi\nline\",a,y\n",
+        expect![[r#"
+            exit 2
+            error: FILE:5: annotator "a" already labelled item "multi\nline" on line 2; agreement needs one label per annotator and item (`annoqa aggregate` accepts repeats)
+        "#]],
+    );
+    check(
+        b"",
+        expect![[r#"
+            exit 2
+            error: FILE: the file is empty; expected a header with item, annotator, label
+        "#]],
+    );
+}
