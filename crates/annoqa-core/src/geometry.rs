@@ -126,9 +126,16 @@ pub fn box_iou(a: &BoxGeometry, b: &BoxGeometry) -> f64 {
     }
 }
 
-/// Whether a point lies in a `width × height` media, edges included.
+/// How far past an edge (in pixels) a coordinate may lie and still count as on it. Coordinates
+/// that went through percent (Label Studio), normalised (YOLO) or rotated corners carry rounding
+/// of about 1e-13 px: a box drawn to the edge must not be reported outside for it.
+pub const MEDIA_EDGE_SLACK: f64 = 1e-6;
+
+/// Whether a point lies in a `width × height` media, edges included (within
+/// [`MEDIA_EDGE_SLACK`]).
 pub fn point_in_media(x: f64, y: f64, width: f64, height: f64) -> bool {
-    x.is_finite() && y.is_finite() && (0.0..=width).contains(&x) && (0.0..=height).contains(&y)
+    let within = |v: f64, size: f64| (-MEDIA_EDGE_SLACK..=size + MEDIA_EDGE_SLACK).contains(&v);
+    x.is_finite() && y.is_finite() && within(x, width) && within(y, height)
 }
 
 /// Whether a box lies in the media, edges included: its corners do (rotated ones too; the

@@ -124,6 +124,10 @@ fn media_bounds() {
     assert!(!box_in_media(&bx(635.0, 0.0, 10.0, 10.0), 640.0, 480.0));
     assert!(!box_in_media(&bx(0.0, 0.0, 0.0, 10.0), 640.0, 480.0));
     assert!(point_in_media(640.0, 480.0, 640.0, 480.0));
+    // Percent round trips land a hair past the edge (100 % of 320 px read back as 320.00000000000006).
+    assert!(point_in_media(100.0 / 100.0 * 320.0 + 6e-14, -1e-13, 320.0, 240.0));
+    assert!(!point_in_media(320.001, 10.0, 320.0, 240.0));
+    assert!(!point_in_media(10.0, -0.001, 320.0, 240.0));
     assert!(!point_in_media(f64::NAN, 1.0, 640.0, 480.0));
     assert!(polygon_in_media(&[[0.0, 0.0], [640.0, 0.0], [0.0, 480.0]], 640.0, 480.0));
     assert!(!polygon_in_media(&[[0.0, 0.0], [641.0, 0.0], [0.0, 480.0]], 640.0, 480.0));
