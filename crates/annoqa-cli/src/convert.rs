@@ -114,7 +114,9 @@ fn write_output(args: &ConvertArgs, files: &[annoqa_interop::OutputFile]) -> any
         ([single], Some(path)) if single.path.is_empty() => write_atomically(path, &single.bytes),
         (_, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
         (files, Some(dir)) => {
-            if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some() {
+            if dir.exists()
+                && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
+            {
                 bail!("{}: folder is not empty; choose a new or empty folder so nothing is overwritten", dir.display());
             }
             for file in files {

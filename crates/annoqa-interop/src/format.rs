@@ -50,9 +50,9 @@ impl FromStr for OutputFormat {
             "crowdkit" => Ok(OutputFormat::CrowdKit),
             other => match other.parse::<Format>() {
                 Ok(f) => Ok(f.into()),
-                Err(_) => Err(format!(
-                    "unknown output format `{other}`: expected annoqa, ls, coco, yolo, cvat or crowdkit"
-                )),
+                Err(_) => {
+                    Err(format!("unknown output format `{other}`: expected annoqa, ls, coco, yolo, cvat or crowdkit"))
+                }
             },
         }
     }

@@ -24,8 +24,8 @@ pub mod yolo;
 pub use diag::{Diagnostics, InputError, Unsupported};
 pub use format::{Format, OutputFormat};
 pub use record::{Converted, OutputFile, ReadOptions, Record, Source, Written};
-pub use tree::FileTree;
 #[cfg(feature = "fs")]
 pub use tree::DirTree;
+pub use tree::FileTree;
 #[cfg(test)]
 mod tests;

@@ -106,7 +106,8 @@ impl SpecBuilder {
                 }
             };
             let control = &mut self.controls[at];
-            if let (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) = (&mut control.kind, &region.value)
+            if let (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) =
+                (&mut control.kind, &region.value)
             {
                 *multiple |= labels.len() > 1;
             }
@@ -169,11 +170,7 @@ fn derived_control(name: &str, value: &RegionValue) -> Control {
 
 /// Reads `annoqa` JSON Lines records one line at a time (blank lines are skipped). An error names
 /// the file and the line.
-pub fn for_each_jsonl(
-    reader: impl BufRead,
-    file_name: &str,
-    sink: &mut dyn FnMut(Record),
-) -> Result<(), InputError> {
+pub fn for_each_jsonl(reader: impl BufRead, file_name: &str, sink: &mut dyn FnMut(Record)) -> Result<(), InputError> {
     for (index, line) in reader.lines().enumerate() {
         let location = format!("line {}", index + 1);
         let line = line.map_err(|e| InputError::new(file_name, &location, e.to_string()))?;

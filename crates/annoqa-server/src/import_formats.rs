@@ -36,7 +36,8 @@ pub(crate) fn read_formatted_items(
         media_size: None,
         media: Some(root as &dyn FileTree),
     };
-    let converted = convert::read(format, Input::Bytes(body), &opts).map_err(|e| ImportError::Invalid(e.to_string()))?;
+    let converted =
+        convert::read(format, Input::Bytes(body), &opts).map_err(|e| ImportError::Invalid(e.to_string()))?;
     let mut diagnostics = converted.diagnostics;
     let mut checker = ItemChecker::new(project, existing);
     let mut seen = HashSet::new();

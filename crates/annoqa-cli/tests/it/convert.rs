@@ -105,7 +105,8 @@ fn every_corpus_file_converts_to_every_format_or_fails_cleanly() {
         converted += 1;
         for to in ["annoqa", "ls", "coco", "yolo", "cvat", "crowdkit"] {
             let out = scratch.path().join(format!("{n}-{to}"));
-            let args = ["convert", records.to_str().unwrap(), "--from", "annoqa", "--to", to, "-o", out.to_str().unwrap()];
+            let args =
+                ["convert", records.to_str().unwrap(), "--from", "annoqa", "--to", to, "-o", out.to_str().unwrap()];
             assert_clean_outcome(&annoqa(&args), &format!("{what}, then --to {to}"), &records);
         }
     }

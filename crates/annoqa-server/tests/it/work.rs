@@ -509,7 +509,14 @@ fn identical_boxes(n: usize) -> Vec<Region> {
         .map(|i| Region {
             id: format!("b{i}"),
             control: "boxes".into(),
-            value: RegionValue::BBox { x: 10.0, y: 10.0, width: 50.0, height: 50.0, rotation: 0.0, label: "car".into() },
+            value: RegionValue::BBox {
+                x: 10.0,
+                y: 10.0,
+                width: 50.0,
+                height: 50.0,
+                rotation: 0.0,
+                label: "car".into(),
+            },
             attributes: Default::default(),
         })
         .collect()
