@@ -474,7 +474,9 @@ def coco_index(coco, name_of_image):
         annotations.append({
             "image": image[0], "category": categories.get(a.get("category_id")), "bbox": a.get("bbox") or [],
             "keypoint_names": keypoint_names.get(a.get("category_id"), []),
-            "segmentation": a.get("segmentation") or [], "keypoints": a.get("keypoints") or [], "area": a.get("area"),
+            "segmentation": a.get("segmentation") or [], "area": a.get("area"),
+            # An instance whose keypoints are all (0, 0, 0) has none (COCO: v = 0 is "not labelled").
+            "keypoints": a.get("keypoints") if any(a.get("keypoints") or []) else [],
         })
     return images, categories, annotations
 
