@@ -20,6 +20,9 @@ pub(crate) fn parse_format(name: &str) -> Result<Format, String> {
     }
 }
 
+/// Items ready to store: each with its probe's description (as `read_items` returns them).
+type CheckedItems = Vec<(ItemSource, Option<String>)>;
+
 /// The items of a whole import file in `format`, each probed and checked; with what the file
 /// held that is not imported.
 pub(crate) fn read_formatted_items(
@@ -28,7 +31,7 @@ pub(crate) fn read_formatted_items(
     project: &Project,
     existing: &[String],
     root: &MediaRoot,
-) -> Result<(Vec<(ItemSource, Option<String>)>, Diagnostics), ImportError> {
+) -> Result<(CheckedItems, Diagnostics), ImportError> {
     let opts = ReadOptions {
         file_name: "the import",
         config: None,
