@@ -675,8 +675,13 @@ struct Extra {
 #[derive(Default)]
 struct RegionSet {
     regions: Vec<Region>,
+    /// The first region of each Label Studio id: where per-region answers go.
     by_ls_id: HashMap<String, usize>,
+    /// Each (id, control)'s region: a second result for it is the same region.
+    by_id_and_control: HashMap<(String, String), usize>,
     used: HashSet<String>,
+    /// The last `#n` given to a repeated id.
+    suffixes: HashMap<String, usize>,
     extras: Vec<Extra>,
 }
 
@@ -688,8 +693,9 @@ impl RegionSet {
         value: RegionValue,
         attributes: std::collections::BTreeMap<String, String>,
     ) {
-        if let Some(&at) = ls_id.as_ref().and_then(|id| self.by_ls_id.get(id)) {
-            if let Some(existing) = self.regions.get_mut(at).filter(|r| r.control == control) {
+        let merge_key = ls_id.as_ref().map(|id| (id.clone(), control.to_owned()));
+        if let Some(&at) = merge_key.as_ref().and_then(|key| self.by_id_and_control.get(key)) {
+            if let Some(existing) = self.regions.get_mut(at) {
                 // The shape and the `<Labels>` of one region are two results with one id.
                 if existing.value.first_label() == Some("") {
                     existing.value = value;
@@ -700,14 +706,17 @@ impl RegionSet {
         }
         let base = ls_id.clone().unwrap_or_else(|| format!("region-{}", self.regions.len() + 1));
         let mut id = base.clone();
-        let mut n = 1;
-        while self.used.contains(&id) {
-            n += 1;
+        while !self.used.insert(id.clone()) {
+            // Continue from the last suffix given to this base, so repeats stay linear.
+            let n = self.suffixes.entry(base.clone()).or_insert(1);
+            *n += 1;
             id = format!("{base}#{n}");
         }
-        self.used.insert(id.clone());
         if let Some(ls_id) = ls_id {
             self.by_ls_id.entry(ls_id).or_insert(self.regions.len());
+        }
+        if let Some(key) = merge_key {
+            self.by_id_and_control.insert(key, self.regions.len());
         }
         self.regions.push(Region { id, control: control.to_owned(), value, attributes });
     }

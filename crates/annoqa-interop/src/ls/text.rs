@@ -5,13 +5,15 @@
 pub(super) struct CodePoints<'t> {
     text: &'t str,
     starts: Vec<usize>,
+    /// The text in UTF-16 units, made on the first mismatching span only.
+    utf16: std::cell::OnceCell<Vec<u16>>,
 }
 
 impl<'t> CodePoints<'t> {
     pub(super) fn new(text: &'t str) -> Self {
         let mut starts: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
         starts.push(text.len());
-        CodePoints { text, starts }
+        CodePoints { text, starts, utf16: std::cell::OnceCell::new() }
     }
 
     /// Code points `start..end`, when inside the text.
@@ -22,7 +24,7 @@ impl<'t> CodePoints<'t> {
     /// UTF-16 units `start..end`, when inside the text and on code point boundaries (the
     /// offsets of exports from before Label Studio's fix).
     pub(super) fn slice_utf16(&self, start: usize, end: usize) -> Option<String> {
-        let units: Vec<u16> = self.text.encode_utf16().collect();
+        let units = self.utf16.get_or_init(|| self.text.encode_utf16().collect());
         String::from_utf16(units.get(start..end)?).ok()
     }
 }

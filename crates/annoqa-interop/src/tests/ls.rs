@@ -1397,3 +1397,26 @@ fn image_sizes_come_from_the_media_folder_by_file_name() {
     assert!(c.records[0].regions.is_empty());
     assert_eq!(c.diagnostics.count("polygonlabels"), 1);
 }
+
+#[test]
+fn repeated_result_ids_stay_unique_region_ids() {
+    let config = r#"<View><Text name="text" value="$text"/>
+        <Choices name="a" toName="text"><Choice value="y"/></Choices>
+        <Choices name="b" toName="text"><Choice value="y"/></Choices></View>"#;
+    let choice = |control: &str| {
+        format!(
+            r#"{{"id": "x", "from_name": "{control}", "to_name": "text", "type": "choices", "value": {{"choices": ["y"]}}}}"#
+        )
+    };
+    let results: Vec<String> = ["a", "b", "b", "a", "b"].iter().map(|c| choice(c)).collect();
+    let json = format!(
+        r#"{{"id": 1, "data": {{"text": "t"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
+        results.join(",")
+    );
+    let c = ls::read(json.as_bytes(), &ReadOptions { file_name: "x.json", config: Some(config), ..Default::default() })
+        .expect("reads");
+    let ids: Vec<(&str, &str)> = c.records[0].regions.iter().map(|r| (r.id.as_str(), r.control.as_str())).collect();
+    // The same id and control is one region (a shape and its labels); another control's is a
+    // new region with a suffix.
+    assert_eq!(ids, [("x", "a"), ("x#2", "b")]);
+}
