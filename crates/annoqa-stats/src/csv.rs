@@ -160,14 +160,27 @@ impl<R: Read> Records<R> {
 
     /// The next record, or `None` at the end of the input.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, CsvError> {
+        let Some((line, start, bytes)) = self.advance()? else { return Ok(None) };
+        Ok(Some(Record {
+            line,
+            block: &self.block[start..start + bytes],
+            scratch: &self.scratch,
+            fields: &self.fields,
+        }))
+    }
+
+    /// Parses the next record into `fields` and `scratch`: its line, and where its bytes are in
+    /// the block. Callers that want a few fields read them with [`Records::field`] rather than
+    /// through a [`Record`], which is several words to hand back per row.
+    #[inline]
+    fn advance(&mut self) -> Result<Option<(usize, usize, usize)>, CsvError> {
         loop {
             match self.parse()? {
                 Parsed::Record { bytes, lines } => {
-                    let line = self.line;
-                    let block = &self.block[self.start..self.start + bytes];
+                    let (line, start) = (self.line, self.start);
                     self.start += bytes;
                     self.line += lines;
-                    return Ok(Some(Record { line, block, scratch: &self.scratch, fields: &self.fields }));
+                    return Ok(Some((line, start, bytes)));
                 }
                 Parsed::Blank { bytes } => {
                     self.start += bytes;
@@ -176,6 +189,18 @@ impl<R: Read> Records<R> {
                 Parsed::End => return Ok(None),
                 Parsed::Incomplete => self.fill()?,
             }
+        }
+    }
+
+    /// Field `i` of the record [`Records::advance`] parsed at `start` in the block.
+    #[inline]
+    fn field(&self, start: usize, i: usize) -> &[u8] {
+        match self.fields.get(i) {
+            Some(&Field { start: from, end, in_scratch: true }) => self.scratch.get(from..end).unwrap_or_default(),
+            Some(&Field { start: from, end, in_scratch: false }) => {
+                self.block.get(start + from..start + end).unwrap_or_default()
+            }
+            None => &[],
         }
     }
 
@@ -261,6 +286,9 @@ impl RecordParser<'_> {
             }
             Some(_) => {}
         }
+        if let Some(parsed) = self.plain_record() {
+            return Ok(parsed);
+        }
         let mut i = 0;
         let mut lines = 0;
         loop {
@@ -305,6 +333,32 @@ impl RecordParser<'_> {
                 }
             }
         }
+    }
+
+    /// The common record in one pass: unquoted fields ending in LF, all within `data`. `None`
+    /// for anything else (a quote, a CR, the end of the bytes read), which the general loop
+    /// then parses from the start.
+    #[inline]
+    fn plain_record(&mut self) -> Option<Parsed> {
+        let mut start = 0;
+        for (i, &b) in self.data.iter().enumerate() {
+            if !ENDS_UNQUOTED[usize::from(b)] {
+                continue;
+            }
+            match b {
+                b',' => {
+                    self.fields.push(Field { start, end: i, in_scratch: false });
+                    start = i + 1;
+                }
+                b'\n' => {
+                    self.fields.push(Field { start, end: i, in_scratch: false });
+                    return Some(Parsed::Record { bytes: i + 1, lines: 1 });
+                }
+                _ => break,
+            }
+        }
+        self.fields.clear();
+        None
     }
 
     /// Reads the quoted field whose text starts at `data[from]`, adding the line breaks inside
@@ -365,6 +419,23 @@ impl RecordParser<'_> {
 // ---------------------------------------------------------------------------------------------
 // Names
 
+/// Why a name could not be interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refused {
+    NotUtf8,
+    TooMany,
+}
+
+impl Refused {
+    /// The error for the `what` (item, label, …) on `line`.
+    fn at(self, line: usize, what: &str) -> CsvError {
+        match self {
+            Refused::NotUtf8 => CsvError::at(line, format!("the {what} is not valid UTF-8")),
+            Refused::TooMany => CsvError::at(line, format!("more than 4 billion distinct {what}s")),
+        }
+    }
+}
+
 /// Names in order of first appearance, each with its dense index and the line it first
 /// appeared on. All names share one string; the table holds indices, so a look-up of a known
 /// name allocates nothing.
@@ -403,11 +474,21 @@ const SHORT: usize = 7;
 /// no two names share a word, and no name packs to 0).
 #[inline]
 fn pack(name: &[u8]) -> u64 {
-    let mut word = (name.len() as u64 + 1) << 56;
-    for (i, &b) in name.iter().enumerate() {
-        word |= u64::from(b) << (8 * i);
+    let len = name.len();
+    let tag = (len as u64 + 1) << 56;
+    // Two overlapping loads instead of a loop over the bytes: for 4–7 bytes the first four
+    // and the last four (shifted to their place) cover every byte, for 1–3 the first, the
+    // middle and the last do. Where they overlap they hold the same bytes, so the OR is exact.
+    if len >= 4 {
+        let first = u32::from_le_bytes([name[0], name[1], name[2], name[3]]);
+        let last = u32::from_le_bytes([name[len - 4], name[len - 3], name[len - 2], name[len - 1]]);
+        tag | u64::from(first) | u64::from(last) << (8 * (len - 4))
+    } else if len > 0 {
+        let (first, middle, last) = (name[0], name[len / 2], name[len - 1]);
+        tag | u64::from(first) | u64::from(middle) << (8 * (len / 2)) | u64::from(last) << (8 * (len - 1))
+    } else {
+        tag
     }
-    word
 }
 
 impl Default for Names {
@@ -512,19 +593,19 @@ impl Names {
 
     /// The index of `name`, giving it the next one (and `line` as its first line) when new.
     pub fn intern(&mut self, name: &str, line: usize) -> Result<u32, CsvError> {
-        self.intern_bytes(name.as_bytes(), line)?.ok_or_else(|| CsvError::at(line, "the text is not valid UTF-8"))
+        self.intern_bytes(name.as_bytes(), line).map_err(|refused| refused.at(line, "name"))
     }
 
-    /// [`Names::intern`] from bytes, checked as UTF-8 only when they are a new name: `None`
-    /// when they are new and not UTF-8.
+    /// [`Names::intern`] from bytes, checked as UTF-8 only when they are a new name. The error
+    /// is a byte, not a [`CsvError`], so the row loop's result fits in registers.
     #[inline]
-    fn intern_bytes(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
+    fn intern_bytes(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
         if name.len() > SHORT {
             return self.intern_long(name, line);
         }
         let word = pack(name);
         if word == self.last.0 {
-            return Ok(Some(self.last.1));
+            return Ok(self.last.1);
         }
         if self.short_slots.is_empty() {
             self.resize_short(16);
@@ -532,11 +613,11 @@ impl Names {
         let slot = match self.find_short(word) {
             Ok(index) => {
                 self.last = (word, index);
-                return Ok(Some(index));
+                return Ok(index);
             }
             Err(slot) => slot,
         };
-        let Some(index) = self.push(name, line)? else { return Ok(None) };
+        let index = self.push(name, line)?;
         self.packed[index as usize] = word;
         self.short_slots[slot] = index + 1;
         self.short_count += 1;
@@ -544,13 +625,13 @@ impl Names {
             self.resize_short(self.short_slots.len() * 2);
         }
         self.last = (word, index);
-        Ok(Some(index))
+        Ok(index)
     }
 
     /// [`Names::intern_bytes`] for a name longer than [`SHORT`] bytes.
-    fn intern_long(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
+    fn intern_long(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
         if let Some(last) = self.last_long.filter(|&last| self.bytes(last) == name) {
-            return Ok(Some(last));
+            return Ok(last);
         }
         if self.slots.is_empty() {
             self.resize(16);
@@ -559,31 +640,28 @@ impl Names {
         let slot = match self.find(name, hash) {
             Ok(index) => {
                 self.last_long = Some(index);
-                return Ok(Some(index));
+                return Ok(index);
             }
             Err(slot) => slot,
         };
-        let Some(index) = self.push(name, line)? else { return Ok(None) };
+        let index = self.push(name, line)?;
         self.slots[slot] = (hash >> 32) << 32 | u64::from(index + 1);
         if (self.len() - self.short_count) * 2 > self.slots.len() {
             self.resize(self.slots.len() * 2);
         }
         self.last_long = Some(index);
-        Ok(Some(index))
+        Ok(index)
     }
 
     /// Appends a new name if it is UTF-8 and returns its index.
-    fn push(&mut self, name: &[u8], line: usize) -> Result<Option<u32>, CsvError> {
-        let Ok(text) = std::str::from_utf8(name) else { return Ok(None) };
-        let index = u32::try_from(self.len())
-            .ok()
-            .filter(|&i| i < u32::MAX - 1)
-            .ok_or_else(|| CsvError::at(line, "more than 4 billion distinct names"))?;
+    fn push(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
+        let text = std::str::from_utf8(name).map_err(|_| Refused::NotUtf8)?;
+        let index = u32::try_from(self.len()).ok().filter(|&i| i < u32::MAX - 1).ok_or(Refused::TooMany)?;
         self.text.push_str(text);
         self.bounds.push(self.text.len());
         self.first_lines.push(line);
         self.packed.push(0);
-        Ok(Some(index))
+        Ok(index)
     }
 
     /// Rebuilds the table of long names with `len` slots (a power of two).
@@ -650,6 +728,7 @@ fn hash(bytes: &[u8]) -> u64 {
 /// field that starts or ends with a non-ASCII byte through `str::trim` (which also knows the
 /// Unicode spaces); such a field that is not UTF-8 is returned untrimmed for the caller to
 /// reject.
+#[inline]
 fn trim(bytes: &[u8]) -> &[u8] {
     let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ');
     // Most fields need nothing: plain ASCII at both ends.
@@ -728,19 +807,16 @@ impl<R: Read> Columns<R> {
     /// The next record's line and its wanted fields, trimmed; `N` is the number of wanted
     /// columns. A record too short to hold them is an error naming its line.
     pub fn next_fields<const N: usize>(&mut self) -> Result<Option<Fields<'_, N>>, CsvError> {
-        let (columns, needed) = (&self.columns, self.needed);
-        let Some(record) = self.records.next_record()? else { return Ok(None) };
-        if record.len() < needed {
-            return Err(CsvError::at(
-                record.line,
-                format!("expected at least {needed} fields, found {}", record.len()),
-            ));
+        let Some((line, start, _)) = self.records.advance()? else { return Ok(None) };
+        let found = self.records.fields.len();
+        if found < self.needed {
+            return Err(CsvError::at(line, format!("expected at least {} fields, found {found}", self.needed)));
         }
         let mut fields: [&[u8]; N] = [&[]; N];
-        for (field, &column) in fields.iter_mut().zip(columns) {
-            *field = trim(record.field(column).unwrap_or_default());
+        for (field, &column) in fields.iter_mut().zip(&self.columns) {
+            *field = trim(self.records.field(start, column));
         }
-        Ok(Some((record.line, fields)))
+        Ok(Some((line, fields)))
     }
 }
 
@@ -799,19 +875,18 @@ pub fn read_long_csv(input: impl Read) -> Result<LongCsv, CsvError> {
     let mut columns = Columns::new(input, &LONG_COLUMNS)?;
     let mut csv = LongCsv::default();
     while let Some((line, [item, annotator, label])) = columns.next_fields::<3>()? {
-        let not_utf8 = |what: &str| CsvError::at(line, format!("the {what} is not valid UTF-8"));
         if item.is_empty() {
             return Err(CsvError::at(line, "the item is empty"));
         }
         if annotator.is_empty() {
             return Err(CsvError::at(line, "the annotator is empty"));
         }
-        let item = csv.items.intern_bytes(item, line)?.ok_or_else(|| not_utf8("item"))?;
-        let annotator = csv.annotators.intern_bytes(annotator, line)?.ok_or_else(|| not_utf8("annotator"))?;
+        let item = csv.items.intern_bytes(item, line).map_err(|r| r.at(line, "item"))?;
+        let annotator = csv.annotators.intern_bytes(annotator, line).map_err(|r| r.at(line, "annotator"))?;
         let label = if label.is_empty() {
             NO_LABEL
         } else {
-            csv.labels.intern_bytes(label, line)?.ok_or_else(|| not_utf8("label"))?
+            csv.labels.intern_bytes(label, line).map_err(|r| r.at(line, "label"))?
         };
         csv.lines.push(csv.rows.len(), line);
         csv.rows.push((item, annotator, label));
@@ -840,15 +915,14 @@ pub fn read_gold(input: impl Read, items: &Names, labels: &mut Names) -> Result<
             return Err(CsvError::at(line, "gold needs both an item and a label"));
         }
         let known = seen.len();
-        let index = seen.intern_bytes(item, line)?.ok_or_else(|| CsvError::at(line, "the item is not valid UTF-8"))?;
+        let index = seen.intern_bytes(item, line).map_err(|r| r.at(line, "item"))?;
         if seen.len() == known {
             return Err(CsvError::at(
                 line,
                 format!("item {:?} already has a gold label on line {}", seen.name(index), seen.first_line(index)),
             ));
         }
-        let label =
-            labels.intern_bytes(label, line)?.ok_or_else(|| CsvError::at(line, "the label is not valid UTF-8"))?;
+        let label = labels.intern_bytes(label, line).map_err(|r| r.at(line, "label"))?;
         match items.get(seen.name(index)) {
             Some(item) => gold.answers.push((item, label)),
             None => gold.unknown += 1,
