@@ -1,6 +1,8 @@
 //! A small element tree over quick-xml's events, each element knowing its path
 //! (`annotations/image[3]/box[2]`), so every error can name where it is.
 
+use std::collections::HashMap;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -36,46 +38,53 @@ impl Element {
     }
 }
 
-/// Reads `bytes` (UTF-8, an optional byte order mark) into its root element.
+/// Deeper nesting than this is refused: CVAT files nest six levels, and a deeper tree would
+/// cost memory (each element's path holds its ancestors') and stack (the tree is dropped
+/// recursively) without end.
+const MAX_DEPTH: usize = 100;
+
+/// Reads `bytes` (UTF-8, an optional byte order mark) into its root element. Linear in the
+/// input: line numbers are counted only for an error, sibling positions kept per open element.
 pub(super) fn parse(bytes: &[u8], file: &str) -> Result<Element, InputError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| InputError::new(file, "", format!("not utf-8 text (byte {})", e.valid_up_to())))?;
     let mut reader = Reader::from_str(text);
-    let mut open: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut tree = Tree { open: Vec::new(), siblings: vec![HashMap::new()], root: None };
     loop {
-        let at = |open: &Vec<Element>| open.last().map(|e| e.path.clone()).unwrap_or_default();
         let event = reader.read_event().map_err(|e| {
             let line = line_of(text, reader.error_position());
-            InputError::new(file, at(&open), format!("malformed xml at line {line}: {e}"))
+            InputError::new(file, tree.at(), format!("malformed xml at line {line}: {e}"))
         })?;
+        let source = Source { file, text, reader: &reader };
         match event {
             Event::Start(start) => {
-                let element = new_element(&start, open.last(), root.is_some(), file, text, &reader)?;
-                open.push(element);
+                let element = tree.start(&start, &source)?;
+                tree.open.push(element);
+                tree.siblings.push(HashMap::new());
             }
             Event::Empty(start) => {
-                let element = new_element(&start, open.last(), root.is_some(), file, text, &reader)?;
-                close(element, &mut open, &mut root);
+                let element = tree.start(&start, &source)?;
+                tree.close(element);
             }
             Event::End(_) => {
                 // quick-xml checks that end names match their start.
-                if let Some(element) = open.pop() {
-                    close(element, &mut open, &mut root);
+                if let Some(element) = tree.open.pop() {
+                    tree.siblings.pop();
+                    tree.close(element);
                 }
             }
             Event::Text(t) => {
                 let s = t.unescape().map_err(|e| {
                     let line = line_of(text, reader.buffer_position());
-                    InputError::new(file, at(&open), format!("bad text at line {line}: {e}"))
+                    InputError::new(file, tree.at(), format!("bad text at line {line}: {e}"))
                 })?;
-                if let Some(top) = open.last_mut() {
+                if let Some(top) = tree.open.last_mut() {
                     top.text.push_str(&s);
                 }
             }
             Event::CData(t) => {
-                if let Some(top) = open.last_mut() {
+                if let Some(top) = tree.open.last_mut() {
                     top.text.push_str(&String::from_utf8_lossy(&t));
                 }
             }
@@ -83,52 +92,86 @@ pub(super) fn parse(bytes: &[u8], file: &str) -> Result<Element, InputError> {
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-    if let Some(unclosed) = open.last() {
+    if let Some(unclosed) = tree.open.last() {
         return Err(InputError::new(file, unclosed.path.clone(), "element not closed before the end of the file"));
     }
-    root.ok_or_else(|| InputError::new(file, "", "no xml element in the file"))
+    tree.root.ok_or_else(|| InputError::new(file, "", "no xml element in the file"))
 }
 
-/// Appends a finished element to its parent, or makes it the root.
-fn close(element: Element, open: &mut [Element], root: &mut Option<Element>) {
-    match open.last_mut() {
-        Some(parent) => parent.children.push(element),
-        None => *root = Some(element),
+/// Where an element comes from, for its error messages.
+struct Source<'s> {
+    file: &'s str,
+    text: &'s str,
+    reader: &'s Reader<&'s [u8]>,
+}
+
+impl Source<'_> {
+    fn line(&self) -> usize {
+        line_of(self.text, self.reader.buffer_position())
     }
 }
 
-fn new_element(
-    start: &BytesStart<'_>,
-    parent: Option<&Element>,
-    have_root: bool,
-    file: &str,
-    text: &str,
-    reader: &Reader<&[u8]>,
-) -> Result<Element, InputError> {
-    let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-    let path = match parent {
-        Some(p) => {
-            let index = p.children.iter().filter(|c| c.name == name).count() + 1;
-            format!("{}/{name}[{index}]", p.path)
-        }
-        None if have_root => {
-            let line = line_of(text, reader.buffer_position());
-            return Err(InputError::new(file, name, format!("a second root element at line {line}")));
-        }
-        None => name.clone(),
-    };
-    let mut attrs = Vec::new();
-    for attr in start.attributes() {
-        let line = line_of(text, reader.buffer_position());
-        let attr =
-            attr.map_err(|e| InputError::new(file, path.clone(), format!("bad attribute at line {line}: {e}")))?;
-        let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-        let value = attr
-            .unescape_value()
-            .map_err(|e| InputError::new(file, format!("{path}@{key}"), format!("bad value at line {line}: {e}")))?;
-        attrs.push((key, value.into_owned()));
+/// The elements being read: the open ones (innermost last), how many children of each name
+/// each open element has so far (the root level first), and the root once closed.
+struct Tree {
+    open: Vec<Element>,
+    siblings: Vec<HashMap<String, usize>>,
+    root: Option<Element>,
+}
+
+impl Tree {
+    /// The path of the innermost open element, for errors.
+    fn at(&self) -> String {
+        self.open.last().map(|e| e.path.clone()).unwrap_or_default()
     }
-    Ok(Element { name, path, attrs, children: Vec::new(), text: String::new() })
+
+    /// A new element inside the innermost open one (or the root).
+    fn start(&mut self, start: &BytesStart<'_>, source: &Source<'_>) -> Result<Element, InputError> {
+        let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        let path = match self.open.last() {
+            Some(parent) => {
+                if self.open.len() >= MAX_DEPTH {
+                    let message = format!("elements nested deeper than {MAX_DEPTH} at line {}", source.line());
+                    return Err(InputError::new(source.file, parent.path.clone(), message));
+                }
+                let count = match self.siblings.last_mut() {
+                    Some(counts) => {
+                        let count = counts.entry(name.clone()).or_insert(0);
+                        *count += 1;
+                        *count
+                    }
+                    None => 1,
+                };
+                format!("{}/{name}[{count}]", parent.path)
+            }
+            None if self.root.is_some() => {
+                let message = format!("a second root element at line {}", source.line());
+                return Err(InputError::new(source.file, name, message));
+            }
+            None => name.clone(),
+        };
+        let mut attrs = Vec::new();
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| {
+                InputError::new(source.file, path.clone(), format!("bad attribute at line {}: {e}", source.line()))
+            })?;
+            let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
+            let value = attr.unescape_value().map_err(|e| {
+                let message = format!("bad value at line {}: {e}", source.line());
+                InputError::new(source.file, format!("{path}@{key}"), message)
+            })?;
+            attrs.push((key, value.into_owned()));
+        }
+        Ok(Element { name, path, attrs, children: Vec::new(), text: String::new() })
+    }
+
+    /// Appends a finished element to its parent, or makes it the root.
+    fn close(&mut self, element: Element) {
+        match self.open.last_mut() {
+            Some(parent) => parent.children.push(element),
+            None => self.root = Some(element),
+        }
+    }
 }
 
 /// The 1-based line holding byte `position` of `text`.

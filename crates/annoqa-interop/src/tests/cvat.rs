@@ -640,3 +640,39 @@ fn the_largest_image_id_still_leaves_room_for_new_ones() {
     assert!(text.contains(r#"<image id="4294967296" name="x.png""#), "{text}");
     assert!(text.contains(r#"<image id="4294967297" name="18446744073709551616.png""#), "{text}");
 }
+
+#[test]
+fn deep_nesting_is_refused_before_it_costs_memory_or_stack() {
+    // Found by the fuzzer: each element's path holds its ancestors' (quadratic memory) and the
+    // tree is dropped recursively (a stack overflow at a depth of about 100,000 elements).
+    let depth = 5_000;
+    let xml = format!("<annotations>{}{}</annotations>", "<a>".repeat(depth), "</a>".repeat(depth));
+    let e = cvat::read(xml.as_bytes(), &ReadOptions { file_name: "in.xml", ..ReadOptions::default() }).unwrap_err();
+    assert_eq!(e.message, "elements nested deeper than 100 at line 1");
+    assert!(e.location.starts_with("annotations/a[1]/a[1]/"), "{}", e.location);
+    let fine = format!("<annotations>{}{}</annotations>", "<a>".repeat(98), "</a>".repeat(98));
+    assert!(cvat::read(fine.as_bytes(), &ReadOptions::default()).is_ok());
+}
+
+#[test]
+fn reading_is_linear_in_elements_and_attributes() {
+    // Found by the fuzzer: every attribute counted the lines before it and every element the
+    // siblings before it, so 40,000 images took minutes. Now the line is counted for errors
+    // only; the sibling numbers in paths are unchanged.
+    let mut images = String::new();
+    for i in 0..40_000 {
+        images.push_str(&format!(
+            "<image id=\"{i}\" name=\"{i}.png\" width=\"8\" height=\"8\">\
+             <box label=\"a\" xtl=\"1\" ytl=\"1\" xbr=\"2\" ybr=\"2\" occluded=\"0\" z_order=\"0\"/></image>\n"
+        ));
+    }
+    let bad = r#"<image id="x" name="x.png" width="8" height="8"><box label="a" xtl="?"/></image>"#;
+    let started = std::time::Instant::now();
+    let xml = format!("<annotations>\n{images}{bad}\n</annotations>");
+    let e = cvat::read(xml.as_bytes(), &ReadOptions { file_name: "in.xml", ..ReadOptions::default() }).unwrap_err();
+    assert_eq!(e.location, "annotations/image[40001]/box[1]@xtl");
+    let xml = format!("<annotations>\n{images}</annotations>");
+    assert_eq!(read(xml.as_bytes()).records.len(), 40_000);
+    // Quadratic, this is hours; linear, well under a second in release and a few in debug.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
