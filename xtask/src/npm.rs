@@ -132,13 +132,16 @@ fn print_sizes(package: &Path) -> Result<()> {
 }
 
 /// The package's tests, after [`build`]: its declarations against a TypeScript usage file
-/// (`tsc --strict`), then the same cases in Node and in headless Chromium.
+/// (`tsc --strict`), then the same cases in Node and in headless Chromium, and in Node the
+/// Label Studio examples of the interop corpus.
 pub(crate) fn test(root: &Path, path: &OsStr) -> Result<()> {
     let tests = root.join(CRATE_DIR).join("js-tests");
     if !tests.join("node_modules/annoqa/package.json").exists() {
         bail!("{} has no built package: run `cargo xtask npm` first", tests.join("node_modules/annoqa").display());
     }
     Cmd::new("node").arg(install::tsc()?).arg("--project").arg(tests.join("tsconfig.json")).env("PATH", path).run()?;
-    Cmd::new("node").args(["--test", "node.test.js"]).dir(&tests).env("PATH", path).run()?;
+    // The cases, then Label Studio's frontend examples from the shared interop corpus (skipped
+    // with a note when it is absent).
+    Cmd::new("node").args(["--test", "node.test.js", "corpus.test.js"]).dir(&tests).env("PATH", path).run()?;
     Cmd::new("node").args(["--test", "chromium.test.js"]).dir(&tests).env("PATH", path).env("CHROMIUM", CHROMIUM).run()
 }

@@ -155,6 +155,43 @@ function wavFile(samples, sampleRate, channels = 1) {
   return bytes;
 }
 
+/** A Label Studio labeling config: boxes on an image and a required whole-image choice. */
+const LS_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="objects" toName="image">
+    <Label value="car"/>
+    <Label value="person"/>
+  </RectangleLabels>
+  <Choices name="weather" toName="image" required="true">
+    <Choice value="sunny"/>
+    <Choice value="rainy"/>
+  </Choices>
+</View>`;
+
+/** A Label Studio task as its frontend stores it: box geometry in percent of the image. */
+const LS_TASK = {
+  id: 7,
+  data: { image: "/data/street.jpg" },
+  annotations: [
+    {
+      id: 1,
+      completed_by: 3,
+      result: [
+        {
+          id: "a1", from_name: "objects", to_name: "image", type: "rectanglelabels",
+          original_width: 800, original_height: 600, image_rotation: 0,
+          value: { x: 10, y: 20, width: 25, height: 50, rotation: 0, rectanglelabels: ["car"] },
+        },
+        {
+          id: "a2", from_name: "objects", to_name: "image", type: "rectanglelabels",
+          original_width: 800, original_height: 600, image_rotation: 0,
+          value: { x: 95, y: 90, width: 10, height: 5, rotation: 0, rectanglelabels: ["person"] },
+        },
+      ],
+    },
+  ],
+};
+
 // ---------------------------------------------------------------------------------------------
 // Cases
 
@@ -285,6 +322,47 @@ export const cases = [
       equal(view.getUint32(16, true), 10, ".dat length");
       equal(dat.byteLength, 20 + 10 * 2 * 2, ".dat size");
       equal(view.getInt16(20, true), -5000, ".dat first min");
+    },
+  },
+  {
+    name: "Label Studio: a task's results become regions in pixels, are validated, and go back",
+    run(annoqa) {
+      const converted = annoqa.fromLabelStudio(LS_CONFIG, LS_TASK);
+      equal(converted.spec.media, "image", "media kind of the config");
+      deepEqual(converted.spec.controls.map((c) => [c.name, c.type]), [["objects", "b_box"], ["weather", "choice"]], "controls");
+      equal(converted.records.length, 1, "records");
+      const [record] = converted.records;
+      equal(record.source, "annotation", "source");
+      equal(record.annotator, "3", "annotator (completed_by)");
+      deepEqual(record.item.media, { type: "image", src: "/data/street.jpg", width: 800, height: 600 }, "media");
+      // 10 % of 800 px and so on (docs/interop.md, ambiguity 1).
+      const car = record.regions.find((r) => r.id === "a1");
+      deepEqual([car.type, car.x, car.y, car.width, car.height, car.label], ["b_box", 80, 120, 200, 300, "car"], "the car box");
+      deepEqual(converted.diagnostics, [], "nothing unrepresentable");
+      // The live check a Label Studio front end wants: the person box leaves the frame, and
+      // the required weather answer is missing.
+      const findings = annoqa.validate(converted.spec, record.item, record.regions);
+      deepEqual(findings.map((f) => f.code).sort(), ["outside_media", "required"], "findings");
+      deepEqual(findings.find((f) => f.code === "outside_media").regions, ["a2"], "the box outside");
+      // And back: the same config, percentages again.
+      const back = annoqa.toLabelStudio(LS_CONFIG, converted.records);
+      equal(back.config, LS_CONFIG, "config kept");
+      equal(back.tasks.length, 1, "tasks");
+      const result = back.tasks[0].annotations[0].result.find((r) => r.id === "a1");
+      equal(result.from_name, "objects", "from_name");
+      close(result.value.x, 10, 1e-9, "x in percent");
+      close(result.value.height, 50, 1e-9, "height in percent");
+      deepEqual(result.value.rectanglelabels, ["car"], "labels");
+      // Without a config, a spec's own config is written.
+      const own = annoqa.toLabelStudio(converted.spec, converted.records);
+      if (!own.config.includes("<RectangleLabels")) fail(`no RectangleLabels in ${own.config}`);
+      throwsError(
+        () => annoqa.fromLabelStudio("<View><Labels></View>", LS_TASK),
+        /^config: line 1: malformed XML: .*`<\/Labels>`/,
+        "a malformed config",
+      );
+      const broken = { ...LS_TASK, annotations: [{ result: [{ ...LS_TASK.annotations[0].result[0], value: { x: "left" } }] }] };
+      throwsError(() => annoqa.fromLabelStudio(LS_CONFIG, broken), /^task: \$\.annotations\[0\]\.result\[0\]/, "a malformed result");
     },
   },
   {

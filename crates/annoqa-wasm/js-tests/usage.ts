@@ -4,6 +4,8 @@
 import {
   aggregate,
   agreement,
+  fromLabelStudio,
+  toLabelStudio,
   peaks,
   peaksDat,
   score,
@@ -51,6 +53,16 @@ const pixels: number = waveform.length;
 const dat: Uint8Array = peaksDat(new Uint8Array(44));
 console.log(blocking, value, firstLabel, pixels, dat.byteLength);
 
+const converted = fromLabelStudio("<View/>", { data: { text: "hi" }, annotations: [{ result: [] }] });
+for (const record of converted.records) {
+  if (converted.spec !== null) validate(converted.spec, record.item, record.regions);
+}
+const kinds: string[] = converted.diagnostics.map((d) => d.kind);
+const back = toLabelStudio(converted.spec, converted.records);
+const xml: string = back.config;
+const firstTask: Record<string, unknown> = back.tasks[0].data;
+console.log(kinds, xml, firstTask);
+
 // @ts-expect-error: a region needs an id
 validate(spec, item, [{ control: "entities", type: "text_span", start: 0, end: 1, label: "PERSON" }]);
 // @ts-expect-error: a text span has no `labels`
@@ -63,4 +75,6 @@ validate({ controls: [] }, item, []);
 const wrong: number = validate(spec, item, regions)[0].severity;
 // @ts-expect-error: bits are 8 or 16
 peaks(new Uint8Array(44), { bits: 12 });
+// @ts-expect-error: records, not regions
+toLabelStudio(spec, regions);
 console.log(wrong);

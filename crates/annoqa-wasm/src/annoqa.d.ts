@@ -396,3 +396,70 @@ export function peaks(wav: Uint8Array, options?: PeaksOptions): Waveform;
 
 /** Waveform peaks of a WAV file as audiowaveform's binary `.dat` file. */
 export function peaksDat(wav: Uint8Array, options?: PeaksOptions): Uint8Array;
+
+/** One annotator's (or one model's) regions for one item, as `annoqa convert --to annoqa`
+ * writes them. */
+export interface AnnotationRecord {
+  item: Item;
+  /** An annotator's name or id (Label Studio's `completed_by`), or a prediction's model version. */
+  annotator: string;
+  source: "annotation" | "prediction";
+  regions: Region[];
+  /** A prediction's overall confidence. */
+  score?: number;
+}
+
+/** What a conversion could not represent, by kind and reason, and in which tasks. */
+export interface ConversionDiagnostic {
+  kind: string;
+  reason: string;
+  count: number;
+  tasks: string[];
+}
+
+export interface FromLabelStudioOptions {
+  /** The size of every image or video frame, for results without `original_width/height`. */
+  media_size?: { width: number; height: number };
+}
+
+/** Label Studio JSON as annoqa reads it. */
+export interface FromLabelStudioResult {
+  /** The labeling config's spec; without a config, the spec derived from the results. */
+  spec: Spec | null;
+  records: AnnotationRecord[];
+  diagnostics: ConversionDiagnostic[];
+}
+
+/** A Label Studio task: `data`, and `annotations` or `predictions` with their `result` lists
+ * (labelstud.io's "Label Studio JSON format"). */
+export interface LabelStudioTask {
+  id?: number | string;
+  data: Record<string, unknown>;
+  annotations?: { id?: number; completed_by?: number; result: Record<string, unknown>[] }[];
+  predictions?: { model_version?: string; score?: number; result: Record<string, unknown>[] }[];
+  [key: string]: unknown;
+}
+
+export interface ToLabelStudioResult {
+  /** The tasks, one per item, as Label Studio imports them. */
+  tasks: LabelStudioTask[];
+  /** The labeling config (XML) the tasks fit. */
+  config: string;
+  diagnostics: ConversionDiagnostic[];
+}
+
+/** annoqa records and spec of Label Studio JSON: one task, a task list (an export), a webhook
+ * payload or an ML backend's prediction list, read with the labeling config `config` (XML
+ * text) when given. Percentages become pixels (docs/interop.md, "Label Studio").
+ * @throws Error naming the JSON path (`task: $.annotations[0].result[1].value.x: …`) or the
+ * config element that is malformed. */
+export function fromLabelStudio(
+  config: string | null | undefined,
+  task: LabelStudioTask | LabelStudioTask[] | Record<string, unknown> | Record<string, unknown>[],
+  options?: FromLabelStudioOptions,
+): FromLabelStudioResult;
+
+/** Label Studio tasks holding `records`. `spec` is an annoqa spec, a Label Studio labeling
+ * config (XML text, whose names, data keys and per-region controls are kept) or `null` (the
+ * spec is derived from the records). */
+export function toLabelStudio(spec: Spec | string | null, records: AnnotationRecord[]): ToLabelStudioResult;

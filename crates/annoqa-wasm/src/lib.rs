@@ -21,6 +21,7 @@
 #![warn(unreachable_pub)]
 
 mod convert;
+mod ls;
 mod media;
 mod qa;
 mod stats;
@@ -66,4 +67,17 @@ pub fn peaks(wav: &[u8], options: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen(skip_typescript, js_name = peaksDat)]
 pub fn peaks_dat(wav: &[u8], options: JsValue) -> Result<Vec<u8>, JsError> {
     media::peaks_dat(wav, options)
+}
+
+/// annoqa records (and the spec) of Label Studio JSON: one task, a task list or a webhook
+/// payload, read with the labeling config `config` (XML text) when given.
+#[wasm_bindgen(skip_typescript, js_name = fromLabelStudio)]
+pub fn from_label_studio(config: Option<String>, task: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    ls::from_label_studio(config, task, options)
+}
+
+/// Label Studio tasks holding `records`, for an annoqa spec, a Label Studio config or `null`.
+#[wasm_bindgen(skip_typescript, js_name = toLabelStudio)]
+pub fn to_label_studio(spec: JsValue, records: JsValue) -> Result<JsValue, JsError> {
+    ls::to_label_studio(spec, records)
 }
