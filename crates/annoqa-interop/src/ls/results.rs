@@ -332,7 +332,9 @@ fn video_track(cx: &mut Cx<'_>, result: &LsResult<'_, '_>) -> Result<Vec<RegionV
         // next keyframe is there already or the video ends.
         let next = sequence.get(i + 1).map(|n| n.frame);
         let video_ends = cx.facts.frame_count.is_some_and(|n| k.frame >= n);
-        if !k.enabled && next != Some(k.frame + 1) && !video_ends {
+        // `checked_add`: frame u32::MAX is readable, and nothing can follow it.
+        let next_is_adjacent = next.is_some_and(|n| Some(n) == k.frame.checked_add(1));
+        if !k.enabled && !next_is_adjacent && !video_ends {
             out.push(at(k.frame, true));
         }
     }

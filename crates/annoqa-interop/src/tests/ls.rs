@@ -531,6 +531,27 @@ fn ml_backend_predictions_keep_scores_and_report_time_disagreements() {
 }
 
 #[test]
+fn a_disabled_keyframe_on_the_last_frame_number_needs_no_frame_after_it() {
+    // Found by the fuzzer: `frame + 1` overflowed on frame 4294967295 (a panic in debug builds).
+    let frames = |sequence: &str| -> Vec<(u32, bool)> {
+        let json = format!(
+            r#"{{"id": 1, "data": {{"video": "v.mp4"}}, "annotations": [{{"result": [{{"id": "v", "from_name": "box",
+            "to_name": "video", "type": "videorectangle", "value": {{"labels": ["car"], "sequence": {sequence}}}}}]}}]}}"#
+        );
+        let opts = ReadOptions { file_name: "export.json", media_size: Some((100, 100)), ..ReadOptions::default() };
+        let c = ls::read(json.as_bytes(), &opts).unwrap();
+        let RegionValue::VideoTrack { keyframes, .. } = &c.records[0].regions[0].value else { panic!() };
+        keyframes.iter().map(|k| (k.frame, k.outside)).collect()
+    };
+    let k = |frame: u32| format!(r#"{{"frame": {frame}, "enabled": false, "x": 1, "y": 1, "width": 1, "height": 1}}"#);
+    assert_eq!(frames(&format!("[{}]", k(u32::MAX))), [(u32::MAX - 1, false), (u32::MAX, true)]);
+    assert_eq!(
+        frames(&format!("[{}, {}]", k(u32::MAX - 1), k(u32::MAX))),
+        [(u32::MAX - 2, false), (u32::MAX - 1, false), (u32::MAX, true)]
+    );
+}
+
+#[test]
 fn keypoints_keep_their_parent_and_score() {
     let Some(c) = read_corpus(
         None,
