@@ -58,8 +58,10 @@ impl Grid {
         }
     }
 
-    fn size(&self) -> u32 {
-        (self.last.saturating_sub(self.start)) / self.step + 1
+    /// How many frames the task has, in u64: frames 0 to 4294967295 are one more than a u32
+    /// holds.
+    fn size(&self) -> u64 {
+        u64::from(self.last.saturating_sub(self.start)) / u64::from(self.step) + 1
     }
 }
 

@@ -676,3 +676,32 @@ fn reading_is_linear_in_elements_and_attributes() {
     // Quadratic, this is hours; linear, well under a second in release and a few in debug.
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_video_up_to_the_last_frame_number_has_a_size_beyond_u32() {
+    // Found by the fuzzer: a video of unknown length with a keyframe on frame 4294967295 (what
+    // Label Studio's frame 4294967295, disabled, reads as) overflowed the task size.
+    let key = |frame, outside| Keyframe { frame, x: 1.0, y: 1.0, width: 2.0, height: 2.0, rotation: 0.0, outside };
+    let record = Record {
+        item: Item {
+            id: "v".into(),
+            media: Media::Video { src: "v.mp4".into(), width: 8, height: 8, frame_rate: 0.0, frame_count: 0 },
+            candidates: vec![],
+        },
+        annotator: "a".into(),
+        source: Source::Annotation,
+        regions: vec![Region {
+            id: "0".into(),
+            control: "track".into(),
+            value: RegionValue::VideoTrack {
+                label: "car".into(),
+                keyframes: vec![key(u32::MAX - 1, false), key(u32::MAX, true)],
+            },
+            attributes: BTreeMap::new(),
+        }],
+        score: None,
+    };
+    let text = String::from_utf8(write(&[record])).unwrap();
+    assert!(text.contains("<size>4294967296</size>"), "{text}");
+    assert!(text.contains("<stop_frame>4294967295</stop_frame>"), "{text}");
+}
