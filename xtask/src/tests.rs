@@ -189,6 +189,7 @@ fn command_line() {
     assert_eq!(parse_args(args("")).unwrap(), Command::Help);
     assert_eq!(parse_args(args("install")).unwrap(), Command::Install);
     assert_eq!(parse_args(args("test")).unwrap(), Command::Test);
+    assert_eq!(parse_args(args("npm")).unwrap(), Command::Npm);
     assert_eq!(parse_args(args("run")).unwrap(), Command::Run { serve_args: vec![] });
     assert_eq!(
         parse_args(args("run -- --port 9000 --open")).unwrap(),
@@ -218,6 +219,8 @@ fn test_steps_run_in_the_order_ci_expects() {
             "check core (wasm32)",
             "test (native)",
             "test (wasm32, headless chromium)",
+            "npm package",
+            "test (npm: tsc, node, headless chromium)",
             "dist",
             "build annoqa-cli",
             "test (e2e)",

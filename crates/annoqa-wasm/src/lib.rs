@@ -2,16 +2,16 @@
 //! statistics (`annoqa-stats`), waveform peaks (`annoqa-media`) and the Label Studio conversion
 //! (`annoqa-interop`).
 //!
-//! Every export takes plain JavaScript objects, turns them into the crates' types with
-//! serde-wasm-bindgen, calls one function of those crates and hands the result back as plain
-//! objects (`Serializer::json_compatible`: maps become objects, missing values `null`). Bad
+//! Every export takes plain JavaScript objects, turns them into the crates' types through their
+//! JSON text (`convert.rs`), calls the crates and hands the result back as plain objects. Bad
 //! input is a thrown `Error` whose message names the argument and the field
-//! (`spec.controls[0].type: unknown variant ...`), never a panic.
+//! (``spec.controls[0]: unknown variant `boxes` ``), never a panic.
 //!
-//! Code map: [`qa`] (validate, score), [`stats`] (agreement, aggregate over a long table),
-//! [`media`] (peaks), [`ls`] (Label Studio). The TypeScript declarations of every export and
-//! its inputs and outputs are written by hand in `src/annoqa.d.ts`; the JavaScript entry points
-//! of the package (`js/`) and its tests (`js-tests/`) are described in README.md.
+//! Code map: `qa` (validate, score), `stats` (agreement, aggregate over a long table),
+//! `media` (peaks), `ls` (Label Studio). The TypeScript declarations of every export, its
+//! inputs and its outputs are written by hand in `src/annoqa.d.ts`; the package's JavaScript
+//! entries (`js/`), its tests (`js-tests/`) and the example page (`example/`) are described in
+//! README.md, the build in `xtask/src/npm.rs`.
 //!
 //! **Architecture Invariant:** no QA logic lives here. What this crate adds is the mapping of
 //! names to the dense indices annoqa-stats works on (as `annoqa agreement` does for CSV files)
