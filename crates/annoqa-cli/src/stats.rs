@@ -681,11 +681,30 @@ fn write_consensus_csv(out: &mut impl Write, consensus: &Consensus, names: &Name
             write!(out, "{}", csv_field(names.labels.name(l)))?;
         }
         match consensus.confidence(t) {
-            Some(c) => writeln!(out, ",{c:.4}")?,
+            Some(c) => {
+                out.write_all(b",")?;
+                write_four_decimals(out, c)?;
+                out.write_all(b"\n")?;
+            }
             None => writeln!(out, ",")?,
         }
     }
     Ok(())
+}
+
+/// Writes `x` as `{x:.4}` does, without its exact-decimal slow path for most values: a
+/// probability's `x × 10⁴` is within 1e-12 of the exact product, so rounding it gives `{:.4}`'s
+/// digits unless the exact value sits at a rounding boundary, where `{:.4}` itself decides.
+/// (Formatting took a sixth of `aggregate`'s time on 100,000 items.)
+fn write_four_decimals(out: &mut impl Write, x: f64) -> std::io::Result<()> {
+    let scaled = x * 10_000.0;
+    let distance_to_boundary = (scaled - scaled.floor() - 0.5).abs();
+    if !(0.0..=10_000.0).contains(&scaled) || distance_to_boundary < 1e-9 {
+        return write!(out, "{x:.4}");
+    }
+    // In range and not NaN (checked above), so the cast is exact.
+    let n = scaled.round() as u32;
+    write!(out, "{}.{:04}", n / 10_000, n % 10_000)
 }
 
 /// The `--json` report: every item's label, confidence and posterior, and for Dawid–Skene the
@@ -808,6 +827,23 @@ mod tests {
         let mut hidden = Progress::hidden();
         hidden.advance(10);
         assert_eq!(hidden.shown, 0);
+    }
+
+    #[test]
+    fn four_decimals_as_format_writes_them() {
+        let mut state = 1u64;
+        let mut values = vec![0.0, 1.0, 0.5, 0.03125, 0.00005, 0.99995, 0.999_949_999, 1.0 - 1e-17, 5e-324];
+        for _ in 0..100_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64);
+            // Values near the boundaries between two printed numbers.
+            values.push(((state >> 40) % 20_001) as f64 / 20_000.0 + f64::from((state >> 20) as u8 as i8) * 1e-17);
+        }
+        for x in values.into_iter().filter(|x| (0.0..=1.0).contains(x)) {
+            let mut written = Vec::new();
+            write_four_decimals(&mut written, x).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), format!("{x:.4}"), "{x:e}");
+        }
     }
 
     #[test]
