@@ -386,6 +386,13 @@ export const cases = [
         /^table: agreement needs at least two annotators, found 1$/,
         "one annotator",
       );
+      // 8200 items × 8200 annotators would be 269 MB of ratings.
+      const sparse = Array.from({ length: 8200 }, (_, i) => ({ item: i, annotator: `a${i}`, label: "x" }));
+      throwsError(
+        () => annoqa.agreement(sparse, { metric: "fleiss" }),
+        /^table: 8200 items × 8200 annotators is too large a rating matrix for agreement \(at most 67108864 cells\)$/,
+        "a rating matrix too large",
+      );
       throwsError(() => annoqa.peaks(new Uint8Array([1, 2, 3, 4]), {}), /^wav: /, "bytes that are not a WAV file");
       throwsError(() => annoqa.peaks(wavFile([0, 1], 8000), { zoom: 1 }), /^wav: .*minimum is 2/, "zoom 1");
       throwsError(() => annoqa.peaks(wavFile([0, 1], 8000), { zoom: 2, colour: "red" }), /^options\.colour: unknown field `colour`, expected one of/, "unknown option");

@@ -25,6 +25,9 @@ use crate::convert::{from_js, invalid, options_from_js, to_js};
 /// long before (Hayes & Krippendorff use 10,000).
 const MAX_BOOTSTRAP: usize = 1_000_000;
 
+/// Items × annotators of one agreement: 256 MiB of ratings.
+const MAX_RATING_CELLS: usize = 1 << 26;
+
 // ---------------------------------------------------------------------------------------------
 // The long table
 
@@ -354,6 +357,20 @@ fn numeric_categories<'a>(
 
 /// The table as coder-by-unit ratings: one label per annotator and item.
 fn ratings(table: &Table, cats: &Categories) -> Result<Ratings, JsError> {
+    // Ratings are a dense items × annotators matrix of 4-byte cells; past this it would not fit
+    // the 4 GiB of a WebAssembly memory beside everything else, and the allocation would abort.
+    let cells = table.items.len().checked_mul(table.annotators.len()).filter(|&n| n <= MAX_RATING_CELLS);
+    if cells.is_none() {
+        return Err(invalid(
+            "table",
+            format!(
+                "{} items × {} annotators is too large a rating matrix for agreement (at most {MAX_RATING_CELLS} \
+                 cells)",
+                table.items.len(),
+                table.annotators.len()
+            ),
+        ));
+    }
     let mut ratings = Ratings::new(table.items.len(), table.annotators.len(), cats.names.len());
     let mut first_row: HashMap<(u32, u32), usize> = HashMap::new();
     for answer in &table.answers {
