@@ -314,6 +314,8 @@ export const cases = [
       const eight = annoqa.peaks(wav, { pixels_per_second: 16, bits: 8 });
       equal(eight.samples_per_pixel, 500, "8000 Hz / 16 pixels per second");
       deepEqual(eight.data, [-19, 19, -19, 19], "8-bit peaks");
+      // The same bytes as an ArrayBuffer, as `fetch(…).arrayBuffer()` gives them.
+      deepEqual(annoqa.peaks(wav.buffer, { zoom: 100 }).data, waveform.data, "peaks of an ArrayBuffer");
       const dat = annoqa.peaksDat(wav, { zoom: 100 });
       if (!(dat instanceof Uint8Array)) fail(".dat is not a Uint8Array");
       const view = new DataView(dat.buffer, dat.byteOffset, dat.byteLength);
@@ -394,6 +396,7 @@ export const cases = [
         "a rating matrix too large",
       );
       throwsError(() => annoqa.peaks(new Uint8Array([1, 2, 3, 4]), {}), /^wav: /, "bytes that are not a WAV file");
+      throwsError(() => annoqa.peaks("RIFF"), /^wav: expected the bytes of a WAV file as a Uint8Array or an ArrayBuffer$/, "a string");
       throwsError(() => annoqa.peaks(wavFile([0, 1], 8000), { zoom: 1 }), /^wav: .*minimum is 2/, "zoom 1");
       throwsError(() => annoqa.peaks(wavFile([0, 1], 8000), { zoom: 2, colour: "red" }), /^options\.colour: unknown field `colour`, expected one of/, "unknown option");
       const limited = { ...NEWS_SPEC, limits: { regions: 1 } };

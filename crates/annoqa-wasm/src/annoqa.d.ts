@@ -391,11 +391,12 @@ export function agreement(table: TableRow[], options: AgreementOptions): Agreeme
 /** The consensus label of every item of a long table. @throws Error naming the row or option. */
 export function aggregate(table: TableRow[], options?: AggregateOptions): AggregateReport;
 
-/** Waveform peaks of a WAV file. @throws Error when the bytes are not a WAV file annoqa reads. */
-export function peaks(wav: Uint8Array, options?: PeaksOptions): Waveform;
+/** Waveform peaks of a WAV file's bytes (a Node `Buffer` is a `Uint8Array`).
+ * @throws Error when the bytes are not a WAV file annoqa reads. */
+export function peaks(wav: Uint8Array | ArrayBuffer, options?: PeaksOptions): Waveform;
 
-/** Waveform peaks of a WAV file as audiowaveform's binary `.dat` file. */
-export function peaksDat(wav: Uint8Array, options?: PeaksOptions): Uint8Array;
+/** Waveform peaks of a WAV file's bytes as audiowaveform's binary `.dat` file. */
+export function peaksDat(wav: Uint8Array | ArrayBuffer, options?: PeaksOptions): Uint8Array;
 
 /** One annotator's (or one model's) regions for one item, as `annoqa convert --to annoqa`
  * writes them. */

@@ -59,14 +59,14 @@ pub fn aggregate(table: JsValue, options: JsValue) -> Result<JsValue, JsError> {
 
 /// Waveform peaks of a WAV file, as audiowaveform's JSON format (an object).
 #[wasm_bindgen(skip_typescript)]
-pub fn peaks(wav: &[u8], options: JsValue) -> Result<JsValue, JsError> {
-    media::peaks(wav, options)
+pub fn peaks(wav: JsValue, options: JsValue) -> Result<JsValue, JsError> {
+    media::peaks(&wav, options)
 }
 
 /// Waveform peaks of a WAV file, as audiowaveform's binary `.dat` format.
 #[wasm_bindgen(skip_typescript, js_name = peaksDat)]
-pub fn peaks_dat(wav: &[u8], options: JsValue) -> Result<Vec<u8>, JsError> {
-    media::peaks_dat(wav, options)
+pub fn peaks_dat(wav: JsValue, options: JsValue) -> Result<Vec<u8>, JsError> {
+    media::peaks_dat(&wav, options)
 }
 
 /// annoqa records (and the spec) of Label Studio JSON: one task, a task list or a webhook

@@ -4,7 +4,7 @@
 use annoqa_media::peaks::peaks_of_wav_with;
 use annoqa_media::{Bits, Channels, Limits, MediaError, Peaks, Zoom};
 use serde::Deserialize;
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::{JsCast, JsError, JsValue};
 
 use crate::convert::{invalid, options_from_js};
 
@@ -23,8 +23,21 @@ struct PeaksOptions {
     split_channels: bool,
 }
 
+/// The bytes of a `Uint8Array` (a Node `Buffer` is one) or an `ArrayBuffer` (what
+/// `fetch(…).arrayBuffer()` and `File.arrayBuffer()` give), copied into WebAssembly memory.
+fn wav_bytes(wav: &JsValue) -> Result<Vec<u8>, JsError> {
+    if let Some(array) = wav.dyn_ref::<js_sys::Uint8Array>() {
+        Ok(array.to_vec())
+    } else if let Some(buffer) = wav.dyn_ref::<js_sys::ArrayBuffer>() {
+        Ok(js_sys::Uint8Array::new(buffer).to_vec())
+    } else {
+        Err(invalid("wav", "expected the bytes of a WAV file as a Uint8Array or an ArrayBuffer"))
+    }
+}
+
 /// The peaks and the bits per value asked for.
-fn compute(wav: &[u8], options: JsValue) -> Result<(Peaks, Bits), JsError> {
+fn compute(wav: &JsValue, options: JsValue) -> Result<(Peaks, Bits), JsError> {
+    let wav = wav_bytes(wav)?;
     let options: PeaksOptions = options_from_js("options", options)?;
     let zoom = match (options.zoom, options.pixels_per_second) {
         (Some(_), Some(_)) => return Err(invalid("options", "give zoom or pixels_per_second, not both")),
@@ -39,7 +52,7 @@ fn compute(wav: &[u8], options: JsValue) -> Result<(Peaks, Bits), JsError> {
         None => Bits::default(),
     };
     let channels = if options.split_channels { Channels::Split } else { Channels::MixDown };
-    let peaks = peaks_of_wav_with(wav, zoom, channels, &Limits::default()).map_err(wav_error)?;
+    let peaks = peaks_of_wav_with(&wav, zoom, channels, &Limits::default()).map_err(wav_error)?;
     Ok((peaks, bits))
 }
 
@@ -47,14 +60,14 @@ fn wav_error(err: MediaError) -> JsError {
     invalid("wav", err)
 }
 
-pub(crate) fn peaks(wav: &[u8], options: JsValue) -> Result<JsValue, JsError> {
+pub(crate) fn peaks(wav: &JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let (peaks, bits) = compute(wav, options)?;
     // audiowaveform's JSON, as annoqa-media writes it, read back as a plain object.
     js_sys::JSON::parse(&peaks.to_json(bits))
         .map_err(|_| JsError::new("cannot read back the peaks as JSON: this is a bug in annoqa"))
 }
 
-pub(crate) fn peaks_dat(wav: &[u8], options: JsValue) -> Result<Vec<u8>, JsError> {
+pub(crate) fn peaks_dat(wav: &JsValue, options: JsValue) -> Result<Vec<u8>, JsError> {
     let (peaks, bits) = compute(wav, options)?;
     Ok(peaks.to_dat(bits))
 }
