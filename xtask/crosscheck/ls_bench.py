@@ -4,6 +4,7 @@
 Usage:
   ls_bench.py generate DIR [--tasks N] [--annotators N] [--boxes N] [--seed N]
   ls_bench.py run --annoqa BIN --data DIR --out DIR [--runs N]
+  ls_bench.py compare --data DIR --out DIR   (the comparisons again, on the last run's outputs)
 
 `generate` writes DIR/export.json (a seeded Label Studio JSON export: N image tasks, each with
 annotators × boxes `rectanglelabels` results in percent of original_width/height, as Label
@@ -174,7 +175,20 @@ def run(args):
     (out / "results.json").write_text(json.dumps({"timings": results, "coco": coco, "yolo": yolo}, indent=1))
     (out / "results.md").write_text(summary)
     print(summary)
-    return 0 if coco["equal"] and yolo["equal"] is not False else 1
+    return 0 if coco["equal"] and yolo["equal"] else 1
+
+
+def recompare(args):
+    """The comparisons and the table again, from the outputs and timings of the last `run`."""
+    out = Path(args.out)
+    results = json.loads((out / "results.json").read_text())["timings"]
+    coco = compare_coco(out / "annoqa-coco.json", out / "sdk-coco" / "result.json")
+    yolo = compare_yolo(out / "annoqa-yolo", out / "sdk-yolo")
+    summary = render(results, coco, yolo, "annoqa_report" in results, Path(args.data))
+    (out / "results.json").write_text(json.dumps({"timings": results, "coco": coco, "yolo": yolo}, indent=1))
+    (out / "results.md").write_text(summary)
+    print(summary)
+    return 0 if coco["equal"] and yolo["equal"] else 1
 
 
 def image_base(name):
@@ -226,7 +240,9 @@ def compare_coco(ours_path, theirs_path):
 
 def compare_yolo(ours_dir, theirs_dir):
     """Label Studio's YOLO keeps one annotation per image (it rewrites the image's label file
-    for each annotation), so files are compared only where the counts of lines agree."""
+    for each annotation, converter.py convert_to_yolo) where annoqa writes every annotator's
+    boxes into the one file: files with as many lines are compared line for line, and every
+    line Label Studio kept must be in annoqa's file of that image."""
     def read(root):
         root = Path(root)
         names = [l.strip() for l in (root / "classes.txt").read_text().splitlines() if l.strip()] if (root / "classes.txt").exists() else []
@@ -250,9 +266,19 @@ def compare_yolo(ours_dir, theirs_dir):
         a, b = sorted(ours[stem]), sorted(theirs[stem])
         if any(la != lb or any(abs(x - y) > PIXEL_TOLERANCE for x, y in zip(va, vb)) for (la, va), (lb, vb) in zip(a, b)):
             different += 1
+    missing = 0
+    for stem, lines in theirs.items():
+        remaining = list(ours.get(stem, []))
+        for label, values in lines:
+            hit = next((k for k, (l2, v2) in enumerate(remaining) if l2 == label and len(v2) == len(values) and all(abs(x - y) <= PIXEL_TOLERANCE for x, y in zip(values, v2))), None)
+            if hit is None:
+                missing += 1
+            else:
+                del remaining[hit]
     line_counts = (sum(len(v) for v in ours.values()), sum(len(v) for v in theirs.values()))
-    equal = None if len(same_count) < len(ours) else different == 0
-    return {"equal": equal, "files": (len(ours), len(theirs)), "lines": line_counts, "files_compared": len(same_count), "files_different": different}
+    equal = different == 0 and missing == 0 and set(theirs) <= set(ours)
+    return {"equal": equal, "files": (len(ours), len(theirs)), "lines": line_counts, "files_compared": len(same_count),
+            "files_different": different, "sdk_lines_not_in_annoqa": missing}
 
 
 def render(results, coco, yolo, has_report, data):
@@ -264,7 +290,8 @@ def render(results, coco, yolo, has_report, data):
         a, b = results[f"annoqa_{kind}"], results[f"sdk_{kind}"]
         lines.append(f"{kind}: annoqa is {b['median_s'] / a['median_s']:.1f}x faster (median), peak RSS {a['peak_rss_mib']:.0f} vs {b['peak_rss_mib']:.0f} MiB")
     lines.append(f"coco outputs equal: {coco['equal']} ({coco['annotations']} annotations; image entries annoqa {coco['annoqa_image_entries']}, sdk {coco['sdk_image_entries']}) {'; '.join(coco['problems'])}")
-    lines.append(f"yolo outputs: equal={yolo['equal']}, files annoqa/sdk {yolo['files']}, lines annoqa/sdk {yolo['lines']}, compared {yolo['files_compared']}, different {yolo['files_different']}")
+    lines.append(f"yolo outputs agree: {yolo['equal']} (files annoqa/sdk {yolo['files']}, lines annoqa/sdk {yolo['lines']}; "
+                 f"sdk lines not in annoqa's file: {yolo['sdk_lines_not_in_annoqa']}; files of equal length compared line for line: {yolo['files_compared']}, differing {yolo['files_different']})")
     if not has_report:
         lines.append("annoqa report: not in this binary")
     return "\n".join(lines) + "\n"
@@ -284,6 +311,9 @@ def main():
     r.add_argument("--data", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--runs", type=int, default=3)
+    c = sub.add_parser("compare")
+    c.add_argument("--data", required=True)
+    c.add_argument("--out", required=True)
     m = sub.add_parser("measure-one")
     m.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args()
@@ -294,6 +324,8 @@ def main():
         command = args.cmd[1:] if args.cmd and args.cmd[0] == "--" else args.cmd
         measure_one(command)
         return 0
+    if args.command == "compare":
+        return recompare(args)
     return run(args)
 
 
