@@ -11,7 +11,7 @@
 mod read;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use annoqa_core::model::{
     Control, ControlKind, Label, Limits, Media, MediaKind, RegionValue, RevealPolicy, TaskSpec, Tolerance,
@@ -95,11 +95,14 @@ pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec
             &derived
         }
     };
+    // `seen` holds known and extra labels alike: one hash lookup per region, however many
+    // labels there are.
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut known: Vec<String> = Vec::new();
     for control in &spec.controls {
         if matches!(control.kind, ControlKind::BBox | ControlKind::Polygon) {
             for l in &control.labels {
-                if !known.contains(&l.value) {
+                if seen.insert(&l.value) {
                     known.push(l.value.clone());
                 }
             }
@@ -108,7 +111,7 @@ pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec
     let mut extra: Vec<String> = Vec::new();
     for region in records.iter().flat_map(|r| &r.regions) {
         if let RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } = &region.value {
-            if !known.contains(label) && !extra.contains(label) {
+            if seen.insert(label) {
                 extra.push(label.clone());
             }
         }
@@ -134,10 +137,11 @@ pub(crate) fn keypoint_labels(records: &[Record], spec: Option<&TaskSpec>) -> Op
         .find(|c| matches!(c.kind, ControlKind::Keypoint))
         .map(|c| c.labels.iter().map(|l| l.value.clone()).collect())
         .unwrap_or_default();
+    let mut seen: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut extra: Vec<String> = Vec::new();
     for region in records.iter().flat_map(|r| &r.regions) {
         if let RegionValue::Keypoint { label, .. } = &region.value {
-            if !known.contains(label) && !extra.contains(label) {
+            if seen.insert(label) {
                 extra.push(label.clone());
             }
         }

@@ -1,6 +1,6 @@
 //! COCO JSON to records: an instances (or person keypoints) object, or a results list.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use annoqa_core::model::{Item, Media, Region, RegionValue, TaskSpec};
 use serde_json::{Map, Value};
@@ -155,6 +155,8 @@ impl Reader<'_> {
         let list =
             array(file.get("categories")).ok_or_else(|| self.error("$.categories", "expected a list of categories"))?;
         let mut categories: Vec<Category> = Vec::with_capacity(list.len());
+        // Where each id and name was first seen, so a duplicate is found without a scan.
+        let (mut by_id, mut by_name) = (HashMap::new(), HashMap::new());
         for (index, category) in list.iter().enumerate() {
             let path = format!("$.categories[{index}]");
             let object = category.as_object().ok_or_else(|| self.error(&path, "expected an object"))?;
@@ -164,7 +166,8 @@ impl Reader<'_> {
                 Some(Value::String(name)) => name.clone(),
                 _ => return Err(self.error(&format!("{path}.name"), "expected a string")),
             };
-            if let Some(other) = categories.iter().find(|c| c.id == id || c.name == name) {
+            let earlier = by_id.get(&id).into_iter().chain(by_name.get(&name)).min();
+            if let Some(other) = earlier.and_then(|&at: &usize| categories.get(at)) {
                 let message = if other.id == id {
                     format!("duplicate category id {id}")
                 } else {
@@ -193,6 +196,8 @@ impl Reader<'_> {
                 ),
                 Some(_) => return Err(self.error(&format!("{path}.keypoints"), "expected a list of names")),
             };
+            by_id.insert(id, categories.len());
+            by_name.insert(name.clone(), categories.len());
             categories.push(Category { id, name, keypoint_names });
         }
         // Labels are the names in id order (the order COCO tools list them in).
@@ -465,9 +470,10 @@ impl Reader<'_> {
             return image_spec(&labels, None);
         }
         let mut union: Vec<String> = Vec::new();
+        let mut in_union: HashSet<&str> = HashSet::new();
         for (_, names) in &keypoint_categories {
             for name in names {
-                if !union.contains(name) {
+                if in_union.insert(name) {
                     union.push(name.clone());
                 }
             }

@@ -1,6 +1,6 @@
 //! Records to COCO instances JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated, polygon_area};
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
@@ -31,7 +31,12 @@ pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Writt
     let category_ids = category_ids(&labels, &collected.instances, &mut diagnostics);
     let image_ids = numbered(collected.images.iter().map(|i| i.item.as_str()));
     let annotation_ids = numbered(collected.instances.iter().map(|i| i.key.as_str()));
-    let context = Context { labels: &labels, category_ids: &category_ids, keypoint_names: keypoint_names.as_deref() };
+    let context = Context {
+        label_at: index_of(&labels),
+        category_ids: &category_ids,
+        keypoint_names: keypoint_names.as_deref(),
+        keypoint_at: index_of(keypoint_names.as_deref().unwrap_or_default()),
+    };
     let mut annotations = Vec::with_capacity(collected.instances.len());
     for (instance, id) in collected.instances.iter().zip(&annotation_ids) {
         if let Some(mut annotation) = context.annotation(instance, &mut diagnostics) {
@@ -123,6 +128,11 @@ impl<'r> Collected<'r> {
         };
         let first = self.instances.len();
         let mut at_key: BTreeMap<String, usize> = BTreeMap::new();
+        // The first region of each id, as a keypoint's `parent` names it.
+        let mut by_id: HashMap<&str, &Region> = HashMap::new();
+        for region in &record.regions {
+            by_id.entry(region.id.as_str()).or_insert(region);
+        }
         for region in &record.regions {
             if !geometry_is_finite(&region.value) {
                 diagnostics.skip("non-finite coordinate", "a coordinate is NaN or infinite: region not written", item);
@@ -135,7 +145,7 @@ impl<'r> Collected<'r> {
                 diagnostics.skip(region_name(&region.value), "COCO has no place for this region type", item);
                 continue;
             }
-            let key = instance_key(region, record);
+            let key = instance_key(region, &by_id);
             let at = *at_key.entry(key.clone()).or_insert_with(|| {
                 self.instances.push(Instance {
                     image,
@@ -176,11 +186,11 @@ impl<'r> Collected<'r> {
 
 /// Which annotation a region belongs to: a keypoint to its parent's, a polygon to its
 /// `instance`, anything else to itself (a box's id is its annotation's id).
-fn instance_key(region: &Region, record: &Record) -> String {
+fn instance_key(region: &Region, by_id: &HashMap<&str, &Region>) -> String {
     if let RegionValue::Keypoint { .. } = region.value {
-        let parent = region.attributes.get("parent").and_then(|p| record.regions.iter().find(|r| &r.id == p));
+        let parent = region.attributes.get("parent").and_then(|p| by_id.get(p.as_str()));
         if let Some(parent) = parent.filter(|p| !matches!(p.value, RegionValue::Keypoint { .. })) {
-            return instance_key(parent, record);
+            return instance_key(parent, by_id);
         }
     }
     region.attributes.get("instance").cloned().unwrap_or_else(|| region.id.clone())
@@ -197,6 +207,7 @@ fn category_ids(labels: &[String], instances: &[Instance<'_>], diagnostics: &mut
             seen.entry(label).or_default().insert(id);
         }
     }
+    let is_label: HashSet<&str> = labels.iter().map(String::as_str).collect();
     let mut known: BTreeMap<String, u64> = BTreeMap::new();
     let mut owners: BTreeMap<u64, usize> = BTreeMap::new();
     for ids in seen.values() {
@@ -207,7 +218,7 @@ fn category_ids(labels: &[String], instances: &[Instance<'_>], diagnostics: &mut
     for (label, ids) in seen {
         let only = ids.iter().next().copied().filter(|id| ids.len() == 1 && owners.get(id) == Some(&1));
         match only {
-            Some(id) if labels.iter().any(|l| l == label) => {
+            Some(id) if is_label.contains(label) => {
                 known.insert(label.to_owned(), id);
             }
             _ => diagnostics.skip(
@@ -249,9 +260,21 @@ fn numbered<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<u64> {
 }
 
 struct Context<'a> {
-    labels: &'a [String],
+    /// Each label's position in the category list.
+    label_at: HashMap<&'a str, usize>,
     category_ids: &'a [u64],
     keypoint_names: Option<&'a [String]>,
+    /// Each keypoint name's slot.
+    keypoint_at: HashMap<&'a str, usize>,
+}
+
+/// Each name's first position, so that finding one is a lookup, not a scan of them all.
+fn index_of(names: &[String]) -> HashMap<&str, usize> {
+    let mut index = HashMap::with_capacity(names.len());
+    for (at, name) in names.iter().enumerate() {
+        index.entry(name.as_str()).or_insert(at);
+    }
+    index
 }
 
 impl Context<'_> {
@@ -269,7 +292,7 @@ impl Context<'_> {
         if instance.boxes.iter().chain(&instance.polygons).any(|r| r.value.first_label() != Some(label)) {
             diagnostics.skip("instance label", "regions of one instance differ in label: the box's is written", item);
         }
-        let at = self.labels.iter().position(|l| l == label)?;
+        let at = *self.label_at.get(label)?;
         let category_id = *self.category_ids.get(at)?;
         let mut polygons: Vec<Vec<[f64; 2]>> = instance
             .polygons
@@ -311,7 +334,8 @@ impl Context<'_> {
         let crowd = regions.iter().any(|r| r.attributes.get("iscrowd").is_some_and(|v| v == "1" || v == "true"));
         annotation.insert("iscrowd".to_owned(), json!(u8::from(crowd)));
         if let Some(names) = self.keypoint_names {
-            let (keypoints, labelled) = keypoint_triples(names, &instance.keypoints, item, diagnostics);
+            let (keypoints, labelled) =
+                keypoint_triples(names.len(), &self.keypoint_at, &instance.keypoints, item, diagnostics);
             annotation.insert("keypoints".to_owned(), Value::Array(keypoints));
             annotation.insert("num_keypoints".to_owned(), json!(labelled));
         }
@@ -331,18 +355,20 @@ impl Context<'_> {
     }
 }
 
-/// `x, y, v` for every keypoint name in order; 0, 0, 0 where the instance has no keypoint of
-/// that name. Returns the triples and how many are labelled.
+/// `x, y, v` for each of the `names` keypoint slots in order (`slot_of` a name's slot); 0, 0, 0
+/// where the instance has no keypoint of that name. Returns the triples and how many are
+/// labelled.
 fn keypoint_triples(
-    names: &[String],
+    names: usize,
+    slot_of: &HashMap<&str, usize>,
     keypoints: &[&Region],
     item: &str,
     diagnostics: &mut Diagnostics,
 ) -> (Vec<Value>, usize) {
-    let mut slots: Vec<Option<(f64, f64, u8)>> = vec![None; names.len()];
+    let mut slots: Vec<Option<(f64, f64, u8)>> = vec![None; names];
     for region in keypoints {
         let RegionValue::Keypoint { x, y, label } = &region.value else { continue };
-        let Some(slot) = names.iter().position(|n| n == label).and_then(|at| slots.get_mut(at)) else { continue };
+        let Some(slot) = slot_of.get(label.as_str()).and_then(|&at| slots.get_mut(at)) else { continue };
         if slot.is_some() {
             diagnostics.skip("keypoint", "a second keypoint of one name in one instance: not written", item);
             continue;

@@ -469,3 +469,46 @@ fn mutated_corpus_files_never_panic_the_reader_or_the_writer() {
     // Some mutations only touch numbers or spaces: those must still read.
     assert!(read_ok > 100, "{read_ok}");
 }
+
+#[test]
+fn many_categories_and_keypoints_take_linear_time() {
+    // Found by the fuzzer: labels, categories and keypoint parents were looked up by scanning
+    // lists, so the time grew with regions × labels (a 10 MB file with 20,000 categories and
+    // 100,000 boxes took 29 s to write back); keypoint names from an annotation's slots were
+    // merged the same way. Quadratic, this test takes minutes; linear, seconds in debug.
+    let started = std::time::Instant::now();
+    let n = 40_000;
+    let categories: Vec<Value> = (0..n).map(|i| json!({"id": i + 1, "name": format!("class {i}")})).collect();
+    let annotations: Vec<Value> = (0..n)
+        .map(|i| json!({"id": i + 1, "image_id": 1, "category_id": n - i, "bbox": [1, 2, 3, 4], "iscrowd": 0}))
+        .collect();
+    let image = json!([{"id": 1, "file_name": "a.jpg", "width": 10, "height": 10}]);
+    let file = json!({"images": image, "categories": categories, "annotations": annotations});
+    let converted = read(&serde_json::to_vec(&file).unwrap());
+    assert_eq!(labels(&converted, "bbox").len(), n as usize);
+    let mut records = converted.records;
+    // A keypoint under each box, 17 names.
+    for k in 0..n {
+        let parent = format!("{}", k + 1);
+        let value = RegionValue::Keypoint { x: 1.0, y: 1.0, label: format!("{}", k % 17 + 1) };
+        let region = Region {
+            id: format!("k{k}"),
+            control: "keypoints".into(),
+            value,
+            attributes: attrs(&[("parent", &parent)]),
+        };
+        records[0].regions.push(region);
+    }
+    let written = coco::write(&records, converted.spec.as_ref()).unwrap();
+    let back: Value = serde_json::from_slice(&written.files[0].bytes).unwrap();
+    assert_eq!(back["categories"].as_array().unwrap().len(), n as usize);
+    let first = back["annotations"].as_array().unwrap().iter().find(|a| a["id"] == 1).unwrap();
+    assert_eq!(first["category_id"], n);
+    assert_eq!(first["num_keypoints"], 1);
+
+    // One annotation with 30,000 unlabelled keypoint slots: 30,000 keypoint names.
+    let pose = json!({"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "keypoints": vec![0; 90_000]});
+    let file = json!({"images": image, "categories": [{"id": 1, "name": "person"}], "annotations": [pose]});
+    assert_eq!(labels(&read(&serde_json::to_vec(&file).unwrap()), "keypoints").len(), 30_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
