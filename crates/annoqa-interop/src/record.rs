@@ -1,6 +1,7 @@
 //! The interchange record: one annotation or prediction of one item, as `annoqa convert --to
 //! annoqa` writes it (one JSON object per line).
 
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
 use annoqa_core::model::{
@@ -92,27 +93,29 @@ pub fn derive_spec(records: &[Record]) -> TaskSpec {
 pub struct SpecBuilder {
     media: Option<MediaKind>,
     controls: Vec<Control>,
+    /// Each control's position and the labels it has, so adding a region is a lookup whatever
+    /// the number of controls and labels.
+    index: HashMap<String, (usize, HashSet<String>)>,
 }
 
 impl SpecBuilder {
     pub fn add(&mut self, record: &Record) {
         self.media.get_or_insert(record.item.media.kind());
         for region in &record.regions {
-            let at = match self.controls.iter().position(|c| c.name == region.control) {
-                Some(at) => at,
-                None => {
-                    self.controls.push(derived_control(&region.control, &region.value));
-                    self.controls.len() - 1
-                }
-            };
-            let control = &mut self.controls[at];
+            if !self.index.contains_key(&region.control) {
+                self.controls.push(derived_control(&region.control, &region.value));
+                self.index.insert(region.control.clone(), (self.controls.len() - 1, HashSet::new()));
+            }
+            let Some((at, known)) = self.index.get_mut(&region.control) else { continue };
+            let Some(control) = self.controls.get_mut(*at) else { continue };
             if let (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) =
                 (&mut control.kind, &region.value)
             {
                 *multiple |= labels.len() > 1;
             }
             for label in region.value.labels() {
-                if control.label(label).is_none() {
+                if !known.contains(label) {
+                    known.insert(label.to_owned());
                     control.labels.push(Label {
                         value: label.to_owned(),
                         hotkey: None,

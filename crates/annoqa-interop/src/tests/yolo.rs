@@ -550,3 +550,41 @@ fn coco_keypoints_become_pose_lines_and_come_back() {
     }
     assert_box(&record.regions[0], [0.0, 0.0, 1.0, 2.0], "a");
 }
+
+#[test]
+fn many_classes_boxes_keypoints_and_same_named_images_take_linear_time() {
+    // Found by the fuzzer: classes, keypoint slots and keypoint parents were looked up by
+    // scanning lists (each box scanned its record's every region for its keypoints), and the
+    // n-th image of one file name tried n suffixes. Quadratic, this test takes minutes; linear,
+    // a few seconds in debug.
+    let started = std::time::Instant::now();
+    let n = 30_000;
+    let mut regions = Vec::new();
+    for i in 0..n {
+        let value =
+            RegionValue::BBox { x: 1.0, y: 1.0, width: 2.0, height: 2.0, rotation: 0.0, label: format!("c{i}") };
+        regions.push(region(&format!("b{i}"), value, &[]));
+        let keypoint = RegionValue::Keypoint { x: 1.5, y: 1.5, label: format!("k{}", i % 17) };
+        let mut keypoint = region(&format!("k{i}"), keypoint, &[("parent", &format!("b{i}"))]);
+        keypoint.control = "kp".into();
+        regions.push(keypoint);
+    }
+    let mut records = vec![image_record("big", regions)];
+    // 5,000 images of one name in different folders: `-2`, `-3`, … in turn.
+    for i in 0..5_000 {
+        let mut record = image_record(&format!("d{i}/same"), Vec::new());
+        record.item.media = Media::Image { src: "https://example.com/same.png".into(), width: 4, height: 4 };
+        records.push(record);
+    }
+    let written = yolo::write(&records, None).unwrap();
+    let file = |path: &str| written.files.iter().find(|f| f.path == path).map(|f| f.bytes.clone());
+    let lines = String::from_utf8(file("labels/big.txt").unwrap()).unwrap();
+    assert_eq!(lines.lines().count(), n);
+    let last = lines.lines().last().unwrap();
+    // Class 29999, its box, then 17 keypoint slots of which slot 11 (k11: 29999 % 17) is labelled.
+    assert!(last.starts_with("29999 0.01 0.02 0.01 0.02 "), "{}", &last[..40]);
+    let fields: Vec<&str> = last.split(' ').collect();
+    assert_eq!((fields.len(), &fields[5 + 33..5 + 36]), (5 + 17 * 3, &["0.0075", "0.015", "2"][..]), "{last}");
+    assert!(file("labels/same-5000.txt").is_some());
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}

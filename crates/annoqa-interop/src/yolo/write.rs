@@ -4,7 +4,7 @@
 //! `obb` when any box is turned, else `segment` when any polygon is present, else `detect`.
 //! What the task has no line for is reported (docs/interop.md lists each case).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated};
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
@@ -59,14 +59,18 @@ pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Writt
         known
     });
     let task = task_of(records);
+    let keypoint_names = keypoint_names.as_deref().unwrap_or_default();
     let mut writer = Writer {
         names: &names,
-        keypoint_names: keypoint_names.as_deref().unwrap_or_default(),
+        class_of: first_positions(&names),
+        slot_of: first_positions(keypoint_names),
+        slots: keypoint_names.len(),
         task,
         diagnostics,
         files: Vec::new(),
         file_of: BTreeMap::new(),
         taken: BTreeSet::new(),
+        next_suffix: HashMap::new(),
     };
     for record in records {
         writer.record(record);
@@ -108,15 +112,62 @@ fn box_of(value: &RegionValue) -> Option<BoxGeometry> {
     }
 }
 
+/// Each name's first position: a class or keypoint slot found by lookup, not by a scan of all.
+fn first_positions(names: &[String]) -> HashMap<&str, usize> {
+    let mut positions = HashMap::with_capacity(names.len());
+    for (at, name) in names.iter().enumerate() {
+        positions.entry(name.as_str()).or_insert(at);
+    }
+    positions
+}
+
+/// How one record's regions hang together, found once per record: its boxes' ids and the
+/// keypoints of each parent (in record order).
+struct Family<'r> {
+    boxes: HashSet<&'r str>,
+    keypoints_of: HashMap<&'r str, Vec<&'r Region>>,
+}
+
+impl<'r> Family<'r> {
+    fn new(record: &'r Record) -> Self {
+        let mut family = Family { boxes: HashSet::new(), keypoints_of: HashMap::new() };
+        for region in &record.regions {
+            match &region.value {
+                RegionValue::BBox { .. } => {
+                    family.boxes.insert(&region.id);
+                }
+                RegionValue::Keypoint { .. } => {
+                    if let Some(parent) = region.attributes.get("parent") {
+                        family.keypoints_of.entry(parent).or_default().push(region);
+                    }
+                }
+                _ => {}
+            }
+        }
+        family
+    }
+
+    fn has_parent_box(&self, keypoint: &Region) -> bool {
+        keypoint.attributes.get("parent").is_some_and(|p| self.boxes.contains(p.as_str()))
+    }
+}
+
 struct Writer<'a> {
     names: &'a [String],
-    keypoint_names: &'a [String],
+    /// Each class name's index.
+    class_of: HashMap<&'a str, usize>,
+    /// Each keypoint name's slot, and how many slots there are.
+    slot_of: HashMap<&'a str, usize>,
+    slots: usize,
     task: Task,
     diagnostics: Diagnostics,
     /// Label files in first-seen order: path, the image's folder, lines.
     files: Vec<(String, String, Vec<Line>)>,
     file_of: BTreeMap<String, usize>,
     taken: BTreeSet<String>,
+    /// Per label file stem, the suffix to try next when an image's name is taken again (so
+    /// many images of one name take linear time).
+    next_suffix: HashMap<String, usize>,
 }
 
 impl Writer<'_> {
@@ -162,11 +213,12 @@ impl Writer<'_> {
         let mut path = label_path(&relative);
         if !self.taken.insert(path.clone()) {
             let stem = without_extension(&path).to_owned();
-            let mut n = 2;
+            let n = self.next_suffix.entry(stem.clone()).or_insert(2);
             while !self.taken.insert(format!("{stem}-{n}.txt")) {
-                n += 1;
+                *n += 1;
             }
             path = format!("{stem}-{n}.txt");
+            *n += 1;
             self.diagnostics.skip("file name", "two images share a label file name: numbered, match it by hand", item);
         }
         let folder = relative.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned());
@@ -177,6 +229,7 @@ impl Writer<'_> {
         let item = record.item.id.as_str();
         let instance_boxes: BTreeSet<&str> =
             record.regions.iter().filter_map(|r| r.attributes.get("instance").map(String::as_str)).collect();
+        let family = Family::new(record);
         let mut lines = Vec::new();
         for region in &record.regions {
             for name in region.attributes.keys().filter(|k| !STRUCTURAL.contains(&k.as_str())) {
@@ -186,7 +239,7 @@ impl Writer<'_> {
             let label = match &region.value {
                 RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } => label,
                 RegionValue::Keypoint { .. } => {
-                    if !has_parent_box(region, record) {
+                    if !family.has_parent_box(region) {
                         let reason = "no box of its own (attribute `parent`): not written";
                         self.diagnostics.skip("keypoint", reason, item);
                     }
@@ -197,7 +250,7 @@ impl Writer<'_> {
                     continue;
                 }
             };
-            let Some(class) = self.names.iter().position(|n| n == label) else { continue };
+            let Some(&class) = self.class_of.get(label.as_str()) else { continue };
             match (&region.value, self.task) {
                 (RegionValue::Polygon { points, .. }, Task::Segment) => {
                     let (w, h) = size;
@@ -213,7 +266,7 @@ impl Writer<'_> {
                 }
                 (value, _) => {
                     if let Some(geometry) = box_of(value) {
-                        lines.push(self.box_line(class, region, geometry, record, size));
+                        lines.push(self.box_line(class, region, geometry, (record, &family), size));
                     }
                 }
             }
@@ -226,7 +279,7 @@ impl Writer<'_> {
         class: usize,
         region: &Region,
         geometry: BoxGeometry,
-        record: &Record,
+        (record, family): (&Record, &Family<'_>),
         size: (f64, f64),
     ) -> Line {
         let (w, h) = size;
@@ -255,24 +308,24 @@ impl Writer<'_> {
                 if self.task == Task::Detect {
                     return Line::Numbers(class, numbers.to_vec());
                 }
-                Line::Pose(class, numbers, self.keypoint_slots(record, &region.id, size))
+                let keypoints = family.keypoints_of.get(region.id.as_str()).map_or(&[][..], Vec::as_slice);
+                Line::Pose(class, numbers, self.keypoint_slots(keypoints, record, size))
             }
         }
     }
 
-    /// The keypoints whose `parent` is the box `box_id`, by slot.
-    fn keypoint_slots(&mut self, record: &Record, box_id: &str, (w, h): (f64, f64)) -> Vec<Option<(f64, f64, u8)>> {
-        let mut slots = vec![None; self.keypoint_names.len()];
+    /// A box's keypoints (those whose `parent` it is) by slot.
+    fn keypoint_slots(
+        &mut self,
+        keypoints: &[&Region],
+        record: &Record,
+        (w, h): (f64, f64),
+    ) -> Vec<Option<(f64, f64, u8)>> {
+        let mut slots = vec![None; self.slots];
         let item = record.item.id.as_str();
-        for region in &record.regions {
+        for region in keypoints {
             let RegionValue::Keypoint { x, y, label } = &region.value else { continue };
-            if region.attributes.get("parent").map(String::as_str) != Some(box_id) {
-                continue;
-            }
-            let Some(slot) = self.keypoint_names.iter().position(|n| n == label).and_then(|at| slots.get_mut(at))
-            else {
-                continue;
-            };
+            let Some(slot) = self.slot_of.get(label.as_str()).and_then(|&at| slots.get_mut(at)) else { continue };
             if slot.is_some() {
                 self.diagnostics.skip("keypoint", "a second keypoint of one name on one box: not written", item);
                 continue;
@@ -330,7 +383,7 @@ impl Writer<'_> {
         }
         yaml.push_str(&format!("task: {}\n", self.task.name()));
         if self.task == Task::Pose {
-            yaml.push_str(&format!("kpt_shape: [{}, {dims}]\n", self.keypoint_names.len()));
+            yaml.push_str(&format!("kpt_shape: [{}, {dims}]\n", self.slots));
         }
         yaml.push_str("names:\n");
         for (index, name) in self.names.iter().enumerate() {
@@ -338,11 +391,6 @@ impl Writer<'_> {
         }
         yaml
     }
-}
-
-fn has_parent_box(keypoint: &Region, record: &Record) -> bool {
-    let parent = keypoint.attributes.get("parent");
-    parent.is_some_and(|p| record.regions.iter().any(|r| &r.id == p && matches!(r.value, RegionValue::BBox { .. })))
 }
 
 fn format_line(line: &Line, dims: usize) -> String {
