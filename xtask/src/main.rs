@@ -61,8 +61,10 @@ commands:
   bench-cli             the statistics side by side in process, then `annoqa agreement` and
                         `annoqa aggregate` against pandas + krippendorff / statsmodels /
                         crowd-kit as whole processes (median, peak RSS), and the CSV reader's MB/s
-  fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video) for N
-                        seconds each (default 60); crashing inputs go to target/fuzz-crashes/
+  fuzz [--seconds N]    mutation-fuzz annoqa-media's parsers (image, WAV, peaks, video), then
+                        annoqa-interop's readers and writers (Label Studio export and config,
+                        COCO, CVAT, YOLO, annoqa JSON Lines; overflow checks on) for N seconds
+                        each (default 60); crashing inputs go to target/fuzz-crashes/
   crosscheck            QA kernels against shapely, jiwer, sed_eval and py-motmetrics, statistics
                         against krippendorff, statsmodels, scikit-learn and irrCAC (Python venvs
                         from PyPI in the tools directory), to 1e-9; waveform peaks against numpy
