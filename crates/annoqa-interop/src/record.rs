@@ -108,10 +108,14 @@ impl SpecBuilder {
             }
             let Some((at, known)) = self.index.get_mut(&region.control) else { continue };
             let Some(control) = self.controls.get_mut(*at) else { continue };
-            if let (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) =
-                (&mut control.kind, &region.value)
-            {
-                *multiple |= labels.len() > 1;
+            // A control's flags follow every region, not its first: one multi-label answer makes
+            // it multiple-choice, one transcribed segment makes it transcribed.
+            match (&mut control.kind, &region.value) {
+                (ControlKind::Choice { multiple }, RegionValue::Choice { labels }) => *multiple |= labels.len() > 1,
+                (ControlKind::AudioSegments { transcript }, RegionValue::AudioSegment { transcript: text, .. }) => {
+                    *transcript |= text.is_some();
+                }
+                _ => {}
             }
             for label in region.value.labels() {
                 if !known.contains(label) {
