@@ -144,10 +144,15 @@ fn write_control(xml: &mut String, control: &Control, media: MediaKind, main: &s
 }
 
 /// `<Open …>` with one `<item value=… background=… hotkey=…/>` per label, then `</Close>`.
+/// KeyPointLabels' labels also get `model_index` (their order): Label Studio's COCO and YOLO
+/// exporters need it to order an instance's keypoints (without it its COCO export fails).
 fn labelled(xml: &mut String, open: &str, close: &str, item: &str, labels: &[Label]) {
     let _ = writeln!(xml, "  {open}");
-    for label in labels {
+    for (index, label) in labels.iter().enumerate() {
         let _ = write!(xml, "    <{item} value=\"{}\"", escape(label.value.as_str()));
+        if close == "KeyPointLabels" {
+            let _ = write!(xml, " model_index=\"{index}\"");
+        }
         if let Some(color) = &label.color {
             let _ = write!(xml, " background=\"{}\"", escape(color.as_str()));
         }

@@ -1441,3 +1441,19 @@ fn repeated_result_ids_stay_unique_region_ids() {
     // new region with a suffix.
     assert_eq!(ids, [("x", "a"), ("x#2", "b")]);
 }
+
+#[test]
+fn keypoint_labels_in_a_written_config_carry_their_model_index() {
+    let spec: annoqa_core::model::TaskSpec = serde_json::from_value(serde_json::json!({
+        "media": "image",
+        "controls": [{"name": "pose", "type": "keypoint", "labels": [{"value": "nose"}, {"value": "tail"}]}]
+    }))
+    .unwrap();
+    let xml = ls::config_from_spec(&spec);
+    assert!(xml.contains(r#"<Label value="nose" model_index="0"/>"#), "{xml}");
+    assert!(xml.contains(r#"<Label value="tail" model_index="1"/>"#), "{xml}");
+    // And it reads back as the same labels.
+    let config = ls::spec_from_config(&xml, "written.xml").unwrap();
+    let labels: Vec<&str> = config.spec.controls[0].labels.iter().map(|l| l.value.as_str()).collect();
+    assert_eq!(labels, ["nose", "tail"]);
+}
