@@ -126,7 +126,7 @@ fn report_on_a_label_studio_box_export() {
     expect_test::expect![[r#"
         wrote boxes.html: 15 annotations of 5 items by 3 annotators
           label (b_box): mean F1 0.5157
-          findings: 1 error, 0 warnings
+          findings: 0 errors, 0 warnings
     "#]]
     .assert_eq(&summary);
     let page = std::fs::read_to_string(&html).unwrap();
