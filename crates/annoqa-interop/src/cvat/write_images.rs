@@ -1,6 +1,6 @@
 //! Image records to CVAT XML 1.1 for images; the `<labels>` meta both modes write.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use annoqa_core::model::{ControlKind, Media, Region, RegionValue, TaskSpec};
 
@@ -23,10 +23,13 @@ pub(super) struct MetaLabel {
 /// other label the records use. Each gets the custom attributes found on its shapes.
 pub(super) fn meta_labels(records: &[&Record], spec: &TaskSpec) -> Vec<MetaLabel> {
     let mut labels: Vec<MetaLabel> = Vec::new();
-    let add = |labels: &mut Vec<MetaLabel>, name: &str, color: Option<&String>| {
-        if !labels.iter().any(|l| l.name == name) {
+    // Each label's place in `labels`: one lookup per region, however many labels there are.
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut add = |labels: &mut Vec<MetaLabel>, name: &str, color: Option<&String>| -> usize {
+        *at.entry(name.to_owned()).or_insert_with(|| {
             labels.push(MetaLabel { name: name.to_owned(), color: color.cloned(), attributes: BTreeMap::new() });
-        }
+            labels.len() - 1
+        })
     };
     for control in &spec.controls {
         let drawable = matches!(
@@ -47,23 +50,23 @@ pub(super) fn meta_labels(records: &[&Record], spec: &TaskSpec) -> Vec<MetaLabel
     for region in records.iter().flat_map(|r| &r.regions) {
         if let RegionValue::Choice { labels: chosen } = &region.value {
             for label in chosen {
-                add(&mut labels, label, None);
+                let entry = add(&mut labels, label, None);
                 let prefix = format!("{label}/");
                 let names = region.attributes.keys().filter_map(|k| k.strip_prefix(&prefix));
-                note_attributes(&mut labels, label, names);
+                note_attributes(labels.get_mut(entry), names);
             }
         } else if let Some(label) = region.value.first_label() {
-            add(&mut labels, label, None);
-            note_attributes(&mut labels, label, region.attributes.keys().map(String::as_str));
+            let entry = add(&mut labels, label, None);
+            note_attributes(labels.get_mut(entry), region.attributes.keys().map(String::as_str));
         }
     }
     labels
 }
 
-/// Records `label`'s custom attribute names; `name@frame` (a track's per-keyframe value) is
+/// Records a label's custom attribute names; `name@frame` (a track's per-keyframe value) is
 /// attribute `name`, mutable.
-fn note_attributes<'a>(labels: &mut [MetaLabel], label: &str, names: impl Iterator<Item = &'a str>) {
-    let Some(entry) = labels.iter_mut().find(|l| l.name == label) else { return };
+fn note_attributes<'a>(entry: Option<&mut MetaLabel>, names: impl Iterator<Item = &'a str>) {
+    let Some(entry) = entry else { return };
     for name in names {
         let (base, mutable) = split_frame_key(name);
         if !is_built_in(base) {

@@ -705,3 +705,35 @@ fn a_video_up_to_the_last_frame_number_has_a_size_beyond_u32() {
     assert!(text.contains("<size>4294967296</size>"), "{text}");
     assert!(text.contains("<stop_frame>4294967295</stop_frame>"), "{text}");
 }
+
+#[test]
+fn many_labels_are_declared_in_linear_time() {
+    // Found while fuzzing: each region's label was looked up by a scan of the labels declared
+    // so far (100,000 labels: minutes). Linear, a second or two in debug.
+    let started = std::time::Instant::now();
+    let n = 100_000;
+    let regions = (0..n)
+        .map(|i| Region {
+            id: format!("{i}"),
+            control: "box".into(),
+            value: RegionValue::BBox { x: 1.0, y: 1.0, width: 1.0, height: 1.0, rotation: 0.0, label: format!("l{i}") },
+            attributes: attrs(&[("colour", "red")]),
+        })
+        .collect();
+    let record = Record {
+        item: Item {
+            id: "0".into(),
+            media: Media::Image { src: "a.png".into(), width: 8, height: 8 },
+            candidates: vec![],
+        },
+        annotator: "a".into(),
+        source: Source::Annotation,
+        regions,
+        score: None,
+    };
+    let text = String::from_utf8(write(&[record])).unwrap();
+    assert_eq!(text.matches("<label>").count(), n);
+    assert!(text.contains("<name>l99999</name>"));
+    assert_eq!(text.matches("<name>colour</name>").count(), n);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
