@@ -493,6 +493,24 @@ fn is_zero(value: &f64) -> bool {
 }
 
 impl RegionValue {
+    /// The region's `type` in JSON (`b_box`, `text_span`, …), for messages and reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RegionValue::Choice { .. } => "choice",
+            RegionValue::TextSpan { .. } => "text_span",
+            RegionValue::BBox { .. } => "b_box",
+            RegionValue::Polygon { .. } => "polygon",
+            RegionValue::Keypoint { .. } => "keypoint",
+            RegionValue::AudioSegment { .. } => "audio_segment",
+            RegionValue::VideoBox { .. } => "video_box",
+            RegionValue::VideoTrack { .. } => "video_track",
+            RegionValue::VideoSegment { .. } => "video_segment",
+            RegionValue::Pairwise { .. } => "pairwise",
+            RegionValue::TextArea { .. } => "text_area",
+            RegionValue::Ranking { .. } => "ranking",
+        }
+    }
+
     /// The single label of a region that has one (a choice: its first label), without
     /// allocating; validation calls this for every region on every edit.
     pub fn first_label(&self) -> Option<&str> {

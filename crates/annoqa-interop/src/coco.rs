@@ -171,24 +171,6 @@ pub(crate) fn assign_category_ids(labels: &[String], known: &BTreeMap<String, u6
         .collect()
 }
 
-/// The JSON `type` of a region (docs/formats.md), for messages.
-pub(crate) fn region_name(value: &RegionValue) -> &'static str {
-    match value {
-        RegionValue::Choice { .. } => "choice",
-        RegionValue::TextSpan { .. } => "text_span",
-        RegionValue::BBox { .. } => "b_box",
-        RegionValue::Polygon { .. } => "polygon",
-        RegionValue::Keypoint { .. } => "keypoint",
-        RegionValue::AudioSegment { .. } => "audio_segment",
-        RegionValue::VideoBox { .. } => "video_box",
-        RegionValue::VideoTrack { .. } => "video_track",
-        RegionValue::VideoSegment { .. } => "video_segment",
-        RegionValue::Pairwise { .. } => "pairwise",
-        RegionValue::TextArea { .. } => "text_area",
-        RegionValue::Ranking { .. } => "ranking",
-    }
-}
-
 pub(crate) fn media_name(media: &Media) -> &'static str {
     match media {
         Media::Text { .. } => "text",

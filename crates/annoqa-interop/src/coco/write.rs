@@ -6,7 +6,7 @@ use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated, polygon_are
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
 use serde_json::{json, Map, Value};
 
-use super::{assign_category_ids, keypoint_labels, media_name, object_labels, region_name, STRUCTURAL_ATTRIBUTES};
+use super::{assign_category_ids, keypoint_labels, media_name, object_labels, STRUCTURAL_ATTRIBUTES};
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{OutputFile, Record, Written};
 
@@ -142,7 +142,7 @@ impl<'r> Collected<'r> {
                 region.value,
                 RegionValue::BBox { .. } | RegionValue::Polygon { .. } | RegionValue::Keypoint { .. }
             ) {
-                diagnostics.skip(region_name(&region.value), "COCO has no place for this region type", item);
+                diagnostics.skip(region.value.type_name(), "COCO has no place for this region type", item);
                 continue;
             }
             let key = instance_key(region, &by_id);

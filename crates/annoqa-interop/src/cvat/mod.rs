@@ -18,7 +18,7 @@ mod xml;
 
 use std::collections::BTreeMap;
 
-use annoqa_core::model::{Control, ControlKind, Label, MediaKind, RegionValue, TaskSpec, Tolerance};
+use annoqa_core::model::{Control, ControlKind, Label, MediaKind, TaskSpec, Tolerance};
 
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, Source, Written};
@@ -238,23 +238,5 @@ fn label_allows(kind: Option<&str>, control: &str) -> bool {
         None | Some("any") => true,
         Some("rectangle" | "bbox") => control == CONTROL_BOX || control == CONTROL_TRACK,
         Some(other) => other == control,
-    }
-}
-
-/// The region type's name as in annoqa's JSON (`b_box`, `text_span`, …), for reports.
-fn region_type(value: &RegionValue) -> &'static str {
-    match value {
-        RegionValue::Choice { .. } => "choice",
-        RegionValue::TextSpan { .. } => "text_span",
-        RegionValue::BBox { .. } => "b_box",
-        RegionValue::Polygon { .. } => "polygon",
-        RegionValue::Keypoint { .. } => "keypoint",
-        RegionValue::AudioSegment { .. } => "audio_segment",
-        RegionValue::VideoBox { .. } => "video_box",
-        RegionValue::VideoTrack { .. } => "video_track",
-        RegionValue::VideoSegment { .. } => "video_segment",
-        RegionValue::Pairwise { .. } => "pairwise",
-        RegionValue::TextArea { .. } => "text_area",
-        RegionValue::Ranking { .. } => "ranking",
     }
 }

@@ -7,7 +7,7 @@ use annoqa_core::model::{ControlKind, Media, Region, RegionValue, TaskSpec};
 use super::fields::format_number;
 use super::geometry::AnnoqaBox;
 use super::xml::XmlOut;
-use super::{is_built_in, region_type, ATTR_GROUP, ATTR_INSTANCE, ATTR_OCCLUDED, ATTR_SOURCE, ATTR_Z_ORDER};
+use super::{is_built_in, ATTR_GROUP, ATTR_INSTANCE, ATTR_OCCLUDED, ATTR_SOURCE, ATTR_Z_ORDER};
 use crate::diag::Diagnostics;
 use crate::record::{OutputFile, Record};
 
@@ -252,7 +252,7 @@ fn write_shapes(out: &mut XmlOut, record: &Record, diagnostics: &mut Diagnostics
                 write_shape(out, "points", label, vec![("points", format_points(&points))], &region.attributes);
             }
             RegionValue::Choice { .. } => {}
-            other => diagnostics.skip(region_type(other), "cvat xml for images has no such shape", &record.item.id),
+            other => diagnostics.skip(other.type_name(), "cvat xml for images has no such shape", &record.item.id),
         }
     }
     for region in &record.regions {

@@ -9,7 +9,7 @@ use super::fields::format_number;
 use super::geometry::{interpolate, AnnoqaBox, CvatBox};
 use super::write_images::{split_frame_key, write_element, write_labels, MetaLabel};
 use super::xml::XmlOut;
-use super::{is_built_in, region_type, ATTR_FRAME_STEP, ATTR_GROUP, ATTR_OCCLUDED, ATTR_OPEN_END, ATTR_SOURCE};
+use super::{is_built_in, ATTR_FRAME_STEP, ATTR_GROUP, ATTR_OCCLUDED, ATTR_OPEN_END, ATTR_SOURCE};
 use super::{ATTR_START_FRAME, ATTR_Z_ORDER};
 use crate::diag::Diagnostics;
 use crate::record::{OutputFile, Record};
@@ -130,7 +130,7 @@ fn write_one(record: &Record, labels: &[MetaLabel], diagnostics: &mut Diagnostic
                 vec![Keyframe { frame, x, y, width, height, rotation, outside: false }]
             }
             other => {
-                diagnostics.skip(region_type(other), "cvat xml for video holds only box tracks", &record.item.id);
+                diagnostics.skip(other.type_name(), "cvat xml for video holds only box tracks", &record.item.id);
                 continue;
             }
         };

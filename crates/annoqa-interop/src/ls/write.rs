@@ -152,7 +152,7 @@ impl Writer<'_> {
         for region in &record.regions {
             let Some(control) = self.config.control(&region.control).filter(|c| c.role == ControlRole::Regions) else {
                 self.diagnostics.skip(
-                    region.value_name(),
+                    region.value.type_name(),
                     &format!("control `{}` is not in the labeling config", region.control),
                     &record.item.id,
                 );
@@ -312,7 +312,7 @@ impl Writer<'_> {
             }
             _ => {
                 let reason = "media size unknown: percentages cannot be computed";
-                self.diagnostics.skip(region.value_name(), reason, &item.id);
+                self.diagnostics.skip(region.value.type_name(), reason, &item.id);
                 return None;
             }
         };
@@ -356,7 +356,7 @@ impl Writer<'_> {
             || matches!((&spec_control.kind, &region.value), (ControlKind::VideoTracks, RegionValue::VideoBox { .. }));
         if !fits {
             let reason = format!("control `{}` takes {} regions", control.name, spec_control.kind.name());
-            self.diagnostics.skip(region.value_name(), &reason, item);
+            self.diagnostics.skip(region.value.type_name(), &reason, item);
         }
         fits
     }
@@ -449,30 +449,6 @@ impl Base<'_> {
 
 fn result(id: &str, from_name: &str, to_name: &str, kind: &str, value: Map<String, Value>) -> Value {
     json!({"id": id, "from_name": from_name, "to_name": to_name, "type": kind, "origin": "manual", "value": value})
-}
-
-trait ValueName {
-    fn value_name(&self) -> &'static str;
-}
-
-impl ValueName for Region {
-    /// The region type's JSON name, as a diagnostics kind.
-    fn value_name(&self) -> &'static str {
-        match self.value {
-            RegionValue::Choice { .. } => "choice",
-            RegionValue::TextSpan { .. } => "text_span",
-            RegionValue::BBox { .. } => "b_box",
-            RegionValue::Polygon { .. } => "polygon",
-            RegionValue::Keypoint { .. } => "keypoint",
-            RegionValue::AudioSegment { .. } => "audio_segment",
-            RegionValue::VideoBox { .. } => "video_box",
-            RegionValue::VideoTrack { .. } => "video_track",
-            RegionValue::VideoSegment { .. } => "video_segment",
-            RegionValue::Pairwise { .. } => "pairwise",
-            RegionValue::TextArea { .. } => "text_area",
-            RegionValue::Ranking { .. } => "ranking",
-        }
-    }
 }
 
 fn frame_rate(item: &Item) -> f64 {

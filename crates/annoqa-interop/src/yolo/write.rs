@@ -10,7 +10,7 @@ use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated};
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
 
 use super::layout::{label_path, without_extension};
-use crate::coco::{keypoint_labels, media_name, object_labels, region_name};
+use crate::coco::{keypoint_labels, media_name, object_labels};
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{OutputFile, Record, Written};
 
@@ -246,7 +246,7 @@ impl Writer<'_> {
                     continue;
                 }
                 other => {
-                    self.diagnostics.skip(region_name(other), "YOLO has no line for this region type", item);
+                    self.diagnostics.skip(other.type_name(), "YOLO has no line for this region type", item);
                     continue;
                 }
             };
