@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 mod convert;
 mod media;
+mod progress;
 mod qa;
 mod report;
 mod stats;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
 
@@ -15,6 +15,8 @@ use annoqa_core::{Gold, ItemSource, TaskSpec};
 use annoqa_interop::{InputError, ReadOptions, Record};
 use annoqa_report::{render_html, Report, ReportBuilder, ReportOptions};
 use anyhow::{anyhow, bail, Context};
+
+use crate::progress::ProgressFile;
 use clap::{Args, ValueEnum};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -71,8 +73,7 @@ pub(crate) fn run_report(args: &ReportArgs) -> anyhow::Result<()> {
     };
     let mut builder = ReportBuilder::new(spec.clone(), gold, options);
     let file = File::open(&args.input).with_context(|| format!("{}: cannot open", args.input.display()))?;
-    let progress = Progress::for_file(&args.input, &file);
-    let reader = BufReader::with_capacity(1 << 16, ProgressReader { inner: file, progress });
+    let reader = BufReader::with_capacity(1 << 16, ProgressFile::new(&args.input, file));
     let source = Source { from, name: args.input.display().to_string(), config: config_text, spec };
     // Parsing JSON and checking records take about the same time: one thread parses while this
     // one feeds the builder. Records cross in batches; the builder sees them in file order.
@@ -213,62 +214,6 @@ fn print_summary(out: &mut impl Write, report: &Report, html: &Path) -> anyhow::
     Ok(())
 }
 
-/// Counts the bytes read through it, for the progress bar.
-struct ProgressReader<R> {
-    inner: R,
-    progress: Progress,
-}
-
-impl<R: Read> Read for ProgressReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.advance(n as u64);
-        Ok(n)
-    }
-}
-
-/// A progress bar on stderr, by bytes read, for a large export read on a terminal.
-struct Progress {
-    /// 0 when hidden.
-    total: u64,
-    done: u64,
-    shown: u64,
-    label: String,
-}
-
-impl Progress {
-    const WIDTH: u64 = 30;
-
-    /// Shown only above a few megabytes and only when stderr is a terminal, so pipes, scripts
-    /// and tests see clean output.
-    fn for_file(path: &Path, file: &File) -> Progress {
-        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let show = std::io::stderr().is_terminal() && total > 8 << 20;
-        Progress { total: if show { total } else { 0 }, done: 0, shown: 0, label: path.display().to_string() }
-    }
-
-    fn advance(&mut self, bytes: u64) {
-        if self.total == 0 {
-            return;
-        }
-        self.done = (self.done + bytes).min(self.total);
-        let percent = self.done * 100 / self.total;
-        if percent > self.shown {
-            self.shown = percent;
-            eprint!("{}", Self::bar(&self.label, self.done, self.total));
-            if percent >= 100 {
-                eprintln!();
-            }
-        }
-    }
-
-    fn bar(label: &str, done: u64, total: u64) -> String {
-        let filled = (done.min(total) * Self::WIDTH).checked_div(total).unwrap_or(0) as usize;
-        let percent = (done.min(total) * 100).checked_div(total).unwrap_or(0);
-        format!("\rreading {label} [{}{}] {percent:3}%", "#".repeat(filled), ".".repeat(Self::WIDTH as usize - filled))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,16 +226,5 @@ mod tests {
             from_extension(Path::new("export.csv")).unwrap_err().to_string(),
             "export.csv: cannot tell the format from the extension (.jsonl is annoqa, .json is ls); give --from"
         );
-    }
-
-    #[test]
-    fn progress_bar_fills_by_bytes() {
-        assert_eq!(
-            Progress::bar("x.json", 50, 200),
-            format!("\rreading x.json [{}{}]  25%", "#".repeat(7), ".".repeat(23))
-        );
-        let mut hidden = Progress { total: 0, done: 0, shown: 0, label: String::new() };
-        hidden.advance(10);
-        assert_eq!(hidden.shown, 0);
     }
 }

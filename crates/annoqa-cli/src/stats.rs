@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -28,6 +28,8 @@ use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Leve
 use annoqa_stats::csv::{self, CsvError, LongCsv, Names, NO_LABEL};
 use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
 use annoqa_stats::{Ratings, StatsError, Weights};
+
+use crate::progress::ProgressFile;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments
@@ -212,73 +214,9 @@ pub(crate) struct SamplePlanArgs {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-/// A progress bar on stderr, by bytes read, while a large file is read on a terminal.
-struct Progress {
-    total: u64,
-    done: u64,
-    shown: u64,
-    label: String,
-}
-
-impl Progress {
-    /// Width of the bar in characters.
-    const WIDTH: u64 = 30;
-
-    #[cfg(test)]
-    fn hidden() -> Progress {
-        Progress { total: 0, done: 0, shown: 0, label: String::new() }
-    }
-
-    /// Shows progress only for files above a few megabytes and only when stderr is a terminal
-    /// (`IsTerminal`), so pipes, scripts and tests see clean output.
-    fn for_file(path: &Path, file: &File) -> Progress {
-        let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let show = std::io::stderr().is_terminal() && total > 8 << 20;
-        Progress { total: if show { total } else { 0 }, done: 0, shown: 0, label: path.display().to_string() }
-    }
-
-    fn advance(&mut self, bytes: u64) {
-        if self.total == 0 {
-            return;
-        }
-        self.done = (self.done + bytes).min(self.total);
-        let percent = self.done * 100 / self.total;
-        if percent > self.shown {
-            self.shown = percent;
-            eprint!("{}", Self::bar(&self.label, self.done, self.total));
-            if percent >= 100 {
-                eprintln!();
-            }
-        }
-    }
-
-    /// One redraw of the bar: back to the line start, `reading FILE [#####.....]  42%`.
-    fn bar(label: &str, done: u64, total: u64) -> String {
-        let filled = (done.min(total) * Self::WIDTH).checked_div(total).unwrap_or(0) as usize;
-        let percent = (done.min(total) * 100).checked_div(total).unwrap_or(0);
-        format!("\rreading {label} [{}{}] {percent:3}%", "#".repeat(filled), ".".repeat(Self::WIDTH as usize - filled))
-    }
-}
-
-/// A file whose reads move its progress bar. The CSV reader asks for large blocks, so the bar
-/// costs nothing per row.
-struct ProgressFile {
-    file: File,
-    progress: Progress,
-}
-
-impl Read for ProgressFile {
-    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read(buffer)?;
-        self.progress.advance(n as u64);
-        Ok(n)
-    }
-}
-
 fn open_csv(path: &Path) -> anyhow::Result<ProgressFile> {
     let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let progress = Progress::for_file(path, &file);
-    Ok(ProgressFile { file, progress })
+    Ok(ProgressFile::new(path, file))
 }
 
 /// Puts the file's name before a CSV error: `FILE:LINE: message`.
@@ -814,20 +752,6 @@ pub(crate) fn run_sample_plan(args: &SamplePlanArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn progress_bar_fills_by_bytes() {
-        assert_eq!(Progress::bar("f.csv", 0, 200), format!("\rreading f.csv [{}]   0%", ".".repeat(30)));
-        assert_eq!(
-            Progress::bar("f.csv", 100, 200),
-            format!("\rreading f.csv [{}{}]  50%", "#".repeat(15), ".".repeat(15))
-        );
-        assert_eq!(Progress::bar("f.csv", 300, 200), format!("\rreading f.csv [{}] 100%", "#".repeat(30)));
-        // A hidden bar (not a terminal, or a small file) never prints.
-        let mut hidden = Progress::hidden();
-        hidden.advance(10);
-        assert_eq!(hidden.shown, 0);
-    }
 
     #[test]
     fn four_decimals_as_format_writes_them() {
