@@ -18,6 +18,12 @@
 use std::fmt;
 use std::io::{self, Read};
 
+#[cfg(not(target_arch = "wasm32"))]
+mod halves;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use halves::read_long_csv_in_halves;
+
 /// The label of a row whose label field is empty (a missing rating) in [`LongCsv::rows`].
 pub const NO_LABEL: u32 = u32::MAX;
 
@@ -121,6 +127,8 @@ pub struct Records<R> {
     /// The unread bytes are `block[start..filled]`.
     start: usize,
     filled: usize,
+    /// Where `block[0]` is in the input, in bytes.
+    consumed: u64,
     at_end: bool,
     /// The line the next record starts on.
     line: usize,
@@ -144,6 +152,7 @@ impl<R: Read> Records<R> {
             block: vec![0; BLOCK],
             start: 0,
             filled: 0,
+            consumed: 0,
             at_end: false,
             line: 1,
             fields: Vec::new(),
@@ -158,9 +167,33 @@ impl<R: Read> Records<R> {
         Ok(records)
     }
 
+    /// Records that continue `input` after `bytes` were already read from it, the first
+    /// `start` of which are skipped: the rest of the input from a record's start, as line 1.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn resume(input: R, mut bytes: Vec<u8>, start: usize) -> Records<R> {
+        let filled = bytes.len();
+        bytes.resize(filled.max(BLOCK), 0);
+        Records {
+            input,
+            block: bytes,
+            start,
+            filled,
+            consumed: 0,
+            at_end: false,
+            line: 1,
+            fields: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Where the unread bytes start in the input.
+    fn offset(&self) -> u64 {
+        self.consumed + self.start as u64
+    }
+
     /// The next record, or `None` at the end of the input.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, CsvError> {
-        let Some((line, start, bytes)) = self.advance()? else { return Ok(None) };
+        let Some((line, start, bytes)) = self.advance(u64::MAX)? else { return Ok(None) };
         Ok(Some(Record {
             line,
             block: &self.block[start..start + bytes],
@@ -171,10 +204,14 @@ impl<R: Read> Records<R> {
 
     /// Parses the next record into `fields` and `scratch`: its line, and where its bytes are in
     /// the block. Callers that want a few fields read them with [`Records::field`] rather than
-    /// through a [`Record`], which is several words to hand back per row.
-    #[inline]
-    fn advance(&mut self) -> Result<Option<(usize, usize, usize)>, CsvError> {
+    /// through a [`Record`], which is several words to hand back per row. `None` at the end of
+    /// the input, or when blank lines lead up to byte `limit` (a reader of the input's first
+    /// part stops there).
+    fn advance(&mut self, limit: u64) -> Result<Option<(usize, usize, usize)>, CsvError> {
         loop {
+            if self.offset() >= limit {
+                return Ok(None);
+            }
             match self.parse()? {
                 Parsed::Record { bytes, lines } => {
                     let (line, start) = (self.line, self.start);
@@ -212,6 +249,7 @@ impl<R: Read> Records<R> {
         if self.start > 0 {
             self.block.copy_within(self.start..self.filled, 0);
             self.filled -= self.start;
+            self.consumed += self.start as u64;
             self.start = 0;
         }
         if self.filled == self.block.len() {
@@ -598,23 +636,47 @@ impl Names {
 
     /// [`Names::intern`] from bytes, checked as UTF-8 only when they are a new name. The error
     /// is a byte, not a [`CsvError`], so the row loop's result fits in registers.
-    #[inline]
+    #[inline(always)]
     fn intern_bytes(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
         if name.len() > SHORT {
             return self.intern_long(name, line);
         }
-        let word = pack(name);
+        self.intern_short(name, pack(name), line)
+    }
+
+    /// [`Names::intern_bytes`] of a field, through its packed word when it has one.
+    #[inline(always)]
+    fn intern_text(&mut self, text: Text<'_>, line: usize) -> Result<u32, Refused> {
+        if text.packed != 0 {
+            return self.intern_short(text.bytes, text.packed, line);
+        }
+        self.intern_bytes(text.bytes, line)
+    }
+
+    /// [`Names::intern_bytes`] of a short name packed as `word`.
+    #[inline(always)]
+    fn intern_short(&mut self, name: &[u8], word: u64, line: usize) -> Result<u32, Refused> {
         if word == self.last.0 {
             return Ok(self.last.1);
         }
+        match self.find_short(word) {
+            Ok(index) => {
+                self.last = (word, index);
+                Ok(index)
+            }
+            Err(_) => self.intern_new_short(name, word, line),
+        }
+    }
+
+    /// [`Names::intern_bytes`] for a short name not in the table: out of the row loop, which
+    /// mostly finds names.
+    #[inline(never)]
+    fn intern_new_short(&mut self, name: &[u8], word: u64, line: usize) -> Result<u32, Refused> {
         if self.short_slots.is_empty() {
             self.resize_short(16);
         }
         let slot = match self.find_short(word) {
-            Ok(index) => {
-                self.last = (word, index);
-                return Ok(index);
-            }
+            Ok(index) => return Ok(index),
             Err(slot) => slot,
         };
         let index = self.push(name, line)?;
@@ -628,7 +690,21 @@ impl Names {
         Ok(index)
     }
 
+    /// Interns every name of `other` (first seen `lines_before` lines later than its first
+    /// lines say) in its order: the index each gets here, by its index in `other`. An error
+    /// comes with the line of the name refused.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn merge(&mut self, other: &Names, lines_before: usize) -> Result<Vec<u32>, (Refused, usize)> {
+        (0..other.len() as u32)
+            .map(|i| {
+                let line = other.first_line(i) + lines_before;
+                self.intern_bytes(other.bytes(i), line).map_err(|refused| (refused, line))
+            })
+            .collect()
+    }
+
     /// [`Names::intern_bytes`] for a name longer than [`SHORT`] bytes.
+    #[inline(never)]
     fn intern_long(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
         if let Some(last) = self.last_long.filter(|&last| self.bytes(last) == name) {
             return Ok(last);
@@ -730,15 +806,20 @@ fn hash(bytes: &[u8]) -> u64 {
 /// reject.
 #[inline]
 fn trim(bytes: &[u8]) -> &[u8] {
-    let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ');
-    // Most fields need nothing: plain ASCII at both ends.
+    // Most fields need nothing: ASCII other than whitespace (every ASCII space is at most
+    // 0x20) at both ends, one subtraction and compare per end.
+    let plain = |b: u8| b.wrapping_sub(0x21) < 0x5F;
     match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) if !is_space(first) && !is_space(last) && first.is_ascii() && last.is_ascii() => {
-            return bytes
-        }
-        (None, _) | (_, None) => return bytes,
-        _ => {}
+        (Some(&first), Some(&last)) if plain(first) && plain(last) => bytes,
+        (None, _) | (_, None) => bytes,
+        _ => trim_spaces(bytes),
     }
+}
+
+/// [`trim`] for a field that starts or ends with a space or a non-ASCII byte.
+#[cold]
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | b'\x0B' | b'\x0C' | b'\r' | b' ');
     let start = bytes.iter().position(|b| !is_space(b)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|b| !is_space(b)).map_or(start, |e| e + 1);
     let ascii = &bytes[start..end];
@@ -754,6 +835,12 @@ fn trim(bytes: &[u8]) -> &[u8] {
 /// A record's line and its wanted fields, trimmed, in the order asked for.
 pub type Fields<'a, const N: usize> = (usize, [&'a [u8]; N]);
 
+/// The columns [`Columns`]' fast path reads: a record with more fields goes the general way.
+const PLAIN_COLUMNS: usize = 16;
+
+/// In [`Columns::slots`], a column no one asked for.
+const UNWANTED: u8 = u8::MAX;
+
 /// A CSV input read by named columns: the header is checked once, then every record yields
 /// the wanted fields, trimmed, in the order asked for.
 pub struct Columns<R> {
@@ -761,6 +848,10 @@ pub struct Columns<R> {
     columns: Vec<usize>,
     /// Fields a record needs to hold every wanted column.
     needed: usize,
+    /// For each of the first [`PLAIN_COLUMNS`] columns, its place among the wanted ones, or
+    /// [`UNWANTED`]; all [`UNWANTED`] when a wanted column lies beyond them, which turns the
+    /// fast path off.
+    slots: [u8; PLAIN_COLUMNS],
 }
 
 impl<R> fmt::Debug for Columns<R> {
@@ -801,13 +892,30 @@ impl<R: Read> Columns<R> {
             }
         }
         let needed = columns.iter().max().map_or(0, |m| m + 1);
-        Ok(Columns { records, columns, needed })
+        let mut slots = [UNWANTED; PLAIN_COLUMNS];
+        if needed <= PLAIN_COLUMNS {
+            for (slot, &column) in columns.iter().enumerate() {
+                slots[column] = u8::try_from(slot).unwrap_or(UNWANTED);
+            }
+        }
+        Ok(Columns { records, columns, needed, slots })
+    }
+
+    /// The same columns of other records: the input's rest after a line break.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn with_records<S>(&self, records: Records<S>) -> Columns<S> {
+        Columns { records, columns: self.columns.clone(), needed: self.needed, slots: self.slots }
     }
 
     /// The next record's line and its wanted fields, trimmed; `N` is the number of wanted
     /// columns. A record too short to hold them is an error naming its line.
     pub fn next_fields<const N: usize>(&mut self) -> Result<Option<Fields<'_, N>>, CsvError> {
-        let Some((line, start, _)) = self.records.advance()? else { return Ok(None) };
+        let Some((line, start, _)) = self.records.advance(u64::MAX)? else { return Ok(None) };
+        self.wanted(line, start).map(Some)
+    }
+
+    /// The wanted fields of the record [`Records::advance`] parsed at `start` in the block.
+    fn wanted<const N: usize>(&self, line: usize, start: usize) -> Result<Fields<'_, N>, CsvError> {
         let found = self.records.fields.len();
         if found < self.needed {
             return Err(CsvError::at(line, format!("expected at least {} fields, found {found}", self.needed)));
@@ -816,7 +924,149 @@ impl<R: Read> Columns<R> {
         for (field, &column) in fields.iter_mut().zip(&self.columns) {
             *field = trim(self.records.field(start, column));
         }
-        Ok(Some((line, fields)))
+        Ok((line, fields))
+    }
+
+    /// Hands every record that starts before byte `limit` of the input to `rows`, with its line
+    /// and its wanted fields, trimmed, in file order; stops at the first error, `rows`' or the
+    /// input's. The same records as [`Columns::next_fields`], without its per-record cost for
+    /// the plain ones.
+    fn each_row<const N: usize>(&mut self, limit: u64, rows: &mut impl Rows<N>) -> Result<(), CsvError> {
+        loop {
+            self.plain_rows(limit, rows)?;
+            // Anything else (a quote, a CR, a blank line, the end of the block) takes one record
+            // through the general parser, which also refills the block.
+            let Some((line, start, _)) = self.records.advance(limit)? else { return Ok(()) };
+            let (line, fields) = self.wanted::<N>(line, start)?;
+            rows.row(line, fields.map(|bytes| Text { bytes, packed: 0 }))?;
+        }
+    }
+
+    /// [`Columns::each_row`] over the plain records at the start of the unread bytes.
+    #[inline]
+    fn plain_rows<const N: usize>(&mut self, limit: u64, rows: &mut impl Rows<N>) -> Result<(), CsvError> {
+        let Columns { records, slots, needed, .. } = self;
+        let data = &records.block[..records.filled];
+        // Records must start before `end` in the block.
+        let end = usize::try_from(limit.saturating_sub(records.consumed)).map_or(data.len(), |end| end.min(data.len()));
+        let (mut start, mut line) = (records.start, records.line);
+        let mut result = Ok(());
+        while start < end {
+            let Some((bytes, fields)) = plain_record::<N>(&data[start..], slots, *needed) else { break };
+            result = rows.row(line, fields);
+            if result.is_err() {
+                break;
+            }
+            start += bytes;
+            line += 1;
+        }
+        records.start = start;
+        records.line = line;
+        result
+    }
+}
+
+/// A field's text as [`Columns::each_row`] hands it out: trimmed, and when it is at most
+/// [`SHORT`] bytes of ASCII other than whitespace, also packed as [`pack`] packs it, which the
+/// name tables then need not do (0 otherwise).
+#[derive(Clone, Copy, Debug, Default)]
+struct Text<'a> {
+    bytes: &'a [u8],
+    packed: u64,
+}
+
+/// What [`Columns::each_row`] hands rows to: a trait rather than a closure so that the row
+/// loop's call is inlined in both of its places.
+trait Rows<const N: usize> {
+    fn row(&mut self, line: usize, fields: [Text<'_>; N]) -> Result<(), CsvError>;
+}
+
+/// The record at the start of `data` if it is plain: unquoted fields without a CR, at least
+/// `needed` and at most [`PLAIN_COLUMNS`] of them, ending in LF at least eight bytes before the
+/// end of `data`. Its length in bytes and its wanted fields (by `slots`). `None` for anything
+/// else, a blank line too, which the general parser then reads.
+#[inline(always)]
+fn plain_record<'a, const N: usize>(
+    data: &'a [u8],
+    slots: &[u8; PLAIN_COLUMNS],
+    needed: usize,
+) -> Option<(usize, [Text<'a>; N])> {
+    let mut fields = [Text::default(); N];
+    let mut column = 0;
+    let mut start = 0;
+    loop {
+        let (end, packed) = field_end(data, start)?;
+        if let Some(field) = fields.get_mut(usize::from(*slots.get(column)?)) {
+            let raw = &data[start..end];
+            *field = Text { bytes: if packed == 0 { trim(raw) } else { raw }, packed };
+        }
+        let record_end = match data[end] {
+            b',' => None,
+            b'\n' => Some(end + 1),
+            // CRLF: `field_end` saw the LF.
+            _ => Some(end + 2),
+        };
+        if let Some(bytes) = record_end {
+            return (end > 0 && column + 1 >= needed).then_some((bytes, fields));
+        }
+        column += 1;
+        start = end + 1;
+    }
+}
+
+/// Eight copies of a byte in a word.
+const fn repeat(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+const HIGH_BITS: u64 = repeat(0x80);
+
+/// The unquoted field at `data[start..]`, eight bytes at a time: where the `,`, LF or CRLF that
+/// ends it is, and its text packed when it is short and plain ([`Text`]). `None` when a quote
+/// or a lone CR comes first, or when the end of `data` does, within eight bytes.
+#[inline(always)]
+fn field_end(data: &[u8], start: usize) -> Option<(usize, u64)> {
+    let mut at = start;
+    loop {
+        let chunk: [u8; 8] = data.get(at..at + 8)?.try_into().ok()?;
+        let word = u64::from_le_bytes(chunk);
+        // The high bit of each byte that is a comma or below 0x23 (LF, CR, a quote, a space,
+        // other controls), exactly: the additions carry out of no byte.
+        let commas = word ^ repeat(b',');
+        let is_comma = !(((commas & !HIGH_BITS) + !HIGH_BITS) | commas) & HIGH_BITS;
+        let is_low = !((word | HIGH_BITS) - repeat(0x23)) & !word & HIGH_BITS;
+        let mut hits = is_comma | is_low;
+        while hits != 0 {
+            let len = (hits.trailing_zeros() / 8) as usize;
+            match chunk[len] {
+                b',' | b'\n' => {
+                    let packed = if at == start { pack_plain(word, len) } else { 0 };
+                    return Some((at + len, packed));
+                }
+                b'\r' if data.get(at + len + 1) == Some(&b'\n') => {
+                    let packed = if at == start { pack_plain(word, len) } else { 0 };
+                    return Some((at + len, packed));
+                }
+                b'"' | b'\r' => return None,
+                // A space or another control inside the field.
+                _ => hits &= hits - 1,
+            }
+        }
+        at += 8;
+    }
+}
+
+/// The first `len` (at most seven) bytes of `word` packed as [`pack`] packs them, if every one
+/// is ASCII from 0x21 on (nothing to trim, valid UTF-8); 0 otherwise.
+#[inline(always)]
+fn pack_plain(word: u64, len: usize) -> u64 {
+    let kept = (1u64 << (8 * len)) - 1;
+    // A byte's high bit after the subtraction is clear when its low seven bits are below 0x21.
+    let odd = (!((word | HIGH_BITS) - repeat(0x21)) | word) & HIGH_BITS & kept;
+    if odd == 0 {
+        word & kept | (len as u64 + 1) << 56
+    } else {
+        0
     }
 }
 
@@ -859,6 +1109,17 @@ impl LineIndex {
         self.next = line + 1;
     }
 
+    /// Appends `other`, the index of the rows that follow, its rows and lines shifted.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn append(&mut self, other: &LineIndex, rows_before: usize, lines_before: usize) {
+        let mut jumps = other.jumps.iter().map(|&(row, line)| (row + rows_before, line + lines_before));
+        let Some((row, line)) = jumps.next() else { return };
+        // The other's first row is a jump only if it does not follow on from this one's last.
+        self.push(row, line);
+        self.jumps.extend(jumps);
+        self.next = other.next + lines_before;
+    }
+
     fn line(&self, row: usize) -> usize {
         let after = self.jumps.partition_point(|&(r, _)| r <= row);
         match after.checked_sub(1).and_then(|i| self.jumps.get(i)) {
@@ -874,24 +1135,60 @@ impl LineIndex {
 pub fn read_long_csv(input: impl Read) -> Result<LongCsv, CsvError> {
     let mut columns = Columns::new(input, &LONG_COLUMNS)?;
     let mut csv = LongCsv::default();
-    while let Some((line, [item, annotator, label])) = columns.next_fields::<3>()? {
-        if item.is_empty() {
+    csv.read_rows(&mut columns, u64::MAX)?;
+    Ok(csv)
+}
+
+impl LongCsv {
+    /// Reads the rows that start before byte `limit` of the input.
+    fn read_rows<R: Read>(&mut self, columns: &mut Columns<R>, limit: u64) -> Result<(), CsvError> {
+        columns.each_row(limit, self)
+    }
+
+    /// Appends `other`, the rows read from the rest of the input, whose lines count from 1
+    /// where this one's end (`lines_before` lines in): its names are looked up in this one's,
+    /// new ones taking the next indices in their order of first appearance, so the result is
+    /// what one reader of the whole input would have made.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn append(&mut self, other: LongCsv, lines_before: usize) -> Result<(), CsvError> {
+        let merge = |names: &mut Names, from: &Names, what: &str| {
+            names.merge(from, lines_before).map_err(|(refused, line)| refused.at(line, what))
+        };
+        let items = merge(&mut self.items, &other.items, "item")?;
+        let annotators = merge(&mut self.annotators, &other.annotators, "annotator")?;
+        let labels = merge(&mut self.labels, &other.labels, "label")?;
+        let rows_before = self.rows.len();
+        self.rows.reserve_exact(other.rows.len());
+        // Indices in `other` are below its names' counts, so the look-ups stay in bounds.
+        self.rows.extend(other.rows.iter().map(|&(item, annotator, label)| {
+            let label = if label == NO_LABEL { NO_LABEL } else { labels[label as usize] };
+            (items[item as usize], annotators[annotator as usize], label)
+        }));
+        self.lines.append(&other.lines, rows_before, lines_before);
+        Ok(())
+    }
+}
+
+impl Rows<3> for LongCsv {
+    #[inline(always)]
+    fn row(&mut self, line: usize, [item, annotator, label]: [Text<'_>; 3]) -> Result<(), CsvError> {
+        if item.bytes.is_empty() {
             return Err(CsvError::at(line, "the item is empty"));
         }
-        if annotator.is_empty() {
+        if annotator.bytes.is_empty() {
             return Err(CsvError::at(line, "the annotator is empty"));
         }
-        let item = csv.items.intern_bytes(item, line).map_err(|r| r.at(line, "item"))?;
-        let annotator = csv.annotators.intern_bytes(annotator, line).map_err(|r| r.at(line, "annotator"))?;
-        let label = if label.is_empty() {
+        let item = self.items.intern_text(item, line).map_err(|r| r.at(line, "item"))?;
+        let annotator = self.annotators.intern_text(annotator, line).map_err(|r| r.at(line, "annotator"))?;
+        let label = if label.bytes.is_empty() {
             NO_LABEL
         } else {
-            csv.labels.intern_bytes(label, line).map_err(|r| r.at(line, "label"))?
+            self.labels.intern_text(label, line).map_err(|r| r.at(line, "label"))?
         };
-        csv.lines.push(csv.rows.len(), line);
-        csv.rows.push((item, annotator, label));
+        self.lines.push(self.rows.len(), line);
+        self.rows.push((item, annotator, label));
+        Ok(())
     }
-    Ok(csv)
 }
 
 /// Known answers read from an `item,label` CSV.

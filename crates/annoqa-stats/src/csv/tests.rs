@@ -225,3 +225,100 @@ fn gold_answers() {
     assert_eq!(error("item,label\n1,x\n\n1,y\n"), "line 4: item \"1\" already has a gold label on line 2");
     assert_eq!(error("item,label\n1,\n"), "line 2: gold needs both an item and a label");
 }
+
+/// Everything a long-format read gives: names with their first lines, rows, every row's line;
+/// or the error.
+fn long_outcome(read: Result<LongCsv, CsvError>) -> Result<String, String> {
+    let csv = read.map_err(|e| e.to_string())?;
+    let names =
+        |names: &Names| (0..names.len() as u32).map(|i| (names.name(i).to_string(), names.first_line(i))).collect::<Vec<_>>();
+    let lines: Vec<usize> = (0..csv.rows.len()).map(|row| csv.line(row)).collect();
+    Ok(format!(
+        "items {:?}\nannotators {:?}\nlabels {:?}\nrows {:?}\nlines {lines:?}",
+        names(&csv.items),
+        names(&csv.annotators),
+        names(&csv.labels),
+        csv.rows
+    ))
+}
+
+/// `text` read in halves (split whatever its size, the second half's reader handing out
+/// `chunk` bytes at a time), checked to give what one reader gives; whether the halves were
+/// used.
+fn halves_agree(text: &[u8], chunk: usize) -> bool {
+    let one = long_outcome(read_long_csv(text));
+    let open = |offset: u64| Ok(Trickle { bytes: &text[offset as usize..], chunk });
+    let (two, split) = match halves::read_in_halves(text.len() as u64, &open, 0) {
+        Ok((csv, split)) => (long_outcome(Ok(csv)), split),
+        Err(e) => (Err(e.to_string()), false),
+    };
+    assert_eq!(one, two, "one reader and two differ on {:?}", String::from_utf8_lossy(text));
+    split
+}
+
+/// `rows` rows of a long-format file: item `i / 3`, annotator `i % 3`, label `i % 5`, each line
+/// ending in `end`.
+fn long_rows(rows: usize, end: &str) -> String {
+    (0..rows).map(|i| format!("{},a{},{}{end}", i / 3, i % 3, i % 5)).collect()
+}
+
+#[test]
+fn halves_give_what_one_reader_gives() {
+    let plain = format!("item,annotator,label\n{}", long_rows(40, "\n"));
+    assert!(halves_agree(plain.as_bytes(), 1 << 20));
+    // CRLF, a byte-order mark, blank lines on both sides of the middle, names padded with
+    // spaces and first seen in the second half, labels missing there, no line end at the end.
+    let crlf = format!("\u{feff}item,annotator,label\r\n{}\r\n\r\n", long_rows(30, "\r\n"));
+    let mixed = format!(
+        "\u{feff}Label,Task,Worker\n\n{}\n\n x ,  new item , b\n,new item,é\ny,7, c",
+        long_rows(30, "\n").lines().map(|l| format!("{},{}\n", &l[l.rfind(',').unwrap() + 1..], &l[..l.rfind(',').unwrap()])).collect::<String>()
+    );
+    for text in [&crlf, &mixed] {
+        assert!(halves_agree(text.as_bytes(), 1 << 20));
+        assert!(halves_agree(text.as_bytes(), 3));
+    }
+    // Quoted fields before the middle do not stop the split; one that holds the line break
+    // after the middle makes the first reader read on.
+    let quoted = format!("item,annotator,label\n\"1\",\"a,b\",\"x\"\"y\"\n{}", long_rows(40, "\n"));
+    assert!(halves_agree(quoted.as_bytes(), 7));
+    let rows = long_rows(20, "\n");
+    let spanning = format!("item,annotator,label\n{rows}1,a,\"many\n{}\"\n{rows}", "\n".repeat(60));
+    assert!(!halves_agree(spanning.as_bytes(), 5));
+    // A line with no line break after the middle, and a file of a header only.
+    assert!(!halves_agree(format!("item,annotator,label\n1,a,{}", "x".repeat(100)).as_bytes(), 9));
+    assert!(!halves_agree(b"item,annotator,label\n", 1));
+}
+
+#[test]
+fn errors_in_the_second_half_name_their_line() {
+    let text = format!("item,annotator,label\n{}\n1,,x\n{}", long_rows(40, "\n"), long_rows(40, "\n"));
+    let open = |offset: u64| Ok(&text.as_bytes()[offset as usize..]);
+    let error = halves::read_in_halves(text.len() as u64, &open, 0).unwrap_err();
+    assert_eq!(error.to_string(), "line 43: the annotator is empty");
+    // The first of two errors, one in each half, is the one reported.
+    let both = format!("item,annotator,label\n1\n{}\n\"open", long_rows(40, "\n"));
+    assert!(!halves_agree(both.as_bytes(), 4));
+    assert!(!halves_agree(format!("item,annotator,label\n{}9,z,\u{fffd}\n1,a,\"x\"y\n", long_rows(40, "\n")).as_bytes(), 4));
+}
+
+proptest! {
+    /// Whatever the rows hold (quoted or not, blank lines, CRLF, empty labels, odd fields that
+    /// are errors), the two-thread read and the one-thread read agree, errors included.
+    #[test]
+    fn halves_agree_on_any_rows(
+        rows in prop::collection::vec(("[0-9]{1,3}|\" 1\"", "[a-c]{0,2}|é", "[x-z]{0,9}|\"x\n\"|\"\"|,|\"q\"\"\""), 1..60),
+        crlf in any::<bool>(),
+        blanks in prop::collection::vec(0usize..60, 0..4),
+        chunk in 1usize..20,
+    ) {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("item,annotator,label{end}");
+        for (i, (item, annotator, label)) in rows.iter().enumerate() {
+            if blanks.contains(&i) {
+                text.push_str(end);
+            }
+            text.push_str(&format!("{item},{annotator},{label}{end}"));
+        }
+        halves_agree(text.as_bytes(), chunk);
+    }
+}
