@@ -1035,38 +1035,39 @@ fn field_end(data: &[u8], start: usize) -> Option<(usize, u64)> {
         let commas = word ^ repeat(b',');
         let is_comma = !(((commas & !HIGH_BITS) + !HIGH_BITS) | commas) & HIGH_BITS;
         let is_low = !((word | HIGH_BITS) - repeat(0x23)) & !word & HIGH_BITS;
-        let mut hits = is_comma | is_low;
-        while hits != 0 {
+        let hits = is_comma | is_low;
+        if hits != 0 {
             let len = (hits.trailing_zeros() / 8) as usize;
-            match chunk[len] {
-                b',' | b'\n' => {
-                    let packed = if at == start { pack_plain(word, len) } else { 0 };
-                    return Some((at + len, packed));
-                }
-                b'\r' if data.get(at + len + 1) == Some(&b'\n') => {
-                    let packed = if at == start { pack_plain(word, len) } else { 0 };
-                    return Some((at + len, packed));
-                }
-                b'"' | b'\r' => return None,
-                // A space or another control inside the field.
-                _ => hits &= hits - 1,
+            let end = at + len;
+            let ends = match chunk[len] {
+                b',' | b'\n' => true,
+                b'\r' => data.get(end + 1) == Some(&b'\n'),
+                _ => false,
+            };
+            if !ends {
+                // A quote or a lone CR, or a space or another control inside the field.
+                return field_end_slowly(data, end);
             }
+            // The bytes before the first hit are neither commas nor below 0x23: the field is
+            // plain unless one is not ASCII.
+            let kept = (1u64 << (8 * len)) - 1;
+            let packed = if at == start && word & HIGH_BITS & kept == 0 { word & kept | (len as u64 + 1) << 56 } else { 0 };
+            return Some((end, packed));
         }
         at += 8;
     }
 }
 
-/// The first `len` (at most seven) bytes of `word` packed as [`pack`] packs them, if every one
-/// is ASCII from 0x21 on (nothing to trim, valid UTF-8); 0 otherwise.
-#[inline(always)]
-fn pack_plain(word: u64, len: usize) -> u64 {
-    let kept = (1u64 << (8 * len)) - 1;
-    // A byte's high bit after the subtraction is clear when its low seven bits are below 0x21.
-    let odd = (!((word | HIGH_BITS) - repeat(0x21)) | word) & HIGH_BITS & kept;
-    if odd == 0 {
-        word & kept | (len as u64 + 1) << 56
-    } else {
-        0
+/// [`field_end`] past a byte below 0x23 at `data[at]` that may not end the field: a space, a
+/// tab, `!`. Such a field is not packed.
+#[cold]
+fn field_end_slowly(data: &[u8], at: usize) -> Option<(usize, u64)> {
+    let len = data.get(at..)?.iter().position(|&b| ENDS_UNQUOTED[usize::from(b)])?;
+    let end = at + len;
+    match data[end] {
+        b',' | b'\n' => Some((end, 0)),
+        b'\r' if data.get(end + 1) == Some(&b'\n') => Some((end, 0)),
+        _ => None,
     }
 }
 
