@@ -505,6 +505,36 @@ pub struct Names {
     last_long: Option<u32>,
 }
 
+/// Names in order of first appearance without their look-up table and first lines: what is
+/// left to print once a file is read, in about a third of the memory.
+#[derive(Clone, Debug, Default)]
+pub struct NameList {
+    text: String,
+    /// Name `i` is `text[bounds[i]..bounds[i + 1]]`.
+    bounds: Vec<usize>,
+}
+
+impl NameList {
+    pub fn len(&self) -> usize {
+        self.bounds.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Name number `index`; panics if there is no such name, like slice indexing.
+    pub fn name(&self, index: u32) -> &str {
+        let i = index as usize;
+        &self.text[self.bounds[i]..self.bounds[i + 1]]
+    }
+
+    /// The names in order of first appearance.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len() as u32).map(|i| self.name(i))
+    }
+}
+
 /// The longest name [`pack`] packs.
 const SHORT: usize = 7;
 
@@ -572,6 +602,11 @@ impl Names {
     fn bytes(&self, index: u32) -> &[u8] {
         let i = index as usize;
         &self.text.as_bytes()[self.bounds[i]..self.bounds[i + 1]]
+    }
+
+    /// The names alone, the tables that find them and their first lines freed.
+    pub fn into_list(self) -> NameList {
+        NameList { text: self.text, bounds: self.bounds }
     }
 
     /// The line name number `index` first appeared on.
@@ -1074,6 +1109,9 @@ fn field_end_slowly(data: &[u8], at: usize) -> Option<(usize, u64)> {
 // ---------------------------------------------------------------------------------------------
 // Long format
 
+/// A row of a long-format file: `(item, annotator, label)`.
+pub type Row = (u32, u32, u32);
+
 /// A long-format file read into dense indices: every row as `(item, annotator, label)`, with
 /// [`NO_LABEL`] for an empty label, and the names behind the indices.
 #[derive(Debug, Default)]
@@ -1082,7 +1120,7 @@ pub struct LongCsv {
     pub annotators: Names,
     /// Label texts in order of first appearance; empty labels are not among them.
     pub labels: Names,
-    pub rows: Vec<(u32, u32, u32)>,
+    pub rows: Vec<Row>,
     lines: LineIndex,
 }
 
@@ -1100,25 +1138,31 @@ struct LineIndex {
     jumps: Vec<(usize, usize)>,
     /// The line the next row has if it follows the last one directly.
     next: usize,
+    /// Rows indexed, counted here so that the rows themselves may be kept elsewhere.
+    rows: usize,
 }
 
 impl LineIndex {
-    fn push(&mut self, row: usize, line: usize) {
-        if row == 0 || line != self.next {
-            self.jumps.push((row, line));
+    /// Indexes the next row, which starts on `line`.
+    fn push(&mut self, line: usize) {
+        if self.rows == 0 || line != self.next {
+            self.jumps.push((self.rows, line));
         }
         self.next = line + 1;
+        self.rows += 1;
     }
 
-    /// Appends `other`, the index of the rows that follow, its rows and lines shifted.
+    /// Appends `other`, the index of the rows that follow, its lines shifted by `lines_before`.
     #[cfg(not(target_arch = "wasm32"))]
-    fn append(&mut self, other: &LineIndex, rows_before: usize, lines_before: usize) {
+    fn append(&mut self, other: &LineIndex, lines_before: usize) {
+        let rows_before = self.rows;
         let mut jumps = other.jumps.iter().map(|&(row, line)| (row + rows_before, line + lines_before));
-        let Some((row, line)) = jumps.next() else { return };
+        let Some((_, line)) = jumps.next() else { return };
         // The other's first row is a jump only if it does not follow on from this one's last.
-        self.push(row, line);
+        self.push(line);
         self.jumps.extend(jumps);
         self.next = other.next + lines_before;
+        self.rows = rows_before + other.rows;
     }
 
     fn line(&self, row: usize) -> usize {
@@ -1146,26 +1190,34 @@ impl LongCsv {
         columns.each_row(limit, self)
     }
 
-    /// Appends `other`, the rows read from the rest of the input, whose lines count from 1
-    /// where this one's end (`lines_before` lines in): its names are looked up in this one's,
-    /// new ones taking the next indices in their order of first appearance, so the result is
-    /// what one reader of the whole input would have made.
+    /// Appends `other`, read from the rest of the input, whose lines count from 1 where this
+    /// one's end (`lines_before` lines in), and whose rows are `pieces`, in order: its names
+    /// are looked up in this one's, new ones taking the next indices in their order of first
+    /// appearance, so the result is what one reader of the whole input would have made. Each
+    /// piece is freed once copied, so the rows are never all held twice.
     #[cfg(not(target_arch = "wasm32"))]
-    fn append(&mut self, other: LongCsv, lines_before: usize) -> Result<(), CsvError> {
+    fn append(
+        &mut self,
+        other: LongCsv,
+        pieces: Vec<Vec<Row>>,
+        lines_before: usize,
+    ) -> Result<(), CsvError> {
         let merge = |names: &mut Names, from: &Names, what: &str| {
             names.merge(from, lines_before).map_err(|(refused, line)| refused.at(line, what))
         };
         let items = merge(&mut self.items, &other.items, "item")?;
         let annotators = merge(&mut self.annotators, &other.annotators, "annotator")?;
         let labels = merge(&mut self.labels, &other.labels, "label")?;
-        let rows_before = self.rows.len();
-        self.rows.reserve_exact(other.rows.len());
-        // Indices in `other` are below its names' counts, so the look-ups stay in bounds.
-        self.rows.extend(other.rows.iter().map(|&(item, annotator, label)| {
-            let label = if label == NO_LABEL { NO_LABEL } else { labels[label as usize] };
-            (items[item as usize], annotators[annotator as usize], label)
-        }));
-        self.lines.append(&other.lines, rows_before, lines_before);
+        let LongCsv { lines, .. } = other;
+        self.rows.reserve_exact(pieces.iter().map(Vec::len).sum());
+        for piece in pieces {
+            // Indices in `other` are below its names' counts, so the look-ups stay in bounds.
+            self.rows.extend(piece.iter().map(|&(item, annotator, label)| {
+                let label = if label == NO_LABEL { NO_LABEL } else { labels[label as usize] };
+                (items[item as usize], annotators[annotator as usize], label)
+            }));
+        }
+        self.lines.append(&lines, lines_before);
         Ok(())
     }
 }
@@ -1186,7 +1238,7 @@ impl Rows<3> for LongCsv {
         } else {
             self.labels.intern_text(label, line).map_err(|r| r.at(line, "label"))?
         };
-        self.lines.push(self.rows.len(), line);
+        self.lines.push(line);
         self.rows.push((item, annotator, label));
         Ok(())
     }

@@ -11,7 +11,7 @@
 
 use std::io::{self, Read};
 
-use super::{read_long_csv, Columns, CsvError, LongCsv, Records, BLOCK, LONG_COLUMNS};
+use super::{read_long_csv, Columns, CsvError, LongCsv, Records, Row, BLOCK, LONG_COLUMNS};
 
 /// Inputs shorter than this are read on one thread, where a second would save less time than
 /// it takes to start.
@@ -21,6 +21,9 @@ const MIN_SPLIT_LEN: u64 = 1 << 20;
 /// input to the first.
 const MAX_LINE_SEARCH: usize = 4 * BLOCK;
 
+/// Bytes of input whose rows the second thread keeps in one piece ([`read_in_pieces`]).
+const PIECE: u64 = 1 << 20;
+
 /// Reads a long-format CSV of `len` bytes as [`read_long_csv`] does, on two threads: `open(n)`
 /// gives the input from byte `n` on (a file opened and moved there, or a slice of bytes in
 /// memory); it is called twice, for byte 0 and for the middle.
@@ -29,15 +32,17 @@ where
     R: Read + Send,
     F: Fn(u64) -> io::Result<R>,
 {
-    read_in_halves(len, &open, MIN_SPLIT_LEN).map(|(csv, _)| csv)
+    read_in_halves(len, &open, MIN_SPLIT_LEN, PIECE).map(|(csv, _)| csv)
 }
 
-/// [`read_long_csv_in_halves`], splitting inputs of at least `min_len` bytes; also says
-/// whether the second thread's rows were used.
+/// [`read_long_csv_in_halves`], splitting inputs of at least `min_len` bytes, the second half's
+/// rows kept in pieces of `piece` bytes of input; also says whether the second thread's rows
+/// were used.
 pub(super) fn read_in_halves<R: Read + Send>(
     len: u64,
     open: &dyn Fn(u64) -> io::Result<R>,
     min_len: u64,
+    piece: u64,
 ) -> Result<(LongCsv, bool), CsvError> {
     let opened = |offset| open(offset).map_err(|e| CsvError { line: None, message: format!("cannot read: {e}") });
     if len < min_len.max(2) {
@@ -55,10 +60,7 @@ pub(super) fn read_in_halves<R: Read + Send>(
         return Ok((csv, false));
     };
     std::thread::scope(|scope| {
-        let other = scope.spawn(move || {
-            let mut half = LongCsv::default();
-            half.read_rows(&mut rest, u64::MAX).map(|()| half)
-        });
+        let other = scope.spawn(move || read_in_pieces(&mut rest, piece));
         csv.read_rows(&mut columns, split)?;
         if columns.records.offset() != split {
             // A quoted field holds the line break at `split` (or the input changed under us):
@@ -67,13 +69,37 @@ pub(super) fn read_in_halves<R: Read + Send>(
             return Ok((csv, false));
         }
         let lines_before = columns.records.line - 1;
-        let half = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|mut e| {
+        let (half, pieces) = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|mut e| {
             e.line = e.line.map(|line| line + lines_before);
             e
         })?;
-        csv.append(half, lines_before)?;
+        csv.append(half, pieces, lines_before)?;
         Ok((csv, true))
     })
+}
+
+/// Reads `rest` to its end: the names, and the rows in pieces of about `bytes` bytes of input
+/// each, which [`LongCsv::append`] frees one by one as it copies them behind the first half's
+/// rows.
+fn read_in_pieces<R: Read>(
+    rest: &mut Columns<R>,
+    bytes: u64,
+) -> Result<(LongCsv, Vec<Vec<Row>>), CsvError> {
+    let mut half = LongCsv::default();
+    let mut pieces = Vec::new();
+    loop {
+        let limit = rest.records.offset() + bytes;
+        half.read_rows(rest, limit)?;
+        let piece = std::mem::take(&mut half.rows);
+        let done = rest.records.offset() < limit;
+        if !done {
+            half.rows.reserve(piece.len());
+        }
+        pieces.push(piece);
+        if done {
+            return Ok((half, pieces));
+        }
+    }
 }
 
 /// The records after the first line break at or past byte `middle` of the input, which `input`

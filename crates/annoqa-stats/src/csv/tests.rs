@@ -181,6 +181,11 @@ fn many_names_grow_the_table() {
     }
     assert_eq!(table.len(), 100_000);
     assert_eq!(table.name(99_999), "item-99999");
+    // The list left for printing holds the same names.
+    let list = table.clone().into_list();
+    assert_eq!((list.len(), list.name(99_999)), (100_000, "item-99999"));
+    assert!(list.iter().eq(table.iter()));
+    assert!(Names::default().into_list().is_empty());
 }
 
 #[test]
@@ -254,13 +259,13 @@ fn read_generally(text: &[u8]) -> Result<LongCsv, CsvError> {
 }
 
 /// `text` read in halves (split whatever its size, the second half's reader handing out
-/// `chunk` bytes at a time), checked to give what one reader gives, and that what the general
+/// `chunk` bytes at a time, its rows kept in pieces of `chunk` bytes of input), checked to give what one reader gives, and that what the general
 /// parser alone gives; whether the halves were used.
 fn halves_agree(text: &[u8], chunk: usize) -> bool {
     let one = long_outcome(read_long_csv(text));
     assert_eq!(one, long_outcome(read_generally(text)), "the fast path differs on {:?}", String::from_utf8_lossy(text));
     let open = |offset: u64| Ok(Trickle { bytes: &text[offset as usize..], chunk });
-    let (two, split) = match halves::read_in_halves(text.len() as u64, &open, 0) {
+    let (two, split) = match halves::read_in_halves(text.len() as u64, &open, 0, chunk as u64) {
         Ok((csv, split)) => (long_outcome(Ok(csv)), split),
         Err(e) => (Err(e.to_string()), false),
     };
@@ -305,7 +310,7 @@ fn halves_give_what_one_reader_gives() {
 fn errors_in_the_second_half_name_their_line() {
     let text = format!("item,annotator,label\n{}\n1,,x\n{}", long_rows(40, "\n"), long_rows(40, "\n"));
     let open = |offset: u64| Ok(&text.as_bytes()[offset as usize..]);
-    let error = halves::read_in_halves(text.len() as u64, &open, 0).unwrap_err();
+    let error = halves::read_in_halves(text.len() as u64, &open, 0, 10).unwrap_err();
     assert_eq!(error.to_string(), "line 43: the annotator is empty");
     // The first of two errors, one in each half, is the one reported.
     let both = format!("item,annotator,label\n1\n{}\n\"open", long_rows(40, "\n"));
