@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 
 use crate::matching::{match_dense, match_pairs, Match, Objective};
+use crate::order::sort_unstable;
 
 /// A labelled time range in seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -183,7 +184,7 @@ pub fn event_based_scores<'a>(
                 .collect()
         }
     };
-    matches.sort_unstable();
+    sort_unstable(&mut matches);
 
     let mut ref_matched = vec![false; reference.len()];
     let mut est_matched = vec![false; estimated.len()];

@@ -21,6 +21,7 @@
 //! - polygon validity as GEOS `is_valid` for a polygon without holes;
 //! - keypoint similarity as COCO's OKS (pycocotools `computeOks`).
 
+use crate::order::sort_indices;
 use crate::BoxGeometry;
 
 /// Area of a box (rotation does not change it); 0 when a side is not positive or a value,
@@ -274,7 +275,7 @@ fn self_intersection(ring: &[[f64; 2]]) -> Option<[f64; 2]> {
     let min_x = |i: usize| ring[i][0].min(ring[(i + 1) % n][0]);
     let max_x = |i: usize| ring[i][0].max(ring[(i + 1) % n][0]);
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| min_x(i).total_cmp(&min_x(j)));
+    sort_indices(&mut order, |i, j| min_x(i).total_cmp(&min_x(j)));
     let mut active: Vec<usize> = Vec::new();
     for &i in &order {
         active.retain(|&j| max_x(j) >= min_x(i));

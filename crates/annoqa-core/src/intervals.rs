@@ -5,6 +5,7 @@
 //! (n²/2 = 12.5 million pairs for 5,000 boxes) would not keep up.
 
 use crate::geometry::{box_area, box_bounds, box_iou};
+use crate::order::{nth_by, sort_indices, sort_unstable_by_key};
 use crate::BoxGeometry;
 
 /// An interval that overlaps an earlier one. `first` is the interval (of the same group) that
@@ -31,7 +32,7 @@ pub fn interval_overlaps<G: Ord>(intervals: &[(G, f64, f64)]) -> Vec<IntervalOve
             start.is_finite() && end.is_finite() && start < end
         })
         .collect();
-    order.sort_by(|&i, &j| {
+    sort_indices(&mut order, |i, j| {
         let (a, b) = (&intervals[i], &intervals[j]);
         a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.total_cmp(&b.2)).then(i.cmp(&j))
     });
@@ -112,7 +113,7 @@ pub fn box_overlap_search_within<G: Eq>(boxes: &[(G, BoxGeometry)], min_iou: f64
     } else {
         grid(&searched, &valid, &mut found)
     }
-    found.overlaps.sort_unstable_by_key(|o| (o.first, o.second));
+    sort_unstable_by_key(&mut found.overlaps, |o| (o.first, o.second));
     let complete = found.pairs_examined <= budget;
     BoxOverlapSearch { overlaps: found.overlaps, pairs_examined: found.pairs_examined.min(budget), complete }
 }
@@ -160,7 +161,7 @@ impl<G: Eq> Searched<'_, G> {
 fn sweep<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
     let bounds = searched.bounds;
     let mut order = valid.to_vec();
-    order.sort_by(|&i, &j| bounds[i].x.total_cmp(&bounds[j].x).then(i.cmp(&j)));
+    sort_indices(&mut order, |i, j| bounds[i].x.total_cmp(&bounds[j].x).then(i.cmp(&j)));
     for (a, &i) in order.iter().enumerate() {
         let bi = &bounds[i];
         for &j in &order[a + 1..] {
@@ -193,7 +194,7 @@ fn grid<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
         sizes.push(b.width.max(b.height));
     }
     let middle = n / 2;
-    let (_, median, _) = sizes.select_nth_unstable_by(middle, f64::total_cmp);
+    let median = nth_by(&mut sizes, middle, f64::total_cmp);
     let mut cell = *median;
     // At most about 4 cells per box, whatever the spread of the boxes.
     let area_cells = ((x1 - x0) / cell).ceil().max(1.0) * ((y1 - y0) / cell).ceil().max(1.0);

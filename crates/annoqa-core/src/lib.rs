@@ -14,6 +14,7 @@ pub mod guidelines;
 pub mod intervals;
 pub mod matching;
 pub mod model;
+mod order;
 pub mod reveal;
 pub mod rule;
 pub mod score;

@@ -23,6 +23,8 @@
 //! on each component's small dense matrix, so 500 scattered boxes against 500 cost far less than
 //! one 500 × 500 solve. The worst case (everything overlaps everything) is still O(n³).
 
+use crate::order::{sort_by, sort_by_key, sort_unstable};
+
 /// One pair of the optimal matching.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Match {
@@ -72,7 +74,7 @@ pub fn match_pairs(
 ) -> Vec<Match> {
     let mut edges: Vec<(usize, usize, f64)> =
         candidates.iter().copied().filter(|&(r, c, s)| r < rows && c < cols && eligible(s, threshold)).collect();
-    edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+    sort_by(&mut edges, |a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
     edges.dedup_by_key(|e| (e.0, e.1));
 
     // Connected components of the bipartite graph. Nodes are the rows and columns that have an
@@ -81,7 +83,7 @@ pub fn match_pairs(
     let mut row_ids: Vec<usize> = edges.iter().map(|e| e.0).collect();
     let mut col_ids: Vec<usize> = edges.iter().map(|e| e.1).collect();
     for ids in [&mut row_ids, &mut col_ids] {
-        ids.sort_unstable();
+        sort_unstable(ids);
         ids.dedup();
     }
     let node = |ids: &[usize], id: usize| ids.binary_search(&id).unwrap_or(0);
@@ -91,13 +93,13 @@ pub fn match_pairs(
     }
     let mut by_component: Vec<(usize, usize, usize, f64)> =
         edges.iter().map(|&(r, c, s)| (components.find(node(&row_ids, r)), r, c, s)).collect();
-    by_component.sort_by_key(|e| (e.0, e.1, e.2));
+    sort_by_key(&mut by_component, |e| (e.0, e.1, e.2));
 
     let mut matches = Vec::new();
     for group in by_component.chunk_by(|a, b| a.0 == b.0) {
         solve_component(group, objective, &mut matches);
     }
-    matches.sort_by_key(|m| (m.row, m.col));
+    sort_by_key(&mut matches, |m| (m.row, m.col));
     matches
 }
 
@@ -110,9 +112,9 @@ fn eligible(similarity: f64, threshold: f64) -> bool {
 fn solve_component(group: &[(usize, usize, usize, f64)], objective: Objective, out: &mut Vec<Match>) {
     let mut row_ids: Vec<usize> = group.iter().map(|e| e.1).collect();
     let mut col_ids: Vec<usize> = group.iter().map(|e| e.2).collect();
-    row_ids.sort_unstable();
+    sort_unstable(&mut row_ids);
     row_ids.dedup();
-    col_ids.sort_unstable();
+    sort_unstable(&mut col_ids);
     col_ids.dedup();
     if group.len() == 1 {
         let (_, row, col, similarity) = group[0];

@@ -35,6 +35,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::geometry::box_iou;
 use crate::matching::{match_pairs, Objective};
+use crate::order::{sort_by_key, sort_unstable};
 use crate::BoxGeometry;
 
 /// One box of one track at one frame.
@@ -109,7 +110,7 @@ pub fn score_tracks(gold: &[TrackedBox], predicted: &[TrackedBox], min_iou: f64)
     };
 
     let mut frames: Vec<u32> = gold_frames.keys().chain(predicted_frames.keys()).copied().collect();
-    frames.sort_unstable();
+    sort_unstable(&mut frames);
     frames.dedup();
 
     let empty = Vec::new();
@@ -236,7 +237,7 @@ fn by_frame(boxes: &[TrackedBox]) -> BTreeMap<u32, Vec<TrackedBox>> {
         }
     }
     for list in frames.values_mut() {
-        list.sort_by_key(|b| b.track);
+        sort_by_key(list, |b| b.track);
     }
     frames
 }
@@ -245,9 +246,9 @@ fn by_frame(boxes: &[TrackedBox]) -> BTreeMap<u32, Vec<TrackedBox>> {
 fn global_id_assignment(id_pairs: &HashMap<(usize, usize), usize>) -> (Vec<(usize, usize)>, usize) {
     let mut gold_ids: Vec<usize> = id_pairs.keys().map(|k| k.0).collect();
     let mut pred_ids: Vec<usize> = id_pairs.keys().map(|k| k.1).collect();
-    gold_ids.sort_unstable();
+    sort_unstable(&mut gold_ids);
     gold_ids.dedup();
-    pred_ids.sort_unstable();
+    sort_unstable(&mut pred_ids);
     pred_ids.dedup();
     let index = |ids: &[usize], id: usize| ids.binary_search(&id).unwrap_or(0);
     let candidates: Vec<(usize, usize, f64)> =
@@ -255,7 +256,7 @@ fn global_id_assignment(id_pairs: &HashMap<(usize, usize), usize>) -> (Vec<(usiz
     let matched = match_pairs(gold_ids.len(), pred_ids.len(), &candidates, 0.0, Objective::MaxTotalSimilarity);
     let idtp = matched.iter().map(|m| m.similarity as usize).sum();
     let mut pairs: Vec<(usize, usize)> = matched.iter().map(|m| (gold_ids[m.row], pred_ids[m.col])).collect();
-    pairs.sort_unstable();
+    sort_unstable(&mut pairs);
     (pairs, idtp)
 }
 

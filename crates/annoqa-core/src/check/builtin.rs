@@ -6,6 +6,7 @@
 use super::limits::truncated;
 use super::{error, FindingExt};
 use crate::finding::Finding;
+use crate::order::{sort_by, sort_by_key, sort_unstable};
 use crate::text::{self, is_edge_space};
 use crate::{Control, Item, Media, PairChoice, Region, RegionValue, SpanOverlap};
 
@@ -100,7 +101,7 @@ pub(super) fn check_ranking(control: &Control, allowed: &[String], answers: &[&R
 /// The first id (in sort order) that occurs more than once, and how many other ids repeat too.
 fn first_repeat<'a>(ids: impl Iterator<Item = &'a String>) -> Option<(&'a str, usize)> {
     let mut sorted: Vec<&str> = ids.map(String::as_str).collect();
-    sorted.sort_unstable();
+    sort_unstable(&mut sorted);
     let mut repeats = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect::<Vec<_>>();
     repeats.dedup();
     let first = *repeats.first()?;
@@ -234,9 +235,9 @@ fn check_span_overlap(
     if rule == SpanOverlap::Allowed {
         return;
     }
-    spans.sort_by(|a, b| (a.label, a.start, a.end).cmp(&(b.label, b.start, b.end)));
+    sort_by(spans, |a, b| (a.label, a.start, a.end).cmp(&(b.label, b.start, b.end)));
     if rule == SpanOverlap::AllForbidden {
-        spans.sort_by_key(|s| (s.start, s.end));
+        sort_by_key(spans, |s| (s.start, s.end));
     }
     let mut furthest: Option<usize> = None;
     for i in 0..spans.len() {

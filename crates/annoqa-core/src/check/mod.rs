@@ -14,6 +14,7 @@ pub mod rules;
 pub mod spec;
 
 use crate::finding::{Finding, Severity};
+use crate::order::sort_unstable;
 use crate::{BoxGeometry, Control, ControlKind, Item, Region, RegionValue, TaskSpec};
 
 /// A blocking finding about `control` (or the whole annotation), linked to the control's
@@ -107,9 +108,9 @@ fn cap_findings(findings: &mut Vec<Finding>) {
 fn check_regions(spec: &TaskSpec, regions: &[Region], findings: &mut Vec<Finding>) {
     // Duplicate ids by sorting rather than hashing: this runs on every edit, in Wasm too.
     let mut ids: Vec<(&str, usize)> = regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-    ids.sort_unstable();
+    sort_unstable(&mut ids);
     let mut repeated: Vec<usize> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.max(w[1].1)).collect();
-    repeated.sort_unstable();
+    sort_unstable(&mut repeated);
     let mut repeated = repeated.into_iter().peekable();
     for (index, region) in regions.iter().enumerate() {
         if repeated.next_if_eq(&index).is_some() {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::region_box;
 use crate::geometry::polygon_iou;
 use crate::intervals::box_overlap_search_within;
+use crate::order::sort_indices;
 use crate::rule::OverlapScope;
 use crate::{BoxGeometry, Region, RegionValue};
 
@@ -157,7 +158,7 @@ pub(crate) fn near_pairs_examined(regions: &[&Region], scope: OverlapScope) -> u
 /// stopping after `budget` pairs; the flag says whether it finished.
 fn all_interval_pairs(ranges: &[(u32, f64, f64)], budget: usize) -> (Vec<(usize, usize)>, bool) {
     let mut order: Vec<usize> = (0..ranges.len()).filter(|&i| ranges[i].1 < ranges[i].2).collect();
-    order.sort_by(|&a, &b| ranges[a].0.cmp(&ranges[b].0).then(ranges[a].1.total_cmp(&ranges[b].1)));
+    sort_indices(&mut order, |a, b| ranges[a].0.cmp(&ranges[b].0).then(ranges[a].1.total_cmp(&ranges[b].1)));
     let mut pairs = Vec::new();
     for (k, &i) in order.iter().enumerate() {
         for &j in &order[k + 1..] {

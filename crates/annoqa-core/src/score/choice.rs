@@ -3,11 +3,12 @@
 
 use super::outcome::{label_guideline, ControlOutcome};
 use super::report::{Feedback, RegionVerdict, Verdict};
+use crate::order::sort_unstable;
 use crate::{Control, Region, RegionValue};
 
 fn sorted_labels<'a>(regions: &[&'a Region]) -> Vec<&'a str> {
     let mut labels: Vec<&str> = regions.iter().flat_map(|r| r.value.labels()).collect();
-    labels.sort_unstable();
+    sort_unstable(&mut labels);
     labels.dedup();
     labels
 }

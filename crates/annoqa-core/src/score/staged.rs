@@ -12,6 +12,7 @@
 use crate::geometry::box_iou;
 use crate::intervals::box_overlaps;
 use crate::matching::{match_pairs, Objective};
+use crate::order::{sort_by_key, sort_indices};
 use crate::BoxGeometry;
 
 /// Which stage paired two regions.
@@ -74,27 +75,49 @@ pub fn staged_match<L: PartialEq>(
     first_objective: Objective,
 ) -> Staged {
     let (n, m) = (gold_labels.len(), mine_labels.len());
-    let cells: Vec<(usize, usize, f64, bool)> = candidates
+    let cells: Vec<Cell> = candidates
         .into_iter()
         .filter(|&(g, k, s)| g < n && k < m && s.is_finite() && s > 0.0)
-        .map(|(g, k, s)| (g, k, s, accept(g, k, s)))
+        .map(|(g, k, s)| Cell {
+            gold: g,
+            mine: k,
+            similarity: s,
+            ok: accept(g, k, s),
+            same: gold_labels[g] == mine_labels[k],
+        })
         .collect();
+    stages(n, m, &cells, first_objective)
+}
+
+/// A candidate pair as [`stages`] sees it: within tolerance (`ok`) and with the same label
+/// (`same`), both judged once by [`staged_match`].
+struct Cell {
+    gold: usize,
+    mine: usize,
+    similarity: f64,
+    ok: bool,
+    same: bool,
+}
+
+/// The stages of [`staged_match`] once its labels and tolerance are judged. Not generic: one
+/// copy serves every region kind (five copies were 20 KB of the npm module).
+fn stages(n: usize, m: usize, cells: &[Cell], first_objective: Objective) -> Staged {
     let mut gold_used = vec![false; n];
     let mut mine_used = vec![false; m];
     let mut pairs = Vec::new();
     for stage in [Stage::Matched, Stage::WrongLabel, Stage::Low] {
         let eligible: Vec<Candidate> = cells
             .iter()
-            .filter(|(g, k, _, ok)| {
-                !gold_used[*g]
-                    && !mine_used[*k]
+            .filter(|c| {
+                !gold_used[c.gold]
+                    && !mine_used[c.mine]
                     && match stage {
-                        Stage::Matched => *ok && gold_labels[*g] == mine_labels[*k],
-                        Stage::WrongLabel => *ok && gold_labels[*g] != mine_labels[*k],
-                        Stage::Low => !*ok && gold_labels[*g] == mine_labels[*k],
+                        Stage::Matched => c.ok && c.same,
+                        Stage::WrongLabel => c.ok && !c.same,
+                        Stage::Low => !c.ok && c.same,
                     }
             })
-            .map(|&(g, k, s, _)| (g, k, s))
+            .map(|c| (c.gold, c.mine, c.similarity))
             .collect();
         let objective = if stage == Stage::Matched { first_objective } else { Objective::MaxTotalSimilarity };
         for found in match_pairs(n, m, &eligible, f64::MIN_POSITIVE, objective) {
@@ -103,7 +126,7 @@ pub fn staged_match<L: PartialEq>(
             pairs.push(Pairing { gold: found.row, mine: found.col, stage, similarity: found.similarity });
         }
     }
-    pairs.sort_by_key(|p| p.gold);
+    sort_by_key(&mut pairs, |p| p.gold);
     Staged {
         pairs,
         missed: (0..n).filter(|g| !gold_used[*g]).collect(),
@@ -168,7 +191,7 @@ pub fn range_candidates(gold: &[(f64, f64)], mine: &[(f64, f64)]) -> Vec<Candida
             s.is_finite() && e.is_finite() && s < e
         })
         .collect();
-    order.sort_by(|&a, &b| range(a).0.total_cmp(&range(b).0).then(a.cmp(&b)));
+    sort_indices(&mut order, |a, b| range(a).0.total_cmp(&range(b).0).then(a.cmp(&b)));
     let mut out = Vec::new();
     for (k, &i) in order.iter().enumerate() {
         let a = range(i);
