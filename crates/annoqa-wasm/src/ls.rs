@@ -80,11 +80,9 @@ pub(crate) fn from_label_studio(config: Option<String>, task: JsValue, options: 
     })
 }
 
-/// What `toLabelStudio` returns.
+/// What `toLabelStudio` returns besides the tasks, which go in as the writer's JSON text.
 #[derive(Serialize)]
 struct ToLabelStudio {
-    /// The tasks, as Label Studio imports them.
-    tasks: serde_json::Value,
     /// The labeling config the tasks fit.
     config: String,
     diagnostics: Vec<Diagnostic>,
@@ -109,7 +107,21 @@ pub(crate) fn to_label_studio(spec: JsValue, records: JsValue) -> Result<JsValue
     let Some(file) = written.files.first() else {
         return Err(JsError::new("annoqa-interop wrote no Label Studio file: this is a bug in annoqa"));
     };
-    let tasks = serde_json::from_slice(&file.bytes)
-        .map_err(|err| JsError::new(&format!("cannot read back the Label Studio tasks: {err}")))?;
-    to_js(&ToLabelStudio { tasks, config, diagnostics: diagnostics(&written.diagnostics) })
+    let rest = ToLabelStudio { config, diagnostics: diagnostics(&written.diagnostics) };
+    with_tasks(&file.bytes, &rest)
+}
+
+/// `{tasks, config, diagnostics}` as one object, the tasks spliced in as the writer's JSON
+/// text: reading them into a `serde_json::Value` to write them again cost the module a second
+/// JSON reader and writer of `Value` (the text and the object it gives are the same).
+fn with_tasks(tasks: &[u8], rest: &ToLabelStudio) -> Result<JsValue, JsError> {
+    let tasks = std::str::from_utf8(tasks).map_err(|_| {
+        JsError::new("annoqa-interop wrote Label Studio tasks that are not UTF-8: this is a bug in annoqa")
+    })?;
+    let rest = serde_json::to_string(rest)
+        .map_err(|err| JsError::new(&format!("cannot convert the result to JavaScript: {err}")))?;
+    // `rest` is an object, `{"config":…}`: the tasks go in as its first field.
+    let json = format!("{{\"tasks\":{tasks},{}", &rest[1..]);
+    js_sys::JSON::parse(&json)
+        .map_err(|_| JsError::new("cannot read back the Label Studio tasks: this is a bug in annoqa"))
 }

@@ -780,8 +780,13 @@ fn aggregate_report(
         report.confusion_rows = Some("true label");
         report.confusion_columns = Some("given label");
         let matrix = |w: usize| (0..k).map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect()).collect();
-        report.confusion =
-            Some(table.annotators.names.iter().enumerate().map(|(w, name)| (name.clone(), matrix(w))).collect());
+        // Inserted one by one rather than collected: collecting sorts, and that sort was a copy
+        // of its own in the module.
+        let mut confusion = BTreeMap::new();
+        for (w, name) in table.annotators.names.iter().enumerate() {
+            confusion.insert(name.clone(), matrix(w));
+        }
+        report.confusion = Some(confusion);
     }
     report
 }

@@ -14,7 +14,12 @@ use crate::diag::Diagnostics;
 /// The labeling config for `spec`. Controls Label Studio has no tag for on the spec's media
 /// (spans on images, boxes on text, …) are left out with an XML comment saying so.
 pub fn config_from_spec(spec: &TaskSpec) -> String {
-    let mut names = Names { used: spec.controls.iter().map(|c| c.name.clone()).collect() };
+    // Inserted one by one rather than collected: collecting sorts, and that sort was a copy of
+    // its own in the npm module.
+    let mut names = Names { used: BTreeSet::new() };
+    for control in &spec.controls {
+        names.used.insert(control.name.clone());
+    }
     let (tag, base) = match spec.media {
         MediaKind::Text => ("Text", "text"),
         MediaKind::Image => ("Image", "image"),

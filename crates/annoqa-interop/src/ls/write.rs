@@ -208,11 +208,12 @@ impl Writer<'_> {
             _ => None,
         };
         let Some((kind, value)) = self.main_value(item, control, region, text) else { return };
-        let geometry: Map<String, Value> = value
-            .iter()
-            .filter(|(k, _)| GEOMETRY_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        // Inserted one by one rather than collected: collecting sorts, and that sort was a copy
+        // of its own in the npm module.
+        let mut geometry = Map::new();
+        for (k, v) in value.iter().filter(|(k, _)| GEOMETRY_KEYS.contains(&k.as_str())) {
+            geometry.insert(k.clone(), v.clone());
+        }
         let base = Base { region, to_name, image, geometry };
         let mut main = base.result(&region.control, kind, value.clone());
         self.result_attributes(&mut main, region, &item.id);
