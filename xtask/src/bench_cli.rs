@@ -84,9 +84,12 @@ enum Value {
 struct Timing {
     median_seconds: f64,
     peak_kib: Option<u64>,
-    /// User plus system CPU seconds of the `/usr/bin/time` run: on this shared machine other
-    /// tenants stretch wall time, CPU time much less.
+    /// CPU seconds (every thread's, user and system): the median of [`RUNS`] runs under `perf
+    /// stat` where it works, else the one `/usr/bin/time` run's (in hundredths of a second). On
+    /// a shared machine other tenants stretch wall time, CPU time much less.
     cpu_seconds: Option<f64>,
+    /// Where `cpu_seconds` comes from.
+    cpu_source: &'static str,
     /// The output of the last run.
     output: PathBuf,
 }
@@ -124,6 +127,7 @@ pub(crate) fn whole_process(root: &Path, python: &Path, stats_dir: &Path) -> Res
         print!("{text}");
         Ok(text)
     })?;
+    let load_before = load_average();
     let mut rows = Vec::new();
     for work in &works {
         let row = step(&format!("{} as whole processes", work.title), || {
@@ -141,7 +145,8 @@ pub(crate) fn whole_process(root: &Path, python: &Path, stats_dir: &Path) -> Res
         })?;
         rows.push(row);
     }
-    let table = table(&works, &rows, &reader, stats_dir)?;
+    let load = format!("load average (1, 5, 15 min) before: {load_before}; after: {}", load_average());
+    let table = table(&works, &rows, &reader, &load, stats_dir)?;
     print!("{table}");
     let path = stats_dir.join("side_by_side.md");
     let before = std::fs::read_to_string(&path).unwrap_or_default();
@@ -236,30 +241,52 @@ fn write_complete_ratings(path: &Path, units: usize, coders: usize) -> Result<()
     out.flush().with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Runs `program args` once untimed, then [`RUNS`] times timed, stdout to `output`, and once
-/// more under `/usr/bin/time` for the peak resident set size.
+/// The machine's load average, as `/proc/loadavg` gives it.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    if fields.len() == 3 {
+        fields.join(", ")
+    } else {
+        "unknown".to_string()
+    }
+}
+
+/// The median of `values`.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs `program args` once untimed, then [`RUNS`] times timed, [`RUNS`] times under `perf
+/// stat` for the CPU time, and once more under `/usr/bin/time` for the peak resident set size;
+/// stdout to `output`, stderr beside it (so that no side draws progress on a terminal).
 fn time_process(program: &Path, args: &[String], output: &Path) -> Result<Timing> {
     let run = |program: &Path, args: &[String]| -> Result<f64> {
         let stdout = File::create(output).with_context(|| format!("cannot create {}", output.display()))?;
+        let errors = output.with_extension("err");
+        let stderr = File::create(&errors).with_context(|| format!("cannot create {}", errors.display()))?;
         let start = Instant::now();
         let status = Cmd::new(program)
             .args(args)
             .to_command()
             .stdin(Stdio::null())
             .stdout(stdout)
+            .stderr(stderr)
             .status()
             .with_context(|| format!("could not start {}", program.display()))?;
         let seconds = start.elapsed().as_secs_f64();
         if !status.success() {
-            bail!("{} {} failed ({status})", program.display(), args.first().map_or("", String::as_str));
+            let said = std::fs::read_to_string(&errors).unwrap_or_default();
+            bail!("{} {} failed ({status}): {said}", program.display(), args.first().map_or("", String::as_str));
         }
         Ok(seconds)
     };
     run(program, args)?;
-    let mut seconds = (0..RUNS).map(|_| run(program, args)).collect::<Result<Vec<f64>>>()?;
-    seconds.sort_by(f64::total_cmp);
+    let seconds = (0..RUNS).map(|_| run(program, args)).collect::<Result<Vec<f64>>>()?;
+    let perf_cpu = (0..RUNS).map(|_| perf_cpu_seconds(program, args, output, &run)).collect::<Option<Vec<f64>>>();
     let time = Path::new("/usr/bin/time");
-    let (peak_kib, cpu_seconds) = if time.is_file() {
+    let (peak_kib, time_cpu) = if time.is_file() {
         let report = output.with_extension("rss");
         let format = "%M %U %S".to_string();
         let mut timed = vec!["-f".to_string(), format, "-o".to_string(), report.display().to_string()];
@@ -275,7 +302,32 @@ fn time_process(program: &Path, args: &[String], output: &Path) -> Result<Timing
     } else {
         (None, None)
     };
-    Ok(Timing { median_seconds: seconds[RUNS / 2], peak_kib, cpu_seconds, output: output.to_path_buf() })
+    let (cpu_seconds, cpu_source) = match perf_cpu {
+        Some(runs) => (Some(median(runs)), "perf stat task-clock, median"),
+        None => (time_cpu, "/usr/bin/time user + system, one run"),
+    };
+    Ok(Timing { median_seconds: median(seconds), peak_kib, cpu_seconds, cpu_source, output: output.to_path_buf() })
+}
+
+/// The CPU seconds of one run of `program args` under `perf stat -e task-clock` (every
+/// thread's time on a CPU, to the microsecond); `None` where perf is missing or not allowed.
+fn perf_cpu_seconds(
+    program: &Path,
+    args: &[String],
+    output: &Path,
+    run: &dyn Fn(&Path, &[String]) -> Result<f64>,
+) -> Option<f64> {
+    let report = output.with_extension("perf");
+    let mut perf_args = vec!["stat".to_string(), "-x,".to_string(), "-e".to_string(), "task-clock".to_string()];
+    perf_args.extend(["-o".to_string(), report.display().to_string(), "--".to_string()]);
+    perf_args.push(program.display().to_string());
+    perf_args.extend(args.iter().cloned());
+    run(Path::new("perf"), &perf_args).ok()?;
+    // A CSV line `msec,unit,task-clock,…` after `#` comments.
+    let text = std::fs::read_to_string(&report).ok()?;
+    let line = text.lines().find(|line| line.contains("task-clock"))?;
+    let msec: f64 = line.split(',').next()?.trim().parse().ok()?;
+    Some(msec / 1e3)
 }
 
 /// Both sides' values, checked to agree: the coefficients to 1e-9, the consensus labels' accuracy
@@ -339,10 +391,18 @@ const TABLE_HEADING: &str = "## Whole process";
 
 /// The whole-process table, with the in-process speed-ups of the same run beside it (read
 /// from the in-process table above it in `side_by_side.md`).
-fn table(works: &[Work], rows: &[(Timing, Timing, String)], reader: &str, stats_dir: &Path) -> Result<String> {
+fn table(
+    works: &[Work],
+    rows: &[(Timing, Timing, String)],
+    reader: &str,
+    load: &str,
+    stats_dir: &Path,
+) -> Result<String> {
     let in_process = std::fs::read_to_string(stats_dir.join("side_by_side.md")).unwrap_or_default();
     let mut out = String::new();
     writeln!(out, "{TABLE_HEADING}: `annoqa` and Python as processes, median of {RUNS} runs\n")?;
+    let cpu_source = rows.first().map_or("", |(ours, _, _)| ours.cpu_source);
+    writeln!(out, "Machine {load}. CPU time: {cpu_source}.\n")?;
     writeln!(
         out,
         "| work | Python (pandas read_csv …) | annoqa | speed-up (goal) | CPU time: Python / annoqa | \
@@ -367,7 +427,7 @@ fn table(works: &[Work], rows: &[(Timing, Timing, String)], reader: &str, stats_
             _ => "not measured (no /usr/bin/time)".to_string(),
         };
         let cpu = match (theirs.cpu_seconds, ours.cpu_seconds) {
-            (Some(p), Some(a)) => format!("{:.2} s / {:.2} s ({:.0}×)", p, a, p / a.max(0.01)),
+            (Some(p), Some(a)) => format!("{:.3} s / {:.3} s ({:.0}×)", p, a, p / a.max(1e-3)),
             _ => "not measured".to_string(),
         };
         writeln!(
@@ -385,7 +445,11 @@ fn table(works: &[Work], rows: &[(Timing, Timing, String)], reader: &str, stats_
         "\ngoals: {}\n",
         if missed.is_empty() { "all met".to_string() } else { format!("MISSED: {}", missed.join("; ")) }
     )?;
-    writeln!(out, "The CSV reader alone (`annoqa_stats::csv::read_long_csv`, best of 10, file in memory):\n")?;
+    writeln!(
+        out,
+        "The CSV reader alone (`annoqa_stats::csv::read_long_csv` on one thread, `read_long_csv_in_halves` on \
+         two, as the CLI reads files; best of 10, file in memory):\n"
+    )?;
     for line in reader.lines().filter(|l| l.starts_with('|')) {
         writeln!(out, "{line}")?;
     }

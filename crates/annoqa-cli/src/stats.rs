@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -25,7 +25,7 @@ use annoqa_stats::agreement::{
     Coefficient, PairwiseMatrix,
 };
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
-use annoqa_stats::csv::{self, CsvError, LongCsv, Names, NO_LABEL};
+use annoqa_stats::csv::{self, CsvError, LongCsv, NameList, Names, NO_LABEL};
 use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
 use annoqa_stats::{Ratings, StatsError, Weights};
 
@@ -224,9 +224,22 @@ fn in_file(path: &Path) -> impl Fn(CsvError) -> anyhow::Error + '_ {
     move |e| anyhow!(e.in_file(&path.display().to_string()))
 }
 
-/// Reads a long-format CSV (`item,annotator,label`) into dense indices.
+/// Reads a long-format CSV (`item,annotator,label`) into dense indices: on two threads, each
+/// reading half of the file, unless stderr is a terminal, where one reader draws the progress
+/// bar of the whole file.
 fn read_answers(path: &Path) -> anyhow::Result<LongCsv> {
-    csv::read_long_csv(open_csv(path)?).map_err(in_file(path))
+    if std::io::stderr().is_terminal() {
+        return csv::read_long_csv(open_csv(path)?).map_err(in_file(path));
+    }
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let len = file.metadata().with_context(|| format!("{}: cannot read", path.display()))?.len();
+    drop(file);
+    let from = |offset: u64| {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(offset))?;
+        Ok(file)
+    };
+    csv::read_long_csv_in_halves(len, from).map_err(in_file(path))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,6 +564,9 @@ pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     if labels.len() < 2 {
         bail!("{}: aggregation needs at least two distinct labels, found {}", path.display(), labels.len());
     }
+    // Only printing needs the names from here on: their look-up tables go before the answers
+    // index is built, the moment of the command's peak memory.
+    let (items, annotators, labels) = (items.into_list(), annotators.into_list(), labels.into_list());
     let answers = Answers::from_triples(items.len(), annotators.len(), labels.len(), &triples).map_err(about(path))?;
     drop(triples);
     let consensus: Consensus = match args.method {
@@ -605,9 +621,9 @@ pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
 
 /// The names behind an aggregation's indices.
 struct NamesOf<'a> {
-    items: &'a Names,
-    annotators: &'a Names,
-    labels: &'a Names,
+    items: &'a NameList,
+    annotators: &'a NameList,
+    labels: &'a NameList,
 }
 
 /// `item,label,confidence` for every item, confidence to four decimals.
