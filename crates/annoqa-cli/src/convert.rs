@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use annoqa_interop::convert::{self, Input};
-use annoqa_interop::{DirTree, Format, OutputFormat, ReadOptions};
+use annoqa_core::model::TaskSpec;
+use annoqa_interop::convert::{self, Input, StreamWriter};
+use annoqa_interop::{Diagnostics, DirTree, Format, OutputFormat, ReadOptions, Written};
 use anyhow::{anyhow, bail, Context};
 
 /// `annoqa convert IN --from F --to T`: exit 0 converted, 2 could not (malformed input, or with
@@ -72,17 +73,17 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
         media_size: args.media_size,
         media: media_tree.as_ref().map(|t| t as &dyn annoqa_interop::FileTree),
     };
-    let converted = if args.input.is_dir() {
-        convert::read(args.from, Input::Folder(&DirTree::new(&args.input)), &opts)?
-    } else {
-        let bytes = std::fs::read(&args.input).with_context(|| format!("cannot read {file_name}"))?;
-        convert::read(args.from, Input::Bytes(&bytes), &opts)?
+    let given_spec = match (&spec, &config) {
+        (Some(spec), _) => Some(spec.clone()),
+        (None, Some(xml)) if args.from == Format::LabelStudio => Some(annoqa_interop::ls::spec_from_config(xml, &file_name)?.spec),
+        (None, _) => None,
     };
-    let target_spec = spec.as_ref().or(converted.spec.as_ref());
-    let written = convert::write(args.to, &converted.records, target_spec)
-        .map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
-    let mut diagnostics = converted.diagnostics;
-    diagnostics.merge(written.diagnostics);
+    let converted = match given_spec {
+        // A Label Studio export streams through the writer: its records are never all held.
+        Some(spec) if args.from == Format::LabelStudio && !args.input.is_dir() => convert_streaming(args, &opts, spec)?,
+        _ => convert_whole(args, &opts, spec.clone())?,
+    };
+    let Outcome { written, diagnostics, records, spec: target_spec } = converted;
     eprint!("{diagnostics}");
     if args.strict && !diagnostics.is_empty() {
         eprintln!("error: --strict: some input could not be represented (listed above); nothing written");
@@ -90,14 +91,53 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
     }
     write_output(args, &written.files)?;
     if args.to == OutputFormat::LabelStudio {
-        if let (Some(output), Some(spec)) = (&args.output, target_spec) {
+        if let (Some(output), Some(spec)) = (&args.output, &target_spec) {
             let config_path = output.with_extension("label_config.xml");
             write_atomically(&config_path, annoqa_interop::ls::config_from_spec(spec).as_bytes())?;
             eprintln!("labeling config written to {}", config_path.display());
         }
     }
-    eprintln!("converted {} record(s)", converted.records.len());
+    eprintln!("converted {records} record(s)");
     Ok(0)
+}
+
+/// A conversion's output and what was reported on the way.
+struct Outcome {
+    written: Written,
+    diagnostics: Diagnostics,
+    records: usize,
+    /// The spec the output's labels follow.
+    spec: Option<TaskSpec>,
+}
+
+/// Reads all records, then writes them (formats whose spec comes with the input: categories,
+/// class names, CVAT labels).
+fn convert_whole(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: Option<TaskSpec>) -> anyhow::Result<Outcome> {
+    let file_name = opts.file_name;
+    let converted = if args.input.is_dir() {
+        convert::read(args.from, Input::Folder(&DirTree::new(&args.input)), opts)?
+    } else {
+        let bytes = std::fs::read(&args.input).with_context(|| format!("cannot read {file_name}"))?;
+        convert::read(args.from, Input::Bytes(&bytes), opts)?
+    };
+    let target_spec = spec.or(converted.spec);
+    let written = convert::write(args.to, &converted.records, target_spec.as_ref())
+        .map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
+    let mut diagnostics = converted.diagnostics;
+    diagnostics.merge(written.diagnostics.clone());
+    Ok(Outcome { written, diagnostics, records: converted.records.len(), spec: target_spec })
+}
+
+/// A Label Studio export with a known spec, record by record into the writer.
+fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec) -> anyhow::Result<Outcome> {
+    let file_name = opts.file_name;
+    let file = std::fs::File::open(&args.input).with_context(|| format!("cannot read {file_name}"))?;
+    let mut writer = StreamWriter::new(args.to, Some(spec.clone()));
+    let (_, mut diagnostics) = annoqa_interop::ls::for_each_record(file, opts, &mut |record| writer.add(record))?;
+    let records = writer.records();
+    let written = writer.finish().map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
+    diagnostics.merge(written.diagnostics.clone());
+    Ok(Outcome { written, diagnostics, records, spec: Some(spec) })
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {

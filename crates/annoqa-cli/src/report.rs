@@ -118,7 +118,7 @@ struct Source {
 
 impl Source {
     /// Parses the export, sending records in batches; returns the reader's diagnostics as text.
-    fn read(self, reader: impl BufRead, sender: SyncSender<Vec<Record>>) -> Result<String, InputError> {
+    fn read(self, reader: impl BufRead + Send, sender: SyncSender<Vec<Record>>) -> Result<String, InputError> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut sink = |record: Record| {
             batch.push(record);

@@ -42,6 +42,8 @@ pub fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, Inp
     write::write(records, spec)
 }
 
+pub(crate) use write::CocoWriter;
+
 /// The spec of an image dataset with these categories (and keypoint names, when it has
 /// keypoints): a `bbox` control and a `segmentation` control with the categories as labels, and
 /// a `keypoints` control with the keypoint names. COCO and YOLO both use it, so converting one

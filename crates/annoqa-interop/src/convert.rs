@@ -8,6 +8,7 @@ use crate::format::{Format, OutputFormat};
 use crate::record::{self, Converted, ReadOptions, Record, Written};
 use crate::tree::FileTree;
 use crate::{coco, crowdkit, cvat, ls, yolo};
+use crate::coco::CocoWriter;
 
 /// What a reader takes: one file's bytes, or a folder (YOLO datasets).
 pub enum Input<'a> {
@@ -39,5 +40,49 @@ pub fn write(format: OutputFormat, records: &[Record], spec: Option<&TaskSpec>) 
         OutputFormat::Yolo => yolo::write(records, spec),
         OutputFormat::Cvat => cvat::write(records, spec),
         OutputFormat::CrowdKit => crowdkit::write(records, spec),
+    }
+}
+
+/// A writer fed one record at a time, for inputs too large to hold as records: COCO keeps only
+/// compact rows per annotation; the other formats collect the records and write them at the
+/// end. Either way the output equals [`write`]'s for the same records.
+pub struct StreamWriter {
+    inner: Streaming,
+    records: usize,
+}
+
+enum Streaming {
+    Coco(Box<CocoWriter>),
+    Collect { format: OutputFormat, records: Vec<Record>, spec: Option<TaskSpec> },
+}
+
+impl StreamWriter {
+    /// Labels come from `spec`, or are derived from the records, as in [`write`].
+    pub fn new(format: OutputFormat, spec: Option<TaskSpec>) -> StreamWriter {
+        let inner = match format {
+            OutputFormat::Coco => Streaming::Coco(Box::new(CocoWriter::new(spec))),
+            format => Streaming::Collect { format, records: Vec::new(), spec },
+        };
+        StreamWriter { inner, records: 0 }
+    }
+
+    pub fn add(&mut self, record: Record) {
+        self.records += 1;
+        match &mut self.inner {
+            Streaming::Coco(writer) => writer.add(&record),
+            Streaming::Collect { records, .. } => records.push(record),
+        }
+    }
+
+    /// Records added so far.
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    pub fn finish(self) -> Result<Written, InputError> {
+        match self.inner {
+            Streaming::Coco(writer) => writer.finish(),
+            Streaming::Collect { format, records, spec } => write(format, &records, spec.as_ref()),
+        }
     }
 }

@@ -1,118 +1,154 @@
 //! Records to COCO instances JSON.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Write as _;
+use std::ops::Range;
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated, polygon_area};
-use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
+use annoqa_core::model::{BoxGeometry, ControlKind, Media, Region, RegionValue, TaskSpec};
 use serde_json::{json, Map, Value};
 
 use super::{assign_category_ids, keypoint_labels, media_name, object_labels, STRUCTURAL_ATTRIBUTES};
 use crate::diag::{Diagnostics, InputError};
-use crate::record::{OutputFile, Record, Written};
+use crate::record::{OutputFile, Record, SpecBuilder, Written};
 
 pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
-    let mut diagnostics = Diagnostics::default();
-    let (mut labels, extra) = object_labels(records, spec);
-    for label in extra {
-        diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a category"), "");
-        labels.push(label);
-    }
-    let keypoint_names = keypoint_labels(records, spec).map(|(mut known, extra)| {
-        for name in extra {
-            diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
-            known.push(name);
-        }
-        known
-    });
-    let mut collected = Collected::default();
+    let mut writer = CocoWriter::new(spec.cloned());
     for record in records {
-        collected.add(record, &mut diagnostics);
+        writer.add(record);
     }
-    let category_ids = category_ids(&labels, &collected.instances, &mut diagnostics);
-    let image_ids = numbered(collected.images.iter().map(|i| i.item.as_str()));
-    let annotation_ids = numbered(collected.instances.iter().map(|i| i.key.as_str()));
-    let context = Context {
-        label_at: index_of(&labels),
-        category_ids: &category_ids,
-        keypoint_names: keypoint_names.as_deref(),
-        keypoint_at: index_of(keypoint_names.as_deref().unwrap_or_default()),
-    };
-    let mut annotations = Vec::with_capacity(collected.instances.len());
-    for (instance, id) in collected.instances.iter().zip(&annotation_ids) {
-        if let Some(mut annotation) = context.annotation(instance, &mut diagnostics) {
-            annotation.insert("id".to_owned(), json!(id));
-            annotation.insert("image_id".to_owned(), json!(image_ids[instance.image]));
-            annotations.push(Value::Object(annotation));
-        }
-    }
-    let images: Vec<Value> = collected
-        .images
-        .iter()
-        .zip(&image_ids)
-        .map(|(image, id)| json!({"id": id, "file_name": image.src, "width": image.width, "height": image.height}))
-        .collect();
-    let categories: Vec<Value> = labels
-        .iter()
-        .zip(&category_ids)
-        .map(|(name, id)| {
-            let mut category = json!({"id": id, "name": name, "supercategory": ""});
-            if let (Some(names), Value::Object(map)) = (&keypoint_names, &mut category) {
-                map.insert("keypoints".to_owned(), json!(names));
-                map.insert("skeleton".to_owned(), json!([]));
-            }
-            category
-        })
-        .collect();
-    let file = json!({
-        "info": {},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": categories,
-    });
-    let mut bytes = serde_json::to_vec(&file).map_err(|e| InputError::new("", "", e.to_string()))?;
-    bytes.push(b'\n');
-    Ok(Written { files: vec![OutputFile { path: String::new(), bytes }], diagnostics })
+    writer.finish()
+}
+
+/// COCO instances JSON from records that stream past: each record is turned at once into its
+/// images and annotations, held as compact rows (the annotation's JSON but its ids, which COCO
+/// numbers over the whole file, and its keypoints, whose slots depend on every name seen);
+/// `finish` numbers them and writes the file.
+pub(crate) struct CocoWriter {
+    /// The spec given; without one, the spec is derived from the records as they pass.
+    spec: Option<TaskSpec>,
+    derived: SpecBuilder,
+    diagnostics: Diagnostics,
+    /// Box and polygon labels, and keypoint names, in order of first appearance.
+    labels: Interned,
+    keypoint_names: Interned,
+    images: Vec<Image>,
+    image_of: HashMap<String, usize>,
+    annotations: Vec<Row>,
+    /// The annotations' JSON fragments, one after another (see [`Row`]).
+    text: Vec<u8>,
+    keypoints: Vec<Keypoint>,
+    /// Each label's `category_id` attributes on boxes and polygons.
+    category_attributes: BTreeMap<u32, BTreeSet<u64>>,
 }
 
 struct Image {
-    item: String,
+    wanted: Option<u64>,
     src: String,
     width: u32,
     height: u32,
 }
 
+/// One annotation: its image, the id it asks for, its label, its keypoints, and its JSON but
+/// `category_id`, `id`, `image_id` (due after `text[start..after_bbox]`) and `keypoints`,
+/// `num_keypoints` (due after `text[after_bbox..after_crowd]`), as keys sort.
+struct Row {
+    image: u32,
+    wanted: Option<u64>,
+    label: u32,
+    keypoints: Range<usize>,
+    start: usize,
+    after_bbox: usize,
+    after_crowd: usize,
+    end: usize,
+}
+
+/// A keypoint of an annotation: its name and `x, y, v`.
+struct Keypoint {
+    name: u32,
+    x: f64,
+    y: f64,
+    visibility: u8,
+}
+
+/// Names numbered in order of first appearance.
+#[derive(Default)]
+struct Interned {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interned {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.index.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), id);
+        id
+    }
+}
+
 /// The regions of one COCO annotation: at most one box, its polygons and its keypoints.
 struct Instance<'r> {
-    image: usize,
     /// The box's id, or the `instance` the polygons share: the annotation id when it is one.
     key: String,
-    item: String,
     boxes: Vec<&'r Region>,
     polygons: Vec<&'r Region>,
     keypoints: Vec<&'r Region>,
 }
 
-#[derive(Default)]
-struct Collected<'r> {
-    images: Vec<Image>,
-    image_of: BTreeMap<String, usize>,
-    instances: Vec<Instance<'r>>,
+impl Instance<'_> {
+    fn new(key: String) -> Self {
+        Instance { key, boxes: Vec::new(), polygons: Vec::new(), keypoints: Vec::new() }
+    }
 }
 
-impl<'r> Collected<'r> {
-    fn add(&mut self, record: &'r Record, diagnostics: &mut Diagnostics) {
+impl CocoWriter {
+    pub(crate) fn new(spec: Option<TaskSpec>) -> Self {
+        CocoWriter {
+            spec,
+            derived: SpecBuilder::default(),
+            diagnostics: Diagnostics::default(),
+            labels: Interned::default(),
+            keypoint_names: Interned::default(),
+            images: Vec::new(),
+            image_of: HashMap::new(),
+            annotations: Vec::new(),
+            text: Vec::new(),
+            keypoints: Vec::new(),
+            category_attributes: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, record: &Record) {
+        if self.spec.is_none() {
+            self.derived.add(record);
+        }
+        // Every region's label counts for the category list, written or not.
+        for region in &record.regions {
+            match &region.value {
+                RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } => {
+                    self.labels.id(label);
+                }
+                RegionValue::Keypoint { label, .. } => {
+                    self.keypoint_names.id(label);
+                }
+                _ => {}
+            }
+        }
         let item = &record.item.id;
         let Media::Image { src, width, height } = &record.item.media else {
-            diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "COCO holds images only", item);
+            self.diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "COCO holds images only", item);
             return;
         };
         if record.score.is_some() {
-            diagnostics.skip("record score", "COCO scores annotations, not whole images: dropped", item);
+            self.diagnostics.skip("record score", "COCO scores annotations, not whole images: dropped", item);
         }
         let image = match self.image_of.get(item) {
             Some(&at) => {
-                diagnostics.skip(
+                self.diagnostics.skip(
                     "annotator",
                     "COCO has one set of annotations per image: several records' annotations merged into one image",
                     item,
@@ -120,14 +156,24 @@ impl<'r> Collected<'r> {
                 at
             }
             None => {
-                let image = Image { item: item.clone(), src: src.clone(), width: *width, height: *height };
-                self.images.push(image);
+                let wanted = wanted_id(item);
+                self.images.push(Image { wanted, src: src.clone(), width: *width, height: *height });
                 self.image_of.insert(item.clone(), self.images.len() - 1);
                 self.images.len() - 1
             }
         };
-        let first = self.instances.len();
-        let mut at_key: BTreeMap<String, usize> = BTreeMap::new();
+        for instance in self.instances(record) {
+            self.row(&instance, image, item);
+        }
+    }
+
+    /// A record's regions grouped into annotations, in order of their first region; a second
+    /// box of one group is an annotation of its own, after them all (its id is not a number
+    /// given, so it gets a new one).
+    fn instances<'r>(&mut self, record: &'r Record) -> Vec<Instance<'r>> {
+        let item = &record.item.id;
+        let mut instances: Vec<Instance<'r>> = Vec::new();
+        let mut at_key: HashMap<String, usize> = HashMap::new();
         // The first region of each id, as a keypoint's `parent` names it.
         let mut by_id: HashMap<&str, &Region> = HashMap::new();
         for region in &record.regions {
@@ -135,53 +181,261 @@ impl<'r> Collected<'r> {
         }
         for region in &record.regions {
             if !geometry_is_finite(&region.value) {
-                diagnostics.skip("non-finite coordinate", "a coordinate is NaN or infinite: region not written", item);
+                self.diagnostics.skip(
+                    "non-finite coordinate",
+                    "a coordinate is NaN or infinite: region not written",
+                    item,
+                );
                 continue;
             }
             if !matches!(
                 region.value,
                 RegionValue::BBox { .. } | RegionValue::Polygon { .. } | RegionValue::Keypoint { .. }
             ) {
-                diagnostics.skip(region.value.type_name(), "COCO has no place for this region type", item);
+                self.diagnostics.skip(region.value.type_name(), "COCO has no place for this region type", item);
                 continue;
             }
             let key = instance_key(region, &by_id);
             let at = *at_key.entry(key.clone()).or_insert_with(|| {
-                self.instances.push(Instance {
-                    image,
-                    key,
-                    item: item.clone(),
-                    boxes: Vec::new(),
-                    polygons: Vec::new(),
-                    keypoints: Vec::new(),
-                });
-                self.instances.len() - 1
+                instances.push(Instance::new(key));
+                instances.len() - 1
             });
-            let instance = &mut self.instances[at];
+            let instance = &mut instances[at];
             match region.value {
                 RegionValue::BBox { .. } => instance.boxes.push(region),
                 RegionValue::Polygon { .. } => instance.polygons.push(region),
                 _ => instance.keypoints.push(region),
             }
         }
-        // A second box in one instance is an instance of its own (its id is not a number
-        // given, so it gets a new one).
-        for at in first..self.instances.len() {
-            while self.instances[at].boxes.len() > 1 {
-                let extra = self.instances[at].boxes.remove(1);
-                let key = format!("{} {}", self.instances[at].key, extra.id);
-                let instance = Instance {
-                    image,
-                    key,
-                    item: item.clone(),
-                    boxes: vec![extra],
-                    polygons: Vec::new(),
-                    keypoints: Vec::new(),
-                };
-                self.instances.push(instance);
+        let mut extra = Vec::new();
+        for instance in &mut instances {
+            while instance.boxes.len() > 1 {
+                let region = instance.boxes.remove(1);
+                let mut own = Instance::new(format!("{} {}", instance.key, region.id));
+                own.boxes.push(region);
+                extra.push(own);
             }
         }
+        instances.extend(extra);
+        instances
     }
+
+    /// Files one annotation; reported and dropped when it has no box or polygon to give it a
+    /// category.
+    fn row(&mut self, instance: &Instance<'_>, image: usize, item: &str) {
+        let Some(head) = instance.boxes.first().or(instance.polygons.first()) else {
+            for _ in &instance.keypoints {
+                self.diagnostics.skip("keypoint", "no box or polygon of its instance gives it a category", item);
+            }
+            return;
+        };
+        let label = head.value.first_label().unwrap_or_default();
+        if instance.boxes.iter().chain(&instance.polygons).any(|r| r.value.first_label() != Some(label)) {
+            self.diagnostics.skip(
+                "instance label",
+                "regions of one instance differ in label: the box's is written",
+                item,
+            );
+        }
+        let label = self.labels.id(label);
+        for region in instance.boxes.iter().chain(&instance.polygons) {
+            if let (Some(name), Some(id)) = (
+                region.value.first_label(),
+                region.attributes.get("category_id").and_then(|id| id.parse::<u64>().ok()),
+            ) {
+                let at = self.labels.id(name);
+                self.category_attributes.entry(at).or_default().insert(id);
+            }
+        }
+        let first_keypoint = self.keypoints.len();
+        self.keypoint_rows(instance, item);
+        let keypoints = first_keypoint..self.keypoints.len();
+        let start = self.text.len();
+        let [after_bbox, after_crowd] = write_fragments(&mut self.text, instance, item, &mut self.diagnostics);
+        self.annotations.push(Row {
+            image: to_u32(image),
+            wanted: wanted_id(&instance.key),
+            label,
+            keypoints,
+            start,
+            after_bbox,
+            after_crowd,
+            end: self.text.len(),
+        });
+    }
+
+    /// The instance's keypoints: one per name (a second is reported), with its visibility.
+    fn keypoint_rows(&mut self, instance: &Instance<'_>, item: &str) {
+        let first = self.keypoints.len();
+        for region in &instance.keypoints {
+            let RegionValue::Keypoint { x, y, label } = &region.value else { continue };
+            let name = self.keypoint_names.id(label);
+            if self.keypoints[first..].iter().any(|k| k.name == name) {
+                self.diagnostics.skip("keypoint", "a second keypoint of one name in one instance: not written", item);
+                continue;
+            }
+            let visibility = match region.attributes.get("visibility").map(String::as_str) {
+                Some("1") => 1,
+                None | Some("2") => 2,
+                Some(_) => {
+                    self.diagnostics.skip("visibility", "not 1 or 2: written as 2 (visible)", item);
+                    2
+                }
+            };
+            self.keypoints.push(Keypoint { name, x: *x, y: *y, visibility });
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Result<Written, InputError> {
+        let spec = match self.spec.take() {
+            Some(spec) => spec,
+            None => std::mem::take(&mut self.derived).finish(),
+        };
+        let labels = self.final_labels(&spec);
+        let slots = self.final_keypoint_names(&spec);
+        let category_ids = self.category_ids(&labels);
+        // Each interned label's category id and each interned keypoint name's slot.
+        let mut category_of = vec![0u64; self.labels.names.len()];
+        for (name, id) in labels.iter().zip(&category_ids) {
+            if let Some(&at) = self.labels.index.get(name) {
+                category_of[at as usize] = *id;
+            }
+        }
+        let slot_of: Option<Vec<usize>> = slots.as_ref().map(|names| {
+            let mut slot_of = vec![0; self.keypoint_names.names.len()];
+            for (slot, name) in names.iter().enumerate().rev() {
+                if let Some(&at) = self.keypoint_names.index.get(name) {
+                    slot_of[at as usize] = slot;
+                }
+            }
+            slot_of
+        });
+        let image_ids = numbered(self.images.iter().map(|i| i.wanted));
+        let annotation_ids = numbered(self.annotations.iter().map(|a| a.wanted));
+        let mut out = Vec::with_capacity(self.text.len() + 64 * self.annotations.len() + 96 * self.images.len());
+        out.extend_from_slice(b"{\"annotations\":[");
+        for (at, (row, id)) in self.annotations.iter().zip(&annotation_ids).enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&self.text[row.start..row.after_bbox]);
+            let category = category_of[row.label as usize];
+            let image = image_ids[row.image as usize];
+            let _ = write!(out, "\"category_id\":{category},\"id\":{id},\"image_id\":{image},");
+            out.extend_from_slice(&self.text[row.after_bbox..row.after_crowd]);
+            if let (Some(names), Some(slot_of)) = (&slots, &slot_of) {
+                write_keypoints(&mut out, names.len(), slot_of, &self.keypoints[row.keypoints.clone()]);
+            }
+            out.extend_from_slice(&self.text[row.after_crowd..row.end]);
+        }
+        out.extend_from_slice(b"],\"categories\":[");
+        for (at, (name, id)) in labels.iter().zip(&category_ids).enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            let _ = write!(out, "{{\"id\":{id},");
+            if let Some(names) = &slots {
+                out.extend_from_slice(b"\"keypoints\":");
+                json_into(&mut out, names);
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"name\":");
+            json_into(&mut out, name);
+            if slots.is_some() {
+                out.extend_from_slice(b",\"skeleton\":[]");
+            }
+            out.extend_from_slice(b",\"supercategory\":\"\"}");
+        }
+        out.extend_from_slice(b"],\"images\":[");
+        for (at, (image, id)) in self.images.iter().zip(&image_ids).enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"file_name\":");
+            json_into(&mut out, &image.src);
+            let _ = write!(out, ",\"height\":{},\"id\":{id},\"width\":{}}}", image.height, image.width);
+        }
+        out.extend_from_slice(b"],\"info\":{},\"licenses\":[]}\n");
+        Ok(Written { files: vec![OutputFile { path: String::new(), bytes: out }], diagnostics: self.diagnostics })
+    }
+
+    /// The categories in order: the spec's box and polygon labels, then those it lacks in
+    /// order of first appearance (reported).
+    fn final_labels(&mut self, spec: &TaskSpec) -> Vec<String> {
+        let (mut labels, _) = object_labels(&[], Some(spec));
+        let known: HashSet<String> = labels.iter().cloned().collect();
+        for label in &self.labels.names {
+            if !known.contains(label) {
+                self.diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a category"), "");
+                labels.push(label.clone());
+            }
+        }
+        labels
+    }
+
+    /// The keypoint slots: the spec's first keypoint control's labels, then names it lacks
+    /// (reported); `None` when there are neither.
+    fn final_keypoint_names(&mut self, spec: &TaskSpec) -> Option<Vec<String>> {
+        let (mut names, _) = keypoint_labels(&[], Some(spec)).unwrap_or_default();
+        let has_control = spec.controls.iter().any(|c| matches!(c.kind, ControlKind::Keypoint));
+        let known: HashSet<String> = names.iter().cloned().collect();
+        let mut extra = false;
+        for name in &self.keypoint_names.names {
+            if !known.contains(name) {
+                self.diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
+                names.push(name.clone());
+                extra = true;
+            }
+        }
+        (has_control || extra).then_some(names)
+    }
+
+    /// Category ids: each label's `category_id` attribute where its boxes and polygons agree on
+    /// one, otherwise numbered (see [`assign_category_ids`]).
+    fn category_ids(&mut self, labels: &[String]) -> Vec<u64> {
+        let seen: BTreeMap<&str, &BTreeSet<u64>> = self
+            .category_attributes
+            .iter()
+            .map(|(at, ids)| (self.labels.names[*at as usize].as_str(), ids))
+            .collect();
+        let is_label: HashSet<&str> = labels.iter().map(String::as_str).collect();
+        let mut owners: BTreeMap<u64, usize> = BTreeMap::new();
+        for ids in seen.values() {
+            for id in *ids {
+                *owners.entry(*id).or_default() += 1;
+            }
+        }
+        let mut known: BTreeMap<String, u64> = BTreeMap::new();
+        for (label, ids) in seen {
+            let only = ids.iter().next().copied().filter(|id| ids.len() == 1 && owners.get(id) == Some(&1));
+            match only {
+                Some(id) if is_label.contains(label) => {
+                    known.insert(label.to_owned(), id);
+                }
+                _ => self.diagnostics.skip(
+                    "category_id",
+                    &format!("label `{label}` has no single category_id of its own: numbered anew"),
+                    "",
+                ),
+            }
+        }
+        assign_category_ids(labels, &known)
+    }
+}
+
+fn to_u32(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
+
+/// The COCO id a key asks for: itself when it is a number written plainly.
+fn wanted_id(key: &str) -> Option<u64> {
+    key.parse::<u64>().ok().filter(|n| n.to_string() == key)
+}
+
+/// Writes `value` as JSON (strings escaped as serde_json escapes them).
+fn json_into(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
+    // Writing strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 /// Which annotation a region belongs to: a keypoint to its parent's, a polygon to its
@@ -196,45 +450,10 @@ fn instance_key(region: &Region, by_id: &HashMap<&str, &Region>) -> String {
     region.attributes.get("instance").cloned().unwrap_or_else(|| region.id.clone())
 }
 
-/// Category ids: each label's `category_id` attribute where its boxes and polygons agree on
-/// one, otherwise numbered (see [`assign_category_ids`]).
-fn category_ids(labels: &[String], instances: &[Instance<'_>], diagnostics: &mut Diagnostics) -> Vec<u64> {
-    let mut seen: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
-    for region in instances.iter().flat_map(|i| i.boxes.iter().chain(&i.polygons)) {
-        if let (Some(label), Some(id)) =
-            (region.value.first_label(), region.attributes.get("category_id").and_then(|id| id.parse::<u64>().ok()))
-        {
-            seen.entry(label).or_default().insert(id);
-        }
-    }
-    let is_label: HashSet<&str> = labels.iter().map(String::as_str).collect();
-    let mut known: BTreeMap<String, u64> = BTreeMap::new();
-    let mut owners: BTreeMap<u64, usize> = BTreeMap::new();
-    for ids in seen.values() {
-        for id in ids {
-            *owners.entry(*id).or_default() += 1;
-        }
-    }
-    for (label, ids) in seen {
-        let only = ids.iter().next().copied().filter(|id| ids.len() == 1 && owners.get(id) == Some(&1));
-        match only {
-            Some(id) if is_label.contains(label) => {
-                known.insert(label.to_owned(), id);
-            }
-            _ => diagnostics.skip(
-                "category_id",
-                &format!("label `{label}` has no single category_id of its own: numbered anew"),
-                "",
-            ),
-        }
-    }
-    assign_category_ids(labels, &known)
-}
-
-/// COCO ids for keys in order: a key that is a number no earlier key took keeps it; the others
-/// get the smallest numbers no key takes.
-fn numbered<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<u64> {
-    let wanted: Vec<Option<u64>> = keys.map(|k| k.parse::<u64>().ok().filter(|n| n.to_string() == k)).collect();
+/// COCO ids in order: a wanted id (a key that is a number, [`wanted_id`]) no earlier one took
+/// is kept; the others get the smallest numbers nobody takes.
+fn numbered(wanted: impl Iterator<Item = Option<u64>>) -> Vec<u64> {
+    let wanted: Vec<Option<u64>> = wanted.collect();
     let mut taken: BTreeSet<u64> = BTreeSet::new();
     let mut keeps = vec![false; wanted.len()];
     for (keep, id) in keeps.iter_mut().zip(&wanted) {
@@ -259,139 +478,109 @@ fn numbered<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<u64> {
         .collect()
 }
 
-struct Context<'a> {
-    /// Each label's position in the category list.
-    label_at: HashMap<&'a str, usize>,
-    category_ids: &'a [u64],
-    keypoint_names: Option<&'a [String]>,
-    /// Each keypoint name's slot.
-    keypoint_at: HashMap<&'a str, usize>,
-}
-
-/// Each name's first position, so that finding one is a lookup, not a scan of them all.
-fn index_of(names: &[String]) -> HashMap<&str, usize> {
-    let mut index = HashMap::with_capacity(names.len());
-    for (at, name) in names.iter().enumerate() {
-        index.entry(name.as_str()).or_insert(at);
-    }
-    index
-}
-
-impl Context<'_> {
-    /// The annotation's fields but `id` and `image_id`; `None` (reported) when it has no box or
-    /// polygon to give it a category.
-    fn annotation(&self, instance: &Instance<'_>, diagnostics: &mut Diagnostics) -> Option<Map<String, Value>> {
-        let item = instance.item.as_str();
-        let Some(head) = instance.boxes.first().or(instance.polygons.first()) else {
-            for _ in &instance.keypoints {
-                diagnostics.skip("keypoint", "no box or polygon of its instance gives it a category", item);
-            }
-            return None;
-        };
-        let label = head.value.first_label().unwrap_or_default();
-        if instance.boxes.iter().chain(&instance.polygons).any(|r| r.value.first_label() != Some(label)) {
-            diagnostics.skip("instance label", "regions of one instance differ in label: the box's is written", item);
-        }
-        let at = *self.label_at.get(label)?;
-        let category_id = *self.category_ids.get(at)?;
-        let mut polygons: Vec<Vec<[f64; 2]>> = instance
-            .polygons
-            .iter()
-            .filter_map(|r| match &r.value {
-                RegionValue::Polygon { points, .. } => Some(points.clone()),
-                _ => None,
-            })
-            .collect();
-        let bbox = match instance.boxes.first().map(|r| &r.value) {
-            Some(&RegionValue::BBox { x, y, width, height, rotation, .. }) => {
-                let geometry = BoxGeometry { x, y, width, height, rotation };
-                if box_is_rotated(&geometry) {
-                    diagnostics.skip(
-                        "rotated b_box",
-                        "COCO boxes do not turn: written as their axis-aligned bounds (with the box's corners as \
-                         the segmentation when the instance has no polygon)",
-                        item,
-                    );
-                    if polygons.is_empty() {
-                        polygons.push(box_corners(&geometry).to_vec());
-                    }
-                }
-                box_bounds(&geometry)
-            }
-            _ => points_bounds(polygons.iter().flatten()),
-        };
-        let area =
-            if polygons.is_empty() { bbox.width * bbox.height } else { polygons.iter().map(|p| polygon_area(p)).sum() };
-        let regions: Vec<&Region> = instance.boxes.iter().chain(&instance.polygons).copied().collect();
-        let mut annotation = Map::new();
-        annotation.insert("category_id".to_owned(), json!(category_id));
-        let segmentation: Vec<Value> =
-            polygons.iter().map(|p| Value::Array(p.iter().flatten().map(|&c| number(c)).collect())).collect();
-        annotation.insert("segmentation".to_owned(), Value::Array(segmentation));
-        annotation.insert("area".to_owned(), number(area));
-        let bbox = [bbox.x, bbox.y, bbox.width, bbox.height].map(number);
-        annotation.insert("bbox".to_owned(), Value::Array(bbox.to_vec()));
-        let crowd = regions.iter().any(|r| r.attributes.get("iscrowd").is_some_and(|v| v == "1" || v == "true"));
-        annotation.insert("iscrowd".to_owned(), json!(u8::from(crowd)));
-        if let Some(names) = self.keypoint_names {
-            let (keypoints, labelled) =
-                keypoint_triples(names.len(), &self.keypoint_at, &instance.keypoints, item, diagnostics);
-            annotation.insert("keypoints".to_owned(), Value::Array(keypoints));
-            annotation.insert("num_keypoints".to_owned(), json!(labelled));
-        }
-        if let Some(score) = regions.iter().find_map(|r| r.attributes.get("score")?.parse::<f64>().ok()) {
-            annotation.insert("score".to_owned(), number(score));
-        }
-        let custom: Map<String, Value> = regions
-            .iter()
-            .flat_map(|r| &r.attributes)
-            .filter(|(name, _)| !STRUCTURAL_ATTRIBUTES.contains(&name.as_str()))
-            .map(|(name, value)| (name.clone(), typed(value)))
-            .collect();
-        if !custom.is_empty() {
-            annotation.insert("attributes".to_owned(), Value::Object(custom));
-        }
-        Some(annotation)
-    }
-}
-
-/// `x, y, v` for each of the `names` keypoint slots in order (`slot_of` a name's slot); 0, 0, 0
-/// where the instance has no keypoint of that name. Returns the triples and how many are
-/// labelled.
-fn keypoint_triples(
-    names: usize,
-    slot_of: &HashMap<&str, usize>,
-    keypoints: &[&Region],
-    item: &str,
-    diagnostics: &mut Diagnostics,
-) -> (Vec<Value>, usize) {
-    let mut slots: Vec<Option<(f64, f64, u8)>> = vec![None; names];
-    for region in keypoints {
-        let RegionValue::Keypoint { x, y, label } = &region.value else { continue };
-        let Some(slot) = slot_of.get(label.as_str()).and_then(|&at| slots.get_mut(at)) else { continue };
-        if slot.is_some() {
-            diagnostics.skip("keypoint", "a second keypoint of one name in one instance: not written", item);
-            continue;
-        }
-        let visibility = match region.attributes.get("visibility").map(String::as_str) {
-            Some("1") => 1,
-            None | Some("2") => 2,
-            Some(_) => {
-                diagnostics.skip("visibility", "not 1 or 2: written as 2 (visible)", item);
-                2
-            }
-        };
-        *slot = Some((*x, *y, visibility));
-    }
-    let labelled = slots.iter().flatten().count();
-    let triples = slots
+/// An annotation's JSON but its ids and keypoints (see [`Row`]), appended to `out`; returns
+/// where the ids and where the keypoints are due.
+fn write_fragments(out: &mut Vec<u8>, instance: &Instance<'_>, item: &str, diagnostics: &mut Diagnostics) -> [usize; 2] {
+    let mut polygons: Vec<&[[f64; 2]]> = instance
+        .polygons
         .iter()
-        .flat_map(|slot| {
-            let (x, y, v) = slot.unwrap_or((0.0, 0.0, 0));
-            [number(x), number(y), json!(v)]
+        .filter_map(|r| match &r.value {
+            RegionValue::Polygon { points, .. } => Some(points.as_slice()),
+            _ => None,
         })
         .collect();
-    (triples, labelled)
+    let corners;
+    let bbox = match instance.boxes.first().map(|r| &r.value) {
+        Some(&RegionValue::BBox { x, y, width, height, rotation, .. }) => {
+            let geometry = BoxGeometry { x, y, width, height, rotation };
+            if box_is_rotated(&geometry) {
+                diagnostics.skip(
+                    "rotated b_box",
+                    "COCO boxes do not turn: written as their axis-aligned bounds (with the box's corners as \
+                     the segmentation when the instance has no polygon)",
+                    item,
+                );
+                if polygons.is_empty() {
+                    corners = box_corners(&geometry);
+                    polygons.push(&corners[..]);
+                }
+            }
+            box_bounds(&geometry)
+        }
+        _ => points_bounds(polygons.iter().copied().flatten()),
+    };
+    let area =
+        if polygons.is_empty() { bbox.width * bbox.height } else { polygons.iter().map(|p| polygon_area(p)).sum() };
+    let regions = || instance.boxes.iter().chain(&instance.polygons);
+    out.extend_from_slice(b"{\"area\":");
+    write_number(out, area);
+    let custom: Map<String, Value> = regions()
+        .flat_map(|r| &r.attributes)
+        .filter(|(name, _)| !STRUCTURAL_ATTRIBUTES.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), typed(value)))
+        .collect();
+    if !custom.is_empty() {
+        out.extend_from_slice(b",\"attributes\":");
+        json_into(out, &custom);
+    }
+    out.extend_from_slice(b",\"bbox\":[");
+    for (at, value) in [bbox.x, bbox.y, bbox.width, bbox.height].into_iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        write_number(out, value);
+    }
+    out.extend_from_slice(b"],");
+    let after_bbox = out.len();
+    let crowd = regions().any(|r| r.attributes.get("iscrowd").is_some_and(|v| v == "1" || v == "true"));
+    out.extend_from_slice(if crowd { b"\"iscrowd\":1," } else { b"\"iscrowd\":0," });
+    let after_crowd = out.len();
+    if let Some(score) = regions().find_map(|r| r.attributes.get("score")?.parse::<f64>().ok()) {
+        out.extend_from_slice(b"\"score\":");
+        write_number(out, score);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"segmentation\":[");
+    for (at, polygon) in polygons.iter().enumerate() {
+        out.extend_from_slice(if at > 0 { b",[" } else { b"[" });
+        for (i, value) in polygon.iter().flatten().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_number(out, *value);
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"]}");
+    [after_bbox, after_crowd]
+}
+
+/// `"keypoints":[x,y,v,…],"num_keypoints":n,` over `slots` slots (0, 0, 0 where the instance
+/// has no keypoint of that name).
+fn write_keypoints(out: &mut Vec<u8>, slots: usize, slot_of: &[usize], keypoints: &[Keypoint]) {
+    let mut filled: Vec<Option<&Keypoint>> = vec![None; slots];
+    for keypoint in keypoints {
+        if let Some(slot) = slot_of.get(keypoint.name as usize).and_then(|&s| filled.get_mut(s)) {
+            *slot = Some(keypoint);
+        }
+    }
+    out.extend_from_slice(b"\"keypoints\":[");
+    for (at, slot) in filled.iter().enumerate() {
+        if at > 0 {
+            out.push(b',');
+        }
+        match slot {
+            Some(k) => {
+                write_number(out, k.x);
+                out.push(b',');
+                write_number(out, k.y);
+                let _ = write!(out, ",{}", k.visibility);
+            }
+            None => out.extend_from_slice(b"0,0,0"),
+        }
+    }
+    let labelled = filled.iter().flatten().count();
+    let _ = write!(out, "],\"num_keypoints\":{labelled},");
 }
 
 /// The axis-aligned bounds of some points (a box of zeros for none).
@@ -403,6 +592,10 @@ fn points_bounds<'p>(points: impl Iterator<Item = &'p [f64; 2]>) -> BoxGeometry 
     }
     let [x0, y0, x1, y1] = bounds.unwrap_or_default();
     BoxGeometry::new(x0, y0, x1 - x0, y1 - y0)
+}
+
+fn write_number(out: &mut Vec<u8>, value: f64) {
+    json_into(out, &number(value));
 }
 
 /// A JSON number, integral values without a fraction (`3651`, not `3651.0`), as COCO tools

@@ -11,6 +11,7 @@ mod json;
 mod read;
 mod results;
 mod spec_xml;
+mod split;
 mod task;
 mod text;
 mod write;

@@ -5,12 +5,13 @@ use std::fmt;
 use std::io::Read;
 
 use annoqa_core::model::TaskSpec;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::config::{spec_from_config, LsConfig};
 use super::json::{id_text, At, Obj, Path};
 use super::spec_xml::ls_config_for_spec;
+use super::split::{Batch, Position, Shape, SplitError, Splitter};
 use super::task::TaskReader;
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, SpecBuilder};
@@ -23,10 +24,14 @@ pub fn read(bytes: &[u8], opts: &ReadOptions<'_>) -> Result<Converted, InputErro
     Ok(Converted { records, spec, diagnostics })
 }
 
-/// [`read`] for large files: holds one task at a time and hands each record to `sink`.
+/// [`read`] for large files: holds a few tasks at a time and hands each record to `sink`.
 /// Returns the spec (the config's, or one derived from the results) and what was reported.
+///
+/// A list is cut into its tasks' bytes ([`split`](super::split)); natively another thread
+/// parses each task's JSON while this one converts the task before it. One task, a webhook
+/// payload or an error in the file's first bytes go through serde's reader as a whole.
 pub fn for_each_record(
-    reader: impl Read,
+    reader: impl Read + Send,
     opts: &ReadOptions<'_>,
     sink: &mut dyn FnMut(Record),
 ) -> Result<(Option<TaskSpec>, Diagnostics), InputError> {
@@ -36,15 +41,105 @@ pub fn for_each_record(
         (None, None) => None,
     };
     let mut state = ReadState { tasks: TaskReader::new(opts, config), derived: SpecBuilder::default(), seen: 0 };
+    let file = opts.file_name;
+    let (splitter, shape) = Splitter::open(reader).map_err(|e| split_error(file, e))?;
+    match shape {
+        Shape::List => read_list(splitter, &mut state, sink)?,
+        Shape::Other(read) => read_whole(read.chain(splitter.into_reader()), &mut state, sink)?,
+    }
+    Ok(state.finish(opts))
+}
+
+/// Bytes of tasks parsed together: large enough that handing a batch to the converting
+/// thread costs nothing, small enough that few tasks are in memory at once.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Parsed tasks, in list order, ending at the first that could not be parsed.
+type Parsed = Vec<(usize, Result<Value, InputError>)>;
+
+/// The tasks of a list: parsed on a thread of their own where there are threads.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_list<R: Read + Send>(
+    mut splitter: Splitter<R>,
+    state: &mut ReadState<'_>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    let file = state.tasks.file();
+    std::thread::scope(|scope| {
+        // Two batches in flight keep both threads busy and memory flat.
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Parsed>(2);
+        scope.spawn(move || loop {
+            let parsed = match splitter.next_batch(BATCH_BYTES) {
+                Ok(Some(batch)) => parse_batch(&batch, file),
+                Ok(None) => return,
+                Err(e) => vec![(0, Err(split_error(file, e)))],
+            };
+            let failed = parsed.last().is_some_and(|(_, value)| value.is_err());
+            // The receiver is gone when the converting side stopped at an error.
+            if sender.send(parsed).is_err() || failed {
+                return;
+            }
+        });
+        for parsed in receiver {
+            convert_batch(parsed, state, sink)?;
+        }
+        Ok(())
+    })
+}
+
+/// The tasks of a list, parsed and converted in turn (WebAssembly has no threads).
+#[cfg(target_arch = "wasm32")]
+fn read_list<R: Read + Send>(
+    mut splitter: Splitter<R>,
+    state: &mut ReadState<'_>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    let file = state.tasks.file();
+    while let Some(batch) = splitter.next_batch(BATCH_BYTES).map_err(|e| split_error(file, e))? {
+        convert_batch(parse_batch(&batch, file), state, sink)?;
+    }
+    Ok(())
+}
+
+/// Each task of a batch parsed, up to the first that cannot be.
+fn parse_batch(batch: &Batch, file: &str) -> Parsed {
+    let mut parsed = Vec::with_capacity(batch.elements.len());
+    for element in &batch.elements {
+        let bytes = &batch.bytes[element.start..element.end];
+        let value = serde_json::from_slice::<Value>(bytes).map_err(|e| {
+            // The error's place within the task, moved to its place in the file.
+            let line = element.at.line + e.line() - 1;
+            let column = if e.line() == 1 { element.at.column + e.column() } else { e.column() };
+            syntax_error(file, Some(element.index), &serde_message(&e), Position { line, column })
+        });
+        let failed = value.is_err();
+        parsed.push((element.index, value));
+        if failed {
+            break;
+        }
+    }
+    parsed
+}
+
+fn convert_batch(parsed: Parsed, state: &mut ReadState<'_>, sink: &mut dyn FnMut(Record)) -> Result<(), InputError> {
+    for (index, value) in parsed {
+        state.entry(&value?, &Path::ROOT.index(index), index, sink)?;
+    }
+    Ok(())
+}
+
+/// One task or webhook payload (or what is not JSON), through serde's reader.
+fn read_whole(reader: impl Read, state: &mut ReadState<'_>, sink: &mut dyn FnMut(Record)) -> Result<(), InputError> {
+    let file = state.tasks.file();
     let mut deserializer = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
-    let mut top = TopLevel { state: &mut state, sink, failure: None, index: None };
+    let mut top = TopLevel { state, sink, failure: None };
     let parsed = (&mut top).deserialize(&mut deserializer);
-    let index = top.index;
     if let Some(failure) = top.failure {
         return Err(failure);
     }
-    parsed.and_then(|()| deserializer.end()).map_err(|e| syntax_error(opts.file_name, index, &e))?;
-    Ok(state.finish(opts))
+    parsed.and_then(|()| deserializer.end()).map_err(|e| {
+        syntax_error(file, None, &serde_message(&e), Position { line: e.line(), column: e.column() })
+    })
 }
 
 struct ReadState<'o> {
@@ -105,15 +200,12 @@ fn is_task(object: &Obj<'_, '_>) -> bool {
     ["data", "annotations", "completions", "predictions", "drafts"].iter().any(|key| object.map.contains_key(*key))
 }
 
-/// The serde visitor over the top level: a list (each element handed over as parsed) or one
-/// object.
+/// The serde visitor over a top level that is not a list: one object.
 struct TopLevel<'s, 'o> {
     state: &'s mut ReadState<'o>,
     sink: &'s mut dyn FnMut(Record),
     /// The reader's own error, carried past serde (which only knows its own errors).
     failure: Option<InputError>,
-    /// The list element being parsed, for syntax errors.
-    index: Option<usize>,
 }
 
 impl<'de> DeserializeSeed<'de> for &mut TopLevel<'_, '_> {
@@ -128,22 +220,6 @@ impl<'de> Visitor<'de> for &mut TopLevel<'_, '_> {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of Label Studio tasks, one task, or a webhook payload")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        loop {
-            self.index = Some(index);
-            let Some(value) = seq.next_element::<Value>()? else { break };
-            let path = Path::ROOT.index(index);
-            if let Err(e) = self.state.entry(&value, &path, index, self.sink) {
-                self.failure = Some(e);
-                return Err(de::Error::custom("stopped"));
-            }
-            index += 1;
-        }
-        self.index = None;
-        Ok(())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -161,14 +237,25 @@ impl<'de> Visitor<'de> for &mut TopLevel<'_, '_> {
 }
 
 /// serde_json's message without its ` at line L column C` tail, which goes into the location.
-fn syntax_error(file: &str, index: Option<usize>, e: &serde_json::Error) -> InputError {
+fn serde_message(e: &serde_json::Error) -> String {
     let full = e.to_string();
     let tail = format!(" at line {} column {}", e.line(), e.column());
-    let message = full.strip_suffix(&tail).unwrap_or(&full);
-    let at = format!("line {} column {}", e.line(), e.column());
+    full.strip_suffix(&tail).unwrap_or(&full).to_owned()
+}
+
+fn split_error(file: &str, e: SplitError) -> InputError {
+    match e {
+        SplitError::Io(e) => InputError::new(file, "", format!("cannot read: {e}")),
+        SplitError::Syntax { message, at, index } => syntax_error(file, index, message, at),
+    }
+}
+
+/// A syntax error at `at`, in the list element `index` when there is one.
+fn syntax_error(file: &str, index: Option<usize>, message: &str, at: Position) -> InputError {
+    let place = format!("line {} column {}", at.line, at.column);
     let location = match index {
-        Some(i) => format!("$[{i}] ({at})"),
-        None => at,
+        Some(i) => format!("$[{i}] ({place})"),
+        None => place,
     };
     let message = if message.starts_with("invalid type") {
         format!("{message}: expected a list of tasks, one task, or a webhook payload")

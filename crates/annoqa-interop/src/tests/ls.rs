@@ -1457,3 +1457,73 @@ fn keypoint_labels_in_a_written_config_carry_their_model_index() {
     let labels: Vec<&str> = config.spec.controls[0].labels.iter().map(|l| l.value.as_str()).collect();
     assert_eq!(labels, ["nose", "tail"]);
 }
+
+/// Syntax errors of a list are found by the splitter or by a task's own parser: either way
+/// they name the line and column that serde_json names for the whole file.
+#[test]
+fn syntax_errors_in_a_list_are_placed_as_in_the_whole_file() {
+    let task = r#"{"id": 1, "data": {"text": "a \"quoted\" ]} [{ text"}}"#;
+    let cases = [
+        "[".to_owned(),
+        "  \n\n [".to_owned(),
+        format!("[{task}"),
+        format!("[{task} {task}]"),
+        format!("[{task},]"),
+        format!("[{task}]\n x"),
+        format!("[\n  {task},\n  {{\"id\": 2, \"data\": }}\n]"),
+        format!("[{task},\n\n   {{\"id\": 2,\n \"data\" {{}}}}]"),
+        format!("[{task}, {{\"id\": 3, \"data\": {{\"text\": \"unterminated"),
+        format!("[{task}, {{\"id\": 4]"),
+    ];
+    for case in &cases {
+        let ours = error_of(case, None);
+        let whole = serde_json::from_str::<Value>(case).expect_err("malformed");
+        let place = format!("line {} column {}", whole.line(), whole.column());
+        let message = whole.to_string();
+        let message = message.strip_suffix(&format!(" at {place}")).unwrap_or(&message).to_owned();
+        assert!(ours.contains(&place) && ours.ends_with(&message), "{case:?}: ours {ours:?}, serde {whole}");
+    }
+}
+
+/// Reads in bites of `size` bytes, so every byte can fall on a block boundary.
+struct Bites<'b> {
+    bytes: &'b [u8],
+    size: usize,
+}
+
+impl std::io::Read for Bites<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.size.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// A list is cut into its tasks without parsing them: brackets, quotes and backslashes inside
+/// strings, a cut between any two bytes, and tasks larger than a read block must not move a
+/// task's boundary. Each task read alone (through serde's reader as one object) is the oracle.
+#[test]
+fn a_list_read_in_any_bites_gives_each_tasks_own_records() {
+    let config = r#"<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a]"/><Choice value="b{"/></Choices></View>"#;
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        // A text of 1.5 MiB in one task: larger than the splitter's read block.
+        let text = if i == 3 { "x\\\\y\\\"".repeat(300_000) } else { format!("t{i} \\\"[{{\\\\\\\" }}]") };
+        let choice = if i % 2 == 0 { "a]" } else { "b{" };
+        tasks.push(format!(
+            r#"{{"id": {i}, "data": {{"text": "{text}"}}, "annotations": [{{"completed_by": {i}, "result": [{{"id": "r{i}", "from_name": "c", "to_name": "text", "type": "choices", "value": {{"choices": ["{choice}"]}}}}]}}]}}"#
+        ));
+    }
+    let list = format!(" [\n{}\n]\n", tasks.join(" ,\n"));
+    let opts = ReadOptions { file_name: "export.json", config: Some(config), ..Default::default() };
+    let alone: Vec<Record> =
+        tasks.iter().flat_map(|t| ls::read(t.as_bytes(), &opts).unwrap_or_else(|e| panic!("{e}")).records).collect();
+    assert_eq!(alone.len(), 6);
+    for size in [1, 2, 3, 7, 1 << 20, usize::MAX] {
+        let mut records = Vec::new();
+        ls::for_each_record(Bites { bytes: list.as_bytes(), size }, &opts, &mut |r| records.push(r))
+            .unwrap_or_else(|e| panic!("bites of {size}: {e}"));
+        assert_eq!(records, alone, "bites of {size}");
+    }
+}
