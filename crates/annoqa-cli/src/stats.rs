@@ -350,9 +350,16 @@ fn about(path: &Path) -> impl Fn(StatsError) -> anyhow::Error + '_ {
 }
 
 /// The items × annotators table of categories. Each annotator labels an item at most once; the
-/// rows are dropped once they are in the table, as nothing else reads them.
-fn ratings_of(path: &Path, csv: &mut LongCsv, cats: &Categories) -> anyhow::Result<Ratings> {
-    let mut ratings = Ratings::new(csv.items.len(), csv.annotators.len(), cats.names.len());
+/// rows are dropped once they are in the table, as nothing else reads them. `names` are the
+/// items' and the annotators'.
+fn ratings_of(
+    path: &Path,
+    csv: &mut LongCsv,
+    names: (&NameList, &NameList),
+    cats: &Categories,
+) -> anyhow::Result<Ratings> {
+    let (items, annotators) = names;
+    let mut ratings = Ratings::new(items.len(), annotators.len(), cats.names.len());
     for (row, &(item, annotator, label)) in csv.rows.iter().enumerate() {
         let Some(&category) = cats.of_label.get(label as usize) else { continue };
         if ratings.get(item as usize, annotator as usize).is_some() {
@@ -361,8 +368,8 @@ fn ratings_of(path: &Path, csv: &mut LongCsv, cats: &Categories) -> anyhow::Resu
                 "{}:{}: annotator {:?} already labelled item {:?} on line {}; agreement needs one label per annotator and item (`annoqa aggregate` accepts repeats)",
                 path.display(),
                 csv.line(row),
-                csv.annotators.name(annotator),
-                csv.items.name(item),
+                annotators.name(annotator),
+                items.name(item),
                 earlier.map_or(0, |r| csv.line(r))
             );
         }
@@ -382,8 +389,12 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     }
     let mut csv = read_answers(path)?;
     let cats = categories(path, &csv.labels, args)?;
-    let ratings = ratings_of(path, &mut csv, &cats)?;
-    let (items, annotators) = (&csv.items, &csv.annotators);
+    // Only printing needs the item and annotator names from here on: their look-up tables go
+    // before the ratings table is built, the moment of the command's peak memory.
+    let items = std::mem::take(&mut csv.items).into_list();
+    let annotators = std::mem::take(&mut csv.annotators).into_list();
+    let ratings = ratings_of(path, &mut csv, (&items, &annotators), &cats)?;
+    let (items, annotators) = (&items, &annotators);
     if annotators.len() < 2 {
         bail!("{}: agreement needs at least two annotators, found {}", path.display(), annotators.len());
     }
@@ -629,10 +640,14 @@ struct NamesOf<'a> {
 /// `item,label,confidence` for every item, confidence to four decimals.
 fn write_consensus_csv(out: &mut impl Write, consensus: &Consensus, names: &NamesOf<'_>) -> std::io::Result<()> {
     writeln!(out, "item,label,confidence")?;
+    // Bytes written as they are, without the formatting machinery per line (100,000 lines for
+    // a large batch); each label quoted once.
+    let labels: Vec<Cow<'_, str>> = names.labels.iter().map(csv_field).collect();
     for (t, item) in names.items.iter().enumerate() {
-        write!(out, "{},", csv_field(item))?;
-        if let Some(l) = consensus.labels[t] {
-            write!(out, "{}", csv_field(names.labels.name(l)))?;
+        out.write_all(csv_field(item).as_bytes())?;
+        out.write_all(b",")?;
+        if let Some(label) = consensus.labels[t].and_then(|l| labels.get(l as usize)) {
+            out.write_all(label.as_bytes())?;
         }
         match consensus.confidence(t) {
             Some(c) => {

@@ -730,10 +730,34 @@ impl Names {
     /// comes with the line of the name refused.
     #[cfg(not(target_arch = "wasm32"))]
     fn merge(&mut self, other: &Names, lines_before: usize) -> Result<Vec<u32>, (Refused, usize)> {
+        // Room for all of `other` at once, as most of its names are new here (a file's second
+        // half has its own items): one rebuild of the table instead of several, no growing.
+        self.text.reserve(other.text.len());
+        self.bounds.reserve(other.len());
+        self.first_lines.reserve(other.len());
+        self.packed.reserve(other.len());
+        let short = self.short_count + other.short_count;
+        if short * 2 > self.short_slots.len() {
+            self.resize_short((short * 2).next_power_of_two().max(16));
+        }
         (0..other.len() as u32)
             .map(|i| {
                 let line = other.first_line(i) + lines_before;
-                self.intern_bytes(other.bytes(i), line).map_err(|refused| (refused, line))
+                // `other` packed its short names already, and they are UTF-8.
+                let word = other.packed[i as usize];
+                if word == 0 {
+                    return self.intern_long(other.bytes(i), line).map_err(|refused| (refused, line));
+                }
+                match self.find_short(word) {
+                    Ok(index) => Ok(index),
+                    Err(slot) => {
+                        let index = self.push_str(other.name(i), line).map_err(|refused| (refused, line))?;
+                        self.packed[index as usize] = word;
+                        self.short_slots[slot] = index + 1;
+                        self.short_count += 1;
+                        Ok(index)
+                    }
+                }
             })
             .collect()
     }
@@ -767,6 +791,11 @@ impl Names {
     /// Appends a new name if it is UTF-8 and returns its index.
     fn push(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
         let text = std::str::from_utf8(name).map_err(|_| Refused::NotUtf8)?;
+        self.push_str(text, line)
+    }
+
+    /// [`Names::push`] of a name known to be UTF-8.
+    fn push_str(&mut self, text: &str, line: usize) -> Result<u32, Refused> {
         let index = u32::try_from(self.len()).ok().filter(|&i| i < u32::MAX - 1).ok_or(Refused::TooMany)?;
         self.text.push_str(text);
         self.bounds.push(self.text.len());
