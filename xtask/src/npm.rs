@@ -55,8 +55,9 @@ pub(crate) fn build(root: &Path, path: &OsStr) -> Result<()> {
         fs::remove_dir_all(&out).with_context(|| format!("cannot remove the old {}", out.display()))?;
     }
     stop_update_check(path)?;
-    // The workspace's size profile (opt-level "z", panic = "abort"); wasm-opt -Oz runs after
-    // wasm-bindgen ([package.metadata.wasm-pack.profile.custom] in the crate's Cargo.toml).
+    // The workspace's size profile (opt-level "z", panic = "abort"); wasm-opt runs after
+    // wasm-bindgen with the flags of [package.metadata.wasm-pack.profile.custom] in the crate's
+    // Cargo.toml (-Oz and two more).
     Cmd::new("wasm-pack")
         .args(["build", "--mode", "no-install", "--no-pack", "--target", "web", "--out-name", "annoqa"])
         .args(["--profile", "wasm-release", "--out-dir"])

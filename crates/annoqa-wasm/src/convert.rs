@@ -155,7 +155,8 @@ fn render(frame: &Frame) -> String {
             if plain {
                 format!(".{key}")
             } else {
-                format!("[{}]", serde_json::Value::String(key.clone()))
+                // A string never fails to serialize; `to_string` is the writer `to_js` uses already.
+                format!("[{}]", serde_json::to_string(key).unwrap_or_default())
             }
         }
     }
