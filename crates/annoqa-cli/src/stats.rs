@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -224,22 +224,12 @@ fn in_file(path: &Path) -> impl Fn(CsvError) -> anyhow::Error + '_ {
     move |e| anyhow!(e.in_file(&path.display().to_string()))
 }
 
-/// Reads a long-format CSV (`item,annotator,label`) into dense indices: on two threads, each
-/// reading half of the file, unless stderr is a terminal, where one reader draws the progress
-/// bar of the whole file.
+/// Reads a long-format CSV (`item,annotator,label`) into dense indices. On one thread: on the
+/// two shared vCPUs `cargo xtask bench-cli` runs on, `csv::read_long_csv_in_halves` took more
+/// CPU and more wall time for the whole process (the second half's rows are written twice, the
+/// second core is rarely free).
 fn read_answers(path: &Path) -> anyhow::Result<LongCsv> {
-    if std::io::stderr().is_terminal() {
-        return csv::read_long_csv(open_csv(path)?).map_err(in_file(path));
-    }
-    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-    let len = file.metadata().with_context(|| format!("{}: cannot read", path.display()))?.len();
-    drop(file);
-    let from = |offset: u64| {
-        let mut file = File::open(path)?;
-        file.seek(SeekFrom::Start(offset))?;
-        Ok(file)
-    };
-    csv::read_long_csv_in_halves(len, from).map_err(in_file(path))
+    csv::read_long_csv(open_csv(path)?).map_err(in_file(path))
 }
 
 // ---------------------------------------------------------------------------------------------
