@@ -447,8 +447,8 @@ fn table(
     )?;
     writeln!(
         out,
-        "The CSV reader alone (`annoqa_stats::csv::read_long_csv` on one thread, `read_long_csv_in_halves` on \
-         two, as the CLI reads files; best of 10, file in memory):\n"
+        "The CSV reader alone (`annoqa_stats::csv::read_long_csv` on one thread, as the CLI reads files, and \
+         `read_long_csv_in_halves` on two; best of 10, file in memory):\n"
     )?;
     for line in reader.lines().filter(|l| l.starts_with('|')) {
         writeln!(out, "{line}")?;

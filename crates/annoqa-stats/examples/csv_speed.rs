@@ -1,7 +1,7 @@
 //! The long-format CSV reader's speed: each file read into memory, then parsed and interned ten
-//! times by `annoqa_stats::csv::read_long_csv` (one thread) and ten times by
-//! `read_long_csv_in_halves` (two, as `annoqa agreement` and `aggregate` read files); the
-//! fastest run of each, in MB/s (10⁶ bytes), as a Markdown table row per file. `cargo xtask
+//! times by `annoqa_stats::csv::read_long_csv` (one thread, as `annoqa agreement` and
+//! `aggregate` read files) and ten times by `read_long_csv_in_halves` (two); the fastest run of
+//! each, in MB/s (10⁶ bytes), as a Markdown table row per file. `cargo xtask
 //! bench-cli` runs it on its seeded CSVs.
 //!
 //! `cargo run --release -p annoqa-stats --example csv_speed -- FILE...`

@@ -1115,7 +1115,8 @@ fn field_end(data: &[u8], start: usize) -> Option<(usize, u64)> {
             // The bytes before the first hit are neither commas nor below 0x23: the field is
             // plain unless one is not ASCII.
             let kept = (1u64 << (8 * len)) - 1;
-            let packed = if at == start && word & HIGH_BITS & kept == 0 { word & kept | (len as u64 + 1) << 56 } else { 0 };
+            let packed =
+                if at == start && word & HIGH_BITS & kept == 0 { word & kept | (len as u64 + 1) << 56 } else { 0 };
             return Some((end, packed));
         }
         at += 8;
@@ -1225,12 +1226,7 @@ impl LongCsv {
     /// appearance, so the result is what one reader of the whole input would have made. Each
     /// piece is freed once copied, so the rows are never all held twice.
     #[cfg(not(target_arch = "wasm32"))]
-    fn append(
-        &mut self,
-        other: LongCsv,
-        pieces: Vec<Vec<Row>>,
-        lines_before: usize,
-    ) -> Result<(), CsvError> {
+    fn append(&mut self, other: LongCsv, pieces: Vec<Vec<Row>>, lines_before: usize) -> Result<(), CsvError> {
         let merge = |names: &mut Names, from: &Names, what: &str| {
             names.merge(from, lines_before).map_err(|(refused, line)| refused.at(line, what))
         };

@@ -69,10 +69,11 @@ pub(super) fn read_in_halves<R: Read + Send>(
             return Ok((csv, false));
         }
         let lines_before = columns.records.line - 1;
-        let (half, pieces) = other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|mut e| {
-            e.line = e.line.map(|line| line + lines_before);
-            e
-        })?;
+        let (half, pieces) =
+            other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(|mut e| {
+                e.line = e.line.map(|line| line + lines_before);
+                e
+            })?;
         csv.append(half, pieces, lines_before)?;
         Ok((csv, true))
     })
@@ -81,10 +82,7 @@ pub(super) fn read_in_halves<R: Read + Send>(
 /// Reads `rest` to its end: the names, and the rows in pieces of about `bytes` bytes of input
 /// each, which [`LongCsv::append`] frees one by one as it copies them behind the first half's
 /// rows.
-fn read_in_pieces<R: Read>(
-    rest: &mut Columns<R>,
-    bytes: u64,
-) -> Result<(LongCsv, Vec<Vec<Row>>), CsvError> {
+fn read_in_pieces<R: Read>(rest: &mut Columns<R>, bytes: u64) -> Result<(LongCsv, Vec<Vec<Row>>), CsvError> {
     let mut half = LongCsv::default();
     let mut pieces = Vec::new();
     loop {

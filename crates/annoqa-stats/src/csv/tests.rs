@@ -235,8 +235,9 @@ fn gold_answers() {
 /// or the error.
 fn long_outcome(read: Result<LongCsv, CsvError>) -> Result<String, String> {
     let csv = read.map_err(|e| e.to_string())?;
-    let names =
-        |names: &Names| (0..names.len() as u32).map(|i| (names.name(i).to_string(), names.first_line(i))).collect::<Vec<_>>();
+    let names = |names: &Names| {
+        (0..names.len() as u32).map(|i| (names.name(i).to_string(), names.first_line(i))).collect::<Vec<_>>()
+    };
     let lines: Vec<usize> = (0..csv.rows.len()).map(|row| csv.line(row)).collect();
     Ok(format!(
         "items {:?}\nannotators {:?}\nlabels {:?}\nrows {:?}\nlines {lines:?}",
@@ -288,7 +289,10 @@ fn halves_give_what_one_reader_gives() {
     let crlf = format!("\u{feff}item,annotator,label\r\n{}\r\n\r\n", long_rows(30, "\r\n"));
     let mixed = format!(
         "\u{feff}Label,Task,Worker\n\n{}\n\n x ,  new item , b\n,new item,é\ny,7, c",
-        long_rows(30, "\n").lines().map(|l| format!("{},{}\n", &l[l.rfind(',').unwrap() + 1..], &l[..l.rfind(',').unwrap()])).collect::<String>()
+        long_rows(30, "\n")
+            .lines()
+            .map(|l| format!("{},{}\n", &l[l.rfind(',').unwrap() + 1..], &l[..l.rfind(',').unwrap()]))
+            .collect::<String>()
     );
     for text in [&crlf, &mixed] {
         assert!(halves_agree(text.as_bytes(), 1 << 20));
@@ -315,7 +319,10 @@ fn errors_in_the_second_half_name_their_line() {
     // The first of two errors, one in each half, is the one reported.
     let both = format!("item,annotator,label\n1\n{}\n\"open", long_rows(40, "\n"));
     assert!(!halves_agree(both.as_bytes(), 4));
-    assert!(!halves_agree(format!("item,annotator,label\n{}9,z,\u{fffd}\n1,a,\"x\"y\n", long_rows(40, "\n")).as_bytes(), 4));
+    assert!(!halves_agree(
+        format!("item,annotator,label\n{}9,z,\u{fffd}\n1,a,\"x\"y\n", long_rows(40, "\n")).as_bytes(),
+        4
+    ));
 }
 
 proptest! {
