@@ -3,8 +3,9 @@
 
 use crate::diag::InputError;
 
-/// A read-only folder of files addressed by `/`-separated paths relative to its root.
-pub trait FileTree {
+/// A read-only folder of files addressed by `/`-separated paths relative to its root. `Sync`:
+/// the Label Studio reader converts tasks on several threads, each looking up image sizes.
+pub trait FileTree: Sync {
     /// The entries (files and folders) directly in `dir` (`""` is the root), sorted by name;
     /// folders end with `/`.
     fn list(&self, dir: &str) -> Result<Vec<String>, InputError>;

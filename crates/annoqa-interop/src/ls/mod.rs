@@ -8,6 +8,8 @@
 
 mod config;
 mod json;
+#[cfg(not(target_arch = "wasm32"))]
+mod pool;
 mod read;
 mod results;
 mod spec_xml;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::config::{spec_from_config, LsConfig};
 use super::json::{id_text, At, Obj, Path};
 use super::spec_xml::ls_config_for_spec;
-use super::split::{Batch, Position, Shape, SplitError, Splitter};
+use super::split::{Batch, Element, Position, Shape, SplitError, Splitter};
 use super::task::TaskReader;
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, SpecBuilder};
@@ -52,80 +52,64 @@ pub fn for_each_record(
 
 /// Bytes of tasks parsed together: large enough that handing a batch to the converting
 /// thread costs nothing, small enough that few tasks are in memory at once.
-const BATCH_BYTES: usize = 4 << 20;
+pub(super) const BATCH_BYTES: usize = 1 << 20;
 
-/// Parsed tasks, in list order, ending at the first that could not be parsed.
-type Parsed = Vec<(usize, Result<Value, InputError>)>;
-
-/// The tasks of a list: parsed on a thread of their own where there are threads.
+/// The tasks of a list. With the config known from the start, threads parse and convert
+/// whole batches each (JSON values never cross threads, so neither do their many small
+/// allocations) and this thread hands their records on in list order. Without one, a
+/// webhook payload in the list may bring the config and records derive the spec, both in
+/// list order: that stays on one thread.
 #[cfg(not(target_arch = "wasm32"))]
 fn read_list<R: Read + Send>(
-    mut splitter: Splitter<R>,
+    splitter: Splitter<R>,
     state: &mut ReadState<'_>,
     sink: &mut dyn FnMut(Record),
 ) -> Result<(), InputError> {
-    let file = state.tasks.file();
-    std::thread::scope(|scope| {
-        // Two batches in flight keep both threads busy and memory flat.
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Parsed>(2);
-        scope.spawn(move || loop {
-            let parsed = match splitter.next_batch(BATCH_BYTES) {
-                Ok(Some(batch)) => parse_batch(&batch, file),
-                Ok(None) => return,
-                Err(e) => vec![(0, Err(split_error(file, e)))],
-            };
-            let failed = parsed.last().is_some_and(|(_, value)| value.is_err());
-            // The receiver is gone when the converting side stopped at an error.
-            if sender.send(parsed).is_err() || failed {
-                return;
-            }
-        });
-        for parsed in receiver {
-            convert_batch(parsed, state, sink)?;
-        }
-        Ok(())
-    })
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS);
+    if !state.tasks.has_config() || workers < 2 {
+        return read_list_here(splitter, state, sink);
+    }
+    super::pool::convert_batches(splitter, state, workers, sink)
 }
 
-/// The tasks of a list, parsed and converted in turn (WebAssembly has no threads).
 #[cfg(target_arch = "wasm32")]
 fn read_list<R: Read + Send>(
+    splitter: Splitter<R>,
+    state: &mut ReadState<'_>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    read_list_here(splitter, state, sink)
+}
+
+/// Converting threads at most: past a few, the one thread reading the file is the limit.
+#[cfg(not(target_arch = "wasm32"))]
+const MAX_WORKERS: usize = 4;
+
+/// The tasks of a list, parsed and converted in turn on this thread.
+fn read_list_here<R: Read>(
     mut splitter: Splitter<R>,
     state: &mut ReadState<'_>,
     sink: &mut dyn FnMut(Record),
 ) -> Result<(), InputError> {
     let file = state.tasks.file();
     while let Some(batch) = splitter.next_batch(BATCH_BYTES).map_err(|e| split_error(file, e))? {
-        convert_batch(parse_batch(&batch, file), state, sink)?;
-    }
-    Ok(())
-}
-
-/// Each task of a batch parsed, up to the first that cannot be.
-fn parse_batch(batch: &Batch, file: &str) -> Parsed {
-    let mut parsed = Vec::with_capacity(batch.elements.len());
-    for element in &batch.elements {
-        let bytes = &batch.bytes[element.start..element.end];
-        let value = serde_json::from_slice::<Value>(bytes).map_err(|e| {
-            // The error's place within the task, moved to its place in the file.
-            let line = element.at.line + e.line() - 1;
-            let column = if e.line() == 1 { element.at.column + e.column() } else { e.column() };
-            syntax_error(file, Some(element.index), &serde_message(&e), Position { line, column })
-        });
-        let failed = value.is_err();
-        parsed.push((element.index, value));
-        if failed {
-            break;
+        for element in &batch.elements {
+            let value = parse_element(&batch, element, file)?;
+            state.entry(&value, &Path::ROOT.index(element.index), element.index, sink)?;
         }
     }
-    parsed
+    Ok(())
 }
 
-fn convert_batch(parsed: Parsed, state: &mut ReadState<'_>, sink: &mut dyn FnMut(Record)) -> Result<(), InputError> {
-    for (index, value) in parsed {
-        state.entry(&value?, &Path::ROOT.index(index), index, sink)?;
-    }
-    Ok(())
+/// One task of a batch parsed; a syntax error is placed in the file.
+pub(super) fn parse_element(batch: &Batch, element: &Element, file: &str) -> Result<Value, InputError> {
+    let bytes = &batch.bytes[element.start..element.end];
+    serde_json::from_slice::<Value>(bytes).map_err(|e| {
+        // The error's place within the task, moved to its place in the file.
+        let line = element.at.line + e.line() - 1;
+        let column = if e.line() == 1 { element.at.column + e.column() } else { e.column() };
+        syntax_error(file, Some(element.index), &serde_message(&e), Position { line, column })
+    })
 }
 
 /// One task or webhook payload (or what is not JSON), through serde's reader.
@@ -142,8 +126,8 @@ fn read_whole(reader: impl Read, state: &mut ReadState<'_>, sink: &mut dyn FnMut
     })
 }
 
-struct ReadState<'o> {
-    tasks: TaskReader<'o>,
+pub(super) struct ReadState<'o> {
+    pub(super) tasks: TaskReader<'o>,
     /// Without a config, the spec is derived from the records as they pass.
     derived: SpecBuilder,
     seen: usize,
@@ -169,30 +153,46 @@ impl ReadState<'_> {
         index: usize,
         sink: &mut dyn FnMut(Record),
     ) -> Result<(), InputError> {
-        let file = self.tasks.file();
-        let object = At::new(value, path, file).object()?;
-        let derive = self.tasks.has_config();
+        let derive = !self.tasks.has_config();
         let derived = &mut self.derived;
         let seen = &mut self.seen;
         let mut emit = |record: Record| {
             *seen += 1;
-            if !derive {
+            if derive {
                 derived.add(&record);
             }
             sink(record);
         };
-        if object.has("annotation") && (object.has("project") || object.has("task")) {
-            self.tasks.webhook(object, &mut emit)
-        } else if object.has("result") && !is_task(&object) {
-            self.tasks.prediction_only(object, index, &mut emit)
-        } else if is_task(&object) || object.has("id") {
-            self.tasks.task(object, index, &mut emit)
-        } else {
-            Err(object.error(
-                "expected a task (with data, annotations or predictions), a prediction (with result) or a webhook \
-                 payload (with annotation and project)",
-            ))
-        }
+        entry(&mut self.tasks, value, path, index, &mut emit)
+    }
+
+    /// Records converted on another thread, handed on (the config is known: nothing derived).
+    pub(super) fn pass_on(&mut self, record: Record, sink: &mut dyn FnMut(Record)) {
+        self.seen += 1;
+        sink(record);
+    }
+}
+
+/// One top-level value (a task, a prediction or a webhook payload) to records.
+pub(super) fn entry(
+    tasks: &mut TaskReader<'_>,
+    value: &Value,
+    path: &Path<'_>,
+    index: usize,
+    emit: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    let object = At::new(value, path, tasks.file()).object()?;
+    if object.has("annotation") && (object.has("project") || object.has("task")) {
+        tasks.webhook(object, emit)
+    } else if object.has("result") && !is_task(&object) {
+        tasks.prediction_only(object, index, emit)
+    } else if is_task(&object) || object.has("id") {
+        tasks.task(object, index, emit)
+    } else {
+        Err(object.error(
+            "expected a task (with data, annotations or predictions), a prediction (with result) or a webhook \
+             payload (with annotation and project)",
+        ))
     }
 }
 
@@ -243,7 +243,7 @@ fn serde_message(e: &serde_json::Error) -> String {
     full.strip_suffix(&tail).unwrap_or(&full).to_owned()
 }
 
-fn split_error(file: &str, e: SplitError) -> InputError {
+pub(super) fn split_error(file: &str, e: SplitError) -> InputError {
     match e {
         SplitError::Io(e) => InputError::new(file, "", format!("cannot read: {e}")),
         SplitError::Syntax { message, at, index } => syntax_error(file, index, message, at),

@@ -73,6 +73,20 @@ impl<'o> TaskReader<'o> {
         (self.config, self.diagnostics)
     }
 
+    /// A reader of other tasks with the same config, for another thread.
+    pub(super) fn fork(&self) -> Self {
+        TaskReader::new(self.opts, self.config.clone())
+    }
+
+    /// What was reported so far, handed over (from a fork, to merge in list order).
+    pub(super) fn take_diagnostics(&mut self) -> Diagnostics {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    pub(super) fn merge_diagnostics(&mut self, other: Diagnostics) {
+        self.diagnostics.merge(other);
+    }
+
     /// A task object: `data`, `annotations` (or legacy `completions`), `predictions`.
     pub(super) fn task(
         &mut self,

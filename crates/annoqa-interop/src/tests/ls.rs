@@ -1475,8 +1475,10 @@ fn syntax_errors_in_a_list_are_placed_as_in_the_whole_file() {
         format!("[{task}, {{\"id\": 3, \"data\": {{\"text\": \"unterminated"),
         format!("[{task}, {{\"id\": 4]"),
     ];
-    for case in &cases {
-        let ours = error_of(case, None);
+    let config = r#"<View><Text name="text" value="$text"/></View>"#;
+    // Without a config tasks are converted on this thread; with one, on several.
+    for (case, config) in cases.iter().flat_map(|c| [(c, None), (c, Some(config))]) {
+        let ours = error_of(case, config);
         let whole = serde_json::from_str::<Value>(case).expect_err("malformed");
         let place = format!("line {} column {}", whole.line(), whole.column());
         let message = whole.to_string();
@@ -1526,4 +1528,31 @@ fn a_list_read_in_any_bites_gives_each_tasks_own_records() {
             .unwrap_or_else(|e| panic!("bites of {size}: {e}"));
         assert_eq!(records, alone, "bites of {size}");
     }
+}
+
+/// Batches converted on several threads are handed on in list order: every record in order,
+/// reports of all batches added up, and the first error in the list is the one reported even
+/// when a later batch fails first.
+#[test]
+fn threads_keep_list_order_counts_and_the_first_error() {
+    let config = r#"<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a"/></Choices></View>"#;
+    let filler = "f".repeat(2_000);
+    let task = |i: usize, choice_type: &str| {
+        format!(
+            r#"{{"id": {i}, "data": {{"text": "{filler}"}}, "annotations": [{{"completed_by": 1, "result": [{{"id": "r", "from_name": "c", "to_name": "text", "type": "{choice_type}", "value": {{"choices": ["a"], "x": 1}}}}]}}]}}"#
+        )
+    };
+    // About 8 MB: several batches of 1 MB each.
+    let count = 4_000;
+    let tasks: Vec<String> = (0..count).map(|i| task(i, if i % 10 == 0 { "ellipselabels" } else { "choices" })).collect();
+    let opts = ReadOptions { file_name: "export.json", config: Some(config), ..Default::default() };
+    let converted = ls::read(format!("[{}]", tasks.join(",")).as_bytes(), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = converted.records.iter().map(|r| r.item.id.clone()).collect();
+    assert_eq!(ids, (0..count).map(|i| i.to_string()).collect::<Vec<_>>());
+    assert_eq!(converted.diagnostics.count("ellipselabels"), count / 10);
+    let mut broken = tasks.clone();
+    broken[1_500] = r#"{"id": 1500, "annotations": [{"result": [{"id": "r", "from_name": "c", "value": {}}]}]}"#.to_owned();
+    broken[3_900] = "{\"id\": 3900, ".to_owned();
+    let error = ls::read(format!("[{}]", broken.join(",")).as_bytes(), &opts).expect_err("malformed");
+    assert_eq!(error.to_string(), "export.json: $[1500].annotations[0].result[0]: missing field `type`");
 }

@@ -1,0 +1,117 @@
+//! Tasks of a Label Studio list parsed and converted on several threads, records handed on in
+//! list order.
+//!
+//! One thread cuts the file into batches ([`Splitter`]); each worker takes whole batches and
+//! turns them into records with a fork of the task reader (the same config, its own
+//! diagnostics); the calling thread puts the batches back in order and hands their records
+//! and diagnostics on. A batch stops at its first error; the caller stops at the first error
+//! in list order, so what is reported is what one thread would have reported.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+
+use super::json::Path;
+use super::read::{entry, parse_element, split_error, ReadState, BATCH_BYTES};
+use super::split::{Batch, Splitter};
+use crate::diag::{Diagnostics, InputError};
+use crate::record::Record;
+
+/// A converted batch: its records, what was reported, and the error it stopped at.
+struct Converted {
+    records: Vec<Record>,
+    diagnostics: Diagnostics,
+    error: Option<InputError>,
+}
+
+pub(super) fn convert_batches<R: Read + Send>(
+    mut splitter: Splitter<R>,
+    state: &mut ReadState<'_>,
+    workers: usize,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    let file = state.tasks.file();
+    let forks: Vec<_> = (0..workers).map(|_| state.tasks.fork()).collect();
+    std::thread::scope(|scope| {
+        // The queue's receiving end lives as long as a worker does, and the results' as long
+        // as this call: when the caller stops at an error, workers stop on their next send, the
+        // queue closes, and the splitter stops on its next send; nothing waits forever.
+        let (work, queue) = sync_channel::<(usize, Result<Batch, InputError>)>(workers);
+        let queue = Arc::new(Mutex::new(queue));
+        let (done, finished) = sync_channel::<(usize, Converted)>(workers * 2);
+        scope.spawn(move || {
+            let mut sequence = 0;
+            loop {
+                let next = match splitter.next_batch(BATCH_BYTES) {
+                    Ok(Some(batch)) => Ok(batch),
+                    Ok(None) => return,
+                    Err(e) => Err(split_error(file, e)),
+                };
+                let failed = next.is_err();
+                // The queue closes when every worker has stopped.
+                if work.send((sequence, next)).is_err() || failed {
+                    return;
+                }
+                sequence += 1;
+            }
+        });
+        for mut tasks in forks {
+            let (queue, done) = (Arc::clone(&queue), done.clone());
+            scope.spawn(move || loop {
+                // A poisoned lock means another worker panicked: stop taking work.
+                let Ok(Ok((sequence, batch))) = queue.lock().map(|q| q.recv()) else { return };
+                let converted = match batch {
+                    Ok(batch) => convert(&batch, &mut tasks, file),
+                    Err(error) => Converted { records: Vec::new(), diagnostics: Diagnostics::default(), error: Some(error) },
+                };
+                // The results close when the caller stopped at an error.
+                if done.send((sequence, converted)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop((done, queue));
+        hand_on_in_order(finished, state, sink)
+    })
+}
+
+/// One batch's tasks parsed and converted, up to the first error.
+fn convert(batch: &Batch, tasks: &mut super::task::TaskReader<'_>, file: &str) -> Converted {
+    let mut records = Vec::new();
+    let mut error = None;
+    for element in &batch.elements {
+        let converted = parse_element(batch, element, file).and_then(|value| {
+            entry(tasks, &value, &Path::ROOT.index(element.index), element.index, &mut |r| records.push(r))
+        });
+        if let Err(e) = converted {
+            error = Some(e);
+            break;
+        }
+    }
+    Converted { records, diagnostics: tasks.take_diagnostics(), error }
+}
+
+/// The batches' records and diagnostics, in list order, until the first error.
+fn hand_on_in_order(
+    finished: Receiver<(usize, Converted)>,
+    state: &mut ReadState<'_>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
+    let mut waiting: BTreeMap<usize, Converted> = BTreeMap::new();
+    let mut next = 0;
+    for (sequence, converted) in finished {
+        waiting.insert(sequence, converted);
+        while let Some(converted) = waiting.remove(&next) {
+            for record in converted.records {
+                state.pass_on(record, sink);
+            }
+            state.tasks.merge_diagnostics(converted.diagnostics);
+            if let Some(error) = converted.error {
+                return Err(error);
+            }
+            next += 1;
+        }
+    }
+    Ok(())
+}
