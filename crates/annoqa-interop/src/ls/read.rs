@@ -45,7 +45,7 @@ pub fn for_each_record(
     let (splitter, shape) = Splitter::open(reader).map_err(|e| split_error(file, e))?;
     match shape {
         Shape::List => read_list(splitter, &mut state, sink)?,
-        Shape::Other(read) => read_whole(read.chain(splitter.into_reader()), &mut state, sink)?,
+        Shape::Other(read) => read_whole(read, splitter.into_reader(), &mut state, sink)?,
     }
     Ok(state.finish(opts))
 }
@@ -112,10 +112,17 @@ pub(super) fn parse_element(batch: &Batch, element: &Element, file: &str) -> Res
     })
 }
 
-/// One task or webhook payload (or what is not JSON), through serde's reader.
-fn read_whole(reader: impl Read, state: &mut ReadState<'_>, sink: &mut dyn FnMut(Record)) -> Result<(), InputError> {
+/// One task or webhook payload (or what is not JSON): read whole and parsed from the slice
+/// (serde_json's reader would be a second parser in the WebAssembly module, for no gain).
+fn read_whole(
+    mut read: Vec<u8>,
+    mut rest: impl Read,
+    state: &mut ReadState<'_>,
+    sink: &mut dyn FnMut(Record),
+) -> Result<(), InputError> {
     let file = state.tasks.file();
-    let mut deserializer = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+    rest.read_to_end(&mut read).map_err(|e| InputError::new(file, "", format!("cannot read: {e}")))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(&read);
     let mut top = TopLevel { state, sink, failure: None };
     let parsed = (&mut top).deserialize(&mut deserializer);
     if let Some(failure) = top.failure {
