@@ -3,7 +3,7 @@
 
 Usage:
   ls_bench.py generate DIR [--tasks N] [--annotators N] [--boxes N] [--seed N]
-  ls_bench.py run --annoqa BIN --data DIR --out DIR [--runs N]
+  ls_bench.py run --annoqa BIN --data DIR --out DIR [--runs N] [--sdk-runs N]
   ls_bench.py compare --data DIR --out DIR   (the comparisons again, on the last run's outputs)
 
 `generate` writes DIR/export.json (a seeded Label Studio JSON export: N image tasks, each with
@@ -159,11 +159,12 @@ def run(args):
     results = {}
     results["annoqa_coco"] = timed_runs("annoqa convert --to coco", args.runs, lambda i: [
         annoqa, "convert", export, "--from", "ls", "--config", config, "--to", "coco", "-o", fresh(out / "annoqa-coco.json")])
-    results["sdk_coco"] = timed_runs("label-studio-sdk convert_to_coco", args.runs, lambda i: [
+    sdk_runs = args.sdk_runs or args.runs
+    results["sdk_coco"] = timed_runs("label-studio-sdk convert_to_coco", sdk_runs, lambda i: [
         sys.executable, "-c", SDK_SNIPPET, "coco", config, export, fresh(out / "sdk-coco")])
     results["annoqa_yolo"] = timed_runs("annoqa convert --to yolo", args.runs, lambda i: [
         annoqa, "convert", export, "--from", "ls", "--config", config, "--to", "yolo", "-o", fresh(out / "annoqa-yolo")])
-    results["sdk_yolo"] = timed_runs("label-studio-sdk convert_to_yolo", args.runs, lambda i: [
+    results["sdk_yolo"] = timed_runs("label-studio-sdk convert_to_yolo", sdk_runs, lambda i: [
         sys.executable, "-c", SDK_SNIPPET, "yolo", config, export, fresh(out / "sdk-yolo")])
     has_report = subprocess.run([annoqa, "report", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     if has_report:
@@ -311,6 +312,9 @@ def main():
     r.add_argument("--data", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--runs", type=int, default=3)
+    # The SDK's runs take minutes each and vary by a few percent: fewer of them change no
+    # conclusion and save most of the bench's time.
+    r.add_argument("--sdk-runs", type=int, default=0, help="runs of the SDK (default: --runs)")
     c = sub.add_parser("compare")
     c.add_argument("--data", required=True)
     c.add_argument("--out", required=True)

@@ -1,7 +1,7 @@
 //! The converter step of `cargo xtask bench`: `annoqa convert --from ls --to coco|yolo` against
 //! label-studio-sdk's converter (`Converter.convert_to_coco` / `convert_to_yolo`, pinned in a
 //! venv of its own) on one seeded Label Studio export of 100,000 image tasks × 3 annotators ×
-//! 10 boxes, whole processes, median of three runs, peak RSS of each, and a check that the
+//! 10 boxes, whole processes, median of three runs (one of the SDK's, minutes long), peak RSS of each, and a check that the
 //! outputs agree; then `annoqa report` on the same file when the binary has it. The work is
 //! `xtask/crosscheck/ls_bench.py`; the table goes to `target/bench/convert/results.md`.
 
@@ -18,6 +18,8 @@ const ANNOTATORS: &str = "3";
 const BOXES: &str = "10";
 const SEED: &str = "7";
 const RUNS: &str = "3";
+/// label-studio-sdk takes minutes per run: one run each (its spread is a few percent).
+const SDK_RUNS: &str = "1";
 
 pub(crate) fn bench_convert(root: &Path) -> Result<()> {
     let python = python_env(root, SDK_REQUIREMENTS, "label-studio-sdk-venv")?;
@@ -48,7 +50,7 @@ pub(crate) fn bench_convert(root: &Path) -> Result<()> {
             .arg(&data)
             .arg("--out")
             .arg(out.join("runs"))
-            .args(["--runs", RUNS])
+            .args(["--runs", RUNS, "--sdk-runs", SDK_RUNS])
             .run()
     })
 }
