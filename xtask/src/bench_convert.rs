@@ -1,9 +1,10 @@
 //! The converter step of `cargo xtask bench`: `annoqa convert --from ls --to coco|yolo` against
 //! label-studio-sdk's converter (`Converter.convert_to_coco` / `convert_to_yolo`, pinned in a
 //! venv of its own) on one seeded Label Studio export of 100,000 image tasks × 3 annotators ×
-//! 10 boxes, whole processes, median of three runs (one of the SDK's, minutes long), peak RSS of each, and a check that the
-//! outputs agree; then `annoqa report` on the same file when the binary has it. The work is
-//! `xtask/crosscheck/ls_bench.py`; the table goes to `target/bench/convert/results.md`.
+//! 10 boxes, whole processes: annoqa's median of three runs, one run of the SDK's (minutes
+//! long), peak RSS of each, and a check that the outputs agree; then `annoqa report` on the
+//! same file when the binary has it. The work is `xtask/crosscheck/ls_bench.py`; the table goes
+//! to `target/bench/convert/runs/results.md`.
 
 use std::path::Path;
 
