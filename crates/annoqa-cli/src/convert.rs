@@ -75,7 +75,9 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
     };
     let given_spec = match (&spec, &config) {
         (Some(spec), _) => Some(spec.clone()),
-        (None, Some(xml)) if args.from == Format::LabelStudio => Some(annoqa_interop::ls::spec_from_config(xml, &file_name)?.spec),
+        (None, Some(xml)) if args.from == Format::LabelStudio => {
+            Some(annoqa_interop::ls::spec_from_config(xml, &file_name)?.spec)
+        }
         (None, _) => None,
     };
     let converted = match given_spec {

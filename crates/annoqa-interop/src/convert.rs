@@ -3,12 +3,12 @@
 
 use annoqa_core::model::TaskSpec;
 
+use crate::coco::CocoWriter;
 use crate::diag::InputError;
 use crate::format::{Format, OutputFormat};
 use crate::record::{self, Converted, ReadOptions, Record, Written};
 use crate::tree::FileTree;
 use crate::{coco, crowdkit, cvat, ls, yolo};
-use crate::coco::CocoWriter;
 
 /// What a reader takes: one file's bytes, or a folder (YOLO datasets).
 pub enum Input<'a> {

@@ -239,10 +239,9 @@ impl CocoWriter {
         }
         let label = self.labels.id(label);
         for region in instance.boxes.iter().chain(&instance.polygons) {
-            if let (Some(name), Some(id)) = (
-                region.value.first_label(),
-                region.attributes.get("category_id").and_then(|id| id.parse::<u64>().ok()),
-            ) {
+            if let (Some(name), Some(id)) =
+                (region.value.first_label(), region.attributes.get("category_id").and_then(|id| id.parse::<u64>().ok()))
+            {
                 let at = self.labels.id(name);
                 self.category_attributes.entry(at).or_default().insert(id);
             }
@@ -366,7 +365,11 @@ impl CocoWriter {
         let known: HashSet<String> = labels.iter().cloned().collect();
         for label in &self.labels.names {
             if !known.contains(label) {
-                self.diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a category"), "");
+                self.diagnostics.skip(
+                    "label",
+                    &format!("`{label}` is not a label of the spec: written as a category"),
+                    "",
+                );
                 labels.push(label.clone());
             }
         }
@@ -382,7 +385,11 @@ impl CocoWriter {
         let mut extra = false;
         for name in &self.keypoint_names.names {
             if !known.contains(name) {
-                self.diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
+                self.diagnostics.skip(
+                    "keypoint label",
+                    &format!("`{name}` is not a keypoint label of the spec: added"),
+                    "",
+                );
                 names.push(name.clone());
                 extra = true;
             }
@@ -393,11 +400,8 @@ impl CocoWriter {
     /// Category ids: each label's `category_id` attribute where its boxes and polygons agree on
     /// one, otherwise numbered (see [`assign_category_ids`]).
     fn category_ids(&mut self, labels: &[String]) -> Vec<u64> {
-        let seen: BTreeMap<&str, &BTreeSet<u64>> = self
-            .category_attributes
-            .iter()
-            .map(|(at, ids)| (self.labels.names[*at as usize].as_str(), ids))
-            .collect();
+        let seen: BTreeMap<&str, &BTreeSet<u64>> =
+            self.category_attributes.iter().map(|(at, ids)| (self.labels.names[*at as usize].as_str(), ids)).collect();
         let is_label: HashSet<&str> = labels.iter().map(String::as_str).collect();
         let mut owners: BTreeMap<u64, usize> = BTreeMap::new();
         for ids in seen.values() {
@@ -480,7 +484,12 @@ fn numbered(wanted: impl Iterator<Item = Option<u64>>) -> Vec<u64> {
 
 /// An annotation's JSON but its ids and keypoints (see [`Row`]), appended to `out`; returns
 /// where the ids and where the keypoints are due.
-fn write_fragments(out: &mut Vec<u8>, instance: &Instance<'_>, item: &str, diagnostics: &mut Diagnostics) -> [usize; 2] {
+fn write_fragments(
+    out: &mut Vec<u8>,
+    instance: &Instance<'_>,
+    item: &str,
+    diagnostics: &mut Diagnostics,
+) -> [usize; 2] {
     let mut polygons: Vec<&[[f64; 2]]> = instance
         .polygons
         .iter()

@@ -63,7 +63,9 @@ pub(super) fn convert_batches<R: Read + Send>(
                 let Ok(Ok((sequence, batch))) = queue.lock().map(|q| q.recv()) else { return };
                 let converted = match batch {
                     Ok(batch) => convert(&batch, &mut tasks, file),
-                    Err(error) => Converted { records: Vec::new(), diagnostics: Diagnostics::default(), error: Some(error) },
+                    Err(error) => {
+                        Converted { records: Vec::new(), diagnostics: Diagnostics::default(), error: Some(error) }
+                    }
                 };
                 // The results close when the caller stopped at an error.
                 if done.send((sequence, converted)).is_err() {

@@ -128,9 +128,9 @@ fn read_whole(
     if let Some(failure) = top.failure {
         return Err(failure);
     }
-    parsed.and_then(|()| deserializer.end()).map_err(|e| {
-        syntax_error(file, None, &serde_message(&e), Position { line: e.line(), column: e.column() })
-    })
+    parsed
+        .and_then(|()| deserializer.end())
+        .map_err(|e| syntax_error(file, None, &serde_message(&e), Position { line: e.line(), column: e.column() }))
 }
 
 pub(super) struct ReadState<'o> {

@@ -1544,14 +1544,16 @@ fn threads_keep_list_order_counts_and_the_first_error() {
     };
     // About 8 MB: several batches of 1 MB each.
     let count = 4_000;
-    let tasks: Vec<String> = (0..count).map(|i| task(i, if i % 10 == 0 { "ellipselabels" } else { "choices" })).collect();
+    let tasks: Vec<String> =
+        (0..count).map(|i| task(i, if i % 10 == 0 { "ellipselabels" } else { "choices" })).collect();
     let opts = ReadOptions { file_name: "export.json", config: Some(config), ..Default::default() };
     let converted = ls::read(format!("[{}]", tasks.join(",")).as_bytes(), &opts).unwrap_or_else(|e| panic!("{e}"));
     let ids: Vec<String> = converted.records.iter().map(|r| r.item.id.clone()).collect();
     assert_eq!(ids, (0..count).map(|i| i.to_string()).collect::<Vec<_>>());
     assert_eq!(converted.diagnostics.count("ellipselabels"), count / 10);
     let mut broken = tasks.clone();
-    broken[1_500] = r#"{"id": 1500, "annotations": [{"result": [{"id": "r", "from_name": "c", "value": {}}]}]}"#.to_owned();
+    broken[1_500] =
+        r#"{"id": 1500, "annotations": [{"result": [{"id": "r", "from_name": "c", "value": {}}]}]}"#.to_owned();
     broken[3_900] = "{\"id\": 3900, ".to_owned();
     let error = ls::read(format!("[{}]", broken.join(",")).as_bytes(), &opts).expect_err("malformed");
     assert_eq!(error.to_string(), "export.json: $[1500].annotations[0].result[0]: missing field `type`");
