@@ -183,3 +183,28 @@ fn login_limits_count_ipv6_clients_by_their_64_and_round_waits_up() {
     assert_eq!(RetryAfter(59_001).seconds(), 60);
     assert_eq!(RetryAfter(60_000).seconds(), 60);
 }
+
+#[test]
+fn byte_ranges_are_read_as_rfc_9110_states() {
+    use crate::routes::ranges::{parse_range, Range};
+    let cases = [
+        ("bytes=0-0", 10, Range::Bytes(0, 0)),
+        ("bytes=2-5", 10, Range::Bytes(2, 5)),
+        ("bytes=2-", 10, Range::Bytes(2, 9)),
+        ("bytes=5-100", 10, Range::Bytes(5, 9)),
+        ("bytes=-3", 10, Range::Bytes(7, 9)),
+        ("bytes=-30", 10, Range::Bytes(0, 9)),
+        ("bytes=10-", 10, Range::PastEnd),
+        ("bytes=-0", 10, Range::PastEnd),
+        ("bytes=0-", 0, Range::PastEnd),
+        ("bytes=18446744073709551615-", u64::MAX, Range::PastEnd),
+        ("bytes=5-2", 10, Range::Unreadable),
+        ("bytes=0-1,3-4", 10, Range::Unreadable),
+        ("bytes=+1-2", 10, Range::Unreadable),
+        ("bytes=1-2x", 10, Range::Unreadable),
+        ("lines=1-2", 10, Range::Unreadable),
+    ];
+    for (header, length, want) in cases {
+        assert_eq!(parse_range(header, length), want, "{header} of {length}");
+    }
+}

@@ -174,6 +174,7 @@ impl ReadState<'_> {
     }
 
     /// Records converted on another thread, handed on (the config is known: nothing derived).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn pass_on(&mut self, record: Record, sink: &mut dyn FnMut(Record)) {
         self.seen += 1;
         sink(record);

@@ -74,15 +74,18 @@ impl<'o> TaskReader<'o> {
     }
 
     /// A reader of other tasks with the same config, for another thread.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn fork(&self) -> Self {
         TaskReader::new(self.opts, self.config.clone())
     }
 
     /// What was reported so far, handed over (from a fork, to merge in list order).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn take_diagnostics(&mut self) -> Diagnostics {
         std::mem::take(&mut self.diagnostics)
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn merge_diagnostics(&mut self, other: Diagnostics) {
         self.diagnostics.merge(other);
     }

@@ -12,6 +12,7 @@ pub use accounts::{add_user, create_api_token, set_password};
 pub(crate) mod io;
 pub(crate) mod media;
 mod qa;
+pub(crate) mod ranges;
 mod work;
 
 use annoqa_api::{Access, Endpoint, Method, Role};

@@ -132,6 +132,63 @@ both_backends! {
         outsider.get(&api::media_path(DEMO, "img/cat.png")).await.expect(StatusCode::NOT_FOUND);
     }
 
+    async fn media_streams_with_ranges_and_validators(s) {
+        let root = s.dir.path().join("media").join(DEMO);
+        std::fs::create_dir_all(&root).unwrap();
+        // ASCII after the WAV magic, so the test's text bodies compare byte for byte.
+        let content: Vec<u8> = b"RIFF\x24\x00\x00\x00WAVE".iter().copied().chain((0..5000).map(|i| b'a' + (i % 26) as u8)).collect();
+        std::fs::write(root.join("long.wav"), &content).unwrap();
+        let text = |range: std::ops::Range<usize>| String::from_utf8_lossy(&content[range]).into_owned();
+        let ana = s.annotator("ana").await;
+        let uri = api::media_path(DEMO, "long.wav");
+        let header = |answer: &Answer, name: &str| answer.headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+        let whole = ana.get(&uri).await;
+        whole.expect(StatusCode::OK);
+        assert_eq!(header(&whole, "content-length"), Some(content.len().to_string()));
+        assert_eq!(header(&whole, "accept-ranges").as_deref(), Some("bytes"));
+        assert_eq!(header(&whole, "content-type").as_deref(), Some("audio/wav"));
+        assert_eq!(whole.body, text(0..content.len()));
+        let etag = header(&whole, "etag").expect("an ETag");
+        let modified = header(&whole, "last-modified").expect("a Last-Modified");
+        let last = content.len() - 1;
+        // One range: 206 with exactly those bytes, open-ended and suffix forms included.
+        for (range, from, to) in [("bytes=100-199", 100, 199), ("bytes=4990-", 4990, last), ("bytes=-7", last - 6, last), ("bytes=10-999999", 10, last)] {
+            let part = ana.request("GET", &uri, &[("range", range)], None).await;
+            part.expect(StatusCode::PARTIAL_CONTENT);
+            assert_eq!(header(&part, "content-range"), Some(format!("bytes {from}-{to}/{}", content.len())), "{range}");
+            assert_eq!(header(&part, "content-length"), Some((to - from + 1).to_string()), "{range}");
+            assert_eq!(part.body, text(from..to + 1), "{range}");
+        }
+        let past = ana.request("GET", &uri, &[("range", "bytes=999999-")], None).await;
+        past.expect(StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(header(&past, "content-range"), Some(format!("bytes */{}", content.len())));
+        // Several ranges, or one this does not read: the whole file.
+        for range in ["bytes=0-1,5-6", "bytes=abc", "items=0-1", "bytes=9-3"] {
+            let answer = ana.request("GET", &uri, &[("range", range)], None).await;
+            answer.expect(StatusCode::OK);
+            assert_eq!(answer.body.len(), content.len(), "{range}");
+        }
+        // Validators: the same version is not sent again; a range for another version is not
+        // applied to this one.
+        let cached = ana.request("GET", &uri, &[("if-none-match", &etag)], None).await;
+        cached.expect(StatusCode::NOT_MODIFIED);
+        assert!(cached.body.is_empty());
+        ana.request("GET", &uri, &[("if-modified-since", &modified)], None).await.expect(StatusCode::NOT_MODIFIED);
+        ana.request("GET", &uri, &[("if-none-match", "\"other\"")], None).await.expect(StatusCode::OK);
+        let stale = ana.request("GET", &uri, &[("range", "bytes=0-9"), ("if-range", "\"old\"")], None).await;
+        stale.expect(StatusCode::OK);
+        let fresh = ana.request("GET", &uri, &[("range", "bytes=0-9"), ("if-range", &etag)], None).await;
+        fresh.expect(StatusCode::PARTIAL_CONTENT);
+        // A changed file is a new version.
+        std::fs::write(root.join("long.wav"), &content[..100]).unwrap();
+        let changed = ana.request("GET", &uri, &[("if-none-match", &etag)], None).await;
+        changed.expect(StatusCode::OK);
+        assert_eq!(changed.body, text(0..100));
+        // Access checks as before: a non-member gets nothing, ranges or not.
+        let outsider = s.user("eve", Role::Annotator, None, &[]).await;
+        outsider.request("GET", &uri, &[("range", "bytes=0-9")], None).await.expect(StatusCode::NOT_FOUND);
+    }
+
     async fn uploads_are_sniffed_stored_under_a_random_name_and_served_typed(s) {
         let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
         let wav = annoqa_media::synthetic::wav_i16_mono(1, 8000);
