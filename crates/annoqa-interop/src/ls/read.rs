@@ -27,9 +27,10 @@ pub fn read(bytes: &[u8], opts: &ReadOptions<'_>) -> Result<Converted, InputErro
 /// [`read`] for large files: holds a few tasks at a time and hands each record to `sink`.
 /// Returns the spec (the config's, or one derived from the results) and what was reported.
 ///
-/// A list is cut into its tasks' bytes ([`split`](super::split)); natively another thread
-/// parses each task's JSON while this one converts the task before it. One task, a webhook
-/// payload or an error in the file's first bytes go through serde's reader as a whole.
+/// A list is cut into its tasks' bytes ([`split`](super::split)), each parsed from a slice;
+/// natively, with the config known, worker threads parse and convert whole batches
+/// ([`pool`](super::pool)). One task, a webhook payload or what is not JSON is read whole and
+/// parsed by serde's visitor.
 pub fn for_each_record(
     reader: impl Read + Send,
     opts: &ReadOptions<'_>,
