@@ -48,10 +48,11 @@ clearTimeout(timer);
 
 after(async () => {
   browser.kill();
-  // Chromium writes to its profile while it shuts down: remove the profile after it exits.
+  // Chromium writes to its profile while it shuts down, and its helper processes may still
+  // write after the main one exits: remove the profile after that, retrying while it fills.
   await exited;
   await server.close();
-  await rm(profile, { recursive: true, force: true });
+  await rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 const failure = typeof outcome === "string" ? outcome : outcome.loadError;
