@@ -8,8 +8,8 @@ use annoqa_core::ItemSource;
 use crate::{
     CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, GoldExposureReport, ImportReport,
     LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary,
-    ProjectView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView, SkipRequest,
-    SubmissionView, SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
+    ProjectView, PyramidView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView,
+    SkipRequest, SubmissionView, SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
 };
 
 /// Path templates in axum's syntax: `{name}` is one segment, `{*name}` the rest of the path.
@@ -43,6 +43,8 @@ pub mod paths {
     pub const EXPORT: &str = "/api/projects/{project}/export";
     pub const MEDIA: &str = "/api/projects/{project}/media";
     pub const MEDIA_FILE: &str = "/api/projects/{project}/media/{*path}";
+    pub const PYRAMID: &str = "/api/projects/{project}/pyramids/{*path}";
+    pub const TILE: &str = "/api/projects/{project}/tiles/{version}/{level}/{column}/{row}/{*path}";
 }
 
 /// The HTTP methods of the API.
@@ -250,6 +252,10 @@ endpoints! {
     UploadMedia: Post MEDIA, COORDINATOR, RawBytes => 201 UploadedMedia;
     /// A file from the project's media root, typed by its bytes.
     GetMedia: Get MEDIA_FILE, ANY_MEMBER, () => 200 RawBytes;
+    /// An image's tile pyramid: its levels and tiles, made on the first request and kept.
+    GetPyramid: Get PYRAMID, ANY_MEMBER, () => 200 PyramidView;
+    /// One PNG tile of an image's pyramid, for the version the pyramid names.
+    GetTile: Get TILE, ANY_MEMBER, () => 200 RawBytes;
 }
 
 impl Route {
@@ -428,4 +434,16 @@ pub fn media_path(project: &str, file: &str) -> String {
 /// [`Endpoint::UploadMedia`].
 pub fn media_upload_path(project: &str) -> String {
     path(paths::MEDIA, &[project])
+}
+
+/// [`Endpoint::GetPyramid`] of the image at `file` in the media root.
+pub fn pyramid_path(project: &str, file: &str) -> String {
+    path(paths::PYRAMID, &[project, file])
+}
+
+/// [`Endpoint::GetTile`]: tile `column`, `row` of `level` (0 is full size) of the image's
+/// pyramid `version` ([`crate::PyramidView::version`]).
+pub fn tile_path(project: &str, version: &str, level: u32, column: u32, row: u32, file: &str) -> String {
+    let numbers = [level.to_string(), column.to_string(), row.to_string()];
+    path(paths::TILE, &[project, version, &numbers[0], &numbers[1], &numbers[2], file])
 }

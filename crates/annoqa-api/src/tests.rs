@@ -2,9 +2,9 @@ use std::collections::HashSet;
 
 use crate::{
     export_path, feedback_entry_path, feedback_path, flags_path, inbox_path, items_path, media_path, media_upload_path,
-    members_path, next_path, project_path, review_path, review_queue_path, reviews_path, skip_path, submission_path,
-    submit_path, taxonomy_path, user_password_path, user_path, user_token_path, user_tokens_path, ApiError,
-    ApiErrorCode, Endpoint, Method, MY_FEEDBACK, PROJECTS, SESSION, USERS,
+    members_path, next_path, project_path, pyramid_path, review_path, review_queue_path, reviews_path, skip_path,
+    submission_path, submit_path, taxonomy_path, tile_path, user_password_path, user_path, user_token_path,
+    user_tokens_path, ApiError, ApiErrorCode, Endpoint, Method, MY_FEEDBACK, PROJECTS, SESSION, USERS,
 };
 
 /// Whether `path` is an instance of `template`: the same literal segments, one non-empty
@@ -54,6 +54,8 @@ fn path_builders_fill_the_route_table_templates() {
         (Endpoint::Export, export_path(p)),
         (Endpoint::GetMedia, media_path(p, "clips/one two.wav")),
         (Endpoint::UploadMedia, media_upload_path(p)),
+        (Endpoint::GetPyramid, pyramid_path(p, "scans/big one.png")),
+        (Endpoint::GetTile, tile_path(p, "1f-2a", 3, 1, 2, "scans/big one.png")),
     ];
     for (endpoint, path) in built {
         let route = endpoint.route();

@@ -481,6 +481,28 @@ pub struct UploadedMedia {
     pub content_type: String,
 }
 
+/// `GET /api/projects/{project}/pyramids/{*path}`: an image's tile pyramid. Level 0 is the
+/// image at full size; each next level halves it (rounding up) until one tile holds it. Tiles
+/// are `tile_size` square but at the right and bottom edges, in stored-pixel orientation.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PyramidView {
+    pub width: u32,
+    pub height: u32,
+    pub tile_size: u32,
+    pub levels: Vec<PyramidLevel>,
+    /// Names this version of the file in tile paths ([`crate::tile_path`]): a tile path never
+    /// changes meaning, so tiles may be cached for good.
+    pub version: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PyramidLevel {
+    pub width: u32,
+    pub height: u32,
+    pub columns: u32,
+    pub rows: u32,
+}
+
 /// `GET /api/projects/{project}/gold-exposure` (coordinator): the honeypots shown to more than
 /// the project's `gold_max_exposure` share of its annotators, candidates to retire: annotators
 /// comparing notes could have spotted them.

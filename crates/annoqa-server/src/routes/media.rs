@@ -69,10 +69,29 @@ pub(super) async fn serve_file(
     Path((project, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let access = project_access(&state, &caller, &project).await?;
+    let media = resolve_media(&state, &caller, &project, &file).await?;
+    send_file(&media.path, &headers).await.map_err(|e| ServerError::Internal(e.into()))
+}
+
+/// A file of a project's media root that the caller may read.
+pub(super) struct MediaFile {
+    pub(super) project_id: String,
+    /// Resolved (symlinks followed), inside the root.
+    pub(super) path: PathBuf,
+}
+
+/// Checks the caller's access and the path: `not_found` unless `file` names a regular file
+/// inside the project's media root.
+pub(super) async fn resolve_media(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    file: &str,
+) -> Result<MediaFile, ServerError> {
+    let access = project_access(state, caller, project).await?;
     let not_found = || ServerError::not_found(format!("no media `{file}` in project `{project}`"));
-    let root = media_root(&state, access.id());
-    let path = contained_path(&root, &file).ok_or_else(not_found)?;
+    let root = media_root(state, access.id());
+    let path = contained_path(&root, file).ok_or_else(not_found)?;
     // Resolve symlinks on both sides: a link inside the root that points out of it is refused.
     let (Ok(root), Ok(resolved)) = (tokio::fs::canonicalize(&root).await, tokio::fs::canonicalize(&path).await) else {
         return Err(not_found());
@@ -80,7 +99,7 @@ pub(super) async fn serve_file(
     if !resolved.starts_with(&root) || !tokio::fs::metadata(&resolved).await.is_ok_and(|m| m.is_file()) {
         return Err(not_found());
     }
-    send_file(&resolved, &headers).await.map_err(|e| ServerError::Internal(e.into()))
+    Ok(MediaFile { project_id: access.id().to_owned(), path: resolved })
 }
 
 /// A media file streamed from disk, never read whole: typed by its first bytes, with

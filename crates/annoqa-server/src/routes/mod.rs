@@ -13,6 +13,7 @@ pub(crate) mod io;
 pub(crate) mod media;
 mod qa;
 pub(crate) mod ranges;
+mod tiles;
 mod work;
 
 use annoqa_api::{Access, Endpoint, Method, Role};
@@ -126,6 +127,8 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::Export => on(method, io::export),
         Endpoint::UploadMedia => on(method, media::upload),
         Endpoint::GetMedia => on(method, media::serve_file),
+        Endpoint::GetPyramid => on(method, tiles::pyramid),
+        Endpoint::GetTile => on(method, tiles::tile),
     };
     handler.layer(DefaultBodyLimit::max(limit))
 }

@@ -189,6 +189,64 @@ both_backends! {
         outsider.request("GET", &uri, &[("range", "bytes=0-9")], None).await.expect(StatusCode::NOT_FOUND);
     }
 
+    async fn large_images_are_served_as_tile_pyramids(s) {
+        let root = s.dir.path().join("media").join(DEMO);
+        std::fs::create_dir_all(root.join("scans")).unwrap();
+        std::fs::write(root.join("scans/wide.png"), annoqa_media::synthetic::png_rgb(600, 300).unwrap()).unwrap();
+        std::fs::write(root.join("scans/bomb.png"), annoqa_media::synthetic::png_header_only(200_000, 200_000)).unwrap();
+        std::fs::write(root.join("scans/notes.png"), b"not an image at all").unwrap();
+        let ana = s.annotator("ana").await;
+        let answer = ana.get(&api::pyramid_path(DEMO, "scans/wide.png")).await;
+        answer.expect(StatusCode::OK);
+        let pyramid: api::PyramidView = answer.json();
+        assert_eq!((pyramid.width, pyramid.height, pyramid.tile_size), (600, 300, 256));
+        let levels: Vec<(u32, u32, u32, u32)> =
+            pyramid.levels.iter().map(|l| (l.width, l.height, l.columns, l.rows)).collect();
+        assert_eq!(levels, [(600, 300, 3, 2), (300, 150, 2, 1), (150, 75, 1, 1)]);
+        // The second request finds the pyramid made by the first.
+        let again: api::PyramidView = ana.get(&api::pyramid_path(DEMO, "scans/wide.png")).await.json();
+        assert_eq!(again, pyramid);
+        let tile = |level: u32, column: u32, row: u32| api::tile_path(DEMO, &pyramid.version, level, column, row, "scans/wide.png");
+        // The bottom-right tile of level 0 is what is left of the image: 600 − 512 by 300 − 256.
+        let corner = ana.get(&tile(0, 2, 1)).await;
+        corner.expect(StatusCode::OK);
+        assert_eq!(corner.headers.get("content-type").unwrap(), "image/png");
+        assert!(corner.headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+        let top = ana.get(&tile(2, 0, 0)).await;
+        top.expect(StatusCode::OK);
+        let kept = std::fs::read_dir(s.dir.path().join("media/.tiles").join(DEMO)).unwrap().next().unwrap().unwrap().path();
+        let png_size = |path: PathBuf| {
+            let bytes = std::fs::read(path).unwrap();
+            let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+            (be(16), be(20))
+        };
+        assert_eq!(png_size(kept.join("0/2_1.png")), (600 - 512, 300 - 256));
+        assert_eq!(png_size(kept.join("0/0_0.png")), (256, 256));
+        assert_eq!(png_size(kept.join("2/0_0.png")), (150, 75));
+        for missing in [tile(0, 3, 0), tile(0, 0, 2), tile(3, 0, 0)] {
+            ana.get(&missing).await.expect(StatusCode::NOT_FOUND);
+        }
+        ana.get(&api::tile_path(DEMO, "0-0", 0, 0, 0, "scans/wide.png")).await.expect(StatusCode::NOT_FOUND);
+        // A changed file is a new version: the old tile paths are gone, new ones work.
+        std::fs::write(root.join("scans/wide.png"), annoqa_media::synthetic::png_rgb(100, 80).unwrap()).unwrap();
+        let changed: api::PyramidView = ana.get(&api::pyramid_path(DEMO, "scans/wide.png")).await.json();
+        assert_ne!(changed.version, pyramid.version);
+        assert_eq!((changed.width, changed.height, changed.levels.len()), (100, 80, 1));
+        ana.get(&tile(0, 0, 0)).await.expect(StatusCode::NOT_FOUND);
+        let kept: Vec<_> = std::fs::read_dir(s.dir.path().join("media/.tiles").join(DEMO)).unwrap().collect();
+        assert_eq!(kept.len(), 1, "only the current version's pyramid is kept");
+        // What is no image, or a decompression bomb, is refused with the reason.
+        for (file, reason) in [("scans/bomb.png", "exceeds the limit"), ("scans/notes.png", "not a PNG")] {
+            let refused = ana.get(&api::pyramid_path(DEMO, file)).await;
+            refused.expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("invalid_media") && refused.body.contains(reason), "{file}: {}", refused.body);
+        }
+        // Access and paths as for the media itself.
+        ana.get(&api::pyramid_path(DEMO, "../outside.png")).await.expect(StatusCode::NOT_FOUND);
+        let outsider = s.user("eve", Role::Annotator, None, &[]).await;
+        outsider.get(&api::pyramid_path(DEMO, "scans/wide.png")).await.expect(StatusCode::NOT_FOUND);
+    }
+
     async fn uploads_are_sniffed_stored_under_a_random_name_and_served_typed(s) {
         let coordinator = s.user("coord", Role::Coordinator, None, &[DEMO]).await;
         let wav = annoqa_media::synthetic::wav_i16_mono(1, 8000);

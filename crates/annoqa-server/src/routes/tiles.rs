@@ -1,0 +1,174 @@
+//! Tile pyramids of media images: made on the first request for a version of a file, kept
+//! under `<media_dir>/.tiles/<project>/<path hash>-<version>/` (`pyramid.json` and
+//! `<level>/<column>_<row>.png`), and served with long cache headers, so the image workspace
+//! fetches only the tiles its view needs and never decodes a 10,000-pixel image whole.
+//!
+//! A pyramid is built into a folder of its own and renamed into place, so two first requests
+//! racing each other both end with one complete pyramid; the older versions of a file are
+//! removed when a newer one is built.
+
+use std::fs;
+use std::path::{Path as FsPath, PathBuf};
+
+use annoqa_api::{ApiErrorCode, PyramidLevel, PyramidView};
+use annoqa_media::imaging::{encode_png, tile_pyramid, PyramidOptions, Tile};
+use annoqa_media::{Limits, MediaError};
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sha2::{Digest, Sha256};
+
+use super::media::resolve_media;
+use super::ranges::Version;
+use super::Path;
+use crate::auth::{random_token, Caller};
+use crate::{AppState, ServerError};
+
+/// Tile edge in pixels.
+const TILE_SIZE: u32 = 256;
+
+pub(super) async fn pyramid(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, file)): Path<(String, String)>,
+) -> Result<Json<PyramidView>, ServerError> {
+    let (view, _) = built(&state, &caller, &project, &file).await?;
+    Ok(Json(view))
+}
+
+pub(super) async fn tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, version, level, column, row, file)): Path<(String, String, u32, u32, u32, String)>,
+) -> Result<Response, ServerError> {
+    let (view, dir) = built(&state, &caller, &project, &file).await?;
+    if view.version != version {
+        return Err(ServerError::not_found(format!(
+            "`{file}` has changed since version `{version}`: ask for its pyramid again"
+        )));
+    }
+    let tile = dir.join(level.to_string()).join(format!("{column}_{row}.png"));
+    let bytes = tokio::fs::read(&tile)
+        .await
+        .map_err(|_| ServerError::not_found(format!("no tile {level}/{column}/{row} in the pyramid of `{file}`")))?;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+        // The path names the file's version: what it names never changes.
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable")),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
+/// The pyramid of the caller's view of `file`, built if this version has none yet, and the
+/// folder of its tiles.
+async fn built(
+    state: &AppState,
+    caller: &Caller,
+    project: &str,
+    file: &str,
+) -> Result<(PyramidView, PathBuf), ServerError> {
+    let media = resolve_media(state, caller, project, file).await?;
+    let metadata = tokio::fs::metadata(&media.path).await.map_err(|e| ServerError::Internal(e.into()))?;
+    let version = Version::new(metadata.len(), metadata.modified().ok()).etag.trim_matches('"').to_owned();
+    let key = hex_prefix(&Sha256::digest(media.path.to_string_lossy().as_bytes()));
+    let parent = state.settings().media_dir.join(".tiles").join(&media.project_id);
+    let dir = parent.join(format!("{key}-{version}"));
+    let file = file.to_owned();
+    let source = media.path.clone();
+    let folder = dir.clone();
+    let view = tokio::task::spawn_blocking(move || load_or_build(&source, &parent, &key, &version, &file))
+        .await
+        .map_err(|e| ServerError::Internal(e.into()))??;
+    Ok((view, folder))
+}
+
+fn hex_prefix(digest: &[u8]) -> String {
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The kept pyramid of `source` at `version`, or a new one (older versions removed).
+fn load_or_build(
+    source: &FsPath,
+    parent: &FsPath,
+    key: &str,
+    version: &str,
+    file: &str,
+) -> Result<PyramidView, ServerError> {
+    let dir = parent.join(format!("{key}-{version}"));
+    if let Some(view) = fs::read(dir.join("pyramid.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+        return Ok(view);
+    }
+    let building = parent.join(format!(".{key}-{}", random_token()));
+    let built = build(source, &building, version, file);
+    let view = match built {
+        Ok(view) => view,
+        Err(error) => {
+            let _ = fs::remove_dir_all(&building);
+            return Err(error);
+        }
+    };
+    // Another request may have finished the same pyramid first: then keep that one.
+    if fs::rename(&building, &dir).is_err() {
+        let _ = fs::remove_dir_all(&building);
+    }
+    remove_older_versions(parent, key, &dir);
+    Ok(view)
+}
+
+/// Tiles and `pyramid.json` written into `dir`.
+fn build(source: &FsPath, dir: &FsPath, version: &str, file: &str) -> Result<PyramidView, ServerError> {
+    let internal = |e: std::io::Error| ServerError::Internal(e.into());
+    fs::create_dir_all(dir).map_err(internal)?;
+    let bytes = fs::read(source).map_err(internal)?;
+    let mut written: Result<(), std::io::Error> = Ok(());
+    let mut sink = |tile: Tile| -> Result<(), MediaError> {
+        let png = encode_png(&tile)?;
+        let level = dir.join(tile.level.to_string());
+        let saved = fs::create_dir_all(&level)
+            .and_then(|()| fs::write(level.join(format!("{}_{}.png", tile.column, tile.row)), png));
+        saved.map_err(|e| {
+            let message = e.to_string();
+            written = Err(e);
+            MediaError::BadRequest(message)
+        })
+    };
+    let options = PyramidOptions { tile_size: TILE_SIZE, first_level: 0 };
+    let info = tile_pyramid(&bytes, options, &Limits::default(), &mut sink);
+    written.map_err(internal)?;
+    let info = info.map_err(|e| {
+        ServerError::new(ApiErrorCode::InvalidMedia, format!("`{file}` has no tile pyramid: {}", e.innermost()))
+    })?;
+    let levels = info
+        .levels
+        .iter()
+        .map(|&(width, height)| PyramidLevel {
+            width,
+            height,
+            columns: width.div_ceil(TILE_SIZE),
+            rows: height.div_ceil(TILE_SIZE),
+        })
+        .collect();
+    let view = PyramidView {
+        width: info.width,
+        height: info.height,
+        tile_size: TILE_SIZE,
+        levels,
+        version: version.to_owned(),
+    };
+    let json = serde_json::to_vec(&view).map_err(|e| ServerError::Internal(e.into()))?;
+    fs::write(dir.join("pyramid.json"), json).map_err(internal)?;
+    Ok(view)
+}
+
+/// Pyramids of earlier versions of the same file: nothing names them any more.
+fn remove_older_versions(parent: &FsPath, key: &str, current: &FsPath) {
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path != current && name.to_string_lossy().starts_with(&format!("{key}-")) {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
