@@ -27,7 +27,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -138,6 +138,9 @@ struct Inner {
     /// Idempotency keys being processed by this process: a second request with the same key
     /// meanwhile gets 409. Finished keys live in the database.
     in_flight: Mutex<HashSet<(i64, String)>>,
+    /// One lock per tile pyramid folder being made: a second first request waits for the
+    /// first instead of decoding the same image again.
+    pyramid_builds: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -161,6 +164,7 @@ impl AppState {
                 limiter,
                 cpu,
                 in_flight: Mutex::new(HashSet::new()),
+                pyramid_builds: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -180,6 +184,21 @@ impl AppState {
     /// The pool that validates and scores annotations off the request threads.
     pub(crate) fn cpu(&self) -> &cpu::CpuPool {
         &self.inner.cpu
+    }
+
+    /// The lock of the tile pyramid folder `dir` ([`Self::release_pyramid_lock`] after use).
+    pub(crate) fn pyramid_lock(&self, dir: &std::path::Path) -> Arc<tokio::sync::Mutex<()>> {
+        let mut builds = self.inner.pyramid_builds.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(builds.entry(dir.to_path_buf()).or_default())
+    }
+
+    /// Forgets `dir`'s lock once nobody holds or waits for it, so the map stays small.
+    pub(crate) fn release_pyramid_lock(&self, dir: &std::path::Path, lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut builds = self.inner.pyramid_builds.lock().unwrap_or_else(|e| e.into_inner());
+        // Ours and the map's: nobody else has it.
+        if Arc::strong_count(&lock) == 2 {
+            builds.remove(dir);
+        }
     }
 
     /// Validation and scoring jobs running now.

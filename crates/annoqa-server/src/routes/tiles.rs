@@ -3,9 +3,10 @@
 //! `<level>/<column>_<row>.png`), and served with long cache headers, so the image workspace
 //! fetches only the tiles its view needs and never decodes a 10,000-pixel image whole.
 //!
-//! A pyramid is built into a folder of its own and renamed into place, so two first requests
-//! racing each other both end with one complete pyramid; the older versions of a file are
-//! removed when a newer one is built.
+//! One request at a time makes a given pyramid (a lock per folder in `AppState`): the next
+//! finds it made. It is built into a folder of its own and renamed into place, so even two
+//! processes sharing the media folder end with one complete pyramid; the older versions of a
+//! file are removed when a newer one is built.
 
 use std::fs;
 use std::path::{Path as FsPath, PathBuf};
@@ -76,11 +77,13 @@ async fn built(
     let dir = parent.join(format!("{key}-{version}"));
     let file = file.to_owned();
     let source = media.path.clone();
-    let folder = dir.clone();
-    let view = tokio::task::spawn_blocking(move || load_or_build(&source, &parent, &key, &version, &file))
-        .await
-        .map_err(|e| ServerError::Internal(e.into()))??;
-    Ok((view, folder))
+    let lock = state.pyramid_lock(&dir);
+    let guard = lock.lock().await;
+    let view = tokio::task::spawn_blocking(move || load_or_build(&source, &parent, &key, &version, &file)).await;
+    drop(guard);
+    state.release_pyramid_lock(&dir, lock);
+    let view = view.map_err(|e| ServerError::Internal(e.into()))??;
+    Ok((view, dir))
 }
 
 fn hex_prefix(digest: &[u8]) -> String {

@@ -196,9 +196,13 @@ both_backends! {
         std::fs::write(root.join("scans/bomb.png"), annoqa_media::synthetic::png_header_only(200_000, 200_000)).unwrap();
         std::fs::write(root.join("scans/notes.png"), b"not an image at all").unwrap();
         let ana = s.annotator("ana").await;
-        let answer = ana.get(&api::pyramid_path(DEMO, "scans/wide.png")).await;
-        answer.expect(StatusCode::OK);
-        let pyramid: api::PyramidView = answer.json();
+        // Two first requests at once: one makes the pyramid, the other waits and reads it.
+        let pyramid_uri = api::pyramid_path(DEMO, "scans/wide.png");
+        let (first, second) = tokio::join!(ana.get(&pyramid_uri), ana.get(&pyramid_uri));
+        first.expect(StatusCode::OK);
+        second.expect(StatusCode::OK);
+        assert_eq!(first.body, second.body);
+        let pyramid: api::PyramidView = first.json();
         assert_eq!((pyramid.width, pyramid.height, pyramid.tile_size), (600, 300, 256));
         let levels: Vec<(u32, u32, u32, u32)> =
             pyramid.levels.iter().map(|l| (l.width, l.height, l.columns, l.rows)).collect();
