@@ -97,19 +97,10 @@ pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec
             &derived
         }
     };
+    let known = spec_object_labels(spec);
     // `seen` holds known and extra labels alike: one hash lookup per region, however many
     // labels there are.
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut known: Vec<String> = Vec::new();
-    for control in &spec.controls {
-        if matches!(control.kind, ControlKind::BBox | ControlKind::Polygon) {
-            for l in &control.labels {
-                if seen.insert(&l.value) {
-                    known.push(l.value.clone());
-                }
-            }
-        }
-    }
+    let mut seen: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut extra: Vec<String> = Vec::new();
     for region in records.iter().flat_map(|r| &r.regions) {
         if let RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } = &region.value {
@@ -133,12 +124,9 @@ pub(crate) fn keypoint_labels(records: &[Record], spec: Option<&TaskSpec>) -> Op
             &derived
         }
     };
-    let known: Vec<String> = spec
-        .controls
-        .iter()
-        .find(|c| matches!(c.kind, ControlKind::Keypoint))
-        .map(|c| c.labels.iter().map(|l| l.value.clone()).collect())
-        .unwrap_or_default();
+    let spec_names = spec_keypoint_labels(spec);
+    let has_control = spec_names.is_some();
+    let known = spec_names.unwrap_or_default();
     let mut seen: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut extra: Vec<String> = Vec::new();
     for region in records.iter().flat_map(|r| &r.regions) {
@@ -148,8 +136,27 @@ pub(crate) fn keypoint_labels(records: &[Record], spec: Option<&TaskSpec>) -> Op
             }
         }
     }
-    let has_control = spec.controls.iter().any(|c| matches!(c.kind, ControlKind::Keypoint));
     (has_control || !extra.is_empty()).then_some((known, extra))
+}
+
+/// The labels of the spec's box and polygon controls, in spec order, each once.
+pub(crate) fn spec_object_labels(spec: &TaskSpec) -> Vec<String> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut labels = Vec::new();
+    for control in spec.controls.iter().filter(|c| matches!(c.kind, ControlKind::BBox | ControlKind::Polygon)) {
+        for label in &control.labels {
+            if seen.insert(&label.value) {
+                labels.push(label.value.clone());
+            }
+        }
+    }
+    labels
+}
+
+/// The labels of the spec's first keypoint control (the slots' names); `None` without one.
+pub(crate) fn spec_keypoint_labels(spec: &TaskSpec) -> Option<Vec<String>> {
+    let control = spec.controls.iter().find(|c| matches!(c.kind, ControlKind::Keypoint))?;
+    Some(control.labels.iter().map(|l| l.value.clone()).collect())
 }
 
 /// COCO category ids for `labels` (in order): a label's id where `known` has it, otherwise the

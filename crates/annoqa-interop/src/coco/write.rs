@@ -5,10 +5,10 @@ use std::io::Write as _;
 use std::ops::Range;
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated, polygon_area};
-use annoqa_core::model::{BoxGeometry, ControlKind, Media, Region, RegionValue, TaskSpec};
+use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
 use serde_json::{json, Map, Value};
 
-use super::{assign_category_ids, keypoint_labels, media_name, object_labels, STRUCTURAL_ATTRIBUTES};
+use super::{assign_category_ids, media_name, spec_keypoint_labels, spec_object_labels, STRUCTURAL_ATTRIBUTES};
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{OutputFile, Record, SpecBuilder, Written};
 
@@ -361,40 +361,26 @@ impl CocoWriter {
     /// The categories in order: the spec's box and polygon labels, then those it lacks in
     /// order of first appearance (reported).
     fn final_labels(&mut self, spec: &TaskSpec) -> Vec<String> {
-        let (mut labels, _) = object_labels(&[], Some(spec));
-        let known: HashSet<String> = labels.iter().cloned().collect();
-        for label in &self.labels.names {
-            if !known.contains(label) {
-                self.diagnostics.skip(
-                    "label",
-                    &format!("`{label}` is not a label of the spec: written as a category"),
-                    "",
-                );
-                labels.push(label.clone());
-            }
-        }
+        let reason = |label: &str| format!("`{label}` is not a label of the spec: written as a category");
+        let (labels, _) =
+            with_unseen(spec_object_labels(spec), &self.labels.names, "label", reason, &mut self.diagnostics);
         labels
     }
 
     /// The keypoint slots: the spec's first keypoint control's labels, then names it lacks
     /// (reported); `None` when there are neither.
     fn final_keypoint_names(&mut self, spec: &TaskSpec) -> Option<Vec<String>> {
-        let (mut names, _) = keypoint_labels(&[], Some(spec)).unwrap_or_default();
-        let has_control = spec.controls.iter().any(|c| matches!(c.kind, ControlKind::Keypoint));
-        let known: HashSet<String> = names.iter().cloned().collect();
-        let mut extra = false;
-        for name in &self.keypoint_names.names {
-            if !known.contains(name) {
-                self.diagnostics.skip(
-                    "keypoint label",
-                    &format!("`{name}` is not a keypoint label of the spec: added"),
-                    "",
-                );
-                names.push(name.clone());
-                extra = true;
-            }
-        }
-        (has_control || extra).then_some(names)
+        let known = spec_keypoint_labels(spec);
+        let has_control = known.is_some();
+        let reason = |name: &str| format!("`{name}` is not a keypoint label of the spec: added");
+        let (names, added) = with_unseen(
+            known.unwrap_or_default(),
+            &self.keypoint_names.names,
+            "keypoint label",
+            reason,
+            &mut self.diagnostics,
+        );
+        (has_control || added).then_some(names)
     }
 
     /// Category ids: each label's `category_id` attribute where its boxes and polygons agree on
@@ -425,6 +411,25 @@ impl CocoWriter {
         }
         assign_category_ids(labels, &known)
     }
+}
+
+/// `known`, then the names of `seen` it lacks in their order, each reported as `kind`; and
+/// whether any was added.
+fn with_unseen(
+    mut known: Vec<String>,
+    seen: &[String],
+    kind: &str,
+    reason: impl Fn(&str) -> String,
+    diagnostics: &mut Diagnostics,
+) -> (Vec<String>, bool) {
+    let given: HashSet<String> = known.iter().cloned().collect();
+    let before = known.len();
+    for name in seen.iter().filter(|name| !given.contains(*name)) {
+        diagnostics.skip(kind, &reason(name), "");
+        known.push(name.clone());
+    }
+    let added = known.len() > before;
+    (known, added)
 }
 
 fn to_u32(at: usize) -> u32 {
