@@ -78,6 +78,7 @@ pub(super) struct MediaFile {
     pub(super) project_id: String,
     /// Resolved (symlinks followed), inside the root.
     pub(super) path: PathBuf,
+    pub(super) metadata: std::fs::Metadata,
 }
 
 /// Checks the caller's access and the path: `not_found` unless `file` names a regular file
@@ -96,10 +97,11 @@ pub(super) async fn resolve_media(
     let (Ok(root), Ok(resolved)) = (tokio::fs::canonicalize(&root).await, tokio::fs::canonicalize(&path).await) else {
         return Err(not_found());
     };
-    if !resolved.starts_with(&root) || !tokio::fs::metadata(&resolved).await.is_ok_and(|m| m.is_file()) {
-        return Err(not_found());
-    }
-    Ok(MediaFile { project_id: access.id().to_owned(), path: resolved })
+    let metadata = match tokio::fs::metadata(&resolved).await {
+        Ok(metadata) if resolved.starts_with(&root) && metadata.is_file() => metadata,
+        _ => return Err(not_found()),
+    };
+    Ok(MediaFile { project_id: access.id().to_owned(), path: resolved, metadata })
 }
 
 /// A media file streamed from disk, never read whole: typed by its first bytes, with

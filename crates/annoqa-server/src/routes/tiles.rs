@@ -29,13 +29,16 @@ use crate::{AppState, ServerError};
 /// Tile edge in pixels.
 const TILE_SIZE: u32 = 256;
 
+/// The made pyramid's description, written last: its presence means the folder is complete.
+const PYRAMID_FILE: &str = "pyramid.json";
+
 pub(super) async fn pyramid(
     State(state): State<AppState>,
     caller: Caller,
     Path((project, file)): Path<(String, String)>,
 ) -> Result<Json<PyramidView>, ServerError> {
-    let (view, _) = built(&state, &caller, &project, &file).await?;
-    Ok(Json(view))
+    let place = place(&state, &caller, &project, &file).await?;
+    Ok(Json(made(&state, &place, &file).await?))
 }
 
 pub(super) async fn tile(
@@ -43,15 +46,21 @@ pub(super) async fn tile(
     caller: Caller,
     Path((project, version, level, column, row, file)): Path<(String, String, u32, u32, u32, String)>,
 ) -> Result<Response, ServerError> {
-    let (view, dir) = built(&state, &caller, &project, &file).await?;
-    if view.version != version {
+    let place = place(&state, &caller, &project, &file).await?;
+    if place.version != version {
         return Err(ServerError::not_found(format!(
             "`{file}` has changed since version `{version}`: ask for its pyramid again"
         )));
     }
-    let tile = dir.join(level.to_string()).join(format!("{column}_{row}.png"));
-    let bytes = tokio::fs::read(&tile)
-        .await
+    let path = place.dir.join(level.to_string()).join(format!("{column}_{row}.png"));
+    // A made pyramid is read straight from its folder: only a missing one is made (a tile
+    // asked for before the pyramid, or after the folder was removed).
+    let mut bytes = tokio::fs::read(&path).await;
+    if bytes.is_err() && !tokio::fs::try_exists(place.dir.join(PYRAMID_FILE)).await.unwrap_or(false) {
+        made(&state, &place, &file).await?;
+        bytes = tokio::fs::read(&path).await;
+    }
+    let bytes = bytes
         .map_err(|_| ServerError::not_found(format!("no tile {level}/{column}/{row} in the pyramid of `{file}`")))?;
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
@@ -61,29 +70,38 @@ pub(super) async fn tile(
     Ok((headers, bytes).into_response())
 }
 
-/// The pyramid of the caller's view of `file`, built if this version has none yet, and the
-/// folder of its tiles.
-async fn built(
-    state: &AppState,
-    caller: &Caller,
-    project: &str,
-    file: &str,
-) -> Result<(PyramidView, PathBuf), ServerError> {
+/// Where the pyramid of the current version of a media file the caller may read lives.
+struct Place {
+    source: PathBuf,
+    /// `<media_dir>/.tiles/<project>`.
+    parent: PathBuf,
+    /// Names the file (a hash of its path) among the parent's folders.
+    key: String,
+    version: String,
+    /// `<parent>/<key>-<version>`.
+    dir: PathBuf,
+}
+
+async fn place(state: &AppState, caller: &Caller, project: &str, file: &str) -> Result<Place, ServerError> {
     let media = resolve_media(state, caller, project, file).await?;
-    let metadata = tokio::fs::metadata(&media.path).await.map_err(|e| ServerError::Internal(e.into()))?;
-    let version = Version::new(metadata.len(), metadata.modified().ok()).etag.trim_matches('"').to_owned();
+    let version = Version::new(media.metadata.len(), media.metadata.modified().ok()).etag.trim_matches('"').to_owned();
     let key = hex_prefix(&Sha256::digest(media.path.to_string_lossy().as_bytes()));
     let parent = state.settings().media_dir.join(".tiles").join(&media.project_id);
     let dir = parent.join(format!("{key}-{version}"));
-    let file = file.to_owned();
-    let source = media.path.clone();
-    let lock = state.pyramid_lock(&dir);
+    Ok(Place { source: media.path, parent, key, version, dir })
+}
+
+/// The pyramid at `place`, made if this version has none yet; one request at a time per
+/// folder, so a second first request waits and reads what the first made.
+async fn made(state: &AppState, place: &Place, file: &str) -> Result<PyramidView, ServerError> {
+    let lock = state.pyramid_lock(&place.dir);
     let guard = lock.lock().await;
+    let (source, parent, key, version, file) =
+        (place.source.clone(), place.parent.clone(), place.key.clone(), place.version.clone(), file.to_owned());
     let view = tokio::task::spawn_blocking(move || load_or_build(&source, &parent, &key, &version, &file)).await;
     drop(guard);
-    state.release_pyramid_lock(&dir, lock);
-    let view = view.map_err(|e| ServerError::Internal(e.into()))??;
-    Ok((view, dir))
+    state.release_pyramid_lock(&place.dir, lock);
+    view.map_err(|e| ServerError::Internal(e.into()))?
 }
 
 fn hex_prefix(digest: &[u8]) -> String {
@@ -99,7 +117,7 @@ fn load_or_build(
     file: &str,
 ) -> Result<PyramidView, ServerError> {
     let dir = parent.join(format!("{key}-{version}"));
-    if let Some(view) = fs::read(dir.join("pyramid.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
+    if let Some(view) = fs::read(dir.join(PYRAMID_FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok()) {
         return Ok(view);
     }
     let building = parent.join(format!(".{key}-{}", random_token()));
@@ -160,7 +178,7 @@ fn build(source: &FsPath, dir: &FsPath, version: &str, file: &str) -> Result<Pyr
         version: version.to_owned(),
     };
     let json = serde_json::to_vec(&view).map_err(|e| ServerError::Internal(e.into()))?;
-    fs::write(dir.join("pyramid.json"), json).map_err(internal)?;
+    fs::write(dir.join(PYRAMID_FILE), json).map_err(internal)?;
     Ok(view)
 }
 

@@ -239,6 +239,10 @@ both_backends! {
         ana.get(&tile(0, 0, 0)).await.expect(StatusCode::NOT_FOUND);
         let kept: Vec<_> = std::fs::read_dir(s.dir.path().join("media/.tiles").join(DEMO)).unwrap().collect();
         assert_eq!(kept.len(), 1, "only the current version's pyramid is kept");
+        // A tile asked for before its pyramid (here: after the kept folder was removed) is made.
+        std::fs::remove_dir_all(s.dir.path().join("media/.tiles").join(DEMO)).unwrap();
+        let first = api::tile_path(DEMO, &changed.version, 0, 0, 0, "scans/wide.png");
+        ana.get(&first).await.expect(StatusCode::OK);
         // What is no image, or a decompression bomb, is refused with the reason.
         for (file, reason) in [("scans/bomb.png", "exceeds the limit"), ("scans/notes.png", "not a PNG")] {
             let refused = ana.get(&api::pyramid_path(DEMO, file)).await;
