@@ -19,6 +19,7 @@ pub mod api_client;
 pub mod components;
 pub mod dom;
 pub mod hooks;
+pub mod image;
 pub mod labels;
 pub mod markdown;
 pub mod route;
