@@ -197,6 +197,11 @@ pub async fn project(id: &str) -> Result<ProjectView, ClientError> {
 }
 
 /// The logged-in annotator's next item of `project`.
+/// The tile pyramid of an image in the project's media.
+pub async fn pyramid(project: &str, file: &str) -> Result<annoqa_api::PyramidView, ClientError> {
+    Call::new(Verb::Get, &api::pyramid_path(project, file)).json_answer().await
+}
+
 pub async fn next_item(project: &str) -> Result<NextItem, ClientError> {
     Call::new(Verb::Get, &api::next_path(project)).json_answer().await
 }

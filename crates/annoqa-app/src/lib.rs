@@ -18,6 +18,7 @@
 pub mod api_client;
 pub mod components;
 pub mod dom;
+pub mod draft;
 pub mod hooks;
 pub mod image;
 pub mod labels;
@@ -26,7 +27,9 @@ pub mod route;
 pub mod selection;
 pub mod spans;
 pub mod state;
+pub mod stored_draft;
 pub mod submission;
+pub mod test_api;
 
 pub use components::App;
 

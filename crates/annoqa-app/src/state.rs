@@ -5,7 +5,7 @@
 //! selection", "an edit withdraws a warning confirmation") are unit-tested natively. Time
 //! reaches it as an argument (`now_ms`), as in `annoqa-core`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use annoqa_api::{AssignedItem, GoldReveal, NextItem, Progress, SubmitRequest, SubmitResponse};
@@ -14,6 +14,7 @@ use annoqa_core::{
 };
 use yew::Reducible;
 
+use crate::draft::{Draft, SharedDraft};
 use crate::selection::TextSelection;
 use crate::submission::PendingSubmission;
 
@@ -27,7 +28,7 @@ pub struct LabelRef {
 /// What a key press means in this task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HotkeyTarget {
-    /// A label of a `text_spans` control.
+    /// A label of a control whose regions carry one label (spans, boxes, polygons, …).
     SpanLabel(LabelRef),
     /// A label of a `choice` control.
     Choice { control: String, label: String, multiple: bool },
@@ -45,7 +46,14 @@ pub fn hotkey_target(spec: &TaskSpec, key: &str) -> Option<HotkeyTarget> {
                 continue;
             }
             match control.kind {
-                ControlKind::TextSpans { .. } => {
+                ControlKind::TextSpans { .. }
+                | ControlKind::BBox
+                | ControlKind::Polygon
+                | ControlKind::Keypoint
+                | ControlKind::AudioSegments { .. }
+                | ControlKind::VideoBoxes
+                | ControlKind::VideoTracks
+                | ControlKind::VideoSegments => {
                     return Some(HotkeyTarget::SpanLabel(LabelRef {
                         control: control.name.clone(),
                         label: label.value.clone(),
@@ -63,6 +71,38 @@ pub fn hotkey_target(spec: &TaskSpec, key: &str) -> Option<HotkeyTarget> {
         }
     }
     None
+}
+
+/// One draft revision's findings, with each region's worst severity for O(1) look-ups (the
+/// canvas outlines thousands of regions per frame).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checked {
+    pub findings: Vec<Finding>,
+    worst: HashMap<String, Severity>,
+}
+
+impl Checked {
+    pub fn new(findings: Vec<Finding>) -> Checked {
+        let mut worst: HashMap<String, Severity> = HashMap::new();
+        for finding in &findings {
+            for region in &finding.regions {
+                let entry = worst.entry(region.clone()).or_insert(finding.severity);
+                if finding.severity == Severity::Error {
+                    *entry = Severity::Error;
+                }
+            }
+        }
+        Checked { findings, worst }
+    }
+
+    /// The worst severity among the findings that name region `id`.
+    pub fn severity(&self, id: &str) -> Option<Severity> {
+        self.worst.get(id).copied()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
 }
 
 /// Where the submit flow of the current item stands.
@@ -134,9 +174,10 @@ pub struct Session {
     pub assigned: Rc<AssignedItem>,
     /// `Date.now()` when the item was shown, for the lead time.
     pub shown_at_ms: f64,
-    pub regions: Vec<Region>,
-    /// Number of the next generated region id (`r1`, `r2`, …).
-    next_region: u32,
+    /// The answer so far, with its undo history.
+    pub draft: SharedDraft,
+    /// The draft was restored from this browser's storage (work not yet confirmed stored).
+    pub restored: bool,
     /// A text selection waiting for a label.
     pub pending: Option<TextSelection>,
     /// The span the annotator clicked; Delete removes it.
@@ -152,12 +193,16 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(assigned: AssignedItem, now_ms: f64) -> Session {
+    /// A session on `assigned`, starting from `restored` (this browser's unsent draft of the
+    /// item) when there is one.
+    pub fn new(assigned: AssignedItem, now_ms: f64, restored: Option<Vec<Region>>) -> Session {
+        let was_restored = restored.is_some();
+        let draft = Draft::new(restored.unwrap_or_default(), false);
         Session {
             assigned: Rc::new(assigned),
             shown_at_ms: now_ms,
-            regions: Vec::new(),
-            next_region: 1,
+            draft: SharedDraft::new(draft),
+            restored: was_restored,
             pending: None,
             selected_region: None,
             phase: Phase::Editing,
@@ -186,12 +231,14 @@ impl Session {
     }
 
     /// The labels chosen for a choice control.
-    pub fn chosen(&self, control: &str) -> Vec<&str> {
-        self.regions
+    pub fn chosen(&self, control: &str) -> Vec<String> {
+        self.draft
+            .borrow()
+            .regions()
             .iter()
             .filter(|r| r.control == control)
             .flat_map(|r| match &r.value {
-                RegionValue::Choice { labels } => labels.iter().map(String::as_str).collect(),
+                RegionValue::Choice { labels } => labels.clone(),
                 _ => Vec::new(),
             })
             .collect()
@@ -202,17 +249,7 @@ impl Session {
         SubmitRequest {
             // `as` saturates, and `elapsed` is finite and non-negative here.
             lead_time_ms: elapsed.round() as u64,
-            regions: self.regions.clone(),
-        }
-    }
-
-    fn new_region_id(&mut self) -> String {
-        loop {
-            let id = format!("r{}", self.next_region);
-            self.next_region += 1;
-            if !self.regions.iter().any(|r| r.id == id) {
-                return id;
-            }
+            regions: self.draft.to_regions(),
         }
     }
 
@@ -225,19 +262,24 @@ impl Session {
 
     fn add_span(&mut self, selection: TextSelection, label: &LabelRef) {
         self.pending = None;
-        let existing = self.regions.iter().find(|r| {
-            r.control == label.control
-                && matches!(&r.value, RegionValue::TextSpan { start, end, label: l }
+        let existing = self
+            .draft
+            .borrow()
+            .regions()
+            .iter()
+            .find(|r| {
+                r.control == label.control
+                    && matches!(&r.value, RegionValue::TextSpan { start, end, label: l }
                     if *start == selection.start && *end == selection.end && *l == label.label)
-        });
+            })
+            .map(|r| r.id.clone());
         if let Some(existing) = existing {
             // The same span twice is never meant; select the one that is there.
-            self.selected_region = Some(existing.id.clone());
+            self.selected_region = Some(existing);
             return;
         }
-        let id = self.new_region_id();
-        self.regions.push(Region {
-            id: id.clone(),
+        let id = self.draft.borrow_mut().add(Region {
+            id: String::new(),
             control: label.control.clone(),
             value: RegionValue::TextSpan { start: selection.start, end: selection.end, label: label.label.clone() },
             attributes: BTreeMap::new(),
@@ -247,46 +289,103 @@ impl Session {
     }
 
     fn toggle_choice(&mut self, control: &str, label: &str, multiple: bool) {
-        let position =
-            self.regions.iter().position(|r| r.control == control && matches!(r.value, RegionValue::Choice { .. }));
-        match position {
+        let existing = self
+            .draft
+            .borrow()
+            .regions()
+            .iter()
+            .find(|r| r.control == control && matches!(r.value, RegionValue::Choice { .. }))
+            .cloned();
+        let mut draft = self.draft.borrow_mut();
+        match existing {
             None => {
-                let id = self.new_region_id();
-                self.regions.push(Region {
-                    id,
+                draft.add(Region {
+                    id: String::new(),
                     control: control.to_string(),
                     value: RegionValue::Choice { labels: vec![label.to_string()] },
                     attributes: BTreeMap::new(),
                 });
             }
-            Some(index) => {
-                let RegionValue::Choice { labels } = &mut self.regions[index].value else {
-                    return;
-                };
+            Some(Region { id, value: RegionValue::Choice { mut labels }, .. }) => {
                 if let Some(at) = labels.iter().position(|l| l == label) {
                     labels.remove(at);
                 } else if multiple {
                     labels.push(label.to_string());
                 } else {
-                    *labels = vec![label.to_string()];
+                    labels = vec![label.to_string()];
                 }
                 if labels.is_empty() {
-                    self.regions.remove(index);
+                    draft.remove(&[&id]);
+                } else {
+                    draft.set_value(&id, RegionValue::Choice { labels });
                 }
             }
+            Some(_) => return,
         }
+        drop(draft);
         self.edited();
     }
 
     fn remove_region(&mut self, id: &str) {
-        let before = self.regions.len();
-        self.regions.retain(|r| r.id != id);
         if self.selected_region.as_deref() == Some(id) {
             self.selected_region = None;
         }
-        if self.regions.len() != before {
+        if self.draft.borrow_mut().remove(&[id]) {
             self.edited();
         }
+    }
+
+    /// A label key or button with a media region selected gives that region the label, when
+    /// the label belongs to the region's control.
+    fn relabel_selected(&mut self, label: &LabelRef) {
+        let Some(id) = self.selected_region.clone() else {
+            return;
+        };
+        let Some(mut value) =
+            self.draft.borrow().get(&id).filter(|r| r.control == label.control).map(|r| r.value.clone())
+        else {
+            return;
+        };
+        let Some(current) = region_label_mut(&mut value) else {
+            return;
+        };
+        *current = label.label.clone();
+        if self.draft.borrow_mut().set_value(&id, value) {
+            self.edited();
+        }
+    }
+
+    /// Undoes (or with `redo`, redoes) one step.
+    fn undo(&mut self, redo: bool) {
+        let changed = {
+            let mut draft = self.draft.borrow_mut();
+            if redo {
+                draft.redo()
+            } else {
+                draft.undo()
+            }
+        };
+        if changed {
+            self.pending = None;
+            let selected_gone = self.selected_region.as_deref().is_some_and(|id| self.draft.borrow().get(id).is_none());
+            if selected_gone {
+                self.selected_region = None;
+            }
+            self.edited();
+        }
+    }
+}
+
+/// The label of a media region (box, polygon, keypoint, segment), to change it in place.
+pub fn region_label_mut(value: &mut RegionValue) -> Option<&mut String> {
+    match value {
+        RegionValue::BBox { label, .. }
+        | RegionValue::Polygon { label, .. }
+        | RegionValue::Keypoint { label, .. }
+        | RegionValue::AudioSegment { label, .. }
+        | RegionValue::VideoBox { label, .. }
+        | RegionValue::VideoSegment { label, .. } => Some(label),
+        _ => None,
     }
 }
 
@@ -344,7 +443,20 @@ pub enum Action {
     Loaded {
         next: NextItem,
         now_ms: f64,
+        /// This browser's unsent draft of the item, if it kept one.
+        restored: Option<Vec<Region>>,
     },
+    /// A region drawn in an editor; it becomes the selected one.
+    AddRegion(Region),
+    /// A region's new geometry or label.
+    SetRegionValue {
+        id: String,
+        value: RegionValue,
+    },
+    /// Ctrl+Z.
+    Undo,
+    /// Ctrl+Shift+Z (or Ctrl+Y).
+    Redo,
     /// A label button was clicked: it becomes the active label (and labels a pending selection).
     ActivateLabel(LabelRef),
     /// A text selection was made in the item text.
@@ -413,10 +525,10 @@ impl AnnotatorState {
         match action {
             Action::Loading => self.work = Work::Loading,
             Action::LoadFailed(message) => self.work = Work::LoadFailed(message),
-            Action::Loaded { next, now_ms } => {
+            Action::Loaded { next, now_ms, restored } => {
                 self.progress = Some(next.progress);
                 self.work = match next.item {
-                    Some(assigned) => Work::Annotating(Box::new(Session::new(assigned, now_ms))),
+                    Some(assigned) => Work::Annotating(Box::new(Session::new(assigned, now_ms, restored))),
                     None => Work::Finished,
                 };
             }
@@ -424,6 +536,8 @@ impl AnnotatorState {
                 if let Some(session) = self.editable_session() {
                     if let Some(selection) = session.pending.take() {
                         session.add_span(selection, &label);
+                    } else {
+                        session.relabel_selected(&label);
                     }
                 }
                 self.active_label = Some(label);
@@ -446,9 +560,33 @@ impl AnnotatorState {
                     session.toggle_choice(&control, &label, multiple);
                 }
             }
+            Action::AddRegion(region) => {
+                if let Some(session) = self.editable_session() {
+                    let id = session.draft.borrow_mut().add(region);
+                    session.selected_region = Some(id);
+                    session.edited();
+                }
+            }
+            Action::SetRegionValue { id, value } => {
+                if let Some(session) = self.editable_session() {
+                    if session.draft.borrow_mut().set_value(&id, value) {
+                        session.edited();
+                    }
+                }
+            }
+            Action::Undo => {
+                if let Some(session) = self.editable_session() {
+                    session.undo(false);
+                }
+            }
+            Action::Redo => {
+                if let Some(session) = self.editable_session() {
+                    session.undo(true);
+                }
+            }
             Action::SelectRegion(id) => {
                 if let Some(session) = self.editable_session() {
-                    session.selected_region = id.filter(|id| session.regions.iter().any(|r| &r.id == id));
+                    session.selected_region = id.filter(|id| session.draft.borrow().get(id).is_some());
                     session.pending = None;
                 }
             }

@@ -53,7 +53,7 @@ fn next_item(text: &str, gold: Option<Gold>) -> NextItem {
 
 fn loaded(text: &str) -> AnnotatorState {
     let mut state = AnnotatorState::default();
-    state.apply(Action::Loaded { next: next_item(text, None), now_ms: 1_000.0 });
+    state.apply(Action::Loaded { next: next_item(text, None), now_ms: 1_000.0, restored: None });
     state
 }
 
@@ -63,7 +63,7 @@ fn pending(state: &AnnotatorState, key: &str) -> PendingSubmission {
     PendingSubmission::next(
         None,
         &session.item().id,
-        &session.regions,
+        &session.draft.to_regions(),
         || Some(key.into()),
         || session.submit_request(2_000.0),
     )
@@ -79,7 +79,8 @@ fn regions(state: &AnnotatorState) -> Vec<String> {
     state
         .session()
         .unwrap()
-        .regions
+        .draft
+        .to_regions()
         .iter()
         .map(|r| match &r.value {
             RegionValue::TextSpan { start, end, label } => {
@@ -246,11 +247,11 @@ fn local_gold_report_is_replaced_by_the_servers() {
         guideline: None,
     };
     let mut state = AnnotatorState::default();
-    state.apply(Action::Loaded { next: next_item("Maria Costa", Some(gold.clone())), now_ms: 0.0 });
+    state.apply(Action::Loaded { next: next_item("Maria Costa", Some(gold.clone())), now_ms: 0.0, restored: None });
     state.apply(Action::ActivateLabel(person()));
     state.apply(Action::Selected(sel(0, 11)));
     let session = state.session().unwrap();
-    let local = GoldView::local(&spec(), session.item(), &gold, &session.regions);
+    let local = GoldView::local(&spec(), session.item(), &gold, &session.draft.to_regions());
     assert_eq!(local.source, GoldSource::Local);
     state.apply(Action::SubmitStarted { local_gold: Some(local.clone()), submission: pending(&state, "k1") });
     assert_eq!(state.session().unwrap().gold.as_ref().map(|g| g.source), Some(GoldSource::Local));
@@ -292,11 +293,14 @@ fn lead_time_counts_from_when_the_item_was_shown() {
 fn active_label_survives_the_next_item_and_finished_has_no_session() {
     let mut state = loaded("a");
     state.apply(Action::ActivateLabel(person()));
-    state.apply(Action::Loaded { next: next_item("b", None), now_ms: 0.0 });
+    state.apply(Action::Loaded { next: next_item("b", None), now_ms: 0.0, restored: None });
     assert_eq!(state.active_label, Some(person()));
-    assert!(state.session().unwrap().regions.is_empty());
-    state
-        .apply(Action::Loaded { next: NextItem { item: None, progress: Progress { done: 3, total: 3 } }, now_ms: 0.0 });
+    assert!(state.session().unwrap().draft.borrow().is_empty());
+    state.apply(Action::Loaded {
+        next: NextItem { item: None, progress: Progress { done: 3, total: 3 } },
+        now_ms: 0.0,
+        restored: None,
+    });
     assert_eq!(state.work, Work::Finished);
     assert_eq!(state.submit_intent(&[]), SubmitIntent::Wait);
 }
@@ -439,7 +443,7 @@ fn resubmitting_the_same_answer_reuses_the_key_and_the_body_and_an_edit_makes_a_
     let again = PendingSubmission::next(
         session.submission.as_ref(),
         &session.item().id,
-        &session.regions,
+        &session.draft.to_regions(),
         || panic!("a retry must not draw a new key"),
         || session.submit_request(99_000.0),
     )
@@ -452,7 +456,7 @@ fn resubmitting_the_same_answer_reuses_the_key_and_the_body_and_an_edit_makes_a_
     let edited = PendingSubmission::next(
         session.submission.as_ref(),
         &session.item().id,
-        &session.regions,
+        &session.draft.to_regions(),
         || Some("k2".into()),
         || session.submit_request(99_000.0),
     )
@@ -622,4 +626,120 @@ fn a_401_while_logged_in_keeps_the_user_and_asks_for_a_login() {
 fn label_colours_become_a_style_property_value() {
     assert_eq!(color_style(Some("#f6bd60")), "--label-color: #f6bd60");
     assert_eq!(color_style(None), "");
+}
+
+// The draft: undo/redo, slots and the change log.
+
+fn keypoint(id: &str, x: f64) -> Region {
+    Region {
+        id: id.into(),
+        control: "points".into(),
+        value: RegionValue::Keypoint { x, y: 1.0, label: "nose".into() },
+        attributes: Default::default(),
+    }
+}
+
+fn xs(draft: &crate::draft::Draft) -> Vec<(String, f64)> {
+    draft
+        .regions()
+        .iter()
+        .map(|r| match r.value {
+            RegionValue::Keypoint { x, .. } => (r.id.clone(), x),
+            _ => unreachable!("only keypoints here"),
+        })
+        .collect()
+}
+
+#[test]
+fn draft_undo_and_redo_walk_every_step_back_and_forth() {
+    use crate::draft::Draft;
+    let mut draft = Draft::new(Vec::new(), false);
+    let a = draft.add(keypoint("", 1.0));
+    let b = draft.add(keypoint("", 2.0));
+    let c = draft.add(keypoint("", 3.0));
+    assert_eq!((a.as_str(), b.as_str(), c.as_str()), ("r1", "r2", "r3"));
+    assert!(draft.set_value(&b, keypoint("", 20.0).value));
+    assert!(!draft.set_value(&b, keypoint("", 20.0).value), "an unchanged value is no step");
+    assert!(draft.remove(&[&a, &c]));
+    assert_eq!(xs(&draft), [("r2".to_string(), 20.0)]);
+    let states = [
+        vec![("r1", 1.0), ("r2", 20.0), ("r3", 3.0)],
+        vec![("r1", 1.0), ("r2", 2.0), ("r3", 3.0)],
+        vec![("r1", 1.0), ("r2", 2.0)],
+        vec![("r1", 1.0)],
+        vec![],
+    ];
+    for expected in &states {
+        assert!(draft.undo());
+        let expected: Vec<(String, f64)> = expected.iter().map(|(id, x)| (id.to_string(), *x)).collect();
+        assert_eq!(xs(&draft), expected);
+    }
+    assert!(!draft.undo());
+    for _ in 0..5 {
+        assert!(draft.redo());
+    }
+    assert_eq!(xs(&draft), [("r2".to_string(), 20.0)]);
+    assert!(!draft.redo());
+    // A new edit after an undo drops the redo branch.
+    draft.undo();
+    draft.add(keypoint("", 9.0));
+    assert!(!draft.can_redo());
+}
+
+#[test]
+fn draft_keeps_slots_across_removal_and_undo_and_logs_changed_slots() {
+    use crate::draft::{Draft, UNDO_DEPTH};
+    let mut draft = Draft::new((0..5).map(|i| keypoint(&format!("k{i}"), f64::from(i))).collect(), false);
+    let before = draft.revision();
+    assert_eq!(draft.slot_of("k3"), Some(3));
+    draft.remove(&["k1"]);
+    assert_eq!(draft.slot_of("k3"), Some(3), "a removal does not renumber slots");
+    assert_eq!(draft.position_of("k3"), Some(2));
+    assert_eq!(draft.at_slot(1), None);
+    draft.set_value("k4", keypoint("", 40.0).value);
+    assert_eq!(draft.changed_since(before), Some(vec![1, 4]));
+    draft.undo();
+    draft.undo();
+    assert_eq!(draft.at_slot(1).map(|r| r.id.as_str()), Some("k1"));
+    assert_eq!(draft.position_of("k1"), Some(1));
+    assert_eq!(draft.changed_since(draft.revision()), Some(vec![]));
+    // Far behind the log: the reader must rebuild.
+    for i in 0..300 {
+        draft.set_value("k0", keypoint("", f64::from(i) + 0.5).value);
+    }
+    assert_eq!(draft.changed_since(before), None);
+    // Undo reaches back UNDO_DEPTH steps, no further.
+    let mut undone = 0;
+    while draft.undo() {
+        undone += 1;
+    }
+    assert_eq!(undone, UNDO_DEPTH);
+}
+
+#[test]
+fn draft_reports_predictions_kept_edited_and_deleted() {
+    use crate::draft::{Draft, PredictionOutcome};
+    let mut draft = Draft::new(vec![keypoint("p1", 1.0), keypoint("p2", 2.0), keypoint("p3", 3.0)], true);
+    draft.set_value("p2", keypoint("", 2.5).value);
+    draft.remove(&["p3"]);
+    let mine = draft.add(keypoint("", 7.0));
+    assert!(!draft.is_predicted(&mine));
+    assert_eq!(
+        draft.prediction_outcome(),
+        PredictionOutcome { kept: vec!["p1".into()], edited: vec!["p2".into()], deleted: vec!["p3".into()] }
+    );
+}
+
+#[test]
+fn undo_and_redo_reach_the_page_state_and_withdraw_a_warning_confirmation() {
+    let mut state = loaded("Maria Costa");
+    state.apply(Action::ActivateLabel(person()));
+    state.apply(Action::Selected(sel(0, 5)));
+    state.apply(Action::ConfirmWarnings);
+    state.apply(Action::Undo);
+    assert!(regions(&state).is_empty());
+    assert_eq!(state.session().unwrap().phase, Phase::Editing);
+    assert_eq!(state.session().unwrap().selected_region, None, "the selected span is gone");
+    state.apply(Action::Redo);
+    assert_eq!(regions(&state), ["r1:0-5:PERSON"]);
 }

@@ -2,11 +2,12 @@
 
 mod annotator;
 mod app;
-mod controls;
-mod findings;
+pub(crate) mod controls;
+pub(crate) mod findings;
 mod flag_dialog;
-mod gold_report;
+pub(crate) mod gold_report;
 mod guidelines;
+mod image_editor;
 mod item_text;
 mod login;
 mod project_list;

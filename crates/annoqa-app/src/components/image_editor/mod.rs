@@ -1,0 +1,389 @@
+//! The image editor: a canvas for the image and every region (batched by style, culled by the
+//! spatial index), an overlay canvas for the edited region and the shape being drawn, a tool
+//! bar and the region list. Large images are drawn from the server's tile pyramid.
+
+mod input;
+mod paint;
+mod painter;
+mod region_list;
+mod scene;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use annoqa_core::{Media, TaskSpec};
+use gloo::events::{EventListener, EventListenerOptions, EventListenerPhase};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlImageElement, KeyboardEvent, MouseEvent, PointerEvent, WheelEvent};
+use yew::{
+    classes, component, hook, html, use_effect, use_effect_with, use_mut_ref, use_node_ref, Callback, Html, Properties,
+};
+
+use self::input::{key_down, label_for, tool_for, Ctx};
+use self::painter::Painter;
+use self::region_list::RegionList;
+use self::scene::{finding_mark, Mark, Picture, Scene, Tiles};
+use crate::api_client;
+use crate::dom;
+use crate::image::tool::Tool;
+use crate::state::{Action, Checked, LabelRef, Session};
+use crate::test_api::TestApi;
+
+/// Images with more pixels than this are drawn from tiles, never decoded whole.
+const WHOLE_IMAGE_PIXELS: u64 = 16_000_000;
+
+#[derive(Properties, PartialEq)]
+pub(crate) struct ImageEditorProps {
+    pub project_id: String,
+    pub spec: Rc<TaskSpec>,
+    pub session: Session,
+    /// The draft's revision: the draft is shared, so this is what changes on an edit.
+    pub revision: u64,
+    pub findings: Rc<Checked>,
+    pub active_label: Option<LabelRef>,
+    pub dispatch: Callback<Action>,
+    pub api: TestApi,
+    /// No dialog or help is open, so keys are the editor's.
+    pub keys: bool,
+}
+
+/// Where a media `src` is fetched from: a relative path names a file in the project's media.
+fn media_url(project: &str, src: &str) -> String {
+    if src.starts_with('/') || src.starts_with("http://") || src.starts_with("https://") {
+        src.to_string()
+    } else {
+        annoqa_api::media_path(project, src)
+    }
+}
+
+#[component]
+pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
+    let (src, width, height) = match &props.session.item().media {
+        Media::Image { src, width, height } => (src.clone(), *width, *height),
+        _ => (String::new(), 0, 0),
+    };
+    let painter = {
+        let (project, src, api) = (props.project_id.clone(), src.clone(), props.api.clone());
+        let painter = use_mut_ref(move || {
+            let scene = Rc::new(RefCell::new(Scene::new(f64::from(width), f64::from(height))));
+            Painter::new(scene, &project, &src, api)
+        });
+        let painter = painter.borrow().clone();
+        painter
+    };
+    let frame_ref = use_node_ref();
+    let tool_state = yew::use_state(|| Tool::Select);
+
+    let selected_slot =
+        props.session.selected_region.as_deref().and_then(|id| props.session.draft.borrow().slot_of(id));
+    painter.selected.set(selected_slot);
+    sync_scene(props, &painter);
+
+    let ctx = Ctx {
+        painter: painter.clone(),
+        dispatch: props.dispatch.clone(),
+        spec: props.spec.clone(),
+        active_label: props.active_label.clone(),
+        draft: props.session.draft.clone(),
+        selected: props.session.selected_region.clone(),
+        editable: props.session.editable(),
+        keys: props.keys,
+        notice: props.dispatch.reform(Action::ShowNotice),
+    };
+    let latest = use_mut_ref(|| ctx.clone());
+    *latest.borrow_mut() = ctx.clone();
+
+    use_picture(&painter, &props.project_id, &src, u64::from(width) * u64::from(height));
+    use_editor_listeners(&painter, &frame_ref, &latest, &tool_state);
+
+    // A newly active label picks the tool that draws its control's shapes.
+    {
+        let (spec, latest, tool_state) = (props.spec.clone(), latest.clone(), tool_state.clone());
+        use_effect_with(props.active_label.clone(), move |label| {
+            let kind = label.as_ref().and_then(|l| spec.control(&l.control)).map(|c| c.kind.clone());
+            let current = latest.borrow().painter.scene.borrow().drawing.tool();
+            if let Some(tool) = kind.as_ref().and_then(tool_for) {
+                if current != Tool::Select && current != tool {
+                    latest.borrow().set_tool(tool);
+                    tool_state.set(tool);
+                }
+            }
+        });
+    }
+    {
+        let painter = painter.clone();
+        use_effect(move || painter.schedule(true));
+    }
+
+    let on_down = {
+        let latest = latest.clone();
+        Callback::from(move |e: PointerEvent| {
+            if let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                let _ = target.set_pointer_capture(e.pointer_id());
+            }
+            e.prevent_default();
+            latest.borrow().pointer_down(&e)
+        })
+    };
+    let on_move = {
+        let latest = latest.clone();
+        Callback::from(move |e: PointerEvent| latest.borrow().pointer_move(&e))
+    };
+    let on_up = {
+        let latest = latest.clone();
+        Callback::from(move |e: PointerEvent| latest.borrow().pointer_up(&e))
+    };
+    let on_dblclick = {
+        let latest = latest.clone();
+        Callback::from(move |_: MouseEvent| latest.borrow().double_click())
+    };
+    let pick_tool = {
+        let (latest, tool_state) = (latest.clone(), tool_state.clone());
+        Callback::from(move |tool: Tool| {
+            latest.borrow().set_tool(tool);
+            tool_state.set(tool);
+        })
+    };
+
+    let picture_error = match &painter.scene.borrow().picture {
+        Picture::Failed(message) => Some(message.clone()),
+        _ => None,
+    };
+    let active = Tool::ALL.iter().copied().filter(|&t| t == Tool::Select || label_for(&props.spec, None, t).is_some());
+    let current_label = props.active_label.as_ref().map(|l| l.label.clone());
+    html! {
+        <div class="image-editor">
+            <div class="toolbar" role="toolbar" aria-label="tools">
+                { for active.map(|tool| {
+                    let pick = pick_tool.clone();
+                    let pressed = *tool_state == tool;
+                    html! {
+                        <button type="button" class={classes!("tool", pressed.then_some("active"))}
+                            aria-pressed={pressed.to_string()} data-tool={tool.name().to_lowercase()}
+                            onmousedown={crate::components::keep_focus()}
+                            onclick={Callback::from(move |_: MouseEvent| pick.emit(tool))}>
+                            { tool.name() }<kbd>{ tool.key().to_ascii_uppercase().to_string() }</kbd>
+                        </button>
+                    }
+                }) }
+                <span class="active-label" aria-live="polite">
+                    { "label: " }<strong>{ current_label.unwrap_or_else(|| "—".into()) }</strong>
+                </span>
+                { label_buttons(&props.spec, props.active_label.as_ref(), &props.dispatch) }
+            </div>
+            if let Some(message) = picture_error {
+                <p id="media-error" class="banner banner-error" role="alert">{ message }</p>
+            }
+            <div class="image-row">
+                <div class="canvas-frame" ref={frame_ref.clone()}>
+                    <canvas class="base" ref={painter.base.clone()} aria-hidden="true" />
+                    <canvas class="overlay" ref={painter.overlay.clone()} tabindex="-1"
+                        role="img" aria-label={format!("image {} by {} pixels with {} regions", width, height,
+                            props.session.draft.borrow().len())}
+                        onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up} ondblclick={on_dblclick} />
+                </div>
+                <RegionList spec={props.spec.clone()} session={props.session.clone()} revision={props.revision}
+                    findings={props.findings.clone()} dispatch={props.dispatch.clone()}
+                    on_focus_region={focus_region(&painter)} />
+            </div>
+        </div>
+    }
+}
+
+/// The label buttons of the image controls: a click makes the label active (and relabels the
+/// selected region, as its hotkey does).
+fn label_buttons(spec: &TaskSpec, active: Option<&LabelRef>, dispatch: &Callback<Action>) -> Html {
+    let controls = spec.controls.iter().filter(|c| tool_for(&c.kind).is_some());
+    html! {
+        <span class="label-buttons">
+            { for controls.flat_map(|control| control.labels.iter().map(move |label| (control, label))).map(|(control, label)| {
+                let target = LabelRef { control: control.name.clone(), label: label.value.clone() };
+                let pressed = active == Some(&target);
+                let style = crate::labels::color_style(crate::labels::label_color(spec, &control.name, &label.value).as_deref());
+                let dispatch = dispatch.clone();
+                html! {
+                    <button type="button" class={classes!("label-button", pressed.then_some("active"))}
+                        aria-pressed={pressed.to_string()} ~style={style}
+                        onmousedown={crate::components::keep_focus()}
+                        onclick={Callback::from(move |_: MouseEvent| dispatch.emit(Action::ActivateLabel(target.clone())))}>
+                        { label.value.clone() }
+                        if let Some(key) = &label.hotkey { <kbd>{ key.clone() }</kbd> }
+                    </button>
+                }
+            }) }
+        </span>
+    }
+}
+
+/// Selecting a region in the list (or a finding) brings it into view.
+fn focus_region(painter: &Painter) -> Callback<String> {
+    let painter = painter.clone();
+    Callback::from(move |_id: String| {
+        let slot = painter.selected.get();
+        let mut scene = painter.scene.borrow_mut();
+        if let Some(bounds) = slot.and_then(|s| scene.shapes.get(s as usize).cloned().flatten()).map(|s| s.bounds()) {
+            scene.view.focus_on(bounds);
+        }
+        drop(scene);
+        painter.schedule(true);
+    })
+}
+
+/// Shapes, index and styles follow the draft; after a gold submission, the verdicts.
+fn sync_scene(props: &ImageEditorProps, painter: &Painter) {
+    let mut scene = painter.scene.borrow_mut();
+    match &props.session.gold {
+        Some(gold) => {
+            let mut yours: HashMap<String, Mark> = HashMap::new();
+            let mut theirs: HashMap<String, Mark> = HashMap::new();
+            for verdict in &gold.report.verdicts {
+                let mark = Mark::from_verdict(&verdict.verdict);
+                if let Some(id) = &verdict.region {
+                    yours.insert(id.clone(), mark);
+                }
+                if let Some(id) = &verdict.gold_region {
+                    theirs.entry(id.clone()).or_insert(mark);
+                }
+            }
+            scene.sync(&props.spec, &props.session.draft, &|id| yours.get(id).copied().unwrap_or(Mark::Plain));
+            scene.set_gold(&props.spec, &gold.answer, &|id| theirs.get(id).copied().unwrap_or(Mark::Missed));
+        }
+        None => {
+            let findings = props.findings.clone();
+            scene.sync(&props.spec, &props.session.draft, &|id| finding_mark(&findings, id));
+            scene.gold.clear();
+        }
+    }
+}
+
+/// Loads the image once per source: whole when small, else its tile pyramid.
+#[hook]
+fn use_picture(painter: &Painter, project: &str, src: &str, pixels: u64) {
+    let painter = painter.clone();
+    let (project, src) = (project.to_string(), src.to_string());
+    use_effect_with((project, src), move |(project, src)| {
+        let relative = media_url(project, src) != *src;
+        if pixels > WHOLE_IMAGE_PIXELS && relative {
+            let (project, src) = (project.clone(), src.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let picture = match api_client::pyramid(&project, &src).await {
+                    Ok(pyramid) => Picture::Tiles(Tiles { pyramid, cache: HashMap::new(), frame: 0 }),
+                    Err(error) => Picture::Failed(format!("The image cannot be shown: {}", error.message)),
+                };
+                painter.scene.borrow_mut().picture = picture;
+                painter.schedule(true);
+            });
+        } else if pixels > WHOLE_IMAGE_PIXELS {
+            painter.scene.borrow_mut().picture =
+                Picture::Failed("The image is too large to show whole and has no tiles on this server.".into());
+        } else if let Ok(image) = HtmlImageElement::new() {
+            let (on_load, on_error) = (painter.clone(), painter.clone());
+            let loaded = image.clone();
+            image.set_onload(Some(
+                wasm_bindgen::closure::Closure::once_into_js(move || {
+                    on_load.scene.borrow_mut().picture = Picture::Whole(loaded);
+                    on_load.schedule(true);
+                })
+                .unchecked_ref(),
+            ));
+            let shown = src.clone();
+            image.set_onerror(Some(
+                wasm_bindgen::closure::Closure::once_into_js(move || {
+                    on_error.scene.borrow_mut().picture = Picture::Failed(format!(
+                        "The image `{shown}` failed to load or decode; you can still skip or flag the item."
+                    ));
+                    on_error.schedule(true);
+                })
+                .unchecked_ref(),
+            ));
+            image.set_src(&media_url(project, src));
+        }
+        || ()
+    });
+}
+
+/// Wheel (not passive: it zooms instead of scrolling the page), keys (in the capture phase,
+/// before the page's own shortcuts, so Enter closes a polygon rather than submitting), Space
+/// for panning, and the frame's size.
+#[hook]
+fn use_editor_listeners(
+    painter: &Painter,
+    frame_ref: &yew::NodeRef,
+    latest: &Rc<RefCell<Ctx>>,
+    tool_state: &yew::UseStateHandle<Tool>,
+) {
+    let (painter, frame_ref, latest, tool_state) =
+        (painter.clone(), frame_ref.clone(), latest.clone(), tool_state.clone());
+    use_effect_with((), move |()| {
+        let mut listeners = Vec::new();
+        if let Some(overlay) = painter.overlay.cast::<web_sys::Element>() {
+            let latest = latest.clone();
+            listeners.push(EventListener::new_with_options(
+                &overlay,
+                "wheel",
+                EventListenerOptions::enable_prevent_default(),
+                move |event| {
+                    if let Some(event) = event.dyn_ref::<WheelEvent>() {
+                        latest.borrow().wheel(event);
+                    }
+                },
+            ));
+        }
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            let options = EventListenerOptions { phase: EventListenerPhase::Capture, passive: false };
+            let (keys, tool_state) = (latest.clone(), tool_state.clone());
+            listeners.push(EventListener::new_with_options(&document, "keydown", options, move |event| {
+                let Some(event) = event.dyn_ref::<KeyboardEvent>() else { return };
+                let cx = keys.borrow().clone();
+                let in_list = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|e| e.closest("[role=listbox]").ok().flatten())
+                    .is_some();
+                if !cx.keys
+                    || event.ctrl_key()
+                    || event.meta_key()
+                    || in_list
+                    || dom::is_text_entry(event.target().as_ref())
+                {
+                    return;
+                }
+                if dom::activates_on_enter(event.target().as_ref()) && event.key() == "Enter" {
+                    return;
+                }
+                if key_down(&cx, event) {
+                    event.prevent_default();
+                    event.stop_propagation();
+                    tool_state.set(cx.painter.scene.borrow().drawing.tool());
+                }
+            }));
+            let space = latest.clone();
+            listeners.push(EventListener::new(&document, "keyup", move |event| {
+                if event.dyn_ref::<KeyboardEvent>().is_some_and(|e| e.key() == " ") {
+                    space.borrow().painter.scene.borrow_mut().space_held = false;
+                }
+            }));
+        }
+        if let Some(window) = web_sys::window() {
+            let (sizer, frame_ref) = (painter.clone(), frame_ref.clone());
+            let measure = move |refit: bool| {
+                if let Some(frame) = frame_ref.cast::<web_sys::Element>() {
+                    let rect = frame.get_bounding_client_rect();
+                    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+                    let mut scene = sizer.scene.borrow_mut();
+                    scene.dpr = dpr.max(0.5);
+                    scene.view.resize(rect.width().max(1.0), rect.height().max(1.0));
+                    if refit {
+                        scene.view.refit();
+                    }
+                    drop(scene);
+                    sizer.schedule(true);
+                }
+            };
+            measure(true);
+            listeners.push(EventListener::new(&window, "resize", move |_| measure(false)));
+        }
+        move || drop(listeners)
+    });
+}

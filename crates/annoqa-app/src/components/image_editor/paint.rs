@@ -1,0 +1,228 @@
+//! Drawing the scene on two canvases: the base (image, then every visible region, one stroke per
+//! style) and the overlay (the selected region with its handles, the shape being drawn). The
+//! base is redrawn when the view or the draft changes; the overlay on every pointer move.
+
+use web_sys::{CanvasRenderingContext2d, HtmlImageElement};
+
+use super::scene::{Mark, Picture, Scene, TileSlot};
+use crate::image::shape::Shape;
+use crate::image::spatial::Rect;
+use crate::image::tiles::{level_for, tile_rect, visible_tiles, TileKey};
+use crate::image::tool::{Gesture, Tool};
+use crate::image::viewport::Viewport;
+
+/// Tiles kept decoded at most; the least recently drawn go first.
+const TILE_CACHE: usize = 256;
+
+/// Adds `shape`'s outline to the current path, in canvas CSS px.
+fn trace(ctx: &CanvasRenderingContext2d, view: &Viewport, shape: &Shape) {
+    match shape {
+        Shape::Point { x, y } => {
+            let (cx, cy) = view.to_canvas(*x, *y);
+            ctx.move_to(cx + 4.0, cy);
+            let _ = ctx.arc(cx, cy, 4.0, 0.0, std::f64::consts::TAU);
+        }
+        _ => {
+            let outline = shape.outline();
+            let mut points = outline.iter().map(|p| view.to_canvas(p[0], p[1]));
+            if let Some((x, y)) = points.next() {
+                ctx.move_to(x, y);
+                for (x, y) in points {
+                    ctx.line_to(x, y);
+                }
+                ctx.close_path();
+            }
+        }
+    }
+}
+
+fn set_dash(ctx: &CanvasRenderingContext2d, dash: &[f64]) {
+    let array = js_sys::Array::new();
+    for d in dash {
+        array.push(&(*d).into());
+    }
+    let _ = ctx.set_line_dash(&array);
+}
+
+/// Draws the image and every region whose bounds meet the view.
+pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, request_tile: &dyn Fn(&TileKey)) {
+    let view = scene.view;
+    ctx.set_transform(scene.dpr, 0.0, 0.0, scene.dpr, 0.0, 0.0).ok();
+    ctx.clear_rect(0.0, 0.0, view.canvas_w, view.canvas_h);
+    ctx.set_fill_style_str("#1f2933");
+    ctx.fill_rect(0.0, 0.0, view.canvas_w, view.canvas_h);
+    paint_picture(ctx, scene, request_tile);
+
+    let visible = view.visible_image_rect().inflate(view.css_to_image(8.0));
+    let mut slots = Vec::new();
+    scene.index.query(visible, &mut slots);
+    // One bucket per style, then one path and one stroke per bucket.
+    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); scene.style_table.len()];
+    for slot in slots {
+        if let Some(style) = scene.styles.get(slot as usize) {
+            buckets[*style as usize].push(slot);
+        }
+    }
+    for (style, slots) in buckets.iter().enumerate() {
+        if slots.is_empty() {
+            continue;
+        }
+        let style = &scene.style_table[style];
+        ctx.begin_path();
+        for &slot in slots {
+            if let Some(Some(shape)) = scene.shapes.get(slot as usize) {
+                trace(ctx, &view, shape);
+            }
+        }
+        stroke_style(ctx, &style.color, style.mark);
+    }
+    for (shape, style) in &scene.gold {
+        let style = &scene.style_table[*style as usize];
+        ctx.begin_path();
+        trace(ctx, &view, shape);
+        set_dash(ctx, &[6.0, 4.0]);
+        stroke_style(ctx, &style.color, style.mark);
+        set_dash(ctx, &[]);
+    }
+}
+
+/// A label-coloured outline; a finding or verdict adds a wider outline in its own colour
+/// under it, so both the label and the problem stay readable.
+fn stroke_style(ctx: &CanvasRenderingContext2d, color: &str, mark: Mark) {
+    if let Some(mark_color) = mark.color() {
+        ctx.set_line_width(5.0);
+        ctx.set_stroke_style_str(mark_color);
+        ctx.stroke();
+    }
+    ctx.set_line_width(2.0);
+    ctx.set_stroke_style_str(color);
+    ctx.stroke();
+}
+
+fn paint_picture(ctx: &CanvasRenderingContext2d, scene: &mut Scene, request_tile: &dyn Fn(&TileKey)) {
+    let view = scene.view;
+    let (x0, y0) = view.to_canvas(0.0, 0.0);
+    let (w, h) = (view.image_w * view.scale, view.image_h * view.scale);
+    match &mut scene.picture {
+        Picture::Whole(image) => {
+            ctx.set_image_smoothing_enabled(view.scale < 4.0);
+            let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(image, x0, y0, w, h);
+        }
+        Picture::Tiles(tiles) => {
+            tiles.frame += 1;
+            let frame = tiles.frame;
+            ctx.set_image_smoothing_enabled(view.scale < 4.0);
+            let levels = &tiles.pyramid.levels;
+            let level = level_for(&view, scene.dpr, levels);
+            // The coarsest level first (one tile), then the needed level over it: while tiles
+            // arrive the annotator sees a blurred image, never a hole.
+            let coarsest = levels.len().saturating_sub(1);
+            for level in if level == coarsest { vec![level] } else { vec![coarsest, level] } {
+                for key in visible_tiles(&view, &tiles.pyramid, level) {
+                    let rect = tile_rect(&tiles.pyramid, key);
+                    match tiles.cache.get_mut(&key) {
+                        Some(TileSlot { image, loaded: true, used, .. }) => {
+                            *used = frame;
+                            draw_tile(ctx, &view, image, &rect);
+                        }
+                        Some(slot) => slot.used = frame,
+                        None => request_tile(&key),
+                    }
+                }
+            }
+            if tiles.cache.len() > TILE_CACHE {
+                let mut ages: Vec<(u64, TileKey)> = tiles.cache.iter().map(|(k, s)| (s.used, *k)).collect();
+                ages.sort_unstable_by_key(|(used, _)| *used);
+                for (_, key) in ages.into_iter().take(tiles.cache.len() - TILE_CACHE) {
+                    tiles.cache.remove(&key);
+                }
+            }
+        }
+        Picture::Loading | Picture::Failed(_) => {
+            ctx.set_fill_style_str("#323f4b");
+            ctx.fill_rect(x0, y0, w, h);
+        }
+    }
+}
+
+fn draw_tile(ctx: &CanvasRenderingContext2d, view: &Viewport, image: &HtmlImageElement, rect: &Rect) {
+    let (x0, y0) = view.to_canvas(rect.x0, rect.y0);
+    let (x1, y1) = view.to_canvas(rect.x1, rect.y1);
+    // Rounded outward by a fraction of a pixel so neighbouring tiles leave no seam.
+    let _ = ctx.draw_image_with_html_image_element_and_dw_and_dh(
+        image,
+        x0.floor(),
+        y0.floor(),
+        (x1 - x0.floor()).ceil(),
+        (y1 - y0.floor()).ceil(),
+    );
+}
+
+/// Draws the selected region with its handles and whatever is being drawn.
+pub(super) fn paint_overlay(ctx: &CanvasRenderingContext2d, scene: &Scene, selected: Option<u32>) {
+    let view = scene.view;
+    ctx.set_transform(scene.dpr, 0.0, 0.0, scene.dpr, 0.0, 0.0).ok();
+    ctx.clear_rect(0.0, 0.0, view.canvas_w, view.canvas_h);
+    let edited = match scene.drawing.gesture() {
+        Gesture::Edit { slot, shape, .. } => Some((*slot, shape.clone())),
+        _ => selected.and_then(|slot| scene.shapes.get(slot as usize).cloned().flatten().map(|s| (slot, s))),
+    };
+    if let Some((_, shape)) = &edited {
+        ctx.begin_path();
+        trace(ctx, &view, shape);
+        ctx.set_fill_style_str("rgba(255, 255, 255, 0.18)");
+        ctx.fill();
+        ctx.set_line_width(2.0);
+        ctx.set_stroke_style_str("#ffffff");
+        ctx.stroke();
+        for (_, [x, y]) in shape.handles(&view) {
+            let (cx, cy) = view.to_canvas(x, y);
+            ctx.set_fill_style_str("#ffffff");
+            ctx.fill_rect(cx - 5.0, cy - 5.0, 10.0, 10.0);
+            ctx.set_stroke_style_str("#1f2933");
+            ctx.set_line_width(1.5);
+            ctx.stroke_rect(cx - 5.0, cy - 5.0, 10.0, 10.0);
+        }
+    }
+    let rubber = match (scene.drawing.gesture(), scene.corner, scene.cursor) {
+        (Gesture::Rectangle { start, end }, _, _) => Some(((start[0], start[1]), (end[0], end[1]))),
+        (_, Some(from), Some(cursor)) if scene.drawing.tool() == Tool::Rectangle => {
+            Some((from, view.from_canvas(cursor.0, cursor.1)))
+        }
+        _ => None,
+    };
+    if let Some((from, to)) = rubber {
+        let (ax, ay) = view.to_canvas(from.0, from.1);
+        let (bx, by) = view.to_canvas(to.0, to.1);
+        set_dash(ctx, &[5.0, 3.0]);
+        ctx.set_line_width(1.5);
+        ctx.set_stroke_style_str("#ffffff");
+        ctx.stroke_rect(ax.min(bx), ay.min(by), (ax - bx).abs(), (ay - by).abs());
+        set_dash(ctx, &[]);
+    }
+    if let Gesture::Polygon { points: placed } = scene.drawing.gesture() {
+        let cursor = scene.cursor.map(|(cx, cy)| {
+            let (x, y) = view.from_canvas(cx, cy);
+            [x, y]
+        });
+        let points = scene.drawing.preview(cursor);
+        if !points.is_empty() {
+            ctx.begin_path();
+            for (i, p) in points.iter().enumerate() {
+                let (x, y) = view.to_canvas(p[0], p[1]);
+                if i == 0 {
+                    ctx.move_to(x, y);
+                } else {
+                    ctx.line_to(x, y);
+                }
+            }
+            ctx.set_line_width(2.0);
+            ctx.set_stroke_style_str("#ffffff");
+            ctx.stroke();
+            for p in placed {
+                let (x, y) = view.to_canvas(p[0], p[1]);
+                ctx.fill_rect(x - 3.0, y - 3.0, 6.0, 6.0);
+            }
+        }
+    }
+}
