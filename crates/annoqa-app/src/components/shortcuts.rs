@@ -1,6 +1,6 @@
 use std::rc::Rc;
 
-use annoqa_core::{ControlKind, TaskSpec};
+use annoqa_core::{ControlKind, MediaKind, TaskSpec};
 use yew::{component, html, use_effect_with, use_node_ref, Callback, Html, MouseEvent, Properties};
 
 use crate::dom;
@@ -11,32 +11,54 @@ pub struct ShortcutsHelpProps {
     pub on_close: Callback<()>,
 }
 
+/// The image workspace's keys (core's `IMAGE_WORKSPACE_KEYS` keeps label hotkeys off them).
+const IMAGE_KEYS: [(&str, &str); 14] = [
+    ("V", "Select and move tool (drag a region or a handle; drag empty space to pan)"),
+    ("R", "Rectangle tool: drag, or click two opposite corners"),
+    ("P", "Polygon tool: click points; Enter or double-click closes; Backspace drops the last point"),
+    ("K", "Keypoint tool: click"),
+    ("Escape", "Cancel the shape being drawn"),
+    ("Arrows", "Move the selected region 1 px (Shift: 10 px); with nothing selected, pan"),
+    ("Alt+Arrows", "Resize the selected region"),
+    ("[ / ]", "Rotate the selected box 1° (Shift: 15°)"),
+    ("+ / -", "Zoom in / out about the pointer (the wheel too)"),
+    ("Home", "Fit the image"),
+    ("End", "100 %: one image pixel per screen pixel"),
+    ("Space+drag", "Pan (the middle button too)"),
+    ("Up / Down in the region list", "Select the previous / next region"),
+    ("Tab", "Move focus (tool bar, canvas, region list)"),
+];
+
 /// The keyboard shortcuts, toggled with `?`.
 #[component]
 pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
     let mut rows: Vec<(String, String)> = Vec::new();
     if let Some(spec) = &props.spec {
         for control in &spec.controls {
-            let spans = match control.kind {
-                ControlKind::TextSpans { .. } => true,
-                ControlKind::Choice { .. } => false,
-                _ => continue,
-            };
             for label in &control.labels {
                 let Some(key) = &label.hotkey else { continue };
-                let what = if spans {
-                    format!("Label {}: the selection, or every selection after it", label.value)
-                } else {
-                    format!("Choose {}", label.value)
+                let what = match control.kind {
+                    ControlKind::TextSpans { .. } => {
+                        format!("Label {}: the selection, or every selection after it", label.value)
+                    }
+                    ControlKind::Choice { .. } => format!("Choose {}", label.value),
+                    ControlKind::BBox | ControlKind::Polygon | ControlKind::Keypoint => {
+                        format!("Label {}: the selected region, and every shape drawn after it", label.value)
+                    }
+                    _ => continue,
                 };
                 rows.push((key.clone(), what));
             }
         }
     }
+    if props.spec.as_ref().is_some_and(|s| s.media == MediaKind::Image) {
+        rows.extend(IMAGE_KEYS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    }
     let general = [
         ("Enter", "Submit; after feedback, next item"),
         ("Escape", "Clear the selection and the active label"),
-        ("Delete / Backspace", "Remove the selected span"),
+        ("Delete / Backspace", "Remove the selected region"),
+        ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo (Ctrl+Y redoes too)"),
         ("Shift+S", "Skip the item, with a reason"),
         ("Shift+F", "Flag the item or a guideline section (unclear, wrong gold, bad media)"),
         ("?", "Show or hide this help"),

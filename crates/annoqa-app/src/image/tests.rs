@@ -326,6 +326,8 @@ fn hit_test_equals_brute_force() {
     let (w, h) = (2000.0, 1500.0);
     let shapes: Vec<Option<Shape>> = random_shapes(3, 2000, w, h).into_iter().map(Some).collect();
     let bounds: Vec<Rect> = shapes.iter().flatten().map(Shape::bounds).collect();
+    eprintln!("bounds {:?}", t.elapsed());
+    let t = std::time::Instant::now();
     let index = SpatialIndex::new(w, h, &bounds);
     let mut rng = Rng(5);
     let mut hits = 0;
@@ -806,8 +808,10 @@ fn zz_perf_probe() {
             })
         })
         .collect();
-    let t = std::time::Instant::now();
+    let t0 = std::time::Instant::now();
     let bounds: Vec<Rect> = shapes.iter().flatten().map(Shape::bounds).collect();
+    eprintln!("bounds {:?}", t0.elapsed());
+    let t = std::time::Instant::now();
     let index = SpatialIndex::new(w, h, &bounds);
     eprintln!("build {:?}", t.elapsed());
     let t = std::time::Instant::now();

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::guidelines::sections;
 use crate::rule::{Check, Rule};
-use crate::{Control, ControlKind, Gold, TaskSpec, Tolerance};
+use crate::{Control, ControlKind, Gold, MediaKind, TaskSpec, Tolerance};
 
 /// One problem with a spec: the field it is in, as a path into the spec's JSON (e.g.
 /// `rules[2].pattern`), and what is wrong with it.
@@ -27,6 +27,20 @@ impl fmt::Display for SpecProblem {
 /// either case): a label hotkey may not take them. Shift+S skips and Shift+F flags, so the
 /// capital letters are the workspace's too.
 pub const WORKSPACE_KEYS: &[&str] = &["?", "Enter", "Escape", "Delete", "Backspace", "Tab", " ", "S", "F"];
+
+/// The image workspace's own keys besides [`WORKSPACE_KEYS`]: its tools (V select, R rectangle,
+/// P polygon, K keypoint, either case), zoom (`+`/`=`, `-`/`_`, Home fits, End is 100 %),
+/// rotation (`[`, `]`, with Shift `{`, `}`) and the arrows (move, with Alt resize).
+pub const IMAGE_WORKSPACE_KEYS: &[&str] = &[
+    "v", "r", "p", "k", "+", "=", "-", "_", "[", "]", "{", "}", "Home", "End", "ArrowLeft", "ArrowRight", "ArrowUp",
+    "ArrowDown",
+];
+
+/// Whether `key` is one of the workspace's own keys for `media`.
+pub fn is_workspace_key(key: &str, media: MediaKind) -> bool {
+    WORKSPACE_KEYS.contains(&key)
+        || (media == MediaKind::Image && IMAGE_WORKSPACE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)))
+}
 
 /// Every problem of `spec`; guideline anchors are checked when `guidelines` (the project's
 /// Markdown) is given. Empty means the spec is usable.
@@ -54,7 +68,7 @@ pub fn check_spec(spec: &TaskSpec, guidelines: Option<&str>) -> Vec<SpecProblem>
         }
         anchor(&mut problems, format!("{at}.guideline"), &control.guideline);
         check_tolerance(&mut problems, &format!("{at}.tolerance"), &control.tolerance);
-        check_labels(&mut problems, &at, control, &mut hotkeys);
+        check_labels(&mut problems, &at, control, spec.media, &mut hotkeys);
         if let ControlKind::Ranker { buckets } = &control.kind {
             check_buckets(&mut problems, &at, &control.name, buckets);
         }
@@ -142,7 +156,13 @@ fn check_tolerance(problems: &mut Problems, at: &str, t: &Tolerance) {
 
 /// Labels unique in their control, hotkeys unique in the spec (either case) and free of the
 /// workspace's keys, label thresholds and choice costs in range.
-fn check_labels(problems: &mut Problems, at: &str, control: &Control, hotkeys: &mut Vec<(String, String)>) {
+fn check_labels(
+    problems: &mut Problems,
+    at: &str,
+    control: &Control,
+    media: MediaKind,
+    hotkeys: &mut Vec<(String, String)>,
+) {
     let mut values = HashSet::new();
     for (l, label) in control.labels.iter().enumerate() {
         let here = format!("{at}.labels[{l}]");
@@ -158,7 +178,7 @@ fn check_labels(problems: &mut Problems, at: &str, control: &Control, hotkeys: &
         let field = format!("{here}.hotkey");
         if key.is_empty() {
             problems.push(field, "a hotkey cannot be empty".into());
-        } else if WORKSPACE_KEYS.contains(&key.as_str()) {
+        } else if is_workspace_key(key, media) {
             problems.push(field, format!("hotkey `{key}` is one of the workspace's own keys"));
         } else if let Some((_, other)) = hotkeys.iter().find(|(k, _)| k.to_lowercase() == key.to_lowercase()) {
             problems.push(field, format!("hotkey `{key}` is bound to both `{other}` and `{}`", label.value));

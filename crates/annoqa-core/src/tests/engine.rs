@@ -773,3 +773,25 @@ fn size_limits_name_the_limit_and_the_region() {
     let serialized = serde_json::to_value(stacked_spec()).unwrap();
     assert!(serialized.get("limits").is_none(), "default limits are not written out");
 }
+
+#[test]
+fn an_image_spec_may_not_bind_the_image_workspace_keys_but_a_text_spec_may() {
+    let labels = serde_json::json!([
+        {"value": "car", "hotkey": "R"}, {"value": "bus", "hotkey": "+"}, {"value": "van", "hotkey": "Home"},
+        {"value": "cab", "hotkey": "1"}
+    ]);
+    let image = serde_json::json!({
+        "media": "image",
+        "controls": [{"name": "boxes", "type": "b_box", "labels": labels}]
+    });
+    expect_test::expect![[r#"
+        controls[0].labels[0].hotkey: hotkey `R` is one of the workspace's own keys
+        controls[0].labels[1].hotkey: hotkey `+` is one of the workspace's own keys
+        controls[0].labels[2].hotkey: hotkey `Home` is one of the workspace's own keys"#]]
+    .assert_eq(&problems(image, None));
+    let text = serde_json::json!({
+        "media": "text",
+        "controls": [{"name": "spans", "type": "text_spans", "labels": labels}]
+    });
+    assert_eq!(problems(text, None), "");
+}
