@@ -14,6 +14,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 mod crash;
+mod image;
 
 const WAIT: Duration = Duration::from_secs(20);
 /// WebDriver's codes for the Enter and Shift keys.
@@ -68,10 +69,15 @@ fn start_server(database: &Path) -> (Running, String) {
 
 /// `annoqa user add` with the password on standard input, as an operator would.
 fn add_annotator(database: &Path, username: &str, password: &str) {
+    add_member(database, username, password, "news-entities");
+}
+
+/// An annotator of `project`.
+fn add_member(database: &Path, username: &str, password: &str, project: &str) {
     let mut child = Command::new(env_path("ANNOQA_BIN"))
         .args(["user", "--database"])
         .arg(database)
-        .args(["add", username, "--role", "annotator", "--project", "news-entities", "--password-stdin"])
+        .args(["add", username, "--role", "annotator", "--project", project, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -12,11 +12,12 @@ pub struct ShortcutsHelpProps {
 }
 
 /// The image workspace's keys (core's `IMAGE_WORKSPACE_KEYS` keeps label hotkeys off them).
-const IMAGE_KEYS: [(&str, &str); 14] = [
+const IMAGE_KEYS: [(&str, &str); 15] = [
     ("V", "Select and move tool (drag a region or a handle; drag empty space to pan)"),
     ("R", "Rectangle tool: drag, or click two opposite corners"),
     ("P", "Polygon tool: click points; Enter or double-click closes; Backspace drops the last point"),
     ("K", "Keypoint tool: click"),
+    ("Insert", "Add a shape of the active tool in the middle of the view (then arrows, Alt+arrows)"),
     ("Escape", "Cancel the shape being drawn"),
     ("Arrows", "Move the selected region 1 px (Shift: 10 px); with nothing selected, pan"),
     ("Alt+Arrows", "Resize the selected region"),

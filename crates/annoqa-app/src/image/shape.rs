@@ -7,7 +7,7 @@
 //! Non-finite input never panics: a NaN cursor leaves a shape as it is, a NaN shape is hit
 //! nowhere.
 
-use annoqa_core::geometry::{box_corners, polygon_area};
+use annoqa_core::geometry::box_corners;
 use annoqa_core::{BoxGeometry, RegionValue};
 
 use super::spatial::Rect;
@@ -67,6 +67,26 @@ fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let len2 = dx * dx + dy * dy;
     let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
     distance(p, [a[0] + t * dx, a[1] + t * dy])
+}
+
+/// Shoelace area of a ring, translated to its first vertex for accuracy far from the origin;
+/// NaN when a coordinate is not finite (the caller maps it to 0).
+fn shoelace_area(points: &[[f64; 2]]) -> f64 {
+    let Some(&o) = points.first() else {
+        return 0.0;
+    };
+    let n = points.len();
+    let twice: f64 = (0..n)
+        .map(|i| {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+        })
+        .sum();
+    if points.iter().all(|p| finite2(*p)) {
+        twice.abs() / 2.0
+    } else {
+        f64::NAN
+    }
 }
 
 /// Even–odd point-in-polygon test.
@@ -165,12 +185,13 @@ impl Shape {
         }
     }
 
-    /// Area in image px² (0 for a point, a degenerate or non-finite shape); the shoelace area
-    /// for a polygon.
+    /// Area in image px² (0 for a point, a degenerate or non-finite shape); for a polygon the
+    /// shoelace area, as `annoqa_core::geometry::polygon_area` but without allocating (hit
+    /// tests compare areas).
     pub fn area(&self) -> f64 {
         let area = match self {
             Shape::Box { width, height, .. } => (width * height).abs(),
-            Shape::Polygon { points } => polygon_area(points),
+            Shape::Polygon { points } => shoelace_area(points),
             Shape::Point { .. } => 0.0,
         };
         if area.is_finite() {

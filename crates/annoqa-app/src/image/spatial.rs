@@ -174,14 +174,32 @@ impl SpatialIndex {
             cell_h: h / rows as f64,
             columns,
             rows,
-            cells: vec![Vec::new(); columns * rows],
-            entries: Vec::with_capacity(bounds.len()),
-            len: 0,
+            cells: Vec::new(),
+            entries: Vec::new(),
+            len: bounds.len(),
         };
-        for (slot, rect) in bounds.iter().enumerate() {
-            index.insert(slot as u32, *rect);
-        }
+        let entries = bounds.iter().map(|r| Some(Entry { bounds: *r, cells: index.cell_range(r) })).collect();
+        index.entries = entries;
+        // Two passes, counting then filling, so that every cell is allocated once.
+        let mut counts = vec![0usize; columns * rows];
+        index.each_listing(|cell, _| counts[cell] += 1);
+        let mut cells: Vec<Vec<u32>> = counts.into_iter().map(Vec::with_capacity).collect();
+        index.each_listing(|cell, slot| cells[cell].push(slot));
+        index.cells = cells;
         index
+    }
+
+    /// Calls `f(cell, slot)` for every cell listing every slot.
+    fn each_listing(&self, mut f: impl FnMut(usize, u32)) {
+        for (slot, entry) in self.entries.iter().enumerate() {
+            if let Some(Entry { cells: Some(range), .. }) = entry {
+                for r in range.r0..=range.r1 {
+                    for c in range.c0..=range.c1 {
+                        f(r * self.columns + c, slot as u32);
+                    }
+                }
+            }
+        }
     }
 
     /// Number of slots holding a shape.

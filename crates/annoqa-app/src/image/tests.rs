@@ -326,8 +326,6 @@ fn hit_test_equals_brute_force() {
     let (w, h) = (2000.0, 1500.0);
     let shapes: Vec<Option<Shape>> = random_shapes(3, 2000, w, h).into_iter().map(Some).collect();
     let bounds: Vec<Rect> = shapes.iter().flatten().map(Shape::bounds).collect();
-    eprintln!("bounds {:?}", t.elapsed());
-    let t = std::time::Instant::now();
     let index = SpatialIndex::new(w, h, &bounds);
     let mut rng = Rng(5);
     let mut hits = 0;
@@ -395,6 +393,9 @@ fn bounds_and_outline() {
     assert_eq!(outline[0], [100.0, 50.0]);
     assert_eq!(b.bounds(), Rect::from_points(&outline));
     assert!(b.bounds().x0 < 100.0 && close(b.area(), 3200.0, 1e-9));
+    let polygon = vec![[1e6, 1e6], [1e6 + 4.0, 1e6], [1e6 + 4.0, 1e6], [1e6, 1e6 + 3.0]];
+    assert_eq!(Shape::Polygon { points: polygon.clone() }.area(), annoqa_core::geometry::polygon_area(&polygon));
+    assert_eq!(Shape::Polygon { points: vec![[0.0, 0.0], [1.0, f64::NAN], [1.0, 1.0]] }.area(), 0.0);
     assert_eq!(Shape::Point { x: 3.0, y: 4.0 }.bounds(), Rect::new(3.0, 4.0, 3.0, 4.0));
     assert!(Shape::Box { x: f64::NAN, y: 0.0, width: 1.0, height: 1.0, rotation: 0.0 }.bounds().is_empty());
 }
@@ -792,54 +793,4 @@ fn tile_rects_cover_the_image_with_smaller_edge_tiles() {
     assert!(visible_tiles(&view, &p, 9).is_empty());
     assert_eq!(level_for(&view, 1.0, &[]), 0);
     assert_eq!(level_for(&view, f64::NAN, &p.levels), 0);
-}
-
-#[test]
-fn zz_perf_probe() {
-    let (w, h) = (10_000.0, 10_000.0);
-    let mut rng = Rng(77);
-    let shapes: Vec<Option<Shape>> = (0..50_000)
-        .map(|_| {
-            let s = random_shape(&mut rng, w, h);
-            Some(if let Shape::Point { x, y } = s {
-                Shape::Box { x, y, width: 30.0, height: 20.0, rotation: 0.0 }
-            } else {
-                s
-            })
-        })
-        .collect();
-    let t0 = std::time::Instant::now();
-    let bounds: Vec<Rect> = shapes.iter().flatten().map(Shape::bounds).collect();
-    eprintln!("bounds {:?}", t0.elapsed());
-    let t = std::time::Instant::now();
-    let index = SpatialIndex::new(w, h, &bounds);
-    eprintln!("build {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let mut n = 0;
-    for _ in 0..100_000 {
-        if hit_test(&index, &shapes, rng.range(0.0, w), rng.range(0.0, h), 3.0).is_some() {
-            n += 1;
-        }
-    }
-    eprintln!("hit {:?}/call ({n} hits)", t.elapsed() / 100_000);
-    let mut out = Vec::new();
-    let view = Viewport::fit(w, h, 1400.0, 900.0);
-    let t = std::time::Instant::now();
-    for _ in 0..100 {
-        index.query(view.visible_image_rect(), &mut out);
-    }
-    eprintln!("query fit {:?} ({})", t.elapsed() / 100, out.len());
-    let mut v = view;
-    v.zoom_at(8.0, 700.0, 450.0);
-    let t = std::time::Instant::now();
-    for _ in 0..1000 {
-        index.query(v.visible_image_rect(), &mut out);
-    }
-    eprintln!("query 8x {:?} ({})", t.elapsed() / 1000, out.len());
-    let t = std::time::Instant::now();
-    let mut index2 = index.clone();
-    for i in 0..10_000u32 {
-        index2.update(i * 5, random_shape(&mut rng, w, h).bounds());
-    }
-    eprintln!("update {:?}", t.elapsed() / 10_000);
 }

@@ -30,9 +30,27 @@ pub const WORKSPACE_KEYS: &[&str] = &["?", "Enter", "Escape", "Delete", "Backspa
 
 /// The image workspace's own keys besides [`WORKSPACE_KEYS`]: its tools (V select, R rectangle,
 /// P polygon, K keypoint, either case), zoom (`+`/`=`, `-`/`_`, Home fits, End is 100 %),
-/// rotation (`[`, `]`, with Shift `{`, `}`) and the arrows (move, with Alt resize).
+/// rotation (`[`, `]`, with Shift `{`, `}`), Insert (a shape without a pointer) and the arrows
+/// (move, with Alt resize).
 pub const IMAGE_WORKSPACE_KEYS: &[&str] = &[
-    "v", "r", "p", "k", "+", "=", "-", "_", "[", "]", "{", "}", "Home", "End", "ArrowLeft", "ArrowRight", "ArrowUp",
+    "v",
+    "r",
+    "p",
+    "k",
+    "+",
+    "=",
+    "-",
+    "_",
+    "[",
+    "]",
+    "{",
+    "}",
+    "Home",
+    "End",
+    "Insert",
+    "ArrowLeft",
+    "ArrowRight",
+    "ArrowUp",
     "ArrowDown",
 ];
 

@@ -298,6 +298,12 @@ fn drawing_key(cx: &Ctx, key: &str) -> Option<bool> {
     }
     let mut scene = cx.painter.scene.borrow_mut();
     let outcome = match key {
+        // Without a pointer: a shape of the active tool in the middle of the view, to move with
+        // the arrows and size with Alt+arrows.
+        "Insert" if cx.editable => match centre_shape(&scene) {
+            Some(shape) => Outcome::Create(shape),
+            None => return Some(false),
+        },
         "Enter" if scene.drawing.is_busy() => scene.drawing.close(),
         "Backspace" if scene.drawing.is_busy() => {
             scene.drawing.backspace();
@@ -314,6 +320,22 @@ fn drawing_key(cx: &Ctx, key: &str) -> Option<bool> {
     cx.commit(outcome);
     cx.painter.schedule(false);
     Some(true)
+}
+
+/// A new shape of the active tool centred in the view: a box or triangle a quarter of the view
+/// across, or a point.
+fn centre_shape(scene: &super::scene::Scene) -> Option<Shape> {
+    let view = scene.view.visible_image_rect();
+    let [x, y] = view.center();
+    let (w, h) = (view.width() / 4.0, view.height() / 4.0);
+    match scene.drawing.tool() {
+        Tool::Rectangle => Some(Shape::Box { x: x - w / 2.0, y: y - h / 2.0, width: w, height: h, rotation: 0.0 }),
+        Tool::Polygon => Some(Shape::Polygon {
+            points: vec![[x, y - h / 2.0], [x + w / 2.0, y + h / 2.0], [x - w / 2.0, y + h / 2.0]],
+        }),
+        Tool::Keypoint => Some(Shape::Point { x, y }),
+        Tool::Select => None,
+    }
 }
 
 /// Zoom keys: `+`/`-` about the pointer (or the centre), Home fits, End shows 100 %.
