@@ -176,14 +176,10 @@ impl Scene {
                 let bounds: Vec<Rect> = self
                     .shapes
                     .iter()
-                    .map(|s| s.as_ref().map_or(Rect::new(0.0, 0.0, 0.0, 0.0), Shape::bounds))
+                    .map(|s| s.as_ref().map_or(Rect::EMPTY, Shape::bounds))
                     .collect();
+                // Empty slots get `Rect::EMPTY`, which no query returns.
                 self.index = SpatialIndex::new(self.view.image_w, self.view.image_h, &bounds);
-                for (slot, shape) in self.shapes.iter().enumerate() {
-                    if shape.is_none() {
-                        self.index.remove(slot as u32);
-                    }
-                }
             }
         }
         self.synced = Some((address, revision));
