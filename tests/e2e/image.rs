@@ -184,7 +184,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     press(&client, "\u{E011}").await; // Home
     press(&client, "p").await;
     let mut corners = Vec::new();
-    for (px, py) in [(104.0, 30.0), (640.0, 180.0), (638.0, 196.0), (104.0, 46.0)] {
+    for (px, py) in [(104.0, 30.0), (639.0, 180.0), (638.0, 195.0), (104.0, 46.0)] {
         corners.push(to_client(&client, px, py).await);
     }
     let clicked = click_at(&client, &corners).await;
@@ -202,10 +202,10 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     click_at(&client, &[spot]).await;
     regions_until(&client, "a keypoint", |r| of_type(r, "keypoint").len() == 1).await;
 
-    // A rule fires (min_size: a 3-pixel box) and clears with undo.
+    // A rule fires (min_size: a 5-pixel box) and clears with undo.
     press(&client, "r").await;
     press(&client, "1").await;
-    let (a, b) = (to_client(&client, 300.0, 300.0).await, to_client(&client, 304.0, 303.0).await);
+    let (a, b) = (to_client(&client, 300.0, 300.0).await, to_client(&client, 305.0, 305.0).await);
     drag(&client, a, b).await;
     regions_until(&client, "a tiny box", |r| of_type(r, "b_box").len() == 3).await;
     let deadline = Instant::now() + WAIT;
