@@ -141,8 +141,9 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     );
     let checkerboard = (x, y, w, h);
 
-    // Zoom in about the top-left corner (pointer there, `+` twice), then the timecode box.
-    let corner = to_client(&client, 50.0, 19.0).await;
+    // Zoom in about the image's top-left corner (pointer there, `+` twice), then the timecode
+    // box: the corner stays where it was on screen, so the box is still in view.
+    let corner = to_client(&client, 1.0, 1.0).await;
     client
         .perform_actions(MouseActions::new("mouse".into()).then(PointerAction::MoveTo {
             duration: None,

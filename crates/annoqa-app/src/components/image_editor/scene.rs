@@ -173,11 +173,8 @@ impl Scene {
                 self.shapes = (0..count as u32)
                     .map(|slot| draft_ref.at_slot(slot).and_then(|r| Shape::from_value(&r.value)))
                     .collect();
-                let bounds: Vec<Rect> = self
-                    .shapes
-                    .iter()
-                    .map(|s| s.as_ref().map_or(Rect::EMPTY, Shape::bounds))
-                    .collect();
+                let bounds: Vec<Rect> =
+                    self.shapes.iter().map(|s| s.as_ref().map_or(Rect::EMPTY, Shape::bounds)).collect();
                 // Empty slots get `Rect::EMPTY`, which no query returns.
                 self.index = SpatialIndex::new(self.view.image_w, self.view.image_h, &bounds);
             }
