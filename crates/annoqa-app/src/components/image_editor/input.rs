@@ -57,12 +57,10 @@ pub(super) fn label_for(spec: &TaskSpec, active: Option<&LabelRef>, tool: Tool) 
     Some(LabelRef { control: control.name.clone(), label: label.value.clone() })
 }
 
-/// The pointer's position in canvas CSS px.
-pub(super) fn canvas_point(event: &MouseEvent) -> (f64, f64) {
-    let rect = event
-        .current_target()
-        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-        .map(|e| e.get_bounding_client_rect());
+/// The pointer's position in canvas CSS px. (Not from the event's current target: Yew
+/// delegates events to its root element.)
+fn canvas_point(painter: &Painter, event: &MouseEvent) -> (f64, f64) {
+    let rect = painter.overlay.cast::<web_sys::Element>().map(|e| e.get_bounding_client_rect());
     let (left, top) = rect.map_or((0.0, 0.0), |r| (r.left(), r.top()));
     (f64::from(event.client_x()) - left, f64::from(event.client_y()) - top)
 }
@@ -108,7 +106,7 @@ impl Ctx {
     }
 
     pub(super) fn pointer_down(&self, event: &MouseEvent) {
-        let (cx, cy) = canvas_point(event);
+        let (cx, cy) = canvas_point(&self.painter, event);
         let mut scene = self.painter.scene.borrow_mut();
         scene.cursor = Some((cx, cy));
         if event.button() == 1 || (event.button() == 0 && scene.space_held) || !self.editable {
@@ -147,7 +145,7 @@ impl Ctx {
     }
 
     pub(super) fn pointer_move(&self, event: &MouseEvent) {
-        let (cx, cy) = canvas_point(event);
+        let (cx, cy) = canvas_point(&self.painter, event);
         let mut scene = self.painter.scene.borrow_mut();
         scene.cursor = Some((cx, cy));
         let mut base = false;
@@ -164,7 +162,7 @@ impl Ctx {
     }
 
     pub(super) fn pointer_up(&self, event: &MouseEvent) {
-        let (cx, cy) = canvas_point(event);
+        let (cx, cy) = canvas_point(&self.painter, event);
         let mut scene = self.painter.scene.borrow_mut();
         if scene.pan.take().is_some() {
             return;
@@ -206,7 +204,7 @@ impl Ctx {
 
     pub(super) fn wheel(&self, event: &WheelEvent) {
         event.prevent_default();
-        let (cx, cy) = canvas_point(event);
+        let (cx, cy) = canvas_point(&self.painter, event);
         // One notch (100 px in pixel mode, 3 lines in line mode) zooms by 1.25.
         let delta = match event.delta_mode() {
             1 => event.delta_y() * 33.0,
