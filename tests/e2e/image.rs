@@ -93,6 +93,14 @@ async fn click_at(client: &Client, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// Saves what the browser shows under `target/tmp/screens/`, to look at (never compared).
+async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
 fn bbox(region: &Value) -> (f64, f64, f64, f64) {
     let f = |k: &str| region[k].as_f64().unwrap_or_else(|| panic!("{k} of {region}"));
     (f("x"), f("y"), f("width"), f("height"))
@@ -118,7 +126,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
 
     client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
     log_in(&client, "ina", PASSWORD).await;
-    wait_for(&client, ".canvas-frame canvas.overlay").await;
+    wait_for(&client, ".canvas-frame canvas.layer-edit").await;
     let deadline = Instant::now() + WAIT;
     while api(&client, "view()").await.is_null() {
         assert!(Instant::now() < deadline, "window.annoqa.view() never answered");
@@ -235,6 +243,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     regions_until(&client, "the tiny box is undone", |r| of_type(r, "b_box").len() == 2).await;
     assert!(!api(&client, "findings()").await.to_string().contains("min_size"));
 
+    screenshot(&client, "image-workspace").await;
     // Submit: the gold overlay and the verdicts in the region list.
     press(&client, ENTER).await;
     let report = wait_for(&client, "#gold-report").await;
@@ -242,6 +251,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     assert!(verdicts.iter().filter(|t| t.contains("IoU")).count() >= 3, "{verdicts:?}");
     assert_eq!(report.attr("data-passed").await.unwrap().as_deref(), Some("true"), "{verdicts:?}");
 
+    screenshot(&client, "image-gold").await;
     // The stored row holds what was drawn, to within an image pixel at both zoom levels.
     assert_eq!(submissions_once_settled(&pool, 1).await, 1);
     let stored: String = sqlx::query_scalar("SELECT regions FROM submissions").fetch_one(&pool).await.unwrap();
@@ -276,7 +286,7 @@ async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_th
 
     client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
     log_in(&client, "kai", PASSWORD).await;
-    wait_for(&client, ".canvas-frame canvas.overlay").await;
+    wait_for(&client, ".canvas-frame canvas.layer-edit").await;
     // Insert puts a box in the middle of the view; Alt+arrows size it, arrows move it.
     press(&client, "r").await;
     press(&client, "1").await;

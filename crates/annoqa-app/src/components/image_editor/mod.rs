@@ -152,6 +152,9 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
     };
     let active = Tool::ALL.iter().copied().filter(|&t| t == Tool::Select || label_for(&props.spec, None, t).is_some());
     let current_label = props.active_label.as_ref().map(|l| l.label.clone());
+    // The frame takes the image's proportions (within the CSS limits), so a wide image leaves
+    // no band of empty canvas above and below it.
+    let frame_style = format!("--image-ratio: {} / {}", width.max(1), height.max(1));
     html! {
         <div class="image-editor">
             <div class="toolbar" role="toolbar" aria-label="tools">
@@ -176,9 +179,9 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
                 <p id="media-error" class="banner banner-error" role="alert">{ message }</p>
             }
             <div class="image-row">
-                <div class="canvas-frame" ref={frame_ref.clone()}>
-                    <canvas class="base" ref={painter.base.clone()} aria-hidden="true" />
-                    <canvas class="overlay" ref={painter.overlay.clone()} tabindex="-1"
+                <div class="canvas-frame" ref={frame_ref.clone()} ~style={frame_style}>
+                    <canvas class="layer-base" ref={painter.base.clone()} aria-hidden="true" />
+                    <canvas class="layer-edit" ref={painter.overlay.clone()} tabindex="-1"
                         role="img" aria-label={format!("image {} by {} pixels with {} regions", width, height,
                             props.session.draft.borrow().len())}
                         onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up} ondblclick={on_dblclick} />

@@ -17,6 +17,7 @@ use yew::{classes, component, html, Callback, Event, Html, MouseEvent, Propertie
 use super::scene::region_label;
 use crate::components::gold_report::verdict_class;
 use crate::image::shape::Shape;
+use crate::labels::{color_style, label_color};
 use crate::state::{Action, Checked, Session};
 
 /// Rows in the DOM at once.
@@ -88,6 +89,7 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
         let label = region_label(&region.value).unwrap_or_default().to_string();
         let severity = props.findings.severity(&region.id);
         let verdict = verdicts.get(&region.id);
+        let style = color_style(label_color(&props.spec, &region.control, &label).as_deref());
         let pick = {
             let (dispatch, focus, id) = (props.dispatch.clone(), props.on_focus_region.clone(), region.id.clone());
             Callback::from(move |_: MouseEvent| {
@@ -101,7 +103,7 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
                 class={classes!("region-row", is_selected.then_some("selected"),
                     severity.map(|s| if s == Severity::Error { "flagged-error" } else { "flagged-warning" }),
                     verdict.map(|(class, _, _)| *class))}
-                onclick={pick}>
+                ~style={style} onclick={pick}>
                 <span class="chip">{ label }</span>
                 <span class="region-geometry">{ describe(region) }</span>
                 if let Some(severity) = severity {
