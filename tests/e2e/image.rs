@@ -9,8 +9,8 @@ use fantoccini::Client;
 use serde_json::Value;
 
 use super::{
-    add_member, eventually, log_in, press, start_browser, start_chromedriver, start_server, submissions_once_settled,
-    wait_for, ENTER, PASSWORD, WAIT,
+    add_member, assert_accessible, eventually, log_in, press, start_browser, start_chromedriver, start_server,
+    submissions_once_settled, wait_for, ENTER, PASSWORD, WAIT,
 };
 
 const PROJECT: &str = "test-card-boxes";
@@ -124,8 +124,11 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
 
-    client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
+    client.goto(&format!("{url}#/")).await.unwrap();
     log_in(&client, "ina", PASSWORD).await;
+    wait_for(&client, &format!("a[href='#/p/{PROJECT}']")).await;
+    assert_accessible(&client, "project list").await;
+    client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
     wait_for(&client, ".canvas-frame canvas.layer-edit").await;
     let deadline = Instant::now() + WAIT;
     while api(&client, "view()").await.is_null() {
@@ -244,6 +247,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     assert!(!api(&client, "findings()").await.to_string().contains("min_size"));
 
     screenshot(&client, "image-workspace").await;
+    assert_accessible(&client, "image workspace").await;
     // Submit: the gold overlay and the verdicts in the region list.
     press(&client, ENTER).await;
     let report = wait_for(&client, "#gold-report").await;
@@ -252,6 +256,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     assert_eq!(report.attr("data-passed").await.unwrap().as_deref(), Some("true"), "{verdicts:?}");
 
     screenshot(&client, "image-gold").await;
+    assert_accessible(&client, "image workspace with gold feedback").await;
     // The stored row holds what was drawn, to within an image pixel at both zoom levels.
     assert_eq!(submissions_once_settled(&pool, 1).await, 1);
     let stored: String = sqlx::query_scalar("SELECT regions FROM submissions").fetch_one(&pool).await.unwrap();

@@ -329,6 +329,28 @@ async fn input_value(client: &Client, css: &str) -> String {
     wait_for(client, css).await.prop("value").await.unwrap().unwrap_or_default()
 }
 
+/// The WCAG 2.0/2.1 A and AA violations axe-core (injected from `ANNOQA_AXE`) finds on the
+/// page as it is now, one line each: rule, help, and the elements.
+async fn axe_violations(client: &Client) -> Vec<String> {
+    let source = std::fs::read_to_string(env_path("ANNOQA_AXE")).expect("cannot read axe-core");
+    client.execute(&format!("{source}\nreturn typeof axe;"), vec![]).await.unwrap();
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+            .then(r => done(r.violations.map(v =>
+                v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+            .catch(e => done(['axe could not run: ' + e]));
+    "#;
+    let value = client.execute_async(script, vec![]).await.unwrap();
+    serde_json::from_value(value).unwrap()
+}
+
+/// Fails with every violation axe-core finds on `screen`.
+async fn assert_accessible(client: &Client, screen: &str) {
+    let violations = axe_violations(client).await;
+    assert!(violations.is_empty(), "axe-core on the {screen}: {violations:#?}");
+}
+
 /// Types into the login form and submits it with Enter in the password field.
 async fn log_in(client: &Client, username: &str, password: &str) {
     let user = wait_for(client, "#login-username").await;
@@ -394,6 +416,8 @@ async fn annotator_logs_in_labels_submits_flags_skips_and_logs_out() {
     assert!(text.starts_with("Maria Costa opened"), "first item is s01: {text}");
     assert_eq!(wait_for(&client, "#current-user").await.text().await.unwrap(), ANNOTATOR);
     assert_eq!(wait_for(&client, "#current-role").await.text().await.unwrap(), "annotator");
+
+    assert_accessible(&client, "text workspace").await;
 
     // Label colours are applied under the CSP (as a style property, not an attribute).
     let color = client

@@ -48,6 +48,7 @@ pub(crate) fn install(root: &Path, purpose: Purpose) -> Result<OsString> {
     typescript(&path)?;
     if purpose == Purpose::Test {
         browser()?;
+        axe_core(&path)?;
     }
     Ok(path)
 }
@@ -248,17 +249,7 @@ fn wasm_opt(path: &OsString) -> Result<()> {
         ok(&label, &binary.display().to_string());
         return Ok(());
     }
-    println!("    {label}: missing, installing npm package binaryen@{BINARYEN_VERSION} into {}", prefix.display());
-    npm()?;
-    fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
-    Cmd::new("npm")
-        .arg("install")
-        .arg("--prefix")
-        .arg(&prefix)
-        .args(["--no-audit", "--no-fund"])
-        .arg(format!("binaryen@{BINARYEN_VERSION}"))
-        .env("PATH", path)
-        .run()?;
+    npm_install(&label, &prefix, &format!("binaryen@{BINARYEN_VERSION}"), path)?;
     match current() {
         Some(BINARYEN_VERSION) => {
             ok(&label, "installed");
@@ -319,23 +310,60 @@ fn typescript(path: &OsString) -> Result<()> {
         ok(&label, &tsc.display().to_string());
         return Ok(());
     }
-    println!("    {label}: missing, installing npm package typescript@{version} into {}", prefix.display());
-    npm()?;
-    fs::create_dir_all(&prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
-    Cmd::new("npm")
-        .arg("install")
-        .arg("--prefix")
-        .arg(&prefix)
-        .args(["--no-audit", "--no-fund"])
-        .arg(format!("typescript@{version}"))
-        .env("PATH", path)
-        .run()?;
+    npm_install(&label, &prefix, &format!("typescript@{version}"), path)?;
     match current() {
         Some(found) if found == version => {
             ok(&label, "installed");
             Ok(())
         }
         other => bail!("after `npm install typescript@{version}`, `{} --version` reports {other:?}", tsc.display()),
+    }
+}
+
+/// `npm install package@version` into its own prefix under the tools directory.
+fn npm_install(label: &str, prefix: &Path, package: &str, path: &OsString) -> Result<()> {
+    println!("    {label}: missing, installing npm package {package} into {}", prefix.display());
+    npm()?;
+    fs::create_dir_all(prefix).with_context(|| format!("cannot create {}", prefix.display()))?;
+    Cmd::new("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(prefix)
+        .args(["--no-audit", "--no-fund"])
+        .arg(package)
+        .env("PATH", path)
+        .run()
+}
+
+/// The axe-core script the end-to-end tests inject to check each screen for WCAG A/AA
+/// violations.
+pub(crate) fn axe_script() -> Result<PathBuf> {
+    Ok(tools_dir()?.join("axe-core/node_modules/axe-core/axe.min.js"))
+}
+
+/// axe-core at [`pins::AXE_CORE_VERSION`], read from its `package.json`.
+fn axe_core(path: &OsString) -> Result<()> {
+    let version = pins::AXE_CORE_VERSION;
+    let label = format!("axe-core {version}");
+    let prefix = tools_dir()?.join("axe-core");
+    let manifest = prefix.join("node_modules/axe-core/package.json");
+    let current = || {
+        // The first `"version": "…"` of the package's own manifest.
+        let text = fs::read_to_string(&manifest).ok()?;
+        let rest = text.split("\"version\"").nth(1)?;
+        rest.split('"').nth(1).map(str::to_owned)
+    };
+    if current().as_deref() == Some(version) && axe_script()?.is_file() {
+        ok(&label, &axe_script()?.display().to_string());
+        return Ok(());
+    }
+    npm_install(&label, &prefix, &format!("axe-core@{version}"), path)?;
+    match current() {
+        Some(found) if found == version => {
+            ok(&label, "installed");
+            Ok(())
+        }
+        other => bail!("after `npm install axe-core@{version}`, {} reports {other:?}", manifest.display()),
     }
 }
 

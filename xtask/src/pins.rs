@@ -10,6 +10,8 @@ pub(crate) const WASM_PACK_VERSION: &str = "0.15.1";
 /// TypeScript (npm `typescript`), whose `tsc` checks the npm package's declarations. 5.x is the
 /// last line written in JavaScript: one package, no platform binaries.
 pub(crate) const TYPESCRIPT_VERSION: &str = "5.9.3";
+/// axe-core, injected by the end-to-end tests to check each screen for WCAG 2.0/2.1 A and AA.
+pub(crate) const AXE_CORE_VERSION: &str = "4.11.0";
 
 /// The versions of every `[[package]]` called `name` in a `Cargo.lock`, in file order.
 ///
