@@ -242,6 +242,25 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
         assert!(Instant::now() < deadline, "min_size never fired: {}", api(&client, "findings()").await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The finding's "show" selects its region and zooms to it.
+    let tiny = regions(&client).await.last().unwrap()["id"].as_str().unwrap().to_string();
+    wait_for(&client, ".finding[data-code=min_size] .finding-show").await.click().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let view = api(&client, "view()").await;
+        let selected = eventually(&client, ".region-row.selected .chip", "a selected row", |_| true).await;
+        let zoom = view["zoom"].as_f64().unwrap();
+        if zoom > view["fitZoom"].as_f64().unwrap() * 2.0 && !selected.is_empty() {
+            let row = client
+                .execute("return document.querySelector('.region-row.selected').dataset.region", vec![])
+                .await
+                .unwrap();
+            assert_eq!(row, serde_json::json!(tiny));
+            break;
+        }
+        assert!(Instant::now() < deadline, "show did not zoom to the region: {view}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     press(&client, &format!("{CTRL}z")).await;
     regions_until(&client, "the tiny box is undone", |r| of_type(r, "b_box").len() == 2).await;
     assert!(!api(&client, "findings()").await.to_string().contains("min_size"));

@@ -192,3 +192,39 @@ fn docs_api_md_lists_every_route_and_every_error_code() {
     let expected: Vec<(String, u16)> = ApiErrorCode::ALL.iter().map(|c| (c.as_str().to_string(), c.status())).collect();
     assert_eq!(rows, expected, "docs/api.md's error code table: every code with its status, in order");
 }
+
+/// Predictions and their outcome are optional on the wire: absent when empty, so older clients
+/// and servers read the same bodies as before; present, they round-trip.
+#[test]
+fn predictions_and_their_outcome_are_left_out_when_empty_and_round_trip_when_present() {
+    use crate::{AssignedItem, PredictionOutcome, SubmitRequest};
+    use annoqa_core::{Item, Media, Region, RegionValue};
+
+    let older: SubmitRequest = serde_json::from_str(r#"{"lead_time_ms": 5, "regions": []}"#).unwrap();
+    assert_eq!(older.prediction_outcome, None);
+    assert_eq!(serde_json::to_value(&older).unwrap(), serde_json::json!({"lead_time_ms": 5, "regions": []}));
+    let outcome = PredictionOutcome { kept: vec!["p1".into()], edited: vec!["p2".into()], deleted: vec!["p3".into()] };
+    let request = SubmitRequest { prediction_outcome: Some(outcome), ..older };
+    let json = serde_json::to_value(&request).unwrap();
+    assert_eq!(
+        json["prediction_outcome"],
+        serde_json::json!({"kept": ["p1"], "edited": ["p2"], "deleted": ["p3"]})
+    );
+    assert_eq!(serde_json::from_value::<SubmitRequest>(json).unwrap(), request);
+
+    let item = Item { id: "a".into(), media: Media::Text { text: "Ada".into() }, candidates: Vec::new() };
+    let plain = AssignedItem { item, training_gold: None, predictions: Vec::new() };
+    assert!(serde_json::to_value(&plain).unwrap().get("predictions").is_none());
+    let predicted = AssignedItem {
+        predictions: vec![Region {
+            id: "p1".into(),
+            control: "entities".into(),
+            value: RegionValue::TextSpan { start: 0, end: 3, label: "PERSON".into() },
+            attributes: Default::default(),
+        }],
+        ..plain
+    };
+    let json = serde_json::to_value(&predicted).unwrap();
+    assert_eq!(json["predictions"][0]["id"], "p1");
+    assert_eq!(serde_json::from_value::<AssignedItem>(json).unwrap(), predicted);
+}

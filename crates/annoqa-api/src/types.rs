@@ -42,6 +42,10 @@ pub struct AssignedItem {
     /// sent here; its answer comes back in [`SubmitResponse::gold`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_gold: Option<Gold>,
+    /// A model's regions for the item (pre-annotations), to start the draft from. Not gold:
+    /// sent with any item that has them. Their ids are unique and not empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<Region>,
 }
 
 /// The submitter is the logged-in user, never a field of the request (an `annotator` field
@@ -50,6 +54,19 @@ pub struct AssignedItem {
 pub struct SubmitRequest {
     pub lead_time_ms: u64,
     pub regions: Vec<Region>,
+    /// What became of the item's predictions ([`AssignedItem::predictions`]). When present it
+    /// lists each prediction id exactly once; the server refuses anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_outcome: Option<PredictionOutcome>,
+}
+
+/// What an annotator did with an item's predictions, by prediction id: kept as they came,
+/// edited (still in the answer under the same id, changed), or deleted (not in the answer).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PredictionOutcome {
+    pub kept: Vec<String>,
+    pub edited: Vec<String>,
+    pub deleted: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -293,6 +310,10 @@ pub struct SubmissionView {
     pub gold_score: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gold_passed: Option<bool>,
+    /// What the annotator did with the item's predictions; absent when the item has none or
+    /// the client did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_outcome: Option<PredictionOutcome>,
 }
 
 /// One entry of the review queue.
@@ -300,6 +321,9 @@ pub struct SubmissionView {
 pub struct ReviewTask {
     pub submission: SubmissionView,
     pub item: Item,
+    /// The item's predictions, which the submission's `prediction_outcome` refers to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<Region>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -472,6 +496,8 @@ pub struct ExportRow {
     pub error_codes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrected_regions: Option<Vec<Region>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_outcome: Option<PredictionOutcome>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -178,6 +178,9 @@ pub struct Session {
     pub draft: SharedDraft,
     /// The draft was restored from this browser's storage (work not yet confirmed stored).
     pub restored: bool,
+    /// A request to bring a region into view (a finding's "show"), with a number that changes
+    /// with every request so the same region can be asked for twice.
+    pub focus: Option<(String, u32)>,
     /// A text selection waiting for a label.
     pub pending: Option<TextSelection>,
     /// The span the annotator clicked; Delete removes it.
@@ -203,6 +206,7 @@ impl Session {
             shown_at_ms: now_ms,
             draft: SharedDraft::new(draft),
             restored: was_restored,
+            focus: None,
             pending: None,
             selected_region: None,
             phase: Phase::Editing,
@@ -467,6 +471,8 @@ pub enum Action {
         multiple: bool,
     },
     SelectRegion(Option<String>),
+    /// Select a region and bring it into view (a finding's "show").
+    ShowRegion(String),
     RemoveRegion(String),
     RemoveSelectedRegion,
     /// Escape: drop the pending selection, the active label and the span selection.
@@ -588,6 +594,15 @@ impl AnnotatorState {
                 if let Some(session) = self.editable_session() {
                     session.selected_region = id.filter(|id| session.draft.borrow().get(id).is_some());
                     session.pending = None;
+                }
+            }
+            Action::ShowRegion(id) => {
+                if let Work::Annotating(session) = &mut self.work {
+                    if session.draft.borrow().get(&id).is_some() {
+                        let nonce = session.focus.as_ref().map_or(0, |(_, n)| n.wrapping_add(1));
+                        session.selected_region = Some(id.clone());
+                        session.focus = Some((id, nonce));
+                    }
                 }
             }
             Action::RemoveRegion(id) => {

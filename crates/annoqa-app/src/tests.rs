@@ -743,3 +743,19 @@ fn undo_and_redo_reach_the_page_state_and_withdraw_a_warning_confirmation() {
     state.apply(Action::Redo);
     assert_eq!(regions(&state), ["r1:0-5:PERSON"]);
 }
+
+#[test]
+fn showing_a_finding_region_selects_it_and_asks_for_focus_each_time() {
+    let mut state = loaded("Maria Costa");
+    state.apply(Action::ActivateLabel(person()));
+    state.apply(Action::Selected(sel(0, 5)));
+    state.apply(Action::SelectRegion(None));
+    state.apply(Action::ShowRegion("r1".into()));
+    let first = state.session().unwrap().focus.clone();
+    assert_eq!(state.session().unwrap().selected_region.as_deref(), Some("r1"));
+    state.apply(Action::ShowRegion("r1".into()));
+    let second = state.session().unwrap().focus.clone();
+    assert_ne!(first, second, "asking twice asks again");
+    state.apply(Action::ShowRegion("nope".into()));
+    assert_eq!(state.session().unwrap().focus, second, "an unknown region is ignored");
+}

@@ -1,7 +1,7 @@
 use annoqa_core::{Finding, Severity};
-use yew::{classes, component, html, Callback, Html, NodeRef, Properties};
+use yew::{classes, component, html, Callback, Html, MouseEvent, NodeRef, Properties};
 
-use super::guideline_link;
+use super::{guideline_link, keep_focus};
 
 #[derive(Properties, PartialEq)]
 pub struct FindingsPanelProps {
@@ -9,6 +9,9 @@ pub struct FindingsPanelProps {
     /// `#findings`, so submit can move focus here when errors block it.
     pub node_ref: NodeRef,
     pub on_guideline: Callback<String>,
+    /// Shows a finding's region (selects it and brings it into view).
+    #[prop_or_default]
+    pub on_region: Option<Callback<String>>,
 }
 
 pub(super) fn severity_class(severity: Severity) -> &'static str {
@@ -36,7 +39,7 @@ pub fn FindingsPanel(props: &FindingsPanelProps) -> Html {
             <p class="findings-summary">{ summary }</p>
             if !props.findings.is_empty() {
                 <ul class="finding-list">
-                    { for props.findings.iter().map(|finding| finding_row(finding, &props.on_guideline)) }
+                    { for props.findings.iter().map(|f| finding_row(f, &props.on_guideline, props.on_region.as_ref())) }
                 </ul>
             }
         </section>
@@ -51,7 +54,11 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-pub(crate) fn finding_row(finding: &Finding, on_guideline: &Callback<String>) -> Html {
+pub(crate) fn finding_row(
+    finding: &Finding,
+    on_guideline: &Callback<String>,
+    on_region: Option<&Callback<String>>,
+) -> Html {
     let severity = match finding.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -61,6 +68,12 @@ pub(crate) fn finding_row(finding: &Finding, on_guideline: &Callback<String>) ->
             data-regions={finding.regions.join(" ")}>
             <span class="severity">{ severity }</span>
             <span class="message">{ finding.message.clone() }</span>
+            if let (Some(on_region), Some(region)) = (on_region, finding.regions.first()) {
+                <button type="button" class="finding-show" onmousedown={keep_focus()}
+                    onclick={on_region.reform({ let region = region.clone(); move |_: MouseEvent| region.clone() })}>
+                    { "show" }
+                </button>
+            }
             if let Some(anchor) = &finding.guideline {
                 { guideline_link(anchor, on_guideline, "see guideline") }
             }

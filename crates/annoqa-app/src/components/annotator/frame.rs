@@ -116,7 +116,8 @@ impl TaskView<'_> {
                 { for session.failure.as_ref().map(|f| self.failure_banner(f)) }
                 { editor }
                 <FindingsPanel findings={self.findings.findings.clone()} node_ref={self.findings_ref.clone()}
-                    on_guideline={self.on_guideline.clone()} />
+                    on_guideline={self.on_guideline.clone()}
+                    on_region={self.dispatch.reform(Action::ShowRegion)} />
                 { self.submit_bar(session) }
                 if let Some(gold) = &session.gold {
                     <GoldReportView spec={spec.clone()} text={text} regions={session.draft.to_regions()}
@@ -181,7 +182,7 @@ impl TaskView<'_> {
                 </p>
                 if !failure.findings.is_empty() {
                     <ul class="finding-list">
-                        { for failure.findings.iter().map(|f| finding_row(f, &self.on_guideline)) }
+                        { for failure.findings.iter().map(|f| finding_row(f, &self.on_guideline, None)) }
                     </ul>
                 }
                 <div class="banner-actions">

@@ -26,6 +26,7 @@ use self::region_list::RegionList;
 use self::scene::{finding_mark, Mark, Picture, Scene, Tiles};
 use crate::api_client;
 use crate::dom;
+use crate::draft::SharedDraft;
 use crate::image::tool::Tool;
 use crate::state::{Action, Checked, LabelRef, Session};
 use crate::test_api::TestApi;
@@ -115,6 +116,15 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
         let painter = painter.clone();
         use_effect(move || painter.schedule(true));
     }
+    // A finding's "show": zoom to its region.
+    {
+        let focus = focus_region(&painter, &props.session.draft);
+        use_effect_with(props.session.focus.clone(), move |request| {
+            if let Some((id, _)) = request {
+                focus.emit(id.clone());
+            }
+        });
+    }
 
     let on_down = {
         let latest = latest.clone();
@@ -188,7 +198,7 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
                 </div>
                 <RegionList spec={props.spec.clone()} session={props.session.clone()} revision={props.revision}
                     findings={props.findings.clone()} dispatch={props.dispatch.clone()}
-                    on_focus_region={focus_region(&painter)} />
+                    on_focus_region={focus_region(&painter, &props.session.draft)} />
             </div>
         </div>
     }
@@ -220,10 +230,11 @@ fn label_buttons(spec: &TaskSpec, active: Option<&LabelRef>, dispatch: &Callback
 }
 
 /// Selecting a region in the list (or a finding) brings it into view.
-fn focus_region(painter: &Painter) -> Callback<String> {
-    let painter = painter.clone();
-    Callback::from(move |_id: String| {
-        let slot = painter.selected.get();
+fn focus_region(painter: &Painter, draft: &SharedDraft) -> Callback<String> {
+    let (painter, draft) = (painter.clone(), draft.clone());
+    Callback::from(move |id: String| {
+        // By id: the selection may not have been rendered yet.
+        let slot = draft.borrow().slot_of(&id);
         let mut scene = painter.scene.borrow_mut();
         if let Some(bounds) = slot.and_then(|s| scene.shapes.get(s as usize).cloned().flatten()).map(|s| s.bounds()) {
             scene.view.focus_on(bounds);
