@@ -13,6 +13,7 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+use annoqa_api::PredictionOutcome;
 use annoqa_core::{Region, RegionValue};
 
 /// How many edits undo can go back. The issue asks for at least 100.
@@ -45,23 +46,6 @@ impl Change {
     }
 }
 
-/// Where a region came from, for the prediction outcome a submission records.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Origin {
-    /// Drawn by the annotator.
-    Drawn,
-    /// A model's prediction, as it arrived (to tell kept from edited).
-    Predicted(RegionValue),
-}
-
-/// What became of each prediction an item came with.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PredictionOutcome {
-    pub kept: Vec<String>,
-    pub edited: Vec<String>,
-    pub deleted: Vec<String>,
-}
-
 /// The regions of one item's answer, in the order they were added.
 #[derive(Clone, Debug, Default)]
 pub struct Draft {
@@ -73,6 +57,8 @@ pub struct Draft {
     by_id: HashMap<String, u32>,
     /// Predicted regions by id, as they arrived; removed predictions stay, to report them.
     predictions: Vec<(String, RegionValue)>,
+    /// Index into `predictions` by id.
+    predicted: HashMap<String, usize>,
     revision: u64,
     undo: VecDeque<Vec<Change>>,
     redo: Vec<Vec<Change>>,
@@ -100,6 +86,7 @@ impl Draft {
                 region.id = draft.fresh_id();
             }
             if predicted {
+                draft.predicted.insert(region.id.clone(), draft.predictions.len());
                 draft.predictions.push((region.id.clone(), region.value.clone()));
             }
             let slot = draft.positions.len() as u32;
@@ -165,7 +152,13 @@ impl Draft {
 
     /// Whether a region is a prediction that arrived with the item.
     pub fn is_predicted(&self, id: &str) -> bool {
-        self.predictions.iter().any(|(p, _)| p == id)
+        self.predicted.contains_key(id)
+    }
+
+    /// Whether a predicted region still has the value it arrived with.
+    pub fn is_unchanged_prediction(&self, id: &str) -> bool {
+        let original = self.predicted.get(id).map(|&i| &self.predictions[i].1);
+        original.is_some_and(|value| self.get(id).is_some_and(|r| r.value == *value))
     }
 
     /// The slots changed after `revision`, or `None` when the log does not reach back that far
@@ -263,6 +256,20 @@ impl Draft {
         self.apply_all(&step);
         self.push_undo(step);
         true
+    }
+
+    /// A draft restored from this browser that started from `predictions`: the outcome is still
+    /// reported against the predictions as they arrived.
+    pub fn restored(regions: Vec<Region>, predictions: &[Region]) -> Draft {
+        let mut draft = Draft::new(regions, false);
+        draft.predictions = predictions.iter().map(|p| (p.id.clone(), p.value.clone())).collect();
+        draft.predicted = predictions.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        draft
+    }
+
+    /// Whether the item came with predictions.
+    pub fn has_predictions(&self) -> bool {
+        !self.predictions.is_empty()
     }
 
     /// What became of the predictions: kept as they arrived, edited, or deleted.

@@ -200,7 +200,12 @@ impl Session {
     /// item) when there is one.
     pub fn new(assigned: AssignedItem, now_ms: f64, restored: Option<Vec<Region>>) -> Session {
         let was_restored = restored.is_some();
-        let draft = Draft::new(restored.unwrap_or_default(), false);
+        // The draft starts from the item's predictions, marked as predicted, unless this
+        // browser kept unsent work on it.
+        let draft = match restored {
+            Some(regions) => Draft::restored(regions, &assigned.predictions),
+            None => Draft::new(assigned.predictions.clone(), true),
+        };
         Session {
             assigned: Rc::new(assigned),
             shown_at_ms: now_ms,
@@ -254,6 +259,10 @@ impl Session {
             // `as` saturates, and `elapsed` is finite and non-negative here.
             lead_time_ms: elapsed.round() as u64,
             regions: self.draft.to_regions(),
+            prediction_outcome: {
+                let draft = self.draft.borrow();
+                draft.has_predictions().then(|| draft.prediction_outcome())
+            },
         }
     }
 

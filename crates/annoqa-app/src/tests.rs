@@ -46,6 +46,7 @@ fn next_item(text: &str, gold: Option<Gold>) -> NextItem {
         item: Some(AssignedItem {
             item: Item { id: "s01".into(), media: Media::Text { text: text.into() }, candidates: Vec::new() },
             training_gold: gold,
+            predictions: Vec::new(),
         }),
         progress: Progress { done: 0, total: 3 },
     }
@@ -505,7 +506,7 @@ fn attempted(times: u32) -> PendingSubmission {
         "s01",
         &[],
         || Some("k".into()),
-        || api::SubmitRequest { lead_time_ms: 0, regions: Vec::new() },
+        || api::SubmitRequest { lead_time_ms: 0, regions: Vec::new(), prediction_outcome: None },
     )
     .unwrap();
     submission.begin_round();
@@ -718,7 +719,8 @@ fn draft_keeps_slots_across_removal_and_undo_and_logs_changed_slots() {
 
 #[test]
 fn draft_reports_predictions_kept_edited_and_deleted() {
-    use crate::draft::{Draft, PredictionOutcome};
+    use crate::draft::Draft;
+    use annoqa_api::PredictionOutcome;
     let mut draft = Draft::new(vec![keypoint("p1", 1.0), keypoint("p2", 2.0), keypoint("p3", 3.0)], true);
     draft.set_value("p2", keypoint("", 2.5).value);
     draft.remove(&["p3"]);
@@ -758,4 +760,38 @@ fn showing_a_finding_region_selects_it_and_asks_for_focus_each_time() {
     assert_ne!(first, second, "asking twice asks again");
     state.apply(Action::ShowRegion("nope".into()));
     assert_eq!(state.session().unwrap().focus, second, "an unknown region is ignored");
+}
+
+#[test]
+fn a_draft_starts_from_the_predictions_and_the_submission_says_what_became_of_them() {
+    let spans = |ids: &[(&str, usize)]| -> Vec<Region> {
+        ids.iter()
+            .map(|&(id, start)| Region {
+                id: id.into(),
+                control: "entities".into(),
+                value: RegionValue::TextSpan { start, end: start + 2, label: "PERSON".into() },
+                attributes: Default::default(),
+            })
+            .collect()
+    };
+    let mut next = next_item("Maria Costa opened", None);
+    if let Some(assigned) = next.item.as_mut() {
+        assigned.predictions = spans(&[("p1", 0), ("p2", 6)]);
+    }
+    let mut state = AnnotatorState::default();
+    state.apply(Action::Loaded { next: next.clone(), now_ms: 0.0, restored: None });
+    assert_eq!(regions(&state), ["p1:0-2:PERSON", "p2:6-8:PERSON"]);
+    state.apply(Action::RemoveRegion("p2".into()));
+    let request = state.session().unwrap().submit_request(1.0);
+    let outcome = request.prediction_outcome.expect("an item with predictions reports their outcome");
+    assert_eq!((outcome.kept, outcome.deleted), (vec!["p1".to_string()], vec!["p2".to_string()]));
+
+    // A draft restored from this browser still reports against the predictions as they came.
+    let mut state = AnnotatorState::default();
+    state.apply(Action::Loaded { next, now_ms: 0.0, restored: Some(spans(&[("p1", 1)])) });
+    let outcome = state.session().unwrap().submit_request(1.0).prediction_outcome.unwrap();
+    assert_eq!((outcome.edited, outcome.deleted), (vec!["p1".to_string()], vec!["p2".to_string()]));
+
+    // Without predictions, no outcome.
+    assert_eq!(loaded("x").session().unwrap().submit_request(1.0).prediction_outcome, None);
 }

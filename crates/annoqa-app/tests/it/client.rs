@@ -35,7 +35,7 @@ fn regions(label: &str) -> Vec<Region> {
 }
 
 fn request(regions: &[Region], lead_time_ms: u64) -> SubmitRequest {
-    SubmitRequest { lead_time_ms, regions: regions.to_vec() }
+    SubmitRequest { lead_time_ms, regions: regions.to_vec(), prediction_outcome: None }
 }
 
 #[wasm_bindgen_test]

@@ -90,6 +90,11 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
         let severity = props.findings.severity(&region.id);
         let verdict = verdicts.get(&region.id);
         let style = color_style(label_color(&props.spec, &region.control, &label).as_deref());
+        let predicted = match (draft.is_predicted(&region.id), draft.is_unchanged_prediction(&region.id)) {
+            (true, true) => Some("predicted"),
+            (true, false) => Some("predicted, edited"),
+            _ => None,
+        };
         let pick = {
             let (dispatch, focus, id) = (props.dispatch.clone(), props.on_focus_region.clone(), region.id.clone());
             Callback::from(move |_: MouseEvent| {
@@ -106,6 +111,9 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
                 ~style={style} onclick={pick}>
                 <span class="chip">{ label }</span>
                 <span class="region-geometry">{ describe(region) }</span>
+                if let Some(predicted) = predicted {
+                    <span class="region-origin">{ predicted }</span>
+                }
                 if let Some(severity) = severity {
                     <span class="region-finding">{ if severity == Severity::Error { "error" } else { "warning" } }</span>
                 }
