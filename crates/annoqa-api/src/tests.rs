@@ -206,10 +206,7 @@ fn predictions_and_their_outcome_are_left_out_when_empty_and_round_trip_when_pre
     let outcome = PredictionOutcome { kept: vec!["p1".into()], edited: vec!["p2".into()], deleted: vec!["p3".into()] };
     let request = SubmitRequest { prediction_outcome: Some(outcome), ..older };
     let json = serde_json::to_value(&request).unwrap();
-    assert_eq!(
-        json["prediction_outcome"],
-        serde_json::json!({"kept": ["p1"], "edited": ["p2"], "deleted": ["p3"]})
-    );
+    assert_eq!(json["prediction_outcome"], serde_json::json!({"kept": ["p1"], "edited": ["p2"], "deleted": ["p3"]}));
     assert_eq!(serde_json::from_value::<SubmitRequest>(json).unwrap(), request);
 
     let item = Item { id: "a".into(), media: Media::Text { text: "Ada".into() }, candidates: Vec::new() };

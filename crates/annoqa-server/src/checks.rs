@@ -3,7 +3,9 @@
 //! gold item, scoring on the CPU pool ([`crate::cpu`]); and the bound on the findings a response
 //! carries.
 
-use annoqa_api::ApiErrorCode;
+use std::collections::HashMap;
+
+use annoqa_api::{ApiErrorCode, PredictionOutcome};
 use annoqa_core::{check_limits, has_errors, score_gold, validate, Finding, Gold, GoldReport, Item, LimitExceeded};
 use annoqa_core::{Region, TaskSpec};
 
@@ -54,6 +56,52 @@ pub(crate) async fn check_annotation(
         return Err(ServerError::Invalid(checked.findings));
     }
     Ok(checked)
+}
+
+/// Checks what a submission says became of the item's predictions: every id is one of
+/// `predictions`, listed once across `kept`, `edited` and `deleted`, and every prediction is
+/// listed. The message names the list and the id (cut short: ids come from users).
+pub(crate) fn check_prediction_outcome(predictions: &[Region], outcome: &PredictionOutcome) -> Result<(), String> {
+    let mut listed: HashMap<&str, Option<&str>> = predictions.iter().map(|p| (p.id.as_str(), None)).collect();
+    let lists = [("kept", &outcome.kept), ("edited", &outcome.edited), ("deleted", &outcome.deleted)];
+    for (list, ids) in lists {
+        for id in ids {
+            match listed.get_mut(id.as_str()) {
+                None => {
+                    return Err(format!(
+                        "prediction_outcome.{list}: `{}` is not a prediction of this item",
+                        short_id(id)
+                    ))
+                }
+                Some(Some(first)) => {
+                    return Err(format!(
+                        "prediction_outcome.{list}: `{}` is listed twice (also in `{first}`)",
+                        short_id(id)
+                    ))
+                }
+                Some(slot) => *slot = Some(list),
+            }
+        }
+    }
+    let mut missing = predictions.iter().filter(|p| listed.get(p.id.as_str()).is_some_and(Option::is_none));
+    match (missing.next(), missing.count()) {
+        (None, _) => Ok(()),
+        (Some(first), others) => {
+            let more = if others > 0 { format!(" (and {others} more)") } else { String::new() };
+            Err(format!(
+                "prediction_outcome: prediction `{}`{more} is in none of `kept`, `edited` and `deleted`",
+                short_id(&first.id)
+            ))
+        }
+    }
+}
+
+/// An id as a message quotes it: at most 40 characters (ids come from users).
+pub(crate) fn short_id(id: &str) -> String {
+    match id.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &id[..end]),
+        None => id.to_string(),
+    }
 }
 
 fn limit_exceeded(exceeded: LimitExceeded) -> ServerError {

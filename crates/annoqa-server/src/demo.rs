@@ -1,8 +1,9 @@
 //! Loading project folders (`static/demo/*`) into the store.
 //!
 //! A project folder holds `project.json` (`{"id", "title", "spec", "assignment"?}`),
-//! `guidelines.md` and `items.jsonl` (one [`ItemSource`] per line). A folder is checked
-//! completely before anything is stored, so a bad folder never leaves half a project behind.
+//! `guidelines.md` and `items.jsonl` (one [`ItemSource`] per line, with optional `predictions`,
+//! as an import reads it). A folder is checked completely before anything is stored, so a bad
+//! folder never leaves half a project behind.
 
 use std::path::Path;
 
@@ -11,8 +12,8 @@ use annoqa_core::{ItemSource, Media, Project, TaskSpec};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
-use crate::import::{check_against, check_items, check_project_id, MediaRoot};
-use crate::Store;
+use crate::import::{check_against, check_items, check_project_id, read_predictions, MediaRoot};
+use crate::{NewItem, Store};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,9 +42,10 @@ pub async fn load_demo_projects(store: &Store, dir: &Path, now_ms: i64) -> anyho
         let items = items
             .into_iter()
             .map(|item| {
-                let info = probe_static_media(&item, &static_root)
-                    .with_context(|| format!("{}: item `{}`", folder.join("items.jsonl").display(), item.item.id))?;
-                Ok((item, info))
+                let media_info = probe_static_media(&item.source, &static_root).with_context(|| {
+                    format!("{}: item `{}`", folder.join("items.jsonl").display(), item.source.item.id)
+                })?;
+                Ok(NewItem { media_info, ..item })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         store.insert_project(&project, &assignment, &items, now_ms).await?;
@@ -69,8 +71,9 @@ fn probe_static_media(item: &ItemSource, static_root: &MediaRoot) -> anyhow::Res
     Ok(Some(serde_json::to_string(&info)?))
 }
 
-/// Reads and checks one project folder.
-pub fn read_project_folder(folder: &Path) -> anyhow::Result<(Project, AssignmentPolicy, Vec<ItemSource>)> {
+/// Reads and checks one project folder. Its items' media are not probed yet (`media_info` is
+/// `None`).
+pub fn read_project_folder(folder: &Path) -> anyhow::Result<(Project, AssignmentPolicy, Vec<NewItem>)> {
     let read = |name: &str| {
         let path = folder.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))
@@ -90,8 +93,9 @@ pub fn read_project_folder(folder: &Path) -> anyhow::Result<(Project, Assignment
         }
         let at = format!("{}:{}", items_path.display(), index + 1);
         let source: ItemSource = serde_json::from_str(line).with_context(|| format!("{at}: not a valid item"))?;
-        items.push((at, source));
+        let predictions = read_predictions(&at, &source.item.id, line).map_err(anyhow::Error::msg)?;
+        items.push((at, NewItem { source, predictions, media_info: None }));
     }
-    let items = check_items(&project, &[], items).map_err(anyhow::Error::msg)?;
-    Ok((project, file.assignment, items))
+    check_items(&project, &[], &items).map_err(anyhow::Error::msg)?;
+    Ok((project, file.assignment, items.into_iter().map(|(_, item)| item).collect()))
 }

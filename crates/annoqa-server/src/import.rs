@@ -1,19 +1,22 @@
-//! Reading and checking imported items: annoqa's own item JSON ([`ItemSource`]) and Label
-//! Studio tasks (`{"id", "data": {...}}`), as a JSON array or JSON lines. The body is read as it
-//! arrives, one entry at a time, straight into typed items (never a `serde_json::Value` of the
-//! whole body). Every item is checked before any is stored; the first problem is reported with
-//! its line (or array index).
+//! Reading and checking imported items: annoqa's own item JSON ([`ItemSource`] with optional
+//! `predictions`) and Label Studio tasks (`{"id", "data": {...}}`), as a JSON array or JSON
+//! lines. The body is read as it arrives, one entry at a time, straight into typed items (never
+//! a `serde_json::Value` of the whole body). Every item is checked before any is stored; the
+//! first problem is reported with its line (or array index).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 
-use annoqa_core::{check_gold, check_spec, has_errors, TaskSpec};
+use annoqa_core::{check_gold, check_limits, check_spec, has_errors, ControlKind, Region, Severity, TaskSpec};
 use annoqa_core::{validate, Item, ItemSource, Media, MediaKind, Project};
 use annoqa_media::MediaInfo;
 use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+
+use crate::checks::short_id;
+use crate::store::NewItem;
 
 /// Project ids appear in paths and name the project's media folder: keep them plain.
 pub(crate) fn check_project_id(id: &str) -> Result<(), String> {
@@ -52,27 +55,27 @@ impl From<String> for ImportError {
 }
 
 /// Reads an import body as it arrives — a JSON array element by element, or JSON lines line by
-/// line — and turns each entry into an item ready to store: read ([`item_source`]), probed
-/// against the media root ([`probe_item`]) and checked ([`ItemChecker`]). Only the entry at hand
-/// is held as JSON text; the first problem ends the import, naming its entry (`item 3`,
-/// `line 7`).
+/// line — and turns each entry into an item ready to store: read ([`read_entry`]), probed
+/// against the media root ([`probe_item`]) and checked with its predictions ([`ItemChecker`]).
+/// Only the entry at hand is held as JSON text; the first problem ends the import, naming its
+/// entry (`item 3`, `line 7`).
 pub(crate) fn read_items(
     body: impl Read,
     json_lines: bool,
     project: &Project,
     existing: &[String],
     root: &MediaRoot,
-) -> Result<Vec<(ItemSource, Option<String>)>, ImportError> {
+) -> Result<Vec<NewItem>, ImportError> {
     let mut checker = ItemChecker::new(project, existing);
     let mut items = Vec::new();
     let mut accept = |at: &str, json: &str| -> Result<(), ImportError> {
         if items.len() == MAX_IMPORT_ITEMS {
             return Err(ImportError::TooManyItems);
         }
-        let source = item_source(at, json, project.spec.media, Some(root))?;
-        let (source, info) = probe_item(at, source, root)?;
-        checker.check(at, &source)?;
-        items.push((source, info));
+        let (source, predictions) = read_entry(at, json, project.spec.media, Some(root))?;
+        let (source, media_info) = probe_item(at, source, root)?;
+        checker.check(at, &source, &predictions)?;
+        items.push(NewItem { source, predictions, media_info });
         Ok(())
     };
     let body = BufReader::with_capacity(64 * 1024, body);
@@ -214,23 +217,47 @@ impl MediaRoot {
     }
 }
 
-/// One entry (its JSON text) as an [`ItemSource`]: annoqa's form, or a Label Studio task whose
-/// `data` holds the media under the key of the project's media kind (`text`, `image`, `audio`,
-/// `video`). A Label Studio task's image, audio or video without its dimensions gets them by
-/// probing the file in the media root.
-pub(crate) fn item_source(
+/// One entry (its JSON text) as an [`ItemSource`] with its predictions: annoqa's form (with
+/// [`read_predictions`]), or a Label Studio task whose `data` holds the media under the key of
+/// the project's media kind (`text`, `image`, `audio`, `video`). A Label Studio task's image,
+/// audio or video without its dimensions gets them by probing the file in the media root; its
+/// `predictions` are not read here (`?format=ls` reads them, see `import_formats`).
+pub(crate) fn read_entry(
     at: &str,
     json: &str,
     media: MediaKind,
     root: Option<&MediaRoot>,
-) -> Result<ItemSource, String> {
+) -> Result<(ItemSource, Vec<Region>), String> {
     let is_label_studio = serde_json::from_str::<EntryForm>(json).is_ok_and(|form| form.is_label_studio);
     if !is_label_studio {
-        return serde_json::from_str(json).map_err(|e| format!("{at}: not a valid item: {e}"));
+        let source: ItemSource = serde_json::from_str(json).map_err(|e| format!("{at}: not a valid item: {e}"))?;
+        let predictions = read_predictions(at, &source.item.id, json)?;
+        return Ok((source, predictions));
     }
     let task: LabelStudioTask =
         serde_json::from_str(json).map_err(|e| format!("{at}: not a valid Label Studio task: {e}"))?;
-    label_studio_item(at, task, media, root)
+    Ok((label_studio_item(at, task, media, root)?, Vec::new()))
+}
+
+/// The `predictions` of an entry in annoqa's form (`item_id`'s): regions in the annotation
+/// format, each read on its own so that a bad one is named by its index. Absent or `null`:
+/// none.
+pub(crate) fn read_predictions(at: &str, item_id: &str, json: &str) -> Result<Vec<Region>, String> {
+    #[derive(Deserialize)]
+    struct Field<'a> {
+        #[serde(borrow, default)]
+        predictions: Option<Vec<&'a RawValue>>,
+    }
+    let field: Field<'_> = serde_json::from_str(json).map_err(|e| format!("{at}: not a valid item: {e}"))?;
+    let predictions = field.predictions.unwrap_or_default();
+    let mut regions = Vec::with_capacity(predictions.len());
+    for (index, raw) in predictions.iter().enumerate() {
+        let region = serde_json::from_str(raw.get()).map_err(|e| {
+            format!("{at}: item `{}`: predictions[{index}]: not a valid region: {e}", short_id(item_id))
+        })?;
+        regions.push(region);
+    }
+    Ok(regions)
 }
 
 fn label_studio_item(
@@ -313,20 +340,14 @@ pub(crate) fn check_project_spec(spec: &TaskSpec, guidelines: &str) -> Result<()
 }
 
 /// Checks items for a project: ids unique (also against `existing`), media of the project's
-/// kind, gold answers valid and their guideline links resolving. Returns the items or the first
-/// problem, prefixed with where it is.
-pub(crate) fn check_items(
-    project: &Project,
-    existing: &[String],
-    items: Vec<(String, ItemSource)>,
-) -> Result<Vec<ItemSource>, String> {
+/// kind, gold answers valid and their guideline links resolving, predictions valid. Returns the
+/// first problem, prefixed with where it is (the `String` beside each item).
+pub(crate) fn check_items(project: &Project, existing: &[String], items: &[(String, NewItem)]) -> Result<(), String> {
     let mut checker = ItemChecker::new(project, existing);
-    let mut out = Vec::with_capacity(items.len());
-    for (at, source) in items {
-        checker.check(&at, &source)?;
-        out.push(source);
+    for (at, item) in items {
+        checker.check(at, &item.source, &item.predictions)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// [`check_items`] one item at a time, for imports read as they arrive: it remembers the ids
@@ -334,15 +355,21 @@ pub(crate) fn check_items(
 pub(crate) struct ItemChecker<'a> {
     project: &'a Project,
     ids: HashSet<String>,
+    /// The spec predictions are checked against ([`prediction_spec`]).
+    prediction_spec: TaskSpec,
 }
 
 impl<'a> ItemChecker<'a> {
     pub(crate) fn new(project: &'a Project, existing: &[String]) -> ItemChecker<'a> {
-        ItemChecker { project, ids: existing.iter().cloned().collect() }
+        ItemChecker {
+            project,
+            ids: existing.iter().cloned().collect(),
+            prediction_spec: prediction_spec(&project.spec),
+        }
     }
 
-    /// The first problem of `source`, prefixed with `at`.
-    pub(crate) fn check(&mut self, at: &str, source: &ItemSource) -> Result<(), String> {
+    /// The first problem of `source` and its `predictions`, prefixed with `at`.
+    pub(crate) fn check(&mut self, at: &str, source: &ItemSource, predictions: &[Region]) -> Result<(), String> {
         let project = self.project;
         let id = &source.item.id;
         if id.is_empty() || id.chars().count() > 200 || id.chars().any(char::is_control) {
@@ -367,8 +394,67 @@ impl<'a> ItemChecker<'a> {
                 return Err(format!("{at}: {}", problems.join("; ")));
             }
         }
-        Ok(())
+        self.check_predictions(at, &source.item, predictions)
     }
+
+    /// Predictions are checked like an annotation (ids present and unique, the spec's limits,
+    /// then validation) against [`prediction_spec`]: the first error refuses the item, naming
+    /// the prediction by its index in the list.
+    fn check_predictions(&self, at: &str, item: &Item, predictions: &[Region]) -> Result<(), String> {
+        if predictions.is_empty() {
+            return Ok(());
+        }
+        // `line 3: item `card-3``; an `at` that is `item `card-3`` already stays as it is.
+        let named = format!("item `{}`", short_id(&item.id));
+        let at = if at == named { named } else { format!("{at}: {named}") };
+        let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(predictions.len());
+        for (index, prediction) in predictions.iter().enumerate() {
+            if prediction.id.is_empty() {
+                return Err(format!(
+                    "{at}: predictions[{index}]: a prediction needs an `id` (a submission reports by id which \
+                     predictions it kept, edited or deleted)"
+                ));
+            }
+            if let Some(first) = index_of.insert(&prediction.id, index) {
+                return Err(format!(
+                    "{at}: predictions[{index}]: id `{}` is used twice (also by predictions[{first}])",
+                    short_id(&prediction.id)
+                ));
+            }
+        }
+        check_limits(&self.prediction_spec, predictions).map_err(|e| format!("{at}: predictions: {e}"))?;
+        let findings = validate(&self.prediction_spec, item, predictions);
+        let mut errors = findings.iter().filter(|f| f.severity == Severity::Error);
+        let Some(first) = errors.next() else { return Ok(()) };
+        let place = first
+            .regions
+            .first()
+            .and_then(|id| index_of.get(id.as_str()))
+            .map_or_else(|| "predictions".to_string(), |index| format!("predictions[{index}]"));
+        let more = match errors.count() {
+            0 => String::new(),
+            n => format!(" (and {n} more errors in its predictions)"),
+        };
+        Err(format!("{at}: {place}: {}{more}", first.message))
+    }
+}
+
+/// The spec predictions are checked against: the project's without what only a finished answer
+/// must meet — required controls, required rationales, the project's rules (counts, sizes,
+/// overlaps, …). Predictions are where the annotator starts; the workspace shows those findings
+/// and they are met by the time the answer is submitted. Everything else is checked: a
+/// prediction with a coordinate outside the media, an unknown control or label, a span off the
+/// text is refused.
+fn prediction_spec(spec: &TaskSpec) -> TaskSpec {
+    let mut spec = spec.clone();
+    spec.rules.clear();
+    for control in &mut spec.controls {
+        control.required = false;
+        if let ControlKind::Pairwise { rationale_required, .. } = &mut control.kind {
+            *rationale_required = false;
+        }
+    }
+    spec
 }
 
 /// Media URLs reach the browser as `src` attributes: only plain relative paths, `/…` paths on

@@ -41,7 +41,7 @@ pub use cpu::CpuLimits;
 pub use demo::{load_demo_projects, read_project_folder};
 pub use error::ServerError;
 pub use routes::{add_user, create_api_token, router, set_password, CONTENT_SECURITY_POLICY};
-pub use store::{new_id, redact_url, sqlite_url, Backend, Store, StoredToken, StoredUser};
+pub use store::{new_id, redact_url, sqlite_url, Backend, NewItem, Store, StoredToken, StoredUser};
 
 /// Everything `annoqa serve` needs to know.
 #[derive(Clone, Debug)]

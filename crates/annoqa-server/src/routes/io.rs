@@ -122,6 +122,7 @@ pub(super) async fn export(
                 verdict: review.as_ref().map(|r| r.verdict),
                 error_codes: review.as_ref().map(|r| r.error_codes.clone()).unwrap_or_default(),
                 corrected_regions: review.and_then(|r| r.regions),
+                prediction_outcome: s.prediction_outcome,
             }
         })
         .collect();
@@ -156,7 +157,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ServerError> {
     serde_json::to_string(value).map_err(|e| ServerError::Internal(e.into()))
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 14] = [
     "submission_id",
     "item_id",
     "annotator",
@@ -170,6 +171,7 @@ const CSV_HEADER: [&str; 13] = [
     "error_codes",
     "regions",
     "corrected_regions",
+    "prediction_outcome",
 ];
 
 fn csv(rows: &[ExportRow]) -> serde_json::Result<String> {
@@ -191,6 +193,7 @@ fn csv(rows: &[ExportRow]) -> serde_json::Result<String> {
             row.error_codes.join(";"),
             serde_json::to_string(&row.regions)?,
             row.corrected_regions.as_ref().map(serde_json::to_string).transpose()?.unwrap_or_default(),
+            row.prediction_outcome.as_ref().map(serde_json::to_string).transpose()?.unwrap_or_default(),
         ];
         let cells: Vec<String> = fields.iter().map(|f| csv_cell(f)).collect();
         out.push_str(&cells.join(","));

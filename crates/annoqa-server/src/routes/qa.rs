@@ -88,7 +88,11 @@ pub(super) async fn review_queue(
     for index in picked {
         let Some(row) = pending.get(index) else { continue };
         let Some(item) = state.store().item(access.id(), &row.item_id).await? else { continue };
-        tasks.push(ReviewTask { submission: submission_view(row.clone()), item: item.item });
+        tasks.push(ReviewTask {
+            submission: submission_view(row.clone()),
+            item: item.item,
+            predictions: item.predictions,
+        });
     }
     Ok(Json(tasks))
 }

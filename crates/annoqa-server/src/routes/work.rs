@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::{json_response, may_see_submission, project_access, Path};
 use crate::auth::Caller;
-use crate::checks::check_annotation;
+use crate::checks::{check_annotation, check_prediction_outcome};
 use crate::import::check_project_id;
 use crate::json::JsonBody;
 use crate::store::{new_id, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
@@ -95,6 +95,8 @@ pub(super) async fn next_item(
         item: a.item.item,
         // Training answers ship with the item; honeypot answers never do.
         training_gold: a.item.gold.filter(|g| g.mode == GoldMode::Training),
+        // Predictions are a model's guess, not gold: they ship with any item.
+        predictions: a.item.predictions,
     });
     let mut response = Json(NextItem { item, progress }).into_response();
     if let Some(expires) = expires {
@@ -167,7 +169,13 @@ pub(super) async fn submit(
     let request: SubmitRequest = body.parse()?;
     let project = &access.settings.project;
     let is_gold = stored.gold.is_some();
+    let predictions = stored.predictions;
     let checked = check_annotation(&state, &project.spec, stored.item, stored.gold, request.regions).await?;
+    if let Some(outcome) = &request.prediction_outcome {
+        check_prediction_outcome(&predictions, outcome).map_err(ServerError::invalid_request)?;
+    }
+    // For an item without predictions the only valid outcome is empty: nothing to keep.
+    let prediction_outcome = request.prediction_outcome.filter(|_| !predictions.is_empty());
     let created_at_ms = state.now_ms();
     let submission_id = new_id();
     // The reveal is computed now but leaves only if the submission commits: it is part of the
@@ -188,6 +196,7 @@ pub(super) async fn submit(
         lead_time_ms: request.lead_time_ms,
         created_at_ms,
         gold_report: checked.report,
+        prediction_outcome,
         overlap: access.settings.assignment.overlap,
         is_gold,
     };
@@ -255,6 +264,7 @@ pub(crate) fn submission_view(row: SubmissionRow) -> SubmissionView {
         status: row.status,
         gold_score: row.gold_score,
         gold_passed: row.gold_passed,
+        prediction_outcome: row.prediction_outcome,
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) use accounts::UserError;
 pub use accounts::{StoredToken, StoredUser};
 #[cfg(test)]
 pub(crate) use gold::gold_preference;
+pub use projects::NewItem;
 pub(crate) use projects::{ProjectSettings, StoredItem};
 pub(crate) use qa::{NewFeedback, NewReview};
 pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};

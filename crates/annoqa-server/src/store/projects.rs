@@ -1,18 +1,30 @@
 //! Projects, their items and settings.
 
 use annoqa_api::{AssignmentPolicy, ProjectSummary, Role};
-use annoqa_core::{Gold, Item, ItemSource, Project, TaskSpec};
+use annoqa_core::{Gold, Item, ItemSource, Project, Region, TaskSpec};
 use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{json, text, u32_of, Store};
 
-/// An item as stored: the item and, for gold items, its gold.
+/// An item as stored: the item, for gold items its gold, and the model's predictions its
+/// drafts start from (empty when it has none).
 #[derive(Clone, Debug)]
 pub struct StoredItem {
     pub item: Item,
     pub gold: Option<Gold>,
+    pub predictions: Vec<Region>,
+}
+
+/// An item about to be stored: its source (item and gold), the model's predictions, checked
+/// like an annotation (`import::ItemChecker`), and its probed media metadata (annoqa-media's
+/// JSON) when its file was probed.
+#[derive(Clone, Debug)]
+pub struct NewItem {
+    pub source: ItemSource,
+    pub predictions: Vec<Region>,
+    pub media_info: Option<String>,
 }
 
 /// A project with its assignment policy.
@@ -22,6 +34,7 @@ pub struct ProjectSettings {
     pub assignment: AssignmentPolicy,
 }
 
+/// The item of a row with the columns `item`, `gold` and `predictions`.
 pub(super) fn stored_item(row: &AnyRow) -> anyhow::Result<StoredItem> {
     let item = json(row, "item")?;
     let gold = row
@@ -29,7 +42,13 @@ pub(super) fn stored_item(row: &AnyRow) -> anyhow::Result<StoredItem> {
         .map(|g| serde_json::from_str(&g))
         .transpose()
         .context("stored gold is not valid")?;
-    Ok(StoredItem { item, gold })
+    let predictions = row
+        .try_get::<Option<String>, _>("predictions")?
+        .map(|p| serde_json::from_str(&p))
+        .transpose()
+        .context("stored predictions are not valid")?
+        .unwrap_or_default();
+    Ok(StoredItem { item, gold, predictions })
 }
 
 impl Store {
@@ -42,7 +61,7 @@ impl Store {
         &self,
         project: &Project,
         assignment: &AssignmentPolicy,
-        items: &[(ItemSource, Option<String>)],
+        items: &[NewItem],
         now_ms: i64,
     ) -> anyhow::Result<()> {
         let mut tx = self.write.begin().await?;
@@ -71,7 +90,7 @@ impl Store {
 
     /// Appends items to a project in one transaction: all or nothing. Fails on an id the
     /// project already has.
-    pub async fn append_items(&self, project_id: &str, items: &[(ItemSource, Option<String>)]) -> anyhow::Result<()> {
+    pub async fn append_items(&self, project_id: &str, items: &[NewItem]) -> anyhow::Result<()> {
         let mut tx = self.write.begin().await?;
         let next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM items WHERE project_id = $1")
             .bind(project_id)
@@ -195,7 +214,7 @@ impl Store {
     }
 
     pub async fn item(&self, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {
-        let row = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 AND id = $2")
+        let row = sqlx::query("SELECT item, gold, predictions FROM items WHERE project_id = $1 AND id = $2")
             .bind(project_id)
             .bind(item_id)
             .fetch_optional(&self.read)
@@ -205,7 +224,7 @@ impl Store {
 
     /// Every item of the project, in order (export, review).
     pub async fn items(&self, project_id: &str) -> anyhow::Result<Vec<StoredItem>> {
-        let rows = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 ORDER BY position")
+        let rows = sqlx::query("SELECT item, gold, predictions FROM items WHERE project_id = $1 ORDER BY position")
             .bind(project_id)
             .fetch_all(&self.read)
             .await?;
@@ -217,12 +236,14 @@ async fn insert_items(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     project_id: &str,
     first_position: i64,
-    items: &[(ItemSource, Option<String>)],
+    items: &[NewItem],
 ) -> anyhow::Result<()> {
-    for (offset, (source, media_info)) in items.iter().enumerate() {
+    for (offset, NewItem { source, predictions, media_info }) in items.iter().enumerate() {
         let gold = source.gold.as_ref().map(serde_json::to_string).transpose()?;
+        let predictions = if predictions.is_empty() { None } else { Some(serde_json::to_string(predictions)?) };
         sqlx::query(
-            "INSERT INTO items (project_id, id, position, item, gold, is_gold, media_info) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO items (project_id, id, position, item, gold, is_gold, media_info, predictions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(project_id)
         .bind(&source.item.id)
@@ -231,6 +252,7 @@ async fn insert_items(
         .bind(gold)
         .bind(source.gold.is_some())
         .bind(media_info.as_deref())
+        .bind(predictions)
         .execute(&mut **tx)
         .await
         .with_context(|| format!("cannot store item `{}`", source.item.id))?;

@@ -1,7 +1,7 @@
 //! Work assignment (leases, overlap, gold mixing, skips) and submissions with their
 //! idempotency keys.
 
-use annoqa_api::{AssignmentPolicy, Progress, Role, SubmissionStatus, UserView};
+use annoqa_api::{AssignmentPolicy, PredictionOutcome, Progress, Role, SubmissionStatus, UserView};
 use annoqa_core::{GoldMode, GoldReport, Region};
 use anyhow::Context;
 use sqlx::any::AnyRow;
@@ -31,6 +31,8 @@ pub struct NewSubmission {
     pub lead_time_ms: u64,
     pub created_at_ms: i64,
     pub gold_report: Option<GoldReport>,
+    /// What the annotator did with the item's predictions, checked against them.
+    pub prediction_outcome: Option<PredictionOutcome>,
     /// The overlap of the project, for a submit after the lease expired.
     pub overlap: u32,
     pub is_gold: bool,
@@ -84,13 +86,14 @@ pub struct SubmissionRow {
     pub gold_score: Option<f64>,
     pub gold_passed: Option<bool>,
     pub status: SubmissionStatus,
+    pub prediction_outcome: Option<PredictionOutcome>,
 }
 
 /// Columns of a [`SubmissionRow`]. sqlx's `Any` driver cannot decode SQLite's BOOLEAN, so
 /// `gold_passed` is read as a BIGINT 0/1 (NULL stays NULL) on both backends.
 pub(super) const SUBMISSION_COLUMNS: &str = "s.id, s.project_id, s.item_id, s.regions, s.lead_time_ms, s.created_at_ms,
      s.gold_score, CAST(CASE WHEN s.gold_passed THEN 1 WHEN NOT s.gold_passed THEN 0 END AS BIGINT) AS gold_passed,
-     s.status, u.id AS user_id, u.username, u.role, u.vendor";
+     s.status, s.prediction_outcome, u.id AS user_id, u.username, u.role, u.vendor";
 
 pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
     let status = text(row, "status")?;
@@ -112,6 +115,11 @@ pub(super) fn submission(row: &AnyRow) -> anyhow::Result<SubmissionRow> {
         gold_passed: row.try_get::<Option<i64>, _>("gold_passed")?.map(|p| p != 0),
         status: SubmissionStatus::parse(&status)
             .ok_or_else(|| anyhow::anyhow!("stored status `{status}` is unknown"))?,
+        prediction_outcome: row
+            .try_get::<Option<String>, _>("prediction_outcome")?
+            .map(|o| serde_json::from_str(&o))
+            .transpose()
+            .context("a stored prediction outcome is not valid")?,
     })
 }
 
@@ -225,7 +233,7 @@ impl Store {
         request_hash: &str,
     ) -> anyhow::Result<SubmitClearance> {
         let row = sqlx::query(
-            "SELECT k.request_hash, k.status, k.response, a.state, i.item, i.gold
+            "SELECT k.request_hash, k.status, k.response, a.state, i.item, i.gold, i.predictions
              FROM (SELECT 1 AS one) o
              LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.idem_key = $2
              LEFT JOIN assignments a ON a.project_id = $3 AND a.item_id = $4 AND a.user_id = $1
@@ -357,7 +365,7 @@ fn key_outcome(row: &AnyRow, request_hash: &str) -> anyhow::Result<IdempotentOut
 /// The first open item in project order after `($3, $4)` (position, id) that the user (`$2`)
 /// never held and that still has room: fewer than `$6` live leases (`expires_at_ms > $5`) and
 /// kept submissions; gold items have no limit. Full items (`is_full`) are skipped by the index.
-const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
+const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold, i.predictions FROM items i
      WHERE i.project_id = $1 AND i.is_full = FALSE AND (i.position, i.id) > ($3, $4)
        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
        AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
@@ -366,7 +374,7 @@ const NEXT_ANY: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
      ORDER BY i.position, i.id LIMIT 1";
 
 /// [`NEXT_ANY`] among gold (`$7` true) or plain items only.
-const NEXT_OF_KIND: &str = "SELECT i.id, i.position, i.item, i.gold FROM items i
+const NEXT_OF_KIND: &str = "SELECT i.id, i.position, i.item, i.gold, i.predictions FROM items i
      WHERE i.project_id = $1 AND i.is_gold = $7 AND i.is_full = FALSE AND (i.position, i.id) > ($3, $4)
        AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $2)
        AND (i.is_gold OR (SELECT COUNT(*) FROM assignments a
@@ -420,9 +428,9 @@ async fn lease_next(
     let row = sqlx::query(
         "SELECT (SELECT COUNT(*) FROM assignments WHERE project_id = $1 AND user_id = $2) AS held,
                 (SELECT gold_secret FROM projects WHERE id = $1) AS gold_secret,
-                l.item, l.gold, l.expires_at_ms
+                l.item, l.gold, l.predictions, l.expires_at_ms
          FROM (SELECT 1 AS one) o
-         LEFT JOIN (SELECT i.item, i.gold, a.expires_at_ms FROM assignments a
+         LEFT JOIN (SELECT i.item, i.gold, i.predictions, a.expires_at_ms FROM assignments a
                     JOIN items i ON i.project_id = a.project_id AND i.id = a.item_id
                     WHERE a.project_id = $1 AND a.user_id = $2 AND a.state = 'leased' AND a.expires_at_ms > $3
                     ORDER BY a.seq LIMIT 1) l ON 1 = 1",
@@ -538,7 +546,7 @@ async fn gold_in_user_order(
 ) -> anyhow::Result<Option<(String, StoredItem)>> {
     if let Some(id) = hint {
         let row = sqlx::query(
-            "SELECT i.item, i.gold FROM items i
+            "SELECT i.item, i.gold, i.predictions FROM items i
              WHERE i.project_id = $1 AND i.id = $2 AND i.is_gold = $4
                AND NOT EXISTS (SELECT 1 FROM assignments a
                                WHERE a.project_id = i.project_id AND a.item_id = i.id AND a.user_id = $3)",
@@ -560,7 +568,7 @@ async fn gold_in_user_order(
 }
 
 async fn item_by_id(conn: &mut AnyConnection, project_id: &str, item_id: &str) -> anyhow::Result<Option<StoredItem>> {
-    let row = sqlx::query("SELECT item, gold FROM items WHERE project_id = $1 AND id = $2")
+    let row = sqlx::query("SELECT item, gold, predictions FROM items WHERE project_id = $1 AND id = $2")
         .bind(project_id)
         .bind(item_id)
         .fetch_optional(&mut *conn)
@@ -657,6 +665,7 @@ async fn store_submission(
     }
     let regions = serde_json::to_string(&s.regions)?;
     let report = s.gold_report.as_ref().map(serde_json::to_string).transpose()?;
+    let outcome = s.prediction_outcome.as_ref().map(serde_json::to_string).transpose()?;
     // The submission, its lease marked submitted, the item's `is_full` and the idempotency key
     // with the response to replay, all or nothing. A unique violation (a concurrent submit of
     // the same item by the same user) goes up to `Store::submit`, which answers from the
@@ -664,8 +673,9 @@ async fn store_submission(
     let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
     let statements = [
         "INSERT INTO submissions
-           (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted')",
+           (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report,
+            status, prediction_outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted', $15)",
         "UPDATE assignments SET state = 'submitted' WHERE project_id = $2 AND item_id = $3 AND user_id = $4",
         &refresh,
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
@@ -688,6 +698,7 @@ async fn store_submission(
         Arg::Text(key.to_string()),
         Arg::Text(request_hash.to_string()),
         Arg::Text(response.to_string()),
+        Arg::OptText(outcome),
     ];
     Group { statements: &statements, args }.run(conn, sqlite).await?;
     Ok(SubmitOutcome::Stored)

@@ -119,7 +119,7 @@ both_backends! {
         csv.expect(StatusCode::OK);
         assert!(csv.headers.get("content-disposition").unwrap().to_str().unwrap().contains("news-entities-export.csv"));
         let lines: Vec<&str> = csv.body.split("\r\n").filter(|l| !l.is_empty()).collect();
-        assert_eq!(lines[0], "submission_id,item_id,annotator,vendor,status,lead_time_ms,created_at_ms,gold_score,gold_passed,verdict,error_codes,regions,corrected_regions");
+        assert_eq!(lines[0], "submission_id,item_id,annotator,vendor,status,lead_time_ms,created_at_ms,gold_score,gold_passed,verdict,error_codes,regions,corrected_regions,prediction_outcome");
         assert_eq!(lines.len(), 6);
         let fixed_line = lines.iter().find(|l| l.starts_with(&plain.submission_id.to_string())).unwrap();
         assert!(fixed_line.contains(",fixed,") && fixed_line.contains(",fix,wrong_sentiment,"), "{fixed_line}");

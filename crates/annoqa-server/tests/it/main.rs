@@ -11,6 +11,7 @@ mod gold_exposure;
 mod hostile;
 mod idor;
 mod import_export;
+mod predictions;
 mod review;
 mod routes;
 mod storage;
