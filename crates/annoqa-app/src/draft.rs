@@ -10,7 +10,7 @@
 //! removals without being rebuilt.
 
 use std::cell::{Ref, RefCell, RefMut};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
 use annoqa_api::PredictionOutcome;
@@ -59,6 +59,9 @@ pub struct Draft {
     predictions: Vec<(String, RegionValue)>,
     /// Index into `predictions` by id.
     predicted: HashMap<String, usize>,
+    /// Every id a region of this draft has had, so a new id never takes one that undo could
+    /// bring back or that a prediction outcome names.
+    used: HashSet<String>,
     revision: u64,
     undo: VecDeque<Vec<Change>>,
     redo: Vec<Vec<Change>>,
@@ -90,6 +93,7 @@ impl Draft {
                 draft.predictions.push((region.id.clone(), region.value.clone()));
             }
             let slot = draft.positions.len() as u32;
+            draft.used.insert(region.id.clone());
             draft.by_id.insert(region.id.clone(), slot);
             draft.positions.push(Some(draft.regions.len()));
             draft.slots.push(slot);
@@ -182,18 +186,20 @@ impl Draft {
         loop {
             self.next_id += 1;
             let id = format!("r{}", self.next_id);
-            if !self.by_id.contains_key(&id) {
+            if !self.used.contains(&id) {
                 return id;
             }
         }
     }
 
-    /// Adds a region at the end; an empty or taken id is replaced by a fresh one. Returns its id.
+    /// Adds a region at the end; an empty id, or one this draft has used, is replaced by a fresh
+    /// one. Returns its id.
     pub fn add(&mut self, mut region: Region) -> String {
-        if region.id.is_empty() || self.by_id.contains_key(&region.id) {
+        if region.id.is_empty() || self.used.contains(&region.id) {
             region.id = self.fresh_id();
         }
         let id = region.id.clone();
+        self.used.insert(id.clone());
         let slot = self.positions.len() as u32;
         self.positions.push(None);
         let position = self.regions.len();
@@ -264,6 +270,7 @@ impl Draft {
         let mut draft = Draft::new(regions, false);
         draft.predictions = predictions.iter().map(|p| (p.id.clone(), p.value.clone())).collect();
         draft.predicted = predictions.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
+        draft.used.extend(predictions.iter().map(|p| p.id.clone()));
         draft
     }
 

@@ -795,3 +795,20 @@ fn a_draft_starts_from_the_predictions_and_the_submission_says_what_became_of_th
     // Without predictions, no outcome.
     assert_eq!(loaded("x").session().unwrap().submit_request(1.0).prediction_outcome, None);
 }
+
+#[test]
+fn a_new_region_never_takes_the_id_of_a_removed_region_or_a_prediction() {
+    use crate::draft::Draft;
+    let mut draft = Draft::new(vec![keypoint("r1", 1.0), keypoint("r2", 2.0)], true);
+    draft.remove(&["r1"]);
+    let fresh = draft.add(keypoint("", 3.0));
+    assert!(fresh != "r1" && fresh != "r2", "{fresh}");
+    let again = draft.add(keypoint("r1", 4.0));
+    assert_ne!(again, "r1", "an id that undo could bring back is not reused");
+    draft.undo();
+    draft.undo();
+    draft.undo();
+    let ids: Vec<&str> = draft.regions().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["r1", "r2"]);
+    assert_eq!(draft.prediction_outcome().kept, ["r1", "r2"]);
+}

@@ -2,6 +2,8 @@
 //! spatial index), an overlay canvas for the edited region and the shape being drawn, a tool
 //! bar and the region list. Large images are drawn from the server's tile pyramid.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 mod input;
 mod paint;
 mod painter;
@@ -23,7 +25,7 @@ use yew::{
 use self::input::{key_down, label_for, tool_for, Ctx};
 use self::painter::Painter;
 use self::region_list::RegionList;
-use self::scene::{finding_mark, Mark, Picture, Scene, Tiles};
+use self::scene::{finding_mark, Mark, Marks, Picture, Scene, Tiles};
 use crate::api_client;
 use crate::dom;
 use crate::draft::SharedDraft;
@@ -249,23 +251,29 @@ fn sync_scene(props: &ImageEditorProps, painter: &Painter) {
     let mut scene = painter.scene.borrow_mut();
     match &props.session.gold {
         Some(gold) => {
-            let mut yours: HashMap<String, Mark> = HashMap::new();
-            let mut theirs: HashMap<String, Mark> = HashMap::new();
+            let mut yours: HashMap<&str, Mark> = HashMap::new();
+            let mut theirs: HashMap<&str, Mark> = HashMap::new();
             for verdict in &gold.report.verdicts {
                 let mark = Mark::from_verdict(&verdict.verdict);
                 if let Some(id) = &verdict.region {
-                    yours.insert(id.clone(), mark);
+                    yours.insert(id, mark);
                 }
                 if let Some(id) = &verdict.gold_region {
-                    theirs.entry(id.clone()).or_insert(mark);
+                    theirs.entry(id).or_insert(mark);
                 }
             }
-            scene.sync(&props.spec, &props.session.draft, &|id| yours.get(id).copied().unwrap_or(Mark::Plain));
+            let mark = |id: &str| yours.get(id).copied().unwrap_or(Mark::Plain);
+            let marked = yours.keys().copied().collect();
+            let version = std::ptr::from_ref(&gold.report) as usize;
+            scene.sync(&props.spec, &props.session.draft, &Marks { mark: &mark, marked, version });
             scene.set_gold(&props.spec, &gold.answer, &|id| theirs.get(id).copied().unwrap_or(Mark::Missed));
         }
         None => {
-            let findings = props.findings.clone();
-            scene.sync(&props.spec, &props.session.draft, &|id| finding_mark(&findings, id));
+            let findings = &props.findings;
+            let mark = |id: &str| finding_mark(findings, id);
+            let marked = findings.findings.iter().flat_map(|f| f.regions.iter().map(String::as_str)).collect();
+            let version = Rc::as_ptr(findings) as usize;
+            scene.sync(&props.spec, &props.session.draft, &Marks { mark: &mark, marked, version });
             scene.gold.clear();
         }
     }

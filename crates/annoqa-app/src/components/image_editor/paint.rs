@@ -11,8 +11,19 @@ use crate::image::tiles::{level_for, tile_rect, visible_tiles, TileKey};
 use crate::image::tool::{Gesture, Tool};
 use crate::image::viewport::Viewport;
 
+/// Shapes per path stroked at once.
+const PATH_CHUNK: usize = 256;
+
+/// More regions in view than this and outlines are one pixel wide.
+const CROWDED: usize = 1_000;
+
 /// Tiles kept decoded at most; the least recently drawn go first.
 const TILE_CACHE: usize = 256;
+
+/// Below this size on screen (CSS px) a polygon is drawn as its bounding box: its vertices
+/// would fall within a few pixels of each other, and stroking 20 of them costs the rasteriser
+/// far more than the four sides it looks like.
+const DETAIL_PX: f64 = 6.0;
 
 /// Adds `shape`'s outline to the current path, in canvas CSS px.
 fn trace(ctx: &CanvasRenderingContext2d, view: &Viewport, shape: &Shape) {
@@ -22,18 +33,37 @@ fn trace(ctx: &CanvasRenderingContext2d, view: &Viewport, shape: &Shape) {
             ctx.move_to(cx + 4.0, cy);
             let _ = ctx.arc(cx, cy, 4.0, 0.0, std::f64::consts::TAU);
         }
+        Shape::Box { x, y, width, height, rotation } if *rotation == 0.0 => {
+            let (cx, cy) = view.to_canvas(*x, *y);
+            ctx.rect(cx, cy, width * view.scale, height * view.scale);
+        }
+        Shape::Polygon { .. } if small(view, shape) => {
+            let bounds = shape.bounds();
+            let (cx, cy) = view.to_canvas(bounds.x0, bounds.y0);
+            ctx.rect(cx, cy, bounds.width() * view.scale, bounds.height() * view.scale);
+        }
         _ => {
+            // Vertices closer than half a CSS pixel to the last one drawn add nothing visible.
             let outline = shape.outline();
             let mut points = outline.iter().map(|p| view.to_canvas(p[0], p[1]));
             if let Some((x, y)) = points.next() {
                 ctx.move_to(x, y);
+                let mut last = (x, y);
                 for (x, y) in points {
-                    ctx.line_to(x, y);
+                    if (x - last.0).abs() + (y - last.1).abs() >= 0.5 {
+                        ctx.line_to(x, y);
+                        last = (x, y);
+                    }
                 }
                 ctx.close_path();
             }
         }
     }
+}
+
+fn small(view: &Viewport, shape: &Shape) -> bool {
+    let bounds = shape.bounds();
+    bounds.width() * view.scale < DETAIL_PX && bounds.height() * view.scale < DETAIL_PX
 }
 
 fn set_dash(ctx: &CanvasRenderingContext2d, dash: &[f64]) {
@@ -57,6 +87,7 @@ pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, requ
     let mut slots = Vec::new();
     scene.index.query(visible, &mut slots);
     // One bucket per style, then one path and one stroke per bucket.
+    let crowded = slots.len() > CROWDED;
     let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); scene.style_table.len()];
     for slot in slots {
         if let Some(style) = scene.styles.get(slot as usize) {
@@ -68,33 +99,38 @@ pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, requ
             continue;
         }
         let style = &scene.style_table[style];
-        ctx.begin_path();
-        for &slot in slots {
-            if let Some(Some(shape)) = scene.shapes.get(slot as usize) {
-                trace(ctx, &view, shape);
+        // A few hundred shapes per path: the rasteriser's cost grows faster than the path.
+        for chunk in slots.chunks(PATH_CHUNK) {
+            ctx.begin_path();
+            for &slot in chunk {
+                if let Some(Some(shape)) = scene.shapes.get(slot as usize) {
+                    trace(ctx, &view, shape);
+                }
             }
+            stroke_style(ctx, &style.color, style.mark, crowded);
         }
-        stroke_style(ctx, &style.color, style.mark);
     }
     for (shape, style) in &scene.gold {
         let style = &scene.style_table[*style as usize];
         ctx.begin_path();
         trace(ctx, &view, shape);
         set_dash(ctx, &[6.0, 4.0]);
-        stroke_style(ctx, &style.color, style.mark);
+        stroke_style(ctx, &style.color, style.mark, false);
         set_dash(ctx, &[]);
     }
 }
 
 /// A label-coloured outline; a finding or verdict adds a wider outline in its own colour
-/// under it, so both the label and the problem stay readable.
-fn stroke_style(ctx: &CanvasRenderingContext2d, color: &str, mark: Mark) {
+/// under it, so both the label and the problem stay readable. `crowded`: thousands of regions
+/// in view, drawn with one-pixel lines, which the rasteriser draws far faster than wider ones
+/// (and which keep small regions apart).
+fn stroke_style(ctx: &CanvasRenderingContext2d, color: &str, mark: Mark, crowded: bool) {
     if let Some(mark_color) = mark.color() {
-        ctx.set_line_width(5.0);
+        ctx.set_line_width(if crowded { 3.0 } else { 5.0 });
         ctx.set_stroke_style_str(mark_color);
         ctx.stroke();
     }
-    ctx.set_line_width(2.0);
+    ctx.set_line_width(if crowded { 1.0 } else { 2.0 });
     ctx.set_stroke_style_str(color);
     ctx.stroke();
 }

@@ -65,6 +65,14 @@ pub(super) struct Style {
     pub gold: bool,
 }
 
+/// How regions are marked: the mark of an id, the ids whose mark is not plain, and a number
+/// that changes whenever the marks may have (the address of the findings or verdicts).
+pub(super) struct Marks<'a> {
+    pub mark: &'a dyn Fn(&str) -> Mark,
+    pub marked: Vec<&'a str>,
+    pub version: usize,
+}
+
 /// The image under the regions.
 pub(super) enum Picture {
     Loading,
@@ -96,6 +104,10 @@ pub(super) struct Scene {
     pub style_table: Vec<Style>,
     /// The draft (by address) and revision the shapes reflect.
     synced: Option<(usize, u64)>,
+    /// The marks the styles reflect, and the slots marked then.
+    marks_version: Option<usize>,
+    marked: Vec<u32>,
+    style_cache: Vec<(String, String, Mark, bool, u16)>,
     /// Gold's regions, after a gold submission; drawn dashed, not hit-tested.
     pub gold: Vec<(Shape, u16)>,
     /// The tool and its gesture (rectangle, polygon, move or reshape).
@@ -119,6 +131,9 @@ impl Scene {
             styles: Vec::new(),
             style_table: Vec::new(),
             synced: None,
+            marks_version: None,
+            marked: Vec::new(),
+            style_cache: Vec::new(),
             gold: Vec::new(),
             drawing: Drawing::new(Tool::Select),
             pan: None,
@@ -137,27 +152,45 @@ impl Scene {
         (self.style_table.len() - 1) as u16
     }
 
+    /// The style of a region; remembered by control, label and mark, so restyling thousands
+    /// of regions allocates nothing.
     fn style_of(&mut self, spec: &TaskSpec, region: &Region, mark: Mark, gold: bool) -> u16 {
         let label = region_label(&region.value).unwrap_or_default();
+        let known = self
+            .style_cache
+            .iter()
+            .find(|(c, l, m, g, _)| c == &region.control && l == label && *m == mark && *g == gold);
+        if let Some((.., id)) = known {
+            return *id;
+        }
         let color = label_color(spec, &region.control, label).unwrap_or_else(|| "#888888".into());
-        self.style_id(Style { mark, color, gold })
+        let id = self.style_id(Style { mark, color, gold });
+        self.style_cache.push((region.control.clone(), label.to_string(), mark, gold, id));
+        id
     }
 
     /// Brings shapes, index and styles up to `draft`'s revision: the changed slots only when the
     /// draft's change log reaches back, else everything. Styles follow `marks` (findings, or
-    /// verdicts once gold is shown), which may change with any edit.
-    pub(super) fn sync(&mut self, spec: &TaskSpec, draft: &SharedDraft, marks: &dyn Fn(&str) -> Mark) {
+    /// verdicts once gold is shown); `marked` lists the ids whose mark is not plain and
+    /// `marks_version` changes whenever the marks may have, so a render with the same draft and
+    /// marks costs nothing and an edit restyles only what changed.
+    pub(super) fn sync(&mut self, spec: &TaskSpec, draft: &SharedDraft, marks: &Marks<'_>) {
         let draft_ref = draft.borrow();
         let address = std::ptr::from_ref::<Draft>(&draft_ref) as usize;
         let revision = draft_ref.revision();
+        if self.synced == Some((address, revision)) && self.marks_version == Some(marks.version) {
+            return;
+        }
         let changed = match self.synced {
-            Some((a, r)) if a == address && r == revision => return self.restyle(spec, &draft_ref, marks),
+            Some((a, r)) if a == address && r == revision => Some(Vec::new()),
             Some((a, r)) if a == address => draft_ref.changed_since(r),
             _ => None,
         };
         let count = draft_ref.slot_count();
         self.shapes.resize(count, None);
         self.styles.resize(count, 0);
+        let incremental = changed.is_some();
+        let mut touched = changed.clone().unwrap_or_default();
         match changed {
             Some(slots) => {
                 for slot in slots {
@@ -180,15 +213,26 @@ impl Scene {
             }
         }
         self.synced = Some((address, revision));
-        self.restyle(spec, &draft_ref, marks);
-    }
-
-    fn restyle(&mut self, spec: &TaskSpec, draft: &Draft, marks: &dyn Fn(&str) -> Mark) {
-        for (position, &slot) in draft.slots().iter().enumerate() {
-            let region = &draft.regions()[position];
-            let style = self.style_of(spec, region, marks(&region.id), false);
-            self.styles[slot as usize] = style;
+        self.marks_version = Some(marks.version);
+        let marked: Vec<u32> = marks.marked.iter().filter_map(|id| draft_ref.slot_of(id)).collect();
+        if incremental {
+            // What changed, what was marked and what is marked now.
+            touched.extend(self.marked.iter().copied());
+            touched.extend(marked.iter().copied());
+            touched.sort_unstable();
+            touched.dedup();
+            for slot in touched {
+                if let Some(region) = draft_ref.at_slot(slot) {
+                    self.styles[slot as usize] = self.style_of(spec, region, (marks.mark)(&region.id), false);
+                }
+            }
+        } else {
+            for (position, &slot) in draft_ref.slots().iter().enumerate() {
+                let region = &draft_ref.regions()[position];
+                self.styles[slot as usize] = self.style_of(spec, region, (marks.mark)(&region.id), false);
+            }
         }
+        self.marked = marked;
     }
 
     /// Gold's regions drawn beside the annotator's, each by its verdict.

@@ -1,0 +1,173 @@
+//! The image workspace in headless Chromium (software raster): frames of continuous pan and
+//! zoom over 5,000 / 20,000 / 50,000 seeded boxes and 20-point polygons on a 10,000 × 10,000
+//! image, at fit and at 4× zoom; the point hit test; a pointer-up's committed edit with
+//! validation; and, in the same run, the same regions as one SVG element each (what CVAT does),
+//! animated the same way. Run by `cargo xtask bench` (`--release -- --nocapture`); it reports,
+//! asserting only that the work was done.
+#![cfg(target_arch = "wasm32")]
+
+use annoqa_app::components::image_bench::{seeded_regions, CanvasBench, IMAGE_SIDE};
+use annoqa_core::RegionValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const WIDTH: f64 = 1400.0;
+const HEIGHT: f64 = 900.0;
+/// Frames per measurement.
+const FRAMES: usize = 30;
+
+fn now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// The timestamp of the next animation frame.
+async fn next_frame() -> f64 {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(&resolve);
+        }
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|v| v.as_f64()).unwrap_or_else(now)
+}
+
+fn percentile(times: &mut [f64], p: f64) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[((times.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// The view's step for frame `i`: a slow circle of pans, with a zoom in and out around it.
+fn motion(i: usize) -> (f64, f64, f64) {
+    let angle = i as f64 / FRAMES as f64 * std::f64::consts::TAU;
+    (angle.cos() * 12.0, angle.sin() * 12.0, if (i / 15) % 2 == 0 { 1.02 } else { 1.0 / 1.02 })
+}
+
+/// p95 of the synchronous frame (draw and rasterise) and of the animation-frame interval,
+/// over `FRAMES` frames of motion at `zoom` times the fit scale.
+async fn canvas_frames(bench: &mut CanvasBench, zoom: f64) -> (f64, f64, usize) {
+    bench.view().refit();
+    let fit = bench.view().scale;
+    bench.view().zoom_to(fit * zoom, WIDTH / 2.0, HEIGHT / 2.0);
+    for _ in 0..5 {
+        bench.frame();
+    }
+    let (mut draw, mut interval, mut drawn) = (Vec::new(), Vec::new(), 0);
+    let mut last = next_frame().await;
+    for i in 0..FRAMES {
+        let (dx, dy, factor) = motion(i);
+        bench.view().pan_by(dx, dy);
+        bench.view().zoom_at(factor, WIDTH / 2.0, HEIGHT / 2.0);
+        let start = now();
+        drawn += bench.frame();
+        draw.push(now() - start);
+        let stamp = next_frame().await;
+        interval.push(stamp - last);
+        last = stamp;
+    }
+    (percentile(&mut draw, 0.95), percentile(&mut interval, 0.95), drawn)
+}
+
+/// The same regions as one SVG element each in a `<g>` whose transform does the pan and zoom.
+fn svg_scene(count: usize, seed: u64) -> Result<(web_sys::Element, web_sys::Element), JsValue> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let ns = Some("http://www.w3.org/2000/svg");
+    let svg = document.create_element_ns(ns, "svg")?;
+    svg.set_attribute("width", &WIDTH.to_string())?;
+    svg.set_attribute("height", &HEIGHT.to_string())?;
+    let group = document.create_element_ns(ns, "g")?;
+    for region in seeded_regions(count, seed) {
+        let element = match &region.value {
+            RegionValue::BBox { x, y, width, height, .. } => {
+                let rect = document.create_element_ns(ns, "rect")?;
+                for (name, value) in [("x", x), ("y", y), ("width", width), ("height", height)] {
+                    rect.set_attribute(name, &value.to_string())?;
+                }
+                rect
+            }
+            RegionValue::Polygon { points, .. } => {
+                let polygon = document.create_element_ns(ns, "polygon")?;
+                let text: Vec<String> = points.iter().map(|p| format!("{},{}", p[0], p[1])).collect();
+                polygon.set_attribute("points", &text.join(" "))?;
+                polygon
+            }
+            _ => continue,
+        };
+        element.set_attribute("fill", "none")?;
+        element.set_attribute("stroke", "#f6bd60")?;
+        element.set_attribute("stroke-width", "2")?;
+        element.set_attribute("vector-effect", "non-scaling-stroke")?;
+        group.append_child(&element)?;
+    }
+    svg.append_child(&group)?;
+    document.body().ok_or("no body")?.append_child(&svg)?;
+    Ok((svg, group))
+}
+
+/// p95 animation-frame interval with the SVG transform moved each frame like the canvas view.
+async fn svg_frames(group: &web_sys::Element, zoom: f64) -> f64 {
+    let side = f64::from(IMAGE_SIDE);
+    let mut scale = (WIDTH / side).min(HEIGHT / side) * zoom;
+    let (mut x, mut y) = (0.0, 0.0);
+    let mut interval = Vec::new();
+    let mut last = next_frame().await;
+    for i in 0..FRAMES {
+        let (dx, dy, factor) = motion(i);
+        x += dx;
+        y += dy;
+        scale *= factor;
+        let _ = group.set_attribute("transform", &format!("translate({x} {y}) scale({scale})"));
+        let stamp = next_frame().await;
+        interval.push(stamp - last);
+        last = stamp;
+    }
+    percentile(&mut interval, 0.95)
+}
+
+#[wasm_bindgen_test]
+async fn image_workspace_frames_hit_tests_and_edits_in_the_browser() {
+    for count in [5_000, 20_000, 50_000] {
+        let regions = seeded_regions(count, 7);
+        let first_id = regions[0].id.clone();
+        let mut bench = CanvasBench::new(regions, WIDTH, HEIGHT).expect("a browser page");
+        for (name, zoom) in [("fit", 1.0), ("4x", 4.0)] {
+            let (draw, interval, drawn) = canvas_frames(&mut bench, zoom).await;
+            let svg = {
+                let (svg, group) = svg_scene(count, 7).expect("an SVG scene");
+                let _ = next_frame().await;
+                let ms = svg_frames(&group, zoom).await;
+                svg.remove();
+                ms
+            };
+            console_log!(
+                "BENCH canvas {count} regions at {name}: draw+raster p95 {draw:.2} ms, frame interval p95 \
+                 {interval:.2} ms; SVG (one element each) frame interval p95 {svg:.2} ms; SVG/canvas {:.1}x \
+                 ({FRAMES} frames of pan and zoom)",
+                svg / interval.max(0.001)
+            );
+            assert!(drawn > 0, "regions were drawn");
+        }
+        // Hit tests at seeded points, timed together.
+        let points: Vec<(f64, f64)> = (0..10_000u32)
+            .map(|i| {
+                let t = f64::from(i);
+                ((t * 7919.0) % f64::from(IMAGE_SIDE), (t * 104_729.0) % f64::from(IMAGE_SIDE))
+            })
+            .collect();
+        let start = now();
+        let hits = bench.hit_test(&points);
+        let us = (now() - start) * 1000.0 / points.len() as f64;
+        console_log!("BENCH hit test over {count} regions: {us:.2} µs per point ({hits} hits of 10,000)");
+        // Pointer-up to committed edit: the draft, validation of everything, the index.
+        let mut times = Vec::new();
+        for i in 0..11 {
+            let start = now();
+            bench.commit_move(&first_id, if i % 2 == 0 { 5.0 } else { -5.0 });
+            times.push(now() - start);
+        }
+        let median = percentile(&mut times, 0.5);
+        console_log!(
+            "BENCH pointer-up to committed edit (validation included) at {count} regions: {median:.1} ms median of 11"
+        );
+    }
+}
