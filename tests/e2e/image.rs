@@ -230,6 +230,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     let spot = to_client(&client, 160.0, 270.0).await;
     click_at(&client, &[spot]).await;
     regions_until(&client, "a keypoint", |r| of_type(r, "keypoint").len() == 1).await;
+    screenshot(&client, "image-workspace").await;
 
     // A rule fires (min_size: a 5-pixel box) and clears with undo.
     press(&client, "r").await;
@@ -265,7 +266,6 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
     regions_until(&client, "the tiny box is undone", |r| of_type(r, "b_box").len() == 2).await;
     assert!(!api(&client, "findings()").await.to_string().contains("min_size"));
 
-    screenshot(&client, "image-workspace").await;
     assert_accessible(&client, "image workspace").await;
     // Submit: the gold overlay and the verdicts in the region list.
     press(&client, ENTER).await;

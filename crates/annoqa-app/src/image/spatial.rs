@@ -296,6 +296,13 @@ impl SpatialIndex {
         out.sort_unstable();
     }
 
+    /// How many shapes' bounds intersect `rect`, counted up to `limit`.
+    pub fn count_in(&self, rect: Rect, limit: usize) -> usize {
+        let mut count = 0;
+        self.each_candidate(&rect, |_, _| count += 1);
+        count.min(limit)
+    }
+
     /// Calls `f` once for every slot whose bounds intersect `rect`, in no particular order,
     /// without allocating.
     pub fn each_candidate(&self, rect: &Rect, mut f: impl FnMut(u32, &Rect)) {

@@ -128,15 +128,19 @@ impl CanvasBench {
         &mut self.scene.view
     }
 
-    /// Draws one frame (image area, every visible region, the overlay) and waits for the
-    /// canvas to be rasterised (reading one pixel back), as a frame would be on screen.
-    pub fn frame(&mut self) -> usize {
-        paint_base(&self.base, &mut self.scene, &|_| {});
+    /// Draws one frame as the editor does (the image area, the regions' tiles within the
+    /// frame's budget, the overlay) and waits for the canvas to be rasterised (reading one
+    /// pixel back), as a frame would be on screen. True when every tile was ready.
+    pub fn frame(&mut self) -> bool {
+        let complete = paint_base(&self.base, &mut self.scene, &|_| {});
         paint_overlay(&self.overlay, &self.scene, Some(0));
         let _ = self.base.get_image_data(0.0, 0.0, 1.0, 1.0);
-        let mut visible = Vec::new();
-        self.scene.index.query(self.scene.view.visible_image_rect(), &mut visible);
-        visible.len()
+        complete
+    }
+
+    /// Regions in view now.
+    pub fn visible(&self) -> usize {
+        self.scene.index.count_in(self.scene.view.visible_image_rect(), usize::MAX)
     }
 
     /// The region under each point (image px), as the select tool asks; returns the hits.
@@ -148,6 +152,11 @@ impl CanvasBench {
                 crate::image::hit::hit_test(&self.scene.index, &self.scene.shapes, *x, *y, tolerance).is_some()
             })
             .count()
+    }
+
+    /// Validation of the whole draft alone; returns the findings.
+    pub fn validate(&self) -> usize {
+        validate(&self.spec, &self.item, self.draft.borrow().regions()).len()
     }
 
     /// What a pointer-up after dragging region `id` does before the next frame: the draft

@@ -5,6 +5,7 @@
 #[cfg(feature = "bench")]
 pub mod bench;
 mod input;
+mod layer;
 mod paint;
 mod painter;
 mod region_list;

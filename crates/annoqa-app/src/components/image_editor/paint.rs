@@ -4,9 +4,10 @@
 
 use web_sys::{CanvasRenderingContext2d, HtmlImageElement};
 
-use super::scene::{Mark, Picture, Scene, TileSlot};
+use super::layer::Regions;
+use super::scene::{Mark, Picture, Scene, Style, TileSlot};
 use crate::image::shape::Shape;
-use crate::image::spatial::Rect;
+use crate::image::spatial::{Rect, SpatialIndex};
 use crate::image::tiles::{level_for, tile_rect, visible_tiles, TileKey};
 use crate::image::tool::{Gesture, Tool};
 use crate::image::viewport::Viewport;
@@ -74,8 +75,44 @@ fn set_dash(ctx: &CanvasRenderingContext2d, dash: &[f64]) {
     let _ = ctx.set_line_dash(&array);
 }
 
-/// Draws the image and every region whose bounds meet the view.
-pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, request_tile: &dyn Fn(&TileKey)) {
+/// The scene's regions, for the tile layer to draw.
+struct SceneRegions<'a> {
+    index: &'a SpatialIndex,
+    shapes: &'a [Option<Shape>],
+    styles: &'a [u16],
+    style_table: &'a [Style],
+}
+
+impl Regions for SceneRegions<'_> {
+    /// Every region crossing `area`, one path per style and a few hundred shapes.
+    fn draw(&self, ctx: &CanvasRenderingContext2d, view: &Viewport, area: Rect, crowded: bool) {
+        let mut slots = Vec::new();
+        self.index.query(area, &mut slots);
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); self.style_table.len()];
+        for slot in slots {
+            if let Some(style) = self.styles.get(slot as usize) {
+                buckets[*style as usize].push(slot);
+            }
+        }
+        for (style, slots) in buckets.iter().enumerate() {
+            let style = &self.style_table[style];
+            // A few hundred shapes per path: the rasteriser's cost grows faster than the path.
+            for chunk in slots.chunks(PATH_CHUNK) {
+                ctx.begin_path();
+                for &slot in chunk {
+                    if let Some(Some(shape)) = self.shapes.get(slot as usize) {
+                        trace(ctx, view, shape);
+                    }
+                }
+                stroke_style(ctx, &style.color, style.mark, crowded);
+            }
+        }
+    }
+}
+
+/// Draws the image and the regions over it. False when some of the regions' tiles were not
+/// ready in this frame's budget: another frame should follow.
+pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, request_tile: &dyn Fn(&TileKey)) -> bool {
     let view = scene.view;
     ctx.set_transform(scene.dpr, 0.0, 0.0, scene.dpr, 0.0, 0.0).ok();
     ctx.clear_rect(0.0, 0.0, view.canvas_w, view.canvas_h);
@@ -83,33 +120,16 @@ pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, requ
     ctx.fill_rect(0.0, 0.0, view.canvas_w, view.canvas_h);
     paint_picture(ctx, scene, request_tile);
 
-    let visible = view.visible_image_rect().inflate(view.css_to_image(8.0));
-    let mut slots = Vec::new();
-    scene.index.query(visible, &mut slots);
-    // One bucket per style, then one path and one stroke per bucket.
-    let crowded = slots.len() > CROWDED;
-    let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); scene.style_table.len()];
-    for slot in slots {
-        if let Some(style) = scene.styles.get(slot as usize) {
-            buckets[*style as usize].push(slot);
-        }
-    }
-    for (style, slots) in buckets.iter().enumerate() {
-        if slots.is_empty() {
-            continue;
-        }
-        let style = &scene.style_table[style];
-        // A few hundred shapes per path: the rasteriser's cost grows faster than the path.
-        for chunk in slots.chunks(PATH_CHUNK) {
-            ctx.begin_path();
-            for &slot in chunk {
-                if let Some(Some(shape)) = scene.shapes.get(slot as usize) {
-                    trace(ctx, &view, shape);
-                }
-            }
-            stroke_style(ctx, &style.color, style.mark, crowded);
-        }
-    }
+    // Thousands of regions in view: one-pixel lines (decided by the whole view, so every tile
+    // of a frame agrees).
+    let crowded = scene.index.count_in(view.visible_image_rect(), CROWDED + 1) > CROWDED;
+    let regions = SceneRegions {
+        index: &scene.index,
+        shapes: &scene.shapes,
+        styles: &scene.styles,
+        style_table: &scene.style_table,
+    };
+    let complete = scene.layer.draw(ctx, &view, scene.dpr, &regions, crowded);
     for (shape, style) in &scene.gold {
         let style = &scene.style_table[*style as usize];
         ctx.begin_path();
@@ -118,6 +138,7 @@ pub(super) fn paint_base(ctx: &CanvasRenderingContext2d, scene: &mut Scene, requ
         stroke_style(ctx, &style.color, style.mark, false);
         set_dash(ctx, &[]);
     }
+    complete
 }
 
 /// A label-coloured outline; a finding or verdict adds a wider outline in its own colour

@@ -81,7 +81,12 @@ impl Painter {
                 _ => String::new(),
             };
             let requester = self.clone();
-            paint_base(&base_ctx, &mut scene, &move |key| requester.request_tile(key, &version));
+            if !paint_base(&base_ctx, &mut scene, &move |key| requester.request_tile(key, &version)) {
+                // Region tiles left for the next frame.
+                drop(scene);
+                self.schedule(true);
+                scene = self.scene.borrow_mut();
+            }
         }
         paint_overlay(&overlay_ctx, &scene, self.selected.get());
         self.api.set_view(Some(ViewSource {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use annoqa_core::{Region, RegionValue, Severity, TaskSpec, Verdict};
 use web_sys::HtmlImageElement;
 
+use super::layer::RegionLayer;
 use crate::draft::{Draft, SharedDraft};
 use crate::image::shape::Shape;
 use crate::image::spatial::{Rect, SpatialIndex};
@@ -118,6 +119,8 @@ pub(super) struct Scene {
     pub corner: Option<(f64, f64)>,
     pub cursor: Option<(f64, f64)>,
     pub picture: Picture,
+    /// The regions as rendered tiles; `sync` invalidates what an edit touches.
+    pub layer: RegionLayer,
     pub space_held: bool,
 }
 
@@ -140,6 +143,7 @@ impl Scene {
             corner: None,
             cursor: None,
             picture: Picture::Loading,
+            layer: RegionLayer::default(),
             space_held: false,
         }
     }
@@ -195,6 +199,13 @@ impl Scene {
             Some(slots) => {
                 for slot in slots {
                     let shape = draft_ref.at_slot(slot).and_then(|r| Shape::from_value(&r.value));
+                    // Where it was and where it is now must both be drawn again.
+                    if let Some(old) = self.index.bounds(slot) {
+                        self.layer.invalidate(old);
+                    }
+                    if let Some(shape) = &shape {
+                        self.layer.invalidate(shape.bounds());
+                    }
                     match &shape {
                         Some(shape) => self.index.update(slot, shape.bounds()),
                         None => self.index.remove(slot),
@@ -210,6 +221,7 @@ impl Scene {
                     self.shapes.iter().map(|s| s.as_ref().map_or(Rect::EMPTY, Shape::bounds)).collect();
                 // Empty slots get `Rect::EMPTY`, which no query returns.
                 self.index = SpatialIndex::new(self.view.image_w, self.view.image_h, &bounds);
+                self.layer.clear();
             }
         }
         self.synced = Some((address, revision));
@@ -223,10 +235,17 @@ impl Scene {
             touched.dedup();
             for slot in touched {
                 if let Some(region) = draft_ref.at_slot(slot) {
-                    self.styles[slot as usize] = self.style_of(spec, region, (marks.mark)(&region.id), false);
+                    let style = self.style_of(spec, region, (marks.mark)(&region.id), false);
+                    if self.styles[slot as usize] != style {
+                        self.styles[slot as usize] = style;
+                        if let Some(bounds) = self.index.bounds(slot) {
+                            self.layer.invalidate(bounds);
+                        }
+                    }
                 }
             }
         } else {
+            self.layer.clear();
             for (position, &slot) in draft_ref.slots().iter().enumerate() {
                 let region = &draft_ref.regions()[position];
                 self.styles[slot as usize] = self.style_of(spec, region, (marks.mark)(&region.id), false);
