@@ -341,3 +341,66 @@ async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_th
     assert_eq!(submissions_once_settled(&pool, 1).await, 1);
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predictions_start_the_draft_and_a_large_image_arrives_as_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("annoqa.sqlite3");
+    let (_server, url) = start_server(&database);
+    add_member(&database, "pia", PASSWORD, "parking-lot");
+    let (_driver, webdriver) = start_chromedriver();
+    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+
+    client.goto(&format!("{url}#/p/parking-lot")).await.unwrap();
+    log_in(&client, "pia", PASSWORD).await;
+    // The small lot's predictions are the starting draft, each marked in the region list.
+    let items = std::fs::read_to_string(super::env_path("ANNOQA_STATIC").join("demo/parking-lot/items.jsonl")).unwrap();
+    let first: Value = serde_json::from_str(items.lines().next().unwrap()).unwrap();
+    let predicted = first["predictions"].as_array().unwrap().len();
+    let drafted = regions_until(&client, "the predictions are the draft", |r| r.len() == predicted).await;
+    eventually(&client, ".region-row .region-origin", "rows say predicted", |t| t.len() == predicted).await;
+
+    // Delete the first by the list (select it, Delete), nudge the second, submit.
+    wait_for(&client, ".region-row").await.click().await.unwrap();
+    press(&client, "\u{E017}").await; // Delete
+    regions_until(&client, "one deleted", |r| r.len() == predicted - 1).await;
+    wait_for(&client, ".region-row").await.click().await.unwrap();
+    press(&client, RIGHT).await;
+    let deleted = drafted[0]["id"].as_str().unwrap().to_string();
+    let edited = drafted[1]["id"].as_str().unwrap().to_string();
+    regions_until(&client, "one moved", |r| r[0]["id"] == edited.as_str() && r[0] != drafted[1]).await;
+    press(&client, ENTER).await;
+    wait_for(&client, "#gold-report").await;
+    assert_eq!(submissions_once_settled(&pool, 1).await, 1);
+    let outcome: String =
+        sqlx::query_scalar("SELECT prediction_outcome FROM submissions").fetch_one(&pool).await.unwrap();
+    let outcome: Value = serde_json::from_str(&outcome).unwrap();
+    assert_eq!(outcome["deleted"], serde_json::json!([deleted]));
+    assert_eq!(outcome["edited"], serde_json::json!([edited]));
+    assert_eq!(outcome["kept"].as_array().unwrap().len(), predicted - 2);
+
+    // The large lot (8000 × 6000) is drawn from tiles: tile requests, never the file itself.
+    press(&client, ENTER).await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let item = api(&client, "item()").await;
+        let names =
+            client.execute("return performance.getEntriesByType('resource').map(e => e.name)", vec![]).await.unwrap();
+        let names: Vec<String> = serde_json::from_value(names).unwrap();
+        let tiles = names.iter().filter(|n| n.contains("/tiles/")).count();
+        if item["id"] == "lot-large" && tiles > 0 {
+            assert!(
+                !names.iter().any(|n| n.ends_with("/media/lot-large.png")),
+                "the whole image was fetched: {names:#?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no tiles of the large lot: item {item}, resources {names:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let predicted = regions(&client).await.len();
+    assert!(predicted > 200, "the large lot's predictions are the draft: {predicted}");
+    screenshot(&client, "image-large-lot").await;
+    client.close().await.unwrap();
+}

@@ -25,8 +25,22 @@ struct ProjectFile {
     assignment: AssignmentPolicy,
 }
 
-/// Loads every project folder under `dir`, in name order. Returns how many were loaded.
+/// Loads every project folder under `dir`, in name order. Returns how many were loaded. Media
+/// named by a relative path stay in their folder (see [`load_demo_projects_into`]).
 pub async fn load_demo_projects(store: &Store, dir: &Path, now_ms: i64) -> anyhow::Result<usize> {
+    load_demo_projects_into(store, dir, None, now_ms).await
+}
+
+/// As [`load_demo_projects`]; an item whose media `src` is a relative path names a file in the
+/// folder's `media/`, which is copied into the project's media root under `media_dir` (so it is
+/// served as project media, with tile pyramids for large images). Copies are not counted
+/// against the media quota.
+pub async fn load_demo_projects_into(
+    store: &Store,
+    dir: &Path,
+    media_dir: Option<&Path>,
+    now_ms: i64,
+) -> anyhow::Result<usize> {
     let mut folders = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
@@ -39,18 +53,56 @@ pub async fn load_demo_projects(store: &Store, dir: &Path, now_ms: i64) -> anyho
     let static_root = MediaRoot { root: dir.parent().unwrap_or(dir).to_path_buf() };
     for folder in &folders {
         let (project, assignment, items) = read_project_folder(folder)?;
+        let own_media = MediaRoot { root: folder.join("media") };
+        let mut copies = Vec::new();
         let items = items
             .into_iter()
             .map(|item| {
-                let media_info = probe_static_media(&item.source, &static_root).with_context(|| {
-                    format!("{}: item `{}`", folder.join("items.jsonl").display(), item.source.item.id)
-                })?;
+                let at = || format!("{}: item `{}`", folder.join("items.jsonl").display(), item.source.item.id);
+                let media_info = match relative_src(&item.source) {
+                    Some(src) => {
+                        copies.push(src.to_string());
+                        probe_media(&item.source, &own_media, src).with_context(at)?
+                    }
+                    None => probe_static_media(&item.source, &static_root).with_context(at)?,
+                };
                 Ok(NewItem { media_info, ..item })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(media_dir) = media_dir {
+            let root = media_dir.join(&project.id);
+            for src in copies {
+                let to = root.join(&src);
+                if let Some(parent) = to.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::copy(own_media.root.join(&src), &to)
+                    .with_context(|| format!("cannot copy demo media `{src}` to {}", to.display()))?;
+            }
+        }
         store.insert_project(&project, &assignment, &items, now_ms).await?;
     }
     Ok(folders.len())
+}
+
+/// The item's media path when it is relative: a file of the project folder's `media/`.
+fn relative_src(item: &ItemSource) -> Option<&str> {
+    let src = match &item.item.media {
+        Media::Text { .. } => return None,
+        Media::Image { src, .. } | Media::Audio { src, .. } | Media::Video { src, .. } => src,
+    };
+    let absolute = src.starts_with('/') || src.contains("://");
+    (!absolute).then_some(src.as_str())
+}
+
+/// Probes a media file of the folder's own `media/`, as an import probes the media root.
+fn probe_media(item: &ItemSource, root: &MediaRoot, src: &str) -> anyhow::Result<Option<String>> {
+    let Some(probed) = root.probe(src) else {
+        bail!("media `{src}` is not a file under {}", root.root.display());
+    };
+    let info = probed.map_err(anyhow::Error::msg)?;
+    check_against(&item.item.media, &info.to_core_media(src.to_string())).map_err(anyhow::Error::msg)?;
+    Ok(Some(serde_json::to_string(&info)?))
 }
 
 /// Probes a demo item's media file (served at `/static/…`) as an import probes the media root:

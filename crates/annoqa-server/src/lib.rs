@@ -38,7 +38,7 @@ pub use auth::{
     random_token, token_hash, Busy, LoginAttempt, LoginLimiter, LoginLimits, PasswordCost, Passwords, RetryAfter,
 };
 pub use cpu::CpuLimits;
-pub use demo::{load_demo_projects, read_project_folder};
+pub use demo::{load_demo_projects, load_demo_projects_into, read_project_folder};
 pub use error::ServerError;
 pub use routes::{add_user, create_api_token, router, set_password, CONTENT_SECURITY_POLICY};
 pub use store::{new_id, redact_url, sqlite_url, Backend, NewItem, Store, StoredToken, StoredUser};
@@ -263,7 +263,7 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
     if store.project_count().await? == 0 {
         let demo = config.static_dir.join("demo");
         if demo.is_dir() {
-            let loaded = load_demo_projects(&store, &demo, now_ms())
+            let loaded = load_demo_projects_into(&store, &demo, Some(&config.media_dir), now_ms())
                 .await
                 .with_context(|| format!("loading the demo projects from {}", demo.display()))?;
             tracing::info!(projects = loaded, "loaded demo projects");
