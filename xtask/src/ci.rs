@@ -111,7 +111,7 @@ fn e2e_step(ctx: &mut Ctx) -> Result<()> {
         .env("ANNOQA_STATIC", root.join("static"))
         .env("CHROMEDRIVER", CHROMEDRIVER)
         .env("CHROMIUM", CHROMIUM)
-        .env("ANNOQA_AXE", crate::install::axe_script()?)
+        .env("ANNOQA_AXE", install::axe_script()?)
         .env(postgres::URL_VAR, ctx.postgres_url()?)
         .run()
 }
