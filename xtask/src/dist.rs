@@ -28,10 +28,31 @@ pub(crate) fn dist(root: &Path) -> Result<()> {
 }
 
 /// `cargo xtask run [-- serve args]`: builds everything in release mode and runs the server in
-/// place of this process, so Ctrl-C reaches it directly.
+/// place of this process, so Ctrl-C reaches it directly. The server's release build needs none
+/// of the tools, so on a first run it goes on in the background (its output in
+/// `target/xtask-run-server-build.log`) while the tools install and the app builds.
 pub(crate) fn run(root: &Path, serve_args: &[OsString]) -> Result<()> {
-    dist(root)?;
-    step("build annoqa-cli (release)", || Cmd::cargo().args(["build", "--release", "-p", "annoqa-cli"]).run())?;
+    let log_path = crate::target_dir(root).join("xtask-run-server-build.log");
+    if let Some(parent) = log_path.parent() {
+        fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let log = fs::File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+    println!("==> build annoqa-cli (release), in the background: {}", log_path.display());
+    let mut server_build = Cmd::cargo()
+        .args(["build", "--release", "-p", "annoqa-cli"])
+        .to_command()
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("cannot start the server's release build")?;
+    let built = dist(root);
+    let server = step("build annoqa-cli (release): waiting for the background build", || {
+        let status = server_build.wait().context("the server's release build")?;
+        anyhow::ensure!(status.success(), "the server's release build failed ({status}); see {}", log_path.display());
+        Ok(())
+    });
+    built?;
+    server?;
     let server = Cmd::new(crate::target_dir(root).join("release/annoqa"))
         .args(["serve", "--dist", "dist", "--static", "static"])
         .args(serve_args);
