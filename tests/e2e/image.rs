@@ -323,12 +323,30 @@ async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_th
     regions_until(&client, "moved 10 px left", |r| (bbox(&r[0]).0 - (x - 10.0)).abs() < 1e-9).await;
     assert_eq!(bbox(&regions(&client).await[0]).1, y);
     assert_eq!(bbox(&regions(&client).await[0]).3, h);
+    // `]` turns the selected box a degree about its centre, `[` turns it back.
+    let centre = |r: &Value| {
+        let (x, y, w, h) = bbox(r);
+        let t = r["rotation"].as_f64().unwrap_or(0.0).to_radians();
+        (x + (w * t.cos() - h * t.sin()) / 2.0, y + (w * t.sin() + h * t.cos()) / 2.0)
+    };
+    let before = centre(&regions(&client).await[0]);
+    press(&client, "]").await;
+    let turned =
+        regions_until(&client, "rotated by ]", |r| r[0]["rotation"].as_f64().is_some_and(|d| (d - 1.0).abs() < 1e-9))
+            .await;
+    press(&client, "[").await;
+    let back = regions_until(&client, "turned back by [", |r| r[0].get("rotation").is_none()).await;
+    for (what, c) in [("turned", centre(&turned[0])), ("back", centre(&back[0]))] {
+        assert!((c.0 - before.0).abs() < 1e-6 && (c.1 - before.1).abs() < 1e-6, "{what}: {c:?} vs {before:?}");
+    }
+    let (x, y) = (bbox(&back[0]).0, bbox(&back[0]).1);
+    assert!((x - (bbox(&first[0]).0 - 10.0)).abs() < 1e-6 && (y - bbox(&first[0]).1).abs() < 1e-6);
 
     // A reload keeps the unsent draft.
     client.refresh().await.unwrap();
     wait_for(&client, "#draft-restored").await;
     let restored = regions_until(&client, "the draft survives a reload", |r| r.len() == 1).await;
-    assert!((bbox(&restored[0]).0 - (x - 10.0)).abs() < 1e-9);
+    assert!((bbox(&restored[0]).0 - x).abs() < 1e-9);
 
     // Enter submits (warnings need a second Enter); the gold report comes up.
     press(&client, ENTER).await;

@@ -26,8 +26,8 @@ use super::{FlagDialog, GuidelineFocus, GuidelinesPanel, ShortcutsHelp, SkipDial
 use crate::api_client;
 use crate::dom;
 use crate::draft::SharedDraft;
-use crate::hooks::use_document_listener;
-use crate::state::{Action, AnnotatorState, Checked, Phase, Session, SubmitIntent};
+use crate::hooks::{use_document_listener, use_kept_draft};
+use crate::state::{Action, AnnotatorState, Checked, Session, SubmitIntent};
 use crate::stored_draft;
 use crate::test_api::TestApi;
 
@@ -169,23 +169,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     };
     // Until the server confirms it, the draft is kept in this browser, so a reload or a failed
     // submit loses nothing.
-    {
-        let project_id = props.project_id.clone();
-        let session = state.session().map(|s| (s.item().id.clone(), s.phase.clone(), s.draft.clone()));
-        use_effect_with((revision, session.as_ref().map(|s| s.1.clone())), move |_| {
-            if let Some((item, phase, draft)) = session {
-                match phase {
-                    Phase::Reviewing => stored_draft::forget(&project_id, &item),
-                    _ if draft.revision() > 0 => {
-                        if let Err(error) = stored_draft::save(&project_id, &item, draft.borrow().regions()) {
-                            web_sys::console::warn_1(&format!("annoqa: the draft is not kept locally: {error}").into());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        });
-    }
+    use_kept_draft(&props.project_id, state.session());
     test_api.update(state.session(), findings.clone());
 
     let show_guideline = {
