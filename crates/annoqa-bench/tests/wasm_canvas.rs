@@ -9,6 +9,7 @@
 use annoqa_app::components::image_bench::{seeded_regions, CanvasBench, IMAGE_SIDE};
 use annoqa_core::RegionValue;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -195,4 +196,51 @@ async fn image_workspace_frames_hit_tests_and_edits_in_the_browser() {
              (of which validation alone {validation:.1} ms); the view drawn again after it: {redraw:.1} ms"
         );
     }
+}
+
+/// The JS heap (Chromium's `performance.memory`) and the Wasm memory, in bytes.
+fn heap() -> (f64, f64) {
+    let performance = web_sys::window().and_then(|w| w.performance()).map(JsValue::from).unwrap_or(JsValue::NULL);
+    let memory = js_sys::Reflect::get(&performance, &"memory".into()).unwrap_or(JsValue::NULL);
+    let js = js_sys::Reflect::get(&memory, &"usedJSHeapSize".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let wasm = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>().buffer();
+    let wasm = js_sys::Reflect::get(&wasm, &"byteLength".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    (js, wasm)
+}
+
+/// 100 items one after another, each 5,000 regions drawn whole at fit and then panned, then
+/// dropped as the editor drops an item: what the heap holds after the 100th against after the
+/// 10th. (The editor's scene, draft, index and tile cache; not Yew's components.)
+#[wasm_bindgen_test]
+async fn heap_after_a_hundred_task_switches() {
+    let mut after_ten = (0.0, 0.0);
+    for i in 0..100u64 {
+        let mut bench = CanvasBench::new(seeded_regions(5_000, i + 1), WIDTH, HEIGHT).expect("a browser page");
+        until_complete(&mut bench);
+        for k in 0..5 {
+            let (dx, dy, factor) = motion(k);
+            bench.view().pan_by(dx * 10.0, dy * 10.0);
+            bench.view().zoom_at(factor, WIDTH / 2.0, HEIGHT / 2.0);
+            until_complete(&mut bench);
+        }
+        drop(bench);
+        let _ = next_frame().await;
+        if i == 9 {
+            after_ten = heap();
+        }
+    }
+    let _ = next_frame().await;
+    let end = heap();
+    let mb = |b: f64| b / 1_048_576.0;
+    console_log!(
+        "BENCH heap over 100 task switches (5,000 regions each): JS {:.1} MB after 10, {:.1} MB after 100 \
+         (+{:.1} MB); Wasm memory {:.1} MB after 10, {:.1} MB after 100 (+{:.1} MB)",
+        mb(after_ten.0),
+        mb(end.0),
+        mb(end.0 - after_ten.0),
+        mb(after_ten.1),
+        mb(end.1),
+        mb(end.1 - after_ten.1)
+    );
+    assert!(end.1 > 0.0, "the Wasm memory was read");
 }

@@ -81,6 +81,7 @@ pub struct CanvasBench {
     item: Item,
     base: CanvasRenderingContext2d,
     overlay: CanvasRenderingContext2d,
+    canvases: [HtmlCanvasElement; 2],
     findings: std::rc::Rc<Checked>,
 }
 
@@ -101,8 +102,8 @@ impl CanvasBench {
         let mut scene = Scene::new(side, side);
         scene.view = Viewport::fit(side, side, width, height);
         scene.dpr = 1.0;
-        let (_, base) = canvas(width, height)?;
-        let (_, overlay) = canvas(width, height)?;
+        let (base_canvas, base) = canvas(width, height)?;
+        let (overlay_canvas, overlay) = canvas(width, height)?;
         let item = Item {
             id: "bench".into(),
             media: Media::Image { src: "bench.png".into(), width: IMAGE_SIDE, height: IMAGE_SIDE },
@@ -111,7 +112,8 @@ impl CanvasBench {
         let spec = bench_spec();
         let draft = SharedDraft::new(Draft::new(regions, false));
         let findings = std::rc::Rc::new(Checked::new(validate(&spec, &item, draft.borrow().regions())));
-        let mut bench = CanvasBench { scene, draft, spec, item, base, overlay, findings };
+        let canvases = [base_canvas, overlay_canvas];
+        let mut bench = CanvasBench { scene, draft, spec, item, base, overlay, canvases, findings };
         bench.sync();
         Some(bench)
     }
@@ -174,5 +176,14 @@ impl CanvasBench {
         self.findings = std::rc::Rc::new(Checked::new(validate(&self.spec, &self.item, self.draft.borrow().regions())));
         self.sync();
         self.findings.findings.len()
+    }
+}
+
+impl Drop for CanvasBench {
+    /// Takes its canvases off the page, as the editor's go when an item is left.
+    fn drop(&mut self) {
+        for canvas in &self.canvases {
+            canvas.remove();
+        }
     }
 }
