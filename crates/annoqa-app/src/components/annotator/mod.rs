@@ -4,15 +4,14 @@
 
 mod frame;
 mod keys;
+mod loading;
 mod submit_flow;
 mod text_editor;
 
 use std::rc::Rc;
 
 use annoqa_api::ProjectView;
-use annoqa_core::{validate, MediaKind, TaskSpec};
-use gloo::timers::callback::Timeout;
-use wasm_bindgen_futures::spawn_local;
+use annoqa_core::{MediaKind, TaskSpec};
 use web_sys::{Element, Event};
 use yew::{
     classes, component, html, use_effect_with, use_memo, use_mut_ref, use_node_ref, use_reducer, use_state, AttrValue,
@@ -21,18 +20,16 @@ use yew::{
 
 use self::frame::TaskView;
 use self::keys::{on_keydown, KeyContext};
+use self::loading::{next_item_loader, use_checked, use_notice_timeout, use_project};
 use self::submit_flow::{make_send, SendContext};
 use super::{FlagDialog, GuidelineFocus, GuidelinesPanel, ShortcutsHelp, SkipDialog};
-use crate::api_client;
 use crate::dom;
-use crate::draft::SharedDraft;
 use crate::hooks::{use_document_listener, use_kept_draft};
-use crate::state::{Action, AnnotatorState, Checked, Session, SubmitIntent};
-use crate::stored_draft;
+use crate::state::{Action, AnnotatorState, Session, SubmitIntent};
 use crate::test_api::TestApi;
 
 /// How long a notice ("saved") stays on screen.
-const NOTICE_MS: u32 = 3000;
+pub(super) const NOTICE_MS: u32 = 3000;
 
 /// A project as the page uses it.
 #[derive(Clone, PartialEq)]
@@ -43,7 +40,7 @@ pub(super) struct LoadedProject {
 }
 
 #[derive(Clone, PartialEq)]
-enum ProjectLoad {
+pub(super) enum ProjectLoad {
     Loading,
     Ready(LoadedProject),
     Failed(String),
@@ -66,7 +63,7 @@ pub(super) enum Dialog {
 /// The annotator page of one project: the task on the left, the guidelines on the right.
 #[component]
 pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
-    let project = use_state(|| ProjectLoad::Loading);
+    let project = use_project(&props.project_id);
     let state = use_reducer(AnnotatorState::default);
     // Bumped for every next-item request, so a late answer for an old request is dropped.
     let generation = use_mut_ref(|| 0u32);
@@ -82,58 +79,12 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     let test_api = use_memo((), |()| TestApi::install());
     let test_api = (*test_api).clone();
 
-    {
-        let project = project.clone();
-        use_effect_with(props.project_id.clone(), move |id| {
-            project.set(ProjectLoad::Loading);
-            let id = id.clone();
-            spawn_local(async move {
-                project.set(match api_client::project(&id).await {
-                    Ok(view) => ProjectLoad::Ready(LoadedProject {
-                        spec: Rc::new(view.spec.clone()),
-                        guidelines: view.guidelines.clone().into(),
-                        view: Rc::new(view),
-                    }),
-                    Err(error) => ProjectLoad::Failed(error.message),
-                });
-            });
-        });
-    }
-
     let loaded = match &*project {
         ProjectLoad::Ready(loaded) => Some(loaded.clone()),
         _ => None,
     };
     let supported = loaded.as_ref().is_some_and(|p| matches!(p.spec.media, MediaKind::Text | MediaKind::Image));
-
-    let load_next = {
-        let dispatcher = state.dispatcher();
-        let generation = generation.clone();
-        let project_id = props.project_id.clone();
-        Callback::from(move |()| {
-            let ticket = {
-                let mut generation = generation.borrow_mut();
-                *generation += 1;
-                *generation
-            };
-            dispatcher.dispatch(Action::Loading);
-            let (dispatcher, generation) = (dispatcher.clone(), generation.clone());
-            let project_id = project_id.clone();
-            spawn_local(async move {
-                let result = api_client::next_item(&project_id).await;
-                if *generation.borrow() != ticket {
-                    return;
-                }
-                dispatcher.dispatch(match result {
-                    Ok(next) => {
-                        let restored = next.item.as_ref().and_then(|a| stored_draft::load(&project_id, &a.item.id));
-                        Action::Loaded { next, now_ms: js_sys::Date::now(), restored }
-                    }
-                    Err(error) => Action::LoadFailed(error.message),
-                });
-            });
-        })
-    };
+    let load_next = next_item_loader(&props.project_id, state.dispatcher(), generation.clone());
 
     {
         let load_next = load_next.clone();
@@ -144,29 +95,8 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
         });
     }
 
-    {
-        let dispatcher = state.dispatcher();
-        use_effect_with(state.notice.clone(), move |notice| {
-            let timeout = notice.as_ref().map(|notice| {
-                let id = notice.id;
-                Timeout::new(NOTICE_MS, move || dispatcher.dispatch(Action::HideNotice(id)))
-            });
-            move || drop(timeout)
-        });
-    }
-
-    // Validation runs once per draft revision, not per render.
-    let draft = state.session().map(|s| s.draft.clone());
-    let revision = draft.as_ref().map(SharedDraft::revision);
-    let findings: Rc<Checked> = {
-        let (spec, item) = (loaded.as_ref().map(|p| p.spec.clone()), state.session().map(|s| s.assigned.clone()));
-        use_memo((draft.clone(), revision, spec.is_some()), move |(draft, _, _)| match (spec, item, draft) {
-            (Some(spec), Some(assigned), Some(draft)) => {
-                Checked::new(validate(&spec, &assigned.item, draft.borrow().regions()))
-            }
-            _ => Checked::default(),
-        })
-    };
+    use_notice_timeout(state.notice.clone(), state.dispatcher());
+    let findings = use_checked(loaded.as_ref().map(|p| p.spec.clone()), state.session());
     // Until the server confirms it, the draft is kept in this browser, so a reload or a failed
     // submit loses nothing.
     use_kept_draft(&props.project_id, state.session());

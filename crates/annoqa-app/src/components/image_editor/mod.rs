@@ -98,7 +98,8 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
     let latest = use_mut_ref(|| ctx.clone());
     *latest.borrow_mut() = ctx.clone();
 
-    use_picture(&painter, &props.project_id, &src, u64::from(width) * u64::from(height));
+    let picture_error = yew::use_state(|| None::<String>);
+    use_picture(&painter, &props.project_id, &src, u64::from(width) * u64::from(height), &picture_error);
     use_editor_listeners(&painter, &frame_ref, &latest, &tool_state);
 
     // A newly active label picks the tool that draws its control's shapes.
@@ -129,28 +130,7 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
         });
     }
 
-    let on_down = {
-        let latest = latest.clone();
-        Callback::from(move |e: PointerEvent| {
-            if let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-                let _ = target.set_pointer_capture(e.pointer_id());
-            }
-            e.prevent_default();
-            latest.borrow().pointer_down(&e)
-        })
-    };
-    let on_move = {
-        let latest = latest.clone();
-        Callback::from(move |e: PointerEvent| latest.borrow().pointer_move(&e))
-    };
-    let on_up = {
-        let latest = latest.clone();
-        Callback::from(move |e: PointerEvent| latest.borrow().pointer_up(&e))
-    };
-    let on_dblclick = {
-        let latest = latest.clone();
-        Callback::from(move |_: MouseEvent| latest.borrow().double_click())
-    };
+    let pointer = PointerCallbacks::new(&latest);
     let pick_tool = {
         let (latest, tool_state) = (latest.clone(), tool_state.clone());
         Callback::from(move |tool: Tool| {
@@ -159,36 +139,13 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
         })
     };
 
-    let picture_error = match &painter.scene.borrow().picture {
-        Picture::Failed(message) => Some(message.clone()),
-        _ => None,
-    };
-    let active = Tool::ALL.iter().copied().filter(|&t| t == Tool::Select || label_for(&props.spec, None, t).is_some());
-    let current_label = props.active_label.as_ref().map(|l| l.label.clone());
     // The frame takes the image's proportions (within the CSS limits), so a wide image leaves
     // no band of empty canvas above and below it.
     let frame_style = format!("--image-ratio: {} / {}", width.max(1), height.max(1));
     html! {
         <div class="image-editor">
-            <div class="toolbar" role="toolbar" aria-label="tools">
-                { for active.map(|tool| {
-                    let pick = pick_tool.clone();
-                    let pressed = *tool_state == tool;
-                    html! {
-                        <button type="button" class={classes!("tool", pressed.then_some("active"))}
-                            aria-pressed={pressed.to_string()} data-tool={tool.name().to_lowercase()}
-                            onmousedown={crate::components::keep_focus()}
-                            onclick={Callback::from(move |_: MouseEvent| pick.emit(tool))}>
-                            { tool.name() }<kbd>{ tool.key().to_ascii_uppercase().to_string() }</kbd>
-                        </button>
-                    }
-                }) }
-                <span class="active-label" aria-live="polite">
-                    { "label: " }<strong>{ current_label.unwrap_or_else(|| "—".into()) }</strong>
-                </span>
-                { label_buttons(&props.spec, props.active_label.as_ref(), &props.dispatch) }
-            </div>
-            if let Some(message) = picture_error {
+            { toolbar(props, *tool_state, &pick_tool) }
+            if let Some(message) = (*picture_error).clone() {
                 <p id="media-error" class="banner banner-error" role="alert">{ message }</p>
             }
             <div class="image-row">
@@ -197,13 +154,78 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
                     <canvas class="layer-edit" ref={painter.overlay.clone()} tabindex="-1"
                         role="img" aria-label={format!("image {} by {} pixels with {} regions", width, height,
                             props.session.draft.borrow().len())}
-                        onpointerdown={on_down} onpointermove={on_move} onpointerup={on_up} ondblclick={on_dblclick} />
+                        onpointerdown={pointer.down} onpointermove={pointer.moved} onpointerup={pointer.up}
+                        ondblclick={pointer.double_click} />
                 </div>
                 <RegionList spec={props.spec.clone()} session={props.session.clone()} revision={props.revision}
                     findings={props.findings.clone()} dispatch={props.dispatch.clone()}
                     on_focus_region={focus_region(&painter, &props.session.draft)} />
             </div>
         </div>
+    }
+}
+
+/// The tools this task can use (a tool needs a control that draws its shapes), the active
+/// label and the label buttons.
+fn toolbar(props: &ImageEditorProps, current: Tool, pick_tool: &Callback<Tool>) -> Html {
+    let tools = Tool::ALL.iter().copied().filter(|&t| t == Tool::Select || label_for(&props.spec, None, t).is_some());
+    let current_label = props.active_label.as_ref().map(|l| l.label.clone());
+    html! {
+        <div class="toolbar" role="toolbar" aria-label="tools">
+            { for tools.map(|tool| {
+                let pick = pick_tool.clone();
+                let pressed = current == tool;
+                html! {
+                    <button type="button" class={classes!("tool", pressed.then_some("active"))}
+                        aria-pressed={pressed.to_string()} data-tool={tool.name().to_lowercase()}
+                        onmousedown={crate::components::keep_focus()}
+                        onclick={Callback::from(move |_: MouseEvent| pick.emit(tool))}>
+                        { tool.name() }<kbd>{ tool.key().to_ascii_uppercase().to_string() }</kbd>
+                    </button>
+                }
+            }) }
+            <span class="active-label" aria-live="polite">
+                { "label: " }<strong>{ current_label.unwrap_or_else(|| "—".into()) }</strong>
+            </span>
+            { label_buttons(&props.spec, props.active_label.as_ref(), &props.dispatch) }
+        </div>
+    }
+}
+
+/// The edit canvas' pointer handlers, each reading the latest render's input context.
+struct PointerCallbacks {
+    down: Callback<PointerEvent>,
+    moved: Callback<PointerEvent>,
+    up: Callback<PointerEvent>,
+    double_click: Callback<MouseEvent>,
+}
+
+impl PointerCallbacks {
+    fn new(latest: &Rc<RefCell<Ctx>>) -> PointerCallbacks {
+        let down = {
+            let latest = latest.clone();
+            Callback::from(move |e: PointerEvent| {
+                // Keep receiving the drag's events when the pointer leaves the canvas.
+                if let Some(target) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                    let _ = target.set_pointer_capture(e.pointer_id());
+                }
+                e.prevent_default();
+                latest.borrow().pointer_down(&e)
+            })
+        };
+        let moved = {
+            let latest = latest.clone();
+            Callback::from(move |e: PointerEvent| latest.borrow().pointer_move(&e))
+        };
+        let up = {
+            let latest = latest.clone();
+            Callback::from(move |e: PointerEvent| latest.borrow().pointer_up(&e))
+        };
+        let double_click = {
+            let latest = latest.clone();
+            Callback::from(move |_: MouseEvent| latest.borrow().double_click())
+        };
+        PointerCallbacks { down, moved, up, double_click }
     }
 }
 
@@ -280,29 +302,38 @@ fn sync_scene(props: &ImageEditorProps, painter: &Painter) {
     }
 }
 
+/// Shows that the image cannot be drawn: the canvas keeps an empty image area (regions can
+/// still be seen, and the item skipped or flagged) and the message goes above it.
+fn fail(painter: &Painter, error: &yew::UseStateHandle<Option<String>>, message: String) {
+    painter.scene.borrow_mut().picture = Picture::Failed;
+    error.set(Some(message));
+    painter.schedule(true);
+}
+
 /// Loads the image once per source: whole when small, else its tile pyramid.
 #[hook]
-fn use_picture(painter: &Painter, project: &str, src: &str, pixels: u64) {
-    let painter = painter.clone();
+fn use_picture(painter: &Painter, project: &str, src: &str, pixels: u64, error: &yew::UseStateHandle<Option<String>>) {
+    let (painter, error) = (painter.clone(), error.clone());
     let (project, src) = (project.to_string(), src.to_string());
     use_effect_with((project, src), move |(project, src)| {
         let relative = media_url(project, src) != *src;
         if pixels > WHOLE_IMAGE_PIXELS && relative {
             let (project, src) = (project.clone(), src.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let picture = match api_client::pyramid(&project, &src).await {
-                    Ok(pyramid) => Picture::Tiles(Tiles { pyramid, cache: HashMap::new(), frame: 0 }),
-                    Err(error) => Picture::Failed(format!("The image cannot be shown: {}", error.message)),
-                };
-                painter.scene.borrow_mut().picture = picture;
-                painter.schedule(true);
+                match api_client::pyramid(&project, &src).await {
+                    Ok(pyramid) => {
+                        painter.scene.borrow_mut().picture =
+                            Picture::Tiles(Tiles { pyramid, cache: HashMap::new(), frame: 0 });
+                        painter.schedule(true);
+                    }
+                    Err(e) => fail(&painter, &error, format!("The image `{src}` cannot be shown: {}.", e.message)),
+                }
             });
         } else if pixels > WHOLE_IMAGE_PIXELS {
-            painter.scene.borrow_mut().picture =
-                Picture::Failed("The image is too large to show whole and has no tiles on this server.".into());
+            let message = format!("The image `{src}` is too large to show whole and this server has no tiles for it.");
+            fail(&painter, &error, message);
         } else if let Ok(image) = HtmlImageElement::new() {
-            let (on_load, on_error) = (painter.clone(), painter.clone());
-            let loaded = image.clone();
+            let (on_load, on_error, loaded, shown) = (painter.clone(), painter.clone(), image.clone(), src.clone());
             image.set_onload(Some(
                 wasm_bindgen::closure::Closure::once_into_js(move || {
                     on_load.scene.borrow_mut().picture = Picture::Whole(loaded);
@@ -310,13 +341,11 @@ fn use_picture(painter: &Painter, project: &str, src: &str, pixels: u64) {
                 })
                 .unchecked_ref(),
             ));
-            let shown = src.clone();
             image.set_onerror(Some(
                 wasm_bindgen::closure::Closure::once_into_js(move || {
-                    on_error.scene.borrow_mut().picture = Picture::Failed(format!(
-                        "The image `{shown}` failed to load or decode; you can still skip or flag the item."
-                    ));
-                    on_error.schedule(true);
+                    let message =
+                        format!("The image `{shown}` failed to load or decode; you can still skip (Shift+S) or flag (Shift+F) the item.");
+                    fail(&on_error, &error, message);
                 })
                 .unchecked_ref(),
             ));

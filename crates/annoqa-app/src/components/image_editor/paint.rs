@@ -195,7 +195,7 @@ fn paint_picture(ctx: &CanvasRenderingContext2d, scene: &mut Scene, request_tile
                 }
             }
         }
-        Picture::Loading | Picture::Failed(_) => {
+        Picture::Loading | Picture::Failed => {
             ctx.set_fill_style_str("#323f4b");
             ctx.fill_rect(x0, y0, w, h);
         }

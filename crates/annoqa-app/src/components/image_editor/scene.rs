@@ -79,7 +79,8 @@ pub(super) enum Picture {
     Loading,
     Whole(HtmlImageElement),
     Tiles(Tiles),
-    Failed(String),
+    /// Not drawable; the editor shows why above the canvas.
+    Failed,
 }
 
 pub(super) struct Tiles {
