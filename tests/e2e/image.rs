@@ -388,6 +388,21 @@ async fn predictions_start_the_draft_and_a_large_image_arrives_as_tiles() {
     let deleted = drafted[0]["id"].as_str().unwrap().to_string();
     let edited = drafted[1]["id"].as_str().unwrap().to_string();
     regions_until(&client, "one moved", |r| r[0]["id"] == edited.as_str() && r[0] != drafted[1]).await;
+    // In the region list, arrows move the selection.
+    wait_for(&client, "#region-list").await.send_keys("\u{E015}").await.unwrap(); // ArrowDown
+    let third = drafted[2]["id"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let selected = client
+            .execute("const r = document.querySelector('.region-row.selected'); return r && r.dataset.region", vec![])
+            .await
+            .unwrap();
+        if selected == serde_json::json!(third) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "ArrowDown in the list selects {third}, not {selected}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     press(&client, ENTER).await;
     wait_for(&client, "#gold-report").await;
     assert_eq!(submissions_once_settled(&pool, 1).await, 1);

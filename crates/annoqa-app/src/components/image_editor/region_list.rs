@@ -56,11 +56,15 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
     let start = at.map_or(0, |i| i / PAGE * PAGE);
     let end = (start + PAGE).min(regions.len());
     let verdicts = verdicts(&props.session);
-    let ids: Rc<Vec<String>> = Rc::new(regions.iter().map(|r| r.id.clone()).collect());
 
     let on_key = {
-        let (dispatch, focus, ids) = (props.dispatch.clone(), props.on_focus_region.clone(), ids.clone());
+        let (dispatch, focus) = (props.dispatch.clone(), props.on_focus_region.clone());
+        let shared = props.session.draft.clone();
         Callback::from(move |event: KeyboardEvent| {
+            // The ids are read from the draft when a key is pressed, not copied per render.
+            let draft = shared.borrow();
+            let ids: Vec<&str> =
+                draft.regions().iter().filter(|r| region_label(&r.value).is_some()).map(|r| r.id.as_str()).collect();
             let last = ids.len().checked_sub(1);
             let next = match (event.key().as_str(), at, last) {
                 (_, _, None) => return,
@@ -71,16 +75,20 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
                 ("PageDown", Some(i), Some(last)) => Some((i + PAGE).min(last)),
                 ("PageUp", Some(i), _) => Some(i.saturating_sub(PAGE)),
                 ("Delete" | "Backspace", Some(i), _) => {
-                    dispatch.emit(Action::RemoveRegion(ids[i].clone()));
+                    let id = ids[i].to_string();
+                    drop(draft);
+                    dispatch.emit(Action::RemoveRegion(id));
                     event.prevent_default();
                     return;
                 }
                 _ => None,
             };
             if let Some(next) = next {
+                let id = ids[next].to_string();
+                drop(draft);
                 event.prevent_default();
-                dispatch.emit(Action::SelectRegion(Some(ids[next].clone())));
-                focus.emit(ids[next].clone());
+                dispatch.emit(Action::SelectRegion(Some(id.clone())));
+                focus.emit(id);
             }
         })
     };
