@@ -254,6 +254,12 @@ both_backends! {
         assert!(format!("{error:#}").contains("items.jsonl:1: item `card-1`: predictions[0]: cat box `p1`"), "{error:#}");
         assert_eq!(s.store.project_count().await.unwrap(), projects);
         std::fs::write(folder.join("items.jsonl"), lines(&[card("card-1", json!([cat_box("p1", "cat", 10.0)]))])).unwrap();
+        // A relative src names a file of the folder's media/: without it the folder is refused.
+        let error = load_demo_projects(&s.store, &s.dir.path().join("demo"), T0).await.unwrap_err();
+        assert!(format!("{error:#}").contains("media `img/card-1.png` is not a file under"), "{error:#}");
+        assert_eq!(s.store.project_count().await.unwrap(), projects);
+        std::fs::create_dir_all(folder.join("media/img")).unwrap();
+        std::fs::write(folder.join("media/img/card-1.png"), annoqa_media::synthetic::png_rgb(640, 480).unwrap()).unwrap();
         assert_eq!(load_demo_projects(&s.store, &s.dir.path().join("demo"), T0).await.unwrap(), 1);
         let stored: Option<String> = sqlx::query_scalar("SELECT predictions FROM items WHERE project_id = 'cards'")
             .fetch_one(s.store.pool())
