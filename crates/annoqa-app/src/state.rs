@@ -181,6 +181,8 @@ pub struct Session {
     /// A request to bring a region into view (a finding's "show"), with a number that changes
     /// with every request so the same region can be asked for twice.
     pub focus: Option<(String, u32)>,
+    /// Shown for someone else's eyes: nothing may change it.
+    pub read_only: bool,
     /// A text selection waiting for a label.
     pub pending: Option<TextSelection>,
     /// The span the annotator clicked; Delete removes it.
@@ -212,6 +214,7 @@ impl Session {
             draft: SharedDraft::new(draft),
             restored: was_restored,
             focus: None,
+            read_only: false,
             pending: None,
             selected_region: None,
             phase: Phase::Editing,
@@ -236,7 +239,17 @@ impl Session {
 
     /// Whether the annotation may still change (not sent, not stored).
     pub fn editable(&self) -> bool {
-        matches!(self.phase, Phase::Editing | Phase::ConfirmingWarnings)
+        !self.read_only && matches!(self.phase, Phase::Editing | Phase::ConfirmingWarnings)
+    }
+
+    /// A session that only shows `regions` on `item` (a reviewer's overlay, a coordinator's
+    /// preview): selecting and showing regions work, nothing edits.
+    pub fn read_only(item: Item, regions: Vec<Region>) -> Session {
+        let assigned = AssignedItem { item, training_gold: None, predictions: Vec::new() };
+        let mut session = Session::new(assigned, 0.0, Some(regions));
+        session.restored = false;
+        session.read_only = true;
+        session
     }
 
     /// The labels chosen for a choice control.
@@ -508,6 +521,11 @@ pub enum Action {
 }
 
 impl AnnotatorState {
+    /// A page state that shows `session` (e.g. [`Session::read_only`]).
+    pub fn showing(session: Session) -> AnnotatorState {
+        AnnotatorState { work: Work::Annotating(Box::new(session)), ..AnnotatorState::default() }
+    }
+
     pub fn session(&self) -> Option<&Session> {
         match &self.work {
             Work::Annotating(session) => Some(session),
@@ -599,8 +617,9 @@ impl AnnotatorState {
                     session.undo(true);
                 }
             }
+            // Selecting is not editing: it works on a stored or read-only answer too.
             Action::SelectRegion(id) => {
-                if let Some(session) = self.editable_session() {
+                if let Work::Annotating(session) = &mut self.work {
                     session.selected_region = id.filter(|id| session.draft.borrow().get(id).is_some());
                     session.pending = None;
                 }

@@ -812,3 +812,26 @@ fn a_new_region_never_takes_the_id_of_a_removed_region_or_a_prediction() {
     assert_eq!(ids, ["r1", "r2"]);
     assert_eq!(draft.prediction_outcome().kept, ["r1", "r2"]);
 }
+
+#[test]
+fn a_read_only_session_selects_but_never_edits() {
+    let item = Item {
+        id: "i1".into(),
+        media: Media::Image { src: "a.png".into(), width: 100, height: 100 },
+        candidates: Vec::new(),
+    };
+    let mut state = AnnotatorState::showing(crate::state::Session::read_only(item, vec![keypoint("k1", 5.0)]));
+    for action in [
+        Action::AddRegion(keypoint("", 9.0)),
+        Action::RemoveRegion("k1".into()),
+        Action::SetRegionValue { id: "k1".into(), value: keypoint("", 7.0).value },
+        Action::Undo,
+    ] {
+        state.apply(action);
+    }
+    let session = state.session().unwrap();
+    assert_eq!(session.draft.to_regions(), vec![keypoint("k1", 5.0)]);
+    assert!(!session.editable());
+    state.apply(Action::SelectRegion(Some("k1".into())));
+    assert_eq!(state.session().unwrap().selected_region.as_deref(), Some("k1"));
+}

@@ -24,6 +24,7 @@ pub use gold_report::GoldReportView;
 pub use guidelines::{GuidelineFocus, GuidelinesPanel};
 #[cfg(feature = "bench")]
 pub use image_editor::bench as image_bench;
+pub use image_editor::{ImageView, ImageViewProps};
 pub use item_text::ItemText;
 pub use login::{login_error_message, LoginPage};
 pub use project_list::ProjectList;

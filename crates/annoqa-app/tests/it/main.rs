@@ -9,6 +9,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod client;
 mod core_in_wasm;
+mod image_view;
 mod login;
 mod markdown;
 mod selection;

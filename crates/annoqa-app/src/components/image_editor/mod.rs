@@ -31,7 +31,7 @@ use crate::api_client;
 use crate::dom;
 use crate::draft::SharedDraft;
 use crate::image::tool::Tool;
-use crate::state::{Action, Checked, LabelRef, Session};
+use crate::state::{Action, AnnotatorState, Checked, LabelRef, Session};
 use crate::test_api::TestApi;
 
 /// Images with more pixels than this are drawn from tiles, never decoded whole.
@@ -166,8 +166,15 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
 }
 
 /// The tools this task can use (a tool needs a control that draws its shapes), the active
-/// label and the label buttons.
+/// label and the label buttons; for a read-only view, only that it is one.
 fn toolbar(props: &ImageEditorProps, current: Tool, pick_tool: &Callback<Tool>) -> Html {
+    if props.session.read_only {
+        return html! {
+            <div class="toolbar" role="toolbar" aria-label="tools">
+                <span class="read-only-note">{ "Read only: select regions here or in the list; zoom and pan as usual." }</span>
+            </div>
+        };
+    }
     let tools = Tool::ALL.iter().copied().filter(|&t| t == Tool::Select || label_for(&props.spec, None, t).is_some());
     let current_label = props.active_label.as_ref().map(|l| l.label.clone());
     html! {
@@ -438,4 +445,37 @@ fn use_editor_listeners(
         }
         move || drop(listeners)
     });
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ImageViewProps {
+    pub project_id: String,
+    pub spec: Rc<TaskSpec>,
+    pub item: annoqa_core::Item,
+    pub regions: Vec<annoqa_core::Region>,
+}
+
+/// The image workspace read-only: `regions` on `item` with the canvas, zoom, pan, the region
+/// list and the live checks, and nothing that edits — for a reviewer's overlay or a
+/// coordinator's preview. Give it a `key` that changes with the item or the regions.
+#[component]
+pub fn ImageView(props: &ImageViewProps) -> Html {
+    let state = {
+        let (item, regions) = (props.item.clone(), props.regions.clone());
+        yew::use_reducer(move || AnnotatorState::showing(Session::read_only(item, regions)))
+    };
+    let findings = {
+        let (spec, item, regions) = (props.spec.clone(), props.item.clone(), props.regions.clone());
+        yew::use_memo((), move |()| Checked::new(annoqa_core::validate(&spec, &item, &regions)))
+    };
+    let api = yew::use_memo((), |()| TestApi::install());
+    let Some(session) = state.session() else {
+        return html! {};
+    };
+    let dispatcher = state.dispatcher();
+    html! {
+        <ImageEditor project_id={props.project_id.clone()} spec={props.spec.clone()} session={session.clone()}
+            revision={session.draft.revision()} findings={findings} active_label={None::<LabelRef>}
+            dispatch={Callback::from(move |action| dispatcher.dispatch(action))} api={(*api).clone()} keys={true} />
+    }
 }
