@@ -222,10 +222,19 @@ fn trunk(path: &OsString) -> Result<()> {
         return Ok(());
     }
     println!(
-        "    {label}: found {}, installing it; this takes about 15 minutes on 2 cores",
+        "    {label}: found {}, installing it; this takes about 5 minutes on 2 cores",
         found.as_deref().unwrap_or("none")
     );
-    Cmd::cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]).env("PATH", path).run()?;
+    // Trunk's own release profile asks for fat LTO over one codegen unit, which makes its
+    // install most of a first run (about 15 minutes on 2 cores against about 4 without; see
+    // BENCHMARKS.md). It is a build tool: how fast it runs does not matter, so it is built
+    // with cargo's default release settings instead.
+    Cmd::cargo()
+        .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION])
+        .env("CARGO_PROFILE_RELEASE_LTO", "off")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("PATH", path)
+        .run()?;
     if current().as_deref() != Some(TRUNK_VERSION) {
         bail!(
             "after installing trunk {TRUNK_VERSION}, `trunk --version` on PATH reports another \
