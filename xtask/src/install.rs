@@ -222,13 +222,13 @@ fn trunk(path: &OsString) -> Result<()> {
         return Ok(());
     }
     println!(
-        "    {label}: found {}, installing it; this takes about 5 minutes on 2 cores",
+        "    {label}: found {}, installing it; this takes about 4 minutes on 2 cores",
         found.as_deref().unwrap_or("none")
     );
-    // Trunk's own release profile asks for fat LTO over one codegen unit, which makes its
-    // install most of a first run (about 15 minutes on 2 cores against about 4 without; see
-    // BENCHMARKS.md). It is a build tool: how fast it runs does not matter, so it is built
-    // with cargo's default release settings instead.
+    // Trunk's own release profile asks for fat LTO over one codegen unit: its install took
+    // 363 s on a quiet 2-core machine, against 253 s without (BENCHMARKS.md, "CI and first
+    // run"). It is a build tool whose speed does not matter, so it is built with cargo's
+    // default release settings instead.
     Cmd::cargo()
         .args(["install", "--locked", "trunk", "--version", TRUNK_VERSION])
         .env("CARGO_PROFILE_RELEASE_LTO", "off")
