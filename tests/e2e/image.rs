@@ -9,8 +9,8 @@ use fantoccini::Client;
 use serde_json::Value;
 
 use super::{
-    add_member, assert_accessible, eventually, log_in, press, start_browser, start_chromedriver, start_server,
-    submissions_once_settled, wait_for, ENTER, PASSWORD, WAIT,
+    add_member, assert_accessible, eventually, log_in, press, screenshot, start_browser, start_chromedriver,
+    start_server, submissions_once_settled, wait_for, ENTER, PASSWORD, WAIT,
 };
 
 const PROJECT: &str = "test-card-boxes";
@@ -91,14 +91,6 @@ async fn click_at(client: &Client, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
         out.push(from_client(client, x, y).await);
     }
     out
-}
-
-/// Saves what the browser shows under `target/tmp/screens/`, to look at (never compared).
-async fn screenshot(client: &Client, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
 fn bbox(region: &Value) -> (f64, f64, f64, f64) {

@@ -345,6 +345,14 @@ async fn axe_violations(client: &Client) -> Vec<String> {
     serde_json::from_value(value).unwrap()
 }
 
+/// Saves what the browser shows under `target/tmp/screens/`, to look at (never compared).
+pub(crate) async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
 /// Fails with every violation axe-core finds on `screen`.
 async fn assert_accessible(client: &Client, screen: &str) {
     let violations = axe_violations(client).await;
@@ -418,6 +426,7 @@ async fn annotator_logs_in_labels_submits_flags_skips_and_logs_out() {
     assert_eq!(wait_for(&client, "#current-role").await.text().await.unwrap(), "annotator");
 
     assert_accessible(&client, "text workspace").await;
+    screenshot(&client, "text-workspace").await;
 
     // Label colours are applied under the CSP (as a style property, not an attribute).
     let color = client
