@@ -67,11 +67,14 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
         Media::Image { src, width, height } => (src.clone(), *width, *height),
         _ => (String::new(), 0, 0),
     };
+    let picture_error = yew::use_state(|| None::<String>);
     let painter = {
         let (project, src, api) = (props.project_id.clone(), src.clone(), props.api.clone());
+        let setter = picture_error.setter();
+        let report = Callback::from(move |message: String| setter.set(Some(message)));
         let painter = use_mut_ref(move || {
             let scene = Rc::new(RefCell::new(Scene::new(f64::from(width), f64::from(height))));
-            Painter::new(scene, &project, &src, api)
+            Painter::new(scene, &project, &src, api, report)
         });
         let painter = painter.borrow().clone();
         painter
@@ -98,7 +101,6 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
     let latest = use_mut_ref(|| ctx.clone());
     *latest.borrow_mut() = ctx.clone();
 
-    let picture_error = yew::use_state(|| None::<String>);
     use_picture(&painter, &props.project_id, &src, u64::from(width) * u64::from(height), &picture_error);
     use_editor_listeners(&painter, &frame_ref, &latest, &tool_state);
 

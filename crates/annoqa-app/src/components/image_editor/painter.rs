@@ -7,7 +7,7 @@ use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlImageElement};
-use yew::NodeRef;
+use yew::{Callback, NodeRef};
 
 use super::paint::{paint_base, paint_overlay};
 use super::scene::{Picture, Scene, TileSlot};
@@ -26,6 +26,8 @@ pub(super) struct Painter {
     base_dirty: Rc<Cell<bool>>,
     pending: Rc<Cell<bool>>,
     pub api: TestApi,
+    /// Says what cannot be drawn (above the canvas).
+    report: Callback<String>,
 }
 
 fn context(canvas: &NodeRef) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
@@ -35,7 +37,13 @@ fn context(canvas: &NodeRef) -> Option<(HtmlCanvasElement, CanvasRenderingContex
 }
 
 impl Painter {
-    pub(super) fn new(scene: Rc<RefCell<Scene>>, project_id: &str, src: &str, api: TestApi) -> Painter {
+    pub(super) fn new(
+        scene: Rc<RefCell<Scene>>,
+        project_id: &str,
+        src: &str,
+        api: TestApi,
+        report: Callback<String>,
+    ) -> Painter {
         Painter {
             scene,
             base: NodeRef::default(),
@@ -46,6 +54,7 @@ impl Painter {
             base_dirty: Rc::new(Cell::new(true)),
             pending: Rc::default(),
             api,
+            report,
         }
     }
 
@@ -110,6 +119,14 @@ impl Painter {
                     slot.loaded = ok;
                     slot.failed = !ok;
                 }
+            }
+            if !ok {
+                // Failed tiles are not asked for again; the regions are drawn over the gap.
+                painter.report.emit(
+                    "Part of this image could not be loaded (a tile failed); every region is still shown. Flag the \
+                     item (Shift+F) if you cannot annotate it."
+                        .into(),
+                );
             }
             painter.schedule(true);
         };
