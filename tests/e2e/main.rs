@@ -43,11 +43,14 @@ impl Drop for Running {
 }
 
 /// Starts `annoqa serve` on port 0 and reads the URL it prints. The demo projects are loaded
-/// before it listens.
+/// before it listens. The media root is beside the database, in the test's own directory.
 fn start_server(database: &Path) -> (Running, String) {
+    let media = database.parent().expect("the database is in a directory").join("media");
     let mut child = Command::new(env_path("ANNOQA_BIN"))
         .args(["serve", "--addr", "127.0.0.1:0", "--database"])
         .arg(database)
+        .arg("--media-dir")
+        .arg(media)
         .arg("--dist")
         .arg(env_path("ANNOQA_DIST"))
         .arg("--static")
