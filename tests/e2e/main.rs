@@ -350,7 +350,7 @@ async fn axe_violations(client: &Client) -> Vec<String> {
 
 /// Saves what the browser shows under `target/tmp/screens/`, to look at (never compared).
 pub(crate) async fn screenshot(client: &Client, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screens");
     std::fs::create_dir_all(&dir).unwrap();
     let png = client.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
