@@ -303,8 +303,14 @@ async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_th
     client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
     log_in(&client, "kai", PASSWORD).await;
     wait_for(&client, ".canvas-frame canvas.layer-edit").await;
+    // A tool button pressed with Space, as a keyboard user does after Tab: it picks the tool.
+    wait_for(&client, "button.tool[data-tool=rectangle]").await.send_keys(" ").await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while api(&client, "view()").await["tool"] != "Rectangle" {
+        assert!(Instant::now() < deadline, "Space on the Rectangle button did not pick it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // Insert puts a box in the middle of the view; Alt+arrows size it, arrows move it.
-    press(&client, "r").await;
     press(&client, "1").await;
     press(&client, INSERT).await;
     let first = regions_until(&client, "a box by Insert", |r| r.len() == 1).await;

@@ -410,7 +410,9 @@ fn use_editor_listeners(
                 {
                     return;
                 }
-                if dom::activates_on_enter(event.target().as_ref()) && event.key() == "Enter" {
+                // Enter and Space on a focused button or link are the browser's: they press it.
+                let key = event.key();
+                if dom::activates_on_enter(event.target().as_ref()) && (key == "Enter" || key == " ") {
                     return;
                 }
                 if key_down(&cx, event) {
