@@ -493,7 +493,7 @@ fn boundary_inside(ring: &[[f64; 2]], other: &[[f64; 2]], keep_shared: bool, tol
             let mid = (t0 + t1) / 2.0;
             let inside = match shared.iter().find(|(lo, hi, _)| *lo <= mid && mid <= *hi) {
                 Some(&(_, _, same_way)) => keep_shared && same_way,
-                None => contains(other, at(mid)),
+                None => point_in_polygon(other, at(mid)),
             };
             if inside {
                 sum += cross(at(t0), at(t1));
@@ -504,8 +504,8 @@ fn boundary_inside(ring: &[[f64; 2]], other: &[[f64; 2]], keep_shared: bool, tol
 }
 
 /// Even–odd point-in-polygon test (equal to non-zero winding for simple polygons). Points on
-/// the boundary go either way; callers never ask about those.
-fn contains(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
+/// the boundary go either way; callers that care (the app's hit test) add a tolerance band.
+pub fn point_in_polygon(ring: &[[f64; 2]], p: [f64; 2]) -> bool {
     let n = ring.len();
     let mut inside = false;
     for i in 0..n {

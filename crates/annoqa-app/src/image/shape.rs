@@ -89,22 +89,6 @@ fn shoelace_area(points: &[[f64; 2]]) -> f64 {
     }
 }
 
-/// Even–odd point-in-polygon test.
-fn polygon_contains(points: &[[f64; 2]], p: [f64; 2]) -> bool {
-    let n = points.len();
-    let mut inside = false;
-    for i in 0..n {
-        let (a, b) = (points[i], points[(i + 1) % n]);
-        if (a[1] > p[1]) != (b[1] > p[1]) {
-            let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
-            if p[0] < x {
-                inside = !inside;
-            }
-        }
-    }
-    inside
-}
-
 impl Shape {
     /// The shape of an image region's value; `None` for values that are not image geometry.
     pub fn from_value(value: &RegionValue) -> Option<Shape> {
@@ -236,7 +220,7 @@ impl Shape {
             }
             Shape::Polygon { ref points } => {
                 let n = points.len();
-                (n >= 3 && polygon_contains(points, p))
+                (n >= 3 && annoqa_core::geometry::point_in_polygon(points, p))
                     || (0..n).any(|i| segment_distance(p, points[i], points[(i + 1) % n]) <= tolerance)
             }
         }
