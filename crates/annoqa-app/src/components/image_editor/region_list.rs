@@ -203,7 +203,7 @@ fn verdicts(session: &Session) -> HashMap<String, (&'static str, &'static str, O
     let draft = session.draft.borrow();
     for verdict in &gold.report.verdicts {
         let Some(id) = verdict.region.as_deref() else { continue };
-        let Some(region) = draft.regions().iter().find(|r| r.id == id) else { continue };
+        let Some(region) = draft.get(id) else { continue };
         let partner = verdict.gold_region.as_deref().and_then(|g| gold.answer.iter().find(|r| r.id == g));
         let iou = partner.and_then(|p| match (Shape::from_value(&region.value)?, Shape::from_value(&p.value)?) {
             (Shape::Point { .. }, _) | (_, Shape::Point { .. }) => None,
