@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{
     add_member, assert_accessible, eventually, log_in, press, screenshot, start_browser, start_chromedriver,
-    start_server, submissions_once_settled, wait_for, ENTER, PASSWORD, WAIT,
+    start_server, submissions_once_settled, wait_for, Running, ENTER, PASSWORD, WAIT,
 };
 
 const PROJECT: &str = "test-card-boxes";
@@ -93,6 +93,28 @@ async fn click_at(client: &Client, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
+/// What each test runs against: the server on a fresh SQLite file with `user` an annotator of
+/// `project`, a browser, and the database to read stored rows from.
+struct Session {
+    url: String,
+    client: Client,
+    pool: sqlx::SqlitePool,
+    /// The server, ChromeDriver and the temporary directory, kept until the test ends (and
+    /// dropped in that order: the processes stop before their directory goes).
+    _running: (Running, Running, tempfile::TempDir),
+}
+
+async fn session(user: &str, project: &str) -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("annoqa.sqlite3");
+    let (server, url) = start_server(&database);
+    add_member(&database, user, PASSWORD, project);
+    let (driver, webdriver) = start_chromedriver();
+    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+    Session { url, client, pool, _running: (server, driver, dir) }
+}
+
 fn bbox(region: &Value) -> (f64, f64, f64, f64) {
     let f = |k: &str| region[k].as_f64().unwrap_or_else(|| panic!("{k} of {region}"));
     (f("x"), f("y"), f("width"), f("height"))
@@ -108,13 +130,7 @@ fn of_type<'a>(regions: &'a [Value], kind: &str) -> Vec<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("annoqa.sqlite3");
-    let (_server, url) = start_server(&database);
-    add_member(&database, "ina", PASSWORD, PROJECT);
-    let (_driver, webdriver) = start_chromedriver();
-    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+    let Session { url, client, pool, _running } = session("ina", PROJECT).await;
 
     client.goto(&format!("{url}#/")).await.unwrap();
     log_in(&client, "ina", PASSWORD).await;
@@ -292,13 +308,7 @@ async fn annotator_draws_edits_undoes_and_submits_an_image_item() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_the_draft() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("annoqa.sqlite3");
-    let (_server, url) = start_server(&database);
-    add_member(&database, "kai", PASSWORD, PROJECT);
-    let (_driver, webdriver) = start_chromedriver();
-    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+    let Session { url, client, pool, _running } = session("kai", PROJECT).await;
 
     client.goto(&format!("{url}#/p/{PROJECT}")).await.unwrap();
     log_in(&client, "kai", PASSWORD).await;
@@ -360,13 +370,7 @@ async fn a_keyboard_only_annotator_completes_an_image_item_and_a_reload_keeps_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predictions_start_the_draft_and_a_large_image_arrives_as_tiles() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("annoqa.sqlite3");
-    let (_server, url) = start_server(&database);
-    add_member(&database, "pia", PASSWORD, "parking-lot");
-    let (_driver, webdriver) = start_chromedriver();
-    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+    let Session { url, client, pool, _running } = session("pia", "parking-lot").await;
 
     client.goto(&format!("{url}#/p/parking-lot")).await.unwrap();
     log_in(&client, "pia", PASSWORD).await;
