@@ -247,27 +247,13 @@ fn trunk(path: &OsString) -> Result<()> {
 }
 
 fn wasm_opt(path: &OsString) -> Result<()> {
-    let label = format!("wasm-opt {BINARYEN_VERSION}");
-    let prefix = binaryen_prefix()?;
     let binary = binaryen_bin_dir()?.join("wasm-opt");
     let current = || {
         let output = Cmd::new(&binary).arg("--version").probe()?;
-        pins::wasm_opt_version(&output)
+        pins::wasm_opt_version(&output).map(|v| v.to_string())
     };
-    if current() == Some(BINARYEN_VERSION) {
-        ok(&label, &binary.display().to_string());
-        return Ok(());
-    }
-    npm_install(&label, &prefix, &format!("binaryen@{BINARYEN_VERSION}"), path)?;
-    match current() {
-        Some(BINARYEN_VERSION) => {
-            ok(&label, "installed");
-            Ok(())
-        }
-        other => {
-            bail!("after `npm install binaryen@{BINARYEN_VERSION}`, `{} --version` reports {other:?}", binary.display())
-        }
-    }
+    let wanted = BINARYEN_VERSION.to_string();
+    npm_tool(path, "binaryen", &wanted, &binaryen_prefix()?, &binary, current)
 }
 
 /// wasm-pack, which `cargo xtask npm` runs with `--mode no-install` (it finds wasm-bindgen and
@@ -306,26 +292,37 @@ pub(crate) fn tsc() -> Result<PathBuf> {
 }
 
 fn typescript(path: &OsString) -> Result<()> {
-    let version = pins::TYPESCRIPT_VERSION;
-    let label = format!("typescript {version}");
-    let prefix = tools_dir()?.join("typescript");
     let tsc = tsc()?;
     // `tsc --version` prints `Version 5.9.3`.
     let current = || {
         let output = Cmd::new("node").arg(&tsc).arg("--version").env("PATH", path).probe()?;
         pins::tool_version(&output, "Version").map(str::to_owned)
     };
-    if current().as_deref() == Some(version) {
-        ok(&label, &tsc.display().to_string());
+    npm_tool(path, "typescript", pins::TYPESCRIPT_VERSION, &tools_dir()?.join("typescript"), &tsc, current)
+}
+
+/// An npm package installed into its own prefix: `current` reads the installed version (`None`
+/// when missing); another version or none is installed as `package@wanted` and read again.
+fn npm_tool(
+    path: &OsString,
+    package: &str,
+    wanted: &str,
+    prefix: &Path,
+    shown: &Path,
+    current: impl Fn() -> Option<String>,
+) -> Result<()> {
+    let label = format!("{package} {wanted}");
+    if current().as_deref() == Some(wanted) {
+        ok(&label, &shown.display().to_string());
         return Ok(());
     }
-    npm_install(&label, &prefix, &format!("typescript@{version}"), path)?;
+    npm_install(&label, prefix, &format!("{package}@{wanted}"), path)?;
     match current() {
-        Some(found) if found == version => {
+        Some(found) if found == wanted => {
             ok(&label, "installed");
             Ok(())
         }
-        other => bail!("after `npm install typescript@{version}`, `{} --version` reports {other:?}", tsc.display()),
+        other => bail!("after `npm install {package}@{wanted}`, {} reports {other:?}", shown.display()),
     }
 }
 
@@ -352,28 +349,16 @@ pub(crate) fn axe_script() -> Result<PathBuf> {
 
 /// axe-core at [`pins::AXE_CORE_VERSION`], read from its `package.json`.
 fn axe_core(path: &OsString) -> Result<()> {
-    let version = pins::AXE_CORE_VERSION;
-    let label = format!("axe-core {version}");
     let prefix = tools_dir()?.join("axe-core");
     let manifest = prefix.join("node_modules/axe-core/package.json");
+    let script = axe_script()?;
     let current = || {
-        // The first `"version": "…"` of the package's own manifest.
-        let text = fs::read_to_string(&manifest).ok()?;
+        // The first `"version": "…"` of the package's own manifest, with the script beside it.
+        let text = fs::read_to_string(&manifest).ok().filter(|_| script.is_file())?;
         let rest = text.split("\"version\"").nth(1)?;
         rest.split('"').nth(1).map(str::to_owned)
     };
-    if current().as_deref() == Some(version) && axe_script()?.is_file() {
-        ok(&label, &axe_script()?.display().to_string());
-        return Ok(());
-    }
-    npm_install(&label, &prefix, &format!("axe-core@{version}"), path)?;
-    match current() {
-        Some(found) if found == version => {
-            ok(&label, "installed");
-            Ok(())
-        }
-        other => bail!("after `npm install axe-core@{version}`, {} reports {other:?}", manifest.display()),
-    }
+    npm_tool(path, "axe-core", pins::AXE_CORE_VERSION, &prefix, &script, current)
 }
 
 /// Makes sure `npm` exists; installs Node.js from apt if it does not.
