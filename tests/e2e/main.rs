@@ -14,6 +14,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 mod crash;
+mod heap;
 mod image;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -45,6 +46,11 @@ impl Drop for Running {
 /// Starts `annoqa serve` on port 0 and reads the URL it prints. The demo projects are loaded
 /// before it listens. The media root is beside the database, in the test's own directory.
 fn start_server(database: &Path) -> (Running, String) {
+    start_server_with(database, &env_path("ANNOQA_STATIC"))
+}
+
+/// [`start_server`] with the demo projects of another static folder.
+fn start_server_with(database: &Path, static_dir: &Path) -> (Running, String) {
     let media = database.parent().expect("the database is in a directory").join("media");
     let mut child = Command::new(env_path("ANNOQA_BIN"))
         .args(["serve", "--addr", "127.0.0.1:0", "--database"])
@@ -54,7 +60,7 @@ fn start_server(database: &Path) -> (Running, String) {
         .arg("--dist")
         .arg(env_path("ANNOQA_DIST"))
         .arg("--static")
-        .arg(env_path("ANNOQA_STATIC"))
+        .arg(static_dir)
         .stdout(Stdio::piped())
         .spawn()
         .expect("cannot start the annoqa binary");
@@ -209,16 +215,29 @@ fn start_chromedriver() -> (Running, String) {
 }
 
 async fn start_browser(webdriver: &str, profile: &Path) -> Client {
+    start_browser_with(webdriver, profile, &[]).await
+}
+
+/// [`start_browser`] with more Chromium flags.
+async fn start_browser_with(webdriver: &str, profile: &Path, flags: &[&str]) -> Client {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ]
+    .iter()
+    .chain(flags)
+    .map(|flag| flag.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
     let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": env_path("CHROMIUM"),
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        },
+        "goog:chromeOptions": { "binary": env_path("CHROMIUM"), "args": args },
         // The console, so CSP violations can be read back.
         "goog:loggingPrefs": { "browser": "ALL" }
     });

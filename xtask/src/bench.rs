@@ -72,5 +72,17 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
             .args(["--database", "postgres"])
             .env(postgres::URL_VAR, &postgres.url)
             .run()
+    })?;
+    step("whole app in headless chromium: heap over 100 task switches", || {
+        crate::dist::trunk_build(root, &path)?;
+        Cmd::cargo()
+            .args(["test", "-p", "annoqa-e2e", "--", "--ignored", "--nocapture", "heap_after"])
+            .env("PATH", &path)
+            .env("ANNOQA_BIN", crate::target_dir(root).join("release/annoqa"))
+            .env("ANNOQA_DIST", root.join("dist"))
+            .env("ANNOQA_STATIC", root.join("static"))
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("CHROMIUM", install::CHROMIUM)
+            .run()
     })
 }

@@ -23,7 +23,7 @@ pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
 
 /// `cargo xtask dist`.
 pub(crate) fn dist(root: &Path) -> Result<()> {
-    let path = step("install", || install::install(root, Purpose::Build))?;
+    let path = step("install", || install::install(root, Purpose::App))?;
     step("dist (trunk build --release)", || trunk_build(root, &path))
 }
 

@@ -26,27 +26,39 @@ const BINARYEN_VERSION: u32 = 132;
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// What the tools are for: building needs the Wasm toolchain; testing also needs rustfmt,
-/// clippy and a headless browser.
+/// What the tools are for: the app needs the Wasm toolchain and Trunk; the npm module the Wasm
+/// toolchain, wasm-pack and TypeScript; testing also rustfmt, clippy, a headless browser and
+/// axe-core. (`cargo xtask run` on a fresh machine installs only what the app needs.)
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Purpose {
+    /// `cargo xtask dist` and `run`.
+    App,
+    /// `cargo xtask npm`.
+    Npm,
+    /// `cargo xtask install`: the app's and the npm module's tools.
     Build,
+    /// `cargo xtask test` and `bench`: everything.
     Test,
 }
 
 /// Installs whatever is missing. Returns the `PATH` that build steps must use.
 pub(crate) fn install(root: &Path, purpose: Purpose) -> Result<OsString> {
     let path = tools_path()?;
-    if purpose == Purpose::Test {
+    let (app, npm, test) = (purpose != Purpose::Npm, purpose != Purpose::App, purpose == Purpose::Test);
+    if test {
         rust_components(&path)?;
     }
     wasm_target(&path)?;
     wasm_bindgen(root, &path)?;
-    trunk(&path)?;
+    if app {
+        trunk(&path)?;
+    }
     wasm_opt(&path)?;
-    wasm_pack(&path)?;
-    typescript(&path)?;
-    if purpose == Purpose::Test {
+    if npm {
+        wasm_pack(&path)?;
+        typescript(&path)?;
+    }
+    if test {
         browser()?;
         axe_core(&path)?;
     }

@@ -43,8 +43,10 @@ cargo xtask <command>
 commands:
   install               install the missing build tools at their pinned versions:
                         the wasm32-unknown-unknown target, the wasm-bindgen CLI (version from
-                        Cargo.lock, must match Trunk.toml), trunk 0.21.14 and wasm-opt
-                        (npm binaryen@132 in ${XDG_DATA_HOME:-~/.local/share}/annoqa-tools)
+                        Cargo.lock, must match Trunk.toml), trunk 0.21.14, wasm-opt
+                        (npm binaryen@132 in ${XDG_DATA_HOME:-~/.local/share}/annoqa-tools),
+                        and for the npm module wasm-pack and TypeScript; `dist` and `run`
+                        install only what the app needs
   dist                  install, then `trunk build --release` into dist/; prints the sizes
   run [-- <args>]       dist, then build and run `annoqa serve --dist dist --static static <args>`
   test                  everything CI checks: install (also Chromium and ChromeDriver), a

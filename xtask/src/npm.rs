@@ -42,7 +42,7 @@ pub(crate) fn package_dir(root: &Path) -> PathBuf {
 
 /// `cargo xtask npm`.
 pub(crate) fn npm(root: &Path) -> Result<()> {
-    let path = step("install", || install::install(root, Purpose::Build))?;
+    let path = step("install", || install::install(root, Purpose::Npm))?;
     step("npm package", || build(root, &path))
 }
 

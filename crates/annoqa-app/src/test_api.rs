@@ -89,6 +89,12 @@ impl TestApi {
     }
 }
 
+/// The size of the app's Wasm linear memory, which grows and never shrinks: its high-water mark.
+fn wasm_memory_bytes() -> f64 {
+    let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+    js_sys::Reflect::get(&memory.buffer(), &"byteLength".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
 fn to_js<T: Serialize>(value: &T) -> JsValue {
     serde_json::to_string(value).ok().and_then(|text| js_sys::JSON::parse(&text).ok()).unwrap_or(JsValue::NULL)
 }
@@ -153,6 +159,7 @@ fn define() -> Result<(), JsValue> {
         .into_js_value()
     };
     set("toClient", convert(true))?;
+    set("memory", read(|_| to_js(&serde_json::json!({ "wasmBytes": wasm_memory_bytes() }))))?;
     set("fromClient", convert(false))?;
     js_sys::Object::freeze(&api);
     js_sys::Reflect::set(&window, &"annoqa".into(), &api).map(drop)

@@ -92,3 +92,74 @@ pub fn gold_and_annotation(n: usize) -> (Gold, Vec<Region>) {
     };
     (gold, annotation)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The image editor at scale (`benches/qa.rs` natively, `tests/wasm_canvas.rs` in Chromium).
+
+/// The side of the image editor benchmark's image, in pixels.
+pub const SCENE_SIDE: u32 = 10_000;
+
+/// A small seeded generator, so every run draws the same regions.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `count` regions on a 10,000 × 10,000 image: half boxes (10–200 px), half 20-point polygons
+/// (star-shaped, 10–200 px across), in two labels each.
+pub fn scene_regions(count: usize, seed: u64) -> Vec<Region> {
+    let mut rng = XorShift(seed.max(1));
+    let side = f64::from(SCENE_SIDE);
+    (0..count)
+        .map(|i| {
+            let (x, y) = (rng.next() * (side - 220.0), rng.next() * (side - 220.0));
+            let (w, h) = (10.0 + rng.next() * 190.0, 10.0 + rng.next() * 190.0);
+            let label = if rng.next() < 0.5 { "car" } else { "person" };
+            let (control, value) = if i % 2 == 0 {
+                ("boxes", RegionValue::BBox { x, y, width: w, height: h, rotation: 0.0, label: label.into() })
+            } else {
+                let points = (0..20)
+                    .map(|k| {
+                        let angle = f64::from(k) / 20.0 * std::f64::consts::TAU;
+                        let r = 0.5 + 0.5 * rng.next();
+                        [x + w / 2.0 + angle.cos() * r * w / 2.0, y + h / 2.0 + angle.sin() * r * h / 2.0]
+                    })
+                    .collect();
+                ("shapes", RegionValue::Polygon { points, label: label.into() })
+            };
+            Region { id: format!("r{i}"), control: control.into(), value, attributes: Default::default() }
+        })
+        .collect()
+}
+
+/// The image editor benchmark's spec: a box and a polygon control, with the rules an image project
+/// would have (sizes, duplicates).
+pub fn scene_spec() -> TaskSpec {
+    let json = serde_json::json!({
+        "media": "image",
+        "controls": [
+            {"name": "boxes", "type": "b_box", "labels": [{"value": "car"}, {"value": "person"}]},
+            {"name": "shapes", "type": "polygon", "labels": [{"value": "car"}, {"value": "person"}]}
+        ],
+        "rules": [
+            {"rule": "min_size", "control": "boxes", "min_width": 4, "min_height": 4},
+            {"rule": "no_duplicates", "control": "boxes"}
+        ]
+    });
+    serde_json::from_value(json).expect("the scene spec is valid")
+}
+
+/// The image editor benchmark's item: a `SCENE_SIDE`-pixel square image.
+pub fn scene_item() -> Item {
+    Item {
+        id: "scene".into(),
+        media: Media::Image { src: "scene.png".into(), width: SCENE_SIDE, height: SCENE_SIDE },
+        candidates: Vec::new(),
+    }
+}

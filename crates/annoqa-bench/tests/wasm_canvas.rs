@@ -6,7 +6,8 @@
 //! asserting only that the work was done.
 #![cfg(target_arch = "wasm32")]
 
-use annoqa_app::components::image_bench::{seeded_regions, CanvasBench, IMAGE_SIDE};
+use annoqa_app::components::image_bench::CanvasBench;
+use annoqa_bench::{scene_item, scene_regions, scene_spec, SCENE_SIDE};
 use annoqa_core::RegionValue;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -86,7 +87,7 @@ fn svg_scene(count: usize, seed: u64) -> Result<(web_sys::Element, web_sys::Elem
     svg.set_attribute("width", &WIDTH.to_string())?;
     svg.set_attribute("height", &HEIGHT.to_string())?;
     let group = document.create_element_ns(ns, "g")?;
-    for region in seeded_regions(count, seed) {
+    for region in scene_regions(count, seed) {
         let element = match &region.value {
             RegionValue::BBox { x, y, width, height, .. } => {
                 let rect = document.create_element_ns(ns, "rect")?;
@@ -116,7 +117,7 @@ fn svg_scene(count: usize, seed: u64) -> Result<(web_sys::Element, web_sys::Elem
 
 /// p95 animation-frame interval with the SVG transform moved each frame like the canvas view.
 async fn svg_frames(group: &web_sys::Element, zoom: f64) -> f64 {
-    let side = f64::from(IMAGE_SIDE);
+    let side = f64::from(SCENE_SIDE);
     let mut scale = (WIDTH / side).min(HEIGHT / side) * zoom;
     let (mut x, mut y) = (0.0, 0.0);
     let mut interval = Vec::new();
@@ -137,9 +138,9 @@ async fn svg_frames(group: &web_sys::Element, zoom: f64) -> f64 {
 #[wasm_bindgen_test]
 async fn image_workspace_frames_hit_tests_and_edits_in_the_browser() {
     for count in [5_000, 20_000, 50_000] {
-        let regions = seeded_regions(count, 7);
+        let regions = scene_regions(count, 7);
         let first_id = regions[0].id.clone();
-        let mut bench = CanvasBench::new(regions, WIDTH, HEIGHT).expect("a browser page");
+        let mut bench = CanvasBench::new(scene_spec(), scene_item(), regions, WIDTH, HEIGHT).expect("a browser page");
         let (frames, ms) = until_complete(&mut bench);
         console_log!(
             "BENCH canvas {count} regions: first whole view at fit in {frames} frames, {ms:.0} ms ({} regions in view)",
@@ -166,15 +167,16 @@ async fn image_workspace_frames_hit_tests_and_edits_in_the_browser() {
         let points: Vec<(f64, f64)> = (0..10_000u32)
             .map(|i| {
                 let t = f64::from(i);
-                ((t * 7919.0) % f64::from(IMAGE_SIDE), (t * 104_729.0) % f64::from(IMAGE_SIDE))
+                ((t * 7919.0) % f64::from(SCENE_SIDE), (t * 104_729.0) % f64::from(SCENE_SIDE))
             })
             .collect();
         let start = now();
         let hits = bench.hit_test(&points);
         let us = (now() - start) * 1000.0 / points.len() as f64;
         console_log!("BENCH hit test over {count} regions: {us:.2} µs per point ({hits} hits of 10,000)");
-        // Pointer-up to committed edit: the draft, validation of everything, the index; then
-        // the frame that shows it (the touched tiles drawn again).
+        // Pointer-up to committed edit: the draft, validation (the page's validator, which
+        // re-checks what changed), the index; then the frame that shows it (the touched tiles
+        // drawn again). Beside it, validation of the whole draft from scratch, as the server does.
         bench.view().refit();
         until_complete(&mut bench);
         let (mut times, mut redraws, mut validations) = (Vec::new(), Vec::new(), Vec::new());
@@ -193,7 +195,8 @@ async fn image_workspace_frames_hit_tests_and_edits_in_the_browser() {
         let validation = percentile(&mut validations, 0.5);
         console_log!(
             "BENCH pointer-up to committed edit (validation included) at {count} regions: {median:.1} ms median of 11 \
-             (of which validation alone {validation:.1} ms); the view drawn again after it: {redraw:.1} ms"
+             (validation from scratch, as the server does: {validation:.1} ms); the view drawn again after it: \
+             {redraw:.1} ms"
         );
     }
 }
@@ -215,7 +218,8 @@ fn heap() -> (f64, f64) {
 async fn heap_after_a_hundred_task_switches() {
     let mut after_ten = (0.0, 0.0);
     for i in 0..100u64 {
-        let mut bench = CanvasBench::new(seeded_regions(5_000, i + 1), WIDTH, HEIGHT).expect("a browser page");
+        let mut bench = CanvasBench::new(scene_spec(), scene_item(), scene_regions(5_000, i + 1), WIDTH, HEIGHT)
+            .expect("a browser page");
         until_complete(&mut bench);
         for k in 0..5 {
             let (dx, dy, factor) = motion(k);

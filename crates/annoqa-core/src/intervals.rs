@@ -180,6 +180,13 @@ fn sweep<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) 
     }
 }
 
+/// A box in a grid cell: its index and its bounds' corners `[x0, y0, x1, y1]`.
+#[derive(Clone, Copy)]
+struct Member {
+    index: usize,
+    corners: [f64; 4],
+}
+
 fn grid<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
     let bounds = searched.bounds;
     let n = valid.len();
@@ -232,14 +239,18 @@ fn grid<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
     for k in 1..counts.len() {
         counts[k] += counts[k - 1];
     }
-    let mut members = vec![0usize; counts[cols * rows] as usize];
+    // Each cell's members with their bounds as corners, side by side, so the pair loop below
+    // reads memory in order instead of jumping through `bounds`.
+    let mut members = vec![Member { index: 0, corners: [0.0; 4] }; counts[cols * rows] as usize];
     let mut fill = counts.clone();
     for &i in &gridded {
-        let (c0, c1, r0, r1) = span(&bounds[i]);
+        let b = &bounds[i];
+        let member = Member { index: i, corners: [b.x, b.y, b.x + b.width, b.y + b.height] };
+        let (c0, c1, r0, r1) = span(b);
         for r in r0..=r1 {
             for c in c0..=c1 {
                 let slot = &mut fill[r * cols + c];
-                members[*slot as usize] = i;
+                members[*slot as usize] = member;
                 *slot += 1;
             }
         }
@@ -248,19 +259,18 @@ fn grid<G: Eq>(searched: &Searched<'_, G>, valid: &[usize], found: &mut Found) {
     for r in 0..rows {
         for c in 0..cols {
             let here = &members[counts[r * cols + c] as usize..counts[r * cols + c + 1] as usize];
-            for (a, &i) in here.iter().enumerate() {
-                let bi = &bounds[i];
-                for &j in &here[a + 1..] {
+            for (a, mi) in here.iter().enumerate() {
+                let [ix0, iy0, ix1, iy1] = mi.corners;
+                for mj in &here[a + 1..] {
                     if !found.examine() {
                         return;
                     }
-                    let bj = &bounds[j];
-                    let (left, top) = (bi.x.max(bj.x), bi.y.max(bj.y));
-                    let overlapping =
-                        left < (bi.x + bi.width).min(bj.x + bj.width) && top < (bi.y + bi.height).min(bj.y + bj.height);
+                    let [jx0, jy0, jx1, jy1] = mj.corners;
+                    let (left, top) = (ix0.max(jx0), iy0.max(jy0));
+                    let overlapping = left < ix1.min(jx1) && top < iy1.min(jy1);
                     // Report a pair only in the cell holding its intersection's top-left corner.
                     if overlapping && col_of(left) == c && row_of(top) == r {
-                        searched.push_if_overlapping(i, j, found);
+                        searched.push_if_overlapping(mi.index, mj.index, found);
                     }
                 }
             }

@@ -24,7 +24,7 @@ pub mod transcript;
 
 pub use check::limits::{check_limits, LimitExceeded};
 pub use check::spec::{check_gold, check_spec, SpecProblem};
-pub use check::validate;
+pub use check::{validate, Validator};
 pub use finding::{has_errors, Finding, Severity};
 pub use model::*;
 pub use score::{score_gold, GoldReport, RegionVerdict, Verdict};

@@ -12,9 +12,12 @@ mod media;
 pub(crate) mod near;
 pub mod rules;
 pub mod spec;
+mod validator;
 
 use crate::finding::{Finding, Severity};
 use crate::order::sort_unstable;
+pub use validator::Validator;
+
 use crate::{BoxGeometry, Control, ControlKind, Item, Region, RegionValue, TaskSpec};
 
 /// A blocking finding about `control` (or the whole annotation), linked to the control's
@@ -44,16 +47,97 @@ impl FindingExt for Finding {
 
 /// Everything inconsistent about `regions` as an answer to `item` under `spec`.
 pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding> {
+    let own: Vec<OwnFindings> = regions.iter().map(|r| own_findings(spec, item, r)).collect();
+    let own: Vec<&OwnFindings> = own.iter().collect();
+    validate_with(spec, item, regions, &repeated_ids(regions), &own)
+}
+
+/// What is wrong with one region by itself, which depends on nothing but the region, the spec
+/// and the item: what [`Validator`] keeps per region between edits.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct OwnFindings {
+    /// Its control unknown, its value of another kind, a label that is not its control's.
+    answer: Vec<Finding>,
+    /// Its geometry or time in the media, when its control (the first of that name) takes
+    /// media regions and the value is of its kind.
+    media: Vec<Finding>,
+}
+
+pub(crate) fn own_findings(spec: &TaskSpec, item: &Item, region: &Region) -> OwnFindings {
+    let mut own = OwnFindings::default();
+    match spec.control(&region.control) {
+        None => own.answer.push(
+            error(
+                "unknown_control",
+                None,
+                format!("region `{}` answers `{}`, which is not a control of this task", region.id, region.control),
+            )
+            .on(&[region]),
+        ),
+        Some(control) if !control.kind.accepts(&region.value) => own.answer.push(
+            error(
+                "wrong_region_type",
+                Some(control),
+                format!("`{}` takes {} answers, not this kind of region", control.name, control.kind.name()),
+            )
+            .on(&[region]),
+        ),
+        Some(control) => {
+            builtin::check_labels(control, region, &mut own.answer);
+            if takes_media_regions(&control.kind) {
+                media::check_media_regions(control, item, &[region], &mut own.media);
+            }
+        }
+    }
+    own
+}
+
+fn takes_media_regions(kind: &ControlKind) -> bool {
+    !matches!(
+        kind,
+        ControlKind::Choice { .. }
+            | ControlKind::TextSpans { .. }
+            | ControlKind::Pairwise { .. }
+            | ControlKind::TextArea
+            | ControlKind::Ranker { .. }
+    )
+}
+
+/// [`validate`], given [`repeated_ids`] and each region's [`OwnFindings`] (same indices as
+/// `regions`).
+fn validate_with(
+    spec: &TaskSpec,
+    item: &Item,
+    regions: &[Region],
+    repeated: &[usize],
+    own: &[&OwnFindings],
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    check_regions(spec, regions, &mut findings);
+    check_regions(regions, repeated, own, &mut findings);
     for control in &spec.controls {
-        let answers: Vec<&Region> =
-            regions.iter().filter(|r| r.control == control.name && control.kind.accepts(&r.value)).collect();
-        let empty = answers.iter().all(|r| is_empty_answer(&r.value));
+        let answers: Vec<(usize, &Region)> = regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.control == control.name && control.kind.accepts(&r.value))
+            .collect();
+        let empty = answers.iter().all(|(_, r)| is_empty_answer(&r.value));
         if control.required && empty {
             let what = if control.prompt.is_empty() { control.name.clone() } else { control.prompt.clone() };
             findings.push(error("required", Some(control), format!("answer required: {what}")));
         }
+        if takes_media_regions(&control.kind) {
+            for &(at, region) in &answers {
+                // A second control of the same name (which the spec check refuses) is not the
+                // one the region's own findings were made with.
+                if spec.control(&control.name).is_some_and(|first| std::ptr::eq(first, control)) {
+                    findings.extend(own[at].media.iter().cloned());
+                } else {
+                    media::check_media_regions(control, item, &[region], &mut findings);
+                }
+            }
+            continue;
+        }
+        let answers: Vec<&Region> = answers.into_iter().map(|(_, r)| r).collect();
         match &control.kind {
             ControlKind::Choice { multiple } => builtin::check_choice(control, *multiple, &answers, &mut findings),
             ControlKind::TextSpans { overlap } => {
@@ -64,7 +148,7 @@ pub fn validate(spec: &TaskSpec, item: &Item, regions: &[Region]) -> Vec<Finding
             }
             ControlKind::TextArea => builtin::check_answered_once(control, &answers, &mut findings),
             ControlKind::Ranker { buckets } => builtin::check_ranking(control, buckets, &answers, &mut findings),
-            _ => media::check_media_regions(control, item, &answers, &mut findings),
+            _ => {}
         }
     }
     rules::apply_rules(spec, item, regions, &mut findings);
@@ -103,40 +187,27 @@ fn cap_findings(findings: &mut Vec<Finding>) {
     });
 }
 
-/// Per region: its id unique, its control known, its value of the control's kind, its labels
-/// the control's.
-fn check_regions(spec: &TaskSpec, regions: &[Region], findings: &mut Vec<Finding>) {
-    // Duplicate ids by sorting rather than hashing: this runs on every edit, in Wasm too.
+/// The positions, in order, of the regions whose id an earlier region already has.
+fn repeated_ids(regions: &[Region]) -> Vec<usize> {
+    // By sorting rather than hashing: this runs on every edit, in Wasm too.
     let mut ids: Vec<(&str, usize)> = regions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
     sort_unstable(&mut ids);
     let mut repeated: Vec<usize> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[0].1.max(w[1].1)).collect();
     sort_unstable(&mut repeated);
-    let mut repeated = repeated.into_iter().peekable();
+    repeated
+}
+
+/// Per region: its id unique (`repeated` from [`repeated_ids`]), then its
+/// [`OwnFindings::answer`].
+fn check_regions(regions: &[Region], repeated: &[usize], own: &[&OwnFindings], findings: &mut Vec<Finding>) {
+    let mut repeated = repeated.iter().copied().peekable();
     for (index, region) in regions.iter().enumerate() {
         if repeated.next_if_eq(&index).is_some() {
             findings.push(
                 error("duplicate_region_id", None, format!("region id `{}` is used twice", region.id)).on(&[region]),
             );
         }
-        match spec.control(&region.control) {
-            None => findings.push(
-                error(
-                    "unknown_control",
-                    None,
-                    format!("region `{}` answers `{}`, which is not a control of this task", region.id, region.control),
-                )
-                .on(&[region]),
-            ),
-            Some(control) if !control.kind.accepts(&region.value) => findings.push(
-                error(
-                    "wrong_region_type",
-                    Some(control),
-                    format!("`{}` takes {} answers, not this kind of region", control.name, control.kind.name()),
-                )
-                .on(&[region]),
-            ),
-            Some(control) => builtin::check_labels(control, region, findings),
-        }
+        findings.extend(own[index].answer.iter().cloned());
     }
 }
 

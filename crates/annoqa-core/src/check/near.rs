@@ -45,16 +45,20 @@ pub(super) fn near_pair_budget(regions: usize) -> usize {
     20 * regions + 10_000
 }
 
+/// The near pairs of `control` within `scope`, searched once per validation and shared by its
+/// rules. `min_iou` is the least IoU any of those rules asks for: box pairs below it are not
+/// kept (the search still examines them, so whether it completes does not depend on it).
 pub(super) fn cached_near_pairs<'c, 'a>(
     cache: &'c mut Vec<(String, OverlapScope, NearPairs<'a>)>,
     control: &str,
     scope: OverlapScope,
+    min_iou: f64,
     regions: &[&'a Region],
 ) -> &'c NearPairs<'a> {
     let at = match cache.iter().position(|(c, s, _)| c == control && *s == scope) {
         Some(at) => at,
         None => {
-            let (pairs, _, complete) = near_pairs(regions, scope, near_pair_budget(regions.len()));
+            let (pairs, _, complete) = near_pairs(regions, scope, near_pair_budget(regions.len()), min_iou);
             cache.push((control.to_string(), scope, NearPairs { pairs, complete }));
             cache.len() - 1
         }
@@ -64,10 +68,16 @@ pub(super) fn cached_near_pairs<'c, 'a>(
 
 /// Every pair of regions (within a label, or across labels for `OverlapScope::Any`) that
 /// overlaps at all — boxes and polygons by IoU, segments and spans by range IoU — or that are
-/// the same keypoint. Candidates come from sweeps over sorted coordinates, so sparse input never
-/// costs all pairs. Also returns how many candidate pairs the searches examined and whether
-/// they finished within `budget` examined pairs.
-fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope, budget: usize) -> (Vec<NearPair<'a>>, usize, bool) {
+/// the same keypoint; pairs of boxes only from `min_box_iou` up. Candidates come from sweeps
+/// over sorted coordinates, so sparse input never costs all pairs. Also returns how many
+/// candidate pairs the searches examined and whether they finished within `budget` examined
+/// pairs.
+fn near_pairs<'a>(
+    regions: &[&'a Region],
+    scope: OverlapScope,
+    budget: usize,
+    min_box_iou: f64,
+) -> (Vec<NearPair<'a>>, usize, bool) {
     // Labels become small integers so the sweeps compare groups without touching strings. A
     // spec has a handful of labels, so a linear search beats hashing (in Wasm especially).
     let mut names: Vec<&str> = Vec::new();
@@ -92,7 +102,11 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope, budget: usize) ->
             keyed.push((group(r), b));
         }
     }
-    let search = box_overlap_search_within(&keyed, f64::MIN_POSITIVE, budget);
+    // The search's IoU is the boxes' own, exact for boxes but only of the bounds for polygons:
+    // with a polygon among them every overlapping pair is kept, for the polygons' own IoU.
+    let polygons = shaped_regions.iter().any(|r| matches!(r.value, RegionValue::Polygon { .. }));
+    let search_iou = if polygons { f64::MIN_POSITIVE } else { min_box_iou.max(f64::MIN_POSITIVE) };
+    let search = box_overlap_search_within(&keyed, search_iou, budget);
     let mut examined = search.pairs_examined;
     let mut complete = search.complete;
     for pair in search.overlaps {
@@ -150,7 +164,7 @@ fn near_pairs<'a>(regions: &[&'a Region], scope: OverlapScope, budget: usize) ->
 /// the overlapping pairs.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) fn near_pairs_examined(regions: &[&Region], scope: OverlapScope) -> usize {
-    near_pairs(regions, scope, usize::MAX).1
+    near_pairs(regions, scope, usize::MAX, f64::MIN_POSITIVE).1
 }
 
 /// Every overlapping pair among half-open ranges within a group: sort by start, then walk

@@ -33,6 +33,7 @@ const LISTED_PARTNERS: usize = 5;
 /// Findings of every declarative rule of `spec`.
 pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], findings: &mut Vec<Finding>) {
     let mut near_cache: NearCache<'_> = Vec::new();
+    let least_iou = |control: &str, scope: OverlapScope| least_near_iou(spec, control, scope);
     for rule in &spec.rules {
         let of = |control: &str| -> Vec<&Region> { regions.iter().filter(|r| r.control == control).collect() };
         let with_label = |control: &str, label: &Option<String>| -> Vec<&Region> {
@@ -55,13 +56,15 @@ pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
                 min_size(*min_width, *min_height, *min_area, &with_label(control, label))
             }
             Check::NoDuplicates { control, min_iou } => {
-                let near = cached_near_pairs(&mut near_cache, control, OverlapScope::SameLabel, &of(control));
+                let scope = OverlapScope::SameLabel;
+                let near = cached_near_pairs(&mut near_cache, control, scope, least_iou(control, scope), &of(control));
                 let pairs = near.pairs.iter().filter(|p| p.iou >= *min_iou || p.identical);
                 near_findings(pairs, near.complete, &NearWords::DUPLICATE)
             }
             Check::NoOverlap { control, scope, max_iou } => {
-                let threshold = if *max_iou > 0.0 { *max_iou } else { f64::MIN_POSITIVE };
-                let near = cached_near_pairs(&mut near_cache, control, *scope, &of(control));
+                let threshold = overlap_threshold(*max_iou);
+                let near =
+                    cached_near_pairs(&mut near_cache, control, *scope, least_iou(control, *scope), &of(control));
                 near_findings(near.pairs.iter().filter(|p| p.iou >= threshold), near.complete, &NearWords::OVERLAP)
             }
             Check::TokenBoundaries { control } => match &item.media {
@@ -87,6 +90,30 @@ pub(super) fn apply_rules(spec: &TaskSpec, item: &Item, regions: &[Region], find
             guideline: rule.guideline.clone().or_else(|| control.and_then(|c| c.guideline.clone())),
         }));
     }
+}
+
+/// The IoU from which a `no_overlap` rule with `max_iou` reports a pair (0: any overlap).
+fn overlap_threshold(max_iou: f64) -> f64 {
+    if max_iou > 0.0 {
+        max_iou
+    } else {
+        f64::MIN_POSITIVE
+    }
+}
+
+/// The least IoU that the overlap and duplicate rules on `control` within `scope` ask for: the
+/// near pairs they share need no box pair below it.
+fn least_near_iou(spec: &TaskSpec, control: &str, scope: OverlapScope) -> f64 {
+    let asked = spec.rules.iter().filter_map(|rule| match &rule.check {
+        Check::NoDuplicates { control: c, min_iou } if c == control && scope == OverlapScope::SameLabel => {
+            Some(*min_iou)
+        }
+        Check::NoOverlap { control: c, scope: s, max_iou } if c == control && *s == scope => {
+            Some(overlap_threshold(*max_iou))
+        }
+        _ => None,
+    });
+    asked.fold(f64::INFINITY, f64::min)
 }
 
 fn count(

@@ -563,3 +563,77 @@ proptest! {
         }
     }
 }
+
+/// One edit of an answer: where, what, and how.
+#[derive(Debug, Clone)]
+enum Edit {
+    Insert(usize, Region),
+    Remove(usize),
+    Replace(usize, Region),
+    /// The region moved by some pixels (or seconds), its id kept.
+    Nudge(usize, f64),
+    /// Another item (or spec) from now on.
+    SwitchMedia(usize),
+}
+
+fn any_edit() -> impl Strategy<Value = Edit> {
+    // Ids from a small pool, so that edits collide with kept ids and repeat them.
+    let region = || {
+        (any_region(), 0usize..6).prop_map(|(mut r, id)| {
+            r.id = format!("{}-{id}", r.id);
+            r
+        })
+    };
+    prop_oneof![
+        3 => (any::<usize>(), region()).prop_map(|(at, r)| Edit::Insert(at, r)),
+        2 => any::<usize>().prop_map(Edit::Remove),
+        3 => (any::<usize>(), region()).prop_map(|(at, r)| Edit::Replace(at, r)),
+        3 => (any::<usize>(), any_f64()).prop_map(|(at, by)| Edit::Nudge(at, by)),
+        1 => (0usize..4).prop_map(Edit::SwitchMedia),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The browser validates with a `Validator` that keeps per-region findings between edits;
+    /// the server validates from scratch. Both must say the same after every edit.
+    #[test]
+    fn a_validator_that_keeps_findings_between_edits_says_what_validate_says(
+        start in proptest::collection::vec(any_region(), 0..10),
+        edits in proptest::collection::vec(any_edit(), 1..25),
+    ) {
+        let mut regions = start;
+        let mut media = 0;
+        let mut validator = Validator::new();
+        let s = |m: usize| spec(["image", "audio", "video", "text"][m]);
+        let item = |m: usize| [image(), audio(), video(), pair()][m].clone();
+        prop_assert_eq!(validator.validate(&s(media), &item(media), &regions), validate(&s(media), &item(media), &regions));
+        for edit in edits {
+            match edit {
+                Edit::Insert(at, r) => regions.insert(at % (regions.len() + 1), r),
+                Edit::Remove(at) if !regions.is_empty() => {
+                    let at = at % regions.len();
+                    regions.remove(at);
+                }
+                Edit::Replace(at, r) if !regions.is_empty() => {
+                    let at = at % regions.len();
+                    regions[at] = r;
+                }
+                Edit::Nudge(at, by) if !regions.is_empty() => {
+                    let at = at % regions.len();
+                    match &mut regions[at].value {
+                        RegionValue::BBox { x, .. } | RegionValue::Keypoint { x, .. } => *x += by,
+                        RegionValue::Polygon { points, .. } => points.iter_mut().for_each(|p| p[0] += by),
+                        RegionValue::AudioSegment { end, .. } => *end += by,
+                        _ => {}
+                    }
+                }
+                Edit::SwitchMedia(m) => media = m,
+                _ => {}
+            }
+            let kept = validator.validate(&s(media), &item(media), &regions);
+            prop_assert_eq!(kept, validate(&s(media), &item(media), &regions), "after {:?}", regions);
+        }
+    }
+}

@@ -4,10 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use annoqa_core::{validate, TaskSpec};
+use annoqa_core::{TaskSpec, Validator};
 use gloo::timers::callback::Timeout;
 use wasm_bindgen_futures::spawn_local;
-use yew::{hook, use_effect_with, use_memo, use_state, Callback, UseReducerDispatcher, UseStateHandle};
+use yew::{hook, use_effect_with, use_memo, use_mut_ref, use_state, Callback, UseReducerDispatcher, UseStateHandle};
 
 use super::{LoadedProject, ProjectLoad, NOTICE_MS};
 use crate::api_client;
@@ -86,16 +86,18 @@ pub(super) fn use_notice_timeout(notice: Option<Notice>, dispatcher: UseReducerD
     });
 }
 
-/// The findings of the session's draft, computed once per draft revision, not per render.
+/// The findings of the session's draft, computed once per draft revision, not per render, by
+/// one [`Validator`] per page: an edit re-checks only the regions it changed.
 #[hook]
 pub(super) fn use_checked(spec: Option<Rc<TaskSpec>>, session: Option<&Session>) -> Rc<Checked> {
+    let validator = use_mut_ref(Validator::new);
     let draft = session.map(|s| s.draft.clone());
     let revision = draft.as_ref().map(SharedDraft::revision);
     let item = session.map(|s| s.assigned.clone());
     let has_spec = spec.is_some();
     use_memo((draft, revision, has_spec), move |(draft, _, _)| match (spec, item, draft) {
         (Some(spec), Some(assigned), Some(draft)) => {
-            Checked::new(validate(&spec, &assigned.item, draft.borrow().regions()))
+            Checked::new(validator.borrow_mut().validate(&spec, &assigned.item, draft.borrow().regions()))
         }
         _ => Checked::default(),
     })

@@ -2,9 +2,7 @@
 //! benchmark (`crates/annoqa-bench/tests/wasm_canvas.rs`, feature `bench`). The same `Scene`,
 //! `paint_base`/`paint_overlay` and `Draft` the editor uses; only the input is synthetic.
 
-use std::collections::BTreeMap;
-
-use annoqa_core::{validate, Item, Media, Region, RegionValue, TaskSpec};
+use annoqa_core::{validate, Item, Region, RegionValue, TaskSpec, Validator};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -13,65 +11,6 @@ use super::scene::{finding_mark, Marks, Scene};
 use crate::draft::{Draft, SharedDraft};
 use crate::image::viewport::Viewport;
 use crate::state::Checked;
-
-/// The benchmark's image side, in pixels.
-pub const IMAGE_SIDE: u32 = 10_000;
-
-/// A small seeded generator, so every run draws the same regions.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// `count` regions on a 10,000 × 10,000 image: half boxes (10–200 px), half 20-point polygons
-/// (star-shaped, 10–200 px across), in two labels each.
-pub fn seeded_regions(count: usize, seed: u64) -> Vec<Region> {
-    let mut rng = XorShift(seed.max(1));
-    let side = f64::from(IMAGE_SIDE);
-    (0..count)
-        .map(|i| {
-            let (x, y) = (rng.next() * (side - 220.0), rng.next() * (side - 220.0));
-            let (w, h) = (10.0 + rng.next() * 190.0, 10.0 + rng.next() * 190.0);
-            let label = if rng.next() < 0.5 { "car" } else { "person" };
-            let (control, value) = if i % 2 == 0 {
-                ("boxes", RegionValue::BBox { x, y, width: w, height: h, rotation: 0.0, label: label.into() })
-            } else {
-                let points = (0..20)
-                    .map(|k| {
-                        let angle = f64::from(k) / 20.0 * std::f64::consts::TAU;
-                        let r = 0.5 + 0.5 * rng.next();
-                        [x + w / 2.0 + angle.cos() * r * w / 2.0, y + h / 2.0 + angle.sin() * r * h / 2.0]
-                    })
-                    .collect();
-                ("shapes", RegionValue::Polygon { points, label: label.into() })
-            };
-            Region { id: format!("r{i}"), control: control.into(), value, attributes: BTreeMap::new() }
-        })
-        .collect()
-}
-
-/// The spec of the benchmark: a box and a polygon control, with the rules an image project
-/// would have (sizes, duplicates).
-pub fn bench_spec() -> TaskSpec {
-    let json = serde_json::json!({
-        "media": "image",
-        "controls": [
-            {"name": "boxes", "type": "b_box", "labels": [{"value": "car"}, {"value": "person"}]},
-            {"name": "shapes", "type": "polygon", "labels": [{"value": "car"}, {"value": "person"}]}
-        ],
-        "rules": [
-            {"rule": "min_size", "control": "boxes", "min_width": 4, "min_height": 4},
-            {"rule": "no_duplicates", "control": "boxes"}
-        ]
-    });
-    serde_json::from_value(json).unwrap_or_else(|e| unreachable!("the bench spec is valid: {e}"))
-}
 
 /// One scene on two canvases of the given CSS size, added to the document.
 pub struct CanvasBench {
@@ -83,6 +22,8 @@ pub struct CanvasBench {
     overlay: CanvasRenderingContext2d,
     canvases: [HtmlCanvasElement; 2],
     findings: std::rc::Rc<Checked>,
+    /// The page's validator: per-region findings kept between edits.
+    validator: Validator,
 }
 
 fn canvas(width: f64, height: f64) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
@@ -96,24 +37,21 @@ fn canvas(width: f64, height: f64) -> Option<(HtmlCanvasElement, CanvasRendering
 }
 
 impl CanvasBench {
-    /// `None` outside a browser page.
-    pub fn new(regions: Vec<Region>, width: f64, height: f64) -> Option<CanvasBench> {
-        let side = f64::from(IMAGE_SIDE);
-        let mut scene = Scene::new(side, side);
-        scene.view = Viewport::fit(side, side, width, height);
+    /// `regions` of `item` (an image) under `spec`, on canvases of the given CSS size; `None`
+    /// outside a browser page or for an item that is not an image.
+    pub fn new(spec: TaskSpec, item: Item, regions: Vec<Region>, width: f64, height: f64) -> Option<CanvasBench> {
+        let annoqa_core::Media::Image { width: image_w, height: image_h, .. } = item.media else { return None };
+        let (image_w, image_h) = (f64::from(image_w), f64::from(image_h));
+        let mut scene = Scene::new(image_w, image_h);
+        scene.view = Viewport::fit(image_w, image_h, width, height);
         scene.dpr = 1.0;
         let (base_canvas, base) = canvas(width, height)?;
         let (overlay_canvas, overlay) = canvas(width, height)?;
-        let item = Item {
-            id: "bench".into(),
-            media: Media::Image { src: "bench.png".into(), width: IMAGE_SIDE, height: IMAGE_SIDE },
-            candidates: Vec::new(),
-        };
-        let spec = bench_spec();
         let draft = SharedDraft::new(Draft::new(regions, false));
-        let findings = std::rc::Rc::new(Checked::new(validate(&spec, &item, draft.borrow().regions())));
+        let mut validator = Validator::new();
+        let findings = std::rc::Rc::new(Checked::new(validator.validate(&spec, &item, draft.borrow().regions())));
         let canvases = [base_canvas, overlay_canvas];
-        let mut bench = CanvasBench { scene, draft, spec, item, base, overlay, canvases, findings };
+        let mut bench = CanvasBench { scene, draft, spec, item, base, overlay, canvases, findings, validator };
         bench.sync();
         Some(bench)
     }
@@ -156,13 +94,15 @@ impl CanvasBench {
             .count()
     }
 
-    /// Validation of the whole draft alone; returns the findings.
+    /// Validation of the whole draft alone, from scratch (as the server does); returns the
+    /// number of findings.
     pub fn validate(&self) -> usize {
         validate(&self.spec, &self.item, self.draft.borrow().regions()).len()
     }
 
     /// What a pointer-up after dragging region `id` does before the next frame: the draft
-    /// edit, validation of the whole draft, the index and styles brought up to date.
+    /// edit, validation by the page's validator (which re-checks the changed region), the
+    /// index and styles brought up to date.
     pub fn commit_move(&mut self, id: &str, dx: f64) -> usize {
         let Some(mut value) = self.draft.borrow().get(id).map(|r| r.value.clone()) else {
             return 0;
@@ -173,7 +113,8 @@ impl CanvasBench {
             _ => {}
         }
         self.draft.borrow_mut().set_value(id, value);
-        self.findings = std::rc::Rc::new(Checked::new(validate(&self.spec, &self.item, self.draft.borrow().regions())));
+        let findings = self.validator.validate(&self.spec, &self.item, self.draft.borrow().regions());
+        self.findings = std::rc::Rc::new(Checked::new(findings));
         self.sync();
         self.findings.findings.len()
     }
