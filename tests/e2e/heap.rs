@@ -89,7 +89,7 @@ async fn next_item(client: &Client, previous: Option<&str>) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
         let id = item_id(client).await;
-        let view = client.execute("return window.annoqa.view()", vec![]).await.unwrap();
+        let view = client.execute("return window.annoqa ? window.annoqa.view() : null", vec![]).await.unwrap();
         if let (Some(id), false) = (id, view.is_null()) {
             if Some(id.as_str()) != previous {
                 return id;

@@ -1,5 +1,6 @@
 //! The bodies of requests and responses. All are JSON.
 
+use annoqa_core::guidelines::GuidelineDocument;
 use annoqa_core::{Finding, Gold, Item, MediaKind, Region, TaskSpec};
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,11 @@ pub struct ProjectSummary {
 pub struct ProjectView {
     pub id: String,
     pub title: String,
+    /// The guidelines' Markdown source.
     pub guidelines: String,
+    /// The same guidelines parsed (`annoqa_core::guidelines::guideline_document`): what the app
+    /// renders, so the browser needs no Markdown parser.
+    pub guideline_document: GuidelineDocument,
     pub spec: TaskSpec,
 }
 

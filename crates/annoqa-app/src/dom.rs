@@ -1,9 +1,14 @@
 //! Small DOM helpers shared by components.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use gloo::timers::callback::Timeout;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Element, EventTarget, FocusOptions, HtmlElement, ScrollBehavior, ScrollIntoViewOptions, ScrollLogicalPosition,
+    Element, EventTarget, FocusOptions, HtmlElement, HtmlImageElement, ScrollBehavior, ScrollIntoViewOptions,
+    ScrollLogicalPosition,
 };
 
 /// How long the `flash` highlight stays on an element; matches the CSS animation.
@@ -66,4 +71,33 @@ pub fn activates_on_enter(target: Option<&EventTarget>) -> bool {
         return false;
     };
     matches!(element.tag_name().to_ascii_lowercase().as_str(), "button" | "a" | "summary")
+}
+
+/// The load and error handlers of one image.
+type ImageHandlers = Option<(Closure<dyn FnMut()>, Closure<dyn FnMut()>)>;
+
+/// Runs `on_settled(true)` when `image` loads, `on_settled(false)` when it fails, and then
+/// frees both handlers. (A one-shot handler per event would leak the one that never fires, and
+/// with it whatever it holds: for the image editor, the whole scene of the item.)
+pub fn on_image_settled(image: &HtmlImageElement, on_settled: impl FnOnce(bool) + 'static) {
+    let handlers: Rc<RefCell<ImageHandlers>> = Rc::default();
+    let on_settled = Rc::new(RefCell::new(Some(on_settled)));
+    let handler = |loaded: bool| {
+        let (handlers, on_settled, image) = (handlers.clone(), on_settled.clone(), image.clone());
+        Closure::<dyn FnMut()>::new(move || {
+            image.set_onload(None);
+            image.set_onerror(None);
+            let settled = on_settled.borrow_mut().take();
+            if let Some(settled) = settled {
+                settled(loaded);
+            }
+            // A closure must not be dropped while it runs: drop both on the next turn.
+            let handlers = handlers.clone();
+            wasm_bindgen_futures::spawn_local(async move { drop(handlers.borrow_mut().take()) });
+        })
+    };
+    let (load, error) = (handler(true), handler(false));
+    image.set_onload(Some(load.as_ref().unchecked_ref()));
+    image.set_onerror(Some(error.as_ref().unchecked_ref()));
+    *handlers.borrow_mut() = Some((load, error));
 }

@@ -1,14 +1,16 @@
 //! Guideline Markdown to Yew nodes.
 //!
-//! The parser's events are walked into virtual DOM nodes; nothing is ever parsed as HTML by the
-//! browser. Guidelines are written by project owners, not by us, so:
+//! The server parses the Markdown (`annoqa_core::guidelines::guideline_document`) and sends its
+//! events; they are walked here into virtual DOM nodes, and nothing is ever parsed as HTML by
+//! the browser. Guidelines are written by project owners, not by us, so:
 //! raw HTML shows as literal text, links keep only `http:`, `https:`, `mailto:` and `#…`
 //! targets (anything else becomes plain text), and images show their alt text.
-//! Headings get `id="g-ANCHOR"` with anchors from `annoqa_core::guidelines::AnchorNamer`, the
-//! same anchors `annoqa_core::guidelines::sections` reports, so findings link to real sections.
+//! Headings get `id="g-ANCHOR"` with the anchors the server put on them, the same anchors
+//! `annoqa_core::guidelines::sections` reports, so findings link to real sections.
 
-use annoqa_core::guidelines::{markdown_options, AnchorNamer};
-use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Parser, Tag};
+use std::rc::Rc;
+
+use annoqa_core::guidelines::{ColumnAlignment, GuidelineDocument, MarkdownEvent, MarkdownTag};
 use web_sys::MouseEvent;
 use yew::virtual_dom::{VTag, VText};
 use yew::{component, html, Callback, Html, Properties};
@@ -28,7 +30,7 @@ pub fn safe_href(href: &str) -> Option<&str> {
 
 #[derive(Properties, PartialEq)]
 pub struct MarkdownViewProps {
-    pub markdown: yew::AttrValue,
+    pub document: Rc<GuidelineDocument>,
     /// Called with the anchor when an in-document link (`#anchor`) is followed.
     #[prop_or_default]
     pub on_anchor: Callback<String>,
@@ -37,8 +39,8 @@ pub struct MarkdownViewProps {
 /// Renders guideline Markdown.
 #[component]
 pub fn MarkdownView(props: &MarkdownViewProps) -> Html {
-    let rendered = yew::use_memo((props.markdown.clone(), props.on_anchor.clone()), |(markdown, on_anchor)| {
-        render_markdown(markdown, on_anchor)
+    let rendered = yew::use_memo((props.document.clone(), props.on_anchor.clone()), |(document, on_anchor)| {
+        render_markdown(&document.events, on_anchor)
     });
     html! { <div class="markdown">{ (*rendered).clone() }</div> }
 }
@@ -56,8 +58,8 @@ enum FrameKind {
         attributes: Vec<(&'static str, String)>,
     },
     Heading {
-        level: HeadingLevel,
-        explicit_id: Option<String>,
+        level: u8,
+        anchor: String,
     },
     Table,
     Link {
@@ -87,23 +89,23 @@ fn text(s: &str) -> Html {
     VText::new(s.to_string()).into()
 }
 
-fn heading_name(level: HeadingLevel) -> &'static str {
+fn heading_name(level: u8) -> &'static str {
     match level {
-        HeadingLevel::H1 => "h1",
-        HeadingLevel::H2 => "h2",
-        HeadingLevel::H3 => "h3",
-        HeadingLevel::H4 => "h4",
-        HeadingLevel::H5 => "h5",
-        HeadingLevel::H6 => "h6",
+        0 | 1 => "h1",
+        2 => "h2",
+        3 => "h3",
+        4 => "h4",
+        5 => "h5",
+        _ => "h6",
     }
 }
 
-fn alignment_style(alignment: Option<&Alignment>) -> Vec<(&'static str, String)> {
+fn alignment_style(alignment: Option<&ColumnAlignment>) -> Vec<(&'static str, String)> {
     let align = match alignment {
-        Some(Alignment::Left) => "left",
-        Some(Alignment::Center) => "center",
-        Some(Alignment::Right) => "right",
-        Some(Alignment::None) | None => return Vec::new(),
+        Some(ColumnAlignment::Left) => "left",
+        Some(ColumnAlignment::Center) => "center",
+        Some(ColumnAlignment::Right) => "right",
+        Some(ColumnAlignment::None) | None => return Vec::new(),
     };
     vec![("style", format!("text-align: {align}"))]
 }
@@ -111,10 +113,7 @@ fn alignment_style(alignment: Option<&Alignment>) -> Vec<(&'static str, String)>
 /// Walks Markdown events into nodes.
 struct Renderer<'a> {
     stack: Vec<Frame>,
-    anchors: AnchorNamer,
-    /// Text of the open heading, for its anchor (the same text `sections` uses).
-    heading_title: Option<String>,
-    table_alignments: Vec<Alignment>,
+    table_alignments: Vec<ColumnAlignment>,
     table_cell: usize,
     in_table_head: bool,
     on_anchor: &'a Callback<String>,
@@ -135,65 +134,60 @@ impl Renderer<'_> {
         self.open(FrameKind::Element { name, attributes });
     }
 
-    fn start(&mut self, tag: Tag<'_>) {
+    fn start(&mut self, tag: &MarkdownTag) {
         match tag {
-            Tag::Paragraph => self.open_element("p", Vec::new()),
-            Tag::Heading { level, id, .. } => {
-                self.heading_title = Some(String::new());
-                self.open(FrameKind::Heading { level, explicit_id: id.map(|id| id.to_string()) });
+            MarkdownTag::Paragraph => self.open_element("p", Vec::new()),
+            MarkdownTag::Heading { level, anchor } => {
+                self.open(FrameKind::Heading { level: *level, anchor: anchor.clone() });
             }
-            Tag::BlockQuote(_) => self.open_element("blockquote", Vec::new()),
-            Tag::CodeBlock(kind) => {
-                let class = match kind {
-                    CodeBlockKind::Fenced(lang) if !lang.is_empty() => {
-                        vec![("class", format!("language-{lang}"))]
-                    }
-                    _ => Vec::new(),
-                };
+            MarkdownTag::BlockQuote => self.open_element("blockquote", Vec::new()),
+            MarkdownTag::CodeBlock { language } => {
+                let class =
+                    if language.is_empty() { Vec::new() } else { vec![("class", format!("language-{language}"))] };
                 // `<pre><code>`: the code frame is closed together with the `pre` in `end`.
                 self.open_element("pre", Vec::new());
                 self.open_element("code", class);
             }
-            Tag::HtmlBlock => self.open_element("div", vec![("class", "md-raw-html".to_string())]),
-            Tag::List(Some(start)) => self.open_element("ol", vec![("start", start.to_string())]),
-            Tag::List(None) => self.open_element("ul", Vec::new()),
-            Tag::Item => self.open_element("li", Vec::new()),
-            Tag::FootnoteDefinition(name) => self
+            MarkdownTag::HtmlBlock => self.open_element("div", vec![("class", "md-raw-html".to_string())]),
+            MarkdownTag::List { start: Some(start) } => self.open_element("ol", vec![("start", start.to_string())]),
+            MarkdownTag::List { start: None } => self.open_element("ul", Vec::new()),
+            MarkdownTag::Item => self.open_element("li", Vec::new()),
+            MarkdownTag::FootnoteDefinition { name } => self
                 .open_element("div", vec![("class", "md-footnote".to_string()), ("data-footnote", name.to_string())]),
-            Tag::DefinitionList => self.open_element("dl", Vec::new()),
-            Tag::DefinitionListTitle => self.open_element("dt", Vec::new()),
-            Tag::DefinitionListDefinition => self.open_element("dd", Vec::new()),
-            Tag::Table(alignments) => {
-                self.table_alignments = alignments;
+            MarkdownTag::DefinitionList => self.open_element("dl", Vec::new()),
+            MarkdownTag::DefinitionListTitle => self.open_element("dt", Vec::new()),
+            MarkdownTag::DefinitionListDefinition => self.open_element("dd", Vec::new()),
+            MarkdownTag::Table { alignments } => {
+                self.table_alignments = alignments.clone();
                 self.open(FrameKind::Table);
             }
-            Tag::TableHead => {
+            MarkdownTag::TableHead => {
                 self.in_table_head = true;
                 self.table_cell = 0;
                 self.open_element("thead", Vec::new());
                 self.open_element("tr", Vec::new());
             }
-            Tag::TableRow => {
+            MarkdownTag::TableRow => {
                 self.table_cell = 0;
                 self.open_element("tr", Vec::new());
             }
-            Tag::TableCell => {
+            MarkdownTag::TableCell => {
                 let name = if self.in_table_head { "th" } else { "td" };
                 let style = alignment_style(self.table_alignments.get(self.table_cell));
                 self.table_cell += 1;
                 self.open_element(name, style);
             }
-            Tag::Emphasis => self.open_element("em", Vec::new()),
-            Tag::Strong => self.open_element("strong", Vec::new()),
-            Tag::Strikethrough => self.open_element("del", Vec::new()),
-            Tag::Superscript => self.open_element("sup", Vec::new()),
-            Tag::Subscript => self.open_element("sub", Vec::new()),
-            Tag::Link { dest_url, title, .. } => {
-                let href = safe_href(&dest_url).map(str::to_string);
+            MarkdownTag::Emphasis => self.open_element("em", Vec::new()),
+            MarkdownTag::Strong => self.open_element("strong", Vec::new()),
+            MarkdownTag::Strikethrough => self.open_element("del", Vec::new()),
+            MarkdownTag::Superscript => self.open_element("sup", Vec::new()),
+            MarkdownTag::Subscript => self.open_element("sub", Vec::new()),
+            MarkdownTag::Link { href, title } => {
+                let href = safe_href(href).map(str::to_string);
                 self.open(FrameKind::Link { href, title: title.to_string() });
             }
-            Tag::Image { .. } => self.open(FrameKind::Image),
-            Tag::MetadataBlock(_) => self.open(FrameKind::Hidden),
+            MarkdownTag::Image => self.open(FrameKind::Image),
+            MarkdownTag::MetadataBlock => self.open(FrameKind::Hidden),
         }
     }
 
@@ -228,19 +222,15 @@ impl Renderer<'_> {
                     _ => node,
                 }
             }
-            FrameKind::Heading { level, explicit_id } => {
-                let title = self.heading_title.take().unwrap_or_default();
-                let anchor = self.anchors.name(explicit_id.as_deref(), &title);
-                element(
-                    heading_name(level),
-                    vec![
-                        ("id", section_id(&anchor)),
-                        ("class", "guideline-section".to_string()),
-                        ("tabindex", "-1".to_string()),
-                    ],
-                    frame.children,
-                )
-            }
+            FrameKind::Heading { level, anchor } => element(
+                heading_name(level),
+                vec![
+                    ("id", section_id(&anchor)),
+                    ("class", "guideline-section".to_string()),
+                    ("tabindex", "-1".to_string()),
+                ],
+                frame.children,
+            ),
             FrameKind::Table => {
                 let mut children = frame.children.into_iter();
                 let head = children.next();
@@ -280,53 +270,43 @@ impl Renderer<'_> {
         }
     }
 
-    fn event(&mut self, event: Event<'_>) {
+    fn event(&mut self, event: &MarkdownEvent) {
         match event {
-            Event::Start(tag) => self.start(tag),
-            Event::End(_) => self.end(),
-            Event::Text(t) => {
-                if let Some(title) = self.heading_title.as_mut() {
-                    title.push_str(&t);
-                }
-                self.push(text(&t));
-            }
-            Event::Code(t) => {
-                if let Some(title) = self.heading_title.as_mut() {
-                    title.push_str(&t);
-                }
-                self.push(element("code", Vec::new(), vec![text(&t)]));
-            }
+            MarkdownEvent::Start(tag) => self.start(tag),
+            MarkdownEvent::End => self.end(),
+            MarkdownEvent::Text(t) => self.push(text(t)),
+            MarkdownEvent::Code(t) => self.push(element("code", Vec::new(), vec![text(t)])),
             // Escaped by construction: a text node shows the markup, the browser never parses it.
-            Event::Html(t) | Event::InlineHtml(t) => self.push(text(&t)),
-            Event::InlineMath(t) | Event::DisplayMath(t) => {
-                self.push(element("code", vec![("class", "md-math".to_string())], vec![text(&t)]))
+            MarkdownEvent::Html(t) => self.push(text(t)),
+            MarkdownEvent::Math(t) => self.push(element("code", vec![("class", "md-math".to_string())], vec![text(t)])),
+            MarkdownEvent::FootnoteReference(name) => {
+                self.push(element("sup", Vec::new(), vec![text(&format!("[{name}]"))]))
             }
-            Event::FootnoteReference(name) => self.push(element("sup", Vec::new(), vec![text(&format!("[{name}]"))])),
-            Event::SoftBreak => self.push(text("\n")),
-            Event::HardBreak => self.push(element("br", Vec::new(), Vec::new())),
-            Event::Rule => self.push(element("hr", Vec::new(), Vec::new())),
-            Event::TaskListMarker(checked) => {
-                self.push(text(if checked { "☑ " } else { "☐ " }));
+            MarkdownEvent::SoftBreak => self.push(text("\n")),
+            MarkdownEvent::HardBreak => self.push(element("br", Vec::new(), Vec::new())),
+            MarkdownEvent::Rule => self.push(element("hr", Vec::new(), Vec::new())),
+            MarkdownEvent::TaskListMarker(checked) => {
+                self.push(text(if *checked { "☑ " } else { "☐ " }));
             }
         }
     }
 }
 
-/// Renders `markdown` as nodes; `on_anchor` receives the anchor of a followed `#anchor` link.
-pub fn render_markdown(markdown: &str, on_anchor: &Callback<String>) -> Html {
+/// Renders parsed guideline Markdown as nodes; `on_anchor` receives the anchor of a followed
+/// `#anchor` link.
+pub fn render_markdown(events: &[MarkdownEvent], on_anchor: &Callback<String>) -> Html {
     let mut renderer = Renderer {
         stack: vec![Frame { kind: FrameKind::Root, children: Vec::new() }],
-        anchors: AnchorNamer::default(),
-        heading_title: None,
         table_alignments: Vec::new(),
         table_cell: 0,
         in_table_head: false,
         on_anchor,
     };
-    for event in Parser::new_ext(markdown, markdown_options()) {
+    for event in events {
         renderer.event(event);
     }
-    // Close anything the parser left open (it does not, but the output must not depend on it).
+    // Close anything the events left open (the parser's never do, but the server's answer is
+    // input like any other).
     while renderer.stack.len() > 1 {
         renderer.end();
     }

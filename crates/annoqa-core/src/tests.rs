@@ -263,6 +263,35 @@ fn guideline_sections_have_stable_anchors() {
         .assert_eq(&anchors.join(" "));
 }
 
+/// What the server sends the browser for its guidelines: headings carry the anchors `sections`
+/// names, raw HTML stays an `html` event (the app shows it as text), and starts and ends pair.
+#[test]
+fn a_guideline_document_carries_the_sections_anchors_and_raw_html_as_such() {
+    use guidelines::{guideline_document, MarkdownEvent, MarkdownTag};
+    let md = "# Overview\n\n## Rules {#rules}\n\n<script>x()</script>\n\n| a | b |\n|:-|-:|\n| 1 | 2 |\n\n\
+              ## Rules\n\nSee [rules](#rules) and `code`.\n";
+    let document = guideline_document(md);
+    let heading_anchors: Vec<&str> = document
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            MarkdownEvent::Start(MarkdownTag::Heading { anchor, .. }) => Some(anchor.as_str()),
+            _ => None,
+        })
+        .collect();
+    let section_anchors: Vec<&str> = document.sections.iter().map(|s| s.anchor.as_str()).collect();
+    assert_eq!(heading_anchors, ["overview", "rules", "rules-1"]);
+    assert_eq!(heading_anchors, section_anchors);
+    assert!(document.events.contains(&MarkdownEvent::Html("<script>x()</script>\n".into())), "{:?}", document.events);
+    let starts = document.events.iter().filter(|e| matches!(e, MarkdownEvent::Start(_))).count();
+    let ends = document.events.iter().filter(|e| matches!(e, MarkdownEvent::End)).count();
+    assert_eq!(starts, ends);
+    let json = serde_json::to_string(&document.events).unwrap();
+    assert!(json.contains(r#"{"start":{"table":{"alignments":["left","right"]}}}"#), "{json}");
+    assert!(json.contains(r##"{"start":{"link":{"href":"#rules","title":""}}}"##), "{json}");
+    assert_eq!(serde_json::from_str::<Vec<MarkdownEvent>>(&json).unwrap(), document.events);
+}
+
 #[test]
 fn spec_check_finds_dangling_anchors_and_duplicates() {
     let mut spec = spec();

@@ -1,10 +1,10 @@
 use annoqa_api::{FlagReason, FlagRequest};
-use annoqa_core::guidelines::sections;
+use annoqa_core::guidelines::GuidelineDocument;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{Event, HtmlSelectElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::{
-    component, html, use_effect_with, use_memo, use_node_ref, use_state, AttrValue, Callback, Html, InputEvent,
-    MouseEvent, Properties, SubmitEvent, TargetCast,
+    component, html, use_effect_with, use_node_ref, use_state, Callback, Html, InputEvent, MouseEvent, Properties,
+    SubmitEvent, TargetCast,
 };
 
 use super::skip_dialog::escape_closes;
@@ -29,7 +29,8 @@ pub struct FlagDialogProps {
     pub project_id: String,
     /// The item on screen; without one only a guideline section can be flagged.
     pub item_id: Option<String>,
-    pub guidelines: AttrValue,
+    /// The project's guidelines, for their sections.
+    pub guidelines: std::rc::Rc<GuidelineDocument>,
     pub on_close: Callback<()>,
     /// The flag was stored; the argument is a confirmation for the annotator.
     pub on_sent: Callback<String>,
@@ -38,7 +39,7 @@ pub struct FlagDialogProps {
 /// Flags the item or a guideline section as unclear, wrong gold or bad media (`Shift+F`).
 #[component]
 pub fn FlagDialog(props: &FlagDialogProps) -> Html {
-    let sections = use_memo(props.guidelines.clone(), |markdown| sections(markdown));
+    let sections = &props.guidelines.sections;
     let target = use_state(|| if props.item_id.is_some() { Target::Item } else { Target::Guideline });
     let section = use_state(|| sections.first().map(|s| s.anchor.clone()));
     let reason = use_state(|| FlagReason::Unclear);

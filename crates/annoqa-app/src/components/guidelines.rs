@@ -1,4 +1,7 @@
-use yew::{classes, component, html, use_effect_with, AttrValue, Callback, Html, MouseEvent, Properties};
+use std::rc::Rc;
+
+use annoqa_core::guidelines::GuidelineDocument;
+use yew::{classes, component, html, use_effect_with, Callback, Html, MouseEvent, Properties};
 
 use super::keep_focus;
 use crate::dom;
@@ -14,7 +17,7 @@ pub struct GuidelineFocus {
 
 #[derive(Properties, PartialEq)]
 pub struct GuidelinesPanelProps {
-    pub markdown: AttrValue,
+    pub document: Rc<GuidelineDocument>,
     pub open: bool,
     pub focus: Option<GuidelineFocus>,
     pub on_toggle: Callback<()>,
@@ -44,7 +47,7 @@ pub fn GuidelinesPanel(props: &GuidelinesPanelProps) -> Html {
                 </button>
             </header>
             <div id="guidelines-body" class="guidelines-body" hidden={!props.open}>
-                <MarkdownView markdown={props.markdown.clone()} on_anchor={props.on_anchor.clone()} />
+                <MarkdownView document={props.document.clone()} on_anchor={props.on_anchor.clone()} />
             </div>
         </aside>
     }

@@ -1,7 +1,8 @@
-//! Guideline Markdown from a project owner never becomes live HTML in the app.
+//! Guideline Markdown from a project owner never becomes live HTML in the app: parsed as the
+//! server parses it (`guideline_document`), rendered as the app renders it.
 
 use annoqa_app::markdown::render_markdown;
-use annoqa_core::guidelines::sections;
+use annoqa_core::guidelines::{guideline_document, sections};
 use wasm_bindgen_test::wasm_bindgen_test;
 use yew::{html, Callback};
 
@@ -30,7 +31,8 @@ Inline <img src=x onerror="window.__pwned = true"> and <b onclick="window.__pwne
 
 #[wasm_bindgen_test]
 async fn hostile_markdown_renders_as_inert_text() {
-    let root = mount(html! { <div>{ render_markdown(HOSTILE, &Callback::noop()) }</div> }).await;
+    let root =
+        mount(html! { <div>{ render_markdown(&guideline_document(HOSTILE).events, &Callback::noop()) }</div> }).await;
     for tag in ["script", "img", "iframe", "b"] {
         assert_eq!(root.query_selector_all(tag).unwrap().length(), 0, "no <{tag}> element");
     }
@@ -61,7 +63,8 @@ async fn hostile_markdown_renders_as_inert_text() {
 #[wasm_bindgen_test]
 async fn heading_ids_match_the_sections_core_reports() {
     let markdown = "# Overview {#overview}\n\n## PERSON {#person}\n\n## Span boundaries\n\n## Span boundaries\n\n### `code` *title*\n";
-    let root = mount(html! { <div>{ render_markdown(markdown, &Callback::noop()) }</div> }).await;
+    let root =
+        mount(html! { <div>{ render_markdown(&guideline_document(markdown).events, &Callback::noop()) }</div> }).await;
     let headings = root.query_selector_all("h1, h2, h3").unwrap();
     let mut ids = Vec::new();
     for i in 0..headings.length() {
@@ -80,7 +83,7 @@ async fn section_links_report_their_anchor_instead_of_navigating() {
         let followed = followed.clone();
         Callback::from(move |anchor: String| followed.borrow_mut().push(anchor))
     };
-    let root = mount(html! { <div>{ render_markdown("See [edge cases](#edge-cases).", &on_anchor) }</div> }).await;
+    let root = mount(html! { <div>{ render_markdown(&guideline_document("See [edge cases](#edge-cases).").events, &on_anchor) }</div> }).await;
     let hash_before = web_sys::window().unwrap().location().hash().unwrap();
     let link: web_sys::HtmlElement =
         wasm_bindgen::JsCast::dyn_into(root.query_selector("a").unwrap().unwrap()).unwrap();

@@ -52,7 +52,11 @@ pub fn router(state: AppState) -> Router {
     let index = dist.join("index.html");
     let app = if index.is_file() {
         Router::new()
-            .fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)))
+            // `cargo xtask dist` writes a gzip copy (`FILE.gz`) of each file: sent to browsers
+            // that accept gzip, so the app downloads compressed without compressing per request.
+            .fallback_service(
+                ServeDir::new(&dist).precompressed_gzip().fallback(ServeFile::new(index).precompressed_gzip()),
+            )
             .layer(middleware::from_fn(media::app_files))
     } else {
         // The folder is named in the log only: answers never show server paths.

@@ -4,6 +4,7 @@ use annoqa_api::{
     ApiErrorCode, AssignedItem, Endpoint, GoldExposureReport, GoldReveal, NewProject, NextItem, ProjectSummary,
     ProjectView, SkipRequest, SubmissionView, SubmitRequest, SubmitResponse, IDEMPOTENCY_KEY,
 };
+use annoqa_core::guidelines::guideline_document;
 use annoqa_core::{GoldMode, Project, RevealPolicy};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -68,7 +69,14 @@ pub(super) async fn create_project(
 }
 
 fn view(project: Project) -> ProjectView {
-    ProjectView { id: project.id, title: project.title, guidelines: project.guidelines, spec: project.spec }
+    let guideline_document = guideline_document(&project.guidelines);
+    ProjectView {
+        id: project.id,
+        title: project.title,
+        guidelines: project.guidelines,
+        guideline_document,
+        spec: project.spec,
+    }
 }
 
 pub(super) async fn get_project(

@@ -364,6 +364,37 @@ async fn uploads_stay_within_the_project_quota(backend: Backend) {
     s.finish().await;
 }
 
+/// The app's files go out precompressed when the build left a `.gz` beside them (`cargo xtask
+/// dist` does) and the browser accepts gzip; as they are otherwise, and the index page too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_files_are_sent_precompressed_to_browsers_that_accept_gzip() {
+    let dist = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| std::fs::write(dist.path().join(name), body).unwrap();
+    write("index.html", "<!doctype html><title>annoqa</title>");
+    write("index.html.gz", "the index, compressed");
+    write("app.wasm", "the module");
+    write("app.wasm.gz", "the module, compressed");
+    let dist_dir = dist.path().to_path_buf();
+    let s = Server::start_with(Backend::Sqlite, move |settings| settings.dist = dist_dir).await;
+    let browser = s.anonymous();
+    let gzip = [("accept-encoding", "gzip, deflate, br")];
+    for (path, plain, compressed) in [
+        ("/app.wasm", "the module", "the module, compressed"),
+        ("/", "<!doctype html><title>annoqa</title>", "the index, compressed"),
+    ] {
+        let sent = browser.request("GET", path, &gzip, None).await;
+        sent.expect(StatusCode::OK);
+        assert_eq!(sent.body, compressed, "{path}");
+        assert_eq!(sent.headers.get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"), "{path}");
+        let plain_answer = browser.request("GET", path, &[], None).await;
+        assert_eq!(plain_answer.body, plain, "{path} without accept-encoding");
+        assert!(plain_answer.headers.get("content-encoding").is_none(), "{path}");
+    }
+    let wasm = browser.request("GET", "/app.wasm", &gzip, None).await;
+    assert_eq!(wasm.headers.get("content-type").map(|v| v.to_str().unwrap()), Some("application/wasm"));
+    s.finish().await;
+}
+
 mod quota_and_paths {
     use super::*;
 

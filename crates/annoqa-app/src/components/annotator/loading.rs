@@ -28,7 +28,7 @@ pub(super) fn use_project(project_id: &str) -> UseStateHandle<ProjectLoad> {
                 project.set(match api_client::project(&id).await {
                     Ok(view) => ProjectLoad::Ready(LoadedProject {
                         spec: Rc::new(view.spec.clone()),
-                        guidelines: view.guidelines.clone().into(),
+                        guidelines: Rc::new(view.guideline_document.clone()),
                         view: Rc::new(view),
                     }),
                     Err(error) => ProjectLoad::Failed(error.message),

@@ -11,11 +11,12 @@ mod text_editor;
 use std::rc::Rc;
 
 use annoqa_api::ProjectView;
+use annoqa_core::guidelines::GuidelineDocument;
 use annoqa_core::{MediaKind, TaskSpec};
 use web_sys::{Element, Event};
 use yew::{
-    classes, component, html, use_effect_with, use_memo, use_mut_ref, use_node_ref, use_reducer, use_state, AttrValue,
-    Callback, Html, Properties,
+    classes, component, html, use_effect_with, use_memo, use_mut_ref, use_node_ref, use_reducer, use_state, Callback,
+    Html, Properties,
 };
 
 use self::frame::TaskView;
@@ -36,7 +37,7 @@ pub(super) const NOTICE_MS: u32 = 3000;
 pub(super) struct LoadedProject {
     pub(super) view: Rc<ProjectView>,
     pub(super) spec: Rc<TaskSpec>,
-    pub(super) guidelines: AttrValue,
+    pub(super) guidelines: Rc<GuidelineDocument>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -245,7 +246,7 @@ pub fn AnnotatorPage(props: &AnnotatorPageProps) -> Html {
     let guidelines = loaded.as_ref().map(|project| {
         let guidelines_open = guidelines_open.clone();
         html! {
-            <GuidelinesPanel markdown={project.guidelines.clone()} open={*guidelines_open}
+            <GuidelinesPanel document={project.guidelines.clone()} open={*guidelines_open}
                 focus={(*guideline_focus).clone()}
                 on_toggle={Callback::from(move |()| guidelines_open.set(!*guidelines_open))}
                 on_anchor={show_guideline.clone()} />

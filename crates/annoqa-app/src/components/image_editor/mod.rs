@@ -342,22 +342,19 @@ fn use_picture(painter: &Painter, project: &str, src: &str, pixels: u64, error: 
             let message = format!("The image `{src}` is too large to show whole and this server has no tiles for it.");
             fail(&painter, &error, message);
         } else if let Ok(image) = HtmlImageElement::new() {
-            let (on_load, on_error, loaded, shown) = (painter.clone(), painter.clone(), image.clone(), src.clone());
-            image.set_onload(Some(
-                wasm_bindgen::closure::Closure::once_into_js(move || {
-                    on_load.scene.borrow_mut().picture = Picture::Whole(loaded);
-                    on_load.schedule(true);
-                })
-                .unchecked_ref(),
-            ));
-            image.set_onerror(Some(
-                wasm_bindgen::closure::Closure::once_into_js(move || {
-                    let message =
-                        format!("The image `{shown}` failed to load or decode; you can still skip (Shift+S) or flag (Shift+F) the item.");
-                    fail(&on_error, &error, message);
-                })
-                .unchecked_ref(),
-            ));
+            let (painter, loaded, shown) = (painter.clone(), image.clone(), src.clone());
+            dom::on_image_settled(&image, move |ok| {
+                if ok {
+                    painter.scene.borrow_mut().picture = Picture::Whole(loaded);
+                    painter.schedule(true);
+                } else {
+                    let message = format!(
+                        "The image `{shown}` failed to load or decode; you can still skip (Shift+S) or flag (Shift+F) \
+                         the item."
+                    );
+                    fail(&painter, &error, message);
+                }
+            });
             image.set_src(&media_url(project, src));
         }
         || ()

@@ -130,10 +130,7 @@ impl Painter {
             }
             painter.schedule(true);
         };
-        let settle = Rc::new(settle);
-        let (on_load, on_error) = (settle.clone(), settle);
-        image.set_onload(Some(Closure::once_into_js(move || on_load(true)).unchecked_ref()));
-        image.set_onerror(Some(Closure::once_into_js(move || on_error(false)).unchecked_ref()));
+        crate::dom::on_image_settled(&image, settle);
         image.set_src(&annoqa_api::tile_path(&self.project_id, version, key.level, key.column, key.row, &self.src));
         let slot = TileSlot { image, loaded: false, failed: false, used: 0 };
         // The scene is borrowed by the frame that asked; insert as soon as it is free.
