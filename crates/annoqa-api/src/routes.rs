@@ -7,9 +7,10 @@ use annoqa_core::ItemSource;
 
 use crate::{
     CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, GoldExposureReport, ImportReport,
-    LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem, PasswordChange, ProjectSummary,
-    ProjectView, PyramidView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role, SessionView,
-    SkipRequest, SubmissionView, SubmitRequest, SubmitResponse, TokenView, UploadedMedia, UserView,
+    LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem, OverlayView, PasswordChange,
+    ProjectSummary, ProjectView, PyramidView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role,
+    SessionView, SkipRequest, SubmissionRevision, SubmissionView, SubmitRequest, SubmitResponse, TokenView,
+    UnreadFeedback, UploadedMedia, UserView,
 };
 
 /// Path templates in axum's syntax: `{name}` is one segment, `{*name}` the rest of the path.
@@ -22,6 +23,8 @@ pub mod paths {
     pub const USER_TOKEN: &str = "/api/users/{user}/tokens/{token}";
     pub const USER_PASSWORD: &str = "/api/users/{user}/password";
     pub const MY_FEEDBACK: &str = "/api/me/feedback";
+    pub const MY_UNREAD_FEEDBACK: &str = "/api/me/feedback/unread";
+    pub const MY_FEEDBACK_ACK: &str = "/api/me/feedback/{feedback}/ack";
     pub const PROJECTS: &str = "/api/projects";
     pub const PROJECT: &str = "/api/projects/{project}";
     pub const MEMBERS: &str = "/api/projects/{project}/members";
@@ -29,8 +32,10 @@ pub mod paths {
     pub const NEXT: &str = "/api/projects/{project}/next";
     pub const ITEMS: &str = "/api/projects/{project}/items";
     pub const SKIP: &str = "/api/projects/{project}/items/{item}/skip";
+    pub const OVERLAY: &str = "/api/projects/{project}/items/{item}/overlay";
     pub const SUBMISSIONS: &str = "/api/projects/{project}/items/{item}/submissions";
     pub const SUBMISSION: &str = "/api/projects/{project}/submissions/{submission}";
+    pub const REVISIONS: &str = "/api/projects/{project}/submissions/{submission}/revisions";
     pub const REVIEWS: &str = "/api/projects/{project}/submissions/{submission}/reviews";
     pub const REVIEW_QUEUE: &str = "/api/projects/{project}/review-queue";
     pub const REVIEW: &str = "/api/projects/{project}/reviews/{review}";
@@ -199,6 +204,10 @@ endpoints! {
     RevokeToken: Delete USER_TOKEN, LOGGED_IN, () => 204 ();
     /// Feedback reviewers sent to the logged-in user, newest first.
     MyFeedback: Get MY_FEEDBACK, LOGGED_IN, () => 200 Vec<FeedbackView>;
+    /// How many feedback entries to the logged-in user are not acknowledged (the header badge).
+    UnreadFeedback: Get MY_UNREAD_FEEDBACK, LOGGED_IN, () => 200 UnreadFeedback;
+    /// The recipient acknowledges a feedback entry; again is harmless (the first time is kept).
+    AckFeedback: Post MY_FEEDBACK_ACK, LOGGED_IN, () => 200 FeedbackView;
     /// The projects the caller is a member of (every project for an admin).
     ListProjects: Get PROJECTS, LOGGED_IN, () => 200 Vec<ProjectSummary>;
     /// A new, empty project; its spec is checked first.
@@ -224,11 +233,16 @@ endpoints! {
     Submit: Post SUBMISSIONS, ANNOTATOR, SubmitRequest => 200 SubmitResponse;
     /// One submission: to its annotator, and to the project's reviewers and coordinators.
     GetSubmission: Get SUBMISSION, ANY_MEMBER, () => 200 SubmissionView;
+    /// A submission's revisions, the original first, each with its diff to the original: to its
+    /// annotator, and to the project's reviewers and coordinators.
+    Revisions: Get REVISIONS, ANY_MEMBER, () => 200 Vec<SubmissionRevision>;
     /// The one review of a submission: accept, reject (the item goes back to the pool) or fix
     /// (a corrected annotation stored beside the original).
     Review: Post REVIEWS, REVIEWER, ReviewRequest => 201 ReviewView;
     /// Submissions awaiting review, sampled (`?strategy=random|stratified|risk&size=N&seed=S`).
     ReviewQueue: Get REVIEW_QUEUE, REVIEWER, () => 200 Vec<ReviewTask>;
+    /// An item with the latest submissions of up to five annotators, to draw together.
+    Overlay: Get OVERLAY, REVIEWER, () => 200 OverlayView;
     /// One review: to the reviewed annotator, and to the project's reviewers and coordinators.
     GetReview: Get REVIEW, ANY_MEMBER, () => 200 ReviewView;
     /// The project's error taxonomy.
@@ -373,6 +387,21 @@ pub fn items_path(project: &str) -> String {
 /// [`Endpoint::GetSubmission`].
 pub fn submission_path(project: &str, submission: i64) -> String {
     path(paths::SUBMISSION, &[project, &submission.to_string()])
+}
+
+/// [`Endpoint::Revisions`].
+pub fn revisions_path(project: &str, submission: i64) -> String {
+    path(paths::REVISIONS, &[project, &submission.to_string()])
+}
+
+/// [`Endpoint::Overlay`].
+pub fn overlay_path(project: &str, item: &str) -> String {
+    path(paths::OVERLAY, &[project, item])
+}
+
+/// [`Endpoint::AckFeedback`].
+pub fn feedback_ack_path(feedback: i64) -> String {
+    path(paths::MY_FEEDBACK_ACK, &[&feedback.to_string()])
 }
 
 /// [`Endpoint::ReviewQueue`].

@@ -1,10 +1,11 @@
 use std::collections::HashSet;
 
 use crate::{
-    export_path, feedback_entry_path, feedback_path, flags_path, inbox_path, items_path, media_path, media_upload_path,
-    members_path, next_path, project_path, pyramid_path, review_path, review_queue_path, reviews_path, skip_path,
-    submission_path, submit_path, taxonomy_path, tile_path, user_password_path, user_path, user_token_path,
-    user_tokens_path, ApiError, ApiErrorCode, Endpoint, Method, MY_FEEDBACK, PROJECTS, SESSION, USERS,
+    export_path, feedback_ack_path, feedback_entry_path, feedback_path, flags_path, inbox_path, items_path, media_path,
+    media_upload_path, members_path, next_path, overlay_path, project_path, pyramid_path, review_path,
+    review_queue_path, reviews_path, revisions_path, skip_path, submission_path, submit_path, taxonomy_path, tile_path,
+    user_password_path, user_path, user_token_path, user_tokens_path, ApiError, ApiErrorCode, Endpoint, Method,
+    MY_FEEDBACK, MY_UNREAD_FEEDBACK, PROJECTS, SESSION, USERS,
 };
 
 /// Whether `path` is an instance of `template`: the same literal segments, one non-empty
@@ -31,6 +32,8 @@ fn path_builders_fill_the_route_table_templates() {
         (Endpoint::Login, SESSION.to_string()),
         (Endpoint::ListUsers, USERS.to_string()),
         (Endpoint::MyFeedback, MY_FEEDBACK.to_string()),
+        (Endpoint::UnreadFeedback, MY_UNREAD_FEEDBACK.to_string()),
+        (Endpoint::AckFeedback, feedback_ack_path(7)),
         (Endpoint::ListProjects, PROJECTS.to_string()),
         (Endpoint::GetProject, project_path(p)),
         (Endpoint::NextItem, next_path(p)),
@@ -43,6 +46,8 @@ fn path_builders_fill_the_route_table_templates() {
         (Endpoint::ListMembers, members_path(p)),
         (Endpoint::ImportItems, items_path(p)),
         (Endpoint::GetSubmission, submission_path(p, 7)),
+        (Endpoint::Revisions, revisions_path(p, 7)),
+        (Endpoint::Overlay, overlay_path(p, item)),
         (Endpoint::ReviewQueue, review_queue_path(p)),
         (Endpoint::Review, reviews_path(p, 7)),
         (Endpoint::GetReview, review_path(p, 7)),
@@ -224,4 +229,45 @@ fn predictions_and_their_outcome_are_left_out_when_empty_and_round_trip_when_pre
     let json = serde_json::to_value(&predicted).unwrap();
     assert_eq!(json["predictions"][0]["id"], "p1");
     assert_eq!(serde_json::from_value::<AssignedItem>(json).unwrap(), predicted);
+}
+
+/// A fix's diff matches regions by id: new ids are added, missing ones removed, and an id whose
+/// region differs in anything (here the label, and separately only an attribute) is changed.
+#[test]
+fn a_region_diff_matches_by_id_and_sees_any_change_of_a_region() {
+    use crate::RegionDiff;
+    use annoqa_core::{Region, RegionValue};
+
+    let span = |id: &str, start: usize, label: &str| Region {
+        id: id.into(),
+        control: "entities".into(),
+        value: RegionValue::TextSpan { start, end: start + 3, label: label.into() },
+        attributes: Default::default(),
+    };
+    let mut tagged = span("d", 9, "ORG");
+    tagged.attributes.insert("certain".into(), "no".into());
+    let original = [span("a", 0, "PER"), span("b", 4, "ORG"), span("c", 8, "LOC"), span("d", 9, "ORG")];
+    // Another order than the original's: order is no change.
+    let revised = [tagged, span("b", 4, "PER"), span("a", 0, "PER"), span("e", 12, "LOC")];
+    let diff = RegionDiff::between(&original, &revised);
+    assert_eq!(diff.added, ["e"]);
+    assert_eq!(diff.removed, ["c"]);
+    assert_eq!(diff.changed, ["b", "d"]);
+    assert!(RegionDiff::between(&original, &original).is_empty());
+    assert_eq!(RegionDiff::between(&[], &original).added, ["a", "b", "c", "d"]);
+}
+
+/// A feedback anchor is tagged by `kind`; a misspelt field is refused rather than dropped, so a
+/// client's mistake cannot turn into a note about the whole submission.
+#[test]
+fn feedback_anchors_are_tagged_and_refuse_unknown_fields() {
+    use crate::FeedbackAnchor;
+
+    let time: FeedbackAnchor = serde_json::from_str(r#"{"kind": "time", "start_s": 1.5, "end_s": 2.0}"#).unwrap();
+    assert_eq!(time, FeedbackAnchor::Time { start_s: 1.5, end_s: 2.0 });
+    let region = FeedbackAnchor::Region { region: "r1".into() };
+    assert_eq!(serde_json::to_value(&region).unwrap(), serde_json::json!({"kind": "region", "region": "r1"}));
+    assert!(serde_json::from_str::<FeedbackAnchor>(r#"{"kind": "frames", "first": 1, "lsat": 2}"#).is_err());
+    assert!(serde_json::from_str::<FeedbackAnchor>(r#"{"kind": "frames", "first": 1, "last": 2, "x": 0}"#).is_err());
+    assert!(serde_json::from_str::<FeedbackAnchor>(r#"{"kind": "page", "page": 1}"#).is_err());
 }

@@ -362,11 +362,28 @@ pub struct ReviewRequest {
     /// Required for `fix`, refused otherwise; validated like a submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<Region>>,
-    /// Codes from the project's error taxonomy.
+    /// Codes from the project's error taxonomy, for the annotation as a whole.
     #[serde(default)]
     pub error_codes: Vec<String>,
+    /// Errors found in particular regions (or, without a region, in the annotation as a whole),
+    /// each with a code from the project's taxonomy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RegionError>,
     #[serde(default)]
     pub comment: String,
+}
+
+/// One error a reviewer found. `region` names a region of the reviewed submission or, for a
+/// `fix`, of the corrected regions (a `missing_region` points at the region the fix added).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegionError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A code of the project's error taxonomy.
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -378,8 +395,78 @@ pub struct ReviewView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<Region>>,
     pub error_codes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<RegionError>,
     pub comment: String,
     pub created_at_ms: i64,
+}
+
+/// Which regions a revision added, removed or changed, by region id, each list sorted.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegionDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl RegionDiff {
+    /// The diff from `original` to `revised`, matching regions by id: a region whose control,
+    /// value or attributes differ is changed.
+    pub fn between(original: &[Region], revised: &[Region]) -> RegionDiff {
+        let before: std::collections::BTreeMap<&str, &Region> = original.iter().map(|r| (r.id.as_str(), r)).collect();
+        let after: std::collections::BTreeMap<&str, &Region> = revised.iter().map(|r| (r.id.as_str(), r)).collect();
+        let mut diff = RegionDiff::default();
+        for (id, region) in &after {
+            match before.get(id) {
+                None => diff.added.push(id.to_string()),
+                Some(old) if old != region => diff.changed.push(id.to_string()),
+                Some(_) => {}
+            }
+        }
+        diff.removed = before.keys().filter(|id| !after.contains_key(*id)).map(|id| id.to_string()).collect();
+        diff
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// One version of a submission's regions: revision 1 is what the annotator submitted, each
+/// reviewer's fix adds the next.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SubmissionRevision {
+    pub revision: u32,
+    pub author: UserView,
+    pub regions: Vec<Region>,
+    /// From revision 1 to this one; empty for revision 1.
+    pub diff: RegionDiff,
+    /// The review (a `fix`) that made this revision; absent for revision 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<i64>,
+    pub created_at_ms: i64,
+}
+
+/// How many annotators' submissions an item's overlay shows at most.
+pub const OVERLAY_ANNOTATORS: usize = 5;
+
+/// `GET /api/projects/{project}/items/{item}/overlay`: an item with the latest submissions of
+/// up to [`OVERLAY_ANNOTATORS`] annotators, to draw together. Never the item's gold.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct OverlayView {
+    pub item: Item,
+    /// Latest first.
+    pub annotations: Vec<OverlayAnnotation>,
+}
+
+/// One annotator's submission of the overlay's item.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct OverlayAnnotation {
+    pub annotator: UserView,
+    pub submission_id: i64,
+    pub status: SubmissionStatus,
+    pub regions: Vec<Region>,
+    pub submitted_at_ms: i64,
 }
 
 /// One entry of a project's error taxonomy.
@@ -436,6 +523,30 @@ pub struct ReviewerFeedbackRequest {
     pub submission_id: i64,
     pub error_codes: Vec<String>,
     pub text: String,
+    /// What in the submission the note is about; absent for the whole of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<FeedbackAnchor>,
+    /// A guideline section anchor the note points to; must exist in the project's guidelines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guideline: Option<String>,
+}
+
+/// The part of a submission a reviewer's note is about.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FeedbackAnchor {
+    /// A region of the submission (or of a fix of it), by id.
+    Region { region: String },
+    /// A stretch of an audio or video item, in seconds from its start: `start_s <= end_s`.
+    Time { start_s: f64, end_s: f64 },
+    /// Frames `first` to `last` (inclusive, 0-based) of a video item.
+    Frames { first: u64, last: u64 },
+}
+
+/// `GET /api/me/feedback/unread`: how many feedback entries to the caller are not acknowledged.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnreadFeedback {
+    pub unread: u32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -466,7 +577,13 @@ pub struct FeedbackView {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_codes: Vec<String>,
     pub text: String,
+    /// What in the submission a reviewer's note is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<FeedbackAnchor>,
     pub created_at_ms: i64,
+    /// When the recipient acknowledged it (the first time); absent while it is unread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -23,6 +23,7 @@ mod json;
 mod password_policy;
 mod routes;
 mod store;
+mod taxonomy;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! Unit tests of the pure helpers: JSON shape limits, gold mixing, media paths and sniffing,
-//! CSV cells, the login limiter, passwords.
+//! CSV cells, the login limiter, passwords, the error taxonomy's checks.
 
 use annoqa_api::AssignmentPolicy;
 
@@ -9,6 +9,7 @@ use crate::json::{check_shape, MAX_ARRAY_LEN, MAX_DEPTH};
 use crate::routes::io::csv_cell;
 use crate::routes::media::sniff;
 use crate::store::gold_preference;
+use crate::taxonomy::{check_anchor, check_region_errors, check_taxonomy, default_taxonomy};
 
 #[test]
 fn json_shape_limits_count_nesting_and_array_length_outside_strings() {
@@ -207,4 +208,96 @@ fn byte_ranges_are_read_as_rfc_9110_states() {
     for (header, length, want) in cases {
         assert_eq!(parse_range(header, length), want, "{header} of {length}");
     }
+}
+
+fn code(code: &str, guideline: Option<&str>) -> annoqa_api::ErrorCode {
+    annoqa_api::ErrorCode {
+        code: code.into(),
+        title: code.to_uppercase(),
+        description: String::new(),
+        guideline: guideline.map(String::from),
+    }
+}
+
+#[test]
+fn the_default_taxonomy_has_the_eight_kinds_of_error_and_passes_its_own_check() {
+    let defaults = default_taxonomy();
+    let codes: Vec<&str> = defaults.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "missing_region",
+            "extra_region",
+            "wrong_label",
+            "loose_or_tight_geometry",
+            "wrong_attribute",
+            "boundary_or_timing_off",
+            "track_drift_or_id_switch",
+            "guideline_specific"
+        ]
+    );
+    assert_eq!(check_taxonomy(&defaults, &Default::default()), Ok(()));
+}
+
+#[test]
+fn a_taxonomy_needs_a_code_unique_snake_case_codes_titles_and_known_sections() {
+    let anchors: std::collections::HashSet<String> = ["person".to_string()].into();
+    let check = |codes: &[annoqa_api::ErrorCode]| check_taxonomy(codes, &anchors);
+    assert!(check(&[]).unwrap_err().contains("at least one"));
+    for bad in ["", "Wrong", "a-b", "_a", "a_", "a__b", "9a", "a b", &"a".repeat(65)] {
+        assert!(check(&[code(bad, None)]).unwrap_err().contains("snake_case"), "`{bad}` passed");
+    }
+    for good in ["a", "a1", "wrong_label_2", &"a".repeat(64)] {
+        assert_eq!(check(&[code(good, None)]), Ok(()), "`{good}`");
+    }
+    assert!(check(&[code("a", None), code("a", None)]).unwrap_err().contains("error code 2: code `a` appears twice"));
+    let mut untitled = code("a", None);
+    untitled.title = " ".into();
+    assert!(check(&[untitled]).unwrap_err().contains("title"));
+    assert_eq!(check(&[code("a", Some("person"))]), Ok(()));
+    assert!(check(&[code("a", Some("place"))]).unwrap_err().contains("`place` does not exist"));
+}
+
+#[test]
+fn region_errors_need_known_codes_and_regions_once_each() {
+    let error = |region: Option<&str>, code: &str| annoqa_api::RegionError {
+        region: region.map(String::from),
+        code: code.into(),
+        comment: None,
+    };
+    let known = ["wrong_label", "missing_region"].into();
+    let regions = ["r1", "r2"].into();
+    let check = |errors: &[annoqa_api::RegionError]| check_region_errors(errors, &known, &regions);
+    let fine = [error(Some("r1"), "wrong_label"), error(Some("r1"), "missing_region"), error(None, "wrong_label")];
+    assert_eq!(check(&fine), Ok(()));
+    assert!(check(&[error(Some("r1"), "nope")]).unwrap_err().contains("`nope` is not in"));
+    assert!(check(&[error(Some("r3"), "wrong_label")]).unwrap_err().contains("no region `r3`"));
+    assert!(check(&[error(None, "wrong_label"), error(None, "wrong_label")]).unwrap_err().contains("twice"));
+    let mut long = error(None, "wrong_label");
+    long.comment = Some("x".repeat(5001));
+    assert!(check(&[long]).unwrap_err().contains("comment"));
+    let many = vec![error(None, "wrong_label"); 1001];
+    assert!(check(&many).unwrap_err().contains("at most 1000"));
+}
+
+#[test]
+fn a_note_anchors_to_a_known_region_or_a_range_its_media_has() {
+    use annoqa_api::FeedbackAnchor;
+    use annoqa_core::MediaKind;
+
+    let regions = ["r1"].into();
+    let region = |id: &str| FeedbackAnchor::Region { region: id.into() };
+    let time = |start_s, end_s| FeedbackAnchor::Time { start_s, end_s };
+    let frames = |first, last| FeedbackAnchor::Frames { first, last };
+    let allowed = |anchor: &FeedbackAnchor, media| check_anchor(anchor, media, &regions).is_ok();
+    assert!(allowed(&region("r1"), MediaKind::Text));
+    assert!(!allowed(&region("r2"), MediaKind::Image));
+    for media in [MediaKind::Audio, MediaKind::Video] {
+        assert!(allowed(&time(0.0, 0.0), media) && allowed(&time(1.5, 3.0), media));
+        assert!(!allowed(&time(3.0, 1.5), media) && !allowed(&time(-1.0, 1.0), media));
+        assert!(!allowed(&time(0.0, f64::INFINITY), media) && !allowed(&time(f64::NAN, 1.0), media));
+    }
+    assert!(!allowed(&time(0.0, 1.0), MediaKind::Text) && !allowed(&time(0.0, 1.0), MediaKind::Image));
+    assert!(allowed(&frames(3, 3), MediaKind::Video) && !allowed(&frames(4, 3), MediaKind::Video));
+    assert!(!allowed(&frames(0, 1), MediaKind::Audio) && !allowed(&frames(0, 1), MediaKind::Image));
 }

@@ -11,6 +11,7 @@ mod accounts;
 pub use accounts::{add_user, create_api_token, set_password};
 pub(crate) mod io;
 pub(crate) mod media;
+mod overlay;
 mod qa;
 pub(crate) mod ranges;
 mod tiles;
@@ -107,6 +108,8 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::RevokeTokens => on(method, accounts::revoke_tokens),
         Endpoint::RevokeToken => on(method, accounts::revoke_token),
         Endpoint::MyFeedback => on(method, qa::my_feedback),
+        Endpoint::UnreadFeedback => on(method, qa::unread_feedback),
+        Endpoint::AckFeedback => on(method, qa::ack_feedback),
         Endpoint::ListProjects => on(method, work::list_projects),
         Endpoint::CreateProject => on(method, work::create_project),
         Endpoint::GetProject => on(method, work::get_project),
@@ -118,8 +121,10 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::Skip => on(method, work::skip),
         Endpoint::Submit => on(method, work::submit),
         Endpoint::GetSubmission => on(method, work::get_submission),
+        Endpoint::Revisions => on(method, overlay::revisions),
         Endpoint::Review => on(method, qa::review),
         Endpoint::ReviewQueue => on(method, qa::review_queue),
+        Endpoint::Overlay => on(method, overlay::overlay),
         Endpoint::GetReview => on(method, qa::get_review),
         Endpoint::GetTaxonomy => on(method, qa::get_taxonomy),
         Endpoint::SetTaxonomy => on(method, qa::set_taxonomy),

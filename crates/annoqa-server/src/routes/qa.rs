@@ -1,10 +1,10 @@
-//! Review queue and verdicts, error taxonomy, flags and feedback.
+//! Review queue and verdicts, error taxonomy, flags and feedback (and its acknowledgement).
 
 use std::collections::{HashMap, HashSet};
 
 use annoqa_api::{
     ApiErrorCode, Endpoint, ErrorCode, FeedbackKind, FeedbackView, FlagRequest, ReviewRequest, ReviewTask,
-    ReviewVerdict, ReviewView, ReviewerFeedbackRequest, Role, SubmissionStatus,
+    ReviewVerdict, ReviewView, ReviewerFeedbackRequest, Role, SubmissionStatus, UnreadFeedback,
 };
 use annoqa_core::guidelines::sections;
 use annoqa_stats::sampling::{random_sample, risk_weighted_sample, stratified_sample};
@@ -17,10 +17,10 @@ use super::work::{no_submission, submission_view};
 use super::{may_see_submission, project_access, same_vendor, Path, ProjectAccess};
 use crate::auth::Caller;
 use crate::json::JsonBody;
-use crate::store::{NewFeedback, NewReview};
+use crate::store::{NewFeedback, NewReview, SubmissionRow};
+use crate::taxonomy::{check_anchor, check_region_errors, check_taxonomy, default_taxonomy, MAX_TEXT_CHARS};
 use crate::{AppState, ServerError};
 
-const MAX_TEXT_CHARS: usize = 5000;
 const MAX_QUEUE: usize = 500;
 
 #[derive(Deserialize)]
@@ -118,22 +118,7 @@ pub(super) async fn review(
     if submission.status != SubmissionStatus::Submitted {
         return Err(already_reviewed(submission_id));
     }
-    check_codes(&state, &access, &request.error_codes).await?;
-    check_text("comment", &request.comment, true)?;
-    match (request.verdict, &request.regions) {
-        (ReviewVerdict::Fix, None) => return Err(ServerError::invalid_request("a fix needs the corrected `regions`")),
-        (ReviewVerdict::Fix, Some(regions)) => {
-            let item = state
-                .store()
-                .item(access.id(), &submission.item_id)
-                .await?
-                .ok_or_else(|| ServerError::Internal(anyhow::anyhow!("submission without item")))?;
-            let spec = &access.settings.project.spec;
-            crate::checks::check_annotation(&state, spec, item.item, None, regions.clone()).await?;
-        }
-        (_, Some(_)) => return Err(ServerError::invalid_request("only a fix carries `regions`")),
-        (_, None) => {}
-    }
+    check_review(&state, &access, &submission, &request).await?;
     let now = state.now_ms();
     let stored = state
         .store()
@@ -144,6 +129,7 @@ pub(super) async fn review(
             verdict: request.verdict,
             regions: request.regions.as_deref(),
             error_codes: &request.error_codes,
+            errors: &request.errors,
             comment: &request.comment,
             now_ms: now,
         })
@@ -159,10 +145,43 @@ pub(super) async fn review(
             verdict: request.verdict,
             regions: request.regions,
             error_codes: request.error_codes,
+            errors: request.errors,
             comment: request.comment,
             created_at_ms: now,
         }),
     ))
+}
+
+/// A review's body, before anything is stored: its codes, comment and region errors, and a fix's
+/// regions (validated like a submission), present exactly for a fix.
+async fn check_review(
+    state: &AppState,
+    access: &ProjectAccess,
+    submission: &SubmissionRow,
+    request: &ReviewRequest,
+) -> Result<(), ServerError> {
+    check_codes(state, access, &request.error_codes).await?;
+    check_text("comment", &request.comment, true)?;
+    match (request.verdict, &request.regions) {
+        (ReviewVerdict::Fix, None) => return Err(ServerError::invalid_request("a fix needs the corrected `regions`")),
+        (ReviewVerdict::Fix, Some(regions)) => {
+            let item = state
+                .store()
+                .item(access.id(), &submission.item_id)
+                .await?
+                .ok_or_else(|| ServerError::Internal(anyhow::anyhow!("submission without item")))?;
+            let spec = &access.settings.project.spec;
+            crate::checks::check_annotation(state, spec, item.item, None, regions.clone()).await?;
+        }
+        (_, Some(_)) => return Err(ServerError::invalid_request("only a fix carries `regions`")),
+        (_, None) => {}
+    }
+    let taxonomy = project_taxonomy(state, access).await?;
+    let known: HashSet<&str> = taxonomy.iter().map(|c| c.code.as_str()).collect();
+    // A region error may name a region of the original or, for a fix, one the fix added.
+    let fixed = request.regions.iter().flatten();
+    let regions: HashSet<&str> = submission.regions.iter().chain(fixed).map(|r| r.id.as_str()).collect();
+    check_region_errors(&request.errors, &known, &regions).map_err(ServerError::invalid_request)
 }
 
 fn already_reviewed(submission_id: i64) -> ServerError {
@@ -190,10 +209,17 @@ pub(super) async fn get_taxonomy(
     Path(project): Path<String>,
 ) -> Result<Json<Vec<ErrorCode>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    Ok(Json(state.store().taxonomy(access.id()).await?))
+    Ok(Json(project_taxonomy(&state, &access).await?))
 }
 
-/// Replaces the taxonomy. Codes are unique machine names; guideline anchors must exist.
+/// The project's taxonomy: as its coordinators set it, or the default when they never did.
+async fn project_taxonomy(state: &AppState, access: &ProjectAccess) -> Result<Vec<ErrorCode>, ServerError> {
+    let stored = state.store().taxonomy(access.id()).await?;
+    Ok(if stored.is_empty() { default_taxonomy() } else { stored })
+}
+
+/// Replaces the taxonomy: at least one code, codes unique and snake_case, guideline anchors
+/// among the project's sections. A refused taxonomy leaves the stored one as it was.
 pub(super) async fn set_taxonomy(
     State(state): State<AppState>,
     caller: Caller,
@@ -205,36 +231,13 @@ pub(super) async fn set_taxonomy(
     let codes: Vec<ErrorCode> = body.parse()?;
     let anchors: HashSet<String> =
         sections(&access.settings.project.guidelines).into_iter().map(|s| s.anchor).collect();
-    let mut seen = HashSet::new();
-    for (index, code) in codes.iter().enumerate() {
-        let at = format!("error code {}", index + 1);
-        let valid_code = !code.code.is_empty()
-            && code.code.len() <= 64
-            && code.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if !valid_code {
-            return Err(ServerError::invalid_request(format!(
-                "{at}: `code` must be 1–64 characters of a–z, 0–9, `_`, `-`"
-            )));
-        }
-        if !seen.insert(&code.code) {
-            return Err(ServerError::invalid_request(format!("{at}: code `{}` appears twice", code.code)));
-        }
-        if code.title.trim().is_empty() || code.title.chars().count() > 200 {
-            return Err(ServerError::invalid_request(format!("{at}: `title` must be 1–200 characters")));
-        }
-        check_text(&format!("{at}: description"), &code.description, true)?;
-        if let Some(anchor) = code.guideline.as_ref().filter(|a| !anchors.contains(*a)) {
-            return Err(ServerError::invalid_request(format!(
-                "{at}: guideline section `{anchor}` does not exist in the project's guidelines"
-            )));
-        }
-    }
+    check_taxonomy(&codes, &anchors).map_err(ServerError::invalid_request)?;
     state.store().set_taxonomy(access.id(), &codes).await?;
     Ok(Json(codes))
 }
 
 async fn check_codes(state: &AppState, access: &ProjectAccess, codes: &[String]) -> Result<(), ServerError> {
-    let known: HashSet<String> = state.store().taxonomy(access.id()).await?.into_iter().map(|c| c.code).collect();
+    let known: HashSet<String> = project_taxonomy(state, access).await?.into_iter().map(|c| c.code).collect();
     match codes.iter().find(|c| !known.contains(*c)) {
         Some(code) => {
             Err(ServerError::invalid_request(format!("error code `{code}` is not in the project's taxonomy")))
@@ -290,6 +293,7 @@ pub(super) async fn flag(
             reason: Some(request.reason),
             error_codes: &[],
             text: &request.text,
+            anchor: None,
             now_ms: now,
         })
         .await?;
@@ -316,6 +320,7 @@ pub(super) async fn reviewer_feedback(
     access.require(Endpoint::ReviewerFeedback, "sending feedback")?;
     check_text("text", &request.text, false)?;
     check_codes(&state, &access, &request.error_codes).await?;
+    check_note_anchors(&state, &access, &submission, &request).await?;
     let id = state
         .store()
         .insert_feedback(&NewFeedback {
@@ -324,17 +329,41 @@ pub(super) async fn reviewer_feedback(
             author_id: caller.id(),
             recipient_id: Some(submission.annotator.id),
             item_id: Some(&submission.item_id),
-            guideline: None,
+            guideline: request.guideline.as_deref(),
             submission_id: Some(submission.id),
             reason: None,
             error_codes: &request.error_codes,
             text: &request.text,
+            anchor: request.anchor.as_ref(),
             now_ms: state.now_ms(),
         })
         .await?;
     let entry =
         state.store().feedback_entry(access.id(), id).await?.ok_or_else(|| ServerError::not_found("feedback"))?;
     Ok((StatusCode::CREATED, Json(entry)))
+}
+
+/// A note's anchor (a region of the submission or of a fix of it, a time or frame range the
+/// project's media has) and guideline section (one of the project's).
+async fn check_note_anchors(
+    state: &AppState,
+    access: &ProjectAccess,
+    submission: &SubmissionRow,
+    request: &ReviewerFeedbackRequest,
+) -> Result<(), ServerError> {
+    if let Some(anchor) = &request.anchor {
+        let revisions = state.store().revisions(access.id(), submission.id).await?;
+        let fixed = revisions.iter().flat_map(|r| &r.regions);
+        let regions: HashSet<&str> = submission.regions.iter().chain(fixed).map(|r| r.id.as_str()).collect();
+        let media = access.settings.project.spec.media;
+        check_anchor(anchor, media, &regions).map_err(ServerError::invalid_request)?;
+    }
+    if let Some(section) = &request.guideline {
+        if !sections(&access.settings.project.guidelines).iter().any(|s| &s.anchor == section) {
+            return Err(ServerError::invalid_request(format!("guideline section `{section}` does not exist")));
+        }
+    }
+    Ok(())
 }
 
 fn may_see_feedback(caller: &Caller, access: &ProjectAccess, entry: &FeedbackView) -> bool {
@@ -373,4 +402,24 @@ pub(super) async fn my_feedback(
     caller: Caller,
 ) -> Result<Json<Vec<FeedbackView>>, ServerError> {
     Ok(Json(state.store().feedback_for(caller.id()).await?))
+}
+
+/// The recipient acknowledges a feedback entry. Anyone else's entry, or one that does not exist,
+/// is 404 alike; acknowledging again keeps the first time.
+pub(super) async fn ack_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<FeedbackView>, ServerError> {
+    match state.store().acknowledge_feedback(caller.id(), id, state.now_ms()).await? {
+        Some(entry) => Ok(Json(entry)),
+        None => Err(ServerError::not_found(format!("no feedback {id} to you"))),
+    }
+}
+
+pub(super) async fn unread_feedback(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<UnreadFeedback>, ServerError> {
+    Ok(Json(UnreadFeedback { unread: state.store().unread_feedback(caller.id()).await? }))
 }

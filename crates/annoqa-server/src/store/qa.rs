@@ -1,12 +1,16 @@
-//! Reviews, feedback (flags and reviewer notes) and the per-project error taxonomy.
+//! Reviews and the revisions their fixes make, feedback (flags and reviewer notes, their
+//! acknowledgement), the per-project error taxonomy, and an item's overlay of submissions.
 
-use annoqa_api::{ErrorCode, FeedbackKind, FeedbackView, FlagReason, ReviewVerdict, ReviewView, Role, UserView};
+use annoqa_api::{
+    ErrorCode, FeedbackAnchor, FeedbackKind, FeedbackView, FlagReason, RegionError, ReviewVerdict, ReviewView, Role,
+    UserView,
+};
 use annoqa_core::Region;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::work::REFRESH_IS_FULL;
-use super::{is_unique_violation, json, new_id, text, Store};
+use super::work::{submission, SubmissionRow, REFRESH_IS_FULL, SUBMISSION_COLUMNS};
+use super::{is_unique_violation, json, new_id, text, u32_of, Store};
 
 #[derive(Debug)]
 pub struct NewReview<'a> {
@@ -16,8 +20,19 @@ pub struct NewReview<'a> {
     pub verdict: ReviewVerdict,
     pub regions: Option<&'a [Region]>,
     pub error_codes: &'a [String],
+    pub errors: &'a [RegionError],
     pub comment: &'a str,
     pub now_ms: i64,
+}
+
+/// A revision after a submission's first (its annotator's), as stored.
+#[derive(Debug)]
+pub struct StoredRevision {
+    pub revision: u32,
+    pub author: UserView,
+    pub regions: Vec<Region>,
+    pub review_id: Option<i64>,
+    pub created_at_ms: i64,
 }
 
 #[derive(Debug)]
@@ -32,6 +47,7 @@ pub struct NewFeedback<'a> {
     pub reason: Option<FlagReason>,
     pub error_codes: &'a [String],
     pub text: &'a str,
+    pub anchor: Option<&'a FeedbackAnchor>,
     pub now_ms: i64,
 }
 
@@ -47,7 +63,7 @@ fn user_view(row: &AnyRow, prefix: &str) -> anyhow::Result<Option<UserView>> {
 }
 
 const REVIEW_SELECT: &str =
-    "SELECT r.id, r.submission_id, r.verdict, r.regions, r.error_codes, r.comment, r.created_at_ms,
+    "SELECT r.id, r.submission_id, r.verdict, r.regions, r.error_codes, r.region_errors, r.comment, r.created_at_ms,
         u.id AS reviewer_id, u.username AS reviewer_username, u.role AS reviewer_role, u.vendor AS reviewer_vendor
      FROM reviews r JOIN users u ON u.id = r.reviewer_id";
 
@@ -62,13 +78,14 @@ fn review(row: &AnyRow) -> anyhow::Result<ReviewView> {
             .ok_or_else(|| anyhow::anyhow!("stored verdict `{verdict}` is unknown"))?,
         regions,
         error_codes: json(row, "error_codes")?,
+        errors: json(row, "region_errors")?,
         comment: text(row, "comment")?,
         created_at_ms: row.try_get("created_at_ms")?,
     })
 }
 
 const FEEDBACK_SELECT: &str = "SELECT f.id, f.project_id, f.kind, f.item_id, f.guideline, f.submission_id, f.reason,
-        f.error_codes, f.body, f.created_at_ms,
+        f.error_codes, f.body, f.anchor, f.created_at_ms, f.acknowledged_at_ms,
         a.id AS author_id, a.username AS author_username, a.role AS author_role, a.vendor AS author_vendor,
         r.id AS recipient_id, r.username AS recipient_username, r.role AS recipient_role, r.vendor AS recipient_vendor
      FROM feedback f JOIN users a ON a.id = f.author_id LEFT JOIN users r ON r.id = f.recipient_id";
@@ -95,8 +112,37 @@ fn feedback(row: &AnyRow) -> anyhow::Result<FeedbackView> {
         reason,
         error_codes: json(row, "error_codes")?,
         text: text(row, "body")?,
+        anchor: row.try_get::<Option<String>, _>("anchor")?.map(|a| serde_json::from_str(&a)).transpose()?,
         created_at_ms: row.try_get("created_at_ms")?,
+        acknowledged_at_ms: row.try_get("acknowledged_at_ms")?,
     })
+}
+
+/// A fix's regions as the submission's next revision (the annotator's own is 1), made by
+/// review `review_id`. The caller's one-review guard keeps two fixes of one submission from
+/// racing for the same number.
+async fn insert_revision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &NewReview<'_>,
+    review_id: i64,
+    regions: &[Region],
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO submission_revisions (id, project_id, submission_id, revision, author_id, review_id, regions,
+                                           created_at_ms)
+         SELECT $1, $2, $3, COALESCE(MAX(revision), 1) + 1, $4, $5, $6, $7
+         FROM submission_revisions WHERE submission_id = $3",
+    )
+    .bind(new_id())
+    .bind(r.project_id)
+    .bind(r.submission_id)
+    .bind(r.reviewer_id)
+    .bind(review_id)
+    .bind(serde_json::to_string(regions)?)
+    .bind(r.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -106,7 +152,8 @@ impl Store {
     /// exactly one finds the submission still `submitted` (the others wait for its row lock on
     /// PostgreSQL, or queue behind the one SQLite writer, and then find it reviewed), and a
     /// unique index on `reviews (submission_id)` backs that up. A rejection also frees the
-    /// annotator's place on the item, so it goes to someone else.
+    /// annotator's place on the item, so it goes to someone else; a fix stores its regions as
+    /// the submission's next revision too.
     pub async fn insert_review(&self, r: &NewReview<'_>) -> anyhow::Result<Option<i64>> {
         let id = new_id();
         let mut tx = self.write.begin().await?;
@@ -129,8 +176,9 @@ impl Store {
             return Ok(None);
         }
         let inserted = sqlx::query(
-            "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, regions, error_codes, comment, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, regions, error_codes,
+                                  region_errors, comment, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
         .bind(r.project_id)
@@ -139,6 +187,7 @@ impl Store {
         .bind(r.verdict.as_str())
         .bind(r.regions.map(serde_json::to_string).transpose()?)
         .bind(serde_json::to_string(r.error_codes)?)
+        .bind(serde_json::to_string(r.errors)?)
         .bind(r.comment)
         .bind(r.now_ms)
         .execute(&mut *tx)
@@ -150,6 +199,9 @@ impl Store {
             }
             other => other?,
         };
+        if let (ReviewVerdict::Fix, Some(regions)) = (r.verdict, r.regions) {
+            insert_revision(&mut tx, r, id, regions).await?;
+        }
         let state = if r.verdict == ReviewVerdict::Reject { "rejected" } else { "submitted" };
         sqlx::query(
             "UPDATE assignments SET state = $1
@@ -191,8 +243,8 @@ impl Store {
         let id = new_id();
         sqlx::query(
             "INSERT INTO feedback (id, project_id, kind, author_id, recipient_id, item_id, guideline, submission_id,
-                                   reason, error_codes, body, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                   reason, error_codes, body, anchor, created_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(id)
         .bind(f.project_id)
@@ -208,6 +260,7 @@ impl Store {
         .bind(f.reason.map(FlagReason::as_str))
         .bind(serde_json::to_string(f.error_codes)?)
         .bind(f.text)
+        .bind(f.anchor.map(serde_json::to_string).transpose()?)
         .bind(f.now_ms)
         .execute(&self.write)
         .await?;
@@ -243,6 +296,8 @@ impl Store {
         rows.iter().map(feedback).collect()
     }
 
+    /// The project's error taxonomy as its coordinators set it; empty when they never did (a
+    /// taxonomy they set is never empty).
     pub async fn taxonomy(&self, project_id: &str) -> anyhow::Result<Vec<ErrorCode>> {
         let rows = sqlx::query(
             "SELECT code, title, description, guideline FROM error_codes WHERE project_id = $1 ORDER BY position",
@@ -282,5 +337,91 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// Marks feedback to `recipient_id` acknowledged at `now_ms` unless it was already (the first
+    /// time is kept), and returns it; `None` when there is no such entry to that recipient.
+    pub async fn acknowledge_feedback(
+        &self,
+        recipient_id: i64,
+        id: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<FeedbackView>> {
+        sqlx::query(
+            "UPDATE feedback SET acknowledged_at_ms = $1
+             WHERE id = $2 AND recipient_id = $3 AND acknowledged_at_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .bind(recipient_id)
+        .execute(&self.write)
+        .await?;
+        let row = sqlx::query(&format!("{FEEDBACK_SELECT} WHERE f.id = $1 AND f.recipient_id = $2"))
+            .bind(id)
+            .bind(recipient_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| feedback(&r)).transpose()
+    }
+
+    /// How many feedback entries to the user are not acknowledged.
+    pub async fn unread_feedback(&self, recipient_id: i64) -> anyhow::Result<u32> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE recipient_id = $1 AND acknowledged_at_ms IS NULL")
+                .bind(recipient_id)
+                .fetch_one(&self.read)
+                .await?;
+        Ok(u32_of(count))
+    }
+
+    /// The revisions of a submission after its first, in order.
+    pub async fn revisions(&self, project_id: &str, submission_id: i64) -> anyhow::Result<Vec<StoredRevision>> {
+        let rows = sqlx::query(
+            "SELECT v.revision, v.regions, v.review_id, v.created_at_ms,
+                    u.id AS author_id, u.username AS author_username, u.role AS author_role, u.vendor AS author_vendor
+             FROM submission_revisions v JOIN users u ON u.id = v.author_id
+             WHERE v.project_id = $1 AND v.submission_id = $2 ORDER BY v.revision",
+        )
+        .bind(project_id)
+        .bind(submission_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredRevision {
+                    revision: u32_of(row.try_get("revision")?),
+                    author: user_view(row, "author")?.ok_or_else(|| anyhow::anyhow!("revision without author"))?,
+                    regions: json(row, "regions")?,
+                    review_id: row.try_get("review_id")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest `limit` submissions of an item, latest first; with `vendor`, only those of
+    /// that vendor's annotators.
+    pub async fn latest_submissions(
+        &self,
+        project_id: &str,
+        item_id: &str,
+        vendor: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<SubmissionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s JOIN users u ON u.id = s.user_id
+             WHERE s.project_id = $1 AND s.item_id = $2 AND ($3 OR u.vendor = $4)
+             ORDER BY s.created_at_ms DESC, s.id DESC LIMIT $5"
+        ))
+        .bind(project_id)
+        .bind(item_id)
+        .bind(vendor.is_none())
+        .bind(vendor.unwrap_or_default())
+        .bind(i64::try_from(limit)?)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(submission).collect()
     }
 }

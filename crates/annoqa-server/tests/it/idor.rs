@@ -36,6 +36,11 @@ pub async fn create_other_project(admin: &Client<'_>) {
         .expect(StatusCode::CREATED);
 }
 
+/// How many feedback entries to `client` are unread.
+async fn unread(client: &Client<'_>) -> u32 {
+    client.get(api::MY_UNREAD_FEEDBACK).await.json::<api::UnreadFeedback>().unread
+}
+
 both_backends! {
     async fn every_role_is_denied_every_object_of_someone_else(s) {
         let admin = s.user("root", Role::Admin, None, &[]).await;
@@ -76,10 +81,14 @@ both_backends! {
             ("item", post(api::submit_path(OTHER, &other_item), serde_json::json!({"lead_time_ms": 1, "regions": []}))),
             ("item skip", post(api::skip_path(OTHER, &other_item), serde_json::json!({"reason": "x"}))),
             ("submission", get(api::submission_path(DEMO, sid))),
+            ("submission revisions", get(api::revisions_path(DEMO, sid))),
             ("submission review", post(api::reviews_path(DEMO, sid), serde_json::json!({"verdict": "reject"}))),
             ("review", get(api::review_path(DEMO, review.id))),
             ("flag", get(api::feedback_entry_path(DEMO, flag.id))),
             ("feedback", get(api::feedback_entry_path(DEMO, note.id))),
+            ("feedback acknowledgement", post(api::feedback_ack_path(note.id), serde_json::json!({}))),
+            ("flag acknowledgement", post(api::feedback_ack_path(flag.id), serde_json::json!({}))),
+            ("item overlay", get(api::overlay_path(OTHER, &other_item))),
             ("feedback on submission", post(api::feedback_path(DEMO), serde_json::json!({"submission_id": sid, "error_codes": [], "text": "x"}))),
             ("export", get(api::export_path(OTHER))),
             ("inbox", get(api::inbox_path(OTHER))),
@@ -127,6 +136,7 @@ both_backends! {
             (&ann, "GET", api::inbox_path(DEMO)),
             (&ann, "GET", api::members_path(DEMO)),
             (&ann, "GET", api::review_queue_path(DEMO)),
+            (&ann, "GET", api::overlay_path(DEMO, &item)),
             (&ann, "PUT", api::taxonomy_path(DEMO)),
             (&ann, "POST", api::items_path(DEMO)),
             (&reviewer, "GET", api::export_path(DEMO)),
@@ -151,6 +161,10 @@ both_backends! {
         inbox.expect(StatusCode::OK);
         assert_eq!(inbox.body, "[]", "another vendor's feedback in the inbox");
         assert_eq!(reviewer.get(&api::review_queue_path(DEMO)).await.body, "[]");
+        let overlay: api::OverlayView = reviewer.get(&api::overlay_path(DEMO, &item)).await.json();
+        assert!(overlay.annotations.is_empty(), "another vendor's work in the overlay: {overlay:?}");
+        // Nobody but its recipient has read the note.
+        assert_eq!((unread(&ann).await, unread(&owner).await), (0, 1));
         // Project lists show only memberships.
         let listed: Vec<api::ProjectSummary> = outsider_reviewer.get(api::PROJECTS).await.json();
         assert_eq!(listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [OTHER]);
@@ -162,15 +176,21 @@ both_backends! {
         owner.get(&api::feedback_entry_path(DEMO, flag.id)).await.expect(StatusCode::OK);
         owner.get(&api::feedback_entry_path(DEMO, note.id)).await.expect(StatusCode::OK);
         owner.get(&api::user_path(owner.id())).await.expect(StatusCode::OK);
+        owner.get(&api::revisions_path(DEMO, sid)).await.expect(StatusCode::OK);
         let mine: Vec<FeedbackView> = owner.get(api::MY_FEEDBACK).await.json();
         assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].acknowledged_at_ms, None, "the denied acknowledgements changed nothing");
+        owner.post(&api::feedback_ack_path(note.id), &serde_json::json!({})).await.expect(StatusCode::OK);
+        assert_eq!(unread(&owner).await, 0);
         assert!(ann.get(api::MY_FEEDBACK).await.json::<Vec<FeedbackView>>().is_empty());
-        for uri in [api::submission_path(DEMO, sid), api::review_path(DEMO, review.id), api::feedback_entry_path(DEMO, flag.id), api::export_path(OTHER), api::user_path(owner.id())] {
+        for uri in [api::submission_path(DEMO, sid), api::revisions_path(DEMO, sid), api::review_path(DEMO, review.id), api::feedback_entry_path(DEMO, flag.id), api::export_path(OTHER), api::overlay_path(OTHER, &other_item), api::user_path(owner.id())] {
             admin.get(&uri).await.expect(StatusCode::OK);
         }
         // A vendor-less coordinator of the project sees the globex work.
         let lead = s.user("lead", Role::Coordinator, None, &[DEMO]).await;
         lead.get(&api::submission_path(DEMO, sid)).await.expect(StatusCode::OK);
+        let overlay: api::OverlayView = lead.get(&api::overlay_path(DEMO, &item)).await.json();
+        assert_eq!(overlay.annotations.iter().map(|a| a.submission_id).collect::<Vec<_>>(), [sid]);
         assert!(lead.get(&api::export_path(DEMO)).await.body.contains("owner"));
     }
 }

@@ -13,6 +13,7 @@ mod idor;
 mod import_export;
 mod predictions;
 mod review;
+mod review_pass;
 mod routes;
 mod storage;
 mod work;
