@@ -28,7 +28,7 @@ pub(crate) fn bench(root: &Path) -> Result<()> {
     step("wasm32 in headless chromium", || {
         let mut cmd = Cmd::cargo()
             .args(["test", "--release", "-p", "annoqa-bench", "--target", "wasm32-unknown-unknown"])
-            .args(["--test", "wasm", "--test", "wasm_media", "--test", "wasm_canvas"])
+            .args(["--test", "wasm", "--test", "wasm_media", "--test", "wasm_canvas", "--test", "wasm_overlay"])
             .args(["--", "--nocapture"])
             .env("PATH", &path)
             .env("CHROMEDRIVER", CHROMEDRIVER)

@@ -8,6 +8,7 @@
 pub mod stats_inputs;
 
 use annoqa_core::{Gold, GoldMode, Item, Media, Region, RegionValue, TaskSpec};
+use annoqa_stats::overlay::Submission;
 use annoqa_stats::rng::Rng;
 use serde_json::json;
 
@@ -91,6 +92,42 @@ pub fn gold_and_annotation(n: usize) -> (Gold, Vec<Region>) {
         guideline: None,
     };
     (gold, annotation)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reviewer's overlay (`benches/review.rs` natively, `tests/wasm_overlay.rs` in Chromium).
+
+/// Five annotators of one photo with 5,000 objects (`annoqa_bench::boxes`, seed 7): each
+/// draws every object jittered by up to 3 px, misses one in twenty and adds 250 boxes of its
+/// own; one in fifty boxes takes the other label.
+pub fn five_annotators() -> Vec<Submission> {
+    let objects = boxes(5_000, 7);
+    (0..5u64)
+        .map(|annotator| {
+            let mut rng = Rng::seed_from_u64(100 + annotator);
+            let mut regions: Vec<Region> = Vec::with_capacity(5_250);
+            for object in &objects {
+                if rng.next_f64() < 0.05 {
+                    continue;
+                }
+                let RegionValue::BBox { x, y, width, height, label, .. } = &object.value else { continue };
+                let mut jitter = || 6.0 * rng.next_f64() - 3.0;
+                let (x, y, width, height) = (x + jitter(), y + jitter(), width + jitter(), height + jitter());
+                let label = match (rng.next_f64() < 0.02, label.as_str()) {
+                    (true, "car") => "person".to_string(),
+                    (true, _) => "car".to_string(),
+                    (false, same) => same.to_string(),
+                };
+                let value = RegionValue::BBox { x, y, width, height, rotation: 0.0, label };
+                regions.push(Region { id: format!("{annotator}-{}", object.id), value, ..object.clone() });
+            }
+            regions.extend(boxes(250, 1_000 + annotator).into_iter().map(|mut r| {
+                r.id = format!("{annotator}-extra-{}", r.id);
+                r
+            }));
+            Submission { annotator: format!("annotator{annotator}"), regions }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------

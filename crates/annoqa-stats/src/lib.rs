@@ -32,6 +32,9 @@
 //! - [`structured`]: agreement on spans, boxes and time segments through `annoqa-core`'s
 //!   matchers (pairwise F1, mean IoU of matched boxes).
 //! - [`intervals`]: Wilson, Clopper–Pearson, Beta posterior, SPRT, confusion matrices, sample size.
+//! - [`overlay`]: the reviewer's overlay of up to five annotators' regions on one item, matched
+//!   by core's matcher, with agreement classes and a consensus proposal; [`trust`]: annotator
+//!   scorecards and bad-gold detection.
 //! - [`sampling`]: ISO 2859-1 single sampling plans and seeded review samples.
 //! - [`rng`]: the seeded generator behind every random choice.
 //!
@@ -49,9 +52,11 @@ pub mod boxes;
 pub mod csv;
 pub mod data;
 pub mod intervals;
+pub mod overlay;
 pub mod rng;
 pub mod sampling;
 pub mod structured;
+pub mod trust;
 
 mod error;
 

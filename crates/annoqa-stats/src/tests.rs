@@ -4,6 +4,8 @@
 mod aggregate;
 mod agreement;
 mod intervals;
+mod overlay;
 mod properties;
 mod sampling;
 mod structured;
+mod trust;
