@@ -228,9 +228,10 @@ fn submit(base: &str, token: &str, item: &str, key: &str, body: &str) -> std::io
     request(base, "POST", &api::submit_path(PROJECT, item), token, Some(key), body)
 }
 
-/// One HTTP/1.1 exchange on its own connection; an error when the connection fails or closes
+/// One HTTP/1.1 exchange with a bearer token on its own connection (the inbox test uses it too);
+/// an error when the connection fails or closes
 /// before the whole answer arrived (as when the server is killed).
-fn request(
+pub(crate) fn request(
     base: &str,
     method: &str,
     path: &str,

@@ -16,6 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 mod crash;
 mod heap;
 mod image;
+mod inbox;
 
 const WAIT: Duration = Duration::from_secs(20);
 /// WebDriver's codes for the Enter and Shift keys.
@@ -83,10 +84,15 @@ fn add_annotator(database: &Path, username: &str, password: &str) {
 
 /// An annotator of `project`.
 fn add_member(database: &Path, username: &str, password: &str, project: &str) {
+    add_user(database, username, password, "annotator", project);
+}
+
+/// A user with `role` in `project`.
+fn add_user(database: &Path, username: &str, password: &str, role: &str, project: &str) {
     let mut child = Command::new(env_path("ANNOQA_BIN"))
         .args(["user", "--database"])
         .arg(database)
-        .args(["add", username, "--role", "annotator", "--project", project, "--password-stdin"])
+        .args(["add", username, "--role", role, "--project", project, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

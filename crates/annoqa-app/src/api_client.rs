@@ -219,6 +219,21 @@ pub async fn skip(project: &str, item: &str, reason: &str) -> Result<(), ClientE
     Call::new(Verb::Post, &path).json(&SkipRequest { reason: reason.to_string() })?.empty_answer().await
 }
 
+/// Feedback reviewers sent the logged-in user, newest first.
+pub async fn my_feedback() -> Result<Vec<FeedbackView>, ClientError> {
+    Call::new(Verb::Get, api::MY_FEEDBACK).json_answer().await
+}
+
+/// How many of those the user has not acknowledged.
+pub async fn unread_feedback() -> Result<u32, ClientError> {
+    Call::new(Verb::Get, api::MY_UNREAD_FEEDBACK).json_answer::<annoqa_api::UnreadFeedback>().await.map(|u| u.unread)
+}
+
+/// The user acknowledges feedback entry `id`; the answer is the entry as stored.
+pub async fn acknowledge_feedback(id: i64) -> Result<FeedbackView, ClientError> {
+    Call::new(Verb::Post, &api::feedback_ack_path(id)).json_answer().await
+}
+
 /// Flags an item or a guideline section.
 pub async fn flag(project: &str, request: &FlagRequest) -> Result<FeedbackView, ClientError> {
     let path = api::flags_path(project);

@@ -1,4 +1,5 @@
-//! Pages and their URL hashes: `#/` lists projects, `#/p/PROJECT_ID` annotates one.
+//! Pages and their URL hashes: `#/` lists projects, `#/p/PROJECT_ID` annotates one, `#/inbox`
+//! is the feedback reviewers sent the user.
 //!
 //! The page lives in the hash so the server serves one `index.html` for everything and a
 //! reload keeps the page.
@@ -9,6 +10,7 @@ use annoqa_api::encode;
 pub enum Route {
     Projects,
     Project(String),
+    Inbox,
 }
 
 impl Route {
@@ -16,6 +18,7 @@ impl Route {
         match self {
             Route::Projects => "#/".to_string(),
             Route::Project(id) => format!("#/p/{}", encode(id)),
+            Route::Inbox => "#/inbox".to_string(),
         }
     }
 }
@@ -28,6 +31,9 @@ pub fn parse_hash(hash: &str) -> Option<Route> {
         return Some(Route::Projects);
     }
     let rest = path.strip_prefix('/')?;
+    if rest == "inbox" {
+        return Some(Route::Inbox);
+    }
     match rest.split_once('/') {
         Some(("p", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Project(percent_decode(id))),
         _ => Some(Route::Projects),

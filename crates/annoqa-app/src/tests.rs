@@ -388,6 +388,9 @@ fn routes_round_trip_through_the_hash() {
     assert_eq!(parse_hash("#/"), Some(Route::Projects));
     assert_eq!(parse_hash("#/p/news-entities"), Some(Route::Project("news-entities".into())));
     assert_eq!(parse_hash("#/nowhere"), Some(Route::Projects));
+    assert_eq!(parse_hash("#/inbox"), Some(Route::Inbox));
+    assert_eq!(parse_hash(&Route::Inbox.hash()), Some(Route::Inbox));
+    assert_eq!(parse_hash("#/inbox/x"), Some(Route::Projects));
     assert_eq!(parse_hash("#g-person"), None);
     let odd = Route::Project("a b/ü".into());
     assert_eq!(odd.hash(), "#/p/a%20b%2F%C3%BC");

@@ -4,7 +4,7 @@ use annoqa_api::UserView;
 use wasm_bindgen_futures::spawn_local;
 use yew::{component, html, use_effect_with, use_reducer, use_state, Callback, Html, MouseEvent, Reducible};
 
-use super::{AnnotatorPage, LoginPage, ProjectList};
+use super::{AnnotatorPage, InboxPage, LoginPage, ProjectList};
 use crate::api_client;
 use crate::hooks::use_hash_route;
 use crate::route::Route;
@@ -64,6 +64,24 @@ pub fn App() -> Html {
     let route = use_hash_route();
     let auth = use_reducer(|| Auth::Checking);
     let logout_error = use_state(|| None::<String>);
+    let unread = use_state(|| 0u32);
+    // The badge is asked again on every page change, so feedback sent meanwhile shows up.
+    {
+        let unread = unread.clone();
+        let user = match &*auth {
+            Auth::LoggedIn(user) => Some(user.id),
+            _ => None,
+        };
+        use_effect_with((route.clone(), user), move |(_, user)| {
+            if user.is_some() {
+                spawn_local(async move {
+                    if let Ok(count) = api_client::unread_feedback().await {
+                        unread.set(count);
+                    }
+                });
+            }
+        });
+    }
 
     let check = {
         let dispatcher = auth.dispatcher();
@@ -107,8 +125,13 @@ pub fn App() -> Html {
         })
     };
 
+    let on_unread = {
+        let unread = unread.clone();
+        Callback::from(move |count: u32| unread.set(count))
+    };
     let page = |user: &UserView| match &route {
         Route::Projects => html! { <ProjectList key={user.id.to_string()} /> },
+        Route::Inbox => html! { <InboxPage key={user.id.to_string()} on_unread={on_unread.clone()} /> },
         Route::Project(id) => html! {
             // Keyed by user too: someone else logging in gets a fresh page, not the last one's work.
             <AnnotatorPage key={format!("{}/{id}", user.id)} project_id={id.clone()} username={user.username.clone()} />
@@ -151,7 +174,7 @@ pub fn App() -> Html {
             <header class="topbar">
                 <a class="brand" href={Route::Projects.hash()}>{ "annoqa" }</a>
                 <nav class="breadcrumbs" aria-label="breadcrumbs">
-                    if user.is_some() && matches!(route, Route::Project(_)) {
+                    if user.is_some() && route != Route::Projects {
                         <a href={Route::Projects.hash()}>{ "All projects" }</a>
                     }
                 </nav>
@@ -160,6 +183,13 @@ pub fn App() -> Html {
                         if let Some(message) = &*logout_error {
                             <span class="form-error" role="alert">{ message.clone() }</span>
                         }
+                        <a id="inbox-link" class="inbox-link" href={Route::Inbox.hash()}
+                            aria-label={format!("feedback, {} unread", *unread)}>
+                            { "Feedback" }
+                            if *unread > 0 {
+                                <span class="badge" aria-hidden="true">{ *unread }</span>
+                            }
+                        </a>
                         <span id="current-user" class="user-name">{ user.username.clone() }</span>
                         <span id="current-role" class="user-role">{ user.role.as_str() }</span>
                         <button id="logout" type="button" onclick={logout}>{ "Log out" }</button>

@@ -8,6 +8,7 @@ mod flag_dialog;
 pub(crate) mod gold_report;
 mod guidelines;
 mod image_editor;
+mod inbox;
 mod item_text;
 mod login;
 mod project_list;
@@ -25,6 +26,7 @@ pub use guidelines::{GuidelineFocus, GuidelinesPanel};
 #[cfg(feature = "bench")]
 pub use image_editor::bench as image_bench;
 pub use image_editor::{ImageView, ImageViewProps};
+pub use inbox::InboxPage;
 pub use item_text::ItemText;
 pub use login::{login_error_message, LoginPage};
 pub use project_list::ProjectList;
