@@ -58,7 +58,7 @@ use annoqa_core::intervals::box_overlaps;
 use annoqa_core::matching::Objective;
 use annoqa_core::score::staged::{dense_candidates, range_candidates, staged_match, Candidate, Pairing, Stage};
 use annoqa_core::tracking::{score_tracks, TrackedBox};
-use annoqa_core::{track_box_at, BoxGeometry, Control, ControlKind, Item, Media, Region, RegionValue, TaskSpec};
+use annoqa_core::{track_frames, BoxGeometry, Control, ControlKind, Item, Media, Region, RegionValue, TaskSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::boxes::{box_consensus, AnnotatedBox};
@@ -426,14 +426,9 @@ fn frame_ranges(pieces: &[&Piece<'_>]) -> Vec<(f64, f64)> {
     pieces.iter().map(range).collect()
 }
 
+/// A box region's geometry; an empty box for other kinds (which never pair with boxes).
 fn boxed(value: &RegionValue) -> BoxGeometry {
-    match value {
-        RegionValue::BBox { x, y, width, height, rotation, .. }
-        | RegionValue::VideoBox { x, y, width, height, rotation, .. } => {
-            BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation }
-        }
-        _ => BoxGeometry::new(0.0, 0.0, 0.0, 0.0),
-    }
+    value.box_geometry().unwrap_or(BoxGeometry::new(0.0, 0.0, 0.0, 0.0))
 }
 
 /// A box keyed by frame (0 for still images), so boxes of different frames never pair.
@@ -525,19 +520,12 @@ fn audio_pairs(control: &Control, a: &[&Piece<'_>], b: &[&Piece<'_>], la: &[u32]
     staged_match(la, lb, candidates, |i, j, _| times_match(i, j), Objective::MaxPairsThenSimilarity).pairs
 }
 
-/// Every frame's box of each track, as gold scoring expands tracks (at most a day of 60 fps
-/// video per track, against hostile frame numbers).
+/// Every frame's box of each track, as gold scoring expands tracks (`annoqa_core::track_frames`).
 fn expand_tracks(pieces: &[&Piece<'_>]) -> Vec<TrackedBox> {
     let mut out = Vec::new();
     for (track, p) in pieces.iter().enumerate() {
         let RegionValue::VideoTrack { keyframes, .. } = &p.region.value else { continue };
-        let (Some(first), Some(last)) = (keyframes.first(), keyframes.last()) else { continue };
-        let last_frame = last.frame.min(first.frame.saturating_add(5_184_000));
-        for frame in first.frame..=last_frame {
-            if let Some(bbox) = track_box_at(keyframes, frame) {
-                out.push(TrackedBox { track, frame, bbox });
-            }
-        }
+        out.extend(track_frames(keyframes).map(|(frame, bbox)| TrackedBox { track, frame, bbox }));
     }
     out
 }

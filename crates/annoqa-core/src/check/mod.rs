@@ -215,10 +215,7 @@ fn check_regions(regions: &[Region], repeated: &[usize], own: &[&OwnFindings], f
 /// axis-aligned bounds.
 pub(crate) fn region_box(value: &RegionValue) -> Option<BoxGeometry> {
     match value {
-        RegionValue::BBox { x, y, width, height, rotation, .. }
-        | RegionValue::VideoBox { x, y, width, height, rotation, .. } => {
-            Some(BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation })
-        }
+        RegionValue::BBox { .. } | RegionValue::VideoBox { .. } => value.box_geometry(),
         RegionValue::Polygon { points, .. } if !points.is_empty() => {
             let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
             for [x, y] in points {

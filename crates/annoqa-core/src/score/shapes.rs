@@ -8,14 +8,9 @@ use crate::geometry::{box_area, box_is_rotated, keypoint_similarity, polygon_are
 use crate::matching::Objective;
 use crate::{BoxGeometry, Control, ControlKind, Item, Media, Region, RegionValue, Tolerance};
 
+/// A box region's geometry; an empty box for other kinds (which never pair with boxes).
 fn boxed(value: &RegionValue) -> BoxGeometry {
-    match value {
-        RegionValue::BBox { x, y, width, height, rotation, .. }
-        | RegionValue::VideoBox { x, y, width, height, rotation, .. } => {
-            BoxGeometry { x: *x, y: *y, width: *width, height: *height, rotation: *rotation }
-        }
-        _ => BoxGeometry::new(0.0, 0.0, 0.0, 0.0),
-    }
+    value.box_geometry().unwrap_or(BoxGeometry::new(0.0, 0.0, 0.0, 0.0))
 }
 
 fn points(value: &RegionValue) -> &[[f64; 2]] {

@@ -8,7 +8,7 @@ use super::report::{Feedback, OffsetUnit, Offsets, RegionVerdict, Verdict};
 use super::staged::{range_candidates, staged_match, Pairing};
 use crate::matching::Objective;
 use crate::tracking::{score_tracks, MotEvent, TrackedBox};
-use crate::{track_box_at, Control, Region, RegionValue, Tolerance};
+use crate::{track_frames, Control, Region, RegionValue, Tolerance};
 
 fn frames(value: &RegionValue) -> (u32, u32) {
     match value {
@@ -77,14 +77,7 @@ fn expand(pieces: &[Piece<'_>]) -> Vec<TrackedBox> {
     let mut out = Vec::new();
     for (track, p) in pieces.iter().enumerate() {
         let RegionValue::VideoTrack { keyframes, .. } = p.value else { continue };
-        let (Some(first), Some(last)) = (keyframes.first(), keyframes.last()) else { continue };
-        // Guard against hostile frame numbers: at most a day of 60 fps video per track.
-        let last_frame = last.frame.min(first.frame.saturating_add(5_184_000));
-        for frame in first.frame..=last_frame {
-            if let Some(bbox) = track_box_at(keyframes, frame) {
-                out.push(TrackedBox { track, frame, bbox });
-            }
-        }
+        out.extend(track_frames(keyframes).map(|(frame, bbox)| TrackedBox { track, frame, bbox }));
     }
     out
 }
