@@ -235,6 +235,18 @@ pub(crate) async fn project_access(
     Ok(ProjectAccess { settings, role })
 }
 
+/// Submission `id` of the project if the caller may see it ([`may_see_submission`]); else
+/// `not_found`, the same answer whether it exists or not.
+pub(crate) async fn visible_submission(
+    state: &AppState,
+    caller: &Caller,
+    access: &ProjectAccess,
+    id: i64,
+) -> Result<SubmissionRow, ServerError> {
+    let row = state.store().submission(access.id(), id).await?;
+    row.filter(|s| may_see_submission(caller, access, s)).ok_or_else(|| work::no_submission(id))
+}
+
 /// Whether the caller may see `submission`: its own annotator, or project staff of the same
 /// vendor (staff without a vendor see every vendor).
 pub(crate) fn may_see_submission(caller: &Caller, access: &ProjectAccess, submission: &SubmissionRow) -> bool {

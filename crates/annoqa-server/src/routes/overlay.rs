@@ -5,8 +5,7 @@ use annoqa_api::{Endpoint, OverlayAnnotation, OverlayView, RegionDiff, Submissio
 use axum::extract::State;
 use axum::Json;
 
-use super::work::no_submission;
-use super::{may_see_submission, project_access, Path};
+use super::{project_access, visible_submission, Path};
 use crate::auth::Caller;
 use crate::{AppState, ServerError};
 
@@ -49,12 +48,7 @@ pub(super) async fn revisions(
     Path((project, submission_id)): Path<(String, i64)>,
 ) -> Result<Json<Vec<SubmissionRevision>>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    let submission = state
-        .store()
-        .submission(access.id(), submission_id)
-        .await?
-        .filter(|s| may_see_submission(&caller, &access, s))
-        .ok_or_else(|| no_submission(submission_id))?;
+    let submission = visible_submission(&state, &caller, &access, submission_id).await?;
     let later = state.store().revisions(access.id(), submission_id).await?;
     let mut revisions = Vec::with_capacity(later.len() + 1);
     for stored in later {

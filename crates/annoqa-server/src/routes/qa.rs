@@ -13,8 +13,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
-use super::work::{no_submission, submission_view};
-use super::{may_see_submission, project_access, same_vendor, Path, ProjectAccess};
+use super::work::submission_view;
+use super::{may_see_submission, project_access, same_vendor, visible_submission, Path, ProjectAccess};
 use crate::auth::Caller;
 use crate::json::JsonBody;
 use crate::store::{NewFeedback, NewReview, SubmissionRow};
@@ -104,12 +104,7 @@ pub(super) async fn review(
     body: JsonBody,
 ) -> Result<(StatusCode, Json<ReviewView>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    let submission = state
-        .store()
-        .submission(access.id(), submission_id)
-        .await?
-        .filter(|s| may_see_submission(&caller, &access, s))
-        .ok_or_else(|| no_submission(submission_id))?;
+    let submission = visible_submission(&state, &caller, &access, submission_id).await?;
     access.require(Endpoint::Review, "reviewing")?;
     let request: ReviewRequest = body.parse()?;
     if submission.annotator.id == caller.id() {
@@ -311,12 +306,7 @@ pub(super) async fn reviewer_feedback(
 ) -> Result<(StatusCode, Json<FeedbackView>), ServerError> {
     let access = project_access(&state, &caller, &project).await?;
     let request: ReviewerFeedbackRequest = body.parse()?;
-    let submission = state
-        .store()
-        .submission(access.id(), request.submission_id)
-        .await?
-        .filter(|s| may_see_submission(&caller, &access, s))
-        .ok_or_else(|| no_submission(request.submission_id))?;
+    let submission = visible_submission(&state, &caller, &access, request.submission_id).await?;
     access.require(Endpoint::ReviewerFeedback, "sending feedback")?;
     check_text("text", &request.text, false)?;
     check_codes(&state, &access, &request.error_codes).await?;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sha2::{Digest, Sha256};
 
-use super::{json_response, may_see_submission, project_access, Path};
+use super::{json_response, project_access, visible_submission, Path};
 use crate::auth::Caller;
 use crate::checks::{check_annotation, check_prediction_outcome};
 use crate::import::check_project_id;
@@ -282,11 +282,7 @@ pub(super) async fn get_submission(
     Path((project, id)): Path<(String, i64)>,
 ) -> Result<Json<SubmissionView>, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
-    let row = state.store().submission(access.id(), id).await?;
-    match row {
-        Some(row) if may_see_submission(&caller, &access, &row) => Ok(Json(submission_view(row))),
-        _ => Err(no_submission(id)),
-    }
+    Ok(Json(submission_view(visible_submission(&state, &caller, &access, id).await?)))
 }
 
 pub(crate) fn no_submission(id: i64) -> ServerError {
