@@ -10,6 +10,11 @@ use annoqa_bench::{box_spec, boxes, gold_and_annotation, photo};
 use annoqa_core::{score_gold, validate};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
+#[path = "common/timing.rs"]
+mod timing;
+
+use timing::timed_runs;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 /// Median milliseconds of `runs` calls of `work`, after at least a second of warm-up calls:
@@ -19,24 +24,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 fn median_ms(runs: usize, work: impl FnMut() -> usize) -> (f64, usize) {
     let (times, size) = timed_runs(runs, work);
     (times[runs / 2], size)
-}
-
-/// Sorted milliseconds of `runs` calls of `work` after the warm-up, and the sizes' sum.
-fn timed_runs(runs: usize, mut work: impl FnMut() -> usize) -> (Vec<f64>, usize) {
-    let performance = web_sys::window().and_then(|w| w.performance()).expect("performance.now is available");
-    let mut size = 0;
-    let warm_up_until = performance.now() + 1000.0;
-    while performance.now() < warm_up_until {
-        size += work();
-    }
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = performance.now();
-        size += work();
-        times.push(performance.now() - start);
-    }
-    times.sort_by(f64::total_cmp);
-    (times, size)
 }
 
 #[wasm_bindgen_test]

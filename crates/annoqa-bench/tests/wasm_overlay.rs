@@ -8,27 +8,12 @@ use annoqa_bench::{box_spec, five_annotators, photo};
 use annoqa_stats::overlay::{overlay, AgreementClass};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
-wasm_bindgen_test_configure!(run_in_browser);
+#[path = "common/timing.rs"]
+mod timing;
 
-/// Sorted milliseconds of `runs` calls of `work` after at least a second of warm-up calls, so
-/// V8 has swapped in its optimising tier (as `tests/wasm.rs` times the QA kernels).
-fn timed_runs(runs: usize, mut work: impl FnMut() -> usize) -> Vec<f64> {
-    let performance = web_sys::window().and_then(|w| w.performance()).expect("performance.now is available");
-    let warm_up_until = performance.now() + 1000.0;
-    let mut size = 0;
-    while performance.now() < warm_up_until {
-        size += work();
-    }
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = performance.now();
-        size += work();
-        times.push(performance.now() - start);
-    }
-    assert!(size > 0);
-    times.sort_by(f64::total_cmp);
-    times
-}
+use timing::timed_runs;
+
+wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 fn overlay_of_five_annotators_in_the_browser() {
@@ -40,7 +25,8 @@ fn overlay_of_five_annotators_in_the_browser() {
     assert_eq!(grouped, regions, "every box is in one group");
     // 0.95⁵ · 0.98⁵ ≈ 70 % of the objects are drawn by all five with one label.
     assert!(agreeing > 3_000 && agreeing < 4_000, "{agreeing} groups agree");
-    let times = timed_runs(15, || overlay(&spec, &item, &submissions).map_or(0, |o| o.groups.len()));
+    let (times, size) = timed_runs(15, || overlay(&spec, &item, &submissions).map_or(0, |o| o.groups.len()));
+    assert!(size > 0, "the overlay found groups");
     console_log!(
         "BENCH wasm overlay 5 annotators × 5,000 boxes ({regions} boxes, {} groups): {:.1} ms (median of 15 after 1 s warm-up; fastest {:.1}, slowest {:.1})",
         result.groups.len(),
