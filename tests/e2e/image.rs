@@ -21,18 +21,18 @@ const RIGHT: &str = "\u{E014}";
 const LEFT: &str = "\u{E012}";
 const INSERT: &str = "\u{E016}";
 
-async fn api(client: &Client, call: &str) -> Value {
+pub(super) async fn api(client: &Client, call: &str) -> Value {
     client.execute(&format!("return window.annoqa ? window.annoqa.{call} : null"), vec![]).await.unwrap()
 }
 
 /// Image pixel `(x, y)` in viewport CSS px.
-async fn to_client(client: &Client, x: f64, y: f64) -> (f64, f64) {
+pub(super) async fn to_client(client: &Client, x: f64, y: f64) -> (f64, f64) {
     let p = api(client, &format!("toClient({x}, {y})")).await;
     (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap())
 }
 
 /// The image pixel under viewport CSS px `(x, y)`.
-async fn from_client(client: &Client, x: f64, y: f64) -> (f64, f64) {
+pub(super) async fn from_client(client: &Client, x: f64, y: f64) -> (f64, f64) {
     let p = api(client, &format!("fromClient({x}, {y})")).await;
     (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap())
 }
@@ -42,7 +42,7 @@ async fn regions(client: &Client) -> Vec<Value> {
 }
 
 /// Polls `regions()` until `check` holds.
-async fn regions_until(client: &Client, what: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+pub(super) async fn regions_until(client: &Client, what: &str, check: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let deadline = Instant::now() + WAIT;
     loop {
         let seen = regions(client).await;
@@ -56,7 +56,7 @@ async fn regions_until(client: &Client, what: &str, check: impl Fn(&[Value]) -> 
 
 /// A real drag from one viewport point to another, in whole CSS pixels as a mouse gives them;
 /// returns the image pixels the two ends fell on.
-async fn drag(client: &Client, from: (f64, f64), to: (f64, f64)) -> ((f64, f64), (f64, f64)) {
+pub(super) async fn drag(client: &Client, from: (f64, f64), to: (f64, f64)) -> ((f64, f64), (f64, f64)) {
     let (from, to) = ((from.0.round(), from.1.round()), (to.0.round(), to.1.round()));
     let mouse = MouseActions::new("mouse".into())
         .then(PointerAction::MoveTo { duration: None, x: from.0, y: from.1 })
@@ -115,7 +115,7 @@ async fn session(user: &str, project: &str) -> Session {
     Session { url, client, pool, _running: (server, driver, dir) }
 }
 
-fn bbox(region: &Value) -> (f64, f64, f64, f64) {
+pub(super) fn bbox(region: &Value) -> (f64, f64, f64, f64) {
     let f = |k: &str| region[k].as_f64().unwrap_or_else(|| panic!("{k} of {region}"));
     (f("x"), f("y"), f("width"), f("height"))
 }

@@ -18,7 +18,7 @@ use super::{
 const PROJECT: &str = "news-entities";
 
 /// `annoqa user token NAME` on the test's database: a bearer token for scripts.
-fn token(database: &std::path::Path, username: &str) -> String {
+pub(super) fn token(database: &std::path::Path, username: &str) -> String {
     let output = Command::new(env_path("ANNOQA_BIN"))
         .args(["user", "--database"])
         .arg(database)
@@ -29,7 +29,7 @@ fn token(database: &std::path::Path, username: &str) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-fn call(base: &str, method: &str, path: &str, token: &str, key: Option<&str>, body: &str) -> HttpAnswer {
+pub(super) fn call(base: &str, method: &str, path: &str, token: &str, key: Option<&str>, body: &str) -> HttpAnswer {
     request(base, method, path, token, key, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
@@ -51,7 +51,7 @@ fn stored_submission(base: &str, annotator: &str) -> i64 {
 
 /// A real key press where the focus is (WebDriver's element "send keys" would move the focus to
 /// its element first).
-async fn key(client: &Client, key: char) {
+pub(super) async fn key(client: &Client, key: char) {
     let actions =
         KeyActions::new("keyboard".into()).then(KeyAction::Down { value: key }).then(KeyAction::Up { value: key });
     client.perform_actions(actions).await.unwrap();

@@ -17,6 +17,7 @@ mod crash;
 mod heap;
 mod image;
 mod inbox;
+mod review;
 
 const WAIT: Duration = Duration::from_secs(20);
 /// WebDriver's codes for the Enter and Shift keys.

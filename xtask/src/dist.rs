@@ -11,14 +11,26 @@ use crate::install::{self, Purpose};
 use crate::shell::{format_size, step, Cmd};
 
 /// Builds the browser app into `dist/` with `trunk build --release` (configured by the root
-/// `Trunk.toml`), using the tools on `path`. Trunk skips its update check, which would ask
+/// `Trunk.toml`), using the tools on `path`: the annotator's bundle (`www/index.html`) at `/`,
+/// then the reviewer's and coordinator's (`www/review/index.html`, bin `annoqa-review`) at
+/// `/review/`. Two bundles so the annotator, who downloads the app most, does not download the
+/// review screens and their statistics. Trunk skips its update check, which would ask
 /// crates.io for a newer Trunk on every build.
 pub(crate) fn trunk_build(root: &Path, path: &OsStr) -> Result<()> {
     // Trunk runs cargo with `--offline` (Trunk.toml), so on a fresh machine the crates must be
     // in cargo's cache first; `cargo fetch` is a no-op when they are.
     Cmd::cargo().arg("fetch").run()?;
+    // The first build empties `dist/`, so the review bundle goes in after it.
     Cmd::new("trunk").args(["build", "--release", "--skip-version-check"]).env("PATH", path).run()?;
-    precompress(&root.join("dist"))
+    Cmd::new("trunk")
+        .args(["build", "--release", "--skip-version-check", "--dist", "dist/review", "--public-url", "/review/"])
+        .arg("www/review/index.html")
+        .env("PATH", path)
+        .run()?;
+    println!("    the annotator's bundle, at /:");
+    precompress(&root.join("dist"))?;
+    println!("    the reviewer's bundle, at /review/:");
+    precompress(&root.join("dist/review"))
 }
 
 /// The files a first visit downloads, which get a gzip copy.

@@ -5,12 +5,13 @@
 
 use annoqa_core::ItemSource;
 
+use crate::ReviewQueuePage;
 use crate::{
-    CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest, GoldExposureReport, ImportReport,
-    LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem, OverlayView, PasswordChange,
-    ProjectSummary, ProjectView, PyramidView, ReviewRequest, ReviewTask, ReviewView, ReviewerFeedbackRequest, Role,
-    SessionView, SkipRequest, SubmissionRevision, SubmissionView, SubmitRequest, SubmitResponse, TokenView,
-    UnreadFeedback, UploadedMedia, UserView,
+    BadGoldEntry, BadGoldRequest, CreatedToken, CreatedUser, ErrorCode, ExportRow, FeedbackView, FlagRequest,
+    GoldExposureReport, ImportReport, LoginRequest, MemberRequest, MemberView, NewProject, NewUser, NextItem,
+    OverlayView, PasswordChange, ProjectSummary, ProjectView, PyramidView, ReviewRequest, ReviewTask, ReviewView,
+    ReviewerFeedbackRequest, Role, ScorecardsData, SessionView, SkipRequest, SubmissionRevision, SubmissionView,
+    SubmitRequest, SubmitResponse, TokenView, UnreadFeedback, UploadedMedia, UserView,
 };
 
 /// Path templates in axum's syntax: `{name}` is one segment, `{*name}` the rest of the path.
@@ -38,6 +39,7 @@ pub mod paths {
     pub const REVISIONS: &str = "/api/projects/{project}/submissions/{submission}/revisions";
     pub const REVIEWS: &str = "/api/projects/{project}/submissions/{submission}/reviews";
     pub const REVIEW_QUEUE: &str = "/api/projects/{project}/review-queue";
+    pub const REVIEW_QUEUE_PAGE: &str = "/api/projects/{project}/review-queue/page";
     pub const REVIEW: &str = "/api/projects/{project}/reviews/{review}";
     pub const TAXONOMY: &str = "/api/projects/{project}/taxonomy";
     pub const FLAGS: &str = "/api/projects/{project}/flags";
@@ -45,6 +47,9 @@ pub mod paths {
     pub const FEEDBACK_ENTRY: &str = "/api/projects/{project}/feedback/{feedback}";
     pub const INBOX: &str = "/api/projects/{project}/inbox";
     pub const GOLD_EXPOSURE: &str = "/api/projects/{project}/gold-exposure";
+    pub const SCORECARDS: &str = "/api/projects/{project}/scorecards";
+    pub const BAD_GOLD: &str = "/api/projects/{project}/bad-gold";
+    pub const BAD_GOLD_ITEM: &str = "/api/projects/{project}/bad-gold/{item}";
     pub const EXPORT: &str = "/api/projects/{project}/export";
     pub const MEDIA: &str = "/api/projects/{project}/media";
     pub const MEDIA_FILE: &str = "/api/projects/{project}/media/{*path}";
@@ -241,6 +246,10 @@ endpoints! {
     Review: Post REVIEWS, REVIEWER, ReviewRequest => 201 ReviewView;
     /// Submissions awaiting review, sampled (`?strategy=random|stratified|risk&size=N&seed=S`).
     ReviewQueue: Get REVIEW_QUEUE, REVIEWER, () => 200 Vec<ReviewTask>;
+    /// One page of the reviewer's queue in a seeded order (`random`, `stratified` by annotator,
+    /// `risk` first), filtered by annotator, vendor, label, gold and status, with progress
+    /// counts; pages follow each other by cursor.
+    ReviewQueuePage: Get REVIEW_QUEUE_PAGE, REVIEWER, () => 200 ReviewQueuePage;
     /// An item with the latest submissions of up to five annotators, to draw together.
     Overlay: Get OVERLAY, REVIEWER, () => 200 OverlayView;
     /// One review: to the reviewed annotator, and to the project's reviewers and coordinators.
@@ -260,6 +269,15 @@ endpoints! {
     /// The honeypots shown to more than the project's `gold_max_exposure` share of its
     /// annotators, to retire.
     GoldExposure: Get GOLD_EXPOSURE, COORDINATOR, () => 200 GoldExposureReport;
+    /// What the browser computes annotator scorecards and peer agreement from: per annotator
+    /// their gold outcomes, review verdicts, error codes, lead times and pre-annotation edits;
+    /// the gold items left out (pending a decision, retired); every choice answer.
+    Scorecards: Get SCORECARDS, REVIEWER, () => 200 ScorecardsData;
+    /// Gold items reliable annotators fail the same way, or flagged as wrong gold, or decided
+    /// on, with the evidence and the decision.
+    BadGold: Get BAD_GOLD, COORDINATOR, () => 200 Vec<BadGoldEntry>;
+    /// A coordinator keeps (counts again) or retires (counts against nobody) a gold item.
+    DecideBadGold: Post BAD_GOLD_ITEM, COORDINATOR, BadGoldRequest => 200 BadGoldEntry;
     /// Every submission with its QA sidecar (`?format=json|jsonl|csv`).
     Export: Get EXPORT, COORDINATOR, () => 200 Vec<ExportRow>;
     /// Uploads a media file (raw bytes: an image, audio or video recognised by its bytes).
@@ -409,6 +427,11 @@ pub fn review_queue_path(project: &str) -> String {
     path(paths::REVIEW_QUEUE, &[project])
 }
 
+/// [`Endpoint::ReviewQueuePage`], without its query.
+pub fn review_queue_page_path(project: &str) -> String {
+    path(paths::REVIEW_QUEUE_PAGE, &[project])
+}
+
 /// [`Endpoint::Review`].
 pub fn reviews_path(project: &str, submission: i64) -> String {
     path(paths::REVIEWS, &[project, &submission.to_string()])
@@ -447,6 +470,21 @@ pub fn inbox_path(project: &str) -> String {
 /// [`Endpoint::GoldExposure`].
 pub fn gold_exposure_path(project: &str) -> String {
     path(paths::GOLD_EXPOSURE, &[project])
+}
+
+/// [`Endpoint::Scorecards`].
+pub fn scorecards_path(project: &str) -> String {
+    path(paths::SCORECARDS, &[project])
+}
+
+/// [`Endpoint::BadGold`].
+pub fn bad_gold_path(project: &str) -> String {
+    path(paths::BAD_GOLD, &[project])
+}
+
+/// [`Endpoint::DecideBadGold`].
+pub fn bad_gold_item_path(project: &str, item: &str) -> String {
+    path(paths::BAD_GOLD_ITEM, &[project, item])
 }
 
 /// [`Endpoint::Export`].

@@ -331,6 +331,50 @@ pub struct ReviewTask {
     pub predictions: Vec<Region>,
 }
 
+/// `GET /api/projects/{project}/review-queue/page`: one page of the reviewer's queue.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReviewQueuePage {
+    pub entries: Vec<ReviewQueueEntry>,
+    /// Asks for the next page (`cursor=`); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// Submissions matching every filter but `status`: the reviewer's progress is `reviewed`
+    /// of `total`.
+    pub total: u64,
+    /// Of `total`, those with a review.
+    pub reviewed: u64,
+    /// What the filters can choose from; on the first page only (no `cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facets: Option<ReviewQueueFacets>,
+}
+
+/// One submission in the reviewer's queue, without its regions (fetch the submission for
+/// those).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReviewQueueEntry {
+    pub submission_id: i64,
+    pub item_id: String,
+    /// The annotator's username.
+    pub annotator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    pub submitted_at_ms: i64,
+    pub status: SubmissionStatus,
+    /// The item is gold, of any kind.
+    pub gold: bool,
+    /// The distinct labels of the submission's regions (a choice's included), sorted.
+    pub labels: Vec<String>,
+}
+
+/// The values the queue's filters can take among the submissions the caller may see, each
+/// list sorted.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ReviewQueueFacets {
+    pub annotators: Vec<String>,
+    pub vendors: Vec<String>,
+    pub labels: Vec<String>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewVerdict {
@@ -671,4 +715,175 @@ pub struct GoldExposure {
     pub shown_to: u32,
     /// `shown_to / workforce`.
     pub share: f64,
+}
+
+/// `GET /api/projects/{project}/scorecards` (reviewer, coordinator): what the browser computes
+/// annotator scorecards from with `annoqa_stats::trust::scorecard`, and peer agreement with
+/// annoqa-stats' κ and α. Counts and lists only: no statistic is computed on the server.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScorecardsData {
+    /// The annotators with at least one submission in the project (a caller with a vendor sees
+    /// only that vendor's), by username.
+    pub annotators: Vec<ScorecardRow>,
+    /// Gold items found or flagged as bad that a coordinator has not decided on yet: leave them
+    /// out of accuracy and the qualification test (`scorecard`'s `pending`). Sorted.
+    pub pending_gold: Vec<String>,
+    /// Gold items a coordinator retired: leave them out too. Sorted.
+    pub retired_gold: Vec<String>,
+    pub qualification: QualificationSettings,
+    /// One entry per choice control of the spec, in spec order.
+    pub choices: Vec<ChoiceAnswers>,
+}
+
+/// One annotator's counts and lists, as stored.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScorecardRow {
+    pub annotator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// Every gold item they submitted, in submission order, passed as the project's pass rule
+    /// (the spec's `pass_threshold`) said when it was scored.
+    pub gold: Vec<GoldOutcome>,
+    /// Their submissions a reviewer accepted as they were.
+    pub accepted: u64,
+    /// Accepted after the reviewer corrected them.
+    pub fixed: u64,
+    pub rejected: u64,
+    /// Every error code reviewers recorded on their submissions, once per occurrence: the
+    /// review's codes for the whole annotation and each region-level error's code.
+    pub error_codes: Vec<String>,
+    /// One per submission, in submission order.
+    pub lead_times_ms: Vec<u64>,
+    /// Pre-annotated regions (predictions) they kept as they came, edited and deleted, over the
+    /// submissions that reported a `prediction_outcome`.
+    pub pre_kept: u64,
+    pub pre_edited: u64,
+    pub pre_deleted: u64,
+    pub submissions: u64,
+}
+
+/// One scored gold submission.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GoldOutcome {
+    pub item: String,
+    pub passed: bool,
+}
+
+/// The qualification test (Wald's SPRT: accuracy `p1` passes, `p0` fails, with error rates
+/// `alpha` and `beta`) and the confidence of accuracy intervals.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct QualificationSettings {
+    pub p0: f64,
+    pub p1: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub confidence: f64,
+}
+
+/// Every answer to one choice control, as dense indices for annoqa-stats' agreement functions.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChoiceAnswers {
+    pub control: String,
+    /// Item ids in order of first answer.
+    pub items: Vec<String>,
+    /// Usernames in order of first answer.
+    pub annotators: Vec<String>,
+    /// `[item index, annotator index, label index]`, one per submission that answered the
+    /// control, in submission order.
+    pub answers: Vec<[u32; 3]>,
+    /// The control's labels in spec order, then any other answer in order of first use: a
+    /// multiple choice's set of labels is one answer, its labels sorted and joined by ` + `.
+    pub labels: Vec<String>,
+}
+
+/// A coordinator's decision on a gold item found or flagged as bad.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BadGoldDecision {
+    /// The gold answer is right: the item counts again.
+    Keep,
+    /// The gold answer is wrong: the item counts against nobody.
+    Retire,
+}
+
+impl BadGoldDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadGoldDecision::Keep => "keep",
+            BadGoldDecision::Retire => "retire",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BadGoldDecision> {
+        [BadGoldDecision::Keep, BadGoldDecision::Retire].into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+/// `POST /api/projects/{project}/bad-gold/{item}` (coordinator).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BadGoldRequest {
+    pub decision: BadGoldDecision,
+}
+
+/// A gold item found bad (reliable annotators fail it the same way), flagged as wrong gold by
+/// annotators, or decided on by a coordinator; with the evidence and the decision.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BadGoldEntry {
+    pub item_id: String,
+    /// Present when the detection finds the item suspect now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected: Option<BadGoldEvidence>,
+    /// Annotators' "wrong gold" flags on the item, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<GoldFlag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<BadGoldDecision>,
+    /// The coordinator who decided, by username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at_ms: Option<i64>,
+}
+
+/// Why a gold item is suspect: `annoqa_stats::trust::SuspectGold` with names.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BadGoldEvidence {
+    /// The answer the reliable annotators agree on instead of gold (an answer key: see
+    /// docs/api.md).
+    pub answer: String,
+    /// The reliable annotators who gave that answer, with their record on their other gold.
+    pub witnesses: Vec<BadGoldWitness>,
+    /// The other answers of reliable annotators who failed the item, most frequent first:
+    /// how far the failures agree with each other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_failures: Vec<BadGoldAnswerCount>,
+    /// Annotators who submitted the item, and how many of them passed it.
+    pub attempts: u64,
+    pub passed: u64,
+}
+
+/// A reliable annotator who failed the item.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BadGoldWitness {
+    pub annotator: String,
+    pub answer: String,
+    /// Of their other gold items, how many they passed and how many they did.
+    pub other_passed: u64,
+    pub other_items: u64,
+}
+
+/// How many reliable failures gave one answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BadGoldAnswerCount {
+    pub answer: String,
+    pub count: u64,
+}
+
+/// An annotator's "wrong gold" flag on the item.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct GoldFlag {
+    pub annotator: String,
+    pub text: String,
+    pub at_ms: i64,
 }

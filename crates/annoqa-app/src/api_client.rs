@@ -60,6 +60,7 @@ impl ClientError {
 pub enum Verb {
     Get,
     Post,
+    Put,
     Delete,
 }
 
@@ -68,6 +69,7 @@ impl Verb {
         match self {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
             Verb::Delete => Method::DELETE,
         }
     }
@@ -238,6 +240,66 @@ pub async fn acknowledge_feedback(id: i64) -> Result<FeedbackView, ClientError> 
 pub async fn flag(project: &str, request: &FlagRequest) -> Result<FeedbackView, ClientError> {
     let path = api::flags_path(project);
     Call::new(Verb::Post, &path).json(request)?.json_answer().await
+}
+
+/// An item with the latest submissions of up to five annotators (reviewers, coordinators).
+pub async fn item_overlay(project: &str, item: &str) -> Result<api::OverlayView, ClientError> {
+    Call::new(Verb::Get, &api::overlay_path(project, item)).json_answer().await
+}
+
+/// The project's error taxonomy.
+pub async fn taxonomy(project: &str) -> Result<Vec<api::ErrorCode>, ClientError> {
+    Call::new(Verb::Get, &api::taxonomy_path(project)).json_answer().await
+}
+
+/// Replaces the project's error taxonomy (coordinators).
+pub async fn set_taxonomy(project: &str, codes: &[api::ErrorCode]) -> Result<Vec<api::ErrorCode>, ClientError> {
+    Call::new(Verb::Put, &api::taxonomy_path(project)).json(&codes)?.json_answer().await
+}
+
+/// Stores the one review of a submission.
+pub async fn review(
+    project: &str,
+    submission: i64,
+    request: &api::ReviewRequest,
+) -> Result<api::ReviewView, ClientError> {
+    Call::new(Verb::Post, &api::reviews_path(project, submission)).json(request)?.json_answer().await
+}
+
+/// A reviewer's note to the annotator of a submission.
+pub async fn send_feedback(project: &str, request: &api::ReviewerFeedbackRequest) -> Result<FeedbackView, ClientError> {
+    Call::new(Verb::Post, &api::feedback_path(project)).json(request)?.json_answer().await
+}
+
+/// What annotator scorecards are computed from (reviewers, coordinators).
+pub async fn scorecards(project: &str) -> Result<api::ScorecardsData, ClientError> {
+    Call::new(Verb::Get, &api::scorecards_path(project)).json_answer().await
+}
+
+/// Gold items found or flagged as bad, with the evidence (coordinators).
+pub async fn bad_gold(project: &str) -> Result<Vec<api::BadGoldEntry>, ClientError> {
+    Call::new(Verb::Get, &api::bad_gold_path(project)).json_answer().await
+}
+
+/// A coordinator's decision on a gold item under suspicion.
+pub async fn decide_bad_gold(
+    project: &str,
+    item: &str,
+    decision: api::BadGoldDecision,
+) -> Result<api::BadGoldEntry, ClientError> {
+    let request = api::BadGoldRequest { decision };
+    Call::new(Verb::Post, &api::bad_gold_item_path(project, item)).json(&request)?.json_answer().await
+}
+
+/// A page of the review queue; `query` from `review::queue::QueueFilters::query`.
+pub async fn review_queue_page(project: &str, query: &str) -> Result<api::ReviewQueuePage, ClientError> {
+    let path = format!("{}{query}", api::review_queue_page_path(project));
+    Call::new(Verb::Get, &path).json_answer().await
+}
+
+/// One submission, to its annotator and the project's reviewers and coordinators.
+pub async fn submission(project: &str, id: i64) -> Result<api::SubmissionView, ClientError> {
+    Call::new(Verb::Get, &api::submission_path(project, id)).json_answer().await
 }
 
 async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {

@@ -23,6 +23,7 @@ pub mod hooks;
 pub mod image;
 pub mod labels;
 pub mod markdown;
+pub mod review;
 pub mod route;
 pub mod selection;
 pub mod spans;

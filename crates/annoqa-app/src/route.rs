@@ -1,5 +1,7 @@
 //! Pages and their URL hashes: `#/` lists projects, `#/p/PROJECT_ID` annotates one, `#/inbox`
-//! is the feedback reviewers sent the user.
+//! is the feedback reviewers sent the user, `#/review/PROJECT_ID` is the reviewer's queue and
+//! overlay and `#/quality/PROJECT_ID` the coordinator's scorecards, bad gold and error
+//! taxonomy (those two are in the review bundle, served at `/review/`).
 //!
 //! The page lives in the hash so the server serves one `index.html` for everything and a
 //! reload keeps the page.
@@ -11,6 +13,8 @@ pub enum Route {
     Projects,
     Project(String),
     Inbox,
+    Review(String),
+    Quality(String),
 }
 
 impl Route {
@@ -19,6 +23,23 @@ impl Route {
             Route::Projects => "#/".to_string(),
             Route::Project(id) => format!("#/p/{}", encode(id)),
             Route::Inbox => "#/inbox".to_string(),
+            Route::Review(id) => format!("#/review/{}", encode(id)),
+            Route::Quality(id) => format!("#/quality/{}", encode(id)),
+        }
+    }
+
+    /// Whether the page is in the review bundle rather than the annotator's.
+    pub fn in_review_bundle(&self) -> bool {
+        matches!(self, Route::Review(_) | Route::Quality(_))
+    }
+
+    /// The page's address from either bundle: the review bundle's pages under `/review/`,
+    /// the others at `/`.
+    pub fn href(&self) -> String {
+        if self.in_review_bundle() {
+            format!("/review/{}", self.hash())
+        } else {
+            format!("/{}", self.hash())
         }
     }
 }
@@ -36,6 +57,8 @@ pub fn parse_hash(hash: &str) -> Option<Route> {
     }
     match rest.split_once('/') {
         Some(("p", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Project(percent_decode(id))),
+        Some(("review", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Review(percent_decode(id))),
+        Some(("quality", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Quality(percent_decode(id))),
         _ => Some(Route::Projects),
     }
 }

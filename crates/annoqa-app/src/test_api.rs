@@ -33,6 +33,9 @@ struct Sources {
     draft: Option<SharedDraft>,
     findings: Rc<Checked>,
     view: Option<ViewSource>,
+    /// The reviewer's overlay as `overlay()` returns it, as JSON text (so the annotator's
+    /// bundle, which never sets it, carries no code to serialise it).
+    overlay: Option<String>,
 }
 
 thread_local! {
@@ -81,6 +84,11 @@ impl TestApi {
                 s.view = None;
             }
         });
+    }
+
+    /// The reviewer's overlay (`overlay()`); `None` off the reviewer screen.
+    pub fn set_overlay(&self, overlay: Option<String>) {
+        SOURCES.with(|s| s.borrow_mut().overlay = overlay);
     }
 
     /// The image view; `None` when no image editor is on screen.
@@ -159,6 +167,7 @@ fn define() -> Result<(), JsValue> {
         .into_js_value()
     };
     set("toClient", convert(true))?;
+    set("overlay", read(|s| s.overlay.as_deref().and_then(|t| js_sys::JSON::parse(t).ok()).unwrap_or(JsValue::NULL)))?;
     set("memory", read(|_| to_js(&serde_json::json!({ "wasmBytes": wasm_memory_bytes() }))))?;
     set("fromClient", convert(false))?;
     js_sys::Object::freeze(&api);

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::rule::Rule;
 use crate::transcript::Normalization;
 
+mod region_de;
+
 /// An annotation project: what annotators read (title, guidelines) and what they fill in (spec).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Project {
@@ -396,14 +398,18 @@ pub struct Annotation {
 }
 
 /// One answer to one control: a class choice, a span, a box, a segment, …
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+///
+/// In JSON, `value`'s fields (with its `type`) sit beside `id` and `control`. `Deserialize` is
+/// written by hand (`model/region_de.rs`), for the size of the browser app; it reads the same
+/// JSON as `#[serde(flatten)]` would, and `attributes` may be absent.
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Region {
     /// Unique within an annotation; findings and verdicts point at regions by id.
     pub id: String,
     pub control: String,
     #[serde(flatten)]
     pub value: RegionValue,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
 }
 

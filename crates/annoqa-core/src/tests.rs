@@ -5,6 +5,7 @@ mod engine;
 mod interop_kinds;
 mod layering;
 mod media;
+mod region_serde;
 
 use expect_test::{expect, Expect};
 use serde_json::json;

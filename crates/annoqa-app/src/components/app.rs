@@ -2,7 +2,9 @@ use std::rc::Rc;
 
 use annoqa_api::UserView;
 use wasm_bindgen_futures::spawn_local;
-use yew::{component, html, use_effect_with, use_reducer, use_state, Callback, Html, MouseEvent, Reducible};
+use yew::{
+    component, html, use_effect_with, use_reducer, use_state, Callback, Html, MouseEvent, Properties, Reducible,
+};
 
 use super::{AnnotatorPage, InboxPage, LoginPage, ProjectList};
 use crate::api_client;
@@ -56,12 +58,43 @@ impl Reducible for Auth {
     }
 }
 
+/// The pages only the review bundle has (`src/bin/review.rs`): a function, so the annotator's
+/// bundle, which passes none, links none of their code.
+#[derive(Clone, Copy)]
+pub struct ReviewScreens {
+    pub page: fn(&Route, &UserView) -> Html,
+}
+
+impl PartialEq for ReviewScreens {
+    /// A bundle's screens never change while it runs.
+    fn eq(&self, _: &ReviewScreens) -> bool {
+        true
+    }
+}
+
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    /// The review bundle's pages; `None` in the annotator's bundle, which sends those routes to
+    /// `/review/`.
+    #[prop_or_default]
+    pub screens: Option<ReviewScreens>,
+}
+
 /// The root: checks the session, shows the login page or the page the URL hash names (which
 /// the login keeps, so the user lands where they meant to go), with the user and a logout
 /// button in the header.
 #[component]
-pub fn App() -> Html {
+pub fn App(props: &AppProps) -> Html {
     let route = use_hash_route();
+    // A review page asked of the annotator's bundle: the review bundle has it.
+    {
+        let has_screens = props.screens.is_some();
+        use_effect_with(route.clone(), move |route| {
+            if route.in_review_bundle() && !has_screens {
+                let _ = gloo::utils::window().location().replace(&route.href());
+            }
+        });
+    }
     let auth = use_reducer(|| Auth::Checking);
     let logout_error = use_state(|| None::<String>);
     let unread = use_state(|| 0u32);
@@ -130,8 +163,12 @@ pub fn App() -> Html {
         Callback::from(move |count: u32| unread.set(count))
     };
     let page = |user: &UserView| match &route {
-        Route::Projects => html! { <ProjectList key={user.id.to_string()} /> },
+        Route::Projects => html! { <ProjectList key={user.id.to_string()} role={user.role} /> },
         Route::Inbox => html! { <InboxPage key={user.id.to_string()} on_unread={on_unread.clone()} /> },
+        Route::Review(_) | Route::Quality(_) => match props.screens {
+            Some(screens) => (screens.page)(&route, user),
+            None => html! { <p class="loading">{ "Opening the review screens…" }</p> },
+        },
         Route::Project(id) => html! {
             // Keyed by user too: someone else logging in gets a fresh page, not the last one's work.
             <AnnotatorPage key={format!("{}/{id}", user.id)} project_id={id.clone()} username={user.username.clone()} />

@@ -16,8 +16,8 @@ mod shortcuts;
 mod skip_dialog;
 mod span_list;
 
-pub use annotator::AnnotatorPage;
-pub use app::{App, Auth, AuthAction};
+pub use annotator::{AnnotatorPage, TextFix};
+pub use app::{App, AppProps, Auth, AuthAction, ReviewScreens};
 pub use controls::Controls;
 pub use findings::FindingsPanel;
 pub use flag_dialog::FlagDialog;
@@ -25,7 +25,7 @@ pub use gold_report::GoldReportView;
 pub use guidelines::{GuidelineFocus, GuidelinesPanel};
 #[cfg(feature = "bench")]
 pub use image_editor::bench as image_bench;
-pub use image_editor::{ImageView, ImageViewProps};
+pub use image_editor::{Agreement, ImageView, ImageViewProps};
 pub use inbox::InboxPage;
 pub use item_text::ItemText;
 pub use login::{login_error_message, LoginPage};

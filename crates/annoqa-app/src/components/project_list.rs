@@ -1,7 +1,7 @@
-use annoqa_api::ProjectSummary;
+use annoqa_api::{ProjectSummary, Role};
 use annoqa_core::MediaKind;
 use wasm_bindgen_futures::spawn_local;
-use yew::{component, html, use_effect_with, use_state, Html};
+use yew::{component, html, use_effect_with, use_state, Html, Properties};
 
 use crate::api_client;
 use crate::route::Route;
@@ -22,9 +22,17 @@ fn media_name(media: MediaKind) -> &'static str {
     }
 }
 
-/// Every project on the server; each opens its annotator page.
+#[derive(Properties, PartialEq)]
+pub struct ProjectListProps {
+    pub role: Role,
+}
+
+/// Every project on the server; each opens its annotator page, and for reviewers and
+/// coordinators also its review queue, for coordinators its quality page.
 #[component]
-pub fn ProjectList() -> Html {
+pub fn ProjectList(props: &ProjectListProps) -> Html {
+    let reviews = props.role != Role::Annotator;
+    let coordinates = matches!(props.role, Role::Coordinator | Role::Admin);
     let projects = use_state(|| Projects::Loading);
     {
         let projects = projects.clone();
@@ -60,6 +68,14 @@ pub fn ProjectList() -> Html {
                                     if project.items == 1 { "" } else { "s" }) }
                             </span>
                         </a>
+                        if reviews {
+                            <a class="project-action" data-review={project.id.clone()}
+                                href={Route::Review(project.id.clone()).href()}>{ "Review" }</a>
+                        }
+                        if coordinates {
+                            <a class="project-action" data-quality={project.id.clone()}
+                                href={Route::Quality(project.id.clone()).href()}>{ "Quality" }</a>
+                        }
                     </li>
                 }) }
             </ul>

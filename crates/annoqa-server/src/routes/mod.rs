@@ -13,8 +13,10 @@ pub(crate) mod io;
 pub(crate) mod media;
 mod overlay;
 mod qa;
+mod queue;
 pub(crate) mod ranges;
 mod tiles;
+mod trust;
 mod work;
 
 use annoqa_api::{Access, Endpoint, Method, Role};
@@ -124,6 +126,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::Revisions => on(method, overlay::revisions),
         Endpoint::Review => on(method, qa::review),
         Endpoint::ReviewQueue => on(method, qa::review_queue),
+        Endpoint::ReviewQueuePage => on(method, queue::review_queue_page),
         Endpoint::Overlay => on(method, overlay::overlay),
         Endpoint::GetReview => on(method, qa::get_review),
         Endpoint::GetTaxonomy => on(method, qa::get_taxonomy),
@@ -133,6 +136,9 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::GetFeedback => on(method, qa::get_feedback),
         Endpoint::Inbox => on(method, qa::inbox),
         Endpoint::GoldExposure => on(method, work::gold_exposure),
+        Endpoint::Scorecards => on(method, trust::scorecards),
+        Endpoint::BadGold => on(method, trust::bad_gold),
+        Endpoint::DecideBadGold => on(method, trust::decide_bad_gold),
         Endpoint::Export => on(method, io::export),
         Endpoint::UploadMedia => on(method, media::upload),
         Endpoint::GetMedia => on(method, media::serve_file),

@@ -53,7 +53,7 @@ impl Group<'_> {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
-fn bind_all<'q>(mut query: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
+pub(super) fn bind_all<'q>(mut query: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
     for arg in args {
         query = match arg.clone() {
             Arg::I64(v) => query.bind(v),

@@ -11,6 +11,8 @@ mod gold;
 mod group;
 mod projects;
 mod qa;
+mod queue;
+pub(crate) mod trust;
 mod work;
 mod writer;
 
@@ -27,6 +29,7 @@ pub(crate) use gold::gold_preference;
 pub use projects::NewItem;
 pub(crate) use projects::{ProjectSettings, StoredItem};
 pub(crate) use qa::{NewFeedback, NewReview};
+pub(crate) use queue::{GoldMean, QueueEntryRow, QueueOrder, QueuePosition, QueueScope, QueueStatus, QueueStrategy};
 pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.
@@ -78,11 +81,14 @@ impl Store {
             sqlx::migrate!("./migrations").run(&write).await.context("cannot migrate the database")?;
             let read = sqlite_pool(&url, 4).await?;
             let writer = writer::Writer::batched(write.clone());
-            return Ok(Store { read, write, writer, backend: Backend::Sqlite });
+            let store = Store { read, write, writer, backend: Backend::Sqlite };
+            store.index_submission_labels().await.context("cannot index the labels of earlier submissions")?;
+            return Ok(store);
         } else {
             anyhow::bail!("`{url}` is neither a sqlite:// nor a postgres:// URL");
         };
         sqlx::migrate!("./migrations").run(&store.write).await.context("cannot migrate the database")?;
+        store.index_submission_labels().await.context("cannot index the labels of earlier submissions")?;
         Ok(store)
     }
 

@@ -175,6 +175,11 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
+        // The review queue's copy of the status (its label filter reads only that table).
+        sqlx::query("UPDATE submission_labels SET reviewed = TRUE WHERE submission_id = $1")
+            .bind(r.submission_id)
+            .execute(&mut *tx)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, regions, error_codes,
                                   region_errors, comment, created_at_ms)

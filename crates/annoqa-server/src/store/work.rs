@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::gold::{first_gold_in_user_order, gold_preference, place_in_run, COUNT_EXPOSURE};
 use super::group::{Arg, Group};
 use super::projects::stored_item;
+use super::queue::region_labels;
 use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
@@ -339,18 +340,12 @@ impl Store {
         rows.iter().map(submission).collect()
     }
 
-    /// Each annotator's mean gold score in the project, for risk-weighted review sampling.
+    /// Each annotator's mean gold score in the project, for risk-weighted review sampling. Gold
+    /// items found or flagged as bad and not yet decided, or retired, are left out
+    /// (`store::trust`): they must not make anyone look risky.
     pub async fn gold_means(&self, project_id: &str) -> anyhow::Result<Vec<(i64, f64)>> {
-        let rows = sqlx::query(
-            "SELECT user_id, AVG(gold_score) AS mean FROM submissions
-             WHERE project_id = $1 AND gold_score IS NOT NULL GROUP BY user_id",
-        )
-        .bind(project_id)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("user_id")?, row.try_get::<f64, _>("mean").context("mean gold score")?)))
-            .collect()
+        let gold = self.gold_inputs(project_id).await?;
+        Ok(gold.mean_scores(&gold.standing()?.uncounted()))
     }
 }
 
@@ -671,17 +666,30 @@ async fn store_submission(
     // the same item by the same user) goes up to `Store::submit`, which answers from the
     // idempotency key or with "already submitted".
     let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
-    let statements = [
+    // The submission's labels, for the review queue's label filter (`store::queue`): one row
+    // each, label `n` in parameter 17 + n.
+    let labels = region_labels(&s.regions);
+    let label_rows: Vec<String> =
+        (0..labels.len()).map(|n| format!("($1, ${}, $2, $4, $16, FALSE, $7)", 17 + n)).collect();
+    let insert_labels = format!(
+        "INSERT INTO submission_labels (submission_id, label, project_id, user_id, is_gold, reviewed, created_at_ms)
+         VALUES {}",
+        label_rows.join(", ")
+    );
+    let mut statements = vec![
         "INSERT INTO submissions
            (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report,
-            status, prediction_outcome)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted', $15)",
+            status, prediction_outcome, is_gold)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $11 THEN $8 END, $9, $10, 'submitted', $15, $16)",
         "UPDATE assignments SET state = 'submitted' WHERE project_id = $2 AND item_id = $3 AND user_id = $4",
         &refresh,
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
          VALUES ($4, $12, $13, 200, $14, $7)",
     ];
-    let args = vec![
+    if !labels.is_empty() {
+        statements.push(&insert_labels);
+    }
+    let mut args = vec![
         Arg::I64(s.id),
         Arg::Text(s.project_id.clone()),
         Arg::Text(s.item_id.clone()),
@@ -699,7 +707,9 @@ async fn store_submission(
         Arg::Text(request_hash.to_string()),
         Arg::Text(response.to_string()),
         Arg::OptText(outcome),
+        Arg::Bool(s.is_gold),
     ];
+    args.extend(labels.into_iter().map(Arg::Text));
     Group { statements: &statements, args }.run(conn, sqlite).await?;
     Ok(SubmitOutcome::Stored)
 }

@@ -92,6 +92,9 @@ both_backends! {
             ("feedback on submission", post(api::feedback_path(DEMO), serde_json::json!({"submission_id": sid, "error_codes": [], "text": "x"}))),
             ("export", get(api::export_path(OTHER))),
             ("inbox", get(api::inbox_path(OTHER))),
+            ("scorecards", get(api::scorecards_path(OTHER))),
+            ("bad gold", get(api::bad_gold_path(OTHER))),
+            ("bad gold decision", post(api::bad_gold_item_path(OTHER, &other_item), serde_json::json!({"decision": "retire"}))),
             ("members", get(api::members_path(OTHER))),
             ("user", get(api::user_path(owner.id()))),
             ("user token", post(api::user_tokens_path(owner.id()), serde_json::json!({}))),
@@ -123,7 +126,7 @@ both_backends! {
         }
         // Outsiders see nothing of the demo project.
         for client in [&outsider_reviewer, &outsider_coordinator] {
-            for uri in [api::project_path(DEMO), api::review_queue_path(DEMO), api::inbox_path(DEMO), api::export_path(DEMO), api::taxonomy_path(DEMO)] {
+            for uri in [api::project_path(DEMO), api::review_queue_path(DEMO), api::review_queue_page_path(DEMO), api::inbox_path(DEMO), api::export_path(DEMO), api::taxonomy_path(DEMO), api::scorecards_path(DEMO), api::bad_gold_path(DEMO)] {
                 let answer = client.get(&uri).await;
                 if answer.status != StatusCode::NOT_FOUND {
                     wrong.push(format!("outsider → {uri}: {}", answer.status));
@@ -136,9 +139,15 @@ both_backends! {
             (&ann, "GET", api::inbox_path(DEMO)),
             (&ann, "GET", api::members_path(DEMO)),
             (&ann, "GET", api::review_queue_path(DEMO)),
+            (&ann, "GET", api::review_queue_page_path(DEMO)),
             (&ann, "GET", api::overlay_path(DEMO, &item)),
             (&ann, "PUT", api::taxonomy_path(DEMO)),
             (&ann, "POST", api::items_path(DEMO)),
+            (&ann, "GET", api::scorecards_path(DEMO)),
+            (&ann, "GET", api::bad_gold_path(DEMO)),
+            (&ann, "POST", api::bad_gold_item_path(DEMO, &item)),
+            (&reviewer, "GET", api::bad_gold_path(DEMO)),
+            (&reviewer, "POST", api::bad_gold_item_path(DEMO, &item)),
             (&reviewer, "GET", api::export_path(DEMO)),
             (&reviewer, "GET", api::inbox_path(DEMO)),
             (&reviewer, "GET", api::next_path(DEMO)),
@@ -161,6 +170,13 @@ both_backends! {
         inbox.expect(StatusCode::OK);
         assert_eq!(inbox.body, "[]", "another vendor's feedback in the inbox");
         assert_eq!(reviewer.get(&api::review_queue_path(DEMO)).await.body, "[]");
+        let page: api::ReviewQueuePage = reviewer.get(&format!("{}?status=all", api::review_queue_page_path(DEMO))).await.json();
+        assert!(page.entries.is_empty() && page.total == 0, "another vendor's work in the paged queue: {page:?}");
+        let facets = page.facets.unwrap_or_default();
+        assert!(!facets.annotators.iter().chain(&facets.vendors).any(|f| f == "owner" || f == "globex"), "{facets:?}");
+        let scorecards: api::ScorecardsData = coordinator.get(&api::scorecards_path(DEMO)).await.json();
+        assert!(scorecards.annotators.is_empty(), "another vendor's annotator in the scorecards: {scorecards:?}");
+        assert!(scorecards.choices.iter().all(|c| c.annotators.is_empty()), "another vendor's answers: {scorecards:?}");
         let overlay: api::OverlayView = reviewer.get(&api::overlay_path(DEMO, &item)).await.json();
         assert!(overlay.annotations.is_empty(), "another vendor's work in the overlay: {overlay:?}");
         // Nobody but its recipient has read the note.
@@ -192,5 +208,10 @@ both_backends! {
         let overlay: api::OverlayView = lead.get(&api::overlay_path(DEMO, &item)).await.json();
         assert_eq!(overlay.annotations.iter().map(|a| a.submission_id).collect::<Vec<_>>(), [sid]);
         assert!(lead.get(&api::export_path(DEMO)).await.body.contains("owner"));
+        let page: api::ReviewQueuePage = lead.get(&format!("{}?status=all", api::review_queue_page_path(DEMO))).await.json();
+        assert_eq!(page.entries.iter().map(|e| e.submission_id).collect::<Vec<_>>(), [sid]);
+        let scorecards: api::ScorecardsData = lead.get(&api::scorecards_path(DEMO)).await.json();
+        assert_eq!(scorecards.annotators.iter().map(|r| r.annotator.as_str()).collect::<Vec<_>>(), ["owner"]);
+        admin.get(&api::bad_gold_path(OTHER)).await.expect(StatusCode::OK);
     }
 }

@@ -14,6 +14,8 @@ mod import_export;
 mod predictions;
 mod review;
 mod review_pass;
+mod review_queue;
 mod routes;
 mod storage;
+mod trust;
 mod work;

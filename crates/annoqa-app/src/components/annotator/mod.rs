@@ -8,6 +8,8 @@ mod loading;
 mod submit_flow;
 mod text_editor;
 
+pub use text_editor::TextFix;
+
 use std::rc::Rc;
 
 use annoqa_api::ProjectView;

@@ -198,3 +198,52 @@ fn selection_starts_in(text_ref: &NodeRef) -> bool {
     let anchor = web_sys::window().and_then(|w| w.get_selection().ok().flatten()).and_then(|s| s.anchor_node());
     anchor.is_some_and(|node| container.contains(Some(&node)))
 }
+
+#[derive(Properties, PartialEq)]
+pub struct TextFixProps {
+    pub spec: Rc<TaskSpec>,
+    pub item: annoqa_core::Item,
+    pub regions: Vec<annoqa_core::Region>,
+    /// Given the draft once, to read when the fix is stored.
+    pub on_draft: Callback<crate::draft::SharedDraft>,
+}
+
+/// The text workspace over `regions` for a reviewer's fix: the same editor the annotator
+/// uses (labels, spans by selection, the span list, the live checks), with its own state.
+/// Give it a `key` that changes with the item.
+#[component]
+pub fn TextFix(props: &TextFixProps) -> Html {
+    let state = {
+        let (item, regions) = (props.item.clone(), props.regions.clone());
+        yew::use_reducer(move || {
+            let mut session = Session::read_only(item, regions);
+            session.read_only = false;
+            crate::state::AnnotatorState::showing(session)
+        })
+    };
+    let revision = state.session().map_or(0, |s| s.draft.revision());
+    let findings = {
+        let (spec, session) = (props.spec.clone(), state.session().cloned());
+        yew::use_memo(revision, move |_| {
+            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), &s.draft.borrow().regions()));
+            Checked::new(checked.unwrap_or_default())
+        })
+    };
+    {
+        let (on_draft, draft) = (props.on_draft.clone(), state.session().map(|s| s.draft.clone()));
+        yew::use_effect_with((), move |()| {
+            if let Some(draft) = draft {
+                on_draft.emit(draft);
+            }
+        });
+    }
+    let (Some(session), annoqa_core::Media::Text { text }) = (state.session(), &props.item.media) else {
+        return html! {};
+    };
+    let dispatcher = state.dispatcher();
+    html! {
+        <TextEditor spec={props.spec.clone()} session={session.clone()} text={AttrValue::from(text.clone())}
+            revision={revision} findings={findings} active_label={state.active_label.clone()}
+            dispatch={Callback::from(move |action| dispatcher.dispatch(action))} on_guideline={Callback::noop()} />
+    }
+}

@@ -50,6 +50,28 @@ pub(crate) struct ImageEditorProps {
     pub api: TestApi,
     /// No dialog or help is open, so keys are the editor's.
     pub keys: bool,
+    /// A reviewer's overlay: how far the annotators agree on each region, by id; drawn in
+    /// place of the findings.
+    #[prop_or_default]
+    pub agreement: Option<Rc<HashMap<String, Agreement>>>,
+}
+
+/// How far the annotators of a reviewer's overlay agree on a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Agreement {
+    AllAgree,
+    Majority,
+    Disagree,
+}
+
+impl Agreement {
+    fn mark(self) -> Mark {
+        match self {
+            Agreement::AllAgree => Mark::AllAgree,
+            Agreement::Majority => Mark::Majority,
+            Agreement::Disagree => Mark::Disagree,
+        }
+    }
 }
 
 /// Where a media `src` is fetched from: a relative path names a file in the project's media.
@@ -300,6 +322,14 @@ fn sync_scene(props: &ImageEditorProps, painter: &Painter) {
             scene.sync(&props.spec, &props.session.draft, &Marks { mark: &mark, marked, version });
             scene.set_gold(&props.spec, &gold.answer, &|id| theirs.get(id).copied().unwrap_or(Mark::Missed));
         }
+        None if props.agreement.is_some() => {
+            let agreement = props.agreement.as_ref().map_or_else(Default::default, Rc::clone);
+            let mark = |id: &str| agreement.get(id).map_or(Mark::Plain, |a| a.mark());
+            let marked = agreement.keys().map(String::as_str).collect();
+            let version = Rc::as_ptr(&agreement) as usize;
+            scene.sync(&props.spec, &props.session.draft, &Marks { mark: &mark, marked, version });
+            scene.gold.clear();
+        }
         None => {
             let findings = &props.findings;
             let mark = |id: &str| finding_mark(findings, id);
@@ -454,29 +484,61 @@ pub struct ImageViewProps {
     pub spec: Rc<TaskSpec>,
     pub item: annoqa_core::Item,
     pub regions: Vec<annoqa_core::Region>,
+    /// A reviewer's overlay: each region's agreement class, drawn instead of the findings.
+    #[prop_or_default]
+    pub agreement: Option<Rc<HashMap<String, Agreement>>>,
+    /// A reviewer's fix: the regions can be edited (the tools, keys and undo of the workspace),
+    /// and `on_draft` is given the draft to read when the fix is stored.
+    #[prop_or_default]
+    pub on_draft: Option<Callback<SharedDraft>>,
+    /// Keys go to the view (no dialog over it).
+    #[prop_or(true)]
+    pub keys: bool,
 }
 
-/// The image workspace read-only: `regions` on `item` with the canvas, zoom, pan, the region
-/// list and the live checks, and nothing that edits — for a reviewer's overlay or a
-/// coordinator's preview. Give it a `key` that changes with the item or the regions.
+/// The image workspace over `regions` on `item` with the canvas, zoom, pan, the region list and
+/// the live checks: read-only (a reviewer's overlay, a coordinator's preview, the annotator's
+/// inbox), or editable for a reviewer's fix when `on_draft` is given. Give it a `key` that
+/// changes with the item or the regions.
 #[component]
 pub fn ImageView(props: &ImageViewProps) -> Html {
     let state = {
-        let (item, regions) = (props.item.clone(), props.regions.clone());
-        yew::use_reducer(move || AnnotatorState::showing(Session::read_only(item, regions)))
-    };
-    let findings = {
-        let (spec, item, regions) = (props.spec.clone(), props.item.clone(), props.regions.clone());
-        yew::use_memo((), move |()| Checked::new(annoqa_core::validate(&spec, &item, &regions)))
+        let (item, regions, editable) = (props.item.clone(), props.regions.clone(), props.on_draft.is_some());
+        yew::use_reducer(move || {
+            let mut session = Session::read_only(item, regions);
+            session.read_only = !editable;
+            AnnotatorState::showing(session)
+        })
     };
     let api = yew::use_memo((), |()| TestApi::install());
+    let revision = state.session().map_or(0, |s| s.draft.revision());
+    let findings = {
+        // Several annotators' regions together are not one answer: the overlay's agreement
+        // classes take the place of findings there.
+        let session = state.session().filter(|_| props.agreement.is_none()).cloned();
+        let spec = props.spec.clone();
+        yew::use_memo(revision, move |_| {
+            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), &s.draft.borrow().regions()));
+            Checked::new(checked.unwrap_or_default())
+        })
+    };
+    {
+        let (on_draft, draft) = (props.on_draft.clone(), state.session().map(|s| s.draft.clone()));
+        use_effect_with((), move |()| {
+            if let (Some(on_draft), Some(draft)) = (on_draft, draft) {
+                on_draft.emit(draft);
+            }
+        });
+    }
+    api.update(state.session(), findings.clone());
     let Some(session) = state.session() else {
         return html! {};
     };
     let dispatcher = state.dispatcher();
     html! {
         <ImageEditor project_id={props.project_id.clone()} spec={props.spec.clone()} session={session.clone()}
-            revision={session.draft.revision()} findings={findings} active_label={None::<LabelRef>}
-            dispatch={Callback::from(move |action| dispatcher.dispatch(action))} api={(*api).clone()} keys={true} />
+            revision={session.draft.revision()} findings={findings} active_label={state.active_label.clone()}
+            dispatch={Callback::from(move |action| dispatcher.dispatch(action))} api={(*api).clone()} keys={props.keys}
+            agreement={props.agreement.clone()} />
     }
 }

@@ -29,6 +29,10 @@ pub(super) enum Mark {
     Extra,
     WrongLabel,
     LowOverlap,
+    /// A reviewer's overlay: every annotator drew the region alike, most did, or they differ.
+    AllAgree,
+    Majority,
+    Disagree,
 }
 
 impl Mark {
@@ -53,6 +57,9 @@ impl Mark {
             Mark::Extra => Some("#e85d04"),
             Mark::WrongLabel => Some("#7b2cbf"),
             Mark::LowOverlap => Some("#d4a106"),
+            Mark::AllAgree => Some("#2b9348"),
+            Mark::Majority => Some("#d4a106"),
+            Mark::Disagree => Some("#c1121f"),
         }
     }
 }

@@ -1,0 +1,292 @@
+//! The QA specialist's review pass, end to end: three annotators' submissions of one image item
+//! go in through the API; a reviewer opens the queue in the review bundle, sees the overlay
+//! with the disagreeing box marked (read from `window.annoqa.overlay()`), writes a note about
+//! that box and rejects it with an error code by keys, fixes another annotator's box with a
+//! real drag and stores the fix, and accepts the third; the rejected annotator finds the note
+//! in their inbox; the coordinator's scorecards equal what the stored rows say.
+
+use std::time::{Duration, Instant};
+
+use annoqa_api as api;
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+use super::image::{api as page_api, bbox, drag, regions_until, to_client};
+use super::inbox::{call, key, token};
+use super::{
+    add_member, add_user, assert_accessible, log_in, screenshot, start_browser, start_chromedriver, start_server,
+    texts, wait_for, PASSWORD, WAIT,
+};
+
+const PROJECT: &str = "test-card-boxes";
+const ARROW_DOWN: char = '\u{E015}';
+const CONTROL: char = '\u{E009}';
+const ENTER: char = '\u{E007}';
+
+fn boxed(id: &str, label: &str, [x, y, width, height]: [f64; 4]) -> Value {
+    json!({"id": id, "control": "overlays", "type": "b_box", "x": x, "y": y, "width": width, "height": height, "label": label})
+}
+
+/// What each annotator answers on `card-1`: all three box the timecode alike; `ana` and `ben`
+/// box the checkerboard, `cai` labels that box `timecode` (a majority against him) and adds a
+/// box nobody else drew (a disagreement).
+fn answers() -> Vec<(&'static str, Vec<Value>, u64)> {
+    vec![
+        (
+            "ana",
+            vec![
+                boxed("t", "timecode", [0.0, 0.0, 103.0, 38.0]),
+                boxed("c", "checkerboard", [400.0, 224.0, 160.0, 82.0]),
+            ],
+            4000,
+        ),
+        (
+            "ben",
+            vec![
+                boxed("t", "timecode", [1.0, 1.0, 101.0, 37.0]),
+                boxed("c", "checkerboard", [398.0, 222.0, 162.0, 84.0]),
+            ],
+            6000,
+        ),
+        (
+            "cai",
+            vec![
+                boxed("t", "timecode", [0.0, 1.0, 102.0, 37.0]),
+                boxed("c", "timecode", [401.0, 225.0, 158.0, 80.0]),
+                boxed("stray", "checkerboard", [200.0, 100.0, 60.0, 40.0]),
+            ],
+            9000,
+        ),
+    ]
+}
+
+/// Each annotator's answer stored through the API, as their own tool would send it.
+fn seed(base: &str, database: &std::path::Path) {
+    for (name, regions, lead) in answers() {
+        let bearer = token(database, name);
+        let next = call(base, "GET", &api::next_path(PROJECT), &bearer, None, "");
+        assert_eq!(next.status, 200, "{}", next.body);
+        let next: Value = serde_json::from_str(&next.body).unwrap();
+        let item = next["item"]["item"]["id"].as_str().unwrap_or_else(|| panic!("no item in {next}")).to_string();
+        let body = json!({ "lead_time_ms": lead, "regions": regions });
+        let sent = call(
+            base,
+            "POST",
+            &api::submit_path(PROJECT, &item),
+            &bearer,
+            Some(&format!("seed-{name}")),
+            &body.to_string(),
+        );
+        assert_eq!(sent.status, 200, "{name}: {}", sent.body);
+    }
+}
+
+/// Polls `window.annoqa.overlay()` until `check` holds.
+async fn overlay_until(client: &Client, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let seen = page_api(client, "overlay()").await;
+        if check(&seen) {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "{what}: overlay() is {seen:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Moves through the queue by keys (K to the top, then J) until `annotator`'s submission is
+/// under review.
+async fn reviewing(client: &Client, annotator: &str) {
+    let heading = format!("{annotator}'s submission");
+    let deadline = Instant::now() + WAIT;
+    for _ in 0..3 {
+        key(client, 'k').await;
+    }
+    loop {
+        let seen = texts(client, ".review-item-head h2").await;
+        if seen.iter().any(|t| t.contains(&heading)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "reviewing {annotator}: the heading shows {seen:?}");
+        key(client, 'j').await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn ctrl_enter(client: &Client) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: CONTROL })
+        .then(KeyAction::Down { value: ENTER })
+        .then(KeyAction::Up { value: ENTER })
+        .then(KeyAction::Up { value: CONTROL });
+    client.perform_actions(keys).await.unwrap();
+}
+
+/// The stored review of `annotator`'s submission: verdict, its region errors as JSON text.
+async fn stored_review(pool: &sqlx::SqlitePool, annotator: &str) -> Option<(String, String)> {
+    sqlx::query_as(
+        "SELECT r.verdict, r.region_errors FROM reviews r JOIN submissions s ON s.id = r.submission_id \
+         JOIN users u ON u.id = s.user_id WHERE u.username = ?",
+    )
+    .bind(annotator)
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+}
+
+async fn review_until(pool: &sqlx::SqlitePool, annotator: &str) -> (String, String) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(found) = stored_review(pool, annotator).await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "no review of {annotator}'s submission was stored");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annotator_and_coordinator() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("annoqa.sqlite3");
+    let (_server, url) = start_server(&database);
+    for name in ["ana", "ben", "cai"] {
+        add_member(&database, name, PASSWORD, PROJECT);
+    }
+    add_user(&database, "rita", PASSWORD, "reviewer", PROJECT);
+    add_user(&database, "cora", PASSWORD, "coordinator", PROJECT);
+    let base = url.trim_end_matches('/');
+    seed(base, &database);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+
+    let (_driver, webdriver) = start_chromedriver();
+    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
+    client.goto(&format!("{url}#/")).await.unwrap();
+    log_in(&client, "rita", PASSWORD).await;
+    // The annotator's bundle links the review screen, which the review bundle serves.
+    wait_for(&client, &format!("a[data-review='{PROJECT}']")).await.click().await.unwrap();
+    wait_for(&client, ".queue-entry").await;
+    assert!(client.current_url().await.unwrap().path().starts_with("/review/"), "the review bundle opened");
+
+    // cai's submission: his stray box is a disagreement, his relabelled box a majority.
+    reviewing(&client, "cai").await;
+    let overlay = overlay_until(&client, "three annotators matched", |o| {
+        o["annotators"].as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await;
+    let matches = overlay["matches"].as_array().unwrap();
+    let class_of = |region: &str| {
+        matches
+            .iter()
+            .find(|m| m["members"].as_array().unwrap().iter().any(|r| r["annotator"] == "cai" && r["region"] == region))
+            .map(|m| m["class"].as_str().unwrap().to_string())
+    };
+    assert_eq!(class_of("t").as_deref(), Some("all_agree"), "{overlay:#}");
+    assert_eq!(class_of("c").as_deref(), Some("majority"), "{overlay:#}");
+    assert_eq!(class_of("stray").as_deref(), Some("disagree"), "{overlay:#}");
+    wait_for(&client, ".group[data-class='agree-none']").await;
+    screenshot(&client, "review-overlay").await;
+    assert_accessible(&client, "reviewer screen").await;
+
+    // Focus the stray box's group with the arrow keys, write cai a note about it, then reject
+    // it with `extra_region` (the taxonomy's second code): X, 2.
+    let stray_group = matches
+        .iter()
+        .position(|m| {
+            m["members"][0]["region"] == "stray"
+                || m["members"].as_array().unwrap().iter().any(|r| r["region"] == "stray")
+        })
+        .unwrap();
+    for _ in 0..stray_group {
+        key(&client, ARROW_DOWN).await;
+    }
+    wait_for(&client, &format!(".group.focused[data-group='{stray_group}']")).await;
+    key(&client, 'm').await;
+    let note = wait_for(&client, "#note-text").await;
+    note.send_keys("Nothing is at this spot: box only the overlays.").await.unwrap();
+    ctrl_enter(&client).await;
+    wait_for(&client, "#review-notice[role='status']").await;
+    key(&client, 'x').await;
+    wait_for(&client, ".reject-codes").await;
+    key(&client, '2').await;
+    let (verdict, errors) = review_until(&pool, "cai").await;
+    assert_eq!(verdict, "reject");
+    let errors: Value = serde_json::from_str(&errors).unwrap();
+    assert_eq!(errors, json!([{"region": "stray", "code": "extra_region"}]), "the code sits on the stray box");
+
+    // ben's checkerboard box, fixed with a real drag of its middle 10 px to the right.
+    reviewing(&client, "ben").await;
+    key(&client, 'f').await;
+    regions_until(&client, "the fix starts from ben's regions", |r| r.len() == 2).await;
+    let centre = to_client(&client, 398.0 + 81.0, 222.0 + 42.0).await;
+    drag(&client, centre, (centre.0 + 10.0, centre.1)).await;
+    let fixed =
+        regions_until(&client, "the box moved", |r| r.iter().any(|b| b["id"] == "c" && bbox(b).0 > 400.0)).await;
+    let moved = fixed.iter().find(|b| b["id"] == "c").map(bbox).unwrap();
+    ctrl_enter(&client).await;
+    let (verdict, _) = review_until(&pool, "ben").await;
+    assert_eq!(verdict, "fix");
+    let stored: String = sqlx::query_scalar("SELECT r.regions FROM reviews r JOIN submissions s ON s.id = r.submission_id JOIN users u ON u.id = s.user_id WHERE u.username = 'ben'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let stored: Vec<Value> = serde_json::from_str(&stored).unwrap();
+    let stored_box = stored.iter().find(|b| b["id"] == "c").map(bbox).unwrap();
+    assert_eq!(stored_box, moved, "the fix stores the box as the reviewer left it");
+
+    // ana's, accepted with one key.
+    reviewing(&client, "ana").await;
+    key(&client, 'a').await;
+    assert_eq!(review_until(&pool, "ana").await.0, "accept");
+    wait_for(&client, "#review-progress").await;
+
+    // cai reads the note, with its region.
+    client.goto(&format!("{url}#/")).await.unwrap();
+    wait_for(&client, "#logout").await.click().await.unwrap();
+    log_in(&client, "cai", PASSWORD).await;
+    wait_for(&client, "#inbox-link").await.click().await.unwrap();
+    let entry = wait_for(&client, ".feedback-entry.unread").await.text().await.unwrap();
+    for expected in ["rita", "region stray", "box only the overlays"] {
+        assert!(entry.contains(expected), "the inbox shows {expected:?}: {entry}");
+    }
+
+    // The coordinator's scorecards say what the stored rows say.
+    wait_for(&client, "#logout").await.click().await.unwrap();
+    log_in(&client, "cora", PASSWORD).await;
+    wait_for(&client, "#logout").await;
+    client.goto(&format!("{url}#/")).await.unwrap();
+    wait_for(&client, &format!("a[data-quality='{PROJECT}']")).await.click().await.unwrap();
+    wait_for(&client, "#scorecards tbody tr").await;
+    screenshot(&client, "quality").await;
+    assert_accessible(&client, "quality page").await;
+    for (name, _, _) in answers() {
+        let row = format!("#scorecards tr[data-annotator='{name}']");
+        let (lead, gold_passed, verdict): (i64, Option<bool>, Option<String>) = sqlx::query_as(
+            "SELECT s.lead_time_ms, s.gold_passed, r.verdict FROM submissions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN reviews r ON r.submission_id = s.id WHERE u.username = ?",
+        )
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let passed = u32::from(gold_passed == Some(true));
+        let acceptance = if verdict.as_deref() == Some("accept") { "100 %" } else { "0 %" };
+        let expect = [
+            ("gold", format!("{passed}/1")),
+            ("acceptance", acceptance.to_string()),
+            ("lead", format!("{:.1} s", lead as f64 / 1000.0)),
+        ];
+        for (field, value) in expect {
+            let shown = client
+                .find(Locator::Css(&format!("{row} td[data-field='{field}']")))
+                .await
+                .unwrap_or_else(|e| panic!("{name}'s {field}: {e}"))
+                .text()
+                .await
+                .unwrap();
+            assert!(shown.starts_with(&value), "{name}'s {field}: shown {shown:?}, stored rows say {value:?}");
+        }
+    }
+    client.close().await.unwrap();
+}
