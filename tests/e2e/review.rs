@@ -290,3 +290,93 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     }
     client.close().await.unwrap();
 }
+
+fn span(id: &str, label: &str, start: usize, end: usize) -> Value {
+    json!({"id": id, "control": "entities", "type": "text_span", "start": start, "end": end, "label": label})
+}
+
+fn tone(label: &str) -> Value {
+    json!({"id": "tone", "control": "sentiment", "type": "choice", "labels": [label]})
+}
+
+/// A text item is reviewable the same way: each annotator's spans on their own row, classed by
+/// agreement, and a fix started from the consensus proposal (majority over matched spans and
+/// over the choice) is stored as the reviewer's revision.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_fixes_a_text_item_from_the_consensus_proposal() {
+    const TEXT_PROJECT: &str = "news-entities";
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("annoqa.sqlite3");
+    let (_server, url) = start_server(&database);
+    let answers = [
+        ("ana", vec![span("m", "PERSON", 0, 11), span("p", "PLACE", 47, 52), tone("positive")]),
+        ("ben", vec![span("m", "PERSON", 0, 11), span("p", "ORG", 47, 52), tone("positive")]),
+        ("cai", vec![span("m", "PERSON", 0, 11), tone("neutral")]),
+    ];
+    for (name, _) in &answers {
+        add_member(&database, name, PASSWORD, TEXT_PROJECT);
+    }
+    add_user(&database, "rita", PASSWORD, "reviewer", TEXT_PROJECT);
+    let base = url.trim_end_matches('/');
+    for (name, regions) in &answers {
+        let bearer = token(&database, name);
+        let next = call(base, "GET", &api::next_path(TEXT_PROJECT), &bearer, None, "");
+        let next: Value = serde_json::from_str(&next.body).unwrap();
+        let item = next["item"]["item"]["id"].as_str().unwrap().to_string();
+        assert_eq!(item, "s01", "every annotator starts with the training item");
+        let body = json!({ "lead_time_ms": 3000, "regions": regions });
+        let sent = call(base, "POST", &api::submit_path(TEXT_PROJECT, &item), &bearer, Some(name), &body.to_string());
+        assert_eq!(sent.status, 200, "{name}: {}", sent.body);
+    }
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
+
+    let (_driver, webdriver) = start_chromedriver();
+    let client = start_browser(&webdriver, &dir.path().join("chromium-profile")).await;
+    client.goto(&format!("{url}review/#/review/{TEXT_PROJECT}")).await.unwrap();
+    log_in(&client, "rita", PASSWORD).await;
+    reviewing(&client, "cai").await;
+    let overlay =
+        overlay_until(&client, "three annotators", |o| o["annotators"].as_array().is_some_and(|a| a.len() == 3)).await;
+    let class_of = |control: &str, label: &str| {
+        overlay["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["control"] == control && m["label"] == label)
+            .map(|m| m["class"].as_str().unwrap().to_string())
+    };
+    assert_eq!(class_of("entities", "PERSON").as_deref(), Some("all_agree"), "{overlay:#}");
+    assert_eq!(class_of("sentiment", "positive").as_deref(), Some("majority"), "{overlay:#}");
+    let rows = texts(&client, ".text-overlay-row").await;
+    assert_eq!(rows.len(), 3, "one row per annotator: {rows:?}");
+    wait_for(&client, ".text-overlay-text mark.agree-all").await;
+    screenshot(&client, "review-text").await;
+    assert_accessible(&client, "reviewer screen on a text item").await;
+
+    // C: the fix starts from the proposal; Ctrl+Enter stores it.
+    key(&client, 'c').await;
+    wait_for(&client, "#item-text").await;
+    ctrl_enter(&client).await;
+    let (verdict, _) = review_until(&pool, "cai").await;
+    assert_eq!(verdict, "fix");
+    let stored: String = sqlx::query_scalar(
+        "SELECT r.regions FROM reviews r JOIN submissions s ON s.id = r.submission_id JOIN users u ON u.id = s.user_id \
+         WHERE u.username = 'cai'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let stored: Vec<Value> = serde_json::from_str(&stored).unwrap();
+    let summary: Vec<(String, Value)> = stored
+        .iter()
+        .map(|r| {
+            (r["control"].as_str().unwrap().to_string(), r.get("label").cloned().unwrap_or_else(|| r["labels"].clone()))
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![("entities".to_string(), json!("PERSON")), ("sentiment".to_string(), json!(["positive"]))],
+        "the majority's spans and choice, not the disputed place: {stored:#?}"
+    );
+    client.close().await.unwrap();
+}

@@ -298,10 +298,22 @@ fn text_overlay(s: &Screen, text: &str, shown: &ShownOverlay) -> Html {
                         m
                     })
                     .collect();
+                let choices: Vec<String> = own
+                    .iter()
+                    .filter_map(|r| match &r.value {
+                        annoqa_core::RegionValue::Choice { labels } => Some(format!("{}: {}", r.control, labels.join(", "))),
+                        _ => None,
+                    })
+                    .collect();
                 html! {
                     <div class="text-overlay-row">
                         <span class="text-overlay-who">{ name.clone() }</span>
-                        <div class="text-overlay-text" dir="auto">{ render_span_text(text, &marks) }</div>
+                        <div>
+                            <div class="text-overlay-text" dir="auto">{ render_span_text(text, &marks) }</div>
+                            if !choices.is_empty() {
+                                <p class="text-overlay-choices">{ choices.join(" · ") }</p>
+                            }
+                        </div>
                     </div>
                 }
             }) }
