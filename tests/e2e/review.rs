@@ -207,6 +207,10 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     note.send_keys("Nothing is at this spot: box only the overlays.").await.unwrap();
     ctrl_enter(&client).await;
     wait_for(&client, "#review-notice[role='status']").await;
+    let (text, anchor): (String, String) =
+        sqlx::query_as("SELECT body, anchor FROM feedback WHERE kind = 'review'").fetch_one(&pool).await.unwrap();
+    assert_eq!(text, "Nothing is at this spot: box only the overlays.", "the M that opened the dialog is not in the note");
+    assert!(anchor.contains("stray"), "the note is anchored to the stray box: {anchor}");
     key(&client, 'x').await;
     wait_for(&client, ".reject-codes").await;
     key(&client, '2').await;
@@ -250,6 +254,17 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     for expected in ["rita", "region stray", "box only the overlays"] {
         assert!(entry.contains(expected), "the inbox shows {expected:?}: {entry}");
     }
+    // S on the focused note opens it on the item, with its region selected.
+    key(&client, 'j').await;
+    key(&client, 's').await;
+    let shown = regions_until(&client, "cai's regions on the item", |r| r.len() == 3).await;
+    assert!(shown.iter().any(|r| r["id"] == "stray"), "{shown:#?}");
+    let selected = wait_for(&client, ".note-page .region-row.selected").await;
+    assert_eq!(selected.attr("data-region").await.unwrap().as_deref(), Some("stray"), "the note's region is selected");
+    screenshot(&client, "note-on-item").await;
+    wait_for(&client, "#note-ack").await.click().await.unwrap();
+    wait_for(&client, ".note-page .feedback-read").await;
+    assert_accessible(&client, "note on its item").await;
 
     // The coordinator's scorecards say what the stored rows say.
     wait_for(&client, "#logout").await.click().await.unwrap();

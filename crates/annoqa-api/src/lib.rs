@@ -22,7 +22,6 @@ mod tests;
 pub use annoqa_core::reveal::GoldReveal;
 pub use error::{ApiError, ApiErrorCode};
 pub use routes::paths::{MY_FEEDBACK, MY_UNREAD_FEEDBACK, PROJECTS, SESSION, USERS};
-pub use routes::review_queue_page_path;
 pub use routes::{
     bad_gold_item_path, bad_gold_path, encode, export_path, feedback_ack_path, feedback_entry_path, feedback_path,
     flags_path, gold_exposure_path, inbox_path, items_path, media_path, media_upload_path, members_path, next_path,
@@ -30,6 +29,7 @@ pub use routes::{
     scorecards_path, skip_path, submission_path, submit_path, taxonomy_path, tile_path, user_password_path, user_path,
     user_token_path, user_tokens_path, Access, Endpoint, Method, RawBytes, Route,
 };
+pub use routes::{review_queue_page_path, submission_item_path};
 pub use types::*;
 
 /// Name of the session cookie (HttpOnly, SameSite=Strict, Path=/).

@@ -3,7 +3,7 @@
 //! the clients build their paths from the same templates, and `docs/api.md` documents them
 //! (tests hold all three to the table).
 
-use annoqa_core::ItemSource;
+use annoqa_core::{Item, ItemSource};
 
 use crate::ReviewQueuePage;
 use crate::{
@@ -37,6 +37,7 @@ pub mod paths {
     pub const SUBMISSIONS: &str = "/api/projects/{project}/items/{item}/submissions";
     pub const SUBMISSION: &str = "/api/projects/{project}/submissions/{submission}";
     pub const REVISIONS: &str = "/api/projects/{project}/submissions/{submission}/revisions";
+    pub const SUBMISSION_ITEM: &str = "/api/projects/{project}/submissions/{submission}/item";
     pub const REVIEWS: &str = "/api/projects/{project}/submissions/{submission}/reviews";
     pub const REVIEW_QUEUE: &str = "/api/projects/{project}/review-queue";
     pub const REVIEW_QUEUE_PAGE: &str = "/api/projects/{project}/review-queue/page";
@@ -241,6 +242,8 @@ endpoints! {
     /// A submission's revisions, the original first, each with its diff to the original: to its
     /// annotator, and to the project's reviewers and coordinators.
     Revisions: Get REVISIONS, ANY_MEMBER, () => 200 Vec<SubmissionRevision>;
+    /// The item a submission answers, never its gold: to whoever may see the submission.
+    SubmissionItem: Get SUBMISSION_ITEM, ANY_MEMBER, () => 200 Item;
     /// The one review of a submission: accept, reject (the item goes back to the pool) or fix
     /// (a corrected annotation stored beside the original).
     Review: Post REVIEWS, REVIEWER, ReviewRequest => 201 ReviewView;
@@ -410,6 +413,11 @@ pub fn submission_path(project: &str, submission: i64) -> String {
 /// [`Endpoint::Revisions`].
 pub fn revisions_path(project: &str, submission: i64) -> String {
     path(paths::REVISIONS, &[project, &submission.to_string()])
+}
+
+/// [`Endpoint::SubmissionItem`].
+pub fn submission_item_path(project: &str, submission: i64) -> String {
+    path(paths::SUBMISSION_ITEM, &[project, &submission.to_string()])
 }
 
 /// [`Endpoint::Overlay`].

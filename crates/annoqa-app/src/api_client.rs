@@ -297,6 +297,21 @@ pub async fn review_queue_page(project: &str, query: &str) -> Result<api::Review
     Call::new(Verb::Get, &path).json_answer().await
 }
 
+/// The item a submission answers (its annotator, reviewers, coordinators), never its gold.
+pub async fn submission_item(project: &str, id: i64) -> Result<annoqa_core::Item, ClientError> {
+    Call::new(Verb::Get, &api::submission_item_path(project, id)).json_answer().await
+}
+
+/// A submission's revisions, the annotator's first, then each fix.
+pub async fn revisions(project: &str, id: i64) -> Result<Vec<api::SubmissionRevision>, ClientError> {
+    Call::new(Verb::Get, &api::revisions_path(project, id)).json_answer().await
+}
+
+/// One feedback entry: to its author, its recipient and the project's coordinators.
+pub async fn feedback_entry(project: &str, id: i64) -> Result<FeedbackView, ClientError> {
+    Call::new(Verb::Get, &api::feedback_entry_path(project, id)).json_answer().await
+}
+
 /// One submission, to its annotator and the project's reviewers and coordinators.
 pub async fn submission(project: &str, id: i64) -> Result<api::SubmissionView, ClientError> {
     Call::new(Verb::Get, &api::submission_path(project, id)).json_answer().await

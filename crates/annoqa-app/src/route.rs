@@ -1,7 +1,8 @@
 //! Pages and their URL hashes: `#/` lists projects, `#/p/PROJECT_ID` annotates one, `#/inbox`
 //! is the feedback reviewers sent the user, `#/review/PROJECT_ID` is the reviewer's queue and
 //! overlay and `#/quality/PROJECT_ID` the coordinator's scorecards, bad gold and error
-//! taxonomy (those two are in the review bundle, served at `/review/`).
+//! taxonomy, `#/note/PROJECT_ID/FEEDBACK_ID` a reviewer's note shown on its item (those three
+//! are in the review bundle, served at `/review/`).
 //!
 //! The page lives in the hash so the server serves one `index.html` for everything and a
 //! reload keeps the page.
@@ -15,6 +16,8 @@ pub enum Route {
     Inbox,
     Review(String),
     Quality(String),
+    /// A reviewer's note (project, feedback id) shown on its item, for its recipient.
+    Note(String, i64),
 }
 
 impl Route {
@@ -25,12 +28,13 @@ impl Route {
             Route::Inbox => "#/inbox".to_string(),
             Route::Review(id) => format!("#/review/{}", encode(id)),
             Route::Quality(id) => format!("#/quality/{}", encode(id)),
+            Route::Note(project, id) => format!("#/note/{}/{id}", encode(project)),
         }
     }
 
     /// Whether the page is in the review bundle rather than the annotator's.
     pub fn in_review_bundle(&self) -> bool {
-        matches!(self, Route::Review(_) | Route::Quality(_))
+        matches!(self, Route::Review(_) | Route::Quality(_) | Route::Note(..))
     }
 
     /// The page's address from either bundle: the review bundle's pages under `/review/`,
@@ -59,6 +63,13 @@ pub fn parse_hash(hash: &str) -> Option<Route> {
         Some(("p", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Project(percent_decode(id))),
         Some(("review", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Review(percent_decode(id))),
         Some(("quality", id)) if !id.is_empty() && !id.contains('/') => Some(Route::Quality(percent_decode(id))),
+        Some(("note", rest)) => match rest.split_once('/') {
+            Some((project, id)) if !project.is_empty() => match id.parse() {
+                Ok(id) => Some(Route::Note(percent_decode(project), id)),
+                Err(_) => Some(Route::Projects),
+            },
+            _ => Some(Route::Projects),
+        },
         _ => Some(Route::Projects),
     }
 }

@@ -395,12 +395,13 @@ fn routes_round_trip_through_the_hash() {
     let odd = Route::Project("a b/ü".into());
     assert_eq!(odd.hash(), "#/p/a%20b%2F%C3%BC");
     assert_eq!(parse_hash(&odd.hash()), Some(odd));
-    for page in [Route::Review("a b/ü".into()), Route::Quality("q".into())] {
+    for page in [Route::Review("a b/ü".into()), Route::Quality("q".into()), Route::Note("a/b".into(), 7)] {
         assert_eq!(parse_hash(&page.hash()), Some(page.clone()));
         // The review bundle's pages are addressed under /review/ from either bundle.
         assert_eq!(page.href(), format!("/review/{}", page.hash()));
     }
     assert_eq!(parse_hash("#/review/"), Some(Route::Projects));
+    assert_eq!(parse_hash("#/note/p/x"), Some(Route::Projects));
     assert_eq!(Route::Inbox.href(), "/#/inbox");
     assert_eq!(percent_decode("%zz%"), "%zz%");
     assert_eq!(percent_decode("%FF"), "%FF");

@@ -165,7 +165,7 @@ pub fn App(props: &AppProps) -> Html {
     let page = |user: &UserView| match &route {
         Route::Projects => html! { <ProjectList key={user.id.to_string()} role={user.role} /> },
         Route::Inbox => html! { <InboxPage key={user.id.to_string()} on_unread={on_unread.clone()} /> },
-        Route::Review(_) | Route::Quality(_) => match props.screens {
+        Route::Review(_) | Route::Quality(_) | Route::Note(..) => match props.screens {
             Some(screens) => (screens.page)(&route, user),
             None => html! { <p class="loading">{ "Opening the review screens…" }</p> },
         },

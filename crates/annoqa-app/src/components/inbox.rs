@@ -1,6 +1,7 @@
 //! The annotator's inbox (`#/inbox`): feedback reviewers sent, newest first, each with what it
 //! is about (item, region, time or frames, guideline section, error codes) and a button to
-//! acknowledge it. Keys: `J`/`K` move between entries, `A` acknowledges the focused one.
+//! acknowledge it, and a link to the note shown on its item (`#/note/…`, in the review bundle).
+//! Keys: `J`/`K` move between entries, `A` acknowledges the focused one, `S` opens it on the item.
 
 use annoqa_api::{FeedbackAnchor, FeedbackView};
 use wasm_bindgen::JsCast;
@@ -79,8 +80,17 @@ fn focused_entry(entries: &[FeedbackView]) -> Option<usize> {
     entries.iter().position(|f| entry_id(f.id) == entry.id())
 }
 
+/// The page showing what note `f` is about on its item (in the review bundle, so the
+/// annotator's download does not carry a second workspace).
+fn note_page(f: &FeedbackView) -> Option<Route> {
+    f.submission_id.map(|_| Route::Note(f.project_id.clone(), f.id))
+}
+
 fn entry_view(f: &FeedbackView, on_ack: Callback<i64>) -> Html {
     let id = f.id;
+    let show = note_page(f).map(|page| {
+        html! { <a id={format!("show-{id}")} href={page.href()}>{ "Show on the item " }<kbd>{ "S" }</kbd></a> }
+    });
     let about = [
         Some(format!("project {}", f.project_id)),
         f.item_id.as_ref().map(|i| format!("item {i}")),
@@ -111,6 +121,7 @@ fn entry_view(f: &FeedbackView, on_ack: Callback<i64>) -> Html {
             <p class="feedback-text">{ f.text.clone() }</p>
             <p class="feedback-actions">
                 { state }
+                { for show }
                 <a href={Route::Project(f.project_id.clone()).hash()}>{ "Open the project" }</a>
             </p>
         </li>
@@ -157,6 +168,13 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
             let target = match key.key().as_str() {
                 "j" | "J" => Some(at.map_or(0, |i| (i + 1).min(entries.len().saturating_sub(1)))),
                 "k" | "K" => Some(at.map_or(0, |i| i.saturating_sub(1))),
+                "s" | "S" => {
+                    if let Some(page) = at.and_then(|i| entries.get(i)).and_then(note_page) {
+                        key.prevent_default();
+                        let _ = gloo::utils::window().location().assign(&page.href());
+                    }
+                    None
+                }
                 "a" | "A" => {
                     if let Some(f) = at.and_then(|i| entries.get(i)).filter(|f| f.acknowledged_at_ms.is_none()) {
                         key.prevent_default();
@@ -201,7 +219,8 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
                 <span id="inbox-unread" class="inbox-count">{ count }</span>
                 <p class="inbox-keys">
                     <kbd>{ "J" }</kbd>{ " / " }<kbd>{ "K" }</kbd>{ " next / previous · " }
-                    <kbd>{ "A" }</kbd>{ " acknowledge the focused entry · " }<kbd>{ "Tab" }</kbd>{ " move focus" }
+                    <kbd>{ "A" }</kbd>{ " acknowledge · " }<kbd>{ "S" }</kbd>{ " show on the item · " }
+                    <kbd>{ "Tab" }</kbd>{ " move focus" }
                 </p>
             </header>
             if let Some(message) = &*error {

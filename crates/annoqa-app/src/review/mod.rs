@@ -1,6 +1,7 @@
 //! The review bundle's screens (`src/bin/review.rs` links them; the annotator's bundle does
 //! not): the reviewer's queue and overlay (`#/review/PROJECT`, [`page::ReviewPage`]) and the
-//! coordinator's quality page (`#/quality/PROJECT`: scorecards, bad gold, error taxonomy).
+//! coordinator's quality page (`#/quality/PROJECT`: scorecards, bad gold, error taxonomy), and a
+//! reviewer's note shown on its item for the annotator (`#/note/PROJECT/FEEDBACK`).
 //!
 //! DOM-free parts, tested natively: [`overlay`] (what the overlay shows, the test API's JSON),
 //! [`keys`] (key → command), [`queue`] (filters → query), [`state`] (the reviewer's state).
@@ -8,6 +9,7 @@
 mod actions;
 pub mod keys;
 mod note;
+mod note_context;
 pub mod overlay;
 mod page;
 pub mod quality;
@@ -28,6 +30,9 @@ pub fn page(route: &Route, user: &UserView) -> Html {
         Route::Quality(id) => {
             html! { <quality::QualityPage key={format!("{}/{id}", user.id)} project_id={id.clone()} /> }
         }
+        Route::Note(project, id) => html! {
+            <note_context::NotePage key={format!("{}/{project}/{id}", user.id)} project_id={project.clone()} feedback_id={*id} />
+        },
         _ => html! {},
     }
 }

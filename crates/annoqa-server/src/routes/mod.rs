@@ -124,6 +124,7 @@ fn handler(endpoint: Endpoint) -> MethodRouter<AppState> {
         Endpoint::Submit => on(method, work::submit),
         Endpoint::GetSubmission => on(method, work::get_submission),
         Endpoint::Revisions => on(method, overlay::revisions),
+        Endpoint::SubmissionItem => on(method, overlay::submission_item),
         Endpoint::Review => on(method, qa::review),
         Endpoint::ReviewQueue => on(method, qa::review_queue),
         Endpoint::ReviewQueuePage => on(method, queue::review_queue_page),

@@ -40,6 +40,20 @@ pub(super) async fn overlay(
     Ok(Json(OverlayView { item: item.item, annotations }))
 }
 
+/// The item a submission answers, for whoever may see the submission: the annotator reading a
+/// reviewer's note about it sees the region where it is. An `Item` carries no gold.
+pub(super) async fn submission_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((project, submission_id)): Path<(String, i64)>,
+) -> Result<Json<annoqa_core::Item>, ServerError> {
+    let access = project_access(&state, &caller, &project).await?;
+    let submission = visible_submission(&state, &caller, &access, submission_id).await?;
+    let item = state.store().item(access.id(), &submission.item_id).await?;
+    let item = item.ok_or_else(|| ServerError::not_found(format!("submission {submission_id} has no item")))?;
+    Ok(Json(item.item))
+}
+
 /// A submission's revisions: the annotator's (1), then each fix, every one with its diff to the
 /// original. Visible to whoever may see the submission.
 pub(super) async fn revisions(

@@ -82,6 +82,7 @@ both_backends! {
             ("item skip", post(api::skip_path(OTHER, &other_item), serde_json::json!({"reason": "x"}))),
             ("submission", get(api::submission_path(DEMO, sid))),
             ("submission revisions", get(api::revisions_path(DEMO, sid))),
+            ("submission item", get(api::submission_item_path(DEMO, sid))),
             ("submission review", post(api::reviews_path(DEMO, sid), serde_json::json!({"verdict": "reject"}))),
             ("review", get(api::review_path(DEMO, review.id))),
             ("flag", get(api::feedback_entry_path(DEMO, flag.id))),
@@ -193,6 +194,8 @@ both_backends! {
         owner.get(&api::feedback_entry_path(DEMO, note.id)).await.expect(StatusCode::OK);
         owner.get(&api::user_path(owner.id())).await.expect(StatusCode::OK);
         owner.get(&api::revisions_path(DEMO, sid)).await.expect(StatusCode::OK);
+        let answered: annoqa_core::Item = owner.get(&api::submission_item_path(DEMO, sid)).await.json();
+        assert_eq!(answered.id, item, "the owner reads the item their submission answers");
         let mine: Vec<FeedbackView> = owner.get(api::MY_FEEDBACK).await.json();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].acknowledged_at_ms, None, "the denied acknowledgements changed nothing");

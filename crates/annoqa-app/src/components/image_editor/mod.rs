@@ -494,6 +494,9 @@ pub struct ImageViewProps {
     /// Keys go to the view (no dialog over it).
     #[prop_or(true)]
     pub keys: bool,
+    /// A region to select and bring into view first (the one a reviewer's note is about).
+    #[prop_or_default]
+    pub focus: Option<String>,
 }
 
 /// The image workspace over `regions` on `item` with the canvas, zoom, pan, the region list and
@@ -504,9 +507,12 @@ pub struct ImageViewProps {
 pub fn ImageView(props: &ImageViewProps) -> Html {
     let state = {
         let (item, regions, editable) = (props.item.clone(), props.regions.clone(), props.on_draft.is_some());
+        let focus = props.focus.clone();
         yew::use_reducer(move || {
             let mut session = Session::read_only(item, regions);
             session.read_only = !editable;
+            session.focus = focus.clone().map(|id| (id, 1));
+            session.selected_region = focus;
             AnnotatorState::showing(session)
         })
     };
