@@ -418,6 +418,9 @@ pub struct Region {
 /// (see [`crate::text`]), half-open `[start, end)`. A box's `rotation` is in degrees,
 /// clockwise on screen (y points down), about the box's top-left corner `(x, y)`, as Label
 /// Studio's rectangles; any value is allowed and taken modulo 360.
+///
+/// `Region`'s hand-written `Deserialize` (`model/region_de.rs`) lists these types and their
+/// fields again: a new type goes there too (a new field is a compile error there).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RegionValue {

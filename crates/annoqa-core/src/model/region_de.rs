@@ -8,7 +8,8 @@
 //! reads each field the variant has.
 //!
 //! It accepts and rejects what the derive did (`tests/region_serde.rs` compares the two on
-//! random objects), with the derive's error messages:
+//! random objects), with the derive's error messages and positions (of several mistakes in one
+//! object, it may name another one first):
 //! - keys that are not `id`, `control`, `type`, `attributes` or a field of the region's type
 //!   are ignored, whatever their value and however often they repeat; a repeated key that does
 //!   count is a "duplicate field" error;

@@ -415,34 +415,3 @@ fn read_regions_serialise_and_read_back_unchanged() {
         }
     }
 }
-
-#[test]
-fn zz_temp_stress() {
-    let mut runner = TestRunner::deterministic();
-    let strategy = region_json();
-    let (mut ok, mut err, mut differ) = (0, 0, 0);
-    let mut examples = Vec::new();
-    for _ in 0..200000 {
-        let json = strategy.new_tree(&mut runner).unwrap().current();
-        match both(&json) {
-            (Ok(a), Ok(b)) => {
-                assert_eq!(a, b, "{json}");
-                ok += 1
-            }
-            (Err(a), Err(b)) => {
-                err += 1;
-                if a != b {
-                    differ += 1;
-                    if examples.len() < 8 {
-                        examples.push(format!("{json}\n  new {a}\n  old {b}"));
-                    }
-                }
-            }
-            (a, b) => panic!("{json}\n{a:?}\n{b:?}"),
-        }
-    }
-    eprintln!("ok {ok} err {err} messages differ {differ}");
-    for e in examples {
-        eprintln!("{e}");
-    }
-}
