@@ -158,6 +158,10 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     add_user(&database, "cora", PASSWORD, "coordinator", PROJECT);
     let base = url.trim_end_matches('/');
     seed(base, &database);
+    // cai thinks card-1's gold is wrong and says so: the coordinator will decide.
+    let flag = json!({"item_id": "card-1", "reason": "wrong_gold", "text": "the gold misses the stray checkerboard"});
+    let flagged = call(base, "POST", &api::flags_path(PROJECT), &token(&database, "cai"), None, &flag.to_string());
+    assert_eq!(flagged.status, 201, "{}", flagged.body);
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", database.display())).await.unwrap();
 
     let (_driver, webdriver) = start_chromedriver();
@@ -209,7 +213,10 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     wait_for(&client, "#review-notice[role='status']").await;
     let (text, anchor): (String, String) =
         sqlx::query_as("SELECT body, anchor FROM feedback WHERE kind = 'review'").fetch_one(&pool).await.unwrap();
-    assert_eq!(text, "Nothing is at this spot: box only the overlays.", "the M that opened the dialog is not in the note");
+    assert_eq!(
+        text, "Nothing is at this spot: box only the overlays.",
+        "the M that opened the dialog is not in the note"
+    );
     assert!(anchor.contains("stray"), "the note is anchored to the stray box: {anchor}");
     key(&client, 'x').await;
     wait_for(&client, ".reject-codes").await;
@@ -277,18 +284,27 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     assert_accessible(&client, "quality page").await;
     for (name, _, _) in answers() {
         let row = format!("#scorecards tr[data-annotator='{name}']");
-        let (lead, gold_passed, verdict): (i64, Option<bool>, Option<String>) = sqlx::query_as(
-            "SELECT s.lead_time_ms, s.gold_passed, r.verdict FROM submissions s JOIN users u ON u.id = s.user_id \
+        let (lead, verdict): (i64, Option<String>) = sqlx::query_as(
+            "SELECT s.lead_time_ms, r.verdict FROM submissions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN reviews r ON r.submission_id = s.id WHERE u.username = ?",
         )
         .bind(name)
         .fetch_one(&pool)
         .await
         .unwrap();
-        let passed = u32::from(gold_passed == Some(true));
+        // Gold flagged as wrong and not decided on counts for nobody.
+        let (passed, counted): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN s.gold_passed THEN 1 ELSE 0 END), 0), COUNT(*) FROM submissions s \
+             JOIN users u ON u.id = s.user_id WHERE u.username = ? AND s.gold_passed IS NOT NULL \
+             AND s.item_id NOT IN (SELECT item_id FROM feedback WHERE kind = 'flag' AND reason = 'wrong_gold')",
+        )
+        .bind(name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
         let acceptance = if verdict.as_deref() == Some("accept") { "100 %" } else { "0 %" };
         let expect = [
-            ("gold", format!("{passed}/1")),
+            ("gold", format!("{passed}/{counted}")),
             ("acceptance", acceptance.to_string()),
             ("lead", format!("{:.1} s", lead as f64 / 1000.0)),
         ];
@@ -303,6 +319,21 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
             assert!(shown.starts_with(&value), "{name}'s {field}: shown {shown:?}, stored rows say {value:?}");
         }
     }
+
+    // The flagged gold is pending: it counts for nobody (gold 0/0, 1 pending) until the
+    // coordinator decides; retired, it stays out.
+    let pending =
+        client.find(Locator::Css("#scorecards tr[data-annotator='ana'] td[data-field='gold']")).await.unwrap();
+    assert!(pending.text().await.unwrap().starts_with("0/0"), "pending gold is left out");
+    let entry = wait_for(&client, "#bad-gold li[data-item='card-1']").await.text().await.unwrap();
+    assert!(entry.contains("Flagged by cai") && entry.contains("pending"), "{entry}");
+    wait_for(&client, "#bad-gold li[data-item='card-1'] button.retire").await.click().await.unwrap();
+    wait_for(&client, "#bad-gold li[data-item='card-1'] .decided").await;
+    let decision: String = sqlx::query_scalar("SELECT decision FROM gold_decisions WHERE item_id = 'card-1'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(decision, "retire");
     client.close().await.unwrap();
 }
 

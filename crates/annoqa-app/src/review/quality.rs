@@ -208,8 +208,8 @@ fn bad_gold_list(
                 <li data-item={e.item_id.clone()}>
                     <p><strong>{ format!("Item {}", e.item_id) }</strong>
                         { match e.decision {
-                            Some(d) => format!(" · decided: {}{}", d.as_str(), e.decided_by.as_ref().map(|u| format!(" by {u}")).unwrap_or_default()),
-                            None => " · pending: counts against nobody until you decide".to_string(),
+                            Some(d) => html! { <span class="decided">{ format!(" · decided: {}{}", d.as_str(), e.decided_by.as_ref().map(|u| format!(" by {u}")).unwrap_or_default()) }</span> },
+                            None => html! { <span class="pending">{ " · pending: counts against nobody until you decide" }</span> },
                         } }
                     </p>
                     if let Some(d) = &e.detected {
