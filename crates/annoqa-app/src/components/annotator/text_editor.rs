@@ -225,7 +225,7 @@ pub fn TextFix(props: &TextFixProps) -> Html {
     let findings = {
         let (spec, session) = (props.spec.clone(), state.session().cloned());
         yew::use_memo(revision, move |_| {
-            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), &s.draft.borrow().regions()));
+            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), s.draft.borrow().regions()));
             Checked::new(checked.unwrap_or_default())
         })
     };

@@ -524,7 +524,7 @@ pub fn ImageView(props: &ImageViewProps) -> Html {
         let session = state.session().filter(|_| props.agreement.is_none()).cloned();
         let spec = props.spec.clone();
         yew::use_memo(revision, move |_| {
-            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), &s.draft.borrow().regions()));
+            let checked = session.as_ref().map(|s| annoqa_core::validate(&spec, s.item(), s.draft.borrow().regions()));
             Checked::new(checked.unwrap_or_default())
         })
     };
