@@ -750,9 +750,10 @@ pub struct ScorecardRow {
     pub fixed: u64,
     pub rejected: u64,
     /// Every error code reviewers recorded on their submissions, once per occurrence: the
-    /// review's codes for the whole annotation and each region-level error's code.
+    /// review's codes for the whole annotation and each region-level error's code, in review
+    /// order.
     pub error_codes: Vec<String>,
-    /// One per submission, in submission order.
+    /// One per submission, in no particular order.
     pub lead_times_ms: Vec<u64>,
     /// Pre-annotated regions (predictions) they kept as they came, edited and deleted, over the
     /// submissions that reported a `prediction_outcome`.
@@ -789,7 +790,7 @@ pub struct ChoiceAnswers {
     /// Usernames in order of first answer.
     pub annotators: Vec<String>,
     /// `[item index, annotator index, label index]`, one per submission that answered the
-    /// control, in submission order.
+    /// control, annotator by annotator (by username).
     pub answers: Vec<[u32; 3]>,
     /// The control's labels in spec order, then any other answer in order of first use: a
     /// multiple choice's set of labels is one answer, its labels sorted and joined by ` + `.

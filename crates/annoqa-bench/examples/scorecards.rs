@@ -13,8 +13,10 @@
 //! pass 97 % of gold, one in seven 70 %. One honeypot's answer is wrong, and the reliable
 //! annotators answer it the way its text says; a few honeypots are flagged as wrong gold.
 //!
-//! Prints one JSON line to stdout (p50/p90/p99/max in milliseconds, response size, the gold
-//! found bad) and one human line to stderr.
+//! Prints one JSON line to stdout (p50/p90/p99/max in milliseconds, response size, the
+//! server's CPU time per request — on a machine shared with other work the wall time includes
+//! waiting for a core —, the gold found bad) and one human line to stderr. `--without-choices`
+//! leaves the choice control out of the spec, so the scorecards read no submission's regions.
 //!
 //! `cargo run --release -p annoqa-bench --example scorecards -- --bin target/release/annoqa [--database postgres]`
 
@@ -83,6 +85,11 @@ mod native {
         /// Timed requests of each endpoint.
         #[arg(long, default_value_t = 200)]
         requests: usize,
+        /// Leave the choice control out of the project's spec (the stored answers still carry
+        /// sentiments): the scorecards then send no choice answers, which is what they cost
+        /// without reading every submission's regions.
+        #[arg(long)]
+        without_choices: bool,
     }
 
     pub fn main() -> ExitCode {
@@ -128,17 +135,17 @@ mod native {
 
     async fn benchmark(args: &Args, dir: &Path, database_url: &str) -> Result<Report> {
         let mut server = Server::start(&args.bin, dir, database_url).await?;
-        let result = drive(args, database_url, &server.base).await;
+        let result = drive(args, database_url, &server.base, server.child.id()).await;
         server.stop().await;
         result.with_context(|| format!("server log: {}", server.log.display()))
     }
 
-    async fn drive(args: &Args, database_url: &str, base: &str) -> Result<Report> {
+    async fn drive(args: &Args, database_url: &str, base: &str, server_pid: Option<u32>) -> Result<Report> {
         let cli = Cli { bin: args.bin.clone(), database_url: database_url.to_string() };
         let http = Http::new(base);
         let admin = cli.token("admin").await?;
         let plain_items = plain_items(args);
-        create_project(&http, &admin, plain_items).await?;
+        create_project(&http, &admin, plain_items, args.without_choices).await?;
         cli.run(
             &["add", "coord", "--role", "coordinator", "--project", PROJECT, "--password-stdin"],
             Some("coordinator of the scorecards benchmark"),
@@ -150,13 +157,16 @@ mod native {
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(database_url).await?;
         let seeded = seed(&pool, args, plain_items).await?;
         if database_url.starts_with("postgres") {
-            // What autovacuum does after a bulk load, done now rather than some time later.
-            pool.execute("ANALYZE").await?;
+            // What autovacuum does after a bulk insert (PostgreSQL 13 and later vacuum after
+            // inserts too), done now rather than some time later: statistics, and the
+            // visibility map that index-only scans need.
+            pool.execute("VACUUM ANALYZE").await?;
         }
         pool.close().await;
         eprintln!("seeded {seeded} submissions in {:.1} s", started.elapsed().as_secs_f64());
-        let scorecards = time(&http, &coordinator, &api::scorecards_path(PROJECT), args.requests).await?;
-        let bad_gold = time(&http, &coordinator, &api::bad_gold_path(PROJECT), args.requests).await?;
+        let timer = Timer { http: &http, token: &coordinator, requests: args.requests, server_pid };
+        let scorecards = timer.time(&api::scorecards_path(PROJECT)).await?;
+        let bad_gold = timer.time(&api::bad_gold_path(PROJECT)).await?;
         let (_, list) = http.send(Method::GET, &api::bad_gold_path(PROJECT), &coordinator, "", String::new()).await?;
         let entries: Vec<api::BadGoldEntry> = serde_json::from_str(&list).context("the bad-gold list")?;
         let found = entries.iter().filter(|e| e.detected.is_some()).map(|e| e.item_id.clone()).collect();
@@ -182,10 +192,21 @@ mod native {
     }
 
     fn answer(span_label: &str, sentiment: &str) -> Value {
+        answer_at(("r1", "r2"), (0, 11), span_label, sentiment)
+    }
+
+    /// An answer with its regions' ids and the span's place: tools name regions their own way
+    /// and annotators mark spans a little differently, so stored answers are rarely equal text.
+    fn answer_at(ids: (&str, &str), span: (u64, u64), span_label: &str, sentiment: &str) -> Value {
         json!([
-            {"id": "r1", "control": "entities", "type": "text_span", "start": 0, "end": 11, "label": span_label},
-            {"id": "r2", "control": "sentiment", "type": "choice", "labels": [sentiment]}
+            {"id": ids.0, "control": "entities", "type": "text_span", "start": span.0, "end": span.1, "label": span_label},
+            {"id": ids.1, "control": "sentiment", "type": "choice", "labels": [sentiment]}
         ])
+    }
+
+    /// Region ids as a client makes them: random.
+    fn random_ids(rng: &mut Rng) -> (String, String) {
+        (format!("{:x}", rng.next() >> 16), format!("{:x}", rng.next() >> 16))
     }
 
     /// The gold answer of honeypot `g`: PERSON and a sentiment alternating by item.
@@ -197,9 +218,16 @@ mod native {
         }
     }
 
-    async fn create_project(http: &Http, admin: &str, plain_items: usize) -> Result<()> {
+    async fn create_project(http: &Http, admin: &str, plain_items: usize, without_choices: bool) -> Result<()> {
+        let mut spec = spec_json();
+        // Without the choice control, the items' gold and predictions leave it out too (import
+        // checks them against the spec).
+        let keep = |region: &Value| !without_choices || region["type"] != "choice";
+        if let Some(controls) = spec["controls"].as_array_mut() {
+            controls.retain(keep);
+        }
         let project =
-            json!({"id": PROJECT, "title": "Scorecards benchmark", "spec": spec_json(), "assignment": {"overlap": 3}});
+            json!({"id": PROJECT, "title": "Scorecards benchmark", "spec": spec, "assignment": {"overlap": 3}});
         let (status, body) =
             http.send(Method::POST, api::PROJECTS, admin, "application/json", project.to_string()).await?;
         if status != StatusCode::CREATED {
@@ -207,7 +235,11 @@ mod native {
         }
         let mut lines = String::new();
         for g in 0..GOLD_ITEMS {
-            let gold = json!({"mode": "honeypot", "answer": answer("PERSON", gold_sentiment(g))});
+            let mut answer = answer("PERSON", gold_sentiment(g));
+            if let Some(regions) = answer.as_array_mut() {
+                regions.retain(keep);
+            }
+            let gold = json!({"mode": "honeypot", "answer": answer});
             let text = format!("Maria Costa opened library number {g} in Porto on Saturday.");
             lines.push_str(
                 &json!({"id": gold_id(g), "media": {"type": "text", "text": text}, "gold": gold}).to_string(),
@@ -218,7 +250,7 @@ mod native {
             let text = format!("Maria Costa visited school number {p} in Porto.");
             let mut item = json!({"id": plain_id(p), "media": {"type": "text", "text": text}});
             // Three items in ten come with a model's guess to start from.
-            if p % 10 < 3 {
+            if p % 10 < 3 && !without_choices {
                 item["predictions"] =
                     json!([{"id": "p1", "control": "sentiment", "type": "choice", "labels": ["positive"]}]);
             }
@@ -266,7 +298,8 @@ mod native {
     /// report — from `annoqa_core::score_gold`.
     #[derive(Clone)]
     struct Scored {
-        regions: String,
+        span_label: &'static str,
+        sentiment: &'static str,
         score: f64,
         passed: bool,
         report: String,
@@ -296,11 +329,12 @@ mod native {
                 let gold: Gold =
                     serde_json::from_value(json!({"mode": "honeypot", "answer": answer("PERSON", gold_sentiment)}))?;
                 let mut row = Vec::new();
-                for (span, sentiment) in &variants {
+                for &(span, sentiment) in &variants {
                     let regions: Vec<Region> = serde_json::from_value(answer(span, sentiment))?;
                     let report = annoqa_core::score_gold(&spec, &item, &gold, &regions);
                     let stored = Scored {
-                        regions: serde_json::to_string(&regions)?,
+                        span_label: span,
+                        sentiment,
                         score: report.score,
                         passed: report.passed,
                         report: serde_json::to_string(&report)?,
@@ -365,11 +399,13 @@ mod native {
                 let submission = if n % 10 == 9 && n / 10 < per_gold {
                     let g = golds[(n / 10) % GOLD_ITEMS];
                     let scored = answers.gold_answer(g, accuracy, &mut rng);
+                    let ids = random_ids(&mut rng);
+                    let regions = answer_at((&ids.0, &ids.1), (0, 11), scored.span_label, scored.sentiment);
                     Submission {
                         id,
                         item: gold_id(g),
                         user,
-                        regions: scored.regions.clone(),
+                        regions: regions.to_string(),
                         lead_time_ms,
                         created_at_ms,
                         status: "submitted",
@@ -381,14 +417,19 @@ mod native {
                     next_plain += 1;
                     let sentiment = ["positive", "neutral", "negative"][rng.below(3)];
                     let outcome = (p % 10 < 3).then(|| {
-                        let list = ["kept", "edited", "deleted"][rng.below(3)];
-                        json!({"kept": [], "edited": [], "deleted": [], list: ["p1"]}).to_string()
+                        let mut outcome = json!({"kept": [], "edited": [], "deleted": []});
+                        outcome[["kept", "edited", "deleted"][rng.below(3)]] = json!(["p1"]);
+                        outcome.to_string()
                     });
                     Submission {
                         id,
                         item: plain_id(p),
                         user,
-                        regions: answer("PERSON", sentiment).to_string(),
+                        regions: {
+                            let ids = random_ids(&mut rng);
+                            let span = (rng.below(4) as u64, 8 + rng.below(12) as u64);
+                            answer_at((&ids.0, &ids.1), span, "PERSON", sentiment).to_string()
+                        },
                         lead_time_ms,
                         created_at_ms,
                         status: "submitted",
@@ -595,28 +636,58 @@ mod native {
         Ok(())
     }
 
-    /// Times `requests` sequential GETs of `path` after ten to warm up; each must answer 200.
-    async fn time(http: &Http, token: &str, path: &str, requests: usize) -> Result<Timing> {
-        let mut us = Vec::with_capacity(requests);
-        let mut bytes = 0;
-        for n in 0..requests + 10 {
-            let started = Instant::now();
-            let (status, body) = http.send(Method::GET, path, token, "", String::new()).await?;
-            let elapsed = started.elapsed();
-            if status != StatusCode::OK {
-                bail!("GET {path}: {status} {body}");
+    /// Times sequential GETs as one client.
+    struct Timer<'a> {
+        http: &'a Http,
+        token: &'a str,
+        requests: usize,
+        server_pid: Option<u32>,
+    }
+
+    impl Timer<'_> {
+        /// Times `requests` GETs of `path` after ten to warm up; each must answer 200. Also the
+        /// server's CPU time over the timed ones: on a machine shared with other work the wall
+        /// time includes waiting for a core, which this does not.
+        async fn time(&self, path: &str) -> Result<Timing> {
+            let mut us = Vec::with_capacity(self.requests);
+            let mut bytes = 0;
+            let mut cpu_before = None;
+            for n in 0..self.requests + 10 {
+                if n == 10 {
+                    cpu_before = self.server_pid.and_then(cpu_ms);
+                }
+                let started = Instant::now();
+                let (status, body) = self.http.send(Method::GET, path, self.token, "", String::new()).await?;
+                let elapsed = started.elapsed();
+                if status != StatusCode::OK {
+                    bail!("GET {path}: {status} {body}");
+                }
+                bytes = body.len();
+                if n >= 10 {
+                    us.push(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+                }
             }
-            bytes = body.len();
-            if n >= 10 {
-                us.push(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
-            }
+            let cpu_after = self.server_pid.and_then(cpu_ms);
+            let cpu_per_request = cpu_before.zip(cpu_after).map(|(b, a)| (a - b) / self.requests as f64);
+            Ok(Timing { percentiles: Percentiles::of(us), bytes, cpu_per_request })
         }
-        Ok(Timing { percentiles: Percentiles::of(us), bytes })
+    }
+
+    /// The user and system CPU time of process `pid` so far in milliseconds, from
+    /// `/proc/PID/stat` (fields 14 and 15, in USER_HZ = 100 ticks a second); `None` elsewhere.
+    fn cpu_ms(pid: u32) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+        Some((ticks(11)? + ticks(12)?) * 10.0)
     }
 
     struct Timing {
         percentiles: Percentiles,
         bytes: usize,
+        /// The server's CPU milliseconds per timed request, where `/proc` tells.
+        cpu_per_request: Option<f64>,
     }
 
     struct Percentiles {
@@ -667,12 +738,15 @@ mod native {
             json!({
                 "bench": "scorecards",
                 "database": Report::database(args),
+                "choices": !args.without_choices,
                 "annotators": args.annotators,
                 "submissions": self.submissions,
                 "requests": args.requests,
                 "scorecards_ms": self.scorecards.percentiles.json(),
                 "scorecards_bytes": self.scorecards.bytes,
+                "scorecards_server_cpu_ms": self.scorecards.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
                 "bad_gold_ms": self.bad_gold.percentiles.json(),
+                "bad_gold_server_cpu_ms": self.bad_gold.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
                 "bad_gold_entries": self.entries,
                 "gold_found_bad": self.found,
                 "wrong_gold": gold_id(WRONG_GOLD),
@@ -683,8 +757,8 @@ mod native {
             let (s, b) = (&self.scorecards.percentiles, &self.bad_gold.percentiles);
             format!(
                 "scorecards {}: {} submissions, {} requests each; scorecards p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
-                 max {:.1} ms ({} KiB); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; found bad {:?} \
-                 (the wrong one is {})",
+                 max {:.1} ms ({} KiB, server CPU {:.1} ms a request); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
+                 max {:.1} ms (server CPU {:.1} ms a request); found bad {:?} (the wrong one is {})",
                 Report::database(args),
                 self.submissions,
                 args.requests,
@@ -693,10 +767,12 @@ mod native {
                 s.p99,
                 s.max,
                 self.scorecards.bytes / 1024,
+                self.scorecards.cpu_per_request.unwrap_or(f64::NAN),
                 b.p50,
                 b.p90,
                 b.p99,
                 b.max,
+                self.bad_gold.cpu_per_request.unwrap_or(f64::NAN),
                 self.found,
                 gold_id(WRONG_GOLD),
             )

@@ -242,7 +242,7 @@ fn entry(row: QueueEntryRow) -> ReviewQueueEntry {
 mod tests {
     use super::*;
 
-    fn request(strategy: &str, seed: &str) -> PageRequest {
+    fn query(strategy: &str, seed: &str) -> PageRequest {
         let query = PageQuery {
             strategy: Some(strategy.into()),
             seed: Some(seed.into()),
@@ -260,15 +260,15 @@ mod tests {
     #[test]
     fn a_cursor_reads_back_as_written_for_its_own_query_only() {
         let positions = [
-            (request("random", "7"), QueuePosition::Random { id: 42 }),
-            (request("risk", "7"), QueuePosition::Risk { mean: GoldMean { micros: 250_000, scored: 3 }, id: 9 }),
-            (request("stratified", "7"), QueuePosition::Stratified { round: 12, annotator: 77 }),
+            (query("random", "7"), QueuePosition::Random { id: 42 }),
+            (query("risk", "7"), QueuePosition::Risk { mean: GoldMean { micros: 250_000, scored: 3 }, id: 9 }),
+            (query("stratified", "7"), QueuePosition::Stratified { round: 12, annotator: 77 }),
         ];
         for (request, position) in &positions {
             let cursor = Cursor { as_of_ms: 1_700_000_000_000, position: *position };
             let text = cursor.encode(request);
             assert_eq!(Cursor::decode(&text, request).unwrap(), cursor);
-            let other = super::tests::request("random", "8");
+            let other = query("random", "8");
             assert!(Cursor::decode(&text, &other).is_err(), "another seed refuses it");
         }
         for junk in ["", "x", "AAAA", "not base64!", &"A".repeat(55)] {

@@ -5,11 +5,12 @@
 //! Both read every submission of the project, so the rows are shaped on the CPU pool
 //! ([`crate::cpu`]), never on a request thread.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use annoqa_api::{
     BadGoldAnswerCount, BadGoldEntry, BadGoldEvidence, BadGoldRequest, BadGoldWitness, ChoiceAnswers, Endpoint,
-    GoldFlag, GoldOutcome, QualificationSettings, ScorecardRow, ScorecardsData,
+    GoldFlag, GoldOutcome, QualificationSettings, ScorecardRow, ScorecardsData, SubmissionStatus,
 };
 use annoqa_core::{ControlKind, TaskSpec};
 use annoqa_stats::trust::{ScorecardSettings, SuspectGold};
@@ -23,9 +24,7 @@ use serde::Deserialize;
 use super::{json_response, project_access, Path};
 use crate::auth::Caller;
 use crate::json::JsonBody;
-use crate::store::trust::{
-    answer_key, standing, Annotator, AnnotatorWork, GoldStanding, RegionHead, ReviewCodes, StoredDecision, StoredFlag,
-};
+use crate::store::trust::{Annotator, AnnotatorRecords, GoldInputs, GoldStanding, RegionHead, StatusCount};
 use crate::{AppState, ServerError};
 
 /// Whose people the caller may see: `None` for everyone (admins and staff without a vendor),
@@ -58,10 +57,12 @@ fn choice_controls(spec: &TaskSpec) -> Vec<ChoiceControl> {
 
 /// What scorecards are built from, as read.
 struct ScorecardSources {
-    work: Vec<AnnotatorWork>,
-    codes: Vec<ReviewCodes>,
-    flags: Vec<StoredFlag>,
-    decisions: Vec<StoredDecision>,
+    counts: Vec<StatusCount>,
+    gold: GoldInputs,
+    outcomes: Vec<AnnotatorRecords>,
+    codes: Vec<AnnotatorRecords>,
+    /// Every submission's regions, when the spec has a choice control.
+    answers: Vec<AnnotatorRecords>,
     choices: Vec<ChoiceControl>,
     scope: Scope,
 }
@@ -75,66 +76,63 @@ pub(super) async fn scorecards(
     let access = project_access(&state, &caller, &project).await?;
     access.require(Endpoint::Scorecards, "reading scorecards")?;
     let choices = choice_controls(&access.settings.project.spec);
-    let store = state.store();
-    let t0 = std::time::Instant::now(); // TIMING
-    let (work, codes, flags, decisions) = tokio::try_join!(
-        store.annotator_work(access.id(), !choices.is_empty()),
-        store.review_codes(access.id()),
-        store.wrong_gold_flags(access.id()),
-        store.gold_decisions(access.id()),
+    let (store, id) = (state.store(), access.id());
+    let answers = async {
+        if choices.is_empty() {
+            Ok(Vec::new())
+        } else {
+            store.answers(id).await
+        }
+    };
+    let (counts, gold, outcomes, codes, answers) = tokio::try_join!(
+        store.status_counts(id),
+        store.gold_inputs(id),
+        store.prediction_outcomes(id),
+        store.review_codes(id),
+        answers
     )?;
-    let t1 = t0.elapsed(); // TIMING
-    let sources = ScorecardSources { work, codes, flags, decisions, choices, scope: Scope::of(&caller) };
+    let sources = ScorecardSources { counts, gold, outcomes, codes, answers, choices, scope: Scope::of(&caller) };
     let body = state
         .cpu()
-        .run(move || -> anyhow::Result<String> {
-            let t = std::time::Instant::now(); // TIMING
-            let data = scorecards_data(sources)?;
-            let t2 = t.elapsed(); // TIMING
-            let body = serde_json::to_string(&data)?;
-            let t3 = t.elapsed(); // TIMING
-            use std::io::Write; // TIMING
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open("/tmp/trust-timing.log")?; // TIMING
-            writeln!(f, "scorecards build {t2:?} json {t3:?}")?; // TIMING
-            Ok(body)
-        })
+        .run(move || -> anyhow::Result<String> { Ok(serde_json::to_string(&scorecards_data(sources)?)?) })
         .await??;
-    {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open("/tmp/trust-timing.log")
-            .map_err(anyhow::Error::from)?;
-        let _ = writeln!(f, "scorecards sql {t1:?} total {:?}", t0.elapsed());
-    } // TIMING
     Ok(json_response(StatusCode::OK, body))
 }
 
 fn scorecards_data(sources: ScorecardSources) -> anyhow::Result<ScorecardsData> {
-    let ScorecardSources { mut work, codes, flags, decisions, choices, scope } = sources;
+    let ScorecardSources { counts, gold, outcomes, codes, answers, choices, scope } = sources;
     // Detection reads every annotator's gold, whoever the caller may see: which items count
     // must not depend on who asks.
-    let mut attempts = Vec::new();
-    for w in &work {
-        for answer in w.answers() {
-            let answer = answer?;
-            if let (Some(passed), Some(regions)) = (answer.passed, answer.regions) {
-                attempts.push((w.user_id, answer.item, passed, answer_key(regions)?));
-            }
+    let standing = gold.standing()?;
+    let mut rows: BTreeMap<&str, (i64, ScorecardRow)> = BTreeMap::new();
+    for count in counts.iter().filter(|c| scope.shows(c.annotator.vendor.as_deref())) {
+        let (_, row) =
+            rows.entry(&count.annotator.username).or_insert_with(|| (count.user_id, empty_row(&count.annotator)));
+        add_count(row, count)?;
+    }
+    let index: HashMap<i64, usize> = rows.values().enumerate().map(|(i, (user, _))| (*user, i)).collect();
+    let mut rows: Vec<ScorecardRow> = rows.into_values().map(|(_, row)| row).collect();
+    for g in &gold.submissions {
+        if let Some(&i) = index.get(&g.user_id) {
+            rows[i].gold.push(GoldOutcome { item: g.item_id.clone(), passed: g.passed });
         }
     }
-    let standing = standing(attempts, flags, decisions)?;
-    work.retain(|w| scope.shows(w.annotator.vendor.as_deref()));
-    work.sort_by(|a, b| a.annotator.username.cmp(&b.annotator.username));
-    let mut rows = work.iter().map(scorecard_row).collect::<anyhow::Result<Vec<ScorecardRow>>>()?;
-    let index: HashMap<i64, usize> = work.iter().enumerate().map(|(i, w)| (w.user_id, i)).collect();
-    for review in &codes {
-        if let Some(&i) = index.get(&review.user_id) {
-            add_codes(&mut rows[i], review)?;
+    for annotator in &outcomes {
+        if let Some(&i) = index.get(&annotator.user_id) {
+            add_outcomes(&mut rows[i], annotator)?;
         }
     }
-    let choices = choice_answers(&choices, &work)?;
+    for annotator in &codes {
+        if let Some(&i) = index.get(&annotator.user_id) {
+            add_codes(&mut rows[i], annotator)?;
+        }
+    }
+    // Annotators by username, as the rows are.
+    let mut visible: Vec<(usize, &AnnotatorRecords)> =
+        answers.iter().filter_map(|a| Some((*index.get(&a.user_id)?, a))).collect();
+    visible.sort_unstable_by_key(|(i, _)| *i);
+    let named = visible.into_iter().map(|(i, a)| (rows[i].annotator.as_str(), a));
+    let choices = choice_answers(&choices, named)?;
     let settings = ScorecardSettings::default();
     let test = settings.qualification;
     Ok(ScorecardsData {
@@ -152,36 +150,44 @@ fn scorecards_data(sources: ScorecardSources) -> anyhow::Result<ScorecardsData> 
     })
 }
 
-fn scorecard_row(work: &AnnotatorWork) -> anyhow::Result<ScorecardRow> {
-    let mut gold = Vec::new();
-    for answer in work.answers() {
-        let answer = answer?;
-        if let Some(passed) = answer.passed {
-            gold.push(GoldOutcome { item: answer.item.to_string(), passed });
-        }
+fn empty_row(annotator: &Annotator) -> ScorecardRow {
+    ScorecardRow {
+        annotator: annotator.username.clone(),
+        vendor: annotator.vendor.clone(),
+        gold: Vec::new(),
+        accepted: 0,
+        fixed: 0,
+        rejected: 0,
+        error_codes: Vec::new(),
+        lead_times_ms: Vec::new(),
+        pre_kept: 0,
+        pre_edited: 0,
+        pre_deleted: 0,
+        submissions: 0,
     }
-    let mut pre = PredictionOutcomeCounts::default();
-    for outcome in work.outcomes() {
+}
+
+fn add_count(row: &mut ScorecardRow, count: &StatusCount) -> anyhow::Result<()> {
+    row.submissions += count.count;
+    match count.status {
+        SubmissionStatus::Accepted => row.accepted += count.count,
+        SubmissionStatus::Fixed => row.fixed += count.count,
+        SubmissionStatus::Rejected => row.rejected += count.count,
+        SubmissionStatus::Submitted => {}
+    }
+    row.lead_times_ms.extend(count.lead_times()?);
+    Ok(())
+}
+
+fn add_outcomes(row: &mut ScorecardRow, annotator: &AnnotatorRecords) -> anyhow::Result<()> {
+    for outcome in annotator.records() {
         let outcome: PredictionOutcomeCounts =
             serde_json::from_str(outcome).context("a stored prediction outcome is not valid")?;
-        pre.kept += outcome.kept;
-        pre.edited += outcome.edited;
-        pre.deleted += outcome.deleted;
+        row.pre_kept += outcome.kept;
+        row.pre_edited += outcome.edited;
+        row.pre_deleted += outcome.deleted;
     }
-    Ok(ScorecardRow {
-        annotator: work.annotator.username.clone(),
-        vendor: work.annotator.vendor.clone(),
-        gold,
-        accepted: work.accepted,
-        fixed: work.fixed,
-        rejected: work.rejected,
-        error_codes: Vec::new(),
-        lead_times_ms: work.lead_times()?,
-        pre_kept: pre.kept,
-        pre_edited: pre.edited,
-        pre_deleted: pre.deleted,
-        submissions: work.submissions,
-    })
+    Ok(())
 }
 
 /// A stored `PredictionOutcome`, its lists counted rather than kept.
@@ -206,9 +212,9 @@ struct CodeOnly {
     code: String,
 }
 
-fn add_codes(row: &mut ScorecardRow, review: &ReviewCodes) -> anyhow::Result<()> {
-    for codes in review.reviews() {
-        let (codes, errors) = codes?;
+fn add_codes(row: &mut ScorecardRow, annotator: &AnnotatorRecords) -> anyhow::Result<()> {
+    for review in annotator.pairs("review") {
+        let (codes, errors) = review?;
         let codes: Vec<String> = serde_json::from_str(codes).context("stored error codes are not valid")?;
         let errors: Vec<CodeOnly> = serde_json::from_str(errors).context("stored region errors are not valid")?;
         row.error_codes.extend(codes);
@@ -217,92 +223,102 @@ fn add_codes(row: &mut ScorecardRow, review: &ReviewCodes) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Dense numbering of names in order of first use.
+/// Dense numbering of names in order of first use, borrowing them where it can.
 #[derive(Default)]
-struct Numbering {
-    names: Vec<String>,
-    index: HashMap<String, u32>,
+struct Numbering<'a> {
+    names: Vec<Cow<'a, str>>,
+    index: HashMap<Cow<'a, str>, u32>,
 }
 
-impl Numbering {
-    fn with(names: Vec<String>) -> Numbering {
+impl<'a> Numbering<'a> {
+    fn with(names: &'a [String]) -> Numbering<'a> {
         let mut numbering = Numbering::default();
         for name in names {
-            numbering.number(&name);
+            numbering.number(Cow::Borrowed(name.as_str()));
         }
         numbering
     }
 
-    fn number(&mut self, name: &str) -> u32 {
-        if let Some(&n) = self.index.get(name) {
+    fn number(&mut self, name: Cow<'a, str>) -> u32 {
+        if let Some(&n) = self.index.get(name.as_ref()) {
             return n;
         }
         let n = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), n);
+        self.names.push(name.clone());
+        self.index.insert(name, n);
         n
+    }
+
+    fn into_names(self) -> Vec<String> {
+        self.names.into_iter().map(Cow::into_owned).collect()
     }
 }
 
 /// One choice control's answers as they are gathered.
-struct ChoiceGathering {
-    control: String,
-    items: Numbering,
-    annotators: Numbering,
-    labels: Numbering,
+struct ChoiceGathering<'a> {
+    control: &'a str,
+    items: Numbering<'a>,
+    annotators: Numbering<'a>,
+    labels: Numbering<'a>,
     answers: Vec<[u32; 3]>,
 }
 
-/// Every answer to each choice control, annotator by annotator, each in submission order: one
-/// per submission that chose something; a multiple choice's labels, sorted and joined by
-/// ` + `, are one answer.
-fn choice_answers(controls: &[ChoiceControl], work: &[AnnotatorWork]) -> anyhow::Result<Vec<ChoiceAnswers>> {
-    if controls.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut gathered: Vec<ChoiceGathering> = controls
+/// Every answer to each choice control, annotator by annotator (`answers`' order, with their
+/// usernames): one per submission that chose
+/// something; a multiple choice's labels, sorted and joined by ` + `, are one answer.
+fn choice_answers<'a>(
+    controls: &'a [ChoiceControl],
+    answers: impl Iterator<Item = (&'a str, &'a AnnotatorRecords)>,
+) -> anyhow::Result<Vec<ChoiceAnswers>> {
+    let mut gathered: Vec<ChoiceGathering<'a>> = controls
         .iter()
         .map(|c| ChoiceGathering {
-            control: c.name.clone(),
+            control: &c.name,
             items: Numbering::default(),
             annotators: Numbering::default(),
-            labels: Numbering::with(c.labels.clone()),
+            labels: Numbering::with(&c.labels),
             answers: Vec::new(),
         })
         .collect();
-    let by_name: HashMap<String, usize> = controls.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
-    let answers = work.iter().flat_map(|w| w.answers().map(move |a| (w, a)));
-    for (w, answer) in answers {
-        let answer = answer?;
-        let Some(regions) = answer.regions else { continue };
-        let heads: Vec<RegionHead<'_>> = serde_json::from_str(regions).context("stored regions are not valid")?;
-        // Labels per control: a control answered by several regions answers their union.
-        let mut chosen: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-        for head in heads.into_iter().filter(|h| h.kind == "choice") {
-            if let Some(&control) = by_name.get(head.control.as_ref()) {
-                chosen.entry(control).or_default().extend(head.labels);
+    let by_name: HashMap<&str, usize> = controls.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+    for (username, annotator) in answers {
+        for answer in annotator.pairs("answer") {
+            let (item, regions) = answer?;
+            let heads: Vec<RegionHead<'a>> = serde_json::from_str(regions).context("stored regions are not valid")?;
+            // Labels per control: a control answered by several regions answers their union.
+            let mut chosen: Vec<(usize, Vec<Cow<'a, str>>)> = Vec::new();
+            for head in heads.into_iter().filter(|h| h.kind == "choice") {
+                let Some(&control) = by_name.get(head.control.as_ref()) else { continue };
+                match chosen.iter_mut().find(|(c, _)| *c == control) {
+                    Some((_, labels)) => labels.extend(head.labels),
+                    None => chosen.push((control, head.labels)),
+                }
             }
-        }
-        for (control, mut labels) in chosen.into_iter().filter(|(_, labels)| !labels.is_empty()) {
-            labels.sort_unstable();
-            labels.dedup();
-            let g = &mut gathered[control];
-            let answer = [
-                g.items.number(answer.item),
-                g.annotators.number(&w.annotator.username),
-                g.labels.number(&labels.join(" + ")),
-            ];
-            g.answers.push(answer);
+            for (control, mut labels) in chosen.into_iter().filter(|(_, labels)| !labels.is_empty()) {
+                labels.sort_unstable();
+                labels.dedup();
+                let label = match <[_; 1]>::try_from(labels) {
+                    Ok([one]) => one,
+                    Err(several) => Cow::Owned(several.join(" + ")),
+                };
+                let g = &mut gathered[control];
+                let answer = [
+                    g.items.number(Cow::Borrowed(item)),
+                    g.annotators.number(Cow::Borrowed(username)),
+                    g.labels.number(label),
+                ];
+                g.answers.push(answer);
+            }
         }
     }
     Ok(gathered
         .into_iter()
         .map(|g| ChoiceAnswers {
-            control: g.control,
-            items: g.items.names,
-            annotators: g.annotators.names,
+            control: g.control.to_string(),
+            items: g.items.into_names(),
+            annotators: g.annotators.into_names(),
             answers: g.answers,
-            labels: g.labels.names,
+            labels: g.labels.into_names(),
         })
         .collect())
 }
@@ -344,12 +360,13 @@ async fn bad_gold_entries(
     caller: &Caller,
     project_id: &str,
 ) -> Result<Vec<BadGoldEntry>, ServerError> {
-    let (inputs, annotators) =
-        tokio::try_join!(state.store().gold_inputs(project_id), state.store().project_annotators(project_id))?;
+    let inputs = state.store().gold_inputs(project_id).await?;
     let scope = Scope::of(caller);
     let entries = state
         .cpu()
-        .run(move || -> anyhow::Result<Vec<BadGoldEntry>> { Ok(entries(&inputs.standing()?, &annotators, &scope)) })
+        .run(move || -> anyhow::Result<Vec<BadGoldEntry>> {
+            Ok(entries(&inputs.standing()?, &inputs.annotators, &scope))
+        })
         .await??;
     Ok(entries)
 }

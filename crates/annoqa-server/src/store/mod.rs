@@ -82,13 +82,19 @@ impl Store {
             let read = sqlite_pool(&url, 4).await?;
             let writer = writer::Writer::batched(write.clone());
             let store = Store { read, write, writer, backend: Backend::Sqlite };
-            store.index_submission_labels().await.context("cannot index the labels of earlier submissions")?;
+            store
+                .index_earlier_submissions()
+                .await
+                .context("cannot index the submissions stored before the review queue")?;
             return Ok(store);
         } else {
             anyhow::bail!("`{url}` is neither a sqlite:// nor a postgres:// URL");
         };
         sqlx::migrate!("./migrations").run(&store.write).await.context("cannot migrate the database")?;
-        store.index_submission_labels().await.context("cannot index the labels of earlier submissions")?;
+        store
+            .index_earlier_submissions()
+            .await
+            .context("cannot index the submissions stored before the review queue")?;
         Ok(store)
     }
 

@@ -9,6 +9,7 @@ use annoqa_core::Region;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::queue::review_submission;
 use super::work::{submission, SubmissionRow, REFRESH_IS_FULL, SUBMISSION_COLUMNS};
 use super::{is_unique_violation, json, new_id, text, u32_of, Store};
 
@@ -175,11 +176,8 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        // The review queue's copy of the status (its label filter reads only that table).
-        sqlx::query("UPDATE submission_labels SET reviewed = TRUE WHERE submission_id = $1")
-            .bind(r.submission_id)
-            .execute(&mut *tx)
-            .await?;
+        // The review queue's copies of the status: its label rows and counts.
+        review_submission(&mut tx, r.submission_id).await?;
         let inserted = sqlx::query(
             "INSERT INTO reviews (id, project_id, submission_id, reviewer_id, verdict, regions, error_codes,
                                   region_errors, comment, created_at_ms)

@@ -1,6 +1,10 @@
-//! Whom to trust: what annotator scorecards are computed from (every submission's facts, the
-//! error codes of reviews), and bad gold — annotators' "wrong gold" flags, coordinators'
-//! decisions, and which gold items count.
+//! Whom to trust: what annotator scorecards are computed from (per annotator: submissions by
+//! status with their lead times, gold outcomes, prediction outcomes, reviews' error codes, and
+//! for choice answers every submission's regions), and bad gold — annotators' "wrong gold"
+//! flags, coordinators' decisions, and which gold items count.
+//!
+//! Each read aggregates per annotator in SQL (`string_agg`, which SQLite has since 3.44): a
+//! row through sqlx costs far more than its bytes, so 200 rows of lists beat 100,000 rows.
 //!
 //! Which gold is suspect is never stored: [`GoldInputs::standing`] computes it from the gold
 //! submissions with `annoqa_stats::trust::suspect_gold` whenever it is asked, so it follows the
@@ -9,10 +13,11 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use annoqa_api::{BadGoldDecision, FlagReason};
+use annoqa_api::{BadGoldDecision, FlagReason, SubmissionStatus};
 use annoqa_stats::trust::{suspect_gold, BadGoldRule, GoldAttempt, SuspectGold};
 use anyhow::Context;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sqlx::Row;
 
 use super::{text, Store};
@@ -30,62 +35,40 @@ const UNIT: &str = "\u{1f}";
 /// Between the records of an aggregated column.
 const RECORD: &str = "\u{1e}";
 
-/// One annotator's submissions in the project, aggregated in SQL: one row per annotator rather
-/// than one per submission, because moving rows through sqlx costs far more than the bytes in
-/// them. The lists are in submission order.
+/// One annotator's submissions of one status: how many, and their lead times.
 #[derive(Debug)]
-pub(crate) struct AnnotatorWork {
+pub(crate) struct StatusCount {
     pub user_id: i64,
     pub annotator: Annotator,
-    pub submissions: u64,
-    pub accepted: u64,
-    pub fixed: u64,
-    pub rejected: u64,
-    /// Decimal, comma-separated.
+    pub status: SubmissionStatus,
+    pub count: u64,
+    /// Decimal, comma-separated, in no particular order.
     lead_times: String,
-    /// Records of `item UNIT passed UNIT regions`: `passed` 1, 0 or empty (not gold), `regions`
-    /// the stored JSON or empty when not read.
-    answers: String,
-    /// The stored prediction outcomes (JSON), one record each.
-    outcomes: String,
 }
 
-/// One submission of an [`AnnotatorWork`].
-#[derive(Debug)]
-pub(crate) struct WorkAnswer<'a> {
-    pub item: &'a str,
-    /// Whether it passed, for a gold item.
-    pub passed: Option<bool>,
-    /// The stored regions, when they were read.
-    pub regions: Option<&'a str>,
-}
-
-impl AnnotatorWork {
+impl StatusCount {
     pub(crate) fn lead_times(&self) -> anyhow::Result<Vec<u64>> {
         let times = self.lead_times.split(',').filter(|t| !t.is_empty());
-        times
-            .map(|t| t.parse::<i64>().map(|t| u64::try_from(t).unwrap_or(0)))
-            .collect::<Result<_, _>>()
-            .context("stored lead times are not valid")
+        let parsed = times.map(|t| t.parse::<i64>().map(|t| u64::try_from(t).unwrap_or(0)));
+        parsed.collect::<Result<_, _>>().context("stored lead times are not valid")
+    }
+}
+
+/// One annotator's records of some kind, aggregated in SQL (see the module documentation).
+#[derive(Debug)]
+pub(crate) struct AnnotatorRecords {
+    pub user_id: i64,
+    records: String,
+}
+
+impl AnnotatorRecords {
+    pub(crate) fn records(&self) -> impl Iterator<Item = &str> {
+        records(&self.records)
     }
 
-    pub(crate) fn answers(&self) -> impl Iterator<Item = anyhow::Result<WorkAnswer<'_>>> {
-        records(&self.answers).map(|record| {
-            let mut fields = record.splitn(3, UNIT);
-            let (Some(item), Some(passed), Some(regions)) = (fields.next(), fields.next(), fields.next()) else {
-                anyhow::bail!("a stored answer record is not valid");
-            };
-            let passed = match passed {
-                "1" => Some(true),
-                "0" => Some(false),
-                _ => None,
-            };
-            Ok(WorkAnswer { item, passed, regions: (!regions.is_empty()).then_some(regions) })
-        })
-    }
-
-    pub(crate) fn outcomes(&self) -> impl Iterator<Item = &str> {
-        records(&self.outcomes)
+    /// The records as `first UNIT rest`.
+    pub(crate) fn pairs(&self, what: &'static str) -> impl Iterator<Item = anyhow::Result<(&str, &str)>> {
+        self.records().map(move |r| r.split_once(UNIT).with_context(|| format!("a stored {what} record is not valid")))
     }
 }
 
@@ -98,21 +81,6 @@ fn records(aggregated: &str) -> impl Iterator<Item = &str> {
 pub(crate) struct Annotator {
     pub username: String,
     pub vendor: Option<String>,
-}
-
-/// The error codes of the reviews of one annotator's submissions, aggregated in SQL.
-#[derive(Debug)]
-pub(crate) struct ReviewCodes {
-    pub user_id: i64,
-    /// Records of `error_codes UNIT region_errors` (the stored JSON lists), in review order.
-    codes: String,
-}
-
-impl ReviewCodes {
-    /// Each review's `(error_codes, region_errors)`, as stored.
-    pub(crate) fn reviews(&self) -> impl Iterator<Item = anyhow::Result<(&str, &str)>> {
-        records(&self.codes).map(|record| record.split_once(UNIT).context("a stored review record is not valid"))
-    }
 }
 
 /// An annotator's "wrong gold" flag on a gold item.
@@ -147,6 +115,8 @@ pub(crate) struct GoldSubmission {
 #[derive(Debug, Default)]
 pub(crate) struct GoldInputs {
     pub submissions: Vec<GoldSubmission>,
+    /// Everyone in `submissions`, by user id.
+    pub annotators: HashMap<i64, Annotator>,
     pub flags: Vec<StoredFlag>,
     pub decisions: Vec<StoredDecision>,
 }
@@ -186,12 +156,27 @@ impl GoldStanding {
 impl GoldInputs {
     /// The standing of the project's gold: detection over every annotator's gold answers.
     pub(crate) fn standing(&self) -> anyhow::Result<GoldStanding> {
-        let attempts = self
-            .submissions
-            .iter()
-            .map(|s| Ok((s.user_id, s.item_id.as_str(), s.passed, answer_key(&s.regions)?)))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        standing(attempts, self.flags.clone(), self.decisions.clone())
+        // Equal stored answers have equal keys: many annotators answer a gold item alike.
+        let mut keys: HashMap<&str, String> = HashMap::new();
+        let mut attempts = Vec::with_capacity(self.submissions.len());
+        for s in &self.submissions {
+            let key = match keys.get(s.regions.as_str()) {
+                Some(key) => key.clone(),
+                None => {
+                    let key = answer_key(&s.regions)?;
+                    keys.insert(&s.regions, key.clone());
+                    key
+                }
+            };
+            attempts.push(GoldAttempt {
+                item: s.item_id.clone(),
+                annotator: s.user_id.to_string(),
+                passed: s.passed,
+                answer: key,
+            });
+        }
+        let suspects = suspect_gold(&attempts, &BAD_GOLD_RULE).context("bad-gold detection")?;
+        Ok(GoldStanding { suspects, flags: self.flags.clone(), decisions: self.decisions.clone() })
     }
 
     /// Each annotator's mean gold score over the items that count (`uncounted` left out).
@@ -206,184 +191,183 @@ impl GoldInputs {
     }
 }
 
-/// The standing from gold attempts `(user id, item, passed, answer key)`.
-pub(crate) fn standing(
-    attempts: Vec<(i64, &str, bool, String)>,
-    flags: Vec<StoredFlag>,
-    decisions: Vec<StoredDecision>,
-) -> anyhow::Result<GoldStanding> {
-    let attempts: Vec<GoldAttempt> = attempts
-        .into_iter()
-        .map(|(user, item, passed, answer)| GoldAttempt {
-            item: item.to_string(),
-            annotator: user.to_string(),
-            passed,
-            answer,
-        })
-        .collect();
-    let suspects = suspect_gold(&attempts, &BAD_GOLD_RULE).context("bad-gold detection")?;
-    Ok(GoldStanding { suspects, flags, decisions })
-}
-
-/// A region with only what an answer key or a choice answer needs; the rest is skipped unread.
+/// A region with only what a choice answer needs; the rest is skipped unread.
 #[derive(Deserialize)]
 pub(crate) struct RegionHead<'a> {
     #[serde(borrow)]
     pub control: Cow<'a, str>,
     #[serde(rename = "type", borrow)]
     pub kind: Cow<'a, str>,
-    #[serde(default)]
-    pub labels: Vec<String>,
+    #[serde(default, borrow)]
+    pub labels: Vec<Cow<'a, str>>,
 }
 
 /// A comparable form of a stored answer (a JSON list of regions), equal for equal answers: a
 /// JSON object from control name to that control's answer, keys sorted. A choice's answer is
-/// its labels, sorted; any other control's is its regions without their ids (which annotators'
-/// tools name freely), sorted by their JSON. So `{"sentiment":["negative"]}`.
+/// its labels, sorted; any other control's is its regions without their `id` (which annotators'
+/// tools name freely) and `control`, fields sorted, sorted by their JSON. So
+/// `{"sentiment":["negative"]}`.
+///
+/// Each region is parsed one level deep: its fields' values stay the stored JSON text, which
+/// serde wrote the same way for equal values, so nothing below the top is parsed or rebuilt.
 pub(crate) fn answer_key(regions: &str) -> anyhow::Result<String> {
-    let values: Vec<serde_json::Value> = serde_json::from_str(regions).context("stored regions are not valid")?;
-    let mut answer: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
-    for mut value in values {
-        let (control, is_choice, labels) = {
-            let head = RegionHead::deserialize(&value).context("a stored region is not valid")?;
-            (head.control.into_owned(), head.kind == "choice", head.labels)
+    type Fields<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+    let regions: Vec<Fields<'_>> = serde_json::from_str(regions).context("stored regions are not valid")?;
+    let mut answer: BTreeMap<Cow<'_, str>, Vec<String>> = BTreeMap::new();
+    for mut fields in regions {
+        let text = |fields: &Fields<'_>, name: &str| -> anyhow::Result<String> {
+            let raw = fields.get(name).with_context(|| format!("a stored region has no `{name}`"))?;
+            Ok(serde_json::from_str(raw.get())?)
         };
-        let entry = answer.entry(control).or_default();
-        if is_choice {
-            entry.extend(labels.into_iter().map(serde_json::Value::String));
-        } else if let Some(object) = value.as_object_mut() {
-            object.remove("id");
-            object.remove("control");
-            entry.push(value);
+        let control = text(&fields, "control")?;
+        let entry = answer.entry(Cow::Owned(control)).or_default();
+        if text(&fields, "type")? == "choice" {
+            let labels = fields.get("labels").map_or("[]", |raw| raw.get());
+            let labels: Vec<Cow<'_, str>> = serde_json::from_str(labels).context("stored labels are not valid")?;
+            // Each label as JSON, so the key's lists all hold JSON.
+            entry.extend(labels.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?);
+        } else {
+            fields.remove("id");
+            fields.remove("control");
+            entry.push(serde_json::to_string(&fields)?);
         }
     }
-    for list in answer.values_mut() {
-        let mut keyed: Vec<(String, serde_json::Value)> = list.drain(..).map(|v| (v.to_string(), v)).collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        list.extend(keyed.into_iter().map(|(_, v)| v));
+    let mut key = String::from("{");
+    for (n, (control, mut list)) in answer.into_iter().enumerate() {
+        list.sort_unstable();
+        if n > 0 {
+            key.push(',');
+        }
+        key.push_str(&serde_json::to_string(&control)?);
+        key.push_str(":[");
+        key.push_str(&list.join(","));
+        key.push(']');
     }
-    Ok(serde_json::to_string(&answer)?)
+    key.push('}');
+    Ok(key)
 }
 
-/// `gold_passed` as '1', '0' or '' (not gold), text to concatenate.
-const PASSED_TEXT: &str = "CASE WHEN s.gold_passed THEN '1' WHEN NOT s.gold_passed THEN '0' ELSE '' END";
-
 impl Store {
-    /// Every annotator's submissions in the project, one row each (see [`AnnotatorWork`]).
-    /// Regions are read for gold submissions, and for all when `all_regions` (the spec has a
-    /// choice control).
-    pub(crate) async fn annotator_work(
-        &self,
-        project_id: &str,
-        all_regions: bool,
-    ) -> anyhow::Result<Vec<AnnotatorWork>> {
-        let no_order = std::env::var("TRUST_NO_ORDER").is_ok(); // TIMING
-        let all_regions = all_regions && std::env::var("TRUST_NO_CHOICES").is_err(); // TIMING
-        let sql = format!(
-            "SELECT w.user_id, u.username, u.vendor, w.submissions, w.accepted, w.fixed, w.rejected, w.lead_times,
-                    w.answers, w.outcomes
-             FROM (SELECT s.user_id, COUNT(*) AS submissions,
-                          SUM(CASE WHEN s.status = 'accepted' THEN 1 ELSE 0 END) AS accepted,
-                          SUM(CASE WHEN s.status = 'fixed' THEN 1 ELSE 0 END) AS fixed,
-                          SUM(CASE WHEN s.status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
-                          string_agg(CAST(s.lead_time_ms AS TEXT), ',' ORDER BY s.created_at_ms, s.id) AS lead_times,
-                          string_agg(s.item_id || $2 || {PASSED_TEXT} || $2
-                                     || CASE WHEN $4 OR s.gold_passed IS NOT NULL THEN s.regions ELSE '' END,
-                                     $3 ORDER BY s.created_at_ms, s.id) AS answers,
-                          string_agg(s.prediction_outcome, $3 ORDER BY s.created_at_ms, s.id) AS outcomes
-                   FROM submissions s WHERE s.project_id = $1 GROUP BY s.user_id) w
-             JOIN users u ON u.id = w.user_id"
-        );
-        let sql = if no_order { sql.replace(" ORDER BY s.created_at_ms, s.id", "") } else { sql }; // TIMING
-        let rows =
-            sqlx::query(&sql).bind(project_id).bind(UNIT).bind(RECORD).bind(all_regions).fetch_all(&self.read).await?;
-        let count = |row: &sqlx::any::AnyRow, column: &str| -> anyhow::Result<u64> {
-            Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
-        };
-        rows.iter()
-            .map(|row| {
-                Ok(AnnotatorWork {
-                    user_id: row.try_get("user_id")?,
-                    annotator: Annotator { username: text(row, "username")?, vendor: row.try_get("vendor")? },
-                    submissions: count(row, "submissions")?,
-                    accepted: count(row, "accepted")?,
-                    fixed: count(row, "fixed")?,
-                    rejected: count(row, "rejected")?,
-                    lead_times: row.try_get::<Option<String>, _>("lead_times")?.unwrap_or_default(),
-                    answers: row.try_get::<Option<String>, _>("answers")?.unwrap_or_default(),
-                    outcomes: row.try_get::<Option<String>, _>("outcomes")?.unwrap_or_default(),
-                })
-            })
-            .collect()
-    }
-
-    /// Everyone with a submission in the project, by user id.
-    pub(crate) async fn project_annotators(&self, project_id: &str) -> anyhow::Result<HashMap<i64, Annotator>> {
+    /// Per annotator and status: how many submissions, and their lead times. Reads the
+    /// covering index `submissions_scorecards` (migration 0011), not the rows.
+    pub(crate) async fn status_counts(&self, project_id: &str) -> anyhow::Result<Vec<StatusCount>> {
         let rows = sqlx::query(
-            "SELECT u.id, u.username, u.vendor FROM users u
-             WHERE u.id IN (SELECT s.user_id FROM submissions s WHERE s.project_id = $1)",
+            "SELECT c.user_id, u.username, u.vendor, c.status, c.n, c.lead_times
+             FROM (SELECT s.user_id, s.status, COUNT(*) AS n, string_agg(CAST(s.lead_time_ms AS TEXT), ',') AS lead_times
+                   FROM submissions s WHERE s.project_id = $1 GROUP BY s.user_id, s.status) c
+             JOIN users u ON u.id = c.user_id",
         )
         .bind(project_id)
         .fetch_all(&self.read)
         .await?;
         rows.iter()
             .map(|row| {
-                let annotator = Annotator { username: text(row, "username")?, vendor: row.try_get("vendor")? };
-                Ok((row.try_get("id")?, annotator))
+                let status = text(row, "status")?;
+                Ok(StatusCount {
+                    user_id: row.try_get("user_id")?,
+                    annotator: Annotator { username: text(row, "username")?, vendor: row.try_get("vendor")? },
+                    status: SubmissionStatus::parse(&status)
+                        .ok_or_else(|| anyhow::anyhow!("stored status `{status}` is unknown"))?,
+                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    lead_times: row.try_get::<Option<String>, _>("lead_times")?.unwrap_or_default(),
+                })
             })
             .collect()
     }
 
-    /// The error codes of the project's reviews that have any, per reviewed annotator.
-    pub(crate) async fn review_codes(&self, project_id: &str) -> anyhow::Result<Vec<ReviewCodes>> {
-        let rows = sqlx::query(
-            "SELECT s.user_id, string_agg(r.error_codes || $2 || r.region_errors, $3 ORDER BY r.created_at_ms, r.id) AS codes
+    /// Runs `sql`, which selects `user_id` and an aggregated `records` column with `$1` the
+    /// project, `$2` [`RECORD`] and, with `units`, `$3` [`UNIT`].
+    async fn annotator_records(
+        &self,
+        sql: &str,
+        project_id: &str,
+        units: bool,
+    ) -> anyhow::Result<Vec<AnnotatorRecords>> {
+        let query = sqlx::query(sql).bind(project_id).bind(RECORD);
+        let query = if units { query.bind(UNIT) } else { query };
+        let rows = query.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AnnotatorRecords {
+                    user_id: row.try_get("user_id")?,
+                    records: row.try_get::<Option<String>, _>("records")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Per annotator, the stored prediction outcomes (JSON), one record each.
+    pub(crate) async fn prediction_outcomes(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+        self.annotator_records(
+            "SELECT s.user_id, string_agg(s.prediction_outcome, $2) AS records
+             FROM submissions s WHERE s.project_id = $1 AND s.prediction_outcome IS NOT NULL GROUP BY s.user_id",
+            project_id,
+            false,
+        )
+        .await
+    }
+
+    /// Per annotator, every submission as `item UNIT regions` (the stored JSON): the one read
+    /// of a whole project's regions, for the choice answers.
+    pub(crate) async fn answers(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+        self.annotator_records(
+            "SELECT s.user_id, string_agg(s.item_id || $3 || s.regions, $2) AS records
+             FROM submissions s WHERE s.project_id = $1 GROUP BY s.user_id",
+            project_id,
+            true,
+        )
+        .await
+    }
+
+    /// Per reviewed annotator, the error codes of the reviews that have any, as `error_codes
+    /// UNIT region_errors` (the stored JSON lists), in review order.
+    pub(crate) async fn review_codes(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+        self.annotator_records(
+            "SELECT s.user_id, string_agg(r.error_codes || $3 || r.region_errors, $2 ORDER BY r.created_at_ms, r.id) AS records
              FROM reviews r JOIN submissions s ON s.id = r.submission_id
              WHERE r.project_id = $1 AND (r.error_codes <> '[]' OR r.region_errors <> '[]')
              GROUP BY s.user_id",
+            project_id,
+            true,
         )
-        .bind(project_id)
-        .bind(UNIT)
-        .bind(RECORD)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReviewCodes {
-                    user_id: row.try_get("user_id")?,
-                    codes: row.try_get::<Option<String>, _>("codes")?.unwrap_or_default(),
-                })
-            })
-            .collect()
+        .await
     }
 
     /// What bad-gold detection reads: every scored gold submission, the flags and the decisions.
     pub(crate) async fn gold_inputs(&self, project_id: &str) -> anyhow::Result<GoldInputs> {
-        let (submissions, flags, decisions) = tokio::try_join!(
+        let ((submissions, annotators), flags, decisions) = tokio::try_join!(
             self.gold_submissions(project_id),
             self.wrong_gold_flags(project_id),
             self.gold_decisions(project_id)
         )?;
-        Ok(GoldInputs { submissions, flags, decisions })
+        Ok(GoldInputs { submissions, annotators, flags, decisions })
     }
 
-    /// Every scored gold submission, aggregated per annotator in SQL (see [`AnnotatorWork`]).
-    async fn gold_submissions(&self, project_id: &str) -> anyhow::Result<Vec<GoldSubmission>> {
-        let rows = sqlx::query(&format!(
-            "SELECT s.user_id, string_agg(s.item_id || $2 || {PASSED_TEXT} || $2 || CAST(COALESCE(s.gold_score, 0) AS TEXT)
-                                          || $2 || s.regions, $3 ORDER BY s.created_at_ms, s.id) AS gold
-             FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL GROUP BY s.user_id"
-        ))
+    /// Every scored gold submission, in submission order per annotator (found through the
+    /// partial index `submissions_gold`, migration 0011), and who submitted them.
+    async fn gold_submissions(
+        &self,
+        project_id: &str,
+    ) -> anyhow::Result<(Vec<GoldSubmission>, HashMap<i64, Annotator>)> {
+        let rows = sqlx::query(
+            "SELECT g.user_id, u.username, u.vendor, g.records
+             FROM (SELECT s.user_id,
+                          string_agg(s.item_id || $3 || CASE WHEN s.gold_passed THEN '1' ELSE '0' END || $3
+                                     || CAST(COALESCE(s.gold_score, 0) AS TEXT) || $3 || s.regions,
+                                     $2 ORDER BY s.created_at_ms, s.id) AS records
+                   FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL GROUP BY s.user_id) g
+             JOIN users u ON u.id = g.user_id",
+        )
         .bind(project_id)
-        .bind(UNIT)
         .bind(RECORD)
+        .bind(UNIT)
         .fetch_all(&self.read)
         .await?;
-        let mut submissions = Vec::new();
+        let (mut submissions, mut annotators) = (Vec::new(), HashMap::new());
         for row in &rows {
             let user_id: i64 = row.try_get("user_id")?;
-            let gold = row.try_get::<Option<String>, _>("gold")?.unwrap_or_default();
-            for record in records(&gold) {
+            annotators.insert(user_id, Annotator { username: text(row, "username")?, vendor: row.try_get("vendor")? });
+            for record in records(&row.try_get::<Option<String>, _>("records")?.unwrap_or_default()) {
                 let fields: Vec<&str> = record.splitn(4, UNIT).collect();
                 let [item, passed, score, regions] = fields[..] else {
                     anyhow::bail!("a stored gold record is not valid");
@@ -397,7 +381,7 @@ impl Store {
                 });
             }
         }
-        Ok(submissions)
+        Ok((submissions, annotators))
     }
 
     /// Annotators' "wrong gold" flags on the project's gold items, oldest first. Flags on other

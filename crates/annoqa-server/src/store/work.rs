@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::gold::{first_gold_in_user_order, gold_preference, place_in_run, COUNT_EXPOSURE};
 use super::group::{Arg, Group};
 use super::projects::stored_item;
-use super::queue::region_labels;
+use super::queue::{self, region_labels};
 use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
@@ -666,16 +666,9 @@ async fn store_submission(
     // the same item by the same user) goes up to `Store::submit`, which answers from the
     // idempotency key or with "already submitted".
     let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
-    // The submission's labels, for the review queue's label filter (`store::queue`): one row
-    // each, label `n` in parameter 17 + n.
+    // The review queue's label rows and counts (`store::queue`).
     let labels = region_labels(&s.regions);
-    let label_rows: Vec<String> =
-        (0..labels.len()).map(|n| format!("($1, ${}, $2, $4, $16, FALSE, $7)", 17 + n)).collect();
-    let insert_labels = format!(
-        "INSERT INTO submission_labels (submission_id, label, project_id, user_id, is_gold, reviewed, created_at_ms)
-         VALUES {}",
-        label_rows.join(", ")
-    );
+    let queue_statements = queue::submit_statements(labels.len());
     let mut statements = vec![
         "INSERT INTO submissions
            (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report,
@@ -686,9 +679,7 @@ async fn store_submission(
         "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response, created_at_ms)
          VALUES ($4, $12, $13, 200, $14, $7)",
     ];
-    if !labels.is_empty() {
-        statements.push(&insert_labels);
-    }
+    statements.extend(queue_statements.iter().map(String::as_str));
     let mut args = vec![
         Arg::I64(s.id),
         Arg::Text(s.project_id.clone()),
@@ -708,6 +699,8 @@ async fn store_submission(
         Arg::Text(response.to_string()),
         Arg::OptText(outcome),
         Arg::Bool(s.is_gold),
+        Arg::I64(s.gold_report.as_ref().map_or(0, |r| queue::gold_micros(r.score))),
+        Arg::I64(i64::from(s.gold_report.is_some())),
     ];
     args.extend(labels.into_iter().map(Arg::Text));
     Group { statements: &statements, args }.run(conn, sqlite).await?;

@@ -37,6 +37,9 @@ struct Stored {
     labels: Vec<String>,
 }
 
+/// Which stored submissions a filter keeps.
+type Keep = fn(&Stored) -> bool;
+
 struct Fixture {
     submissions: Vec<Stored>,
 }
@@ -149,6 +152,42 @@ fn distinct(ids: &[i64]) -> BTreeSet<i64> {
     set
 }
 
+/// The queue's kept counts equal a count of the submissions and their label rows.
+async fn assert_counts_match(s: &Server) {
+    let rows = |sql: &'static str| async move {
+        let rows = sqlx::query(sql).fetch_all(s.store.pool()).await.unwrap();
+        let mut rows: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                use sqlx::Row;
+                let label: String = row.try_get("label").unwrap();
+                let numbers: Vec<i64> =
+                    ["user_id", "gold", "reviewed", "n"].iter().map(|c| row.try_get(*c).unwrap()).collect();
+                format!("{label} {numbers:?}")
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let kept = rows(
+        "SELECT label, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
+                CAST(CASE WHEN reviewed THEN 1 ELSE 0 END AS BIGINT) AS reviewed, submissions AS n
+         FROM review_queue_counts WHERE submissions <> 0",
+    )
+    .await;
+    let counted = rows(
+        "SELECT '' AS label, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
+                CAST(CASE WHEN status <> 'submitted' THEN 1 ELSE 0 END AS BIGINT) AS reviewed, CAST(COUNT(*) AS BIGINT) AS n
+         FROM submissions GROUP BY user_id, is_gold, status <> 'submitted'
+         UNION ALL
+         SELECT label, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT), CAST(CASE WHEN reviewed THEN 1 ELSE 0 END AS BIGINT),
+                CAST(COUNT(*) AS BIGINT)
+         FROM submission_labels GROUP BY label, user_id, is_gold, reviewed",
+    )
+    .await;
+    assert_eq!(kept, counted);
+}
+
 async fn accept(client: &Client<'_>, id: i64) {
     client
         .post(&api::reviews_path(PROJECT, id), &serde_json::json!({"verdict": "accept"}))
@@ -226,6 +265,7 @@ both_backends! {
         let reviewed = distinct(&ids(&walk(&reviewer, "status=reviewed&limit=4").await));
         assert_eq!(reviewed, reviewed_early.iter().copied().collect());
         assert_eq!(awaiting, fixture.ids(|s| !reviewed_early.contains(&s.id)));
+        assert_counts_match(&s).await;
     }
 
     async fn stratified_takes_one_submission_of_each_annotator_in_turn(s) {
@@ -277,22 +317,22 @@ both_backends! {
         let bobs: Vec<i64> = fixture.submissions.iter().filter(|s| s.annotator == "bob").map(|s| s.id).collect();
         accept(&lead, bobs[0]).await;
         let by_id = fixture.by_id();
-        let cases: Vec<(&str, Box<dyn Fn(&Stored) -> bool>)> = vec![
-            ("annotator=bob", Box::new(|s| s.annotator == "bob")),
-            ("vendor=acme", Box::new(|s| s.vendor.as_deref() == Some("acme"))),
-            ("vendor=globex&gold=plain", Box::new(|s| s.annotator == "cy" && !s.gold)),
-            ("label=PERSON", Box::new(|s| s.labels.iter().any(|l| l == "PERSON"))),
-            ("label=neutral", Box::new(|s| ["cy", "dee", "eve"].contains(&s.annotator.as_str()))),
-            ("label=PLACE&annotator=bob&gold=gold", Box::new(|s| s.annotator == "bob" && s.gold)),
-            ("gold=gold", Box::new(|s| s.gold)),
-            ("gold=plain&label=negative", Box::new(|s| s.annotator == "bob" && !s.gold)),
-            ("label=ORG&vendor=acme", Box::new(|_| false)),
-            ("annotator=nobody", Box::new(|_| false)),
-            ("label=nothing", Box::new(|_| false)),
+        let cases: Vec<(&str, Keep)> = vec![
+            ("annotator=bob", |s| s.annotator == "bob"),
+            ("vendor=acme", |s| s.vendor.as_deref() == Some("acme")),
+            ("vendor=globex&gold=plain", |s| s.annotator == "cy" && !s.gold),
+            ("label=PERSON", |s| s.labels.iter().any(|l| l == "PERSON")),
+            ("label=neutral", |s| ["cy", "dee", "eve"].contains(&s.annotator.as_str())),
+            ("label=PLACE&annotator=bob&gold=gold", |s| s.annotator == "bob" && s.gold),
+            ("gold=gold", |s| s.gold),
+            ("gold=plain&label=negative", |s| s.annotator == "bob" && !s.gold),
+            ("label=ORG&vendor=acme", |_| false),
+            ("annotator=nobody", |_| false),
+            ("label=nothing", |_| false),
         ];
         for strategy in ["random", "stratified", "risk"] {
             for (filter, keep) in &cases {
-                let expected = fixture.ids(|s| keep(s));
+                let expected = fixture.ids(*keep);
                 let pages = walk(&reviewer, &format!("strategy={strategy}&status=all&limit=2&{filter}")).await;
                 let listed = distinct(&ids(&pages));
                 assert_eq!(listed, expected, "{strategy} {filter}");
@@ -410,19 +450,22 @@ both_backends! {
         }
     }
 
-    async fn labels_of_submissions_from_before_the_migration_are_indexed_at_start(s) {
+    async fn submissions_from_before_the_migration_are_indexed_at_start(s) {
         let fixture = fixture(&s).await;
         let reviewer = s.user("rev", Role::Reviewer, None, &[PROJECT]).await;
         let lead = s.user("lead", Role::Coordinator, None, &[PROJECT]).await;
         let persons = fixture.ids(|s| s.labels.iter().any(|l| l == "PERSON"));
         let first = *persons.iter().next().unwrap();
         accept(&lead, first).await;
-        // As migration 0010 leaves a database: no label rows, every submission in the backlog.
+        let risk = ids(&walk(&reviewer, "strategy=risk&seed=9&status=all&limit=8").await);
+        // As migration 0010 leaves a database: no label rows, no counts, every submission in the
+        // backlog.
         let pool = s.store.pool();
         sqlx::query("DELETE FROM submission_labels").execute(pool).await.unwrap();
+        sqlx::query("DELETE FROM review_queue_counts").execute(pool).await.unwrap();
         sqlx::query("INSERT INTO submission_labels_backlog (submission_id) SELECT id FROM submissions").execute(pool).await.unwrap();
         assert_eq!(page(&reviewer, "label=PERSON&status=all", None).await.total, 0);
-        assert_eq!(s.store.index_submission_labels().await.unwrap(), 21);
+        assert_eq!(s.store.index_earlier_submissions().await.unwrap(), 21);
         assert_eq!(s.count("submission_labels_backlog").await, 0);
         let pages = walk(&reviewer, "label=PERSON&status=all&limit=4").await;
         assert_eq!(distinct(&ids(&pages)), persons);
@@ -430,6 +473,8 @@ both_backends! {
         let entries: Vec<ReviewQueueEntry> = page(&reviewer, "status=all&limit=500", None).await.entries;
         let by_id = fixture.by_id();
         assert!(entries.iter().all(|e| e.labels == by_id[&e.submission_id].labels));
-        assert_eq!(s.store.index_submission_labels().await.unwrap(), 0, "nothing left to do");
+        assert_eq!(s.store.index_earlier_submissions().await.unwrap(), 0, "nothing left to do");
+        assert_eq!(ids(&walk(&reviewer, "strategy=risk&seed=9&status=all&limit=8").await), risk, "the gold means are back");
+        assert_counts_match(&s).await;
     }
 }

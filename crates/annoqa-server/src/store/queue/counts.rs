@@ -1,0 +1,363 @@
+//! What the queue keeps beside the submissions, and reads instead of counting them: each
+//! submission's labels (`submission_labels`) and each annotator's counts per label, kind of
+//! item and review (`review_queue_counts`), written in the transaction of the submit or review
+//! that changes them; progress counts, gold means and facets read from there.
+
+use std::collections::{BTreeSet, HashMap};
+
+use annoqa_core::Region;
+use sqlx::Row;
+
+use super::order::{gold_micros, GoldMean};
+use super::{AnnotatorCount, QueueFacets, QueueScope, Sql};
+use crate::store::group::{bind_all, Arg};
+use crate::store::{text, Store};
+
+/// The distinct labels of `regions` (a choice's labels included), sorted.
+pub(crate) fn region_labels(regions: &[Region]) -> Vec<String> {
+    let labels: BTreeSet<&str> = regions.iter().flat_map(|r| r.value.labels()).collect();
+    labels.into_iter().map(String::from).collect()
+}
+
+/// Adds a row's counts to the row with its key.
+const ADD_COUNTS: &str = "ON CONFLICT (project_id, label, user_id, is_gold, reviewed) DO UPDATE SET
+     submissions = review_queue_counts.submissions + excluded.submissions,
+     gold_micros = review_queue_counts.gold_micros + excluded.gold_micros,
+     gold_scored = review_queue_counts.gold_scored + excluded.gold_scored";
+
+const INSERT_COUNTS: &str =
+    "INSERT INTO review_queue_counts (project_id, label, user_id, is_gold, reviewed, submissions, gold_micros, gold_scored)";
+
+/// The queue's statements in a submit's group (`store_submission`): the submission's label
+/// rows and its annotator's counts. They read the group's parameters $1 (submission id), $2
+/// (project), $4 (annotator), $7 (time), $16 (gold item), $17 (gold score in millionths), $18
+/// (1 if scored, else 0) and, for the n-th of `labels` labels, 19 + n.
+pub(crate) fn submit_statements(labels: usize) -> Vec<String> {
+    let label = |n: usize| format!("${}", 19 + n);
+    let mut statements = Vec::new();
+    if labels > 0 {
+        let rows: Vec<String> = (0..labels).map(|n| format!("($1, {}, $2, $4, $16, FALSE, $7)", label(n))).collect();
+        statements.push(format!(
+            "INSERT INTO submission_labels (submission_id, label, project_id, user_id, is_gold, reviewed, created_at_ms)
+             VALUES {}",
+            rows.join(", ")
+        ));
+    }
+    let counted: Vec<String> = (0..labels).map(|n| format!(", ($2, {}, $4, $16, FALSE, 1, 0, 0)", label(n))).collect();
+    statements
+        .push(format!("{INSERT_COUNTS} VALUES ($2, '', $4, $16, FALSE, 1, $17, $18){} {ADD_COUNTS}", counted.concat()));
+    statements
+}
+
+/// The queue's writes in a review's transaction, after the submission's status changed from
+/// `submitted`: its label rows and its counts become reviewed. Its labels are found by key
+/// among the labels its annotator has (from the counts). Counts are moved one key at a time,
+/// '' first and then the labels in order, the order a submit adds to them in, so that a review
+/// and a submit of the same annotator lock those rows in the same order on PostgreSQL and
+/// never wait for each other in a cycle.
+pub(crate) async fn review_submission(tx: &mut Transaction<'_>, submission_id: i64) -> anyhow::Result<()> {
+    let candidates = sqlx::query(
+        "SELECT DISTINCT c.label FROM review_queue_counts c JOIN submissions s
+           ON c.project_id = s.project_id AND c.user_id = s.user_id
+         WHERE s.id = $1 AND c.label <> ''",
+    )
+    .bind(submission_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut candidates: Vec<String> = candidates.iter().map(|row| text(row, "label")).collect::<Result<_, _>>()?;
+    candidates.sort();
+    let mut labels = vec![String::new()];
+    for label in candidates {
+        let marked = sqlx::query(
+            "UPDATE submission_labels SET reviewed = TRUE
+             WHERE project_id = (SELECT project_id FROM submissions WHERE id = $1) AND label = $2 AND submission_id = $1",
+        )
+        .bind(submission_id)
+        .bind(&label)
+        .execute(&mut **tx)
+        .await?;
+        if marked.rows_affected() > 0 {
+            labels.push(label);
+        }
+    }
+    for label in labels {
+        sqlx::query(
+            "UPDATE review_queue_counts SET submissions = submissions - 1
+             WHERE label = $2 AND reviewed = FALSE
+               AND (project_id, user_id, is_gold) = (SELECT project_id, user_id, is_gold FROM submissions WHERE id = $1)",
+        )
+        .bind(submission_id)
+        .bind(&label)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(&format!(
+            "{INSERT_COUNTS} SELECT project_id, $2, user_id, is_gold, TRUE, 1, 0, 0 FROM submissions WHERE id = $1
+             {ADD_COUNTS}"
+        ))
+        .bind(submission_id)
+        .bind(&label)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Each annotator's submissions in `scope`, every status counted: the counts less the
+    /// submissions made after the walk's first page, in one statement so that both halves see
+    /// the same database.
+    pub(super) async fn annotator_counts(&self, scope: &QueueScope) -> anyhow::Result<Vec<AnnotatorCount>> {
+        let mut sql = Sql::new("SELECT c.user_id AS user_id, c.reviewed AS reviewed, c.submissions AS n");
+        let project = sql.bind(Arg::Text(scope.project_id.clone()));
+        let label = sql.bind(Arg::Text(scope.label.clone().unwrap_or_default()));
+        sql.push(&format!(" FROM review_queue_counts c WHERE c.project_id = {project} AND c.label = {label}"));
+        scope.people(&mut sql, "c", None);
+        sql.push(" UNION ALL SELECT s.user_id, s.status <> 'submitted', -1");
+        scope.made_since(&mut sql);
+        let sql = Sql {
+            text: format!(
+                "SELECT user_id, CAST(CASE WHEN reviewed THEN 1 ELSE 0 END AS BIGINT) AS reviewed,
+                        CAST(SUM(n) AS BIGINT) AS n
+                 FROM ({}) t GROUP BY user_id, reviewed",
+                sql.text
+            ),
+            args: sql.args,
+        };
+        let mut counts: HashMap<i64, AnnotatorCount> = HashMap::new();
+        for row in sql.fetch_all(&self.read).await? {
+            let user_id: i64 = row.try_get("user_id")?;
+            let n = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            let count = counts.entry(user_id).or_insert(AnnotatorCount { user_id, total: 0, reviewed: 0 });
+            count.total += n;
+            if row.try_get::<i64, _>("reviewed")? != 0 {
+                count.reviewed += n;
+            }
+        }
+        let mut counts: Vec<AnnotatorCount> = counts.into_values().filter(|c| c.total > 0).collect();
+        counts.sort_by_key(|c| c.user_id);
+        Ok(counts)
+    }
+
+    /// Each annotator's gold mean over their gold submissions made up to the walk's first
+    /// page: the sums kept, less the scores made since (read in the same statement).
+    pub(super) async fn gold_means_as_of(&self, scope: &QueueScope) -> anyhow::Result<HashMap<i64, GoldMean>> {
+        let rows = sqlx::query(
+            "SELECT user_id, gold_micros AS micros, gold_scored AS scored, gold_score AS since
+             FROM (SELECT c.user_id, c.gold_micros, c.gold_scored, CAST(NULL AS DOUBLE PRECISION) AS gold_score
+                   FROM review_queue_counts c WHERE c.project_id = $1 AND c.label = ''
+                   UNION ALL
+                   SELECT s.user_id, 0, 0, s.gold_score FROM submissions s
+                   WHERE s.project_id = $1 AND s.created_at_ms > $2 AND s.gold_score IS NOT NULL) t",
+        )
+        .bind(&scope.project_id)
+        .bind(scope.as_of_ms)
+        .fetch_all(&self.read)
+        .await?;
+        let mut sums: HashMap<i64, (i64, i64)> = HashMap::new();
+        for row in &rows {
+            let sum = sums.entry(row.try_get("user_id")?).or_default();
+            match row.try_get::<Option<f64>, _>("since")? {
+                // Made after the first page: its score leaves the sums as a submit added it.
+                Some(score) => *sum = (sum.0 - gold_micros(score), sum.1 - 1),
+                None => *sum = (sum.0 + row.try_get::<i64, _>("micros")?, sum.1 + row.try_get::<i64, _>("scored")?),
+            }
+        }
+        Ok(sums.into_iter().map(|(user, (micros, scored))| (user, GoldMean::of(micros, scored))).collect())
+    }
+
+    /// The annotators, vendors and labels of the project's submissions the caller may see
+    /// (the scope's filters are ignored), from the counts.
+    pub(crate) async fn queue_facets(&self, scope: &QueueScope) -> anyhow::Result<QueueFacets> {
+        let mut sql = Sql::new("");
+        let project = sql.bind(Arg::Text(scope.project_id.clone()));
+        let caller = sql.bind(Arg::I64(scope.caller_id));
+        sql.push(&format!(
+            "SELECT DISTINCT u.username, u.vendor FROM review_queue_counts c JOIN users u ON u.id = c.user_id
+             WHERE c.project_id = {project} AND c.label = '' AND c.submissions > 0 AND u.id <> {caller}"
+        ));
+        if let Some(vendor) = &scope.caller_vendor {
+            let vendor = sql.bind(Arg::Text(vendor.clone()));
+            sql.push(&format!(" AND u.vendor = {vendor}"));
+        }
+        let mut facets = QueueFacets::default();
+        let mut vendors = BTreeSet::new();
+        for row in sql.fetch_all(&self.read).await? {
+            facets.annotators.push(text(&row, "username")?);
+            vendors.extend(row.try_get::<Option<String>, _>("vendor")?);
+        }
+        // Sorted here rather than by SQL: PostgreSQL's collation may differ from SQLite's.
+        facets.annotators.sort();
+        facets.vendors = vendors.into_iter().collect();
+        let mut sql = Sql::new("SELECT DISTINCT c.label FROM review_queue_counts c");
+        let project = sql.bind(Arg::Text(scope.project_id.clone()));
+        sql.push(&format!(" WHERE c.project_id = {project} AND c.label <> '' AND c.submissions > 0"));
+        let visible = QueueScope { annotator: None, vendor: None, label: None, gold: None, ..scope.clone() };
+        visible.people(&mut sql, "c", None);
+        facets.labels = sql.fetch_all(&self.read).await?.iter().map(|r| text(r, "label")).collect::<Result<_, _>>()?;
+        facets.labels.sort();
+        Ok(facets)
+    }
+
+    /// Writes the label rows and counts of the submissions stored before migration 0010
+    /// (listed in `submission_labels_backlog`) as their submits would have, a batch per
+    /// transaction. Run when the server starts; returns how many submissions it indexed.
+    pub async fn index_earlier_submissions(&self) -> anyhow::Result<u64> {
+        let mut indexed = 0;
+        loop {
+            let batch = self.index_backlog_batch().await?;
+            if batch == 0 {
+                return Ok(indexed);
+            }
+            indexed += batch;
+        }
+    }
+
+    /// One batch of the backlog; 0 when it is empty.
+    async fn index_backlog_batch(&self) -> anyhow::Result<u64> {
+        let mut tx = self.write.begin().await?;
+        // Taken out of the backlog first, so that a replica starting at the same time takes
+        // other submissions, not the same ones twice.
+        let taken = sqlx::query(
+            "DELETE FROM submission_labels_backlog WHERE submission_id IN
+                 (SELECT submission_id FROM submission_labels_backlog ORDER BY submission_id LIMIT 500)
+             RETURNING submission_id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if taken.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let mut sql = Sql::new(
+            "SELECT id, project_id, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
+                    status, gold_score, created_at_ms, regions FROM submissions WHERE id IN (",
+        );
+        let list: Vec<String> = taken
+            .iter()
+            .map(|row| Ok(sql.bind(Arg::I64(row.try_get("submission_id")?))))
+            .collect::<sqlx::Result<_>>()?;
+        sql.push(&format!("{})", list.join(", ")));
+        let rows = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *tx).await?;
+        let mut earlier = Vec::with_capacity(rows.len());
+        for row in &rows {
+            earlier.push(Earlier::read(row)?);
+        }
+        insert_label_rows(&mut tx, &earlier).await?;
+        add_counts(&mut tx, &earlier).await?;
+        tx.commit().await?;
+        Ok(taken.len() as u64)
+    }
+}
+
+/// A submission from before migration 0010, as its submit would have counted it.
+struct Earlier {
+    id: i64,
+    project_id: String,
+    user_id: i64,
+    gold: bool,
+    reviewed: bool,
+    gold_score: Option<f64>,
+    created_at_ms: i64,
+    labels: Vec<String>,
+}
+
+impl Earlier {
+    fn read(row: &sqlx::any::AnyRow) -> anyhow::Result<Earlier> {
+        let id: i64 = row.try_get("id")?;
+        let regions: String = row.try_get("regions")?;
+        let labels = match serde_json::from_str::<Vec<Region>>(&regions) {
+            Ok(regions) => region_labels(&regions),
+            Err(e) => {
+                tracing::warn!("submission {id}: stored regions are not valid ({e}); indexed without labels");
+                Vec::new()
+            }
+        };
+        Ok(Earlier {
+            id,
+            project_id: text(row, "project_id")?,
+            user_id: row.try_get("user_id")?,
+            gold: row.try_get::<i64, _>("gold")? != 0,
+            reviewed: text(row, "status")? != "submitted",
+            gold_score: row.try_get("gold_score")?,
+            created_at_ms: row.try_get("created_at_ms")?,
+            labels,
+        })
+    }
+}
+
+type Transaction<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+async fn insert_label_rows(tx: &mut Transaction<'_>, earlier: &[Earlier]) -> anyhow::Result<()> {
+    let rows: Vec<(&Earlier, &String)> = earlier.iter().flat_map(|e| e.labels.iter().map(move |l| (e, l))).collect();
+    // Bounded so a statement stays well under both databases' parameter limits.
+    for chunk in rows.chunks(200) {
+        let mut sql = Sql::new("");
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(e, label)| {
+                let args = [
+                    Arg::I64(e.id),
+                    Arg::Text((*label).clone()),
+                    Arg::Text(e.project_id.clone()),
+                    Arg::I64(e.user_id),
+                    Arg::Bool(e.gold),
+                    Arg::Bool(e.reviewed),
+                    Arg::I64(e.created_at_ms),
+                ];
+                let placeholders: Vec<String> = args.into_iter().map(|a| sql.bind(a)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        sql.push(&format!(
+            "INSERT INTO submission_labels (submission_id, label, project_id, user_id, is_gold, reviewed, created_at_ms)
+             VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        ));
+        bind_all(sqlx::query(&sql.text), &sql.args).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Adds the submissions to their annotators' counts: every submission under label '' (with
+/// its gold score), and under each of its labels.
+async fn add_counts(tx: &mut Transaction<'_>, earlier: &[Earlier]) -> anyhow::Result<()> {
+    // One row per key: PostgreSQL refuses to update a row twice in one statement.
+    let mut counts: HashMap<(&str, &str, i64, bool, bool), [i64; 3]> = HashMap::new();
+    for e in earlier {
+        let whole = counts.entry((&e.project_id, "", e.user_id, e.gold, e.reviewed)).or_default();
+        whole[0] += 1;
+        if let Some(score) = e.gold_score {
+            whole[1] += gold_micros(score);
+            whole[2] += 1;
+        }
+        for label in &e.labels {
+            counts.entry((&e.project_id, label, e.user_id, e.gold, e.reviewed)).or_default()[0] += 1;
+        }
+    }
+    // In key order, the order submits and reviews lock these rows in.
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for chunk in counts.chunks(100) {
+        let mut sql = Sql::new("");
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|((project, label, user, gold, reviewed), [n, micros, scored])| {
+                let args = [
+                    Arg::Text(project.to_string()),
+                    Arg::Text(label.to_string()),
+                    Arg::I64(*user),
+                    Arg::Bool(*gold),
+                    Arg::Bool(*reviewed),
+                    Arg::I64(*n),
+                    Arg::I64(*micros),
+                    Arg::I64(*scored),
+                ];
+                let placeholders: Vec<String> = args.into_iter().map(|a| sql.bind(a)).collect();
+                format!("({})", placeholders.join(", "))
+            })
+            .collect();
+        sql.push(&format!("{INSERT_COUNTS} VALUES {} {ADD_COUNTS}", values.join(", ")));
+        bind_all(sqlx::query(&sql.text), &sql.args).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
