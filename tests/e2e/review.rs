@@ -95,13 +95,24 @@ async fn overlay_until(client: &Client, what: &str, check: impl Fn(&Value) -> bo
     }
 }
 
-/// Moves through the queue by keys (K to the top, then J) until `annotator`'s submission is
-/// under review.
+/// Moves through the queue by keys (`J`/`K`, as many as the queue list says) until `annotator`'s
+/// submission is under review.
 async fn reviewing(client: &Client, annotator: &str) {
     let heading = format!("{annotator}'s submission");
     let deadline = Instant::now() + WAIT;
-    for _ in 0..3 {
-        key(client, 'k').await;
+    // The entry under review has loaded once its item's heading shows.
+    while texts(client, ".review-item-head h2").await.is_empty() {
+        assert!(Instant::now() < deadline, "no submission under review");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let script = "const all = Array.from(document.querySelectorAll('.queue-entry')); \
+                  return [all.findIndex(e => e.classList.contains('current')), \
+                          all.findIndex(e => e.querySelector('.queue-meta').innerText.startsWith(arguments[0] + ' '))];";
+    let at: Vec<i64> = serde_json::from_value(client.execute(script, vec![json!(annotator)]).await.unwrap()).unwrap();
+    assert!(at[1] >= 0, "{annotator} is not in the queue");
+    let step = if at[1] > at[0] { 'j' } else { 'k' };
+    for _ in 0..(at[1] - at[0]).abs() {
+        key(client, step).await;
     }
     loop {
         let seen = texts(client, ".review-item-head h2").await;
@@ -109,8 +120,7 @@ async fn reviewing(client: &Client, annotator: &str) {
             return;
         }
         assert!(Instant::now() < deadline, "reviewing {annotator}: the heading shows {seen:?}");
-        key(client, 'j').await;
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
