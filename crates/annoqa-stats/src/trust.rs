@@ -12,7 +12,11 @@
 //! annotators fail it with the same answer. Reliable means: on their *other* gold items (this
 //! one left out, so the item under suspicion cannot make its own witnesses look bad) they did
 //! at least [`BadGoldRule::min_other_items`] and passed at least
-//! [`BadGoldRule::min_other_pass_rate`] of them. "The same answer" is equality of the caller's
+//! [`BadGoldRule::min_other_pass_rate`] of them. And the failures must be what reliable
+//! annotators mostly do on the item: at least [`BadGoldRule::min_failure_share`] of the reliable
+//! annotators who attempted it failed it (by any answer). Without that share a correct item
+//! done by hundreds of annotators is flagged as soon as three of them slip the same way, which
+//! at 100,000 submissions happens by chance. "The same answer" is equality of the caller's
 //! answer key (e.g. the chosen label, or a canonical form of the regions). The evidence names
 //! each witness, their answer and record, and how the other reliable failures answered.
 //!
@@ -337,13 +341,23 @@ pub struct BadGoldRule {
     pub min_annotators: usize,
     pub min_other_pass_rate: f64,
     pub min_other_items: u64,
+    /// Of the reliable annotators who attempted the item, the share that must have failed it.
+    #[serde(default = "half")]
+    pub min_failure_share: f64,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 impl Default for BadGoldRule {
     /// Three reliable annotators, each passing at least 90 % of at least 10 other gold items:
-    /// with fewer than 10, one unlucky item moves the rate by more than 10 points.
+    /// with fewer than 10, one unlucky item moves the rate by more than 10 points. And at least
+    /// half of the reliable annotators who did the item failed it: a reliable annotator fails
+    /// one item in ten at most, so a correct item failed by half of them is a 1-in-32 event
+    /// already at five annotators.
     fn default() -> BadGoldRule {
-        BadGoldRule { min_annotators: 3, min_other_pass_rate: 0.9, min_other_items: 10 }
+        BadGoldRule { min_annotators: 3, min_other_pass_rate: 0.9, min_other_items: 10, min_failure_share: 0.5 }
     }
 }
 
@@ -389,6 +403,9 @@ pub fn suspect_gold(attempts: &[GoldAttempt], rule: &BadGoldRule) -> Result<Vec<
     if !(0.0..=1.0).contains(&rule.min_other_pass_rate) {
         return Err(StatsError::InvalidArgument(format!("pass rate {} is not in [0, 1]", rule.min_other_pass_rate)));
     }
+    if !(0.0..=1.0).contains(&rule.min_failure_share) {
+        return Err(StatsError::InvalidArgument(format!("failure share {} is not in [0, 1]", rule.min_failure_share)));
+    }
     let mut seen = HashSet::new();
     let firsts: Vec<&GoldAttempt> =
         attempts.iter().filter(|a| seen.insert((a.item.as_str(), a.annotator.as_str()))).collect();
@@ -405,20 +422,29 @@ pub fn suspect_gold(attempts: &[GoldAttempt], rule: &BadGoldRule) -> Result<Vec<
     }
     let mut suspects = Vec::new();
     for (item, tries) in by_item {
-        let witnesses: Vec<GoldWitness> = tries
+        // Each reliable annotator of the item with their record on their other gold items.
+        let reliable: Vec<(&GoldAttempt, u64, u64)> = tries
             .iter()
-            .filter(|a| !a.passed)
             .filter_map(|a| {
                 let (passed, total) = record[a.annotator.as_str()];
-                // Leave this item out: it failed, so all their passes are on other items.
-                let (other_passed, other_items) = (passed, total - 1);
+                // Leave this item out of their record.
+                let (other_passed, other_items) = (passed - u64::from(a.passed), total - 1);
                 let rate_ok = other_passed as f64 >= rule.min_other_pass_rate * other_items as f64 - 1e-9;
-                (other_items >= rule.min_other_items && rate_ok).then(|| GoldWitness {
-                    annotator: a.annotator.clone(),
-                    answer: a.answer.clone(),
-                    other_passed,
-                    other_items,
-                })
+                (other_items >= rule.min_other_items && rate_ok).then_some((*a, other_passed, other_items))
+            })
+            .collect();
+        let failed = reliable.iter().filter(|(a, ..)| !a.passed).count();
+        if (failed as f64) < rule.min_failure_share * reliable.len() as f64 - 1e-9 {
+            continue;
+        }
+        let witnesses: Vec<GoldWitness> = reliable
+            .iter()
+            .filter(|(a, ..)| !a.passed)
+            .map(|&(a, other_passed, other_items)| GoldWitness {
+                annotator: a.annotator.clone(),
+                answer: a.answer.clone(),
+                other_passed,
+                other_items,
             })
             .collect();
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();

@@ -23,11 +23,12 @@ use sqlx::Row;
 use super::{text, Store};
 
 /// When a gold item is suspect on the server: at least 3 reliable annotators fail it with the
-/// same answer, reliable meaning they passed at least 90 % of at least 5 other gold items.
+/// same answer, and at least half of the reliable annotators who did it failed it, reliable
+/// meaning they passed at least 90 % of at least 5 other gold items.
 /// annoqa-stats' default asks for 10 other items; a project's annotators often meet 5 honeypots
 /// long before 10, and at 90 % five means all five passed, so the bar stays strict.
 pub(crate) const BAD_GOLD_RULE: BadGoldRule =
-    BadGoldRule { min_annotators: 3, min_other_pass_rate: 0.9, min_other_items: 5 };
+    BadGoldRule { min_annotators: 3, min_other_pass_rate: 0.9, min_other_items: 5, min_failure_share: 0.5 };
 
 /// Between the fields of one record in an aggregated column: stored JSON escapes control
 /// characters and ids may not contain them, so neither separator occurs inside a field.

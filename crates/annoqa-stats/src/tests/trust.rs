@@ -207,4 +207,30 @@ fn bad_gold_needs_enough_reliable_witnesses_who_agree() {
     assert!(suspect_gold(&[], &rule).unwrap().is_empty());
     assert!(suspect_gold(&three, &BadGoldRule { min_annotators: 0, ..rule }).is_err());
     assert!(suspect_gold(&three, &BadGoldRule { min_other_pass_rate: f64::NAN, ..rule }).is_err());
+    assert!(suspect_gold(&three, &BadGoldRule { min_failure_share: 1.5, ..rule }).is_err());
+}
+
+#[test]
+fn a_correct_item_many_pass_is_not_suspect_when_a_few_slip_alike() {
+    let rule = BadGoldRule::default();
+    // Three reliable annotators fail `x` with the same answer ...
+    let mut attempts = project(&[("a", "cat"), ("b", "cat"), ("c", "cat")], 10);
+    assert_eq!(suspect_gold(&attempts, &rule).unwrap().len(), 1);
+    // ... and three more reliable ones pass it: half failed, still suspect.
+    for name in ["p0", "p1", "p2"] {
+        attempts.push(attempt("x", name, true, "dog"));
+        attempts.extend((0..10).map(|i| attempt(&format!("o{i}"), name, true, "right")));
+    }
+    let found = suspect_gold(&attempts, &rule).unwrap();
+    assert_eq!((found.len(), found[0].attempts, found[0].passed), (1, 6, 3));
+    // A fourth passer: three failures of seven reliable attempts are under half.
+    attempts.push(attempt("x", "p3", true, "dog"));
+    attempts.extend((0..10).map(|i| attempt(&format!("o{i}"), "p3", true, "right")));
+    assert!(suspect_gold(&attempts, &rule).unwrap().is_empty());
+    // Passes by annotators who are not reliable do not dilute the share.
+    let mut shaky = project(&[("a", "cat"), ("b", "cat"), ("c", "cat")], 10);
+    for name in ["n0", "n1", "n2", "n3"] {
+        shaky.push(attempt("x", name, true, "dog"));
+    }
+    assert_eq!(suspect_gold(&shaky, &rule).unwrap().len(), 1);
 }
