@@ -24,6 +24,7 @@ mod password_policy;
 mod routes;
 mod store;
 mod taxonomy;
+mod versioned_cache;
 
 #[cfg(test)]
 mod tests;
@@ -123,6 +124,10 @@ pub const DEFAULT_MEDIA_QUOTA_BYTES: u64 = 2 << 30;
 /// How long an API token works by default: 90 days.
 pub const DEFAULT_API_TOKEN_LIFETIME_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 
+/// What kept scorecards responses may take: a project of 100,000 submissions answers with
+/// about 3 MB, so some twenty such projects.
+const SCORECARDS_CACHE_BYTES: usize = 64 << 20;
+
 /// Shared state of every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -142,6 +147,8 @@ struct Inner {
     /// One lock per tile pyramid folder being made: a second first request waits for the
     /// first instead of decoding the same image again.
     pyramid_builds: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
+    /// Scorecards responses by project and the caller's vendor scope.
+    scorecards: routes::ScorecardsCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -166,6 +173,7 @@ impl AppState {
                 cpu,
                 in_flight: Mutex::new(HashSet::new()),
                 pyramid_builds: Mutex::new(HashMap::new()),
+                scorecards: routes::ScorecardsCache::new(SCORECARDS_CACHE_BYTES),
             }),
         })
     }
@@ -180,6 +188,10 @@ impl AppState {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    pub(crate) fn scorecards_cache(&self) -> &routes::ScorecardsCache {
+        &self.inner.scorecards
     }
 
     /// The pool that validates and scores annotations off the request threads.

@@ -17,6 +17,7 @@ mod queue;
 pub(crate) mod ranges;
 mod tiles;
 mod trust;
+pub(crate) use trust::ScorecardsCache;
 mod work;
 
 use annoqa_api::{Access, Endpoint, Method, Role};
@@ -269,6 +270,6 @@ pub(crate) fn same_vendor(caller: &Caller, vendor: Option<&str>) -> bool {
 }
 
 /// A JSON response with a status.
-pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+pub(crate) fn json_response(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.into()).into_response()
 }

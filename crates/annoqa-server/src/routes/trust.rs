@@ -15,6 +15,7 @@ use annoqa_api::{
 use annoqa_core::{ControlKind, TaskSpec};
 use annoqa_stats::trust::{ScorecardSettings, SuspectGold};
 use anyhow::Context;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -24,7 +25,10 @@ use serde::Deserialize;
 use super::{json_response, project_access, Path};
 use crate::auth::Caller;
 use crate::json::JsonBody;
-use crate::store::trust::{Annotator, AnnotatorRecords, GoldInputs, GoldStanding, RegionHead, StatusCount};
+use crate::store::trust::{
+    Annotator, AnnotatorRecords, GoldInputs, GoldStanding, RegionHead, StatusCount, StoredDecision, StoredFlag,
+};
+use crate::versioned_cache::VersionedCache;
 use crate::{AppState, ServerError};
 
 /// Whose people the caller may see: `None` for everyone (admins and staff without a vendor),
@@ -67,7 +71,22 @@ struct ScorecardSources {
     scope: Scope,
 }
 
-/// `GET /api/projects/{project}/scorecards`.
+/// Kept scorecards responses (see [`crate::versioned_cache`]), by project and the vendor
+/// whose people the caller may see (`None`: everyone's).
+pub(crate) type ScorecardsCache = VersionedCache<(String, Option<String>), ScorecardsVersion>;
+
+/// What a scorecards response is computed from, in a form that changes whenever it does:
+/// the submission and review totals, and the flags and decisions whole (a project has few;
+/// they are read for the response anyway).
+#[derive(PartialEq)]
+pub(crate) struct ScorecardsVersion {
+    totals: (i64, i64),
+    flags: Vec<StoredFlag>,
+    decisions: Vec<StoredDecision>,
+}
+
+/// `GET /api/projects/{project}/scorecards`: served from the cache while the project's
+/// submissions, reviews, flags and decisions are as they were when it was computed.
 pub(super) async fn scorecards(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,8 +94,17 @@ pub(super) async fn scorecards(
 ) -> Result<Response, ServerError> {
     let access = project_access(&state, &caller, &project).await?;
     access.require(Endpoint::Scorecards, "reading scorecards")?;
-    let choices = choice_controls(&access.settings.project.spec);
     let (store, id) = (state.store(), access.id());
+    // The version first, then the sources: see `versioned_cache`.
+    let (totals, flags, decisions) =
+        tokio::try_join!(store.submission_totals(id), store.wrong_gold_flags(id), store.gold_decisions(id))?;
+    let scope = Scope::of(&caller);
+    let key = (id.to_string(), scope.0.clone());
+    let version = ScorecardsVersion { totals, flags, decisions };
+    if let Some(body) = state.scorecards_cache().get(&key, &version) {
+        return Ok(json_response(StatusCode::OK, body));
+    }
+    let choices = choice_controls(&access.settings.project.spec);
     let answers = async {
         if choices.is_empty() {
             Ok(Vec::new())
@@ -86,16 +114,18 @@ pub(super) async fn scorecards(
     };
     let (counts, gold, outcomes, codes, answers) = tokio::try_join!(
         store.status_counts(id),
-        store.gold_inputs(id),
+        store.gold_inputs_with(id, version.flags.clone(), version.decisions.clone()),
         store.prediction_outcomes(id),
         store.review_codes(id),
         answers
     )?;
-    let sources = ScorecardSources { counts, gold, outcomes, codes, answers, choices, scope: Scope::of(&caller) };
+    let sources = ScorecardSources { counts, gold, outcomes, codes, answers, choices, scope };
     let body = state
         .cpu()
         .run(move || -> anyhow::Result<String> { Ok(serde_json::to_string(&scorecards_data(sources)?)?) })
         .await??;
+    let body = Bytes::from(body);
+    state.scorecards_cache().put(key, version, body.clone());
     Ok(json_response(StatusCode::OK, body))
 }
 

@@ -78,14 +78,14 @@ fn records(aggregated: &str) -> impl Iterator<Item = &str> {
 }
 
 /// A project's annotator as scorecards name them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Annotator {
     pub username: String,
     pub vendor: Option<String>,
 }
 
 /// An annotator's "wrong gold" flag on a gold item.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StoredFlag {
     pub item_id: String,
     pub author: Annotator,
@@ -94,7 +94,7 @@ pub(crate) struct StoredFlag {
 }
 
 /// A coordinator's decision on a gold item.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StoredDecision {
     pub item_id: String,
     pub decision: BadGoldDecision,
@@ -342,6 +342,35 @@ impl Store {
             self.gold_decisions(project_id)
         )?;
         Ok(GoldInputs { submissions, annotators, flags, decisions })
+    }
+
+    /// [`Self::gold_inputs`] with the flags and decisions already read.
+    pub(crate) async fn gold_inputs_with(
+        &self,
+        project_id: &str,
+        flags: Vec<StoredFlag>,
+        decisions: Vec<StoredDecision>,
+    ) -> anyhow::Result<GoldInputs> {
+        let (submissions, annotators) = self.gold_submissions(project_id).await?;
+        Ok(GoldInputs { submissions, annotators, flags, decisions })
+    }
+
+    /// How many submissions the project has, and how many of them are reviewed, from the
+    /// queue's counts (`review_queue_counts`, kept in the transactions that submit and review).
+    /// Submissions are never deleted, a review moves one submission once from unreviewed to
+    /// reviewed, and a submission's lead time, gold outcome and prediction outcome are fixed
+    /// when it is stored: so these two numbers change whenever anything scorecards read from
+    /// submissions and reviews does.
+    pub(crate) async fn submission_totals(&self, project_id: &str) -> anyhow::Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(submissions), 0) AS BIGINT) AS total,
+                    CAST(COALESCE(SUM(CASE WHEN reviewed THEN submissions ELSE 0 END), 0) AS BIGINT) AS reviewed
+             FROM review_queue_counts WHERE project_id = $1 AND label = ''",
+        )
+        .bind(project_id)
+        .fetch_one(&self.read)
+        .await?;
+        Ok((row.try_get("total")?, row.try_get("reviewed")?))
     }
 
     /// Every scored gold submission, in submission order per annotator (found through the

@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::gold::{first_gold_in_user_order, gold_preference, place_in_run, COUNT_EXPOSURE};
 use super::group::{Arg, Group};
 use super::projects::stored_item;
-use super::queue::{self, region_labels};
+use super::queue;
 use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
@@ -666,9 +666,15 @@ async fn store_submission(
     // the same item by the same user) goes up to `Store::submit`, which answers from the
     // idempotency key or with "already submitted".
     let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
-    // The review queue's label rows and counts (`store::queue`).
-    let labels = region_labels(&s.regions);
-    let queue_statements = queue::submit_statements(labels.len());
+    // The review queue's label rows, counts and agreement sums (`store::queue`).
+    let paired = queue::Paired {
+        project_id: &s.project_id,
+        item_id: &s.item_id,
+        user_id: s.user_id,
+        regions: &s.regions,
+        before: None,
+    };
+    let (queue_statements, queue_args) = queue::submit_writes(conn, &paired).await?;
     let mut statements = vec![
         "INSERT INTO submissions
            (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report,
@@ -699,10 +705,10 @@ async fn store_submission(
         Arg::Text(response.to_string()),
         Arg::OptText(outcome),
         Arg::Bool(s.is_gold),
-        Arg::I64(s.gold_report.as_ref().map_or(0, |r| queue::gold_micros(r.score))),
+        Arg::I64(s.gold_report.as_ref().map_or(0, |r| queue::score_micros(r.score))),
         Arg::I64(i64::from(s.gold_report.is_some())),
     ];
-    args.extend(labels.into_iter().map(Arg::Text));
+    args.extend(queue_args);
     Group { statements: &statements, args }.run(conn, sqlite).await?;
     Ok(SubmitOutcome::Stored)
 }

@@ -31,6 +31,8 @@ fn answer(spans: &[(usize, usize, &str)], sentiment: &str) -> Vec<Region> {
 #[derive(Clone, Debug)]
 struct Stored {
     id: i64,
+    item: String,
+    regions: Vec<Region>,
     annotator: String,
     vendor: Option<String>,
     gold: bool,
@@ -54,40 +56,62 @@ impl Fixture {
     }
 }
 
-/// Project `queue`: one honeypot (`g1`, each annotator's first item) and 12 plain items with
-/// overlap 3. ana (acme) answers like the gold, bob (acme) unlike it, cy (globex) half like it;
-/// dee and eve (no vendor) skip the honeypot and have no gold mean. 7 + 5 + 4 + 3 + 2
-/// submissions.
-async fn fixture(s: &Server) -> Fixture {
-    let admin = s.user("root", Role::Admin, None, &[]).await;
-    let spec = serde_json::json!({
+fn spec() -> annoqa_core::TaskSpec {
+    serde_json::from_value(serde_json::json!({
         "media": "text",
         "controls": [
             {"name": "entities", "type": "text_spans", "labels": [{"value": "PERSON"}, {"value": "ORG"}, {"value": "PLACE"}]},
             {"name": "sentiment", "type": "choice", "multiple": false, "required": true,
              "labels": [{"value": "positive"}, {"value": "neutral"}, {"value": "negative"}]}
         ]
-    });
+    }))
+    .unwrap()
+}
+
+/// The text every item shows.
+fn item(id: &str) -> serde_json::Value {
+    serde_json::json!({"id": id, "media": {"type": "text", "text": TEXT}})
+}
+
+/// The gold answer of every honeypot.
+fn gold_answer() -> Vec<Region> {
+    answer(&[(0, 11, "PERSON")], "positive")
+}
+
+/// Project `id` with `gold` honeypots (`g1`, …, the first in project order) and `plain` plain
+/// items (`p00`, …), overlap 3.
+async fn create_project(s: &Server, id: &str, gold: usize, plain: usize) {
+    let admin = s.user("root", Role::Admin, None, &[]).await;
     let project = NewProject {
-        id: PROJECT.into(),
+        id: id.into(),
         title: "Queue".into(),
         guidelines: "# Queue\n".into(),
-        spec: Some(serde_json::from_value(spec).unwrap()),
+        spec: Some(spec()),
         label_config: None,
-        assignment: serde_json::from_value(serde_json::json!({"overlap": 3, "gold_onboarding": 1})).unwrap(),
+        assignment: serde_json::from_value(serde_json::json!({"overlap": 3, "gold_onboarding": gold})).unwrap(),
     };
     admin.post(api::PROJECTS, &project).await.expect(StatusCode::CREATED);
-    let gold = answer(&[(0, 11, "PERSON")], "positive");
-    let mut items = vec![serde_json::json!({"id": "g1", "media": {"type": "text", "text": TEXT},
-                                            "gold": {"mode": "honeypot", "answer": gold, "explanation": "Maria Costa is a person."}})];
-    items.extend(
-        (0..12).map(|n| serde_json::json!({"id": format!("p{n:02}"), "media": {"type": "text", "text": TEXT}})),
-    );
+    let mut items: Vec<serde_json::Value> = (1..=gold)
+        .map(|n| {
+            let mut item = item(&format!("g{n}"));
+            item["gold"] = serde_json::json!({"mode": "honeypot", "answer": gold_answer(), "explanation": "Maria Costa is a person."});
+            item
+        })
+        .collect();
+    items.extend((0..plain).map(|n| item(&format!("p{n:02}"))));
     let body = serde_json::to_vec(&items).unwrap();
     admin
-        .request("POST", &api::items_path(PROJECT), &[("content-type", "application/json")], Some(body))
+        .request("POST", &api::items_path(id), &[("content-type", "application/json")], Some(body))
         .await
         .expect(StatusCode::CREATED);
+}
+
+/// Project `queue`: one honeypot (`g1`, each annotator's first item) and 12 plain items with
+/// overlap 3. ana (acme) answers like the gold, bob (acme) unlike it, cy (globex) half like it;
+/// dee and eve (no vendor) skip the honeypot and have no gold mean. 7 + 5 + 4 + 3 + 2
+/// submissions.
+async fn fixture(s: &Server) -> Fixture {
+    create_project(s, PROJECT, 1, 12).await;
     let people: [(&str, Option<&str>, usize, Vec<Region>); 5] = [
         ("ana", Some("acme"), 7, answer(&[(0, 11, "PERSON")], "positive")),
         ("bob", Some("acme"), 5, answer(&[(23, 28, "PLACE")], "negative")),
@@ -112,6 +136,8 @@ async fn fixture(s: &Server) -> Fixture {
             let labels: BTreeSet<String> = regions.iter().flat_map(|r| r.value.labels()).map(String::from).collect();
             submissions.push(Stored {
                 id: response.submission_id,
+                item: item.clone(),
+                regions: regions.clone(),
                 annotator: name.into(),
                 vendor: vendor.map(String::from),
                 gold: item == "g1",
@@ -186,6 +212,81 @@ async fn assert_counts_match(s: &Server) {
     )
     .await;
     assert_eq!(kept, counted);
+}
+
+/// An annotator's sums as the `risk` key counts them: gold scores and agreement F1s in
+/// millionths with how many of each.
+#[derive(Clone, Copy, Debug, Default)]
+struct RiskSums {
+    gold: (i64, i64),
+    agreement: (i64, i64),
+}
+
+fn micros(score: f64) -> i64 {
+    (score.clamp(0.0, 1.0) * 1_000_000.0).round() as i64
+}
+
+impl RiskSums {
+    fn add_gold(&mut self, score: f64) {
+        self.gold = (self.gold.0 + micros(score), self.gold.1 + 1);
+    }
+
+    fn add_agreement(&mut self, f1: f64) {
+        self.agreement = (self.agreement.0 + micros(f1), self.agreement.1 + 1);
+    }
+
+    /// The smaller of the two means with 5 more items scoring 0, as a fraction.
+    fn key(self) -> (i128, i128) {
+        let gold = (i128::from(self.gold.0), i128::from(self.gold.1) + 5);
+        let agreement = (i128::from(self.agreement.0), i128::from(self.agreement.1) + 5);
+        std::cmp::min_by(gold, agreement, |a, b| compare(*a, *b))
+    }
+}
+
+/// Fractions compared exactly.
+fn compare(a: (i128, i128), b: (i128, i128)) -> std::cmp::Ordering {
+    (a.0 * b.1).cmp(&(b.0 * a.1))
+}
+
+fn reduced((n, d): (i128, i128)) -> (i128, i128) {
+    let gcd = (1..=d).rev().find(|g| n % g == 0 && d % g == 0).unwrap_or(1);
+    (n / gcd, d / gcd)
+}
+
+/// Every two submissions of one item by different annotators.
+fn peer_pairs(submissions: &[Stored]) -> Vec<(&Stored, &Stored)> {
+    let mut pairs = Vec::new();
+    for (n, a) in submissions.iter().enumerate() {
+        for b in &submissions[n + 1..] {
+            if a.item == b.item && a.annotator != b.annotator {
+                pairs.push((a, b));
+            }
+        }
+    }
+    pairs
+}
+
+/// The reviewer's overlay's F1 of two stored submissions.
+fn pair_f1(a: &Stored, b: &Stored) -> f64 {
+    let item: annoqa_core::Item = serde_json::from_value(item(&a.item)).unwrap();
+    let submission =
+        |s: &Stored| annoqa_stats::overlay::Submission { annotator: s.annotator.clone(), regions: s.regions.clone() };
+    annoqa_stats::overlay::overlay(&spec(), &item, &[submission(a), submission(b)]).unwrap().pairs[0].f1
+}
+
+/// Each annotator's kept agreement sums, `(user, micros, pairs)` by user.
+async fn agreement_sums(s: &Server) -> Vec<(i64, i64, i64)> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT user_id, CAST(SUM(agree_micros) AS BIGINT) AS micros, CAST(SUM(agree_pairs) AS BIGINT) AS pairs
+         FROM review_queue_counts WHERE label = '' GROUP BY user_id ORDER BY user_id",
+    )
+    .fetch_all(s.store.pool())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|r| (r.try_get("user_id").unwrap(), r.try_get("micros").unwrap(), r.try_get("pairs").unwrap()))
+        .collect()
 }
 
 async fn accept(client: &Client<'_>, id: i64) {
@@ -287,27 +388,107 @@ both_backends! {
         }
     }
 
-    async fn risk_lists_annotators_with_lower_gold_means_first(s) {
+    async fn risk_lists_annotators_with_lower_keys_first(s) {
         let fixture = fixture(&s).await;
         let reviewer = s.user("rev", Role::Reviewer, None, &[PROJECT]).await;
-        // Each annotator's gold mean as the server scored it; dee and eve have none (0.5).
-        let mut means: HashMap<String, f64> = HashMap::from([("dee".to_string(), 0.5), ("eve".to_string(), 0.5)]);
+        // Each annotator's gold scores as the server scored them (dee and eve have none), and
+        // the overlay's F1 of every two annotators' submissions of an item (at most 3 each),
+        // counted for both.
+        let mut sums: HashMap<String, RiskSums> = HashMap::new();
         for stored in fixture.submissions.iter().filter(|s| s.gold) {
             let view: SubmissionView = reviewer.get(&api::submission_path(PROJECT, stored.id)).await.json();
-            means.insert(stored.annotator.clone(), view.gold_score.unwrap());
+            sums.entry(stored.annotator.clone()).or_default().add_gold(view.gold_score.unwrap());
         }
-        let distinct_means: HashSet<u64> = means.values().map(|m| m.to_bits()).collect();
-        assert_eq!(distinct_means.len(), 4, "dee and eve tie, the others differ: {means:?}");
+        for (a, b) in peer_pairs(&fixture.submissions) {
+            let f1 = pair_f1(a, b);
+            for annotator in [&a.annotator, &b.annotator] {
+                sums.entry(annotator.clone()).or_default().add_agreement(f1);
+            }
+        }
+        let keys: HashMap<String, (i128, i128)> =
+            ["ana", "bob", "cy", "dee", "eve"].iter().map(|a| (a.to_string(), sums.get(*a).copied().unwrap_or_default().key())).collect();
+        let distinct_keys: HashSet<(i128, i128)> = keys.values().map(|&k| reduced(k)).collect();
+        assert!(distinct_keys.len() >= 3, "some groups: {keys:?}");
+        assert!(keys["dee"] == (0, 5) && keys["eve"] == (0, 5), "no gold, no peers: the riskiest, one group");
         let by_id = fixture.by_id();
-        let mean = |id: &i64| means[&by_id[id].annotator];
+        let key = |id: &i64| keys[&by_id[id].annotator];
         for seed in [4, 5] {
-            // The random order of the same seed, lower means first: a tie (dee and eve) keeps
+            // The random order of the same seed, lower keys first: a tie (dee and eve) keeps
             // their submissions mixed as the random order has them.
             let mut expected = ids(&walk(&reviewer, &format!("strategy=random&seed={seed}&status=all&limit=50")).await);
-            expected.sort_by(|a, b| mean(a).total_cmp(&mean(b)));
+            expected.sort_by(|a, b| compare(key(a), key(b)));
             let order = ids(&walk(&reviewer, &format!("strategy=risk&seed={seed}&status=all&limit=6")).await);
             assert_eq!(order, expected, "seed {seed}");
         }
+    }
+
+    async fn risk_lists_new_and_disagreeing_annotators_before_reliable_ones(s) {
+        const RISKY: &str = "risky";
+        create_project(&s, RISKY, 4, 10).await;
+        // c1 and c2 agree with each other and miss one gold item's sentiment; b answers every
+        // gold item as the gold does but disagrees with them on every plain item; a skips the
+        // gold and answers two items nobody else has.
+        let wrong_sentiment = answer(&[(0, 11, "PERSON")], "neutral");
+        let reliable = answer(&[(0, 11, "PERSON")], "positive");
+        let disagreeing = answer(&[(23, 28, "PLACE")], "negative");
+        let mut listed: HashMap<&str, BTreeSet<i64>> = HashMap::new();
+        let mut gold_scores: HashMap<&str, Vec<f64>> = HashMap::new();
+        for name in ["c1", "c2", "b", "a"] {
+            let client = s.user(name, Role::Annotator, None, &[RISKY]).await;
+            let mut plain = 0;
+            while let Some(item) = client.next(RISKY).await {
+                let regions = match (name, item.as_str()) {
+                    ("a", i) if i.starts_with('g') => {
+                        client.post(&api::skip_path(RISKY, i), &serde_json::json!({"reason": "later"})).await.expect(StatusCode::NO_CONTENT);
+                        continue;
+                    }
+                    ("b", i) if i.starts_with('g') => gold_answer(),
+                    ("b", _) => disagreeing.clone(),
+                    (_, "g4") => wrong_sentiment.clone(),
+                    _ => reliable.clone(),
+                };
+                let response: SubmitResponse = client.submit(RISKY, &item, regions).await.expect(StatusCode::OK).json();
+                listed.entry(name).or_default().insert(response.submission_id);
+                if item.starts_with('g') {
+                    let view: SubmissionView = client.get(&api::submission_path(RISKY, response.submission_id)).await.json();
+                    gold_scores.entry(name).or_default().push(view.gold_score.unwrap());
+                }
+                plain += usize::from(item.starts_with('p'));
+                if plain == if name == "a" { 2 } else { 8 } {
+                    break;
+                }
+            }
+        }
+        assert_eq!(listed.iter().map(|(name, ids)| (*name, ids.len())).collect::<HashMap<_, _>>(), HashMap::from([("a", 2), ("b", 12), ("c1", 12), ("c2", 12)]));
+        // By gold alone (the mean of the scores) c1 and c2 would come before b.
+        assert!(gold_scores["b"].iter().all(|&g| g == 1.0), "{gold_scores:?}");
+        assert!(gold_scores["c1"].iter().any(|&g| g < 1.0), "{gold_scores:?}");
+        assert!(!gold_scores.contains_key("a"));
+        let reviewer = s.user("rev", Role::Reviewer, None, &[RISKY]).await;
+        for seed in [1, 2, 3] {
+            let uri = format!("{}?strategy=risk&seed={seed}&limit=14", api::review_queue_page_path(RISKY));
+            let first: ReviewQueuePage = reviewer.get(&uri).await.expect(StatusCode::OK).json();
+            let order = ids(std::slice::from_ref(&first));
+            assert_eq!(order[..2].iter().copied().collect::<BTreeSet<i64>>(), listed["a"], "seed {seed}: the new annotator first");
+            assert_eq!(order[2..].iter().copied().collect::<BTreeSet<i64>>(), listed["b"], "seed {seed}: then the one who disagrees");
+            assert!(first.next_cursor.is_some(), "seed {seed}: the reliable ones follow");
+        }
+        // A walk's cursor in b's group, then a late annotator who agrees with b (and the gold)
+        // on g1: b's sums change, but not under the walk, which lists everyone once.
+        let uri = |cursor: Option<&str>| {
+            let cursor = cursor.map_or(String::new(), |c| format!("&cursor={c}"));
+            format!("{}?strategy=risk&seed=1&limit=5{cursor}", api::review_queue_page_path(RISKY))
+        };
+        let mut pages: Vec<ReviewQueuePage> = vec![reviewer.get(&uri(None)).await.expect(StatusCode::OK).json()];
+        s.advance(1000);
+        let late = s.user("late", Role::Annotator, None, &[RISKY]).await;
+        assert_eq!(late.next(RISKY).await.as_deref(), Some("g1"));
+        late.submit(RISKY, "g1", gold_answer()).await.expect(StatusCode::OK);
+        while let Some(cursor) = pages.last().unwrap().next_cursor.clone() {
+            pages.push(reviewer.get(&uri(Some(&cursor))).await.expect(StatusCode::OK).json());
+        }
+        let everyone: BTreeSet<i64> = listed.values().flatten().copied().collect();
+        assert_eq!(distinct(&ids(&pages)), everyone);
     }
 
     async fn filters_narrow_the_entries_and_their_counts(s) {
@@ -458,15 +639,21 @@ both_backends! {
         let first = *persons.iter().next().unwrap();
         accept(&lead, first).await;
         let risk = ids(&walk(&reviewer, "strategy=risk&seed=9&status=all&limit=8").await);
-        // As migration 0010 leaves a database: no label rows, no counts, every submission in the
-        // backlog.
+        let agreement = agreement_sums(&s).await;
+        assert!(agreement.iter().any(|&(_, micros, pairs)| micros > 0 && pairs > 1), "{agreement:?}");
+        // As migrations 0010 and 0012 leave a database: no label rows, no counts, no pairs, every
+        // submission in both backlogs.
         let pool = s.store.pool();
         sqlx::query("DELETE FROM submission_labels").execute(pool).await.unwrap();
         sqlx::query("DELETE FROM review_queue_counts").execute(pool).await.unwrap();
+        sqlx::query("DELETE FROM queue_agreement_pairs").execute(pool).await.unwrap();
         sqlx::query("INSERT INTO submission_labels_backlog (submission_id) SELECT id FROM submissions").execute(pool).await.unwrap();
+        sqlx::query("INSERT INTO queue_agreement_backlog (submission_id) SELECT id FROM submissions").execute(pool).await.unwrap();
         assert_eq!(page(&reviewer, "label=PERSON&status=all", None).await.total, 0);
-        assert_eq!(s.store.index_earlier_submissions().await.unwrap(), 21);
+        assert_eq!(s.store.index_earlier_submissions().await.unwrap(), 2 * 21);
         assert_eq!(s.count("submission_labels_backlog").await, 0);
+        assert_eq!(s.count("queue_agreement_backlog").await, 0);
+        assert_eq!(agreement_sums(&s).await, agreement, "each pair of an item counted once, as the submits did");
         let pages = walk(&reviewer, "label=PERSON&status=all&limit=4").await;
         assert_eq!(distinct(&ids(&pages)), persons);
         assert_eq!((pages[0].total, pages[0].reviewed), (persons.len() as u64, 1), "the review is seen too");
@@ -474,7 +661,7 @@ both_backends! {
         let by_id = fixture.by_id();
         assert!(entries.iter().all(|e| e.labels == by_id[&e.submission_id].labels));
         assert_eq!(s.store.index_earlier_submissions().await.unwrap(), 0, "nothing left to do");
-        assert_eq!(ids(&walk(&reviewer, "strategy=risk&seed=9&status=all&limit=8").await), risk, "the gold means are back");
+        assert_eq!(ids(&walk(&reviewer, "strategy=risk&seed=9&status=all&limit=8").await), risk, "the risk keys are back");
         assert_counts_match(&s).await;
     }
 }

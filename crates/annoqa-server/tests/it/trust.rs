@@ -224,6 +224,11 @@ both_backends! {
         let seeded = seed(&s).await;
         let reviewer = &seeded.reviewer;
         let sid = |who: &str, item: &str| seeded.submissions[&(who.to_string(), item.to_string())];
+        // Read before the reviews: the server keeps this response, and must not serve it again
+        // once the reviews below change what it was computed from.
+        let before = scorecards(reviewer).await;
+        assert!(before.annotators.iter().all(|r| r.accepted + r.fixed + r.rejected == 0));
+        assert_eq!(scorecards(reviewer).await, before, "nothing changed: the same answer");
         // r1: an accept, a fix with a region-level error, a rejection with codes twice; n1: an accept.
         let reviews = [
             (sid("r1", "p0"), json!({"verdict": "accept"})),
@@ -275,6 +280,16 @@ both_backends! {
             .collect();
         assert_eq!(choices.answers.len(), expected.len(), "one answer per submission");
         assert_eq!(answered, expected);
+
+        // A newcomer's first submission shows at once, though the response was kept.
+        let newcomer = s.user("n3", Role::Annotator, None, &[PROJECT]).await;
+        let item = newcomer.next(PROJECT).await.expect("an item for the newcomer");
+        let request = SubmitRequest { lead_time_ms: 4321, regions: vec![choice("neutral")], prediction_outcome: None };
+        let _: SubmitResponse = submit(&newcomer, &item, &request).await.json();
+        let data = scorecards(reviewer).await;
+        let n3 = data.annotators.iter().find(|r| r.annotator == "n3").expect("n3's row");
+        assert_eq!((n3.submissions, n3.lead_times_ms.as_slice()), (1, [4321].as_slice()));
+        assert_eq!(data.choices[0].answers.len(), expected.len() + 1);
     }
 
     async fn vendors_see_only_their_people_and_roles_gate_both_lists(s) {

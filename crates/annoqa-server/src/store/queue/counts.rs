@@ -1,14 +1,16 @@
 //! What the queue keeps beside the submissions, and reads instead of counting them: each
 //! submission's labels (`submission_labels`) and each annotator's counts per label, kind of
 //! item and review (`review_queue_counts`), written in the transaction of the submit or review
-//! that changes them; progress counts, gold means and facets read from there.
+//! that changes them; progress counts, the `risk` sums (gold and agreement, `agreement.rs`) and
+//! facets read from there.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use annoqa_core::Region;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
-use super::order::{gold_micros, GoldMean};
+use super::agreement::{agreement_with_earlier, Paired, PeerAgreement, Specs};
+use super::order::{score_micros, RiskSums};
 use super::{AnnotatorCount, QueueFacets, QueueScope, Sql};
 use crate::store::group::{bind_all, Arg};
 use crate::store::{text, Store};
@@ -20,33 +22,91 @@ pub(crate) fn region_labels(regions: &[Region]) -> Vec<String> {
 }
 
 /// Adds a row's counts to the row with its key.
-const ADD_COUNTS: &str = "ON CONFLICT (project_id, label, user_id, is_gold, reviewed) DO UPDATE SET
+pub(super) const ADD_COUNTS: &str = "ON CONFLICT (project_id, label, user_id, is_gold, reviewed) DO UPDATE SET
      submissions = review_queue_counts.submissions + excluded.submissions,
      gold_micros = review_queue_counts.gold_micros + excluded.gold_micros,
-     gold_scored = review_queue_counts.gold_scored + excluded.gold_scored";
+     gold_scored = review_queue_counts.gold_scored + excluded.gold_scored,
+     agree_micros = review_queue_counts.agree_micros + excluded.agree_micros,
+     agree_pairs = review_queue_counts.agree_pairs + excluded.agree_pairs";
 
 const INSERT_COUNTS: &str =
     "INSERT INTO review_queue_counts (project_id, label, user_id, is_gold, reviewed, submissions, gold_micros, gold_scored)";
 
-/// The queue's statements in a submit's group (`store_submission`): the submission's label
-/// rows and its annotator's counts. They read the group's parameters $1 (submission id), $2
-/// (project), $4 (annotator), $7 (time), $16 (gold item), $17 (gold score in millionths), $18
-/// (1 if scored, else 0) and, for the n-th of `labels` labels, 19 + n.
-pub(crate) fn submit_statements(labels: usize) -> Vec<String> {
-    let label = |n: usize| format!("${}", 19 + n);
+pub(super) const INSERT_COUNTS_WITH_AGREEMENT: &str = "INSERT INTO review_queue_counts
+     (project_id, label, user_id, is_gold, reviewed, submissions, gold_micros, gold_scored, agree_micros, agree_pairs)";
+
+/// The first parameter of a submit's group that [`submit_statements`] numbers.
+const FIRST_QUEUE_PARAMETER: usize = 19;
+
+/// The queue's statements in a submit's group (`store_submission`, whose transaction `conn`
+/// is) with the parameters they add: the submission's label rows, its annotator's counts and
+/// the agreement of each pair it makes with an earlier submission of its item
+/// (`agreement.rs`), added to both annotators' sums. They read the group's parameters $1
+/// (submission id), $2 (project), $4 (annotator), $7 (time), $16 (gold item), $17 (gold score
+/// in millionths) and $18 (1 if scored, else 0); the ones returned follow from $19.
+///
+/// The earlier submissions are read in the submit's transaction: on SQLite its one writer has
+/// stored every earlier submit. On PostgreSQL two submits of one item committing at the same
+/// moment may not see each other, and that pair goes uncounted (the sums come out a little
+/// short); locking the item first would take its row before the counts' rows, the reverse of
+/// a review's order, and risk a deadlock.
+pub(crate) async fn submit_writes(
+    conn: &mut AnyConnection,
+    paired: &Paired<'_>,
+) -> anyhow::Result<(Vec<String>, Vec<Arg>)> {
+    let peers = agreement_with_earlier(conn, &mut Specs::default(), paired).await?;
+    Ok(submit_statements(&region_labels(paired.regions), paired.user_id, &peers))
+}
+
+/// [`submit_writes`]' statements and parameters for the submission's `labels` and the pairs
+/// it makes.
+fn submit_statements(labels: &[String], user_id: i64, peers: &[PeerAgreement]) -> (Vec<String>, Vec<Arg>) {
+    let mut args = Vec::new();
+    let mut bind = |arg: Arg| {
+        args.push(arg);
+        format!("${}", FIRST_QUEUE_PARAMETER + args.len() - 1)
+    };
+    let labels: Vec<String> = labels.iter().map(|l| bind(Arg::Text(l.clone()))).collect();
+    // Each annotator's sums ([micros, pairs]) under label '', the submitter's own included.
+    let mut sums: BTreeMap<i64, [i64; 2]> = BTreeMap::from([(user_id, [0, 0])]);
+    for peer in peers {
+        for user in [user_id, peer.peer_id] {
+            let sum = sums.entry(user).or_default();
+            sum[0] += peer.micros;
+            sum[1] += 1;
+        }
+    }
+    // Label '' rows in user order, then the labels in order: every submit and review locks
+    // these rows in key order, so that on PostgreSQL none waits for another in a cycle.
+    let mut rows = Vec::new();
+    for (user, [micros, pairs]) in sums {
+        let (micros, pairs) = (bind(Arg::I64(micros)), bind(Arg::I64(pairs)));
+        rows.push(if user == user_id {
+            format!("($2, '', $4, $16, FALSE, 1, $17, $18, {micros}, {pairs})")
+        } else {
+            format!("($2, '', {}, $16, FALSE, 0, 0, 0, {micros}, {pairs})", bind(Arg::I64(user)))
+        });
+    }
+    rows.extend(labels.iter().map(|label| format!("($2, {label}, $4, $16, FALSE, 1, 0, 0, 0, 0)")));
+    let pairs: Vec<String> =
+        peers.iter().map(|p| format!("($1, {}, {})", bind(Arg::I64(p.peer_id)), bind(Arg::I64(p.micros)))).collect();
     let mut statements = Vec::new();
-    if labels > 0 {
-        let rows: Vec<String> = (0..labels).map(|n| format!("($1, {}, $2, $4, $16, FALSE, $7)", label(n))).collect();
+    if !labels.is_empty() {
+        let rows: Vec<String> = labels.iter().map(|label| format!("($1, {label}, $2, $4, $16, FALSE, $7)")).collect();
         statements.push(format!(
             "INSERT INTO submission_labels (submission_id, label, project_id, user_id, is_gold, reviewed, created_at_ms)
              VALUES {}",
             rows.join(", ")
         ));
     }
-    let counted: Vec<String> = (0..labels).map(|n| format!(", ($2, {}, $4, $16, FALSE, 1, 0, 0)", label(n))).collect();
-    statements
-        .push(format!("{INSERT_COUNTS} VALUES ($2, '', $4, $16, FALSE, 1, $17, $18){} {ADD_COUNTS}", counted.concat()));
-    statements
+    statements.push(format!("{INSERT_COUNTS_WITH_AGREEMENT} VALUES {} {ADD_COUNTS}", rows.join(", ")));
+    if !pairs.is_empty() {
+        statements.push(format!(
+            "INSERT INTO queue_agreement_pairs (submission_id, peer_id, micros) VALUES {}",
+            pairs.join(", ")
+        ));
+    }
+    (statements, args)
 }
 
 /// The queue's writes in a review's transaction, after the submission's status changed from
@@ -138,31 +198,50 @@ impl Store {
         Ok(counts)
     }
 
-    /// Each annotator's gold mean over their gold submissions made up to the walk's first
-    /// page: the sums kept, less the scores made since (read in the same statement).
-    pub(super) async fn gold_means_as_of(&self, scope: &QueueScope) -> anyhow::Result<HashMap<i64, GoldMean>> {
+    /// Each annotator's sums for the `risk` key as of the walk's first page: the sums kept,
+    /// less what the submissions made since added (read in the same statement): their gold
+    /// scores, and the pairs they made, from both annotators of each.
+    pub(super) async fn risk_sums_as_of(&self, scope: &QueueScope) -> anyhow::Result<HashMap<i64, RiskSums>> {
         let rows = sqlx::query(
-            "SELECT user_id, gold_micros AS micros, gold_scored AS scored, gold_score AS since
-             FROM (SELECT c.user_id, c.gold_micros, c.gold_scored, CAST(NULL AS DOUBLE PRECISION) AS gold_score
+            "SELECT user_id, gold_micros AS micros, gold_scored AS scored, agree_micros, agree_pairs, gold_score AS since
+             FROM (SELECT c.user_id, c.gold_micros, c.gold_scored, c.agree_micros, c.agree_pairs,
+                          CAST(NULL AS DOUBLE PRECISION) AS gold_score
                    FROM review_queue_counts c WHERE c.project_id = $1 AND c.label = ''
                    UNION ALL
-                   SELECT s.user_id, 0, 0, s.gold_score FROM submissions s
-                   WHERE s.project_id = $1 AND s.created_at_ms > $2 AND s.gold_score IS NOT NULL) t",
+                   SELECT s.user_id, 0, 0, 0, 0, s.gold_score FROM submissions s
+                   WHERE s.project_id = $1 AND s.created_at_ms > $2 AND s.gold_score IS NOT NULL
+                   UNION ALL
+                   SELECT s.user_id, 0, 0, -p.micros, -1, NULL
+                   FROM submissions s JOIN queue_agreement_pairs p ON p.submission_id = s.id
+                   WHERE s.project_id = $1 AND s.created_at_ms > $2
+                   UNION ALL
+                   SELECT p.peer_id, 0, 0, -p.micros, -1, NULL
+                   FROM submissions s JOIN queue_agreement_pairs p ON p.submission_id = s.id
+                   WHERE s.project_id = $1 AND s.created_at_ms > $2) t",
         )
         .bind(&scope.project_id)
         .bind(scope.as_of_ms)
         .fetch_all(&self.read)
         .await?;
-        let mut sums: HashMap<i64, (i64, i64)> = HashMap::new();
+        let mut sums: HashMap<i64, RiskSums> = HashMap::new();
         for row in &rows {
             let sum = sums.entry(row.try_get("user_id")?).or_default();
             match row.try_get::<Option<f64>, _>("since")? {
                 // Made after the first page: its score leaves the sums as a submit added it.
-                Some(score) => *sum = (sum.0 - gold_micros(score), sum.1 - 1),
-                None => *sum = (sum.0 + row.try_get::<i64, _>("micros")?, sum.1 + row.try_get::<i64, _>("scored")?),
+                Some(score) => {
+                    sum.gold_micros -= score_micros(score);
+                    sum.gold_scored -= 1;
+                }
+                // Kept sums, or (negative) the pairs made since.
+                None => {
+                    sum.gold_micros += row.try_get::<i64, _>("micros")?;
+                    sum.gold_scored += row.try_get::<i64, _>("scored")?;
+                    sum.agree_micros += row.try_get::<i64, _>("agree_micros")?;
+                    sum.agree_pairs += row.try_get::<i64, _>("agree_pairs")?;
+                }
             }
         }
-        Ok(sums.into_iter().map(|(user, (micros, scored))| (user, GoldMean::of(micros, scored))).collect())
+        Ok(sums)
     }
 
     /// The annotators, vendors and labels of the project's submissions the caller may see
@@ -200,16 +279,19 @@ impl Store {
 
     /// Writes the label rows and counts of the submissions stored before migration 0010
     /// (listed in `submission_labels_backlog`) as their submits would have, a batch per
-    /// transaction. Run when the server starts; returns how many submissions it indexed.
+    /// transaction, then the agreement sums of those stored before migration 0012
+    /// (`queue_agreement_backlog`, `agreement.rs`). Run when the server starts; returns how
+    /// many entries of both backlogs it took.
     pub async fn index_earlier_submissions(&self) -> anyhow::Result<u64> {
         let mut indexed = 0;
         loop {
             let batch = self.index_backlog_batch().await?;
             if batch == 0 {
-                return Ok(indexed);
+                break;
             }
             indexed += batch;
         }
+        Ok(indexed + self.pair_earlier_submissions().await?)
     }
 
     /// One batch of the backlog; 0 when it is empty.
@@ -327,7 +409,7 @@ async fn add_counts(tx: &mut Transaction<'_>, earlier: &[Earlier]) -> anyhow::Re
         let whole = counts.entry((&e.project_id, "", e.user_id, e.gold, e.reviewed)).or_default();
         whole[0] += 1;
         if let Some(score) = e.gold_score {
-            whole[1] += gold_micros(score);
+            whole[1] += score_micros(score);
             whole[2] += 1;
         }
         for label in &e.labels {

@@ -7,19 +7,21 @@
 //! come in a seeded order, and each block is walked from a seeded point up, then from its start
 //! to that point. Each piece is a range of an index walked in id order, so a page reads about as
 //! many index entries as it lists. `random` is one such walk over every annotator in scope;
-//! `risk` one per group of annotators with the same gold mean, lowest mean first; `stratified`
+//! `risk` one per group of annotators with the same risk key, lowest first (`RiskSums::
+//! risk_key`: the smaller of their pessimistic gold and peer-agreement means); `stratified`
 //! takes the r-th submission of each annotator in turn, each annotator's submissions in id
 //! order from a seeded place round to it again, so that the r-th is an `OFFSET` into their
 //! index range (`walk.rs`). A position in these orders (`QueuePosition`) is what a cursor
 //! carries: the next page starts right after the last entry, whatever was reviewed meanwhile.
 //!
-//! Progress counts, each annotator's count and gold mean are kept per annotator (`counts.rs`),
-//! written with every submit and review. A walk covers the submissions made up to its first
-//! page (`QueueScope::as_of_ms`), so that later ones cannot shift a stratified round or a gold
-//! mean under a cursor; counts leave them out too. Ranks and counts cover every status, so a
+//! Progress counts, each annotator's count, gold sums and agreement sums are kept per annotator
+//! (`counts.rs`, `agreement.rs`), written with every submit and review. A walk covers the
+//! submissions made up to its first page (`QueueScope::as_of_ms`), so that later ones cannot
+//! shift a stratified round or a risk key under a cursor; counts and sums leave them out too. Ranks and counts cover every status, so a
 //! review (which changes a status) never moves an entry: the status filter only leaves entries
 //! out.
 
+mod agreement;
 mod counts;
 mod order;
 mod walk;
@@ -31,8 +33,9 @@ use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-pub(crate) use counts::{region_labels, review_submission, submit_statements};
-pub(crate) use order::{gold_micros, GoldMean, QueueOrder, QueueStrategy};
+pub(crate) use agreement::Paired;
+pub(crate) use counts::{review_submission, submit_writes};
+pub(crate) use order::{score_micros, GoldMean, QueueOrder, QueueStrategy};
 
 use super::group::{bind_all, Arg};
 use super::{text, Store};
@@ -79,7 +82,7 @@ pub(crate) enum QueuePosition {
     Random {
         id: i64,
     },
-    /// In the group of annotators whose gold mean is `mean`.
+    /// In the group of annotators whose risk key is `mean`.
     Risk {
         mean: GoldMean,
         id: i64,

@@ -1,6 +1,6 @@
 //! The seeded orders of the review queue, pure: which id ranges a walk visits in turn, where a
-//! stratified annotator's submissions start, how annotators take turns, and gold means as
-//! exact fractions.
+//! stratified annotator's submissions start, how annotators take turns, and the `risk` key:
+//! pessimistic gold and agreement means as exact fractions.
 
 use std::cmp::Ordering;
 
@@ -122,14 +122,20 @@ pub(super) fn stretches(start: u64, count: u64, first: u64, rounds: u64) -> Vec<
     }
 }
 
-/// A gold score in millionths, as an annotator's gold sum counts it.
-pub(crate) fn gold_micros(score: f64) -> i64 {
+/// A score in [0, 1] (a gold score, an agreement F1) in millionths, as an annotator's sums
+/// count it.
+pub(crate) fn score_micros(score: f64) -> i64 {
     (score.clamp(0.0, 1.0) * 1_000_000.0).round() as i64
 }
 
-/// An annotator's gold mean as an exact fraction: the sum of their gold scores in millionths
-/// over the number of scores. Integer sums come out the same in any order, so equal means
-/// stay equal from one page to the next.
+/// How many items scoring 0 a pessimistic mean adds to an annotator's own: with little
+/// evidence their mean stays low (no evidence at all is 0, the highest risk), and with much it
+/// approaches their own mean.
+pub(crate) const PRIOR_ITEMS: i64 = 5;
+
+/// A mean as an exact fraction: a sum of scores in millionths over a number of items. The
+/// `risk` strategy's group key, which the cursor carries: integer sums come out the same in
+/// any order, so equal keys stay equal from one page to the next.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GoldMean {
     pub micros: i64,
@@ -137,19 +143,34 @@ pub(crate) struct GoldMean {
 }
 
 impl GoldMean {
-    /// An annotator without gold: a middling risk, as `review-queue`'s `risk` weighs them.
-    pub(crate) const UNKNOWN: GoldMean = GoldMean { micros: 500_000, scored: 1 };
-
-    pub(super) fn of(micros: i64, scored: i64) -> GoldMean {
-        if scored > 0 {
-            GoldMean { micros, scored }
-        } else {
-            GoldMean::UNKNOWN
-        }
+    /// `micros` over `count` items and [`PRIOR_ITEMS`] more scoring 0.
+    pub(super) fn pessimistic(micros: i64, count: i64) -> GoldMean {
+        GoldMean { micros: micros.max(0), scored: count.max(0).saturating_add(PRIOR_ITEMS) }
     }
 
     fn key(self) -> (i128, i128) {
         (i128::from(self.micros), i128::from(self.scored.max(1)))
+    }
+}
+
+/// An annotator's kept sums, as of a walk's first page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct RiskSums {
+    pub gold_micros: i64,
+    pub gold_scored: i64,
+    /// Their agreement F1 with peers on shared items, in millionths, over `agree_pairs` pairs.
+    pub agree_micros: i64,
+    pub agree_pairs: i64,
+}
+
+impl RiskSums {
+    /// The `risk` strategy's key, lowest first: the smaller of the pessimistic gold mean and
+    /// the pessimistic agreement mean, so that either failing gold or disagreeing with peers
+    /// makes an annotator risky, and a new annotator (little of either) is riskiest.
+    pub(super) fn risk_key(self) -> GoldMean {
+        let gold = GoldMean::pessimistic(self.gold_micros, self.gold_scored);
+        let agreement = GoldMean::pessimistic(self.agree_micros, self.agree_pairs);
+        gold.min(agreement)
     }
 }
 
@@ -223,11 +244,49 @@ mod tests {
     }
 
     #[test]
-    fn gold_means_compare_as_fractions() {
-        assert_eq!(GoldMean { micros: 1_000_000, scored: 2 }, GoldMean::UNKNOWN);
-        assert!(GoldMean { micros: 999_999, scored: 2 } < GoldMean::UNKNOWN);
-        assert_eq!(GoldMean::of(0, 0), GoldMean::UNKNOWN);
-        assert_eq!(gold_micros(2.0 / 3.0), 666_667);
-        assert_eq!(gold_micros(f64::NAN), 0);
+    fn means_compare_as_fractions() {
+        assert_eq!(GoldMean { micros: 1_000_000, scored: 2 }, GoldMean { micros: 500_000, scored: 1 });
+        assert!(GoldMean { micros: 999_999, scored: 2 } < GoldMean { micros: 500_000, scored: 1 });
+        assert_eq!(GoldMean::pessimistic(3_000_000, 5), GoldMean { micros: 300_000, scored: 1 });
+        assert_eq!(GoldMean::pessimistic(-7, -2), GoldMean { micros: 0, scored: PRIOR_ITEMS });
+        assert_eq!(score_micros(2.0 / 3.0), 666_667);
+        assert_eq!(score_micros(f64::NAN), 0);
+    }
+
+    fn sums(gold: (f64, i64), agreement: (f64, i64)) -> RiskSums {
+        RiskSums {
+            gold_micros: score_micros(gold.0) * gold.1,
+            gold_scored: gold.1,
+            agree_micros: score_micros(agreement.0) * agreement.1,
+            agree_pairs: agreement.1,
+        }
+    }
+
+    #[test]
+    fn new_and_disagreeing_annotators_are_riskiest() {
+        let new = RiskSums::default();
+        let disagreeing = sums((1.0, 20), (0.1, 20));
+        let little_evidence = sums((1.0, 1), (1.0, 1));
+        let failing_gold = sums((0.3, 20), (0.95, 20));
+        let reliable = sums((0.9, 20), (0.95, 20));
+        let long_reliable = sums((0.9, 200), (0.95, 200));
+        let keys: Vec<GoldMean> =
+            [new, disagreeing, little_evidence, failing_gold, reliable, long_reliable].map(RiskSums::risk_key).into();
+        assert_eq!(keys[0], GoldMean { micros: 0, scored: 1 }, "no evidence: the highest risk");
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        // The smaller mean decides: 2 of 25 agreement against 20 of 25 gold.
+        assert_eq!(keys[1], GoldMean { micros: 2_000_000, scored: 25 });
+        // So no peers yet is as risky as no evidence at all, whatever the gold.
+        assert_eq!(sums((1.0, 50), (0.0, 0)).risk_key(), keys[0]);
+    }
+
+    #[test]
+    fn equal_keys_are_one_group_whatever_their_sums() {
+        // 3 of 5 + 5 agreement and 4.5 of 10 + 5 gold: both 0.3, as the cursor's reduced form.
+        let a = sums((1.0, 20), (0.6, 5)).risk_key();
+        let b = sums((0.45, 10), (1.0, 20)).risk_key();
+        assert_eq!(a, b);
+        assert_eq!(a, GoldMean { micros: 300_000, scored: 1 });
+        assert_eq!(a.cmp(&b), Ordering::Equal);
     }
 }

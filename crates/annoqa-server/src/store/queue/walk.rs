@@ -123,7 +123,7 @@ impl Store {
         rows.iter().map(|row| Ok((row.try_get("id")?, row.try_get("user_id")?))).collect()
     }
 
-    /// `risk`: annotators grouped by gold mean, lowest first; each group walked in the seeded
+    /// `risk`: annotators grouped by risk key, lowest first; each group walked in the seeded
     /// order, its annotators' submissions mixed.
     pub(super) async fn risk_page(
         &self,
@@ -134,22 +134,22 @@ impl Store {
         after: Option<QueuePosition>,
         want: usize,
     ) -> anyhow::Result<Found> {
-        let means = self.gold_means_as_of(scope).await?;
+        let sums = self.risk_sums_as_of(scope).await?;
         let mut sorted: Vec<(GoldMean, &AnnotatorCount)> =
-            counts.iter().map(|c| (means.get(&c.user_id).copied().unwrap_or(GoldMean::UNKNOWN), c)).collect();
-        sorted.sort_by_key(|(mean, _)| *mean);
+            counts.iter().map(|c| (sums.get(&c.user_id).copied().unwrap_or_default().risk_key(), c)).collect();
+        sorted.sort_by_key(|(key, _)| *key);
         let mut groups: Vec<(GoldMean, Vec<&AnnotatorCount>)> = Vec::new();
-        for (mean, count) in sorted {
+        for (key, count) in sorted {
             match groups.last_mut() {
-                Some((last, members)) if *last == mean => members.push(count),
-                _ => groups.push((mean, vec![count])),
+                Some((last, members)) if *last == key => members.push(count),
+                _ => groups.push((key, vec![count])),
             }
         }
         let mut found = Vec::new();
-        for (mean, group) in &groups {
+        for (key, group) in &groups {
             let resume = match after {
-                Some(QueuePosition::Risk { mean: at, id }) if at == *mean => Some(id),
-                Some(QueuePosition::Risk { mean: at, .. }) if at > *mean => continue,
+                Some(QueuePosition::Risk { mean: at, id }) if at == *key => Some(id),
+                Some(QueuePosition::Risk { mean: at, .. }) if at > *key => continue,
                 _ => None,
             };
             // A group with nothing to list would be read to its end for nothing.
@@ -158,7 +158,7 @@ impl Store {
             }
             let walk = Walk::of_group(scope, status, order, group, counts);
             let ids = self.walk(&walk, resume, want - found.len()).await?;
-            found.extend(ids.into_iter().map(|id| (id, QueuePosition::Risk { mean: *mean, id })));
+            found.extend(ids.into_iter().map(|id| (id, QueuePosition::Risk { mean: *key, id })));
             if found.len() >= want {
                 break;
             }
