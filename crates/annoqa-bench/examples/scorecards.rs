@@ -5,7 +5,9 @@
 //! times, prediction outcomes), reviews with error codes, annotators and "wrong gold" flags —
 //! because 100,000 submissions through HTTP (each validated and scored) would take longer than
 //! the measurement. Then it times `--requests` sequential `GET …/scorecards` and as many
-//! `GET …/bad-gold` as a coordinator, after a few of each to warm up.
+//! `GET …/bad-gold` as a coordinator, after a few of each to warm up; and as many scorecards
+//! again, each after a coordinator's decision on a gold item, so that the server cannot serve
+//! the response it kept and computes each one.
 //!
 //! The project: a text task with entity spans and a sentiment choice; `--annotators`
 //! annotators (in four vendors), each submitting `--per-annotator` items, one in ten a
@@ -57,6 +59,8 @@ mod native {
     const GOLD_ITEMS: usize = 100;
     /// The honeypot whose answer is wrong: its gold says positive, its text is negative.
     const WRONG_GOLD: usize = 8;
+    /// The honeypot the changed-sources run keeps and retires in turn.
+    const CHANGED_GOLD: usize = 20;
     const T0: i64 = 1_700_000_000_000;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -156,6 +160,7 @@ mod native {
         sqlx::any::install_default_drivers();
         let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(database_url).await?;
         let seeded = seed(&pool, args, plain_items).await?;
+        count_as_submits_do(&pool).await?;
         if database_url.starts_with("postgres") {
             // What autovacuum does after a bulk insert (PostgreSQL 13 and later vacuum after
             // inserts too), done now rather than some time later: statistics, and the
@@ -165,12 +170,16 @@ mod native {
         pool.close().await;
         eprintln!("seeded {seeded} submissions in {:.1} s", started.elapsed().as_secs_f64());
         let timer = Timer { http: &http, token: &coordinator, requests: args.requests, server_pid };
-        let scorecards = timer.time(&api::scorecards_path(PROJECT)).await?;
-        let bad_gold = timer.time(&api::bad_gold_path(PROJECT)).await?;
+        let scorecards = timer.time(&api::scorecards_path(PROJECT), None).await?;
+        // A coordinator's decision on a gold item before each request: what the response is
+        // computed from has changed, so the server cannot serve the one it kept.
+        let decided = api::bad_gold_item_path(PROJECT, &gold_id(CHANGED_GOLD));
+        let changed = timer.time(&api::scorecards_path(PROJECT), Some(&decided)).await?;
+        let bad_gold = timer.time(&api::bad_gold_path(PROJECT), None).await?;
         let (_, list) = http.send(Method::GET, &api::bad_gold_path(PROJECT), &coordinator, "", String::new()).await?;
         let entries: Vec<api::BadGoldEntry> = serde_json::from_str(&list).context("the bad-gold list")?;
         let found = entries.iter().filter(|e| e.detected.is_some()).map(|e| e.item_id.clone()).collect();
-        Ok(Report { submissions: seeded, scorecards, bad_gold, found, entries: entries.len() })
+        Ok(Report { submissions: seeded, scorecards, changed, bad_gold, found, entries: entries.len() })
     }
 
     /// Plain items: each answered by three annotators.
@@ -573,6 +582,22 @@ mod native {
         Ok(())
     }
 
+    /// What a submit and a review keep beside the rows they write and the server reads here:
+    /// whether the item is gold, and each annotator's counts in the review queue's table
+    /// (label '' only: the label rows serve the queue's label filter, which this does not time).
+    async fn count_as_submits_do(pool: &AnyPool) -> Result<()> {
+        pool.execute("UPDATE submissions SET is_gold = (gold_passed IS NOT NULL)").await?;
+        pool.execute(
+            "INSERT INTO review_queue_counts (project_id, label, user_id, is_gold, reviewed, submissions, gold_micros, gold_scored)
+             SELECT project_id, '', user_id, is_gold, status <> 'submitted', COUNT(*),
+                    CAST(SUM(COALESCE(ROUND(gold_score * 1000000), 0)) AS BIGINT), COUNT(gold_score)
+             FROM submissions GROUP BY project_id, user_id, is_gold, status <> 'submitted'",
+        )
+        .await
+        .context("counting the submissions as submits and reviews do")?;
+        Ok(())
+    }
+
     async fn insert_reviews(pool: &AnyPool, reviews: &[Review]) -> Result<()> {
         let mut tx = pool.begin().await?;
         for chunk in reviews.chunks(BATCH) {
@@ -647,14 +672,24 @@ mod native {
     impl Timer<'_> {
         /// Times `requests` GETs of `path` after ten to warm up; each must answer 200. Also the
         /// server's CPU time over the timed ones: on a machine shared with other work the wall
-        /// time includes waiting for a core, which this does not.
-        async fn time(&self, path: &str) -> Result<Timing> {
+        /// time includes waiting for a core, which this does not. With `decide`, a gold item's
+        /// bad-gold path, each GET follows a decision on that item (keep and retire in turn),
+        /// untimed, and the CPU time includes the decisions'.
+        async fn time(&self, path: &str, decide: Option<&str>) -> Result<Timing> {
             let mut us = Vec::with_capacity(self.requests);
             let mut bytes = 0;
             let mut cpu_before = None;
             for n in 0..self.requests + 10 {
                 if n == 10 {
                     cpu_before = self.server_pid.and_then(cpu_ms);
+                }
+                if let Some(item) = decide {
+                    let decision = json!({"decision": if n % 2 == 0 { "retire" } else { "keep" }}).to_string();
+                    let (status, body) =
+                        self.http.send(Method::POST, item, self.token, "application/json", decision).await?;
+                    if status != StatusCode::OK {
+                        bail!("POST {item}: {status} {body}");
+                    }
                 }
                 let started = Instant::now();
                 let (status, body) = self.http.send(Method::GET, path, self.token, "", String::new()).await?;
@@ -720,6 +755,8 @@ mod native {
     struct Report {
         submissions: usize,
         scorecards: Timing,
+        /// Scorecards, each request after a change to what they are computed from.
+        changed: Timing,
         bad_gold: Timing,
         /// The gold items the bad-gold list found bad.
         found: Vec<String>,
@@ -745,6 +782,8 @@ mod native {
                 "scorecards_ms": self.scorecards.percentiles.json(),
                 "scorecards_bytes": self.scorecards.bytes,
                 "scorecards_server_cpu_ms": self.scorecards.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
+                "scorecards_after_change_ms": self.changed.percentiles.json(),
+                "scorecards_after_change_server_cpu_ms": self.changed.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
                 "bad_gold_ms": self.bad_gold.percentiles.json(),
                 "bad_gold_server_cpu_ms": self.bad_gold.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
                 "bad_gold_entries": self.entries,
@@ -754,10 +793,11 @@ mod native {
         }
 
         fn human(&self, args: &Args) -> String {
-            let (s, b) = (&self.scorecards.percentiles, &self.bad_gold.percentiles);
+            let (s, c, b) = (&self.scorecards.percentiles, &self.changed.percentiles, &self.bad_gold.percentiles);
             format!(
                 "scorecards {}: {} submissions, {} requests each; scorecards p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
-                 max {:.1} ms ({} KiB, server CPU {:.1} ms a request); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
+                 max {:.1} ms ({} KiB, server CPU {:.1} ms a request); after a change p50 {:.1} ms, p99 {:.1} ms \
+                 (server CPU {:.1} ms a decision and request); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
                  max {:.1} ms (server CPU {:.1} ms a request); found bad {:?} (the wrong one is {})",
                 Report::database(args),
                 self.submissions,
@@ -768,6 +808,9 @@ mod native {
                 s.max,
                 self.scorecards.bytes / 1024,
                 self.scorecards.cpu_per_request.unwrap_or(f64::NAN),
+                c.p50,
+                c.p99,
+                self.changed.cpu_per_request.unwrap_or(f64::NAN),
                 b.p50,
                 b.p90,
                 b.p99,

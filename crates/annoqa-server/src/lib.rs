@@ -22,6 +22,7 @@ mod import_formats;
 mod json;
 mod password_policy;
 mod routes;
+mod scorecard_sources;
 mod store;
 mod taxonomy;
 mod versioned_cache;
@@ -149,6 +150,8 @@ struct Inner {
     pyramid_builds: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     /// Scorecards responses by project and the caller's vendor scope.
     scorecards: routes::ScorecardsCache,
+    /// What scorecards and bad gold are computed from, per annotator.
+    scorecard_sources: scorecard_sources::SourcesCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -174,6 +177,7 @@ impl AppState {
                 in_flight: Mutex::new(HashSet::new()),
                 pyramid_builds: Mutex::new(HashMap::new()),
                 scorecards: routes::ScorecardsCache::new(SCORECARDS_CACHE_BYTES),
+                scorecard_sources: scorecard_sources::SourcesCache::default(),
             }),
         })
     }
@@ -192,6 +196,10 @@ impl AppState {
 
     pub(crate) fn scorecards_cache(&self) -> &routes::ScorecardsCache {
         &self.inner.scorecards
+    }
+
+    pub(crate) fn scorecard_sources(&self) -> &scorecard_sources::SourcesCache {
+        &self.inner.scorecard_sources
     }
 
     /// The pool that validates and scores annotations off the request threads.

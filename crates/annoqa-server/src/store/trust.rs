@@ -102,22 +102,20 @@ pub(crate) struct StoredDecision {
     pub at_ms: i64,
 }
 
-/// One scored gold submission with its answer as stored.
-#[derive(Debug)]
+/// One scored gold submission with its answer's key ([`answer_key`]).
+#[derive(Clone, Debug)]
 pub(crate) struct GoldSubmission {
     pub user_id: i64,
     pub item_id: String,
     pub passed: bool,
     pub score: f64,
-    pub regions: String,
+    pub answer: String,
 }
 
 /// Everything bad-gold detection reads.
 #[derive(Debug, Default)]
 pub(crate) struct GoldInputs {
     pub submissions: Vec<GoldSubmission>,
-    /// Everyone in `submissions`, by user id.
-    pub annotators: HashMap<i64, Annotator>,
     pub flags: Vec<StoredFlag>,
     pub decisions: Vec<StoredDecision>,
 }
@@ -157,27 +155,7 @@ impl GoldStanding {
 impl GoldInputs {
     /// The standing of the project's gold: detection over every annotator's gold answers.
     pub(crate) fn standing(&self) -> anyhow::Result<GoldStanding> {
-        // Equal stored answers have equal keys: many annotators answer a gold item alike.
-        let mut keys: HashMap<&str, String> = HashMap::new();
-        let mut attempts = Vec::with_capacity(self.submissions.len());
-        for s in &self.submissions {
-            let key = match keys.get(s.regions.as_str()) {
-                Some(key) => key.clone(),
-                None => {
-                    let key = answer_key(&s.regions)?;
-                    keys.insert(&s.regions, key.clone());
-                    key
-                }
-            };
-            attempts.push(GoldAttempt {
-                item: s.item_id.clone(),
-                annotator: s.user_id.to_string(),
-                passed: s.passed,
-                answer: key,
-            });
-        }
-        let suspects = suspect_gold(&attempts, &BAD_GOLD_RULE).context("bad-gold detection")?;
-        Ok(GoldStanding { suspects, flags: self.flags.clone(), decisions: self.decisions.clone() })
+        standing(self.submissions.iter(), &self.flags, &self.decisions)
     }
 
     /// Each annotator's mean gold score over the items that count (`uncounted` left out).
@@ -190,6 +168,31 @@ impl GoldInputs {
         }
         sums.into_iter().map(|(user, (total, n))| (user, total / n as f64)).collect()
     }
+}
+
+/// The standing of a project's gold from its scored gold submissions, flags and decisions.
+pub(crate) fn standing<'a>(
+    submissions: impl Iterator<Item = &'a GoldSubmission>,
+    flags: &[StoredFlag],
+    decisions: &[StoredDecision],
+) -> anyhow::Result<GoldStanding> {
+    let attempts: Vec<GoldAttempt> = submissions
+        .map(|s| GoldAttempt {
+            item: s.item_id.clone(),
+            annotator: s.user_id.to_string(),
+            passed: s.passed,
+            answer: s.answer.clone(),
+        })
+        .collect();
+    let suspects = suspect_gold(&attempts, &BAD_GOLD_RULE).context("bad-gold detection")?;
+    Ok(GoldStanding { suspects, flags: flags.to_vec(), decisions: decisions.to_vec() })
+}
+
+/// ` AND {column} IN (${first}, …)` for `users`; nothing for `None` (every annotator).
+fn users_filter(column: &str, first: usize, users: Option<&[i64]>) -> String {
+    let Some(users) = users else { return String::new() };
+    let places: Vec<String> = (first..first + users.len()).map(|n| format!("${n}")).collect();
+    format!(" AND {column} IN ({})", places.join(", "))
 }
 
 /// A region with only what a choice answer needs; the rest is skipped unread.
@@ -251,16 +254,24 @@ pub(crate) fn answer_key(regions: &str) -> anyhow::Result<String> {
 impl Store {
     /// Per annotator and status: how many submissions, and their lead times. Reads the
     /// covering index `submissions_scorecards` (migration 0011), not the rows.
-    pub(crate) async fn status_counts(&self, project_id: &str) -> anyhow::Result<Vec<StatusCount>> {
-        let rows = sqlx::query(
+    /// `users`: only theirs (every annotator's with `None`).
+    pub(crate) async fn status_counts(
+        &self,
+        project_id: &str,
+        users: Option<&[i64]>,
+    ) -> anyhow::Result<Vec<StatusCount>> {
+        let sql = format!(
             "SELECT c.user_id, u.username, u.vendor, c.status, c.n, c.lead_times
              FROM (SELECT s.user_id, s.status, COUNT(*) AS n, string_agg(CAST(s.lead_time_ms AS TEXT), ',') AS lead_times
-                   FROM submissions s WHERE s.project_id = $1 GROUP BY s.user_id, s.status) c
+                   FROM submissions s WHERE s.project_id = $1{} GROUP BY s.user_id, s.status) c
              JOIN users u ON u.id = c.user_id",
-        )
-        .bind(project_id)
-        .fetch_all(&self.read)
-        .await?;
+            users_filter("s.user_id", 2, users)
+        );
+        let mut query = sqlx::query(&sql).bind(project_id);
+        for user in users.unwrap_or_default() {
+            query = query.bind(*user);
+        }
+        let rows = query.fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
                 let status = text(row, "status")?;
@@ -277,15 +288,21 @@ impl Store {
     }
 
     /// Runs `sql`, which selects `user_id` and an aggregated `records` column with `$1` the
-    /// project, `$2` [`RECORD`] and, with `units`, `$3` [`UNIT`].
+    /// project, `$2` [`RECORD`] and, with `units`, `$3` [`UNIT`]; `{users}` in it becomes the
+    /// filter on `s.user_id` for `users`.
     async fn annotator_records(
         &self,
         sql: &str,
         project_id: &str,
         units: bool,
+        users: Option<&[i64]>,
     ) -> anyhow::Result<Vec<AnnotatorRecords>> {
-        let query = sqlx::query(sql).bind(project_id).bind(RECORD);
-        let query = if units { query.bind(UNIT) } else { query };
+        let sql = sql.replace("{users}", &users_filter("s.user_id", if units { 4 } else { 3 }, users));
+        let query = sqlx::query(&sql).bind(project_id).bind(RECORD);
+        let mut query = if units { query.bind(UNIT) } else { query };
+        for user in users.unwrap_or_default() {
+            query = query.bind(*user);
+        }
         let rows = query.fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
@@ -298,101 +315,112 @@ impl Store {
     }
 
     /// Per annotator, the stored prediction outcomes (JSON), one record each.
-    pub(crate) async fn prediction_outcomes(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+    pub(crate) async fn prediction_outcomes(
+        &self,
+        project_id: &str,
+        users: Option<&[i64]>,
+    ) -> anyhow::Result<Vec<AnnotatorRecords>> {
         self.annotator_records(
             "SELECT s.user_id, string_agg(s.prediction_outcome, $2) AS records
-             FROM submissions s WHERE s.project_id = $1 AND s.prediction_outcome IS NOT NULL GROUP BY s.user_id",
+             FROM submissions s WHERE s.project_id = $1 AND s.prediction_outcome IS NOT NULL{users} GROUP BY s.user_id",
             project_id,
             false,
+            users,
         )
         .await
     }
 
     /// Per annotator, every submission as `item UNIT regions` (the stored JSON): the one read
     /// of a whole project's regions, for the choice answers.
-    pub(crate) async fn answers(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+    pub(crate) async fn answers(
+        &self,
+        project_id: &str,
+        users: Option<&[i64]>,
+    ) -> anyhow::Result<Vec<AnnotatorRecords>> {
         self.annotator_records(
             "SELECT s.user_id, string_agg(s.item_id || $3 || s.regions, $2) AS records
-             FROM submissions s WHERE s.project_id = $1 GROUP BY s.user_id",
+             FROM submissions s WHERE s.project_id = $1{users} GROUP BY s.user_id",
             project_id,
             true,
+            users,
         )
         .await
     }
 
     /// Per reviewed annotator, the error codes of the reviews that have any, as `error_codes
     /// UNIT region_errors` (the stored JSON lists), in review order.
-    pub(crate) async fn review_codes(&self, project_id: &str) -> anyhow::Result<Vec<AnnotatorRecords>> {
+    pub(crate) async fn review_codes(
+        &self,
+        project_id: &str,
+        users: Option<&[i64]>,
+    ) -> anyhow::Result<Vec<AnnotatorRecords>> {
         self.annotator_records(
             "SELECT s.user_id, string_agg(r.error_codes || $3 || r.region_errors, $2 ORDER BY r.created_at_ms, r.id) AS records
              FROM reviews r JOIN submissions s ON s.id = r.submission_id
-             WHERE r.project_id = $1 AND (r.error_codes <> '[]' OR r.region_errors <> '[]')
+             WHERE r.project_id = $1 AND (r.error_codes <> '[]' OR r.region_errors <> '[]'){users}
              GROUP BY s.user_id",
             project_id,
             true,
+            users,
         )
         .await
     }
 
     /// What bad-gold detection reads: every scored gold submission, the flags and the decisions.
     pub(crate) async fn gold_inputs(&self, project_id: &str) -> anyhow::Result<GoldInputs> {
-        let ((submissions, annotators), flags, decisions) = tokio::try_join!(
-            self.gold_submissions(project_id),
+        let ((submissions, _), flags, decisions) = tokio::try_join!(
+            self.gold_submissions(project_id, None),
             self.wrong_gold_flags(project_id),
             self.gold_decisions(project_id)
         )?;
-        Ok(GoldInputs { submissions, annotators, flags, decisions })
+        Ok(GoldInputs { submissions, flags, decisions })
     }
 
-    /// [`Self::gold_inputs`] with the flags and decisions already read.
-    pub(crate) async fn gold_inputs_with(
-        &self,
-        project_id: &str,
-        flags: Vec<StoredFlag>,
-        decisions: Vec<StoredDecision>,
-    ) -> anyhow::Result<GoldInputs> {
-        let (submissions, annotators) = self.gold_submissions(project_id).await?;
-        Ok(GoldInputs { submissions, annotators, flags, decisions })
-    }
-
-    /// How many submissions the project has, and how many of them are reviewed, from the
-    /// queue's counts (`review_queue_counts`, kept in the transactions that submit and review).
+    /// Each annotator's submissions and reviewed submissions in the project, from the queue's
+    /// counts (`review_queue_counts`, kept in the transactions that submit and review).
     /// Submissions are never deleted, a review moves one submission once from unreviewed to
-    /// reviewed, and a submission's lead time, gold outcome and prediction outcome are fixed
-    /// when it is stored: so these two numbers change whenever anything scorecards read from
-    /// submissions and reviews does.
-    pub(crate) async fn submission_totals(&self, project_id: &str) -> anyhow::Result<(i64, i64)> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(submissions), 0) AS BIGINT) AS total,
-                    CAST(COALESCE(SUM(CASE WHEN reviewed THEN submissions ELSE 0 END), 0) AS BIGINT) AS reviewed
-             FROM review_queue_counts WHERE project_id = $1 AND label = ''",
+    /// reviewed, and a submission's lead time, answer, gold outcome and prediction outcome are
+    /// fixed when it is stored: so an annotator's pair changes whenever anything scorecards
+    /// read of their submissions and reviews does.
+    pub(crate) async fn annotator_versions(&self, project_id: &str) -> anyhow::Result<BTreeMap<i64, (i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, CAST(SUM(submissions) AS BIGINT) AS total,
+                    CAST(SUM(CASE WHEN reviewed THEN submissions ELSE 0 END) AS BIGINT) AS reviewed
+             FROM review_queue_counts WHERE project_id = $1 AND label = '' GROUP BY user_id",
         )
         .bind(project_id)
-        .fetch_one(&self.read)
+        .fetch_all(&self.read)
         .await?;
-        Ok((row.try_get("total")?, row.try_get("reviewed")?))
+        let versions =
+            rows.iter().map(|row| Ok((row.try_get("user_id")?, (row.try_get("total")?, row.try_get("reviewed")?))));
+        versions.filter(|v: &anyhow::Result<(i64, (i64, i64))>| !matches!(v, Ok((_, (0, _))))).collect()
     }
 
-    /// Every scored gold submission, in submission order per annotator (found through the
-    /// partial index `submissions_gold`, migration 0011), and who submitted them.
-    async fn gold_submissions(
+    /// Every scored gold submission of `users` (everyone's with `None`), in submission order
+    /// per annotator (found through the partial index `submissions_gold`, migration 0011), and
+    /// who submitted them.
+    pub(crate) async fn gold_submissions(
         &self,
         project_id: &str,
+        users: Option<&[i64]>,
     ) -> anyhow::Result<(Vec<GoldSubmission>, HashMap<i64, Annotator>)> {
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT g.user_id, u.username, u.vendor, g.records
              FROM (SELECT s.user_id,
                           string_agg(s.item_id || $3 || CASE WHEN s.gold_passed THEN '1' ELSE '0' END || $3
                                      || CAST(COALESCE(s.gold_score, 0) AS TEXT) || $3 || s.regions,
                                      $2 ORDER BY s.created_at_ms, s.id) AS records
-                   FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL GROUP BY s.user_id) g
+                   FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL{} GROUP BY s.user_id) g
              JOIN users u ON u.id = g.user_id",
-        )
-        .bind(project_id)
-        .bind(RECORD)
-        .bind(UNIT)
-        .fetch_all(&self.read)
-        .await?;
+            users_filter("s.user_id", 4, users)
+        );
+        let mut query = sqlx::query(&sql).bind(project_id).bind(RECORD).bind(UNIT);
+        for user in users.unwrap_or_default() {
+            query = query.bind(*user);
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        // Equal stored answers have equal keys: many annotators answer a gold item alike.
+        let mut keys: HashMap<String, String> = HashMap::new();
         let (mut submissions, mut annotators) = (Vec::new(), HashMap::new());
         for row in &rows {
             let user_id: i64 = row.try_get("user_id")?;
@@ -402,12 +430,20 @@ impl Store {
                 let [item, passed, score, regions] = fields[..] else {
                     anyhow::bail!("a stored gold record is not valid");
                 };
+                let answer = match keys.get(regions) {
+                    Some(key) => key.clone(),
+                    None => {
+                        let key = answer_key(regions)?;
+                        keys.insert(regions.to_string(), key.clone());
+                        key
+                    }
+                };
                 submissions.push(GoldSubmission {
                     user_id,
                     item_id: item.to_string(),
                     passed: passed == "1",
                     score: score.parse().context("a stored gold score is not valid")?,
-                    regions: regions.to_string(),
+                    answer,
                 });
             }
         }

@@ -166,11 +166,15 @@ pub(super) struct RiskSums {
 impl RiskSums {
     /// The `risk` strategy's key, lowest first: the smaller of the pessimistic gold mean and
     /// the pessimistic agreement mean, so that either failing gold or disagreeing with peers
-    /// makes an annotator risky, and a new annotator (little of either) is riskiest.
+    /// makes an annotator risky, and a new annotator (little of either) is riskiest. Agreement
+    /// counts once the annotator has a peer on some item: in a project without overlap nobody
+    /// has one, and gold alone must still tell annotators apart.
     pub(super) fn risk_key(self) -> GoldMean {
         let gold = GoldMean::pessimistic(self.gold_micros, self.gold_scored);
-        let agreement = GoldMean::pessimistic(self.agree_micros, self.agree_pairs);
-        gold.min(agreement)
+        if self.agree_pairs == 0 {
+            return gold;
+        }
+        gold.min(GoldMean::pessimistic(self.agree_micros, self.agree_pairs))
     }
 }
 
@@ -276,8 +280,9 @@ mod tests {
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
         // The smaller mean decides: 2 of 25 agreement against 20 of 25 gold.
         assert_eq!(keys[1], GoldMean { micros: 2_000_000, scored: 25 });
-        // So no peers yet is as risky as no evidence at all, whatever the gold.
-        assert_eq!(sums((1.0, 50), (0.0, 0)).risk_key(), keys[0]);
+        // No peers yet (a project without overlap): gold alone decides.
+        assert_eq!(sums((1.0, 50), (0.0, 0)).risk_key(), GoldMean { micros: 50_000_000, scored: 55 });
+        assert!(sums((0.5, 50), (0.0, 0)).risk_key() < sums((1.0, 50), (0.0, 0)).risk_key());
     }
 
     #[test]
