@@ -7,10 +7,10 @@
 //! stopped (100,000 submits through HTTP would take most of an hour on two cores and measure the
 //! submit path, not the queue): users with a password hash nobody can log in with, one
 //! submission per item, every third one accepted, gold items scored by each annotator's own
-//! accuracy. Their label rows and the queue's counts are left to the server as migration 0010
-//! leaves them for a database that had submissions before it: the submissions are listed in
-//! `submission_labels_backlog`, and the server indexes them when it starts (that start is timed
-//! too). On PostgreSQL the database is then `VACUUM ANALYZE`d, as autovacuum would have done on
+//! accuracy. Their label rows, the queue's counts and the agreement sums are left to the server
+//! as migrations 0010 and 0012 leave them for a database that had submissions before them: the
+//! submissions are listed in `submission_labels_backlog` and `queue_agreement_backlog`, and
+//! the server indexes them when it starts (that start is timed too). On PostgreSQL the database is then `VACUUM ANALYZE`d, as autovacuum would have done on
 //! a live database.
 //!
 //! Each scenario is `--requests` sequential requests over one keep-alive connection, as a
@@ -279,6 +279,7 @@ mod native {
             (&mut *tx).execute(sql.as_str()).await?;
         }
         (&mut *tx).execute("INSERT INTO submission_labels_backlog (submission_id) SELECT id FROM submissions").await?;
+        (&mut *tx).execute("INSERT INTO queue_agreement_backlog (submission_id) SELECT id FROM submissions").await?;
         tx.commit().await?;
         conn.close().await?;
         Ok(())

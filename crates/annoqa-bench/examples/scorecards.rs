@@ -6,8 +6,8 @@
 //! because 100,000 submissions through HTTP (each validated and scored) would take longer than
 //! the measurement. Then it times `--requests` sequential `GET …/scorecards` and as many
 //! `GET …/bad-gold` as a coordinator, after a few of each to warm up; and as many scorecards
-//! again, each after a coordinator's decision on a gold item, so that the server cannot serve
-//! the response it kept and computes each one.
+//! again, each after the coordinator accepts a submission, so that the server cannot serve the
+//! response it kept and reads that annotator's share again.
 //!
 //! The project: a text task with entity spans and a sentiment choice; `--annotators`
 //! annotators (in four vendors), each submitting `--per-annotator` items, one in ten a
@@ -59,8 +59,6 @@ mod native {
     const GOLD_ITEMS: usize = 100;
     /// The honeypot whose answer is wrong: its gold says positive, its text is negative.
     const WRONG_GOLD: usize = 8;
-    /// The honeypot the changed-sources run keeps and retires in turn.
-    const CHANGED_GOLD: usize = 20;
     const T0: i64 = 1_700_000_000_000;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -167,14 +165,19 @@ mod native {
             // visibility map that index-only scans need.
             pool.execute("VACUUM ANALYZE").await?;
         }
+        // Submissions to accept one by one in the changed-sources run.
+        let awaiting: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM submissions WHERE status = 'submitted' ORDER BY id LIMIT $1")
+                .bind(i64::try_from(args.requests + 10)?)
+                .fetch_all(&pool)
+                .await?;
         pool.close().await;
         eprintln!("seeded {seeded} submissions in {:.1} s", started.elapsed().as_secs_f64());
         let timer = Timer { http: &http, token: &coordinator, requests: args.requests, server_pid };
         let scorecards = timer.time(&api::scorecards_path(PROJECT), None).await?;
-        // A coordinator's decision on a gold item before each request: what the response is
-        // computed from has changed, so the server cannot serve the one it kept.
-        let decided = api::bad_gold_item_path(PROJECT, &gold_id(CHANGED_GOLD));
-        let changed = timer.time(&api::scorecards_path(PROJECT), Some(&decided)).await?;
+        // A review before each request: one annotator's submissions changed, so the server
+        // cannot serve the response it kept and reads that annotator's share again.
+        let changed = timer.time(&api::scorecards_path(PROJECT), Some(&awaiting)).await?;
         let bad_gold = timer.time(&api::bad_gold_path(PROJECT), None).await?;
         let (_, list) = http.send(Method::GET, &api::bad_gold_path(PROJECT), &coordinator, "", String::new()).await?;
         let entries: Vec<api::BadGoldEntry> = serde_json::from_str(&list).context("the bad-gold list")?;
@@ -672,23 +675,26 @@ mod native {
     impl Timer<'_> {
         /// Times `requests` GETs of `path` after ten to warm up; each must answer 200. Also the
         /// server's CPU time over the timed ones: on a machine shared with other work the wall
-        /// time includes waiting for a core, which this does not. With `decide`, a gold item's
-        /// bad-gold path, each GET follows a decision on that item (keep and retire in turn),
-        /// untimed, and the CPU time includes the decisions'.
-        async fn time(&self, path: &str, decide: Option<&str>) -> Result<Timing> {
+        /// time includes waiting for a core, which this does not. With `accept`, submissions
+        /// awaiting review, the n-th GET follows the acceptance of the n-th of them, untimed,
+        /// and the CPU time includes the reviews'.
+        async fn time(&self, path: &str, accept: Option<&[i64]>) -> Result<Timing> {
             let mut us = Vec::with_capacity(self.requests);
             let mut bytes = 0;
             let mut cpu_before = None;
+            let mut first_ms = 0.0;
             for n in 0..self.requests + 10 {
                 if n == 10 {
                     cpu_before = self.server_pid.and_then(cpu_ms);
                 }
-                if let Some(item) = decide {
-                    let decision = json!({"decision": if n % 2 == 0 { "retire" } else { "keep" }}).to_string();
+                if let Some(awaiting) = accept {
+                    let Some(&submission) = awaiting.get(n) else { bail!("too few submissions await review") };
+                    let review = api::reviews_path(PROJECT, submission);
+                    let verdict = json!({"verdict": "accept"}).to_string();
                     let (status, body) =
-                        self.http.send(Method::POST, item, self.token, "application/json", decision).await?;
-                    if status != StatusCode::OK {
-                        bail!("POST {item}: {status} {body}");
+                        self.http.send(Method::POST, &review, self.token, "application/json", verdict).await?;
+                    if status != StatusCode::CREATED {
+                        bail!("POST {review}: {status} {body}");
                     }
                 }
                 let started = Instant::now();
@@ -698,13 +704,16 @@ mod native {
                     bail!("GET {path}: {status} {body}");
                 }
                 bytes = body.len();
+                if n == 0 {
+                    first_ms = elapsed.as_secs_f64() * 1000.0;
+                }
                 if n >= 10 {
                     us.push(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
                 }
             }
             let cpu_after = self.server_pid.and_then(cpu_ms);
             let cpu_per_request = cpu_before.zip(cpu_after).map(|(b, a)| (a - b) / self.requests as f64);
-            Ok(Timing { percentiles: Percentiles::of(us), bytes, cpu_per_request })
+            Ok(Timing { percentiles: Percentiles::of(us), bytes, cpu_per_request, first_ms })
         }
     }
 
@@ -723,6 +732,9 @@ mod native {
         bytes: usize,
         /// The server's CPU milliseconds per timed request, where `/proc` tells.
         cpu_per_request: Option<f64>,
+        /// The first (untimed) request's milliseconds: for scorecards, the one that reads
+        /// every annotator's share.
+        first_ms: f64,
     }
 
     struct Percentiles {
@@ -782,6 +794,7 @@ mod native {
                 "scorecards_ms": self.scorecards.percentiles.json(),
                 "scorecards_bytes": self.scorecards.bytes,
                 "scorecards_server_cpu_ms": self.scorecards.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
+                "scorecards_first_ms": (self.scorecards.first_ms * 1000.0).round() / 1000.0,
                 "scorecards_after_change_ms": self.changed.percentiles.json(),
                 "scorecards_after_change_server_cpu_ms": self.changed.cpu_per_request.map(|ms| (ms * 10.0).round() / 10.0),
                 "bad_gold_ms": self.bad_gold.percentiles.json(),
@@ -796,8 +809,8 @@ mod native {
             let (s, c, b) = (&self.scorecards.percentiles, &self.changed.percentiles, &self.bad_gold.percentiles);
             format!(
                 "scorecards {}: {} submissions, {} requests each; scorecards p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
-                 max {:.1} ms ({} KiB, server CPU {:.1} ms a request); after a change p50 {:.1} ms, p99 {:.1} ms \
-                 (server CPU {:.1} ms a decision and request); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
+                 max {:.1} ms ({} KiB, server CPU {:.1} ms a request; the first {:.1} ms); after a change p50 {:.1} ms, p99 {:.1} ms \
+                 (server CPU {:.1} ms a review and request); bad-gold p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, \
                  max {:.1} ms (server CPU {:.1} ms a request); found bad {:?} (the wrong one is {})",
                 Report::database(args),
                 self.submissions,
@@ -808,6 +821,7 @@ mod native {
                 s.max,
                 self.scorecards.bytes / 1024,
                 self.scorecards.cpu_per_request.unwrap_or(f64::NAN),
+                self.scorecards.first_ms,
                 c.p50,
                 c.p99,
                 self.changed.cpu_per_request.unwrap_or(f64::NAN),
