@@ -186,7 +186,11 @@ pub(super) async fn review_queue_page(
         label: request.label.clone(),
         gold: request.gold,
         as_of_ms: cursor.as_ref().map_or_else(|| state.now_ms(), |c| c.as_of_ms),
+        uncounted_gold: Vec::new(),
     };
+    if request.order.strategy == QueueStrategy::Risk {
+        scope.uncounted_gold = super::trust::uncounted_gold(&state, access.id(), &access.settings.project.spec).await?;
+    }
     let facets = match cursor {
         None => Some(facets(&state, &scope).await?),
         Some(_) => None,

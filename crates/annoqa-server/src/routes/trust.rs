@@ -7,6 +7,7 @@
 //! scorecards response is kept too, while nothing it is computed from changes.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use annoqa_api::{
     BadGoldAnswerCount, BadGoldEntry, BadGoldEvidence, BadGoldRequest, BadGoldWitness, ChoiceAnswers, Endpoint,
@@ -218,6 +219,40 @@ pub(super) async fn decide_bad_gold(
     entry.map(Json).ok_or_else(|| ServerError::Internal(anyhow::anyhow!("gold item `{item}` lost its decision")))
 }
 
+/// What the standing of the project's gold is computed from, as of now.
+async fn gold_sources(
+    state: &AppState,
+    project_id: &str,
+    spec: &TaskSpec,
+) -> Result<(Arc<ProjectSources>, Vec<StoredFlag>, Vec<StoredDecision>), ServerError> {
+    let store = state.store();
+    // The versions first, then what they describe: see `scorecard_sources`.
+    let (versions, flags, decisions) = tokio::try_join!(
+        store.annotator_versions(project_id),
+        store.wrong_gold_flags(project_id),
+        store.gold_decisions(project_id)
+    )?;
+    let sources = scorecard_sources::current(state, project_id, spec, &versions).await?;
+    Ok((sources, flags, decisions))
+}
+
+/// The project's gold items that count against nobody: found or flagged as bad and not
+/// decided yet, or retired.
+pub(super) async fn uncounted_gold(
+    state: &AppState,
+    project_id: &str,
+    spec: &TaskSpec,
+) -> Result<Vec<String>, ServerError> {
+    let (sources, flags, decisions) = gold_sources(state, project_id, spec).await?;
+    let uncounted = state
+        .cpu()
+        .run(move || -> anyhow::Result<Vec<String>> {
+            Ok(trust::standing(sources.gold(), &flags, &decisions)?.uncounted().into_iter().collect())
+        })
+        .await??;
+    Ok(uncounted)
+}
+
 /// Every gold item found or flagged as bad or decided on, undecided first, then by item id.
 async fn bad_gold_entries(
     state: &AppState,
@@ -225,13 +260,7 @@ async fn bad_gold_entries(
     project_id: &str,
     spec: &TaskSpec,
 ) -> Result<Vec<BadGoldEntry>, ServerError> {
-    let store = state.store();
-    let (versions, flags, decisions) = tokio::try_join!(
-        store.annotator_versions(project_id),
-        store.wrong_gold_flags(project_id),
-        store.gold_decisions(project_id)
-    )?;
-    let sources = scorecard_sources::current(state, project_id, spec, &versions).await?;
+    let (sources, flags, decisions) = gold_sources(state, project_id, spec).await?;
     let scope = Scope::of(caller);
     let entries = state
         .cpu()

@@ -420,6 +420,16 @@ both_backends! {
             let order = ids(&walk(&reviewer, &format!("strategy=risk&seed={seed}&status=all&limit=6")).await);
             assert_eq!(order, expected, "seed {seed}");
         }
+        // Retired gold counts against nobody: with g1, the only honeypot, retired, nobody has
+        // gold left, so everyone is as risky as dee and eve and the order is the random one.
+        let lead = s.user("lead", Role::Coordinator, None, &[PROJECT]).await;
+        let retire = serde_json::json!({"decision": "retire"});
+        lead.post(&api::bad_gold_item_path(PROJECT, "g1"), &retire).await.expect(StatusCode::OK);
+        for seed in [4, 5] {
+            let random = ids(&walk(&reviewer, &format!("strategy=random&seed={seed}&status=all&limit=50")).await);
+            let order = ids(&walk(&reviewer, &format!("strategy=risk&seed={seed}&status=all&limit=6")).await);
+            assert_eq!(order, random, "seed {seed}: g1 retired");
+        }
     }
 
     async fn risk_lists_new_and_disagreeing_annotators_before_reliable_ones(s) {

@@ -202,7 +202,21 @@ impl Store {
     /// less what the submissions made since added (read in the same statement): their gold
     /// scores, and the pairs they made, from both annotators of each.
     pub(super) async fn risk_sums_as_of(&self, scope: &QueueScope) -> anyhow::Result<HashMap<i64, RiskSums>> {
-        let rows = sqlx::query(
+        // Gold that counts against nobody leaves the sums as a submit added it; those made
+        // after the first page have left already.
+        let uncounted = if scope.uncounted_gold.is_empty() {
+            String::new()
+        } else {
+            let places: Vec<String> = (3..3 + scope.uncounted_gold.len()).map(|n| format!("${n}")).collect();
+            format!(
+                " UNION ALL
+                   SELECT s.user_id, 0, 0, 0, 0, s.gold_score FROM submissions s
+                   WHERE s.project_id = $1 AND s.created_at_ms <= $2 AND s.gold_score IS NOT NULL
+                     AND s.item_id IN ({})",
+                places.join(", ")
+            )
+        };
+        let sql = format!(
             "SELECT user_id, gold_micros AS micros, gold_scored AS scored, agree_micros, agree_pairs, gold_score AS since
              FROM (SELECT c.user_id, c.gold_micros, c.gold_scored, c.agree_micros, c.agree_pairs,
                           CAST(NULL AS DOUBLE PRECISION) AS gold_score
@@ -217,12 +231,13 @@ impl Store {
                    UNION ALL
                    SELECT p.peer_id, 0, 0, -p.micros, -1, NULL
                    FROM submissions s JOIN queue_agreement_pairs p ON p.submission_id = s.id
-                   WHERE s.project_id = $1 AND s.created_at_ms > $2) t",
-        )
-        .bind(&scope.project_id)
-        .bind(scope.as_of_ms)
-        .fetch_all(&self.read)
-        .await?;
+                   WHERE s.project_id = $1 AND s.created_at_ms > $2{uncounted}) t"
+        );
+        let mut query = sqlx::query(&sql).bind(&scope.project_id).bind(scope.as_of_ms);
+        for item in &scope.uncounted_gold {
+            query = query.bind(item);
+        }
+        let rows = query.fetch_all(&self.read).await?;
         let mut sums: HashMap<i64, RiskSums> = HashMap::new();
         for row in &rows {
             let sum = sums.entry(row.try_get("user_id")?).or_default();

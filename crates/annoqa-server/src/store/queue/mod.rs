@@ -55,6 +55,9 @@ pub(crate) struct QueueScope {
     pub gold: Option<bool>,
     /// Submissions made up to this time: the walk's first page.
     pub as_of_ms: i64,
+    /// Gold items that count against nobody (found or flagged as bad and undecided, or
+    /// retired): the `risk` order leaves their scores out. Read only by `risk`.
+    pub uncounted_gold: Vec<String>,
 }
 
 /// Which statuses a page lists; counts and ranks cover them all.
