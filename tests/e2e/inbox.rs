@@ -11,8 +11,8 @@ use fantoccini::Client;
 
 use super::crash::request;
 use super::{
-    add_annotator, add_user, assert_accessible, env_path, log_in, screenshot, start_browser, start_chromedriver,
-    start_server, wait_for, HttpAnswer, PASSWORD, WAIT,
+    add_annotator, add_user, assert_accessible, env_path, eventually, log_in, screenshot, start_browser,
+    start_chromedriver, start_server, wait_for, HttpAnswer, PASSWORD, WAIT,
 };
 
 const PROJECT: &str = "news-entities";
@@ -106,6 +106,18 @@ async fn a_reviewers_note_reaches_the_annotator_who_acknowledges_it_by_keys() {
     }
     assert_accessible(&client, "inbox").await;
     screenshot(&client, "inbox").await;
+
+    // `?` lists the keys in a dialog that takes the focus; Escape closes it.
+    key(&client, '?').await;
+    let help = wait_for(&client, "#shortcuts-help").await.text().await.unwrap();
+    for expected in ["J / K", "Acknowledge", "Show the focused entry on its item"] {
+        assert!(help.contains(expected), "the help lists {expected:?}: {help}");
+    }
+    assert_accessible(&client, "inbox keys").await;
+    screenshot(&client, "inbox-keys").await;
+    // WebDriver's Escape.
+    key(&client, '\u{e00c}').await;
+    eventually(&client, "#shortcuts-help", "the help closes", |seen| seen.is_empty()).await;
 
     // Keys only: J focuses the first entry, A acknowledges it.
     key(&client, 'j').await;

@@ -1,7 +1,10 @@
 //! The annotator's inbox (`#/inbox`): feedback reviewers sent, newest first, each with what it
 //! is about (item, region, time or frames, guideline section, error codes) and a button to
 //! acknowledge it, and a link to the note shown on its item (`#/note/…`, in the review bundle).
-//! Keys: `J`/`K` move between entries, `A` acknowledges the focused one, `S` opens it on the item.
+//! Keys: `J`/`K` move between entries, `A` acknowledges the focused one, `S` opens it on the item,
+//! `?` lists them.
+
+use std::rc::Rc;
 
 use annoqa_api::{FeedbackAnchor, FeedbackView};
 use wasm_bindgen::JsCast;
@@ -9,6 +12,7 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::{Event, KeyboardEvent};
 use yew::{component, html, use_effect_with, use_state, Callback, Html, MouseEvent, Properties, UseStateHandle};
 
+use super::KeysDialog;
 use crate::api_client;
 use crate::dom;
 use crate::hooks::use_document_listener;
@@ -128,11 +132,22 @@ fn entry_view(f: &FeedbackView, on_ack: Callback<i64>) -> Html {
     }
 }
 
+/// The inbox's keys, for the `?` help.
+const INBOX_KEYS: [(&str, &str); 6] = [
+    ("J / K", "Focus the next / previous entry"),
+    ("A", "Acknowledge the focused entry"),
+    ("S", "Show the focused entry on its item, with the region and the guideline section"),
+    ("Tab", "Move focus (entries, their links and buttons)"),
+    ("?", "Show or hide this help"),
+    ("Escape", "Close this help"),
+];
+
 /// The inbox page.
 #[component]
 pub fn InboxPage(props: &InboxPageProps) -> Html {
     let load = use_state(|| Load::Loading);
     let error = use_state(|| None::<String>);
+    let help = use_state(|| false);
     {
         let load = load.clone();
         use_effect_with((), move |_| {
@@ -157,13 +172,28 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
         Callback::from(move |id: i64| acknowledge(id, load.clone(), error.clone()))
     };
     let on_key = {
-        let (load, on_ack) = (load.clone(), on_ack.clone());
+        let (load, on_ack, help) = (load.clone(), on_ack.clone(), help.clone());
         Callback::from(move |event: Event| {
             let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
-            let Load::Ready(entries) = &*load else { return };
             if key.ctrl_key() || key.meta_key() || key.alt_key() || dom::is_text_entry(key.target().as_ref()) {
                 return;
             }
+            match key.key().as_str() {
+                "?" => {
+                    key.prevent_default();
+                    help.set(!*help);
+                    return;
+                }
+                "Escape" if *help => {
+                    key.prevent_default();
+                    help.set(false);
+                    return;
+                }
+                // The dialog is modal: the page's keys wait until it closes.
+                _ if *help => return,
+                _ => {}
+            }
+            let Load::Ready(entries) = &*load else { return };
             let at = focused_entry(entries);
             let target = match key.key().as_str() {
                 "j" | "J" => Some(at.map_or(0, |i| (i + 1).min(entries.len().saturating_sub(1)))),
@@ -220,9 +250,13 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
                 <p class="inbox-keys">
                     <kbd>{ "J" }</kbd>{ " / " }<kbd>{ "K" }</kbd>{ " next / previous · " }
                     <kbd>{ "A" }</kbd>{ " acknowledge · " }<kbd>{ "S" }</kbd>{ " show on the item · " }
-                    <kbd>{ "Tab" }</kbd>{ " move focus" }
+                    <kbd>{ "Tab" }</kbd>{ " move focus · " }<kbd>{ "?" }</kbd>{ " all keys" }
                 </p>
             </header>
+            if *help {
+                <KeysDialog title="Inbox keys" rows={Rc::new(INBOX_KEYS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())}
+                    on_close={{ let help = help.clone(); Callback::from(move |()| help.set(false)) }} />
+            }
             if let Some(message) = &*error {
                 <p class="form-error" role="alert">{ message.clone() }</p>
             }

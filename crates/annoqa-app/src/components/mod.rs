@@ -30,7 +30,7 @@ pub use inbox::InboxPage;
 pub use item_text::ItemText;
 pub use login::{login_error_message, LoginPage};
 pub use project_list::ProjectList;
-pub use shortcuts::ShortcutsHelp;
+pub use shortcuts::{KeysDialog, ShortcutsHelp};
 pub use skip_dialog::SkipDialog;
 pub use span_list::SpanList;
 

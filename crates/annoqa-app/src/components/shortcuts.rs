@@ -65,8 +65,20 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
         ("?", "Show or hide this help"),
     ];
     rows.extend(general.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    html! { <KeysDialog title="Keyboard shortcuts" rows={Rc::new(rows)} on_close={props.on_close.clone()} /> }
+}
 
-    // Keyboard focus moves into the dialog when it opens.
+#[derive(Properties, PartialEq)]
+pub struct KeysDialogProps {
+    pub title: &'static str,
+    /// Key, what it does.
+    pub rows: Rc<Vec<(String, String)>>,
+    pub on_close: Callback<()>,
+}
+
+/// A screen's keys in a modal dialog; focus moves to its Close button when it opens.
+#[component]
+pub fn KeysDialog(props: &KeysDialogProps) -> Html {
     let close_ref = use_node_ref();
     {
         let close_ref = close_ref.clone();
@@ -83,11 +95,11 @@ pub fn ShortcutsHelp(props: &ShortcutsHelpProps) -> Html {
     html! {
         <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title">
             <div class="overlay-card" id="shortcuts-help">
-                <h2 id="shortcuts-title">{ "Keyboard shortcuts" }</h2>
+                <h2 id="shortcuts-title">{ props.title }</h2>
                 <table class="shortcuts">
                     <tbody>
-                        { for rows.into_iter().map(|(key, what)| html! {
-                            <tr><td><kbd>{ key }</kbd></td><td>{ what }</td></tr>
+                        { for props.rows.iter().map(|(key, what)| html! {
+                            <tr><td><kbd>{ key.clone() }</kbd></td><td>{ what.clone() }</td></tr>
                         }) }
                     </tbody>
                 </table>

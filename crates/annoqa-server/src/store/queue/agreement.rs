@@ -19,7 +19,7 @@ use crate::store::{json, text, Store};
 
 /// Most earlier submissions of an item a new one is compared with: the latest, so a submit's
 /// cost stays bounded on items many annotators answer (gold).
-const MAX_PEERS: i64 = 4;
+const MAX_PEERS: usize = 4;
 
 /// Submissions of the backlog paired per transaction.
 const BACKLOG_BATCH: i64 = 200;
@@ -66,25 +66,37 @@ pub(crate) async fn agreement_with_earlier(
     specs: &mut Specs,
     paired: &Paired<'_>,
 ) -> anyhow::Result<Vec<PeerAgreement>> {
-    let (time, id) = paired.before.unwrap_or((i64::MAX, i64::MAX));
-    // Found by the key `(project_id, item_id, user_id)`: an item has few submissions.
-    let earlier = sqlx::query(
-        "SELECT id, user_id, regions FROM submissions
-         WHERE project_id = $1 AND item_id = $2 AND user_id <> $3
-           AND (created_at_ms < $4 OR (created_at_ms = $4 AND id < $5))
-         ORDER BY created_at_ms DESC, id DESC LIMIT $6",
-    )
-    .bind(paired.project_id)
-    .bind(paired.item_id)
-    .bind(paired.user_id)
-    .bind(time)
-    .bind(id)
-    .bind(MAX_PEERS)
-    .fetch_all(&mut *conn)
-    .await?;
-    if earlier.is_empty() {
+    let before = paired.before.unwrap_or((i64::MAX, i64::MAX));
+    // Every submission of the item by the key `(project_id, item_id, user_id)`, without their
+    // regions, and the latest chosen here: with `ORDER BY created_at_ms … LIMIT` in SQL both
+    // databases may walk the project's time index instead, reading the whole project's
+    // submissions back to the item's latest (quadratic over a backlog).
+    let of_item =
+        sqlx::query("SELECT id, user_id, created_at_ms FROM submissions WHERE project_id = $1 AND item_id = $2")
+            .bind(paired.project_id)
+            .bind(paired.item_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut latest: Vec<(i64, i64)> = Vec::new();
+    for row in &of_item {
+        let (id, user_id, at): (i64, i64, i64) =
+            (row.try_get("id")?, row.try_get("user_id")?, row.try_get("created_at_ms")?);
+        if user_id != paired.user_id && (at, id) < before {
+            latest.push((at, id));
+        }
+    }
+    latest.sort_unstable_by(|a, b| b.cmp(a));
+    latest.truncate(MAX_PEERS);
+    if latest.is_empty() {
         return Ok(Vec::new());
     }
+    let mut sql = Sql::new("SELECT id, user_id, regions FROM submissions WHERE id IN (");
+    let places: Vec<String> = latest.iter().map(|(_, id)| sql.bind(Arg::I64(*id))).collect();
+    sql.push(&format!("{})", places.join(", ")));
+    let mut earlier = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *conn).await?;
+    // Latest first, as listed.
+    let rank: HashMap<i64, usize> = latest.iter().enumerate().map(|(n, (_, id))| (*id, n)).collect();
+    earlier.sort_by_key(|row| row.try_get::<i64, _>("id").ok().and_then(|id| rank.get(&id).copied()));
     let row = sqlx::query("SELECT item FROM items WHERE project_id = $1 AND id = $2")
         .bind(paired.project_id)
         .bind(paired.item_id)
