@@ -83,10 +83,14 @@ impl ProjectSources {
     }
 }
 
+/// Kept projects: a tick counting uses, and each project's shares with the tick of its last use.
+#[derive(Default)]
+struct KeptProjects(u64, HashMap<String, (u64, Arc<ProjectSources>)>);
+
 /// The kept shares of recently asked projects.
 #[derive(Default)]
 pub(crate) struct SourcesCache {
-    projects: Mutex<(u64, HashMap<String, (u64, Arc<ProjectSources>)>)>,
+    projects: Mutex<KeptProjects>,
 }
 
 impl SourcesCache {

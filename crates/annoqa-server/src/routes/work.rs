@@ -5,7 +5,7 @@ use annoqa_api::{
     ProjectView, SkipRequest, SubmissionView, SubmitRequest, SubmitResponse, IDEMPOTENCY_KEY,
 };
 use annoqa_core::guidelines::guideline_document;
-use annoqa_core::{GoldMode, Project, RevealPolicy};
+use annoqa_core::{GoldMode, Item, Project, Region, RevealPolicy};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,10 @@ use crate::auth::Caller;
 use crate::checks::{check_annotation, check_prediction_outcome};
 use crate::import::check_project_id;
 use crate::json::JsonBody;
-use crate::store::{new_id, IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
+use crate::store::{
+    agreements, new_id, IdempotentOutcome, NewSubmission, Paired, PeerAgreement, SubmissionRow, SubmitClearance,
+    SubmitOutcome,
+};
 use crate::{AppState, ServerError};
 
 /// Longest accepted `Idempotency-Key`.
@@ -178,7 +181,9 @@ pub(super) async fn submit(
     let project = &access.settings.project;
     let is_gold = stored.gold.is_some();
     let predictions = stored.predictions;
+    let item = stored.item.clone();
     let checked = check_annotation(&state, &project.spec, stored.item, stored.gold, request.regions).await?;
+    let peers = peer_agreements(&state, project, &item, caller.id(), &checked.regions).await?;
     if let Some(outcome) = &request.prediction_outcome {
         check_prediction_outcome(&predictions, outcome).map_err(ServerError::invalid_request)?;
     }
@@ -207,6 +212,7 @@ pub(super) async fn submit(
         prediction_outcome,
         overlap: access.settings.assignment.overlap,
         is_gold,
+        peers,
     };
     // The lease and the key are checked again in the storing transaction: they may have
     // changed since (a skip, an expiry, another replica).
@@ -223,6 +229,25 @@ pub(super) async fn submit(
 }
 
 /// The same answer for an item never given to the caller and for one that does not exist.
+/// The answer's agreement with the latest earlier submissions of the item by others, for the
+/// review queue's `risk` order: read and matched before the storing transaction, so that the
+/// overlays never hold the writer (see `store::queue`'s `submit_writes`).
+async fn peer_agreements(
+    state: &AppState,
+    project: &Project,
+    item: &Item,
+    user_id: i64,
+    regions: &[Region],
+) -> Result<Vec<PeerAgreement>, ServerError> {
+    let paired = Paired { project_id: &project.id, item_id: &item.id, user_id, regions, before: None };
+    let earlier = state.store().earlier_submissions(&paired).await?;
+    if earlier.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (spec, item, regions) = (project.spec.clone(), item.clone(), regions.to_vec());
+    state.cpu().run(move || agreements(&spec, &item, &regions, &earlier)).await
+}
+
 fn not_assigned(item_id: &str) -> ServerError {
     ServerError::new(
         ApiErrorCode::NotAssigned,

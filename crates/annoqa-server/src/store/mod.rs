@@ -29,7 +29,10 @@ pub(crate) use gold::gold_preference;
 pub use projects::NewItem;
 pub(crate) use projects::{ProjectSettings, StoredItem};
 pub(crate) use qa::{NewFeedback, NewReview};
-pub(crate) use queue::{GoldMean, QueueEntryRow, QueueOrder, QueuePosition, QueueScope, QueueStatus, QueueStrategy};
+pub(crate) use queue::{
+    agreements, GoldMean, Paired, PeerAgreement, QueueEntryRow, QueueOrder, QueuePosition, QueueScope, QueueStatus,
+    QueueStrategy,
+};
 pub(crate) use work::{IdempotentOutcome, NewSubmission, SubmissionRow, SubmitClearance, SubmitOutcome};
 
 /// Which database a [`Store`] talks to.

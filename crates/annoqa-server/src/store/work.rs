@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::gold::{first_gold_in_user_order, gold_preference, place_in_run, COUNT_EXPOSURE};
 use super::group::{Arg, Group};
 use super::projects::stored_item;
-use super::queue;
+use super::queue::{self, PeerAgreement};
 use super::writer::{Durability, Writes};
 use super::{is_unique_violation, json, text, u32_of, Backend, Store, StoredItem};
 
@@ -37,6 +37,9 @@ pub struct NewSubmission {
     /// The overlap of the project, for a submit after the lease expired.
     pub overlap: u32,
     pub is_gold: bool,
+    /// Its agreement with the latest earlier submissions of the item by others, for the
+    /// review queue's `risk` order (`store::queue`'s agreement), computed before the write.
+    pub(crate) peers: Vec<PeerAgreement>,
 }
 
 /// What became of a submit.
@@ -667,14 +670,7 @@ async fn store_submission(
     // idempotency key or with "already submitted".
     let refresh = format!("{REFRESH_IS_FULL} WHERE project_id = $2 AND id = $3");
     // The review queue's label rows, counts and agreement sums (`store::queue`).
-    let paired = queue::Paired {
-        project_id: &s.project_id,
-        item_id: &s.item_id,
-        user_id: s.user_id,
-        regions: &s.regions,
-        before: None,
-    };
-    let (queue_statements, queue_args) = queue::submit_writes(conn, &paired).await?;
+    let (queue_statements, queue_args) = queue::submit_writes(&s.regions, s.user_id, &s.peers);
     let mut statements = vec![
         "INSERT INTO submissions
            (id, project_id, item_id, user_id, regions, lead_time_ms, created_at_ms, gold_score, gold_passed, gold_report,

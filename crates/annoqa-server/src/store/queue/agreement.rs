@@ -11,7 +11,7 @@ use annoqa_core::{Item, Region, TaskSpec};
 use annoqa_stats::overlay::{overlay, Submission};
 use sqlx::{AnyConnection, Row};
 
-use super::counts::{ADD_COUNTS, INSERT_COUNTS_WITH_AGREEMENT};
+use super::counts::{take_backlog, ADD_COUNTS, INSERT_COUNTS_WITH_AGREEMENT};
 use super::order::score_micros;
 use super::Sql;
 use crate::store::group::{bind_all, Arg};
@@ -58,14 +58,20 @@ impl Specs {
     }
 }
 
-/// The agreement of `paired` with each of the latest [`MAX_PEERS`] earlier submissions of its
-/// item by other annotators. An earlier submission whose stored regions cannot be read, or a
-/// pair the overlay refuses, is left out rather than counted as disagreement.
-pub(crate) async fn agreement_with_earlier(
+/// One of the latest earlier submissions of an item by another annotator, as stored.
+pub(crate) struct EarlierSubmission {
+    pub id: i64,
+    pub user_id: i64,
+    /// The stored JSON.
+    pub regions: String,
+}
+
+/// The latest [`MAX_PEERS`] submissions of `paired`'s item by other annotators before it,
+/// latest first.
+pub(crate) async fn earlier_submissions(
     conn: &mut AnyConnection,
-    specs: &mut Specs,
     paired: &Paired<'_>,
-) -> anyhow::Result<Vec<PeerAgreement>> {
+) -> anyhow::Result<Vec<EarlierSubmission>> {
     let before = paired.before.unwrap_or((i64::MAX, i64::MAX));
     // Every submission of the item by the key `(project_id, item_id, user_id)`, without their
     // regions, and the latest chosen here: with `ORDER BY created_at_ms … LIMIT` in SQL both
@@ -93,10 +99,66 @@ pub(crate) async fn agreement_with_earlier(
     let mut sql = Sql::new("SELECT id, user_id, regions FROM submissions WHERE id IN (");
     let places: Vec<String> = latest.iter().map(|(_, id)| sql.bind(Arg::I64(*id))).collect();
     sql.push(&format!("{})", places.join(", ")));
-    let mut earlier = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *conn).await?;
+    let rows = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *conn).await?;
+    let mut earlier: Vec<EarlierSubmission> = rows
+        .iter()
+        .map(|row| {
+            Ok(EarlierSubmission {
+                id: row.try_get("id")?,
+                user_id: row.try_get("user_id")?,
+                regions: text(row, "regions")?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
     // Latest first, as listed.
     let rank: HashMap<i64, usize> = latest.iter().enumerate().map(|(n, (_, id))| (*id, n)).collect();
-    earlier.sort_by_key(|row| row.try_get::<i64, _>("id").ok().and_then(|id| rank.get(&id).copied()));
+    earlier.sort_by_key(|e| rank.get(&e.id).copied());
+    Ok(earlier)
+}
+
+/// The agreement of `regions` (a new answer to `item`) with each earlier submission: the
+/// overlay's pairwise F1 of the two. An earlier submission whose stored regions cannot be read,
+/// or a pair the overlay refuses, is left out rather than counted as disagreement.
+pub(crate) fn agreements(
+    spec: &TaskSpec,
+    item: &Item,
+    regions: &[Region],
+    earlier: &[EarlierSubmission],
+) -> Vec<PeerAgreement> {
+    let new = Submission { annotator: "new".into(), regions: regions.to_vec() };
+    let mut agreements = Vec::with_capacity(earlier.len());
+    for e in earlier {
+        let regions = match serde_json::from_str::<Vec<Region>>(&e.regions) {
+            Ok(regions) => regions,
+            Err(error) => {
+                tracing::warn!("submission {}: stored regions are not valid ({error}); not paired", e.id);
+                continue;
+            }
+        };
+        let pair = [Submission { annotator: "earlier".into(), regions }, new.clone()];
+        match overlay(spec, item, &pair) {
+            Ok(o) => {
+                if let Some(f1) = o.pairs.first().map(|p| p.f1) {
+                    agreements.push(PeerAgreement { peer_id: e.user_id, micros: score_micros(f1) });
+                }
+            }
+            Err(error) => tracing::warn!("submission {}: no overlay with a later one ({error}); not paired", e.id),
+        }
+    }
+    agreements
+}
+
+/// [`agreements`] of `paired` with the earlier submissions of its item, all read through
+/// `conn` (the item and the project's spec too): the backlog's way.
+async fn agreement_with_earlier(
+    conn: &mut AnyConnection,
+    specs: &mut Specs,
+    paired: &Paired<'_>,
+) -> anyhow::Result<Vec<PeerAgreement>> {
+    let earlier = earlier_submissions(conn, paired).await?;
+    if earlier.is_empty() {
+        return Ok(Vec::new());
+    }
     let row = sqlx::query("SELECT item FROM items WHERE project_id = $1 AND id = $2")
         .bind(paired.project_id)
         .bind(paired.item_id)
@@ -104,28 +166,16 @@ pub(crate) async fn agreement_with_earlier(
         .await?;
     let item: Item = json(&row, "item")?;
     let spec = specs.get(conn, paired.project_id).await?;
-    let new = Submission { annotator: "new".into(), regions: paired.regions.to_vec() };
-    let mut agreements = Vec::with_capacity(earlier.len());
-    for row in &earlier {
-        let earlier_id: i64 = row.try_get("id")?;
-        let regions = match serde_json::from_str::<Vec<Region>>(&text(row, "regions")?) {
-            Ok(regions) => regions,
-            Err(e) => {
-                tracing::warn!("submission {earlier_id}: stored regions are not valid ({e}); not paired");
-                continue;
-            }
-        };
-        let pair = [Submission { annotator: "earlier".into(), regions }, new.clone()];
-        match overlay(spec, &item, &pair) {
-            Ok(o) => {
-                if let Some(f1) = o.pairs.first().map(|p| p.f1) {
-                    agreements.push(PeerAgreement { peer_id: row.try_get("user_id")?, micros: score_micros(f1) });
-                }
-            }
-            Err(e) => tracing::warn!("submission {earlier_id}: no overlay with a later one ({e}); not paired"),
-        }
+    Ok(agreements(spec, &item, paired.regions, &earlier))
+}
+
+impl Store {
+    /// The latest earlier submissions of `paired`'s item by others, read outside any write:
+    /// what a submit pairs its answer with (see `counts::submit_writes`).
+    pub(crate) async fn earlier_submissions(&self, paired: &Paired<'_>) -> anyhow::Result<Vec<EarlierSubmission>> {
+        let mut conn = self.read.acquire().await?;
+        earlier_submissions(&mut conn, paired).await
     }
-    Ok(agreements)
 }
 
 /// A submission of the backlog, with what its submit would have paired it with.
@@ -156,30 +206,18 @@ impl Store {
     /// One batch of the backlog; 0 when it is empty.
     async fn agreement_backlog_batch(&self, specs: &mut Specs) -> anyhow::Result<u64> {
         let mut tx = self.write.begin().await?;
-        // Taken out of the backlog first, so that a replica starting at the same time takes
-        // other submissions, not the same ones twice.
-        let taken = sqlx::query(
-            "DELETE FROM queue_agreement_backlog WHERE submission_id IN
-                 (SELECT submission_id FROM queue_agreement_backlog ORDER BY submission_id LIMIT $1)
-             RETURNING submission_id",
+        let rows = take_backlog(
+            &mut tx,
+            "queue_agreement_backlog",
+            BACKLOG_BATCH,
+            "id, project_id, item_id, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
+             created_at_ms, regions",
         )
-        .bind(BACKLOG_BATCH)
-        .fetch_all(&mut *tx)
         .await?;
-        if taken.is_empty() {
+        let Some(rows) = rows else {
             tx.commit().await?;
             return Ok(0);
-        }
-        let mut sql = Sql::new(
-            "SELECT id, project_id, item_id, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
-                    created_at_ms, regions FROM submissions WHERE id IN (",
-        );
-        let list: Vec<String> = taken
-            .iter()
-            .map(|row| Ok(sql.bind(Arg::I64(row.try_get("submission_id")?))))
-            .collect::<sqlx::Result<_>>()?;
-        sql.push(&format!("{})", list.join(", ")));
-        let rows = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *tx).await?;
+        };
         let mut backlogged = Vec::with_capacity(rows.len());
         for row in &rows {
             let id: i64 = row.try_get("id")?;
@@ -200,7 +238,8 @@ impl Store {
         }
         add_backlog_agreement(&mut tx, &backlogged).await?;
         tx.commit().await?;
-        Ok(taken.len() as u64)
+        // At least one: a submission deleted meanwhile left the backlog with it.
+        Ok(rows.len().max(1) as u64)
     }
 }
 

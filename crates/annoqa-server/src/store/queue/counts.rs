@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use annoqa_core::Region;
 use sqlx::{AnyConnection, Row};
 
-use super::agreement::{agreement_with_earlier, Paired, PeerAgreement, Specs};
+use super::agreement::PeerAgreement;
 use super::order::{score_micros, RiskSums};
 use super::{AnnotatorCount, QueueFacets, QueueScope, Sql};
 use crate::store::group::{bind_all, Arg};
@@ -38,24 +38,19 @@ pub(super) const INSERT_COUNTS_WITH_AGREEMENT: &str = "INSERT INTO review_queue_
 /// The first parameter of a submit's group that [`submit_statements`] numbers.
 const FIRST_QUEUE_PARAMETER: usize = 19;
 
-/// The queue's statements in a submit's group (`store_submission`, whose transaction `conn`
-/// is) with the parameters they add: the submission's label rows, its annotator's counts and
-/// the agreement of each pair it makes with an earlier submission of its item
-/// (`agreement.rs`), added to both annotators' sums. They read the group's parameters $1
-/// (submission id), $2 (project), $4 (annotator), $7 (time), $16 (gold item), $17 (gold score
-/// in millionths) and $18 (1 if scored, else 0); the ones returned follow from $19.
+/// The queue's statements in a submit's group (`store_submission`) with the parameters they
+/// add: the submission's label rows, its annotator's counts and the agreement of each pair it
+/// makes with an earlier submission of its item (`peers`, from `agreement.rs`), added to both
+/// annotators' sums. They read the group's parameters $1 (submission id), $2 (project), $4
+/// (annotator), $7 (time), $16 (gold item), $17 (gold score in millionths) and $18 (1 if
+/// scored, else 0); the ones returned follow from $19.
 ///
-/// The earlier submissions are read in the submit's transaction: on SQLite its one writer has
-/// stored every earlier submit. On PostgreSQL two submits of one item committing at the same
-/// moment may not see each other, and that pair goes uncounted (the sums come out a little
-/// short); locking the item first would take its row before the counts' rows, the reverse of
-/// a review's order, and risk a deadlock.
-pub(crate) async fn submit_writes(
-    conn: &mut AnyConnection,
-    paired: &Paired<'_>,
-) -> anyhow::Result<(Vec<String>, Vec<Arg>)> {
-    let peers = agreement_with_earlier(conn, &mut Specs::default(), paired).await?;
-    Ok(submit_statements(&region_labels(paired.regions), paired.user_id, &peers))
+/// The pairs are computed before the submit's transaction (`routes::work`), so the overlays
+/// never hold SQLite's one writer: two submits of one item in flight at the same moment may
+/// not see each other, and that pair goes uncounted (the sums are a sample of the pairs, a
+/// little short under load).
+pub(crate) fn submit_writes(regions: &[Region], user_id: i64, peers: &[PeerAgreement]) -> (Vec<String>, Vec<Arg>) {
+    submit_statements(&region_labels(regions), user_id, peers)
 }
 
 /// [`submit_writes`]' statements and parameters for the submission's `labels` and the pairs
@@ -312,29 +307,18 @@ impl Store {
     /// One batch of the backlog; 0 when it is empty.
     async fn index_backlog_batch(&self) -> anyhow::Result<u64> {
         let mut tx = self.write.begin().await?;
-        // Taken out of the backlog first, so that a replica starting at the same time takes
-        // other submissions, not the same ones twice.
-        let taken = sqlx::query(
-            "DELETE FROM submission_labels_backlog WHERE submission_id IN
-                 (SELECT submission_id FROM submission_labels_backlog ORDER BY submission_id LIMIT 500)
-             RETURNING submission_id",
+        let rows = take_backlog(
+            &mut tx,
+            "submission_labels_backlog",
+            500,
+            "id, project_id, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
+             status, gold_score, created_at_ms, regions",
         )
-        .fetch_all(&mut *tx)
         .await?;
-        if taken.is_empty() {
+        let Some(rows) = rows else {
             tx.commit().await?;
             return Ok(0);
-        }
-        let mut sql = Sql::new(
-            "SELECT id, project_id, user_id, CAST(CASE WHEN is_gold THEN 1 ELSE 0 END AS BIGINT) AS gold,
-                    status, gold_score, created_at_ms, regions FROM submissions WHERE id IN (",
-        );
-        let list: Vec<String> = taken
-            .iter()
-            .map(|row| Ok(sql.bind(Arg::I64(row.try_get("submission_id")?))))
-            .collect::<sqlx::Result<_>>()?;
-        sql.push(&format!("{})", list.join(", ")));
-        let rows = bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *tx).await?;
+        };
         let mut earlier = Vec::with_capacity(rows.len());
         for row in &rows {
             earlier.push(Earlier::read(row)?);
@@ -342,7 +326,8 @@ impl Store {
         insert_label_rows(&mut tx, &earlier).await?;
         add_counts(&mut tx, &earlier).await?;
         tx.commit().await?;
-        Ok(taken.len() as u64)
+        // At least one: a submission deleted meanwhile left the backlog with it.
+        Ok(rows.len().max(1) as u64)
     }
 }
 
@@ -457,4 +442,31 @@ async fn add_counts(tx: &mut Transaction<'_>, earlier: &[Earlier]) -> anyhow::Re
         bind_all(sqlx::query(&sql.text), &sql.args).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Takes up to `batch` submissions out of `backlog` (a table of `submission_id`s) and reads
+/// `columns` of them, in `tx`; `None` when the backlog is empty. Taken out first, so that a
+/// replica starting at the same time takes other submissions, not the same ones twice.
+pub(super) async fn take_backlog(
+    tx: &mut AnyConnection,
+    backlog: &str,
+    batch: i64,
+    columns: &str,
+) -> anyhow::Result<Option<Vec<sqlx::any::AnyRow>>> {
+    let taken = sqlx::query(&format!(
+        "DELETE FROM {backlog} WHERE submission_id IN
+             (SELECT submission_id FROM {backlog} ORDER BY submission_id LIMIT $1)
+         RETURNING submission_id"
+    ))
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    if taken.is_empty() {
+        return Ok(None);
+    }
+    let mut sql = Sql::new(&format!("SELECT {columns} FROM submissions WHERE id IN ("));
+    let list: Vec<String> =
+        taken.iter().map(|row| Ok(sql.bind(Arg::I64(row.try_get("submission_id")?)))).collect::<sqlx::Result<_>>()?;
+    sql.push(&format!("{})", list.join(", ")));
+    Ok(Some(bind_all(sqlx::query(&sql.text), &sql.args).fetch_all(&mut *tx).await?))
 }

@@ -33,7 +33,7 @@ use anyhow::Context;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-pub(crate) use agreement::Paired;
+pub(crate) use agreement::{agreements, Paired, PeerAgreement};
 pub(crate) use counts::{review_submission, submit_writes};
 pub(crate) use order::{score_micros, GoldMean, QueueOrder, QueueStrategy};
 
