@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use super::image::{api as page_api, bbox, drag, regions_until, to_client};
 use super::inbox::{call, key, token};
 use super::{
-    add_member, add_user, assert_accessible, log_in, screenshot, start_browser, start_chromedriver, start_server,
-    texts, wait_for, PASSWORD, WAIT,
+    add_member, add_user, assert_accessible, eventually, log_in, screenshot, start_browser, start_chromedriver,
+    start_server, texts, wait_for, PASSWORD, WAIT,
 };
 
 const PROJECT: &str = "test-card-boxes";
@@ -200,6 +200,11 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     assert_eq!(class_of("c").as_deref(), Some("majority"), "{overlay:#}");
     assert_eq!(class_of("stray").as_deref(), Some("disagree"), "{overlay:#}");
     wait_for(&client, ".group[data-class='agree-none']").await;
+    // The region list names whose each region is and how it agrees.
+    let rows =
+        eventually(&client, "#region-list .region-row", "the overlay's region rows", |rows| rows.len() == 7).await;
+    assert!(rows.iter().any(|r| r.starts_with("cai") && r.contains("disagree")), "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.contains("all agree")).count(), 3, "{rows:?}");
     screenshot(&client, "review-overlay").await;
     assert_accessible(&client, "reviewer screen").await;
 

@@ -183,7 +183,7 @@ pub(crate) fn ImageEditor(props: &ImageEditorProps) -> Html {
                 </div>
                 <RegionList spec={props.spec.clone()} session={props.session.clone()} revision={props.revision}
                     findings={props.findings.clone()} dispatch={props.dispatch.clone()}
-                    on_focus_region={focus_region(&painter, &props.session.draft)} />
+                    on_focus_region={focus_region(&painter, &props.session.draft)} agreement={props.agreement.clone()} />
             </div>
         </div>
     }

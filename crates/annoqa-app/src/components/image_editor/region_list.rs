@@ -15,6 +15,7 @@ use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::{classes, component, html, Callback, Event, Html, MouseEvent, Properties};
 
 use super::scene::region_label;
+use super::Agreement;
 use crate::components::gold_report::verdict_class;
 use crate::image::shape::Shape;
 use crate::labels::{color_style, label_color};
@@ -32,6 +33,19 @@ pub(super) struct RegionListProps {
     pub dispatch: Callback<Action>,
     /// A region was picked here: bring it into view.
     pub on_focus_region: Callback<String>,
+    /// A reviewer's overlay: each region's agreement class. Its region ids are
+    /// `annotator/region`, so each row also names whose region it is.
+    #[prop_or_default]
+    pub agreement: Option<Rc<HashMap<String, Agreement>>>,
+}
+
+/// How a region of an overlay agrees, in words and the chip's class (`review.css`).
+fn agreement_words(agreement: Agreement) -> (&'static str, &'static str) {
+    match agreement {
+        Agreement::AllAgree => ("all agree", "agree-all"),
+        Agreement::Majority => ("majority", "agree-majority"),
+        Agreement::Disagree => ("disagree", "agree-none"),
+    }
 }
 
 fn describe(region: &Region) -> String {
@@ -117,7 +131,13 @@ pub(super) fn RegionList(props: &RegionListProps) -> Html {
                     severity.map(|s| if s == Severity::Error { "flagged-error" } else { "flagged-warning" }),
                     verdict.map(|(class, _, _)| *class))}
                 ~style={style} onclick={pick}>
+                if let Some((owner, _)) = region.id.split_once('/').filter(|_| props.agreement.is_some()) {
+                    <span class="region-owner">{ owner.to_string() }</span>
+                }
                 <span class="chip">{ label }</span>
+                if let Some((words, class)) = props.agreement.as_ref().and_then(|a| a.get(&region.id)).map(|a| agreement_words(*a)) {
+                    <span class={classes!("chip", class)}>{ words }</span>
+                }
                 <span class="region-geometry">{ describe(region) }</span>
                 if let Some(predicted) = predicted {
                     <span class="region-origin">{ predicted }</span>
