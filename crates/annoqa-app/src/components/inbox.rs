@@ -247,11 +247,7 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
             <header class="inbox-header">
                 <h1>{ "Feedback" }</h1>
                 <span id="inbox-unread" class="inbox-count">{ count }</span>
-                <p class="inbox-keys">
-                    <kbd>{ "J" }</kbd>{ " / " }<kbd>{ "K" }</kbd>{ " next / previous · " }
-                    <kbd>{ "A" }</kbd>{ " acknowledge · " }<kbd>{ "S" }</kbd>{ " show on the item · " }
-                    <kbd>{ "Tab" }</kbd>{ " move focus · " }<kbd>{ "?" }</kbd>{ " all keys" }
-                </p>
+                <p class="inbox-keys"><kbd>{ "?" }</kbd>{ " keys: J / K next / previous, A acknowledge, S show on the item" }</p>
             </header>
             if *help {
                 <KeysDialog title="Inbox keys" rows={Rc::new(INBOX_KEYS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())}
