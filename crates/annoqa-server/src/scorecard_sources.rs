@@ -156,6 +156,7 @@ pub(crate) async fn current(
 }
 
 /// The rows of one read, of some annotators or all.
+#[derive(Default)]
 struct Read {
     counts: Vec<StatusCount>,
     gold: Vec<GoldSubmission>,
@@ -166,6 +167,10 @@ struct Read {
 }
 
 async fn read(store: &Store, project_id: &str, users: Option<&[i64]>, with_answers: bool) -> anyhow::Result<Read> {
+    // Nobody to read (an annotator only left): `IN ()` is no SQL on PostgreSQL.
+    if users.is_some_and(<[i64]>::is_empty) {
+        return Ok(Read::default());
+    }
     let answers = async {
         if with_answers {
             store.answers(project_id, users).await

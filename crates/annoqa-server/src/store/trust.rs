@@ -191,6 +191,10 @@ pub(crate) fn standing<'a>(
 /// ` AND {column} IN (${first}, …)` for `users`; nothing for `None` (every annotator).
 fn users_filter(column: &str, first: usize, users: Option<&[i64]>) -> String {
     let Some(users) = users else { return String::new() };
+    if users.is_empty() {
+        // `IN ()` is no SQL on PostgreSQL.
+        return " AND 1 = 0".to_string();
+    }
     let places: Vec<String> = (first..first + users.len()).map(|n| format!("${n}")).collect();
     format!(" AND {column} IN ({})", places.join(", "))
 }
