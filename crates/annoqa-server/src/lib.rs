@@ -304,6 +304,7 @@ pub async fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> any
         eprintln!("log in and keep it safe; it is not shown again");
     }
     tokio::spawn(purge_expired_rows(state.clone()));
+    tokio::spawn(scorecard_sources::warm(state.clone()));
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -117,6 +117,27 @@ impl SourcesCache {
     }
 }
 
+/// Reads the shares of the projects with the most submissions (as many as are kept) once the
+/// server is up, in the background, so that a coordinator's first look after a start is not
+/// the request that pays for reading a whole project. A failure only costs that first look.
+pub(crate) async fn warm(state: AppState) {
+    let projects = match state.store().largest_projects(MAX_PROJECTS).await {
+        Ok(projects) => projects,
+        Err(e) => return tracing::warn!("could not list projects to read scorecards' shares ahead: {e:#}"),
+    };
+    for project_id in projects {
+        let read = async {
+            let Some(settings) = state.store().project(&project_id).await? else { return Ok(()) };
+            let versions = state.store().annotator_versions(&project_id).await?;
+            current(&state, &project_id, &settings.project.spec, &versions).await.map_err(anyhow::Error::from)?;
+            anyhow::Ok(())
+        };
+        if let Err(e) = read.await {
+            tracing::warn!(project = project_id, "could not read scorecards' shares ahead: {e:#}");
+        }
+    }
+}
+
 /// The project's shares at `versions` (read just before, by the caller), reading only those
 /// that changed since they were kept.
 pub(crate) async fn current(

@@ -380,6 +380,18 @@ impl Store {
         Ok(GoldInputs { submissions, flags, decisions })
     }
 
+    /// The ids of the (at most `limit`) projects with the most submissions, most first.
+    pub(crate) async fn largest_projects(&self, limit: usize) -> anyhow::Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT project_id FROM review_queue_counts WHERE label = ''
+             GROUP BY project_id ORDER BY SUM(submissions) DESC, project_id LIMIT $1",
+        )
+        .bind(i64::try_from(limit)?)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|row| text(row, "project_id")).collect::<sqlx::Result<_>>()?)
+    }
+
     /// Each annotator's submissions and reviewed submissions in the project, from the queue's
     /// counts (`review_queue_counts`, kept in the transactions that submit and review).
     /// Submissions are never deleted, a review moves one submission once from unreviewed to
