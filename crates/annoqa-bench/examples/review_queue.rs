@@ -31,36 +31,29 @@ fn main() {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "common/harness.rs"]
+mod harness;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod native {
     use std::path::{Path, PathBuf};
-    use std::process::{ExitCode, Stdio};
+    use std::process::ExitCode;
     use std::time::{Duration, Instant};
 
     use annoqa_api as api;
     use anyhow::{bail, Context, Result};
-    use clap::{Parser, ValueEnum};
-    use http_body_util::{BodyExt, Full};
-    use hyper::body::Bytes;
-    use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
-    use hyper::{Method, Request, StatusCode};
-    use hyper_util::client::legacy::connect::HttpConnector;
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
+    use clap::Parser;
+
+    use hyper::{Method, StatusCode};
+
     use serde_json::{json, Value};
     use sqlx::{AnyConnection, Connection, Executor};
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    use tokio::process::{Child, Command};
+
+    use crate::harness::{Cli, Database, Http, PgDatabase, Server};
 
     const PROJECT: &str = "queue";
-    const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
     /// The time of every seeded submission (ms since the epoch): before any walk's first page.
     const SEEDED_AT_MS: i64 = 1_700_000_000_000;
-
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-    enum Database {
-        Sqlite,
-        Postgres,
-    }
 
     /// Latency of the paged review queue over a large project.
     #[derive(Parser, Debug)]
@@ -110,7 +103,7 @@ mod native {
         let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
         let postgres = match args.database {
             Database::Sqlite => None,
-            Database::Postgres => Some(PgDatabase::create().await?),
+            Database::Postgres => Some(PgDatabase::create("review_queue").await?),
         };
         let database_url = match &postgres {
             Some(pg) => pg.url.clone(),
@@ -165,8 +158,8 @@ mod native {
         if status != StatusCode::CREATED {
             bail!("importing {} items: {status} {body}", args.submissions);
         }
-        cli.add_reviewer("reviewer", None).await?;
-        cli.add_reviewer("reviewer-acme", Some("acme")).await?;
+        cli.add("reviewer", "reviewer", PROJECT, None).await?;
+        cli.add("reviewer-acme", "reviewer", PROJECT, Some("acme")).await?;
         Ok(Tokens { reviewer: cli.token("reviewer").await?, acme: cli.token("reviewer-acme").await? })
     }
 
@@ -433,10 +426,7 @@ mod native {
     }
 
     fn report(args: &Args, indexing: Duration, rows: &[Row]) {
-        let database = match args.database {
-            Database::Sqlite => "sqlite",
-            Database::Postgres => "postgres",
-        };
+        let database = args.database.name();
         let round = |ms: f64| (ms * 100.0).round() / 100.0;
         eprintln!(
             "review queue, {database}: {} submissions, {} annotators, {} requests each (ms)",
@@ -455,174 +445,6 @@ mod native {
                 "{:<42} {:>7} {:>8.1} {:>8.1} {:>8.1}",
                 row.name, row.entries, row.latency.p50, row.latency.p99, row.latency.max
             );
-        }
-    }
-
-    /// `annoqa user …` against the benchmark's database.
-    struct Cli {
-        bin: PathBuf,
-        database_url: String,
-    }
-
-    impl Cli {
-        async fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String> {
-            let mut child = Command::new(&self.bin)
-                .arg("user")
-                .args(args)
-                .args(["--database-url", &self.database_url])
-                .env("ANNOQA_LOG", "warn")
-                .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .with_context(|| format!("cannot start {}", self.bin.display()))?;
-            if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-                pipe.write_all(text.as_bytes()).await?;
-            }
-            let output = child.wait_with_output().await?;
-            if !output.status.success() {
-                bail!("`annoqa user {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
-            }
-            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-        }
-
-        async fn add_reviewer(&self, name: &str, vendor: Option<&str>) -> Result<()> {
-            let password = format!("{name} review queue benchmark password");
-            let mut args = vec!["add", name, "--role", "reviewer", "--project", PROJECT, "--password-stdin"];
-            if let Some(vendor) = vendor {
-                args.extend(["--vendor", vendor]);
-            }
-            self.run(&args, Some(&password)).await.map(drop)
-        }
-
-        async fn token(&self, name: &str) -> Result<String> {
-            let out = self.run(&["token", name], None).await?;
-            let token = out.trim();
-            if token.is_empty() || token.contains(char::is_whitespace) {
-                bail!("`annoqa user token {name}` printed no token: {out:?}");
-            }
-            Ok(token.to_string())
-        }
-    }
-
-    /// The `annoqa serve` process under test.
-    struct Server {
-        child: Child,
-        base: String,
-        log: PathBuf,
-    }
-
-    impl Server {
-        async fn start(bin: &Path, dir: &Path, database_url: &str) -> Result<Server> {
-            let log = dir.join("server.log");
-            let log_file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .with_context(|| format!("cannot open {}", log.display()))?;
-            // No demo folder and no built app: the benchmark project is the only one.
-            let mut child = Command::new(bin)
-                .args(["serve", "--addr", "127.0.0.1:0", "--database-url", database_url])
-                .arg("--dist")
-                .arg(dir.join("no-dist"))
-                .arg("--static")
-                .arg(dir.join("no-static"))
-                .arg("--media-dir")
-                .arg(dir.join("media"))
-                .env("ANNOQA_LOG", "warn")
-                .stdout(Stdio::piped())
-                .stderr(log_file)
-                .kill_on_drop(true)
-                .spawn()
-                .with_context(|| format!("cannot start {}", bin.display()))?;
-            let stdout = child.stdout.take().context("the server's stdout is not piped")?;
-            let first = tokio::time::timeout(Duration::from_secs(600), BufReader::new(stdout).lines().next_line())
-                .await
-                .context("the server printed nothing within 600 s")??;
-            let Some(line) = first else {
-                bail!(
-                    "the server exited before listening: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default().trim()
-                );
-            };
-            let base = line
-                .split_whitespace()
-                .find(|w| w.starts_with("http://"))
-                .with_context(|| format!("no URL in the server's first line: {line}"))?
-                .trim_end_matches('/')
-                .to_string();
-            Ok(Server { child, base, log })
-        }
-
-        async fn stop(&mut self) {
-            // Ignoring errors is right: the process may have exited already.
-            let _ = self.child.kill().await;
-        }
-    }
-
-    #[derive(Clone)]
-    struct Http {
-        client: Client<HttpConnector, Full<Bytes>>,
-        base: String,
-    }
-
-    impl Http {
-        fn new(base: &str) -> Http {
-            Http { client: Client::builder(TokioExecutor::new()).build_http(), base: base.to_string() }
-        }
-
-        async fn send(
-            &self,
-            method: Method,
-            path: &str,
-            token: &str,
-            content_type: &str,
-            body: String,
-        ) -> Result<(StatusCode, String)> {
-            let mut request = Request::builder()
-                .method(method)
-                .uri(format!("{}{path}", self.base))
-                .header(AUTHORIZATION, format!("Bearer {token}"));
-            if !body.is_empty() {
-                request = request.header(CONTENT_TYPE, content_type);
-            }
-            let response = self.client.request(request.body(Full::new(Bytes::from(body)))?).await?;
-            let status = response.status();
-            let bytes = response.into_body().collect().await?.to_bytes();
-            Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
-        }
-    }
-
-    /// A database made for one run on the PostgreSQL server at `ANNOQA_TEST_POSTGRES_URL`.
-    struct PgDatabase {
-        admin_url: String,
-        name: String,
-        url: String,
-    }
-
-    impl PgDatabase {
-        async fn create() -> Result<PgDatabase> {
-            let admin_url = std::env::var("ANNOQA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_string());
-            sqlx::any::install_default_drivers();
-            let mut conn = AnyConnection::connect(&admin_url)
-                .await
-                .with_context(|| format!("PostgreSQL is unreachable at {admin_url} (set ANNOQA_TEST_POSTGRES_URL)"))?;
-            let name = format!("annoqa_review_queue_{:x}", std::process::id());
-            conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
-            conn.close().await?;
-            let Some((base, _)) = admin_url.rsplit_once('/') else {
-                bail!("ANNOQA_TEST_POSTGRES_URL `{admin_url}` names no database");
-            };
-            let url = format!("{base}/{name}");
-            Ok(PgDatabase { admin_url, name, url })
-        }
-
-        async fn drop_database(self) -> Result<()> {
-            let mut conn = AnyConnection::connect(&self.admin_url).await?;
-            conn.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await?;
-            conn.close().await?;
-            Ok(())
         }
     }
 }
