@@ -284,7 +284,14 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     let selected = wait_for(&client, ".note-page .region-row.selected").await;
     assert_eq!(selected.attr("data-region").await.unwrap().as_deref(), Some("stray"), "the note's region is selected");
     screenshot(&client, "note-on-item").await;
-    wait_for(&client, "#note-ack").await.click().await.unwrap();
+    // `?` lists the page's keys; A acknowledges.
+    key(&client, '?').await;
+    let help = wait_for(&client, "#shortcuts-help").await.text().await.unwrap();
+    assert!(help.contains("Acknowledge the note") && help.contains("Back to your feedback"), "{help}");
+    key(&client, '\u{e00c}').await;
+    eventually(&client, "#shortcuts-help", "the help closes", |seen| seen.is_empty()).await;
+    wait_for(&client, "#note-ack").await;
+    key(&client, 'a').await;
     wait_for(&client, ".note-page .feedback-read").await;
     assert_accessible(&client, "note on its item").await;
 
@@ -342,7 +349,15 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     assert!(pending.text().await.unwrap().starts_with("0/0"), "pending gold is left out");
     let entry = wait_for(&client, "#bad-gold li[data-item='card-1']").await.text().await.unwrap();
     assert!(entry.contains("Flagged by cai") && entry.contains("pending"), "{entry}");
-    wait_for(&client, "#bad-gold li[data-item='card-1'] button.retire").await.click().await.unwrap();
+    // By keys: `?` lists them; J focuses the first gold item, R retires its gold.
+    key(&client, '?').await;
+    let help = wait_for(&client, "#shortcuts-help").await.text().await.unwrap();
+    assert!(help.contains("retire it") && help.contains("keep it"), "{help}");
+    assert_accessible(&client, "quality keys").await;
+    key(&client, '\u{e00c}').await;
+    eventually(&client, "#shortcuts-help", "the help closes", |seen| seen.is_empty()).await;
+    key(&client, 'j').await;
+    key(&client, 'r').await;
     wait_for(&client, "#bad-gold li[data-item='card-1'] .decided").await;
     let decision: String = sqlx::query_scalar("SELECT decision FROM gold_decisions WHERE item_id = 'card-1'")
         .fetch_one(&pool)

@@ -8,12 +8,24 @@ use std::rc::Rc;
 use annoqa_api::{FeedbackAnchor, FeedbackView, ProjectView};
 use annoqa_core::{Item, Media, Region};
 use wasm_bindgen_futures::spawn_local;
+use web_sys::KeyboardEvent;
 use yew::{classes, component, html, use_effect_with, use_state, Callback, Html, Properties};
 
+use super::page_keys::use_page_keys;
 use crate::api_client;
 use crate::components::{GuidelineFocus, GuidelinesPanel, ImageView};
 use crate::route::Route;
 use crate::spans::{render_span_text, SpanMark};
+
+/// The note page's keys, for the `?` help (the workspace under the note is read-only and
+/// takes no keys of its own here).
+const NOTE_KEYS: [(&str, &str); 5] = [
+    ("A", "Acknowledge the note"),
+    ("B", "Back to your feedback"),
+    ("Tab", "Move focus"),
+    ("?", "Show or hide this help"),
+    ("Escape", "Close this help"),
+];
 
 #[derive(Properties, PartialEq)]
 pub(super) struct NotePageProps {
@@ -45,6 +57,25 @@ pub(super) fn NotePage(props: &NotePageProps) -> Html {
             });
         })
     };
+    let on_key = {
+        let (note, acknowledge) = (note.clone(), acknowledge.clone());
+        Callback::from(move |key: KeyboardEvent| match key.key().as_str() {
+            "a" | "A" => {
+                if let Some(Ok(f)) = &*note {
+                    if f.acknowledged_at_ms.is_none() {
+                        key.prevent_default();
+                        acknowledge.emit(f.id);
+                    }
+                }
+            }
+            "b" | "B" => {
+                key.prevent_default();
+                let _ = gloo::utils::window().location().assign(&Route::Inbox.href());
+            }
+            _ => {}
+        })
+    };
+    let help = use_page_keys("Note keys", &NOTE_KEYS, on_key);
     let body = match &*note {
         None => html! { <p class="loading">{ "Loading the note…" }</p> },
         Some(Err(message)) => {
@@ -62,7 +93,7 @@ pub(super) fn NotePage(props: &NotePageProps) -> Html {
                 <p class="feedback-text">{ f.text.clone() }</p>
                 if f.acknowledged_at_ms.is_none() {
                     <p><button type="button" class="primary" id="note-ack"
-                        onclick={acknowledge.reform({ let id = f.id; move |_: yew::MouseEvent| id })}>{ "Acknowledge" }</button></p>
+                        onclick={acknowledge.reform({ let id = f.id; move |_: yew::MouseEvent| id })}>{ "Acknowledge " }<kbd>{ "A" }</kbd></button></p>
                 } else {
                     <p class="feedback-read">{ "Acknowledged" }</p>
                 }
@@ -72,9 +103,11 @@ pub(super) fn NotePage(props: &NotePageProps) -> Html {
     };
     html! {
         <section class="inbox note-page" aria-label="note">
+            { help }
             <header class="inbox-header">
                 <h1>{ "Note on your submission" }</h1>
-                <a id="back-to-inbox" href={Route::Inbox.href()}>{ "Back to your feedback" }</a>
+                <a id="back-to-inbox" href={Route::Inbox.href()}>{ "Back to your feedback " }<kbd>{ "B" }</kbd></a>
+                <p class="inbox-keys"><kbd>{ "?" }</kbd>{ " keys" }</p>
             </header>
             { body }
         </section>

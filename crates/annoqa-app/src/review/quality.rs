@@ -5,13 +5,14 @@
 use annoqa_api::{BadGoldDecision, BadGoldEntry, ErrorCode, ProjectView, ScorecardsData};
 use annoqa_stats::trust::{QualificationDecision, Scorecard};
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::{
     component, html, use_effect_with, use_state, Callback, Html, MouseEvent, Properties, TargetCast, UseStateHandle,
 };
 
+use super::page_keys::use_page_keys;
 use super::scorecards::scorecards;
-use crate::api_client;
+use crate::{api_client, dom};
 
 #[derive(Properties, PartialEq)]
 pub struct QualityPageProps {
@@ -65,9 +66,12 @@ pub fn QualityPage(props: &QualityPageProps) -> Html {
         Load::Ready(p) => p.guideline_document.sections.iter().map(|s| (s.anchor.clone(), s.title.clone())).collect(),
         _ => Vec::new(),
     };
+    let help = use_page_keys("Quality keys", &QUALITY_KEYS, quality_keys(&props.project_id, &bad, &cards));
     html! {
         <section class="quality" aria-label="quality">
+            { help }
             <h1>{ format!("Quality · {title}") }</h1>
+            <p class="page-keys"><kbd>{ "?" }</kbd>{ " keys: J / K next / previous gold item, G keep, R retire" }</p>
             <h2>{ "Annotator scorecards" }</h2>
             { loaded(&cards, "the scorecards", scorecard_table) }
             <h2>{ "Gold under suspicion" }</h2>
@@ -172,8 +176,19 @@ fn decide(
     cards: &UseStateHandle<Load<ScorecardsData>>,
 ) -> Callback<MouseEvent> {
     let (project, item, bad, cards) = (project.to_string(), item.to_string(), bad.clone(), cards.clone());
-    Callback::from(move |_: MouseEvent| {
-        let (project, item, bad, cards) = (project.clone(), item.clone(), bad.clone(), cards.clone());
+    Callback::from(move |_: MouseEvent| decide_now(&project, &item, decision, &bad, &cards))
+}
+
+/// Stores the decision on `item`, then shows it and the scorecards it changes.
+fn decide_now(
+    project: &str,
+    item: &str,
+    decision: BadGoldDecision,
+    bad: &UseStateHandle<Load<Vec<BadGoldEntry>>>,
+    cards: &UseStateHandle<Load<ScorecardsData>>,
+) {
+    {
+        let (project, item, bad, cards) = (project.to_string(), item.to_string(), bad.clone(), cards.clone());
         spawn_local(async move {
             match api_client::decide_bad_gold(&project, &item, decision).await {
                 Ok(stored) => {
@@ -190,6 +205,64 @@ fn decide(
                 Err(e) => bad.set(Load::Failed(e.message)),
             }
         });
+    }
+}
+
+/// The quality page's keys, for the `?` help.
+const QUALITY_KEYS: [(&str, &str); 6] = [
+    ("J / K", "Focus the next / previous gold item under suspicion"),
+    ("G", "The focused item's gold is right: keep it (it counts again)"),
+    ("R", "The focused item's gold is wrong: retire it (it counts against nobody)"),
+    ("Tab", "Move focus (gold items and their buttons, the taxonomy's fields)"),
+    ("?", "Show or hide this help"),
+    ("Escape", "Close this help"),
+];
+
+fn gold_entry_id(at: usize) -> String {
+    format!("gold-entry-{at}")
+}
+
+/// The bad-gold entry that has the focus, or holds it.
+fn focused_gold() -> Option<usize> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    let entry = active.closest("#bad-gold > li").ok()??;
+    entry.id().strip_prefix("gold-entry-")?.parse().ok()
+}
+
+/// J/K move between the bad-gold entries; G keeps and R retires the focused one's gold.
+fn quality_keys(
+    project: &str,
+    bad: &UseStateHandle<Load<Vec<BadGoldEntry>>>,
+    cards: &UseStateHandle<Load<ScorecardsData>>,
+) -> Callback<KeyboardEvent> {
+    let (project, bad, cards) = (project.to_string(), bad.clone(), cards.clone());
+    Callback::from(move |key: KeyboardEvent| {
+        let Load::Ready(entries) = &*bad else { return };
+        let (at, last) = (focused_gold(), entries.len().checked_sub(1));
+        let decision = match key.key().as_str() {
+            "g" | "G" => BadGoldDecision::Keep,
+            "r" | "R" => BadGoldDecision::Retire,
+            "j" | "J" | "k" | "K" => {
+                let Some(last) = last else { return };
+                let down = matches!(key.key().as_str(), "j" | "J");
+                let next = match at {
+                    Some(i) if down => (i + 1).min(last),
+                    Some(i) => i.saturating_sub(1),
+                    None => 0,
+                };
+                if let Some(element) = dom::element_by_id(&gold_entry_id(next)) {
+                    key.prevent_default();
+                    dom::focus(&element);
+                    element.scroll_into_view();
+                }
+                return;
+            }
+            _ => return,
+        };
+        if let Some(entry) = at.and_then(|i| entries.get(i)) {
+            key.prevent_default();
+            decide_now(&project, &entry.item_id, decision, &bad, &cards);
+        }
     })
 }
 
@@ -204,8 +277,8 @@ fn bad_gold_list(
     }
     html! {
         <ul class="bad-gold" id="bad-gold">
-            { for entries.iter().map(|e| html! {
-                <li data-item={e.item_id.clone()}>
+            { for entries.iter().enumerate().map(|(at, e)| html! {
+                <li id={gold_entry_id(at)} data-item={e.item_id.clone()} tabindex="-1">
                     <p><strong>{ format!("Item {}", e.item_id) }</strong>
                         { match e.decision {
                             Some(d) => html! { <span class="decided">{ format!(" · decided: {}{}", d.as_str(), e.decided_by.as_ref().map(|u| format!(" by {u}")).unwrap_or_default()) }</span> },
@@ -223,8 +296,8 @@ fn bad_gold_list(
                     }
                     { for e.flags.iter().map(|f| html! { <p class="flag">{ format!("Flagged by {}: {}", f.annotator, f.text) }</p> }) }
                     <div class="dialog-actions">
-                        <button type="button" class="keep" onclick={decide(project, &e.item_id, BadGoldDecision::Keep, bad, cards)}>{ "Gold is right: keep" }</button>
-                        <button type="button" class="retire" onclick={decide(project, &e.item_id, BadGoldDecision::Retire, bad, cards)}>{ "Gold is wrong: retire" }</button>
+                        <button type="button" class="keep" onclick={decide(project, &e.item_id, BadGoldDecision::Keep, bad, cards)}>{ "Gold is right: keep " }<kbd>{ "G" }</kbd></button>
+                        <button type="button" class="retire" onclick={decide(project, &e.item_id, BadGoldDecision::Retire, bad, cards)}>{ "Gold is wrong: retire " }<kbd>{ "R" }</kbd></button>
                     </div>
                 </li>
             }) }
