@@ -4,18 +4,14 @@
 //! Keys: `J`/`K` move between entries, `A` acknowledges the focused one, `S` opens it on the item,
 //! `?` lists them.
 
-use std::rc::Rc;
-
 use annoqa_api::{FeedbackAnchor, FeedbackView};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Event, KeyboardEvent};
+use web_sys::KeyboardEvent;
 use yew::{component, html, use_effect_with, use_state, Callback, Html, MouseEvent, Properties, UseStateHandle};
 
-use super::KeysDialog;
+use super::use_page_keys;
 use crate::api_client;
 use crate::dom;
-use crate::hooks::use_document_listener;
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -136,8 +132,8 @@ fn entry_view(f: &FeedbackView, on_ack: Callback<i64>) -> Html {
 const INBOX_KEYS: [(&str, &str); 6] = [
     ("J / K", "Focus the next / previous entry"),
     ("A", "Acknowledge the focused entry"),
-    ("S", "Show the focused entry on its item, with the region and the guideline section"),
-    ("Tab", "Move focus (entries, their links and buttons)"),
+    ("S", "Show the focused entry on its item"),
+    ("Tab", "Move focus"),
     ("?", "Show or hide this help"),
     ("Escape", "Close this help"),
 ];
@@ -147,7 +143,6 @@ const INBOX_KEYS: [(&str, &str); 6] = [
 pub fn InboxPage(props: &InboxPageProps) -> Html {
     let load = use_state(|| Load::Loading);
     let error = use_state(|| None::<String>);
-    let help = use_state(|| false);
     {
         let load = load.clone();
         use_effect_with((), move |_| {
@@ -172,27 +167,8 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
         Callback::from(move |id: i64| acknowledge(id, load.clone(), error.clone()))
     };
     let on_key = {
-        let (load, on_ack, help) = (load.clone(), on_ack.clone(), help.clone());
-        Callback::from(move |event: Event| {
-            let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
-            if key.ctrl_key() || key.meta_key() || key.alt_key() || dom::is_text_entry(key.target().as_ref()) {
-                return;
-            }
-            match key.key().as_str() {
-                "?" => {
-                    key.prevent_default();
-                    help.set(!*help);
-                    return;
-                }
-                "Escape" if *help => {
-                    key.prevent_default();
-                    help.set(false);
-                    return;
-                }
-                // The dialog is modal: the page's keys wait until it closes.
-                _ if *help => return,
-                _ => {}
-            }
+        let (load, on_ack) = (load.clone(), on_ack.clone());
+        Callback::from(move |key: KeyboardEvent| {
             let Load::Ready(entries) = &*load else { return };
             let at = focused_entry(entries);
             let target = match key.key().as_str() {
@@ -222,7 +198,7 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
             }
         })
     };
-    use_document_listener("keydown", on_key);
+    let help = use_page_keys("Inbox keys", &INBOX_KEYS, on_key);
 
     let body = match &*load {
         Load::Loading => html! { <p class="loading">{ "Loading your feedback…" }</p> },
@@ -249,10 +225,7 @@ pub fn InboxPage(props: &InboxPageProps) -> Html {
                 <span id="inbox-unread" class="inbox-count">{ count }</span>
                 <p class="inbox-keys"><kbd>{ "?" }</kbd>{ " keys: J / K next / previous, A acknowledge, S show on the item" }</p>
             </header>
-            if *help {
-                <KeysDialog title="Inbox keys" rows={Rc::new(INBOX_KEYS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>())}
-                    on_close={{ let help = help.clone(); Callback::from(move |()| help.set(false)) }} />
-            }
+            { help }
             if let Some(message) = &*error {
                 <p class="form-error" role="alert">{ message.clone() }</p>
             }

@@ -12,7 +12,6 @@ mod note;
 mod note_context;
 pub mod overlay;
 mod page;
-mod page_keys;
 pub mod quality;
 pub mod queue;
 pub mod scorecards;

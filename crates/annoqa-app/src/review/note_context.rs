@@ -11,8 +11,8 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::KeyboardEvent;
 use yew::{classes, component, html, use_effect_with, use_state, Callback, Html, Properties};
 
-use super::page_keys::use_page_keys;
 use crate::api_client;
+use crate::components::use_page_keys;
 use crate::components::{GuidelineFocus, GuidelinesPanel, ImageView};
 use crate::route::Route;
 use crate::spans::{render_span_text, SpanMark};

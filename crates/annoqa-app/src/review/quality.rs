@@ -10,8 +10,8 @@ use yew::{
     component, html, use_effect_with, use_state, Callback, Html, MouseEvent, Properties, TargetCast, UseStateHandle,
 };
 
-use super::page_keys::use_page_keys;
 use super::scorecards::scorecards;
+use crate::components::use_page_keys;
 use crate::{api_client, dom};
 
 #[derive(Properties, PartialEq)]

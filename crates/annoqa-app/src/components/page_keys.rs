@@ -1,6 +1,6 @@
-//! The keys of a review-bundle page other than the reviewer's screen (which has its own
-//! reducer): `?` shows them in a dialog and Escape closes it; any other key pressed outside a
-//! text field, without Ctrl, Alt or Meta, goes to the page while the dialog is closed.
+//! The keys of a page without a reducer of its own for them (the inbox, the quality page, a
+//! note on its item): `?` shows them in a dialog and Escape closes it; any other key pressed
+//! outside a text field, without Ctrl, Alt or Meta, goes to the page while the dialog is closed.
 
 use std::rc::Rc;
 
@@ -8,13 +8,13 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, KeyboardEvent};
 use yew::{hook, html, use_state, Callback, Html};
 
-use crate::components::KeysDialog;
+use super::KeysDialog;
 use crate::dom;
 use crate::hooks::use_document_listener;
 
 /// Listens for the page's keys; returns the help dialog to render (nothing while closed).
 #[hook]
-pub(super) fn use_page_keys(
+pub fn use_page_keys(
     title: &'static str,
     keys: &'static [(&'static str, &'static str)],
     on_key: Callback<KeyboardEvent>,
