@@ -7,7 +7,8 @@
 //! Round trips to sqlx-sqlite's worker thread are most of what a submit costs the single
 //! SQLite writer, so this is what lets one writer keep up with many annotators.
 
-use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool};
 
 /// One parameter value.
 #[derive(Clone, Debug)]
@@ -90,6 +91,32 @@ fn renumber(sql: &str) -> (String, Vec<usize>) {
     }
     out.push_str(rest);
     (out, used)
+}
+
+/// A statement under construction: parameters are numbered as they are bound.
+pub(crate) struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+
+    pub(crate) fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    /// Binds `arg` and returns its placeholder.
+    pub(crate) fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    pub(crate) async fn fetch_all(&self, pool: &AnyPool) -> sqlx::Result<Vec<AnyRow>> {
+        bind_all(sqlx::query(&self.text), &self.args).fetch_all(pool).await
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use sqlx::Row;
 
+use super::group::{Arg, Sql};
 use super::{text, Store};
 
 /// When a gold item is suspect on the server: at least 3 reliable annotators fail it with the
@@ -188,15 +189,24 @@ pub(crate) fn standing<'a>(
     Ok(GoldStanding { suspects, flags: flags.to_vec(), decisions: decisions.to_vec() })
 }
 
-/// ` AND {column} IN (${first}, …)` for `users`; nothing for `None` (every annotator).
-fn users_filter(column: &str, first: usize, users: Option<&[i64]>) -> String {
-    let Some(users) = users else { return String::new() };
-    if users.is_empty() {
-        // `IN ()` is no SQL on PostgreSQL.
-        return " AND 1 = 0".to_string();
+/// The statement `template` with `args` bound as its `$1`, `$2`, … in order, and `{users}` in
+/// it replaced by ` AND s.user_id IN (…)` for `users` (nothing for `None`: every annotator).
+fn with_users(template: &str, args: Vec<Arg>, users: Option<&[i64]>) -> Sql {
+    let mut sql = Sql::new("");
+    for arg in args {
+        sql.bind(arg);
     }
-    let places: Vec<String> = (first..first + users.len()).map(|n| format!("${n}")).collect();
-    format!(" AND {column} IN ({})", places.join(", "))
+    let filter = match users {
+        None => String::new(),
+        // `IN ()` is no SQL on PostgreSQL.
+        Some([]) => " AND 1 = 0".to_string(),
+        Some(users) => {
+            let places: Vec<String> = users.iter().map(|user| sql.bind(Arg::I64(*user))).collect();
+            format!(" AND s.user_id IN ({})", places.join(", "))
+        }
+    };
+    sql.push(&template.replace("{users}", &filter));
+    sql
 }
 
 /// A region with only what a choice answer needs; the rest is skipped unread.
@@ -264,18 +274,15 @@ impl Store {
         project_id: &str,
         users: Option<&[i64]>,
     ) -> anyhow::Result<Vec<StatusCount>> {
-        let sql = format!(
+        let sql = with_users(
             "SELECT c.user_id, u.username, u.vendor, c.status, c.n, c.lead_times
              FROM (SELECT s.user_id, s.status, COUNT(*) AS n, string_agg(CAST(s.lead_time_ms AS TEXT), ',') AS lead_times
-                   FROM submissions s WHERE s.project_id = $1{} GROUP BY s.user_id, s.status) c
+                   FROM submissions s WHERE s.project_id = $1{users} GROUP BY s.user_id, s.status) c
              JOIN users u ON u.id = c.user_id",
-            users_filter("s.user_id", 2, users)
+            vec![Arg::Text(project_id.to_string())],
+            users,
         );
-        let mut query = sqlx::query(&sql).bind(project_id);
-        for user in users.unwrap_or_default() {
-            query = query.bind(*user);
-        }
-        let rows = query.fetch_all(&self.read).await?;
+        let rows = sql.fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
                 let status = text(row, "status")?;
@@ -301,13 +308,11 @@ impl Store {
         units: bool,
         users: Option<&[i64]>,
     ) -> anyhow::Result<Vec<AnnotatorRecords>> {
-        let sql = sql.replace("{users}", &users_filter("s.user_id", if units { 4 } else { 3 }, users));
-        let query = sqlx::query(&sql).bind(project_id).bind(RECORD);
-        let mut query = if units { query.bind(UNIT) } else { query };
-        for user in users.unwrap_or_default() {
-            query = query.bind(*user);
+        let mut args = vec![Arg::Text(project_id.to_string()), Arg::Text(RECORD.to_string())];
+        if units {
+            args.push(Arg::Text(UNIT.to_string()));
         }
-        let rows = query.fetch_all(&self.read).await?;
+        let rows = with_users(sql, args, users).fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
                 Ok(AnnotatorRecords {
@@ -420,21 +425,18 @@ impl Store {
         project_id: &str,
         users: Option<&[i64]>,
     ) -> anyhow::Result<(Vec<GoldSubmission>, HashMap<i64, Annotator>)> {
-        let sql = format!(
+        let sql = with_users(
             "SELECT g.user_id, u.username, u.vendor, g.records
              FROM (SELECT s.user_id,
                           string_agg(s.item_id || $3 || CASE WHEN s.gold_passed THEN '1' ELSE '0' END || $3
                                      || CAST(COALESCE(s.gold_score, 0) AS TEXT) || $3 || s.regions,
                                      $2 ORDER BY s.created_at_ms, s.id) AS records
-                   FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL{} GROUP BY s.user_id) g
+                   FROM submissions s WHERE s.project_id = $1 AND s.gold_passed IS NOT NULL{users} GROUP BY s.user_id) g
              JOIN users u ON u.id = g.user_id",
-            users_filter("s.user_id", 4, users)
+            vec![Arg::Text(project_id.to_string()), Arg::Text(RECORD.to_string()), Arg::Text(UNIT.to_string())],
+            users,
         );
-        let mut query = sqlx::query(&sql).bind(project_id).bind(RECORD).bind(UNIT);
-        for user in users.unwrap_or_default() {
-            query = query.bind(*user);
-        }
-        let rows = query.fetch_all(&self.read).await?;
+        let rows = sql.fetch_all(&self.read).await?;
         // Equal stored answers have equal keys: many annotators answer a gold item alike.
         let mut keys: HashMap<String, String> = HashMap::new();
         let (mut submissions, mut annotators) = (Vec::new(), HashMap::new());

@@ -30,14 +30,13 @@ use std::collections::HashMap;
 
 use annoqa_api::SubmissionStatus;
 use anyhow::Context;
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::Row;
 
 pub(crate) use agreement::{agreements, Paired, PeerAgreement};
 pub(crate) use counts::{review_submission, submit_writes};
 pub(crate) use order::{score_micros, GoldMean, QueueOrder, QueueStrategy};
 
-use super::group::{bind_all, Arg};
+use super::group::{Arg, Sql};
 use super::{text, Store};
 
 /// Which submissions a page reads: the caller's view of the project and the filters.
@@ -146,32 +145,6 @@ impl AnnotatorCount {
             QueueStatus::Reviewed => self.reviewed,
             QueueStatus::All => self.total,
         }
-    }
-}
-
-/// A statement under construction: parameters are numbered as they are bound.
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), args: Vec::new() }
-    }
-
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-    }
-
-    /// Binds `arg` and returns its placeholder.
-    fn bind(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
-    async fn fetch_all(&self, pool: &AnyPool) -> sqlx::Result<Vec<AnyRow>> {
-        bind_all(sqlx::query(&self.text), &self.args).fetch_all(pool).await
     }
 }
 
