@@ -354,6 +354,7 @@ async fn a_reviewer_judges_three_annotators_by_keys_and_the_results_reach_annota
     let help = wait_for(&client, "#shortcuts-help").await.text().await.unwrap();
     assert!(help.contains("retire it") && help.contains("keep it"), "{help}");
     assert_accessible(&client, "quality keys").await;
+    screenshot(&client, "quality-keys").await;
     key(&client, '\u{e00c}').await;
     eventually(&client, "#shortcuts-help", "the help closes", |seen| seen.is_empty()).await;
     key(&client, 'j').await;
