@@ -2,7 +2,7 @@
 //! (`$[0].annotations[0].result[2].value.x: expected a number`). A path is a chain of stack
 //! frames, rendered only when an error is made.
 
-use serde_json::{Map, Value};
+use super::value::{Json, Object};
 
 use crate::diag::InputError;
 
@@ -56,13 +56,13 @@ impl<'a> Path<'a> {
 /// One JSON value and where it is.
 #[derive(Clone, Copy)]
 pub(super) struct At<'v, 'p> {
-    pub(super) value: &'v Value,
+    pub(super) value: &'v Json<'v>,
     pub(super) path: &'p Path<'p>,
     pub(super) file: &'p str,
 }
 
 impl<'v, 'p> At<'v, 'p> {
-    pub(super) fn new(value: &'v Value, path: &'p Path<'p>, file: &'p str) -> Self {
+    pub(super) fn new(value: &'v Json<'v>, path: &'p Path<'p>, file: &'p str) -> Self {
         At { value, path, file }
     }
 
@@ -81,8 +81,8 @@ impl<'v, 'p> At<'v, 'p> {
         }
     }
 
-    pub(super) fn array(&self) -> Result<&'v [Value], InputError> {
-        self.value.as_array().map(Vec::as_slice).ok_or_else(|| self.expected("a list"))
+    pub(super) fn array(&self) -> Result<&'v [Json<'v>], InputError> {
+        self.value.as_array().ok_or_else(|| self.expected("a list"))
     }
 
     pub(super) fn number(&self) -> Result<f64, InputError> {
@@ -130,13 +130,13 @@ impl<'v, 'p> At<'v, 'p> {
 /// A JSON object and where it is; absent and `null` fields read alike.
 #[derive(Clone, Copy)]
 pub(super) struct Obj<'v, 'p> {
-    pub(super) map: &'v Map<String, Value>,
+    pub(super) map: &'v Object<'v>,
     pub(super) path: &'p Path<'p>,
     pub(super) file: &'p str,
 }
 
 impl<'v, 'p> Obj<'v, 'p> {
-    pub(super) fn get(&self, key: &str) -> Option<&'v Value> {
+    pub(super) fn get(&self, key: &str) -> Option<&'v Json<'v>> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
@@ -190,22 +190,22 @@ impl<'v, 'p> Obj<'v, 'p> {
 }
 
 /// A name for the kind of a JSON value, for messages.
-pub(super) fn kind(value: &Value) -> &'static str {
+pub(super) fn kind(value: &Json<'_>) -> &'static str {
     match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
     }
 }
 
 /// An id as Label Studio writes them: a string, or a number (task and user ids).
-pub(super) fn id_text(value: &Value) -> Option<String> {
+pub(super) fn id_text(value: &Json<'_>) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Json::String(s) => Some(s.as_ref().to_owned()),
+        Json::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }

@@ -16,6 +16,7 @@ mod spec_xml;
 mod split;
 mod task;
 mod text;
+mod value;
 mod write;
 mod xml;
 

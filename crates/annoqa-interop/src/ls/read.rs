@@ -6,13 +6,13 @@ use std::io::Read;
 
 use annoqa_core::model::TaskSpec;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde_json::{Map, Value};
 
 use super::config::{spec_from_config, LsConfig};
 use super::json::{id_text, At, Obj, Path};
 use super::spec_xml::ls_config_for_spec;
 use super::split::{Batch, Element, Position, Shape, SplitError, Splitter};
 use super::task::TaskReader;
+use super::value::Json;
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, SpecBuilder};
 
@@ -103,9 +103,9 @@ fn read_list_here<R: Read>(
 }
 
 /// One task of a batch parsed; a syntax error is placed in the file.
-pub(super) fn parse_element(batch: &Batch, element: &Element, file: &str) -> Result<Value, InputError> {
+pub(super) fn parse_element<'b>(batch: &'b Batch, element: &Element, file: &str) -> Result<Json<'b>, InputError> {
     let bytes = &batch.bytes[element.start..element.end];
-    serde_json::from_slice::<Value>(bytes).map_err(|e| {
+    serde_json::from_slice::<Json<'b>>(bytes).map_err(|e| {
         // The error's place within the task, moved to its place in the file.
         let line = element.at.line + e.line() - 1;
         let column = if e.line() == 1 { element.at.column + e.column() } else { e.column() };
@@ -156,7 +156,7 @@ impl ReadState<'_> {
     /// One top-level value: a task, a prediction or a webhook payload.
     fn entry(
         &mut self,
-        value: &Value,
+        value: &Json<'_>,
         path: &Path<'_>,
         index: usize,
         sink: &mut dyn FnMut(Record),
@@ -185,7 +185,7 @@ impl ReadState<'_> {
 /// One top-level value (a task, a prediction or a webhook payload) to records.
 pub(super) fn entry(
     tasks: &mut TaskReader<'_>,
-    value: &Value,
+    value: &Json<'_>,
     path: &Path<'_>,
     index: usize,
     emit: &mut dyn FnMut(Record),
@@ -206,7 +206,7 @@ pub(super) fn entry(
 }
 
 fn is_task(object: &Obj<'_, '_>) -> bool {
-    ["data", "annotations", "completions", "predictions", "drafts"].iter().any(|key| object.map.contains_key(*key))
+    ["data", "annotations", "completions", "predictions", "drafts"].iter().any(|key| object.map.contains_key(key))
 }
 
 /// The serde visitor over a top level that is not a list: one object.
@@ -231,12 +231,8 @@ impl<'de> Visitor<'de> for &mut TopLevel<'_, '_> {
         f.write_str("a list of Label Studio tasks, one task, or a webhook payload")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut object = Map::new();
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
-            object.insert(key, value);
-        }
-        let value = Value::Object(object);
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let value = super::value::JsonVisitor.visit_map(map)?;
         if let Err(e) = self.state.entry(&value, &Path::ROOT, 0, self.sink) {
             self.failure = Some(e);
             return Err(de::Error::custom("stopped"));

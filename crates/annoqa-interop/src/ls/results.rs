@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use annoqa_core::model::{Keyframe, PairChoice, RegionValue};
-use serde_json::Value;
 
 use super::json::{At, Obj};
 use super::text::CodePoints;
+use super::value::Json;
 use crate::diag::{Diagnostics, InputError};
 
 /// What the caller decided a result is (from the labeling config, or from its `type`).
@@ -122,9 +122,9 @@ pub(super) fn attribute_text(result: &LsResult<'_, '_>) -> Result<String, InputE
             })?
             .join("\n"),
         other => match value.get(other) {
-            Some(Value::String(s)) => s.clone(),
+            Some(Json::String(s)) => s.as_ref().to_owned(),
             Some(v) => v.to_string(),
-            None => Value::Object(value.map.clone()).to_string(),
+            None => serde_json::Value::Object(value.map.to_serde()).to_string(),
         },
     };
     Ok(text)
@@ -421,12 +421,12 @@ fn ranking(value: &Obj<'_, '_>, control: &str) -> Result<RegionValue, InputError
         }
         let object = at.object()?;
         let mut buckets = BTreeMap::new();
-        for (name, ids) in object.map {
+        for (name, ids) in object.map.distinct() {
             if name == "_" {
                 continue;
             }
             let path = at.path.key(name);
-            buckets.insert(name.clone(), At::new(ids, &path, at.file).strings()?);
+            buckets.insert(name.to_owned(), At::new(ids, &path, at.file).strings()?);
         }
         if buckets.len() == 1 {
             if let Some(order) = buckets.remove(control) {

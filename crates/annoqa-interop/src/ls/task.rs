@@ -4,13 +4,13 @@
 use std::collections::{HashMap, HashSet};
 
 use annoqa_core::model::{Item, Media, MediaKind, Region, RegionValue};
-use serde_json::{Map, Value};
 
 use super::config::{other_reason, ControlRole, ControlTag, LsConfig, DEFAULT_FRAME_RATE};
 use super::json::{id_text, At, Obj, Path};
 use super::read::{model_version, payload_config};
 use super::results::{attribute_text, region_values, Cx, LsResult, MediaFacts, Target};
 use super::text::CodePoints;
+use super::value::{Json, Object};
 use crate::diag::{Diagnostics, InputError};
 use crate::record::{ReadOptions, Record, Source};
 
@@ -121,7 +121,7 @@ impl<'o> TaskReader<'o> {
             let object = At::new(value, path, file).object()?;
             submissions.push(Submission { object, source: Source::Prediction, number: i + 1 });
         }
-        if task.get("drafts").and_then(Value::as_array).is_some_and(|d| !d.is_empty()) {
+        if task.get("drafts").and_then(Json::as_array).is_some_and(|d| !d.is_empty()) {
             self.diagnostics.skip("draft", "unsubmitted drafts are not annotations", &id);
         }
         self.records(&id, data, &submissions, emit)
@@ -169,7 +169,7 @@ impl<'o> TaskReader<'o> {
     fn records(
         &mut self,
         id: &str,
-        data: Option<&Map<String, Value>>,
+        data: Option<&Object<'_>>,
         submissions: &[Submission<'_, '_>],
         emit: &mut dyn FnMut(Record),
     ) -> Result<(), InputError> {
@@ -295,7 +295,7 @@ impl<'o> TaskReader<'o> {
 }
 
 /// A pairwise item's two candidates, from the data fields of the pairwise control's objects.
-fn candidates(plan: &MediaPlan, data: Option<&Map<String, Value>>) -> Vec<Media> {
+fn candidates(plan: &MediaPlan, data: Option<&Object<'_>>) -> Vec<Media> {
     plan.candidates
         .iter()
         .map(|(kind, key)| {
@@ -312,7 +312,7 @@ fn task_id(task: &Obj<'_, '_>) -> Result<Option<String>, InputError> {
     task.field("id", |at| id_text(at.value).ok_or_else(|| at.error("expected a task id (a number or a string)")))
 }
 
-fn list_of<'v>(value: Option<&'v Value>, path: &Path<'_>, file: &str) -> Result<&'v [Value], InputError> {
+fn list_of<'v>(value: Option<&'v Json<'v>>, path: &Path<'_>, file: &str) -> Result<&'v [Json<'v>], InputError> {
     match value {
         None => Ok(&[]),
         Some(value) => At::new(value, path, file).array(),
@@ -321,9 +321,9 @@ fn list_of<'v>(value: Option<&'v Value>, path: &Path<'_>, file: &str) -> Result<
 
 /// A data field as text: strings as they are, anything else (a list of items, a dialogue) as
 /// compact JSON.
-fn data_text(value: &Value) -> String {
+fn data_text(value: &Json<'_>) -> String {
     match value {
-        Value::String(s) => s.clone(),
+        Json::String(s) => s.as_ref().to_owned(),
         other => other.to_string(),
     }
 }
@@ -353,11 +353,11 @@ fn config_media_plan(config: &LsConfig) -> MediaPlan {
 
 /// Without a config: the media kind from the first result type that implies one, the data key
 /// from the results' `source` (`$image`), else the kind's usual key, else the only data field.
-fn inferred_media_plan(data: Option<&Map<String, Value>>, submissions: &[Submission<'_, '_>]) -> MediaPlan {
+fn inferred_media_plan(data: Option<&Object<'_>>, submissions: &[Submission<'_, '_>]) -> MediaPlan {
     let results = || {
-        submissions.iter().filter_map(|s| s.object.get("result")).filter_map(Value::as_array).flat_map(|list| {
+        submissions.iter().filter_map(|s| s.object.get("result")).filter_map(Json::as_array).flat_map(|list| {
             list.iter().flat_map(|r| match r {
-                Value::Array(nested) => nested.iter().collect::<Vec<_>>(),
+                Json::Array(nested) => nested.iter().collect::<Vec<_>>(),
                 other => vec![other],
             })
         })
@@ -365,7 +365,7 @@ fn inferred_media_plan(data: Option<&Map<String, Value>>, submissions: &[Submiss
     let kind = results()
         .find_map(|r| {
             let value = r.get("value");
-            match r.get("type").and_then(Value::as_str)? {
+            match r.get("type").and_then(Json::as_str)? {
                 "rectanglelabels" | "rectangle" | "polygonlabels" | "polygon" | "keypointlabels" | "keypoint" => {
                     Some(MediaKind::Image)
                 }
@@ -383,11 +383,11 @@ fn inferred_media_plan(data: Option<&Map<String, Value>>, submissions: &[Submiss
         MediaKind::Video => "video",
     };
     let from_source = results()
-        .filter_map(|r| r.get("source").and_then(Value::as_str)?.strip_prefix('$').map(str::to_owned))
+        .filter_map(|r| r.get("source").and_then(Json::as_str)?.strip_prefix('$').map(str::to_owned))
         .find(|key| data.is_some_and(|d| d.contains_key(key)));
     let data_key = from_source
         .or_else(|| data.filter(|d| d.contains_key(usual)).map(|_| usual.to_owned()))
-        .or_else(|| data.filter(|d| d.len() == 1).and_then(|d| d.keys().next().cloned()));
+        .or_else(|| data.filter(|d| d.len() == 1).and_then(|d| d.distinct().first().map(|(key, _)| (*key).to_owned())));
     MediaPlan { kind, data_key, literal: None, frame_rate: DEFAULT_FRAME_RATE, candidates: Vec::new() }
 }
 
@@ -397,7 +397,7 @@ fn annotator_of(submission: &Submission<'_, '_>) -> String {
         return model_version(object);
     }
     let user = match object.get("completed_by") {
-        Some(Value::Object(user)) => user.get("id").and_then(id_text),
+        Some(Json::Object(user)) => user.get("id").and_then(id_text),
         Some(other) => id_text(other),
         None => None,
     };
@@ -431,10 +431,10 @@ fn submission_record(
     let results = list_of(object.get("result"), &results_path, file)?;
     // Legacy `completions` nest the result list once more: `[[…]]` (ambiguity 21).
     let outer: Vec<Path<'_>> = (0..results.len()).map(|i| results_path.index(i)).collect();
-    let mut flat: Vec<(&Value, Path<'_>)> = Vec::new();
+    let mut flat: Vec<(&Json<'_>, Path<'_>)> = Vec::new();
     for (value, path) in results.iter().zip(&outer) {
         match value {
-            Value::Array(nested) => flat.extend(nested.iter().enumerate().map(|(j, v)| (v, path.index(j)))),
+            Json::Array(nested) => flat.extend(nested.iter().enumerate().map(|(j, v)| (v, path.index(j)))),
             other => flat.push((other, *path)),
         }
     }
