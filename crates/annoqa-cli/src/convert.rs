@@ -135,7 +135,9 @@ fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec)
     let file_name = opts.file_name;
     let file = std::fs::File::open(&args.input).with_context(|| format!("cannot read {file_name}"))?;
     let mut writer = StreamWriter::new(args.to, Some(spec.clone()));
-    let (_, mut diagnostics) = annoqa_interop::ls::for_each_record(file, opts, &mut |record| writer.add(record))?;
+    // The writer's per-record work runs on the reading threads; its parts arrive in order.
+    let parts = writer.parts();
+    let (_, mut diagnostics) = annoqa_interop::ls::for_each_part(file, opts, &parts, &mut |part| writer.append(part))?;
     let records = writer.records();
     let written = writer.finish().map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
     diagnostics.merge(written.diagnostics.clone());

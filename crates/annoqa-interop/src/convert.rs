@@ -3,10 +3,10 @@
 
 use annoqa_core::model::TaskSpec;
 
-use crate::coco::CocoWriter;
+use crate::coco::{CocoPart, CocoWriter};
 use crate::diag::InputError;
 use crate::format::{Format, OutputFormat};
-use crate::record::{self, Converted, ReadOptions, Record, Written};
+use crate::record::{self, Converted, ReadOptions, Record, RecordFold, Written};
 use crate::tree::FileTree;
 use crate::{coco, crowdkit, cvat, ls, yolo};
 
@@ -79,10 +79,63 @@ impl StreamWriter {
         self.records
     }
 
+    /// How this writer wants records gathered where they are read ([`StreamWriter::append`]).
+    pub fn parts(&self) -> Parts {
+        Parts { coco: matches!(&self.inner, Streaming::Coco(writer) if writer.takes_parts()) }
+    }
+
+    /// A part's records, after those added before: the same as adding each.
+    pub fn append(&mut self, part: Part) {
+        self.records += part.records;
+        match (&mut self.inner, part.gathered) {
+            (Streaming::Coco(writer), Gathered::Coco(part)) => writer.append(*part),
+            (Streaming::Coco(writer), Gathered::Records(records)) => records.iter().for_each(|r| writer.add(r)),
+            (Streaming::Collect { records, .. }, Gathered::Records(more)) => records.extend(more),
+            // A COCO part comes only from a COCO writer's `parts`.
+            (Streaming::Collect { .. }, Gathered::Coco(_)) => {}
+        }
+    }
+
     pub fn finish(self) -> Result<Written, InputError> {
         match self.inner {
             Streaming::Coco(writer) => writer.finish(),
             Streaming::Collect { format, records, spec } => write(format, &records, spec.as_ref()),
+        }
+    }
+}
+
+/// Gathers records for a [`StreamWriter`] where they are read: COCO's rows are made there (with
+/// a spec); other formats keep the records.
+#[derive(Clone, Copy, Debug)]
+pub struct Parts {
+    coco: bool,
+}
+
+/// Records gathered for a [`StreamWriter`] by [`Parts`].
+pub struct Part {
+    records: usize,
+    gathered: Gathered,
+}
+
+enum Gathered {
+    Coco(Box<CocoPart>),
+    Records(Vec<Record>),
+}
+
+impl RecordFold for Parts {
+    type Part = Part;
+
+    fn part(&self) -> Part {
+        let gathered =
+            if self.coco { Gathered::Coco(Box::default()) } else { Gathered::Records(Vec::new()) };
+        Part { records: 0, gathered }
+    }
+
+    fn add(&self, part: &mut Part, record: Record) {
+        part.records += 1;
+        match &mut part.gathered {
+            Gathered::Coco(coco) => coco.add(&record),
+            Gathered::Records(records) => records.push(record),
         }
     }
 }

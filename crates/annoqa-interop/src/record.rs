@@ -34,6 +34,16 @@ pub enum Source {
     Prediction,
 }
 
+/// Work a reader may do on each record where it makes it (natively, on its reading threads),
+/// gathering records into parts that reach the caller in input order: a writer's per-record
+/// work then runs in parallel, and a record is freed on the thread that allocated it.
+pub trait RecordFold: Sync {
+    type Part: Send;
+    /// A part with no records yet.
+    fn part(&self) -> Self::Part;
+    fn add(&self, part: &mut Self::Part, record: Record);
+}
+
 /// What a reader made of its input.
 #[derive(Debug, Default)]
 pub struct Converted {

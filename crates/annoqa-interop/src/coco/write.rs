@@ -23,11 +23,20 @@ pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Writt
 /// COCO instances JSON from records that stream past: each record is turned at once into its
 /// images and annotations, held as compact rows (the annotation's JSON but its ids, which COCO
 /// numbers over the whole file, and its keypoints, whose slots depend on every name seen);
-/// `finish` numbers them and writes the file.
+/// `finish` numbers them and writes the file. That per-record work can also run elsewhere, on
+/// the threads that read the records: each fills a [`CocoPart`] and the writer takes the parts
+/// in order ([`CocoWriter::append`]).
 pub(crate) struct CocoWriter {
     /// The spec given; without one, the spec is derived from the records as they pass.
     spec: Option<TaskSpec>,
     derived: SpecBuilder,
+    all: CocoPart,
+}
+
+/// Images and annotations of some records, labels, keypoint names and images numbered within
+/// the part; a writer's own records and its appended parts are one part.
+#[derive(Default)]
+pub(crate) struct CocoPart {
     diagnostics: Diagnostics,
     /// Box and polygon labels, and keypoint names, in order of first appearance.
     labels: Interned,
@@ -35,14 +44,17 @@ pub(crate) struct CocoWriter {
     images: Vec<Image>,
     image_of: HashMap<String, usize>,
     annotations: Vec<Row>,
-    /// The annotations' JSON fragments, one after another (see [`Row`]).
-    text: Vec<u8>,
+    /// The annotations' JSON fragments, one after another, in chunks (see [`Row`]): a part's
+    /// chunks move into the writer without a copy.
+    texts: Vec<Vec<u8>>,
     keypoints: Vec<Keypoint>,
     /// Each label's `category_id` attributes on boxes and polygons.
     category_attributes: BTreeMap<u32, BTreeSet<u64>>,
 }
 
 struct Image {
+    /// The item it is: images of one item in two parts are one image.
+    item: String,
     wanted: Option<u64>,
     src: String,
     width: u32,
@@ -57,6 +69,8 @@ struct Row {
     wanted: Option<u64>,
     label: u32,
     keypoints: Range<usize>,
+    /// The chunk of the part's `texts` its JSON is in.
+    chunk: usize,
     start: usize,
     after_bbox: usize,
     after_crowd: usize,
@@ -107,25 +121,30 @@ impl Instance<'_> {
 
 impl CocoWriter {
     pub(crate) fn new(spec: Option<TaskSpec>) -> Self {
-        CocoWriter {
-            spec,
-            derived: SpecBuilder::default(),
-            diagnostics: Diagnostics::default(),
-            labels: Interned::default(),
-            keypoint_names: Interned::default(),
-            images: Vec::new(),
-            image_of: HashMap::new(),
-            annotations: Vec::new(),
-            text: Vec::new(),
-            keypoints: Vec::new(),
-            category_attributes: BTreeMap::new(),
-        }
+        CocoWriter { spec, derived: SpecBuilder::default(), all: CocoPart::default() }
+    }
+
+    /// Whether records can go through parts: only with a spec (without one it is derived from
+    /// the records, in order, here).
+    pub(crate) fn takes_parts(&self) -> bool {
+        self.spec.is_some()
     }
 
     pub(crate) fn add(&mut self, record: &Record) {
         if self.spec.is_none() {
             self.derived.add(record);
         }
+        self.all.add(record);
+    }
+
+    /// A part's records, after those added before (see [`CocoWriter::takes_parts`]).
+    pub(crate) fn append(&mut self, part: CocoPart) {
+        self.all.append(part);
+    }
+}
+
+impl CocoPart {
+    pub(crate) fn add(&mut self, record: &Record) {
         // Every region's label counts for the category list, written or not.
         for region in &record.regions {
             match &region.value {
@@ -148,23 +167,59 @@ impl CocoWriter {
         }
         let image = match self.image_of.get(item) {
             Some(&at) => {
-                self.diagnostics.skip(
-                    "annotator",
-                    "COCO has one set of annotations per image: several records' annotations merged into one image",
-                    item,
-                );
+                self.diagnostics.skip("annotator", MERGED, item);
                 at
             }
             None => {
                 let wanted = wanted_id(item);
-                self.images.push(Image { wanted, src: src.clone(), width: *width, height: *height });
+                let image = Image { item: item.clone(), wanted, src: src.clone(), width: *width, height: *height };
+                self.images.push(image);
                 self.image_of.insert(item.clone(), self.images.len() - 1);
                 self.images.len() - 1
             }
         };
+        if self.texts.is_empty() {
+            self.texts.push(Vec::new());
+        }
         for instance in self.instances(record) {
             self.row(&instance, image, item);
         }
+    }
+
+    /// `other`'s images and annotations after this part's: its labels, keypoint names and
+    /// images renumbered into this part's, in its order of first appearance.
+    fn append(&mut self, other: CocoPart) {
+        let label_of: Vec<u32> = other.labels.names.iter().map(|name| self.labels.id(name)).collect();
+        let name_of: Vec<u32> = other.keypoint_names.names.iter().map(|name| self.keypoint_names.id(name)).collect();
+        let image_of: Vec<u32> = other
+            .images
+            .into_iter()
+            .map(|image| match self.image_of.get(&image.item) {
+                Some(&at) => {
+                    self.diagnostics.skip("annotator", MERGED, &image.item);
+                    to_u32(at)
+                }
+                None => {
+                    self.image_of.insert(image.item.clone(), self.images.len());
+                    self.images.push(image);
+                    to_u32(self.images.len() - 1)
+                }
+            })
+            .collect();
+        let (chunks, keypoints) = (self.texts.len(), self.keypoints.len());
+        self.texts.extend(other.texts);
+        self.keypoints.extend(other.keypoints.into_iter().map(|k| Keypoint { name: name_of[k.name as usize], ..k }));
+        self.annotations.extend(other.annotations.into_iter().map(|row| Row {
+            image: image_of[row.image as usize],
+            label: label_of[row.label as usize],
+            keypoints: row.keypoints.start + keypoints..row.keypoints.end + keypoints,
+            chunk: row.chunk + chunks,
+            ..row
+        }));
+        for (label, ids) in other.category_attributes {
+            self.category_attributes.entry(label_of[label as usize]).or_default().extend(ids);
+        }
+        self.diagnostics.merge(other.diagnostics);
     }
 
     /// A record's regions grouped into annotations, in order of their first region; a second
@@ -249,17 +304,20 @@ impl CocoWriter {
         let first_keypoint = self.keypoints.len();
         self.keypoint_rows(instance, item);
         let keypoints = first_keypoint..self.keypoints.len();
-        let start = self.text.len();
-        let [after_bbox, after_crowd] = write_fragments(&mut self.text, instance, item, &mut self.diagnostics);
+        let chunk = self.texts.len() - 1;
+        let text = &mut self.texts[chunk];
+        let start = text.len();
+        let [after_bbox, after_crowd] = write_fragments(text, instance, item, &mut self.diagnostics);
         self.annotations.push(Row {
             image: to_u32(image),
             wanted: wanted_id(&instance.key),
             label,
             keypoints,
+            chunk,
             start,
             after_bbox,
             after_crowd,
-            end: self.text.len(),
+            end: text.len(),
         });
     }
 
@@ -285,13 +343,25 @@ impl CocoWriter {
         }
     }
 
-    pub(crate) fn finish(mut self) -> Result<Written, InputError> {
-        let spec = match self.spec.take() {
+}
+
+/// What is reported of a second record of one image.
+const MERGED: &str = "COCO has one set of annotations per image: several records' annotations merged into one image";
+
+impl CocoWriter {
+    pub(crate) fn finish(self) -> Result<Written, InputError> {
+        let spec = match self.spec {
             Some(spec) => spec,
-            None => std::mem::take(&mut self.derived).finish(),
+            None => self.derived.finish(),
         };
-        let labels = self.final_labels(&spec);
-        let slots = self.final_keypoint_names(&spec);
+        self.all.finish(&spec)
+    }
+}
+
+impl CocoPart {
+    fn finish(mut self, spec: &TaskSpec) -> Result<Written, InputError> {
+        let labels = self.final_labels(spec);
+        let slots = self.final_keypoint_names(spec);
         let category_ids = self.category_ids(&labels);
         // Each interned label's category id and each interned keypoint name's slot.
         let mut category_of = vec![0u64; self.labels.names.len()];
@@ -311,21 +381,23 @@ impl CocoWriter {
         });
         let image_ids = numbered(self.images.iter().map(|i| i.wanted));
         let annotation_ids = numbered(self.annotations.iter().map(|a| a.wanted));
-        let mut out = Vec::with_capacity(self.text.len() + 64 * self.annotations.len() + 96 * self.images.len());
+        let text_bytes: usize = self.texts.iter().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(text_bytes + 64 * self.annotations.len() + 96 * self.images.len());
         out.extend_from_slice(b"{\"annotations\":[");
         for (at, (row, id)) in self.annotations.iter().zip(&annotation_ids).enumerate() {
             if at > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(&self.text[row.start..row.after_bbox]);
+            let text = &self.texts[row.chunk];
+            out.extend_from_slice(&text[row.start..row.after_bbox]);
             let category = category_of[row.label as usize];
             let image = image_ids[row.image as usize];
             let _ = write!(out, "\"category_id\":{category},\"id\":{id},\"image_id\":{image},");
-            out.extend_from_slice(&self.text[row.after_bbox..row.after_crowd]);
+            out.extend_from_slice(&text[row.after_bbox..row.after_crowd]);
             if let (Some(names), Some(slot_of)) = (&slots, &slot_of) {
                 write_keypoints(&mut out, names.len(), slot_of, &self.keypoints[row.keypoints.clone()]);
             }
-            out.extend_from_slice(&self.text[row.after_crowd..row.end]);
+            out.extend_from_slice(&text[row.after_crowd..row.end]);
         }
         out.extend_from_slice(b"],\"categories\":[");
         for (at, (name, id)) in labels.iter().zip(&category_ids).enumerate() {

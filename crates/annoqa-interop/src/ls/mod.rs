@@ -21,6 +21,6 @@ mod write;
 mod xml;
 
 pub use config::{spec_from_config, ControlRole, ControlTag, LsConfig, LsControl, LsObject, DEFAULT_FRAME_RATE};
-pub use read::{for_each_record, read};
+pub use read::{for_each_part, for_each_record, read};
 pub use spec_xml::config_from_spec;
 pub use write::{write, write_with_config};

@@ -16,20 +16,24 @@ use super::json::Path;
 use super::read::{entry, parse_element, split_error, ReadState, BATCH_BYTES};
 use super::split::{Batch, Splitter};
 use crate::diag::{Diagnostics, InputError};
-use crate::record::Record;
+use crate::record::RecordFold;
 
-/// A converted batch: its records, what was reported, and the error it stopped at.
-struct Converted {
-    records: Vec<Record>,
+/// A converted batch: its records gathered into a part, how many, what was reported, and the
+/// error it stopped at.
+struct Converted<P> {
+    part: P,
+    records: usize,
     diagnostics: Diagnostics,
     error: Option<InputError>,
 }
 
-pub(super) fn convert_batches<R: Read + Send>(
+/// `fold` gathers each batch's records on its worker; the parts go to `sink` in list order.
+pub(super) fn convert_batches<R: Read + Send, F: RecordFold>(
     mut splitter: Splitter<R>,
     state: &mut ReadState<'_>,
     workers: usize,
-    sink: &mut dyn FnMut(Record),
+    fold: &F,
+    sink: &mut dyn FnMut(F::Part),
 ) -> Result<(), InputError> {
     let file = state.tasks.file();
     let forks: Vec<_> = (0..workers).map(|_| state.tasks.fork()).collect();
@@ -39,7 +43,7 @@ pub(super) fn convert_batches<R: Read + Send>(
         // queue closes, and the splitter stops on its next send; nothing waits forever.
         let (work, queue) = sync_channel::<(usize, Result<Batch, InputError>)>(workers);
         let queue = Arc::new(Mutex::new(queue));
-        let (done, finished) = sync_channel::<(usize, Converted)>(workers * 2);
+        let (done, finished) = sync_channel::<(usize, Converted<F::Part>)>(workers * 2);
         scope.spawn(move || {
             let mut sequence = 0;
             loop {
@@ -62,10 +66,13 @@ pub(super) fn convert_batches<R: Read + Send>(
                 // A poisoned lock means another worker panicked: stop taking work.
                 let Ok(Ok((sequence, batch))) = queue.lock().map(|q| q.recv()) else { return };
                 let converted = match batch {
-                    Ok(batch) => convert(&batch, &mut tasks, file),
-                    Err(error) => {
-                        Converted { records: Vec::new(), diagnostics: Diagnostics::default(), error: Some(error) }
-                    }
+                    Ok(batch) => convert(&batch, &mut tasks, file, fold),
+                    Err(error) => Converted {
+                        part: fold.part(),
+                        records: 0,
+                        diagnostics: Diagnostics::default(),
+                        error: Some(error),
+                    },
                 };
                 // The results close when the caller stopped at an error.
                 if done.send((sequence, converted)).is_err() {
@@ -78,36 +85,44 @@ pub(super) fn convert_batches<R: Read + Send>(
     })
 }
 
-/// One batch's tasks parsed and converted, up to the first error.
-fn convert(batch: &Batch, tasks: &mut super::task::TaskReader<'_>, file: &str) -> Converted {
-    let mut records = Vec::new();
+/// One batch's tasks parsed and converted, up to the first error, their records gathered.
+fn convert<F: RecordFold>(
+    batch: &Batch,
+    tasks: &mut super::task::TaskReader<'_>,
+    file: &str,
+    fold: &F,
+) -> Converted<F::Part> {
+    let mut part = fold.part();
+    let mut records = 0;
     let mut error = None;
     for element in &batch.elements {
         let converted = parse_element(batch, element, file).and_then(|value| {
-            entry(tasks, &value, &Path::ROOT.index(element.index), element.index, &mut |r| records.push(r))
+            entry(tasks, &value, &Path::ROOT.index(element.index), element.index, &mut |record| {
+                records += 1;
+                fold.add(&mut part, record);
+            })
         });
         if let Err(e) = converted {
             error = Some(e);
             break;
         }
     }
-    Converted { records, diagnostics: tasks.take_diagnostics(), error }
+    Converted { part, records, diagnostics: tasks.take_diagnostics(), error }
 }
 
 /// The batches' records and diagnostics, in list order, until the first error.
-fn hand_on_in_order(
-    finished: Receiver<(usize, Converted)>,
+fn hand_on_in_order<P>(
+    finished: Receiver<(usize, Converted<P>)>,
     state: &mut ReadState<'_>,
-    sink: &mut dyn FnMut(Record),
+    sink: &mut dyn FnMut(P),
 ) -> Result<(), InputError> {
-    let mut waiting: BTreeMap<usize, Converted> = BTreeMap::new();
+    let mut waiting: BTreeMap<usize, Converted<P>> = BTreeMap::new();
     let mut next = 0;
     for (sequence, converted) in finished {
         waiting.insert(sequence, converted);
         while let Some(converted) = waiting.remove(&next) {
-            for record in converted.records {
-                state.pass_on(record, sink);
-            }
+            state.passed_on(converted.records);
+            sink(converted.part);
             state.tasks.merge_diagnostics(converted.diagnostics);
             if let Some(error) = converted.error {
                 return Err(error);

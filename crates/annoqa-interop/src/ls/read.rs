@@ -14,7 +14,7 @@ use super::split::{Batch, Element, Position, Shape, SplitError, Splitter};
 use super::task::TaskReader;
 use super::value::Json;
 use crate::diag::{Diagnostics, InputError};
-use crate::record::{Converted, ReadOptions, Record, SpecBuilder};
+use crate::record::{Converted, ReadOptions, Record, RecordFold, SpecBuilder};
 
 /// Reads a Label Studio export (a task list, one task, a webhook payload or an ML backend's
 /// prediction list) into records. See docs/interop.md for the mapping.
@@ -36,6 +36,31 @@ pub fn for_each_record(
     opts: &ReadOptions<'_>,
     sink: &mut dyn FnMut(Record),
 ) -> Result<(Option<TaskSpec>, Diagnostics), InputError> {
+    for_each_part(reader, opts, &Batches, &mut |records| records.into_iter().for_each(&mut *sink))
+}
+
+/// The records of a batch, as they come.
+struct Batches;
+
+impl RecordFold for Batches {
+    type Part = Vec<Record>;
+    fn part(&self) -> Vec<Record> {
+        Vec::new()
+    }
+    fn add(&self, part: &mut Vec<Record>, record: Record) {
+        part.push(record);
+    }
+}
+
+/// [`for_each_record`] with the records gathered by `fold` where they are made: on the
+/// converting threads when there are several (a part per batch of tasks), else a part per
+/// record. Parts reach `sink` in list order.
+pub fn for_each_part<F: RecordFold>(
+    reader: impl Read + Send,
+    opts: &ReadOptions<'_>,
+    fold: &F,
+    sink: &mut dyn FnMut(F::Part),
+) -> Result<(Option<TaskSpec>, Diagnostics), InputError> {
     let config = match (opts.config, opts.spec) {
         (Some(xml), _) => Some(spec_from_config(xml, opts.file_name)?),
         (None, Some(spec)) => Some(ls_config_for_spec(spec)),
@@ -45,8 +70,10 @@ pub fn for_each_record(
     let file = opts.file_name;
     let (splitter, shape) = Splitter::open(reader).map_err(|e| split_error(file, e))?;
     match shape {
-        Shape::List => read_list(splitter, &mut state, sink)?,
-        Shape::Other(read) => read_whole(read, splitter.into_reader(), &mut state, sink)?,
+        Shape::List => read_list(splitter, &mut state, fold, sink)?,
+        Shape::Other(read) => {
+            read_whole(read, splitter.into_reader(), &mut state, &mut |record| one_part(fold, sink, record))?;
+        }
     }
     Ok(state.finish(opts))
 }
@@ -60,26 +87,35 @@ pub(super) const BATCH_BYTES: usize = 1 << 20;
 /// allocations) and this thread hands their records on in list order. Without one, a
 /// webhook payload in the list may bring the config and records derive the spec, both in
 /// list order: that stays on one thread.
+/// A part of one record, for records converted on this thread.
+fn one_part<F: RecordFold>(fold: &F, sink: &mut dyn FnMut(F::Part), record: Record) {
+    let mut part = fold.part();
+    fold.add(&mut part, record);
+    sink(part);
+}
+
 #[cfg(not(target_arch = "wasm32"))]
-fn read_list<R: Read + Send>(
+fn read_list<R: Read + Send, F: RecordFold>(
     splitter: Splitter<R>,
     state: &mut ReadState<'_>,
-    sink: &mut dyn FnMut(Record),
+    fold: &F,
+    sink: &mut dyn FnMut(F::Part),
 ) -> Result<(), InputError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS);
     if !state.tasks.has_config() || workers < 2 {
-        return read_list_here(splitter, state, sink);
+        return read_list_here(splitter, state, &mut |record| one_part(fold, sink, record));
     }
-    super::pool::convert_batches(splitter, state, workers, sink)
+    super::pool::convert_batches(splitter, state, workers, fold, sink)
 }
 
 #[cfg(target_arch = "wasm32")]
-fn read_list<R: Read + Send>(
+fn read_list<R: Read + Send, F: RecordFold>(
     splitter: Splitter<R>,
     state: &mut ReadState<'_>,
-    sink: &mut dyn FnMut(Record),
+    fold: &F,
+    sink: &mut dyn FnMut(F::Part),
 ) -> Result<(), InputError> {
-    read_list_here(splitter, state, sink)
+    read_list_here(splitter, state, &mut |record| one_part(fold, sink, record))
 }
 
 /// Converting threads at most: past a few, the one thread reading the file is the limit.
@@ -174,11 +210,11 @@ impl ReadState<'_> {
         entry(&mut self.tasks, value, path, index, &mut emit)
     }
 
-    /// Records converted on another thread, handed on (the config is known: nothing derived).
+    /// Records converted on another thread and gathered there (the config is known: nothing
+    /// is derived from them).
     #[cfg(not(target_arch = "wasm32"))]
-    pub(super) fn pass_on(&mut self, record: Record, sink: &mut dyn FnMut(Record)) {
-        self.seen += 1;
-        sink(record);
+    pub(super) fn passed_on(&mut self, records: usize) {
+        self.seen += records;
     }
 }
 
