@@ -16,6 +16,7 @@ pub mod crowdkit;
 pub mod cvat;
 pub mod diag;
 pub mod format;
+mod hash;
 pub mod ls;
 pub mod record;
 pub mod tree;

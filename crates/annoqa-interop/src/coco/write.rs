@@ -1,6 +1,6 @@
 //! Records to COCO instances JSON.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write as _;
 use std::ops::Range;
 
@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::{assign_category_ids, media_name, spec_keypoint_labels, spec_object_labels, STRUCTURAL_ATTRIBUTES};
 use crate::diag::{Diagnostics, InputError};
+use crate::hash::FastMap;
 use crate::record::{OutputFile, Record, SpecBuilder, Written};
 
 pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
@@ -42,7 +43,7 @@ pub(crate) struct CocoPart {
     labels: Interned,
     keypoint_names: Interned,
     images: Vec<Image>,
-    image_of: HashMap<String, usize>,
+    image_of: FastMap<String, usize>,
     annotations: Vec<Row>,
     /// The annotations' JSON fragments, one after another, in chunks (see [`Row`]): a part's
     /// chunks move into the writer without a copy.
@@ -89,7 +90,7 @@ struct Keypoint {
 #[derive(Default)]
 struct Interned {
     names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: FastMap<String, u32>,
 }
 
 impl Interned {
@@ -228,9 +229,9 @@ impl CocoPart {
     fn instances<'r>(&mut self, record: &'r Record) -> Vec<Instance<'r>> {
         let item = &record.item.id;
         let mut instances: Vec<Instance<'r>> = Vec::new();
-        let mut at_key: HashMap<String, usize> = HashMap::new();
+        let mut at_key: FastMap<String, usize> = FastMap::default();
         // The first region of each id, as a keypoint's `parent` names it.
-        let mut by_id: HashMap<&str, &Region> = HashMap::new();
+        let mut by_id: FastMap<&str, &Region> = FastMap::default();
         for region in &record.regions {
             by_id.entry(region.id.as_str()).or_insert(region);
         }
@@ -521,7 +522,7 @@ fn json_into(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
 
 /// Which annotation a region belongs to: a keypoint to its parent's, a polygon to its
 /// `instance`, anything else to itself (a box's id is its annotation's id).
-fn instance_key(region: &Region, by_id: &HashMap<&str, &Region>) -> String {
+fn instance_key(region: &Region, by_id: &FastMap<&str, &Region>) -> String {
     if let RegionValue::Keypoint { .. } = region.value {
         let parent = region.attributes.get("parent").and_then(|p| by_id.get(p.as_str()));
         if let Some(parent) = parent.filter(|p| !matches!(p.value, RegionValue::Keypoint { .. })) {

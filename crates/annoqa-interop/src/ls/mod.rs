@@ -24,3 +24,31 @@ pub use config::{spec_from_config, ControlRole, ControlTag, LsConfig, LsControl,
 pub use read::{for_each_part, for_each_record, read};
 pub use spec_xml::config_from_spec;
 pub use write::{write, write_with_config};
+
+/// How the reader sees `text` (one JSON object), for tests: printed back as JSON, and for each
+/// of `keys` the field's value as JSON with its float and whole-number readings.
+#[cfg(test)]
+pub(crate) fn json_for_tests(text: &str, keys: &[&str]) -> Result<(String, Vec<JsonField>), String> {
+    let json: value::Json<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let fields = keys
+        .iter()
+        .map(|key| {
+            let field = json.get(key);
+            JsonField {
+                json: field.map(|f| f.to_serde()),
+                float: field.and_then(value::Json::as_f64),
+                whole: field.and_then(value::Json::as_u64),
+            }
+        })
+        .collect();
+    Ok((json.to_string(), fields))
+}
+
+/// One field as [`json_for_tests`] reads it.
+#[cfg(test)]
+#[derive(Debug, PartialEq)]
+pub(crate) struct JsonField {
+    pub(crate) json: Option<serde_json::Value>,
+    pub(crate) float: Option<f64>,
+    pub(crate) whole: Option<u64>,
+}

@@ -1,7 +1,7 @@
 //! One Label Studio task → records: one per annotation and per prediction, the item's media
 //! from the task's data and its results' sizes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use annoqa_core::model::{Item, Media, MediaKind, Region, RegionValue};
 
@@ -12,6 +12,7 @@ use super::results::{attribute_text, region_values, Cx, LsResult, MediaFacts, Ta
 use super::text::CodePoints;
 use super::value::{Json, Object};
 use crate::diag::{Diagnostics, InputError};
+use crate::hash::{FastMap, FastSet};
 use crate::record::{ReadOptions, Record, Source};
 
 /// Reads tasks with one labeling config (given, from a webhook payload, or none).
@@ -693,12 +694,12 @@ struct Extra {
 struct RegionSet {
     regions: Vec<Region>,
     /// The first region of each Label Studio id: where per-region answers go.
-    by_ls_id: HashMap<String, usize>,
+    by_ls_id: FastMap<String, usize>,
     /// Each (id, control)'s region: a second result for it is the same region.
-    by_id_and_control: HashMap<(String, String), usize>,
-    used: HashSet<String>,
+    by_id_and_control: FastMap<(String, String), usize>,
+    used: FastSet<String>,
     /// The last `#n` given to a repeated id.
-    suffixes: HashMap<String, usize>,
+    suffixes: FastMap<String, usize>,
     extras: Vec<Extra>,
 }
 

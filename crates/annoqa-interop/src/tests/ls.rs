@@ -1558,3 +1558,30 @@ fn threads_keep_list_order_counts_and_the_first_error() {
     let error = ls::read(format!("[{}]", broken.join(",")).as_bytes(), &opts).expect_err("malformed");
     assert_eq!(error.to_string(), "export.json: $[1500].annotations[0].result[0]: missing field `type`");
 }
+
+/// The reader's borrowed JSON value answers as `serde_json::Value` does: the last of a repeated
+/// key, escapes in keys and strings, every kind of number, and JSON printed back.
+#[test]
+fn borrowed_json_reads_as_serde_json_value() {
+    let texts = [
+        r#"{"a": 1, "b": [1, -2, 3.5, 1e3, -0, 18446744073709551615, 18446744073709551616], "a": "again"}"#,
+        r#"{"k\u00e9y": "caf\u00e9 \"quoted\" \\ \n", "plain": "ünïcödé 🎉", "a": {"z": 1, "y": [true, false, null]}}"#,
+        r#"{"b": {"x": 1, "x": 2}, "a": -9223372036854775808, "n": 0.1, "big": 1.7976931348623157e308}"#,
+        r#"{"": "empty key", "a": [], "b": {}, "n": 12345678901234567890123}"#,
+    ];
+    let keys = ["a", "b", "n", "big", "plain", "kéy", "", "missing"];
+    for text in texts {
+        let (printed, fields) = ls::json_for_tests(text, &keys).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(printed, value.to_string(), "{text}");
+        for (key, field) in keys.iter().zip(fields) {
+            let theirs = value.get(key);
+            let expected = ls::JsonField {
+                json: theirs.cloned(),
+                float: theirs.and_then(Value::as_f64),
+                whole: theirs.and_then(Value::as_u64),
+            };
+            assert_eq!(field, expected, "{text}: {key}");
+        }
+    }
+}
