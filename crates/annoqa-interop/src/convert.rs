@@ -126,8 +126,7 @@ impl RecordFold for Parts {
     type Part = Part;
 
     fn part(&self) -> Part {
-        let gathered =
-            if self.coco { Gathered::Coco(Box::default()) } else { Gathered::Records(Vec::new()) };
+        let gathered = if self.coco { Gathered::Coco(Box::default()) } else { Gathered::Records(Vec::new()) };
         Part { records: 0, gathered }
     }
 

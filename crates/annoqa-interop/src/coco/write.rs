@@ -343,7 +343,6 @@ impl CocoPart {
             self.keypoints.push(Keypoint { name, x: *x, y: *y, visibility });
         }
     }
-
 }
 
 /// What is reported of a second record of one image.
