@@ -113,6 +113,21 @@ impl<'v, 'p> At<'v, 'p> {
         self.value.as_bool().ok_or_else(|| self.expected("true or false"))
     }
 
+    /// The first of [`At::strings`] and how many there are, each checked to be a string.
+    pub(super) fn first_string(&self) -> Result<(Option<&'v str>, usize), InputError> {
+        if let Some(one) = self.value.as_str() {
+            return Ok((Some(one), 1));
+        }
+        let list = self.array()?;
+        for (i, item) in list.iter().enumerate() {
+            if !item.is_string() {
+                let path = self.path.index(i);
+                return Err(At::new(item, &path, self.file).expected("a string"));
+            }
+        }
+        Ok((list.first().and_then(Json::as_str), list.len()))
+    }
+
     /// A list of strings, or one string as a list of one.
     pub(super) fn strings(&self) -> Result<Vec<String>, InputError> {
         if let Some(one) = self.value.as_str() {

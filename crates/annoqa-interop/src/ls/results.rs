@@ -134,11 +134,11 @@ pub(super) fn attribute_text(result: &LsResult<'_, '_>) -> Result<String, InputE
 /// empty for shapes drawn without labels. Extra labels are reported, the first kept.
 fn label_of(cx: &mut Cx<'_>, result: &LsResult<'_, '_>) -> Result<String, InputError> {
     let key = if result.value.has(result.kind) { result.kind } else { "labels" };
-    let labels = result.value.field(key, |at| at.strings())?.unwrap_or_default();
-    if labels.len() > 1 {
+    let (first, count) = result.value.field(key, |at| at.first_string())?.unwrap_or_default();
+    if count > 1 {
         cx.report(result.kind, "a region with more than one label: annoqa regions have one (the first kept)");
     }
-    Ok(labels.into_iter().next().unwrap_or_default())
+    Ok(first.map(str::to_owned).unwrap_or_default())
 }
 
 /// The pixel size percentages refer to, or a report when there is none.
