@@ -6,7 +6,8 @@ use std::fmt;
 /// Things a reader or writer met and could not represent, grouped by kind and reason.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Diagnostics {
-    entries: BTreeMap<(String, String), Unsupported>,
+    /// By kind, then reason: a repeat is found by `&str` without allocating a key.
+    entries: BTreeMap<String, BTreeMap<String, Unsupported>>,
 }
 
 /// One kind of unrepresentable input (e.g. `ellipselabels`) with one reason, how often it
@@ -25,14 +26,17 @@ const TASKS_SHOWN: usize = 10;
 impl Diagnostics {
     /// Records one occurrence of `kind` in task `task` (an item id; empty when unknown).
     pub fn skip(&mut self, kind: &str, reason: &str, task: &str) {
-        let entry = self.entries.entry((kind.to_owned(), reason.to_owned())).or_insert_with(|| Unsupported {
-            kind: kind.to_owned(),
-            reason: reason.to_owned(),
-            count: 0,
-            tasks: BTreeSet::new(),
-        });
+        if !self.entries.contains_key(kind) {
+            self.entries.insert(kind.to_owned(), BTreeMap::new());
+        }
+        let Some(reasons) = self.entries.get_mut(kind) else { return };
+        if !reasons.contains_key(reason) {
+            let new = Unsupported { kind: kind.to_owned(), reason: reason.to_owned(), count: 0, tasks: BTreeSet::new() };
+            reasons.insert(reason.to_owned(), new);
+        }
+        let Some(entry) = reasons.get_mut(reason) else { return };
         entry.count += 1;
-        if !task.is_empty() {
+        if !task.is_empty() && !entry.tasks.contains(task) {
             entry.tasks.insert(task.to_owned());
         }
     }
@@ -43,24 +47,27 @@ impl Diagnostics {
 
     /// Every kind and reason, sorted by kind.
     pub fn entries(&self) -> impl Iterator<Item = &Unsupported> {
-        self.entries.values()
+        self.entries.values().flat_map(BTreeMap::values)
     }
 
     /// Occurrences of `kind`, over all reasons.
     pub fn count(&self, kind: &str) -> usize {
-        self.entries.values().filter(|u| u.kind == kind).map(|u| u.count).sum()
+        self.entries.get(kind).map_or(0, |reasons| reasons.values().map(|u| u.count).sum())
     }
 
     /// Adds another list's entries to this one.
     pub fn merge(&mut self, other: Diagnostics) {
-        for (key, theirs) in other.entries {
-            match self.entries.get_mut(&key) {
-                Some(ours) => {
-                    ours.count += theirs.count;
-                    ours.tasks.extend(theirs.tasks);
-                }
-                None => {
-                    self.entries.insert(key, theirs);
+        for (kind, reasons) in other.entries {
+            let ours = self.entries.entry(kind).or_default();
+            for (reason, theirs) in reasons {
+                match ours.get_mut(&reason) {
+                    Some(entry) => {
+                        entry.count += theirs.count;
+                        entry.tasks.extend(theirs.tasks);
+                    }
+                    None => {
+                        ours.insert(reason, theirs);
+                    }
                 }
             }
         }
@@ -71,7 +78,7 @@ impl Diagnostics {
 /// region type) in tasks 1, 7, 9`.
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for u in self.entries.values() {
+        for u in self.entries() {
             write!(f, "skipped {} {} ({})", u.count, u.kind, u.reason)?;
             if !u.tasks.is_empty() {
                 let shown: Vec<&str> = u.tasks.iter().take(TASKS_SHOWN).map(String::as_str).collect();
