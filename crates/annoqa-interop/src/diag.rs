@@ -31,7 +31,8 @@ impl Diagnostics {
         }
         let Some(reasons) = self.entries.get_mut(kind) else { return };
         if !reasons.contains_key(reason) {
-            let new = Unsupported { kind: kind.to_owned(), reason: reason.to_owned(), count: 0, tasks: BTreeSet::new() };
+            let new =
+                Unsupported { kind: kind.to_owned(), reason: reason.to_owned(), count: 0, tasks: BTreeSet::new() };
             reasons.insert(reason.to_owned(), new);
         }
         let Some(entry) = reasons.get_mut(reason) else { return };

@@ -1585,3 +1585,84 @@ fn borrowed_json_reads_as_serde_json_value() {
         }
     }
 }
+
+/// `convert --to coco` of an export with a config goes through parts made on the reader's
+/// threads (`for_each_part`); the file and what is reported equal writing the records read
+/// one by one. The export spans several batches, with images repeated across them, a label
+/// outside the config, a rotated box, polygons and keypoints.
+#[test]
+fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
+    use crate::convert::{self, StreamWriter};
+    use crate::format::OutputFormat;
+    use crate::record::RecordFold;
+
+    let config = r#"<View><Image name="image" value="$image"/>
+        <RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels>
+        <PolygonLabels name="poly" toName="image"><Label value="car"/></PolygonLabels>
+        <KeyPointLabels name="kp" toName="image"><Label value="nose"/></KeyPointLabels></View>"#;
+    let mut tasks = Vec::new();
+    for task in 0..2500 {
+        let mut annotations = Vec::new();
+        for annotator in 0..3 {
+            let mut results = Vec::new();
+            for b in 0..4 {
+                let label = ["car", "bus", "van"][(task + annotator + b) % 3];
+                let (x, w) = (f64::from(((task * 7 + b * 13) % 80) as u32) + 0.25, 5.5 + f64::from(b as u32));
+                results.push(serde_json::json!({"id": format!("r{task}-{annotator}-{b}"), "type": "rectanglelabels",
+                    "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480,
+                    "value": {"x": x, "y": 10.5, "width": w, "height": 4.0, "rotation": if b == 3 { 30 } else { 0 },
+                              "rectanglelabels": [label]}}));
+            }
+            results.push(
+                serde_json::json!({"id": format!("p{task}-{annotator}"), "type": "polygonlabels", "from_name": "poly",
+                "to_name": "image", "original_width": 640, "original_height": 480,
+                "value": {"points": [[1.5, 2.0], [30.0, 2.5], [15.25, 40.0]], "polygonlabels": ["car"]}}),
+            );
+            results.push(
+                serde_json::json!({"id": format!("k{task}-{annotator}"), "type": "keypointlabels", "from_name": "kp",
+                "to_name": "image", "original_width": 640, "original_height": 480,
+                "parentID": format!("r{task}-{annotator}-0"),
+                "value": {"x": 3.0, "y": 4.5, "keypointlabels": ["nose"]}}),
+            );
+            annotations.push(
+                serde_json::json!({"id": task * 3 + annotator, "completed_by": annotator + 1, "result": results}),
+            );
+        }
+        // Every 500th task names an image an earlier task had: its records join that image.
+        let image = if task % 500 == 499 { 3 } else { task };
+        tasks.push(serde_json::json!({"id": task + 1, "data": {"image": format!("https://x.org/{image}.jpg")}, "annotations": annotations}));
+    }
+    let export = serde_json::to_vec(&Value::Array(tasks)).unwrap();
+    assert!(export.len() > 3 << 20, "spans several 1 MiB batches: {} bytes", export.len());
+    let opts = ReadOptions { file_name: "export.json", config: Some(config), ..Default::default() };
+    let spec = ls::spec_from_config(config, "config.xml").unwrap().spec;
+
+    let mut writer = StreamWriter::new(OutputFormat::Coco, Some(spec.clone()));
+    let parts = writer.parts();
+    let made = std::sync::atomic::AtomicUsize::new(0);
+    struct Counting<'a>(convert::Parts, &'a std::sync::atomic::AtomicUsize);
+    impl RecordFold for Counting<'_> {
+        type Part = convert::Part;
+        fn part(&self) -> convert::Part {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.0.part()
+        }
+        fn add(&self, part: &mut convert::Part, record: Record) {
+            self.0.add(part, record);
+        }
+    }
+    let (_, read_diagnostics) =
+        ls::for_each_part(export.as_slice(), &opts, &Counting(parts, &made), &mut |part| writer.append(part)).unwrap();
+    assert_eq!(writer.records(), 7500);
+    let streamed = writer.finish().unwrap();
+
+    let converted = ls::read(&export, &opts).unwrap();
+    assert_eq!(read_diagnostics, converted.diagnostics);
+    let whole = convert::write(OutputFormat::Coco, &converted.records, Some(&spec)).unwrap();
+    assert_eq!(streamed.files, whole.files);
+    assert_eq!(streamed.diagnostics, whole.diagnostics);
+    assert!(whole.diagnostics.count("annotator") > 0 && whole.diagnostics.count("rotated b_box") > 0);
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        assert!(made.load(std::sync::atomic::Ordering::Relaxed) > 1, "parts made per batch");
+    }
+}
