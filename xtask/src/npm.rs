@@ -57,7 +57,7 @@ pub(crate) fn build(root: &Path, path: &OsStr) -> Result<()> {
     stop_update_check(path)?;
     // The workspace's size profile (opt-level "z", panic = "abort"); wasm-opt runs after
     // wasm-bindgen with the flags of [package.metadata.wasm-pack.profile.custom] in the crate's
-    // Cargo.toml (-Oz and two more).
+    // Cargo.toml (-Os and more).
     Cmd::new("wasm-pack")
         .args(["build", "--mode", "no-install", "--no-pack", "--target", "web", "--out-name", "annoqa"])
         .args(["--profile", "wasm-release", "--out-dir"])

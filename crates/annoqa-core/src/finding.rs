@@ -1,9 +1,11 @@
 //! What validation reports: one [`Finding`] per problem, with a severity. Plain data that
-//! depends on nothing else in the crate.
+//! depends on nothing else in the crate but `de` (a `Deserialize` helper).
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+use crate::unit_enum;
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Blocks submitting.
@@ -11,6 +13,8 @@ pub enum Severity {
     /// Submitting needs a confirmation.
     Warning,
 }
+
+unit_enum!(Severity { Error = "error", Warning = "warning" });
 
 /// One problem with an annotation.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

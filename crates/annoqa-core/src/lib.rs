@@ -7,6 +7,7 @@
 #![warn(unreachable_pub)]
 
 pub mod check;
+pub mod de;
 pub mod events;
 pub mod finding;
 pub mod geometry;

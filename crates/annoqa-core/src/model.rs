@@ -7,9 +7,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::unit_enum;
+
 use crate::rule::Rule;
 use crate::transcript::Normalization;
 
+mod control_de;
+mod media_de;
 mod region_de;
 
 /// An annotation project: what annotators read (title, guidelines) and what they fill in (spec).
@@ -73,7 +77,7 @@ impl Limits {
 }
 
 /// What an annotator is shown of a honeypot's gold after their submission is stored.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum RevealPolicy {
     /// Pass/fail and the score; no answer, no verdicts.
@@ -85,11 +89,13 @@ pub enum RevealPolicy {
     FullDiff,
 }
 
+unit_enum!(RevealPolicy { ScoreOnly = "score_only", Hints = "hints", FullDiff = "full_diff" });
+
 fn default_pass_threshold() -> f64 {
     0.8
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
     Text,
@@ -98,8 +104,14 @@ pub enum MediaKind {
     Video,
 }
 
+unit_enum!(MediaKind { Text = "text", Image = "image", Audio = "audio", Video = "video" });
+
 /// One question the annotator answers about an item, e.g. "entities" or "sentiment".
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+///
+/// In JSON, `kind`'s fields (with its `type`) sit beside `name`. `Deserialize` is written by
+/// hand (`model/control_de.rs`), for the size of the browser app; it reads the same JSON as
+/// `#[serde(flatten)]` would.
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Control {
     /// Unique within the spec; regions name the control they answer.
     pub name: String,
@@ -136,6 +148,8 @@ pub struct ChoiceCost {
     pub cost: f64,
 }
 
+/// `Control`'s hand-written `Deserialize` (`model/control_de.rs`) lists these kinds and their
+/// fields again: a new kind or field goes there too (a new field is a compile error there).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ControlKind {
@@ -216,7 +230,7 @@ impl ControlKind {
 }
 
 /// Which text spans may overlap each other.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SpanOverlap {
     Allowed,
@@ -224,6 +238,12 @@ pub enum SpanOverlap {
     SameLabelForbidden,
     AllForbidden,
 }
+
+unit_enum!(SpanOverlap {
+    Allowed = "allowed",
+    SameLabelForbidden = "same_label_forbidden",
+    AllForbidden = "all_forbidden",
+});
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Label {
@@ -311,7 +331,12 @@ pub struct Item {
 
 /// The content an annotator looks at. Text is inline; other media are referenced by URL with
 /// the metadata validation needs.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+///
+/// In JSON an object with the kind as `type`. `Deserialize` is written by hand
+/// (`model/media_de.rs`), for the size of the browser app; it reads the same JSON as the derive
+/// of `#[serde(tag = "type")]` would, and lists these kinds and their fields again: a new kind
+/// or field goes there too.
+#[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Media {
     Text {
@@ -376,7 +401,7 @@ pub struct Gold {
     pub guideline: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum GoldMode {
     /// Onboarding item: the answer ships with the item so feedback is instant.
@@ -384,6 +409,8 @@ pub enum GoldMode {
     /// Hidden check: the answer is revealed only after the submission is stored.
     Honeypot,
 }
+
+unit_enum!(GoldMode { Training = "training", Honeypot = "honeypot" });
 
 /// One annotator's answer for one item.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -645,12 +672,14 @@ impl Keyframe {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PairChoice {
     A,
     B,
     Tie,
 }
+
+unit_enum!(PairChoice { A = "A", B = "B", Tie = "Tie" });
 
 impl TaskSpec {
     pub fn control(&self, name: &str) -> Option<&Control> {

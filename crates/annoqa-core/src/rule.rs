@@ -14,9 +14,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::unit_enum;
+
 use crate::finding::Severity;
 
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+mod rule_de;
+
+/// One rule of a spec. In JSON, `check`'s fields (with its `rule`) sit beside `severity`.
+/// `Deserialize` is written by hand (`rule/rule_de.rs`), for the size of the browser app; it
+/// reads the same JSON as `#[serde(flatten)]` would.
+#[derive(Serialize, Clone, Debug, PartialEq)]
 pub struct Rule {
     #[serde(flatten)]
     pub check: Check,
@@ -37,6 +44,8 @@ fn default_duplicate_iou() -> f64 {
     0.95
 }
 
+/// `Rule`'s hand-written `Deserialize` (`rule/rule_de.rs`) lists these checks and their fields
+/// again: a new check or field goes there too (a new field is a compile error there).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Check {
@@ -123,7 +132,7 @@ pub enum Check {
     TrackContinuity { control: String, max_gap_frames: u32 },
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {
     Required,
@@ -131,13 +140,17 @@ pub enum Requirement {
     Empty,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+unit_enum!(Requirement { Required = "required", Forbidden = "forbidden", Empty = "empty" });
+
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum OverlapScope {
     #[default]
     SameLabel,
     Any,
 }
+
+unit_enum!(OverlapScope { SameLabel = "same_label", Any = "any" });
 
 impl Check {
     /// The control the rule constrains (for a conditional rule, the one it requires).

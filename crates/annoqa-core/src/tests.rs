@@ -6,6 +6,7 @@ mod interop_kinds;
 mod layering;
 mod media;
 mod region_serde;
+mod tagged_serde;
 
 use expect_test::{expect, Expect};
 use serde_json::json;

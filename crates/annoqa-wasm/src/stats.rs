@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use annoqa_core::unit_enum;
 use annoqa_stats::aggregate::{
     dawid_skene, majority_vote, Answers, Consensus, DawidSkeneOptions, TiePolicy, WorkerModel, DEFAULT_FLOOR,
 };
@@ -138,7 +139,9 @@ fn stats_error(err: StatsError) -> JsError {
 // ---------------------------------------------------------------------------------------------
 // agreement
 
-#[derive(Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+// The options' enums read through annoqa-core's `unit_enum!`: one reader for all of them, where
+// the derive made one per enum.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Metric {
     Percent,
@@ -150,8 +153,17 @@ enum Metric {
     Bp,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+unit_enum!(Metric {
+    Percent = "percent",
+    Cohen = "cohen",
+    Scott = "scott",
+    Fleiss = "fleiss",
+    Krippendorff = "krippendorff",
+    Gwet = "gwet",
+    Bp = "bp",
+});
+
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum LevelArg {
     #[default]
     Nominal,
@@ -160,12 +172,16 @@ enum LevelArg {
     Ratio,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+unit_enum!(LevelArg { Nominal = "nominal", Ordinal = "ordinal", Interval = "interval", Ratio = "ratio" });
+
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum WeightsArg {
     Linear,
     Quadratic,
 }
+
+unit_enum!(WeightsArg { Linear = "linear", Quadratic = "quadratic" });
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -564,7 +580,7 @@ fn alpha(
 // ---------------------------------------------------------------------------------------------
 // aggregate
 
-#[derive(Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Default, Serialize)]
 enum Method {
     #[serde(rename = "mv")]
     MajorityVote,
@@ -575,14 +591,17 @@ enum Method {
     OneCoinDawidSkene,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
+unit_enum!(Method { MajorityVote = "mv", DawidSkene = "ds", OneCoinDawidSkene = "one-coin-ds" });
+
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Ties {
     #[default]
     First,
     Random,
     None,
 }
+
+unit_enum!(Ties { First = "first", Random = "random", None = "none" });
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -208,11 +208,11 @@ const TYPES: &[(&str, &[&str])] = &[
 /// Keys no region type has, some close to ones it has.
 const UNKNOWN_KEYS: &[&str] = &["note", "Type", "ID", "labelz", "kind", ""];
 
-fn string() -> BoxedStrategy<String> {
+pub(super) fn string() -> BoxedStrategy<String> {
     prop_oneof![Just("\"\"".to_string()), "[a-zA-Z_é]{1,6}".prop_map(|s| format!("\"{s}\""))].boxed()
 }
 
-fn number() -> BoxedStrategy<String> {
+pub(super) fn number() -> BoxedStrategy<String> {
     prop_oneof![
         4 => (0u32..2000).prop_map(|n| n.to_string()),
         2 => (-1000.0..1000.0f64).prop_map(|f| format!("{f:?}")),
@@ -225,12 +225,12 @@ fn number() -> BoxedStrategy<String> {
     .boxed()
 }
 
-fn array(item: BoxedStrategy<String>, len: std::ops::Range<usize>) -> BoxedStrategy<String> {
+pub(super) fn array(item: BoxedStrategy<String>, len: std::ops::Range<usize>) -> BoxedStrategy<String> {
     proptest::collection::vec(item, len).prop_map(|items| format!("[{}]", items.join(","))).boxed()
 }
 
 /// An object with distinct keys drawn from `keys`, values from `value`.
-fn object(keys: &'static [&'static str], value: BoxedStrategy<String>) -> BoxedStrategy<String> {
+pub(super) fn object(keys: &'static [&'static str], value: BoxedStrategy<String>) -> BoxedStrategy<String> {
     proptest::sample::subsequence(keys, 0..=keys.len())
         .prop_flat_map(move |keys| {
             let entries: Vec<_> =
@@ -257,7 +257,7 @@ fn keyframe() -> BoxedStrategy<String> {
 }
 
 /// Any JSON value, nested a little; now and then nested beyond serde_json's recursion limit.
-fn any_value() -> BoxedStrategy<String> {
+pub(super) fn any_value() -> BoxedStrategy<String> {
     let leaf = prop_oneof![
         Just("null".to_string()),
         any::<bool>().prop_map(|b| b.to_string()),
@@ -295,7 +295,7 @@ fn good_value(kind: &str, field: &str) -> BoxedStrategy<String> {
 }
 
 /// `key`'s entries: mostly one good value, else none, a wrong one, `null` or two.
-fn entries(key: &'static str, good: BoxedStrategy<String>) -> BoxedStrategy<Vec<(String, String)>> {
+pub(super) fn entries(key: &'static str, good: BoxedStrategy<String>) -> BoxedStrategy<Vec<(String, String)>> {
     let one = move |v: String| vec![(key.to_string(), v)];
     prop_oneof![
         24 => good.clone().prop_map(one),
