@@ -169,19 +169,25 @@ impl<'a> Object<'a> {
 
     /// Each distinct key with its last value, in key order (as a `serde_json::Map` iterates).
     pub(super) fn distinct(&self) -> Vec<(&str, &Json<'a>)> {
+        // Each key put in its sorted place as it comes (no sort of its own: in the WebAssembly
+        // module every sort is another copy of the sorting code).
         let mut fields: Vec<(&str, &Json<'a>)> = Vec::with_capacity(self.fields.len());
         for (name, value) in &self.fields {
-            match fields.iter_mut().find(|(seen, _)| *seen == name.as_ref()) {
-                Some(field) => field.1 = value,
-                None => fields.push((name, value)),
+            match fields.binary_search_by(|(seen, _)| (*seen).cmp(name)) {
+                Ok(at) => fields[at].1 = value,
+                Err(at) => fields.insert(at, (name, value)),
             }
         }
-        fields.sort_by(|a, b| a.0.cmp(b.0));
         fields
     }
 
     pub(super) fn to_serde(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.fields.iter().map(|(name, value)| (name.clone().into_owned(), value.to_serde())).collect()
+        // Inserted one by one, the last of a repeated key kept (`collect` would sort first).
+        let mut map = serde_json::Map::new();
+        for (name, value) in &self.fields {
+            map.insert(name.clone().into_owned(), value.to_serde());
+        }
+        map
     }
 }
 
