@@ -27,7 +27,7 @@ use annoqa_stats::agreement::{
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
 use annoqa_stats::csv::{self, CsvError, LongCsv, NameList, Names, NO_LABEL};
 use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
-use annoqa_stats::{Ratings, StatsError, Weights};
+use annoqa_stats::{Counts, Ratings, StatsError, Weights};
 
 use crate::progress::ProgressFile;
 
@@ -339,6 +339,68 @@ fn about(path: &Path) -> impl Fn(StatsError) -> anyhow::Error + '_ {
     move |e| anyhow!("{}: {e}", path.display())
 }
 
+/// What agreement reads of a file: its label categories, how many annotators put each item in
+/// each category, the items × annotators table of categories when the metric compares
+/// annotators pair by pair (Cohen's κ, Scott's π), and the names behind the indices (what is
+/// left to print).
+struct RatingsFile {
+    cats: Categories,
+    counts: Counts,
+    ratings: Option<Ratings>,
+    items: NameList,
+    annotators: NameList,
+}
+
+/// Whether `metric` compares annotators pair by pair, and so needs who gave which label, not
+/// only how many gave it.
+fn needs_pairs(metric: Metric) -> bool {
+    matches!(metric, Metric::Cohen | Metric::Scott)
+}
+
+/// Reads a long-format CSV into what agreement needs ([`RatingsFile`]). Each annotator labels
+/// an item at most once. A file is read straight into the items × annotators table, without
+/// keeping its rows; only when a pair is labelled twice is it read again, row by row, for the
+/// line of the first label the error names. An input that cannot be read twice (a pipe) is
+/// read row by row from the start.
+fn read_ratings(path: &Path, args: &AgreementArgs) -> anyhow::Result<RatingsFile> {
+    let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return read_ratings_by_rows(path, ProgressFile::new(path, file), args);
+    }
+    let table = csv::read_long_table(ProgressFile::new(path, file)).map_err(in_file(path))?;
+    let cats = categories(path, &table.labels, args)?;
+    if let Some(repeat) = table.repeat() {
+        // The row-by-row reader reports the same pair with both lines; had the file changed
+        // since, this one's first repeat is still reported.
+        read_ratings_by_rows(path, open_csv(path)?, args)?;
+        bail!(
+            "{}:{}: annotator {:?} already labelled item {:?} on an earlier line; agreement needs one label per annotator and item (`annoqa aggregate` accepts repeats)",
+            path.display(),
+            repeat.line,
+            table.annotators.name(repeat.annotator),
+            table.items.name(repeat.item),
+        );
+    }
+    let k = cats.names.len();
+    if needs_pairs(args.metric) {
+        let (ratings, items, annotators) = table.into_ratings(&cats.of_label, k).map_err(about(path))?;
+        Ok(RatingsFile { cats, counts: ratings.counts(), ratings: Some(ratings), items, annotators })
+    } else {
+        let (counts, items, annotators) = table.into_counts(&cats.of_label, k).map_err(about(path))?;
+        Ok(RatingsFile { cats, counts, ratings: None, items, annotators })
+    }
+}
+
+/// [`read_ratings`] through the rows of the file: all of them held, then put in the table.
+fn read_ratings_by_rows(path: &Path, input: ProgressFile, args: &AgreementArgs) -> anyhow::Result<RatingsFile> {
+    let mut csv = csv::read_long_csv(input).map_err(in_file(path))?;
+    let cats = categories(path, &csv.labels, args)?;
+    let items = std::mem::take(&mut csv.items).into_list();
+    let annotators = std::mem::take(&mut csv.annotators).into_list();
+    let ratings = ratings_of(path, &mut csv, (&items, &annotators), &cats)?;
+    Ok(RatingsFile { cats, counts: ratings.counts(), ratings: Some(ratings), items, annotators })
+}
+
 /// The items × annotators table of categories. Each annotator labels an item at most once; the
 /// rows are dropped once they are in the table, as nothing else reads them. `names` are the
 /// items' and the annotators'.
@@ -377,13 +439,7 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
     if args.weights.is_some() && args.metric == Metric::Krippendorff {
         bail!("Krippendorff's α takes --level, not --weights");
     }
-    let mut csv = read_answers(path)?;
-    let cats = categories(path, &csv.labels, args)?;
-    // Only printing needs the item and annotator names from here on: their look-up tables go
-    // before the ratings table is built, the moment of the command's peak memory.
-    let items = std::mem::take(&mut csv.items).into_list();
-    let annotators = std::mem::take(&mut csv.annotators).into_list();
-    let ratings = ratings_of(path, &mut csv, (&items, &annotators), &cats)?;
+    let RatingsFile { cats, counts, ratings, items, annotators } = read_ratings(path, args)?;
     let (items, annotators) = (&items, &annotators);
     if annotators.len() < 2 {
         bail!("{}: agreement needs at least two annotators, found {}", path.display(), annotators.len());
@@ -392,7 +448,6 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         bail!("{}: no labels: every label is empty", path.display());
     }
     let k = cats.names.len();
-    let counts = ratings.counts();
     let weights = match args.weights {
         None => Weights::Identity,
         Some(WeightsArg::Linear) => Weights::Linear,
@@ -415,7 +470,8 @@ pub(crate) fn run_agreement(args: &AgreementArgs) -> anyhow::Result<()> {
         Metric::Bp => Some(brennan_prediger(&counts, &weights).map_err(about(path))?),
         Metric::Cohen | Metric::Scott => {
             let f = if args.metric == Metric::Cohen { cohen_kappa } else { scott_pi };
-            let matrix = pairwise(&ratings, &weights, f).map_err(about(path))?;
+            let ratings = ratings.as_ref().context("the ratings of a pairwise metric are read")?;
+            let matrix = pairwise(ratings, &weights, f).map_err(about(path))?;
             let defined = matrix.mean();
             if defined.is_none() {
                 bail!(
@@ -788,6 +844,66 @@ mod tests {
             let mut written = Vec::new();
             write_four_decimals(&mut written, x).unwrap();
             assert_eq!(String::from_utf8(written).unwrap(), format!("{x:.4}"), "{x:e}");
+        }
+    }
+
+    /// What [`read_ratings`] gives, or its error, as text; the ratings only for a pairwise
+    /// metric, the only one that reads them.
+    fn outcome(read: anyhow::Result<RatingsFile>, metric: Metric) -> String {
+        match read {
+            Ok(file) => format!(
+                "categories {:?} {:?} {:?}\ncounts {:?}\nratings {:?}\nitems {:?}\nannotators {:?}",
+                file.cats.names,
+                file.cats.values,
+                file.cats.of_label,
+                file.counts,
+                file.ratings.filter(|_| needs_pairs(metric)),
+                file.items.iter().collect::<Vec<_>>(),
+                file.annotators.iter().collect::<Vec<_>>()
+            ),
+            Err(e) => format!("error: {e:#}"),
+        }
+    }
+
+    #[test]
+    fn files_read_into_the_table_read_as_their_rows() {
+        // Read straight into the table or row by row (as a pipe is), a file gives the same
+        // categories, counts, ratings and names, or the same error.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("answers.csv");
+        let mut many = String::from("item,annotator,label\n");
+        for i in 0..900 {
+            many += &format!("{},{},l{}\n", i / 3, i % 3, i % 300);
+        }
+        let cases: [(&str, Option<&str>, LevelArg); 8] = [
+            ("item,annotator,label\n1,a,x\n1,b,y\n2,a,\n2,b,x\n3,c,y\n", None, LevelArg::Nominal),
+            ("task,worker,label\n2,b,x\n1,a,x\n3,c,y\n1,b,y\n2,a,\n", None, LevelArg::Nominal),
+            ("item,annotator,label\n1,a,3\n1,b,1.0\n2,a,1\n2,b,2\n", None, LevelArg::Interval),
+            ("item,annotator,label\n1,a,low\n1,b,high\n2,a,mid\n", Some("low,mid,high"), LevelArg::Ordinal),
+            ("item,annotator,label\n1,a,x\n1,b,y\n\n1,a,y\n", None, LevelArg::Nominal),
+            ("item,annotator,label\n\"multi\nline\",a,x\n2,a,\n\"multi\nline\",a,y\n", None, LevelArg::Nominal),
+            ("item,annotator,label\n1,a,x\n1,a,y\n1,b,\"open\n", None, LevelArg::Nominal),
+            (&many, None, LevelArg::Nominal),
+        ];
+        for (text, labels, level) in cases {
+            std::fs::write(&path, text).unwrap();
+            for metric in [Metric::Krippendorff, Metric::Fleiss, Metric::Cohen] {
+                let args = AgreementArgs {
+                    file: path.clone(),
+                    metric,
+                    level,
+                    weights: None,
+                    labels: labels.map(|l| l.split(',').map(str::to_string).collect()),
+                    per_label: false,
+                    bootstrap: 0,
+                    confidence: 0.95,
+                    seed: 1,
+                    json: false,
+                };
+                let by_rows = outcome(read_ratings_by_rows(&path, open_csv(&path).unwrap(), &args), metric);
+                let by_table = outcome(read_ratings(&path, &args), metric);
+                assert_eq!(by_table, by_rows, "{text:?} {metric:?}");
+            }
         }
     }
 

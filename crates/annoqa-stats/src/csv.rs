@@ -12,6 +12,9 @@
 //! their bytes and allocate only when the name is new, so a row costs three table look-ups and
 //! twelve bytes of memory.
 //!
+//! Agreement needs less than the rows: [`read_long_table`] puts each row's label straight into
+//! its (item, annotator) cell as it reads ([`LongTable`]), one byte a cell, and keeps no rows.
+//!
 //! Nothing here opens files: readers take any [`Read`], and errors carry the line they are
 //! about ([`CsvError`]) for the caller to put after the file's name.
 
@@ -23,6 +26,10 @@ mod halves;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use halves::read_long_csv_in_halves;
+
+mod table;
+
+pub use table::{read_long_table, LongTable, Repeat};
 
 /// The label of a row whose label field is empty (a missing rating) in [`LongCsv::rows`].
 pub const NO_LABEL: u32 = u32::MAX;
@@ -714,7 +721,8 @@ impl Names {
             Ok(index) => return Ok(index),
             Err(slot) => slot,
         };
-        let index = self.push(name, line)?;
+        // A packed word's high bits say whether the name is ASCII, which needs no UTF-8 check.
+        let index = if word & (HIGH_BITS >> 8) == 0 { self.push_ascii(name, line)? } else { self.push(name, line)? };
         self.packed[index as usize] = word;
         self.short_slots[slot] = index + 1;
         self.short_count += 1;
@@ -796,12 +804,30 @@ impl Names {
 
     /// [`Names::push`] of a name known to be UTF-8.
     fn push_str(&mut self, text: &str, line: usize) -> Result<u32, Refused> {
-        let index = u32::try_from(self.len()).ok().filter(|&i| i < u32::MAX - 1).ok_or(Refused::TooMany)?;
+        let index = self.next_index()?;
         self.text.push_str(text);
+        self.end_name(line);
+        Ok(index)
+    }
+
+    /// [`Names::push`] of a name known to be ASCII, each byte a character.
+    fn push_ascii(&mut self, name: &[u8], line: usize) -> Result<u32, Refused> {
+        let index = self.next_index()?;
+        self.text.extend(name.iter().map(|&b| char::from(b)));
+        self.end_name(line);
+        Ok(index)
+    }
+
+    /// The index a new name gets.
+    fn next_index(&self) -> Result<u32, Refused> {
+        u32::try_from(self.len()).ok().filter(|&i| i < u32::MAX - 1).ok_or(Refused::TooMany)
+    }
+
+    /// Ends the name just added to the text.
+    fn end_name(&mut self, line: usize) {
         self.bounds.push(self.text.len());
         self.first_lines.push(line);
         self.packed.push(0);
-        Ok(index)
     }
 
     /// Rebuilds the table of long names with `len` slots (a power of two).
@@ -1015,8 +1041,22 @@ impl<R: Read> Columns<R> {
         let end = usize::try_from(limit.saturating_sub(records.consumed)).map_or(data.len(), |end| end.min(data.len()));
         let (mut start, mut line) = (records.start, records.line);
         let mut result = Ok(());
+        // Records that [`short_record`] declined lately: it is tried again only after a few,
+        // so a file of long records pays little for the attempts.
+        let mut declined = 0u32;
         while start < end {
-            let Some((bytes, fields)) = plain_record::<N>(&data[start..], slots, *needed) else { break };
+            let record = match declined {
+                0 => short_record::<N>(&data[start..], slots, *needed),
+                _ => None,
+            };
+            let record = match record {
+                Some(record) => Some(record),
+                None => {
+                    declined = declined.checked_sub(1).unwrap_or(SHORT_RETRY);
+                    plain_record::<N>(&data[start..], slots, *needed)
+                }
+            };
+            let Some((bytes, fields)) = record else { break };
             result = rows.row(line, fields);
             if result.is_err() {
                 break;
@@ -1076,6 +1116,111 @@ fn plain_record<'a, const N: usize>(
         column += 1;
         start = end + 1;
     }
+}
+
+/// Records read the longer way after [`short_record`] declines one, before it is tried again.
+const SHORT_RETRY: u32 = 32;
+
+/// The record at the start of `data` if it is short and simple: at most 15 bytes of printable
+/// ASCII other than quotes (so no field needs trimming or unquoting) ending in LF, at least
+/// `needed` and at most [`PLAIN_COLUMNS`] fields, with 24 bytes of `data` to read. What
+/// [`plain_record`] gives for it, from one look at its first 16 bytes: the commas and the LF
+/// are found in masks of 16 bits, one per byte. `None` for anything else, which
+/// [`plain_record`] then reads.
+#[inline(always)]
+fn short_record<'a, const N: usize>(
+    data: &'a [u8],
+    slots: &[u8; PLAIN_COLUMNS],
+    needed: usize,
+) -> Option<(usize, [Text<'a>; N])> {
+    // Past the 16 bytes looked at, 8 more: a field's packed word is read from where it starts.
+    let window: &[u8; 24] = data.get(..24)?.try_into().ok()?;
+    // Fields start within the 16 bytes: the mask keeps the reads provably in bounds.
+    let word = |at: usize| {
+        let at = at & 15;
+        let bytes: [u8; 8] = window[at..at + 8].try_into().unwrap_or_default();
+        u64::from_le_bytes(bytes)
+    };
+    let (first, second) = (stops(word(0)), stops(word(8)));
+    let stops = first.0 | second.0 << 8;
+    let mut commas = first.1 | second.1 << 8;
+    // The record ends at the first stop that is not a comma, which must be an LF.
+    let end = (stops & !commas).trailing_zeros() as usize;
+    if window.get(end) != Some(&b'\n') {
+        return None;
+    }
+    commas &= (1 << end) - 1;
+    let field = |start: usize, end: usize| {
+        let len = end - start;
+        let packed = if len <= SHORT { word(start) & LOW_BYTES[len] | (len as u64 + 1) << 56 } else { 0 };
+        Some(Text { bytes: data.get(start..end)?, packed })
+    };
+    let mut fields = [Text::default(); N];
+    if needed == N && N > 1 {
+        // The common record holds the wanted columns and no others: N − 1 commas, found
+        // without a loop whose length depends on the data.
+        let mut ends = [end; N];
+        let mut rest = commas;
+        for field_end in ends.iter_mut().take(N - 1) {
+            *field_end = rest.trailing_zeros() as usize;
+            rest &= rest.wrapping_sub(1);
+        }
+        if rest == 0 && ends[N - 2] < end {
+            let mut start = 0;
+            for (&slot, &field_end) in slots.iter().zip(&ends) {
+                *fields.get_mut(usize::from(slot))? = field(start, field_end)?;
+                start = field_end + 1;
+            }
+            return Some((end + 1, fields));
+        }
+    }
+    let mut start = 0;
+    for (column, &slot) in slots.iter().enumerate() {
+        let last = commas == 0;
+        let field_end = if last { end } else { commas.trailing_zeros() as usize };
+        commas &= commas.wrapping_sub(1);
+        if let Some(wanted) = fields.get_mut(usize::from(slot)) {
+            *wanted = field(start, field_end)?;
+        }
+        if last {
+            return (end > 0 && column + 1 >= needed).then_some((end + 1, fields));
+        }
+        start = field_end + 1;
+    }
+    // More fields than the fast paths read.
+    None
+}
+
+/// The mask of a word's first `n` bytes, by `n` up to [`SHORT`]: a look-up where a variable
+/// shift would be several instructions.
+const LOW_BYTES: [u64; SHORT + 1] = {
+    let mut masks = [0u64; SHORT + 1];
+    let mut n = 1;
+    while n <= SHORT {
+        masks[n] = (1u64 << (8 * n)) - 1;
+        n += 1;
+    }
+    masks
+};
+
+/// Two masks of `word`'s bytes, one bit per byte (the lowest for its first byte): the bytes
+/// that end a field or keep [`short_record`] from reading it (a comma, a byte below 0x23 —
+/// LF, CR, space, `!`, a quote, other controls — or one that is not ASCII), and the commas.
+#[inline(always)]
+fn stops(word: u64) -> (u32, u32) {
+    let commas = word ^ repeat(b',');
+    let is_comma = !(((commas & !HIGH_BITS) + !HIGH_BITS) | commas) & HIGH_BITS;
+    let is_low = !((word | HIGH_BITS) - repeat(0x23)) & !word & HIGH_BITS;
+    let marked = is_comma | is_low | word & HIGH_BITS;
+    (gather(marked), gather(is_comma))
+}
+
+/// The high bits of `word`'s bytes as the low eight bits of the result, byte i's on bit i: moved
+/// to bit 0 of their bytes, then gathered into the top byte by one multiply (byte i's bit lands
+/// on bit 56 + i, and no two partial products overlap below it, so nothing carries).
+#[inline(always)]
+fn gather(word: u64) -> u32 {
+    ((word >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
 /// Eight copies of a byte in a word.

@@ -8,6 +8,10 @@ use crate::StatsError;
 /// The cell value of a missing rating in [`Ratings`].
 const MISSING: u32 = u32::MAX;
 
+// [`crate::csv::LongTable`] hands its cells over as they are: a pair without a label must be a
+// missing rating.
+const _: () = assert!(MISSING == crate::csv::NO_LABEL);
+
 /// Reliability data in Krippendorff's canonical form: for every unit, the category each coder
 /// assigned, or nothing. Stored unit-major in one flat vector.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +26,15 @@ impl Ratings {
     /// `units` × `coders` ratings, all missing.
     pub fn new(units: usize, coders: usize, categories: usize) -> Ratings {
         Ratings { units, coders, categories, cells: vec![MISSING; units * coders] }
+    }
+
+    /// `units` × `coders` cells, unit-major, each a category below `categories` or
+    /// [`MISSING`]: the table [`crate::csv::LongTable`] fills as it reads a file, which checks
+    /// its categories once per label rather than here once per cell.
+    pub(crate) fn from_cells(units: usize, coders: usize, categories: usize, cells: Vec<u32>) -> Ratings {
+        debug_assert_eq!(cells.len(), units * coders);
+        debug_assert!(cells.iter().all(|&c| c == MISSING || (c as usize) < categories));
+        Ratings { units, coders, categories, cells }
     }
 
     /// One row per unit, one entry per coder.
@@ -77,7 +90,7 @@ impl Ratings {
         const LANES: usize = 4;
         let k = self.categories;
         let mut cells = vec![0u32; self.units * k];
-        if k > 0 && k < 8 && self.coders < 256 {
+        if k > 0 && k < 8 && self.coders > 0 && self.coders < 256 {
             // The common case (a few labels, fewer than 256 coders): each unit's histogram,
             // missing slot included, fits in the bytes of one u64 held in a register, so
             // counting is one shift and add per rating with no memory traffic.
@@ -131,6 +144,13 @@ pub struct Counts {
 impl Counts {
     pub fn new(categories: usize) -> Counts {
         Counts { categories, cells: Vec::new() }
+    }
+
+    /// Counts made elsewhere in the crate: `cells` holds one row of `categories` counts per
+    /// unit ([`crate::csv::LongTable::into_counts`]).
+    pub(crate) fn from_cells(categories: usize, cells: Vec<u32>) -> Counts {
+        debug_assert!(categories == 0 || cells.len() % categories == 0);
+        Counts { categories, cells }
     }
 
     pub fn from_rows<R: AsRef<[u32]>>(categories: usize, rows: &[R]) -> Result<Counts, StatsError> {

@@ -259,12 +259,91 @@ fn read_generally(text: &[u8]) -> Result<LongCsv, CsvError> {
     Ok(csv)
 }
 
+/// What a long-format read into the items × annotators table gives: names with their first
+/// lines, every labelled pair's label, and the first repeated pair; or the error.
+fn table_outcome(read: Result<LongTable, CsvError>) -> Result<String, String> {
+    let table = read.map_err(|e| e.to_string())?;
+    let names = |names: &Names| {
+        (0..names.len() as u32).map(|i| (names.name(i).to_string(), names.first_line(i))).collect::<Vec<_>>()
+    };
+    let mut labelled = Vec::new();
+    for item in 0..table.items.len() as u32 {
+        for annotator in 0..table.annotators.len() as u32 {
+            if let Some(label) = table.label(item, annotator) {
+                labelled.push((item, annotator, label));
+            }
+        }
+    }
+    Ok(format!(
+        "items {:?}\nannotators {:?}\nlabels {:?}\nlabelled {labelled:?}\nrepeat {:?}",
+        names(&table.items),
+        names(&table.annotators),
+        names(&table.labels),
+        table.repeat()
+    ))
+}
+
+/// [`table_outcome`] as the rows of [`read_long_csv`] give it: each pair's first label, and the
+/// first row that labels a pair again.
+fn table_from_rows(read: Result<LongCsv, CsvError>) -> Result<String, String> {
+    let csv = read.map_err(|e| e.to_string())?;
+    let names = |names: &Names| {
+        (0..names.len() as u32).map(|i| (names.name(i).to_string(), names.first_line(i))).collect::<Vec<_>>()
+    };
+    let mut first = std::collections::BTreeMap::new();
+    let mut repeat = None;
+    for (row, &(item, annotator, label)) in csv.rows.iter().enumerate() {
+        if label == NO_LABEL {
+            continue;
+        }
+        match first.entry((item, annotator)) {
+            std::collections::btree_map::Entry::Vacant(pair) => {
+                pair.insert(label);
+            }
+            std::collections::btree_map::Entry::Occupied(_) => {
+                repeat = repeat.or(Some(Repeat { line: csv.line(row), item, annotator }));
+            }
+        }
+    }
+    let labelled: Vec<(u32, u32, u32)> =
+        first.into_iter().map(|((item, annotator), label)| (item, annotator, label)).collect();
+    Ok(format!(
+        "items {:?}\nannotators {:?}\nlabels {:?}\nlabelled {labelled:?}\nrepeat {repeat:?}",
+        names(&csv.items),
+        names(&csv.annotators),
+        names(&csv.labels),
+    ))
+}
+
+/// Checks that the table's counts are its ratings' counts, with each label its own category and
+/// with the labels folded onto two categories.
+fn assert_counts_as_ratings(table: LongTable) {
+    let labels = table.labels.len() as u32;
+    for (of_label, categories) in
+        [((0..labels).collect::<Vec<_>>(), labels as usize), ((0..labels).map(|l| l % 2).collect(), 2)]
+    {
+        let (ratings, items, annotators) = table.clone().into_ratings(&of_label, categories).unwrap();
+        let (counts, items_too, annotators_too) = table.clone().into_counts(&of_label, categories).unwrap();
+        assert_eq!(counts, ratings.counts());
+        assert!(items.iter().eq(items_too.iter()) && annotators.iter().eq(annotators_too.iter()));
+    }
+}
+
 /// `text` read in halves (split whatever its size, the second half's reader handing out
 /// `chunk` bytes at a time, its rows kept in pieces of `chunk` bytes of input), checked to give what one reader gives, and that what the general
 /// parser alone gives; whether the halves were used.
 fn halves_agree(text: &[u8], chunk: usize) -> bool {
     let one = long_outcome(read_long_csv(text));
     assert_eq!(one, long_outcome(read_generally(text)), "the fast path differs on {:?}", String::from_utf8_lossy(text));
+    assert_eq!(
+        table_outcome(read_long_table(Trickle { bytes: text, chunk })),
+        table_from_rows(read_long_csv(text)),
+        "the table and the rows differ on {:?}",
+        String::from_utf8_lossy(text)
+    );
+    if let Ok(table) = read_long_table(text) {
+        assert_counts_as_ratings(table);
+    }
     let open = |offset: u64| Ok(Trickle { bytes: &text[offset as usize..], chunk });
     let (two, split) = match halves::read_in_halves(text.len() as u64, &open, 0, chunk as u64) {
         Ok((csv, split)) => (long_outcome(Ok(csv)), split),
@@ -349,4 +428,130 @@ proptest! {
         }
         halves_agree(text.as_bytes(), chunk);
     }
+}
+
+#[test]
+fn the_table_keeps_first_labels_and_the_first_repeat() {
+    let text = "item,annotator,label\n1,a,x\n1,b,\n1,b,y\n2,a,\n1,a,z\n3,c,x\n1,a,x\n";
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert_eq!(table.repeat(), Some(Repeat { line: 6, item: 0, annotator: 0 }));
+    assert_eq!(
+        (table.label(0, 0), table.label(0, 1), table.label(1, 0), table.label(2, 2)),
+        (Some(0), Some(1), None, Some(0))
+    );
+    assert_eq!(table.label(1, 2), None);
+    // Labels become categories through `of_label`; the table's width is packed to the
+    // annotators' count, and an item labelled by no one is still a unit.
+    let (ratings, items, annotators) = table.into_ratings(&[1, 0, 2], 3).unwrap();
+    assert_eq!((ratings.units(), ratings.coders(), ratings.categories()), (3, 3, 3));
+    assert_eq!(
+        (ratings.get(0, 0), ratings.get(0, 1), ratings.get(1, 0), ratings.get(2, 2)),
+        (Some(1), Some(0), None, Some(1))
+    );
+    assert_eq!((items.name(2), annotators.name(2)), ("3", "c"));
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert_eq!(table.into_ratings(&[0, 1], 2).unwrap_err(), crate::StatsError::WrongLength { expected: 3, got: 2 });
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert!(matches!(
+        table.into_ratings(&[0, 1, 2], 2),
+        Err(crate::StatsError::CategoryOutOfRange { category: 2, categories: 2 })
+    ));
+}
+
+#[test]
+fn annotators_first_seen_late_widen_the_table() {
+    // More annotators than the table is wide, arriving after many items: the table is laid out
+    // again (at twice its width past a size), and packed to the annotators' count at the end.
+    let mut text = String::from("item,annotator,label\n");
+    for item in 0..20_000 {
+        text += &format!("{item},a0,{}\n", item % 3);
+    }
+    for annotator in 1..40 {
+        for item in (0..20_000).step_by(97) {
+            text += &format!("{item},a{annotator},{}\n", (item + annotator) % 3);
+        }
+    }
+    let csv = read_long_csv(text.as_bytes()).unwrap();
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert!(table.width > 40);
+    assert_eq!(table_outcome(Ok(table)), table_from_rows(Ok(csv)));
+    let (ratings, _, annotators) = read_long_table(text.as_bytes()).unwrap().into_ratings(&[0, 1, 2], 3).unwrap();
+    assert_eq!((ratings.units(), ratings.coders(), annotators.len()), (20_000, 40, 40));
+    assert_eq!(
+        (ratings.get(97, 39), ratings.get(98, 39), ratings.get(19_999, 0)),
+        (Some((97 + 39) % 3), None, Some(19_999 % 3))
+    );
+}
+
+proptest! {
+    /// The same answers in any row order fill the same table: each (item, annotator) pair by
+    /// name keeps its label, whether the file lists an item's answers together or not.
+    #[test]
+    fn row_order_does_not_change_the_table(
+        answers in prop::collection::btree_map((0u32..30, 0u32..6), prop::option::of(0u32..4), 1..80),
+        seed in any::<u64>(),
+    ) {
+        let write = |rows: &[(&(u32, u32), &Option<u32>)]| {
+            let mut text = String::from("item,annotator,label\n");
+            for ((item, annotator), label) in rows {
+                let label = label.map_or(String::new(), |l| format!("label{l}"));
+                text += &format!("item {item},a{annotator},{label}\n");
+            }
+            text
+        };
+        let grouped: Vec<_> = answers.iter().collect();
+        let mut shuffled = grouped.clone();
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let by_name = |text: &str| {
+            let table = read_long_table(text.as_bytes()).unwrap();
+            prop_assert_eq!(table.repeat(), None);
+            let mut cells = std::collections::BTreeMap::new();
+            for item in 0..table.items.len() as u32 {
+                for annotator in 0..table.annotators.len() as u32 {
+                    let label = table.label(item, annotator).map(|l| table.labels.name(l).to_string());
+                    cells.insert((table.items.name(item).to_string(), table.annotators.name(annotator).to_string()), label);
+                }
+            }
+            Ok(cells)
+        };
+        prop_assert_eq!(by_name(&write(&grouped))?, by_name(&write(&shuffled))?);
+    }
+}
+
+proptest! {
+    /// Records of about 16 bytes, the most the one-look path reads: whatever their length and
+    /// bytes (commas, spaces, quotes, CR, `!`, non-ASCII), the fast paths, the general parser
+    /// and the table agree.
+    #[test]
+    fn short_records_read_as_the_general_parser_reads_them(
+        rows in prop::collection::vec("[0-9a-z]{0,9}(,[0-9a-z !é]{0,6}){0,3}(,[0-9a-z\"\r]{0,4})?", 1..40),
+        crlf in any::<bool>(),
+    ) {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let text = format!("item,annotator,label{end}{}", rows.iter().map(|row| format!("{row}{end}")).collect::<String>());
+        halves_agree(text.as_bytes(), 7);
+    }
+}
+
+#[test]
+fn labels_past_a_byte_are_kept_aside() {
+    // 300 labels: the table's cells hold the first ones, the rest are kept by pair; labels,
+    // repeats, ratings and counts come out as with few labels.
+    let mut text = String::from("item,annotator,label\n");
+    for item in 0..150 {
+        for annotator in 0..3 {
+            text += &format!("{item},{annotator},l{}\n", (item * 2 + annotator) % 300);
+        }
+    }
+    text += "149,2,l7\n";
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert_eq!(table.labels.len(), 300);
+    assert!(!table.overflow.is_empty());
+    assert_eq!(table.repeat(), Some(Repeat { line: 452, item: 149, annotator: 2 }));
+    assert_eq!(table_outcome(Ok(table)), table_from_rows(read_long_csv(text.as_bytes())));
+    assert_counts_as_ratings(read_long_table(text.as_bytes()).unwrap());
 }
