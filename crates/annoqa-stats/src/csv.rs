@@ -1392,22 +1392,36 @@ impl LongCsv {
     }
 }
 
+/// One long-format row's item, annotator and label as indices into their names, interned as
+/// they come (an empty label is [`NO_LABEL`]); an empty item or annotator is an error. Both the
+/// row reader ([`LongCsv`]) and the table reader ([`LongTable`](table::LongTable)) read rows so.
+#[inline(always)]
+fn intern_row(
+    [items, annotators, labels]: [&mut Names; 3],
+    line: usize,
+    [item, annotator, label]: [Text<'_>; 3],
+) -> Result<Row, CsvError> {
+    if item.bytes.is_empty() {
+        return Err(CsvError::at(line, "the item is empty"));
+    }
+    if annotator.bytes.is_empty() {
+        return Err(CsvError::at(line, "the annotator is empty"));
+    }
+    let item = items.intern_text(item, line).map_err(|r| r.at(line, "item"))?;
+    let annotator = annotators.intern_text(annotator, line).map_err(|r| r.at(line, "annotator"))?;
+    let label = if label.bytes.is_empty() {
+        NO_LABEL
+    } else {
+        labels.intern_text(label, line).map_err(|r| r.at(line, "label"))?
+    };
+    Ok((item, annotator, label))
+}
+
 impl Rows<3> for LongCsv {
     #[inline(always)]
-    fn row(&mut self, line: usize, [item, annotator, label]: [Text<'_>; 3]) -> Result<(), CsvError> {
-        if item.bytes.is_empty() {
-            return Err(CsvError::at(line, "the item is empty"));
-        }
-        if annotator.bytes.is_empty() {
-            return Err(CsvError::at(line, "the annotator is empty"));
-        }
-        let item = self.items.intern_text(item, line).map_err(|r| r.at(line, "item"))?;
-        let annotator = self.annotators.intern_text(annotator, line).map_err(|r| r.at(line, "annotator"))?;
-        let label = if label.bytes.is_empty() {
-            NO_LABEL
-        } else {
-            self.labels.intern_text(label, line).map_err(|r| r.at(line, "label"))?
-        };
+    fn row(&mut self, line: usize, fields: [Text<'_>; 3]) -> Result<(), CsvError> {
+        let (item, annotator, label) =
+            intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
         self.lines.push(line);
         self.rows.push((item, annotator, label));
         Ok(())

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::{Columns, CsvError, NameList, Names, Rows, Text, LONG_COLUMNS, NO_LABEL};
+use super::{intern_row, Columns, CsvError, NameList, Names, Rows, Text, LONG_COLUMNS, NO_LABEL};
 use crate::{Counts, Ratings, StatsError};
 
 /// A cell without a label.
@@ -216,22 +216,11 @@ impl LongTable {
 
 impl Rows<3> for LongTable {
     #[inline(always)]
-    fn row(&mut self, line: usize, [item, annotator, label]: [Text<'_>; 3]) -> Result<(), CsvError> {
-        if item.bytes.is_empty() {
-            return Err(CsvError::at(line, "the item is empty"));
-        }
-        if annotator.bytes.is_empty() {
-            return Err(CsvError::at(line, "the annotator is empty"));
-        }
-        let item = self.items.intern_text(item, line).map_err(|r| r.at(line, "item"))?;
-        let annotator = self.annotators.intern_text(annotator, line).map_err(|r| r.at(line, "annotator"))?;
+    fn row(&mut self, line: usize, fields: [Text<'_>; 3]) -> Result<(), CsvError> {
         // An empty label still names its item, which is a unit of the table even when no one
         // labelled it.
-        let label = if label.bytes.is_empty() {
-            NO_LABEL
-        } else {
-            self.labels.intern_text(label, line).map_err(|r| r.at(line, "label"))?
-        };
+        let (item, annotator, label) =
+            intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
         let mut cell = item as usize * self.width + annotator as usize;
         if annotator as usize >= self.width || cell >= self.cells.len() {
             self.make_room();
