@@ -28,6 +28,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Region, RegionValue};
+use crate::de::next_once;
 
 impl<'de> Deserialize<'de> for Region {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Region, D::Error> {
@@ -331,20 +332,6 @@ impl Fields {
             }
         })
     }
-}
-
-/// Stores the next value in `slot`, or fails if the key came before (checked before the
-/// value is read, as the derive does).
-fn next_once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
-    map: &mut A,
-    slot: &mut Option<T>,
-    name: &'static str,
-) -> Result<(), A::Error> {
-    if slot.is_some() {
-        return Err(de::Error::duplicate_field(name));
-    }
-    *slot = Some(map.next_value()?);
-    Ok(())
 }
 
 struct RegionVisitor;
