@@ -17,15 +17,13 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
-use annoqa_stats::aggregate::{
-    dawid_skene, majority_vote, Answers, Consensus, DawidSkeneOptions, TiePolicy, WorkerModel,
-};
+use annoqa_stats::aggregate::{dawid_skene, majority_vote, Consensus, DawidSkeneOptions, TiePolicy, WorkerModel};
 use annoqa_stats::agreement::{
     brennan_prediger, cohen_kappa, fleiss_kappa, gwet_ac, pairwise, per_category_kappa, percent_agreement, scott_pi,
     Coefficient, PairwiseMatrix,
 };
 use annoqa_stats::alpha::{krippendorff_alpha, krippendorff_alpha_bootstrap, Level};
-use annoqa_stats::csv::{self, CsvError, LongCsv, NameList, Names, NO_LABEL};
+use annoqa_stats::csv::{self, CsvError, LongAnswers, LongCsv, NameList, Names, NO_LABEL};
 use annoqa_stats::sampling::{single_sampling_plan_in, Inspection, InspectionLevel, Standard};
 use annoqa_stats::{Counts, Ratings, StatsError, Weights};
 
@@ -222,14 +220,6 @@ fn open_csv(path: &Path) -> anyhow::Result<ProgressFile> {
 /// Puts the file's name before a CSV error: `FILE:LINE: message`.
 fn in_file(path: &Path) -> impl Fn(CsvError) -> anyhow::Error + '_ {
     move |e| anyhow!(e.in_file(&path.display().to_string()))
-}
-
-/// Reads a long-format CSV (`item,annotator,label`) into dense indices. On one thread: on the
-/// two shared vCPUs `cargo xtask bench-cli` runs on, `csv::read_long_csv_in_halves` took more
-/// CPU and more wall time for the whole process (the second half's rows are written twice, the
-/// second core is rarely free).
-fn read_answers(path: &Path) -> anyhow::Result<LongCsv> {
-    csv::read_long_csv(open_csv(path)?).map_err(in_file(path))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -604,10 +594,9 @@ fn csv_field(text: &str) -> Cow<'_, str> {
 
 pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
     let path = args.file.as_path();
-    let mut csv = read_answers(path)?;
-    // Aggregation reads answers only; rows without a label are dropped in place.
-    csv.rows.retain(|&(_, _, label)| label != NO_LABEL);
-    let LongCsv { items, annotators, mut labels, rows: triples, .. } = csv;
+    // Aggregation reads answers only: rows without a label name their item and nothing more.
+    let LongAnswers { items, annotators, mut labels, answers } =
+        csv::read_long_answers(open_csv(path)?).map_err(in_file(path))?;
     let gold = match &args.gold {
         Some(gold_path) => {
             let gold = csv::read_gold(open_csv(gold_path)?, &items, &mut labels).map_err(in_file(gold_path))?;
@@ -622,10 +611,9 @@ pub(crate) fn run_aggregate(args: &AggregateArgs) -> anyhow::Result<()> {
         bail!("{}: aggregation needs at least two distinct labels, found {}", path.display(), labels.len());
     }
     // Only printing needs the names from here on: their look-up tables go before the answers
-    // index is built, the moment of the command's peak memory.
+    // are indexed.
     let (items, annotators, labels) = (items.into_list(), annotators.into_list(), labels.into_list());
-    let answers = Answers::from_triples(items.len(), annotators.len(), labels.len(), &triples).map_err(about(path))?;
-    drop(triples);
+    let answers = answers.finish(items.len(), annotators.len(), labels.len()).map_err(about(path))?;
     let consensus: Consensus = match args.method {
         Method::Mv => {
             let ties = match args.ties {

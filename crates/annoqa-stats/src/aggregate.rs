@@ -72,42 +72,13 @@ impl Answers {
         classes: usize,
         triples: &[(u32, u32, u32)],
     ) -> Result<Answers, StatsError> {
-        // A counting sort by task (stable: each task's answers stay in input order, so results
-        // depend on nothing but the input), linear where a comparison sort is n log n. The
-        // counting pass also checks every answer.
-        let mut offsets = vec![0usize; tasks + 1];
-        for &(t, w, l) in triples {
-            if t as usize >= tasks || w as usize >= workers {
-                return Err(StatsError::InvalidArgument(format!(
-                    "answer ({t}, {w}, {l}) names an unknown task or worker"
-                )));
-            }
-            if l as usize >= classes {
-                return Err(StatsError::CategoryOutOfRange { category: l, categories: classes });
-            }
-            offsets[t as usize + 1] += 1;
+        check_answers(tasks, workers, classes, triples.iter().copied())?;
+        let mut counts = vec![0usize; tasks + 1];
+        for &(t, _, _) in triples {
+            counts[t as usize + 1] += 1;
         }
-        if classes < 2 {
-            return Err(StatsError::TooFewCategories { min: 2, got: classes });
-        }
-        // In u128: neither the product nor 2³² fits a 32-bit `usize` (wasm32).
-        if workers as u128 * classes as u128 > u128::from(u32::MAX) + 1 {
-            return Err(StatsError::InvalidArgument(format!(
-                "{workers} workers × {classes} classes is more than this implementation indexes (2³²)"
-            )));
-        }
-        for t in 0..tasks {
-            offsets[t + 1] += offsets[t];
-        }
-        let mut next_slot = offsets[..tasks].to_vec();
-        let mut cell = vec![0u32; triples.len()];
-        for &(t, w, l) in triples {
-            let slot = &mut next_slot[t as usize];
-            // In range: checked against `workers × classes` above.
-            cell[*slot] = w * classes as u32 + l;
-            *slot += 1;
-        }
-        Ok(Answers { tasks, workers, classes, offsets, cell })
+        let cells = triples.iter().map(|&(t, w, l)| (t, w * classes as u32 + l));
+        Ok(sorted_by_task(tasks, workers, classes, counts, cells))
     }
 
     pub fn tasks(&self) -> usize {
@@ -132,6 +103,195 @@ impl Answers {
 
     fn range(&self, task: usize) -> std::ops::Range<usize> {
         self.offsets[task]..self.offsets[task + 1]
+    }
+}
+
+/// Checks answers `(task, worker, label)` in order, as [`Answers::new`] documents: the first
+/// that names an unknown task or worker, or a label not below `classes`, is the error; then
+/// there must be at least two classes and no more cells than a `u32` indexes.
+fn check_answers(
+    tasks: usize,
+    workers: usize,
+    classes: usize,
+    answers: impl Iterator<Item = (u32, u32, u32)>,
+) -> Result<(), StatsError> {
+    for (t, w, l) in answers {
+        if t as usize >= tasks || w as usize >= workers {
+            return Err(StatsError::InvalidArgument(format!("answer ({t}, {w}, {l}) names an unknown task or worker")));
+        }
+        if l as usize >= classes {
+            return Err(StatsError::CategoryOutOfRange { category: l, categories: classes });
+        }
+    }
+    if classes < 2 {
+        return Err(StatsError::TooFewCategories { min: 2, got: classes });
+    }
+    // In u128: neither the product nor 2³² fits a 32-bit `usize` (wasm32).
+    if workers as u128 * classes as u128 > u128::from(u32::MAX) + 1 {
+        return Err(StatsError::InvalidArgument(format!(
+            "{workers} workers × {classes} classes is more than this implementation indexes (2³²)"
+        )));
+    }
+    Ok(())
+}
+
+/// Checked answers as `(task, cell)`, ordered by task; `counts[t + 1]` is task `t`'s count. A
+/// counting sort (stable: each task's answers stay in input order, so results depend on
+/// nothing but the input), linear where a comparison sort is n log n.
+fn sorted_by_task(
+    tasks: usize,
+    workers: usize,
+    classes: usize,
+    mut offsets: Vec<usize>,
+    cells: impl ExactSizeIterator<Item = (u32, u32)>,
+) -> Answers {
+    for t in 0..tasks {
+        offsets[t + 1] += offsets[t];
+    }
+    let mut next_slot = offsets[..tasks].to_vec();
+    let mut cell = vec![0u32; cells.len()];
+    for (t, c) in cells {
+        let slot = &mut next_slot[t as usize];
+        cell[*slot] = c;
+        *slot += 1;
+    }
+    Answers { tasks, workers, classes, offsets, cell }
+}
+
+/// Answers gathered one at a time as a reader meets them: a worker column and a label column,
+/// five bytes an answer, with no rows between (a file of a million answers would otherwise
+/// hold twelve bytes each, and then the index made from them). While the answers come grouped
+/// by task in task order (as most files list them, a reader numbering tasks by first
+/// appearance meets them so) they are where [`Answers`] keeps them already, and
+/// [`AnswerColumns::finish`] packs each worker and label into its cell in place.
+#[derive(Clone, Debug)]
+pub struct AnswerColumns {
+    workers: Vec<u32>,
+    labels: LabelColumn,
+    /// Each answer's task, once an answer came after a later task's; empty while grouped.
+    tasks: Vec<u32>,
+    /// While grouped: task `t`'s answers start at `starts[t]`, for each task up to the last.
+    starts: Vec<usize>,
+    grouped: bool,
+}
+
+/// Labels in a byte each while every label is below 256 (most label sets are a few classes).
+#[derive(Clone, Debug)]
+enum LabelColumn {
+    Small(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+impl Default for LabelColumn {
+    fn default() -> Self {
+        LabelColumn::Small(Vec::new())
+    }
+}
+
+impl LabelColumn {
+    fn push(&mut self, label: u32) {
+        match self {
+            LabelColumn::Small(small) => match u8::try_from(label) {
+                Ok(byte) => small.push(byte),
+                Err(_) => {
+                    let mut wide: Vec<u32> = small.iter().map(|&b| u32::from(b)).collect();
+                    wide.push(label);
+                    *self = LabelColumn::Wide(wide);
+                }
+            },
+            LabelColumn::Wide(wide) => wide.push(label),
+        }
+    }
+
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            LabelColumn::Small(small) => u32::from(small[i]),
+            LabelColumn::Wide(wide) => wide[i],
+        }
+    }
+}
+
+impl Default for AnswerColumns {
+    fn default() -> Self {
+        let (workers, labels, tasks, starts) = Default::default();
+        AnswerColumns { workers, labels, tasks, starts, grouped: true }
+    }
+}
+
+impl AnswerColumns {
+    /// Adds an answer. Only this crate's readers add answers: a grouped task's index sizes
+    /// `starts`, and theirs are dense, numbered by first appearance.
+    pub(crate) fn push(&mut self, task: u32, worker: u32, label: u32) {
+        if self.grouped {
+            let t = task as usize;
+            if t >= self.starts.len() {
+                self.starts.resize(t + 1, self.workers.len());
+            } else if t + 1 < self.starts.len() {
+                self.ungroup();
+            }
+        }
+        if !self.grouped {
+            self.tasks.push(task);
+        }
+        self.workers.push(worker);
+        self.labels.push(label);
+    }
+
+    /// From here each answer keeps its task: an earlier task's answer came after a later one.
+    #[cold]
+    #[inline(never)]
+    fn ungroup(&mut self) {
+        let mut tasks = Vec::with_capacity(self.workers.capacity());
+        tasks.extend(self.grouped_tasks());
+        self.tasks = tasks;
+        self.starts = Vec::new();
+        self.grouped = false;
+    }
+
+    /// Each answer's task while grouped, in order.
+    fn grouped_tasks(&self) -> impl Iterator<Item = u32> + '_ {
+        let n = self.workers.len();
+        let ends = self.starts.iter().skip(1).copied().chain(std::iter::once(n));
+        (0u32..).zip(self.starts.iter().zip(ends)).flat_map(|(t, (&start, end))| std::iter::repeat_n(t, end - start))
+    }
+
+    pub fn len(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Whether every answer so far came grouped by task, in task order.
+    pub fn is_grouped(&self) -> bool {
+        self.grouped
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.workers.is_empty()
+    }
+
+    /// The answers over `tasks` tasks, `workers` workers and `classes` classes, with the
+    /// checks and errors of [`Answers::new`]. Grouped answers become cells where they lie:
+    /// nothing the size of the answers is allocated.
+    pub fn finish(self, tasks: usize, workers: usize, classes: usize) -> Result<Answers, StatsError> {
+        let with_labels = |(i, t): (usize, u32)| (t, self.workers[i], self.labels.get(i));
+        if self.grouped {
+            check_answers(tasks, workers, classes, self.grouped_tasks().enumerate().map(with_labels))?;
+        } else {
+            check_answers(tasks, workers, classes, self.tasks.iter().copied().enumerate().map(with_labels))?;
+        }
+        let AnswerColumns { workers: mut cell, labels, tasks: task_of, mut starts, grouped } = self;
+        if grouped {
+            starts.resize(tasks + 1, cell.len());
+            for (i, c) in cell.iter_mut().enumerate() {
+                *c = *c * classes as u32 + labels.get(i);
+            }
+            return Ok(Answers { tasks, workers, classes, offsets: starts, cell });
+        }
+        let mut counts = vec![0usize; tasks + 1];
+        for &t in &task_of {
+            counts[t as usize + 1] += 1;
+        }
+        let cells = task_of.iter().zip(&cell).enumerate().map(|(i, (&t, &w))| (t, w * classes as u32 + labels.get(i)));
+        Ok(sorted_by_task(tasks, workers, classes, counts, cells))
     }
 }
 

@@ -13,7 +13,8 @@
 //! twelve bytes of memory.
 //!
 //! Agreement needs less than the rows: [`read_long_table`] puts each row's label straight into
-//! its (item, annotator) cell as it reads ([`LongTable`]), one byte a cell, and keeps no rows.
+//! its (item, annotator) cell as it reads ([`LongTable`]), one byte a cell, and keeps no rows;
+//! aggregation, less again: [`read_long_answers`] keeps each answer's annotator and label only.
 //!
 //! Nothing here opens files: readers take any [`Read`], and errors carry the line they are
 //! about ([`CsvError`]) for the caller to put after the file's name.
@@ -27,8 +28,10 @@ mod halves;
 #[cfg(not(target_arch = "wasm32"))]
 pub use halves::read_long_csv_in_halves;
 
+mod answers;
 mod table;
 
+pub use answers::{read_long_answers, LongAnswers};
 pub use table::{read_long_table, LongTable, Repeat};
 
 /// The label of a row whose label field is empty (a missing rating) in [`LongCsv::rows`].

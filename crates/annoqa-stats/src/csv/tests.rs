@@ -6,6 +6,7 @@ use std::io::{self, Read};
 use proptest::prelude::*;
 
 use super::*;
+use crate::aggregate::Answers;
 
 /// Hands out its bytes at most `chunk` at a time, as a pipe or a slow disk may, so records
 /// cross block boundaries at every position.
@@ -554,4 +555,60 @@ fn labels_past_a_byte_are_kept_aside() {
     assert_eq!(table.repeat(), Some(Repeat { line: 452, item: 149, annotator: 2 }));
     assert_eq!(table_outcome(Ok(table)), table_from_rows(read_long_csv(text.as_bytes())));
     assert_counts_as_ratings(read_long_table(text.as_bytes()).unwrap());
+}
+
+/// A long-format file's answers as aggregation gets them: through the rows, or straight into
+/// columns.
+fn answers_both_ways(text: &str) -> (Result<Answers, String>, Result<Answers, String>, bool) {
+    let csv = read_long_csv(text.as_bytes()).unwrap();
+    let triples: Vec<Row> = csv.rows.iter().copied().filter(|&(_, _, l)| l != NO_LABEL).collect();
+    let shape = (csv.items.len(), csv.annotators.len(), csv.labels.len());
+    let by_rows = Answers::from_triples(shape.0, shape.1, shape.2, &triples).map_err(|e| e.to_string());
+    let read = read_long_answers(text.as_bytes()).unwrap();
+    assert_eq!(
+        format!("{:?}", (&read.items, &read.annotators, &read.labels)),
+        format!("{:?}", (&csv.items, &csv.annotators, &csv.labels))
+    );
+    let grouped = read.answers.is_grouped();
+    let by_columns = read.answers.finish(shape.0, shape.1, shape.2).map_err(|e| e.to_string());
+    (by_rows, by_columns, grouped)
+}
+
+proptest! {
+    /// Answers read straight into columns are the answers read as rows, whatever the order of
+    /// the rows (grouped by item or not), repeated pairs, empty labels, or labels past a byte.
+    #[test]
+    fn answers_read_into_columns_equal_answers_from_rows(
+        rows in prop::collection::vec((0u32..25, 0u32..5, prop::option::of(0u32..300)), 1..120),
+        sort in any::<bool>(),
+    ) {
+        let mut rows = rows;
+        if sort {
+            rows.sort_by_key(|&(item, _, _)| item);
+        }
+        let mut text = String::from("task,worker,label\n");
+        for (item, worker, label) in &rows {
+            text += &format!("t{item},w{worker},{}\n", label.map_or(String::new(), |l| format!("l{l}")));
+        }
+        let (by_rows, by_columns, grouped) = answers_both_ways(&text);
+        prop_assert_eq!(by_rows, by_columns);
+        if sort {
+            prop_assert!(grouped, "rows grouped by item are indexed in place");
+        }
+    }
+}
+
+#[test]
+fn answers_after_a_later_items_are_sorted_by_item() {
+    // The third row goes back to the first item; a labelless row names an item between.
+    let text = "task,worker,label\na,w1,x\nb,w1,y\na,w2,y\nc,w1,\nd,w2,x\nb,w2,x\n";
+    let (by_rows, by_columns, grouped) = answers_both_ways(text);
+    assert!(!grouped);
+    let answers = by_columns.unwrap();
+    assert_eq!(Ok(answers.clone()), by_rows);
+    assert_eq!((answers.tasks(), answers.workers(), answers.classes(), answers.len()), (4, 2, 2, 5));
+    // One label only: the same refusal either way.
+    let (by_rows, by_columns, _) = answers_both_ways("task,worker,label\na,w1,x\nb,w1,x\n");
+    assert!(by_rows.is_err());
+    assert_eq!(by_rows, by_columns);
 }
