@@ -47,8 +47,9 @@ pub struct Answers {
     tasks: usize,
     workers: usize,
     classes: usize,
-    /// `offsets[t]..offsets[t + 1]` indexes task `t`'s answers in `cell`.
-    offsets: Vec<usize>,
+    /// `offsets[t]..offsets[t + 1]` indexes task `t`'s answers in `cell` (four bytes a task
+    /// rather than eight: [`check_answers`] refuses more than `u32::MAX` answers).
+    offsets: Vec<u32>,
     /// Each answer as `worker × classes + label`: the row of a worker model `[worker][answered]`
     /// that the answer reads and updates.
     cell: Vec<u32>,
@@ -72,8 +73,8 @@ impl Answers {
         classes: usize,
         triples: &[(u32, u32, u32)],
     ) -> Result<Answers, StatsError> {
-        check_answers(tasks, workers, classes, triples.iter().copied())?;
-        let mut counts = vec![0usize; tasks + 1];
+        check_answers(tasks, workers, classes, triples.len(), triples.iter().copied())?;
+        let mut counts = vec![0u32; tasks + 1];
         for &(t, _, _) in triples {
             counts[t as usize + 1] += 1;
         }
@@ -102,19 +103,26 @@ impl Answers {
     }
 
     fn range(&self, task: usize) -> std::ops::Range<usize> {
-        self.offsets[task]..self.offsets[task + 1]
+        self.offsets[task] as usize..self.offsets[task + 1] as usize
     }
 }
 
-/// Checks answers `(task, worker, label)` in order, as [`Answers::new`] documents: the first
-/// that names an unknown task or worker, or a label not below `classes`, is the error; then
-/// there must be at least two classes and no more cells than a `u32` indexes.
+/// Checks the `n` answers `(task, worker, label)` in order, as [`Answers::new`] documents: no
+/// more answers than a `u32` counts; the first that names an unknown task or worker, or a label
+/// not below `classes`, is the error; then there must be at least two classes and no more
+/// cells than a `u32` indexes.
 fn check_answers(
     tasks: usize,
     workers: usize,
     classes: usize,
+    n: usize,
     answers: impl Iterator<Item = (u32, u32, u32)>,
 ) -> Result<(), StatsError> {
+    if u32::try_from(n).is_err() {
+        return Err(StatsError::InvalidArgument(format!(
+            "{n} answers are more than this implementation indexes (2³² − 1)"
+        )));
+    }
     for (t, w, l) in answers {
         if t as usize >= tasks || w as usize >= workers {
             return Err(StatsError::InvalidArgument(format!("answer ({t}, {w}, {l}) names an unknown task or worker")));
@@ -142,7 +150,7 @@ fn sorted_by_task(
     tasks: usize,
     workers: usize,
     classes: usize,
-    mut offsets: Vec<usize>,
+    mut offsets: Vec<u32>,
     cells: impl ExactSizeIterator<Item = (u32, u32)>,
 ) -> Answers {
     for t in 0..tasks {
@@ -152,7 +160,7 @@ fn sorted_by_task(
     let mut cell = vec![0u32; cells.len()];
     for (t, c) in cells {
         let slot = &mut next_slot[t as usize];
-        cell[*slot] = c;
+        cell[*slot as usize] = c;
         *slot += 1;
     }
     Answers { tasks, workers, classes, offsets, cell }
@@ -170,8 +178,9 @@ pub struct AnswerColumns {
     labels: LabelColumn,
     /// Each answer's task, once an answer came after a later task's; empty while grouped.
     tasks: Vec<u32>,
-    /// While grouped: task `t`'s answers start at `starts[t]`, for each task up to the last.
-    starts: Vec<usize>,
+    /// While grouped: task `t`'s answers start at `starts[t]`, for each task up to the last
+    /// (wrapping past `u32::MAX` answers, which [`AnswerColumns::finish`] refuses).
+    starts: Vec<u32>,
     grouped: bool,
 }
 
@@ -225,7 +234,7 @@ impl AnswerColumns {
         if self.grouped {
             let t = task as usize;
             if t >= self.starts.len() {
-                self.starts.resize(t + 1, self.workers.len());
+                self.starts.resize(t + 1, self.workers.len() as u32);
             } else if t + 1 < self.starts.len() {
                 self.ungroup();
             }
@@ -251,8 +260,10 @@ impl AnswerColumns {
     /// Each answer's task while grouped, in order.
     fn grouped_tasks(&self) -> impl Iterator<Item = u32> + '_ {
         let n = self.workers.len();
-        let ends = self.starts.iter().skip(1).copied().chain(std::iter::once(n));
-        (0u32..).zip(self.starts.iter().zip(ends)).flat_map(|(t, (&start, end))| std::iter::repeat_n(t, end - start))
+        let ends = self.starts.iter().skip(1).map(|&end| end as usize).chain(std::iter::once(n));
+        (0u32..)
+            .zip(self.starts.iter().zip(ends))
+            .flat_map(|(t, (&start, end))| std::iter::repeat_n(t, end - start as usize))
     }
 
     pub fn len(&self) -> usize {
@@ -273,20 +284,21 @@ impl AnswerColumns {
     /// nothing the size of the answers is allocated.
     pub fn finish(self, tasks: usize, workers: usize, classes: usize) -> Result<Answers, StatsError> {
         let with_labels = |(i, t): (usize, u32)| (t, self.workers[i], self.labels.get(i));
+        let n = self.len();
         if self.grouped {
-            check_answers(tasks, workers, classes, self.grouped_tasks().enumerate().map(with_labels))?;
+            check_answers(tasks, workers, classes, n, self.grouped_tasks().enumerate().map(with_labels))?;
         } else {
-            check_answers(tasks, workers, classes, self.tasks.iter().copied().enumerate().map(with_labels))?;
+            check_answers(tasks, workers, classes, n, self.tasks.iter().copied().enumerate().map(with_labels))?;
         }
         let AnswerColumns { workers: mut cell, labels, tasks: task_of, mut starts, grouped } = self;
         if grouped {
-            starts.resize(tasks + 1, cell.len());
+            starts.resize(tasks + 1, n as u32);
             for (i, c) in cell.iter_mut().enumerate() {
                 *c = *c * classes as u32 + labels.get(i);
             }
             return Ok(Answers { tasks, workers, classes, offsets: starts, cell });
         }
-        let mut counts = vec![0usize; tasks + 1];
+        let mut counts = vec![0u32; tasks + 1];
         for &t in &task_of {
             counts[t as usize + 1] += 1;
         }
@@ -504,7 +516,8 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     if !(options.floor.is_finite() && options.floor >= 0.0) {
         return Err(StatsError::InvalidArgument(format!("floor {} is not a non-negative number", options.floor)));
     }
-    let mut gold = vec![u32::MAX; tasks];
+    // Each task's gold label, `u32::MAX` for none; empty when no task has one (see `gold_of`).
+    let mut gold = if options.gold.is_empty() { Vec::new() } else { vec![u32::MAX; tasks] };
     for &(t, l) in &options.gold {
         if t as usize >= tasks {
             return Err(StatsError::InvalidArgument(format!("gold names unknown task {t}")));
@@ -647,7 +660,7 @@ pub fn dawid_skene(answers: &Answers, options: &DawidSkeneOptions) -> Result<Con
     }
     let labels = (0..tasks)
         .map(|t| {
-            if answers.range(t).is_empty() && gold[t] == u32::MAX {
+            if answers.range(t).is_empty() && gold_of(&gold, t).is_none() {
                 return None;
             }
             let row = &posteriors[t * k..(t + 1) * k];
@@ -834,7 +847,7 @@ impl Partials {
         let mut bounds = vec![0];
         for r in 1..ranges {
             let target = answers.len() * r / ranges;
-            let task = answers.offsets.partition_point(|&o| o < target).min(answers.tasks);
+            let task = answers.offsets.partition_point(|&o| (o as usize) < target).min(answers.tasks);
             bounds.push(task.max(bounds[r - 1]));
         }
         bounds.push(answers.tasks);
@@ -1073,7 +1086,7 @@ fn e_step_range<const K: usize, const MODE: u8>(
                 if sum > 0.0 {
                     row.iter_mut().for_each(|x| *x /= sum);
                     all.add_ln(sum.ln());
-                    if gold[t] == u32::MAX {
+                    if gold_of(gold, t).is_none() {
                         free.add_ln(sum.ln());
                     }
                 }
@@ -1092,7 +1105,7 @@ fn e_step_range<const K: usize, const MODE: u8>(
             row.iter_mut().for_each(|x| *x *= inverse);
             if MODE & EVIDENCE != 0 {
                 all.add(sum);
-                if gold[t] == u32::MAX {
+                if gold_of(gold, t).is_none() {
                     free.add(sum);
                 }
             }
@@ -1105,6 +1118,13 @@ fn e_step_range<const K: usize, const MODE: u8>(
         accumulate::<MODE>(t, task_cells, row, gold, next, (&mut *next_counts, &mut *next_prior_sums), first);
     }
     RangeStep { all, free, fell_back }
+}
+
+/// Task `t`'s gold label in `gold` (one entry a task, `u32::MAX` for none, or none at all when
+/// no task has gold: a run without gold holds no table of four bytes a task).
+#[inline(always)]
+fn gold_of(gold: &[u32], t: usize) -> Option<u32> {
+    gold.get(t).copied().filter(|&label| label != u32::MAX)
 }
 
 /// Fixes task `t`'s posterior `row` at its gold label if it has one, stores it in `next` (whose
@@ -1121,9 +1141,9 @@ fn accumulate<const MODE: u8>(
     first: usize,
 ) {
     let k = row.len();
-    if gold[t] != u32::MAX {
+    if let Some(label) = gold_of(gold, t) {
         row.iter_mut().for_each(|x| *x = 0.0);
-        row[gold[t] as usize] = 1.0;
+        row[label as usize] = 1.0;
     }
     if MODE & STORE != 0 {
         let at = (t - first) * k;
