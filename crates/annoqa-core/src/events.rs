@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::geometry::clamp_ordered;
 use crate::matching::{match_dense, match_pairs, Match, Objective};
 use crate::order::sort_unstable;
 
@@ -239,7 +240,7 @@ pub fn temporal_iou(a: (f64, f64), b: (f64, f64)) -> f64 {
         return 0.0;
     }
     let union = a.1.max(b.1) - a.0.min(b.0);
-    (inter / union).clamp(0.0, 1.0)
+    clamp_ordered(inter / union, 0.0, 1.0)
 }
 
 /// Temporal IoU of two inclusive frame ranges `[start_frame, end_frame]` (as

@@ -15,6 +15,7 @@ pub mod guidelines;
 pub mod intervals;
 pub mod matching;
 pub mod model;
+pub mod number;
 mod order;
 pub mod reveal;
 pub mod rule;

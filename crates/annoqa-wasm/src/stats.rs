@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
+use annoqa_core::number::parse_finite;
 use annoqa_core::unit_enum;
 use annoqa_stats::aggregate::{
     dawid_skene, majority_vote, Answers, Consensus, DawidSkeneOptions, TiePolicy, WorkerModel, DEFAULT_FLOOR,
@@ -342,7 +343,7 @@ fn numeric_categories<'a>(
     };
     let mut numeric: Vec<(f64, &str)> = Vec::new();
     for (row, label) in labelled {
-        let value = label.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+        let value = parse_finite(label).ok_or_else(|| {
             let hint = if matches!(level, LevelArg::Interval | LevelArg::Ratio) {
                 ""
             } else {
@@ -799,8 +800,8 @@ fn aggregate_report(
         report.confusion_rows = Some("true label");
         report.confusion_columns = Some("given label");
         let matrix = |w: usize| (0..k).map(|t| (0..k).map(|a| consensus.confusion(w, t, a)).collect()).collect();
-        // Inserted one by one rather than collected: collecting sorts, and that sort was a copy
-        // of its own in the module.
+        // Inserted one by one rather than sorted: a sort is a copy of its own in the module.
+        // Annotators' names are distinct (interned).
         let mut confusion = BTreeMap::new();
         for (w, name) in table.annotators.names.iter().enumerate() {
             confusion.insert(name.clone(), matrix(w));

@@ -3,6 +3,7 @@
 
 use super::outcome::{label_guideline, ControlOutcome};
 use super::report::{Feedback, RegionVerdict, Verdict};
+use crate::geometry::clamp_ordered;
 use crate::order::sort_unstable;
 use crate::{Control, Region, RegionValue};
 
@@ -24,7 +25,7 @@ pub(crate) fn score_choice(control: &Control, mine: &[&Region], theirs: &[&Regio
         // A single choice may have a cheaper confusion than "completely wrong".
         if e != g {
             let cost = control.costs.iter().find(|c| c.expected == *e && c.got == *g).map_or(1.0, |c| c.cost);
-            score = 1.0 - cost.clamp(0.0, 1.0);
+            score = 1.0 - clamp_ordered(cost, 0.0, 1.0);
         }
     }
     let mut out = ControlOutcome::scored(score);

@@ -5,6 +5,7 @@
 use annoqa_core::model::{
     Control, ControlKind, Label, Limits, MediaKind, RevealPolicy, SpanOverlap, TaskSpec, Tolerance,
 };
+use annoqa_core::number::parse_finite;
 
 use super::xml::{self, Element};
 use crate::diag::{Diagnostics, InputError};
@@ -269,8 +270,8 @@ fn object(element: &Element, media: Option<MediaKind>, file: &str) -> Result<LsO
     };
     let frame_rate = match element.attr("framerate") {
         None => DEFAULT_FRAME_RATE,
-        Some(text) => match text.trim().parse::<f64>() {
-            Ok(rate) if rate.is_finite() && rate > 0.0 => rate,
+        Some(text) => match parse_finite(text.trim()) {
+            Some(rate) if rate > 0.0 => rate,
             _ => {
                 return Err(InputError::new(
                     file,

