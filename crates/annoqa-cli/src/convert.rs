@@ -1,12 +1,14 @@
 //! `annoqa convert`: other tools' annotation files to and from annoqa's records, through
 //! annoqa-interop. This file only reads arguments and files and writes files.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
 
 use annoqa_core::model::TaskSpec;
-use annoqa_interop::convert::{self, Input, StreamWriter};
-use annoqa_interop::{Diagnostics, DirTree, Format, OutputFormat, ReadOptions, Written};
+use annoqa_interop::convert::{self, Finished, Input, StreamWriter};
+use annoqa_interop::{Diagnostics, DirTree, Format, OutputFile, OutputFormat, ReadOptions};
 use anyhow::{anyhow, bail, Context};
 
 /// `annoqa convert IN --from F --to T`: exit 0 converted, 2 could not (malformed input, or with
@@ -85,13 +87,13 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
         Some(spec) if args.from == Format::LabelStudio && !args.input.is_dir() => convert_streaming(args, &opts, spec)?,
         _ => convert_whole(args, &opts, spec.clone())?,
     };
-    let Outcome { written, diagnostics, records, spec: target_spec } = converted;
+    let Outcome { output, diagnostics, records, spec: target_spec } = converted;
     eprint!("{diagnostics}");
     if args.strict && !diagnostics.is_empty() {
         eprintln!("error: --strict: some input could not be represented (listed above); nothing written");
         return Ok(2);
     }
-    write_output(args, &written.files)?;
+    write_output(args, output)?;
     if args.to == OutputFormat::LabelStudio {
         if let (Some(output), Some(spec)) = (&args.output, &target_spec) {
             let config_path = output.with_extension("label_config.xml");
@@ -105,11 +107,18 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
 
 /// A conversion's output and what was reported on the way.
 struct Outcome {
-    written: Written,
+    output: Output,
     diagnostics: Diagnostics,
     records: usize,
     /// The spec the output's labels follow.
     spec: Option<TaskSpec>,
+}
+
+/// What a conversion made: files in memory, or output made as it is written (its start
+/// perhaps already written while the input was read).
+enum Output {
+    Files(Vec<OutputFile>),
+    Unwritten(Finished, Option<EarlyFile>),
 }
 
 /// Reads all records, then writes them (formats whose spec comes with the input: categories,
@@ -126,22 +135,91 @@ fn convert_whole(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: Option<TaskSp
     let written = convert::write(args.to, &converted.records, target_spec.as_ref())
         .map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
     let mut diagnostics = converted.diagnostics;
-    diagnostics.merge(written.diagnostics.clone());
-    Ok(Outcome { written, diagnostics, records: converted.records.len(), spec: target_spec })
+    diagnostics.merge(written.diagnostics);
+    Ok(Outcome {
+        output: Output::Files(written.files),
+        diagnostics,
+        records: converted.records.len(),
+        spec: target_spec,
+    })
 }
 
 /// A Label Studio export with a known spec, record by record into the writer.
 fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec) -> anyhow::Result<Outcome> {
     let file_name = opts.file_name;
-    let file = std::fs::File::open(&args.input).with_context(|| format!("cannot read {file_name}"))?;
+    let file = File::open(&args.input).with_context(|| format!("cannot read {file_name}"))?;
     let mut writer = StreamWriter::new(args.to, Some(spec.clone()));
     // The writer's per-record work runs on the reading threads; its parts arrive in order.
     let parts = writer.parts();
-    let (_, mut diagnostics) = annoqa_interop::ls::for_each_part(file, opts, &parts, &mut |part| writer.append(part))?;
+    // A COCO file's start is written while the rest is read, unless `--strict` may refuse it.
+    let mut early = match &args.output {
+        Some(path) if args.to == OutputFormat::Coco && !args.strict => EarlyFile::create(path),
+        _ => None,
+    };
+    let read = annoqa_interop::ls::for_each_part(file, opts, &parts, &mut |part| {
+        writer.append(part);
+        if let Some(early) = &mut early {
+            early.write(&mut writer);
+        }
+    });
+    let (_, mut diagnostics) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            if let Some(early) = early {
+                let _ = std::fs::remove_file(&early.tmp);
+            }
+            return Err(e.into());
+        }
+    };
     let records = writer.records();
-    let written = writer.finish().map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
-    diagnostics.merge(written.diagnostics.clone());
-    Ok(Outcome { written, diagnostics, records, spec: Some(spec) })
+    // A COCO file is made while it is written, never held whole.
+    let finished = writer.finish_unwritten().map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
+    diagnostics.merge(finished.diagnostics.clone());
+    Ok(Outcome { output: Output::Unwritten(finished, early), diagnostics, records, spec: Some(spec) })
+}
+
+/// The temporary file beside `-o` that a streamed output's start goes into while the input is
+/// read ([`StreamWriter::write_early`]); renamed when the rest is written.
+struct EarlyFile {
+    file: File,
+    tmp: PathBuf,
+    /// What the writer gave, reused.
+    bytes: Vec<u8>,
+    /// The first failed write: nothing more is written, and the conversion fails with it.
+    failed: Option<io::Error>,
+}
+
+impl EarlyFile {
+    /// `None` when the file cannot be made: the write at the end then says why.
+    fn create(path: &Path) -> Option<EarlyFile> {
+        let tmp = partial_path(path).ok()?;
+        let file = File::create(&tmp).ok()?;
+        Some(EarlyFile { file, tmp, bytes: Vec::new(), failed: None })
+    }
+
+    fn write(&mut self, writer: &mut StreamWriter) {
+        if self.failed.is_none() {
+            self.bytes.clear();
+            writer.write_early(&mut self.bytes);
+            self.failed = self.file.write_all(&self.bytes).err();
+        }
+    }
+
+    /// The rest of the file after what was written early (all of it when that did not stand),
+    /// then the file in its place.
+    fn finish(mut self, path: &Path, finished: Finished) -> anyhow::Result<()> {
+        let tmp = self.tmp.display();
+        if let Some(e) = self.failed {
+            return Err(e).with_context(|| format!("cannot write {tmp}"));
+        }
+        if finished.restarts() {
+            self.file.set_len(0).with_context(|| format!("cannot write {tmp}"))?;
+            self.file.seek(SeekFrom::Start(0)).with_context(|| format!("cannot write {tmp}"))?;
+        }
+        write_in_background(&mut self.file, finished).with_context(|| format!("cannot write {tmp}"))?;
+        drop(self.file);
+        std::fs::rename(&self.tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    }
 }
 
 fn read_text(path: &Path) -> anyhow::Result<String> {
@@ -150,10 +228,19 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 
 /// One file goes to `-o` or standard output; a folder's files (YOLO) under `-o`, which must be
 /// new or empty so nothing already there is overwritten.
-fn write_output(args: &ConvertArgs, files: &[annoqa_interop::OutputFile]) -> anyhow::Result<()> {
-    match (files, &args.output) {
+fn write_output(args: &ConvertArgs, output: Output) -> anyhow::Result<()> {
+    let files = match output {
+        Output::Unwritten(finished, Some(early)) => match &args.output {
+            Some(path) => return early.finish(path, finished),
+            None => finished.into_files(),
+        },
+        Output::Unwritten(finished, None) if finished.is_one_file() => return write_one_file(args, finished),
+        Output::Unwritten(finished, None) => finished.into_files(),
+        Output::Files(files) => files,
+    };
+    match (files.as_slice(), &args.output) {
         ([single], None) if single.path.is_empty() => {
-            std::io::stdout().lock().write_all(&single.bytes).context("cannot write to standard output")
+            io::stdout().lock().write_all(&single.bytes).context("cannot write to standard output")
         }
         ([single], Some(path)) if single.path.is_empty() => write_atomically(path, &single.bytes),
         (_, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
@@ -175,11 +262,64 @@ fn write_output(args: &ConvertArgs, files: &[annoqa_interop::OutputFile]) -> any
     }
 }
 
+/// Bytes handed to the file at a time when output is made as it is written.
+const PIECE: usize = 4 << 20;
+
+/// One file made a piece at a time, to `-o` or standard output.
+fn write_one_file(args: &ConvertArgs, finished: Finished) -> anyhow::Result<()> {
+    match &args.output {
+        Some(path) => write_atomically_with(path, |file| write_in_background(file, finished)),
+        None => {
+            let mut stdout = io::stdout().lock();
+            let mut sink = |piece: Vec<u8>| stdout.write_all(&piece).map(|()| piece);
+            finished.write_pieces(PIECE, &mut sink).context("cannot write to standard output")
+        }
+    }
+}
+
+/// Pieces are made on this thread and written on another, so making one overlaps copying the
+/// last into the file (each about a tenth of converting a large export to COCO).
+fn write_in_background(file: &mut File, finished: Finished) -> io::Result<()> {
+    std::thread::scope(|scope| {
+        let (full, pieces) = sync_channel::<Vec<u8>>(1);
+        // At most three buffers go round: one filled, one queued, one written.
+        let (empty, emptied) = sync_channel::<Vec<u8>>(2);
+        let writer = scope.spawn(move || -> io::Result<()> {
+            for piece in pieces {
+                file.write_all(&piece)?;
+                // When making stopped, the buffer is dropped here.
+                let _ = empty.send(piece);
+            }
+            Ok(())
+        });
+        let made = finished.write_pieces(PIECE, &mut |piece| {
+            full.send(piece).map_err(|_| io::Error::other("the writing thread stopped"))?;
+            Ok(emptied.try_recv().unwrap_or_default())
+        });
+        drop(full);
+        let written = writer.join().unwrap_or_else(|_| Err(io::Error::other("the writing thread panicked")));
+        // The file's own error says more than the maker's "stopped".
+        written.and(made)
+    })
+}
+
 /// Writes through a temporary file beside `path` and renames it, so a failed run never leaves
 /// half a file where a complete one was expected.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// The temporary file beside `path` that is renamed to it once written.
+fn partial_path(path: &Path) -> anyhow::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
-    let tmp = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    Ok(path.with_file_name(format!(".{}.partial", name.to_string_lossy())))
+}
+
+/// [`write_atomically`] with the bytes written by `write`.
+fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> anyhow::Result<()> {
+    let tmp = partial_path(path)?;
+    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    write(&mut file).with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(file);
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

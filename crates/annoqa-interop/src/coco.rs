@@ -42,7 +42,7 @@ pub fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, Inp
     write::write(records, spec)
 }
 
-pub(crate) use write::{CocoPart, CocoWriter};
+pub(crate) use write::{CocoFile, CocoPart, CocoWriter};
 
 /// The spec of an image dataset with these categories (and keypoint names, when it has
 /// keypoints): a `bbox` control and a `segmentation` control with the categories as labels, and

@@ -3,10 +3,13 @@
 
 use annoqa_core::model::TaskSpec;
 
-use crate::coco::{CocoPart, CocoWriter};
+use std::io;
+
+use crate::coco::{CocoFile, CocoPart, CocoWriter};
+use crate::diag::Diagnostics;
 use crate::diag::InputError;
 use crate::format::{Format, OutputFormat};
-use crate::record::{self, Converted, ReadOptions, Record, RecordFold, Written};
+use crate::record::{self, Converted, OutputFile, ReadOptions, Record, RecordFold, Written};
 use crate::tree::FileTree;
 use crate::{coco, crowdkit, cvat, ls, yolo};
 
@@ -100,6 +103,87 @@ impl StreamWriter {
         match self.inner {
             Streaming::Coco(writer) => writer.finish(),
             Streaming::Collect { format, records, spec } => write(format, &records, spec.as_ref()),
+        }
+    }
+
+    /// The output's start as far as it is final already, after the bytes given before:
+    /// COCO's annotations appended so far when their ids can be guessed (with a spec);
+    /// nothing for other formats. Written while the rest is read, it overlaps reading;
+    /// [`Finished::restarts`] says whether it stood.
+    pub fn write_early(&mut self, out: &mut Vec<u8>) {
+        if let Streaming::Coco(writer) = &mut self.inner {
+            writer.write_early(out);
+        }
+    }
+
+    /// [`StreamWriter::finish`] with what is reported final but a COCO file not made yet:
+    /// [`Finished::write_pieces`] makes it a piece at a time, so it is never held whole.
+    pub fn finish_unwritten(self) -> Result<Finished, InputError> {
+        match self.inner {
+            Streaming::Coco(writer) => {
+                let (file, diagnostics) = writer.finish_numbered();
+                Ok(Finished { diagnostics, output: Unwritten::Coco(Box::new(file)) })
+            }
+            Streaming::Collect { format, records, spec } => {
+                let written = write(format, &records, spec.as_ref())?;
+                Ok(Finished { diagnostics: written.diagnostics, output: Unwritten::Files(written.files) })
+            }
+        }
+    }
+}
+
+/// A writer's output and what it reported ([`StreamWriter::finish_unwritten`]).
+pub struct Finished {
+    pub diagnostics: Diagnostics,
+    output: Unwritten,
+}
+
+enum Unwritten {
+    Files(Vec<OutputFile>),
+    Coco(Box<CocoFile>),
+}
+
+impl Finished {
+    /// The files made whole: one with an empty path for the single-file formats, a folder's
+    /// otherwise (as [`Written::files`]).
+    pub fn into_files(self) -> Vec<OutputFile> {
+        match self.output {
+            Unwritten::Files(files) => files,
+            Unwritten::Coco(file) => {
+                let mut bytes = Vec::new();
+                // One piece, into memory: nothing can fail.
+                let _ = file.write_pieces(usize::MAX, &mut |piece| {
+                    bytes = piece;
+                    Ok(Vec::new())
+                });
+                vec![OutputFile { path: String::new(), bytes }]
+            }
+        }
+    }
+
+    /// Whether the bytes of [`StreamWriter::write_early`] are to be dropped: the file is then
+    /// made from its start. Otherwise [`Finished::write_pieces`] makes what follows them.
+    pub fn restarts(&self) -> bool {
+        matches!(&self.output, Unwritten::Coco(file) if file.restarts())
+    }
+
+    /// Whether the output is one file, for [`Finished::write_pieces`].
+    pub fn is_one_file(&self) -> bool {
+        match &self.output {
+            Unwritten::Files(files) => matches!(files.as_slice(), [one] if one.path.is_empty()),
+            Unwritten::Coco(_) => true,
+        }
+    }
+
+    /// The one file's bytes in pieces of at least `piece` bytes (the last may be shorter), each
+    /// handed to `sink`, which gives back an empty buffer for the next; nothing for a folder.
+    pub fn write_pieces(self, piece: usize, sink: &mut dyn FnMut(Vec<u8>) -> io::Result<Vec<u8>>) -> io::Result<()> {
+        match self.output {
+            Unwritten::Coco(file) => file.write_pieces(piece, sink),
+            Unwritten::Files(mut files) => match files.pop() {
+                Some(one) if files.is_empty() && one.path.is_empty() => sink(one.bytes).map(drop),
+                _ => Ok(()),
+            },
         }
     }
 }

@@ -160,3 +160,62 @@ fn bad_arguments_are_refused_before_anything_is_read() {
         assert!(String::from_utf8_lossy(&output.stderr).contains(needle), "{args:?}");
     }
 }
+
+/// A Label Studio export to COCO with a config streams: the file's start is written while the
+/// export is read, its annotations' ids predicted. Whether the prediction holds (no id is a
+/// number) or fails (a region id `2` late in the export keeps its number, so the annotations
+/// before it are numbered around it), the file equals the one made at the end for standard
+/// output; a malformed export leaves no file, finished or partial, behind.
+#[test]
+fn a_coco_file_written_while_reading_equals_the_one_made_at_the_end() {
+    let scratch = tempfile::tempdir().unwrap();
+    let config = scratch.path().join("config.xml");
+    std::fs::write(
+        &config,
+        r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels></View>"#,
+    )
+    .unwrap();
+    let export = |last_id: &str, tail: &str| {
+        let tasks: Vec<String> = (1..=6000)
+            .map(|task| {
+                let results: Vec<String> = (0..3)
+                    .map(|b| {
+                        let id = if task == 6000 && b == 2 { last_id.to_owned() } else { format!("r{task}-{b}") };
+                        let label = ["car", "bus", "van"][(task + b) % 3];
+                        format!(
+                            r#"{{"id": "{id}", "type": "rectanglelabels", "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480, "value": {{"x": {b}.5, "y": 10.25, "width": 5, "height": 4, "rectanglelabels": ["{label}"]}}}}"#
+                        )
+                    })
+                    .collect();
+                format!(
+                    r#"{{"id": {task}, "data": {{"image": "/data/{task}.jpg"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
+                    results.join(", ")
+                )
+            })
+            .collect();
+        format!("[{}]{tail}", tasks.join(",\n"))
+    };
+    for (name, last_id, tail) in [("plain", "r6000-2", ""), ("numbered", "2", ""), ("malformed", "r", "x")] {
+        let input = scratch.path().join(format!("{name}.json"));
+        std::fs::write(&input, export(last_id, tail)).unwrap();
+        assert!(std::fs::metadata(&input).unwrap().len() > 3 << 20, "spans several batches");
+        let out = scratch.path().join(format!("{name}.coco.json"));
+        let args = ["convert", input.to_str().unwrap(), "--from", "ls", "--config", config.to_str().unwrap()];
+        let mut to_file = args.to_vec();
+        to_file.extend(["--to", "coco", "-o", out.to_str().unwrap()]);
+        let written = annoqa(&to_file);
+        let mut to_stdout = args.to_vec();
+        to_stdout.extend(["--to", "coco"]);
+        let printed = annoqa(&to_stdout);
+        assert_eq!(written.stderr, printed.stderr, "{name}");
+        let partial = scratch.path().join(format!(".{name}.coco.json.partial"));
+        assert!(!partial.exists(), "{name}: the temporary file is left behind");
+        if tail.is_empty() {
+            assert_eq!(written.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&written.stderr));
+            assert!(std::fs::read(&out).unwrap() == printed.stdout, "{name}: file and standard output differ");
+        } else {
+            assert_eq!(written.status.code(), Some(2), "{name}");
+            assert!(!out.exists(), "{name}: a malformed export left a file");
+        }
+    }
+}

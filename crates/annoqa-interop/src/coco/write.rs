@@ -1,7 +1,8 @@
 //! Records to COCO instances JSON.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::ops::Range;
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated, polygon_area};
@@ -10,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::{assign_category_ids, media_name, spec_keypoint_labels, spec_object_labels, STRUCTURAL_ATTRIBUTES};
 use crate::diag::{Diagnostics, InputError};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, FastSet};
 use crate::record::{OutputFile, Record, SpecBuilder, Written};
 
 pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
@@ -32,6 +33,25 @@ pub(crate) struct CocoWriter {
     spec: Option<TaskSpec>,
     derived: SpecBuilder,
     all: CocoPart,
+    early: Early,
+}
+
+/// Annotations written before the end ([`CocoWriter::write_early`]), their ids guessed: each
+/// annotation the next number, each image its item id, each label its place among the spec's
+/// labels and then the others (what `finish` decides when no key is a number, every item id is
+/// one, no `category_id` attribute is given and there are no keypoints). `finish` checks the
+/// guesses; the writer takes the bytes only when they all held.
+#[derive(Default)]
+struct Early {
+    /// Annotations written so far.
+    rows: usize,
+    /// An annotation whose ids cannot be guessed came: nothing more is written early.
+    stopped: bool,
+    /// The spec's box and polygon labels by name, and each interned label's guessed category.
+    spec_labels: Option<FastMap<String, u64>>,
+    category_of: Vec<u64>,
+    /// Interned labels not in the spec.
+    others: u64,
 }
 
 /// Images and annotations of some records, labels, keypoint names and images numbered within
@@ -108,21 +128,21 @@ impl Interned {
 /// The regions of one COCO annotation: at most one box, its polygons and its keypoints.
 struct Instance<'r> {
     /// The box's id, or the `instance` the polygons share: the annotation id when it is one.
-    key: String,
+    key: Cow<'r, str>,
     boxes: Vec<&'r Region>,
     polygons: Vec<&'r Region>,
     keypoints: Vec<&'r Region>,
 }
 
-impl Instance<'_> {
-    fn new(key: String) -> Self {
+impl<'r> Instance<'r> {
+    fn new(key: Cow<'r, str>) -> Self {
         Instance { key, boxes: Vec::new(), polygons: Vec::new(), keypoints: Vec::new() }
     }
 }
 
 impl CocoWriter {
     pub(crate) fn new(spec: Option<TaskSpec>) -> Self {
-        CocoWriter { spec, derived: SpecBuilder::default(), all: CocoPart::default() }
+        CocoWriter { spec, derived: SpecBuilder::default(), all: CocoPart::default(), early: Early::default() }
     }
 
     /// Whether records can go through parts: only with a spec (without one it is derived from
@@ -141,6 +161,47 @@ impl CocoWriter {
     /// A part's records, after those added before (see [`CocoWriter::takes_parts`]).
     pub(crate) fn append(&mut self, part: CocoPart) {
         self.all.append(part);
+    }
+
+    /// The file's start up to the annotations appended so far, as far as their ids can be
+    /// guessed (see [`Early`]), appended to `out`; after the bytes given before. Only with a
+    /// spec, which decides the categories' order.
+    pub(crate) fn write_early(&mut self, out: &mut Vec<u8>) {
+        let (Some(spec), early, part) = (&self.spec, &mut self.early, &self.all) else { return };
+        if early.stopped {
+            return;
+        }
+        let spec_labels = early.spec_labels.get_or_insert_with(|| {
+            let labels = spec_object_labels(spec).into_iter().zip(1..);
+            labels.collect()
+        });
+        // Keypoints get slots from every name in the file: they are not guessed.
+        if spec_keypoint_labels(spec).is_some() {
+            early.stopped = true;
+            return;
+        }
+        for name in &part.labels.names[early.category_of.len()..] {
+            let guess = spec_labels.get(name).copied().unwrap_or_else(|| {
+                early.others += 1;
+                spec_labels.len() as u64 + early.others
+            });
+            early.category_of.push(guess);
+        }
+        for row in &part.annotations[early.rows..] {
+            let image = part.images[row.image as usize].wanted;
+            let (Some(image), None, true) = (image, row.wanted, row.keypoints.is_empty()) else {
+                early.stopped = true;
+                return;
+            };
+            if early.rows == 0 {
+                out.extend_from_slice(b"{\"annotations\":[");
+            } else {
+                out.push(b',');
+            }
+            early.rows += 1;
+            let ids = [early.category_of[row.label as usize], early.rows as u64, image];
+            part.write_row(out, row, ids, None);
+        }
     }
 }
 
@@ -228,10 +289,11 @@ impl CocoPart {
     /// given, so it gets a new one).
     fn instances<'r>(&mut self, record: &'r Record) -> Vec<Instance<'r>> {
         let item = &record.item.id;
-        let mut instances: Vec<Instance<'r>> = Vec::new();
-        let mut at_key: FastMap<String, usize> = FastMap::default();
+        let regions = record.regions.len();
+        let mut instances: Vec<Instance<'r>> = Vec::with_capacity(regions);
+        let mut at_key: FastMap<&'r str, usize> = FastMap::with_capacity_and_hasher(regions, Default::default());
         // The first region of each id, as a keypoint's `parent` names it.
-        let mut by_id: FastMap<&str, &Region> = FastMap::default();
+        let mut by_id: FastMap<&str, &Region> = FastMap::with_capacity_and_hasher(regions, Default::default());
         for region in &record.regions {
             by_id.entry(region.id.as_str()).or_insert(region);
         }
@@ -252,8 +314,8 @@ impl CocoPart {
                 continue;
             }
             let key = instance_key(region, &by_id);
-            let at = *at_key.entry(key.clone()).or_insert_with(|| {
-                instances.push(Instance::new(key));
+            let at = *at_key.entry(key).or_insert_with(|| {
+                instances.push(Instance::new(Cow::Borrowed(key)));
                 instances.len() - 1
             });
             let instance = &mut instances[at];
@@ -267,7 +329,7 @@ impl CocoPart {
         for instance in &mut instances {
             while instance.boxes.len() > 1 {
                 let region = instance.boxes.remove(1);
-                let mut own = Instance::new(format!("{} {}", instance.key, region.id));
+                let mut own = Instance::new(Cow::Owned(format!("{} {}", instance.key, region.id)));
                 own.boxes.push(region);
                 extra.push(own);
             }
@@ -322,6 +384,31 @@ impl CocoPart {
         });
     }
 
+    /// One annotation's JSON with its `[category, id, image]` ids and, when there are slots,
+    /// its keypoints in them (`(slots, slot of each interned name)`).
+    fn write_row(
+        &self,
+        out: &mut Vec<u8>,
+        row: &Row,
+        [category, id, image]: [u64; 3],
+        slots: Option<(usize, &[usize])>,
+    ) {
+        let text = &self.texts[row.chunk];
+        out.extend_from_slice(&text[row.start..row.after_bbox]);
+        out.extend_from_slice(b"\"category_id\":");
+        write_integer(out, category);
+        out.extend_from_slice(b",\"id\":");
+        write_integer(out, id);
+        out.extend_from_slice(b",\"image_id\":");
+        write_integer(out, image);
+        out.push(b',');
+        out.extend_from_slice(&text[row.after_bbox..row.after_crowd]);
+        if let Some((slots, slot_of)) = slots {
+            write_keypoints(out, slots, slot_of, &self.keypoints[row.keypoints.clone()]);
+        }
+        out.extend_from_slice(&text[row.after_crowd..row.end]);
+    }
+
     /// The instance's keypoints: one per name (a second is reported), with its visibility.
     fn keypoint_rows(&mut self, instance: &Instance<'_>, item: &str) {
         let first = self.keypoints.len();
@@ -349,76 +436,128 @@ impl CocoPart {
 const MERGED: &str = "COCO has one set of annotations per image: several records' annotations merged into one image";
 
 impl CocoWriter {
-    pub(crate) fn finish(self) -> Result<Written, InputError> {
+    pub(crate) fn finish(mut self) -> Result<Written, InputError> {
+        // Whatever was written early, the whole file is made here.
+        self.early = Early::default();
+        let (file, diagnostics) = self.finish_numbered();
+        let mut bytes = Vec::new();
+        // One piece, into memory: nothing can fail.
+        let _ = file.write_pieces(usize::MAX, &mut |piece| {
+            bytes = piece;
+            Ok(Vec::new())
+        });
+        Ok(Written { files: vec![OutputFile { path: String::new(), bytes }], diagnostics })
+    }
+
+    /// Everything numbered and reported, the bytes not made yet: [`CocoFile::write_pieces`]
+    /// makes them a piece at a time, so the file is never held whole.
+    pub(crate) fn finish_numbered(self) -> (CocoFile, Diagnostics) {
         let spec = match self.spec {
             Some(spec) => spec,
             None => self.derived.finish(),
         };
-        self.all.finish(&spec)
+        let (mut file, diagnostics) = self.all.numbered(&spec);
+        if self.early.rows > 0 {
+            match file.guessed(&self.early) {
+                true => file.written_early = self.early.rows,
+                false => file.restarts = true,
+            }
+        }
+        (file, diagnostics)
     }
 }
 
+/// A COCO file with its categories, keypoint slots and ids decided, made into bytes by
+/// [`CocoFile::write_pieces`].
+pub(crate) struct CocoFile {
+    part: CocoPart,
+    labels: Vec<String>,
+    category_ids: Vec<u64>,
+    /// Each interned label's category id.
+    category_of: Vec<u64>,
+    /// The keypoint names in slot order, and each interned name's slot.
+    slots: Option<(Vec<String>, Vec<usize>)>,
+    image_ids: Vec<u64>,
+    annotation_ids: Vec<u64>,
+    /// Annotations written early, their guessed ids right: the file goes on after them.
+    written_early: usize,
+    /// Annotations were written early on a wrong guess: the file starts again.
+    restarts: bool,
+}
+
 impl CocoPart {
-    fn finish(mut self, spec: &TaskSpec) -> Result<Written, InputError> {
+    fn numbered(mut self, spec: &TaskSpec) -> (CocoFile, Diagnostics) {
         let labels = self.final_labels(spec);
         let slots = self.final_keypoint_names(spec);
         let category_ids = self.category_ids(&labels);
-        // Each interned label's category id and each interned keypoint name's slot.
         let mut category_of = vec![0u64; self.labels.names.len()];
         for (name, id) in labels.iter().zip(&category_ids) {
             if let Some(&at) = self.labels.index.get(name) {
                 category_of[at as usize] = *id;
             }
         }
-        let slot_of: Option<Vec<usize>> = slots.as_ref().map(|names| {
+        let slots = slots.map(|names| {
             let mut slot_of = vec![0; self.keypoint_names.names.len()];
             for (slot, name) in names.iter().enumerate().rev() {
                 if let Some(&at) = self.keypoint_names.index.get(name) {
                     slot_of[at as usize] = slot;
                 }
             }
-            slot_of
+            (names, slot_of)
         });
         let image_ids = numbered(self.images.iter().map(|i| i.wanted));
         let annotation_ids = numbered(self.annotations.iter().map(|a| a.wanted));
-        let text_bytes: usize = self.texts.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(text_bytes + 64 * self.annotations.len() + 96 * self.images.len());
-        out.extend_from_slice(b"{\"annotations\":[");
-        for (at, (row, id)) in self.annotations.iter().zip(&annotation_ids).enumerate() {
+        let diagnostics = std::mem::take(&mut self.diagnostics);
+        let file = CocoFile {
+            part: self,
+            labels,
+            category_ids,
+            category_of,
+            slots,
+            image_ids,
+            annotation_ids,
+            written_early: 0,
+            restarts: false,
+        };
+        (file, diagnostics)
+    }
+}
+
+impl CocoFile {
+    /// The file's bytes in pieces of at least `piece` bytes (the last may be shorter), each
+    /// handed to `sink`, which gives back an empty buffer for the next.
+    pub(crate) fn write_pieces(
+        &self,
+        piece: usize,
+        sink: &mut dyn FnMut(Vec<u8>) -> io::Result<Vec<u8>>,
+    ) -> io::Result<()> {
+        let part = &self.part;
+        let text_bytes: usize = part.texts.iter().map(Vec::len).sum();
+        let whole = text_bytes + 64 * part.annotations.len() + 96 * part.images.len();
+        let mut out = Vec::with_capacity(whole.min(piece.saturating_add(1 << 16)));
+        if self.written_early == 0 {
+            out.extend_from_slice(b"{\"annotations\":[");
+        }
+        let rows = part.annotations.iter().zip(&self.annotation_ids).enumerate().skip(self.written_early);
+        for (at, (row, &id)) in rows {
+            if out.len() >= piece {
+                out = sink(out)?;
+                out.clear();
+            }
             if at > 0 {
                 out.push(b',');
             }
-            let text = &self.texts[row.chunk];
-            out.extend_from_slice(&text[row.start..row.after_bbox]);
-            let category = category_of[row.label as usize];
-            let image = image_ids[row.image as usize];
-            let _ = write!(out, "\"category_id\":{category},\"id\":{id},\"image_id\":{image},");
-            out.extend_from_slice(&text[row.after_bbox..row.after_crowd]);
-            if let (Some(names), Some(slot_of)) = (&slots, &slot_of) {
-                write_keypoints(&mut out, names.len(), slot_of, &self.keypoints[row.keypoints.clone()]);
-            }
-            out.extend_from_slice(&text[row.after_crowd..row.end]);
+            let ids = [self.category_of[row.label as usize], id, self.image_ids[row.image as usize]];
+            let slots = self.slots.as_ref().map(|(names, slot_of)| (names.len(), slot_of.as_slice()));
+            part.write_row(&mut out, row, ids, slots);
         }
-        out.extend_from_slice(b"],\"categories\":[");
-        for (at, (name, id)) in labels.iter().zip(&category_ids).enumerate() {
-            if at > 0 {
-                out.push(b',');
-            }
-            let _ = write!(out, "{{\"id\":{id},");
-            if let Some(names) = &slots {
-                out.extend_from_slice(b"\"keypoints\":");
-                json_into(&mut out, names);
-                out.push(b',');
-            }
-            out.extend_from_slice(b"\"name\":");
-            json_into(&mut out, name);
-            if slots.is_some() {
-                out.extend_from_slice(b",\"skeleton\":[]");
-            }
-            out.extend_from_slice(b",\"supercategory\":\"\"}");
-        }
+        self.write_categories(&mut out);
         out.extend_from_slice(b"],\"images\":[");
-        for (at, (image, id)) in self.images.iter().zip(&image_ids).enumerate() {
+        for (at, (image, id)) in part.images.iter().zip(&self.image_ids).enumerate() {
+            if out.len() >= piece {
+                out = sink(out)?;
+                out.clear();
+            }
             if at > 0 {
                 out.push(b',');
             }
@@ -427,9 +566,52 @@ impl CocoPart {
             let _ = write!(out, ",\"height\":{},\"id\":{id},\"width\":{}}}", image.height, image.width);
         }
         out.extend_from_slice(b"],\"info\":{},\"licenses\":[]}\n");
-        Ok(Written { files: vec![OutputFile { path: String::new(), bytes: out }], diagnostics: self.diagnostics })
+        sink(out).map(drop)
     }
 
+    /// Whether the bytes written early ([`CocoWriter::write_early`]) are not this file's start:
+    /// then [`CocoFile::write_pieces`] makes the file from its start, and they are dropped.
+    pub(crate) fn restarts(&self) -> bool {
+        self.restarts
+    }
+
+    /// Whether the ids [`Early`] guessed for the annotations written early are these.
+    fn guessed(&self, early: &Early) -> bool {
+        let rows = &self.part.annotations[..early.rows];
+        self.slots.is_none()
+            && self.annotation_ids[..early.rows].iter().zip(1..).all(|(&id, n)| id == n)
+            && rows.iter().all(|row| {
+                let image = row.image as usize;
+                let label = row.label as usize;
+                Some(self.image_ids[image]) == self.part.images[image].wanted
+                    && self.category_of[label] == early.category_of[label]
+            })
+    }
+
+    /// `],"categories":[…` (the list left open).
+    fn write_categories(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"],\"categories\":[");
+        for (at, (name, id)) in self.labels.iter().zip(&self.category_ids).enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            let _ = write!(out, "{{\"id\":{id},");
+            if let Some((names, _)) = &self.slots {
+                out.extend_from_slice(b"\"keypoints\":");
+                json_into(out, names);
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"name\":");
+            json_into(out, name);
+            if self.slots.is_some() {
+                out.extend_from_slice(b",\"skeleton\":[]");
+            }
+            out.extend_from_slice(b",\"supercategory\":\"\"}");
+        }
+    }
+}
+
+impl CocoPart {
     /// The categories in order: the spec's box and polygon labels, then those it lacks in
     /// order of first appearance (reported).
     fn final_labels(&mut self, spec: &TaskSpec) -> Vec<String> {
@@ -508,9 +690,15 @@ fn to_u32(at: usize) -> u32 {
     u32::try_from(at).unwrap_or(u32::MAX)
 }
 
-/// The COCO id a key asks for: itself when it is a number written plainly.
+/// The COCO id a key asks for: itself when it is a number written plainly (digits only, no
+/// leading zero: as the number prints).
 fn wanted_id(key: &str) -> Option<u64> {
-    key.parse::<u64>().ok().filter(|n| n.to_string() == key)
+    let plain = key.bytes().all(|b| b.is_ascii_digit()) && (key == "0" || !key.starts_with('0'));
+    if plain {
+        key.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// Writes `value` as JSON (strings escaped as serde_json escapes them).
@@ -521,21 +709,22 @@ fn json_into(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
 
 /// Which annotation a region belongs to: a keypoint to its parent's, a polygon to its
 /// `instance`, anything else to itself (a box's id is its annotation's id).
-fn instance_key(region: &Region, by_id: &FastMap<&str, &Region>) -> String {
+fn instance_key<'r>(region: &'r Region, by_id: &FastMap<&str, &'r Region>) -> &'r str {
     if let RegionValue::Keypoint { .. } = region.value {
         let parent = region.attributes.get("parent").and_then(|p| by_id.get(p.as_str()));
         if let Some(parent) = parent.filter(|p| !matches!(p.value, RegionValue::Keypoint { .. })) {
             return instance_key(parent, by_id);
         }
     }
-    region.attributes.get("instance").cloned().unwrap_or_else(|| region.id.clone())
+    region.attributes.get("instance").unwrap_or(&region.id)
 }
 
 /// COCO ids in order: a wanted id (a key that is a number, [`wanted_id`]) no earlier one took
 /// is kept; the others get the smallest numbers nobody takes.
 fn numbered(wanted: impl Iterator<Item = Option<u64>>) -> Vec<u64> {
     let wanted: Vec<Option<u64>> = wanted.collect();
-    let mut taken: BTreeSet<u64> = BTreeSet::new();
+    // Only kept ids go into the set: the new ones rise, so none is handed out twice.
+    let mut taken: FastSet<u64> = FastSet::default();
     let mut keeps = vec![false; wanted.len()];
     for (keep, id) in keeps.iter_mut().zip(&wanted) {
         if let Some(id) = id {
@@ -552,8 +741,8 @@ fn numbered(wanted: impl Iterator<Item = Option<u64>>) -> Vec<u64> {
                 while taken.contains(&next) {
                     next += 1;
                 }
-                taken.insert(next);
-                next
+                next += 1;
+                next - 1
             }
         })
         .collect()
@@ -680,8 +869,30 @@ fn points_bounds<'p>(points: impl Iterator<Item = &'p [f64; 2]>) -> BoxGeometry 
     BoxGeometry::new(x0, y0, x1 - x0, y1 - y0)
 }
 
+/// A whole number as its decimal digits.
+fn write_integer(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn write_number(out: &mut Vec<u8>, value: f64) {
-    json_into(out, &number(value));
+    // As `number` prints, without making a `Value`.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if value.fract() == 0.0 && value.abs() < EXACT {
+        #[allow(clippy::cast_possible_truncation)]
+        json_into(out, &(value as i64));
+    } else {
+        json_into(out, &value);
+    }
 }
 
 /// A JSON number, integral values without a fraction (`3651`, not `3651.0`), as COCO tools

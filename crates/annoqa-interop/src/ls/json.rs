@@ -216,6 +216,15 @@ pub(super) fn kind(value: &Json<'_>) -> &'static str {
     }
 }
 
+/// [`id_text`], borrowed from the value when it is a string.
+pub(super) fn id_cow<'v>(value: &'v Json<'v>) -> Option<std::borrow::Cow<'v, str>> {
+    match value {
+        Json::String(s) => Some(std::borrow::Cow::Borrowed(s.as_ref())),
+        Json::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
 /// An id as Label Studio writes them: a string, or a number (task and user ids).
 pub(super) fn id_text(value: &Json<'_>) -> Option<String> {
     match value {

@@ -9,6 +9,8 @@
 mod config;
 mod json;
 #[cfg(not(target_arch = "wasm32"))]
+mod parse;
+#[cfg(not(target_arch = "wasm32"))]
 mod pool;
 mod read;
 mod results;
@@ -42,6 +44,15 @@ pub(crate) fn json_for_tests(text: &str, keys: &[&str]) -> Result<(String, Vec<J
         })
         .collect();
     Ok((json.to_string(), fields))
+}
+
+/// `text` as the native parser reads it and as serde_json does, each printed with `{:?}` (so
+/// floats compare to the bit); the native parser's `None` leaves the text to serde_json.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) fn parsers_for_tests(text: &[u8]) -> (Option<String>, Result<String, String>) {
+    let native = parse::parse(text).map(|json| format!("{json:?}"));
+    let serde = serde_json::from_slice::<value::Json<'_>>(text).map(|json| format!("{json:?}"));
+    (native, serde.map_err(|e| e.to_string()))
 }
 
 /// One field as [`json_for_tests`] reads it.

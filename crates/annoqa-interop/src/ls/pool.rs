@@ -44,9 +44,14 @@ pub(super) fn convert_batches<R: Read + Send, F: RecordFold>(
         let (work, queue) = sync_channel::<(usize, Result<Batch, InputError>)>(workers);
         let queue = Arc::new(Mutex::new(queue));
         let (done, finished) = sync_channel::<(usize, Converted<F::Part>)>(workers * 2);
+        // Read batches' bytes go back to the splitter, to be filled again.
+        let (give_back, given_back) = sync_channel::<Vec<u8>>(workers * 2);
         scope.spawn(move || {
             let mut sequence = 0;
             loop {
+                if let Ok(bytes) = given_back.try_recv() {
+                    splitter.reuse(bytes);
+                }
                 let next = match splitter.next_batch(BATCH_BYTES) {
                     Ok(Some(batch)) => Ok(batch),
                     Ok(None) => return,
@@ -61,12 +66,17 @@ pub(super) fn convert_batches<R: Read + Send, F: RecordFold>(
             }
         });
         for mut tasks in forks {
-            let (queue, done) = (Arc::clone(&queue), done.clone());
+            let (queue, done, give_back) = (Arc::clone(&queue), done.clone(), give_back.clone());
             scope.spawn(move || loop {
                 // A poisoned lock means another worker panicked: stop taking work.
                 let Ok(Ok((sequence, batch))) = queue.lock().map(|q| q.recv()) else { return };
                 let converted = match batch {
-                    Ok(batch) => convert(&batch, &mut tasks, file, fold),
+                    Ok(batch) => {
+                        let converted = convert(&batch, &mut tasks, file, fold);
+                        // When the splitter has enough or has stopped, the bytes are freed here.
+                        let _ = give_back.try_send(batch.bytes);
+                        converted
+                    }
                     Err(error) => Converted {
                         part: fold.part(),
                         records: 0,
@@ -80,7 +90,7 @@ pub(super) fn convert_batches<R: Read + Send, F: RecordFold>(
                 }
             });
         }
-        drop((done, queue));
+        drop((done, queue, give_back));
         hand_on_in_order(finished, state, sink)
     })
 }

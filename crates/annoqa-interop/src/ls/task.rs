@@ -1,12 +1,13 @@
 //! One Label Studio task → records: one per annotation and per prediction, the item's media
 //! from the task's data and its results' sizes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use annoqa_core::model::{Item, Media, MediaKind, Region, RegionValue};
 
 use super::config::{other_reason, ControlRole, ControlTag, LsConfig, DEFAULT_FRAME_RATE};
-use super::json::{id_text, At, Obj, Path};
+use super::json::{id_cow, id_text, At, Obj, Path};
 use super::read::{model_version, payload_config};
 use super::results::{attribute_text, region_values, Cx, LsResult, MediaFacts, Target};
 use super::text::CodePoints;
@@ -49,10 +50,11 @@ struct Pending {
     regions: Vec<Region>,
 }
 
-/// What one result is, decided from the config or, without one, from its `type`.
-enum Plan {
-    Region { control: String, target: Target },
-    Attribute { name: String },
+/// What one result is, decided from the config or, without one, from its `type`. Names are
+/// borrowed from the config or the result: a region's control is copied once, into it.
+enum Plan<'a> {
+    Region { control: &'a str, target: Target },
+    Attribute { name: &'a str },
     Transcript,
     Report(String),
 }
@@ -445,7 +447,7 @@ fn submission_record(
         parsed.push(parse_result(At::new(value, path, file), value_path)?);
     }
     let plans = plan_results(config, plan.kind, &parsed);
-    let mut set = RegionSet::default();
+    let mut set = RegionSet::with_capacity(parsed.len());
     for (result, plan) in parsed.iter().zip(plans) {
         apply(cx, config, &mut set, result, plan)?;
     }
@@ -458,14 +460,14 @@ struct Parsed<'v, 'p> {
     result: Option<LsResult<'v, 'p>>,
     object: Obj<'v, 'p>,
     kind: &'v str,
-    id: Option<String>,
+    id: Option<Cow<'v, str>>,
     from_name: Option<&'v str>,
 }
 
 fn parse_result<'v, 'p>(at: At<'v, 'p>, value_path: &'p Path<'p>) -> Result<Parsed<'v, 'p>, InputError> {
     let object = at.object()?;
     let kind = object.required("type", |t| t.string())?;
-    let id = object.field("id", |v| id_text(v.value).ok_or_else(|| v.error("expected a string id")))?;
+    let id = object.field("id", |v| id_cow(v.value).ok_or_else(|| v.error("expected a string id")))?;
     let from_name = object.opt_str("from_name")?;
     let original = match (object.get("original_width"), object.get("original_height")) {
         (Some(_), Some(_)) => Some((object.number("original_width")?, object.number("original_height")?)),
@@ -484,11 +486,11 @@ fn parse_result<'v, 'p>(at: At<'v, 'p>, value_path: &'p Path<'p>) -> Result<Pars
 
 /// Decides what each result of one annotation is. Without a config, a result that shares its
 /// `id` with a region is a per-region answer (Label Studio's convention).
-fn plan_results(config: Option<&LsConfig>, media: MediaKind, parsed: &[Parsed<'_, '_>]) -> Vec<Plan> {
+fn plan_results<'a>(config: Option<&'a LsConfig>, media: MediaKind, parsed: &[Parsed<'a, '_>]) -> Vec<Plan<'a>> {
     match config {
         Some(config) => parsed.iter().map(|p| plan_with_config(config, p)).collect(),
         None => {
-            let plans: Vec<Plan> = parsed.iter().map(|p| plan_by_type(p, media)).collect();
+            let plans: Vec<Plan<'a>> = parsed.iter().map(|p| plan_by_type(p, media)).collect();
             let mut region_targets: HashMap<&str, Target> = HashMap::new();
             for (p, plan) in parsed.iter().zip(&plans) {
                 if let (Some(id), Plan::Region { target, .. }) = (p.id.as_deref(), plan) {
@@ -502,17 +504,17 @@ fn plan_results(config: Option<&LsConfig>, media: MediaKind, parsed: &[Parsed<'_
     }
 }
 
-fn per_region_by_id(p: &Parsed<'_, '_>, plan: Plan, regions: &HashMap<&str, Target>) -> Plan {
+fn per_region_by_id<'a>(p: &Parsed<'a, '_>, plan: Plan<'a>, regions: &HashMap<&str, Target>) -> Plan<'a> {
     let Some(target) = p.id.as_deref().and_then(|id| regions.get(id)) else { return plan };
     let per_region_kind = matches!(p.kind, "choices" | "textarea" | "number" | "rating" | "datetime" | "taxonomy");
     match (per_region_kind, p.from_name) {
         (true, Some(_)) if p.kind == "textarea" && *target == Target::AudioSegment => Plan::Transcript,
-        (true, Some(name)) => Plan::Attribute { name: name.to_owned() },
+        (true, Some(name)) => Plan::Attribute { name },
         _ => plan,
     }
 }
 
-fn plan_by_type(p: &Parsed<'_, '_>, media: MediaKind) -> Plan {
+fn plan_by_type<'a>(p: &Parsed<'a, '_>, media: MediaKind) -> Plan<'a> {
     let Some(name) = p.from_name else {
         return Plan::Report(other_reason(p.kind).to_owned());
     };
@@ -533,10 +535,10 @@ fn plan_by_type(p: &Parsed<'_, '_>, media: MediaKind) -> Plan {
         }
         other => return Plan::Report(other_reason(other).to_owned()),
     };
-    Plan::Region { control: name.to_owned(), target }
+    Plan::Region { control: name, target }
 }
 
-fn plan_with_config(config: &LsConfig, p: &Parsed<'_, '_>) -> Plan {
+fn plan_with_config<'a>(config: &'a LsConfig, p: &Parsed<'a, '_>) -> Plan<'a> {
     let Some(name) = p.from_name else {
         return Plan::Report(other_reason(p.kind).to_owned());
     };
@@ -547,12 +549,12 @@ fn plan_with_config(config: &LsConfig, p: &Parsed<'_, '_>) -> Plan {
         ControlRole::Regions => {
             let media = config.object_of(control).and_then(|o| o.media);
             match region_target(control.tag, media, p.kind) {
-                Some(target) => Plan::Region { control: name.to_owned(), target },
+                Some(target) => Plan::Region { control: name, target },
                 None => Plan::Report(format!("result type does not fit control `{name}` ({})", control.tag_name)),
             }
         }
         ControlRole::LabelsFor(shapes) => labelled_shape(config, shapes, p),
-        ControlRole::Attribute => Plan::Attribute { name: name.to_owned() },
+        ControlRole::Attribute => Plan::Attribute { name },
         ControlRole::Transcript => Plan::Transcript,
         ControlRole::Unsupported(reason) => Plan::Report(reason.clone()),
     }
@@ -583,7 +585,7 @@ fn region_target(tag: ControlTag, media: Option<MediaKind>, kind: &str) -> Optio
 
 /// A `<Labels>` result on an image or video: the shape control it labels, told by the value's
 /// geometry (`sequence`, `points`, `width`/`height`, or a point).
-fn labelled_shape(config: &LsConfig, shapes: &[String], p: &Parsed<'_, '_>) -> Plan {
+fn labelled_shape<'a>(config: &'a LsConfig, shapes: &[String], p: &Parsed<'_, '_>) -> Plan<'a> {
     let Some(result) = &p.result else { return Plan::Report("a labels result without a value".into()) };
     let value = &result.value;
     let (tag, target) = if value.has("sequence") {
@@ -596,17 +598,17 @@ fn labelled_shape(config: &LsConfig, shapes: &[String], p: &Parsed<'_, '_>) -> P
         (ControlTag::KeyPoint, Target::Keypoint)
     };
     match shapes.iter().filter_map(|s| config.control(s)).find(|c| c.tag == tag) {
-        Some(shape) => Plan::Region { control: shape.name.clone(), target },
+        Some(shape) => Plan::Region { control: &shape.name, target },
         None => Plan::Report("labels on a shape the labeling config has no control for".into()),
     }
 }
 
-fn apply(
+fn apply<'a>(
     cx: &mut Cx<'_>,
     config: Option<&LsConfig>,
-    set: &mut RegionSet,
-    p: &Parsed<'_, '_>,
-    plan: Plan,
+    set: &mut RegionSet<'a>,
+    p: &Parsed<'a, '_>,
+    plan: Plan<'a>,
 ) -> Result<(), InputError> {
     let Some(result) = &p.result else {
         cx.report(p.kind, "relations between regions have no annoqa counterpart");
@@ -615,12 +617,12 @@ fn apply(
     match plan {
         Plan::Report(reason) => cx.report(p.kind, &reason),
         Plan::Attribute { name } => {
-            set.extras.push(Extra { id: p.id.clone(), kind: p.kind.to_owned(), name, text: attribute_text(result)? })
+            set.extras.push(Extra { id: p.id.clone(), kind: p.kind, name, text: attribute_text(result)? })
         }
         Plan::Transcript => set.extras.push(Extra {
             id: p.id.clone(),
-            kind: p.kind.to_owned(),
-            name: String::new(),
+            kind: p.kind,
+            name: "",
             text: result.value.required("text", |at| at.strings())?.join("\n"),
         }),
         Plan::Region { control, target } => {
@@ -633,8 +635,8 @@ fn apply(
             if let Some(length) = result.object.opt_number("original_length")? {
                 cx.facts.duration.get_or_insert(length);
             }
-            let values = region_values(cx, result, target, &control)?;
-            if let Some(spec_control) = config.and_then(|c| c.spec.control(&control)) {
+            let values = region_values(cx, result, target, control)?;
+            if let Some(spec_control) = config.and_then(|c| c.spec.control(control)) {
                 for label in values.iter().flat_map(RegionValue::labels) {
                     if !label.is_empty() && !spec_control.labels.is_empty() && spec_control.label(label).is_none() {
                         let reason = format!(
@@ -649,10 +651,10 @@ fn apply(
                 // Several ranges of one timeline result: `id`, `id#2`, … (the writer joins them).
                 let id = match (&p.id, i) {
                     (Some(id), 0) => Some(id.clone()),
-                    (Some(id), n) => Some(format!("{id}#{}", n + 1)),
+                    (Some(id), n) => Some(Cow::Owned(format!("{id}#{}", n + 1))),
                     (None, _) => None,
                 };
-                set.add(id, &control, value, attributes.clone());
+                set.add(id, control, value, attributes.clone());
             }
         }
     }
@@ -681,37 +683,49 @@ fn result_attributes(
 }
 
 /// A per-region answer waiting for its region.
-struct Extra {
-    id: Option<String>,
-    kind: String,
+struct Extra<'a> {
+    id: Option<Cow<'a, str>>,
+    kind: &'a str,
     /// The attribute name; empty for an audio transcript.
-    name: String,
+    name: &'a str,
     text: String,
 }
 
-/// The regions of one annotation, by Label Studio id.
-#[derive(Default)]
-struct RegionSet {
+/// The regions of one annotation, by Label Studio id. Ids and control names are borrowed from
+/// the task's JSON where they can be: a region's own id and control are its only copies.
+struct RegionSet<'a> {
     regions: Vec<Region>,
     /// The first region of each Label Studio id: where per-region answers go.
-    by_ls_id: FastMap<String, usize>,
+    by_ls_id: FastMap<Cow<'a, str>, usize>,
     /// Each (id, control)'s region: a second result for it is the same region.
-    by_id_and_control: FastMap<(String, String), usize>,
-    used: FastSet<String>,
+    by_id_and_control: FastMap<(Cow<'a, str>, &'a str), usize>,
+    used: FastSet<Cow<'a, str>>,
     /// The last `#n` given to a repeated id.
-    suffixes: FastMap<String, usize>,
-    extras: Vec<Extra>,
+    suffixes: FastMap<Cow<'a, str>, usize>,
+    extras: Vec<Extra<'a>>,
 }
 
-impl RegionSet {
+impl<'a> RegionSet<'a> {
+    /// A set for about `results` results.
+    fn with_capacity(results: usize) -> Self {
+        RegionSet {
+            regions: Vec::with_capacity(results),
+            by_ls_id: FastMap::with_capacity_and_hasher(results, Default::default()),
+            by_id_and_control: FastMap::with_capacity_and_hasher(results, Default::default()),
+            used: FastSet::with_capacity_and_hasher(results, Default::default()),
+            suffixes: FastMap::default(),
+            extras: Vec::new(),
+        }
+    }
+
     fn add(
         &mut self,
-        ls_id: Option<String>,
-        control: &str,
+        ls_id: Option<Cow<'a, str>>,
+        control: &'a str,
         value: RegionValue,
         attributes: std::collections::BTreeMap<String, String>,
     ) {
-        let merge_key = ls_id.as_ref().map(|id| (id.clone(), control.to_owned()));
+        let merge_key = ls_id.clone().map(|id| (id, control));
         if let Some(&at) = merge_key.as_ref().and_then(|key| self.by_id_and_control.get(key)) {
             if let Some(existing) = self.regions.get_mut(at) {
                 // The shape and the `<Labels>` of one region are two results with one id.
@@ -722,13 +736,13 @@ impl RegionSet {
                 return;
             }
         }
-        let base = ls_id.clone().unwrap_or_else(|| format!("region-{}", self.regions.len() + 1));
+        let base = ls_id.clone().unwrap_or_else(|| Cow::Owned(format!("region-{}", self.regions.len() + 1)));
         let mut id = base.clone();
         while !self.used.insert(id.clone()) {
             // Continue from the last suffix given to this base, so repeats stay linear.
             let n = self.suffixes.entry(base.clone()).or_insert(1);
             *n += 1;
-            id = format!("{base}#{n}");
+            id = Cow::Owned(format!("{base}#{n}"));
         }
         if let Some(ls_id) = ls_id {
             self.by_ls_id.entry(ls_id).or_insert(self.regions.len());
@@ -736,7 +750,7 @@ impl RegionSet {
         if let Some(key) = merge_key {
             self.by_id_and_control.insert(key, self.regions.len());
         }
-        self.regions.push(Region { id, control: control.to_owned(), value, attributes });
+        self.regions.push(Region { id: id.into_owned(), control: control.to_owned(), value, attributes });
     }
 
     /// Attaches per-region answers to their regions; those without one are reported.
@@ -745,7 +759,7 @@ impl RegionSet {
             let region =
                 extra.id.as_ref().and_then(|id| self.by_ls_id.get(id)).and_then(|&at| self.regions.get_mut(at));
             let Some(region) = region else {
-                cx.report(&extra.kind, "a per-region answer whose region is not in the annotation");
+                cx.report(extra.kind, "a per-region answer whose region is not in the annotation");
                 continue;
             };
             match (&mut region.value, extra.name.is_empty()) {
@@ -754,7 +768,7 @@ impl RegionSet {
                     region.attributes.insert("transcript".to_owned(), extra.text);
                 }
                 (_, false) => {
-                    region.attributes.insert(extra.name, extra.text);
+                    region.attributes.insert(extra.name.to_owned(), extra.text);
                 }
             }
         }

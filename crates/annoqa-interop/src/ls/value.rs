@@ -3,8 +3,10 @@
 //! A Label Studio export is hundreds of megabytes of small objects. `serde_json::Value` gives
 //! every key and string its own allocation and every object a `BTreeMap`; this value keeps
 //! strings as slices of the input (an allocation only for a string with escapes) and an
-//! object's fields as a list in input order. Parsing is still serde_json's (one parser in the
-//! WebAssembly module, its error messages and positions), only the value it builds differs.
+//! object's fields as a list in input order. Natively a task is parsed by [`parse`](super::parse),
+//! which builds the same value as serde_json and leaves serde_json whatever it is unsure of;
+//! otherwise (and in the WebAssembly module, which keeps one parser) serde_json parses, so error
+//! messages and positions are serde_json's.
 //!
 //! Reading it answers as `serde_json::Value` would: of a key given twice the last counts, and
 //! [`Json::to_serde`] turns it into one for the rare places that print JSON back.
@@ -149,6 +151,12 @@ impl fmt::Display for Number {
 }
 
 impl<'a> Object<'a> {
+    /// An object of these fields, in input order.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn from_fields(fields: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+        Object { fields }
+    }
+
     /// The last field named `key` (serde_json keeps the last of a repeated key).
     pub(super) fn get(&self, key: &str) -> Option<&Json<'a>> {
         self.fields.iter().rev().find(|(name, _)| name == key).map(|(_, value)| value)

@@ -1666,3 +1666,127 @@ fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
         assert!(made.load(std::sync::atomic::Ordering::Relaxed) > 1, "parts made per batch");
     }
 }
+
+/// The native parser gives serde_json's value wherever it gives one (floats to the bit, `-0`,
+/// integers beyond `i64`, escapes, surrogate pairs) and leaves every text serde_json refuses to
+/// serde_json: fixed cases, random numbers, and random damage to a task.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn the_native_parser_reads_as_serde_json_or_leaves_it_to_serde_json() {
+    let check = |text: &[u8], must_read: bool| {
+        let (native, serde) = ls::parsers_for_tests(text);
+        let shown = String::from_utf8_lossy(text);
+        if let Some(native) = &native {
+            assert_eq!(Ok(native), serde.as_ref(), "{shown}");
+        }
+        assert!(!must_read || native.is_some(), "native parser left {shown} to serde_json: {serde:?}");
+    };
+    let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let fixed = [
+        "0",
+        "-0",
+        "-0.0",
+        "0.1",
+        "1e308",
+        "1e309",
+        "-1e-400",
+        "1E+2",
+        "1e-2",
+        "5e-324",
+        "2.2250738585072014e-308",
+        "1.7976931348623157e308",
+        "12.345678901234567",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "1844674407370955161.5",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "-a",
+        "1e",
+        "1e+",
+        "+1",
+        "[1,]",
+        "[1 2]",
+        r#"{"a":1,}"#,
+        r#"{"a" 1}"#,
+        r#"{1:2}"#,
+        r#""\u00e9\u00E9""#,
+        r#""\ud83d\ude00""#,
+        r#""\ud83d""#,
+        r#""\ude00""#,
+        r#""\ud83dx""#,
+        r#""\ud83d\u0041""#,
+        r#""a\x""#,
+        r#""\/\b\f\n\r\t\"\\""#,
+        "\"\u{1}\"",
+        "\"\u{7f}\"",
+        "nul",
+        "truex",
+        " true ",
+        "[true,false,null]",
+        r#" { "a" : [ 1 , -2.5e-3 ] , "a" : {} , "" : [] } "#,
+        "\"unterminated",
+        "[1",
+        "{\"a\":",
+    ];
+    for text in fixed {
+        check(text.as_bytes(), false);
+    }
+    for depth in [99, 100, 101, 127, 128, 129] {
+        check(deep(depth).as_bytes(), false);
+    }
+    check(b"\"\xff\"", false);
+    check(b"\"caf\xc3\xa9\"", true);
+    // Random numbers: digits around a point and an exponent, each read as serde_json does.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for _ in 0..200_000 {
+        let mut text = String::new();
+        if next(2) == 0 {
+            text.push('-');
+        }
+        let whole = 1 + next(12) as usize;
+        let first = if whole == 1 { next(10) } else { 1 + next(9) };
+        text.push(char::from(b'0' + first as u8));
+        (1..whole).for_each(|_| text.push(char::from(b'0' + next(10) as u8)));
+        let fraction = if next(3) == 0 { 0 } else { 1 + next(20) as usize };
+        if fraction > 0 {
+            text.push('.');
+            (0..fraction).for_each(|_| text.push(char::from(b'0' + next(10) as u8)));
+        }
+        if next(4) == 0 {
+            text.push_str(["e", "E", "e-", "e+"][next(4) as usize]);
+            text.push_str(&next(330).to_string());
+        }
+        // Up to 19 digits a significand fits; the exponents of 10^±308 are all read.
+        let short = whole + fraction <= 19 && !text.contains('e') && !text.contains('E');
+        check(text.as_bytes(), short);
+    }
+    // Random damage to a task: a byte replaced, removed or doubled.
+    let task = br#"{"id":1,"data":{"image":"https://x.org/a b.jpg"},"annotations":[{"id":1,"completed_by":1,"result":[{"id":"t1a1b0","type":"rectanglelabels","from_name":"label","to_name":"image","original_width":1280,"original_height":720,"image_rotation":0,"value":{"x":3.4530541170914586,"y":-71.90266167003176e-2,"width":28.488095457662833,"height":12,"rotation":0,"rectanglelabels":["car\u00e9\n"]}}],"was_cancelled":false,"lead_time":null}],"predictions":[],"meta":{}}"#;
+    check(task, true);
+    let alphabet = b"{}[]\",:\\0123456789.eE+-tfnu \n\xc3\xa9";
+    for _ in 0..100_000 {
+        let mut text = task.to_vec();
+        for _ in 0..1 + next(3) {
+            let at = next(text.len() as u64) as usize;
+            match next(3) {
+                0 => text[at] = alphabet[next(alphabet.len() as u64) as usize],
+                1 => {
+                    text.remove(at);
+                }
+                _ => text.insert(at, text[at]),
+            }
+        }
+        check(&text, false);
+    }
+}
