@@ -162,18 +162,28 @@ fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec)
             early.write(&mut writer);
         }
     });
+    // A failed conversion leaves no temporary file behind.
+    let discard = |early: Option<EarlyFile>| {
+        if let Some(early) = early {
+            let _ = std::fs::remove_file(&early.tmp);
+        }
+    };
     let (_, mut diagnostics) = match read {
         Ok(read) => read,
         Err(e) => {
-            if let Some(early) = early {
-                let _ = std::fs::remove_file(&early.tmp);
-            }
+            discard(early);
             return Err(e.into());
         }
     };
     let records = writer.records();
     // A COCO file is made while it is written, never held whole.
-    let finished = writer.finish_unwritten().map_err(|e| anyhow!("cannot write --to {}: {}", args.to, e.message))?;
+    let finished = match writer.finish_unwritten() {
+        Ok(finished) => finished,
+        Err(e) => {
+            discard(early);
+            bail!("cannot write --to {}: {}", args.to, e.message);
+        }
+    };
     diagnostics.merge(finished.diagnostics.clone());
     Ok(Outcome { output: Output::Unwritten(finished, early), diagnostics, records, spec: Some(spec) })
 }
