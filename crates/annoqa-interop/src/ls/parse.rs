@@ -193,7 +193,8 @@ impl<'a> Parser<'a> {
         String::from_utf8(text).ok().map(Cow::Owned)
     }
 
-    /// The character of `\uXXXX` (past the `u`), or of a surrogate pair `\uD83D\uDE00`.
+    /// The character of a `\u` escape and its four hex digits (read from past the `u`), or of a
+    /// surrogate pair such as `\uD83D\uDE00`.
     fn unicode_escape(&mut self) -> Option<char> {
         let first = self.hex4()?;
         match first {
