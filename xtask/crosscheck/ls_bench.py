@@ -140,10 +140,35 @@ def fresh(path):
     return path
 
 
+def run_folder(out, name, i):
+    """The folder run `i` writes a YOLO dataset into: one per run, never a folder just deleted.
+    ext4 passes over inodes freed in the last minute (`recently_deleted`) when it allocates
+    one, so a run right after deleting 100,000 label files pays for that deletion, more with
+    each run (10, 16, 59 s in one bench). The folders are deleted after all timings
+    (`keep_last_run`)."""
+    return fresh(out / f"{name}.run{i + 1}")
+
+
+def keep_last_run(out, name, runs):
+    """`out/name` becomes the last run's folder (the one compared); the others are deleted."""
+    fresh(out / name)
+    for i in range(runs):
+        folder = out / f"{name}.run{i + 1}"
+        if i == runs - 1:
+            folder.rename(out / name)
+        else:
+            fresh(folder)
+
+
 def timed_runs(name, runs, make_command):
     times, peaks = [], []
     for i in range(runs):
-        seconds, peak = measure(make_command(i))
+        command = make_command(i)
+        # The previous run's outputs, deleted by `fresh`, reach the disk before the clock starts:
+        # on a file system mounted with `discard` (as here) 100,000 deleted label files
+        # otherwise stall the next run's journal for tens of seconds, whoever that run is.
+        os.sync()
+        seconds, peak = measure(command)
         times.append(seconds)
         peaks.append(peak)
         print(f"  {name} run {i + 1}: {seconds:.2f} s, peak RSS {peak:.0f} MiB", flush=True)
@@ -163,13 +188,15 @@ def run(args):
     results["sdk_coco"] = timed_runs("label-studio-sdk convert_to_coco", sdk_runs, lambda i: [
         sys.executable, "-c", SDK_SNIPPET, "coco", config, export, fresh(out / "sdk-coco")])
     results["annoqa_yolo"] = timed_runs("annoqa convert --to yolo", args.runs, lambda i: [
-        annoqa, "convert", export, "--from", "ls", "--config", config, "--to", "yolo", "-o", fresh(out / "annoqa-yolo")])
+        annoqa, "convert", export, "--from", "ls", "--config", config, "--to", "yolo", "-o", run_folder(out, "annoqa-yolo", i)])
     results["sdk_yolo"] = timed_runs("label-studio-sdk convert_to_yolo", sdk_runs, lambda i: [
-        sys.executable, "-c", SDK_SNIPPET, "yolo", config, export, fresh(out / "sdk-yolo")])
+        sys.executable, "-c", SDK_SNIPPET, "yolo", config, export, run_folder(out, "sdk-yolo", i)])
     has_report = subprocess.run([annoqa, "report", "--help"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     if has_report:
         results["annoqa_report"] = timed_runs("annoqa report --html", args.runs, lambda i: [
             annoqa, "report", export, "--from", "ls", "--config", config, "--html", fresh(out / "report.html")])
+    keep_last_run(out, "annoqa-yolo", args.runs)
+    keep_last_run(out, "sdk-yolo", sdk_runs)
     coco = compare_coco(out / "annoqa-coco.json", out / "sdk-coco" / "result.json")
     yolo = compare_yolo(out / "annoqa-yolo", out / "sdk-yolo")
     summary = render(results, coco, yolo, has_report, data)

@@ -1,6 +1,7 @@
 //! `annoqa convert`: other tools' annotation files to and from annoqa's records, through
 //! annoqa-interop. This file only reads arguments and files and writes files.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -254,22 +255,37 @@ fn write_output(args: &ConvertArgs, output: Output) -> anyhow::Result<()> {
         }
         ([single], Some(path)) if single.path.is_empty() => write_atomically(path, &single.bytes),
         (_, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
-        (files, Some(dir)) => {
-            if dir.exists()
-                && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
-            {
-                bail!("{}: folder is not empty; choose a new or empty folder so nothing is overwritten", dir.display());
-            }
-            for file in files {
-                let path = dir.join(&file.path);
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-                }
-                std::fs::write(&path, &file.bytes).with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            Ok(())
-        }
+        (files, Some(dir)) => write_folder(dir, files),
     }
+}
+
+/// A folder's files (YOLO: a label file per image) under `dir`, which must be new or empty so
+/// nothing already there is overwritten. Creating many small files is the kernel's work, one
+/// file at a time: several threads write their share at once.
+fn write_folder(dir: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
+    if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
+    {
+        bail!("{}: folder is not empty; choose a new or empty folder so nothing is overwritten", dir.display());
+    }
+    let folders: BTreeSet<PathBuf> =
+        files.iter().filter_map(|file| dir.join(&file.path).parent().map(Path::to_path_buf)).collect();
+    for folder in &folders {
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let share = files.len().div_ceil(threads).max(1);
+    let write_share = |share: &[OutputFile]| -> anyhow::Result<()> {
+        for file in share {
+            let path = dir.join(&file.path);
+            std::fs::write(&path, &file.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = files.chunks(share).map(|share| scope.spawn(move || write_share(share))).collect();
+        // The first share's error is reported: the one a single thread would have met first.
+        writers.into_iter().try_for_each(|writer| writer.join().unwrap_or_else(|_| bail!("a writing thread panicked")))
+    })
 }
 
 /// Bytes handed to the file at a time when output is made as it is written.

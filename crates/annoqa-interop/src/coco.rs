@@ -14,7 +14,7 @@ mod write;
 use std::collections::{BTreeMap, HashSet};
 
 use annoqa_core::model::{
-    Control, ControlKind, Label, Limits, Media, MediaKind, RegionValue, RevealPolicy, TaskSpec, Tolerance,
+    Control, ControlKind, Label, Limits, Media, MediaKind, Region, RegionValue, RevealPolicy, TaskSpec, Tolerance,
 };
 
 use crate::diag::InputError;
@@ -84,25 +84,19 @@ fn label(value: &str) -> Label {
     Label { value: value.to_owned(), hotkey: None, color: None, guideline: None, min_iou: None, kappa: None }
 }
 
-/// The labels a writer numbers as classes or categories: those of the spec's box and polygon
+/// The labels a writer numbers as classes or categories: those of `spec`'s box and polygon
 /// controls in spec order, then labels of box and polygon regions the spec lacks, in
-/// first-seen order (the second list, so the writer can report them). Without a spec, the
-/// spec is derived from the records (`record::derive_spec`), so the second list is empty.
-pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec<String>, Vec<String>) {
-    let derived;
-    let spec = match spec {
-        Some(spec) => spec,
-        None => {
-            derived = crate::record::derive_spec(records);
-            &derived
-        }
-    };
+/// first-seen order (the second list, so the writer can report them).
+pub(crate) fn object_labels<'r>(
+    regions: impl Iterator<Item = &'r Region>,
+    spec: &TaskSpec,
+) -> (Vec<String>, Vec<String>) {
     let known = spec_object_labels(spec);
     // `seen` holds known and extra labels alike: one hash lookup per region, however many
     // labels there are.
     let mut seen: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut extra: Vec<String> = Vec::new();
-    for region in records.iter().flat_map(|r| &r.regions) {
+    for region in regions {
         if let RegionValue::BBox { label, .. } | RegionValue::Polygon { label, .. } = &region.value {
             if seen.insert(label) {
                 extra.push(label.clone());
@@ -112,24 +106,19 @@ pub(crate) fn object_labels(records: &[Record], spec: Option<&TaskSpec>) -> (Vec
     (known, extra)
 }
 
-/// The keypoint names in slot order: the labels of the spec's first keypoint control, then
+/// The keypoint names in slot order: the labels of `spec`'s first keypoint control, then
 /// keypoint labels the spec lacks in first-seen order (the second list). `None` when there
-/// are neither.
-pub(crate) fn keypoint_labels(records: &[Record], spec: Option<&TaskSpec>) -> Option<(Vec<String>, Vec<String>)> {
-    let derived;
-    let spec = match spec {
-        Some(spec) => spec,
-        None => {
-            derived = crate::record::derive_spec(records);
-            &derived
-        }
-    };
+/// is neither a keypoint control nor a keypoint.
+pub(crate) fn keypoint_labels<'r>(
+    regions: impl Iterator<Item = &'r Region>,
+    spec: &TaskSpec,
+) -> Option<(Vec<String>, Vec<String>)> {
     let spec_names = spec_keypoint_labels(spec);
     let has_control = spec_names.is_some();
     let known = spec_names.unwrap_or_default();
     let mut seen: HashSet<&str> = known.iter().map(String::as_str).collect();
     let mut extra: Vec<String> = Vec::new();
-    for region in records.iter().flat_map(|r| &r.regions) {
+    for region in regions {
         if let RegionValue::Keypoint { label, .. } = &region.value {
             if seen.insert(label) {
                 extra.push(label.clone());

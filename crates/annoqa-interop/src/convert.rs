@@ -4,6 +4,7 @@
 use annoqa_core::model::TaskSpec;
 
 use std::io;
+use std::sync::Arc;
 
 use crate::coco::{CocoFile, CocoPart, CocoWriter};
 use crate::diag::Diagnostics;
@@ -11,6 +12,7 @@ use crate::diag::InputError;
 use crate::format::{Format, OutputFormat};
 use crate::record::{self, Converted, OutputFile, ReadOptions, Record, RecordFold, Written};
 use crate::tree::FileTree;
+use crate::yolo::{YoloClasses, YoloPart, YoloWriter};
 use crate::{coco, crowdkit, cvat, ls, yolo};
 
 /// What a reader takes: one file's bytes, or a folder (YOLO datasets).
@@ -47,8 +49,8 @@ pub fn write(format: OutputFormat, records: &[Record], spec: Option<&TaskSpec>) 
 }
 
 /// A writer fed one record at a time, for inputs too large to hold as records: COCO keeps only
-/// compact rows per annotation; the other formats collect the records and write them at the
-/// end. Either way the output equals [`write`]'s for the same records.
+/// compact rows per annotation, YOLO (with a spec) the lines of records of plain boxes; the
+/// other formats collect the records and write them at the end. Either way the output equals [`write`]'s for the same records.
 pub struct StreamWriter {
     inner: Streaming,
     records: usize,
@@ -56,15 +58,17 @@ pub struct StreamWriter {
 
 enum Streaming {
     Coco(Box<CocoWriter>),
+    Yolo(Box<YoloWriter>),
     Collect { format: OutputFormat, records: Vec<Record>, spec: Option<TaskSpec> },
 }
 
 impl StreamWriter {
     /// Labels come from `spec`, or are derived from the records, as in [`write`].
     pub fn new(format: OutputFormat, spec: Option<TaskSpec>) -> StreamWriter {
-        let inner = match format {
-            OutputFormat::Coco => Streaming::Coco(Box::new(CocoWriter::new(spec))),
-            format => Streaming::Collect { format, records: Vec::new(), spec },
+        let inner = match (format, spec) {
+            (OutputFormat::Coco, spec) => Streaming::Coco(Box::new(CocoWriter::new(spec))),
+            (OutputFormat::Yolo, Some(spec)) => Streaming::Yolo(Box::new(YoloWriter::new(spec))),
+            (format, spec) => Streaming::Collect { format, records: Vec::new(), spec },
         };
         StreamWriter { inner, records: 0 }
     }
@@ -73,6 +77,7 @@ impl StreamWriter {
         self.records += 1;
         match &mut self.inner {
             Streaming::Coco(writer) => writer.add(&record),
+            Streaming::Yolo(writer) => writer.add(record),
             Streaming::Collect { records, .. } => records.push(record),
         }
     }
@@ -84,7 +89,12 @@ impl StreamWriter {
 
     /// How this writer wants records gathered where they are read ([`StreamWriter::append`]).
     pub fn parts(&self) -> Parts {
-        Parts { coco: matches!(&self.inner, Streaming::Coco(writer) if writer.takes_parts()) }
+        let kind = match &self.inner {
+            Streaming::Coco(writer) if writer.takes_parts() => PartKind::Coco,
+            Streaming::Yolo(writer) => PartKind::Yolo(writer.classes()),
+            _ => PartKind::Records,
+        };
+        Parts { kind }
     }
 
     /// A part's records, after those added before: the same as adding each.
@@ -93,15 +103,19 @@ impl StreamWriter {
         match (&mut self.inner, part.gathered) {
             (Streaming::Coco(writer), Gathered::Coco(part)) => writer.append(*part),
             (Streaming::Coco(writer), Gathered::Records(records)) => records.iter().for_each(|r| writer.add(r)),
+            (Streaming::Yolo(writer), Gathered::Yolo(part)) => writer.append(part),
+            (Streaming::Yolo(writer), Gathered::Records(records)) => records.into_iter().for_each(|r| writer.add(r)),
             (Streaming::Collect { records, .. }, Gathered::Records(more)) => records.extend(more),
-            // A COCO part comes only from a COCO writer's `parts`.
-            (Streaming::Collect { .. }, Gathered::Coco(_)) => {}
+            // A COCO or YOLO part comes only from that writer's `parts`.
+            (Streaming::Collect { .. } | Streaming::Coco(_), Gathered::Yolo(_))
+            | (Streaming::Collect { .. } | Streaming::Yolo(_), Gathered::Coco(_)) => {}
         }
     }
 
     pub fn finish(self) -> Result<Written, InputError> {
         match self.inner {
             Streaming::Coco(writer) => writer.finish(),
+            Streaming::Yolo(writer) => Ok(writer.finish()),
             Streaming::Collect { format, records, spec } => write(format, &records, spec.as_ref()),
         }
     }
@@ -123,6 +137,10 @@ impl StreamWriter {
             Streaming::Coco(writer) => {
                 let (file, diagnostics) = writer.finish_numbered();
                 Ok(Finished { diagnostics, output: Unwritten::Coco(Box::new(file)) })
+            }
+            Streaming::Yolo(writer) => {
+                let written = writer.finish();
+                Ok(Finished { diagnostics: written.diagnostics, output: Unwritten::Files(written.files) })
             }
             Streaming::Collect { format, records, spec } => {
                 let written = write(format, &records, spec.as_ref())?;
@@ -188,11 +206,18 @@ impl Finished {
     }
 }
 
-/// Gathers records for a [`StreamWriter`] where they are read: COCO's rows are made there (with
-/// a spec); other formats keep the records.
-#[derive(Clone, Copy, Debug)]
+/// Gathers records for a [`StreamWriter`] where they are read: COCO's rows and YOLO's lines are
+/// made there (with a spec); other formats keep the records.
+#[derive(Clone)]
 pub struct Parts {
-    coco: bool,
+    kind: PartKind,
+}
+
+#[derive(Clone)]
+enum PartKind {
+    Records,
+    Coco,
+    Yolo(Arc<YoloClasses>),
 }
 
 /// Records gathered for a [`StreamWriter`] by [`Parts`].
@@ -203,6 +228,7 @@ pub struct Part {
 
 enum Gathered {
     Coco(Box<CocoPart>),
+    Yolo(YoloPart),
     Records(Vec<Record>),
 }
 
@@ -210,7 +236,11 @@ impl RecordFold for Parts {
     type Part = Part;
 
     fn part(&self) -> Part {
-        let gathered = if self.coco { Gathered::Coco(Box::default()) } else { Gathered::Records(Vec::new()) };
+        let gathered = match &self.kind {
+            PartKind::Records => Gathered::Records(Vec::new()),
+            PartKind::Coco => Gathered::Coco(Box::default()),
+            PartKind::Yolo(classes) => Gathered::Yolo(YoloClasses::part(classes)),
+        };
         Part { records: 0, gathered }
     }
 
@@ -218,6 +248,7 @@ impl RecordFold for Parts {
         part.records += 1;
         match &mut part.gathered {
             Gathered::Coco(coco) => coco.add(&record),
+            Gathered::Yolo(yolo) => yolo.add(record),
             Gathered::Records(records) => records.push(record),
         }
     }

@@ -8,6 +8,7 @@
 
 mod layout;
 mod lines;
+mod stream;
 mod write;
 mod yaml;
 
@@ -18,6 +19,7 @@ use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, Source, Written};
 use crate::tree::FileTree;
 use layout::{is_image, without_extension, Entry};
+pub(crate) use stream::{YoloClasses, YoloPart, YoloWriter};
 
 /// Reads a YOLO dataset folder: Ultralytics (`data.yaml`), darknet (`obj.names`, `obj.data`)
 /// or label-studio-converter's (`classes.txt`, `labels/`, `images/`).
@@ -131,4 +133,12 @@ fn find_in_media(media: &dyn FileTree, item: &str) -> Option<(String, Option<(u3
 #[cfg(test)]
 pub(crate) fn yaml_for_tests(text: &str) -> Result<String, String> {
     yaml::parse(text).map(|doc| yaml::render(&doc)).map_err(|(line, message)| format!("line {line}: {message}"))
+}
+
+/// A label line's text for `value`, as the writer writes it.
+#[cfg(test)]
+pub(crate) fn number_for_tests(value: f64) -> String {
+    let mut text = String::new();
+    write::push_numbers(&mut text, 0, &[value]);
+    text.split_off(2)
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::diag::Diagnostics;
 use crate::ls::{self, ControlRole, LsConfig};
-use crate::record::{Converted, ReadOptions, Record, Source};
+use crate::record::{Converted, ReadOptions, Record, Source, Written};
 
 /// One corpus file: its labeling config (the one beside it), the pixel size to assume where
 /// the file has none, how many records it holds and which kinds it must report.
@@ -1586,58 +1586,57 @@ fn borrowed_json_reads_as_serde_json_value() {
     }
 }
 
-/// `convert --to coco` of an export with a config goes through parts made on the reader's
-/// threads (`for_each_part`); the file and what is reported equal writing the records read
-/// one by one. The export spans several batches, with images repeated across them, a label
-/// outside the config, a rotated box, polygons and keypoints.
-#[test]
-fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
-    use crate::convert::{self, StreamWriter};
-    use crate::format::OutputFormat;
-    use crate::record::RecordFold;
-
-    let config = r#"<View><Image name="image" value="$image"/>
-        <RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels>
-        <PolygonLabels name="poly" toName="image"><Label value="car"/></PolygonLabels>
-        <KeyPointLabels name="kp" toName="image"><Label value="nose"/></KeyPointLabels></View>"#;
-    let mut tasks = Vec::new();
-    for task in 0..2500 {
+/// An export of `tasks` image tasks × 3 annotators with four boxes each (labels `car`, `bus`
+/// and, where `van`, `van`, which no config has), every 500th naming the image of task 3
+/// again, every 700th an image of the same file name as the task before's, with `more(task, annotator)` added to each annotation's results.
+fn box_export(tasks: usize, van: bool, more: &dyn Fn(usize, usize) -> Vec<Value>) -> Vec<u8> {
+    let mut list = Vec::new();
+    for task in 0..tasks {
         let mut annotations = Vec::new();
         for annotator in 0..3 {
             let mut results = Vec::new();
             for b in 0..4 {
-                let label = ["car", "bus", "van"][(task + annotator + b) % 3];
+                let label = ["car", "bus", "van"][(task + annotator + b) % if van { 3 } else { 2 }];
                 let (x, w) = (f64::from(((task * 7 + b * 13) % 80) as u32) + 0.25, 5.5 + f64::from(b as u32));
                 results.push(serde_json::json!({"id": format!("r{task}-{annotator}-{b}"), "type": "rectanglelabels",
                     "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480,
-                    "value": {"x": x, "y": 10.5, "width": w, "height": 4.0, "rotation": if b == 3 { 30 } else { 0 },
-                              "rectanglelabels": [label]}}));
+                    "value": {"x": x, "y": 10.5, "width": w, "height": 4.0 + f64::from(task as u32 % 7) / 3.0,
+                              "rotation": 0, "rectanglelabels": [label]}}));
             }
-            results.push(
-                serde_json::json!({"id": format!("p{task}-{annotator}"), "type": "polygonlabels", "from_name": "poly",
-                "to_name": "image", "original_width": 640, "original_height": 480,
-                "value": {"points": [[1.5, 2.0], [30.0, 2.5], [15.25, 40.0]], "polygonlabels": ["car"]}}),
-            );
-            results.push(
-                serde_json::json!({"id": format!("k{task}-{annotator}"), "type": "keypointlabels", "from_name": "kp",
-                "to_name": "image", "original_width": 640, "original_height": 480,
-                "parentID": format!("r{task}-{annotator}-0"),
-                "value": {"x": 3.0, "y": 4.5, "keypointlabels": ["nose"]}}),
-            );
+            results.extend(more(task, annotator));
             annotations.push(
                 serde_json::json!({"id": task * 3 + annotator, "completed_by": annotator + 1, "result": results}),
             );
         }
-        // Every 500th task names an image an earlier task had: its records join that image.
-        let image = if task % 500 == 499 { 3 } else { task };
-        tasks.push(serde_json::json!({"id": task + 1, "data": {"image": format!("https://x.org/{image}.jpg")}, "annotations": annotations}));
+        // Every 700th task's image has the file name of the task before's, in another folder.
+        let (folder, image) = match task {
+            _ if task % 700 == 699 => ("y", task - 1),
+            _ if task % 500 == 499 => ("x", 3),
+            _ => ("x", task),
+        };
+        list.push(serde_json::json!({"id": task + 1, "data": {"image": format!("https://x.org/{folder}/{image}.jpg")},
+            "annotations": annotations}));
     }
-    let export = serde_json::to_vec(&Value::Array(tasks)).unwrap();
+    let export = serde_json::to_vec(&Value::Array(list)).unwrap();
     assert!(export.len() > 3 << 20, "spans several 1 MiB batches: {} bytes", export.len());
-    let opts = ReadOptions { file_name: "export.json", config: Some(config), ..Default::default() };
-    let spec = ls::spec_from_config(config, "config.xml").unwrap().spec;
+    export
+}
 
-    let mut writer = StreamWriter::new(OutputFormat::Coco, Some(spec.clone()));
+const BOX_CONFIG: &str = r#"<View><Image name="image" value="$image"/>
+    <RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels>
+    <PolygonLabels name="poly" toName="image"><Label value="car"/></PolygonLabels>
+    <KeyPointLabels name="kp" toName="image"><Label value="nose"/></KeyPointLabels></View>"#;
+
+/// Writes `export` as `format` through parts made on the reader's threads (`for_each_part`, as
+/// `annoqa convert` does) and asserts the files and what is reported equal writing the records
+/// read one by one. Returns what was written.
+fn assert_parts_equal_records_written(format: crate::format::OutputFormat, export: &[u8]) -> Written {
+    use crate::convert::{self, StreamWriter};
+    use crate::record::RecordFold;
+
+    let opts = ReadOptions { file_name: "export.json", config: Some(BOX_CONFIG), ..Default::default() };
+    let spec = ls::spec_from_config(BOX_CONFIG, "config.xml").unwrap().spec;
+    let mut writer = StreamWriter::new(format, Some(spec.clone()));
     let parts = writer.parts();
     let made = std::sync::atomic::AtomicUsize::new(0);
     struct Counting<'a>(convert::Parts, &'a std::sync::atomic::AtomicUsize);
@@ -1652,19 +1651,78 @@ fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
         }
     }
     let (_, read_diagnostics) =
-        ls::for_each_part(export.as_slice(), &opts, &Counting(parts, &made), &mut |part| writer.append(part)).unwrap();
-    assert_eq!(writer.records(), 7500);
+        ls::for_each_part(export, &opts, &Counting(parts, &made), &mut |part| writer.append(part)).unwrap();
+    let converted = ls::read(export, &opts).unwrap();
+    assert_eq!(writer.records(), converted.records.len());
     let streamed = writer.finish().unwrap();
 
-    let converted = ls::read(&export, &opts).unwrap();
     assert_eq!(read_diagnostics, converted.diagnostics);
-    let whole = convert::write(OutputFormat::Coco, &converted.records, Some(&spec)).unwrap();
+    let whole = convert::write(format, &converted.records, Some(&spec)).unwrap();
     assert_eq!(streamed.files, whole.files);
     assert_eq!(streamed.diagnostics, whole.diagnostics);
-    assert!(whole.diagnostics.count("annotator") > 0 && whole.diagnostics.count("rotated b_box") > 0);
     if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
         assert!(made.load(std::sync::atomic::Ordering::Relaxed) > 1, "parts made per batch");
     }
+    whole
+}
+
+/// A polygon and a keypoint on the first box of every annotation, and a box turned by 30°.
+fn polygon_keypoint_and_turned_box(task: usize, annotator: usize) -> Vec<Value> {
+    vec![
+        serde_json::json!({"id": format!("p{task}-{annotator}"), "type": "polygonlabels", "from_name": "poly",
+            "to_name": "image", "original_width": 640, "original_height": 480,
+            "value": {"points": [[1.5, 2.0], [30.0, 2.5], [15.25, 40.0]], "polygonlabels": ["car"]}}),
+        serde_json::json!({"id": format!("k{task}-{annotator}"), "type": "keypointlabels", "from_name": "kp",
+            "to_name": "image", "original_width": 640, "original_height": 480,
+            "parentID": format!("r{task}-{annotator}-0"),
+            "value": {"x": 3.0, "y": 4.5, "keypointlabels": ["nose"]}}),
+        serde_json::json!({"id": format!("t{task}-{annotator}"), "type": "rectanglelabels", "from_name": "box",
+            "to_name": "image", "original_width": 640, "original_height": 480,
+            "value": {"x": 20.0, "y": 30.5, "width": 10.0, "height": 5.0, "rotation": 30, "rectanglelabels": ["bus"]}}),
+    ]
+}
+
+/// `convert --to coco` of an export with a config goes through parts made on the reader's
+/// threads; the file and what is reported equal writing the records read one by one. The
+/// export spans several batches, with images repeated across them, a label outside the
+/// config, a rotated box, polygons and keypoints.
+#[test]
+fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
+    let export = box_export(2500, true, &polygon_keypoint_and_turned_box);
+    let whole = assert_parts_equal_records_written(crate::format::OutputFormat::Coco, &export);
+    assert!(whole.diagnostics.count("annotator") > 0 && whole.diagnostics.count("rotated b_box") > 0);
+}
+
+/// `convert --to yolo` with a config makes each record of plain boxes into its lines on the
+/// reader's threads and keeps other records whole; the dataset equals writing the records one
+/// by one whatever the task turns out to be: detect (plain records only, and with records of
+/// a label outside the config), oriented boxes when one box late in the export is turned, and
+/// pose when keypoints come with polygons and turned boxes.
+#[test]
+fn yolo_parts_made_on_reading_threads_equal_the_records_written_in_order() {
+    use crate::format::OutputFormat::Yolo;
+    let data_yaml = |written: &Written| {
+        let yaml = written.files.iter().find(|f| f.path == "data.yaml").unwrap();
+        String::from_utf8(yaml.bytes.clone()).unwrap()
+    };
+    let plain = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &|_, _| Vec::new()));
+    assert!(data_yaml(&plain).contains("task: detect\n"));
+    assert!(plain.diagnostics.count("annotator") > 0 && plain.diagnostics.count("file name") > 0);
+    assert_eq!(plain.diagnostics.count("label"), 0);
+
+    let van = assert_parts_equal_records_written(Yolo, &box_export(2500, true, &|_, _| Vec::new()));
+    assert!(data_yaml(&van).contains("task: detect\n") && data_yaml(&van).contains("  2: van\n"));
+    assert_eq!(van.diagnostics.count("label"), 1);
+
+    let turned_late = |task: usize, annotator: usize| match (task, annotator) {
+        (2490, 2) => polygon_keypoint_and_turned_box(task, annotator).split_off(2),
+        _ => Vec::new(),
+    };
+    let obb = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &turned_late));
+    assert!(data_yaml(&obb).contains("task: obb\n"));
+
+    let pose = assert_parts_equal_records_written(Yolo, &box_export(2500, true, &polygon_keypoint_and_turned_box));
+    assert!(data_yaml(&pose).contains("task: pose\n"));
 }
 
 /// The native parser gives serde_json's value wherever it gives one (floats to the bit, `-0`,

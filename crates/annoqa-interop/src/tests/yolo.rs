@@ -588,3 +588,40 @@ fn many_classes_boxes_keypoints_and_same_named_images_take_linear_time() {
     assert!(file("labels/same-5000.txt").is_some());
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
 }
+
+/// Label line numbers are Rust's `Display` text (the shortest that reads back, never an
+/// exponent), however they are made: fractions of image sizes, random bit patterns, values
+/// on the far side of an image, coarse binary fractions (where ties between two shortest
+/// texts can happen) and the edges of the fast path.
+#[test]
+fn label_line_numbers_are_the_shortest_text_that_reads_back() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let check = |value: f64| {
+        let expected = if value == 0.0 { "0".to_owned() } else { value.to_string() };
+        assert_eq!(yolo::number_for_tests(value), expected, "{value:e}");
+    };
+    for edge in [1e-5, 1e-5 - 1e-21, 1e13, 1e13 - 0.001, 0.5, 1.0, -0.0, 0.1, 1.0 / 3.0, f64::MIN_POSITIVE, 5e-324] {
+        check(edge);
+        check(-edge);
+    }
+    for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX] {
+        check(value);
+    }
+    for _ in 0..300_000 {
+        let r = next();
+        let pixels = (r % 4_000_000) as f64 / 1000.0 - 100.0;
+        check(pixels / [640.0, 1920.0, 1080.0, 720.0, 768.0, 800.0][(r >> 40) as usize % 6]);
+        check(f64::from_bits(next()));
+        check((next() >> 11) as f64 / (1u64 << 53) as f64);
+        // Odd multiples of 2⁻ᵏ for k around the fast path's bound.
+        let k = 10 + (r >> 50) % 30;
+        check((next() % (1 << 20) | 1) as f64 / (1u64 << k) as f64);
+        check(f64::from_bits(next() % 0x4330_0000_0000_0000));
+    }
+}

@@ -5,6 +5,7 @@
 //! What the task has no line for is reported (docs/interop.md lists each case).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated};
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
@@ -12,10 +13,11 @@ use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
 use super::layout::{label_path, without_extension};
 use crate::coco::{keypoint_labels, media_name, object_labels};
 use crate::diag::{Diagnostics, InputError};
+use crate::hash::{FastMap, FastSet};
 use crate::record::{OutputFile, Record, Written};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
+pub(super) enum Task {
     Detect,
     Segment,
     Obb,
@@ -38,60 +40,65 @@ impl Task {
 const STRUCTURAL: [&str; 4] = ["parent", "visibility", "instance", "category_id"];
 
 /// One label line before formatting: the class and pixel values divided by the image size.
-enum Line {
+pub(super) enum Line {
     Numbers(usize, Vec<f64>),
     /// The box `cx cy w h` and each keypoint slot's `x y v` (`None`: not labelled).
     Pose(usize, [f64; 4], Vec<Option<(f64, f64, u8)>>),
+    /// Lines formatted already, each ending in a newline ([`super::stream`]'s detect lines).
+    Text(String),
 }
 
 pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Written, InputError> {
-    let mut diagnostics = Diagnostics::default();
-    let (mut names, extra) = object_labels(records, spec);
-    for label in extra {
-        diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a class"), "");
-        names.push(label);
-    }
-    let keypoint_names = keypoint_labels(records, spec).map(|(mut known, extra)| {
-        for name in extra {
-            diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
-            known.push(name);
+    let derived;
+    let spec = match spec {
+        Some(spec) => spec,
+        None => {
+            derived = crate::record::derive_spec(records);
+            &derived
         }
-        known
-    });
-    let task = task_of(records);
-    let keypoint_names = keypoint_names.as_deref().unwrap_or_default();
-    let mut writer = Writer {
-        names: &names,
-        class_of: first_positions(&names),
-        slot_of: first_positions(keypoint_names),
-        slots: keypoint_names.len(),
-        task,
-        diagnostics,
-        files: Vec::new(),
-        file_of: BTreeMap::new(),
-        taken: BTreeSet::new(),
-        next_suffix: HashMap::new(),
     };
+    let mut diagnostics = Diagnostics::default();
+    let labels = Labels::new(spec, records.iter(), &mut diagnostics);
+    let mut writer = Writer::new(&labels, task_of(records.iter()), diagnostics);
     for record in records {
         writer.record(record);
     }
-    let dims = if writer.keypoints_need_visibility(records) { 3 } else { 2 };
-    let mut files = vec![
-        OutputFile { path: "data.yaml".to_owned(), bytes: writer.data_yaml(dims).into_bytes() },
-        OutputFile {
-            path: "classes.txt".to_owned(),
-            bytes: names.iter().map(|n| format!("{n}\n")).collect::<String>().into_bytes(),
-        },
-    ];
-    for (path, _, lines) in &writer.files {
-        let text: String = lines.iter().map(|line| format_line(line, dims) + "\n").collect();
-        files.push(OutputFile { path: path.clone(), bytes: text.into_bytes() });
-    }
-    Ok(Written { files, diagnostics: writer.diagnostics })
+    Ok(writer.finish(visibility_told(records.iter())))
 }
 
-fn task_of(records: &[Record]) -> Task {
-    let regions = || records.iter().filter(|r| matches!(r.item.media, Media::Image { .. })).flat_map(|r| &r.regions);
+/// The class names and keypoint slot names of a dataset: the spec's, then those of the
+/// records that the spec lacks (reported).
+pub(super) struct Labels {
+    names: Vec<String>,
+    keypoint_names: Vec<String>,
+}
+
+impl Labels {
+    pub(super) fn new<'r>(
+        spec: &TaskSpec,
+        records: impl Iterator<Item = &'r Record> + Clone,
+        diagnostics: &mut Diagnostics,
+    ) -> Labels {
+        let regions = records.flat_map(|r| &r.regions);
+        let (mut names, extra) = object_labels(regions.clone(), spec);
+        for label in extra {
+            diagnostics.skip("label", &format!("`{label}` is not a label of the spec: written as a class"), "");
+            names.push(label);
+        }
+        let keypoint_names = keypoint_labels(regions, spec).map(|(mut known, extra)| {
+            for name in extra {
+                diagnostics.skip("keypoint label", &format!("`{name}` is not a keypoint label of the spec: added"), "");
+                known.push(name);
+            }
+            known
+        });
+        Labels { names, keypoint_names: keypoint_names.unwrap_or_default() }
+    }
+}
+
+/// The dataset's task: see the module's comment. Only images count.
+pub(super) fn task_of<'r>(records: impl Iterator<Item = &'r Record> + Clone) -> Task {
+    let regions = || records.clone().filter(|r| matches!(r.item.media, Media::Image { .. })).flat_map(|r| &r.regions);
     if regions().any(|r| matches!(r.value, RegionValue::Keypoint { .. })) {
         Task::Pose
     } else if regions()
@@ -103,6 +110,16 @@ fn task_of(records: &[Record]) -> Task {
     } else {
         Task::Detect
     }
+}
+
+/// Whether a keypoint of `records` says its visibility (pose lines then carry `v`).
+pub(super) fn visibility_told<'r>(mut records: impl Iterator<Item = &'r Record>) -> bool {
+    records.any(|record| {
+        record
+            .regions
+            .iter()
+            .any(|r| matches!(r.value, RegionValue::Keypoint { .. }) && r.attributes.contains_key("visibility"))
+    })
 }
 
 fn box_of(value: &RegionValue) -> Option<BoxGeometry> {
@@ -152,7 +169,7 @@ impl<'r> Family<'r> {
     }
 }
 
-struct Writer<'a> {
+pub(super) struct Writer<'a> {
     names: &'a [String],
     /// Each class name's index.
     class_of: HashMap<&'a str, usize>,
@@ -163,15 +180,30 @@ struct Writer<'a> {
     diagnostics: Diagnostics,
     /// Label files in first-seen order: path, the image's folder, lines.
     files: Vec<(String, String, Vec<Line>)>,
-    file_of: BTreeMap<String, usize>,
-    taken: BTreeSet<String>,
+    file_of: FastMap<String, usize>,
+    taken: FastSet<String>,
     /// Per label file stem, the suffix to try next when an image's name is taken again (so
     /// many images of one name take linear time).
     next_suffix: HashMap<String, usize>,
 }
 
-impl Writer<'_> {
-    fn record(&mut self, record: &Record) {
+impl<'a> Writer<'a> {
+    pub(super) fn new(labels: &'a Labels, task: Task, diagnostics: Diagnostics) -> Self {
+        Writer {
+            names: &labels.names,
+            class_of: first_positions(&labels.names),
+            slot_of: first_positions(&labels.keypoint_names),
+            slots: labels.keypoint_names.len(),
+            task,
+            diagnostics,
+            files: Vec::new(),
+            file_of: FastMap::default(),
+            taken: FastSet::default(),
+            next_suffix: HashMap::new(),
+        }
+    }
+
+    pub(super) fn record(&mut self, record: &Record) {
         let item = record.item.id.as_str();
         let Media::Image { src, width, height } = &record.item.media else {
             self.diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "YOLO holds images only", item);
@@ -184,25 +216,52 @@ impl Writer<'_> {
         if record.score.is_some() {
             self.diagnostics.skip("record score", "YOLO label files have no scores: dropped", item);
         }
-        let at = match self.file_of.get(item) {
-            Some(&at) => {
-                self.diagnostics.skip(
-                    "annotator",
-                    "YOLO has one label file per image: several records' regions merged into one file",
-                    item,
-                );
-                at
-            }
-            None => {
-                let (path, folder) = self.label_file(src, item);
-                self.files.push((path, folder, Vec::new()));
-                self.file_of.insert(item.to_owned(), self.files.len() - 1);
-                self.files.len() - 1
-            }
-        };
+        let at = self.file_for(item, src);
         let size = (f64::from(*width), f64::from(*height));
         let lines = self.lines(record, size);
         self.files[at].2.extend(lines);
+    }
+
+    /// A record's lines formatted already: those [`Writer::record`] makes of an image of known
+    /// size in a detect dataset (see [`super::stream`]).
+    pub(super) fn formatted(&mut self, item: &str, src: &str, text: String) {
+        let at = self.file_for(item, src);
+        self.files[at].2.push(Line::Text(text));
+    }
+
+    /// The label file of image `item`: a new one, or the one an earlier record of the image
+    /// has (reported: its regions are merged into it).
+    fn file_for(&mut self, item: &str, src: &str) -> usize {
+        if let Some(&at) = self.file_of.get(item) {
+            let reason = "YOLO has one label file per image: several records' regions merged into one file";
+            self.diagnostics.skip("annotator", reason, item);
+            return at;
+        }
+        let (path, folder) = self.label_file(src, item);
+        self.files.push((path, folder, Vec::new()));
+        self.file_of.insert(item.to_owned(), self.files.len() - 1);
+        self.files.len() - 1
+    }
+
+    /// `data.yaml`, `classes.txt` and the label files; `visibility_told`: whether a keypoint
+    /// said its visibility ([`visibility_told`]).
+    pub(super) fn finish(self, visibility_told: bool) -> Written {
+        let dims = if visibility_told || self.keypoint_gaps() { 3 } else { 2 };
+        let mut files = Vec::with_capacity(self.files.len() + 2);
+        files.push(OutputFile { path: "data.yaml".to_owned(), bytes: self.data_yaml(dims).into_bytes() });
+        let classes: String = self.names.iter().map(|n| format!("{n}\n")).collect();
+        files.push(OutputFile { path: "classes.txt".to_owned(), bytes: classes.into_bytes() });
+        for (path, _, lines) in self.files {
+            let mut text = String::new();
+            for line in lines {
+                match line {
+                    Line::Text(formatted) if text.is_empty() => text = formatted,
+                    line => push_line(&mut text, &line, dims),
+                }
+            }
+            files.push(OutputFile { path, bytes: text.into_bytes() });
+        }
+        Written { files, diagnostics: self.diagnostics }
     }
 
     /// The label file Ultralytics reads for the image at `src` (relative to the dataset), and
@@ -299,12 +358,7 @@ impl Writer<'_> {
                 } else {
                     geometry
                 };
-                let numbers = [
-                    (bounds.x + bounds.width / 2.0) / w,
-                    (bounds.y + bounds.height / 2.0) / h,
-                    bounds.width / w,
-                    bounds.height / h,
-                ];
+                let numbers = detect_numbers(&bounds, size);
                 if self.task == Task::Detect {
                     return Line::Numbers(class, numbers.to_vec());
                 }
@@ -339,19 +393,10 @@ impl Writer<'_> {
         slots
     }
 
-    /// Whether pose lines need `x y v` rather than `x y`: a keypoint says its visibility, or a
-    /// box lacks a keypoint (written as 0 0 0).
-    fn keypoints_need_visibility(&self, records: &[Record]) -> bool {
-        let told = records
-            .iter()
-            .flat_map(|r| &r.regions)
-            .any(|r| matches!(r.value, RegionValue::Keypoint { .. }) && r.attributes.contains_key("visibility"));
-        let gaps = self
-            .files
-            .iter()
-            .flat_map(|(_, _, lines)| lines)
-            .any(|line| matches!(line, Line::Pose(_, _, slots) if slots.iter().any(Option::is_none)));
-        told || gaps
+    /// Whether a box of a pose dataset lacks a keypoint (written as `0 0 0`, so lines need `v`).
+    fn keypoint_gaps(&self) -> bool {
+        let mut lines = self.files.iter().flat_map(|(_, _, lines)| lines);
+        lines.any(|line| matches!(line, Line::Pose(_, _, slots) if slots.iter().any(Option::is_none)))
     }
 
     fn data_yaml(&self, dims: usize) -> String {
@@ -393,40 +438,83 @@ impl Writer<'_> {
     }
 }
 
-fn format_line(line: &Line, dims: usize) -> String {
-    let mut text = String::new();
-    let mut push = |v: f64| {
-        text.push(' ');
-        text.push_str(&number(v));
-    };
+/// Appends `line` and its newline to `out`.
+pub(super) fn push_line(out: &mut String, line: &Line, dims: usize) {
     match line {
         Line::Numbers(class, values) => {
-            values.iter().for_each(|&v| push(v));
-            format!("{class}{text}")
+            push_numbers(out, *class, values);
+            out.push('\n');
         }
         Line::Pose(class, numbers, slots) => {
-            numbers.iter().for_each(|&v| push(v));
+            push_numbers(out, *class, numbers);
             for slot in slots {
                 let (x, y, v) = slot.unwrap_or((0.0, 0.0, 0));
-                push(x);
-                push(y);
+                push_number(out, x);
+                push_number(out, y);
                 if dims == 3 {
-                    push(f64::from(v));
+                    push_number(out, f64::from(v));
                 }
             }
-            format!("{class}{text}")
+            out.push('\n');
         }
+        Line::Text(text) => out.push_str(text),
     }
 }
 
-/// The shortest text that reads back as the same f64 (Rust's `Display`, never an exponent), so
-/// pixels come back to the bit after the division by the image size is undone.
-fn number(value: f64) -> String {
+/// Appends `class v1 v2 …` to `out`.
+pub(super) fn push_numbers(out: &mut String, class: usize, values: &[f64]) {
+    write_display(out, class);
+    values.iter().for_each(|&v| push_number(out, v));
+}
+
+/// A space and the shortest text that reads back as the same f64 (Rust's `Display`, never an
+/// exponent), so pixels come back to the bit after the division by the image size is undone.
+fn push_number(out: &mut String, value: f64) {
+    out.push(' ');
     if value == 0.0 {
-        "0".to_owned()
-    } else {
-        value.to_string()
+        out.push('0');
+        return;
     }
+    if zmij_writes_display(value) {
+        let mut buffer = zmij::Buffer::new();
+        let text = buffer.format_finite(value);
+        if !text.contains('e') {
+            out.push_str(text);
+            return;
+        }
+    }
+    write_display(out, value);
+}
+
+/// Whether zmij's shortest text for `value` is `Display`'s, which takes five times as long.
+/// Both give the shortest digits that read back as `value` and, of those, the closest; they
+/// differ only on an exact tie between two closest (zmij rounds it to even, `Display` up),
+/// which needs `value`'s exact decimal expansion to end one digit after the 17th. An odd
+/// multiple of 2⁻ᵏ has k decimals, the last a 5, so with k ≥ 23 and `value` ≥ 10⁻⁵ (at most
+/// four zeros after the point) it has at least 19 significant digits: no tie. Below 10¹³
+/// zmij writes no exponent. Label line numbers are mostly such fractions; any other value
+/// goes to `Display`.
+fn zmij_writes_display(value: f64) -> bool {
+    let magnitude = value.abs();
+    if !(1e-5..1e13).contains(&magnitude) {
+        return false;
+    }
+    let bits = magnitude.to_bits();
+    // A normal number: (2⁵² + fraction) · 2^(exponent − 1075).
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1075;
+    let fraction_bits = -(exponent + i64::from(mantissa.trailing_zeros()));
+    fraction_bits >= 23
+}
+
+fn write_display(out: &mut String, value: impl std::fmt::Display) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{value}");
+}
+
+/// A box's detect line numbers `cx cy w h` for an image of `size` pixels.
+pub(super) fn detect_numbers(bounds: &BoxGeometry, (w, h): (f64, f64)) -> [f64; 4] {
+    [(bounds.x + bounds.width / 2.0) / w, (bounds.y + bounds.height / 2.0) / h, bounds.width / w, bounds.height / h]
 }
 
 /// A name as a YAML scalar: plain when that reads back the same, double-quoted otherwise.
