@@ -1,16 +1,19 @@
 //! `annoqa convert`: other tools' annotation files to and from annoqa's records, through
 //! annoqa-interop. This file only reads arguments and files and writes files.
 
-use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
 
 use annoqa_core::model::TaskSpec;
 use annoqa_interop::convert::{self, Finished, Input, StreamWriter};
 use annoqa_interop::{Diagnostics, DirTree, Format, OutputFile, OutputFormat, ReadOptions};
 use anyhow::{anyhow, bail, Context};
+
+use crate::output::{
+    check_new_or_empty, write_atomically, write_atomically_with, write_folder, write_in_background, EarlyFile,
+    EarlyFolder, PIECE,
+};
 
 /// `annoqa convert IN --from F --to T`: exit 0 converted, 2 could not (malformed input, or with
 /// `--strict` anything the formats cannot represent).
@@ -65,6 +68,10 @@ fn parse_media_size(s: &str) -> Result<(u32, u32), String> {
 
 /// Runs `annoqa convert`; returns the exit code.
 pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
+    // A folder that would refuse the output refuses it before the input is read.
+    if let (OutputFormat::Yolo, Some(dir)) = (args.to, &args.output) {
+        check_new_or_empty(dir)?;
+    }
     let file_name = args.input.display().to_string();
     let config = args.config.as_deref().map(read_text).transpose()?;
     let spec = args.spec.as_deref().map(crate::qa::read_spec).transpose()?;
@@ -119,7 +126,7 @@ struct Outcome {
 /// perhaps already written while the input was read).
 enum Output {
     Files(Vec<OutputFile>),
-    Unwritten(Finished, Option<EarlyFile>),
+    Unwritten(Finished, Option<Early>),
 }
 
 /// Reads all records, then writes them (formats whose spec comes with the input: categories,
@@ -152,23 +159,21 @@ fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec)
     let mut writer = StreamWriter::new(args.to, Some(spec.clone()));
     // The writer's per-record work runs on the reading threads; its parts arrive in order.
     let parts = writer.parts();
-    // A COCO file's start is written while the rest is read, unless `--strict` may refuse it.
+    // A COCO file's start, or a YOLO dataset's label files, are written while the rest is
+    // read, unless `--strict` may refuse them.
     let mut early = match &args.output {
-        Some(path) if args.to == OutputFormat::Coco && !args.strict => EarlyFile::create(path),
+        Some(path) if args.to == OutputFormat::Coco && !args.strict => EarlyFile::create(path).map(Early::File),
+        Some(dir) if args.to == OutputFormat::Yolo && !args.strict => EarlyFolder::create(dir).map(Early::Folder),
         _ => None,
     };
     let read = annoqa_interop::ls::for_each_part(file, opts, &parts, &mut |part| {
         writer.append(part);
-        if let Some(early) = &mut early {
-            early.write(&mut writer);
+        match &mut early {
+            Some(Early::File(file)) => file.write(&mut writer),
+            Some(Early::Folder(folder)) => folder.write(&mut writer),
+            None => {}
         }
     });
-    // A failed conversion leaves no temporary file behind.
-    let discard = |early: Option<EarlyFile>| {
-        if let Some(early) = early {
-            let _ = std::fs::remove_file(&early.tmp);
-        }
-    };
     let (_, mut diagnostics) = match read {
         Ok(read) => read,
         Err(e) => {
@@ -189,47 +194,20 @@ fn convert_streaming(args: &ConvertArgs, opts: &ReadOptions<'_>, spec: TaskSpec)
     Ok(Outcome { output: Output::Unwritten(finished, early), diagnostics, records, spec: Some(spec) })
 }
 
-/// The temporary file beside `-o` that a streamed output's start goes into while the input is
-/// read ([`StreamWriter::write_early`]); renamed when the rest is written.
-struct EarlyFile {
-    file: File,
-    tmp: PathBuf,
-    /// What the writer gave, reused.
-    bytes: Vec<u8>,
-    /// The first failed write: nothing more is written, and the conversion fails with it.
-    failed: Option<io::Error>,
+/// What was written of the output while the input was read.
+enum Early {
+    File(EarlyFile),
+    Folder(EarlyFolder),
 }
 
-impl EarlyFile {
-    /// `None` when the file cannot be made: the write at the end then says why.
-    fn create(path: &Path) -> Option<EarlyFile> {
-        let tmp = partial_path(path).ok()?;
-        let file = File::create(&tmp).ok()?;
-        Some(EarlyFile { file, tmp, bytes: Vec::new(), failed: None })
-    }
-
-    fn write(&mut self, writer: &mut StreamWriter) {
-        if self.failed.is_none() {
-            self.bytes.clear();
-            writer.write_early(&mut self.bytes);
-            self.failed = self.file.write_all(&self.bytes).err();
+/// A failed conversion leaves no temporary file or folder behind.
+fn discard(early: Option<Early>) {
+    match early {
+        Some(Early::File(file)) => {
+            let _ = std::fs::remove_file(&file.tmp);
         }
-    }
-
-    /// The rest of the file after what was written early (all of it when that did not stand),
-    /// then the file in its place.
-    fn finish(mut self, path: &Path, finished: Finished) -> anyhow::Result<()> {
-        let tmp = self.tmp.display();
-        if let Some(e) = self.failed {
-            return Err(e).with_context(|| format!("cannot write {tmp}"));
-        }
-        if finished.restarts() {
-            self.file.set_len(0).with_context(|| format!("cannot write {tmp}"))?;
-            self.file.seek(SeekFrom::Start(0)).with_context(|| format!("cannot write {tmp}"))?;
-        }
-        write_in_background(&mut self.file, finished).with_context(|| format!("cannot write {tmp}"))?;
-        drop(self.file);
-        std::fs::rename(&self.tmp, path).with_context(|| format!("cannot write {}", path.display()))
+        Some(Early::Folder(folder)) => folder.discard(),
+        None => {}
     }
 }
 
@@ -241,55 +219,29 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 /// new or empty so nothing already there is overwritten.
 fn write_output(args: &ConvertArgs, output: Output) -> anyhow::Result<()> {
     let files = match output {
-        Output::Unwritten(finished, Some(early)) => match &args.output {
-            Some(path) => return early.finish(path, finished),
-            None => finished.into_files(),
+        Output::Unwritten(finished, Some(early)) => match (early, &args.output) {
+            (Early::File(file), Some(path)) => return file.finish(path, finished),
+            (Early::Folder(folder), Some(dir)) => return folder.finish(dir, finished),
+            (early, None) => {
+                discard(Some(early));
+                finished.into_files()
+            }
         },
         Output::Unwritten(finished, None) if finished.is_one_file() => return write_one_file(args, finished),
         Output::Unwritten(finished, None) => finished.into_files(),
         Output::Files(files) => files,
     };
-    match (files.as_slice(), &args.output) {
-        ([single], None) if single.path.is_empty() => {
-            io::stdout().lock().write_all(&single.bytes).context("cannot write to standard output")
+    let one_file = matches!(files.as_slice(), [single] if single.path.is_empty());
+    match (one_file, &args.output) {
+        (true, None) => {
+            let bytes = files.first().map_or(&[][..], |single| &single.bytes);
+            io::stdout().lock().write_all(bytes).context("cannot write to standard output")
         }
-        ([single], Some(path)) if single.path.is_empty() => write_atomically(path, &single.bytes),
-        (_, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
-        (files, Some(dir)) => write_folder(dir, files),
+        (true, Some(path)) => write_atomically(path, files.first().map_or(&[][..], |single| &single.bytes)),
+        (false, None) => bail!("--to {} writes a folder: name it with -o DIR", args.to),
+        (false, Some(dir)) => write_folder(dir, files),
     }
 }
-
-/// A folder's files (YOLO: a label file per image) under `dir`, which must be new or empty so
-/// nothing already there is overwritten. Creating many small files is the kernel's work, one
-/// file at a time: several threads write their share at once.
-fn write_folder(dir: &Path, files: &[OutputFile]) -> anyhow::Result<()> {
-    if dir.exists() && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
-    {
-        bail!("{}: folder is not empty; choose a new or empty folder so nothing is overwritten", dir.display());
-    }
-    let folders: BTreeSet<PathBuf> =
-        files.iter().filter_map(|file| dir.join(&file.path).parent().map(Path::to_path_buf)).collect();
-    for folder in &folders {
-        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let share = files.len().div_ceil(threads).max(1);
-    let write_share = |share: &[OutputFile]| -> anyhow::Result<()> {
-        for file in share {
-            let path = dir.join(&file.path);
-            std::fs::write(&path, &file.bytes).with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(())
-    };
-    std::thread::scope(|scope| {
-        let writers: Vec<_> = files.chunks(share).map(|share| scope.spawn(move || write_share(share))).collect();
-        // The first share's error is reported: the one a single thread would have met first.
-        writers.into_iter().try_for_each(|writer| writer.join().unwrap_or_else(|_| bail!("a writing thread panicked")))
-    })
-}
-
-/// Bytes handed to the file at a time when output is made as it is written.
-const PIECE: usize = 4 << 20;
 
 /// One file made a piece at a time, to `-o` or standard output.
 fn write_one_file(args: &ConvertArgs, finished: Finished) -> anyhow::Result<()> {
@@ -301,51 +253,4 @@ fn write_one_file(args: &ConvertArgs, finished: Finished) -> anyhow::Result<()> 
             finished.write_pieces(PIECE, &mut sink).context("cannot write to standard output")
         }
     }
-}
-
-/// Pieces are made on this thread and written on another, so making one overlaps copying the
-/// last into the file (each about a tenth of converting a large export to COCO).
-fn write_in_background(file: &mut File, finished: Finished) -> io::Result<()> {
-    std::thread::scope(|scope| {
-        let (full, pieces) = sync_channel::<Vec<u8>>(1);
-        // At most three buffers go round: one filled, one queued, one written.
-        let (empty, emptied) = sync_channel::<Vec<u8>>(2);
-        let writer = scope.spawn(move || -> io::Result<()> {
-            for piece in pieces {
-                file.write_all(&piece)?;
-                // When making stopped, the buffer is dropped here.
-                let _ = empty.send(piece);
-            }
-            Ok(())
-        });
-        let made = finished.write_pieces(PIECE, &mut |piece| {
-            full.send(piece).map_err(|_| io::Error::other("the writing thread stopped"))?;
-            Ok(emptied.try_recv().unwrap_or_default())
-        });
-        drop(full);
-        let written = writer.join().unwrap_or_else(|_| Err(io::Error::other("the writing thread panicked")));
-        // The file's own error says more than the maker's "stopped".
-        written.and(made)
-    })
-}
-
-/// Writes through a temporary file beside `path` and renames it, so a failed run never leaves
-/// half a file where a complete one was expected.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_atomically_with(path, |file| file.write_all(bytes))
-}
-
-/// The temporary file beside `path` that is renamed to it once written.
-fn partial_path(path: &Path) -> anyhow::Result<PathBuf> {
-    let name = path.file_name().ok_or_else(|| anyhow!("{}: not a file name", path.display()))?;
-    Ok(path.with_file_name(format!(".{}.partial", name.to_string_lossy())))
-}
-
-/// [`write_atomically`] with the bytes written by `write`.
-fn write_atomically_with(path: &Path, write: impl FnOnce(&mut File) -> io::Result<()>) -> anyhow::Result<()> {
-    let tmp = partial_path(path)?;
-    let mut file = File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    write(&mut file).with_context(|| format!("cannot write {}", tmp.display()))?;
-    drop(file);
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

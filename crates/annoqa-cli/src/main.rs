@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 mod convert;
 mod media;
+mod output;
 mod progress;
 mod qa;
 mod report;

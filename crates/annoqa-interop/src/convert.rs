@@ -10,9 +10,9 @@ use crate::coco::{CocoFile, CocoPart, CocoWriter};
 use crate::diag::Diagnostics;
 use crate::diag::InputError;
 use crate::format::{Format, OutputFormat};
-use crate::record::{self, Converted, OutputFile, ReadOptions, Record, RecordFold, Written};
+use crate::record::{self, Converted, FilePiece, OutputFile, ReadOptions, Record, RecordFold, Written};
 use crate::tree::FileTree;
-use crate::yolo::{YoloClasses, YoloPart, YoloWriter};
+use crate::yolo::{YoloClasses, YoloOutput, YoloPart, YoloWriter};
 use crate::{coco, crowdkit, cvat, ls, yolo};
 
 /// What a reader takes: one file's bytes, or a folder (YOLO datasets).
@@ -115,7 +115,7 @@ impl StreamWriter {
     pub fn finish(self) -> Result<Written, InputError> {
         match self.inner {
             Streaming::Coco(writer) => writer.finish(),
-            Streaming::Yolo(writer) => Ok(writer.finish()),
+            Streaming::Yolo(writer) => Ok(writer.finish().into_written()),
             Streaming::Collect { format, records, spec } => write(format, &records, spec.as_ref()),
         }
     }
@@ -130,6 +130,15 @@ impl StreamWriter {
         }
     }
 
+    /// A folder's files as far as they are final already, after those given before: YOLO
+    /// label files of records read so far (with a spec, while the dataset stays a detect
+    /// one); nothing for other formats. [`Finished::restarts`] says whether they stood.
+    pub fn write_early_files(&mut self, out: &mut Vec<FilePiece>) {
+        if let Streaming::Yolo(writer) = &mut self.inner {
+            writer.write_early(out);
+        }
+    }
+
     /// [`StreamWriter::finish`] with what is reported final but a COCO file not made yet:
     /// [`Finished::write_pieces`] makes it a piece at a time, so it is never held whole.
     pub fn finish_unwritten(self) -> Result<Finished, InputError> {
@@ -139,8 +148,8 @@ impl StreamWriter {
                 Ok(Finished { diagnostics, output: Unwritten::Coco(Box::new(file)) })
             }
             Streaming::Yolo(writer) => {
-                let written = writer.finish();
-                Ok(Finished { diagnostics: written.diagnostics, output: Unwritten::Files(written.files) })
+                let YoloOutput { pieces, restarts, diagnostics } = writer.finish();
+                Ok(Finished { diagnostics, output: Unwritten::Folder { pieces, restarts } })
             }
             Streaming::Collect { format, records, spec } => {
                 let written = write(format, &records, spec.as_ref())?;
@@ -159,6 +168,12 @@ pub struct Finished {
 enum Unwritten {
     Files(Vec<OutputFile>),
     Coco(Box<CocoFile>),
+    /// A folder's files, some perhaps only the rest of what [`StreamWriter::write_early_files`]
+    /// gave; `restarts`: what it gave is to be dropped, the pieces being the whole folder.
+    Folder {
+        pieces: Vec<FilePiece>,
+        restarts: bool,
+    },
 }
 
 impl Finished {
@@ -167,6 +182,7 @@ impl Finished {
     pub fn into_files(self) -> Vec<OutputFile> {
         match self.output {
             Unwritten::Files(files) => files,
+            Unwritten::Folder { pieces, .. } => pieces.into_iter().map(|piece| piece.file).collect(),
             Unwritten::Coco(file) => {
                 let mut bytes = Vec::new();
                 // One piece, into memory: nothing can fail.
@@ -179,10 +195,25 @@ impl Finished {
         }
     }
 
-    /// Whether the bytes of [`StreamWriter::write_early`] are to be dropped: the file is then
-    /// made from its start. Otherwise [`Finished::write_pieces`] makes what follows them.
+    /// Whether the bytes of [`StreamWriter::write_early`] (or the files of
+    /// [`StreamWriter::write_early_files`]) are to be dropped: the output is then made from its
+    /// start. Otherwise [`Finished::write_pieces`] makes what follows them (or
+    /// [`Finished::into_pieces`] holds it).
     pub fn restarts(&self) -> bool {
-        matches!(&self.output, Unwritten::Coco(file) if file.restarts())
+        match &self.output {
+            Unwritten::Coco(file) => file.restarts(),
+            Unwritten::Folder { restarts, .. } => *restarts,
+            Unwritten::Files(_) => false,
+        }
+    }
+
+    /// A folder's files, or the rest of those [`StreamWriter::write_early_files`] gave (see
+    /// [`Finished::restarts`]).
+    pub fn into_pieces(self) -> Vec<FilePiece> {
+        match self.output {
+            Unwritten::Folder { pieces, .. } => pieces,
+            _ => self.into_files().into_iter().map(|file| FilePiece { file, append: false }).collect(),
+        }
     }
 
     /// Whether the output is one file, for [`Finished::write_pieces`].
@@ -190,6 +221,7 @@ impl Finished {
         match &self.output {
             Unwritten::Files(files) => matches!(files.as_slice(), [one] if one.path.is_empty()),
             Unwritten::Coco(_) => true,
+            Unwritten::Folder { .. } => false,
         }
     }
 
@@ -202,6 +234,7 @@ impl Finished {
                 Some(one) if files.is_empty() && one.path.is_empty() => sink(one.bytes).map(drop),
                 _ => Ok(()),
             },
+            Unwritten::Folder { .. } => Ok(()),
         }
     }
 }

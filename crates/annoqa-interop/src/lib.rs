@@ -24,7 +24,7 @@ pub mod yolo;
 
 pub use diag::{Diagnostics, InputError, Unsupported};
 pub use format::{Format, OutputFormat};
-pub use record::{Converted, OutputFile, ReadOptions, Record, Source, Written};
+pub use record::{Converted, FilePiece, OutputFile, ReadOptions, Record, Source, Written};
 #[cfg(feature = "fs")]
 pub use tree::DirTree;
 pub use tree::FileTree;

@@ -86,6 +86,14 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
+/// A file of a folder output, or when `append`, the rest of one whose start was written
+/// before (while the input was read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilePiece {
+    pub file: OutputFile,
+    pub append: bool,
+}
+
 /// A spec for records that came without one: one control per control name in first-seen order,
 /// its kind from its regions' type, its labels in first-seen order. The media kind is the first
 /// record's. Nothing about tolerances or rules is invented: they take their defaults, and span

@@ -6,6 +6,7 @@
 //! `keypoints`), so the two convert into each other; see docs/interop.md for the layouts, the
 //! line kinds and what is reported.
 
+mod label_files;
 mod layout;
 mod lines;
 mod stream;
@@ -19,7 +20,7 @@ use crate::diag::{Diagnostics, InputError};
 use crate::record::{Converted, ReadOptions, Record, Source, Written};
 use crate::tree::FileTree;
 use layout::{is_image, without_extension, Entry};
-pub(crate) use stream::{YoloClasses, YoloPart, YoloWriter};
+pub(crate) use stream::{YoloClasses, YoloOutput, YoloPart, YoloWriter};
 
 /// Reads a YOLO dataset folder: Ultralytics (`data.yaml`), darknet (`obj.names`, `obj.data`)
 /// or label-studio-converter's (`classes.txt`, `labels/`, `images/`).

@@ -219,3 +219,98 @@ fn a_coco_file_written_while_reading_equals_the_one_made_at_the_end() {
         }
     }
 }
+
+/// Every file under `dir`, by its path inside it.
+fn folder_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files
+        .into_iter()
+        .map(|path| (path.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&path).unwrap()))
+        .collect()
+}
+
+/// A Label Studio export to YOLO with a config streams: label files are written while the
+/// export is read, into a temporary folder renamed to `-o DIR` at the end. Whether the dataset
+/// stays a detect one or a turned box late in the export makes it an oriented-box one (what
+/// was written is dropped and written again), the folder equals the one `--strict` makes at
+/// the end. A malformed export leaves no folder, finished or partial; a folder that is not
+/// empty is refused before the export is read, and left as it was.
+#[test]
+fn a_yolo_dataset_written_while_reading_equals_the_one_made_at_the_end() {
+    let scratch = tempfile::tempdir().unwrap();
+    let config = scratch.path().join("config.xml");
+    std::fs::write(
+        &config,
+        r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels></View>"#,
+    )
+    .unwrap();
+    let export = |turned_at: usize, tail: &str| {
+        let tasks: Vec<String> = (1..=6000)
+            .map(|task| {
+                let results: Vec<String> = (0..3)
+                    .map(|b| {
+                        let rotation = if task == turned_at && b == 1 { 30 } else { 0 };
+                        let label = ["car", "bus"][(task + b) % 2];
+                        format!(
+                            r#"{{"id": "r{task}-{b}", "type": "rectanglelabels", "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480, "value": {{"x": {b}.5, "y": 10.25, "width": 5, "height": 4.125, "rotation": {rotation}, "rectanglelabels": ["{label}"]}}}}"#
+                        )
+                    })
+                    .collect();
+                format!(
+                    r#"{{"id": {task}, "data": {{"image": "/data/{task}.jpg"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
+                    results.join(", ")
+                )
+            })
+            .collect();
+        format!("[{}]{tail}", tasks.join(",\n"))
+    };
+    for (name, turned_at, tail) in [("detect", 0, ""), ("turned", 5990, ""), ("malformed", 0, "x")] {
+        let input = scratch.path().join(format!("{name}.json"));
+        std::fs::write(&input, export(turned_at, tail)).unwrap();
+        assert!(std::fs::metadata(&input).unwrap().len() > 3 << 20, "spans several batches");
+        let args = ["convert", input.to_str().unwrap(), "--from", "ls", "--config", config.to_str().unwrap()];
+        let (early_dir, strict_dir) =
+            (scratch.path().join(format!("{name}-yolo")), scratch.path().join(format!("{name}-strict")));
+        let mut early = args.to_vec();
+        early.extend(["--to", "yolo", "-o", early_dir.to_str().unwrap()]);
+        let written = annoqa(&early);
+        let mut strict = args.to_vec();
+        strict.extend(["--to", "yolo", "--strict", "-o", strict_dir.to_str().unwrap()]);
+        let at_the_end = annoqa(&strict);
+        assert_eq!(written.stderr, at_the_end.stderr, "{name}");
+        assert!(
+            !scratch.path().join(format!(".{name}-yolo.partial")).exists(),
+            "{name}: the temporary folder is left behind"
+        );
+        if tail.is_empty() {
+            assert_eq!(written.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&written.stderr));
+            let files = folder_files(&early_dir);
+            assert_eq!(files.len(), 6002, "{name}: data.yaml, classes.txt and a label file per image");
+            assert!(files == folder_files(&strict_dir), "{name}: the folders differ");
+            let task = if turned_at == 0 { "task: detect\n" } else { "task: obb\n" };
+            assert!(String::from_utf8_lossy(&files["data.yaml"]).contains(task), "{name}");
+        } else {
+            assert_eq!(written.status.code(), Some(2), "{name}");
+            assert!(!early_dir.exists(), "{name}: a malformed export left a folder");
+        }
+    }
+    let full = scratch.path().join("detect-yolo");
+    let input = scratch.path().join("detect.json");
+    let refused = annoqa(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--from",
+        "ls",
+        "--config",
+        config.to_str().unwrap(),
+        "--to",
+        "yolo",
+        "-o",
+        full.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("folder is not empty"), "{refused:?}");
+    assert_eq!(folder_files(&full).len(), 6002, "the folder is left as it was");
+    assert!(!scratch.path().join(".detect-yolo.partial").exists());
+}

@@ -1510,8 +1510,13 @@ fn a_list_read_in_any_bites_gives_each_tasks_own_records() {
     let config = r#"<View><Text name="text" value="$text"/><Choices name="c" toName="text"><Choice value="a]"/><Choice value="b{"/></Choices></View>"#;
     let mut tasks = Vec::new();
     for i in 0..6 {
-        // A text of 1.5 MiB in one task: larger than the splitter's read block.
-        let text = if i == 3 { "x\\\\y\\\"".repeat(300_000) } else { format!("t{i} \\\"[{{\\\\\\\" }}]") };
+        let text = match i {
+            // A text of 1.5 MiB in one task: larger than the splitter's read block.
+            3 => "x\\\\y\\\"".repeat(300_000),
+            // Brackets in a string with no backslash, across many 64-byte blocks.
+            4 => "]}[{ ".repeat(100),
+            _ => format!("t{i} \\\"[{{\\\\\\\" }}]"),
+        };
         let choice = if i % 2 == 0 { "a]" } else { "b{" };
         tasks.push(format!(
             r#"{{"id": {i}, "data": {{"text": "{text}"}}, "annotations": [{{"completed_by": {i}, "result": [{{"id": "r{i}", "from_name": "c", "to_name": "text", "type": "choices", "value": {{"choices": ["{choice}"]}}}}]}}]}}"#
@@ -1586,8 +1591,9 @@ fn borrowed_json_reads_as_serde_json_value() {
     }
 }
 
-/// An export of `tasks` image tasks × 3 annotators with four boxes each (labels `car`, `bus`
-/// and, where `van`, `van`, which no config has), every 500th naming the image of task 3
+/// An export of `tasks` image tasks × 3 annotators with four boxes each (labels `car` and
+/// `bus`; where `van`, the second annotator of every third task also has `van`, which no
+/// config has), every 500th naming the image of task 3
 /// again, every 700th an image of the same file name as the task before's, with `more(task, annotator)` added to each annotation's results.
 fn box_export(tasks: usize, van: bool, more: &dyn Fn(usize, usize) -> Vec<Value>) -> Vec<u8> {
     let mut list = Vec::new();
@@ -1596,7 +1602,8 @@ fn box_export(tasks: usize, van: bool, more: &dyn Fn(usize, usize) -> Vec<Value>
         for annotator in 0..3 {
             let mut results = Vec::new();
             for b in 0..4 {
-                let label = ["car", "bus", "van"][(task + annotator + b) % if van { 3 } else { 2 }];
+                let van = van && annotator == 1 && task % 3 == 0 && b == 2;
+                let label = if van { "van" } else { ["car", "bus"][(task + annotator + b) % 2] };
                 let (x, w) = (f64::from(((task * 7 + b * 13) % 80) as u32) + 0.25, 5.5 + f64::from(b as u32));
                 results.push(serde_json::json!({"id": format!("r{task}-{annotator}-{b}"), "type": "rectanglelabels",
                     "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480,
@@ -1629,39 +1636,70 @@ const BOX_CONFIG: &str = r#"<View><Image name="image" value="$image"/>
 
 /// Writes `export` as `format` through parts made on the reader's threads (`for_each_part`, as
 /// `annoqa convert` does) and asserts the files and what is reported equal writing the records
-/// read one by one. Returns what was written.
-fn assert_parts_equal_records_written(format: crate::format::OutputFormat, export: &[u8]) -> Written {
+/// read one by one. With `early`, files are also taken while the input is read
+/// (`write_early_files` after each part, as `annoqa convert -o DIR` writes them) into a
+/// folder in memory, which must end up the same. Returns what was written.
+fn assert_parts_equal_records_written(format: crate::format::OutputFormat, export: &[u8], early: bool) -> Written {
     use crate::convert::{self, StreamWriter};
-    use crate::record::RecordFold;
+    use crate::record::{FilePiece, RecordFold};
 
     let opts = ReadOptions { file_name: "export.json", config: Some(BOX_CONFIG), ..Default::default() };
     let spec = ls::spec_from_config(BOX_CONFIG, "config.xml").unwrap().spec;
-    let mut writer = StreamWriter::new(format, Some(spec.clone()));
-    let parts = writer.parts();
-    let made = std::sync::atomic::AtomicUsize::new(0);
-    struct Counting<'a>(convert::Parts, &'a std::sync::atomic::AtomicUsize);
-    impl RecordFold for Counting<'_> {
-        type Part = convert::Part;
-        fn part(&self) -> convert::Part {
-            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.0.part()
-        }
-        fn add(&self, part: &mut convert::Part, record: Record) {
-            self.0.add(part, record);
-        }
-    }
-    let (_, read_diagnostics) =
-        ls::for_each_part(export, &opts, &Counting(parts, &made), &mut |part| writer.append(part)).unwrap();
     let converted = ls::read(export, &opts).unwrap();
-    assert_eq!(writer.records(), converted.records.len());
-    let streamed = writer.finish().unwrap();
-
-    assert_eq!(read_diagnostics, converted.diagnostics);
     let whole = convert::write(format, &converted.records, Some(&spec)).unwrap();
-    assert_eq!(streamed.files, whole.files);
-    assert_eq!(streamed.diagnostics, whole.diagnostics);
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
-        assert!(made.load(std::sync::atomic::Ordering::Relaxed) > 1, "parts made per batch");
+    let whole_folder: BTreeMap<String, Vec<u8>> =
+        whole.files.iter().map(|f| (f.path.clone(), f.bytes.clone())).collect();
+
+    for take_early in [false, true].into_iter().filter(|&take| !take || early) {
+        let mut writer = StreamWriter::new(format, Some(spec.clone()));
+        let parts = writer.parts();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        struct Counting<'a>(convert::Parts, &'a std::sync::atomic::AtomicUsize);
+        impl RecordFold for Counting<'_> {
+            type Part = convert::Part;
+            fn part(&self) -> convert::Part {
+                self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.0.part()
+            }
+            fn add(&self, part: &mut convert::Part, record: Record) {
+                self.0.add(part, record);
+            }
+        }
+        // A file is made once, and appended to only once made.
+        let mut folder: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let put = |folder: &mut BTreeMap<String, Vec<u8>>, piece: FilePiece| {
+            let made = folder.contains_key(&piece.file.path);
+            assert_eq!(piece.append, made, "{}: appended to nothing, or made twice", piece.file.path);
+            folder.entry(piece.file.path).or_default().extend(piece.file.bytes);
+        };
+        let mut pieces = Vec::new();
+        let (_, read_diagnostics) = ls::for_each_part(export, &opts, &Counting(parts, &made), &mut |part| {
+            writer.append(part);
+            if take_early {
+                pieces.clear();
+                writer.write_early_files(&mut pieces);
+                pieces.drain(..).for_each(|piece| put(&mut folder, piece));
+            }
+        })
+        .unwrap();
+        assert_eq!(read_diagnostics, converted.diagnostics);
+        assert_eq!(writer.records(), converted.records.len());
+        if take_early {
+            let finished = writer.finish_unwritten().unwrap();
+            assert_eq!(finished.diagnostics, whole.diagnostics);
+            if finished.restarts() {
+                folder.clear();
+            }
+            finished.into_pieces().into_iter().for_each(|piece| put(&mut folder, piece));
+            assert_eq!(folder, whole_folder);
+        } else {
+            let streamed = writer.finish().unwrap();
+            assert_eq!(streamed.files, whole.files);
+            assert_eq!(streamed.diagnostics, whole.diagnostics);
+        }
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+            assert!(made.load(std::sync::atomic::Ordering::Relaxed) > 1, "parts made per batch");
+        }
     }
     whole
 }
@@ -1689,7 +1727,7 @@ fn polygon_keypoint_and_turned_box(task: usize, annotator: usize) -> Vec<Value> 
 #[test]
 fn coco_parts_made_on_reading_threads_equal_the_records_written_in_order() {
     let export = box_export(2500, true, &polygon_keypoint_and_turned_box);
-    let whole = assert_parts_equal_records_written(crate::format::OutputFormat::Coco, &export);
+    let whole = assert_parts_equal_records_written(crate::format::OutputFormat::Coco, &export, false);
     assert!(whole.diagnostics.count("annotator") > 0 && whole.diagnostics.count("rotated b_box") > 0);
 }
 
@@ -1705,12 +1743,12 @@ fn yolo_parts_made_on_reading_threads_equal_the_records_written_in_order() {
         let yaml = written.files.iter().find(|f| f.path == "data.yaml").unwrap();
         String::from_utf8(yaml.bytes.clone()).unwrap()
     };
-    let plain = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &|_, _| Vec::new()));
+    let plain = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &|_, _| Vec::new()), true);
     assert!(data_yaml(&plain).contains("task: detect\n"));
     assert!(plain.diagnostics.count("annotator") > 0 && plain.diagnostics.count("file name") > 0);
     assert_eq!(plain.diagnostics.count("label"), 0);
 
-    let van = assert_parts_equal_records_written(Yolo, &box_export(2500, true, &|_, _| Vec::new()));
+    let van = assert_parts_equal_records_written(Yolo, &box_export(2500, true, &|_, _| Vec::new()), true);
     assert!(data_yaml(&van).contains("task: detect\n") && data_yaml(&van).contains("  2: van\n"));
     assert_eq!(van.diagnostics.count("label"), 1);
 
@@ -1718,10 +1756,11 @@ fn yolo_parts_made_on_reading_threads_equal_the_records_written_in_order() {
         (2490, 2) => polygon_keypoint_and_turned_box(task, annotator).split_off(2),
         _ => Vec::new(),
     };
-    let obb = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &turned_late));
+    let obb = assert_parts_equal_records_written(Yolo, &box_export(2500, false, &turned_late), true);
     assert!(data_yaml(&obb).contains("task: obb\n"));
 
-    let pose = assert_parts_equal_records_written(Yolo, &box_export(2500, true, &polygon_keypoint_and_turned_box));
+    let pose =
+        assert_parts_equal_records_written(Yolo, &box_export(2500, true, &polygon_keypoint_and_turned_box), true);
     assert!(data_yaml(&pose).contains("task: pose\n"));
 }
 

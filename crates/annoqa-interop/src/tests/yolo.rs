@@ -621,7 +621,7 @@ fn label_line_numbers_are_the_shortest_text_that_reads_back() {
         check((next() >> 11) as f64 / (1u64 << 53) as f64);
         // Odd multiples of 2⁻ᵏ for k around the fast path's bound.
         let k = 10 + (r >> 50) % 30;
-        check((next() % (1 << 20) | 1) as f64 / (1u64 << k) as f64);
+        check(((next() % (1 << 20)) | 1) as f64 / (1u64 << k) as f64);
         check(f64::from_bits(next() % 0x4330_0000_0000_0000));
     }
 }

@@ -4,16 +4,15 @@
 //! `obb` when any box is turned, else `segment` when any polygon is present, else `detect`.
 //! What the task has no line for is reported (docs/interop.md lists each case).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use annoqa_core::geometry::{box_bounds, box_corners, box_is_rotated};
 use annoqa_core::model::{BoxGeometry, Media, Region, RegionValue, TaskSpec};
 
-use super::layout::{label_path, without_extension};
-use crate::coco::{keypoint_labels, media_name, object_labels};
+use super::label_files::{classes_txt, LabelFiles};
+use crate::coco::{keypoint_labels, object_labels};
 use crate::diag::{Diagnostics, InputError};
-use crate::hash::{FastMap, FastSet};
 use crate::record::{OutputFile, Record, Written};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub(super) enum Task {
 }
 
 impl Task {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Task::Detect => "detect",
             Task::Segment => "segment",
@@ -60,10 +59,18 @@ pub(super) fn write(records: &[Record], spec: Option<&TaskSpec>) -> Result<Writt
     let mut diagnostics = Diagnostics::default();
     let labels = Labels::new(spec, records.iter(), &mut diagnostics);
     let mut writer = Writer::new(&labels, task_of(records.iter()), diagnostics);
+    let mut files = LabelFiles::default();
+    let mut lines: Vec<Vec<Line>> = Vec::new();
     for record in records {
-        writer.record(record);
+        if let Some((at, size)) = files.of_record(record, &mut writer.diagnostics) {
+            let made = writer.lines(record, size);
+            match lines.get_mut(at) {
+                Some(file) => file.extend(made),
+                None => lines.push(made),
+            }
+        }
     }
-    Ok(writer.finish(visibility_told(records.iter())))
+    Ok(writer.finish(files, lines, visibility_told(records.iter())))
 }
 
 /// The class names and keypoint slot names of a dataset: the spec's, then those of the
@@ -169,6 +176,7 @@ impl<'r> Family<'r> {
     }
 }
 
+/// Makes records' label lines for one task and class list.
 pub(super) struct Writer<'a> {
     names: &'a [String],
     /// Each class name's index.
@@ -177,14 +185,7 @@ pub(super) struct Writer<'a> {
     slot_of: HashMap<&'a str, usize>,
     slots: usize,
     task: Task,
-    diagnostics: Diagnostics,
-    /// Label files in first-seen order: path, the image's folder, lines.
-    files: Vec<(String, String, Vec<Line>)>,
-    file_of: FastMap<String, usize>,
-    taken: FastSet<String>,
-    /// Per label file stem, the suffix to try next when an image's name is taken again (so
-    /// many images of one name take linear time).
-    next_suffix: HashMap<String, usize>,
+    pub(super) diagnostics: Diagnostics,
 }
 
 impl<'a> Writer<'a> {
@@ -196,95 +197,31 @@ impl<'a> Writer<'a> {
             slots: labels.keypoint_names.len(),
             task,
             diagnostics,
-            files: Vec::new(),
-            file_of: FastMap::default(),
-            taken: FastSet::default(),
-            next_suffix: HashMap::new(),
         }
     }
 
-    pub(super) fn record(&mut self, record: &Record) {
-        let item = record.item.id.as_str();
-        let Media::Image { src, width, height } = &record.item.media else {
-            self.diagnostics.skip(&format!("{} item", media_name(&record.item.media)), "YOLO holds images only", item);
-            return;
-        };
-        if *width == 0 || *height == 0 {
-            self.diagnostics.skip("image size", "no image size: normalised coordinates cannot be written", item);
-            return;
+    /// The dataset: `data.yaml`, `classes.txt` and each of `files` with its `lines`.
+    /// `visibility_told`: whether a keypoint said its visibility ([`visibility_told`]).
+    pub(super) fn finish(self, files: LabelFiles, lines: Vec<Vec<Line>>, visibility_told: bool) -> Written {
+        let dims = keypoint_dims(&lines, visibility_told);
+        let mut written = Vec::with_capacity(files.len() + 2);
+        written.extend(self.dataset_files(&files, dims));
+        for (path, lines) in files.paths.into_iter().zip(lines) {
+            written.push(OutputFile { path, bytes: text_of(lines, dims).into_bytes() });
         }
-        if record.score.is_some() {
-            self.diagnostics.skip("record score", "YOLO label files have no scores: dropped", item);
-        }
-        let at = self.file_for(item, src);
-        let size = (f64::from(*width), f64::from(*height));
-        let lines = self.lines(record, size);
-        self.files[at].2.extend(lines);
+        Written { files: written, diagnostics: self.diagnostics }
     }
 
-    /// A record's lines formatted already: those [`Writer::record`] makes of an image of known
-    /// size in a detect dataset (see [`super::stream`]).
-    pub(super) fn formatted(&mut self, item: &str, src: &str, text: String) {
-        let at = self.file_for(item, src);
-        self.files[at].2.push(Line::Text(text));
+    /// `data.yaml` and `classes.txt`, for `files` and keypoints of `dims` numbers.
+    pub(super) fn dataset_files(&self, files: &LabelFiles, dims: usize) -> [OutputFile; 2] {
+        let yaml = files.data_yaml(self.task, (self.slots, dims), self.names);
+        [
+            OutputFile { path: "data.yaml".to_owned(), bytes: yaml.into_bytes() },
+            OutputFile { path: "classes.txt".to_owned(), bytes: classes_txt(self.names).into_bytes() },
+        ]
     }
 
-    /// The label file of image `item`: a new one, or the one an earlier record of the image
-    /// has (reported: its regions are merged into it).
-    fn file_for(&mut self, item: &str, src: &str) -> usize {
-        if let Some(&at) = self.file_of.get(item) {
-            let reason = "YOLO has one label file per image: several records' regions merged into one file";
-            self.diagnostics.skip("annotator", reason, item);
-            return at;
-        }
-        let (path, folder) = self.label_file(src, item);
-        self.files.push((path, folder, Vec::new()));
-        self.file_of.insert(item.to_owned(), self.files.len() - 1);
-        self.files.len() - 1
-    }
-
-    /// `data.yaml`, `classes.txt` and the label files; `visibility_told`: whether a keypoint
-    /// said its visibility ([`visibility_told`]).
-    pub(super) fn finish(self, visibility_told: bool) -> Written {
-        let dims = if visibility_told || self.keypoint_gaps() { 3 } else { 2 };
-        let mut files = Vec::with_capacity(self.files.len() + 2);
-        files.push(OutputFile { path: "data.yaml".to_owned(), bytes: self.data_yaml(dims).into_bytes() });
-        let classes: String = self.names.iter().map(|n| format!("{n}\n")).collect();
-        files.push(OutputFile { path: "classes.txt".to_owned(), bytes: classes.into_bytes() });
-        for (path, _, lines) in self.files {
-            let mut text = String::new();
-            for line in lines {
-                match line {
-                    Line::Text(formatted) if text.is_empty() => text = formatted,
-                    line => push_line(&mut text, &line, dims),
-                }
-            }
-            files.push(OutputFile { path, bytes: text.into_bytes() });
-        }
-        Written { files, diagnostics: self.diagnostics }
-    }
-
-    /// The label file Ultralytics reads for the image at `src` (relative to the dataset), and
-    /// the image's folder for `data.yaml`. A URL or absolute path keeps its file name only; a
-    /// second image of one name gets `-2`, `-3`, … (reported: it no longer matches its image).
-    fn label_file(&mut self, src: &str, item: &str) -> (String, String) {
-        let relative = relative_src(src).unwrap_or_else(|| format!("images/{}.jpg", file_stem(item)));
-        let mut path = label_path(&relative);
-        if !self.taken.insert(path.clone()) {
-            let stem = without_extension(&path).to_owned();
-            let n = self.next_suffix.entry(stem.clone()).or_insert(2);
-            while !self.taken.insert(format!("{stem}-{n}.txt")) {
-                *n += 1;
-            }
-            path = format!("{stem}-{n}.txt");
-            *n += 1;
-            self.diagnostics.skip("file name", "two images share a label file name: numbered, match it by hand", item);
-        }
-        let folder = relative.rsplit_once('/').map_or(String::new(), |(dir, _)| dir.to_owned());
-        (path, folder)
-    }
-
-    fn lines(&mut self, record: &Record, size: (f64, f64)) -> Vec<Line> {
+    pub(super) fn lines(&mut self, record: &Record, size: (f64, f64)) -> Vec<Line> {
         let item = record.item.id.as_str();
         let instance_boxes: BTreeSet<&str> =
             record.regions.iter().filter_map(|r| r.attributes.get("instance").map(String::as_str)).collect();
@@ -392,50 +329,30 @@ impl<'a> Writer<'a> {
         }
         slots
     }
+}
 
-    /// Whether a box of a pose dataset lacks a keypoint (written as `0 0 0`, so lines need `v`).
-    fn keypoint_gaps(&self) -> bool {
-        let mut lines = self.files.iter().flat_map(|(_, _, lines)| lines);
-        lines.any(|line| matches!(line, Line::Pose(_, _, slots) if slots.iter().any(Option::is_none)))
+/// Numbers per keypoint on pose lines: `x y v` when a keypoint said its visibility or a box
+/// lacks a keypoint (written as `0 0 0`), else `x y`.
+pub(super) fn keypoint_dims(lines: &[Vec<Line>], visibility_told: bool) -> usize {
+    let mut lines = lines.iter().flatten();
+    let gaps = lines.any(|line| matches!(line, Line::Pose(_, _, slots) if slots.iter().any(Option::is_none)));
+    if visibility_told || gaps {
+        3
+    } else {
+        2
     }
+}
 
-    fn data_yaml(&self, dims: usize) -> String {
-        let mut splits: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for (_, folder, _) in &self.files {
-            let last = folder.rsplit('/').next().unwrap_or_default();
-            let split = match last {
-                "val" | "valid" | "validation" => "val",
-                "test" => "test",
-                _ => "train",
-            };
-            splits.entry(split).or_default().insert(folder.as_str());
+/// A label file's text.
+pub(super) fn text_of(lines: Vec<Line>, dims: usize) -> String {
+    let mut text = String::new();
+    for line in lines {
+        match line {
+            Line::Text(formatted) if text.is_empty() => text = formatted,
+            line => push_line(&mut text, &line, dims),
         }
-        let mut yaml =
-            String::from("# written by annoqa: put the images at the paths below, relative to this folder\npath: .\n");
-        for split in ["train", "val", "test"] {
-            let Some(folders) = splits.get(split) else { continue };
-            let folders: Vec<String> =
-                folders.iter().map(|f| if f.is_empty() { ".".to_owned() } else { quoted(f) }).collect();
-            match &folders[..] {
-                [one] => yaml.push_str(&format!("{split}: {one}\n")),
-                many => {
-                    yaml.push_str(&format!("{split}:\n"));
-                    for folder in many {
-                        yaml.push_str(&format!("  - {folder}\n"));
-                    }
-                }
-            }
-        }
-        yaml.push_str(&format!("task: {}\n", self.task.name()));
-        if self.task == Task::Pose {
-            yaml.push_str(&format!("kpt_shape: [{}, {dims}]\n", self.slots));
-        }
-        yaml.push_str("names:\n");
-        for (index, name) in self.names.iter().enumerate() {
-            yaml.push_str(&format!("  {index}: {}\n", quoted(name)));
-        }
-        yaml
     }
+    text
 }
 
 /// Appends `line` and its newline to `out`.
@@ -515,53 +432,4 @@ fn write_display(out: &mut String, value: impl std::fmt::Display) {
 /// A box's detect line numbers `cx cy w h` for an image of `size` pixels.
 pub(super) fn detect_numbers(bounds: &BoxGeometry, (w, h): (f64, f64)) -> [f64; 4] {
     [(bounds.x + bounds.width / 2.0) / w, (bounds.y + bounds.height / 2.0) / h, bounds.width / w, bounds.height / h]
-}
-
-/// A name as a YAML scalar: plain when that reads back the same, double-quoted otherwise.
-fn quoted(name: &str) -> String {
-    let plain = !name.is_empty()
-        && !name
-            .starts_with([' ', '-', '[', '{', '\'', '"', '#', '&', '*', '!', '|', '>', '%', '@', '`', '?', ':', ','])
-        && !name.ends_with(' ')
-        && !name.contains(": ")
-        && !name.contains(" #")
-        && !name.ends_with(':')
-        && !name.contains(['\n', '\t', ',', '[', ']', '{', '}'])
-        && !matches!(name, "~" | "null");
-    if plain {
-        return name.to_owned();
-    }
-    let escaped = name.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('\t', "\\t");
-    format!("\"{escaped}\"")
-}
-
-/// `src` as a path inside the dataset: a URL's path, no leading `/`; `None` when it leaves the
-/// folder (`..`) or is empty. Such a source keeps its file name only.
-fn relative_src(src: &str) -> Option<String> {
-    let path = match src.split_once("://") {
-        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
-        None => src,
-    };
-    let path = path.split(['?', '#']).next().unwrap_or_default().trim_start_matches('/');
-    if path.is_empty() {
-        return None;
-    }
-    if path.split('/').any(|part| part.is_empty() || part == "." || part == "..")
-        || src.contains("://")
-        || src.starts_with('/')
-    {
-        let name = path.rsplit('/').next().filter(|n| !n.is_empty() && *n != "." && *n != "..")?;
-        return Some(format!("images/{name}"));
-    }
-    Some(path.to_owned())
-}
-
-fn file_stem(item: &str) -> String {
-    let name = item.rsplit('/').next().unwrap_or(item);
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
-    if safe.is_empty() || safe.chars().all(|c| c == '.') {
-        "item".to_owned()
-    } else {
-        safe
-    }
 }
