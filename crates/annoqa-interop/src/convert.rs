@@ -50,7 +50,8 @@ pub fn write(format: OutputFormat, records: &[Record], spec: Option<&TaskSpec>) 
 
 /// A writer fed one record at a time, for inputs too large to hold as records: COCO keeps only
 /// compact rows per annotation, YOLO (with a spec) the lines of records of plain boxes; the
-/// other formats collect the records and write them at the end. Either way the output equals [`write`]'s for the same records.
+/// other formats collect the records and write them at the end. Either way the output equals
+/// [`write`]'s for the same records.
 pub struct StreamWriter {
     inner: Streaming,
     records: usize,

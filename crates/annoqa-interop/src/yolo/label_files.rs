@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use annoqa_core::model::Media;
 
 use super::layout::{label_path, without_extension};
-use super::write::Task;
 use crate::coco::media_name;
 use crate::diag::Diagnostics;
 use crate::hash::{FastMap, FastSet};
@@ -87,9 +86,9 @@ impl LabelFiles {
         (path, folder)
     }
 
-    /// `data.yaml` for these files: the image folders as splits, the task, `kpt_shape` for
-    /// pose (`slots` keypoints of `dims` numbers), the class names.
-    pub(super) fn data_yaml(&self, task: Task, (slots, dims): (usize, usize), names: &[String]) -> String {
+    /// `data.yaml` for these files: the image folders as splits, the task's name, `kpt_shape`
+    /// (keypoints, numbers each) for a pose dataset, the class names.
+    pub(super) fn data_yaml(&self, task: &str, kpt_shape: Option<(usize, usize)>, names: &[String]) -> String {
         let mut splits: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for folder in &self.folders {
             let last = folder.rsplit('/').next().unwrap_or_default();
@@ -116,8 +115,8 @@ impl LabelFiles {
                 }
             }
         }
-        yaml.push_str(&format!("task: {}\n", task.name()));
-        if task == Task::Pose {
+        yaml.push_str(&format!("task: {task}\n"));
+        if let Some((slots, dims)) = kpt_shape {
             yaml.push_str(&format!("kpt_shape: [{slots}, {dims}]\n"));
         }
         yaml.push_str("names:\n");

@@ -24,7 +24,7 @@ pub(super) enum Task {
 }
 
 impl Task {
-    pub(super) fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Task::Detect => "detect",
             Task::Segment => "segment",
@@ -214,7 +214,8 @@ impl<'a> Writer<'a> {
 
     /// `data.yaml` and `classes.txt`, for `files` and keypoints of `dims` numbers.
     pub(super) fn dataset_files(&self, files: &LabelFiles, dims: usize) -> [OutputFile; 2] {
-        let yaml = files.data_yaml(self.task, (self.slots, dims), self.names);
+        let kpt_shape = (self.task == Task::Pose).then_some((self.slots, dims));
+        let yaml = files.data_yaml(self.task.name(), kpt_shape, self.names);
         [
             OutputFile { path: "data.yaml".to_owned(), bytes: yaml.into_bytes() },
             OutputFile { path: "classes.txt".to_owned(), bytes: classes_txt(self.names).into_bytes() },
