@@ -7,11 +7,11 @@
 //! kept whole. As parts arrive, each record is placed in its label file (which does not
 //! depend on the task), and the files of plain records can be written while the rest is read
 //! ([`YoloWriter::write_early`]) as long as no kept record makes the dataset other than detect.
-//! At the end the kept records decide the task as [`super::write`] does (plain boxes never
+//! At the end the kept records decide the task as [`super::write()`] does (plain boxes never
 //! change it): a detect dataset takes the lines made and the kept records' lines in their
 //! places; any other task rebuilds the plain records from their boxes, writes every record
 //! through the one writer, and drops what was written early. Either way the dataset equals
-//! [`super::write`]'s for the same records.
+//! [`super::write()`]'s for the same records.
 
 use std::sync::Arc;
 
