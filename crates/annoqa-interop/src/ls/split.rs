@@ -418,54 +418,26 @@ impl Scan {
         let quotes = bytes_equal(word, b'"');
         let opens = bytes_equal(word, b'{') | bytes_equal(word, b'[');
         let closes = bytes_equal(word, b'}') | bytes_equal(word, b']');
-        // A byte is in a string when an odd number of quotes comes before it (counting from a
-        // string's inside when the word starts in one).
-        let mut inside = quotes;
-        inside ^= inside << 1;
-        inside ^= inside << 2;
-        inside ^= inside << 4;
-        if self.in_string {
-            inside = !inside;
-        }
-        let mut brackets = (opens | closes) & !inside & 0xFF;
-        while brackets != 0 {
-            let at = brackets.trailing_zeros();
-            brackets &= brackets - 1;
-            if opens >> at & 1 == 1 {
-                self.depth += 1;
-            } else {
-                self.depth = self.depth.saturating_sub(1);
-                if self.depth == 0 {
-                    return Word::Ends(at as usize + 1);
-                }
-            }
-        }
-        self.in_string ^= quotes.count_ones() % 2 == 1;
-        Word::Passed
+        self.pass([quotes, opens, closes], 8)
     }
-}
 
-/// Bytes of an object or list looked at together by [`Scan::block`].
-const SCAN_BLOCK: usize = 64;
-
-impl Scan {
-    /// [`Scan::word`] on 64 bytes: the masks are made sixteen bytes at a time (the compiler
-    /// turns each into a vector compare), and the brackets are looked at one by one only when
-    /// the block closes enough of them to end the element.
-    fn block(&mut self, block: &[u8]) -> Word {
-        let Ok(block) = <&[u8; SCAN_BLOCK]>::try_from(block) else { return Word::Escapes };
-        let [quotes, backslashes, opens, closes] = block_masks(block);
-        if backslashes != 0 {
-            return Word::Escapes;
-        }
+    /// Moves past `bytes` bytes (at most 64) given as masks of their quotes, opening and
+    /// closing brackets (bit k for byte k), with no backslash among them; or says after which
+    /// of them the element ends. A byte is in a string when an odd number of quotes comes
+    /// before it (counting from a string's inside when they start in one); the brackets are
+    /// looked at one by one only when enough of them close to end the element.
+    fn pass(&mut self, [quotes, opens, closes]: [u64; 3], bytes: u32) -> Word {
         let mut inside = quotes;
-        for shift in [1, 2, 4, 8, 16, 32] {
+        let mut shift = 1;
+        while shift < bytes {
             inside ^= inside << shift;
+            shift *= 2;
         }
         if self.in_string {
             inside = !inside;
         }
-        let (opens, closes) = (opens & !inside, closes & !inside);
+        let outside = !inside & (u64::MAX >> (64 - bytes));
+        let (opens, closes) = (opens & outside, closes & outside);
         self.in_string ^= quotes.count_ones() % 2 == 1;
         if self.depth > closes.count_ones() as usize {
             self.depth += opens.count_ones() as usize;
@@ -486,6 +458,21 @@ impl Scan {
             }
         }
         Word::Passed
+    }
+}
+
+/// Bytes of an object or list looked at together by [`Scan::block`].
+const SCAN_BLOCK: usize = 64;
+
+impl Scan {
+    /// [`Scan::word`] on 64 bytes, their masks made by [`block_masks`].
+    fn block(&mut self, block: &[u8]) -> Word {
+        let Ok(block) = <&[u8; SCAN_BLOCK]>::try_from(block) else { return Word::Escapes };
+        let [quotes, backslashes, opens, closes] = block_masks(block);
+        if backslashes != 0 {
+            return Word::Escapes;
+        }
+        self.pass([quotes, opens, closes], 64)
     }
 }
 
