@@ -161,6 +161,40 @@ fn bad_arguments_are_refused_before_anything_is_read() {
     }
 }
 
+/// A labeling config of one box control with the labels `car` and `bus`, written into `dir`.
+fn box_config(dir: &Path) -> PathBuf {
+    let config = dir.join("config.xml");
+    std::fs::write(
+        &config,
+        r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels></View>"#,
+    )
+    .unwrap();
+    config
+}
+
+/// A Label Studio export of 6,000 image tasks with one annotation of three boxes each (about
+/// 4 MB, so several of the reader's batches), `tail` after the list: `box_of(task, b)` gives
+/// box `b`'s region id, label and rotation.
+fn box_export(tail: &str, box_of: impl Fn(usize, usize) -> (String, &'static str, u32)) -> String {
+    let tasks: Vec<String> = (1..=6000)
+        .map(|task| {
+            let results: Vec<String> = (0..3)
+                .map(|b| {
+                    let (id, label, rotation) = box_of(task, b);
+                    format!(
+                        r#"{{"id": "{id}", "type": "rectanglelabels", "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480, "value": {{"x": {b}.5, "y": 10.25, "width": 5, "height": 4.125, "rotation": {rotation}, "rectanglelabels": ["{label}"]}}}}"#
+                    )
+                })
+                .collect();
+            format!(
+                r#"{{"id": {task}, "data": {{"image": "/data/{task}.jpg"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
+                results.join(", ")
+            )
+        })
+        .collect();
+    format!("[{}]{tail}", tasks.join(",\n"))
+}
+
 /// A Label Studio export to COCO with a config streams: the file's start is written while the
 /// export is read, its annotations' ids predicted. Whether the prediction holds (no id is a
 /// number) or fails (a region id `2` late in the export keeps its number, so the annotations
@@ -169,31 +203,12 @@ fn bad_arguments_are_refused_before_anything_is_read() {
 #[test]
 fn a_coco_file_written_while_reading_equals_the_one_made_at_the_end() {
     let scratch = tempfile::tempdir().unwrap();
-    let config = scratch.path().join("config.xml");
-    std::fs::write(
-        &config,
-        r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels></View>"#,
-    )
-    .unwrap();
+    let config = box_config(scratch.path());
     let export = |last_id: &str, tail: &str| {
-        let tasks: Vec<String> = (1..=6000)
-            .map(|task| {
-                let results: Vec<String> = (0..3)
-                    .map(|b| {
-                        let id = if task == 6000 && b == 2 { last_id.to_owned() } else { format!("r{task}-{b}") };
-                        let label = ["car", "bus", "van"][(task + b) % 3];
-                        format!(
-                            r#"{{"id": "{id}", "type": "rectanglelabels", "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480, "value": {{"x": {b}.5, "y": 10.25, "width": 5, "height": 4, "rectanglelabels": ["{label}"]}}}}"#
-                        )
-                    })
-                    .collect();
-                format!(
-                    r#"{{"id": {task}, "data": {{"image": "/data/{task}.jpg"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
-                    results.join(", ")
-                )
-            })
-            .collect();
-        format!("[{}]{tail}", tasks.join(",\n"))
+        box_export(tail, |task, b| {
+            let id = if task == 6000 && b == 2 { last_id.to_owned() } else { format!("r{task}-{b}") };
+            (id, ["car", "bus", "van"][(task + b) % 3], 0)
+        })
     };
     for (name, last_id, tail) in [("plain", "r6000-2", ""), ("numbered", "2", ""), ("malformed", "r", "x")] {
         let input = scratch.path().join(format!("{name}.json"));
@@ -239,31 +254,12 @@ fn folder_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 #[test]
 fn a_yolo_dataset_written_while_reading_equals_the_one_made_at_the_end() {
     let scratch = tempfile::tempdir().unwrap();
-    let config = scratch.path().join("config.xml");
-    std::fs::write(
-        &config,
-        r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="car"/><Label value="bus"/></RectangleLabels></View>"#,
-    )
-    .unwrap();
+    let config = box_config(scratch.path());
     let export = |turned_at: usize, tail: &str| {
-        let tasks: Vec<String> = (1..=6000)
-            .map(|task| {
-                let results: Vec<String> = (0..3)
-                    .map(|b| {
-                        let rotation = if task == turned_at && b == 1 { 30 } else { 0 };
-                        let label = ["car", "bus"][(task + b) % 2];
-                        format!(
-                            r#"{{"id": "r{task}-{b}", "type": "rectanglelabels", "from_name": "box", "to_name": "image", "original_width": 640, "original_height": 480, "value": {{"x": {b}.5, "y": 10.25, "width": 5, "height": 4.125, "rotation": {rotation}, "rectanglelabels": ["{label}"]}}}}"#
-                        )
-                    })
-                    .collect();
-                format!(
-                    r#"{{"id": {task}, "data": {{"image": "/data/{task}.jpg"}}, "annotations": [{{"completed_by": 1, "result": [{}]}}]}}"#,
-                    results.join(", ")
-                )
-            })
-            .collect();
-        format!("[{}]{tail}", tasks.join(",\n"))
+        box_export(tail, |task, b| {
+            let rotation = if task == turned_at && b == 1 { 30 } else { 0 };
+            (format!("r{task}-{b}"), ["car", "bus"][(task + b) % 2], rotation)
+        })
     };
     for (name, turned_at, tail) in [("detect", 0, ""), ("turned", 5990, ""), ("malformed", 0, "x")] {
         let input = scratch.path().join(format!("{name}.json"));
