@@ -548,6 +548,13 @@ impl NameList {
 /// The longest name [`pack`] packs.
 const SHORT: usize = 7;
 
+/// The fewest slots a table of short names has. A column of few names (annotators, labels) is
+/// looked up on every row in an order no one can predict: in a table this sparse almost every
+/// name sits in its own first slot, so the look-up's loop never runs twice, where a second
+/// probe for some names only would be a branch the processor mispredicts on their rows. 16 KB,
+/// of which a few names touch a few lines.
+const MIN_SHORT_SLOTS: usize = 4096;
+
 /// A name of at most [`SHORT`] bytes as one word: its bytes, and its length in the top byte (so
 /// no two names share a word, and no name packs to 0).
 #[inline]
@@ -713,12 +720,64 @@ impl Names {
         }
     }
 
+    /// [`Names::intern_bytes`] of a name given as its packed word alone ([`Rows::packed_row`]),
+    /// for a column whose rows come grouped by it: most often the same name as the row before.
+    #[inline(always)]
+    fn intern_grouped_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
+        if word == self.last.0 {
+            return Ok(self.last.1);
+        }
+        self.intern_word(word, line)
+    }
+
+    /// [`Names::intern_bytes`] of a name given as its packed word alone, looked up in the
+    /// table without first comparing it with the last name: in a column that is not grouped
+    /// (annotators, labels) that comparison is right as often as it is wrong, and a branch the
+    /// processor cannot predict costs more than the look-up it would save.
+    #[inline(always)]
+    fn intern_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
+        match self.find_short(word) {
+            Ok(index) => {
+                self.last = (word, index);
+                Ok(index)
+            }
+            Err(_) => self.intern_new_word(word, line),
+        }
+    }
+
+    /// [`Names::intern_word`] of a field that may be empty, which is [`NO_LABEL`] rather than a
+    /// name. An empty field looks up the last name found instead, which is in the table, and
+    /// its index is then swapped for [`NO_LABEL`]: no branch on emptiness, which in a file of
+    /// ratings with some missing is as hard to predict as the ratings themselves.
+    #[inline(always)]
+    fn intern_optional_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
+        let empty = word == EMPTY_WORD;
+        let first = self.packed.first().copied().unwrap_or_default();
+        // Selections by mask rather than `if`, which the compiler may turn into a branch.
+        let all = u64::from(empty).wrapping_neg();
+        let probe = first & all | word & !all;
+        match self.find_short(probe) {
+            Ok(index) => Ok(NO_LABEL & all as u32 | index & !all as u32),
+            // No name found yet to look up in its place.
+            Err(_) if empty => Ok(NO_LABEL),
+            Err(_) => self.intern_new_word(word, line),
+        }
+    }
+
+    /// [`Names::intern_new_short`] of a name given as its packed word.
+    #[inline(never)]
+    fn intern_new_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
+        let bytes = word.to_le_bytes();
+        let len = ((word >> 56) as usize).saturating_sub(1).min(SHORT);
+        self.intern_new_short(&bytes[..len], word, line)
+    }
+
     /// [`Names::intern_bytes`] for a short name not in the table: out of the row loop, which
     /// mostly finds names.
     #[inline(never)]
     fn intern_new_short(&mut self, name: &[u8], word: u64, line: usize) -> Result<u32, Refused> {
         if self.short_slots.is_empty() {
-            self.resize_short(16);
+            self.resize_short(MIN_SHORT_SLOTS);
         }
         let slot = match self.find_short(word) {
             Ok(index) => return Ok(index),
@@ -749,7 +808,7 @@ impl Names {
         self.packed.reserve(other.len());
         let short = self.short_count + other.short_count;
         if short * 2 > self.short_slots.len() {
-            self.resize_short((short * 2).next_power_of_two().max(16));
+            self.resize_short((short * 2).next_power_of_two().max(MIN_SHORT_SLOTS));
         }
         (0..other.len() as u32)
             .map(|i| {
@@ -852,8 +911,15 @@ impl Names {
     }
 
     /// Rebuilds the table of short names with `len` slots (a power of two).
+    #[allow(clippy::slow_vector_initialization)]
     fn resize_short(&mut self, len: usize) {
-        self.short_slots = vec![0; len];
+        // Zeros written, not asked of the allocator as zeroed memory: the rebuild below and
+        // the look-ups after it read the table in no order, and a read of a page not yet written
+        // maps the kernel's shared zero page, which the first write to it must then replace. Two
+        // page faults a page instead of one, on a table of a megabyte for 100,000 items.
+        let mut slots = Vec::with_capacity(len);
+        slots.resize(len, 0);
+        self.short_slots = slots;
         self.short_shift = 64 - len.trailing_zeros();
         for index in 0..self.len() as u32 {
             let word = self.packed[index as usize];
@@ -1048,19 +1114,26 @@ impl<R: Read> Columns<R> {
         // so a file of long records pays little for the attempts.
         let mut declined = 0u32;
         while start < end {
-            let record = match declined {
+            let short = match declined {
                 0 => short_record::<N>(&data[start..], slots, *needed),
                 _ => None,
             };
-            let record = match record {
-                Some(record) => Some(record),
+            let bytes = match short {
+                Some((bytes, Short::Words(words))) => {
+                    result = rows.packed_row(line, words);
+                    bytes
+                }
+                Some((bytes, Short::Texts(fields))) => {
+                    result = rows.row(line, fields);
+                    bytes
+                }
                 None => {
                     declined = declined.checked_sub(1).unwrap_or(SHORT_RETRY);
-                    plain_record::<N>(&data[start..], slots, *needed)
+                    let Some((bytes, fields)) = plain_record::<N>(&data[start..], slots, *needed) else { break };
+                    result = rows.row(line, fields);
+                    bytes
                 }
             };
-            let Some((bytes, fields)) = record else { break };
-            result = rows.row(line, fields);
             if result.is_err() {
                 break;
             }
@@ -1086,6 +1159,12 @@ struct Text<'a> {
 /// loop's call is inlined in both of its places.
 trait Rows<const N: usize> {
     fn row(&mut self, line: usize, fields: [Text<'_>; N]) -> Result<(), CsvError>;
+
+    /// [`Rows::row`] of a record whose wanted fields are each at most [`SHORT`] bytes of
+    /// printable ASCII other than quotes and commas, given as their packed words ([`pack`]),
+    /// which hold their bytes: the row loop of most long-format files, whose ids and labels
+    /// are short, without the fields' slices.
+    fn packed_row(&mut self, line: usize, words: [u64; N]) -> Result<(), CsvError>;
 }
 
 /// The record at the start of `data` if it is plain: unquoted fields without a CR, at least
@@ -1124,6 +1203,13 @@ fn plain_record<'a, const N: usize>(
 /// Records read the longer way after [`short_record`] declines one, before it is tried again.
 const SHORT_RETRY: u32 = 32;
 
+/// What [`short_record`] makes of a record: its wanted fields as packed words when each is at
+/// most [`SHORT`] bytes (the common case, for [`Rows::packed_row`]), else as texts.
+enum Short<'a, const N: usize> {
+    Words([u64; N]),
+    Texts([Text<'a>; N]),
+}
+
 /// The record at the start of `data` if it is short and simple: at most 15 bytes of printable
 /// ASCII other than quotes (so no field needs trimming or unquoting) ending in LF, at least
 /// `needed` and at most [`PLAIN_COLUMNS`] fields, with 24 bytes of `data` to read. What
@@ -1135,7 +1221,7 @@ fn short_record<'a, const N: usize>(
     data: &'a [u8],
     slots: &[u8; PLAIN_COLUMNS],
     needed: usize,
-) -> Option<(usize, [Text<'a>; N])> {
+) -> Option<(usize, Short<'a, N>)> {
     // Past the 16 bytes looked at, 8 more: a field's packed word is read from where it starts.
     let window: &[u8; 24] = data.get(..24)?.try_into().ok()?;
     // Fields start within the 16 bytes: the mask keeps the reads provably in bounds.
@@ -1153,12 +1239,12 @@ fn short_record<'a, const N: usize>(
         return None;
     }
     commas &= (1 << end) - 1;
-    let field = |start: usize, end: usize| {
+    // A field's packed word, its length's tag above its bytes; a field longer than a word
+    // keeps only its tag's overflow bit, [`LONG_FIELD`], for the caller to see.
+    let packed = |start: usize, end: usize| {
         let len = end - start;
-        let packed = if len <= SHORT { word(start) & LOW_BYTES[len] | (len as u64 + 1) << 56 } else { 0 };
-        Some(Text { bytes: data.get(start..end)?, packed })
+        word(start) & LOW_BYTES[len.min(SHORT)] | (len.min(SHORT + 1) as u64 + 1) << 56
     };
-    let mut fields = [Text::default(); N];
     if needed == N && N > 1 {
         // The common record holds the wanted columns and no others: N − 1 commas, found
         // without a loop whose length depends on the data.
@@ -1169,14 +1255,25 @@ fn short_record<'a, const N: usize>(
             rest &= rest.wrapping_sub(1);
         }
         if rest == 0 && ends[N - 2] < end {
-            let mut start = 0;
+            let mut words = [0u64; N];
+            let (mut start, mut long) = (0, false);
             for (&slot, &field_end) in slots.iter().zip(&ends) {
-                *fields.get_mut(usize::from(slot))? = field(start, field_end)?;
+                let packed = packed(start, field_end);
+                long |= packed >= LONG_FIELD;
+                *words.get_mut(usize::from(slot))? = packed;
                 start = field_end + 1;
             }
-            return Some((end + 1, fields));
+            if !long {
+                return Some((end + 1, Short::Words(words)));
+            }
         }
     }
+    let field = |start: usize, end: usize| {
+        let len = end - start;
+        let packed = if len <= SHORT { packed(start, end) } else { 0 };
+        Some(Text { bytes: data.get(start..end)?, packed })
+    };
+    let mut fields = [Text::default(); N];
     let mut start = 0;
     for (column, &slot) in slots.iter().enumerate() {
         let last = commas == 0;
@@ -1186,13 +1283,20 @@ fn short_record<'a, const N: usize>(
             *wanted = field(start, field_end)?;
         }
         if last {
-            return (end > 0 && column + 1 >= needed).then_some((end + 1, fields));
+            return (end > 0 && column + 1 >= needed).then_some((end + 1, Short::Texts(fields)));
         }
         start = field_end + 1;
     }
     // More fields than the fast paths read.
     None
 }
+
+/// The smallest word [`short_record`]'s packing gives a field longer than [`SHORT`] bytes:
+/// its length tag, `SHORT + 2`, sits above every short field's.
+const LONG_FIELD: u64 = (SHORT as u64 + 2) << 56;
+
+/// The packed word of an empty field ([`pack`] of no bytes).
+const EMPTY_WORD: u64 = 1 << 56;
 
 /// The mask of a word's first `n` bytes, by `n` up to [`SHORT`]: a look-up where a variable
 /// shift would be several instructions.
@@ -1420,6 +1524,26 @@ fn intern_row(
     Ok((item, annotator, label))
 }
 
+/// [`intern_row`] of a row given as its fields' packed words ([`Rows::packed_row`]). The items
+/// are looked up as a grouped column, the annotators and labels as columns that are not.
+#[inline(always)]
+fn intern_packed_row(
+    [items, annotators, labels]: [&mut Names; 3],
+    line: usize,
+    [item, annotator, label]: [u64; 3],
+) -> Result<Row, CsvError> {
+    if item == EMPTY_WORD {
+        return Err(CsvError::at(line, "the item is empty"));
+    }
+    if annotator == EMPTY_WORD {
+        return Err(CsvError::at(line, "the annotator is empty"));
+    }
+    let item = items.intern_grouped_word(item, line).map_err(|r| r.at(line, "item"))?;
+    let annotator = annotators.intern_word(annotator, line).map_err(|r| r.at(line, "annotator"))?;
+    let label = labels.intern_optional_word(label, line).map_err(|r| r.at(line, "label"))?;
+    Ok((item, annotator, label))
+}
+
 impl Rows<3> for LongCsv {
     #[inline(always)]
     fn row(&mut self, line: usize, fields: [Text<'_>; 3]) -> Result<(), CsvError> {
@@ -1427,6 +1551,14 @@ impl Rows<3> for LongCsv {
             intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
         self.lines.push(line);
         self.rows.push((item, annotator, label));
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn packed_row(&mut self, line: usize, words: [u64; 3]) -> Result<(), CsvError> {
+        let row = intern_packed_row([&mut self.items, &mut self.annotators, &mut self.labels], line, words)?;
+        self.lines.push(line);
+        self.rows.push(row);
         Ok(())
     }
 }

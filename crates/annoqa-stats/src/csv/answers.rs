@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use super::{intern_row, Columns, CsvError, Names, Rows, Text, LONG_COLUMNS, NO_LABEL};
+use super::{intern_packed_row, intern_row, Columns, CsvError, Names, Rows, Text, LONG_COLUMNS, NO_LABEL};
 use crate::aggregate::AnswerColumns;
 
 /// A long-format file's names, and its answers (rows with a label) in the order read.
@@ -36,6 +36,16 @@ impl Rows<3> for LongAnswers {
     fn row(&mut self, line: usize, fields: [Text<'_>; 3]) -> Result<(), CsvError> {
         let (item, annotator, label) =
             intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
+        if label != NO_LABEL {
+            self.answers.push(item, annotator, label);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn packed_row(&mut self, line: usize, words: [u64; 3]) -> Result<(), CsvError> {
+        let (item, annotator, label) =
+            intern_packed_row([&mut self.items, &mut self.annotators, &mut self.labels], line, words)?;
         if label != NO_LABEL {
             self.answers.push(item, annotator, label);
         }

@@ -15,7 +15,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::{intern_row, Columns, CsvError, NameList, Names, Rows, Text, LONG_COLUMNS, NO_LABEL};
+use super::{
+    intern_packed_row, intern_row, Columns, CsvError, NameList, Names, Row, Rows, Text, LONG_COLUMNS, NO_LABEL,
+};
 use crate::{Counts, Ratings, StatsError};
 
 /// A cell without a label.
@@ -219,29 +221,45 @@ impl Rows<3> for LongTable {
     fn row(&mut self, line: usize, fields: [Text<'_>; 3]) -> Result<(), CsvError> {
         // An empty label still names its item, which is a unit of the table even when no one
         // labelled it.
-        let (item, annotator, label) =
-            intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
+        let row = intern_row([&mut self.items, &mut self.annotators, &mut self.labels], line, fields)?;
+        self.put(line, row);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn packed_row(&mut self, line: usize, words: [u64; 3]) -> Result<(), CsvError> {
+        let row = intern_packed_row([&mut self.items, &mut self.annotators, &mut self.labels], line, words)?;
+        self.put(line, row);
+        Ok(())
+    }
+}
+
+impl LongTable {
+    /// Puts a row's label in its cell: the item is a unit of the table, labelled or not (an
+    /// empty label, [`NO_LABEL`], leaves its cell as it is).
+    #[inline(always)]
+    fn put(&mut self, line: usize, (item, annotator, label): Row) {
         let mut cell = item as usize * self.width + annotator as usize;
         if annotator as usize >= self.width || cell >= self.cells.len() {
             self.make_room();
             cell = item as usize * self.width + annotator as usize;
         }
-        if label == NO_LABEL {
-            return Ok(());
+        // Labels from OVERFLOW on are kept aside; NO_LABEL wraps to 0 and stays here, where its
+        // low byte is EMPTY. No branch asks whether the label is empty: in a file with missing
+        // ratings the answer is as hard to predict as the ratings.
+        if label.wrapping_add(1) > u32::from(OVERFLOW) {
+            if !self.set_overflow(cell, item, annotator, label) {
+                self.note_repeat(line, item, annotator);
+            }
+            return;
         }
-        let set = match u8::try_from(label) {
-            Ok(small) if small < OVERFLOW => match self.cells.get_mut(cell) {
-                Some(slot) if *slot == EMPTY => {
-                    *slot = small;
-                    true
-                }
-                _ => false,
-            },
-            _ => self.set_overflow(cell, item, annotator, label),
-        };
-        if !set {
+        let small = label as u8;
+        let Some(slot) = self.cells.get_mut(cell) else { return };
+        let old = *slot;
+        *slot = if old == EMPTY { small } else { old };
+        // Both labelled, in one comparison (EMPTY is the largest byte).
+        if old.max(small) != EMPTY {
             self.note_repeat(line, item, annotator);
         }
-        Ok(())
     }
 }

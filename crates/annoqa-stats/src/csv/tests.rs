@@ -460,6 +460,25 @@ fn the_table_keeps_first_labels_and_the_first_repeat() {
 }
 
 #[test]
+fn missing_ratings_are_no_label_and_no_repeat() {
+    // Missing ratings before any label, before and after the same pair's label, and for a new
+    // item; the first label is longer than a packed word, so it is not what a missing rating
+    // looks up in its place. The rows at the end keep the others off the reader's last bytes.
+    let text = format!(
+        "item,annotator,label\n1,a,\n1,b,a_long_label\n1,a,x\n1,a,\n1,b,\n2,a,\n2,b,x\n{}",
+        (10..16).map(|item| format!("{item},z,y\n")).collect::<String>()
+    );
+    let table = read_long_table(text.as_bytes()).unwrap();
+    assert_eq!(table.repeat(), None);
+    assert_eq!(table.labels.iter().collect::<Vec<_>>(), ["a_long_label", "x", "y"]);
+    assert_eq!(
+        (table.label(0, 0), table.label(0, 1), table.label(1, 0), table.label(1, 1)),
+        (Some(1), Some(0), None, Some(1))
+    );
+    halves_agree(text.as_bytes(), 7);
+}
+
+#[test]
 fn annotators_first_seen_late_widen_the_table() {
     // More annotators than the table is wide, arriving after many items: the table is laid out
     // again (at twice its width past a size), and packed to the annotators' count at the end.
