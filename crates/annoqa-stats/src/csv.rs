@@ -732,8 +732,9 @@ impl Names {
 
     /// [`Names::intern_bytes`] of a name given as its packed word alone, looked up in the
     /// table without first comparing it with the last name: in a column that is not grouped
-    /// (annotators, labels) that comparison is right as often as it is wrong, and a branch the
-    /// processor cannot predict costs more than the look-up it would save.
+    /// (annotators, labels) that comparison is right about once in as many rows as the column
+    /// has names, and a branch the processor cannot predict costs more than the look-up it
+    /// would save.
     #[inline(always)]
     fn intern_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
         match self.find_short(word) {
@@ -746,9 +747,9 @@ impl Names {
     }
 
     /// [`Names::intern_word`] of a field that may be empty, which is [`NO_LABEL`] rather than a
-    /// name. An empty field looks up the last name found instead, which is in the table, and
-    /// its index is then swapped for [`NO_LABEL`]: no branch on emptiness, which in a file of
-    /// ratings with some missing is as hard to predict as the ratings themselves.
+    /// name. An empty field looks up the column's first name instead (in the table when it is
+    /// short), and the index found is then swapped for [`NO_LABEL`]: no branch on emptiness,
+    /// which in a file of ratings with some missing is as hard to predict as the ratings.
     #[inline(always)]
     fn intern_optional_word(&mut self, word: u64, line: usize) -> Result<u32, Refused> {
         let empty = word == EMPTY_WORD;
@@ -1239,8 +1240,8 @@ fn short_record<'a, const N: usize>(
         return None;
     }
     commas &= (1 << end) - 1;
-    // A field's packed word, its length's tag above its bytes; a field longer than a word
-    // keeps only its tag's overflow bit, [`LONG_FIELD`], for the caller to see.
+    // A field's packed word, its length's tag above its bytes. A field longer than SHORT bytes
+    // gets the tag SHORT + 2, which puts its word at LONG_FIELD or above, for the caller to see.
     let packed = |start: usize, end: usize| {
         let len = end - start;
         word(start) & LOW_BYTES[len.min(SHORT)] | (len.min(SHORT + 1) as u64 + 1) << 56
