@@ -1240,11 +1240,15 @@ fn short_record<'a, const N: usize>(
         return None;
     }
     commas &= (1 << end) - 1;
-    // A field's packed word, its length's tag above its bytes. A field longer than SHORT bytes
-    // gets the tag SHORT + 2, which puts its word at LONG_FIELD or above, for the caller to see.
+    // The packed word of a field of at most SHORT bytes: its length's tag above its bytes.
     let packed = |start: usize, end: usize| {
         let len = end - start;
-        word(start) & LOW_BYTES[len.min(SHORT)] | (len.min(SHORT + 1) as u64 + 1) << 56
+        word(start) & LOW_BYTES[len] | (len as u64 + 1) << 56
+    };
+    let field = |start: usize, end: usize| {
+        let len = end - start;
+        let packed = if len <= SHORT { packed(start, end) } else { 0 };
+        Some(Text { bytes: data.get(start..end)?, packed })
     };
     if needed == N && N > 1 {
         // The common record holds the wanted columns and no others: N − 1 commas, found
@@ -1256,24 +1260,30 @@ fn short_record<'a, const N: usize>(
             rest &= rest.wrapping_sub(1);
         }
         if rest == 0 && ends[N - 2] < end {
-            let mut words = [0u64; N];
             let (mut start, mut long) = (0, false);
-            for (&slot, &field_end) in slots.iter().zip(&ends) {
-                let packed = packed(start, field_end);
-                long |= packed >= LONG_FIELD;
-                *words.get_mut(usize::from(slot))? = packed;
+            for &field_end in &ends {
+                long |= field_end - start > SHORT;
                 start = field_end + 1;
             }
             if !long {
+                let mut words = [0u64; N];
+                let mut start = 0;
+                for (&slot, &field_end) in slots.iter().zip(&ends) {
+                    *words.get_mut(usize::from(slot))? = packed(start, field_end);
+                    start = field_end + 1;
+                }
                 return Some((end + 1, Short::Words(words)));
             }
+            // A field too long for a word: the same fields as texts.
+            let mut fields = [Text::default(); N];
+            let mut start = 0;
+            for (&slot, &field_end) in slots.iter().zip(&ends) {
+                *fields.get_mut(usize::from(slot))? = field(start, field_end)?;
+                start = field_end + 1;
+            }
+            return Some((end + 1, Short::Texts(fields)));
         }
     }
-    let field = |start: usize, end: usize| {
-        let len = end - start;
-        let packed = if len <= SHORT { packed(start, end) } else { 0 };
-        Some(Text { bytes: data.get(start..end)?, packed })
-    };
     let mut fields = [Text::default(); N];
     let mut start = 0;
     for (column, &slot) in slots.iter().enumerate() {
@@ -1291,10 +1301,6 @@ fn short_record<'a, const N: usize>(
     // More fields than the fast paths read.
     None
 }
-
-/// The smallest word [`short_record`]'s packing gives a field longer than [`SHORT`] bytes:
-/// its length tag, `SHORT + 2`, sits above every short field's.
-const LONG_FIELD: u64 = (SHORT as u64 + 2) << 56;
 
 /// The packed word of an empty field ([`pack`] of no bytes).
 const EMPTY_WORD: u64 = 1 << 56;
