@@ -1515,12 +1515,7 @@ fn intern_row(
     line: usize,
     [item, annotator, label]: [Text<'_>; 3],
 ) -> Result<Row, CsvError> {
-    if item.bytes.is_empty() {
-        return Err(CsvError::at(line, "the item is empty"));
-    }
-    if annotator.bytes.is_empty() {
-        return Err(CsvError::at(line, "the annotator is empty"));
-    }
+    refuse_unnamed(line, item.bytes.is_empty(), annotator.bytes.is_empty())?;
     let item = items.intern_text(item, line).map_err(|r| r.at(line, "item"))?;
     let annotator = annotators.intern_text(annotator, line).map_err(|r| r.at(line, "annotator"))?;
     let label = if label.bytes.is_empty() {
@@ -1531,6 +1526,18 @@ fn intern_row(
     Ok((item, annotator, label))
 }
 
+/// The error of a long-format row whose item or annotator is empty (the item named first).
+#[inline(always)]
+fn refuse_unnamed(line: usize, no_item: bool, no_annotator: bool) -> Result<(), CsvError> {
+    if no_item {
+        return Err(CsvError::at(line, "the item is empty"));
+    }
+    if no_annotator {
+        return Err(CsvError::at(line, "the annotator is empty"));
+    }
+    Ok(())
+}
+
 /// [`intern_row`] of a row given as its fields' packed words ([`Rows::packed_row`]). The items
 /// are looked up as a grouped column, the annotators and labels as columns that are not.
 #[inline(always)]
@@ -1539,12 +1546,7 @@ fn intern_packed_row(
     line: usize,
     [item, annotator, label]: [u64; 3],
 ) -> Result<Row, CsvError> {
-    if item == EMPTY_WORD {
-        return Err(CsvError::at(line, "the item is empty"));
-    }
-    if annotator == EMPTY_WORD {
-        return Err(CsvError::at(line, "the annotator is empty"));
-    }
+    refuse_unnamed(line, item == EMPTY_WORD, annotator == EMPTY_WORD)?;
     let item = items.intern_grouped_word(item, line).map_err(|r| r.at(line, "item"))?;
     let annotator = annotators.intern_word(annotator, line).map_err(|r| r.at(line, "annotator"))?;
     let label = labels.intern_optional_word(label, line).map_err(|r| r.at(line, "label"))?;
