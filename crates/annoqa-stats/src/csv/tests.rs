@@ -216,6 +216,15 @@ fn long_format_errors() {
     assert_eq!(error(b"item,annotator,label\n1,a,x\n\n2\n"), "f.csv:4: expected at least 3 fields, found 1");
     assert_eq!(error(b"item,annotator,label\n , a,x\n"), "f.csv:2: the item is empty");
     assert_eq!(error(b"item,annotator,label\n1,,x\n"), "f.csv:2: the annotator is empty");
+    // The same with rows after them, so that the short-record path reads them.
+    let rows_after = "2,a,x\n3,a,x\n4,a,x\n5,a,x\n";
+    assert_eq!(error(format!("item,annotator,label\n,a,x\n{rows_after}").as_bytes()), "f.csv:2: the item is empty");
+    assert_eq!(
+        error(format!("item,annotator,label\n1,,x\n{rows_after}").as_bytes()),
+        "f.csv:2: the annotator is empty"
+    );
+    let table_error = |text: String| read_long_table(text.as_bytes()).unwrap_err().in_file("f.csv");
+    assert_eq!(table_error(format!("item,annotator,label\n1,a,x\n,b,x\n{rows_after}")), "f.csv:3: the item is empty");
     assert_eq!(error(b"item,annotator,label\n1,a,x\n1,a,\xff\n"), "f.csv:3: the label is not valid UTF-8");
 }
 
